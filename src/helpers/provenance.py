@@ -1,0 +1,134 @@
+"""Provenance of an executed chapter: parameters, inputs, outputs, versions, time.
+
+Each notebook creates one :class:`Chapter` right after its parameters cell,
+registers the files it reads and writes, and ends with ``chapter.footer()``,
+which renders the provenance table and records it as JSON in
+``<output_dir>/provenance/<chapter>.json`` (the book's checksum page reads these).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .io import write_json
+from .paths import project_root
+
+__all__ = ["Chapter", "sha256", "PACKAGES"]
+
+#: Packages whose versions are recorded in every chapter's footer.
+PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "pingouin",
+            "matplotlib", "seaborn", "papermill", "jupyter-book")
+
+
+def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _relative(path: str | os.PathLike) -> str:
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(project_root()))
+    except ValueError:
+        return str(p)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@dataclass
+class Chapter:
+    """Collects the provenance of one executed chapter.
+
+    Parameters
+    ----------
+    name : str
+        The chapter's notebook stem, e.g. ``"01_questionnaire"``.
+    params : dict
+        The parameter values actually used (after Papermill's injection).
+    output_dir : path-like
+        Where the chapter writes its outputs; provenance goes to ``output_dir/provenance``.
+    """
+
+    name: str
+    params: dict
+    output_dir: str | os.PathLike = "build/outputs"
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def input(self, path: str | os.PathLike) -> Path:
+        """Register an input file or folder; returns it as a ``Path``."""
+        self.inputs.append(_relative(path))
+        return Path(path)
+
+    def output(self, *paths: str | os.PathLike) -> list[Path]:
+        """Register output files (they must exist: checksums are taken at the footer)."""
+        for p in paths:
+            self.outputs.append(_relative(p))
+        return [Path(p) for p in paths]
+
+    def stage(self, label: str, seconds: float) -> None:
+        """Record the wall time of one stage (shown in the footer's timing table)."""
+        self.stages[label] = self.stages.get(label, 0.0) + float(seconds)
+
+    def record(self) -> dict:
+        """The provenance as a JSON-serialisable dict (checksums computed now)."""
+        root = project_root()
+        files = []
+        for rel in dict.fromkeys(self.outputs):
+            p = root / rel if not Path(rel).is_absolute() else Path(rel)
+            files.append({"path": rel, "sha256": sha256(p), "bytes": p.stat().st_size})
+        return {
+            "chapter": self.name,
+            "parameters": {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in self.params.items()},
+            "inputs": list(dict.fromkeys(self.inputs)),
+            "outputs": files,
+            "versions": _versions(),
+            "stages_seconds": {k: round(v, 2) for k, v in self.stages.items()},
+            "run_seconds": round(time.perf_counter() - self.started, 2),
+        }
+
+    def footer(self):
+        """Write ``provenance/<name>.json`` and return a displayable HTML summary."""
+        from IPython.display import HTML
+
+        rec = self.record()
+        write_json(rec, Path(self.output_dir) / "provenance" / f"{self.name}.json")
+        params = pd.DataFrame({"value": {k: repr(v) for k, v in rec["parameters"].items()}})
+        versions = pd.DataFrame({"version": rec["versions"]})
+        outputs = pd.DataFrame(rec["outputs"], columns=["path", "sha256", "bytes"])
+        outputs["sha256"] = outputs["sha256"].str[:16] + "…"
+        parts = [
+            "<details class='provenance'><summary><b>Provenance of this chapter</b> "
+            f"(run time {rec['run_seconds']:.1f} s)</summary>",
+            "<p><b>Parameters</b></p>", params.to_html(),
+            "<p><b>Inputs</b> (relative to the project root)</p>",
+            "<ul>" + "".join(f"<li><code>{p}</code></li>" for p in rec["inputs"]) + "</ul>",
+            "<p><b>Outputs</b></p>", outputs.to_html(index=False),
+        ]
+        if rec["stages_seconds"]:
+            stages = pd.DataFrame({"seconds": rec["stages_seconds"]})
+            parts += ["<p><b>Time per stage</b></p>", stages.to_html()]
+        parts += ["<p><b>Software</b></p>", versions.to_html(), "</details>"]
+        return HTML("\n".join(parts))
