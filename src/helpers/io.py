@@ -47,11 +47,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise PermissionError(f"cannot create output folder {parent}: {err.strerror}") from err
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"output folder {parent} is not writable (needed for {final.name})")
-    tmp = parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    # The final name stays at the end so that extension-sniffing writers (nibabel, papermill) work.
+    tmp = parent / f".tmp-{uuid.uuid4().hex[:8]}.{final.name}"
     try:
         yield tmp
         if final.is_dir() and not final.is_symlink():
-            old = parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+            old = parent / f".old-{uuid.uuid4().hex[:8]}.{final.name}"
             os.replace(final, old)
             os.replace(tmp, final)
             shutil.rmtree(old, ignore_errors=True)

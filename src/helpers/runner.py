@@ -1,0 +1,318 @@
+"""Execute the book's notebooks with Papermill, then build the HTML book.
+
+``python -m helpers.runner book --params notebooks/params/default.yml`` does the
+whole job that ``make book`` asks for:
+
+1. **data** — if the params file asks for the digital twin (``twin_participants``
+   set), generate it at ``bids_dir`` unless an identical one (same simulator code,
+   participants and seed) is already there;
+2. **execute** — run every notebook listed in ``_toc.yml`` (in the book's order)
+   from ``notebooks/<stem>.ipynb`` into ``build/notebooks/<stem>.ipynb`` with the
+   parameters its ``parameters`` cell declares; a notebook is skipped when its
+   source, its parameters, the helpers' code and everything executed before it
+   are unchanged (a stamp file records this);
+3. **build** — ``jupyter-book build`` with warnings as errors, then check that
+   every page of the table of contents exists as HTML.
+
+On a failing notebook the partial output is kept in ``build/failed/`` for
+inspection, removed from the book, and the runner exits non-zero naming the
+notebook and the failing cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .io import atomic_path, write_json
+from .paths import project_root
+
+__all__ = ["load_params", "book_notebooks", "params_for", "execute_all", "build_book", "expected_pages", "main"]
+
+log = logging.getLogger("helpers.runner")
+
+#: Where executed notebooks go (referenced by ``_toc.yml``), relative to the root.
+EXECUTED = Path("build/notebooks")
+FAILED = Path("build/failed")
+#: Keys of the params file used by the runner itself, not by notebooks.
+RUNNER_KEYS = {"twin_participants", "twin_config", "execution_timeout"}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised an error while executing."""
+
+
+def load_params(path: str | Path) -> dict:
+    """Read a flat YAML params file; an empty file gives ``{}``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a mapping of parameter names to values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"params file {path} does not exist")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"params file {path}: expected a mapping of name: value, got {type(data).__name__}")
+    return data
+
+
+def _toc_files(node) -> list[str]:
+    out = []
+    if isinstance(node, dict):
+        if "file" in node:
+            out.append(node["file"])
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []) or []:
+                out.extend(_toc_files(child))
+    return out
+
+
+def toc_files(root: Path) -> list[str]:
+    """Every ``file`` entry of ``_toc.yml`` (including the root), in book order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    return [toc["root"], *_toc_files(toc)]
+
+
+def book_notebooks(root: Path | None = None) -> list[str]:
+    """Stems of the notebooks the book shows, in the book's order (from ``_toc.yml``)."""
+    root = root or project_root()
+    prefix = EXECUTED.as_posix() + "/"
+    return [f[len(prefix):] for f in toc_files(root) if f.startswith(prefix)]
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """The parameters a notebook's ``parameters`` cell declares: name → inferred type name."""
+    import papermill as pm
+
+    info = pm.inspect_notebook(str(notebook))
+    if not info:
+        raise ValueError(f"{notebook}: no cell tagged 'parameters' (every chapter must declare its parameters)")
+    return {name: _type_name(spec) for name, spec in info.items()}
+
+
+def _type_name(spec: dict) -> str:
+    """Papermill infers types only from annotations; otherwise use the default literal's type."""
+    if spec["inferred_type_name"] != "None":
+        return spec["inferred_type_name"]
+    try:
+        return type(ast.literal_eval(spec["default"])).__name__
+    except (ValueError, SyntaxError):
+        return "None"
+
+
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
+
+
+def params_for(notebook: Path, params: dict) -> dict:
+    """The subset of ``params`` that ``notebook`` declares, type-checked against its defaults.
+
+    Raises
+    ------
+    TypeError
+        If a value's type differs from the type of the notebook's default
+        (``None`` defaults accept anything).
+    """
+    declared = declared_parameters(notebook)
+    chosen = {}
+    for name, type_name in declared.items():
+        if name not in params:
+            continue
+        value = params[name]
+        expected = _TYPES.get(type_name)
+        if expected is not None and value is not None and (
+            not isinstance(value, expected) or (type_name in ("int", "float") and isinstance(value, bool))
+        ):
+            raise TypeError(
+                f"parameter {name!r} for {notebook.name}: expected {type_name} "
+                f"(the notebook's default), got {type(value).__name__} {value!r}"
+            )
+        chosen[name] = value
+    return chosen
+
+
+def check_unknown_keys(params: dict, notebooks: list[Path], source: str) -> None:
+    """Refuse keys that no notebook declares (usually a typo)."""
+    known = set(RUNNER_KEYS)
+    for nb in notebooks:
+        known |= set(declared_parameters(nb))
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(
+            f"params file {source}: unknown key(s) {', '.join(unknown)}; "
+            f"known keys are {', '.join(sorted(known))}"
+        )
+
+
+def _tree_hash(folder: Path, pattern: str = "*.py") -> str:
+    h = hashlib.sha256()
+    for f in sorted(folder.rglob(pattern)):
+        if "__pycache__" in f.parts:
+            continue
+        h.update(f.relative_to(folder).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def code_version(root: Path) -> str:
+    """Hash of the helpers package's source (Python files and packaged data)."""
+    src = root / "src" / "helpers"
+    return hashlib.sha256((_tree_hash(src) + _tree_hash(src, "*.yml")).encode()).hexdigest()
+
+
+def _hide_parameter_cells(path: Path) -> None:
+    """Collapse Papermill's injected cell (actual values); drop the defaults cell from the page."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-cell" not in tags:
+            tags.append("hide-cell")
+        elif "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+def _failing_cell(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"cell {i} ({out.get('ename')}: {out.get('evalue')})"
+    return "an unknown cell"
+
+
+def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream: str) -> tuple[str, bool]:
+    """Execute one notebook unless its stamp is current; returns (stamp, executed?)."""
+    import papermill as pm
+
+    src = root / "notebooks" / f"{stem}.ipynb"
+    if not src.is_file():
+        raise ValueError(f"_toc.yml lists {EXECUTED / stem} but notebooks/{stem}.ipynb does not exist")
+    chosen = params_for(src, params)
+    stamp = hashlib.sha256(
+        json.dumps([src.read_bytes().hex(), chosen, code_version(root), upstream], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    dest = root / EXECUTED / f"{stem}.ipynb"
+    stamp_file = root / EXECUTED / ".stamps" / f"{stem}.json"
+    if dest.is_file() and stamp_file.is_file() and json.loads(stamp_file.read_text()).get("stamp") == stamp:
+        log.info("%s: unchanged, not re-executed", stem)
+        return stamp, False
+    log.info("%s: executing with %s", stem, chosen)
+    started = time.perf_counter()
+    failed = root / FAILED / f"{stem}.ipynb"
+    dest.unlink(missing_ok=True)
+    stamp_file.unlink(missing_ok=True)
+    with atomic_path(dest) as tmp:
+        try:
+            pm.execute_notebook(
+                str(src), str(tmp), parameters=chosen, cwd=str(root), kernel_name="python3",
+                execution_timeout=timeout, progress_bar=False, log_output=False,
+            )
+        except pm.PapermillExecutionError as err:
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            tmp.replace(failed)
+            raise NotebookFailed(
+                f"notebook notebooks/{stem}.ipynb failed in cell {err.exec_count or '?'} "
+                f"({err.ename}: {err.evalue}); the partial notebook is kept at {FAILED / (stem + '.ipynb')} "
+                f"({_failing_cell(failed)})"
+            ) from err
+        _hide_parameter_cells(tmp)
+    failed.unlink(missing_ok=True)
+    write_json({"stamp": stamp, "seconds": round(time.perf_counter() - started, 1)}, stamp_file)
+    return stamp, True
+
+
+def ensure_twin(params: dict, root: Path) -> None:
+    """Generate the digital twin at ``bids_dir`` when the params ask for it and it is out of date."""
+    n = params.get("twin_participants")
+    if not n:
+        return
+    from .simulate import simulate
+
+    out = root / params.get("bids_dir", "build/data/twin")
+    seed = params.get("seed", 2018)
+    config = params.get("twin_config")
+    key = hashlib.sha256(
+        json.dumps([_tree_hash(root / "src" / "helpers" / "simulate"), _tree_hash(root / "src" / "helpers" / "simulate", "*.yml"),
+                    _tree_hash(root / "src" / "helpers", "atlas.py"), n, seed, config]).encode()
+    ).hexdigest()
+    stamp_file = out.parent / f".{out.name}.stamp"
+    if out.is_dir() and stamp_file.is_file() and stamp_file.read_text().strip() == key:
+        log.info("twin at %s is current", out)
+        return
+    log.info("generating the digital twin (%s participants, seed %s) at %s", n, seed, out)
+    simulate(out, participants=int(n), seed=int(seed), config=(root / config) if config else None)
+    stamp_file.write_text(key + "\n")
+
+
+def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
+    """Run the data step and every book notebook in order; returns the stems executed."""
+    root = root or project_root()
+    params = load_params(params_file)
+    stems = book_notebooks(root)
+    check_unknown_keys(params, [root / "notebooks" / f"{s}.ipynb" for s in stems], str(params_file))
+    ensure_twin(params, root)
+    timeout = int(params.get("execution_timeout", 3600))
+    upstream, executed = "", []
+    for stem in stems:
+        upstream, ran = execute_notebook(stem, params, root, timeout, upstream)
+        if ran:
+            executed.append(stem)
+    return executed
+
+
+def expected_pages(root: Path | None = None) -> list[Path]:
+    """The HTML page every ``_toc.yml`` entry must produce."""
+    root = root or project_root()
+    return [root / "_build" / "html" / f"{f}.html" for f in toc_files(root)]
+
+
+def build_book(root: Path | None = None) -> None:
+    """``jupyter-book build`` with warnings as errors; then check every page exists."""
+    root = root or project_root()
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--warningiserror", "--keep-going"]
+    result = subprocess.run(cmd, cwd=root)
+    if result.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
+    missing = [str(p.relative_to(root)) for p in expected_pages(root) if not p.is_file()]
+    if missing:
+        raise RuntimeError(f"the book build left out pages: {', '.join(missing)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["execute", "build", "book"],
+                        help="execute notebooks, build the HTML, or both")
+    parser.add_argument("--params", default="notebooks/params/default.yml", help="flat YAML params file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    try:
+        if args.command in ("execute", "book"):
+            ran = execute_all(args.params)
+            log.info("executed %d notebook(s): %s", len(ran), ", ".join(ran) or "none (all current)")
+        if args.command in ("build", "book"):
+            build_book()
+            log.info("book built: %s", project_root() / "_build" / "html" / "index.html")
+    except (NotebookFailed, ValueError, TypeError, RuntimeError) as err:
+        log.error("%s", err)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

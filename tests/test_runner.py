@@ -1,0 +1,80 @@
+"""The runner: parameter selection and checks, caching, failure handling."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import runner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _notebook(path: Path, params_src: str, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell(params_src)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Test chapter"), p, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A minimal project: two notebooks in a toc, the second reads what the first wrote."""
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n"
+        "  - file: build/notebooks/a\n  - file: build/notebooks/b\n"
+    )
+    shutil.copytree(ROOT / "src" / "helpers", tmp_path / "src" / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    _notebook(tmp_path / "notebooks" / "a.ipynb", "out = 'x.txt'\nn = 2",
+              "open(out, 'w').write(str(n * 21))")
+    _notebook(tmp_path / "notebooks" / "b.ipynb", "out = 'x.txt'",
+              "v = int(open(out).read())\nassert v == 42, v")
+    return tmp_path
+
+
+def test_book_order_comes_from_the_toc(project):
+    assert runner.book_notebooks(project) == ["a", "b"]
+
+
+def test_params_are_selected_and_type_checked(project):
+    nb = project / "notebooks" / "a.ipynb"
+    assert runner.params_for(nb, {"n": 3, "out": "y", "other": 1}) == {"n": 3, "out": "y"}
+    with pytest.raises(TypeError, match="parameter 'n' for a.ipynb: expected int"):
+        runner.params_for(nb, {"n": "three"})
+
+
+def test_unknown_keys_are_refused(project):
+    nbs = [project / "notebooks" / "a.ipynb"]
+    with pytest.raises(ValueError, match="unknown key\\(s\\) nn"):
+        runner.check_unknown_keys({"nn": 2}, nbs, "p.yml")
+
+
+def test_execute_then_skip_when_unchanged(project, monkeypatch):
+    monkeypatch.chdir(project)
+    params = project / "p.yml"
+    params.write_text("n: 2\n")
+    assert runner.execute_all(params, project) == ["a", "b"]
+    executed = nbformat.read(project / "build" / "notebooks" / "a.ipynb", as_version=4)
+    tags = [c.metadata.get("tags", []) for c in executed.cells]
+    assert ["injected-parameters", "hide-cell"] in tags and ["parameters", "remove-cell"] in tags
+    assert runner.execute_all(params, project) == []          # nothing changed: nothing re-executed
+    params.write_text("n: 3\n")                                # a changes, so b (downstream) reruns too
+    with pytest.raises(runner.NotebookFailed, match=r"notebooks/b.ipynb failed .*AssertionError: 63"):
+        runner.execute_all(params, project)
+    assert (project / "build" / "failed" / "b.ipynb").is_file()
+    assert not (project / "build" / "notebooks" / "b.ipynb").exists()   # not put into the book
+
+
+def test_bad_params_file(tmp_path):
+    f = tmp_path / "p.yml"
+    f.write_text("- a\n- b\n")
+    with pytest.raises(ValueError, match="expected a mapping"):
+        runner.load_params(f)
+    with pytest.raises(ValueError, match="does not exist"):
+        runner.load_params(tmp_path / "nope.yml")
