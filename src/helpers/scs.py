@@ -140,6 +140,13 @@ def _check_duplicates(ids: pd.Series | pd.Index, source: str | None) -> None:
                          f"all duplicated IDs: {sorted(map(str, dup.unique()))}")
 
 
+def _show(value) -> str:
+    """A cell value as written in messages: numbers plainly (6, 2.5), anything else quoted ('abc')."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return repr(str(value))
+
+
 def _prefix(source: str | None) -> str:
     return f"{source}: " if source else ""
 
@@ -259,7 +266,7 @@ def item_matrix(responses, n_items: int = 26, item_columns=None, pattern: str | 
                 rule = f"is outside {_LOW}–{_HIGH}"
             else:
                 continue
-            problems.append(f"participant {ids.iloc[row]}, column {col}: value {v!r} {rule}")
+            problems.append(f"participant {ids.iloc[row]}, column {col}: value {_show(v)} {rule}")
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ValueError(_prefix(source) + "; ".join(problems[:5]) + more)
