@@ -1,0 +1,388 @@
+"""Group statistics: self-compassion scores × ROI-to-ROI connectivity (pingouin underneath).
+
+The paper (Parrish et al., 2018) computed Pearson correlations across its 19
+participants between an SCS score and a VMPFC–amygdala connectivity value
+(Fisher z, a condition or a contrast of conditions).  Its hypotheses were
+directional and every p it prints matches a **one-tailed** test (see
+:func:`audit_reported_correlations`), so the default here is the paper's
+hypothesised direction for the scale (:data:`helpers.paper.HYPOTHESISED_DIRECTION`:
+``"less"`` for the self-compassion mean and the positive subscales, ``"greater"``
+for Self-judgment, Isolation and Over-identification).  Pass
+``alternative="two-sided"`` for the conventional test.
+
+Inputs are the project's two tables (``notes/CONTRACTS.md``):
+
+* ``scores.tsv`` — ``participant_id`` + one column per scale (``total``, ``self_kindness`` …);
+* ``connectivity.tsv`` — ``participant_id, measure, condition, source, target, r, z``.
+
+Participants are matched by ``participant_id``; anyone present in only one table
+(or with a missing value) is excluded *with a warning* and listed in the result,
+never dropped silently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+from scipy import stats as sps
+
+from . import paper
+
+__all__ = [
+    "ALTERNATIVES", "DEFAULT_MEASURE", "resolve_scale", "resolve_pair", "resolve_alternative",
+    "paired_values", "correlate", "correlate_values", "correlation_table", "p_from_r", "r_from_p", "fisher_ci",
+    "audit_reported_correlations",
+]
+
+#: Accepted values of ``alternative`` ("directional" = the paper's hypothesis for the scale).
+ALTERNATIVES = ("directional", "less", "greater", "two-sided")
+#: The paper's connectivity measure (CONN's HRF-weighted condition-specific correlation).
+DEFAULT_MEASURE = "weighted_hrf"
+
+_SCORES = "scores.tsv"
+_CONN = "connectivity.tsv"
+
+
+# --------------------------------------------------------------------------- resolving names
+def resolve_scale(scale: str, columns: Iterable[str] | None = None) -> str:
+    """Map a scale name to its ``scores.tsv`` column.
+
+    Accepts the column name itself (``"common_humanity"``) or the paper's label,
+    case-insensitively (``"Common humanity"``, ``"Self-compassion mean"``).
+    ``columns`` are the available columns (default: the paper's seven scales).
+    """
+    candidates = list(columns) if columns else list(paper.SCALE_LABELS)
+    if scale in candidates:
+        return scale
+    key = str(scale).strip().lower()
+    by_label = {label.lower(): col for col, label in paper.SCALES}
+    col = by_label.get(key, key.replace(" ", "_").replace("-", "_"))
+    if col in candidates:
+        return col
+    raise ValueError(f"{_SCORES}: unknown scale {scale!r}; columns are {sorted(candidates)}")
+
+
+def resolve_pair(pair: str | Sequence[str]) -> tuple[str, str]:
+    """``("vmpfc", "amygdala_r")`` or ``"vmpfc-amygdala_r"`` → ``("vmpfc", "amygdala_r")``."""
+    parts = pair.split("-") if isinstance(pair, str) else list(pair)
+    if len(parts) != 2 or not all(isinstance(p, str) and p for p in parts):
+        raise ValueError(f"ROI pair must be (source, target) or 'source-target', got {pair!r}")
+    return parts[0], parts[1]
+
+
+def resolve_alternative(alternative: str, scale: str) -> str:
+    """Turn ``"directional"`` into the paper's hypothesised direction for ``scale``."""
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
+    if alternative == "directional":
+        return paper.HYPOTHESISED_DIRECTION.get(scale, "two-sided")
+    return alternative
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}: missing column(s) {missing}; present: {list(df.columns)}")
+
+
+def _unique_ids(ids: pd.Series, name: str, what: str) -> None:
+    dup = ids[ids.duplicated()].unique().tolist()
+    if dup:
+        raise ValueError(f"{name}: participant(s) {dup} appear more than once ({what})")
+
+
+# --------------------------------------------------------------------------- data matching
+def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
+                  pair: str | Sequence[str], *, measure: str = DEFAULT_MEASURE,
+                  value: str = "z") -> pd.DataFrame:
+    """One row per participant: the scale score ``x`` and the connectivity value ``y``.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` as read by pandas.
+    scale : str
+        ``scores.tsv`` column or the paper's label (see :func:`resolve_scale`).
+    contrast : str
+        A ``condition`` of ``connectivity.tsv``: ``"negative-neutral"``, ``"negative"`` …
+    pair : (source, target) or "source-target"
+        The ordered ROI pair (``source``/``target`` columns).
+    measure : str
+        ``measure`` of ``connectivity.tsv`` (default the paper's ``"weighted_hrf"``).
+    value : str
+        Column of ``connectivity.tsv`` to use (``"z"``: Fisher z, the paper's).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``participant_id, x, y`` sorted by participant.  ``.attrs["excluded"]``
+        maps every excluded participant to the reason (also emitted as a warning).
+
+    Raises
+    ------
+    ValueError
+        Missing columns, duplicated participants, or a measure/condition/pair absent
+        from ``connectivity.tsv`` (the message lists what is present).
+    """
+    _require(scores, ["participant_id"], _SCORES)
+    _require(connectivity, ["participant_id", "measure", "condition", "source", "target", value], _CONN)
+    col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
+    source, target = resolve_pair(pair)
+    conn = connectivity
+    for field, wanted in (("measure", measure), ("condition", contrast)):
+        present = sorted(conn[field].dropna().unique().tolist())
+        if wanted not in present:
+            raise ValueError(f"{_CONN}: {field} {wanted!r} not found; present: {present}")
+        conn = conn[conn[field] == wanted]
+    conn = conn[(conn["source"] == source) & (conn["target"] == target)]
+    if conn.empty:
+        pairs = sorted(set(zip(connectivity["source"], connectivity["target"])))
+        raise ValueError(f"{_CONN}: no rows for pair {source}→{target} "
+                         f"(measure {measure!r}, condition {contrast!r}); pairs present: {pairs}")
+    _unique_ids(scores["participant_id"], _SCORES, "column participant_id")
+    _unique_ids(conn["participant_id"], _CONN, f"measure {measure}, condition {contrast}, {source}→{target}")
+
+    x = scores.set_index("participant_id")[col].astype(float)
+    y = conn.set_index("participant_id")[value].astype(float)
+    excluded: dict[str, str] = {}
+    for pid in sorted(set(x.index) - set(y.index)):
+        excluded[pid] = f"not in {_CONN} ({measure}, {contrast}, {source}→{target})"
+    for pid in sorted(set(y.index) - set(x.index)):
+        excluded[pid] = f"not in {_SCORES}"
+    both = pd.DataFrame({"x": x, "y": y}).dropna(how="all")
+    for pid in sorted(both.index[both["x"].isna() & both.index.isin(y.index) & both.index.isin(x.index)]):
+        excluded[pid] = f"{_SCORES}: column {col} is missing"
+    for pid in sorted(both.index[both["y"].isna() & both.index.isin(y.index) & both.index.isin(x.index)]):
+        excluded.setdefault(pid, f"{_CONN}: column {value} is missing ({measure}, {contrast}, {source}→{target})")
+    if excluded:
+        warnings.warn(f"{col} × {source}→{target} ({measure}, {contrast}): excluded "
+                      f"{len(excluded)} participant(s): " + "; ".join(f"{k}: {v}" for k, v in excluded.items()),
+                      stacklevel=2)
+    out = both.dropna().sort_index().rename_axis("participant_id").reset_index()
+    out.attrs["excluded"] = excluded
+    return out
+
+
+# --------------------------------------------------------------------------- r ↔ p
+def p_from_r(r, n, alternative: str = "two-sided"):
+    """p value of a Pearson r from the t distribution with df = n − 2.
+
+    t = r √(df / (1 − r²));  ``"less"``: P(T ≤ t), ``"greater"``: P(T ≥ t),
+    ``"two-sided"``: 2 P(T ≥ |t|)  (e.g. Cohen et al. 2003, §2.8).
+    Works element-wise on arrays.
+
+    >>> round(float(p_from_r(-0.402, 19, "less")), 3)
+    0.044
+    """
+    r = np.asarray(r, dtype=float)
+    df = np.asarray(n, dtype=float) - 2
+    if np.any(df < 1):
+        raise ValueError(f"p_from_r needs n ≥ 3, got n = {n}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = r * np.sqrt(df / (1 - r**2))
+    if alternative == "less":
+        p = sps.t.cdf(t, df)
+    elif alternative == "greater":
+        p = sps.t.sf(t, df)
+    elif alternative == "two-sided":
+        p = np.minimum(2 * sps.t.sf(np.abs(t), df), 1.0)
+    else:
+        raise ValueError(f"alternative must be 'less', 'greater' or 'two-sided', got {alternative!r}")
+    return p if p.ndim else float(p)
+
+
+def r_from_p(p, n, alternative: str = "two-sided"):
+    """The |r| whose p value (df = n − 2) equals ``p``: inverse of :func:`p_from_r`.
+
+    t = t_{df}⁻¹(1 − p) one-tailed or t_{df}⁻¹(1 − p/2) two-tailed; |r| = t / √(df + t²).
+    For one-tailed tests this is the r in the tested direction.
+    """
+    p = np.asarray(p, dtype=float)
+    df = np.asarray(n, dtype=float) - 2
+    if alternative == "two-sided":
+        t = sps.t.isf(p / 2, df)
+    elif alternative in ("less", "greater", "one-sided"):
+        t = sps.t.isf(p, df)
+    else:
+        raise ValueError(f"alternative must be 'one-sided' or 'two-sided', got {alternative!r}")
+    r = t / np.sqrt(df + t**2)
+    return r if r.ndim else float(r)
+
+
+def fisher_ci(r, n, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided confidence interval of a Pearson r via Fisher's z.
+
+    z = atanh(r), SE = 1/√(n − 3), CI = tanh(z ± z_{(1+c)/2} · SE)  (Fisher 1921).
+    """
+    if n < 4:
+        return float("nan"), float("nan")
+    z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
+    half = sps.norm.ppf((1 + confidence) / 2) / np.sqrt(n - 3)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+# --------------------------------------------------------------------------- correlations
+def _pingouin_value(res: pd.DataFrame, *names: str):
+    for name in names:
+        if name in res.columns:
+            return res[name].iloc[0]
+    raise KeyError(f"pingouin result lacks {names}; columns {list(res.columns)}")
+
+
+def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
+              pair: str | Sequence[str] = ("vmpfc", "amygdala_r"), alternative: str = "directional", *,
+              measure: str = DEFAULT_MEASURE, value: str = "z", method: str = "pearson") -> dict:
+    """Correlate an SCS score with one ROI-pair connectivity value across participants.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (formats in ``notes/CONTRACTS.md``).
+    scale : str
+        ``"total"`` (the self-compassion mean) or a subscale column, or the paper's label.
+    contrast : str
+        ``"negative-neutral"``, ``"positive-neutral"`` or a single condition.
+    pair : (source, target) or "source-target"
+        Default ``("vmpfc", "amygdala_r")``.
+    alternative : {"directional", "less", "greater", "two-sided"}
+        **Default "directional": the paper's one-tailed test in its hypothesised
+        direction for the scale** (``"less"`` for the mean and positive subscales,
+        ``"greater"`` for the negative ones; :data:`helpers.paper.HYPOTHESISED_DIRECTION`).
+        ``"two-sided"`` gives the conventional test.  The resolved value is returned.
+    measure : str
+        Connectivity measure (default ``"weighted_hrf"``, the paper's).
+    value : str
+        ``connectivity.tsv`` column, default ``"z"`` (Fisher z, as the paper).
+    method : str
+        Passed to :func:`pingouin.corr` (``"pearson"``, ``"spearman"``, ``"shepherd"``,
+        ``"skipped"``, ``"percbend"``, ``"bicor"``).
+
+    Returns
+    -------
+    dict
+        ``scale, contrast, source, target, measure, method, n, r, p, alternative,
+        p_two_sided, ci95_low, ci95_high`` (two-sided Fisher-z 95 % CI), ``bf10``
+        (Pearson only, matching ``alternative``) and ``excluded`` (participant → reason).
+    """
+    data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure, value=value)
+    col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
+    source, target = resolve_pair(pair)
+    if len(data) < 3:
+        raise ValueError(f"{col} × {source}→{target} ({measure}, {contrast}): only {len(data)} participant(s) "
+                         "with both a score and a connectivity value; need at least 3")
+    res = correlate_values(data["x"], data["y"], resolve_alternative(alternative, col), method=method)
+    return {"scale": col, "contrast": contrast, "source": source, "target": target, "measure": measure,
+            **res, "excluded": dict(data.attrs["excluded"])}
+
+
+def correlate_values(x, y, alternative: str = "two-sided", *, method: str = "pearson") -> dict:
+    """Correlation of two equal-length vectors (no name resolution, no matching).
+
+    Returns
+    -------
+    dict
+        ``method, n, r, p`` (for ``alternative``), ``alternative``, ``p_two_sided``,
+        ``ci95_low, ci95_high`` (two-sided Fisher-z 95 % CI, :func:`fisher_ci`) and
+        ``bf10`` (JZS Bayes factor from :func:`pingouin.corr`, Pearson only, for the
+        same alternative).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    res = pg.corr(x, y, alternative=alternative, method=method)
+    r, n = float(res["r"].iloc[0]), int(res["n"].iloc[0])
+    low, high = fisher_ci(r, n)
+    return {
+        "method": method, "n": n, "r": r, "p": float(_pingouin_value(res, "p_val", "p-val")),
+        "alternative": alternative, "p_two_sided": p_from_r(r, n, "two-sided"),
+        "ci95_low": low, "ci95_high": high,
+        "bf10": float(_pingouin_value(res, "BF10")) if method == "pearson" else float("nan"),
+    }
+
+
+def correlation_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,
+                      contrasts: Sequence[str] = ("negative-neutral",),
+                      pairs: Sequence[str | Sequence[str]] = (("vmpfc", "amygdala_r"),),
+                      alternative: str = "directional", *, measure: str = DEFAULT_MEASURE,
+                      value: str = "z", method: str = "pearson") -> pd.DataFrame:
+    """:func:`correlate` for every scale × contrast × pair (scales default: Table 1's, in order).
+
+    Returns
+    -------
+    DataFrame
+        One row per combination with the columns of :func:`correlate`; ``excluded``
+        is rendered as a ``"; "``-joined list of participant ids.
+    """
+    scales = [s for s, _ in paper.SCALES] if scales is None else list(scales)
+    rows = []
+    for contrast in contrasts:
+        for pair in pairs:
+            for scale in scales:
+                row = correlate(scores, connectivity, scale, contrast, pair, alternative,
+                                measure=measure, value=value, method=method)
+                row["excluded"] = "; ".join(row["excluded"])
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the audit
+def _p_interval(r_abs, n, half_r, alternative):
+    """Range of p over |r| ∈ [r_abs − half_r, r_abs + half_r] (p falls as |r| rises)."""
+    lo = np.clip(r_abs - half_r, 0, 1)
+    hi = np.clip(r_abs + half_r, 0, 1 - 1e-12)
+    tail = "greater" if alternative == "one-sided" else "two-sided"
+    return p_from_r(hi, n, tail), p_from_r(lo, n, tail)
+
+
+def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_decimals: int = 3) -> pd.DataFrame:
+    """Check reported (r, p, n) triples for consistency with one- or two-tailed tests.
+
+    For each row, the one-tailed (in the direction of r) and two-tailed p of the
+    reported r are computed with df = n − 2 (:func:`p_from_r`).  A row is
+    consistent with a test if some r' within rounding of the printed r
+    (|r'| ∈ [|r| − ½·10^−r_decimals, |r| + ½·10^−r_decimals]) has a p that
+    rounds to the printed p (p' ∈ [p − ½·10^−p_decimals, p + ½·10^−p_decimals]):
+    an interval-overlap check, since p is monotone in |r|.  This is the logic of
+    the GRIM/statcheck family of consistency checks (Nuijten et al. 2016).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``label, r, p, n`` (extra columns are kept).
+    r_decimals, p_decimals : int
+        Printed decimals of r and p (the paper: 3 and 3).
+
+    Returns
+    -------
+    DataFrame
+        ``table`` plus ``p_one_tailed``, ``p_two_tailed``, ``matches_one_tailed``,
+        ``matches_two_tailed``, ``consistent`` (``"one-tailed"``, ``"two-tailed"``,
+        ``"neither"``; ``"both"`` only when p is so small that the two round alike),
+        and for ``"neither"`` rows ``r_for_p_one_tailed`` / ``r_for_p_two_tailed``:
+        the |r| that would give the printed p (NaN elsewhere).
+    """
+    _require(table, ["label", "r", "p", "n"], "reported correlations table")
+    bad = table[table["p"].isna() | table["r"].isna() | (table["n"] < 3)]
+    if not bad.empty:
+        raise ValueError(f"reported correlations table: rows {bad['label'].tolist()} need a numeric r, "
+                         "an exact p and n ≥ 3")
+    out = table.copy()
+    r_abs = out["r"].abs().to_numpy(float)
+    n = out["n"].to_numpy(float)
+    p = out["p"].to_numpy(float)
+    half_r, half_p = 0.5 * 10.0**-r_decimals, 0.5 * 10.0**-p_decimals
+    out["p_one_tailed"] = p_from_r(r_abs, n, "greater")
+    out["p_two_tailed"] = p_from_r(r_abs, n, "two-sided")
+    for tail, col in (("one-sided", "matches_one_tailed"), ("two-sided", "matches_two_tailed")):
+        p_lo, p_hi = _p_interval(r_abs, n, half_r, tail)
+        out[col] = (p_lo <= p + half_p) & (p_hi >= p - half_p)
+    one, two = out["matches_one_tailed"], out["matches_two_tailed"]
+    out["consistent"] = np.select([one & two, one, two], ["both", "one-tailed", "two-tailed"], "neither")
+    neither = out["consistent"] == "neither"
+    out["r_for_p_one_tailed"] = np.where(neither, r_from_p(p, n, "one-sided"), np.nan)
+    out["r_for_p_two_tailed"] = np.where(neither, r_from_p(p, n, "two-sided"), np.nan)
+    return out
