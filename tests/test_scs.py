@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 from helpers.scs import (
     PAPER_ALPHA, SCS_KEY, SUBSCALES, MissingItemsWarning, alpha_comparison, compare_total_rules,
-    item_key_table, omega_total, read_scs, reliability, score_scs, score_scs_sf,
+    item_key_table, omega_total, read_scs, reliability, score_scs, score_scs_sf, summarise_total_rules,
 )
 
 EXAMPLE = Path(__file__).parent / "data" / "scs_example.tsv"
@@ -76,6 +76,11 @@ def test_rules_differ_only_through_unequal_subscale_lengths(example):
     diff = compare_total_rules(example.drop(index="sub-example05"))["difference"]
     assert diff.loc["sub-example01"] == 0 and diff.loc["sub-example02"] == 0
     assert diff.loc["sub-example03"] == pytest.approx(20 / 6 - 88 / 26)
+    summary = summarise_total_rules(compare_total_rules(example.drop(index="sub-example05")))
+    assert summary["n"] == 5
+    assert summary["max_abs_difference"] == pytest.approx(88 / 26 - 20 / 6)
+    # totals 3, 5, 3.33, 3.27, 2.28 and 3, 5, 3.38, 3.31, 2.31 have the same order
+    assert summary["rank_changes"] == 0
 
 
 def test_missing_item_default_gives_nan_and_warns(example):

@@ -37,6 +37,7 @@ __all__ = [
     "TOTAL_RULES", "MissingItemsWarning",
     "read_scs", "item_key_table", "resolve_item_columns", "item_matrix",
     "score_scs", "score_scs_sf", "reliability", "alpha_comparison", "omega_total", "compare_total_rules",
+    "summarise_total_rules", "missing_report", "reliability_table", "SCALE_LABELS",
 ]
 
 #: Subscale names in the order used for every output table.
@@ -75,6 +76,13 @@ PAPER_ALPHA: dict[str, float] = {
     "isolation": 0.669,
     "mindfulness": 0.818,
     "over_identification": 0.792,
+}
+
+#: Human-readable scale names for tables and figures.
+SCALE_LABELS: dict[str, str] = {
+    "total": "Self-compassion (total)", "self_kindness": "Self-kindness", "self_judgment": "Self-judgment",
+    "common_humanity": "Common humanity", "isolation": "Isolation", "mindfulness": "Mindfulness",
+    "over_identification": "Over-identification",
 }
 
 #: Default item-column pattern: optional "scs", optional separator, the item number (leading zeros allowed).
@@ -384,6 +392,29 @@ def score_scs_sf(responses, item_columns=None, *, pattern: str | None = None, mi
     return _prorated_means(reversed_items, {"total": tuple(range(1, 13))}, k, _participants(responses, id_column))
 
 
+def missing_report(responses, item_columns=None, *, pattern: str | None = None, source: str | None = None,
+                   id_column: str = "participant_id") -> pd.DataFrame:
+    """Every participant × subscale with skipped items (validated like :func:`score_scs`).
+
+    Returns
+    -------
+    DataFrame
+        Columns participant_id, subscale, n_missing, n_items, items (the skipped item numbers);
+        empty if every item was answered.
+    """
+    responses, source = _as_frame(responses, source)
+    items = item_matrix(responses, 26, item_columns, pattern, source, id_column)
+    ids = _participants(responses, id_column)
+    rows = []
+    for row in np.flatnonzero(items.isna().any(axis=1).to_numpy()):
+        for scale in SUBSCALES:
+            skipped = [i for i in SCS_KEY[scale] if np.isnan(items.iloc[row][i])]
+            if skipped:
+                rows.append({"participant_id": ids.iloc[row], "subscale": scale, "n_missing": len(skipped),
+                             "n_items": len(SCS_KEY[scale]), "items": ", ".join(map(str, skipped))})
+    return pd.DataFrame(rows, columns=["participant_id", "subscale", "n_missing", "n_items", "items"])
+
+
 def item_key_table() -> pd.DataFrame:
     """The SCS item key as a table: subscale, keying, item numbers, number of items (SCS.md)."""
     rows = [{"subscale": s, "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
@@ -402,6 +433,21 @@ def compare_total_rules(responses, item_columns=None, **kwargs) -> pd.DataFrame:
         warnings.simplefilter("ignore", MissingItemsWarning)
         b = score_scs(responses, item_columns, total="item_mean", **kwargs)["total"]
     return pd.DataFrame({"subscale_mean": a, "item_mean": b, "difference": a - b})
+
+
+def summarise_total_rules(comparison: pd.DataFrame) -> dict[str, float]:
+    """Numbers describing how much the total rule matters (complete cases of :func:`compare_total_rules`).
+
+    Returns n, mean and largest absolute difference (subscale_mean − item_mean), Pearson r between
+    the two totals, and ``rank_changes``: the number of participants whose rank (average ranks for
+    ties) differs between the two totals.
+    """
+    c = comparison.dropna()
+    ranks = c[["subscale_mean", "item_mean"]].rank()
+    r = c["subscale_mean"].corr(c["item_mean"]) if len(c) > 2 else float("nan")
+    return {"n": len(c), "mean_difference": float(c["difference"].mean()),
+            "max_abs_difference": float(c["difference"].abs().max()), "pearson_r": float(r),
+            "rank_changes": int((ranks["subscale_mean"] != ranks["item_mean"]).sum())}
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,4 +514,22 @@ def alpha_comparison(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPHA
     out["paper_alpha"] = out["scale"].map(paper)
     out["difference"] = out["alpha"] - out["paper_alpha"]
     out["paper_in_ci"] = (out["paper_alpha"] >= out["alpha_ci_low"]) & (out["paper_alpha"] <= out["alpha_ci_high"])
+    return out
+
+
+def reliability_table(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPHA) -> pd.DataFrame:
+    """Display version of :func:`reliability` next to the paper's α (one row per scale, readable labels).
+
+    Columns: items, participants, Cronbach's α, 95 % CI (text), McDonald's ω, α in the paper,
+    difference (ours − paper).
+    """
+    cmp = alpha_comparison(rel, paper)
+    ci = [f"[{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "n/a"
+          for lo, hi in zip(cmp["alpha_ci_low"], cmp["alpha_ci_high"])]
+    out = pd.DataFrame({
+        "items": rel["n_items"].to_numpy(), "participants": rel["n_participants"].to_numpy(),
+        "Cronbach's α": cmp["alpha"].to_numpy(), "95 % CI of α": ci,
+        "McDonald's ω": rel["omega_total"].to_numpy(), "α in the paper": cmp["paper_alpha"].to_numpy(),
+        "difference": cmp["difference"].to_numpy(),
+    }, index=pd.Index([SCALE_LABELS.get(s, s) for s in rel["scale"]], name="scale"))
     return out
