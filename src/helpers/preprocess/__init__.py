@@ -1,0 +1,1 @@
+"""Preprocessing of raw BIDS BOLD data into fMRIPrep-style derivatives (issue 7)."""
