@@ -1,0 +1,327 @@
+"""CONN's default denoising: tissue masks, aCompCor, derivatives, regression, filter.
+
+Follows ``shared/methods/CONN.md`` §4–§5 and the MATLAB sources read for it:
+``conn_filter.m`` (mirror-extended brick-wall FFT filter), ``conn_designmatrix.m``
+(first-order derivatives ``convn([x(1);x;x(end)],[1;0;-1],'valid')``, linear trend
+``linspace(-1,1,N)``, constant term), ``conn_process.m`` (tissue-mask threshold and
+erosion, ``DETRENDBEFOREPCA``) and ``conn_rex.m`` (mean + principal components of
+the Gram matrix).  Arrays are scans × columns throughout.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+__all__ = [
+    "conn_filter",
+    "temporal_derivative",
+    "linear_trend",
+    "tissue_mask",
+    "mask_voxel_indices",
+    "compcor",
+    "compcor_from_voxels",
+    "regress_and_filter",
+    "regress_out",
+    "HIGHPASS",
+]
+
+log = logging.getLogger(__name__)
+
+#: The paper's band: high-pass f > 0.008 Hz, no low-pass (CONN.md §5).
+HIGHPASS = (0.008, math.inf)
+_EPS = np.finfo(float).eps
+
+
+def _as_2d(name: str, x) -> tuple[np.ndarray, bool]:
+    a = np.asarray(x, dtype=float)
+    one_d = a.ndim == 1
+    if one_d:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(f"{name}: expected 1-D or 2-D (scans × columns), got shape {a.shape}")
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{name}: NaN or infinite value at scan {bad[0]}, column {bad[1]}")
+    return a, one_d
+
+
+def _like(template, values: np.ndarray, one_d: bool):
+    """Return ``values`` shaped and labelled like ``template`` (Series/DataFrame/array)."""
+    if isinstance(template, pd.DataFrame):
+        return pd.DataFrame(values, index=template.index, columns=template.columns)
+    if isinstance(template, pd.Series):
+        return pd.Series(values[:, 0], index=template.index, name=template.name)
+    return values[:, 0] if one_d else values
+
+
+def _validate_band(band, tr: float) -> tuple[float, float]:
+    if not np.isfinite(tr) or tr <= 0:
+        raise ValueError(f"tr must be a positive number of seconds, got {tr!r}")
+    try:
+        f1, f2 = (float(b) for b in band)
+    except (TypeError, ValueError):
+        raise ValueError(f"band must be a pair (f1, f2) in Hz, got {band!r}") from None
+    if not (f1 >= 0 and f2 > f1) or math.isnan(f2):
+        raise ValueError(f"band must satisfy 0 ≤ f1 < f2 (f2 may be inf), got {band!r}")
+    return f1, f2
+
+
+def conn_filter(x, tr: float, band=HIGHPASS):
+    """CONN's ideal band-pass filter on a mirror-extended series (CONN.md §5).
+
+    y = [x; reversed x] (length M = 2N); FFT along scans; zero every bin k with
+    min(k, M−k) < f1·TR·M or min(k, M−k) ≥ f2·TR·M; real part of the inverse
+    FFT; keep the first N samples (``conn_filter.m``, option ``'full'``).
+
+    Parameters
+    ----------
+    x : array-like, Series or DataFrame
+        Scans × columns (or 1-D).
+    tr : float
+        Repetition time (s).
+    band : (float, float)
+        Pass band (Hz); ``f2`` may be ``inf`` (high-pass only, the paper's choice).
+
+    Returns
+    -------
+    Filtered data of the same type and shape as ``x``.
+    """
+    f1, f2 = _validate_band(band, tr)
+    a, one_d = _as_2d("x", x)
+    n = a.shape[0]
+    m = 2 * n
+    spectrum = np.fft.fft(np.concatenate([a, a[::-1]], axis=0), axis=0)
+    k = np.arange(m)
+    k = np.minimum(k, m - k)
+    spectrum[(k < f1 * (tr * m)) | (k >= f2 * (tr * m))] = 0
+    y = np.real(np.fft.ifft(spectrum, axis=0))[:n]
+    return _like(x, y, one_d)
+
+
+def temporal_derivative(x):
+    """CONN's first-order derivative: d(t) = x(t+1) − x(t−1), end samples replicated.
+
+    ``conn_designmatrix.m``: ``convn([x(1,:); x; x(end,:)], [1;0;-1], 'valid')``,
+    so d(1) = x(2) − x(1) and d(N) = x(N) − x(N−1) (CONN.md §4).  Returns the
+    same type as ``x`` with the same column names.
+    """
+    a, one_d = _as_2d("x", x)
+    if a.shape[0] < 2:
+        raise ValueError(f"temporal_derivative: need at least 2 scans, got {a.shape[0]}")
+    padded = np.concatenate([a[:1], a, a[-1:]], axis=0)
+    return _like(x, padded[2:] - padded[:-2], one_d)
+
+
+def linear_trend(n_scans: int) -> np.ndarray:
+    """CONN's linear trend regressor ``linspace(-1, 1, N)`` (``conn_designmatrix.m``)."""
+    return np.linspace(-1.0, 1.0, n_scans)
+
+
+# --------------------------------------------------------------------------- masks
+def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1) -> nib.Nifti1Image:
+    """CONN's WM/CSF mask: probability > threshold, then one erosion step (CONN.md §4).
+
+    A voxel with p > ``threshold`` survives if at most ``max_below`` voxels of its
+    3×3×3 neighbourhood (itself included) have p < ``threshold``; voxels on the
+    volume's border are dropped (``conn_process.m``: ``ERODE = 1``,
+    ``NEIGHB = 1``, ``binary_threshold = .5``).
+
+    Parameters
+    ----------
+    probseg_img : nibabel image or path
+        3-D tissue probability map (e.g. fMRIPrep's ``label-WM_probseg``).
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        Boolean (uint8) mask on the probability map's grid.
+
+    Raises
+    ------
+    ValueError
+        If the image is not 3-D, or no voxel survives the threshold or erosion.
+    """
+    img = nib.load(probseg_img) if not isinstance(probseg_img, nib.spatialimages.SpatialImage) else probseg_img
+    name = getattr(img, "get_filename", lambda: None)() or "probseg image"
+    prob = np.asarray(img.dataobj, dtype=float)
+    if prob.ndim == 4 and prob.shape[3] == 1:
+        prob = prob[..., 0]
+    if prob.ndim != 3:
+        raise ValueError(f"{name}: tissue probability map must be 3-D, got shape {prob.shape}")
+    above = prob > threshold
+    if not above.any():
+        raise ValueError(f"{name}: no voxel has probability > {threshold} (check the segmentation)")
+    below = (prob < threshold).astype(np.int16)
+    n_below = ndimage.convolve(below, np.ones((3, 3, 3), dtype=np.int16), mode="constant", cval=0)
+    interior = np.zeros_like(above)
+    interior[1:-1, 1:-1, 1:-1] = True
+    mask = above & interior & (n_below <= max_below)
+    if not mask.any():
+        raise ValueError(f"{name}: no voxel survives the one-step erosion ({int(above.sum())} voxels above {threshold})")
+    return nib.Nifti1Image(mask.astype(np.uint8), img.affine)
+
+
+def mask_voxel_indices(mask_img, data_shape, data_affine) -> np.ndarray:
+    """Flat (C-order) indices into a 3-D grid of the voxels of ``mask_img``.
+
+    Mask voxels are mapped to the data grid by nearest neighbour (CONN.md §4:
+    "the functional data are sampled at the mask voxels by nearest neighbour");
+    on an identical grid this is plain indexing.  Voxels falling outside the
+    data's field of view are dropped.
+    """
+    img = nib.load(mask_img) if not isinstance(mask_img, nib.spatialimages.SpatialImage) else mask_img
+    mask = np.asarray(img.dataobj) > 0
+    ijk = np.argwhere(mask)
+    shape = tuple(int(s) for s in data_shape[:3])
+    if mask.shape == shape and np.allclose(img.affine, data_affine, atol=1e-4):
+        vox = ijk
+    else:
+        world = nib.affines.apply_affine(img.affine, ijk)
+        vox = np.rint(nib.affines.apply_affine(np.linalg.inv(data_affine), world)).astype(int)
+        inside = np.all((vox >= 0) & (vox < np.array(shape)), axis=1)
+        vox = vox[inside]
+    if vox.size == 0:
+        raise ValueError(f"mask {getattr(img, 'get_filename', lambda: None)() or ''} has no voxel inside the data's field of view")
+    return np.ravel_multi_index(tuple(vox.T), shape)
+
+
+# --------------------------------------------------------------------------- CompCor
+def regress_out(y: np.ndarray, design: np.ndarray) -> np.ndarray:
+    """Residuals y − X·pinv(X)·y, with MATLAB's pinv tolerance max(size(X))·‖X‖·eps."""
+    rcond = max(design.shape) * _EPS
+    return y - design @ (np.linalg.pinv(design, rcond=rcond) @ y)
+
+
+def compcor_from_voxels(voxels, confounds=None, n_components: int = 5, prefix: str = "") -> pd.DataFrame:
+    """aCompCor regressors from a scans × voxels array (CONN.md §4, ``conn_rex.m``).
+
+    1. Scale to percent of the mask mean (grand mean over voxels and scans).
+    2. Component 1: the mask's mean signal.
+    3. Components 2…n: first n−1 principal components — eigenvectors of the
+       scans × scans Gram matrix R·Rᵀ, scaled by √eigenvalue — of the residuals R
+       of the voxel series after removing each voxel's mean, the mean signal, a
+       linear trend (``linspace(-1,1,N)``) and ``confounds``.  Signs make the voxel
+       loadings sum positive (as ``conn_rex``).
+    4. Every component mean-centred.
+
+    Parameters
+    ----------
+    voxels : array (scans × voxels)
+    confounds : array or DataFrame (scans × k), optional
+        First-level covariates to remove before the PCA (CONN: the 6 realignment
+        parameters and the Effect regressors, without derivatives).
+    n_components : int
+        Total number of regressors (mean + n−1 PCs); CONN's default is 5.
+    prefix : str
+        Prefix for the column names (e.g. ``"wm_"``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``{prefix}mean, {prefix}pc1 … {prefix}pc{n−1}``.
+    """
+    y, _ = _as_2d("voxels", voxels)
+    n_scans, n_vox = y.shape
+    if n_components < 1:
+        raise ValueError(f"n_components must be ≥ 1, got {n_components}")
+    grand = y.mean()
+    if grand > 0:
+        y = y * (100.0 / grand)
+    else:
+        log.debug("compcor: mask mean %.3g is not positive; signals left unscaled", grand)
+    mean_signal = y.mean(axis=1)
+    columns = {f"{prefix}mean": mean_signal - mean_signal.mean()}
+    n_pcs = n_components - 1
+    if n_pcs:
+        nuisance = [np.ones(n_scans), mean_signal, linear_trend(n_scans)]
+        design = np.column_stack(nuisance)
+        if confounds is not None:
+            conf, _ = _as_2d("confounds", confounds)
+            if conf.shape[0] != n_scans:
+                raise ValueError(f"confounds: {conf.shape[0]} scans but the BOLD data have {n_scans} (mismatched lengths)")
+            design = np.column_stack([design, conf])
+        resid = regress_out(y - y.mean(axis=0), design)
+        gram = resid @ resid.T
+        evals, evecs = np.linalg.eigh(gram)
+        order = np.argsort(evals)[::-1][:n_pcs]
+        evals = np.clip(evals[order], 0, None)
+        comps = evecs[:, order] * np.sqrt(evals)
+        keep = evals > evals.max() * max(gram.shape) * _EPS
+        if keep.sum() < n_pcs:
+            warnings.warn(f"compcor: only {int(keep.sum())} of {n_pcs} components can be estimated from {n_vox} voxels "
+                          f"and {n_scans} scans; the rest are zero (as CONN)", stacklevel=2)
+            comps[:, ~keep] = 0.0
+        sign = np.sign((resid.T @ comps).sum(axis=0))
+        sign[sign == 0] = 1
+        comps = comps * sign
+        comps = comps - comps.mean(axis=0)
+        for i in range(n_pcs):
+            columns[f"{prefix}pc{i + 1}"] = comps[:, i]
+    return pd.DataFrame(columns)
+
+
+def compcor(bold_img, mask_img, confounds=None, n_components: int = 5) -> pd.DataFrame:
+    """aCompCor regressors of one tissue mask from a 4-D BOLD image (CONN.md §4).
+
+    Samples ``bold_img`` at the voxels of ``mask_img`` (nearest neighbour, see
+    :func:`mask_voxel_indices`) and applies :func:`compcor_from_voxels`.
+    The mask should already be thresholded and eroded (:func:`tissue_mask`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``mean, pc1 … pc{n−1}``, one row per scan.
+    """
+    img = nib.load(bold_img) if not isinstance(bold_img, nib.spatialimages.SpatialImage) else bold_img
+    if len(img.shape) != 4:
+        raise ValueError(f"{img.get_filename() or 'BOLD image'}: expected a 4-D image, got shape {img.shape}")
+    idx = mask_voxel_indices(mask_img, img.shape, img.affine)
+    data = np.asarray(img.dataobj, dtype=np.float64).reshape(-1, img.shape[3])
+    return compcor_from_voxels(data[idx].T, confounds=confounds, n_components=n_components)
+
+
+# --------------------------------------------------------------------------- regression
+def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = True):
+    """CONN's denoising in "RegBP" order: regression, then filter (CONN.md §4–§5).
+
+    Residuals of y on X = [1, confounds, linear trend] (``y − X·pinv(X)·y``; the
+    trend is ``linspace(-1,1,N)`` and is left out when ``detrend=False``), then
+    :func:`conn_filter` of the residuals alone.
+
+    Parameters
+    ----------
+    y : array, Series or DataFrame (scans × ROIs)
+    confounds : array or DataFrame (scans × k) or None
+        Nuisance regressors **without** a constant.
+    tr : float
+    band : (f1, f2)
+        Default: the paper's high-pass (0.008 Hz, ∞).
+    detrend : bool
+
+    Returns
+    -------
+    Denoised data of the same type and shape as ``y``.
+    """
+    _validate_band(band, tr)
+    data, one_d = _as_2d("y", y)
+    n = data.shape[0]
+    parts = [np.ones((n, 1))]
+    if confounds is not None:
+        conf, _ = _as_2d("confounds", confounds)
+        if conf.shape[0] != n:
+            raise ValueError(f"confounds: {conf.shape[0]} scans but y has {n} (mismatched lengths)")
+        parts.append(conf)
+    if detrend:
+        parts.append(linear_trend(n)[:, None])
+    design = np.hstack(parts)
+    if design.shape[1] >= n:
+        raise ValueError(f"regress_and_filter: {design.shape[1]} regressors for {n} scans leave no degrees of freedom")
+    resid = regress_out(data, design)
+    return _like(y, np.asarray(conn_filter(resid, tr, band)), one_d)
