@@ -86,7 +86,7 @@ SCALE_LABELS: dict[str, str] = {
 }
 
 #: Default item-column pattern: optional "scs", optional separator, the item number (leading zeros allowed).
-DEFAULT_PATTERN = r"^scs[_\- ]?0*([0-9]+)$"
+DEFAULT_PATTERN = r"^scs[_ -]?0*([0-9]+)$"
 
 #: The two rules for the total score (see the module docstring).
 TOTAL_RULES = ("subscale_mean", "item_mean")
