@@ -1,0 +1,259 @@
+"""How robust are the paper's correlations?  Resampling, power and multiverse helpers.
+
+What the paper did not report: bootstrap CIs, robust correlations, a false
+discovery rate over the subscale family, sensitivity/power at n = 19, the
+sampling distribution of r in replications, leave-one-out influence and a
+specification curve over connectivity pipelines.  Plotting lives in
+:mod:`helpers.figures`; these functions return numbers and DataFrames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+
+from . import paper
+from .stats import (DEFAULT_MEASURE, correlate, correlate_values, p_from_r, paired_values,
+                    resolve_alternative, resolve_scale)
+
+__all__ = [
+    "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
+    "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
+    "synthetic_study",
+]
+
+#: pingouin.corr methods compared in the robustness chapter (Pernet et al. 2013; Wilcox 1994).
+ROBUST_METHODS = ("pearson", "spearman", "shepherd", "skipped", "percbend", "bicor")
+
+
+def bootstrap_ci(x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: float = 0.95,
+                 method: str = "bca") -> tuple[float, float]:
+    """Bootstrap CI of Pearson's r, resampling participants (pairs) with replacement.
+
+    Uses :func:`pingouin.compute_bootci` (bias-corrected and accelerated by
+    default; Efron & Tibshirani 1993, ch. 14) with ``numpy`` seeding for determinism.
+    """
+    low, high = pg.compute_bootci(np.asarray(x, float), np.asarray(y, float), func="pearson",
+                                  method=method, paired=True, confidence=confidence, n_boot=n_boot, seed=seed,
+                                  decimals=6)
+    return float(low), float(high)
+
+
+@contextlib.contextmanager
+def _global_numpy_seed(seed: int):
+    """Seed numpy's legacy global RNG (pingouin's Shepherd bootstrap uses it), then restore it."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[str] = ROBUST_METHODS,
+                        *, seed: int = 2018) -> pd.DataFrame:
+    """The same correlation by several estimators (:func:`pingouin.corr` ``method=``).
+
+    Shepherd's pi and the skipped correlation remove bivariate outliers
+    (bootstrapped Mahalanobis distance / minimum covariance determinant) before
+    Spearman's rho; the percentage-bend and biweight midcorrelations down-weight
+    extreme marginals (Pernet, Wilcox & Rousselet 2013).  Shepherd's bootstrap is
+    seeded with ``seed``.  pingouin's caveat that its MCD (scikit-learn) differs
+    slightly from the Matlab toolbox's (LIBRA) is acknowledged here, not re-warned.
+
+    Returns
+    -------
+    DataFrame
+        One row per method: ``method, n, r, p, alternative, outliers``.
+    """
+    rows = []
+    for method in methods:
+        with warnings.catch_warnings(), _global_numpy_seed(seed):
+            warnings.filterwarnings("ignore", message="The skipped correlation relies on the Minimum Covariance")
+            res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+        p_col = "p_val" if "p_val" in res.columns else "p-val"
+        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": float(res["r"].iloc[0]),
+                     "p": float(res[p_col].iloc[0]), "alternative": alternative,
+                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0})
+    return pd.DataFrame(rows)
+
+
+def benjamini_hochberg(pvals, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini–Hochberg (1995) FDR: (reject, adjusted p) via :func:`pingouin.multicomp`.
+
+    Adjusted p_(i) = min_{j ≥ i} (m / j) p_(j) over the sorted p values.
+    """
+    reject, adjusted = pg.multicomp(np.asarray(pvals, float), alpha=alpha, method="fdr_bh")
+    return np.asarray(reject, bool), np.asarray(adjusted, float)
+
+
+def _power_alternative(alternative: str) -> str:
+    # pingouin.power_corr works with |r|: a one-tailed test is its "greater" case.
+    return "two-sided" if alternative == "two-sided" else "greater"
+
+
+def detectable_r(n: int = paper.N, power: float = 0.8, alpha: float = 0.05,
+                 alternative: str = "two-sided") -> float:
+    """Smallest |ρ| detectable with probability ``power`` (sensitivity analysis).
+
+    Solved by :func:`pingouin.power_corr` (Fisher-z approximation, Cohen 1988 ch. 3).
+    """
+    return float(pg.power_corr(n=n, power=power, alpha=alpha, alternative=_power_alternative(alternative)))
+
+
+def n_required(r: float, power: float = 0.8, alpha: float = 0.05, alternative: str = "two-sided") -> int:
+    """Participants needed to detect |ρ| = |r| with ``power`` (rounded up; :func:`pingouin.power_corr`)."""
+    n = pg.power_corr(r=abs(r), power=power, alpha=alpha, alternative=_power_alternative(alternative))
+    return int(np.ceil(n))
+
+
+def sensitivity_table(effects: Mapping[str, float], n: int = paper.N, power: float = 0.8,
+                      alpha: float = 0.05) -> pd.DataFrame:
+    """Power at ``n`` and the n for ``power``, one- and two-tailed, for each named effect size."""
+    rows = []
+    for label, r in effects.items():
+        row = {"effect": label, "r": r}
+        for alt, tag in (("greater", "one_tailed"), ("two-sided", "two_tailed")):
+            row[f"power_{tag}"] = float(pg.power_corr(r=abs(r), n=n, alpha=alpha, alternative=alt))
+            row[f"n_for_{int(power * 100)}_{tag}"] = n_required(r, power, alpha, alt)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def monte_carlo_r(rho: float, n: int = paper.N, *, n_sim: int = 20000, seed: int = 2018,
+                  alpha: float = 0.05, alternative: str = "less") -> dict:
+    """Sampling distribution of Pearson's r for samples of ``n`` from a bivariate normal with ρ.
+
+    Each replication draws n pairs with correlation ρ (x = e₁, y = ρ e₁ + √(1−ρ²) e₂),
+    computes r and its p (:func:`helpers.stats.p_from_r`); the share with p < α
+    estimates the power of an exact replication.
+
+    Returns
+    -------
+    dict
+        ``rho, n, n_sim, alternative, alpha, r`` (array of simulated r), ``p`` (array),
+        ``power`` (share significant), ``power_se`` (binomial SE) and ``r_quantiles``
+        (2.5 %, 50 %, 97.5 %).
+    """
+    rng = np.random.default_rng(seed)
+    e = rng.standard_normal((n_sim, n, 2))
+    x = e[..., 0]
+    y = rho * e[..., 0] + np.sqrt(1 - rho**2) * e[..., 1]
+    xc = x - x.mean(axis=1, keepdims=True)
+    yc = y - y.mean(axis=1, keepdims=True)
+    r = (xc * yc).sum(1) / np.sqrt((xc**2).sum(1) * (yc**2).sum(1))
+    p = p_from_r(r, n, alternative)
+    power = float(np.mean(p < alpha))
+    return {"rho": rho, "n": n, "n_sim": n_sim, "alternative": alternative, "alpha": alpha, "r": r, "p": p,
+            "power": power, "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
+            "r_quantiles": tuple(float(q) for q in np.quantile(r, [0.025, 0.5, 0.975]))}
+
+
+def leave_one_out(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
+                  pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
+                  measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+    """r and p with each participant left out in turn (jackknife influence).
+
+    Returns
+    -------
+    DataFrame
+        ``participant_id, x, y, r_without, p_without, delta_r`` (r_without − r_all);
+        ``.attrs`` holds ``r_all``, ``p_all`` and the resolved ``alternative``.
+    """
+    data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure)
+    alt = resolve_alternative(alternative, resolve_scale(scale, [c for c in scores.columns
+                                                                 if c != "participant_id"]))
+    full = correlate_values(data["x"], data["y"], alt)
+    rows = []
+    for i in range(len(data)):
+        rest = data.drop(index=data.index[i])
+        res = correlate_values(rest["x"], rest["y"], alt)
+        rows.append({"participant_id": data["participant_id"].iloc[i], "x": data["x"].iloc[i],
+                     "y": data["y"].iloc[i], "r_without": res["r"], "p_without": res["p"],
+                     "delta_r": res["r"] - full["r"]})
+    out = pd.DataFrame(rows)
+    out.attrs.update(r_all=full["r"], p_all=full["p"], alternative=alt)
+    return out
+
+
+def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str = "total",
+                        contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
+                        alternative: str = "directional", measures: Sequence[str] | None = None) -> pd.DataFrame:
+    """The key correlation under every connectivity ``measure`` present (Simonsohn et al. 2020).
+
+    Returns
+    -------
+    DataFrame
+        One :func:`helpers.stats.correlate` row per measure, sorted by r, with
+        ``is_default`` marking the paper's pipeline and ``rank`` the position.
+    """
+    if measures is None:
+        measures = list(dict.fromkeys(connectivity["measure"].dropna()))
+    rows = []
+    for measure in measures:
+        row = correlate(scores, connectivity, scale, contrast, pair, alternative, measure=measure)
+        row["excluded"] = "; ".join(row["excluded"])
+        rows.append(row)
+    out = pd.DataFrame(rows).sort_values("r", kind="stable").reset_index(drop=True)
+    out["is_default"] = out["measure"] == DEFAULT_MEASURE
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+# --------------------------------------------------------------------------- synthetic inputs
+def _with_exact_correlation(x: np.ndarray, rho: float, rng: np.random.Generator) -> np.ndarray:
+    """A standardised vector whose *sample* correlation with ``x`` is exactly ``rho``."""
+    zx = (x - x.mean()) / x.std()
+    e = rng.standard_normal(len(x))
+    e = e - e.mean() - (e @ zx) / (zx @ zx) * zx
+    e /= e.std()
+    return rho * zx + np.sqrt(1 - rho**2) * e
+
+
+def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *, seed: int = 0,
+                    rois: Sequence[str] = ("vmpfc", "amygdala_l", "amygdala_r"),
+                    key_pair: tuple[str, str] = ("vmpfc", "amygdala_r")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Small ``scores.tsv`` / ``connectivity.tsv`` tables with a planted correlation.
+
+    For tests, exercises and dry runs before real outputs exist.  The sample
+    correlation between ``total`` and the Neg − Neu Fisher z of ``key_pair``
+    (both directions) is *exactly* ``rho`` (or ``rho[measure]`` for each measure
+    when a mapping is given); everything else is random.
+
+    Returns
+    -------
+    scores, connectivity : DataFrame
+        In the formats of ``notes/CONTRACTS.md``.
+    """
+    rng = np.random.default_rng(seed)
+    rhos = dict(rho) if isinstance(rho, Mapping) else {DEFAULT_MEASURE: float(rho)}
+    ids = [f"sub-{i:02d}" for i in range(1, n + 1)]
+    total = 3.0 + 0.5 * rng.standard_normal(n)
+    scores = pd.DataFrame({"participant_id": ids})
+    for col, _ in paper.SCALES[1:]:
+        sub = total + 0.4 * rng.standard_normal(n)
+        scores[col] = np.clip(6 - sub if paper.HYPOTHESISED_DIRECTION[col] == "greater" else sub, 1, 5)
+    scores["total"] = total
+    pairs = [(a, b) for i, a in enumerate(rois) for b in rois[i + 1:]]
+    rows = []
+    for measure, r_planted in rhos.items():
+        for a, b in pairs:
+            neutral = 0.2 + 0.15 * rng.standard_normal(n)
+            positive = neutral + 0.15 * rng.standard_normal(n)
+            if {a, b} == set(key_pair):
+                diff = 0.15 * _with_exact_correlation(total, r_planted, rng)
+            else:
+                diff = 0.15 * rng.standard_normal(n)
+            z = {"negative": neutral + diff, "neutral": neutral, "positive": positive,
+                 "negative-neutral": diff, "positive-neutral": positive - neutral}
+            for cond, values in z.items():
+                r = np.full(n, np.nan) if "-" in cond else np.tanh(values)
+                for src, tgt in ((a, b), (b, a)):
+                    rows.append(pd.DataFrame({"participant_id": ids, "measure": measure, "condition": cond,
+                                              "source": src, "target": tgt, "r": r, "z": values}))
+    return scores, pd.concat(rows, ignore_index=True)

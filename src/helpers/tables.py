@@ -1,0 +1,139 @@
+"""Table 1 and the follow-up correlations, ours beside the paper's.
+
+Numbers are computed by :mod:`helpers.stats`; this module arranges them in the
+paper's order and formats them the way the paper prints them (APA style: no
+leading zero, typographic minus, ``*`` p < .05, ``†`` p < .1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import paper
+from .stats import DEFAULT_MEASURE, correlate
+
+__all__ = ["marker", "format_r", "format_p", "table1", "render_table1", "compare_with_paper",
+           "render_comparison"]
+
+
+def marker(p: float) -> str:
+    """The paper's significance marker for ``p`` (``*`` < .05, ``†`` < .1, else empty)."""
+    return next((m for thr, m in paper.MARKERS if p < thr), "") if np.isfinite(p) else ""
+
+
+def format_r(r: float, decimals: int = 3) -> str:
+    """APA-style r: no leading zero, typographic minus (−.402)."""
+    if not np.isfinite(r):
+        return "—"
+    text = f"{abs(r):.{decimals}f}".lstrip("0") or "0"
+    return ("−" if r < 0 and float(text) != 0 else "") + text
+
+
+def format_p(p: float, decimals: int = 3) -> str:
+    """APA-style p: no leading zero; ``< .001`` below the printed precision."""
+    if not np.isfinite(p):
+        return "—"
+    floor = 10.0**-decimals
+    return f"< {floor:.{decimals}f}".replace("0.", ".") if p < floor else f"{p:.{decimals}f}".lstrip("0")
+
+
+def _tails(alternatives: pd.Series) -> str:
+    return "two-tailed" if (alternatives == "two-sided").all() else "one-tailed"
+
+
+def table1(scores: pd.DataFrame, connectivity: pd.DataFrame, *, contrast: str = "negative-neutral",
+           pair=("vmpfc", "amygdala_r"), alternative: str = "directional",
+           measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+    """Our Table 1: each SCS scale × Neg − Neu VMPFC–right amygdala connectivity.
+
+    Rows in the paper's order (:data:`helpers.paper.SCALES`).  ``p`` follows
+    ``alternative`` (default: the paper's one-tailed, hypothesised direction;
+    see :func:`helpers.stats.correlate`); ``p_two_sided`` is always given too.
+
+    Returns
+    -------
+    DataFrame
+        ``scale`` (the paper's label), ``column``, ``n``, ``r``, ``p``, ``marker``,
+        ``alternative``, ``p_two_sided``, ``marker_two_sided``, ``ci95_low``, ``ci95_high``.
+    """
+    rows = []
+    for col, label in paper.SCALES:
+        res = correlate(scores, connectivity, col, contrast, pair, alternative, measure=measure)
+        rows.append({"scale": label, "column": col, "n": res["n"], "r": res["r"], "p": res["p"],
+                     "marker": marker(res["p"]), "alternative": res["alternative"],
+                     "p_two_sided": res["p_two_sided"], "marker_two_sided": marker(res["p_two_sided"]),
+                     "ci95_low": res["ci95_low"], "ci95_high": res["ci95_high"]})
+    return pd.DataFrame(rows)
+
+
+def render_table1(ours: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 as printed: the paper's r and p beside ours (one-tailed as the paper, and two-tailed).
+
+    Parameters
+    ----------
+    ours : DataFrame
+        Output of :func:`table1`.
+
+    Returns
+    -------
+    DataFrame
+        Strings, index = SCS scale, two-level columns ``(Paper | Ours, r | p …)``;
+        r carries the marker of its p (``*`` < .05, ``†`` < .1).
+    """
+    ref = paper.table1().set_index("label")
+    ours = ours.set_index("scale").loc[ref.index]
+    out = pd.DataFrame({
+        ("Paper", "r"): [format_r(r) + m for r, m in zip(ref["r"], ref["marker"])],
+        ("Paper", "p (one-tailed)"): [format_p(p) for p in ref["p"]],
+        ("Ours", "r"): [format_r(r) + m for r, m in zip(ours["r"], ours["marker"])],
+        ("Ours", f"p ({_tails(ours['alternative'])})"): [format_p(p) for p in ours["p"]],
+        ("Ours", "p (two-tailed)"): [format_p(p) + m for p, m in zip(ours["p_two_sided"],
+                                                                     ours["marker_two_sided"])],
+    }, index=pd.Index(ref.index, name="SCS scale"))
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out
+
+
+def compare_with_paper(scores: pd.DataFrame, connectivity: pd.DataFrame, reported: pd.DataFrame | None = None,
+                       *, alternative: str = "directional", measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+    """Recompute each reported correlation on our data and put the paper's values beside it.
+
+    Parameters
+    ----------
+    reported : DataFrame, optional
+        Rows of :func:`helpers.paper.reported_correlations` (default: the text's
+        follow-ups, i.e. all rows not in Table 1).
+
+    Returns
+    -------
+    DataFrame
+        ``label, scale, condition, source, target, paper_r, paper_p, paper_p_text, n, r, p,
+        alternative, p_two_sided, ci95_low, ci95_high``.
+    """
+    if reported is None:
+        reported = paper.reported_correlations().query("where == 'text'")
+    rows = []
+    for rep in reported.itertuples(index=False):
+        res = correlate(scores, connectivity, rep.scale, rep.condition, (rep.source, rep.target), alternative,
+                        measure=measure)
+        rows.append({"label": rep.label, "scale": rep.scale, "condition": rep.condition, "source": rep.source,
+                     "target": rep.target, "paper_r": rep.r, "paper_p": rep.p, "paper_p_text": rep.p_text,
+                     **{k: res[k] for k in ("n", "r", "p", "alternative", "p_two_sided", "ci95_low",
+                                            "ci95_high")}})
+    return pd.DataFrame(rows)
+
+
+def render_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_with_paper` formatted for display (strings, paper | ours)."""
+    out = pd.DataFrame({
+        ("Paper", "r"): comparison["paper_r"].map(format_r),
+        ("Paper", "p"): comparison["paper_p_text"].str.replace("= ", "", regex=False),
+        ("Ours", "n"): comparison["n"].astype(str),
+        ("Ours", "r"): comparison["r"].map(format_r),
+        ("Ours", f"p ({_tails(comparison['alternative'])})"): [format_p(p) + marker(p) for p in comparison["p"]],
+        ("Ours", "p (two-tailed)"): [format_p(p) + marker(p) for p in comparison["p_two_sided"]],
+    })
+    out.index = pd.Index(comparison["label"], name="Correlation")
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out

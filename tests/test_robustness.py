@@ -1,0 +1,107 @@
+"""helpers.robustness: power, Monte-Carlo, bootstrap, robust r, BH, leave-one-out, multiverse."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from helpers import paper
+from helpers.robustness import (benjamini_hochberg, bootstrap_ci, detectable_r, leave_one_out, monte_carlo_r,
+                                n_required, robust_correlations, sensitivity_table, specification_curve,
+                                synthetic_study)
+from helpers.stats import correlate
+
+
+@pytest.fixture(scope="module")
+def study():
+    return synthetic_study(n=19, rho={"weighted_hrf": -0.4, "weighted_none": -0.25, "beta_series": 0.1}, seed=7)
+
+
+def test_synthetic_study_follows_the_contract_and_plants_exact_r(study):
+    scores, conn = study
+    assert list(scores.columns) == ["participant_id", "self_kindness", "self_judgment", "common_humanity",
+                                    "isolation", "mindfulness", "over_identification", "total"]
+    assert list(conn.columns) == ["participant_id", "measure", "condition", "source", "target", "r", "z"]
+    assert set(conn["condition"]) == {"negative", "neutral", "positive", "negative-neutral", "positive-neutral"}
+    assert conn.loc[conn["condition"].str.contains("-"), "r"].isna().all()
+    wide = conn.query("measure == 'weighted_hrf' and source == 'vmpfc' and target == 'amygdala_r'").pivot(
+        index="participant_id", columns="condition", values="z")
+    np.testing.assert_allclose(wide["negative-neutral"], wide["negative"] - wide["neutral"], atol=1e-12)
+    assert np.corrcoef(scores["total"], wide["negative-neutral"])[0, 1] == pytest.approx(-0.4, abs=1e-12)
+
+
+def test_power_helpers_match_known_values():
+    # sensitivity at n = 19, 80 % power, alpha .05 (G*Power: ~.54 one-tailed, ~.59 two-tailed)
+    assert detectable_r(19, alternative="less") == pytest.approx(0.541, abs=2e-3)
+    assert detectable_r(19) == pytest.approx(0.595, abs=2e-3)
+    assert n_required(-0.402, alternative="less") == 37
+    assert n_required(0.3) == 85  # textbook: r = .3, 80 %, two-tailed -> 85
+    table = sensitivity_table({"SC mean": -0.402})
+    assert table.loc[0, "power_one_tailed"] == pytest.approx(0.54, abs=0.01)
+    assert table.loc[0, "n_for_80_two_tailed"] == 46
+
+
+def test_monte_carlo_agrees_with_analytic_power_and_is_deterministic():
+    mc = monte_carlo_r(-0.402, 19, n_sim=20000, seed=1, alternative="less")
+    assert mc["power"] == pytest.approx(0.54, abs=0.02)  # pingouin.power_corr: .543
+    # E[r] ≈ ρ (1 − (1 − ρ²) / 2n)  (Fisher 1915): r is biased slightly toward 0
+    assert mc["r"].mean() == pytest.approx(-0.402 * (1 - (1 - 0.402**2) / 38), abs=0.005)
+    assert mc["r_quantiles"][0] < -0.7 and mc["r_quantiles"][2] > -0.05
+    assert monte_carlo_r(-0.402, 19, n_sim=500, seed=1)["r"].tolist() == monte_carlo_r(
+        -0.402, 19, n_sim=500, seed=1)["r"].tolist()
+    null = monte_carlo_r(0.0, 19, n_sim=20000, seed=2, alternative="two-sided")
+    assert null["power"] == pytest.approx(0.05, abs=0.006)  # type I error rate
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_r(study):
+    scores, conn = study
+    x = scores["total"]
+    y = conn.query("measure == 'weighted_hrf' and condition == 'negative-neutral' and source == 'vmpfc' "
+                   "and target == 'amygdala_r'")["z"]
+    low, high = bootstrap_ci(x, y, n_boot=2000, seed=3)
+    assert low < -0.4 < high and high - low > 0.2
+    assert (low, high) == bootstrap_ci(x, y, n_boot=2000, seed=3)
+
+
+def test_robust_correlations_flag_a_planted_outlier():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(19)
+    y = rng.standard_normal(19)
+    x[0], y[0] = 8.0, 8.0  # one wild point makes Pearson look strong
+    table = robust_correlations(x, y).set_index("method")
+    assert table.loc["pearson", "r"] > 0.6
+    assert abs(table.loc["skipped", "r"]) < 0.4 and table.loc["skipped", "outliers"] >= 1
+    assert abs(table.loc["shepherd", "r"]) < 0.4
+    assert table.loc["spearman", "r"] == pytest.approx(sps.spearmanr(x, y).statistic)
+    assert table.equals(robust_correlations(x, y).set_index("method"))  # Shepherd's bootstrap is seeded
+
+
+def test_benjamini_hochberg_hand_worked():
+    reject, adjusted = benjamini_hochberg([0.01, 0.04, 0.03, 0.2])
+    np.testing.assert_allclose(adjusted, [0.04, 0.16 / 3, 0.16 / 3, 0.2])
+    assert reject.tolist() == [True, False, False, False]
+
+
+def test_leave_one_out_matches_direct_recomputation(study):
+    scores, conn = study
+    loo = leave_one_out(scores, conn, "total", "negative-neutral")
+    assert len(loo) == 19 and loo.attrs["r_all"] == pytest.approx(-0.4, abs=1e-12)
+    drop = loo.iloc[4]["participant_id"]
+    direct = correlate(scores[scores["participant_id"] != drop], conn[conn["participant_id"] != drop],
+                       "total", "negative-neutral")
+    assert loo.iloc[4]["r_without"] == pytest.approx(direct["r"], rel=1e-12)
+    np.testing.assert_allclose(loo["delta_r"], loo["r_without"] + 0.4, atol=1e-12)
+
+
+def test_specification_curve_covers_every_measure_present(study):
+    scores, conn = study
+    curve = specification_curve(scores, conn)
+    assert curve["measure"].tolist() == ["weighted_hrf", "weighted_none", "beta_series"]  # sorted by r
+    np.testing.assert_allclose(curve["r"], [-0.4, -0.25, 0.1], atol=1e-12)
+    assert curve["is_default"].tolist() == [True, False, False]
+    assert (curve["alternative"] == "less").all()
+
+
+def test_paper_alphas_are_the_reported_ones():
+    assert paper.ALPHAS["total"] == 0.913 and len(paper.ALPHAS) == 7
+    assert pd.Series(paper.HYPOTHESISED_DIRECTION).value_counts().to_dict() == {"less": 4, "greater": 3}

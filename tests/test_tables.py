@@ -1,0 +1,84 @@
+"""helpers.tables: Table 1 in the paper's order, formatting, comparison with the paper."""
+
+import numpy as np
+import pytest
+
+from helpers import paper
+from helpers.robustness import synthetic_study
+from helpers.stats import p_from_r
+from helpers.tables import compare_with_paper, format_p, format_r, marker, render_comparison, render_table1, table1
+
+PAPER_ORDER = ["Self-compassion mean", "Self-kindness", "Self-judgment", "Common humanity", "Isolation",
+               "Mindfulness", "Over-identification"]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return synthetic_study(n=19, rho=-0.45, seed=11)
+
+
+def test_paper_table1_rows_and_values():
+    ref = paper.table1()
+    assert ref["label"].tolist() == PAPER_ORDER
+    assert ref.loc[0, ["r", "p", "marker"]].tolist() == [-0.402, 0.044, "*"]
+    assert ref["marker"].tolist() == ["*", "", "*", "*", "", "†", "†"]
+
+
+def test_reported_correlations_has_15_exact_pairs_and_one_inequality():
+    rep = paper.reported_correlations()
+    assert len(rep) == 16 and rep["p"].notna().sum() == 15
+    assert rep.loc[rep["p"].isna(), "p_text"].item() == "> .05"
+    assert len(paper.audit_input()) == 15
+
+
+def test_table1_order_values_and_markers(study):
+    scores, conn = study
+    ours = table1(scores, conn)
+    assert ours["scale"].tolist() == PAPER_ORDER
+    first = ours.iloc[0]
+    assert first["r"] == pytest.approx(-0.45, abs=1e-12)
+    assert first["p"] == pytest.approx(p_from_r(-0.45, 19, "less"), rel=1e-9)
+    assert first["p_two_sided"] == pytest.approx(p_from_r(-0.45, 19), rel=1e-9)
+    assert first["marker"] == "*" and first["marker_two_sided"] == "†"  # .027 one-tailed, .053 two-tailed
+    assert (ours["n"] == 19).all()
+
+
+def test_render_table1_puts_paper_and_ours_side_by_side(study):
+    scores, conn = study
+    shown = render_table1(table1(scores, conn))
+    assert shown.index.tolist() == PAPER_ORDER
+    assert shown.loc["Self-compassion mean", ("Paper", "r")] == "−.402*"
+    assert shown.loc["Common humanity", ("Paper", "p (one-tailed)")] == ".012"
+    assert shown.loc["Self-compassion mean", ("Ours", "r")] == "−.450*"
+    assert shown.loc["Self-compassion mean", ("Ours", "p (two-tailed)")] == ".053†"
+
+
+def test_render_table1_two_tailed_heading(study):
+    scores, conn = study
+    shown = render_table1(table1(scores, conn, alternative="two-sided"))
+    assert ("Ours", "p (two-tailed)") in shown.columns and ("Ours", "p (one-tailed)") not in shown.columns
+
+
+@pytest.mark.parametrize("value, text", [(-0.402, "−.402"), (0.07, ".070"), (-0.0001, ".000"), (np.nan, "—")])
+def test_format_r(value, text):
+    assert format_r(value) == text
+
+
+@pytest.mark.parametrize("value, text", [(0.044, ".044"), (0.0004, "< .001"), (1.0, "1.000"), (np.nan, "—")])
+def test_format_p(value, text):
+    assert format_p(value) == text
+
+
+def test_marker_thresholds():
+    assert [marker(p) for p in (0.049, 0.05, 0.099, 0.1, np.nan)] == ["*", "†", "†", "", ""]
+
+
+def test_compare_with_paper_covers_every_text_result(study):
+    scores, conn = study
+    comp = compare_with_paper(scores, conn)
+    assert len(comp) == 9
+    neg = comp.query("condition == 'negative' and scale == 'total'").iloc[0]
+    assert (neg["paper_r"], neg["paper_p"]) == (-0.458, 0.024)
+    assert neg["alternative"] == "less" and neg["n"] == 19
+    shown = render_comparison(comp)
+    assert shown.loc["SC mean × right amygdala, Neutral", ("Paper", "p")] == "> .05"
