@@ -2,12 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pingouin as pg
 import pytest
 from scipy import stats as sps
 
 from helpers import paper
-from helpers.robustness import (benjamini_hochberg, bootstrap_ci, detectable_r, leave_one_out, monte_carlo_r,
-                                n_required, robust_correlations, sensitivity_table, specification_curve,
+from helpers.robustness import (benjamini_hochberg, bootstrap_ci, detectable_r, inference_table, leave_one_out,
+                                monte_carlo_r, n_required, robust_table, robust_correlations, sensitivity_table, specification_curve,
                                 synthetic_study)
 from helpers.stats import correlate
 
@@ -105,3 +106,29 @@ def test_specification_curve_covers_every_measure_present(study):
 def test_paper_alphas_are_the_reported_ones():
     assert paper.ALPHAS["total"] == 0.913 and len(paper.ALPHAS) == 7
     assert pd.Series(paper.HYPOTHESISED_DIRECTION).value_counts().to_dict() == {"less": 4, "greater": 3}
+
+
+def test_inference_table_adds_cis_bayes_factors_and_bh(study):
+    scores, conn = study
+    table = inference_table(scores, conn, n_boot=1000, seed=1)
+    assert table["scale"].tolist() == [s for s, _ in paper.SCALES]
+    total = table.iloc[0]
+    assert total["r"] == pytest.approx(-0.4, abs=1e-12)
+    assert total["boot_low"] < -0.4 < total["boot_high"]
+    assert total["bf10"] == pytest.approx(pg.bayesfactor_pearson(-0.4, 19, alternative="less"), rel=1e-9)
+    assert total["bf10"] > total["bf10_two_sided"]  # a correct directional prediction earns evidence
+    assert np.isnan(total["q"])
+    sub = table.iloc[1:]
+    np.testing.assert_allclose(sub["q"], benjamini_hochberg(sub["p"])[1])
+    assert (sub["q"] >= sub["p"] - 1e-15).all()
+
+
+def test_robust_table_stacks_keys(study):
+    scores, conn = study
+    table = robust_table(scores, conn, [("total", "negative-neutral"), ("self_judgment", "negative")],
+                         methods=("pearson", "spearman"))
+    assert table[["scale", "method"]].values.tolist() == [["total", "pearson"], ["total", "spearman"],
+                                                          ["self_judgment", "pearson"],
+                                                          ["self_judgment", "spearman"]]
+    assert table.loc[0, "r"] == pytest.approx(-0.4, abs=1e-12)
+    assert table["alternative"].tolist() == ["less", "less", "greater", "greater"]

@@ -180,3 +180,19 @@ def test_correlation_table_rows_and_planted_value(study):
     assert list(table["scale"][:7]) == [s for s, _ in paper.SCALES]
     key = table.query("scale == 'total' and contrast == 'negative-neutral' and target == 'amygdala_r'")
     assert key["r"].item() == pytest.approx(-0.4, abs=1e-12)
+
+
+def test_read_inputs_round_trip_and_clear_error(study, tmp_path):
+    from helpers.io import write_tsv
+    from helpers.stats import read_inputs
+
+    scores, conn = study
+    with pytest.raises(FileNotFoundError, match="scores.tsv: not found .*01_questionnaire"):
+        read_inputs(tmp_path)
+    write_tsv(scores, tmp_path / "scores.tsv")
+    write_tsv(conn, tmp_path / "connectivity.tsv")
+    s2, c2, excl = read_inputs(tmp_path)
+    assert excl.empty and list(excl.columns) == ["participant_id", "stage", "reason"]
+    assert c2["r"].isna().sum() == conn["r"].isna().sum()  # "n/a" is read back as missing
+    res = correlate(s2, c2, "total", "negative-neutral")
+    assert res["r"] == pytest.approx(-0.4, abs=1e-9)

@@ -18,13 +18,13 @@ import pandas as pd
 import pingouin as pg
 
 from . import paper
-from .stats import (DEFAULT_MEASURE, correlate, correlate_values, p_from_r, paired_values,
+from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_table, p_from_r, paired_values,
                     resolve_alternative, resolve_scale)
 
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "synthetic_study",
+    "inference_table", "robust_table", "synthetic_study",
 ]
 
 #: pingouin.corr methods compared in the robustness chapter (Pernet et al. 2013; Wilcox 1994).
@@ -203,6 +203,59 @@ def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale:
     out["is_default"] = out["measure"] == DEFAULT_MEASURE
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,
+                    contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
+                    alternative: str = "directional", *, measure: str = DEFAULT_MEASURE, n_boot: int = 5000,
+                    seed: int = 2018, alpha: float = 0.05) -> pd.DataFrame:
+    """Table 1's correlations with everything the paper did not report.
+
+    For each scale: r, p for ``alternative`` and two-tailed, the analytic
+    (Fisher z) and bootstrap 95 % CIs, JZS Bayes factors BF₁₀ for the directional
+    and the two-sided hypotheses (:func:`pingouin.bayesfactor_pearson`, Wetzels &
+    Wagenmakers 2012), and Benjamini–Hochberg adjusted p values (q) across the
+    six subscales (the total is a separate, primary test: q is NaN there).
+
+    Returns
+    -------
+    DataFrame
+        ``scale, n, r, p, alternative, p_two_sided, ci95_low, ci95_high, boot_low, boot_high,
+        bf10, bf10_two_sided, q, q_two_sided, significant_after_bh``.
+    """
+    scales = [s for s, _ in paper.SCALES] if scales is None else list(scales)
+    table = correlation_table(scores, connectivity, scales, (contrast,), (pair,), alternative, measure=measure)
+    two = correlation_table(scores, connectivity, scales, (contrast,), (pair,), "two-sided", measure=measure)
+    table["bf10_two_sided"] = two["bf10"].to_numpy()
+    boots = []
+    for scale in scales:
+        data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure)
+        boots.append(bootstrap_ci(data["x"], data["y"], n_boot=n_boot, seed=seed))
+    table[["boot_low", "boot_high"]] = np.array(boots)
+    family = (table["scale"] != "total").to_numpy()
+    for p_col, q_col in (("p", "q"), ("p_two_sided", "q_two_sided")):
+        table[q_col] = np.nan
+        if family.any():
+            table.loc[family, q_col] = benjamini_hochberg(table.loc[family, p_col], alpha)[1]
+    table["significant_after_bh"] = table["q"] < alpha
+    return table[["scale", "n", "r", "p", "alternative", "p_two_sided", "ci95_low", "ci95_high", "boot_low",
+                  "boot_high", "bf10", "bf10_two_sided", "q", "q_two_sided", "significant_after_bh"]]
+
+
+def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequence[tuple[str, str]],
+                 pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
+                 measure: str = DEFAULT_MEASURE, methods: Sequence[str] = ROBUST_METHODS,
+                 seed: int = 2018) -> pd.DataFrame:
+    """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format)."""
+    parts = []
+    for scale, condition in keys:
+        data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
+        col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
+        part = robust_correlations(data["x"], data["y"], resolve_alternative(alternative, col), methods, seed=seed)
+        part.insert(0, "condition", condition)
+        part.insert(0, "scale", col)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- synthetic inputs

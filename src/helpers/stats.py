@@ -22,7 +22,9 @@ never dropped silently.
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -35,7 +37,7 @@ from . import paper
 __all__ = [
     "ALTERNATIVES", "DEFAULT_MEASURE", "resolve_scale", "resolve_pair", "resolve_alternative",
     "paired_values", "correlate", "correlate_values", "correlation_table", "p_from_r", "r_from_p", "fisher_ci",
-    "audit_reported_correlations",
+    "audit_reported_correlations", "read_inputs",
 ]
 
 #: Accepted values of ``alternative`` ("directional" = the paper's hypothesis for the scale).
@@ -95,6 +97,33 @@ def _unique_ids(ids: pd.Series, name: str, what: str) -> None:
     dup = ids[ids.duplicated()].unique().tolist()
     if dup:
         raise ValueError(f"{name}: participant(s) {dup} appear more than once ({what})")
+
+
+# --------------------------------------------------------------------------- reading
+def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read ``scores.tsv``, ``connectivity.tsv`` and (if present) ``exclusions.tsv`` from ``output_dir``.
+
+    ``n/a`` is read as missing (BIDS).  Raises FileNotFoundError naming the
+    missing file and the chapter that writes it; column checks happen where the
+    tables are used (:func:`paired_values`).
+
+    Returns
+    -------
+    scores, connectivity, exclusions : DataFrame
+        ``exclusions`` is empty (columns ``participant_id, stage, reason``) when no file exists.
+    """
+    folder = Path(output_dir)
+    tables = {}
+    for name, writer in ((_SCORES, "01_questionnaire"), (_CONN, "03_connectivity")):
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: not found (written by the {writer} chapter; run it first "
+                                    "or point output_dir at a folder holding it)")
+        tables[name] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    excl = folder / "exclusions.tsv"
+    exclusions = (pd.read_csv(excl, sep="\t", na_values=["n/a"], keep_default_na=False) if excl.is_file()
+                  else pd.DataFrame(columns=["participant_id", "stage", "reason"]))
+    return tables[_SCORES], tables[_CONN], exclusions
 
 
 # --------------------------------------------------------------------------- data matching
@@ -289,8 +318,8 @@ def correlate_values(x, y, alternative: str = "two-sided", *, method: str = "pea
     dict
         ``method, n, r, p`` (for ``alternative``), ``alternative``, ``p_two_sided``,
         ``ci95_low, ci95_high`` (two-sided Fisher-z 95 % CI, :func:`fisher_ci`) and
-        ``bf10`` (JZS Bayes factor from :func:`pingouin.corr`, Pearson only, for the
-        same alternative).
+        ``bf10`` (JZS Bayes factor, :func:`pingouin.bayesfactor_pearson`, Pearson only,
+        for the same alternative; Wetzels & Wagenmakers 2012).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     res = pg.corr(x, y, alternative=alternative, method=method)
@@ -300,7 +329,7 @@ def correlate_values(x, y, alternative: str = "two-sided", *, method: str = "pea
         "method": method, "n": n, "r": r, "p": float(_pingouin_value(res, "p_val", "p-val")),
         "alternative": alternative, "p_two_sided": p_from_r(r, n, "two-sided"),
         "ci95_low": low, "ci95_high": high,
-        "bf10": float(_pingouin_value(res, "BF10")) if method == "pearson" else float("nan"),
+        "bf10": float(pg.bayesfactor_pearson(r, n, alternative=alternative)) if method == "pearson" else float("nan"),
     }
 
 
