@@ -316,3 +316,25 @@ def test_alpha_comparison_table():
     assert cmp.loc["total", "paper_alpha"] == PAPER_ALPHA["total"] == 0.913
     assert cmp.loc["isolation", "difference"] == pytest.approx(0.5 - 0.669)
     assert cmp.loc["total", "paper_in_ci"] and not cmp.loc["isolation", "paper_in_ci"]
+
+
+# ------------------------------------------------------------------ the chapter
+
+@pytest.mark.slow
+def test_chapter_runs_on_the_example_and_writes_scores(tmp_path):
+    """Execute notebooks/01_questionnaire.ipynb on a BIDS folder holding only the example file."""
+    papermill = pytest.importorskip("papermill")
+    bids = tmp_path / "bids"
+    (bids / "phenotype").mkdir(parents=True)
+    (bids / "phenotype" / "scs.tsv").write_bytes(EXAMPLE.read_bytes())
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parents[1]
+    papermill.execute_notebook(str(root / "notebooks" / "01_questionnaire.ipynb"), str(tmp_path / "run.ipynb"),
+                               parameters=dict(bids_dir=str(bids), output_dir=str(out)), cwd=str(root),
+                               progress_bar=False)
+    scores = pd.read_csv(out / "scores.tsv", sep="\t", na_values="n/a", index_col=0)
+    assert list(scores.reset_index().columns) == ["participant_id", *SUBSCALES, "total"]
+    assert scores.loc["sub-example04", "total"] == pytest.approx(19.6 / 6)
+    assert np.isnan(scores.loc["sub-example05", "total"])
+    rel = pd.read_csv(out / "reliability.tsv", sep="\t", na_values="n/a")
+    assert list(rel["scale"]) == ["total", *SUBSCALES]

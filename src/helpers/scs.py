@@ -241,6 +241,12 @@ def _detect(columns: list[str], n_items: int, pattern: str, source: str | None) 
     return {k: v[0] for k, v in found.items()}
 
 
+def _participants(responses: pd.DataFrame, id_column: str) -> pd.Series:
+    """Participant labels by row position: ``responses[id_column]`` if present, else the index."""
+    ids = responses[id_column] if id_column in responses.columns else responses.index
+    return pd.Series(np.asarray(ids))
+
+
 def item_matrix(responses, n_items: int = 26, item_columns=None, pattern: str | None = None,
                 source: str | None = None, id_column: str = "participant_id") -> pd.DataFrame:
     """Validated item responses: a float DataFrame indexed like ``responses``, columns 1…``n_items``.
@@ -293,12 +299,6 @@ def _max_missing(missing: str | int) -> int:
     if isinstance(missing, (int, np.integer)) and not isinstance(missing, bool) and missing >= 0:
         return int(missing)
     raise ValueError(f"missing must be 'complete' or a non-negative integer, not {missing!r}")
-
-
-def _participants(responses: pd.DataFrame, id_column: str) -> pd.Series:
-    """Participant labels by row position: ``responses[id_column]`` if present, else the index."""
-    ids = responses[id_column] if id_column in responses.columns else responses.index
-    return pd.Series(np.asarray(ids))
 
 
 def _prorated_means(items: pd.DataFrame, key: Mapping[str, Sequence[int]], k: int,
