@@ -37,9 +37,12 @@ def moved_series(vol, affine, params):
 
 
 def test_rigid_matrix_hand_worked():
-    # 90° about z maps x̂ to ŷ (right-handed), then translation (1, 2, 3)
+    # SPM's Rz(90°) maps x̂ to −ŷ, then translation (1, 2, 3)
     m = rigid_matrix([1, 2, 3, 0, 0, np.pi / 2])
-    np.testing.assert_allclose(m @ [1, 0, 0, 1], [1, 3, 3, 1], atol=1e-12)
+    np.testing.assert_allclose(m @ [1, 0, 0, 1], [1, 1, 3, 1], atol=1e-12)
+    # SPM's Rx(90°) maps ŷ to −ẑ; Ry(90°) maps x̂ to −ẑ
+    np.testing.assert_allclose(rigid_matrix([0, 0, 0, np.pi / 2, 0, 0]) @ [0, 1, 0, 1], [0, 0, -1, 1], atol=1e-12)
+    np.testing.assert_allclose(rigid_matrix([0, 0, 0, 0, np.pi / 2, 0]) @ [1, 0, 0, 1], [0, 0, -1, 1], atol=1e-12)
     # rotation about a centre leaves the centre fixed
     c = (10.0, -5.0, 2.0)
     np.testing.assert_allclose(rigid_matrix([0, 0, 0, 0.3, -0.2, 0.1], c) @ [*c, 1], [*c, 1], atol=1e-12)

@@ -5,10 +5,13 @@ Conventions (used everywhere in :mod:`helpers.preprocess`)
 * A motion matrix ``M_t`` (4 × 4, world millimetres, RAS+ scanner space of the BOLD image) maps a
   point of the head *as it was in the first volume* to where that point is in volume ``t``:
   ``p_t = M_t @ p_0``.  Resampling volume ``t`` at ``M_t @ p`` therefore undoes the motion.
-* Parameters ``(trans_x, trans_y, trans_z, rot_x, rot_y, rot_z)``:
-  ``M = T(trans) · C · Rx(rot_x) · Ry(rot_y) · Rz(rot_z) · C⁻¹`` with right-handed rotations in
-  radians (``Rz(a) = [[cos a, −sin a, 0], [sin a, cos a, 0], [0, 0, 1]]``), ``C`` the translation to
-  the rotation centre (default: the world origin, as SPM), translations in mm.
+* Parameters ``(trans_x, trans_y, trans_z, rot_x, rot_y, rot_z)`` follow SPM's ``spm_matrix``
+  (as in SPM's ``rp_*.txt``, which the paper's CONN analysis used):
+  ``M = T(trans) · C · Rx(rot_x) · Ry(rot_y) · Rz(rot_z) · C⁻¹``, radians, with SPM's matrices
+  ``Rx(a) = [[1, 0, 0], [0, cos a, sin a], [0, −sin a, cos a]]``,
+  ``Ry(b) = [[cos b, 0, sin b], [0, 1, 0], [−sin b, 0, cos b]]``,
+  ``Rz(c) = [[cos c, sin c, 0], [−sin c, cos c, 0], [0, 0, 1]]``;
+  ``C`` moves the rotation centre (default: the scanner origin, as SPM), translations in mm.
 * Framewise displacement (Power et al. 2012): ``FD_t = Σ|Δtrans| + 50 mm · Σ|Δrot|``, first row
   ``n/a`` as in fMRIPrep.
 
@@ -52,10 +55,11 @@ FWHM_TO_SIGMA = 1.0 / np.sqrt(8.0 * np.log(2.0))
 
 
 def _rotation(rx: float, ry: float, rz: float) -> np.ndarray:
+    """SPM's ``Rx(rx)·Ry(ry)·Rz(rz)`` (see module docstring)."""
     cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
-    rot_x = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    rot_x = np.array([[1, 0, 0], [0, cx, sx], [0, -sx, cx]])
     rot_y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rot_z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    rot_z = np.array([[cz, sz, 0], [-sz, cz, 0], [0, 0, 1]])
     return rot_x @ rot_y @ rot_z
 
 
@@ -73,14 +77,14 @@ def rigid_matrix(params, centre=(0.0, 0.0, 0.0)) -> np.ndarray:
 def rigid_params(matrix: np.ndarray, centre=(0.0, 0.0, 0.0)) -> np.ndarray:
     """Inverse of :func:`rigid_matrix`: ``(tx, ty, tz, rx, ry, rz)`` of a rigid 4 × 4 matrix.
 
-    With ``R = Rx(a)·Ry(b)·Rz(c)``: ``b = asin R[0,2]``, ``c = atan2(−R[0,1], R[0,0])``,
-    ``a = atan2(−R[1,2], R[2,2])`` (valid for |b| < 90°).
+    With SPM's ``R = Rx(a)·Ry(b)·Rz(c)``: ``b = asin R[0,2]``, ``c = atan2(R[0,1], R[0,0])``,
+    ``a = atan2(R[1,2], R[2,2])`` (valid for |b| < 90°).
     """
     m = np.asarray(matrix, dtype=float)
     rot = m[:3, :3]
     ry = np.arcsin(np.clip(rot[0, 2], -1.0, 1.0))
-    rz = np.arctan2(-rot[0, 1], rot[0, 0])
-    rx = np.arctan2(-rot[1, 2], rot[2, 2])
+    rz = np.arctan2(rot[0, 1], rot[0, 0])
+    rx = np.arctan2(rot[1, 2], rot[2, 2])
     c = np.asarray(centre, dtype=float)
     trans = m[:3, 3] - c + rot @ c
     return np.concatenate([trans, [rx, ry, rz]])
@@ -149,15 +153,16 @@ def _sample_points(ref: np.ndarray, zooms, sep: float) -> np.ndarray:
 def _jacobian(ref: np.ndarray, affine: np.ndarray, vox: np.ndarray, centre: np.ndarray) -> tuple:
     """Design matrix ``[∂ref/∂θ (N × 6), ref (N × 1)]`` at sample voxels ``vox`` and their world points.
 
-    ``∂ref(T(θ)p)/∂θ`` at θ = 0: translations give the world gradient ``g``; a rotation about axis
-    ``e`` gives ``g · (e × (p − c))``.  World gradient: ``g = A⁻ᵀ ∇_vox`` (A: voxel → mm linear part).
+    ``∂ref(T(θ)p)/∂θ`` at θ = 0: translations give the world gradient ``g``; SPM's rotations give
+    ``g · (s·e × (p − c))`` with ``s = −1`` for x and z, ``+1`` for y (their sign convention).
+    World gradient: ``g = A⁻ᵀ ∇_vox`` (A: voxel → mm linear part).
     """
     grads = np.stack([ndimage.map_coordinates(g, vox, order=1) for g in np.gradient(ref)])
     g = np.linalg.inv(affine[:3, :3]).T @ grads  # (3, N) world gradient
     world = affine[:3, :3] @ vox + affine[:3, 3:4]
     v = world - centre[:, None]
     zeros = np.zeros_like(v[0])
-    cross = [np.stack([zeros, -v[2], v[1]]), np.stack([v[2], zeros, -v[0]]), np.stack([-v[1], v[0], zeros])]
+    cross = [np.stack([zeros, v[2], -v[1]]), np.stack([v[2], zeros, -v[0]]), np.stack([v[1], -v[0], zeros])]
     cols = [g[0], g[1], g[2]] + [np.einsum("in,in->n", g, c) for c in cross]
     vals = ndimage.map_coordinates(ref, vox, order=1)
     design = np.column_stack(cols + [vals])
