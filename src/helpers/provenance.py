@@ -132,3 +132,21 @@ class Chapter:
             parts += ["<p><b>Time per stage</b></p>", stages.to_html()]
         parts += ["<p><b>Software</b></p>", versions.to_html(), "</details>"]
         return HTML("\n".join(parts))
+
+
+def outputs_table(output_dir: str | os.PathLike = "build/outputs") -> pd.DataFrame:
+    """Every output file recorded by the chapters' provenance, with its checksum.
+
+    Reads ``<output_dir>/provenance/*.json`` (written by :meth:`Chapter.footer`) and
+    re-checks each file: ``status`` is ``"ok"`` when the file still has the recorded
+    SHA-256, ``"changed"`` or ``"missing"`` otherwise.
+    """
+    rows = []
+    for rec_file in sorted((Path(output_dir) / "provenance").glob("*.json")):
+        rec = pd.read_json(rec_file, typ="series")
+        for out in rec["outputs"]:
+            p = project_root() / out["path"]
+            status = "missing" if not p.is_file() else ("ok" if sha256(p) == out["sha256"] else "changed")
+            rows.append({"chapter": rec["chapter"], "path": out["path"], "bytes": out["bytes"],
+                         "sha256": out["sha256"], "status": status})
+    return pd.DataFrame(rows, columns=["chapter", "path", "bytes", "sha256", "status"])

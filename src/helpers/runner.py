@@ -155,9 +155,13 @@ def check_unknown_keys(params: dict, notebooks: list[Path], source: str) -> None
         )
 
 
-def _tree_hash(folder: Path, pattern: str = "*.py") -> str:
+#: Files whose content defines the code's behaviour (sources and packaged configuration).
+CODE_PATTERNS = ("*.py", "*.yml", "*.yaml")
+
+
+def _tree_hash(folder: Path, patterns: tuple[str, ...] = CODE_PATTERNS) -> str:
     h = hashlib.sha256()
-    for f in sorted(folder.rglob(pattern)):
+    for f in sorted({f for pattern in patterns for f in folder.rglob(pattern)}):
         if "__pycache__" in f.parts:
             continue
         h.update(f.relative_to(folder).as_posix().encode())
@@ -167,8 +171,7 @@ def _tree_hash(folder: Path, pattern: str = "*.py") -> str:
 
 def code_version(root: Path) -> str:
     """Hash of the helpers package's source (Python files and packaged data)."""
-    src = root / "src" / "helpers"
-    return hashlib.sha256((_tree_hash(src) + _tree_hash(src, "*.yml")).encode()).hexdigest()
+    return _tree_hash(root / "src" / "helpers")
 
 
 def _hide_parameter_cells(path: Path) -> None:
@@ -248,8 +251,8 @@ def ensure_twin(params: dict, root: Path) -> None:
     seed = params.get("seed", 2018)
     config = params.get("twin_config")
     key = hashlib.sha256(
-        json.dumps([_tree_hash(root / "src" / "helpers" / "simulate"), _tree_hash(root / "src" / "helpers" / "simulate", "*.yml"),
-                    _tree_hash(root / "src" / "helpers", "atlas.py"), n, seed, config]).encode()
+        json.dumps([_tree_hash(root / "src" / "helpers" / "simulate"), _tree_hash(root / "src" / "helpers", ("atlas.py",)),
+                    n, seed, config, (root / config).read_text() if config else None]).encode()
     ).hexdigest()
     stamp_file = out.parent / f".{out.name}.stamp"
     if out.is_dir() and stamp_file.is_file() and stamp_file.read_text().strip() == key:
@@ -260,6 +263,17 @@ def ensure_twin(params: dict, root: Path) -> None:
     stamp_file.write_text(key + "\n")
 
 
+def data_fingerprint(folder: Path) -> str:
+    """Cheap fingerprint of a dataset: every file's relative path, size and modification time."""
+    h = hashlib.sha256()
+    if folder.is_dir():
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                st = f.stat()
+                h.update(f"{f.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
 def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     """Run the data step and every book notebook in order; returns the stems executed."""
     root = root or project_root()
@@ -268,7 +282,8 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     check_unknown_keys(params, [root / "notebooks" / f"{s}.ipynb" for s in stems], str(params_file))
     ensure_twin(params, root)
     timeout = int(params.get("execution_timeout", 3600))
-    upstream, executed = "", []
+    # Notebooks re-execute when the data change (a regenerated twin, an edited dataset).
+    upstream, executed = data_fingerprint(root / params.get("bids_dir", "build/data/twin")), []
     for stem in stems:
         upstream, ran = execute_notebook(stem, params, root, timeout, upstream)
         if ran:
