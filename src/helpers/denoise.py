@@ -24,7 +24,8 @@ __all__ = [
     "temporal_derivative",
     "linear_trend",
     "tissue_mask",
-    "mask_voxel_indices",
+    "mask_voxels",
+    "sample_voxels",
     "compcor",
     "compcor_from_voxels",
     "regress_and_filter",
@@ -168,28 +169,32 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1) -> nib.
     return nib.Nifti1Image(mask.astype(np.uint8), img.affine)
 
 
-def mask_voxel_indices(mask_img, data_shape, data_affine) -> np.ndarray:
-    """Flat (C-order) indices into a 3-D grid of the voxels of ``mask_img``.
+def mask_voxels(mask_img, data_shape, data_affine) -> np.ndarray:
+    """Voxel coordinates (n × 3, int) on a data grid of the voxels of ``mask_img``.
 
     Mask voxels are mapped to the data grid by nearest neighbour (CONN.md §4:
     "the functional data are sampled at the mask voxels by nearest neighbour");
-    on an identical grid this is plain indexing.  Voxels falling outside the
-    data's field of view are dropped.
+    on an identical grid this is plain indexing.  Mask voxels falling outside the
+    data's field of view are dropped; several mask voxels may sample the same data
+    voxel (each counts, as in CONN).
     """
     img = nib.load(mask_img) if not isinstance(mask_img, nib.spatialimages.SpatialImage) else mask_img
-    mask = np.asarray(img.dataobj) > 0
+    mask = np.asanyarray(img.dataobj) > 0
     ijk = np.argwhere(mask)
-    shape = tuple(int(s) for s in data_shape[:3])
-    if mask.shape == shape and np.allclose(img.affine, data_affine, atol=1e-4):
-        vox = ijk
-    else:
-        world = nib.affines.apply_affine(img.affine, ijk)
-        vox = np.rint(nib.affines.apply_affine(np.linalg.inv(data_affine), world)).astype(int)
-        inside = np.all((vox >= 0) & (vox < np.array(shape)), axis=1)
-        vox = vox[inside]
+    shape = np.array(data_shape[:3])
+    if mask.shape == tuple(shape) and np.allclose(img.affine, data_affine, atol=1e-4):
+        return ijk
+    world = nib.affines.apply_affine(img.affine, ijk)
+    vox = np.rint(nib.affines.apply_affine(np.linalg.inv(data_affine), world)).astype(int)
+    vox = vox[np.all((vox >= 0) & (vox < shape), axis=1)]
     if vox.size == 0:
-        raise ValueError(f"mask {getattr(img, 'get_filename', lambda: None)() or ''} has no voxel inside the data's field of view")
-    return np.ravel_multi_index(tuple(vox.T), shape)
+        raise ValueError(f"mask {img.get_filename() or ''} has no voxel inside the data's field of view")
+    return vox
+
+
+def sample_voxels(data4d: np.ndarray, ijk: np.ndarray) -> np.ndarray:
+    """Scans × voxels float64 array of a 4-D array at voxel coordinates ``ijk`` (n × 3)."""
+    return np.asarray(data4d[ijk[:, 0], ijk[:, 1], ijk[:, 2], :], dtype=np.float64).T
 
 
 # --------------------------------------------------------------------------- CompCor
@@ -271,7 +276,7 @@ def compcor(bold_img, mask_img, confounds=None, n_components: int = 5) -> pd.Dat
     """aCompCor regressors of one tissue mask from a 4-D BOLD image (CONN.md §4).
 
     Samples ``bold_img`` at the voxels of ``mask_img`` (nearest neighbour, see
-    :func:`mask_voxel_indices`) and applies :func:`compcor_from_voxels`.
+    :func:`mask_voxels`) and applies :func:`compcor_from_voxels`.
     The mask should already be thresholded and eroded (:func:`tissue_mask`).
 
     Returns
@@ -282,9 +287,9 @@ def compcor(bold_img, mask_img, confounds=None, n_components: int = 5) -> pd.Dat
     img = nib.load(bold_img) if not isinstance(bold_img, nib.spatialimages.SpatialImage) else bold_img
     if len(img.shape) != 4:
         raise ValueError(f"{img.get_filename() or 'BOLD image'}: expected a 4-D image, got shape {img.shape}")
-    idx = mask_voxel_indices(mask_img, img.shape, img.affine)
-    data = np.asarray(img.dataobj, dtype=np.float64).reshape(-1, img.shape[3])
-    return compcor_from_voxels(data[idx].T, confounds=confounds, n_components=n_components)
+    ijk = mask_voxels(mask_img, img.shape, img.affine)
+    voxels = sample_voxels(np.asanyarray(img.dataobj), ijk)
+    return compcor_from_voxels(voxels, confounds=confounds, n_components=n_components)
 
 
 # --------------------------------------------------------------------------- regression

@@ -1,0 +1,109 @@
+"""Benchmark: the whole connectivity stage against the floor of reading its images.
+
+Times, in one run on the 19-participant twin:
+
+* floor — decompress and read every image the stage reads (preprocessed BOLD, WM and
+  CSF probability maps) with nibabel, nothing else;
+* stage — :func:`helpers.firstlevel.run_connectivity` (default measure, n_jobs=1):
+  file lookup, atlas resampling, one read per BOLD, CompCor, denoising, weights,
+  correlations, contrasts and the atomic write of connectivity.tsv;
+* nilearn — ``NiftiLabelsMasker`` extracting only the three ROI means.
+
+Prints stage/floor (target ≤ 1.2) and nilearn/floor, plus the correlation between
+recovered and planted per-participant coupling (target r ≥ 0.8 for Negative).
+
+Usage: ``python benchmarks/bench_connectivity.py [--twin /tmp/twin19] [--repeats 2]``
+(generates the twin with ``python -m helpers.simulate`` if it is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+
+def ensure_twin(path: Path, participants: int, seed: int) -> None:
+    if not (path / "participants.tsv").is_file():
+        print(f"generating the twin in {path} …", flush=True)
+        subprocess.run([sys.executable, "-m", "helpers.simulate", "--out", str(path),
+                        "--participants", str(participants), "--seed", str(seed)], check=True)
+
+
+def read_floor(files) -> float:
+    start = time.perf_counter()
+    for f in files:
+        for path in (f.bold, f.wm, f.csf):
+            np.asanyarray(nib.load(path).dataobj)
+    return time.perf_counter() - start
+
+
+def nilearn_masker(files) -> float:
+    from nilearn.maskers import NiftiLabelsMasker
+
+    from helpers.atlas import roi_masks
+
+    ref = nib.load(files[0].bold)
+    labels = np.zeros(ref.shape[:3], np.int16)
+    for i, mask in enumerate(roi_masks(ref).values(), start=1):
+        labels[np.asanyarray(mask.dataobj)] = i
+    masker = NiftiLabelsMasker(nib.Nifti1Image(labels, ref.affine))
+    start = time.perf_counter()
+    for f in files:
+        masker.fit_transform(str(f.bold))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--twin", type=Path, default=Path("/tmp/twin19"))
+    parser.add_argument("--participants", type=int, default=19)
+    parser.add_argument("--seed", type=int, default=2018)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    from helpers import firstlevel
+
+    ensure_twin(args.twin, args.participants, args.seed)
+    derivatives = args.twin / "derivatives" / "twin-fmriprep"
+    ids = firstlevel.list_participants(args.twin, derivatives)
+    files = [firstlevel.find_participant_files(args.twin, derivatives, p) for p in ids]
+    read_floor(files)  # warm the OS file cache so every contender reads from memory
+
+    floors, stages = [], []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(args.repeats):
+            floors.append(read_floor(files))
+            firstlevel._ROI_CACHE.clear()  # the stage pays its atlas resampling every time
+            start = time.perf_counter()
+            result, excluded = firstlevel.run_connectivity(args.twin, derivatives, out, progress=False)
+            stages.append(time.perf_counter() - start)
+    masker = nilearn_masker(files)
+    floor, stage = min(floors), min(stages)
+    print(f"participants: {len(ids)} (excluded: {len(excluded)})")
+    print(f"floor (read BOLD + WM + CSF): {floor:7.2f} s")
+    print(f"connectivity stage:          {stage:7.2f} s   ratio {stage / floor:.2f} (target <= 1.2)")
+    print(f"nilearn NiftiLabelsMasker:   {masker:7.2f} s   ratio {masker / floor:.2f} (3 ROI means only)")
+
+    truth_path = args.twin / "derivatives" / "twin-truth" / "coupling.tsv"
+    if truth_path.is_file():
+        truth = pd.read_csv(truth_path, sep="\t")
+        joined = firstlevel.planted_vs_recovered(result, truth)
+        for cond, part in joined.groupby("condition", sort=False):
+            rs = {t: np.corrcoef(p["z_planted"], p["z_recovered"])[0, 1] for t, p in part.groupby("target")}
+            pooled = np.corrcoef(part["z_planted"], part["z_recovered"])[0, 1]
+            detail = ", ".join(f"{t} {r:.3f}" for t, r in rs.items())
+            print(f"planted vs recovered z, {cond:16s}: pooled r = {pooled:.3f} ({detail})")
+    else:
+        print(f"no ground truth at {truth_path}; planted-vs-recovered skipped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Tests for helpers.firstlevel: design, contrasts, beta series, file lookup, the twin end to end."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import firstlevel as fl
+from helpers.connectivity import condition_effects
+
+
+def _events(n_per=10, dur=11.0, seed=0):
+    rng = np.random.default_rng(seed)
+    kinds = np.array(["negative", "neutral", "positive"] * n_per)
+    rng.shuffle(kinds)
+    return pd.DataFrame({"onset": np.arange(kinds.size) * dur, "duration": dur, "trial_type": kinds})
+
+
+def test_denoising_design_columns_match_conn():
+    n, tr = 120, 3.0
+    rng = np.random.default_rng(0)
+    ev = _events()
+    effects = condition_effects(ev, n, tr)
+    motion = pd.DataFrame(rng.normal(size=(n, 6)), columns=fl.MOTION_COLUMNS)
+    wm, csf = 500 + rng.normal(size=(n, 50)), 900 + rng.normal(size=(n, 40))
+    design = fl.denoising_design(motion, effects, wm, csf)
+    # CONN.md §4: WM 5 + CSF 5 + motion 6 + d motion 6 + 3 effects + 3 d effects (+ constant, trend later)
+    assert design.shape == (n, 28)
+    assert list(design.columns[:10]) == [f"{t}_{c}" for t in ("wm", "csf") for c in ("mean", "pc1", "pc2", "pc3", "pc4")]
+    assert "rot_z_derivative1" in design and "effect_negative_derivative1" in design
+    np.testing.assert_array_equal(design["effect_neutral"], effects["neutral"])
+    # the PCs are orthogonal to the covariates CONN removes before the PCA
+    covariates = np.column_stack([motion, effects])
+    beta = np.linalg.lstsq(np.column_stack([np.ones(n), covariates]), design["wm_pc1"], rcond=None)[0]
+    assert np.abs(beta[1:]).max() < 1e-8
+    assert fl.denoising_design(motion, effects).shape == (n, 18)  # CompCor off
+    with pytest.raises(ValueError, match="mismatched"):
+        fl.denoising_design(motion.iloc[:-1], effects)
+
+
+def test_add_contrasts_are_differences_of_z():
+    table = pd.DataFrame({
+        "participant_id": "sub-01", "measure": "weighted_hrf",
+        "condition": ["negative", "neutral", "positive"], "source": "vmpfc", "target": "amygdala_r",
+        "r": [0.5, 0.2, 0.1], "z": [0.55, 0.2, 0.1],
+    })
+    out = fl.add_contrasts(table).set_index("condition")
+    assert out.loc["negative-neutral", "z"] == pytest.approx(0.35)
+    assert out.loc["positive-neutral", "z"] == pytest.approx(-0.1)
+    assert np.isnan(out.loc["negative-neutral", "r"])
+    assert len(fl.add_contrasts(table, contrasts=[("negative", "missing")])) == 3
+
+
+def test_beta_series_recovers_planted_trial_covariation():
+    n, tr = 200, 3.0
+    ev = _events(n_per=15, dur=13.0, seed=1)
+    rng = np.random.default_rng(2)
+    single = condition_effects(ev.assign(trial_type=[f"{i:03d}" for i in range(len(ev))]), n, tr).to_numpy()
+    shared = rng.normal(size=len(ev))
+    neg = (ev["trial_type"] == "negative").to_numpy()
+    amp_a = 1 + shared
+    amp_b = 1 + np.where(neg, shared, rng.normal(size=len(ev)))  # coupled only on negative trials
+    ts = pd.DataFrame({"a": single @ amp_a, "b": single @ amp_b}) + 0.01 * rng.normal(size=(n, 2))
+    out = fl.beta_series(ts, ev, tr, band=(0.0, np.inf)).set_index(["condition", "source", "target"])
+    assert out.loc[("negative", "a", "b"), "r"] > 0.98
+    assert abs(out.loc[("neutral", "a", "b"), "r"]) < 0.7
+    assert out.loc[("negative", "a", "b"), "z"] == pytest.approx(np.arctanh(out.loc[("negative", "a", "b"), "r"]))
+
+
+def test_read_events_and_motion_validation(tmp_path):
+    ev_path = tmp_path / "sub-01_task-feedback_events.tsv"
+    _events().assign(trial_type=lambda d: d["trial_type"].replace("positive", "rest")).to_csv(ev_path, sep="\t", index=False)
+    with pytest.raises(ValueError, match="no events of condition"):
+        fl.read_events(ev_path, ["negative", "positive"])
+    assert set(fl.read_events(ev_path, ["negative", "neutral"])["trial_type"]) == {"negative", "neutral"}
+    conf = tmp_path / "conf.tsv"
+    table = pd.DataFrame(np.zeros((10, 6)), columns=fl.MOTION_COLUMNS)
+    table.to_csv(conf, sep="\t", index=False)
+    with pytest.raises(ValueError, match="mismatched"):
+        fl.read_motion(conf, 12)
+    table.loc[3, "rot_y"] = np.nan
+    table.to_csv(conf, sep="\t", index=False, na_rep="n/a")
+    with pytest.raises(ValueError, match="column rot_y, row 3"):
+        fl.read_motion(conf, 10)
+    table.drop(columns="trans_z").to_csv(conf, sep="\t", index=False)
+    with pytest.raises(ValueError, match="trans_z"):
+        fl.read_motion(conf, 10)
+
+
+def _touch(path, text=""):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_find_participant_files_fmriprep_layout(tmp_path):
+    bids, deriv = tmp_path / "bids", tmp_path / "fmriprep"
+    sub, stem = "sub-07", "sub-07_ses-1_task-feedback_run-1"
+    func = deriv / sub / "ses-1" / "func"
+    bold = _touch(func / f"{stem}_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz")
+    _touch(func / f"{stem}_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json", json.dumps({"RepetitionTime": 2.5}))
+    _touch(func / f"{stem}_space-T1w_desc-preproc_bold.nii.gz")  # another space: ignored
+    _touch(func / f"{stem}_desc-confounds_timeseries.tsv")
+    for t in ("WM", "CSF", "GM"):
+        _touch(deriv / sub / "anat" / f"sub-07_space-MNI152NLin2009cAsym_res-2_label-{t}_probseg.nii.gz")
+    _touch(bids / sub / "ses-1" / "func" / f"{stem}_events.tsv")
+    files = fl.find_participant_files(bids, deriv, "07")
+    assert files.bold == bold and files.tr == 2.5 and files.participant_id == "sub-07"
+    assert files.wm.name.endswith("label-WM_probseg.nii.gz")
+    # a second resolution makes the choice ambiguous: clear error naming both
+    _touch(func / f"{stem}_space-MNI152NLin2009cAsym_res-3_desc-preproc_bold.nii.gz")
+    with pytest.raises(ValueError, match="2 files match the BOLD pattern"):
+        fl.find_participant_files(bids, deriv, "sub-07")
+    with pytest.raises(FileNotFoundError, match="sub-08"):
+        fl.find_participant_files(bids, deriv, "sub-08")
+
+
+def test_unknown_measure_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown measure"):
+        fl.run_connectivity(tmp_path, tmp_path, tmp_path, measures=["pearson"])
