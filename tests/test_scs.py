@@ -80,7 +80,7 @@ def test_rules_differ_only_through_unequal_subscale_lengths(example):
     assert summary["n"] == 5
     assert summary["max_abs_difference"] == pytest.approx(88 / 26 - 20 / 6)
     # totals 3, 5, 3.33, 3.27, 2.28 and 3, 5, 3.38, 3.31, 2.31 have the same order
-    assert summary["rank_changes"] == 0
+    assert summary["rank_changes"] == 0 and summary["spearman_rho"] == pytest.approx(1.0)
 
 
 def test_missing_item_default_gives_nan_and_warns(example):

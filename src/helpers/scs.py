@@ -438,16 +438,18 @@ def compare_total_rules(responses, item_columns=None, **kwargs) -> pd.DataFrame:
 def summarise_total_rules(comparison: pd.DataFrame) -> dict[str, float]:
     """Numbers describing how much the total rule matters (complete cases of :func:`compare_total_rules`).
 
-    Returns n, mean and largest absolute difference (subscale_mean − item_mean), Pearson r between
-    the two totals, and ``rank_changes``: the number of participants whose rank (average ranks for
-    ties) differs between the two totals.
+    Returns n, mean and largest absolute difference (subscale_mean − item_mean), Pearson r and
+    Spearman ρ between the two totals, and ``rank_changes``: the number of participants whose rank
+    (average ranks for ties) differs between the two totals.
     """
     c = comparison.dropna()
     ranks = c[["subscale_mean", "item_mean"]].rank()
-    r = c["subscale_mean"].corr(c["item_mean"]) if len(c) > 2 else float("nan")
+    enough = len(c) > 2
+    r = c["subscale_mean"].corr(c["item_mean"]) if enough else float("nan")
+    rho = ranks["subscale_mean"].corr(ranks["item_mean"]) if enough else float("nan")
     return {"n": len(c), "mean_difference": float(c["difference"].mean()),
             "max_abs_difference": float(c["difference"].abs().max()), "pearson_r": float(r),
-            "rank_changes": int((ranks["subscale_mean"] != ranks["item_mean"]).sum())}
+            "spearman_rho": float(rho), "rank_changes": int((ranks["subscale_mean"] != ranks["item_mean"]).sum())}
 
 
 # --------------------------------------------------------------------------------------------
