@@ -8,7 +8,7 @@ from scipy import stats as sps
 
 from helpers import paper
 from helpers.robustness import (benjamini_hochberg, bootstrap_ci, detectable_r, inference_table, leave_one_out,
-                                monte_carlo_r, n_required, robust_table, robust_correlations, sensitivity_table, specification_curve,
+                                influence_summary, monte_carlo_r, n_required, robust_table, robust_correlations, sensitivity_table, specification_curve,
                                 synthetic_study)
 from helpers.stats import correlate
 
@@ -132,3 +132,21 @@ def test_robust_table_stacks_keys(study):
                                                           ["self_judgment", "spearman"]]
     assert table.loc[0, "r"] == pytest.approx(-0.4, abs=1e-12)
     assert table["alternative"].tolist() == ["less", "less", "greater", "greater"]
+
+
+def test_influence_summary_finds_the_planted_outlier(study):
+    scores, conn = study
+    scores = scores.copy()
+    scores.loc[scores["participant_id"] == "sub-04", "total"] = 9.0  # one extreme score
+    loo = leave_one_out(scores, conn, "total", "negative-neutral")
+    summary = influence_summary({"total": loo}).iloc[0]
+    assert summary["most_influential"] == "sub-04"
+    assert 0 <= summary["n_significant"] <= 19 and summary["n"] == 19
+
+
+def test_describe_measure():
+    from helpers.robustness import describe_measure
+
+    assert describe_measure("weighted_hrf").startswith("the paper's")
+    assert "'motion'" in describe_measure("nilearn_motion")
+    assert describe_measure("custom") == "custom"

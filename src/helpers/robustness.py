@@ -24,8 +24,29 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "synthetic_study",
+    "inference_table", "robust_table", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "synthetic_study",
 ]
+
+#: What each connectivity ``measure`` means (CONN.md; helpers.firstlevel).
+MEASURE_DESCRIPTIONS = {
+    "weighted_hrf": "the paper's: weighted correlation, HRF-shaped condition weights (CONN default)",
+    "weighted_hanning": "weighted correlation, Hanning-tapered weights on each condition segment",
+    "weighted_none": "weighted correlation, boxcar weights (1 on the condition's support)",
+    "gppi_regression": "generalised psychophysiological interaction, interaction beta",
+    "beta_series": "beta-series correlation, least squares separate (one GLM per trial)",
+    "no_compcor": "as the paper's, without the aCompCor WM/CSF regressors",
+    "bandpass": "as the paper's, band-pass 0.008–0.09 Hz instead of high-pass",
+}
+
+
+def describe_measure(measure: str) -> str:
+    """Readable description of a ``measure`` (``nilearn_<strategy>``: nilearn's confound strategy)."""
+    if measure in MEASURE_DESCRIPTIONS:
+        return MEASURE_DESCRIPTIONS[measure]
+    if measure.startswith("nilearn_"):
+        return f"as the paper's, denoised with nilearn's fMRIPrep confound strategy '{measure[8:]}'"
+    return measure
+
 
 #: pingouin.corr methods compared in the robustness chapter (Pernet et al. 2013; Wilcox 1994).
 ROBUST_METHODS = ("pearson", "spearman", "shepherd", "skipped", "percbend", "bicor")
@@ -256,6 +277,26 @@ def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequenc
         part.insert(0, "scale", col)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
+    """One row per :func:`leave_one_out` result: r with everyone, the range without one, the most influential.
+
+    Returns
+    -------
+    DataFrame
+        ``key, n, r_all, p_all, r_min, r_max, most_influential`` (the participant whose
+        removal moves r most), ``max_abs_delta`` and ``n_significant`` (leave-one-out
+        samples with p < ``alpha``, out of n).
+    """
+    rows = []
+    for key, loo in loos.items():
+        top = loo.loc[loo["delta_r"].abs().idxmax()]
+        rows.append({"key": key, "n": len(loo), "r_all": loo.attrs["r_all"], "p_all": loo.attrs["p_all"],
+                     "r_min": loo["r_without"].min(), "r_max": loo["r_without"].max(),
+                     "most_influential": top["participant_id"], "max_abs_delta": abs(top["delta_r"]),
+                     "n_significant": int((loo["p_without"] < alpha).sum())})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- synthetic inputs
