@@ -1,0 +1,225 @@
+"""Assemble the twin: shared maps once, then one task per participant (parallel, deterministic).
+
+Randomness: ``SeedSequence(seed)`` spawns one child for the sample/questionnaire and one per
+participant, so results do not depend on the number of parallel jobs.  Spatial maps use the
+config's fixed ``map_seed`` (common to every participant and every seed).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import yaml
+from joblib import Parallel, delayed
+from scipy import ndimage
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..atlas import roi_masks
+from ..io import write_json, write_tsv
+from . import model, signals, space, writer
+
+__all__ = ["build", "Shared", "participant_series"]
+
+log = logging.getLogger(__name__)
+
+
+class Shared:
+    """Everything common to all participants: grids, maps on the source and 3 mm grids, T2w source."""
+
+    def __init__(self, cfg: dict):
+        grid, sig = cfg["grid"], cfg["signals"]
+        templates = space.load_tissue_templates()
+        src_shape, src_aff = space.mni_grid(grid["source_resolution"])
+        ref = nib.Nifti1Image(np.zeros(src_shape, np.uint8), src_aff)
+        sigma = sig["roi_smooth_mm"] / 2.3548 / grid["source_resolution"]
+        rois = {name: np.clip(ndimage.gaussian_filter(np.asarray(m.dataobj, np.float32), sigma) * 1.2, 0, 1)
+                for name, m in roi_masks(ref).items()}
+        rng = np.random.default_rng(sig["map_seed"])
+        self.src = space.build_maps(templates, rois, src_shape, src_aff, sig, rng, sig["gm_networks"])
+        mni_shape, mni_aff = space.mni_grid(grid["mni_resolution"])
+        tissue = space.tissue_on_grid(templates, mni_shape, mni_aff)
+        self.mni = self.src.on_grid(mni_shape, mni_aff, tissue)
+        self.mask = (tissue["gm"] + tissue["wm"] + tissue["csf"]) > 0.5
+        anat_res = grid["anat_source_resolution"]
+        a_shape, a_aff = space.mni_grid(anat_res)
+        a_tissue = space.tissue_on_grid(templates, a_shape, a_aff)
+        ai = sig["anat_intensity"]
+        self.anat = sum(ai[t] * a_tissue[t] for t in ("gm", "wm", "csf")).astype(np.float32)
+        self.anat_affine = a_aff
+
+
+def participant_series(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator) -> dict:
+    """All time series of one participant (no images): neural, ROI BOLD, components, motion.
+
+    ``coupling``: this participant's rows of the planted coupling table.
+    """
+    conds, tm = cfg["conditions"], cfg["timing"]
+    tr, dt, n_vol = tm["tr"], tm["dt"], tm["n_volumes"]
+    n_fine = int(round(n_vol * tr / dt))
+    idx = signals.condition_index(events, conds, n_fine, dt)
+    r = np.array([[coupling.set_index(["target", "condition"]).loc[(side, c), "r"] for c in conds]
+                  for side in ("amygdala_l", "amygdala_r")])
+    regs = signals.task_regressors(idx, len(conds), dt, tr, n_vol)
+    neural, fluct, task = signals.roi_timeseries(idx, r, regs, conds, cfg["signals"], dt, tr, n_vol, rng)
+    comps = signals.components(fluct, task, regs, conds, cfg["signals"], dt, tr, n_vol, n_fine, rng)
+    motion = signals.motion_parameters(n_vol, cfg["motion"], rng)
+    fd = signals.framewise_displacement(motion)
+    spin = 1 - cfg["motion"]["spin_pct_per_mm"] * fd / 100
+    return {"neural": neural, "fluct": fluct, "task": task, "components": comps, "motion": motion,
+            "fd": fd, "spin": spin}
+
+
+def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
+    """Raw BOLD (int16): per volume, sample the 2 mm signal through pose, warp and motion; Rician noise."""
+    grid = cfg["grid"]
+    shape = tuple(grid["func_shape"])
+    aff = space.native_affine(shape, grid["func_zooms"])
+    q = nib.affines.apply_affine(aff, np.indices(shape).reshape(3, -1).T)
+    sigma = cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
+    ts = series["components"].to_numpy()
+    out = np.empty((*shape, len(ts)), np.int16)
+    for t in range(len(ts)):
+        vol = shared.src.volume(ts[t], series["spin"][t])
+        p = space.native_to_mni(q, pose, warp, series["motion"][t])
+        vals = space.resample_points(vol, shared.src.affine, p)
+        noise = rng.standard_normal((2, vals.size)) * sigma
+        mag = np.hypot(vals + noise[0], noise[1])
+        out[..., t] = np.clip(np.round(mag), 0, 32767).reshape(shape)
+    return out
+
+
+def _native_t2w(shared: Shared, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
+    """Raw T2w (int16) in its own small pose (acquired before the run), Rician noise."""
+    grid, mo = cfg["grid"], cfg["motion"]
+    shape = tuple(grid["anat_shape"])
+    aff = space.native_affine(shape, grid["anat_zooms"])
+    q = nib.affines.apply_affine(aff, np.indices(shape).reshape(3, -1).T)
+    anat_motion = np.r_[rng.normal(0, mo["anat_trans"], 3), rng.normal(0, mo["anat_rot"], 3)]
+    p = space.native_to_mni(q, pose, warp, anat_motion)
+    vals = space.resample_points(shared.anat, shared.anat_affine, p)
+    noise = rng.standard_normal((2, vals.size)) * cfg["signals"]["anat_noise"]
+    return np.clip(np.round(np.hypot(vals + noise[0], noise[1])), 0, 32767).astype(np.int16).reshape(shape), anat_motion
+
+
+def _mni_bold(shared: Shared, series: dict, cfg: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ideal MNI-space BOLD (float32, 0 outside the brain support) and its 8 mm smoothed copy.
+
+    Noise: Gaussian with SD 0.75·σ_thermal (trilinear resampling of native noise lowers its SD).
+    """
+    sigma = 0.75 * cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
+    data = shared.mni.series(series["components"].to_numpy(), series["spin"])
+    support = shared.mni.s0_full > 0
+    data[support] += rng.standard_normal((int(support.sum()), data.shape[-1])).astype(np.float32) * sigma
+    res = cfg["grid"]["mni_resolution"]
+    s = 8.0 / 2.3548 / res
+    smoothed = ndimage.gaussian_filter(data, (s, s, s, 0))
+    return data, smoothed
+
+
+def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFrame, ratings: np.ndarray,
+                 cfg: dict, shared: Shared, seed_seq: np.random.SeedSequence) -> None:
+    """Simulate and write one participant (raw, ideal derivatives, truth)."""
+    with threadpool_limits(1):
+        rng = np.random.default_rng(seed_seq)
+        series = participant_series(events, coupling, cfg, rng)
+        pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
+        warp = space.warp_params(cfg["anatomy"], rng)
+        task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
+        raw = writer.raw_paths(root, sub, task)
+        # raw BOLD + sidecars
+        bold = _native_bold(shared, series, pose, warp, cfg, rng)
+        f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
+        writer.save_nifti(bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]))
+        del bold
+        write_json({"RepetitionTime": tm["tr"], "EchoTime": tm["echo_time"], "FlipAngle": tm["flip_angle"],
+                    "TaskName": task, "MagneticFieldStrength": 3, "Manufacturer": "Siemens",
+                    "ManufacturersModelName": "TrioTim (simulated)", "SliceThickness": 3.0,
+                    "SpacingBetweenSlices": grid["func_zooms"][2], "PhaseEncodingDirection": "j-",
+                    "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
+                                       "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)"},
+                   raw["bold_json"])
+        ev = events.copy()
+        ev["rating"] = ratings
+        write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
+        t2w, anat_motion = _native_t2w(shared, pose, warp, cfg, rng)
+        writer.save_nifti(t2w, space.native_affine(grid["anat_shape"], grid["anat_zooms"]), raw["t2w"], np.int16)
+        write_json({"EchoTime": 0.054, "RepetitionTime": 4.0, "MagneticFieldStrength": 3,
+                    "PulseSequenceType": "Echo-planar T2-weighted spin echo (simulated)", "SliceThickness": 3.0,
+                    "SpacingBetweenSlices": grid["anat_zooms"][2]}, raw["t2w_json"])
+        # ideal derivatives
+        res = grid["mni_resolution"]
+        der = writer.deriv_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
+        data, smoothed = _mni_bold(shared, series, cfg, rng)
+        aff = shared.mni.affine
+        zooms4 = (res, res, res, tm["tr"])
+        writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4)
+        writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4)
+        for key, desc in (("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
+                          ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing")):
+            write_json({"RepetitionTime": tm["tr"], "SkullStripped": False, "Description": desc,
+                        "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0}, der[key])
+        writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
+        for label in ("GM", "WM", "CSF"):
+            writer.save_nifti(shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni")
+        mean_in = {name: data[m].mean(axis=0) for name, m in
+                   (("global_signal", shared.mask), ("csf", shared.mni.tissue["csf"] > 0.9),
+                    ("white_matter", shared.mni.tissue["wm"] > 0.9))}
+        del data, smoothed
+        write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
+        # ground truth
+        tdir = writer.truth_dir(root, sub)
+        names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+        motion = pd.DataFrame(series["motion"], columns=names)
+        motion["framewise_displacement"] = series["fd"]
+        write_tsv(motion, tdir / f"{sub}_motion.tsv")
+        write_json({"pose_mni_to_scanner": pose.tolist(), "warp": warp, "anat_motion": anat_motion.tolist(),
+                    "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
+                    "conventions": "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"},
+                   tdir / f"{sub}_transform.json")
+        roi = series["fluct"] + series["task"]
+        for part in ("fluct", "task"):
+            for name in signals.ROIS:
+                roi[f"{name}_{part}"] = series[part][name]
+        write_tsv(roi, tdir / f"{sub}_roi_timeseries.tsv")
+        write_tsv(series["neural"], tdir / f"{sub}_neural.tsv")
+        write_tsv(series["components"], tdir / f"{sub}_components.tsv")
+
+
+def build(root: Path, cfg: dict, n: int, seed: int) -> None:
+    """Write the whole twin under ``root`` (an empty temporary folder)."""
+    ss = np.random.SeedSequence(seed)
+    child_sample, *child_subs = ss.spawn(n + 1)
+    rng = np.random.default_rng(child_sample)
+    ids = [f"sub-{i:02d}" for i in range(1, n + 1)]
+    participants = model.demographics(ids, cfg["demographics"], rng)
+    items, latent = model.scs_items(ids, cfg["scs"], rng)
+    scores = model.score(items)
+    coupling = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], cfg["conditions"], rng)
+    mean, sd, _ = model.scs_population(cfg["scs"])
+    sc_std = (scores["total"] - mean["total"]) / sd["total"]
+    designs = []
+    for pid in ids:
+        ev_rng = np.random.default_rng(rng.integers(2**63))
+        events = model.event_sequence(cfg["conditions"], cfg["events"], ev_rng)
+        if cfg["events"]["shared_order"] and designs:
+            events = designs[0][0]
+        designs.append((events, model.ratings(events, sc_std[pid], cfg["ratings"], ev_rng)))
+    writer.write_dataset_files(root, cfg, participants, items, __version__)
+    shared = Shared(cfg)
+    jobs = (delayed(_participant)(root, pid, designs[i][0], coupling[coupling["participant_id"] == pid],
+                                  designs[i][1], cfg, shared, child_subs[i]) for i, pid in enumerate(ids))
+    n_jobs = min(cfg["output"]["n_jobs"], n)
+    Parallel(n_jobs=n_jobs)(tqdm(jobs, total=n, desc="twin participants", disable=None))
+    tdir = root / "derivatives" / "twin-truth"
+    (tdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
+    truth_scores = latent.set_index("participant_id").join(scores)
+    write_tsv(truth_scores.reset_index(), tdir / "scores.tsv")
+    write_tsv(coupling, tdir / "coupling.tsv")
+    _, table = model.coupling_weights(cfg["scs"], cfg["coupling"], cfg["conditions"])
+    write_tsv(table, tdir / "population_correlations.tsv")

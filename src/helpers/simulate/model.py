@@ -1,0 +1,256 @@
+"""Participant-level generative model of the twin: sample, questionnaire, task design, coupling.
+
+Everything here is tabular (no images).  Formulas are stated in the docstrings and in the default
+``config.yaml``; design facts come from PAPER_FACTS.md, the SCS key from SCS.md.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from ..scs import NEGATIVE_SUBSCALES, SCS_KEY, SUBSCALES, score_scs
+
+__all__ = [
+    "item_columns", "demographics", "scs_items", "scs_population", "coupling_weights",
+    "implied_correlations", "planted_coupling", "event_sequence", "ratings",
+]
+
+SCORES = (*SUBSCALES, "total")
+
+
+def item_columns() -> list[str]:
+    """BIDS phenotype column names ``scs_01 … scs_26``."""
+    return [f"scs_{i:02d}" for i in range(1, 27)]
+
+
+def demographics(ids: list[str], cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
+    """``participants.tsv``: sex with P(F) = ``female_fraction``; age ~ 18 + Gamma fitted to the mean.
+
+    Age = age_min + Gamma(shape 1.5, scale (age_mean − age_min)/1.5), rounded, clipped to
+    [age_min, age_max] — a right-skewed student sample (paper: mean 20.3, range 18–27).
+    """
+    n = len(ids)
+    n_female = int(round(cfg["female_fraction"] * n))
+    sex = np.array(["F"] * n_female + ["M"] * (n - n_female))
+    rng.shuffle(sex)
+    scale = (cfg["age_mean"] - cfg["age_min"]) / 1.5
+    age = np.clip(np.round(cfg["age_min"] + rng.gamma(1.5, scale, n)), cfg["age_min"], cfg["age_max"])
+    return pd.DataFrame({"participant_id": ids, "age": age.astype(int), "sex": sex})
+
+
+def _latent_items(n: int, cfg: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latent bifactor draws: G (n), F (n x 6), continuous item responses y (n x 26).
+
+    ``y_i = sign_s lg G + ls_s F_s + sqrt(1 − lg² − ls_s²) e_i`` (see config.yaml, ``scs``).
+    """
+    lg = cfg["general_loading"]
+    g = rng.standard_normal(n)
+    f = rng.standard_normal((n, len(SUBSCALES)))
+    y = np.empty((n, 26))
+    for s_idx, sub in enumerate(SUBSCALES):
+        ls = cfg["specific_loadings"][sub]
+        sign = -1.0 if sub in NEGATIVE_SUBSCALES else 1.0
+        for item in SCS_KEY[sub]:
+            e = rng.standard_normal(n)
+            y[:, item - 1] = sign * lg * g + ls * f[:, s_idx] + np.sqrt(1 - lg**2 - ls**2) * e
+    return g, f, y
+
+
+def _categorise(y: np.ndarray, cfg: dict) -> np.ndarray:
+    """Cut latent responses into answers 1–5 at ``thresholds`` + a fixed item-specific shift."""
+    shifts = np.random.default_rng(cfg["calibration_seed"] + 1).normal(0, cfg["item_shift_sd"], 26)
+    cuts = np.asarray(cfg["thresholds"])
+    return 1 + (y[:, :, None] > (cuts[None, None, :] + shifts[None, :, None])).sum(axis=2)
+
+
+def scs_items(ids: list[str], cfg: dict, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Draw SCS answers for the participants.
+
+    Returns
+    -------
+    items : DataFrame
+        ``participant_id, scs_01 … scs_26`` (integers 1–5).
+    latent : DataFrame
+        ``participant_id, general, f_<subscale>…`` (the latent factor scores).
+    """
+    g, f, y = _latent_items(len(ids), cfg, rng)
+    answers = _categorise(y, cfg)
+    items = pd.DataFrame(answers, columns=item_columns())
+    items.insert(0, "participant_id", ids)
+    latent = pd.DataFrame(f, columns=[f"f_{s}" for s in SUBSCALES])
+    latent.insert(0, "general", g)
+    latent.insert(0, "participant_id", ids)
+    return items, latent
+
+
+def score(items: pd.DataFrame) -> pd.DataFrame:
+    """Observed scores with Neff's rules via :func:`helpers.scs.score_scs` (total = mean of subscale means)."""
+    scores = score_scs(items.set_index("participant_id"), item_columns=item_columns())
+    return scores[list(SCORES)]
+
+
+@functools.lru_cache(maxsize=4)
+def _population(cfg_key: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cfg = dict(cfg_key)
+    cfg["thresholds"] = list(cfg["thresholds"])
+    cfg["specific_loadings"] = dict(cfg["specific_loadings"])
+    rng = np.random.default_rng(cfg["calibration_seed"])
+    _, _, y = _latent_items(cfg["calibration_n"], cfg, rng)
+    answers = _categorise(y, cfg)
+    sub = np.column_stack([answers[:, [i - 1 for i in SCS_KEY[s]]].mean(axis=1) for s in SUBSCALES])
+    rev = np.array([6 - sub[:, i] if s in NEGATIVE_SUBSCALES else sub[:, i] for i, s in enumerate(SUBSCALES)]).T
+    allscores = np.column_stack([sub, rev.mean(axis=1)])
+    return allscores.mean(axis=0), allscores.std(axis=0), np.corrcoef(allscores, rowvar=False)
+
+
+def _freeze(cfg: dict) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else
+                         tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in cfg.items()))
+
+
+def scs_population(cfg: dict) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Population mean, SD and correlation matrix of the seven scores (6 subscales + total).
+
+    Computed on ``calibration_n`` respondents drawn with the fixed ``calibration_seed`` (the model's
+    moments do not depend on the user's seed).  Returns (mean, sd, corr) labelled by score.
+    """
+    mean, sd, corr = _population(_freeze(cfg))
+    return (pd.Series(mean, index=SCORES), pd.Series(sd, index=SCORES),
+            pd.DataFrame(corr, index=SCORES, columns=SCORES))
+
+
+def _components(conditions: list[str]) -> list[tuple[str, str]]:
+    return [(side, cond) for side in ("amygdala_l", "amygdala_r") for cond in conditions]
+
+
+def _residual_corr(conditions: list[str], cfg: dict) -> np.ndarray:
+    """Residual correlation between coupling components (Kronecker of two equicorrelations)."""
+    k = len(conditions)
+    rc = np.full((k, k), cfg["residual_corr_conditions"])
+    np.fill_diagonal(rc, 1.0)
+    rs = np.array([[1.0, cfg["residual_corr_sides"]], [cfg["residual_corr_sides"], 1.0]])
+    return np.kron(rs, rc)
+
+
+def _combination(measure: str, side: str, comps: list[tuple[str, str]]) -> np.ndarray:
+    """Weights a such that measure = a . z  (a condition, or a difference "c1-c2")."""
+    a = np.zeros(len(comps))
+    parts = measure.split("-")
+    a[comps.index((side, parts[0]))] = 1.0
+    if len(parts) == 2:
+        a[comps.index((side, parts[1]))] = -1.0
+    return a
+
+
+def implied_correlations(weights: np.ndarray, corr: pd.DataFrame, conditions: list[str], cfg: dict,
+                         pairs: list[tuple[str, str, str]]) -> np.ndarray:
+    """Population correlations of coupling measures with scores under the linear model.
+
+    With standardised subscales s (correlation Σ), component j = b_j·s + e_j (unit variance),
+    Cov(z) = B Σ Bᵀ + Ψ, Ψ_jk = R_jk sqrt((1 − b_jᵀΣb_j)(1 − b_kᵀΣb_k)).  For a measure aᵀz and a
+    score m: corr = aᵀ B c_m / sqrt(aᵀ Cov(z) a), c_m = Corr(s, m).
+    """
+    comps = _components(conditions)
+    sigma = corr.loc[list(SUBSCALES), list(SUBSCALES)].to_numpy()
+    explained = np.einsum("ij,jk,ik->i", weights, sigma, weights)
+    resid_sd = np.sqrt(np.clip(1 - explained, 1e-6, None))
+    cov = weights @ sigma @ weights.T + _residual_corr(conditions, cfg) * np.outer(resid_sd, resid_sd)
+    np.fill_diagonal(cov, 1.0)
+    out = []
+    for side, measure, score_name in pairs:
+        a = _combination(measure, side, comps)
+        c_m = corr.loc[list(SUBSCALES), score_name].to_numpy()
+        out.append(a @ weights @ c_m / np.sqrt(a @ cov @ a))
+    return np.array(out)
+
+
+def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Solve the coupling weights b (components x 6 subscales) for the target correlations.
+
+    Least squares on (implied − target) plus ``ridge``·b, with a penalty keeping every
+    bᵀΣb < 0.95 (the residual variance must stay positive).  Deterministic (starts at 0).
+
+    Returns
+    -------
+    weights : ndarray (2·n_conditions, 6), rows ordered (amygdala_l, c…), (amygdala_r, c…).
+    table : DataFrame ``side, measure, score, target, planted`` (planted = implied population r).
+    """
+    _, _, corr = scs_population(scs_cfg)
+    targets = [tuple(t[:3]) for t in coupling_cfg["targets"]]
+    values = np.array([float(t[3]) for t in coupling_cfg["targets"]])
+    sigma = corr.loc[list(SUBSCALES), list(SUBSCALES)].to_numpy()
+    n_comp = 2 * len(conditions)
+
+    def residuals(x):
+        w = x.reshape(n_comp, 6)
+        explained = np.einsum("ij,jk,ik->i", w, sigma, w)
+        return np.concatenate([implied_correlations(w, corr, conditions, coupling_cfg, targets) - values,
+                               coupling_cfg["ridge"] * x, 10 * np.clip(explained - 0.95, 0, None)])
+
+    fit = optimize.least_squares(residuals, np.zeros(n_comp * 6), method="lm")
+    weights = fit.x.reshape(n_comp, 6)
+    table = pd.DataFrame(targets, columns=["side", "measure", "score"])
+    table["target"] = values
+    table["planted"] = implied_correlations(weights, corr, conditions, coupling_cfg, targets)
+    return weights, table
+
+
+def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, conditions: list[str],
+                     rng: np.random.Generator) -> pd.DataFrame:
+    """Per-participant planted coupling z[a, c] (long table: participant_id, condition, source, target, z, r).
+
+    ``z = mean_z[c] + sd_z (b·s̃ + e)``, s̃ = (subscale scores − population mean) / population SD,
+    e ~ N(0, Ψ) (see :func:`implied_correlations`); r = tanh z.
+    """
+    weights, _ = coupling_weights(scs_cfg, coupling_cfg, conditions)
+    mean, sd, corr = scs_population(scs_cfg)
+    sigma = corr.loc[list(SUBSCALES), list(SUBSCALES)].to_numpy()
+    s = ((scores[list(SUBSCALES)] - mean[list(SUBSCALES)]) / sd[list(SUBSCALES)]).to_numpy()
+    explained = np.einsum("ij,jk,ik->i", weights, sigma, weights)
+    resid_sd = np.sqrt(1 - explained)
+    psi = _residual_corr(conditions, coupling_cfg) * np.outer(resid_sd, resid_sd)
+    e = rng.multivariate_normal(np.zeros(len(psi)), psi, size=len(s), method="cholesky")
+    comps = _components(conditions)
+    mu = np.array([coupling_cfg["mean_z"][c] for _, c in comps])
+    z = mu + coupling_cfg["sd_z"] * (s @ weights.T + e)
+    rows = [(pid, cond, "vmpfc", side, z[i, j]) for i, pid in enumerate(scores.index)
+            for j, (side, cond) in enumerate(comps)]
+    table = pd.DataFrame(rows, columns=["participant_id", "condition", "source", "target", "z"])
+    table["r"] = np.tanh(table["z"])
+    return table
+
+
+def event_sequence(conditions: list[str], cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
+    """A pseudo-randomised wall-to-wall run: ``onset, duration, trial_type, word``.
+
+    Condition order: shuffled until no more than ``max_run`` equal conditions follow each other
+    (rejection sampling).  Durations: each value of ``durations`` used equally often, shuffled
+    independently; onsets are cumulative from ``first_onset``.  Words: each condition's list
+    shuffled (one word per event).
+    """
+    n = cfg["per_condition"]
+    base = np.repeat(np.arange(len(conditions)), n)
+    while True:
+        order = rng.permutation(base)
+        runs = np.diff(np.flatnonzero(np.diff(np.r_[-1, order, -1]) != 0))
+        if runs.max() <= cfg["max_run"]:
+            break
+    durations = np.resize(np.asarray(cfg["durations"], float), order.size)
+    durations = rng.permutation(durations)
+    onsets = cfg["first_onset"] + np.r_[0.0, np.cumsum(durations)[:-1]]
+    words = {c: list(rng.permutation(cfg["words"][c])) for c in conditions}
+    trial_type = [conditions[k] for k in order]
+    word = [words[c].pop() for c in trial_type]
+    return pd.DataFrame({"onset": onsets, "duration": durations, "trial_type": trial_type, "word": word})
+
+
+def ratings(events: pd.DataFrame, sc_std: float, cfg: dict, rng: np.random.Generator) -> np.ndarray:
+    """Ratings 1–4: round(base[c] + sc_slope[c]·SC_std + u + ε), clipped; u ~ N(0, participant_sd)."""
+    u = rng.normal(0, cfg["participant_sd"])
+    latent = np.array([cfg["base"][c] + cfg["sc_slope"][c] * sc_std for c in events["trial_type"]])
+    latent += u + rng.normal(0, cfg["trial_sd"], len(events))
+    return np.clip(np.round(latent), 1, 4).astype(int)

@@ -1,0 +1,216 @@
+"""Spatial side of the twin: grids, tissue and component maps, native anatomy, resampling.
+
+Coordinate conventions (documented for the ground truth):
+
+* MNI space: millimetres of nilearn's MNI152 template (ICBM 2009 nonlinear; labelled
+  ``MNI152NLin2009cAsym`` in file names as fMRIPrep does; the 2009a/c versions differ < 1 mm).
+* Scanner space: millimetres of the raw images' affines; the isocentre (0, 0, 0) is the centre
+  of the functional field of view.
+* Participant pose ``H`` (4x4) maps an MNI point u to the scanner: ``q = H u`` with
+  ``H = T(t) R S T(−c0)`` (c0 = ``fov_centre_mni``).  A smooth warp d displaces the anatomy:
+  the tissue that sits at scanner point q (head at rest) is the MNI tissue at
+  ``p = u + d(u)``, ``u = H⁻¹ q``.
+* Motion: at volume t the head is moved rigidly by ``M_t = T(trans) Rx Ry Rz`` (SPM's
+  ``spm_matrix`` order, rotations in radians about the scanner axes through the isocentre),
+  so native voxel q at volume t shows the MNI tissue at ``p(M_t⁻¹ q)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from nibabel.affines import apply_affine
+from scipy import ndimage
+
+__all__ = [
+    "mni_grid", "native_affine", "rigid_matrix", "participant_pose", "warp_params", "warp_displacement",
+    "native_to_mni", "mni_to_native", "resample_points", "smooth_field", "Maps", "build_maps",
+    "tissue_on_grid", "load_tissue_templates",
+]
+
+_EXTENT = {"x": (-96.0, 96.0), "y": (-132.0, 96.0), "z": (-72.0, 114.0)}
+
+
+def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Shape and affine of an isotropic MNI grid covering the template (x −96…96, y −132…96, z −72…114)."""
+    lo = np.array([_EXTENT[a][0] for a in "xyz"])
+    hi = np.array([_EXTENT[a][1] for a in "xyz"])
+    shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
+    affine = np.diag([resolution] * 3 + [1.0])
+    affine[:3, 3] = lo
+    return shape, affine
+
+
+def native_affine(shape, zooms) -> np.ndarray:
+    """RAS scanner affine with the grid centred on the isocentre."""
+    affine = np.diag([*map(float, zooms), 1.0])
+    affine[:3, 3] = -(np.asarray(shape) - 1) / 2 * np.asarray(zooms, float)
+    return affine
+
+
+def rigid_matrix(params) -> np.ndarray:
+    """4x4 rigid transform from (tx, ty, tz [mm], rx, ry, rz [rad]): T · Rx · Ry · Rz (SPM order)."""
+    tx, ty, tz, rx, ry, rz = params
+    t = np.eye(4)
+    t[:3, 3] = (tx, ty, tz)
+    cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
+    rot_x = np.array([[1, 0, 0, 0], [0, cx, sx, 0], [0, -sx, cx, 0], [0, 0, 0, 1]])
+    rot_y = np.array([[cy, 0, sy, 0], [0, 1, 0, 0], [-sy, 0, cy, 0], [0, 0, 0, 1]])
+    rot_z = np.array([[cz, sz, 0, 0], [-sz, cz, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    return t @ rot_x @ rot_y @ rot_z
+
+
+def participant_pose(cfg: dict, fov_centre, rng: np.random.Generator) -> np.ndarray:
+    """H = T(t) · R · S · T(−c0): rotation N(0, rotation_deg) per axis, translation N(0, translation_mm),
+    scale exp(N(0, scaling)) per axis."""
+    rot = np.deg2rad(rng.normal(0, cfg["rotation_deg"], 3))
+    trans = rng.normal(0, cfg["translation_mm"], 3)
+    scale = np.diag([*np.exp(rng.normal(0, cfg["scaling"], 3)), 1.0])
+    centre = np.eye(4)
+    centre[:3, 3] = -np.asarray(fov_centre, float)
+    return rigid_matrix([*trans, *rot]) @ scale @ centre
+
+
+def warp_params(cfg: dict, rng: np.random.Generator) -> dict:
+    """Sinusoidal warp modes: per axis a, ``d_a(u) = Σ_m amp·sin(2π k·u / λ + φ)`` with a random unit
+    direction k, wavelength λ ~ U(warp_wavelength_mm), amplitude ~ N(0, warp_mm)."""
+    n = cfg["warp_modes"]
+    k = rng.standard_normal((3, n, 3))
+    k /= np.linalg.norm(k, axis=2, keepdims=True)
+    return {"direction": k.tolist(), "wavelength": rng.uniform(*cfg["warp_wavelength_mm"], (3, n)).tolist(),
+            "phase": rng.uniform(0, 2 * np.pi, (3, n)).tolist(), "amplitude": rng.normal(0, cfg["warp_mm"], (3, n)).tolist()}
+
+
+def warp_displacement(u: np.ndarray, warp: dict) -> np.ndarray:
+    """Displacement d(u) (N x 3, mm) of the warp at points u (N x 3, MNI mm)."""
+    k, lam = np.asarray(warp["direction"]), np.asarray(warp["wavelength"])
+    phi, amp = np.asarray(warp["phase"]), np.asarray(warp["amplitude"])
+    d = np.empty_like(u, dtype=float)
+    for axis in range(3):
+        arg = 2 * np.pi * (u @ k[axis].T) / lam[axis] + phi[axis]
+        d[:, axis] = np.sin(arg) @ amp[axis]
+    return d
+
+
+def native_to_mni(points: np.ndarray, pose: np.ndarray, warp: dict, motion=None) -> np.ndarray:
+    """MNI point shown at scanner points q (N x 3): ``p = u + d(u)``, ``u = H⁻¹ M⁻¹ q``.
+
+    ``motion`` is a 6-vector (trans mm, rot rad) or None (head at rest = volume 0).
+    """
+    m = np.linalg.inv(pose) if motion is None else np.linalg.inv(rigid_matrix(motion) @ pose)
+    u = apply_affine(m, points)
+    return u + warp_displacement(u, warp)
+
+
+def mni_to_native(points: np.ndarray, pose: np.ndarray, warp: dict, n_iter: int = 6) -> np.ndarray:
+    """Inverse of :func:`native_to_mni` at rest: solve ``u + d(u) = p`` by fixed-point iteration
+    (``u ← p − d(u)``; converges since |∇d| ≪ 1), then ``q = H u``."""
+    u = np.array(points, float)
+    for _ in range(n_iter):
+        u = points - warp_displacement(u, warp)
+    return apply_affine(pose, u)
+
+
+def resample_points(volume: np.ndarray, affine: np.ndarray, points: np.ndarray, order: int = 1) -> np.ndarray:
+    """Values of ``volume`` (grid ``affine``) at world points (N x 3); 0 outside."""
+    ijk = apply_affine(np.linalg.inv(affine), points)
+    return ndimage.map_coordinates(volume, ijk.T, order=order, mode="constant", cval=0.0, prefilter=False)
+
+
+def smooth_field(shape, zooms, fwhm_mm: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian random field: white noise smoothed by a Gaussian of ``fwhm_mm``, standardised."""
+    sigma = fwhm_mm / 2.3548 / np.asarray(zooms, float)
+    f = ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
+    return (f - f.mean()) / f.std()
+
+
+class Maps:
+    """Baseline and component maps on one grid, stored over the voxels where the baseline is > 0.
+
+    Attributes: ``shape``, ``affine``, ``inside`` (flat indices), ``s0`` (baseline, n_inside),
+    ``weights`` (n_inside x K, baseline x map / 100: the signal change per unit of each component),
+    ``tissue`` (dict gm/wm/csf -> full 3-D probability arrays).
+    """
+
+    def __init__(self, shape, affine, s0_full, maps_full, tissue):
+        self.shape, self.affine, self.tissue = tuple(shape), affine, tissue
+        self.s0_full, self.maps_full = s0_full, maps_full
+        self.inside = np.flatnonzero(s0_full.ravel() > 0)
+        self.s0 = s0_full.ravel()[self.inside].astype(np.float32)
+        self.weights = np.stack([m.ravel()[self.inside] for m in maps_full], axis=1).astype(np.float32)
+        self.weights *= self.s0[:, None] / 100.0
+
+    def on_grid(self, shape, affine, tissue: dict) -> "Maps":
+        """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid."""
+        pts = apply_affine(affine, np.indices(shape).reshape(3, -1).T)
+        s0 = resample_points(self.s0_full, self.affine, pts).reshape(shape)
+        maps = [resample_points(m, self.affine, pts).reshape(shape) for m in self.maps_full]
+        return Maps(shape, affine, s0, maps, tissue)
+
+    def volume(self, ts_row: np.ndarray, spin: float = 1.0) -> np.ndarray:
+        """Noise-free 3-D volume for one time point (component values ``ts_row``, in percent)."""
+        out = np.zeros(int(np.prod(self.shape)), np.float32)
+        out[self.inside] = (self.s0 + self.weights @ ts_row.astype(np.float32)) * spin
+        return out.reshape(self.shape)
+
+    def series(self, ts: np.ndarray, spin: np.ndarray) -> np.ndarray:
+        """Noise-free 4-D array (shape + (T,)) for all time points at once."""
+        vals = (self.s0[:, None] + self.weights @ ts.T.astype(np.float32)) * spin[None, :].astype(np.float32)
+        out = np.zeros((int(np.prod(self.shape)), len(ts)), np.float32)
+        out[self.inside] = vals
+        return out.reshape((*self.shape, len(ts)))
+
+
+def tissue_on_grid(templates: dict, shape, affine) -> dict:
+    """Resample 1 mm tissue probabilities to a grid: Gaussian pre-smoothing (FWHM = voxel size) + trilinear."""
+    res = abs(affine[0, 0])
+    ijk = np.indices(shape).reshape(3, -1).T
+    pts = apply_affine(affine, ijk)
+    out = {}
+    for name, (data, aff) in templates.items():
+        src = ndimage.gaussian_filter(data, max(res - 1, 0) / 2.3548) if res > 1 else data
+        out[name] = np.clip(resample_points(src, aff, pts), 0, 1).reshape(shape).astype(np.float32)
+    return out
+
+
+def load_tissue_templates() -> dict:
+    """nilearn's 1 mm GM, WM probabilities and CSF = brain mask x clip(1 − GM − WM, 0, 1)."""
+    from ..atlas import load_template
+
+    gm_img = load_template(1, "gm")
+    gm = np.asarray(gm_img.dataobj, np.float32)
+    wm = np.asarray(load_template(1, "wm").dataobj, np.float32)
+    mask = np.asarray(load_template(1, "mask").dataobj) > 0
+    csf = np.where(mask, np.clip(1 - gm - wm, 0, 1), 0).astype(np.float32)
+    aff = gm_img.affine
+    return {"gm": (gm, aff), "wm": (wm, aff), "csf": (csf, aff)}
+
+
+def build_maps(templates: dict, roi_maps: dict, shape, affine, sig: dict, rng: np.random.Generator,
+               n_networks: int) -> Maps:
+    """Baseline S0 and the component maps (order of :func:`signals.component_names`) on one grid.
+
+    S0 = (I_gm·GM + I_wm·WM + I_csf·CSF)·(1 + bias_pct/100·field_80mm).  ROI maps: given.
+    GM networks: GM·field·(1 − ROI union).  GM task: GM·clip(0.5 + field, 0).  Physio: Σ_tissue
+    physio_pct[tissue]·P_tissue·clip(1 + 0.4·field, 0).  Drift: (GM+WM+CSF)·(1 + 0.3·field_60mm).
+    Random fields use ``rng`` (fixed ``map_seed``), so all participants share the maps.
+    """
+    zooms = np.abs(np.diag(affine)[:3])
+    tissue = tissue_on_grid(templates, shape, affine)
+    gm, wm, csf = tissue["gm"], tissue["wm"], tissue["csf"]
+    brain = np.clip(gm + wm + csf, 0, 1)
+    fwhm = sig["spatial_smooth_mm"]
+    inten = sig["intensity"]
+    bias = 1 + sig["bias_field_pct"] / 100 * smooth_field(shape, zooms, 80.0, rng)
+    s0 = (inten["gm"] * gm + inten["wm"] * wm + inten["csf"] * csf) * bias
+    s0[brain < 0.05] = 0
+    rois = [roi_maps[name] for name in ("vmpfc", "amygdala_l", "amygdala_r")]
+    union = np.clip(sum(rois), 0, 1)
+    maps = list(rois)
+    maps += [gm * smooth_field(shape, zooms, fwhm, rng) * (1 - union) for _ in range(n_networks)]
+    maps.append(gm * np.clip(0.5 + smooth_field(shape, zooms, fwhm, rng), 0, None))
+    pct = sig["physio_pct"]
+    for _ in range(3):
+        maps.append(sum(pct[t] * tissue[t] * np.clip(1 + 0.4 * smooth_field(shape, zooms, fwhm, rng), 0, None)
+                        for t in ("gm", "wm", "csf")))
+    maps.append(brain * (1 + 0.3 * smooth_field(shape, zooms, 60.0, rng)))
+    return Maps(shape, affine, s0, maps, tissue)

@@ -1,0 +1,113 @@
+"""File layout of the twin: BIDS raw, fMRIPrep-style ideal derivatives, ground truth.
+
+All writers put files under a root folder that the caller later renames into place
+(:func:`helpers.io.atomic_path`), so no partial dataset is ever visible.  NIfTI files are written
+by nibabel, whose gzip stream has mtime 0 and no file name (byte-identical for equal data).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from ..io import write_json, write_tsv
+
+__all__ = ["SPACE", "raw_paths", "deriv_paths", "truth_dir", "save_nifti", "confounds_table"]
+
+#: Template name used in derivative file names (fMRIPrep convention).
+SPACE = "MNI152NLin2009cAsym"
+
+
+def raw_paths(root: Path, sub: str, task: str) -> dict[str, Path]:
+    """BIDS raw paths of one participant (``sub`` like ``"sub-01"``)."""
+    func, anat = root / sub / "func", root / sub / "anat"
+    stem = f"{sub}_task-{task}"
+    return {"bold": func / f"{stem}_bold.nii.gz", "bold_json": func / f"{stem}_bold.json",
+            "events": func / f"{stem}_events.tsv", "t2w": anat / f"{sub}_T2w.nii.gz",
+            "t2w_json": anat / f"{sub}_T2w.json"}
+
+
+def deriv_paths(root: Path, sub: str, task: str, res: int) -> dict[str, Path]:
+    """fMRIPrep-style derivative paths of one participant under ``root`` (the twin-fmriprep folder)."""
+    func, anat = root / sub / "func", root / sub / "anat"
+    sp = f"space-{SPACE}_res-{res}"
+    stem = f"{sub}_task-{task}"
+    out = {"preproc": func / f"{stem}_{sp}_desc-preproc_bold.nii.gz",
+           "preproc_json": func / f"{stem}_{sp}_desc-preproc_bold.json",
+           "smoothed": func / f"{stem}_{sp}_desc-smoothed_bold.nii.gz",
+           "smoothed_json": func / f"{stem}_{sp}_desc-smoothed_bold.json",
+           "mask": func / f"{stem}_{sp}_desc-brain_mask.nii.gz",
+           "confounds": func / f"{stem}_desc-confounds_timeseries.tsv"}
+    for label in ("GM", "WM", "CSF"):
+        out[f"probseg_{label}"] = anat / f"{sub}_{sp}_label-{label}_probseg.nii.gz"
+    return out
+
+
+def truth_dir(root: Path, sub: str) -> Path:
+    """Folder of one participant's ground truth."""
+    return root / "derivatives" / "twin-truth" / sub
+
+
+def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: str = "scanner",
+               zooms=None, xyzt_units=("mm", "sec")) -> None:
+    """Save ``data`` as NIfTI-1 with ``dtype`` (nibabel scales floats into int16 automatically).
+
+    ``code`` is the sform/qform code (``"scanner"`` for raw, ``"mni"`` for template space);
+    ``zooms`` may add the TR as 4th zoom.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = nib.Nifti1Image(data, affine)
+    img.set_data_dtype(dtype)
+    img.header.set_xyzt_units(*xyzt_units)
+    img.set_sform(affine, code=code)
+    img.set_qform(affine, code=code)
+    if zooms is not None:
+        img.header.set_zooms(zooms)
+    nib.save(img, path)
+
+
+def confounds_table(params: np.ndarray, fd: np.ndarray, signals: dict[str, np.ndarray]) -> pd.DataFrame:
+    """fMRIPrep confounds: trans_x…rot_z (+ _derivative1, _power2, _derivative1_power2),
+    framewise_displacement (n/a at volume 0) and mean signals (``global_signal``, ``csf``, ``white_matter``)."""
+    cols = {}
+    for sig_name, values in signals.items():
+        cols[sig_name] = values
+    for i, name in enumerate(["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]):
+        x = params[:, i]
+        d = np.r_[np.nan, np.diff(x)]
+        cols[name] = x
+        cols[f"{name}_derivative1"] = d
+        cols[f"{name}_power2"] = x**2
+        cols[f"{name}_derivative1_power2"] = d**2
+    cols["framewise_displacement"] = np.r_[np.nan, fd[1:]]
+    return pd.DataFrame(cols)
+
+
+def write_dataset_files(root: Path, cfg: dict, participants: pd.DataFrame, items: pd.DataFrame,
+                        version: str) -> None:
+    """Top-level BIDS files: dataset_description, participants.tsv/.json, phenotype/scs.tsv/.json, README."""
+    write_json({"Name": "Digital twin of Parrish et al. (2018) social-feedback fMRI study",
+                "BIDSVersion": "1.8.0", "DatasetType": "raw", "License": "CC0",
+                "GeneratedBy": [{"Name": "helpers.simulate", "Version": version,
+                                 "Description": "Deterministic simulation (digital twin); not real data"}]},
+               root / "dataset_description.json")
+    write_tsv(participants, root / "participants.tsv")
+    write_json({"age": {"Description": "age in years", "Units": "year"},
+                "sex": {"Description": "sex", "Levels": {"F": "female", "M": "male"}}},
+               root / "participants.json")
+    write_tsv(items, root / "phenotype" / "scs.tsv")
+    levels = {str(k): v for k, v in zip(range(1, 6), ["almost never", "2", "3", "4", "almost always"])}
+    write_json({"MeasurementToolMetadata": {"Description": "Self-Compassion Scale, 26 items (Neff 2003)"},
+                **{c: {"Description": f"SCS item {int(c[4:])}", "Levels": levels} for c in items.columns[1:]}},
+               root / "phenotype" / "scs.json")
+    (root / "README").write_text(
+        "Digital twin of the Parrish et al. (2018) social-feedback fMRI study, simulated by\n"
+        "helpers.simulate.  All data are synthetic; the ground truth is in derivatives/twin-truth/\n"
+        "and ideal preprocessed data in derivatives/twin-fmriprep/.\n")
+    for name, kind in (("twin-fmriprep", "derivative"), ("twin-truth", "derivative")):
+        write_json({"Name": f"{name} (digital twin)", "BIDSVersion": "1.8.0", "DatasetType": kind,
+                    "GeneratedBy": [{"Name": "helpers.simulate", "Version": version}]},
+                   root / "derivatives" / name / "dataset_description.json")
