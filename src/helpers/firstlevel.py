@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 
 #: Measures this module computes (CONTRACTS.md names); "nilearn_<strategy>" is also accepted.
 MEASURES = ("weighted_hrf", "weighted_hanning", "weighted_none", "gppi_regression",
-            "beta_series", "no_compcor", "bandpass", "nilearn_motion")
+            "beta_series", "no_compcor", "bandpass", "nilearn_motion+wm_csf")
 #: The paper's relative measures (PAPER_FACTS.md): differences of Fisher z.
 DEFAULT_CONTRASTS = (("negative", "neutral"), ("positive", "neutral"))
 #: fMRIPrep's realignment parameters.
@@ -222,6 +222,15 @@ def _roi_voxels(img: nib.Nifti1Image, rois) -> dict[str, np.ndarray]:
     return _ROI_CACHE[key]
 
 
+def _scaling(img) -> tuple[float, float]:
+    """The image's (slope, intercept) as nibabel applies them (NaN/0 slope means none)."""
+    slope = getattr(img.dataobj, "slope", 1.0)
+    inter = getattr(img.dataobj, "inter", 0.0)
+    slope = 1.0 if slope is None or not np.isfinite(slope) or slope == 0 else float(slope)
+    inter = 0.0 if inter is None or not np.isfinite(inter) else float(inter)
+    return slope, inter
+
+
 def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Read the BOLD image once; return ROI mean series and WM/CSF voxel series.
 
@@ -238,17 +247,23 @@ def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, n
         raise ValueError(f"{files.bold}: expected a 4-D BOLD image, got shape {img.shape}")
     roi_ijk = _roi_voxels(img, rois)
     tissue_ijk = [mask_voxels(tissue_mask(path), img.shape, img.affine) for path in (files.wm, files.csf)]
-    data = np.asanyarray(img.dataobj)  # the single read of the image
+    data = img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)  # the single read
+    slope, inter = _scaling(img)
+
+    def sample(ijk):  # NIfTI scaling applied to the sampled voxels only, not the whole 4-D array
+        vox = sample_voxels(data, ijk)
+        return vox * slope + inter if (slope, inter) != (1.0, 0.0) else vox
+
     series = {}
     for name, ijk in roi_ijk.items():
-        vox = sample_voxels(data, ijk)
+        vox = sample(ijk)
         if np.isnan(vox).all():
             raise ValueError(f"{files.bold}: ROI {name!r} has no valid (non-NaN) voxel")
         mean = np.nanmean(vox, axis=1) if np.isnan(vox).any() else vox.mean(axis=1)
         if np.ptp(mean) == 0:
             raise ValueError(f"{files.bold}: ROI {name!r} signal is constant (is the ROI outside the brain?)")
         series[name] = mean
-    wm, csf = (sample_voxels(data, ijk) for ijk in tissue_ijk)
+    wm, csf = (sample(ijk) for ijk in tissue_ijk)
     for label, vox, path in (("WM", wm, files.wm), ("CSF", csf, files.csf)):
         if not np.isfinite(vox).all():
             raise ValueError(f"{files.bold}: NaN values inside the eroded {label} mask from {path.name}")
@@ -453,9 +468,12 @@ def participant_connectivity(files: ParticipantFiles, conditions=("negative", "n
 
 # --------------------------------------------------------------------------- all participants
 def _one_participant(bids_dir, derivatives_dir, participant, task, space, smoothed, kwargs):
+    from threadpoolctl import threadpool_limits
+
     try:
         files = find_participant_files(bids_dir, derivatives_dir, participant, task, space, smoothed)
-        table, failures = _participant_tables(files, **kwargs)
+        with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: threads only contend
+            table, failures = _participant_tables(files, **kwargs)
         return participant, table, failures
     except (ValueError, FileNotFoundError, OSError) as err:
         return participant, None, {"": str(err)}
@@ -489,7 +507,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     (connectivity DataFrame, exclusions DataFrame of this stage)
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     measures = _check_measures(measures)
     output_dir = Path(output_dir)
@@ -608,3 +626,28 @@ def plot_planted_vs_recovered(joined: pd.DataFrame, conditions=("negative", "neu
     axes[0][0].legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def plot_no_truth():
+    """Placeholder figure for data without planted ground truth (keeps the chapter's figures defined)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.text(0.5, 0.5, "no planted ground truth: these data are not the digital twin", ha="center", va="center")
+    ax.set_axis_off()
+    return fig
+
+
+def twin_truth(bids_dir) -> pd.DataFrame | None:
+    """The twin's planted coupling (``derivatives/twin-truth/coupling.tsv``), or None for real data."""
+    path = Path(bids_dir) / "derivatives" / "twin-truth" / "coupling.tsv"
+    return pd.read_csv(path, sep="\t") if path.is_file() else None
+
+
+def recovery_summary(joined: pd.DataFrame) -> pd.DataFrame:
+    """Correlation between planted and recovered z per condition and target (and pooled over targets)."""
+    rows = []
+    for cond, part in joined.groupby("condition", sort=False):
+        for target, sub in [*part.groupby("target"), ("both", part)]:
+            rows.append((cond, target, len(sub), np.corrcoef(sub["z_planted"], sub["z_recovered"])[0, 1]))
+    return pd.DataFrame(rows, columns=["condition", "target", "n", "r"])
