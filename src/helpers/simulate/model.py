@@ -95,9 +95,7 @@ def score(items: pd.DataFrame) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=4)
 def _population(cfg_key: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cfg = dict(cfg_key)
-    cfg["thresholds"] = list(cfg["thresholds"])
-    cfg["specific_loadings"] = dict(cfg["specific_loadings"])
+    cfg = _thaw(cfg_key)
     rng = np.random.default_rng(cfg["calibration_seed"])
     _, _, y = _latent_items(cfg["calibration_n"], cfg, rng)
     answers = _categorise(y, cfg)
@@ -107,9 +105,22 @@ def _population(cfg_key: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return allscores.mean(axis=0), allscores.std(axis=0), np.corrcoef(allscores, rowvar=False)
 
 
-def _freeze(cfg: dict) -> tuple:
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else
-                         tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in cfg.items()))
+def _freeze(obj):
+    """Hashable copy of a nested dict/list config (for caching)."""
+    if isinstance(obj, dict):
+        return ("__dict__", tuple(sorted((k, _freeze(v)) for k, v in obj.items())))
+    if isinstance(obj, (list, tuple)):
+        return tuple(_freeze(v) for v in obj)
+    return obj
+
+
+def _thaw(obj):
+    """Inverse of :func:`_freeze` (tuples come back as lists)."""
+    if isinstance(obj, tuple) and len(obj) == 2 and obj[0] == "__dict__":
+        return {k: _thaw(v) for k, v in obj[1]}
+    if isinstance(obj, tuple):
+        return [_thaw(v) for v in obj]
+    return obj
 
 
 def scs_population(cfg: dict) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
@@ -146,56 +157,62 @@ def _combination(measure: str, side: str, comps: list[tuple[str, str]]) -> np.nd
     return a
 
 
-def implied_correlations(weights: np.ndarray, corr: pd.DataFrame, conditions: list[str], cfg: dict,
-                         pairs: list[tuple[str, str, str]]) -> np.ndarray:
+def implied_correlations(weights: np.ndarray, sigma: np.ndarray, score_corr: np.ndarray, combos: np.ndarray,
+                         resid_corr: np.ndarray) -> np.ndarray:
     """Population correlations of coupling measures with scores under the linear model.
 
-    With standardised subscales s (correlation Σ), component j = b_j·s + e_j (unit variance),
-    Cov(z) = B Σ Bᵀ + Ψ, Ψ_jk = R_jk sqrt((1 − b_jᵀΣb_j)(1 − b_kᵀΣb_k)).  For a measure aᵀz and a
-    score m: corr = aᵀ B c_m / sqrt(aᵀ Cov(z) a), c_m = Corr(s, m).
+    With standardised subscales s (correlation Σ = ``sigma``), component j = b_j·s + e_j (unit
+    variance), Cov(z) = B Σ Bᵀ + Ψ, Ψ_jk = R_jk sqrt((1 − b_jᵀΣb_j)(1 − b_kᵀΣb_k)) (R =
+    ``resid_corr``).  For measure i = a_iᵀz (row i of ``combos``) and score m_i (column i of
+    ``score_corr`` = Corr(s, m_i)): corr_i = a_iᵀ B c_i / sqrt(a_iᵀ Cov(z) a_i).
     """
-    comps = _components(conditions)
-    sigma = corr.loc[list(SUBSCALES), list(SUBSCALES)].to_numpy()
     explained = np.einsum("ij,jk,ik->i", weights, sigma, weights)
     resid_sd = np.sqrt(np.clip(1 - explained, 1e-6, None))
-    cov = weights @ sigma @ weights.T + _residual_corr(conditions, cfg) * np.outer(resid_sd, resid_sd)
+    cov = weights @ sigma @ weights.T + resid_corr * np.outer(resid_sd, resid_sd)
     np.fill_diagonal(cov, 1.0)
-    out = []
-    for side, measure, score_name in pairs:
-        a = _combination(measure, side, comps)
-        c_m = corr.loc[list(SUBSCALES), score_name].to_numpy()
-        out.append(a @ weights @ c_m / np.sqrt(a @ cov @ a))
-    return np.array(out)
+    num = np.einsum("ij,jk,ki->i", combos, weights, score_corr)
+    return num / np.sqrt(np.einsum("ij,jk,ik->i", combos, cov, combos))
 
 
 def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Solve the coupling weights b (components x 6 subscales) for the target correlations.
 
     Least squares on (implied − target) plus ``ridge``·b, with a penalty keeping every
-    bᵀΣb < 0.95 (the residual variance must stay positive).  Deterministic (starts at 0).
+    bᵀΣb < 0.95 (the residual variance must stay positive).  Deterministic (starts at 0); cached.
 
     Returns
     -------
     weights : ndarray (2·n_conditions, 6), rows ordered (amygdala_l, c…), (amygdala_r, c…).
     table : DataFrame ``side, measure, score, target, planted`` (planted = implied population r).
     """
+    weights, table = _coupling_weights(_freeze(scs_cfg), _freeze(coupling_cfg), tuple(conditions))
+    return weights.copy(), table.copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _coupling_weights(scs_key: tuple, coupling_key: tuple, conditions: tuple) -> tuple[np.ndarray, pd.DataFrame]:
+    scs_cfg, coupling_cfg, conditions = _thaw(scs_key), _thaw(coupling_key), list(conditions)
     _, _, corr = scs_population(scs_cfg)
     targets = [tuple(t[:3]) for t in coupling_cfg["targets"]]
     values = np.array([float(t[3]) for t in coupling_cfg["targets"]])
     sigma = corr.loc[list(SUBSCALES), list(SUBSCALES)].to_numpy()
-    n_comp = 2 * len(conditions)
+    comps = _components(conditions)
+    combos = np.array([_combination(measure, side, comps) for side, measure, _ in targets])
+    score_corr = corr.loc[list(SUBSCALES), [score for _, _, score in targets]].to_numpy()
+    resid_corr = _residual_corr(conditions, coupling_cfg)
+    n_comp = len(comps)
 
     def residuals(x):
         w = x.reshape(n_comp, 6)
         explained = np.einsum("ij,jk,ik->i", w, sigma, w)
-        return np.concatenate([implied_correlations(w, corr, conditions, coupling_cfg, targets) - values,
+        return np.concatenate([implied_correlations(w, sigma, score_corr, combos, resid_corr) - values,
                                coupling_cfg["ridge"] * x, 10 * np.clip(explained - 0.95, 0, None)])
 
     fit = optimize.least_squares(residuals, np.zeros(n_comp * 6), method="lm")
     weights = fit.x.reshape(n_comp, 6)
     table = pd.DataFrame(targets, columns=["side", "measure", "score"])
     table["target"] = values
-    table["planted"] = implied_correlations(weights, corr, conditions, coupling_cfg, targets)
+    table["planted"] = implied_correlations(weights, sigma, score_corr, combos, resid_corr)
     return weights, table
 
 

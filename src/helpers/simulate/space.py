@@ -23,7 +23,7 @@ from scipy import ndimage
 
 __all__ = [
     "mni_grid", "native_affine", "rigid_matrix", "participant_pose", "warp_params", "warp_displacement",
-    "native_to_mni", "mni_to_native", "resample_points", "smooth_field", "Maps", "build_maps",
+    "native_to_mni", "mni_to_native", "resample_points", "resample_grid", "trilinear", "smooth_field", "Maps", "build_maps",
     "tissue_on_grid", "load_tissue_templates",
 ]
 
@@ -116,6 +116,41 @@ def resample_points(volume: np.ndarray, affine: np.ndarray, points: np.ndarray, 
     return ndimage.map_coordinates(volume, ijk.T, order=order, mode="constant", cval=0.0, prefilter=False)
 
 
+def trilinear(volume: np.ndarray, ijk: np.ndarray) -> np.ndarray:
+    """Trilinear interpolation of ``volume`` at voxel coordinates ``ijk`` (N x 3); 0 outside.
+
+    Vectorised: 8 gathers from the flattened volume, weighted by the products of the fractional
+    distances to the corners.
+    """
+    nx, ny, nz = volume.shape
+    i, j, k = (ijk[:, a] for a in range(3))
+    valid = (i >= 0) & (j >= 0) & (k >= 0) & (i < nx - 1) & (j < ny - 1) & (k < nz - 1)
+    i, j, k = i[valid], j[valid], k[valid]
+    i0, j0, k0 = i.astype(np.int32), j.astype(np.int32), k.astype(np.int32)
+    fx, fy, fz = i - i0, j - j0, k - k0
+    gx, gy, gz = 1 - fx, 1 - fy, 1 - fz
+    flat = volume.ravel()
+    sx, sy = ny * nz, nz
+    base = i0 * sx + j0 * sy + k0
+    acc = (gx * gy) * (gz * flat[base] + fz * flat[base + 1])
+    acc += (gx * fy) * (gz * flat[base + sy] + fz * flat[base + sy + 1])
+    acc += (fx * gy) * (gz * flat[base + sx] + fz * flat[base + sx + 1])
+    acc += (fx * fy) * (gz * flat[base + sx + sy] + fz * flat[base + sx + sy + 1])
+    out = np.zeros(len(ijk), np.float32)
+    out[valid] = acc
+    return out
+
+
+def resample_grid(volume: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int = 1) -> np.ndarray:
+    """``volume`` (grid ``affine``) resampled onto the grid (``shape``, ``target_affine``); 0 outside.
+
+    One ``scipy.ndimage.affine_transform`` with matrix ``affine⁻¹ · target_affine`` (no coordinate arrays).
+    """
+    m = np.linalg.inv(affine) @ target_affine
+    return ndimage.affine_transform(volume, m[:3, :3], offset=m[:3, 3], output_shape=tuple(shape), order=order,
+                                    mode="constant", cval=0.0, prefilter=False)
+
+
 def smooth_field(shape, zooms, fwhm_mm: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian random field: white noise smoothed by a Gaussian of ``fwhm_mm``, standardised."""
     sigma = fwhm_mm / 2.3548 / np.asarray(zooms, float)
@@ -141,10 +176,22 @@ class Maps:
 
     def on_grid(self, shape, affine, tissue: dict) -> "Maps":
         """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid."""
-        pts = apply_affine(affine, np.indices(shape).reshape(3, -1).T)
-        s0 = resample_points(self.s0_full, self.affine, pts).reshape(shape)
-        maps = [resample_points(m, self.affine, pts).reshape(shape) for m in self.maps_full]
+        s0 = resample_grid(self.s0_full, self.affine, shape, affine)
+        maps = [resample_grid(m, self.affine, shape, affine) for m in self.maps_full]
         return Maps(shape, affine, s0, maps, tissue)
+
+    def warped(self, warp: dict) -> "Maps":
+        """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))``
+        (trilinear), so that sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`."""
+        u = apply_affine(self.affine, np.indices(self.shape).reshape(3, -1).T)
+        ijk = apply_affine(np.linalg.inv(self.affine), u + warp_displacement(u, warp)).T
+
+        def warp_one(vol):
+            return ndimage.map_coordinates(vol, ijk, order=1, mode="constant", cval=0.0,
+                                           prefilter=False).reshape(self.shape)
+
+        return Maps(self.shape, self.affine, warp_one(self.s0_full), [warp_one(m) for m in self.maps_full],
+                    self.tissue)
 
     def volume(self, ts_row: np.ndarray, spin: float = 1.0) -> np.ndarray:
         """Noise-free 3-D volume for one time point (component values ``ts_row``, in percent)."""
@@ -161,14 +208,31 @@ class Maps:
 
 
 def tissue_on_grid(templates: dict, shape, affine) -> dict:
-    """Resample 1 mm tissue probabilities to a grid: Gaussian pre-smoothing (FWHM = voxel size) + trilinear."""
+    """Resample 1 mm tissue probabilities to a grid.
+
+    Same voxel size and an integer voxel offset: exact crop/pad.  Otherwise Gaussian
+    pre-smoothing (FWHM = target voxel size) then trilinear interpolation.
+    """
     res = abs(affine[0, 0])
-    ijk = np.indices(shape).reshape(3, -1).T
-    pts = apply_affine(affine, ijk)
     out = {}
     for name, (data, aff) in templates.items():
-        src = ndimage.gaussian_filter(data, max(res - 1, 0) / 2.3548) if res > 1 else data
-        out[name] = np.clip(resample_points(src, aff, pts), 0, 1).reshape(shape).astype(np.float32)
+        offset = apply_affine(np.linalg.inv(aff), affine[:3, 3])
+        if np.allclose(np.diag(aff)[:3], np.diag(affine)[:3]) and np.allclose(offset, np.round(offset)):
+            out[name] = _crop(data, np.round(offset).astype(int), shape)
+            continue
+        src = ndimage.gaussian_filter(data, (res - 1) / 2.3548) if res > 1 else data
+        out[name] = np.clip(resample_grid(src, aff, shape, affine), 0, 1).astype(np.float32)
+    return out
+
+
+def _crop(data: np.ndarray, start: np.ndarray, shape) -> np.ndarray:
+    """data[start : start + shape] with zero padding where it leaves the array."""
+    out = np.zeros(shape, np.float32)
+    lo = np.maximum(start, 0)
+    hi = np.minimum(start + np.asarray(shape), data.shape)
+    dst_lo = lo - start
+    dst_hi = dst_lo + (hi - lo)
+    out[tuple(slice(a, b) for a, b in zip(dst_lo, dst_hi))] = data[tuple(slice(a, b) for a, b in zip(lo, hi))]
     return out
 
 

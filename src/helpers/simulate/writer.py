@@ -7,6 +7,7 @@ by nibabel, whose gzip stream has mtime 0 and no file name (byte-identical for e
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import nibabel as nib
@@ -52,21 +53,39 @@ def truth_dir(root: Path, sub: str) -> Path:
 
 
 def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: str = "scanner",
-               zooms=None, xyzt_units=("mm", "sec")) -> None:
-    """Save ``data`` as NIfTI-1 with ``dtype`` (nibabel scales floats into int16 automatically).
+               zooms=None, compresslevel: int = 1) -> None:
+    """Save ``data`` as a gzipped NIfTI-1 file with ``dtype``, deterministically and fast.
 
-    ``code`` is the sform/qform code (``"scanner"`` for raw, ``"mni"`` for template space);
-    ``zooms`` may add the TR as 4th zoom.
+    Float data saved as int16 are stored as ``rint(data / slope)`` with ``scl_slope`` =
+    max|data| / 32000 and intercept 0 (0 stays exactly 0; quantisation error < 0.002 % of the
+    peak).  The header is nibabel's; the data are streamed volume by volume into a gzip stream
+    with mtime 0 and no file name (byte-identical output for equal inputs).  ``code``: sform/qform
+    code (``"scanner"`` raw, ``"mni"`` template space); ``zooms`` may include the TR.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    img = nib.Nifti1Image(data, affine)
-    img.set_data_dtype(dtype)
-    img.header.set_xyzt_units(*xyzt_units)
-    img.set_sform(affine, code=code)
-    img.set_qform(affine, code=code)
-    if zooms is not None:
-        img.header.set_zooms(zooms)
-    nib.save(img, path)
+    dtype = np.dtype(dtype)
+    hdr = nib.Nifti1Header()
+    hdr.set_data_shape(data.shape)
+    hdr.set_data_dtype(dtype)
+    hdr.set_xyzt_units("mm", "sec")
+    hdr.set_sform(affine, code=code)
+    hdr.set_qform(affine, code=code)
+    hdr.set_zooms(zooms if zooms is not None else tuple(np.sqrt((affine[:3, :3] ** 2).sum(axis=0)))[: data.ndim])
+    slope = 1.0
+    if dtype.kind in "iu" and np.issubdtype(data.dtype, np.floating):
+        peak = float(np.abs(data).max())
+        slope = peak / 32000 if peak > 0 else 1.0
+        hdr.set_slope_inter(slope, 0.0)
+    hdr.set_data_offset(352)
+    vols = data.reshape((*data.shape[:3], -1))
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel,
+                                                mtime=0) as gz:
+        gz.write(hdr.binaryblock + b"\0\0\0\0")
+        for t in range(vols.shape[-1]):
+            vol = vols[..., t]
+            if slope != 1.0:
+                vol = np.rint(vol * np.float32(1 / slope))
+            gz.write(np.asarray(vol).astype(dtype).tobytes(order="F"))
 
 
 def confounds_table(params: np.ndarray, fd: np.ndarray, signals: dict[str, np.ndarray]) -> pd.DataFrame:
