@@ -1,0 +1,235 @@
+"""Tests of the digital twin (helpers.simulate): design, determinism, layout, planted truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from conftest import TINY_CONFIG, TINY_PARTICIPANTS, TINY_SEED
+
+from helpers.scs import PAPER_ALPHA, SCS_KEY, NEGATIVE_SUBSCALES
+from helpers.simulate import load_config, model, signals, simulate, space
+from helpers.simulate.build import participant_series
+
+CONDS = ["negative", "neutral", "positive"]
+
+
+def _weighted_corr(x, y, w):
+    """Weighted Pearson correlation (local helper, independent of helpers.connectivity)."""
+    w = w / w.sum()
+    dx, dy = x - (w * x).sum(), y - (w * y).sum()
+    return (w * dx * dy).sum() / np.sqrt((w * dx**2).sum() * (w * dy**2).sum())
+
+
+def test_default_config_has_the_papers_design():
+    cfg = load_config()
+    assert cfg["grid"]["func_shape"] == [64, 64, 36]
+    assert cfg["grid"]["func_zooms"] == [3.125, 3.125, 4.0]
+    assert cfg["grid"]["anat_zooms"][:2] == [1.5625, 1.5625]
+    assert cfg["timing"]["tr"] == 3.0 and cfg["timing"]["n_volumes"] == 166
+    assert cfg["events"]["per_condition"] == 15
+
+
+def test_event_sequence_is_wall_to_wall_and_pseudorandom():
+    cfg = load_config()
+    for seed in range(5):
+        ev = model.event_sequence(CONDS, cfg["events"], np.random.default_rng(seed))
+        assert len(ev) == 45
+        assert ev["trial_type"].value_counts().to_dict() == {c: 15 for c in CONDS}
+        assert set(ev["duration"]) <= {10.0, 11.0, 12.0}
+        np.testing.assert_allclose(ev["onset"].to_numpy()[1:], (ev["onset"] + ev["duration"]).to_numpy()[:-1])
+        end = ev["onset"].iloc[-1] + ev["duration"].iloc[-1]
+        assert end == 495.0 and end <= 166 * 3.0
+        runs = (ev["trial_type"] != ev["trial_type"].shift()).cumsum().value_counts()
+        assert runs.max() <= 2
+        assert ev["word"].is_unique
+
+
+def test_ratings_depend_on_condition_and_self_compassion():
+    cfg = load_config()
+    ev = model.event_sequence(CONDS, cfg["events"], np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    low = np.array([model.ratings(ev, -1.5, cfg["ratings"], rng) for _ in range(200)])
+    high = np.array([model.ratings(ev, 1.5, cfg["ratings"], rng) for _ in range(200)])
+    assert low.min() >= 1 and high.max() <= 4
+    neg = (ev["trial_type"] == "negative").to_numpy()
+    pos = (ev["trial_type"] == "positive").to_numpy()
+    assert low[:, neg].mean() < low[:, ~neg & ~pos].mean() < low[:, pos].mean()
+    assert high[:, neg].mean() - low[:, neg].mean() > 0.5   # self-compassion softens negative feedback
+
+
+def test_scs_model_reproduces_papers_alphas():
+    cfg = load_config()
+    items, _ = model.scs_items([str(i) for i in range(20000)], cfg["scs"], np.random.default_rng(3))
+    x = items.drop(columns="participant_id")
+    assert x.isin([1, 2, 3, 4, 5]).all().all()
+    for sub, numbers in SCS_KEY.items():
+        alpha = pg.cronbach_alpha(x[[f"scs_{i:02d}" for i in numbers]])[0]
+        assert abs(alpha - PAPER_ALPHA[sub]) < 0.03, (sub, alpha)
+    rev = x.copy()
+    for sub in NEGATIVE_SUBSCALES:
+        for i in SCS_KEY[sub]:
+            rev[f"scs_{i:02d}"] = 6 - rev[f"scs_{i:02d}"]
+    assert abs(pg.cronbach_alpha(rev)[0] - PAPER_ALPHA["total"]) < 0.02
+
+
+def test_planted_population_correlations_match_targets_and_samples():
+    cfg = load_config()
+    _, table = model.coupling_weights(cfg["scs"], cfg["coupling"], CONDS)
+    assert (table["planted"] - table["target"]).abs().max() < 0.05
+    row = table.query("side == 'amygdala_r' and measure == 'negative-neutral' and score == 'total'").iloc[0]
+    assert row["planted"] == pytest.approx(-0.402, abs=0.02)
+    # a large simulated sample reproduces the analytic (planted) population values
+    rng = np.random.default_rng(4)
+    ids = [f"p{i}" for i in range(6000)]
+    items, _ = model.scs_items(ids, cfg["scs"], rng)
+    scores = model.score(items)
+    coup = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], CONDS, rng)
+    z = coup.pivot_table(index="participant_id", columns=["target", "condition"], values="z").loc[scores.index]
+    for side, measure, score, planted in table[["side", "measure", "score", "planted"]].itertuples(index=False):
+        parts = measure.split("-")
+        y = z[(side, parts[0])] - (z[(side, parts[1])] if len(parts) == 2 else 0)
+        assert np.corrcoef(y, scores[score])[0, 1] == pytest.approx(planted, abs=0.04)
+
+
+def test_neural_coupling_is_exact_within_condition():
+    rng = np.random.default_rng(0)
+    idx = np.repeat([0, 1, 2, 0, 1, 2], 40)
+    r = np.array([[0.5, -0.2, 0.0], [0.8, 0.1, 0.3]])
+    x = signals.coupled_neural(idx, r, rng)
+    for side in range(2):
+        for c in range(3):
+            sel = idx == c
+            assert np.corrcoef(x[sel, 0], x[sel, side + 1])[0, 1] == pytest.approx(r[side, c], abs=1e-12)
+
+
+def test_planted_coupling_recoverable_from_noise_free_truth():
+    """Weighted correlation of the noise-free ROI fluctuations tracks the planted z across participants."""
+    cfg = load_config()
+    rng = np.random.default_rng(5)
+    ids = [f"sub-{i:02d}" for i in range(1, 25)]
+    items, _ = model.scs_items(ids, cfg["scs"], rng)
+    coup = model.planted_coupling(model.score(items), cfg["scs"], cfg["coupling"], CONDS, rng)
+    tm = cfg["timing"]
+    rows = []
+    for pid in ids:
+        ev = model.event_sequence(CONDS, cfg["events"], rng)
+        s = participant_series(ev, coup[coup.participant_id == pid], cfg, rng)
+        idx = signals.condition_index(ev, CONDS, int(tm["n_volumes"] * tm["tr"] / tm["dt"]), tm["dt"])
+        regs = signals.task_regressors(idx, 3, tm["dt"], tm["tr"], tm["n_volumes"])
+        for ci, c in enumerate(CONDS):
+            for side in ("amygdala_l", "amygdala_r"):
+                r = _weighted_corr(s["fluct"]["vmpfc"].to_numpy(), s["fluct"][side].to_numpy(), regs[:, ci])
+                rows.append((pid, c, side, np.arctanh(r)))
+    rec = pd.DataFrame(rows, columns=["participant_id", "condition", "target", "z_rec"])
+    merged = rec.merge(coup, on=["participant_id", "condition", "target"])
+    for _, grp in merged.groupby(["condition", "target"]):
+        assert np.corrcoef(grp["z"], grp["z_rec"])[0, 1] > 0.75
+
+
+def test_tiny_twin_layout_headers_and_values(tiny_twin):
+    root = Path(tiny_twin)
+    cfg = load_config(TINY_CONFIG)
+    parts = pd.read_csv(root / "participants.tsv", sep="\t")
+    assert list(parts.columns) == ["participant_id", "age", "sex"] and len(parts) == TINY_PARTICIPANTS
+    assert parts["age"].between(18, 27).all() and set(parts["sex"]) <= {"F", "M"}
+    scs = pd.read_csv(root / "phenotype" / "scs.tsv", sep="\t")
+    assert list(scs.columns) == ["participant_id"] + [f"scs_{i:02d}" for i in range(1, 27)]
+    assert scs.iloc[:, 1:].isin([1, 2, 3, 4, 5]).all().all()
+    mni_shape, _ = space.mni_grid(6)
+    for sub in parts["participant_id"]:
+        bold = nib.load(root / sub / "func" / f"{sub}_task-feedback_bold.nii.gz")
+        assert bold.shape == (32, 32, 18, 60)
+        np.testing.assert_allclose(bold.header.get_zooms(), (6.25, 6.25, 8.0, 3.0))
+        assert json.loads((root / sub / "func" / f"{sub}_task-feedback_bold.json").read_text())["RepetitionTime"] == 3.0
+        data = np.asanyarray(bold.dataobj)
+        assert data.dtype == np.int16 and data.min() >= 0
+        t2w = nib.load(root / sub / "anat" / f"{sub}_T2w.nii.gz")
+        assert t2w.shape == (64, 64, 18)
+        ev = pd.read_csv(root / sub / "func" / f"{sub}_task-feedback_events.tsv", sep="\t")
+        assert list(ev.columns) == ["onset", "duration", "trial_type", "rating", "word"]
+        assert len(ev) == 15 and ev["rating"].between(1, 4).all()
+        der = root / "derivatives" / "twin-fmriprep" / sub
+        pre = nib.load(der / "func" / f"{sub}_task-feedback_space-MNI152NLin2009cAsym_res-6_desc-preproc_bold.nii.gz")
+        assert pre.shape == (*mni_shape, 60)
+        conf = pd.read_csv(der / "func" / f"{sub}_task-feedback_desc-confounds_timeseries.tsv", sep="\t")
+        assert {"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z", "framewise_displacement"} <= set(conf)
+        assert np.isnan(conf["framewise_displacement"].iloc[0]) and len(conf) == 60
+        truth = pd.read_csv(root / "derivatives" / "twin-truth" / sub / f"{sub}_motion.tsv", sep="\t")
+        np.testing.assert_allclose(conf["framewise_displacement"].iloc[1:], truth["framewise_displacement"].iloc[1:])
+        assert 0.005 < truth["framewise_displacement"].mean() < 1.5
+        for label in ("GM", "WM", "CSF"):
+            prob = nib.load(der / "anat" / f"{sub}_space-MNI152NLin2009cAsym_res-6_label-{label}_probseg.nii.gz")
+            assert 0 <= prob.get_fdata().min() and prob.get_fdata().max() <= 1
+    assert cfg["timing"]["n_volumes"] == 60
+
+
+def test_gzip_headers_carry_no_timestamp(tiny_twin):
+    for path in Path(tiny_twin).rglob("*.nii.gz"):
+        head = path.read_bytes()[:10]
+        assert head[:2] == b"\x1f\x8b" and head[4:8] == b"\0\0\0\0", path
+
+
+def _digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_gives_identical_bytes_and_other_seed_differs(tiny_twin, tmp_path):
+    again = simulate(tmp_path / "again", participants=TINY_PARTICIPANTS, seed=TINY_SEED, config=TINY_CONFIG)
+    a, b = _digest(Path(tiny_twin)), _digest(again)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    other = simulate(tmp_path / "other", participants=1, seed=TINY_SEED + 1, config=TINY_CONFIG)
+    c = _digest(other)
+    for key in ("phenotype/scs.tsv", "sub-01/func/sub-01_task-feedback_bold.nii.gz",
+                "sub-01/func/sub-01_task-feedback_events.tsv"):
+        assert c[key] != a[key]
+
+
+def test_raw_anatomy_sits_where_the_true_transform_says(tiny_twin):
+    """The native grey-matter-weighted centroid maps (via the truth transform) near the MNI one."""
+    root = Path(tiny_twin)
+    tr = json.loads((root / "derivatives/twin-truth/sub-01/sub-01_transform.json").read_text())
+    bold = nib.load(root / "sub-01/func/sub-01_task-feedback_bold.nii.gz")
+    vol = np.asanyarray(bold.dataobj)[..., 0].astype(float)
+    vol[vol < 0.5 * vol.max()] = 0                     # bright tissue only (drop background noise)
+    ijk = np.argwhere(vol > 0)
+    q = nib.affines.apply_affine(bold.affine, ijk)
+    p = space.native_to_mni(q, np.array(tr["pose_mni_to_scanner"]), tr["warp"])
+    native_centroid = np.average(p, axis=0, weights=vol[vol > 0])
+    pre = nib.load(next((root / "derivatives/twin-fmriprep/sub-01/func").glob("*desc-preproc_bold.nii.gz")))
+    mvol = np.asanyarray(pre.dataobj)[..., 0].astype(float) * pre.dataobj.slope
+    mvol[mvol < 0.5 * mvol.max()] = 0
+    mni_centroid = np.average(nib.affines.apply_affine(pre.affine, np.argwhere(mvol > 0)), axis=0,
+                              weights=mvol[mvol > 0])
+    assert np.linalg.norm(native_centroid - mni_centroid) < 8.0
+
+
+def test_native_mni_round_trip():
+    cfg = load_config()
+    rng = np.random.default_rng(2)
+    pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
+    warp = space.warp_params(cfg["anatomy"], rng)
+    q = rng.uniform(-60, 60, (200, 3))
+    np.testing.assert_allclose(space.mni_to_native(space.native_to_mni(q, pose, warp), pose, warp), q, atol=1e-3)
+
+
+def test_trilinear_matches_scipy():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    vol = rng.standard_normal((9, 8, 7)).astype(np.float32)
+    ijk = rng.uniform(0, 6, (500, 3)).astype(np.float32)
+    ref = ndimage.map_coordinates(vol, ijk.T, order=1)
+    np.testing.assert_allclose(space.trilinear(vol, ijk), ref, atol=1e-5)
+
+
+def test_config_that_overruns_the_run_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="after the run"):
+        simulate(tmp_path / "x", participants=1, seed=0, config={"timing": {"n_volumes": 20}})
+    assert not (tmp_path / "x").exists()
