@@ -196,3 +196,21 @@ def test_read_inputs_round_trip_and_clear_error(study, tmp_path):
     assert c2["r"].isna().sum() == conn["r"].isna().sum()  # "n/a" is read back as missing
     res = correlate(s2, c2, "total", "negative-neutral")
     assert res["r"] == pytest.approx(-0.4, abs=1e-9)
+
+
+def test_correlate_rejects_non_numeric_scores_naming_participant(study):
+    scores, conn = study
+    scores = scores.astype({"total": object})
+    scores.loc[scores["participant_id"] == "sub-03", "total"] = "high"
+    with pytest.raises(ValueError, match=r"scores.tsv: column total must be numeric; participant\(s\) sub-03 \('high'\)"):
+        correlate(scores, conn, "total", "negative-neutral")
+
+
+def test_participant_present_in_both_with_both_values_missing_is_listed(study):
+    scores, conn = study
+    scores, conn = scores.copy(), conn.copy()
+    scores.loc[scores["participant_id"] == "sub-09", "total"] = np.nan
+    conn.loc[conn["participant_id"] == "sub-09", "z"] = np.nan
+    with pytest.warns(UserWarning, match="sub-09"):
+        res = correlate(scores, conn, "total", "negative-neutral")
+    assert res["n"] == 18 and "sub-09" in res["excluded"]

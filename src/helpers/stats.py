@@ -88,9 +88,21 @@ def resolve_alternative(alternative: str, scale: str) -> str:
 def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    if "participant_id" in columns and "participant_id" not in df.columns and df.index.name == "participant_id":
+        raise ValueError(f"{name}: participant_id is the index; pass df.reset_index()")
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{name}: missing column(s) {missing}; present: {list(df.columns)}")
+
+
+def _numeric(values: pd.Series, name: str, column: str) -> pd.Series:
+    """``values`` as floats; non-numeric entries raise, naming the participants (missing stays NaN)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values[numbers.isna() & values.notna()]
+    if not bad.empty:
+        listed = ", ".join(f"{pid} ({val!r})" for pid, val in bad.items())
+        raise ValueError(f"{name}: column {column} must be numeric; participant(s) {listed}")
+    return numbers.astype(float)
 
 
 def _unique_ids(ids: pd.Series, name: str, what: str) -> None:
@@ -177,23 +189,24 @@ def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
     _unique_ids(scores["participant_id"], _SCORES, "column participant_id")
     _unique_ids(conn["participant_id"], _CONN, f"measure {measure}, condition {contrast}, {source}→{target}")
 
-    x = scores.set_index("participant_id")[col].astype(float)
-    y = conn.set_index("participant_id")[value].astype(float)
+    x = _numeric(scores.set_index("participant_id")[col], _SCORES, col)
+    y = _numeric(conn.set_index("participant_id")[value], _CONN, value)
     excluded: dict[str, str] = {}
     for pid in sorted(set(x.index) - set(y.index)):
         excluded[pid] = f"not in {_CONN} ({measure}, {contrast}, {source}→{target})"
     for pid in sorted(set(y.index) - set(x.index)):
         excluded[pid] = f"not in {_SCORES}"
-    both = pd.DataFrame({"x": x, "y": y}).dropna(how="all")
-    for pid in sorted(both.index[both["x"].isna() & both.index.isin(y.index) & both.index.isin(x.index)]):
+    common = sorted(set(x.index) & set(y.index))
+    both = pd.DataFrame({"x": x.loc[common], "y": y.loc[common]})
+    for pid in both.index[both["x"].isna()]:
         excluded[pid] = f"{_SCORES}: column {col} is missing"
-    for pid in sorted(both.index[both["y"].isna() & both.index.isin(y.index) & both.index.isin(x.index)]):
+    for pid in both.index[both["y"].isna()]:
         excluded.setdefault(pid, f"{_CONN}: column {value} is missing ({measure}, {contrast}, {source}→{target})")
     if excluded:
         warnings.warn(f"{col} × {source}→{target} ({measure}, {contrast}): excluded "
                       f"{len(excluded)} participant(s): " + "; ".join(f"{k}: {v}" for k, v in excluded.items()),
                       stacklevel=2)
-    out = both.dropna().sort_index().rename_axis("participant_id").reset_index()
+    out = both.dropna().rename_axis("participant_id").reset_index()
     out.attrs["excluded"] = excluded
     return out
 
