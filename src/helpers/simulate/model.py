@@ -15,7 +15,7 @@ from scipy import optimize
 from ..scs import NEGATIVE_SUBSCALES, SCS_KEY, SUBSCALES, score_scs
 
 __all__ = [
-    "item_columns", "demographics", "scs_items", "scs_population", "coupling_weights",
+    "item_columns", "demographics", "scs_items", "score", "score_matrix", "scs_population", "coupling_weights",
     "implied_correlations", "planted_coupling", "event_sequence", "ratings",
 ]
 
@@ -93,15 +93,21 @@ def score(items: pd.DataFrame) -> pd.DataFrame:
     return scores[list(SCORES)]
 
 
+def score_matrix(answers: np.ndarray) -> np.ndarray:
+    """Vectorised Neff scoring of complete answers (n x 26 array, items in order) -> n x 7
+    (six subscale means of raw items, then total = mean of subscale means after 6 − x on SJ/IS/OI).
+    Same rules as :func:`helpers.scs.score_scs`, without its validation, for large calibration samples."""
+    sub = np.column_stack([answers[:, [i - 1 for i in SCS_KEY[s]]].mean(axis=1) for s in SUBSCALES])
+    rev = np.array([6 - sub[:, i] if s in NEGATIVE_SUBSCALES else sub[:, i] for i, s in enumerate(SUBSCALES)]).T
+    return np.column_stack([sub, rev.mean(axis=1)])
+
+
 @functools.lru_cache(maxsize=4)
 def _population(cfg_key: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cfg = _thaw(cfg_key)
     rng = np.random.default_rng(cfg["calibration_seed"])
     _, _, y = _latent_items(cfg["calibration_n"], cfg, rng)
-    answers = _categorise(y, cfg)
-    sub = np.column_stack([answers[:, [i - 1 for i in SCS_KEY[s]]].mean(axis=1) for s in SUBSCALES])
-    rev = np.array([6 - sub[:, i] if s in NEGATIVE_SUBSCALES else sub[:, i] for i, s in enumerate(SUBSCALES)]).T
-    allscores = np.column_stack([sub, rev.mean(axis=1)])
+    allscores = score_matrix(_categorise(y, cfg))
     return allscores.mean(axis=0), allscores.std(axis=0), np.corrcoef(allscores, rowvar=False)
 
 

@@ -1,0 +1,271 @@
+"""Load and validate a BIDS dataset against the project's raw-input contract (DESIGN.md §3).
+
+Contract::
+
+    dataset_description.json, participants.tsv (participant_id, age, sex)
+    phenotype/scs.tsv            participant_id, scs_01 … scs_26, integers 1–5
+    sub-XX/anat/sub-XX_T2w.nii.gz  (T1w accepted too)
+    sub-XX/func/sub-XX_task-<task>_bold.nii.gz (+ _bold.json with RepetitionTime)
+    sub-XX/func/sub-XX_task-<task>_events.tsv  onset, duration, trial_type, rating (1–4), word
+
+:func:`validate_dataset` checks every rule and raises **one** ``ValueError`` listing every problem
+(file, participant, column, rule), so a user fixes everything in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+__all__ = ["Dataset", "load_dataset", "participant_files", "read_tsv", "repetition_time", "validate_dataset",
+           "SCS_COLUMNS", "EVENT_COLUMNS"]
+
+SCS_COLUMNS = [f"scs_{i:02d}" for i in range(1, 27)]
+EVENT_COLUMNS = ["onset", "duration", "trial_type", "rating", "word"]
+_SUB = re.compile(r"^sub-[A-Za-z0-9]+$")
+
+
+def _show(value) -> str:
+    """A value as a user wrote it: numbers plainly (6, 2.5), text quoted ('six')."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def read_tsv(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a BIDS TSV (``n/a`` = missing); participant ids stay strings."""
+    return pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False,
+                       dtype={"participant_id": str})
+
+
+def participant_files(root: str | os.PathLike, sub: str, task: str = "feedback") -> dict[str, Path | None]:
+    """Files of one participant by BIDS entities (None when absent).
+
+    Keys: ``bold``, ``bold_json``, ``events``, ``anat`` (T2w preferred, else T1w).
+    """
+    root = Path(root)
+    func, anat = root / sub / "func", root / sub / "anat"
+    stem = f"{sub}_task-{task}"
+
+    def first(*candidates: Path) -> Path | None:
+        return next((c for c in candidates if c.is_file()), None)
+
+    return {"bold": first(func / f"{stem}_bold.nii.gz", func / f"{stem}_bold.nii"),
+            "bold_json": first(func / f"{stem}_bold.json", root / f"task-{task}_bold.json"),
+            "events": first(func / f"{stem}_events.tsv"),
+            "anat": first(anat / f"{sub}_T2w.nii.gz", anat / f"{sub}_T2w.nii",
+                          anat / f"{sub}_T1w.nii.gz", anat / f"{sub}_T1w.nii")}
+
+
+def repetition_time(sidecar: str | os.PathLike) -> float:
+    """``RepetitionTime`` (s) from a BOLD JSON sidecar; ValueError naming the file if absent/invalid."""
+    meta = json.loads(Path(sidecar).read_text())
+    tr = meta.get("RepetitionTime")
+    if not isinstance(tr, (int, float)) or isinstance(tr, bool) or not tr > 0:
+        raise ValueError(f"{sidecar}: RepetitionTime must be a positive number of seconds, got {tr!r}")
+    return float(tr)
+
+
+@dataclass
+class Dataset:
+    """A loaded dataset: tables and per-participant file paths."""
+
+    root: Path
+    task: str
+    participants: pd.DataFrame
+    scs: pd.DataFrame
+    files: dict[str, dict[str, Path | None]] = field(default_factory=dict)
+    tr: dict[str, float] = field(default_factory=dict)
+
+    def events(self, sub: str) -> pd.DataFrame:
+        """The events table of one participant."""
+        return read_tsv(self.files[sub]["events"])
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.participants["participant_id"])
+
+
+def load_dataset(root: str | os.PathLike, task: str = "feedback", validate: bool = True,
+                 conditions=("negative", "neutral", "positive")) -> Dataset:
+    """Load a BIDS dataset (validated first unless ``validate=False``)."""
+    root = Path(root)
+    if validate:
+        validate_dataset(root, task=task, conditions=conditions)
+    parts = read_tsv(root / "participants.tsv")
+    scs = read_tsv(root / "phenotype" / "scs.tsv")
+    ds = Dataset(root, task, parts, scs)
+    for sub in parts["participant_id"]:
+        ds.files[sub] = participant_files(root, sub, task)
+        if ds.files[sub]["bold_json"] is not None:
+            ds.tr[sub] = repetition_time(ds.files[sub]["bold_json"])
+    return ds
+
+
+def _check_description(root: Path, problems: list[str]) -> None:
+    path = root / "dataset_description.json"
+    if not path.is_file():
+        problems.append(f"{path.name}: missing (rule: every BIDS dataset has one)")
+        return
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        problems.append(f"{path.name}: not valid JSON ({err.msg})")
+        return
+    for key in ("Name", "BIDSVersion"):
+        if key not in meta:
+            problems.append(f"{path.name}: field {key} missing (rule: required by BIDS)")
+
+
+def _check_participants(root: Path, problems: list[str]) -> list[str]:
+    path = root / "participants.tsv"
+    if not path.is_file():
+        problems.append("participants.tsv: missing (rule: one row per participant)")
+        return sorted(p.name for p in root.glob("sub-*") if p.is_dir())
+    table = read_tsv(path)
+    for col in ("participant_id", "age", "sex"):
+        if col not in table:
+            problems.append(f"participants.tsv: column {col} missing (rule: participant_id, age, sex)")
+    if "participant_id" not in table:
+        return []
+    ids = table["participant_id"].astype(str)
+    for pid in ids[ids.duplicated()]:
+        problems.append(f"participants.tsv: participant {pid}: duplicated participant_id")
+    for pid in ids:
+        if not _SUB.match(pid):
+            problems.append(f"participants.tsv: participant {pid}: participant_id must look like sub-<label>")
+    if "age" in table:
+        age = pd.to_numeric(table["age"], errors="coerce")
+        for pid, a, raw in zip(ids, age, table["age"]):
+            if pd.notna(raw) and (pd.isna(a) or not 0 < a < 120):
+                problems.append(f"participants.tsv: participant {pid}, column age: value {_show(raw)} is not an age in years")
+    return list(dict.fromkeys(ids))
+
+
+def _check_scs(root: Path, ids: list[str], problems: list[str]) -> None:
+    path = root / "phenotype" / "scs.tsv"
+    name = "phenotype/scs.tsv"
+    if not path.is_file():
+        problems.append(f"{name}: missing (rule: participant_id, scs_01 … scs_26)")
+        return
+    table = read_tsv(path)
+    missing = [c for c in ["participant_id", *SCS_COLUMNS] if c not in table]
+    if missing:
+        problems.append(f"{name}: columns missing: {', '.join(missing)} (rule: participant_id, scs_01 … scs_26)")
+    if "participant_id" not in table:
+        return
+    for pid in sorted(set(ids) - set(table["participant_id"])):
+        problems.append(f"{name}: participant {pid}: no row (rule: every participant in participants.tsv)")
+    for pid in sorted(set(table["participant_id"]) - set(ids)):
+        problems.append(f"{name}: participant {pid}: not in participants.tsv")
+    for col in (c for c in SCS_COLUMNS if c in table):
+        values = pd.to_numeric(table[col], errors="coerce")
+        for pid, raw, v in zip(table["participant_id"], table[col], values):
+            if pd.isna(raw):
+                continue
+            if pd.isna(v) or v != round(v) or not 1 <= v <= 5:
+                problems.append(f"{name}: participant {pid}, column {col}: value {_show(raw)} is not an integer 1–5")
+
+
+def _check_events(path: Path, sub: str, conditions, run_length: float | None, problems: list[str]) -> None:
+    name = f"{sub}/func/{path.name}"
+    table = read_tsv(path)
+    missing = [c for c in EVENT_COLUMNS if c not in table]
+    if missing:
+        problems.append(f"{name}: participant {sub}: columns missing: {', '.join(missing)} "
+                        f"(rule: onset, duration, trial_type, rating, word)")
+    if table.empty:
+        problems.append(f"{name}: participant {sub}: no events")
+        return
+    for col in ("onset", "duration"):
+        if col in table:
+            v = pd.to_numeric(table[col], errors="coerce")
+            bad = v.isna() | (v < 0) | ((v <= 0) if col == "duration" else False)
+            for row in np.flatnonzero(bad):
+                problems.append(f"{name}: participant {sub}, column {col}, row {row + 1}: value "
+                                f"{_show(table[col].iloc[row])} must be a {'positive' if col == 'duration' else 'non-negative'} number of seconds")
+    if "trial_type" in table and conditions is not None:
+        unknown = sorted(set(table["trial_type"].astype(str)) - set(conditions))
+        if unknown:
+            problems.append(f"{name}: participant {sub}, column trial_type: unknown condition(s) {unknown} "
+                            f"(rule: one of {list(conditions)})")
+        for cond in conditions:
+            if cond not in set(table["trial_type"].astype(str)):
+                problems.append(f"{name}: participant {sub}, column trial_type: condition {cond!r} never occurs")
+    if "rating" in table:
+        r = pd.to_numeric(table["rating"], errors="coerce")
+        bad = table["rating"].notna() & (r.isna() | (r != r.round()) | ~r.between(1, 4))
+        for row in np.flatnonzero(bad):
+            problems.append(f"{name}: participant {sub}, column rating, row {row + 1}: value "
+                            f"{_show(table['rating'].iloc[row])} is not an integer 1–4")
+    if run_length is not None and {"onset", "duration"} <= set(table):
+        end = (pd.to_numeric(table["onset"], errors="coerce") + pd.to_numeric(table["duration"], errors="coerce")).max()
+        if end > run_length + 1e-6:
+            problems.append(f"{name}: participant {sub}, columns onset+duration: last event ends at {end:g} s, "
+                            f"after the run ({run_length:g} s = volumes x TR)")
+
+
+def _check_participant(root: Path, sub: str, task: str, conditions, problems: list[str]) -> None:
+    if not (root / sub).is_dir():
+        problems.append(f"{sub}/: participant {sub}: folder missing")
+        return
+    files = participant_files(root, sub, task)
+    stem = f"{sub}/func/{sub}_task-{task}"
+    if files["anat"] is None:
+        problems.append(f"{sub}/anat/{sub}_T2w.nii.gz: participant {sub}: structural missing (rule: T2w or T1w)")
+    tr = None
+    if files["bold_json"] is None:
+        problems.append(f"{stem}_bold.json: participant {sub}: sidecar missing (rule: RepetitionTime required)")
+    else:
+        try:
+            tr = repetition_time(files["bold_json"])
+        except (ValueError, json.JSONDecodeError) as err:
+            problems.append(f"{stem}_bold.json: participant {sub}, field RepetitionTime: {err}".replace(f"{files['bold_json']}: ", ""))
+    n_vol = None
+    if files["bold"] is None:
+        problems.append(f"{stem}_bold.nii.gz: participant {sub}: BOLD run missing")
+    else:
+        try:
+            shape = nib.load(files["bold"]).shape
+            if len(shape) != 4:
+                problems.append(f"{stem}_bold.nii.gz: participant {sub}: image is {len(shape)}-D, must be 4-D (x, y, z, time)")
+            else:
+                n_vol = shape[3]
+        except Exception as err:  # nibabel raises many types for unreadable files
+            problems.append(f"{stem}_bold.nii.gz: participant {sub}: unreadable NIfTI ({err})")
+    if files["events"] is None:
+        problems.append(f"{stem}_events.tsv: participant {sub}: events missing")
+    else:
+        run_length = n_vol * tr if (n_vol and tr) else None
+        _check_events(files["events"], sub, conditions, run_length, problems)
+
+
+def validate_dataset(path: str | os.PathLike, task: str = "feedback",
+                     conditions=("negative", "neutral", "positive")) -> None:
+    """Check a dataset against the raw contract; raise one ``ValueError`` listing every problem.
+
+    Each problem names the file (relative to the dataset), the participant, the column/field
+    and the rule broken.  Passing ``conditions=None`` accepts any ``trial_type``.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise ValueError(f"{root}: dataset folder does not exist")
+    problems: list[str] = []
+    _check_description(root, problems)
+    ids = _check_participants(root, problems)
+    _check_scs(root, ids, problems)
+    for sub in ids:
+        if _SUB.match(sub):
+            _check_participant(root, sub, task, conditions, problems)
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise ValueError(f"{root}: {len(problems)} problem(s) with the BIDS dataset:\n{listing}")
