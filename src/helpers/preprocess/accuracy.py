@@ -1,0 +1,110 @@
+"""Accuracy of our preprocessing against the digital twin's ground truth (``derivatives/twin-truth``).
+
+Three scores (issue 7, "Must show"):
+
+* realignment: RMS over brain points of ``|E_t p − T_t p|`` (mm) between our and the planted
+  motion matrices (:func:`helpers.preprocess.realign.displacement_rms`), averaged over volumes;
+* ROI time series: Pearson r between the mean time series of each ROI in our derivatives and in the
+  twin's ideal derivatives;
+* spatial: Dice between each atlas ROI (1 mm) and the same ROI mapped through our MNI → functional
+  map followed by the true functional → MNI map (perfect registration gives Dice 1).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from nibabel.affines import apply_affine
+from scipy import ndimage
+
+from .pipeline import derivative_paths
+from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
+from .resample import grid_points
+
+__all__ = ["motion_error", "roi_series", "roi_correlations", "roi_dice", "score_participant"]
+
+
+def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Image) -> float:
+    """RMS displacement error (mm) of our motion estimates over head voxels (boldref > mean/8), all volumes."""
+    est = np.stack([rigid_matrix(p) for p in ours[list(MOTION_COLUMNS)].to_numpy()])
+    true = np.stack([rigid_matrix(p) for p in truth[list(MOTION_COLUMNS)].to_numpy()])
+    ref = boldref.get_fdata()
+    pts = apply_affine(boldref.affine, np.argwhere(ref > ref.mean() / 8.0)).T
+    err = displacement_rms(est, true, pts)
+    return float(np.sqrt((err ** 2).mean()))
+
+
+def roi_series(bold: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image]) -> pd.DataFrame:
+    """Mean time series (volumes × ROIs) of ``bold`` within each boolean mask (same grid)."""
+    data = np.asarray(bold.dataobj, dtype=np.float32)
+    return pd.DataFrame({name: data[np.asarray(m.dataobj, bool)].mean(axis=0) for name, m in masks.items()})
+
+
+def roi_correlations(ours: nib.Nifti1Image, ideal: nib.Nifti1Image, masks: dict) -> dict[str, float]:
+    """Pearson r per ROI between mean time series from our and the ideal derivatives."""
+    a, b = roi_series(ours, masks), roi_series(ideal, masks)
+    return {name: float(np.corrcoef(a[name], b[name])[0, 1]) for name in masks}
+
+
+def roi_dice(points_field: nib.Nifti1Image, coreg: np.ndarray, native_to_mni, masks_1mm: dict,
+             margin_mm: float = 12.0) -> dict[str, float]:
+    """Dice of each 1 mm atlas ROI with the ROI mapped through ours (MNI → functional) then truth (→ MNI).
+
+    ``points_field``: 4-D (x, y, z, 3) image of structural world coordinates ``N(y)`` on the MNI grid
+    (our ``from-T2w_to-MNI…_mode-points_xfm``), interpolated trilinearly to the 1 mm points;
+    ``coreg``: structural → functional matrix; ``native_to_mni``: the true map of functional
+    (volume 1) scanner points to MNI points (callable on (N, 3) arrays).
+    """
+    field = points_field.get_fdata(dtype=np.float32)
+    inv = np.linalg.inv(points_field.affine)
+    out = {}
+    for name, mask in masks_1mm.items():
+        data = np.asarray(mask.dataobj, bool)
+        idx = np.argwhere(data)
+        pad = int(np.ceil(margin_mm / abs(mask.affine[0, 0])))
+        lo = np.maximum(idx.min(0) - pad, 0)
+        hi = np.minimum(idx.max(0) + pad + 1, data.shape)
+        box = np.indices(hi - lo).reshape(3, -1).T + lo
+        y = apply_affine(mask.affine, box)
+        vox = apply_affine(inv, y).T
+        struct = np.stack([ndimage.map_coordinates(field[..., k], vox, order=1) for k in range(3)], axis=1)
+        p = native_to_mni(apply_affine(coreg, struct))
+        src = np.rint(apply_affine(np.linalg.inv(mask.affine), p)).astype(int)
+        ok = np.all((src >= 0) & (src < data.shape), axis=1)
+        mapped = np.zeros(len(box), bool)
+        mapped[ok] = data[tuple(src[ok].T)]
+        truth = data[tuple(box.T)]
+        out[name] = float(2 * (mapped & truth).sum() / (mapped.sum() + truth.sum()))
+    return out
+
+
+def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
+                      resolution: int = 3) -> dict:
+    """All three accuracy scores for one twin participant (needs ``derivatives/twin-truth``)."""
+    from helpers.atlas import load_template, roi_masks
+    from helpers.simulate import space
+
+    root = Path(bids_dir)
+    ours = derivative_paths(preproc_dir, participant, task, resolution)
+    ideal = derivative_paths(root / "derivatives" / "twin-fmriprep", participant, task, resolution)
+    truth_dir = root / "derivatives" / "twin-truth" / participant
+    truth_motion = pd.read_csv(truth_dir / f"{participant}_motion.tsv", sep="\t")
+    transform = json.loads((truth_dir / f"{participant}_transform.json").read_text())
+    pose = np.asarray(transform["pose_mni_to_scanner"])
+    confounds = pd.read_csv(ours["confounds"], sep="\t", na_values="n/a")
+    rec = {"participant_id": participant,
+           "realign_rms_mm": motion_error(confounds, truth_motion, nib.load(ours["boldref"]))}
+    preproc = nib.load(ours["preproc"])
+    masks = roi_masks(preproc)
+    for desc in ("preproc", "smoothed"):
+        for name, r in roi_correlations(nib.load(ours[desc]), nib.load(ideal[desc]), masks).items():
+            rec[f"r_{desc}_{name}"] = r
+    coreg = np.loadtxt(ours["coreg_xfm"])
+    dice = roi_dice(nib.load(ours["norm_xfm"]), coreg,
+                    lambda q: space.native_to_mni(q, pose, transform["warp"]), roi_masks(load_template(1)))
+    rec.update({f"dice_{k}": v for k, v in dice.items()})
+    return rec

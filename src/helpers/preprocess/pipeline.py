@@ -1,0 +1,271 @@
+"""Per-participant preprocessing and the whole stage: raw BIDS → fMRIPrep-style derivatives.
+
+Steps (the paper's SPM8 order): realignment (:mod:`.realign`), coregistration of the mean functional
+to the structural (:mod:`.coregister`), normalisation of the structural to MNI (:mod:`.normalise`),
+one resampling of every volume to MNI at ``resolution`` mm (:mod:`.resample`), smoothing
+(``smoothing_fwhm`` mm).  Outputs use the names of the twin's ``derivatives/twin-fmriprep``
+(CONTRACTS.md), so the connectivity chapter reads either.
+
+Each participant's folder is written to a temporary sibling and renamed when complete
+(:func:`helpers.io.atomic_path`), so an interrupted run leaves nothing half-written.  A participant
+whose ``provenance.json`` records the same parameters and input checksums, and whose outputs all
+exist, is skipped (resumable).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from ..io import atomic_path, write_json, write_tsv
+from ..provenance import sha256
+from .coregister import COREG_DEFAULTS, coregister
+from .inputs import find_inputs, find_participants, load_bold, load_structural
+from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
+from .realign import realign
+from .resample import as_image, grid_points, resample_series, scatter, smooth_series, template_tissue
+
+__all__ = ["DEFAULTS", "SPACE", "derivative_paths", "mni_grid", "preprocess_participant", "run_preprocessing",
+           "is_complete"]
+
+log = logging.getLogger(__name__)
+
+SPACE = "MNI152NLin2009cAsym"
+
+#: Parameters of the stage (all recorded in provenance; a change triggers recomputation).
+DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=5.0, realign_sep=4.0,
+                two_pass=True, realign_order=3, resample_order=3, nonlinear=True, template_resolution=2,
+                cc_radius=2, syn_level_iters=[50, 25, 10], seed=0)
+
+#: MNI bounding box of the derivatives grid (mm), the template's extent (same grid as the twin).
+MNI_EXTENT = ((-96.0, 96.0), (-132.0, 96.0), (-72.0, 114.0))
+
+SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
+
+
+def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Shape and affine of the isotropic MNI output grid over :data:`MNI_EXTENT`."""
+    lo = np.array([e[0] for e in MNI_EXTENT])
+    hi = np.array([e[1] for e in MNI_EXTENT])
+    shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
+    affine = np.diag([float(resolution)] * 3 + [1.0])
+    affine[:3, 3] = lo
+    return shape, affine
+
+
+def derivative_paths(out_dir: str | Path, participant: str, task: str, resolution: int = 3,
+                     contrast: str = "T2w") -> dict[str, Path]:
+    """File names of one participant's derivatives (fMRIPrep / twin-fmriprep layout)."""
+    sub = Path(out_dir) / participant
+    stem = f"{participant}_task-{task}"
+    space = f"space-{SPACE}_res-{resolution}"
+    func, anat = sub / "func", sub / "anat"
+    paths = {
+        "preproc": func / f"{stem}_{space}_desc-preproc_bold.nii.gz",
+        "preproc_json": func / f"{stem}_{space}_desc-preproc_bold.json",
+        "smoothed": func / f"{stem}_{space}_desc-smoothed_bold.nii.gz",
+        "smoothed_json": func / f"{stem}_{space}_desc-smoothed_bold.json",
+        "mask": func / f"{stem}_{space}_desc-brain_mask.nii.gz",
+        "confounds": func / f"{stem}_desc-confounds_timeseries.tsv",
+        "confounds_json": func / f"{stem}_desc-confounds_timeseries.json",
+        "boldref": func / f"{stem}_boldref.nii.gz",
+        "coreg_xfm": func / f"{stem}_from-boldref_to-{contrast}_mode-image_xfm.txt",
+        "norm_xfm": anat / f"{participant}_from-{contrast}_to-{SPACE}_mode-points_xfm.nii.gz",
+        "anat_mni": anat / f"{participant}_{space}_desc-preproc_{contrast}.nii.gz",
+        "provenance": sub / "provenance.json",
+    }
+    for label in ("GM", "WM", "CSF"):
+        paths[f"probseg_{label}"] = anat / f"{participant}_{space}_label-{label}_probseg.nii.gz"
+    return paths
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in SOFTWARE:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _input_record(inputs) -> dict:
+    return {k: {"name": Path(getattr(inputs, k)).name, "sha256": sha256(getattr(inputs, k))}
+            for k in ("bold", "sidecar", "structural")}
+
+
+def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None) -> bool:
+    """True if ``participant``'s outputs exist and its provenance matches ``params`` (and input checksums)."""
+    task = params["task"]
+    prov = derivative_paths(out_dir, participant, task, params["resolution"])["provenance"]
+    if not prov.is_file():
+        return False
+    record = json.loads(prov.read_text())
+    if record.get("parameters") != json.loads(json.dumps(params)):
+        return False
+    if inputs is not None and record.get("inputs") != _input_record(inputs):
+        return False
+    return all((prov.parent / rel).is_file() for rel in record.get("outputs", []))
+
+
+def _sidecar(tr: float, params: dict, inputs, extra: dict) -> dict:
+    return {"RepetitionTime": tr, "SkullStripped": False, "SliceTimingCorrected": False,
+            "Sources": [f"bids:raw:{inputs.bold.name}", f"bids:raw:{inputs.structural.name}"],
+            "GeneratedBy": [{"Name": "helpers.preprocess", "Version": _versions()["helpers"],
+                             "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
+                                            "normalise (dipy MI affine + SyN CC) -> one composed resampling"}],
+            "Software": _versions(), "Parameters": params, "Coregistration": COREG_DEFAULTS,
+            "Normalisation": NORMALISE_DEFAULTS, **extra}
+
+
+def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participant: str,
+                           params: dict | None = None) -> dict:
+    """Preprocess one participant; returns ``{"participant", "seconds": {step: s}, "skipped"}``.
+
+    Parameters
+    ----------
+    bids_dir : path
+        Raw BIDS dataset.
+    out_dir : path
+        Derivatives folder (e.g. ``build/data/preproc``); ``<out_dir>/<participant>/`` is written atomically.
+    participant : str
+        ``sub-XX``.
+    params : dict, optional
+        Overrides of :data:`DEFAULTS`.
+    """
+    params = {**DEFAULTS, **(params or {})}
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"preprocessing: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}")
+    inputs = find_inputs(bids_dir, participant, params["task"])
+    if is_complete(out_dir, participant, params, inputs):
+        return {"participant": participant, "seconds": {}, "skipped": True}
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step):
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[step] = round(now - clock, 3)
+        clock = now
+
+    bold_img, data, tr = load_bold(inputs)
+    structural = load_structural(inputs)
+    lap("load")
+    motion = realign(data, bold_img.affine, fwhm=params["realign_fwhm"], sep=params["realign_sep"],
+                     two_pass=params["two_pass"], order=params["realign_order"])
+    lap("realign")
+    boldref = nib.Nifti1Image(motion.mean, bold_img.affine)
+    coreg = coregister(boldref, structural, seed=params["seed"])
+    lap("coregister")
+    template = template_for_contrast(inputs.contrast, params["template_resolution"])
+    norm = normalise(structural, template, nonlinear=params["nonlinear"], seed=params["seed"],
+                     cc_radius=params["cc_radius"], syn_level_iters=tuple(params["syn_level_iters"]))
+    lap("normalise")
+    shape, affine = mni_grid(params["resolution"])
+    tissue = template_tissue(shape, affine)
+    support = ndimage.binary_dilation(tissue["GM"] + tissue["WM"] + tissue["CSF"] > 0.01, iterations=2)
+    mni_points = grid_points(shape, affine)[support.ravel()]
+    struct_points = norm.to_structural(mni_points)
+    points = struct_points @ coreg[:3, :3].T + coreg[:3, 3]
+    values, coverage = resample_series(data, bold_img.affine, motion.matrices, points,
+                                       order=params["resample_order"])
+    bold_mni = scatter(values, support)
+    lap("resample")
+    smoothed = smooth_series(bold_mni, affine, params["smoothing_fwhm"])
+    lap("smooth")
+    mask = tissue["mask"] & scatter(coverage, support)
+    anat_values = resample_series(structural.get_fdata(dtype=np.float32)[..., None], structural.affine,
+                                  np.eye(4)[None], struct_points, order=1)[0][:, 0]
+    anat_mni = scatter(anat_values, support)
+    confounds = motion.params
+    paths = derivative_paths(out_dir, participant, params["task"], params["resolution"], inputs.contrast)
+    sub_dir = paths["provenance"].parent
+    with atomic_path(sub_dir) as tmp:
+        rel = {k: tmp / p.relative_to(sub_dir) for k, p in paths.items()}
+        for p in rel.values():
+            p.parent.mkdir(parents=True, exist_ok=True)
+        as_image(bold_mni, affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
+        as_image(smoothed, affine, dtype=np.int16, tr=tr).to_filename(rel["smoothed"])
+        as_image(mask, affine, dtype=np.uint8).to_filename(rel["mask"])
+        for label in ("GM", "WM", "CSF"):
+            as_image(tissue[label], affine).to_filename(rel[f"probseg_{label}"])
+        as_image(anat_mni, affine).to_filename(rel["anat_mni"])
+        as_image(scatter(struct_points, support), affine).to_filename(rel["norm_xfm"])
+        nib.Nifti1Image(motion.mean.astype(np.float32), bold_img.affine).to_filename(rel["boldref"])
+        np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
+        write_tsv(confounds, rel["confounds"])
+        write_json({c: {"Description": "SPM-convention rigid parameter (mm or rad) relative to volume 1, "
+                        "rotations about the scanner origin" if c != "framewise_displacement" else
+                        "Power et al. (2012) FD, 50 mm sphere; n/a for the first volume"}
+                    for c in confounds.columns}, rel["confounds_json"])
+        lap("write")
+        write_json(_sidecar(tr, params, inputs, {"Seconds": seconds}), rel["preproc_json"])
+        write_json(_sidecar(tr, params, inputs, {"SmoothingFWHM": params["smoothing_fwhm"], "Seconds": seconds}),
+                   rel["smoothed_json"])
+        outputs = [str(p.relative_to(sub_dir)) for k, p in paths.items() if k != "provenance"]
+        write_json({"participant": participant, "parameters": params, "inputs": _input_record(inputs),
+                    "outputs": outputs, "seconds": seconds, "software": _versions()}, rel["provenance"])
+    log.info("%s preprocessed in %.1f s", participant, sum(seconds.values()))
+    return {"participant": participant, "seconds": seconds, "skipped": False}
+
+
+def _one(bids_dir, out_dir, participant, params, on_error):
+    try:
+        return preprocess_participant(bids_dir, out_dir, participant, params)
+    except ValueError as err:
+        if on_error == "raise":
+            raise
+        return {"participant": participant, "seconds": {}, "skipped": False, "error": str(err)}
+
+
+def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: list[str] | None = None,
+                      n_jobs: int = 1, on_error: str = "raise", progress: bool = True,
+                      **params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Preprocess every participant (in parallel with joblib, tqdm progress bar, resumable).
+
+    Parameters
+    ----------
+    bids_dir, out_dir : path
+        Raw BIDS dataset; derivatives folder.
+    participants : list of str, optional
+        Default: every ``sub-*`` folder.
+    n_jobs : int
+        Parallel participants (joblib, processes).
+    on_error : {"raise", "skip"}
+        Stop at the first invalid participant, or record it in the exclusions and go on.
+    **params
+        Overrides of :data:`DEFAULTS`.
+
+    Returns
+    -------
+    summary : DataFrame
+        ``participant_id, skipped`` + seconds per step.
+    exclusions : DataFrame
+        ``participant_id, stage, reason`` for participants that failed (``on_error="skip"``).
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    participants = participants or find_participants(bids_dir)
+    write_json({"Name": "helpers.preprocess derivatives", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
+                "GeneratedBy": [{"Name": "helpers.preprocess", "Version": _versions()["helpers"]}]},
+               Path(out_dir) / "dataset_description.json")
+    jobs = (delayed(_one)(bids_dir, out_dir, p, params, on_error) for p in participants)
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    rows = list(tqdm(results, total=len(participants), desc="preprocessing", disable=not progress))
+    summary = pd.DataFrame([{"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]}
+                            for r in rows if "error" not in r])
+    exclusions = pd.DataFrame([{"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]}
+                               for r in rows if "error" in r], columns=["participant_id", "stage", "reason"])
+    return summary, exclusions

@@ -1,0 +1,115 @@
+"""One resampling of every BOLD volume to MNI space, composing normalisation, coregistration and motion.
+
+For an output voxel with MNI world position ``y`` the source position in volume ``t`` is
+
+    ``v_t(y) = A_func⁻¹ · M_t · C · N(y)``
+
+with ``N`` the MNI → structural map (affine + SyN warp, :mod:`.normalise`), ``C`` the structural →
+mean-functional rigid matrix (:mod:`.coregister`) and ``M_t`` the motion matrix of volume ``t``
+(:mod:`.realign`).  ``N`` and ``C`` are evaluated once per participant; each volume then needs one
+4 × 4 product and one interpolation — the data are interpolated exactly once (no chain of resamplings).
+Smoothing (Gaussian, FWHM 8 mm as in the paper) is applied afterwards to a copy.
+"""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+from scipy import ndimage
+
+from .realign import FWHM_TO_SIGMA
+
+__all__ = ["grid_points", "resample_series", "smooth_series", "template_tissue",
+           "scatter", "as_image"]
+
+
+def grid_points(shape, affine) -> np.ndarray:
+    """World coordinates (N, 3) of every voxel of a grid, in C order."""
+    idx = np.indices(tuple(shape)).reshape(3, -1).T.astype(float)
+    return idx @ np.asarray(affine)[:3, :3].T + np.asarray(affine)[:3, 3]
+
+
+def resample_series(data: np.ndarray, func_affine: np.ndarray, matrices: np.ndarray, points: np.ndarray,
+                    order: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Sample each volume ``t`` at ``A⁻¹·M_t·p`` for the functional-space points ``p`` (one interpolation).
+
+    Parameters
+    ----------
+    data : ndarray (X, Y, Z, T)
+        Raw BOLD series.
+    func_affine : ndarray (4, 4)
+        Its voxel → world affine.
+    matrices : ndarray (T, 4, 4)
+        Motion matrices (:func:`helpers.preprocess.realign.realign`).
+    points : ndarray (N, 3)
+        Functional world points ``C·N(y)`` of the output voxels ``y``.
+    order : int
+        Spline order (3 = cubic B-spline; SPM's default is a 4th-degree B-spline).
+
+    Returns
+    -------
+    values : ndarray (N, T), float32
+        Resampled series; points sampled outside the field of view in any volume are 0.
+    coverage : ndarray (N,), bool
+        Points inside the functional field of view (± half a voxel) in every volume.
+    """
+    hom = np.column_stack([points, np.ones(len(points))]).T
+    inv = np.linalg.inv(func_affine)
+    upper = np.array(data.shape[:3])[:, None] - 1
+    out = np.empty((len(points), data.shape[3]), dtype=np.float32)
+    coverage = np.ones(len(points), dtype=bool)
+    for t in range(data.shape[3]):
+        vox = (inv @ matrices[t] @ hom)[:3]
+        coverage &= np.all((vox >= -0.5) & (vox <= upper + 0.5), axis=0)
+        vol = np.ascontiguousarray(data[..., t], dtype=np.float32)
+        out[:, t] = ndimage.map_coordinates(vol, vox, order=order, mode="nearest")
+    out[~coverage] = 0.0
+    return out, coverage
+
+
+def smooth_series(data: np.ndarray, affine: np.ndarray, fwhm: float = 8.0) -> np.ndarray:
+    """Gaussian smoothing of every volume with FWHM ``fwhm`` mm (σ = FWHM/√(8 ln 2)), none across time."""
+    zooms = np.sqrt((np.asarray(affine)[:3, :3] ** 2).sum(axis=0))
+    sigma = [*(fwhm * FWHM_TO_SIGMA / zooms), 0.0]
+    return ndimage.gaussian_filter(np.asarray(data, dtype=np.float32), sigma, mode="constant")
+
+
+def template_tissue(shape, affine) -> dict[str, np.ndarray]:
+    """GM/WM/CSF probability maps and brain mask of the MNI152 template on the output grid.
+
+    In MNI space after normalisation each participant's tissue classes are the template's
+    (we do not segment the participant's structural).  CSF = brain mask − GM − WM, clipped at 0.
+    Linear interpolation of nilearn's 1 mm maps (mask: ≥ 0.5 after interpolation).
+    """
+    from nilearn import image as nimg
+
+    from helpers.atlas import load_template
+
+    target = dict(target_affine=np.asarray(affine), target_shape=tuple(shape), interpolation="continuous",
+                  force_resample=True, copy_header=True)
+    maps = {k: np.clip(nimg.resample_img(load_template(1, k), **target).get_fdata(), 0, 1)
+            for k in ("gm", "wm", "mask")}
+    return {"GM": maps["gm"], "WM": maps["wm"], "CSF": np.clip(maps["mask"] - maps["gm"] - maps["wm"], 0, 1),
+            "mask": maps["mask"] >= 0.5}
+
+
+def scatter(values: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Put per-point values (N, ...) back on the grid: zeros outside the boolean ``support`` (C order)."""
+    out = np.zeros((*support.shape, *values.shape[1:]), dtype=values.dtype)
+    out[support] = values
+    return out
+
+
+def as_image(data: np.ndarray, affine: np.ndarray, dtype=np.float32, tr: float | None = None) -> nib.Nifti1Image:
+    """A NIfTI image with sform/qform code 4 (MNI) and, for 4-D data, the TR in the header zooms.
+
+    ``dtype`` is the on-disk type; for ``int16`` nibabel stores float data with a scale factor.
+    """
+    img = nib.Nifti1Image(np.asarray(data, dtype=np.float32), affine)
+    img.header.set_data_dtype(dtype)
+    img.header.set_xyzt_units("mm", "sec")
+    if tr is not None and data.ndim == 4:
+        img.header.set_zooms(img.header.get_zooms()[:3] + (float(tr),))
+    img.set_sform(affine, code=4)
+    img.set_qform(affine, code=4)
+    return img
