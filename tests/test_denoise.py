@@ -218,3 +218,11 @@ def test_regress_and_filter_validation():
         regress_and_filter(np.ones(10), np.random.default_rng(0).normal(size=(10, 9)), TR)
     with pytest.raises(ValueError, match="tr"):
         regress_and_filter(np.ones(N), None, 0)
+
+
+def test_tissue_mask_fallback_keeps_the_thresholded_mask():
+    thin = np.zeros((7, 7, 7))
+    thin[3, 2:5, 2:5] = 1.0
+    with pytest.warns(UserWarning, match="un-eroded"):
+        mask = np.asarray(tissue_mask(_img(thin), fallback=True).dataobj).astype(bool)
+    np.testing.assert_array_equal(mask, thin > 0.5)

@@ -9,6 +9,9 @@ import pytest
 from helpers import firstlevel as fl
 from helpers.connectivity import condition_effects
 
+# the tiny twin's 6-mm CSF mask does not survive CONN's erosion: the un-eroded mask is used, with a warning
+pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
+
 
 def _events(n_per=10, dur=11.0, seed=0):
     rng = np.random.default_rng(seed)
@@ -119,3 +122,80 @@ def test_find_participant_files_fmriprep_layout(tmp_path):
 def test_unknown_measure_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="unknown measure"):
         fl.run_connectivity(tmp_path, tmp_path, tmp_path, measures=["pearson"])
+
+
+# --------------------------------------------------------------------------- tiny twin, end to end
+def _deriv(root):
+    return root / "derivatives" / "twin-fmriprep"
+
+
+@pytest.fixture(scope="module")
+def twin_result(tiny_twin, tmp_path_factory):
+    out = tmp_path_factory.mktemp("conn")
+    result, excluded = fl.run_connectivity(tiny_twin, _deriv(tiny_twin), out, progress=False)
+    return out, result, excluded
+
+
+def test_connectivity_table_on_the_tiny_twin(tiny_twin, twin_result):
+    out, result, excluded = twin_result
+    assert excluded.empty
+    written = pd.read_csv(out / "connectivity.tsv", sep="\t")
+    assert list(written.columns) == ["participant_id", "measure", "condition", "source", "target", "r", "z"]
+    ids = fl.list_participants(tiny_twin, _deriv(tiny_twin))
+    assert sorted(written["participant_id"].unique()) == ids
+    # 5 conditions (3 + 2 contrasts) × 6 ordered pairs of the 3 ROIs, per participant
+    assert len(written) == len(ids) * 5 * 6
+    assert set(written["source"]) == {"vmpfc", "amygdala_l", "amygdala_r"}
+    plain = written[~written["condition"].str.contains("-")]
+    np.testing.assert_allclose(plain["z"], np.arctanh(plain["r"]), rtol=1e-6)
+    key = ["participant_id", "source", "target"]
+    z = written.pivot_table(index=key, columns="condition", values="z")
+    np.testing.assert_allclose(z["negative-neutral"], z["negative"] - z["neutral"], atol=1e-6)
+    assert written.loc[written["condition"].str.contains("-"), "r"].isna().all()
+    assert pd.read_csv(out / "exclusions.tsv", sep="\t").empty
+
+
+def test_bold_is_read_once_per_participant(tiny_twin, monkeypatch):
+    import nibabel.arrayproxy
+
+    reads = []
+    original = nibabel.arrayproxy.ArrayProxy.get_unscaled
+    monkeypatch.setattr(nibabel.arrayproxy.ArrayProxy, "get_unscaled",
+                        lambda self: reads.append(self.file_like) or original(self))
+    files = fl.find_participant_files(tiny_twin, _deriv(tiny_twin), "sub-01")
+    fl.participant_connectivity(files)
+    assert [str(r) for r in reads] == [str(files.bold)]
+
+
+def test_every_measure_runs_and_the_default_matches_the_parts(tiny_twin):
+    files = fl.find_participant_files(tiny_twin, _deriv(tiny_twin), "sub-02")
+    table = fl.participant_connectivity(files, measures=fl.MEASURES)
+    assert set(table["measure"]) == set(fl.MEASURES)
+    assert np.isfinite(table["z"]).all()
+    # the default measure equals the public building blocks chained by hand
+    roi_ts, events, design = fl.participant_design(files, ["negative", "neutral", "positive"])
+    from helpers.connectivity import condition_weights, roi_to_roi
+    from helpers.denoise import regress_and_filter
+
+    manual = roi_to_roi(regress_and_filter(roi_ts, design, files.tr),
+                        condition_weights(events, len(roi_ts), files.tr))
+    ours = table[(table["measure"] == "weighted_hrf") & ~table["condition"].str.contains("-")]
+    np.testing.assert_allclose(ours["z"].to_numpy(), manual["z"].to_numpy(), atol=1e-12)
+
+
+def test_missing_file_is_an_explicit_exclusion(tiny_twin, tmp_path):
+    import shutil
+
+    root = tmp_path / "twin"
+    shutil.copytree(tiny_twin, root)
+    next((_deriv(root) / "sub-03").rglob("*desc-confounds_timeseries.tsv")).unlink()
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame({"participant_id": ["sub-09"], "stage": ["questionnaire"], "reason": ["x"]}).to_csv(
+        out / "exclusions.tsv", sep="\t", index=False)
+    result, excluded = fl.run_connectivity(root, _deriv(root), out, progress=False, n_jobs=2)
+    assert sorted(result["participant_id"].unique()) == ["sub-01", "sub-02"]
+    assert excluded["participant_id"].tolist() == ["sub-03"]
+    assert "no confounds file" in excluded["reason"].iloc[0]
+    table = pd.read_csv(out / "exclusions.tsv", sep="\t")
+    assert set(table["stage"]) == {"connectivity", "questionnaire"}  # other stages' rows are kept

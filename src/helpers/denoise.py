@@ -126,7 +126,7 @@ def linear_trend(n_scans: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- masks
-def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1) -> nib.Nifti1Image:
+def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallback: bool = False) -> nib.Nifti1Image:
     """CONN's WM/CSF mask: probability > threshold, then one erosion step (CONN.md §4).
 
     A voxel with p > ``threshold`` survives if at most ``max_below`` voxels of its
@@ -138,6 +138,9 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1) -> nib.
     ----------
     probseg_img : nibabel image or path
         3-D tissue probability map (e.g. fMRIPrep's ``label-WM_probseg``).
+    fallback : bool
+        If the erosion leaves no voxel (coarse grids), warn and return the thresholded,
+        un-eroded mask instead of raising (CONN raises).
 
     Returns
     -------
@@ -165,7 +168,12 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1) -> nib.
     interior[1:-1, 1:-1, 1:-1] = True
     mask = above & interior & (n_below <= max_below)
     if not mask.any():
-        raise ValueError(f"{name}: no voxel survives the one-step erosion ({int(above.sum())} voxels above {threshold})")
+        message = f"{name}: no voxel survives the one-step erosion ({int(above.sum())} voxels above {threshold})"
+        if not fallback:
+            raise ValueError(message)
+        warnings.warn(message + "; using the un-eroded mask", stacklevel=2)
+        log.warning("%s; using the un-eroded mask", message)
+        mask = above
     return nib.Nifti1Image(mask.astype(np.uint8), img.affine)
 
 

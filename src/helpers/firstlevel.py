@@ -236,7 +236,8 @@ def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, n
 
     ROI means are plain averages over the ROI voxels (CONN's ``mean`` summary), on the
     BOLD grid (:func:`helpers.atlas.roi_masks`).  WM/CSF masks: :func:`tissue_mask`
-    (p > 0.5, one-step erosion), sampled by nearest neighbour.
+    (p > 0.5, one-step erosion; on grids so coarse that nothing survives the erosion, the
+    un-eroded mask with a warning), sampled by nearest neighbour.
 
     Returns
     -------
@@ -246,7 +247,7 @@ def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, n
     if len(img.shape) != 4:
         raise ValueError(f"{files.bold}: expected a 4-D BOLD image, got shape {img.shape}")
     roi_ijk = _roi_voxels(img, rois)
-    tissue_ijk = [mask_voxels(tissue_mask(path), img.shape, img.affine) for path in (files.wm, files.csf)]
+    tissue_ijk = [mask_voxels(tissue_mask(path, fallback=True), img.shape, img.affine) for path in (files.wm, files.csf)]
     data = img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)  # the single read
     slope, inter = _scaling(img)
 
