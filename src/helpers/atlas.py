@@ -173,7 +173,7 @@ def _spec_mask(name: str, spec) -> nib.Nifti1Image:
     if not isinstance(spec, dict) or "atlas" not in spec or "label" not in spec:
         raise TypeError(f"ROI {name!r}: specification must be a mask path/image or a dict with 'atlas' and 'label'")
     atlas, label = spec["atlas"], spec["label"]
-    if isinstance(atlas, str) and atlas in ("harvard_oxford", "aal"):
+    if isinstance(atlas, str) and (atlas in ("harvard_oxford", "aal") or not Path(atlas).is_file()):
         img, names = _named_atlas(atlas)
     else:
         img = atlas if isinstance(atlas, nib.Nifti1Image) else nib.load(atlas)
@@ -242,25 +242,22 @@ def figure_rois(rois: dict | None = None, resolution: int = 1) -> tuple[nib.Nift
 
 
 def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_coords=(0, 4, -16)):
-    """Figure: the ROIs as coloured overlays on the template (orthogonal slices).
+    """Figure: the ROIs as filled coloured outlines on the template (orthogonal slices), with a legend.
 
     Returns a matplotlib Figure (nothing is shown or forced).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
     from nilearn import plotting
 
-    labels = np.zeros(template.shape[:3], np.int16)
-    for i, mask in enumerate(masks.values(), start=1):
-        labels[np.asanyarray(mask.dataobj).astype(bool)] = i
-    fig = plt.figure(figsize=(9, 3.2))
-    display = plotting.plot_roi(nib.Nifti1Image(labels, template.affine), bg_img=template, figure=fig,
-                                cut_coords=cut_coords, cmap="Set1", alpha=0.9, colorbar=False,
-                                draw_cross=False, black_bg=False)
-    from matplotlib.patches import Patch
-
-    cmap = plt.get_cmap("Set1")
-    n = len(masks)
-    handles = [Patch(color=cmap((i - 1) / max(n - 1, 1)), label=name) for i, name in enumerate(masks, start=1)]
-    fig.legend(handles=handles, loc="lower center", ncol=n, frameon=False)
-    del display
+    colours = plt.get_cmap("tab10").colors
+    fig = plt.figure(figsize=(9, 3.4))
+    display = plotting.plot_anat(template, figure=fig, cut_coords=cut_coords, draw_cross=False,
+                                 annotate=True, black_bg=False, dim=0, colorbar=False)
+    handles = []
+    for colour, (name, mask) in zip(colours, masks.items()):
+        img = nib.Nifti1Image(np.asanyarray(mask.dataobj).astype(np.uint8), mask.affine)
+        display.add_contours(img, levels=[0.5], colors=[colour], filled=True, transparency=0.15)
+        handles.append(Patch(color=colour, label=name))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
     return fig
