@@ -150,3 +150,17 @@ def test_describe_measure():
     assert describe_measure("weighted_hrf").startswith("the paper's")
     assert "'motion'" in describe_measure("nilearn_motion")
     assert describe_measure("custom") == "custom"
+
+
+def test_planted_rho_reads_the_twin_truth(tmp_path):
+    from helpers.robustness import planted_rho
+
+    assert planted_rho(tmp_path) is None
+    truth = tmp_path / "derivatives" / "twin-truth"
+    truth.mkdir(parents=True)
+    pd.DataFrame({"side": ["amygdala_r", "amygdala_l"], "measure": ["negative-neutral"] * 2,
+                  "score": ["total"] * 2, "target": [-0.402, -0.263], "planted": [-0.41, -0.27]}).to_csv(
+        truth / "population_correlations.tsv", sep="\t", index=False)
+    assert planted_rho(tmp_path) == -0.41
+    assert planted_rho(tmp_path, target="amygdala_l") == -0.27
+    assert planted_rho(tmp_path, condition="negative") is None

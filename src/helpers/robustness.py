@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "synthetic_study",
+    "inference_table", "robust_table", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "planted_rho", "synthetic_study",
 ]
 
 #: What each connectivity ``measure`` means (CONN.md; helpers.firstlevel).
@@ -297,6 +298,25 @@ def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> 
                      "most_influential": top["participant_id"], "max_abs_delta": abs(top["delta_r"]),
                      "n_significant": int((loo["p_without"] < alpha).sum())})
     return pd.DataFrame(rows)
+
+
+def planted_rho(bids_dir, scale: str = "total", condition: str = "negative-neutral",
+                target: str = "amygdala_r") -> float | None:
+    """The digital twin's planted population correlation, or None if ``bids_dir`` is not a twin.
+
+    Reads ``derivatives/twin-truth/population_correlations.tsv`` (written by
+    :mod:`helpers.simulate`): the row whose values include ``scale``, ``condition``
+    and ``target``; its ``planted`` column.
+    """
+    path = Path(bids_dir) / "derivatives" / "twin-truth" / "population_correlations.tsv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, sep="\t")
+    if "planted" not in table.columns:
+        return None
+    text = table.drop(columns="planted").astype(str)
+    hit = table[text.isin([scale]).any(axis=1) & text.isin([condition]).any(axis=1) & text.isin([target]).any(axis=1)]
+    return float(hit["planted"].iloc[0]) if len(hit) == 1 else None
 
 
 # --------------------------------------------------------------------------- synthetic inputs
