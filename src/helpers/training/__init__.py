@@ -1,0 +1,20 @@
+"""The second study: compassion training vs memory training (Klimecki et al. 2013), as a twin.
+
+Only the abstract and a few secondary facts of the study are available (PAPER_FACTS.md), so the
+twin's design values are assumptions, kept in one file, ``config.yaml`` (each value marked
+[abstract], [secondary] or [assumed]).  Modules:
+
+* :mod:`.design` — the twin: groups, sessions, the Socio-affective Video Task, ratings and BOLD
+  simulated directly in MNI space (reusing the first study's simulator); ``null=True`` removes
+  every training effect (the null twin);
+* :mod:`.rois` — the study's regions of interest (mOFC, putamen, pallidum, VTA; anterior insula,
+  aMCC) from the shipped atlases and a documented sphere;
+* :mod:`.pipeline` — simulate and fit every participant's first-level GLMs (parallel, deterministic);
+* :mod:`.behaviour` — group x session x video-type mixed ANOVA of the ratings, post-hoc tests, figure;
+* :mod:`.glm` — first level, second-level maps with FDR correction, ROI statistics, figures.
+"""
+
+from .design import load_config, null_config
+from .pipeline import Study, run_study
+
+__all__ = ["load_config", "null_config", "Study", "run_study"]

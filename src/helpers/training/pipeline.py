@@ -1,0 +1,109 @@
+"""Run the training study's twin end to end: simulate each participant, fit the first level.
+
+One task per participant (joblib, ``n_jobs`` processes): draw the participant's traits, and for
+each session the clip order, the ratings and the BOLD run; fit the first-level GLM and keep only
+the smoothed distress − everyday map (runs are never stored, which keeps memory and time small).
+Randomness: ``SeedSequence(seed).spawn(n)`` gives one independent stream per participant, so the
+results do not depend on ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from . import design, glm
+
+__all__ = ["Study", "run_participant", "run_study"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Study:
+    """Everything the analysis needs from one twin.
+
+    Attributes
+    ----------
+    participants : DataFrame ``participant_id, group``
+    ratings : DataFrame, one row per clip: ``participant_id, group, session, clip, video, <measures>``
+    events : DataFrame, every run's events with ``participant_id, session``
+    contrasts : ndarray (n_participants, n_sessions, n_voxels), smoothed distress − everyday effects
+    grid : :class:`helpers.training.design.Grid`
+    cfg : dict, the configuration used
+    seconds : dict, wall time per stage
+    """
+
+    participants: pd.DataFrame
+    ratings: pd.DataFrame
+    events: pd.DataFrame
+    contrasts: np.ndarray
+    grid: design.Grid
+    cfg: dict
+    seconds: dict = field(default_factory=dict)
+
+
+def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random.SeedSequence,
+                    method: str = "ols") -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Simulate and fit one participant (both sessions).
+
+    Returns the clip ratings, the events and the smoothed contrast maps (n_sessions x n_voxels).
+    """
+    rng = np.random.default_rng(seed_seq)
+    traits = design.participant_amplitudes(cfg, rng)
+    tr = cfg["task"]["tr"]
+    rates, evs, maps = [], [], []
+    for session in cfg["sessions"]:
+        ev = design.events(cfg, rng)
+        rates.append(design.ratings(ev, row["group"], session, traits, cfg, rng).assign(session=session))
+        y = design.bold_run(ev, row["group"], session, traits, grid, cfg, rng)
+        X = glm.design_matrix(ev, len(y), tr, cfg["glm"])
+        effect = glm.first_level(y, X, glm.contrast_vector(X.columns), method)
+        maps.append(glm.smooth(effect, grid, cfg["grid"]["smoothing_fwhm"]))
+        evs.append(ev.assign(session=session))
+    ids = {"participant_id": row["participant_id"], "group": row["group"]}
+    ratings = pd.concat(rates, ignore_index=True).assign(**ids)
+    events = pd.concat(evs, ignore_index=True).assign(**ids)
+    return ratings, events, np.stack(maps)
+
+
+def _run(row, cfg, grid, seed_seq, method):
+    with threadpool_limits(1):
+        return run_participant(row, cfg, grid, seed_seq, method)
+
+
+def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols") -> Study:
+    """Simulate the whole twin and fit every first-level GLM.
+
+    Parameters
+    ----------
+    cfg : dict
+        From :func:`helpers.training.design.load_config` (``null=True`` for the null twin).
+    seed : int
+        Seed of the participants' random streams.
+    n_jobs : int
+        Parallel processes (results do not depend on it).
+    method : str
+        First-level estimator, one of :data:`helpers.training.glm.METHODS`.
+    """
+    t0 = time.perf_counter()
+    grid = design.grid_for(cfg)
+    table = design.participants(cfg)
+    t1 = time.perf_counter()
+    children = np.random.SeedSequence(seed).spawn(len(table))
+    rows = table.to_dict("records")
+    jobs = (delayed(_run)(row, cfg, grid, ss, method) for row, ss in zip(rows, children))
+    out = Parallel(n_jobs=n_jobs)(tqdm(jobs, total=len(rows), desc="participants", disable=None))
+    cols = ["participant_id", "group", "session", "clip", "video", *cfg["measures"]]
+    ratings = pd.concat([o[0] for o in out], ignore_index=True)[cols]
+    events = pd.concat([o[1] for o in out], ignore_index=True)
+    events = events[["participant_id", "group", "session", "onset", "duration", "trial_type", "clip"]]
+    seconds = {"grid and ROIs": t1 - t0, "simulation and first level": time.perf_counter() - t1}
+    return Study(table, ratings, events, np.stack([o[2] for o in out]), grid, cfg, seconds)
