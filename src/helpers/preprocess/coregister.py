@@ -52,7 +52,8 @@ def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, level
     reg = AffineRegistration(metric=metric, level_iters=list(level_iters), sigmas=list(sigmas),
                              factors=list(factors), verbosity=0)
     np.random.seed(seed)  # dipy draws its samples from numpy's global generator
-    result = reg.optimize(static, moving, RigidTransform3D(), None, structural.affine, mean_func.affine,
+    result = reg.optimize(static, moving, RigidTransform3D(), None, static_grid2world=structural.affine,
+                          moving_grid2world=mean_func.affine,
                           starting_affine=np.eye(4))
     log.info("coregistration done")
     return np.asarray(result.affine)

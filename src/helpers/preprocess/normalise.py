@@ -82,7 +82,7 @@ def _affine_stage(static, static_aff, moving, moving_aff, params):
                              factors=list(params["affine_factors"]), verbosity=0)
     current = transform_centers_of_mass(static, static_aff, moving, moving_aff).affine
     for transform in (RigidTransform3D(), AffineTransform3D()):
-        current = reg.optimize(static, moving, transform, None, static_aff, moving_aff,
+        current = reg.optimize(static, moving, transform, None, static_grid2world=static_aff, moving_grid2world=moving_aff,
                                starting_affine=current).affine
     return np.asarray(current)
 
@@ -121,6 +121,7 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, nonline
         return Normalisation(prealign, None)
     sdr = SymmetricDiffeomorphicRegistration(CCMetric(3, radius=params["cc_radius"]),
                                              level_iters=list(params["syn_level_iters"]))
-    mapping = sdr.optimize(static, moving, template.affine, structural.affine, prealign=prealign)
+    mapping = sdr.optimize(static, moving, static_grid2world=template.affine,
+                           moving_grid2world=structural.affine, prealign=prealign)
     log.info("normalisation done")
     return Normalisation(prealign, mapping)

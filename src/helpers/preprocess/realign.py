@@ -254,6 +254,7 @@ def realign(data: np.ndarray, affine: np.ndarray, *, fwhm: float = 5.0, sep: flo
         mean = resample_rigid(data, affine, matrices, order=1).mean(axis=3)
         matrices, iters = _register_series(smoothed, affine, smooth_volume(mean, zooms, fwhm), matrices, **kw)
         matrices = matrices @ np.linalg.inv(matrices[0])
+        matrices[0] = np.eye(4)  # exact, not ~1e-17
     realigned_mean = resample_rigid(data, affine, matrices, order=1).mean(axis=3)
     log.info("realigned %d volumes (median %d iterations)", data.shape[3], int(np.median(iters)))
     return RealignResult(matrices, motion_table(matrices, centre), realigned_mean, iters)

@@ -13,6 +13,8 @@ Smoothing (Gaussian, FWHM 8 mm as in the paper) is applied afterwards to a copy.
 
 from __future__ import annotations
 
+import warnings
+
 import nibabel as nib
 import numpy as np
 from scipy import ndimage
@@ -87,8 +89,13 @@ def template_tissue(shape, affine) -> dict[str, np.ndarray]:
 
     target = dict(target_affine=np.asarray(affine), target_shape=tuple(shape), interpolation="continuous",
                   force_resample=True, copy_header=True)
-    maps = {k: np.clip(nimg.resample_img(load_template(1, k), **target).get_fdata(), 0, 1)
-            for k in ("gm", "wm", "mask")}
+    maps = {}
+    for kind in ("gm", "wm", "mask"):
+        img = load_template(1, kind)
+        img = nib.Nifti1Image(img.get_fdata(dtype=np.float32), img.affine)
+        with warnings.catch_warnings():  # the binary mask is interpolated on purpose, then thresholded
+            warnings.filterwarnings("ignore", message="Resampling binary images")
+            maps[kind] = np.clip(nimg.resample_img(img, **target).get_fdata(), 0, 1)
     return {"GM": maps["gm"], "WM": maps["wm"], "CSF": np.clip(maps["mask"] - maps["gm"] - maps["wm"], 0, 1),
             "mask": maps["mask"] >= 0.5}
 

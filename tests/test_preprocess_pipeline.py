@@ -1,0 +1,195 @@
+"""Preprocessing pipeline on the tiny twin: contract file names, accuracy vs truth, resume, bad inputs, QC."""
+
+import json
+import shutil
+
+import matplotlib
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from helpers.preprocess import qc
+from helpers.preprocess.accuracy import score_participant
+from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
+
+matplotlib.use("Agg", force=False)
+
+#: Light settings for the 6 mm tiny twin (its derivatives grid is 6 mm).
+TINY = dict(resolution=6, template_resolution=4, syn_level_iters=[10, 5])
+
+
+@pytest.fixture(scope="module")
+def preprocessed(tiny_twin, tmp_path_factory):
+    out = tmp_path_factory.mktemp("preproc") / "derivatives"
+    summary, exclusions = run_preprocessing(tiny_twin, out, participants=["sub-01"], progress=False, **TINY)
+    return out, summary, exclusions
+
+
+@pytest.mark.slow
+def test_outputs_follow_the_twin_contract(tiny_twin, preprocessed):
+    out, summary, exclusions = preprocessed
+    assert exclusions.empty and not summary["skipped"].any()
+    ideal_dir = tiny_twin / "derivatives" / "twin-fmriprep" / "sub-01"
+    ideal = {p.relative_to(ideal_dir) for p in ideal_dir.rglob("*") if p.is_file()}
+    ours = {p.relative_to(out / "sub-01") for p in (out / "sub-01").rglob("*") if p.is_file()}
+    assert ideal <= ours, f"missing contract files: {sorted(map(str, ideal - ours))}"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+    paths = derivative_paths(out, "sub-01", "feedback", 6)
+    ref = nib.load(ideal_dir / paths["preproc"].relative_to(out / "sub-01"))
+    img = nib.load(paths["preproc"])
+    assert img.shape == ref.shape and np.allclose(img.affine, ref.affine)
+    assert img.header.get_zooms()[3] == pytest.approx(3.0)
+    assert int(img.header["sform_code"]) == 4
+    conf = pd.read_csv(paths["confounds"], sep="\t")
+    assert list(conf.columns[:7]) == ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z",
+                                      "framewise_displacement"]
+    assert conf["framewise_displacement"].isna().iloc[0] and len(conf) == ref.shape[3]
+    sidecar = json.loads(paths["smoothed_json"].read_text())
+    assert sidecar["SmoothingFWHM"] == 8.0 and sidecar["Software"]["dipy"] != "not installed"
+    assert sidecar["Parameters"]["resolution"] == 6
+
+
+@pytest.mark.slow
+def test_accuracy_against_planted_truth(tiny_twin, preprocessed):
+    out, _, _ = preprocessed
+    score = score_participant(tiny_twin, out, "sub-01", resolution=6)
+    assert score["realign_rms_mm"] < 0.15  # mm, 6.25 mm voxels
+    for roi in ("vmpfc", "amygdala_l", "amygdala_r"):
+        assert score[f"r_smoothed_{roi}"] > 0.9
+        assert score[f"dice_{roi}"] > 0.75  # coarse 6 mm data, light SyN
+
+
+@pytest.mark.slow
+def test_resume_skips_finished_participant(tiny_twin, preprocessed):
+    out, _, _ = preprocessed
+    bold = derivative_paths(out, "sub-01", "feedback", 6)["preproc"]
+    before = bold.stat().st_mtime_ns
+    summary, _ = run_preprocessing(tiny_twin, out, participants=["sub-01"], progress=False, **TINY)
+    assert summary["skipped"].all() and bold.stat().st_mtime_ns == before
+    params = {**DEFAULTS, **TINY}
+    assert is_complete(out, "sub-01", params)
+    assert not is_complete(out, "sub-01", {**params, "smoothing_fwhm": 6.0})
+
+
+@pytest.mark.slow
+def test_qc_figures(preprocessed):
+    out, _, _ = preprocessed
+    paths = derivative_paths(out, "sub-01", "feedback", 6)
+    conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
+    probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
+    figs = [qc.plot_motion(conf, "sub-01"),
+            qc.plot_carpet(nib.load(paths["preproc"]), probsegs, nib.load(paths["mask"]), conf)]
+    for fig in figs:
+        assert isinstance(fig, Figure)
+        assert len(fig.axes) >= 2
+
+
+# --- bad inputs (fast: they fail before any heavy work) ---------------------------------------------
+
+def _copy_participant(tiny_twin, tmp_path):
+    root = tmp_path / "bids"
+    shutil.copytree(tiny_twin / "sub-01", root / "sub-01")
+    return root
+
+
+def _bold_path(root):
+    return root / "sub-01" / "func" / "sub-01_task-feedback_bold.nii.gz"
+
+
+def _run(root, tmp_path):
+    return run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False)
+
+
+def test_missing_structural(tiny_twin, tmp_path):
+    root = _copy_participant(tiny_twin, tmp_path)
+    (root / "sub-01" / "anat" / "sub-01_T2w.nii.gz").unlink()
+    with pytest.raises(ValueError, match=r"sub-01: no structural image"):
+        _run(root, tmp_path)
+
+
+def test_three_dimensional_bold(tiny_twin, tmp_path):
+    root = _copy_participant(tiny_twin, tmp_path)
+    img = nib.load(_bold_path(root))
+    nib.Nifti1Image(np.asarray(img.dataobj)[..., 0], img.affine, img.header).to_filename(_bold_path(root))
+    with pytest.raises(ValueError, match=r"sub-01.*must be 4-D"):
+        _run(root, tmp_path)
+
+
+def test_tr_missing_from_sidecar(tiny_twin, tmp_path):
+    root = _copy_participant(tiny_twin, tmp_path)
+    sidecar = root / "sub-01" / "func" / "sub-01_task-feedback_bold.json"
+    meta = json.loads(sidecar.read_text())
+    del meta["RepetitionTime"]
+    sidecar.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"bold.json: participant sub-01: RepetitionTime is missing"):
+        _run(root, tmp_path)
+
+
+def test_nans_in_bold(tiny_twin, tmp_path):
+    root = _copy_participant(tiny_twin, tmp_path)
+    img = nib.load(_bold_path(root))
+    data = np.asarray(img.dataobj, dtype=np.float32)
+    data[3, 4, 5, 6] = np.nan
+    header = img.header.copy()
+    header.set_data_dtype(np.float32)
+    nib.Nifti1Image(data, img.affine, header).to_filename(_bold_path(root))
+    with pytest.raises(ValueError, match=r"sub-01: 1 NaN/inf values \(first at voxel \(3, 4, 5, 6\)\)"):
+        _run(root, tmp_path)
+
+
+@pytest.mark.parametrize("which", ["both_zero", "disagree"])
+def test_wrong_orientation_codes(tiny_twin, tmp_path, which):
+    root = _copy_participant(tiny_twin, tmp_path)
+    anat = root / "sub-01" / "anat" / "sub-01_T2w.nii.gz"
+    img = nib.load(anat)
+    if which == "both_zero":
+        img.header.set_sform(None, code=0)
+        img.header.set_qform(None, code=0)
+        expected = "sform_code and qform_code are both 0"
+    else:
+        shifted = img.affine.copy()
+        shifted[0, 3] += 10.0
+        img.header.set_sform(shifted, code=1)
+        expected = "sform and qform disagree"
+    nib.Nifti1Image(np.asarray(img.dataobj), None, img.header).to_filename(anat)
+    with pytest.raises(ValueError, match=expected):
+        _run(root, tmp_path)
+
+
+def test_unknown_parameter_and_skip_policy(tiny_twin, tmp_path):
+    root = _copy_participant(tiny_twin, tmp_path)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['smoothing'\]"):
+        run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False, smoothing=6)
+    (root / "sub-01" / "anat" / "sub-01_T2w.nii.gz").unlink()
+    summary, exclusions = run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False,
+                                            on_error="skip")
+    assert summary.empty
+    assert exclusions.to_dict("records") == [{"participant_id": "sub-01", "stage": "preprocessing",
+                                              "reason": exclusions["reason"][0]}]
+    assert "no structural image" in exclusions["reason"][0]
+    assert not (tmp_path / "out" / "sub-01").exists()
+
+
+# --- QC tables (hand-worked) -------------------------------------------------------------------------
+
+def test_fd_table_and_exclusion_rule(tmp_path):
+    for sub, fd in (("sub-01", [0.2, 0.4, 0.9]), ("sub-02", [0.1, 0.1, 0.1])):
+        path = derivative_paths(tmp_path, sub, "feedback", 3)["confounds"]
+        path.parent.mkdir(parents=True)
+        pd.DataFrame({"framewise_displacement": [np.nan, *fd]}).to_csv(path, sep="\t", index=False, na_rep="n/a")
+    table = qc.fd_table(tmp_path, ["sub-01", "sub-02"], fd_threshold=0.5)
+    assert table["mean_fd"].tolist() == pytest.approx([0.5, 0.1])
+    assert table["max_fd"].tolist() == pytest.approx([0.9, 0.1])
+    assert table["n_fd_above"].tolist() == [1, 0]
+    assert qc.fd_exclusions(table, 0.5).empty  # 0.5 is not > 0.5
+    excl = qc.fd_exclusions(table, 0.3)
+    assert excl["participant_id"].tolist() == ["sub-01"]
+    assert excl["reason"][0] == "mean framewise displacement 0.500 mm > 0.3 mm"
+    path = tmp_path / "exclusions.tsv"
+    pd.DataFrame([{"participant_id": "sub-09", "stage": "questionnaire", "reason": "x"}]).to_csv(path, sep="\t",
+                                                                                                  index=False)
+    merged = qc.update_exclusions(excl, path)
+    assert merged["participant_id"].tolist() == ["sub-09", "sub-01"]
+    assert qc.update_exclusions(excl.iloc[:0], path)["participant_id"].tolist() == ["sub-09"]
