@@ -101,11 +101,10 @@ def hedges_g_change(data: pd.DataFrame, dv: str, sessions=("pre", "post")) -> di
 
 
 def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
-    """Post-hoc tests for one video type: sessions within each group and groups within each session.
+    """Post-hoc tests for one video type: post vs pre within each group.
 
-    pingouin ``pairwise_tests``: paired t within a group; between groups Student's t, or Welch's when
-    the group sizes differ (pingouin's ``correction="auto"``); Holm correction over the family;
-    Hedges' g.
+    pingouin ``pairwise_tests`` (rows ``group * session``: paired t of the sessions within each
+    group), Holm correction over the two groups, Hedges' g.
     """
     sub = means[means["video"] == video]
     res = pg.pairwise_tests(data=sub, dv=dv, within="session", between="group", subject="participant_id",
