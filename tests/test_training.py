@@ -219,3 +219,13 @@ def test_results_do_not_depend_on_n_jobs():
     two = pipeline.run_study(cfg, seed=1, n_jobs=2)
     np.testing.assert_array_equal(one.contrasts, two.contrasts)
     pd.testing.assert_frame_equal(one.ratings, two.ratings)
+
+
+def test_assumptions_table_lists_every_value_with_its_source():
+    from helpers.training import report
+
+    table = report.assumptions_table().set_index("setting")
+    assert table.loc["groups.compassion", ["value", "source"]].tolist() == ["28", "secondary"]
+    assert table.loc["bold.training_pct", "value"] == "0.7"
+    assert table.loc["measures", "source"] == "abstract/secondary"
+    assert (table["source"] != "").all()
