@@ -221,16 +221,6 @@ def test_native_mni_round_trip():
     np.testing.assert_allclose(space.mni_to_native(space.native_to_mni(q, pose, warp), pose, warp), q, atol=1e-3)
 
 
-def test_trilinear_matches_scipy():
-    from scipy import ndimage
-
-    rng = np.random.default_rng(0)
-    vol = rng.standard_normal((9, 8, 7)).astype(np.float32)
-    ijk = rng.uniform(0, 6, (500, 3)).astype(np.float32)
-    ref = ndimage.map_coordinates(vol, ijk.T, order=1)
-    np.testing.assert_allclose(space.trilinear(vol, ijk), ref, atol=1e-5)
-
-
 def test_config_that_overruns_the_run_is_refused(tmp_path):
     with pytest.raises(ValueError, match="after the run"):
         simulate(tmp_path / "x", participants=1, seed=0, config={"timing": {"n_volumes": 20}})

@@ -23,7 +23,7 @@ from scipy import ndimage
 
 __all__ = [
     "mni_grid", "native_affine", "rigid_matrix", "participant_pose", "warp_params", "warp_displacement",
-    "native_to_mni", "mni_to_native", "resample_points", "resample_grid", "trilinear", "smooth_field", "Maps", "build_maps",
+    "native_to_mni", "mni_to_native", "resample_points", "resample_grid", "smooth_field", "Maps", "build_maps",
     "tissue_on_grid", "load_tissue_templates",
 ]
 
@@ -116,31 +116,6 @@ def resample_points(volume: np.ndarray, affine: np.ndarray, points: np.ndarray, 
     return ndimage.map_coordinates(volume, ijk.T, order=order, mode="constant", cval=0.0, prefilter=False)
 
 
-def trilinear(volume: np.ndarray, ijk: np.ndarray) -> np.ndarray:
-    """Trilinear interpolation of ``volume`` at voxel coordinates ``ijk`` (N x 3); 0 outside.
-
-    Vectorised: 8 gathers from the flattened volume, weighted by the products of the fractional
-    distances to the corners.
-    """
-    nx, ny, nz = volume.shape
-    i, j, k = (ijk[:, a] for a in range(3))
-    valid = (i >= 0) & (j >= 0) & (k >= 0) & (i < nx - 1) & (j < ny - 1) & (k < nz - 1)
-    i, j, k = i[valid], j[valid], k[valid]
-    i0, j0, k0 = i.astype(np.int32), j.astype(np.int32), k.astype(np.int32)
-    fx, fy, fz = i - i0, j - j0, k - k0
-    gx, gy, gz = 1 - fx, 1 - fy, 1 - fz
-    flat = volume.ravel()
-    sx, sy = ny * nz, nz
-    base = i0 * sx + j0 * sy + k0
-    acc = (gx * gy) * (gz * flat[base] + fz * flat[base + 1])
-    acc += (gx * fy) * (gz * flat[base + sy] + fz * flat[base + sy + 1])
-    acc += (fx * gy) * (gz * flat[base + sx] + fz * flat[base + sx + 1])
-    acc += (fx * fy) * (gz * flat[base + sx + sy] + fz * flat[base + sx + sy + 1])
-    out = np.zeros(len(ijk), np.float32)
-    out[valid] = acc
-    return out
-
-
 def resample_grid(volume: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int = 1) -> np.ndarray:
     """``volume`` (grid ``affine``) resampled onto the grid (``shape``, ``target_affine``); 0 outside.
 
@@ -182,13 +157,24 @@ class Maps:
 
     def warped(self, warp: dict) -> "Maps":
         """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))``
-        (trilinear), so that sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`."""
-        u = apply_affine(self.affine, np.indices(self.shape).reshape(3, -1).T)
+        (trilinear), so that sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`.
+
+        Evaluated only where the result can be non-zero: the support of S0 dilated by the largest
+        displacement.
+        """
+        res = float(np.abs(self.affine[0, 0]))
+        support = self.s0_full > 0
+        u_all = apply_affine(self.affine, np.argwhere(support))
+        reach = int(np.ceil(np.abs(warp_displacement(u_all, warp)).max() / res)) + 2
+        where = ndimage.binary_dilation(support, iterations=reach)
+        idx = np.argwhere(where)
+        u = apply_affine(self.affine, idx)
         ijk = apply_affine(np.linalg.inv(self.affine), u + warp_displacement(u, warp)).T
 
         def warp_one(vol):
-            return ndimage.map_coordinates(vol, ijk, order=1, mode="constant", cval=0.0,
-                                           prefilter=False).reshape(self.shape)
+            out = np.zeros(self.shape, np.float32)
+            out[where] = ndimage.map_coordinates(vol, ijk, order=1, mode="constant", cval=0.0, prefilter=False)
+            return out
 
         return Maps(self.shape, self.affine, warp_one(self.s0_full), [warp_one(m) for m in self.maps_full],
                     self.tissue)
@@ -200,11 +186,11 @@ class Maps:
         return out.reshape(self.shape)
 
     def series(self, ts: np.ndarray, spin: np.ndarray) -> np.ndarray:
-        """Noise-free 4-D array (shape + (T,)) for all time points at once."""
+        """Noise-free 4-D array, time first: (T,) + shape, for all time points at once."""
         vals = (self.s0[:, None] + self.weights @ ts.T.astype(np.float32)) * spin[None, :].astype(np.float32)
-        out = np.zeros((int(np.prod(self.shape)), len(ts)), np.float32)
-        out[self.inside] = vals
-        return out.reshape((*self.shape, len(ts)))
+        out = np.zeros((len(ts), int(np.prod(self.shape))), np.float32)
+        out[:, self.inside] = vals.T
+        return out.reshape((len(ts), *self.shape))
 
 
 def tissue_on_grid(templates: dict, shape, affine) -> dict:
