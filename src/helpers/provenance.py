@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import write_json
+from .io import save_figure, write_json
 from .paths import project_root
 
 __all__ = ["Chapter", "sha256", "PACKAGES"]
@@ -87,6 +87,20 @@ class Chapter:
         for p in paths:
             self.outputs.append(_relative(p))
         return [Path(p) for p in paths]
+
+    def figure(self, key: str, fig, stem: str | os.PathLike) -> list[Path]:
+        """Save ``fig`` as ``stem``.png/.svg, register both, glue it as ``key`` and close it.
+
+        Closing matters: with the inline backend an open figure would also be shown
+        under the code cell, so the book would print it twice.
+        """
+        import matplotlib.pyplot as plt
+        from myst_nb import glue
+
+        paths = self.output(*save_figure(fig, stem))
+        glue(key, fig, display=False)
+        plt.close(fig)
+        return paths
 
     def stage(self, label: str, seconds: float) -> None:
         """Record the wall time of one stage (shown in the footer's timing table)."""
