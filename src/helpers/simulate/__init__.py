@@ -41,18 +41,15 @@ Ground truth layout (``derivatives/twin-truth/``):
 from __future__ import annotations
 
 import copy
-import logging
 import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 
 __all__ = ["simulate", "load_config", "default_config_path"]
 
-log = logging.getLogger(__name__)
 
 
 def default_config_path() -> Path:

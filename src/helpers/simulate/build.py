@@ -233,12 +233,17 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
             events = designs[0][0]
         designs.append((events, model.ratings(events, sc_std[pid], cfg["ratings"], ev_rng)))
     writer.write_dataset_files(root, cfg, participants, items, __version__)
+    log.info("building the shared anatomy and signal maps")
     shared = shared_for(cfg)
     jobs = (delayed(_participant)(root, pid, designs[i][0], coupling[coupling["participant_id"] == pid],
                                   designs[i][1], cfg, shared, child_subs[i]) for i, pid in enumerate(ids))
     n_jobs = min(cfg["output"]["n_jobs"], n)
-    Parallel(n_jobs=n_jobs)(tqdm(jobs, total=n, desc="twin participants", disable=None))
+    log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
+    for _ in tqdm(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=n, desc="twin participants",
+                  disable=None):
+        pass
     tdir = root / "derivatives" / "twin-truth"
+    (tdir / "README.md").write_text(writer.TRUTH_README)
     (tdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
     truth_scores = latent.set_index("participant_id").join(scores)
     write_tsv(truth_scores.reset_index(), tdir / "scores.tsv")
