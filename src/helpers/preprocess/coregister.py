@@ -17,13 +17,13 @@ __all__ = ["coregister", "COREG_DEFAULTS"]
 log = logging.getLogger(__name__)
 
 #: dipy settings (recorded in the JSON sidecars).
-COREG_DEFAULTS = dict(metric="MattesMI", nbins=32, level_iters=(100, 50, 25), sigmas=(3.0, 1.0, 0.0),
+COREG_DEFAULTS = dict(metric="MattesMI", nbins=32, sampling_proportion=0.3, level_iters=(100, 50, 25), sigmas=(3.0, 1.0, 0.0),
                       factors=(4, 2, 1), transform="rigid", init="header")
 
 
 def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, level_iters=COREG_DEFAULTS["level_iters"],
                sigmas=COREG_DEFAULTS["sigmas"], factors=COREG_DEFAULTS["factors"], nbins=COREG_DEFAULTS["nbins"],
-               seed: int = 0) -> np.ndarray:
+               sampling_proportion=COREG_DEFAULTS["sampling_proportion"], seed: int = 0) -> np.ndarray:
     """Rigid matrix ``C`` (4 × 4, world mm) mapping a structural-space point to the mean functional.
 
     Maximises the mutual information between the structural (fixed) and the mean functional sampled
@@ -37,6 +37,8 @@ def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, level
         Pyramid iterations, Gaussian smoothing (voxels) and subsampling per level (coarse → fine).
     nbins : int
         Histogram bins of the MI metric.
+    sampling_proportion : float or None
+        Fraction of structural voxels sampled (at random, seeded) for the metric; None = all.
     seed : int
         Seed for dipy's sampling (determinism).
     """
@@ -48,7 +50,7 @@ def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, level
     for name, arr in (("structural", static), ("mean functional", moving)):
         if arr.ndim != 3:
             raise ValueError(f"coregister: {name} image must be 3-D, got shape {arr.shape}")
-    metric = MutualInformationMetric(nbins=nbins, sampling_proportion=None)
+    metric = MutualInformationMetric(nbins=nbins, sampling_proportion=sampling_proportion)
     reg = AffineRegistration(metric=metric, level_iters=list(level_iters), sigmas=list(sigmas),
                              factors=list(factors), verbosity=0)
     np.random.seed(seed)  # dipy draws its samples from numpy's global generator

@@ -23,9 +23,11 @@ __all__ = ["NORMALISE_DEFAULTS", "Normalisation", "template_for_contrast", "norm
 log = logging.getLogger(__name__)
 
 #: dipy settings (recorded in the JSON sidecars).
-NORMALISE_DEFAULTS = dict(template="MNI152 ICBM2009 (nilearn)", template_resolution=2, affine_metric="MattesMI",
+NORMALISE_DEFAULTS = dict(template="MNI152 ICBM2009 (nilearn)", template_resolution=2, affine_template_resolution=3,
+                          affine_metric="MattesMI",
                           nbins=32, sampling_proportion=0.25, affine_level_iters=(100, 30, 10), affine_sigmas=(3.0, 1.0, 0.0),
-                          affine_factors=(4, 2, 1), syn_metric="CC", cc_radius=2, syn_level_iters=(50, 25, 10))
+                          affine_factors=(4, 2, 1), syn_metric="CC", cc_radius=1, cc_sigma_diff=3.0,
+                          syn_level_iters=(50, 25, 10))
 
 #: Relative T2-weighted intensities of cerebrospinal fluid, grey and white matter (CSF brightest).
 T2_CONTRAST = {"csf": 1.0, "gm": 0.65, "wm": 0.4}
@@ -87,8 +89,8 @@ def _affine_stage(static, static_aff, moving, moving_aff, params):
     return np.asarray(current)
 
 
-def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, nonlinear: bool = True,
-              seed: int = 0, **overrides) -> Normalisation:
+def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_template: nib.Nifti1Image | None = None,
+              nonlinear: bool = True, seed: int = 0, **overrides) -> Normalisation:
     """Register ``template`` (fixed, MNI) and ``structural`` (moving): affine (MI) then SyN (CC).
 
     Parameters
@@ -96,7 +98,10 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, nonline
     structural : Nifti1Image
         The participant's structural image (3-D).
     template : Nifti1Image
-        Template with matching contrast (:func:`template_for_contrast`).
+        Template with matching contrast (:func:`template_for_contrast`), used by SyN.
+    affine_template : Nifti1Image, optional
+        A coarser copy of the template for the affine stage (3 mm is as accurate as 2 mm there,
+        three times faster); default ``template``.
     nonlinear : bool
         Run the SyN stage after the affine one.
     seed : int
@@ -115,12 +120,14 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, nonline
     if moving.ndim != 3:
         raise ValueError(f"normalise: structural image must be 3-D, got shape {moving.shape}")
     static = np.asarray(template.get_fdata(dtype=np.float32))
+    coarse = template if affine_template is None else affine_template
     np.random.seed(seed)  # dipy draws its samples from numpy's global generator
-    prealign = _affine_stage(static, template.affine, moving, structural.affine, params)
+    prealign = _affine_stage(np.asarray(coarse.get_fdata(dtype=np.float32)), coarse.affine, moving,
+                             structural.affine, params)
     if not nonlinear:
         return Normalisation(prealign, None)
-    sdr = SymmetricDiffeomorphicRegistration(CCMetric(3, radius=params["cc_radius"]),
-                                             level_iters=list(params["syn_level_iters"]))
+    metric = CCMetric(3, sigma_diff=params["cc_sigma_diff"], radius=params["cc_radius"])
+    sdr = SymmetricDiffeomorphicRegistration(metric, level_iters=list(params["syn_level_iters"]))
     mapping = sdr.optimize(static, moving, static_grid2world=template.affine,
                            moving_grid2world=structural.affine, prealign=prealign)
     log.info("normalisation done")

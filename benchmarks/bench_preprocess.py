@@ -1,0 +1,127 @@
+"""Benchmark: preprocessing of the twin — seconds per step, whole stage, peak memory, accuracy, ratio to ANTs.
+
+Targets (issue 7): ≤ 90 s per participant on 2 cores (realignment ≤ 30 s), peak memory ≤ 3 GB;
+realignment error ≤ 0.1 mm RMS, ROI time-series r ≥ 0.9 and ROI Dice ≥ 0.9 against the twin's truth.
+
+Baseline measured in the same run: ANTs with its defaults (antspyx ``motion_correction``, ``registration``
+``Rigid`` for coregistration and ``SyN`` for normalisation to the same template, ``apply_transforms`` to
+MNI 3 mm).  antspyx pins numpy/scipy below the project's versions, so it lives in a separate virtual
+environment given by ``--ants-python`` (e.g. ``/tmp/antsvenv/bin/python`` after
+``python -m venv /tmp/antsvenv && /tmp/antsvenv/bin/pip install antspyx``); without it the ratio is skipped.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_preprocess.py [--bids build/data/twin] [--participant sub-01]
+        [--stage-participants 0] [--n-jobs 2] [--ants-python /tmp/antsvenv/bin/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.preprocess.accuracy import score_participant
+from helpers.preprocess.inputs import find_inputs, find_participants
+from helpers.preprocess.normalise import template_for_contrast
+from helpers.preprocess.pipeline import DEFAULTS, mni_grid, preprocess_participant, run_preprocessing
+
+ANTS_SCRIPT = r'''
+import json, sys, time
+import ants
+bold, struct, template, out_json = sys.argv[1:5]
+seconds = {}
+clock = time.perf_counter()
+def lap(step):
+    global clock
+    now = time.perf_counter(); seconds[step] = round(now - clock, 2); clock = now
+img = ants.image_read(bold); anat = ants.image_read(struct); tmpl = ants.image_read(template)
+lap("load")
+mc = ants.motion_correction(img)
+lap("realign")
+mean = ants.get_average_of_timeseries(mc["motion_corrected"])
+coreg = ants.registration(fixed=anat, moving=mean, type_of_transform="Rigid")
+lap("coregister")
+norm = ants.registration(fixed=tmpl, moving=anat, type_of_transform="SyN")
+lap("normalise")
+target = ants.resample_image(tmpl, (3, 3, 3), use_voxels=False, interp_type=1)
+warped = ants.apply_transforms(fixed=target, moving=mc["motion_corrected"], imagetype=3,
+                               transformlist=norm["fwdtransforms"] + coreg["invtransforms"], interpolator="linear")
+lap("resample")
+json.dump(seconds, open(out_json, "w"))
+'''
+
+
+def ants_baseline(python: str, inputs, workdir: Path) -> dict | None:
+    """Run the ANTs-defaults pipeline in its own interpreter; seconds per step (None if unavailable)."""
+    if not python or not Path(python).exists():
+        return None
+    template = workdir / "template_T2w_2mm.nii.gz"
+    template_for_contrast(inputs.contrast, DEFAULTS["template_resolution"]).to_filename(template)
+    script, out = workdir / "ants_baseline.py", workdir / "ants_seconds.json"
+    script.write_text(ANTS_SCRIPT)
+    start = time.perf_counter()
+    subprocess.run([python, str(script), str(inputs.bold), str(inputs.structural), str(template), str(out)],
+                   check=True)
+    seconds = json.loads(out.read_text())
+    seconds["total"] = round(time.perf_counter() - start, 2)
+    return seconds
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bids", default="build/data/twin")
+    parser.add_argument("--participant", default="sub-01")
+    parser.add_argument("--stage-participants", type=int, default=0,
+                        help="also run the whole stage on the first N participants (0 = all, -1 = skip)")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--ants-python", default="/tmp/antsvenv/bin/python")
+    args = parser.parse_args(argv)
+    bids = Path(args.bids)
+    with tempfile.TemporaryDirectory(prefix="bench_preproc_") as tmp:
+        tmp = Path(tmp)
+        start = time.perf_counter()
+        one = preprocess_participant(bids, tmp / "one", args.participant)
+        total = time.perf_counter() - start
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        print(f"one participant ({args.participant}), seconds per step:")
+        for step, s in one["seconds"].items():
+            print(f"  {step:<11} {s:7.1f}")
+        print(f"  {'total':<11} {total:7.1f}   (target ≤ 90 s; realignment ≤ 30 s)")
+        print(f"peak memory (this process): {peak_gb:.2f} GB (target ≤ 3 GB)")
+        score = score_participant(bids, tmp / "one", args.participant)
+        print("accuracy vs twin truth:", json.dumps({k: round(v, 4) for k, v in score.items() if k != "participant_id"}))
+
+        ants = ants_baseline(args.ants_python, find_inputs(bids, args.participant, DEFAULTS["task"]), tmp)
+        if ants is None:
+            print("ANTs baseline skipped (no --ants-python interpreter with antspyx)")
+        else:
+            print("ANTs defaults, seconds per step:", ants)
+            ratios = {k: round(one["seconds"][k] / ants[k], 3) for k in ("realign", "coregister", "normalise", "resample")
+                      if ants.get(k)}
+            print(f"ratio ours / ANTs: total {total / ants['total']:.3f}; per step {ratios}")
+
+        if args.stage_participants >= 0:
+            subs = find_participants(bids)
+            subs = subs[: args.stage_participants] if args.stage_participants else subs
+            start = time.perf_counter()
+            run_preprocessing(bids, tmp / "stage", participants=subs, n_jobs=args.n_jobs)
+            wall = time.perf_counter() - start
+            print(f"whole stage: {len(subs)} participants, n_jobs={args.n_jobs}: {wall:.1f} s "
+                  f"({wall / len(subs):.1f} s per participant)")
+            scores = pd.DataFrame([score_participant(bids, tmp / "stage", s) for s in subs]).set_index("participant_id")
+            with pd.option_context("display.width", 200, "display.max_columns", 20):
+                print(scores.round(3).to_string())
+                print("minimum over participants:\n" + scores.min().round(3).to_string())
+    print(f"grid: MNI {mni_grid(DEFAULTS['resolution'])[0]} at {DEFAULTS['resolution']} mm; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
