@@ -30,6 +30,7 @@ import functools
 import gzip
 import importlib.util
 import os
+import warnings
 from pathlib import Path
 
 import nibabel as nib
@@ -257,7 +258,9 @@ def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_
     handles = []
     for colour, (name, mask) in zip(colours, masks.items()):
         img = nib.Nifti1Image(np.asanyarray(mask.dataobj).astype(np.uint8), mask.affine)
-        display.add_contours(img, levels=[0.5], colors=[colour], filled=True, transparency=0.15)
+        with warnings.catch_warnings():  # nilearn's filled contours convert masked cells to NaN (harmless)
+            warnings.filterwarnings("ignore", message="Warning: converting a masked element to nan")
+            display.add_contours(img, levels=[0.5], colors=[colour], filled=True, transparency=0.15)
         handles.append(Patch(color=colour, label=name))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
     return fig

@@ -184,7 +184,7 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4, time_first=True)
         for key, desc in (("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
                           ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing")):
-            write_json({"RepetitionTime": tm["tr"], "SkullStripped": False, "Description": desc,
+            write_json({"RepetitionTime": tm["tr"], "SkullStripped": True, "Description": desc,
                         "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0}, der[key])
         writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
         for label in ("GM", "WM", "CSF"):
