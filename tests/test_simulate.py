@@ -256,3 +256,17 @@ def test_planted_coupling_recoverable_from_ideal_derivatives(tmp_path):
                 rows.append((sub, c, side, np.arctanh(_weighted_corr(res["vmpfc"], res[side], regs[:, ci]))))
     rec = pd.DataFrame(rows, columns=["participant_id", "condition", "target", "z_rec"]).merge(coup)
     assert np.corrcoef(rec["z"], rec["z_rec"])[0, 1] > 0.6
+
+
+def test_command_line_with_config_file(tmp_path):
+    import yaml
+
+    from helpers.simulate.__main__ import main
+
+    cfg_file = tmp_path / "tiny.yaml"
+    cfg_file.write_text(yaml.safe_dump(TINY_CONFIG))
+    main(["--out", str(tmp_path / "cli"), "--participants", "1", "--seed", "5", "--config", str(cfg_file)])
+    assert (tmp_path / "cli" / "sub-01" / "func" / "sub-01_task-feedback_bold.nii.gz").is_file()
+    assert not (tmp_path / "cli" / "sub-02").exists()
+    truth_cfg = yaml.safe_load((tmp_path / "cli/derivatives/twin-truth/config.yaml").read_text())
+    assert truth_cfg["grid"]["func_shape"] == [32, 32, 18] and truth_cfg["timing"]["tr"] == 3.0
