@@ -25,7 +25,8 @@ from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 from .resample import grid_points
 
-__all__ = ["motion_error", "roi_series", "roi_correlations", "roi_dice", "score_participant"]
+__all__ = ["motion_error", "roi_series", "roi_correlations", "roi_dice", "score_participant", "has_truth",
+           "score_dataset"]
 
 
 def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Image) -> float:
@@ -108,3 +109,16 @@ def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant
                     lambda q: space.native_to_mni(q, pose, transform["warp"]), roi_masks(load_template(1)))
     rec.update({f"dice_{k}": v for k, v in dice.items()})
     return rec
+
+
+def has_truth(bids_dir: str | Path) -> bool:
+    """True if ``bids_dir`` is a digital twin with ground truth and ideal derivatives."""
+    root = Path(bids_dir) / "derivatives"
+    return (root / "twin-truth").is_dir() and (root / "twin-fmriprep").is_dir()
+
+
+def score_dataset(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
+                  resolution: int = 3) -> pd.DataFrame:
+    """:func:`score_participant` for every participant, one row each (index ``participant_id``)."""
+    rows = [score_participant(bids_dir, preproc_dir, sub, task, resolution) for sub in participants]
+    return pd.DataFrame(rows).set_index("participant_id")

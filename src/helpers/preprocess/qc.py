@@ -21,7 +21,7 @@ from ..io import write_tsv
 from .pipeline import derivative_paths
 
 __all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisation", "plot_roi_outlines",
-           "fd_table", "fd_exclusions", "update_exclusions", "EXCLUSION_COLUMNS"]
+           "fd_table", "fd_exclusions", "update_exclusions", "qc_figures", "EXCLUSION_COLUMNS"]
 
 EXCLUSION_COLUMNS = ["participant_id", "stage", "reason"]
 STAGE = "preprocessing-qc"
@@ -145,3 +145,30 @@ def update_exclusions(new: pd.DataFrame, path: str | Path, stage: str = STAGE) -
     merged = pd.concat([old[old["stage"] != stage], new], ignore_index=True)[EXCLUSION_COLUMNS]
     write_tsv(merged, path)
     return merged
+
+
+def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, task: str = "feedback",
+               resolution: int = 3, fd_threshold: float = 0.5) -> dict[str, Figure]:
+    """All QC figures of one participant: ``motion``, ``carpet``, ``coregistration``, ``normalisation``, ``rois``."""
+    from helpers.atlas import roi_masks
+
+    from .inputs import find_inputs, load_structural
+    from .normalise import template_for_contrast
+
+    inputs = find_inputs(bids_dir, participant, task)
+    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast)
+    conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
+    bold = nib.load(paths["preproc"])
+    probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
+    mean_bold = nib.Nifti1Image(np.asarray(bold.dataobj, np.float32).mean(axis=3), bold.affine)
+    return {
+        "motion": plot_motion(conf, f"{participant}: realignment parameters and FD", fd_threshold),
+        "carpet": plot_carpet(bold, probsegs, nib.load(paths["mask"]), conf, f"{participant}: carpet plot"),
+        "coregistration": plot_coregistration(nib.load(paths["boldref"]), load_structural(inputs),
+                                              np.loadtxt(paths["coreg_xfm"]),
+                                              f"{participant}: mean EPI edges on {inputs.contrast}"),
+        "normalisation": plot_normalisation(nib.load(paths["anat_mni"]), template_for_contrast(inputs.contrast, 2),
+                                            f"{participant}: template edges on normalised {inputs.contrast}"),
+        "rois": plot_roi_outlines(mean_bold, roi_masks(mean_bold),
+                                  f"{participant}: ROIs on the mean preprocessed EPI"),
+    }
