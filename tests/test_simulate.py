@@ -270,3 +270,21 @@ def test_command_line_with_config_file(tmp_path):
     assert not (tmp_path / "cli" / "sub-02").exists()
     truth_cfg = yaml.safe_load((tmp_path / "cli/derivatives/twin-truth/config.yaml").read_text())
     assert truth_cfg["grid"]["func_shape"] == [32, 32, 18] and truth_cfg["timing"]["tr"] == 3.0
+
+
+def test_sample_matching_option_hits_the_papers_values_in_sample():
+    cfg = load_config({"coupling": {"match": "sample"}})
+    rng = np.random.default_rng(1)
+    ids = [f"sub-{i:02d}" for i in range(1, 20)]
+    items, _ = model.scs_items(ids, cfg["scs"], rng)
+    scores = model.score(items)
+    coup = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], CONDS, rng)
+    z = coup.pivot_table(index="participant_id", columns=["target", "condition"], values="z")
+    comps = [(side, c) for side in ("amygdala_l", "amygdala_r") for c in CONDS]
+    got = model.sample_correlations(z[comps].loc[scores.index].to_numpy(), scores, cfg["coupling"]["targets"], CONDS)
+    err = np.abs(got - np.array([t[3] for t in cfg["coupling"]["targets"]]))
+    assert err.max() < 0.06 and err.mean() < 0.02
+    with pytest.raises(ValueError, match="at least 8 participants"):
+        model.planted_coupling(scores.iloc[:5], cfg["scs"], cfg["coupling"], CONDS, rng)
+    with pytest.raises(ValueError, match="coupling.match"):
+        model.planted_coupling(scores, cfg["scs"], {**cfg["coupling"], "match": "exact"}, CONDS, rng)

@@ -249,4 +249,9 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     write_tsv(truth_scores.reset_index(), tdir / "scores.tsv")
     write_tsv(coupling, tdir / "coupling.tsv")
     _, table = model.coupling_weights(cfg["scs"], cfg["coupling"], cfg["conditions"])
+    if n >= 3:
+        z = coupling.pivot_table(index="participant_id", columns=["target", "condition"], values="z")
+        comps = [(side, c) for side in ("amygdala_l", "amygdala_r") for c in cfg["conditions"]]
+        table["sample"] = model.sample_correlations(z[comps].loc[scores.index].to_numpy(), scores,
+                                                    cfg["coupling"]["targets"], cfg["conditions"])
     write_tsv(table, tdir / "population_correlations.tsv")

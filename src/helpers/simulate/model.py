@@ -16,7 +16,7 @@ from ..scs import NEGATIVE_SUBSCALES, SCS_KEY, SUBSCALES, score_scs
 
 __all__ = [
     "item_columns", "demographics", "scs_items", "score", "score_matrix", "scs_population", "coupling_weights",
-    "implied_correlations", "planted_coupling", "event_sequence", "ratings",
+    "implied_correlations", "planted_coupling", "sample_correlations", "match_sample", "event_sequence", "ratings",
 ]
 
 SCORES = (*SUBSCALES, "total")
@@ -227,7 +227,9 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
     """Per-participant planted coupling z[a, c] (long table: participant_id, condition, source, target, z, r).
 
     ``z = mean_z[c] + sd_z (b·s̃ + e)``, s̃ = (subscale scores − population mean) / population SD,
-    e ~ N(0, Ψ) (see :func:`implied_correlations`); r = tanh z.
+    e ~ N(0, Ψ) (see :func:`implied_correlations`); r = tanh z.  With ``coupling.match: sample`` the
+    draw is then moved minimally (:func:`match_sample`) so that the *sample* correlations match the
+    targets as closely as the sample allows.
     """
     weights, _ = coupling_weights(scs_cfg, coupling_cfg, conditions)
     mean, sd, corr = scs_population(scs_cfg)
@@ -240,11 +242,49 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
     comps = _components(conditions)
     mu = np.array([coupling_cfg["mean_z"][c] for _, c in comps])
     z = mu + coupling_cfg["sd_z"] * (s @ weights.T + e)
+    match = coupling_cfg.get("match", "population")
+    if match == "sample":
+        z = match_sample(z, scores, coupling_cfg["targets"], conditions)
+    elif match != "population":
+        raise ValueError(f"config coupling.match: {match!r} is not 'population' or 'sample'")
     rows = [(pid, cond, "vmpfc", side, z[i, j]) for i, pid in enumerate(scores.index)
             for j, (side, cond) in enumerate(comps)]
     table = pd.DataFrame(rows, columns=["participant_id", "condition", "source", "target", "z"])
     table["r"] = np.tanh(table["z"])
     return table
+
+
+def sample_correlations(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[str]) -> np.ndarray:
+    """Sample Pearson r between each target's coupling measure (a·z, rows of z = participants) and its score."""
+    comps = _components(conditions)
+    out = []
+    for side, measure, score_name, *_ in targets:
+        y = z @ _combination(measure, side, comps)
+        out.append(np.corrcoef(y, scores[score_name].to_numpy())[0, 1])
+    return np.array(out)
+
+
+def match_sample(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[str]) -> np.ndarray:
+    """Smallest change of the drawn couplings giving sample correlations as close as possible to the targets.
+
+    Minimises ``1000² Σ_i (r_i(z + Δ) − target_i)² + ||Δ||² / n`` (Levenberg–Marquardt from Δ = 0).
+    Targets that are mutually consistent are met exactly; the paper's seven Table 1 values are not
+    all attainable in another sample (the total is a linear function of the subscales, so its
+    correlation follows from theirs and from this sample's subscale covariance), and the least-squares
+    compromise leaves errors of a few hundredths there.  Needs at least 8 participants.
+    """
+    n = len(z)
+    if n < 8:
+        raise ValueError(f"config coupling.match 'sample' needs at least 8 participants, got {n}")
+    values = np.array([float(t[3]) for t in targets])
+
+    def residuals(delta):
+        zz = z + delta.reshape(z.shape)
+        return np.concatenate([1000 * (sample_correlations(zz, scores, targets, conditions) - values),
+                               delta / np.sqrt(n)])
+
+    fit = optimize.least_squares(residuals, np.zeros(z.size), method="lm")
+    return z + fit.x.reshape(z.shape)
 
 
 def event_sequence(conditions: list[str], cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
