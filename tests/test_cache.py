@@ -105,7 +105,7 @@ def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch)
         return original(files, **kwargs)
 
     monkeypatch.setattr(fl, "_participant_tables", counting)
-    run = dict(backend="serial", progress=False, cache_dir=tmp_path / "cache")
+    run = dict(backend="serial", progress=False, cache=True, cache_dir=tmp_path / "cache")
     first, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "a", **run)
     assert calls == [(f"sub-0{i}", ("weighted_hrf",)) for i in (1, 2, 3)]
 
@@ -118,7 +118,7 @@ def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch)
     both, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "c", measures=["weighted_hrf", "weighted_hanning"], **run)
     assert calls == [(f"sub-0{i}", ("weighted_hanning",)) for i in (1, 2, 3)]
     fresh, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "d", measures=["weighted_hrf", "weighted_hanning"],
-                                   backend="serial", progress=False, cache=False)
+                                   backend="serial", progress=False)
     pd.testing.assert_frame_equal(both, fresh, check_exact=True)  # cached + new rows = a fresh run
 
     calls.clear()

@@ -89,9 +89,9 @@ def test_connectivity_identical_serial_and_dask(tiny_twin, tmp_path, dask_client
     deriv = tiny_twin / "derivatives" / "twin-fmriprep"
     measures = ["weighted_hrf", "beta_series", "gppi_regression"]
     serial, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "serial", measures=measures, backend="serial",
-                                    progress=False, cache=False)
+                                    progress=False)
     dask, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "dask", measures=measures, backend="dask",
-                                  scheduler=dask_client, progress=False, cache=False)
+                                  scheduler=dask_client, progress=False)
     assert len(serial) == 3 * 3 * 5 * 6  # participants × measures × (3 conditions + 2 contrasts) × ROI pairs
     pd.testing.assert_frame_equal(serial, dask, check_exact=True)
     assert (tmp_path / "serial" / "connectivity.tsv").read_bytes() == (tmp_path / "dask" / "connectivity.tsv").read_bytes()

