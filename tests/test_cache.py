@@ -135,3 +135,30 @@ def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch)
     fl.run_connectivity(tiny_twin, deriv, tmp_path / "f", conditions=["negative", "neutral"],
                         contrasts=[("negative", "neutral")], **run)
     assert len(calls) == 3  # the conditions change every participant's design
+
+
+@pytest.mark.slow  # the training grid alone takes ~6 s
+def test_training_study_reuses_unchanged_participants(tmp_path, monkeypatch):
+    """Adding a memory participant computes only that participant; the others come from the cache."""
+    from helpers.training import design, pipeline
+
+    calls = []
+    original = pipeline.run_participant
+
+    def counting(row, *args, **kwargs):
+        calls.append(row["participant_id"])
+        return original(row, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_participant", counting)
+    small = {"groups": {"compassion": 2, "memory": 2}, "task": {"clips_per_type": 2}}
+    run = dict(seed=3, backend="serial", cache=True, cache_dir=tmp_path)
+    first = pipeline.run_study(design.load_config(small), **run)
+    assert len(calls) == 4
+    calls.clear()
+    small["groups"]["memory"] = 3
+    second = pipeline.run_study(design.load_config(small), **run)
+    assert calls == [second.participants["participant_id"].iloc[-1]]
+    np.testing.assert_array_equal(second.contrasts[:4], first.contrasts)
+    fresh = pipeline.run_study(design.load_config(small), seed=3, backend="serial")
+    np.testing.assert_array_equal(second.contrasts, fresh.contrasts)
+    pd.testing.assert_frame_equal(second.ratings, fresh.ratings)

@@ -1,24 +1,28 @@
 """Run the training study's twin end to end: simulate each participant, fit the first level.
 
-One task per participant (joblib, ``n_jobs`` processes): draw the participant's traits, and for
-each session the clip order, the ratings and the BOLD run; fit the first-level GLM and keep only
-the smoothed distress − everyday map (runs are never stored, which keeps memory and time small).
+One task per participant (:func:`helpers.execution.map_participants`: serial, ``n_jobs`` local
+processes or a Dask cluster): draw the participant's traits, and for each session the clip order,
+the ratings and the BOLD run; fit the first-level GLM and keep only the smoothed distress − everyday
+map (runs are never stored, which keeps memory and time small).
 Randomness: ``SeedSequence(seed).spawn(n)`` gives one independent stream per participant, so the
-results do not depend on ``n_jobs``.
+results do not depend on ``n_jobs`` or the backend.  With ``cache=True`` each participant's result
+is stored in ``build/cache/training`` (:mod:`helpers.cache`), keyed by its row, its seed stream,
+the configuration (except the group sizes, which do not enter a participant's computation), the
+first-level method and the code of ``helpers.training``, ``helpers.simulate`` and ``helpers.atlas``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
+from ..cache import Cache, cached_map, code_fingerprint, make_key
 from . import design, glm
 
 __all__ = ["Study", "run_participant", "run_study"]
@@ -74,12 +78,14 @@ def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random
     return ratings, events, np.stack(maps)
 
 
-def _run(row, cfg, grid, seed_seq, method):
+def _run(job, cfg, grid, method):
+    row, seed_seq = job
     with threadpool_limits(1):
         return run_participant(row, cfg, grid, seed_seq, method)
 
 
-def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols") -> Study:
+def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols", backend: str = "processes",
+              scheduler="", cache: bool = False, cache_dir=None) -> Study:
     """Simulate the whole twin and fit every first-level GLM.
 
     Parameters
@@ -92,6 +98,10 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols")
         Parallel processes (results do not depend on it).
     method : str
         First-level estimator, one of :data:`helpers.training.glm.METHODS`.
+    backend, scheduler
+        Where participants run (:func:`helpers.execution.map_participants`).
+    cache, cache_dir
+        Reuse stored per-participant results (default folder ``build/cache``).
     """
     t0 = time.perf_counter()
     grid = design.grid_for(cfg)
@@ -99,8 +109,12 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols")
     t1 = time.perf_counter()
     children = np.random.SeedSequence(seed).spawn(len(table))
     rows = table.to_dict("records")
-    jobs = (delayed(_run)(row, cfg, grid, ss, method) for row, ss in zip(rows, children))
-    out = Parallel(n_jobs=n_jobs)(tqdm(jobs, total=len(rows), desc="participants", disable=None))
+    code = code_fingerprint("helpers.training", "helpers.simulate", "helpers.atlas")
+    shared = {k: v for k, v in cfg.items() if k != "groups"}
+    keys = [make_key(row, ss, shared, method, code) for row, ss in zip(rows, children)]
+    out = cached_map(functools.partial(_run, cfg=cfg, grid=grid, method=method), list(zip(rows, children)), keys,
+                     Cache("training", cache_dir, enabled=cache), ids=[r["participant_id"] for r in rows],
+                     backend=backend, n_jobs=n_jobs, scheduler=scheduler, desc="participants", progress=None)
     cols = ["participant_id", "group", "session", "clip", "video", *cfg["measures"]]
     ratings = pd.concat([o[0] for o in out], ignore_index=True)[cols]
     events = pd.concat([o[1] for o in out], ignore_index=True)
