@@ -12,6 +12,7 @@ from the tissue maps (:func:`template_for_contrast`), so that the CC metric comp
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -53,8 +54,9 @@ class Normalisation:
         return np.asarray(self.mapping.transform_points(np.asarray(points, dtype=float)))
 
 
+@functools.lru_cache(maxsize=8)
 def template_for_contrast(contrast: str = "T2w", resolution: int = 2) -> nib.Nifti1Image:
-    """The MNI152 template with the contrast of the structural to normalise.
+    """The MNI152 template with the contrast of the structural to normalise (cached; do not modify it).
 
     ``T1w``: nilearn's T1 template.  ``T2w``: ``Σ_k c_k·P_k`` over tissue probability maps with
     :data:`T2_CONTRAST` weights, CSF = brain mask − GM − WM (clipped at 0), as SPM's T2 template.
@@ -128,7 +130,13 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_
         return Normalisation(prealign, None)
     metric = CCMetric(3, sigma_diff=params["cc_sigma_diff"], radius=params["cc_radius"])
     sdr = SymmetricDiffeomorphicRegistration(metric, level_iters=list(params["syn_level_iters"]))
-    mapping = sdr.optimize(static, moving, static_grid2world=template.affine,
-                           moving_grid2world=structural.affine, prealign=prealign)
+    dipy_log = logging.getLogger("dipy")
+    level = dipy_log.level
+    dipy_log.setLevel(logging.WARNING)  # dipy logs every pyramid level at INFO
+    try:
+        mapping = sdr.optimize(static, moving, static_grid2world=template.affine,
+                               moving_grid2world=structural.affine, prealign=prealign)
+    finally:
+        dipy_log.setLevel(level)
     log.info("normalisation done")
     return Normalisation(prealign, mapping)

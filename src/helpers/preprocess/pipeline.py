@@ -255,7 +255,7 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
         ``participant_id, stage, reason`` for participants that failed (``on_error="skip"``).
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from nibabel.affines import apply_affine
-from scipy import ndimage
+from scipy import ndimage, signal
 
 from ..io import write_tsv
 from .pipeline import derivative_paths
@@ -47,7 +47,7 @@ def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | 
 
 def plot_carpet(bold: nib.Nifti1Image, probsegs: dict[str, nib.Nifti1Image], mask: nib.Nifti1Image,
                 confounds: pd.DataFrame | None = None, title: str = "", max_voxels: int = 3000) -> Figure:
-    """Carpet plot (Power 2017): z-scored voxel time series, rows grouped by tissue (GM, WM, CSF).
+    """Carpet plot (Power 2017): linearly detrended, z-scored voxel time series, rows grouped by tissue.
 
     Each in-mask voxel is assigned its most probable tissue; up to ``max_voxels`` rows (evenly spaced
     within each tissue) are shown, with FD above if ``confounds`` is given.
@@ -56,8 +56,8 @@ def plot_carpet(bold: nib.Nifti1Image, probsegs: dict[str, nib.Nifti1Image], mas
     inside = np.asarray(mask.dataobj) > 0
     labels = list(probsegs)
     prob = np.stack([np.asarray(probsegs[k].dataobj, dtype=np.float32)[inside] for k in labels])
-    series = data[inside]
-    series = (series - series.mean(1, keepdims=True)) / np.maximum(series.std(1, keepdims=True), 1e-6)
+    series = signal.detrend(data[inside], axis=1)
+    series = series / np.maximum(series.std(1, keepdims=True), 1e-6)
     tissue = prob.argmax(0)
     order = np.concatenate([np.flatnonzero(tissue == k) for k in range(len(labels))])
     step = max(1, len(order) // max_voxels)
@@ -83,7 +83,7 @@ def _overlay(base: nib.Nifti1Image, edges: nib.Nifti1Image | None, contours: dic
 
     fig = plt.figure(figsize=(9, 3))
     display = plotting.plot_anat(base, display_mode="ortho", cut_coords=cut_coords, figure=fig, title=title,
-                                 draw_cross=False, annotate=False, dim=-0.5)
+                                 draw_cross=False, annotate=False, dim=0)
     if edges is not None:
         display.add_edges(edges, color="r")
     for (name, img), color in zip((contours or {}).items(), ("tab:red", "tab:cyan", "tab:green", "y")):

@@ -13,6 +13,7 @@ Smoothing (Gaussian, FWHM 8 mm as in the paper) is applied afterwards to a copy.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import nibabel as nib
@@ -77,6 +78,12 @@ def smooth_series(data: np.ndarray, affine: np.ndarray, fwhm: float = 8.0) -> np
 
 
 def template_tissue(shape, affine) -> dict[str, np.ndarray]:
+    """Cached :func:`_template_tissue` (the arrays are shared: do not modify them)."""
+    return _template_tissue(tuple(int(n) for n in shape), tuple(map(tuple, np.asarray(affine, float))))
+
+
+@functools.lru_cache(maxsize=4)
+def _template_tissue(shape, affine) -> dict[str, np.ndarray]:
     """GM/WM/CSF probability maps and brain mask of the MNI152 template on the output grid.
 
     In MNI space after normalisation each participant's tissue classes are the template's

@@ -1,0 +1,65 @@
+"""One-shot resampling, smoothing and the T2-contrast template (analytic cases)."""
+
+import numpy as np
+import pytest
+
+from helpers.preprocess.normalise import Normalisation, T2_CONTRAST, template_for_contrast
+from helpers.preprocess.pipeline import derivative_paths, mni_grid
+from helpers.preprocess.realign import rigid_matrix
+from helpers.preprocess.resample import grid_points, resample_series, scatter, smooth_series
+
+
+def test_resample_series_composes_motion_once():
+    # a linear ramp is reproduced exactly by cubic B-splines, so values are analytic
+    shape, affine = (12, 10, 8), np.diag([2.0, 2.0, 3.0, 1.0])
+    ramp = np.indices(shape)[0] * 2.0 + 1.0  # value = world x + 1
+    data = np.stack([ramp, ramp], axis=-1)
+    motion = np.stack([np.eye(4), rigid_matrix([2.0, 0, 0, 0, 0, 0])])  # volume 2 samples 2 mm further in x
+    pts = np.array([[6.0, 4.0, 6.0], [10.0, 8.0, 9.0], [100.0, 0.0, 0.0]])
+    values, coverage = resample_series(data, affine, motion, pts)
+    np.testing.assert_allclose(values[:2, 0], [7.0, 11.0], atol=1e-4)
+    np.testing.assert_allclose(values[:2, 1], [9.0, 13.0], atol=1e-4)
+    assert coverage.tolist() == [True, True, False] and np.all(values[2] == 0)
+
+
+def test_normalisation_affine_only_maps_points():
+    n = Normalisation(rigid_matrix([1.0, 2.0, 3.0, 0, 0, 0]), None)
+    np.testing.assert_allclose(n.to_structural(np.zeros((1, 3))), [[1.0, 2.0, 3.0]])
+
+
+def test_smoothing_preserves_sum_and_fwhm():
+    vol = np.zeros((41, 41, 41, 1), np.float32)
+    vol[20, 20, 20, 0] = 1.0
+    out = smooth_series(vol, np.diag([2.0, 2.0, 2.0, 1.0]), fwhm=8.0)[..., 0]
+    assert out.sum() == pytest.approx(1.0, rel=1e-4)
+    profile = out[:, 20, 20] / out[20, 20, 20]
+    above = np.flatnonzero(profile >= 0.5)
+    assert (above[-1] - above[0] + 1) * 2.0 == pytest.approx(8.0, abs=2.0)  # FWHM in mm, voxel-quantised
+
+
+def test_grid_scatter_round_trip_and_mni_grid():
+    shape, affine = mni_grid(3)
+    assert shape == (65, 77, 63)
+    np.testing.assert_allclose(grid_points(shape, affine)[0], [-96.0, -132.0, -72.0])
+    support = np.zeros((3, 4, 5), bool)
+    support[1, 2, 3] = True
+    np.testing.assert_array_equal(scatter(np.array([[7.0, 8.0]]), support)[1, 2, 3], [7.0, 8.0])
+
+
+def test_t2_template_contrast_order():
+    img = template_for_contrast("T2w", 2)
+    data = img.get_fdata()
+    assert data.max() <= T2_CONTRAST["csf"] + 1e-6
+    # lateral ventricle (MNI ~ (-4, 10, 14)) brighter than deep white matter (MNI ~ (-26, -10, 30))
+    ijk = lambda xyz: tuple(np.round(np.linalg.inv(img.affine) @ [*xyz, 1])[:3].astype(int))
+    assert data[ijk((-4, 10, 14))] > data[ijk((-26, -10, 30))]
+    with pytest.raises(ValueError, match="'FLAIR' is not 'T1w' or 'T2w'"):
+        template_for_contrast("FLAIR")
+
+
+def test_derivative_names_match_contract():
+    p = derivative_paths("d", "sub-03", "feedback", 3)
+    assert p["preproc"].as_posix() == ("d/sub-03/func/sub-03_task-feedback_space-MNI152NLin2009cAsym_res-3_"
+                                        "desc-preproc_bold.nii.gz")
+    assert p["confounds"].name == "sub-03_task-feedback_desc-confounds_timeseries.tsv"
+    assert p["probseg_WM"].as_posix() == "d/sub-03/anat/sub-03_space-MNI152NLin2009cAsym_res-3_label-WM_probseg.nii.gz"
