@@ -13,8 +13,8 @@ results **in input order**, whatever the backend:
     ``distributed.Client``), or, when ``scheduler`` is empty, a ``LocalCluster`` of
     ``n_jobs`` single-threaded worker processes started for the call and closed after it.
 
-Every mode shows a tqdm progress bar (``tqdm.auto``: a widget inside notebooks) that advances
-as participants finish.  An exception raised for one participant is re-raised as
+Every mode shows a tqdm progress bar (text on stderr, in a terminal and inside notebooks) that
+advances as participants finish.  An exception raised for one participant is re-raised as
 :class:`ParticipantError`, whose message starts with the participant's id (the original
 exception type and message follow).  Results do not depend on the backend as long as
 ``func`` is deterministic (per-participant seeds, never a shared random stream).
@@ -120,7 +120,7 @@ def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None 
         raise ValueError(f"{len(ids)} ids for {len(items)} items")
     if not items:
         return []
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=len(items), desc=desc, disable=None if progress is None else not progress)
     started = time.perf_counter()
