@@ -95,7 +95,8 @@ def main() -> None:
           f"uncontended 2-core estimate ~{cpu / 2:.0f} s)")
     print(f"peak memory (RSS sum)  {mem.peak / 2**30:8.2f} GB  (target <= 4 GB)")
     print(f"dataset size           {size / 2**20:8.0f} MB  ({nbytes / 2**20:.0f} MB of uncompressed image data)")
-    print(f"gzip floor (1 core)    {floor:8.1f} s   ratio twin wall / floor = {wall / floor:.2f}")
+    print(f"gzip floor (1 core)    {floor:8.1f} s   ratio twin wall / floor = {wall / floor:.2f}, "
+          f"twin CPU / floor = {cpu / floor:.2f}")
     print(f"load average (1 min)   {os.getloadavg()[0]:8.1f}   (other processes slow the wall time)")
 
 
