@@ -193,3 +193,19 @@ def test_fd_table_and_exclusion_rule(tmp_path):
     merged = qc.update_exclusions(excl, path)
     assert merged["participant_id"].tolist() == ["sub-09", "sub-01"]
     assert qc.update_exclusions(excl.iloc[:0], path)["participant_id"].tolist() == ["sub-09"]
+
+
+@pytest.mark.slow
+def test_same_inputs_give_identical_bytes(tiny_twin, preprocessed, tmp_path):
+    import hashlib
+
+    first, _, _ = preprocessed
+    run_preprocessing(tiny_twin, tmp_path, participants=["sub-01"], progress=False, **TINY)
+
+    def digests(root):
+        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((root / "sub-01").rglob("*")) if p.is_file() and p.name != "provenance.json"}
+
+    a, b = digests(first), digests(tmp_path)
+    assert a.keys() == b.keys() and len(a) >= 14
+    assert [k for k in a if a[k] != b[k]] == []

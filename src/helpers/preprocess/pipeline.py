@@ -210,9 +210,8 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
                         "Power et al. (2012) FD, 50 mm sphere; n/a for the first volume"}
                     for c in confounds.columns}, rel["confounds_json"])
         lap("write")
-        write_json(_sidecar(tr, params, inputs, {"Seconds": seconds}), rel["preproc_json"])
-        write_json(_sidecar(tr, params, inputs, {"SmoothingFWHM": params["smoothing_fwhm"], "Seconds": seconds}),
-                   rel["smoothed_json"])
+        write_json(_sidecar(tr, params, inputs, {}), rel["preproc_json"])
+        write_json(_sidecar(tr, params, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}), rel["smoothed_json"])
         outputs = [str(p.relative_to(sub_dir)) for k, p in paths.items() if k != "provenance"]
         write_json({"participant": participant, "parameters": params, "inputs": _input_record(inputs),
                     "outputs": outputs, "seconds": seconds, "software": _versions()}, rel["provenance"])
