@@ -32,11 +32,14 @@ def test_results_are_in_input_order(backend):
     assert map_participants(_slow_square, [0, 1, 2, 3], backend=backend, n_jobs=2, progress=False) == [0, 1, 4, 9]
 
 
-def test_dask_cluster_keeps_input_order(dask_client):
+def test_dask_cluster_keeps_input_order(dask_client, tmp_path):
     assert map_participants(_slow_square, [0, 1, 2, 3], backend="dask", scheduler=dask_client, progress=False) == [0, 1, 4, 9]
-    # a scheduler given by its address
+    # a scheduler given by its address, or by a scheduler file (as written for a SLURM cluster)
     assert map_participants(operator.neg, [3, 1], backend="dask", scheduler=dask_client.scheduler.address,
                             progress=False) == [-3, -1]
+    dask_client.write_scheduler_file(str(tmp_path / "scheduler.json"))
+    assert map_participants(operator.neg, [2], backend="dask", scheduler=str(tmp_path / "scheduler.json"),
+                            progress=False) == [-2]
 
 
 def test_default_local_cluster_uses_worker_processes():
