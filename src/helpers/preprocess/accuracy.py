@@ -23,7 +23,6 @@ from scipy import ndimage
 
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
-from .resample import grid_points
 
 __all__ = ["motion_error", "roi_series", "roi_correlations", "roi_dice", "score_participant", "has_truth",
            "score_dataset"]

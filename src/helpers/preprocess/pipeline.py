@@ -163,60 +163,75 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     motion = realign(data, bold_img.affine, fwhm=params["realign_fwhm"], sep=params["realign_sep"],
                      two_pass=params["two_pass"], order=params["realign_order"])
     lap("realign")
-    boldref = nib.Nifti1Image(motion.mean, bold_img.affine)
-    coreg = coregister(boldref, structural, seed=params["seed"])
+    coreg = coregister(nib.Nifti1Image(motion.mean, bold_img.affine), structural, seed=params["seed"])
     lap("coregister")
-    template = template_for_contrast(inputs.contrast, params["template_resolution"])
-    coarse = template_for_contrast(inputs.contrast, max(params["template_resolution"], 3))
-    norm = normalise(structural, template, affine_template=coarse, nonlinear=params["nonlinear"],
+    norm = _normalise(structural, inputs.contrast, params)
+    lap("normalise")
+    mni = _to_mni(data, bold_img.affine, motion.matrices, coreg, norm, params)
+    lap("resample")
+    mni["smoothed"] = smooth_series(mni["bold"], mni["affine"], params["smoothing_fwhm"])
+    lap("smooth")
+    mni["anat"] = scatter(resample_series(structural.get_fdata(dtype=np.float32)[..., None], structural.affine,
+                                          np.eye(4)[None], mni["struct_points"], order=1)[0][:, 0], mni["support"])
+    paths = derivative_paths(out_dir, participant, params["task"], params["resolution"], inputs.contrast)
+    _write(paths, mni, motion, coreg, bold_img.affine, tr, params, inputs, seconds, lap)
+    log.info("%s preprocessed in %.1f s", participant, sum(seconds.values()))
+    return {"participant": participant, "seconds": seconds, "skipped": False}
+
+
+def _normalise(structural, contrast: str, params: dict):
+    """Structural → template normalisation with the stage's settings (affine stage on a ≥ 3 mm template)."""
+    template = template_for_contrast(contrast, params["template_resolution"])
+    coarse = template_for_contrast(contrast, max(params["template_resolution"], 3))
+    return normalise(structural, template, affine_template=coarse, nonlinear=params["nonlinear"],
                      seed=params["seed"], cc_radius=params["cc_radius"], cc_sigma_diff=params["cc_sigma_diff"],
                      syn_level_iters=tuple(params["syn_level_iters"]))
-    lap("normalise")
+
+
+def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
+    """The one resampling to the MNI grid, over the template's head support (2 voxels around tissue).
+
+    Returns the grid ``affine``, ``support``, ``struct_points`` (``N(y)``), ``bold`` (4-D), ``mask``
+    (template brain ∩ field of view in every volume) and the template ``tissue`` maps.
+    """
     shape, affine = mni_grid(params["resolution"])
     tissue = template_tissue(shape, affine)
     support = ndimage.binary_dilation(tissue["GM"] + tissue["WM"] + tissue["CSF"] > 0.01, iterations=2)
-    mni_points = grid_points(shape, affine)[support.ravel()]
-    struct_points = norm.to_structural(mni_points)
+    struct_points = norm.to_structural(grid_points(shape, affine)[support.ravel()])
     points = struct_points @ coreg[:3, :3].T + coreg[:3, 3]
-    values, coverage = resample_series(data, bold_img.affine, motion.matrices, points,
-                                       order=params["resample_order"])
-    bold_mni = scatter(values, support)
-    lap("resample")
-    smoothed = smooth_series(bold_mni, affine, params["smoothing_fwhm"])
-    lap("smooth")
-    mask = tissue["mask"] & scatter(coverage, support)
-    anat_values = resample_series(structural.get_fdata(dtype=np.float32)[..., None], structural.affine,
-                                  np.eye(4)[None], struct_points, order=1)[0][:, 0]
-    anat_mni = scatter(anat_values, support)
-    confounds = motion.params
-    paths = derivative_paths(out_dir, participant, params["task"], params["resolution"], inputs.contrast)
+    values, coverage = resample_series(data, func_affine, matrices, points, order=params["resample_order"])
+    return {"affine": affine, "support": support, "struct_points": struct_points, "tissue": tissue,
+            "bold": scatter(values, support), "mask": tissue["mask"] & scatter(coverage, support)}
+
+
+def _write(paths, mni, motion, coreg, func_affine, tr, params, inputs, seconds, lap) -> None:
+    """Write every output of one participant into a temporary folder renamed when complete."""
     sub_dir = paths["provenance"].parent
+    affine = mni["affine"]
     with atomic_path(sub_dir) as tmp:
         rel = {k: tmp / p.relative_to(sub_dir) for k, p in paths.items()}
         for p in rel.values():
             p.parent.mkdir(parents=True, exist_ok=True)
-        as_image(bold_mni, affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
-        as_image(smoothed, affine, dtype=np.int16, tr=tr).to_filename(rel["smoothed"])
-        as_image(mask, affine, dtype=np.uint8).to_filename(rel["mask"])
+        as_image(mni["bold"], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
+        as_image(mni["smoothed"], affine, dtype=np.int16, tr=tr).to_filename(rel["smoothed"])
+        as_image(mni["mask"], affine, dtype=np.uint8).to_filename(rel["mask"])
         for label in ("GM", "WM", "CSF"):
-            as_image(tissue[label], affine).to_filename(rel[f"probseg_{label}"])
-        as_image(anat_mni, affine).to_filename(rel["anat_mni"])
-        as_image(scatter(struct_points, support), affine).to_filename(rel["norm_xfm"])
-        nib.Nifti1Image(motion.mean.astype(np.float32), bold_img.affine).to_filename(rel["boldref"])
+            as_image(mni["tissue"][label], affine).to_filename(rel[f"probseg_{label}"])
+        as_image(mni["anat"], affine).to_filename(rel["anat_mni"])
+        as_image(scatter(mni["struct_points"], mni["support"]), affine).to_filename(rel["norm_xfm"])
+        nib.Nifti1Image(motion.mean.astype(np.float32), func_affine).to_filename(rel["boldref"])
         np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
-        write_tsv(confounds, rel["confounds"])
+        write_tsv(motion.params, rel["confounds"])
         write_json({c: {"Description": "SPM-convention rigid parameter (mm or rad) relative to volume 1, "
                         "rotations about the scanner origin" if c != "framewise_displacement" else
                         "Power et al. (2012) FD, 50 mm sphere; n/a for the first volume"}
-                    for c in confounds.columns}, rel["confounds_json"])
-        lap("write")
+                    for c in motion.params.columns}, rel["confounds_json"])
         write_json(_sidecar(tr, params, inputs, {}), rel["preproc_json"])
         write_json(_sidecar(tr, params, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}), rel["smoothed_json"])
+        lap("write")
         outputs = [str(p.relative_to(sub_dir)) for k, p in paths.items() if k != "provenance"]
-        write_json({"participant": participant, "parameters": params, "inputs": _input_record(inputs),
+        write_json({"participant": inputs.participant, "parameters": params, "inputs": _input_record(inputs),
                     "outputs": outputs, "seconds": seconds, "software": _versions()}, rel["provenance"])
-    log.info("%s preprocessed in %.1f s", participant, sum(seconds.values()))
-    return {"participant": participant, "seconds": seconds, "skipped": False}
 
 
 def _one(bids_dir, out_dir, participant, params, on_error):
