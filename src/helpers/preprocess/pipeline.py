@@ -8,8 +8,8 @@ one resampling of every volume to MNI at ``resolution`` mm (:mod:`.resample`), s
 
 Each participant's folder is written to a temporary sibling and renamed when complete
 (:func:`helpers.io.atomic_path`), so an interrupted run leaves nothing half-written.  A participant
-whose ``provenance.json`` records the same parameters and input checksums, and whose outputs all
-exist, is skipped (resumable).
+whose ``provenance.json`` records the same parameters, input checksums and code fingerprint
+(:func:`helpers.cache.code_fingerprint`), and whose outputs all exist, is skipped (resumable).
 """
 
 from __future__ import annotations
@@ -98,12 +98,18 @@ def _versions() -> dict[str, str]:
 
 
 def _input_record(inputs) -> dict:
-    return {k: {"name": Path(getattr(inputs, k)).name, "sha256": sha256(getattr(inputs, k))}
-            for k in ("bold", "sidecar", "structural")}
+    """Input checksums plus a fingerprint of this package's code and the numeric libraries' versions."""
+    from ..cache import code_fingerprint
+
+    record = {k: {"name": Path(getattr(inputs, k)).name, "sha256": sha256(getattr(inputs, k))}
+              for k in ("bold", "sidecar", "structural")}
+    record["code"] = code_fingerprint("helpers.preprocess", "helpers.atlas", packages=SOFTWARE[1:])
+    return record
 
 
 def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None) -> bool:
-    """True if ``participant``'s outputs exist and its provenance matches ``params`` (and input checksums)."""
+    """True if ``participant``'s outputs exist and its provenance matches ``params`` (and, given ``inputs``,
+    the input checksums and code fingerprint)."""
     task = params["task"]
     prov = derivative_paths(out_dir, participant, task, params["resolution"])["provenance"]
     if not prov.is_file():
@@ -111,7 +117,7 @@ def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None
     record = json.loads(prov.read_text())
     if record.get("parameters") != json.loads(json.dumps(params)):
         return False
-    if inputs is not None and record.get("inputs") != _input_record(inputs):
+    if inputs is not None and record.get("inputs") != _input_record(inputs):  # new data, code or libraries
         return False
     return all((prov.parent / rel).is_file() for rel in record.get("outputs", []))
 
