@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import save_figure, write_json
+from .params import check_output_dir, validate_params
 from .paths import project_root
 
 __all__ = ["Chapter", "sha256", "PACKAGES"]
@@ -67,6 +68,14 @@ class Chapter:
         The parameter values actually used (after Papermill's injection).
     output_dir : path-like
         Where the chapter writes its outputs; provenance goes to ``output_dir/provenance``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A parameter breaks its rule in :data:`helpers.params.SCHEMA` (checked at creation, so a
+        notebook stops at its top before any work; names not in the schema are logged).
+    PermissionError
+        ``output_dir`` (or ``preproc_dir``) cannot be created or is not writable.
     """
 
     name: str
@@ -76,6 +85,14 @@ class Chapter:
     outputs: list[str] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self):
+        source = f"notebook {self.name}"
+        validate_params(self.params, source=source, unknown="warn")
+        for key in ("output_dir", "preproc_dir"):
+            if self.params.get(key) is not None:
+                check_output_dir(self.params[key], key, source)
+        check_output_dir(self.output_dir, "output_dir", source)
 
     def input(self, path: str | os.PathLike) -> Path:
         """Register an input file or folder; returns it as a ``Path``."""

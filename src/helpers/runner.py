@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from .io import atomic_path, write_json
+from .params import SCHEMA, validate_params, validate_value
 from .paths import project_root
 
 __all__ = ["load_params", "book_notebooks", "params_for", "execute_all", "build_book", "expected_pages", "main"]
@@ -116,13 +117,17 @@ _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": l
 
 
 def params_for(notebook: Path, params: dict) -> dict:
-    """The subset of ``params`` that ``notebook`` declares, type-checked against its defaults.
+    """The subset of ``params`` that ``notebook`` declares, validated.
+
+    Names declared in :data:`helpers.params.SCHEMA` are checked against it; any other name is
+    type-checked against the notebook's default (``None`` defaults accept anything).
 
     Raises
     ------
     TypeError
-        If a value's type differs from the type of the notebook's default
-        (``None`` defaults accept anything).
+        A value of the wrong type.
+    ValueError
+        A value outside the schema's allowed values or range.
     """
     declared = declared_parameters(notebook)
     chosen = {}
@@ -130,6 +135,10 @@ def params_for(notebook: Path, params: dict) -> dict:
         if name not in params:
             continue
         value = params[name]
+        if name in SCHEMA:
+            validate_value(name, value, f"parameters for {notebook.name}")
+            chosen[name] = value
+            continue
         expected = _TYPES.get(type_name)
         if expected is not None and value is not None and (
             not isinstance(value, expected) or (type_name in ("int", "float") and isinstance(value, bool))
@@ -278,6 +287,7 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     """Run the data step and every book notebook in order; returns the stems executed."""
     root = root or project_root()
     params = load_params(params_file)
+    validate_params(params, source=f"params file {params_file}", unknown="ignore")  # unknown keys: below
     stems = book_notebooks(root)
     check_unknown_keys(params, [root / "notebooks" / f"{s}.ipynb" for s in stems], str(params_file))
     ensure_twin(params, root)
