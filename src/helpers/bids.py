@@ -218,14 +218,82 @@ def _check_events(path: Path, sub: str, conditions, run_length: float | None, pr
                             f"after the run ({run_length:g} s = volumes x TR)")
 
 
-def _check_participant(root: Path, sub: str, task: str, conditions, problems: list[str]) -> None:
+def _check_orientation(img, name: str, sub: str, problems: list[str]) -> None:
+    """World coordinates must be defined: sform_code or qform_code > 0 (NIfTI-1)."""
+    header = img.header
+    if int(header["sform_code"]) == 0 and int(header["qform_code"]) == 0:
+        problems.append(f"{name}: participant {sub}, header fields sform_code/qform_code: both 0, so the image has "
+                        "no scanner orientation (rule: set a valid sform or qform, e.g. re-convert the DICOMs)")
+
+
+def _header_tr(img) -> float | None:
+    """TR in seconds from the NIfTI header (pixdim[4]), or None when unset."""
+    tr = float(img.header.get_zooms()[3])
+    if not tr > 0:
+        return None
+    unit = img.header.get_xyzt_units()[1]
+    return tr / 1000 if unit == "msec" else tr / 1e6 if unit == "usec" else tr
+
+
+def _check_bold_data(img, name: str, sub: str, problems: list[str]) -> None:
+    """Read the whole image once: readable (not truncated or corrupt), not all zero, finite."""
+    try:
+        raw = img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)
+    except Exception as err:  # EOFError, zlib.error, gzip.BadGzipFile, OSError…: a damaged file
+        problems.append(f"{name}: participant {sub}: image data cannot be read ({type(err).__name__}: {err}); "
+                        "the file is truncated or corrupt (rule: a complete NIfTI file; copy or export it again)")
+        return
+    inter = getattr(img.dataobj, "inter", 0.0)
+    if not raw.any() and (inter is None or not np.isfinite(inter) or inter == 0):
+        problems.append(f"{name}: participant {sub}: every voxel is 0 in every volume (rule: a BOLD run with signal)")
+        return
+    if np.issubdtype(raw.dtype, np.floating):
+        bad = ~np.isfinite(raw)
+        if bad.any():
+            i, j, k, t = (int(v) for v in np.argwhere(bad)[0])
+            problems.append(f"{name}: participant {sub}: {int(bad.sum())} NaN/inf values (first at voxel ({i}, {j}, {k}), "
+                            f"volume {t}) (rule: finite values; mask or interpolate them before the analysis)")
+
+
+def _check_bold(path: Path, stem: str, sub: str, tr: float | None, check_data: bool,
+                problems: list[str]) -> tuple[int | None, tuple | None]:
+    """Check one BOLD run; returns (volumes, grid) where grid = (shape, voxel sizes) or None."""
+    name = f"{stem}_bold.nii.gz"
+    try:
+        img = nib.load(path)
+        shape = img.shape
+    except Exception as err:  # nibabel raises many types for unreadable files
+        problems.append(f"{name}: participant {sub}: unreadable NIfTI ({err})")
+        return None, None
+    if len(shape) != 4:
+        problems.append(f"{name}: participant {sub}: image is {len(shape)}-D, must be 4-D (x, y, z, time)")
+        return None, None
+    _check_orientation(img, name, sub, problems)
+    header_tr = _header_tr(img)
+    if tr is not None and header_tr is not None and abs(header_tr - tr) > 1e-3:
+        problems.append(f"{name}: participant {sub}, header field pixdim[4]: TR {header_tr:g} s disagrees with "
+                        f"RepetitionTime {tr:g} s in the sidecar (rule: they must agree; fix whichever is wrong)")
+    if check_data:
+        _check_bold_data(img, name, sub, problems)
+    zooms = tuple(round(float(z), 3) for z in img.header.get_zooms()[:3])
+    return shape[3], (tuple(shape[:3]), zooms)
+
+
+def _check_participant(root: Path, sub: str, task: str, conditions, problems: list[str],
+                       check_data: bool = True) -> tuple | None:
+    """Check one participant's files; returns the BOLD grid (shape, voxel sizes) if readable."""
     if not (root / sub).is_dir():
         problems.append(f"{sub}/: participant {sub}: folder missing")
-        return
+        return None
     files = participant_files(root, sub, task)
     stem = f"{sub}/func/{sub}_task-{task}"
     if files["anat"] is None:
         problems.append(f"{sub}/anat/{sub}_T2w.nii.gz: participant {sub}: structural missing (rule: T2w or T1w)")
+    else:
+        try:
+            _check_orientation(nib.load(files["anat"]), f"{sub}/anat/{files['anat'].name}", sub, problems)
+        except Exception as err:  # nibabel raises many types for unreadable files
+            problems.append(f"{sub}/anat/{files['anat'].name}: participant {sub}: unreadable NIfTI ({err})")
     tr = None
     if files["bold_json"] is None:
         problems.append(f"{stem}_bold.json: participant {sub}: sidecar missing (rule: RepetitionTime required)")
@@ -234,31 +302,45 @@ def _check_participant(root: Path, sub: str, task: str, conditions, problems: li
             tr = repetition_time(files["bold_json"])
         except (ValueError, json.JSONDecodeError) as err:
             problems.append(f"{stem}_bold.json: participant {sub}, field RepetitionTime: {err}".replace(f"{files['bold_json']}: ", ""))
-    n_vol = None
+    n_vol, grid = None, None
     if files["bold"] is None:
         problems.append(f"{stem}_bold.nii.gz: participant {sub}: BOLD run missing")
     else:
-        try:
-            shape = nib.load(files["bold"]).shape
-            if len(shape) != 4:
-                problems.append(f"{stem}_bold.nii.gz: participant {sub}: image is {len(shape)}-D, must be 4-D (x, y, z, time)")
-            else:
-                n_vol = shape[3]
-        except Exception as err:  # nibabel raises many types for unreadable files
-            problems.append(f"{stem}_bold.nii.gz: participant {sub}: unreadable NIfTI ({err})")
+        n_vol, grid = _check_bold(files["bold"], stem, sub, tr, check_data, problems)
     if files["events"] is None:
         problems.append(f"{stem}_events.tsv: participant {sub}: events missing")
     else:
         run_length = n_vol * tr if (n_vol and tr) else None
         _check_events(files["events"], sub, conditions, run_length, problems)
+    return grid
+
+
+def _check_grids(grids: dict[str, tuple], task: str, problems: list[str]) -> None:
+    """Every BOLD run must share the most common grid (matrix and voxel size: one protocol)."""
+    if len(set(grids.values())) < 2:
+        return
+    values = list(grids.values())
+    common = max(set(values), key=values.count)
+
+    def text(grid):
+        return " × ".join(map(str, grid[0])) + " voxels of " + " × ".join(f"{z:g}" for z in grid[1]) + " mm"
+
+    for sub, grid in grids.items():
+        if grid != common:
+            problems.append(f"{sub}/func/{sub}_task-{task}_bold.nii.gz: participant {sub}: grid {text(grid)} differs "
+                            f"from the other participants' {text(common)} (rule: one acquisition grid for everyone)")
 
 
 def validate_dataset(path: str | os.PathLike, task: str = "feedback",
-                     conditions=("negative", "neutral", "positive")) -> None:
+                     conditions=("negative", "neutral", "positive"), check_data: bool = True) -> None:
     """Check a dataset against the raw contract; raise one ``ValueError`` listing every problem.
 
     Each problem names the file (relative to the dataset), the participant, the column/field
     and the rule broken.  Passing ``conditions=None`` accepts any ``trial_type``.
+    Images: the BOLD run must be 4-D, oriented (sform or qform code > 0), with a header TR that
+    agrees with the sidecar's ``RepetitionTime`` and the same grid as the other participants;
+    the structural must be oriented.  ``check_data`` (default) also reads every BOLD run once,
+    to catch truncated or corrupt files, all-zero runs and NaN/inf values.
     """
     root = Path(path)
     if not root.is_dir():
@@ -267,9 +349,13 @@ def validate_dataset(path: str | os.PathLike, task: str = "feedback",
     _check_description(root, problems)
     ids = _check_participants(root, problems)
     _check_scs(root, ids, problems)
+    grids = {}
     for sub in ids:
         if _SUB.match(sub):
-            _check_participant(root, sub, task, conditions, problems)
+            grid = _check_participant(root, sub, task, conditions, problems, check_data)
+            if grid is not None:
+                grids[sub] = grid
+    _check_grids(grids, task, problems)
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise ValueError(f"{root}: {len(problems)} problem(s) with the BIDS dataset:\n{listing}")
