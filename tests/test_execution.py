@@ -4,6 +4,7 @@ import math
 import operator
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,6 +41,18 @@ def test_dask_cluster_keeps_input_order(dask_client, tmp_path):
     dask_client.write_scheduler_file(str(tmp_path / "scheduler.json"))
     assert map_participants(operator.neg, [2], backend="dask", scheduler=str(tmp_path / "scheduler.json"),
                             progress=False) == [-2]
+
+
+def _scaled(x, factor, offset):
+    return x * factor + offset
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes", "dask"])
+def test_shared_arguments_reach_every_call(backend, dask_client):
+    scheduler = dask_client if backend == "dask" else ""
+    out = map_participants(_scaled, [1, 2, 3], backend=backend, n_jobs=2, scheduler=scheduler, progress=False,
+                           shared={"factor": np.full(300_000, 2.0), "offset": 1})  # a large array: memmapped/scattered
+    assert [o[0] for o in out] == [3.0, 5.0, 7.0]
 
 
 def test_default_local_cluster_uses_worker_processes():
@@ -98,3 +111,21 @@ def test_connectivity_identical_serial_and_dask(tiny_twin, tmp_path, dask_client
     assert len(serial) == 3 * 3 * 5 * 6  # participants × measures × (3 conditions + 2 contrasts) × ROI pairs
     pd.testing.assert_frame_equal(serial, dask, check_exact=True)
     assert (tmp_path / "serial" / "connectivity.tsv").read_bytes() == (tmp_path / "dask" / "connectivity.tsv").read_bytes()
+
+
+@pytest.mark.slow  # two tiny twins (~10 s)
+def test_twin_is_identical_on_dask_and_local_processes(tiny_twin, tmp_path, dask_client):
+    from conftest import TINY_CONFIG, TINY_PARTICIPANTS, TINY_SEED
+
+    from helpers.simulate import simulate
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and p.name != "config.yaml"}  # the config records the backend
+
+    reference = files(tiny_twin)  # built serially (n_jobs=1)
+    for output in ({"n_jobs": 2, "backend": "processes"},
+                   {"n_jobs": 2, "backend": "dask", "scheduler": dask_client.scheduler.address}):
+        root = simulate(tmp_path / output["backend"], participants=TINY_PARTICIPANTS, seed=TINY_SEED,
+                        config={**TINY_CONFIG, "output": output})
+        assert files(root) == reference

@@ -58,10 +58,10 @@ class ParticipantError(RuntimeError):
         return f"participant {self.participant}: {self.message}"
 
 
-def _call(func: Callable, participant: str, item: Any):
-    """Run ``func(item)``; wrap any exception so that it names the participant."""
+def _call(func: Callable, participant: str, item: Any, shared: dict | None = None):
+    """Run ``func(item, **shared)``; wrap any exception so that it names the participant."""
     try:
-        return func(item)
+        return func(item, **(shared or {}))
     except ParticipantError:
         raise
     except Exception as err:  # re-raised with the participant's id; the original is chained locally
@@ -77,7 +77,7 @@ def _check(backend: str, n_jobs: int) -> None:
 
 def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None = None, backend: str = "serial",
                      n_jobs: int = 1, scheduler: Any = "", desc: str = "participants",
-                     progress: bool | None = True) -> list:
+                     progress: bool | None = True, shared: dict | None = None) -> list:
     """Apply ``func`` to every item, serially, in local processes or on a Dask cluster.
 
     Parameters
@@ -100,6 +100,10 @@ def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None 
         Label of the progress bar.
     progress : bool or None
         Show the progress bar (``None``: only on a terminal or in a notebook).
+    shared : dict, optional
+        Keyword arguments common to every call (``func(item, **shared)``), sent once per worker
+        rather than once per participant: joblib memory-maps their large arrays, Dask
+        broadcasts them to the workers.
 
     Returns
     -------
@@ -128,22 +132,22 @@ def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None 
         if backend == "serial" or (backend == "processes" and n_jobs == 1):
             results = []
             for pid, item in zip(ids, items):
-                results.append(_call(func, pid, item))
+                results.append(_call(func, pid, item, shared))
                 bar.update()
         elif backend == "processes":
-            results = _run_processes(func, items, ids, n_jobs, bar)
+            results = _run_processes(func, items, ids, n_jobs, shared, bar)
         else:
-            results = _run_dask(func, items, ids, n_jobs, scheduler, bar)
+            results = _run_dask(func, items, ids, n_jobs, scheduler, shared, bar)
     finally:
         bar.close()
     log.info("%s: %d participant(s) in %.1f s (%s)", desc, len(items), time.perf_counter() - started, backend)
     return results
 
 
-def _run_processes(func, items, ids, n_jobs, bar) -> list:
+def _run_processes(func, items, ids, n_jobs, shared, bar) -> list:
     from joblib import Parallel, delayed
 
-    jobs = (delayed(_call)(func, pid, item) for pid, item in zip(ids, items))
+    jobs = (delayed(_call)(func, pid, item, shared) for pid, item in zip(ids, items))
     results = []
     for result in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):  # ordered
         results.append(result)
@@ -174,11 +178,12 @@ def _client(scheduler, n_jobs: int) -> Iterator:
             yield client
 
 
-def _run_dask(func, items, ids, n_jobs, scheduler, bar) -> list:
+def _run_dask(func, items, ids, n_jobs, scheduler, shared, bar) -> list:
     from distributed import as_completed
 
     with _client(scheduler, n_jobs) as client:
-        futures = client.map(_call, [func] * len(items), ids, items, pure=False)
+        common = client.scatter([shared], broadcast=True)[0] if shared else None  # one copy per worker
+        futures = client.map(_call, [func] * len(items), ids, items, shared=common, pure=False)
         try:
             for future in as_completed(futures):
                 if future.status == "error":

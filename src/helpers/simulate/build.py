@@ -3,6 +3,9 @@
 Randomness: ``SeedSequence(seed)`` spawns one child for the sample/questionnaire and one per
 participant, so results do not depend on the number of parallel jobs.  Spatial maps use the
 config's fixed ``map_seed`` (common to every participant and every seed).
+Participants run through :func:`helpers.execution.map_participants`: the config's ``output``
+section chooses ``n_jobs`` and, optionally, ``backend`` (default ``"processes"``; ``"serial"`` or
+``"dask"``) and ``scheduler``; the shared maps are sent once per worker.
 """
 
 from __future__ import annotations
@@ -15,13 +18,12 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import yaml
-from joblib import Parallel, delayed
 from scipy import ndimage
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from .. import __version__
 from ..atlas import roi_masks
+from ..execution import map_participants
 from ..io import write_json, write_tsv
 from . import model, signals, space, writer
 
@@ -213,6 +215,12 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         write_tsv(series["components"], tdir / f"{sub}_components.tsv")
 
 
+def _participant_job(job: tuple, root: Path, cfg: dict, shared: Shared) -> None:
+    """One participant's task for :func:`helpers.execution.map_participants` (shared maps sent once)."""
+    sub, events, coupling, ratings, seed_seq = job
+    _participant(root, sub, events, coupling, ratings, cfg, shared, seed_seq)
+
+
 def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     """Write the whole twin under ``root`` (an empty temporary folder)."""
     ss = np.random.SeedSequence(seed)
@@ -235,13 +243,14 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     writer.write_dataset_files(root, cfg, participants, items, __version__)
     log.info("building the shared anatomy and signal maps")
     shared = shared_for(cfg)
-    jobs = (delayed(_participant)(root, pid, designs[i][0], coupling[coupling["participant_id"] == pid],
-                                  designs[i][1], cfg, shared, child_subs[i]) for i, pid in enumerate(ids))
-    n_jobs = min(cfg["output"]["n_jobs"], n)
+    jobs = [(pid, designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
+            for i, pid in enumerate(ids)]
+    output = cfg["output"]
+    n_jobs = min(output["n_jobs"], n)
     log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
-    for _ in tqdm(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=n, desc="twin participants",
-                  disable=None):
-        pass
+    map_participants(_participant_job, jobs, ids=ids, backend=output.get("backend", "processes"), n_jobs=n_jobs,
+                     scheduler=output.get("scheduler", ""), desc="twin participants", progress=None,
+                     shared={"root": root, "cfg": cfg, "shared": shared})
     tdir = root / "derivatives" / "twin-truth"
     (tdir / "README.md").write_text(writer.TRUTH_README)
     (tdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
