@@ -7,17 +7,14 @@ is the override used, so tests can rebuild it (e.g. for determinism checks).
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-#: Overrides of the default twin config giving a fast, small dataset (a few seconds).
-TINY_CONFIG = {
-    "grid": {"func_shape": [32, 32, 18], "func_zooms": [6.25, 6.25, 8.0],
-             "anat_shape": [64, 64, 18], "anat_zooms": [3.125, 3.125, 8.0],
-             "source_resolution": 4, "anat_source_resolution": 2, "mni_resolution": 6},
-    "timing": {"n_volumes": 60},
-    "events": {"per_condition": 5},
-    "output": {"n_jobs": 1},
-}
+import pytest
+import yaml
+
+#: Overrides of the default twin config giving a fast, small dataset (a few seconds); shared with
+#: the end-to-end book test (notebooks/params/test.yml).
+TINY_CONFIG = yaml.safe_load((Path(__file__).parent / "data" / "twin_tiny.yaml").read_text())
 TINY_PARTICIPANTS = 3
 TINY_SEED = 11
 

@@ -91,7 +91,8 @@ def test_planted_population_correlations_match_targets_and_samples():
     scores = pd.DataFrame(model.score_matrix(items.iloc[:, 1:].to_numpy()), index=ids, columns=model.SCORES)
     small = items.iloc[:20]
     pd.testing.assert_frame_equal(scores.iloc[:20], model.score(small).set_axis(ids[:20]), check_names=False)
-    coup = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], CONDS, rng)
+    population = {**cfg["coupling"], "match": "population"}   # the population model itself, unmatched
+    coup = model.planted_coupling(scores, cfg["scs"], population, CONDS, rng)
     z = coup.pivot_table(index="participant_id", columns=["target", "condition"], values="z").loc[scores.index]
     for side, measure, score, planted in table[["side", "measure", "score", "planted"]].itertuples(index=False):
         parts = measure.split("-")
