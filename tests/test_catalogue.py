@@ -25,6 +25,7 @@ def test_bad_input_gives_a_clear_error(case, tiny_twin, tmp_path):
     message = str(err)
     for word in case.keywords:
         assert word in message, f"{case.id}: {word!r} not in message:\n{message}"
+    assert catalogue.matches(case, err)
 
 
 def test_the_untouched_copy_is_valid(tiny_twin, tmp_path):
@@ -41,5 +42,6 @@ def test_catalogue_table_shows_the_real_messages(tiny_twin, tmp_path, monkeypatc
     monkeypatch.setattr(catalogue, "CASES", some)
     table = catalogue.catalogue_table(tiny_twin, tmp_path)
     assert list(table["error"]) == ["ValueError", "TypeError"]
+    assert table["as documented"].all()
     assert "participant sub-02, column scs_07: value 6 is outside 1–5" in table["message"][0]
     assert str(tmp_path) not in table["message"][0]

@@ -6,7 +6,8 @@ list drives the test module ``tests/test_catalogue.py`` (which asserts the excep
 key words of each message) and the book's page on bad input (``notebooks/98_bad_input.ipynb``,
 which shows the real messages), so the page can never drift from the code.
 
-:func:`run_case` returns the exception a case raises; :func:`catalogue_table` runs them all.
+:func:`run_case` returns the exception a case raises, :func:`matches` checks it against the
+documentation, and :func:`catalogue_table` runs them all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-__all__ = ["Case", "CASES", "run_case", "catalogue_table"]
+__all__ = ["Case", "CASES", "run_case", "matches", "catalogue_table"]
 
 TASK = "feedback"
 DERIV = Path("derivatives") / "twin-fmriprep"
@@ -270,12 +271,16 @@ def _relabel(old: str, new: str):
 def _effects(edit):
     """CONN's Effect regressors (helpers.connectivity) from a participant's edited events."""
     def run(dataset: Path, work: Path):
-        from .bids import read_tsv
+        from .bids import read_tsv, repetition_time
         from .connectivity import condition_effects
 
         sub = _subjects(dataset, 1)[0]
-        events = edit(read_tsv(_events(dataset, sub)))
-        return condition_effects(events, n_scans=60, tr=3.0, conditions=["negative", "neutral", "positive"])
+        path = _events(dataset, sub)
+        events = edit(read_tsv(path))
+        events.attrs["source"] = str(path)
+        n_scans = nib.load(_bold(dataset, sub)).shape[3]
+        tr = repetition_time(_bold(dataset, sub).with_name(f"{sub}_task-{TASK}_bold.json"))
+        return condition_effects(events, n_scans=n_scans, tr=tr, conditions=["negative", "neutral", "positive"])
     return run
 
 
@@ -427,10 +432,10 @@ CASES: tuple[Case, ...] = (
          "Check the labels; if the design really lacks the condition, remove it from the conditions parameter.",
          _raw(1, _events_edit(_relabel("positive", "neutral")))),
     Case("effects_beyond_scan", "connectivity", "events beyond the end of the scan, passed straight to the "
-         "connectivity code", ValueError, ("events", "column onset", "beyond the scan", "60 scans × TR 3.0 s"),
+         "connectivity code", ValueError, ("sub-01_task-feedback_events.tsv", "column onset", "beyond the scan", "scans × TR"),
          "As above: onsets in seconds within the run.", _effects(lambda t: t.assign(onset=t["onset"] + 1000))),
     Case("effects_condition_without_events", "connectivity", "a requested condition without events "
-         "(connectivity code)", ValueError, ("events", "condition(s) ['positive'] have no events", "trial_type values present"),
+         "(connectivity code)", ValueError, ("sub-01_task-feedback_events.tsv", "condition(s) ['positive'] have no events", "trial_type values present"),
          "Remove the condition from conditions or fix the labels.", _effects(lambda t: t[t["trial_type"] != "positive"])),
     # images ---------------------------------------------------------------------------------------
     Case("bold_3d", "BOLD", "a 3-D BOLD image (one volume)", ValueError,
@@ -453,7 +458,7 @@ CASES: tuple[Case, ...] = (
          "Find the true TR (scanner protocol) and correct the header or the JSON sidecar.",
          _raw(1, _bold_edit(_other_tr))),
     Case("bold_other_grid", "BOLD", "one participant's BOLD on a different grid", ValueError,
-         ("_bold.nii.gz", "participant sub-02", "grid 32 × 32 × 17", "differs", "rule: one acquisition grid"),
+         ("_bold.nii.gz", "participant sub-02", "grid", "differs from the other participants'", "rule: one acquisition grid"),
          "Check the acquisition protocol of that session; reslice or exclude the participant.",
          _raw(2, _bold_edit(_one_slice_less, which=1))),
     Case("bold_no_tr", "BOLD", "a sidecar without RepetitionTime", ValueError,
@@ -533,13 +538,24 @@ def run_case(case: Case, dataset: str | Path, workdir: str | Path) -> BaseExcept
     return None
 
 
+def matches(case: Case, err: BaseException | None) -> bool:
+    """True if ``err`` is the documented error: same type and every key word in its message."""
+    return err is not None and type(err) is case.error and all(word in str(err) for word in case.keywords)
+
+
 def catalogue_table(dataset: str | Path, workdir: str | Path) -> pd.DataFrame:
-    """Every case run on ``dataset``: stage, bad input, error type, the message seen, how to fix it."""
+    """Every case run on ``dataset``: stage, bad input, error type, the message seen, how to fix it.
+
+    ``as documented`` says whether the error had the documented type and key words (the test
+    module asserts it for every case); paths inside ``workdir`` are shown as ``…``.
+    """
     rows = []
     for case in CASES:
         err = run_case(case, dataset, workdir)
         message = "(no error raised)" if err is None else str(err)
-        message = message.replace(str(Path(workdir).resolve()), "…").replace(str(workdir), "…")
+        for prefix in (str(Path(workdir).resolve()), str(workdir)):
+            message = message.replace(prefix, "…")
         rows.append({"stage": case.stage, "bad input": case.bad_input,
-                     "error": "none" if err is None else type(err).__name__, "message": message, "fix": case.fix})
+                     "error": "none" if err is None else type(err).__name__, "message": message, "fix": case.fix,
+                     "as documented": matches(case, err)})
     return pd.DataFrame(rows)

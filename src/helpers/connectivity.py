@@ -118,12 +118,16 @@ def _validate_scans(n_scans, tr) -> tuple[int, float]:
 
 
 def _validate_events(events: pd.DataFrame, n_scans: int, tr: float) -> pd.DataFrame:
-    """Check a BIDS events table: columns, numbers, no NaN, onsets inside the run."""
+    """Check a BIDS events table: columns, numbers, no NaN, onsets inside the run.
+
+    Messages start with ``events.attrs["source"]`` (the file, set by the readers) or "events".
+    """
     if not isinstance(events, pd.DataFrame):
         raise TypeError(f"events must be a pandas DataFrame, got {type(events).__name__}")
+    name = _source(events)
     missing = [c for c in ("onset", "duration", "trial_type") if c not in events.columns]
     if missing:
-        raise ValueError(f"events: missing column(s) {missing}; BIDS events need onset, duration, trial_type")
+        raise ValueError(f"{name}: missing column(s) {missing}; BIDS events need onset, duration, trial_type")
     if events.empty:
         raise ValueError("events: the table has no rows")
     out = events[["onset", "duration", "trial_type"]].copy()
@@ -132,38 +136,43 @@ def _validate_events(events: pd.DataFrame, n_scans: int, tr: float) -> pd.DataFr
         bad = values.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"events: column {col}, row {row}: value {events[col].iloc[row]!r} is not a number (NaN/n/a not allowed)")
+            raise ValueError(f"{name}: column {col}, row {row}: value {events[col].iloc[row]!r} is not a number (NaN/n/a not allowed)")
         out[col] = values.astype(float)
     if out["trial_type"].isna().any():
         row = int(np.flatnonzero(out["trial_type"].isna().to_numpy())[0])
-        raise ValueError(f"events: column trial_type, row {row}: missing condition label")
+        raise ValueError(f"{name}: column trial_type, row {row}: missing condition label")
     if (out["duration"] < 0).any():
         row = int(np.flatnonzero((out["duration"] < 0).to_numpy())[0])
-        raise ValueError(f"events: column duration, row {row}: value {out['duration'].iloc[row]} is negative")
+        raise ValueError(f"{name}: column duration, row {row}: value {out['duration'].iloc[row]} is negative")
     run_end = n_scans * tr
     beyond = out["onset"] >= run_end
     if beyond.any():
         row = int(np.flatnonzero(beyond.to_numpy())[0])
         raise ValueError(
-            f"events: column onset, row {row}: onset {out['onset'].iloc[row]} s is beyond the scan "
+            f"{name}: column onset, row {row}: onset {out['onset'].iloc[row]} s is beyond the scan "
             f"({n_scans} scans × TR {tr} s = {run_end} s)"
         )
     too_early = out["onset"] < -PADDING_SECONDS
     if too_early.any():
         row = int(np.flatnonzero(too_early.to_numpy())[0])
-        raise ValueError(f"events: column onset, row {row}: onset {out['onset'].iloc[row]} s is more than {PADDING_SECONDS} s before scan 1")
+        raise ValueError(f"{name}: column onset, row {row}: onset {out['onset'].iloc[row]} s is more than {PADDING_SECONDS} s before scan 1")
     out["trial_type"] = out["trial_type"].astype(str)
     return out
 
 
-def _conditions(events: pd.DataFrame, conditions) -> list[str]:
+def _source(events: pd.DataFrame) -> str:
+    """Name of the events' file for messages (``attrs["source"]``), else "events"."""
+    return str(events.attrs.get("source") or "events")
+
+
+def _conditions(events: pd.DataFrame, conditions, name: str = "events") -> list[str]:
     present = sorted(events["trial_type"].unique())
     if conditions is None:
         return present
     conditions = [str(c) for c in conditions]
     absent = [c for c in conditions if c not in present]
     if absent:
-        raise ValueError(f"events: condition(s) {absent} have no events (trial_type values present: {present})")
+        raise ValueError(f"{name}: condition(s) {absent} have no events (trial_type values present: {present})")
     return conditions
 
 
@@ -224,7 +233,7 @@ def condition_effects(events: pd.DataFrame, n_scans: int, tr: float, conditions=
     """
     n_scans, tr = _validate_scans(n_scans, tr)
     ev = _validate_events(events, n_scans, tr)
-    names = _conditions(ev, conditions)
+    names = _conditions(ev, conditions, _source(events))
     rt = tr / MICROTIME_BINS
     offs = math.ceil(PADDING_SECONDS / rt)
     hrf = spm_hrf(rt)
@@ -283,7 +292,7 @@ def condition_weights(events: pd.DataFrame, n_scans: int, tr: float, weighting: 
         x = effects[name].to_numpy()
         segments = _segments(x > 0)
         if not segments:
-            raise ValueError(f"events: condition {name!r} has zero weight in every scan (its events do not reach the run's scans)")
+            raise ValueError(f"{_source(events)}: condition {name!r} has zero weight in every scan (its events do not reach the run's scans)")
         w = np.zeros_like(x)
         for seg in segments:
             if weighting == "hrf":
