@@ -445,7 +445,7 @@ CASES: tuple[Case, ...] = (
          ("_bold.nii.gz", "participant sub-01", "cannot be read", "truncated or corrupt", "EOFError"),
          "Copy or export the file again; compare its size or checksum with the source.", _raw(1, _cut_file(0.6))),
     Case("bold_gzip_corrupt", "BOLD", "a .nii.gz with damaged bytes", ValueError,
-         ("_bold.nii.gz", "participant sub-01", "cannot be read", "truncated or corrupt", "CRC"),
+         ("_bold.nii.gz", "participant sub-01", "cannot be read", "truncated or corrupt"),
          "Copy or export the file again.", _raw(1, _scramble_middle)),
     Case("bold_all_zero", "BOLD", "a BOLD run whose voxels are all 0", ValueError,
          ("_bold.nii.gz", "participant sub-01", "every voxel is 0", "rule: a BOLD run with signal"),
