@@ -6,9 +6,11 @@ where chmod does not stop writes, so the unwritable output folder is a path *bel
 (no user can create it).
 """
 
+from pathlib import Path
+
 import pytest
 
-from helpers import catalogue
+from helpers import catalogue, params
 
 
 def test_the_catalogue_is_large_and_ids_are_unique():
@@ -45,3 +47,61 @@ def test_catalogue_table_shows_the_real_messages(tiny_twin, tmp_path, monkeypatc
     assert table["as documented"].all()
     assert "participant sub-02, column scs_07: value 6 is outside 1–5" in table["message"][0]
     assert str(tmp_path) not in table["message"][0]
+
+
+# --------------------------------------------------------------------------- the parameter schema
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_parameter_is_declared_and_its_default_valid(notebook):
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    defaults = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
+    undeclared = sorted(set(defaults) - set(params.SCHEMA))
+    assert not undeclared, f"{notebook.name}: declare {undeclared} in helpers.params.SCHEMA"
+    params.validate_params(defaults, source=notebook.name)
+
+
+@pytest.mark.parametrize("name", ["default.yml", "test.yml"])
+def test_params_files_satisfy_the_schema(name):
+    from helpers.runner import load_params
+
+    params.validate_params(load_params(ROOT / "notebooks" / "params" / name), source=name)
+
+
+def test_runner_checks_notebook_parameters_against_the_schema(tmp_path):
+    import nbformat
+
+    from helpers.runner import params_for
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell('weighting = "hrf"\nn = 2')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    assert params_for(path, {"weighting": "none", "n": 3}) == {"weighting": "none", "n": 3}
+    with pytest.raises(ValueError, match=r"parameters for a.ipynb: parameter 'weighting' = 'gaussian' is not allowed"):
+        params_for(path, {"weighting": "gaussian"})
+    with pytest.raises(TypeError, match="parameter 'n' for a.ipynb: expected int"):  # not in the schema: fallback
+        params_for(path, {"n": "three"})
+
+
+def test_schema_rules_read_as_stated():
+    assert params.SCHEMA["n_jobs"].rule() == "int, ≥ 1 or -1"
+    assert params.SCHEMA["population_rho"].rule() == "float in [-1, 1] or None"
+    assert params.SCHEMA["weighting"].rule() == "one of 'hrf', 'hanning', 'none'"
+    params.validate_params({"population_rho": None, "n_jobs": -1, "preproc_resolution": 3})
+    with pytest.raises(TypeError, match="'seed' = True has type bool, expected int"):
+        params.validate_params({"seed": True})
+    with pytest.raises(ValueError, match="item_pattern.*has 0 groups"):
+        params.validate_params({"item_pattern": "scs_[0-9]+"})
+    table = params.schema_table()
+    assert list(table.columns) == ["parameter", "type", "rule", "description"] and len(table) == len(params.SCHEMA)
