@@ -178,7 +178,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     os.environ["PYTHONWARNINGS"] = "ignore"  # worker processes too
-    logging.disable(logging.WARNING)
+    logging.disable(logging.ERROR)  # also the cluster's shutdown chatter
     args.work.mkdir(parents=True, exist_ok=True)
     rows: list = []
 
