@@ -175,3 +175,9 @@ def test_permuting_conditions_permutes_results(data, w, perm):
     back = renamed.assign(condition=renamed["condition"].map(inverse))
     pd.testing.assert_frame_equal(table.sort_values(key).reset_index(drop=True),
                                   back.sort_values(key).reset_index(drop=True))
+
+
+def test_subnormal_weights_are_refused_not_turned_into_nan():
+    x, y = np.arange(10.0), np.arange(10.0) ** 2
+    with pytest.raises(ValueError, match="condition 'w' are too small to compute a correlation"):
+        conn.weighted_correlation(x, y, np.full(10, 5e-324))

@@ -338,7 +338,11 @@ def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: st
     if flat.any():
         name = labels[int(np.flatnonzero(flat)[0])]
         raise ValueError(f"ROI {name!r} is constant where condition {condition!r} has weight (correlation undefined)")
-    r = cov / np.sqrt(np.outer(var, var))
+    with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+        r = cov / np.sqrt(np.outer(var, var))
+    if not np.isfinite(r).all():  # weights so small (subnormal) that the products underflow
+        raise ValueError(f"weights of condition {condition!r} are too small to compute a correlation "
+                         f"(largest weight {w.max():g}; rule: weights are 0 or of order 1)")
     return np.clip(r, -1.0, 1.0)
 
 
