@@ -329,6 +329,8 @@ def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: st
     total = w.sum()
     if not total > 0:
         raise ValueError(f"weights of condition {condition!r} are zero in every scan")
+    w = w / w.max()  # r does not depend on the weights' scale; tiny weights would underflow in w²
+    total = w.sum()
     centred = data - (w @ data) / max(_EPS, total)
     a = w[:, None] * centred
     cov = a.T @ a
@@ -338,11 +340,7 @@ def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: st
     if flat.any():
         name = labels[int(np.flatnonzero(flat)[0])]
         raise ValueError(f"ROI {name!r} is constant where condition {condition!r} has weight (correlation undefined)")
-    with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
-        r = cov / np.sqrt(np.outer(var, var))
-    if not np.isfinite(r).all():  # weights so small (subnormal) that the products underflow
-        raise ValueError(f"weights of condition {condition!r} are too small to compute a correlation "
-                         f"(largest weight {w.max():g}; rule: weights are 0 or of order 1)")
+    r = cov / np.sqrt(np.outer(var, var))
     return np.clip(r, -1.0, 1.0)
 
 
