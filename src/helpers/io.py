@@ -43,8 +43,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     parent = final.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-    except PermissionError as err:
-        raise PermissionError(f"cannot create output folder {parent}: {err.strerror}") from err
+    except (PermissionError, NotADirectoryError, FileExistsError) as err:
+        # e.g. a read-only location, or a path below a regular file
+        raise PermissionError(f"cannot create output folder {parent} for {final.name}: {err.strerror or err}") from err
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"output folder {parent} is not writable (needed for {final.name})")
     # The final name stays at the end so that extension-sniffing writers (nibabel, papermill) work.
