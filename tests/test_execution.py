@@ -23,7 +23,7 @@ def _slow_square(x):
 def dask_client():
     """A 2-worker in-process Dask cluster (threads: starts in milliseconds, no pickling of test code)."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         yield client
 

@@ -173,7 +173,7 @@ def _client(scheduler, n_jobs: int) -> Iterator:
         import os
 
         workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             yield client
 
