@@ -17,7 +17,7 @@ __all__ = ["coregister", "COREG_DEFAULTS"]
 log = logging.getLogger(__name__)
 
 #: dipy settings (recorded in the JSON sidecars).
-COREG_DEFAULTS = dict(metric="MattesMI", nbins=32, sampling_proportion=0.3, level_iters=(100, 50, 25), sigmas=(3.0, 1.0, 0.0),
+COREG_DEFAULTS = dict(metric="MattesMI", nbins=32, sampling_proportion=None, level_iters=(100, 50, 25), sigmas=(3.0, 1.0, 0.0),
                       factors=(4, 2, 1), transform="rigid", init="header")
 
 
