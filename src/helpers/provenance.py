@@ -22,7 +22,7 @@ from .io import save_figure, write_json
 from .params import check_output_dir, validate_params
 from .paths import project_root
 
-__all__ = ["Chapter", "sha256", "PACKAGES"]
+__all__ = ["Chapter", "sha256", "package_versions", "outputs_table", "PACKAGES"]
 
 #: Packages whose versions are recorded in every chapter's footer.
 PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "pingouin",
@@ -46,9 +46,10 @@ def _relative(path: str | os.PathLike) -> str:
         return str(p)
 
 
-def _versions() -> dict[str, str]:
+def package_versions(names=PACKAGES) -> dict[str, str]:
+    """Python's version and each named distribution's installed version (or ``"not installed"``)."""
     out = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in names:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -135,7 +136,7 @@ class Chapter:
             "parameters": {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in self.params.items()},
             "inputs": list(dict.fromkeys(self.inputs)),
             "outputs": files,
-            "versions": _versions(),
+            "versions": package_versions(),
             "stages_seconds": {k: round(v, 2) for k, v in self.stages.items()},
             "run_seconds": round(time.perf_counter() - self.started, 2),
         }
