@@ -30,6 +30,15 @@ def test_bad_input_gives_a_clear_error(case, tiny_twin, tmp_path):
     assert catalogue.matches(case, err)
 
 
+def test_roi_outside_the_brain_and_zero_variance_differ(tiny_twin, tmp_path):
+    """Two different faults, two different messages (neither borrows the other's diagnosis)."""
+    cases = {c.id: c for c in catalogue.CASES}
+    outside = str(catalogue.run_case(cases["roi_outside_brain"], tiny_twin, tmp_path))
+    flat = str(catalogue.run_case(cases["roi_zero_variance"], tiny_twin, tmp_path))
+    assert "outside the brain" in outside and "zero variance" not in outside
+    assert "zero variance" in flat and "outside the brain" not in flat
+
+
 def test_the_untouched_copy_is_valid(tiny_twin, tmp_path):
     """The cases fail because of their one change: the same copies without it pass."""
     from helpers.bids import validate_dataset

@@ -80,15 +80,26 @@ def test_read_events_and_motion_validation(tmp_path):
     conf = tmp_path / "conf.tsv"
     table = pd.DataFrame(np.zeros((10, 6)), columns=fl.MOTION_COLUMNS)
     table.to_csv(conf, sep="\t", index=False)
-    with pytest.raises(ValueError, match="mismatched"):
-        fl.read_motion(conf, 12)
+    with pytest.raises(ValueError, match="conf.tsv: participant sub-05: 10 rows but .* 12 volumes .*mismatched"):
+        fl.read_motion(conf, 12, participant="sub-05")
     table.loc[3, "rot_y"] = np.nan
     table.to_csv(conf, sep="\t", index=False, na_rep="n/a")
-    with pytest.raises(ValueError, match="column rot_y, row 3"):
-        fl.read_motion(conf, 10)
-    table.drop(columns="trans_z").to_csv(conf, sep="\t", index=False)
-    with pytest.raises(ValueError, match="trans_z"):
-        fl.read_motion(conf, 10)
+    with pytest.raises(ValueError, match="participant sub-05, column rot_y, row 3"):
+        fl.read_motion(conf, 10, participant="sub-05")
+    named = tmp_path / "sub-07_task-feedback_desc-confounds_timeseries.tsv"  # participant from the BIDS name
+    table.drop(columns="trans_z").to_csv(named, sep="\t", index=False)
+    with pytest.raises(ValueError, match=r"participant sub-07: missing realignment column\(s\) \['trans_z'\]"):
+        fl.read_motion(named, 10)
+
+
+def test_read_events_records_its_file_for_later_errors(tmp_path):
+    path = tmp_path / "sub-01_task-feedback_events.tsv"
+    _events().to_csv(path, sep="\t", index=False)
+    events = fl.read_events(path, ["negative", "neutral", "positive"])
+    assert events.attrs["source"] == str(path)
+    assert len(events) == 30
+    with pytest.raises(ValueError, match=r"sub-01_task-feedback_events.tsv: column onset, row \d+: .*beyond the scan"):
+        condition_effects(events, n_scans=20, tr=3.0)  # the run ends at 60 s, the events at 330 s
 
 
 def _touch(path, text=""):
@@ -193,9 +204,66 @@ def test_missing_file_is_an_explicit_exclusion(tiny_twin, tmp_path):
     out.mkdir()
     pd.DataFrame({"participant_id": ["sub-09"], "stage": ["questionnaire"], "reason": ["x"]}).to_csv(
         out / "exclusions.tsv", sep="\t", index=False)
-    result, excluded = fl.run_connectivity(root, _deriv(root), out, progress=False, n_jobs=2)
+    result, excluded = fl.run_connectivity(root, _deriv(root), out, progress=False, n_jobs=2, on_error="skip")
     assert sorted(result["participant_id"].unique()) == ["sub-01", "sub-02"]
     assert excluded["participant_id"].tolist() == ["sub-03"]
-    assert "no confounds file" in excluded["reason"].iloc[0]
+    assert excluded["reason"].iloc[0].startswith("FileNotFoundError: sub-03: no confounds file")
     table = pd.read_csv(out / "exclusions.tsv", sep="\t")
     assert set(table["stage"]) == {"connectivity", "questionnaire"}  # other stages' rows are kept
+
+
+def _broken_roi_twin(tiny_twin, tmp_path, sub="sub-02"):
+    """A copy of the tiny twin whose ``sub``'s BOLD is 0 in the vmPFC (an ROI outside the brain)."""
+    import shutil
+
+    import nibabel as nib
+
+    from helpers.atlas import roi_masks
+
+    root = tmp_path / "twin"
+    shutil.copytree(tiny_twin, root)
+    bold = fl.find_participant_files(root, _deriv(root), sub).bold
+    img = nib.load(bold)
+    data = np.asanyarray(img.dataobj).astype(np.float32)
+    data[np.asanyarray(roi_masks(img)["vmpfc"].dataobj).astype(bool)] = 0
+    nib.save(nib.Nifti1Image(data, img.affine), bold)
+    return root
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes"])
+def test_on_error_stop_raises_naming_the_participant(tiny_twin, tmp_path, backend):
+    from helpers.execution import ParticipantError
+
+    root = _broken_roi_twin(tiny_twin, tmp_path)
+    out = tmp_path / "out"
+    with pytest.raises(ParticipantError) as info:
+        fl.run_connectivity(root, _deriv(root), out, progress=False, backend=backend, n_jobs=2)
+    assert info.value.participant == "sub-02"
+    message = str(info.value)
+    assert message.startswith("participant sub-02: ValueError: ")
+    assert "ROI 'vmpfc' lies outside the brain" in message and 'on_error = "skip"' in message
+    assert not (out / "connectivity.tsv").exists() and not (out / "exclusions.tsv").exists()  # nothing partial
+
+
+def test_on_error_skip_records_the_failure_and_continues(tiny_twin, tmp_path):
+    root = _broken_roi_twin(tiny_twin, tmp_path)
+    out = tmp_path / "out"
+    result, excluded = fl.run_connectivity(root, _deriv(root), out, progress=False, backend="serial", on_error="skip")
+    assert sorted(result["participant_id"].unique()) == ["sub-01", "sub-03"]
+    table = pd.read_csv(out / "exclusions.tsv", sep="\t")
+    assert table[["participant_id", "stage"]].values.tolist() == [["sub-02", "connectivity"]]
+    assert table["reason"].iloc[0].startswith("ValueError: ")
+    assert "participant sub-02: ROI 'vmpfc' lies outside the brain" in table["reason"].iloc[0]
+    with pytest.raises(ValueError, match="on_error must be one of"):
+        fl.run_connectivity(root, _deriv(root), out, on_error="ignore")
+
+
+def test_stop_after_a_cached_skip_still_stops(tiny_twin, tmp_path):
+    """A participant excluded by an earlier "skip" run (cached) stops a "stop" run before any work."""
+    from helpers.execution import ParticipantError
+
+    root = _broken_roi_twin(tiny_twin, tmp_path)
+    run = dict(progress=False, backend="serial", cache=True, cache_dir=tmp_path / "cache")
+    fl.run_connectivity(root, _deriv(root), tmp_path / "a", on_error="skip", **run)
+    with pytest.raises(ParticipantError, match="participant sub-02: ValueError: .*outside the brain"):
+        fl.run_connectivity(root, _deriv(root), tmp_path / "b", **run)

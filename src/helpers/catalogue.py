@@ -302,7 +302,7 @@ def _confounds(edit):
         shutil.copy(files.confounds, path)
         n_scans = nib.load(files.bold).shape[3]
         _edit_tsv(path, edit)
-        return read_motion(path, n_scans)
+        return read_motion(path, n_scans, participant=files.participant_id)
     return run
 
 
@@ -473,23 +473,27 @@ CASES: tuple[Case, ...] = (
          "As above.", _preprocessing_structural),
     # derivatives and first level ------------------------------------------------------------------
     Case("confounds_missing_column", "connectivity", "a confounds TSV without rot_z", ValueError,
-         ("sub-01", "confounds_timeseries.tsv", "missing realignment column(s) ['rot_z']"),
+         ("confounds_timeseries.tsv", "participant sub-01", "missing realignment column(s) ['rot_z']",
+          "rule: the confounds hold"),
          "Use fMRIPrep's confounds file (trans_x … rot_z), or rename your realignment columns.",
          _confounds(_drop("rot_z"))),
     Case("confounds_wrong_length", "connectivity", "a confounds TSV shorter than the BOLD run", ValueError,
-         ("sub-01", "confounds_timeseries.tsv", "rows but the BOLD image has", "volumes", "mismatched lengths"),
+         ("confounds_timeseries.tsv", "participant sub-01", "rows but the BOLD image has", "volumes",
+          "mismatched lengths", "one confounds row per volume"),
          "The confounds belong to another run or lost rows; regenerate them with the BOLD.",
          _confounds(lambda t: t.iloc[:-5])),
     Case("confounds_missing_value", "connectivity", "an n/a inside a realignment column", ValueError,
-         ("sub-01", "confounds_timeseries.tsv", "column trans_x", "row 3", "missing or non-numeric"),
+         ("confounds_timeseries.tsv", "participant sub-01", "column trans_x", "row 3", "missing or non-numeric"),
          "Realignment parameters are defined for every volume; regenerate the file.",
          _confounds(_set_cell("trans_x", "n/a", row=3))),
     Case("roi_outside_brain", "connectivity", "an ROI that falls outside the brain mask (its voxels are all 0)",
-         ValueError, ("sub-01", "desc-preproc_bold.nii.gz", "ROI 'vmpfc'", "constant", "outside the brain"),
+         ValueError, ("desc-preproc_bold.nii.gz", "participant sub-01", "ROI 'vmpfc'", "lies outside the brain",
+                      "0 or NaN in every volume", "rule: every ROI inside"),
          "Check that the BOLD is in the atlas space (MNI152NLin2009cAsym) and that the brain mask covers the ROI.",
          _roi_signal(lambda d: 0.0)),
     Case("roi_zero_variance", "connectivity", "an ROI whose signal does not vary", ValueError,
-         ("sub-01", "desc-preproc_bold.nii.gz", "ROI 'vmpfc'", "signal is constant"),
+         ("desc-preproc_bold.nii.gz", "participant sub-01", "ROI 'vmpfc'", "signal has zero variance",
+          "the value 500 in all", "rule: an ROI signal must vary"),
          "The data in the ROI were replaced or masked; check the preprocessing of this participant.",
          _roi_signal(lambda d: 500.0)),
     Case("all_scans_censored", "connectivity", "a condition whose weights are 0 in every scan (every scan removed; "
@@ -509,6 +513,10 @@ CASES: tuple[Case, ...] = (
     Case("params_value_not_allowed", "parameters", "a value outside the allowed choices", ValueError,
          ("my_params.yml", "parameter 'weighting'", "'gaussian'", "not allowed", "one of 'hrf', 'hanning', 'none'"),
          "Use one of the listed values.", _params({"weighting": "gaussian"})),
+    Case("params_on_error_not_allowed", "parameters", "a failure policy other than stop or skip", ValueError,
+         ("my_params.yml", "parameter 'on_error'", "'ignore'", "not allowed", "one of 'stop', 'skip'"),
+         "Use stop (the default: the first failing participant stops the run) or skip (record it in exclusions.tsv).",
+         _params({"on_error": "ignore"})),
     Case("params_out_of_range", "parameters", "a number out of range", ValueError,
          ("my_params.yml", "parameter 'n_boot'", "= 0", "out of range", "int ≥ 1"),
          "Use a value in the stated range.", _params({"n_boot": 0})),

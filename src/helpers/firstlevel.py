@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,7 +181,11 @@ def list_participants(bids_dir, derivatives_dir) -> list[str]:
 
 
 def read_events(path, conditions) -> pd.DataFrame:
-    """BIDS events restricted to the modelled ``conditions`` (others are logged, not modelled)."""
+    """BIDS events restricted to the modelled ``conditions`` (others are logged, not modelled).
+
+    ``attrs["source"]`` of the result holds ``path``, so that errors raised later by
+    :mod:`helpers.connectivity` (onsets beyond the scan, conditions without events) name the file.
+    """
     events = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     missing = [c for c in ("onset", "duration", "trial_type") if c not in events.columns]
     if missing:
@@ -192,22 +197,39 @@ def read_events(path, conditions) -> pd.DataFrame:
     other = sorted(set(events["trial_type"]) - set(conditions))
     if other:
         log.info("%s: trial types %s are not modelled", path, other)
-    return events[events["trial_type"].isin(conditions)].reset_index(drop=True)
+    out = events[events["trial_type"].isin(conditions)].reset_index(drop=True)
+    out.attrs["source"] = str(path)
+    return out
 
 
-def read_motion(path, n_scans: int) -> pd.DataFrame:
-    """The six realignment parameters of an fMRIPrep confounds TSV (other columns ignored)."""
+def _where(path, participant: str | None) -> str:
+    """Start of an error message: ``"<file>: participant <id>"`` (the id from the BIDS name if not given)."""
+    if participant is None:
+        found = re.match(r"(sub-[A-Za-z0-9]+)", Path(path).name)
+        participant = found.group(1) if found else None
+    return f"{path}: participant {participant}" if participant else str(path)
+
+
+def read_motion(path, n_scans: int, participant: str | None = None) -> pd.DataFrame:
+    """The six realignment parameters of an fMRIPrep confounds TSV (other columns ignored).
+
+    Error messages start with the file and the participant (``participant``, else the
+    ``sub-`` entity of the file name).
+    """
+    where = _where(path, participant)
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     missing = [c for c in MOTION_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"{path}: missing realignment column(s) {missing}")
+        raise ValueError(f"{where}: missing realignment column(s) {missing} (rule: the confounds hold "
+                         f"{', '.join(MOTION_COLUMNS)})")
     motion = table[list(MOTION_COLUMNS)].apply(pd.to_numeric, errors="coerce")
     if len(motion) != n_scans:
-        raise ValueError(f"{path}: {len(motion)} rows but the BOLD image has {n_scans} volumes (mismatched lengths)")
+        raise ValueError(f"{where}: {len(motion)} rows but the BOLD image has {n_scans} volumes (mismatched lengths; "
+                         "rule: one confounds row per volume)")
     if motion.isna().any().any():
         col = motion.columns[motion.isna().any()][0]
         row = int(np.flatnonzero(motion[col].isna().to_numpy())[0])
-        raise ValueError(f"{path}: column {col}, row {row}: missing or non-numeric value")
+        raise ValueError(f"{where}, column {col}, row {row}: missing or non-numeric value (rule: a number in every row)")
     return motion
 
 
@@ -257,20 +279,31 @@ def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, n
         vox = sample_voxels(data, ijk)
         return vox * slope + inter if (slope, inter) != (1.0, 0.0) else vox
 
-    series = {}
-    for name, ijk in roi_ijk.items():
-        vox = sample(ijk)
-        if np.isnan(vox).all():
-            raise ValueError(f"{files.bold}: ROI {name!r} has no valid (non-NaN) voxel")
-        mean = np.nanmean(vox, axis=1) if np.isnan(vox).any() else vox.mean(axis=1)
-        if np.ptp(mean) == 0:
-            raise ValueError(f"{files.bold}: ROI {name!r} signal is constant (is the ROI outside the brain?)")
-        series[name] = mean
+    where = _where(files.bold, files.participant_id)
+    series = {name: _roi_mean(sample(ijk), name, where) for name, ijk in roi_ijk.items()}
     wm, csf = (sample(ijk) for ijk in tissue_ijk)
     for label, vox, path in (("WM", wm, files.wm), ("CSF", csf, files.csf)):
         if not np.isfinite(vox).all():
-            raise ValueError(f"{files.bold}: NaN values inside the eroded {label} mask from {path.name}")
+            raise ValueError(f"{where}: NaN values inside the eroded {label} mask from {path.name}")
     return pd.DataFrame(series), wm, csf
+
+
+def _roi_mean(vox: np.ndarray, name: str, where: str) -> np.ndarray:
+    """Mean series of one ROI's voxels (scans × voxels), NaN voxels ignored.
+
+    Raises ValueError, with different messages, for an ROI **outside the brain** (every voxel 0
+    or NaN in every volume: the image has no data there) and for an ROI signal with **zero
+    variance** (data, but the same value in every volume: no correlation is defined).
+    """
+    if not np.nan_to_num(vox).any():
+        raise ValueError(f"{where}: ROI {name!r} lies outside the brain: its {vox.shape[1]} voxels are 0 or NaN "
+                         f"in every volume (rule: every ROI inside the BOLD image's brain mask; check that the "
+                         f"BOLD is in {SPACE} space and covers the ROI)")
+    mean = np.nanmean(vox, axis=1) if np.isnan(vox).any() else vox.mean(axis=1)
+    if np.ptp(mean) == 0:
+        raise ValueError(f"{where}: ROI {name!r} signal has zero variance (the value {mean[0]:g} in all "
+                         f"{mean.size} volumes; rule: an ROI signal must vary over time for a correlation)")
+    return mean
 
 
 def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=None,
@@ -368,7 +401,8 @@ def _nilearn_denoise(files: ParticipantFiles, roi_ts: pd.DataFrame, strategy: tu
         raise ValueError(f"{files.participant_id}: nilearn confound strategy {strategy} failed on "
                          f"{files.confounds.name}: {err}") from err
     if confounds is not None and len(confounds) != len(roi_ts):
-        raise ValueError(f"{files.confounds}: {len(confounds)} rows for {len(roi_ts)} volumes (mismatched lengths)")
+        raise ValueError(f"{_where(files.confounds, files.participant_id)}: {len(confounds)} rows for {len(roi_ts)} "
+                         "volumes (mismatched lengths)")
     cleaned = signal.clean(roi_ts.to_numpy(float), confounds=None if confounds is None else confounds.to_numpy(float),
                            detrend=True, standardize=None, high_pass=band[0], t_r=files.tr)
     return pd.DataFrame(cleaned, columns=roi_ts.columns)
@@ -387,7 +421,7 @@ def participant_design(files: ParticipantFiles, conditions, rois=None, compcor: 
     roi_ts, wm, csf = extract_signals(files, rois)
     events = read_events(files.events, conditions)
     effects = condition_effects(events, len(roi_ts), files.tr, conditions=conditions)
-    motion = read_motion(files.confounds, len(roi_ts))
+    motion = read_motion(files.confounds, len(roi_ts), files.participant_id)
     design = denoising_design(motion, effects, wm if compcor else None, csf if compcor else None)
     return roi_ts, events, design
 
@@ -421,7 +455,7 @@ def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts
     n, tr = len(roi_ts), files.tr
     events = read_events(files.events, conditions)
     effects = condition_effects(events, n, tr, conditions=conditions)
-    motion = read_motion(files.confounds, n)
+    motion = read_motion(files.confounds, n, files.participant_id)
     full = denoising_design(motion, effects, wm, csf)
     denoised = regress_and_filter(roi_ts, full, tr, band)
     cache = {}
@@ -479,24 +513,42 @@ def participant_connectivity(files: ParticipantFiles, conditions=("negative", "n
 _CODE_MODULES = ("helpers.firstlevel", "helpers.connectivity", "helpers.denoise", "helpers.atlas")
 
 
-def _measure_results(job) -> dict:
-    """Worker: compute the missing measures of one participant.
+#: What a failing participant does in :func:`run_connectivity` (``helpers.params.SCHEMA["on_error"]``).
+ON_ERROR = ("stop", "skip")
 
-    ``job = (files, measures, required, kwargs)``.  Returns ``{measure: ("ok", rows)}`` /
-    ``{measure: ("failed", reason)}``, or ``{"": ("excluded", reason)}`` when the participant's
-    inputs are invalid (or its required first measure fails).
+
+def _reason(err: BaseException) -> str:
+    """An exclusion reason: ``"<ExceptionType>: <message>"``."""
+    return f"{type(err).__name__}: {err}"
+
+
+def _measure_results(job, store=None) -> dict:
+    """Worker: compute the missing measures of one participant and cache them at once.
+
+    ``job = (files, measures, required, kwargs, keys, on_error)``, ``keys`` = ``{measure: cache key}``.
+    Returns ``{measure: ("ok", rows)}`` / ``{measure: ("failed", reason)}``; a participant whose
+    inputs are invalid (or whose required first measure fails) raises under ``on_error="stop"``
+    and gives ``{measure: ("excluded", reason)}`` for the required measure under ``"skip"``.
+    Each entry is written to ``store`` (a :class:`helpers.cache.Cache`) before returning, so
+    that a run killed later keeps this participant's work (resume).
     """
     from threadpoolctl import threadpool_limits
 
-    files, measures, required, kwargs = job
+    files, measures, required, kwargs, keys, on_error = job
     try:
         with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: threads only contend
             table, failures = _participant_tables(files, measures=measures, contrasts=(), required=required, **kwargs)
-    except (ValueError, FileNotFoundError, OSError) as err:
-        return {"": ("excluded", str(err))}
-    out = {m: ("failed", reason) for m, reason in failures.items()}
-    for measure, rows in table.groupby("measure", sort=False):
-        out[measure] = ("ok", rows.reset_index(drop=True))
+    except Exception as err:  # "skip": any failure of this participant is recorded, never silent
+        if on_error == "stop":
+            raise
+        out = {measures[0]: ("excluded", _reason(err))}
+    else:
+        out = {m: ("failed", reason) for m, reason in failures.items()}
+        for measure, rows in table.groupby("measure", sort=False):
+            out[measure] = ("ok", rows.reset_index(drop=True))
+    if store is not None:
+        for measure, value in out.items():
+            store.put(keys[measure], value)
     return out
 
 
@@ -540,13 +592,17 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
                      smoothed: bool = False, n_jobs: int = 1, participants=None, space: str = SPACE,
                      contrasts=DEFAULT_CONTRASTS, rois=None, band=HIGHPASS,
                      progress: bool = True, backend: str = "processes", scheduler="",
-                     cache: bool = False, cache_dir=None, stages=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     cache: bool = False, cache_dir=None, stages=None,
+                     on_error: str = "stop") -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
 
-    Participants whose files are missing or invalid are excluded with the error message as
-    reason (stage ``connectivity``) — never silently; a participant for whom only an
-    alternative measure fails loses that measure's rows only (stage ``connectivity/<measure>``).
-    Both files are written atomically.
+    ``on_error`` decides what a participant whose files are missing or invalid (or whose
+    required first measure fails) does: ``"stop"`` (default) raises
+    :class:`helpers.execution.ParticipantError` naming the participant and the error, before
+    any table is written; ``"skip"`` excludes the participant with the error as reason (stage
+    ``connectivity``) and goes on — never silently.  Under both policies a participant for whom
+    only an alternative measure fails loses that measure's rows only (stage
+    ``connectivity/<measure>``).  Both files are written atomically.
 
     Execution (:func:`helpers.execution.map_participants`): ``backend`` ``"serial"``,
     ``"processes"`` (``n_jobs`` local processes) or ``"dask"`` (``scheduler`` address, or a
@@ -555,17 +611,28 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     participant and measure, keyed by the participant's input files (path, size, mtime), the
     TR, ``conditions``, ``rois``, ``band``, the measure and the code of the modules that
     compute it; only missing entries are computed (contrasts are recomputed from the cached
-    rows).  ``stages`` (a :class:`helpers.provenance.Chapter` or a dict) receives the wall time
+    rows).  Each participant's entries are written by the worker as soon as it finishes, so a
+    run killed part-way resumes without recomputing the finished participants.  ``stages`` (a :class:`helpers.provenance.Chapter` or a dict) receives the wall time
     of the file lookup, the per-participant work and the writing of the tables.
 
     Returns
     -------
     (connectivity DataFrame, exclusions DataFrame of this stage)
+
+    Raises
+    ------
+    ParticipantError
+        ``on_error="stop"`` and a participant failed (its id starts the message).
+    ValueError
+        Unknown measure or ``on_error``; no participants; every participant excluded.
     """
     from .cache import Cache, code_fingerprint, make_key
-    from .execution import map_participants, timed
+    from .execution import ParticipantError, map_participants, timed
 
     measures = _check_measures(measures)
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    hint = 'stage connectivity; on_error = "skip" records the participant in exclusions.tsv and continues'
     output_dir = Path(output_dir)
     participants = list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
     if not participants:
@@ -581,7 +648,9 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
             try:
                 files = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed)
             except (ValueError, FileNotFoundError, OSError) as err:
-                missing_files[p] = str(err)
+                if on_error == "stop":
+                    raise ParticipantError(p, f"{_reason(err)} ({hint})") from err
+                missing_files[p] = _reason(err)
                 continue
             found[p] = files
             inputs = _input_fingerprints(files)
@@ -594,21 +663,23 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
                 if hit:
                     cached[p][m] = value
             if measures[0] in cached[p] and cached[p][measures[0]][0] == "excluded":
+                if on_error == "stop":  # excluded by an earlier "skip" run with the same inputs
+                    raise ParticipantError(p, f"{cached[p][measures[0]][1]} ({hint})")
                 continue
             missing = tuple(m for m in measures if m not in cached[p])
             if missing:
-                jobs.append((files, missing, missing[0] == measures[0], kwargs))
+                jobs.append((files, missing, missing[0] == measures[0], kwargs, keys[p], on_error))
                 job_ids.append(p)
     log.info("connectivity: %d participant(s) to compute, %d fully cached", len(jobs), len(found) - len(jobs))
     with timed(stages, "connectivity: per-participant work"):
-        computed = map_participants(_measure_results, jobs, ids=job_ids, backend=backend, n_jobs=n_jobs,
-                                    scheduler=scheduler, desc="connectivity", progress=progress)
+        try:  # each worker caches its participant as soon as it finishes (the store is sent once per worker)
+            computed = map_participants(_measure_results, jobs, ids=job_ids, backend=backend, n_jobs=n_jobs,
+                                        scheduler=scheduler, desc="connectivity", progress=progress,
+                                        shared=dict(store=store))
+        except ParticipantError as err:
+            raise ParticipantError(err.participant, f"{err.message} ({hint})") from err
     for p, values in zip(job_ids, computed):
-        if "" in values:  # participant-level exclusion, stored under the required measure's key
-            values = {measures[0]: values[""]}
-        for m, value in values.items():
-            store.put(keys[p][m], value)
-            cached[p][m] = value
+        cached[p].update(values)
     with timed(stages, "connectivity: tables"):
         tables, excluded = [], []
         for p in participants:
