@@ -22,7 +22,8 @@ def _slow_square(x):
 @pytest.fixture(scope="module")
 def dask_client():
     """A 2-worker in-process Dask cluster (threads: starts in milliseconds, no pickling of test code)."""
-    distributed = pytest.importorskip("distributed")
+    import distributed   # a declared dependency: a missing install must fail, not skip
+
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         yield client

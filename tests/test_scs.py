@@ -323,7 +323,8 @@ def test_alpha_comparison_table():
 @pytest.mark.slow
 def test_chapter_runs_on_the_example_and_writes_scores(tmp_path):
     """Execute notebooks/01_questionnaire.ipynb on a BIDS folder holding only the example file."""
-    papermill = pytest.importorskip("papermill")
+    import papermill
+
     bids = tmp_path / "bids"
     (bids / "phenotype").mkdir(parents=True)
     (bids / "phenotype" / "scs.tsv").write_bytes(EXAMPLE.read_bytes())
