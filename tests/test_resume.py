@@ -4,9 +4,12 @@ completes the work without redoing what was finished.
 * fast: a subprocess rewrites a large TSV and a folder of files in a loop through
   :mod:`helpers.io` (the atomic writers every stage uses); it is SIGKILLed at random moments, and
   every file under its final name must be complete (leftovers may only be hidden ``.tmp-*`` paths);
-* slow: preprocessing (the stage whose per-participant outputs are resumable) of two tiny-twin
-  participants is SIGKILLed at a random moment after the first participant is finished; its
-  folder must be complete, the second absent or complete, and the re-run must skip the first.
+* slow: preprocessing of two tiny-twin participants is SIGKILLed at a random moment after the
+  first participant is finished; its folder must be complete, the second absent or complete, and
+  the re-run must skip the first;
+* connectivity of the three tiny-twin participants (cache on) is SIGKILLed as soon as the first
+  participant's cache entry appears; the re-run must compute only the participants without an
+  entry and give tables identical to an uninterrupted run.
 """
 
 import json
@@ -124,3 +127,65 @@ def test_preprocessing_resumes_after_a_kill(tiny_twin, tmp_path):
     assert (out / "sub-01" / "provenance.json").stat().st_mtime_ns == before  # not redone
     assert is_complete(out, "sub-02", params)
     _check_complete(out / "sub-02")
+
+
+CONNECTIVITY = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from helpers import firstlevel as fl
+    root, out, cache, backend = sys.argv[1:5]
+    if backend == "serial":  # hold the later participants: sub-01's entry can only appear if saved at once
+        original = fl._participant_tables
+
+        def held(files, **kw):
+            if files.participant_id != "sub-01":
+                time.sleep(600)
+            return original(files, **kw)
+
+        fl._participant_tables = held
+    fl.run_connectivity(root, Path(root) / "derivatives" / "twin-fmriprep", out, backend=backend, n_jobs=2,
+                        cache=True, cache_dir=cache, progress=False)
+""")
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(p for p in _visible(cache) if p.suffix == ".pkl")
+
+
+@pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")  # the tiny twin's 6-mm CSF mask
+@pytest.mark.parametrize("backend", ["serial", pytest.param("processes", marks=pytest.mark.slow)])  # 7–12 s
+def test_connectivity_resumes_after_a_kill(tiny_twin, tmp_path, monkeypatch, backend):
+    import pickle
+
+    from helpers import firstlevel as fl
+
+    deriv = tiny_twin / "derivatives" / "twin-fmriprep"
+    cache, out = tmp_path / "cache", tmp_path / "killed"
+    proc = _start([CONNECTIVITY, str(tiny_twin), str(out), str(cache), backend], tmp_path)
+    deadline = time.monotonic() + 60
+    while not (cache.is_dir() and _entries(cache)):
+        assert proc.poll() is None, "the connectivity run ended before caching a participant"
+        if time.monotonic() > deadline:
+            _kill(proc)
+            pytest.fail("no participant was cached while the others were still running")
+        time.sleep(0.01)
+    _kill(proc)
+
+    finished = {pickle.loads(p.read_bytes())[1]["participant_id"].iloc[0] for p in _entries(cache)}  # complete entries
+    assert 0 < len(finished) < 3, finished  # killed part-way (in parallel, either worker may finish first)
+    if backend == "serial":
+        assert finished == {"sub-01"}
+    assert not (out / "connectivity.tsv").exists()  # no table before every participant is done
+
+    calls = []
+    original = fl._participant_tables
+    monkeypatch.setattr(fl, "_participant_tables",
+                        lambda files, **kw: calls.append(files.participant_id) or original(files, **kw))
+    resumed, excluded = fl.run_connectivity(tiny_twin, deriv, tmp_path / "resumed", backend="serial",
+                                            cache=True, cache_dir=cache, progress=False)
+    assert calls == sorted({"sub-01", "sub-02", "sub-03"} - finished)  # finished participants not recomputed
+    assert excluded.empty and len(_entries(cache)) == 3
+
+    fresh, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "fresh", backend="serial", progress=False)
+    pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
+    assert (tmp_path / "resumed" / "connectivity.tsv").read_bytes() == (tmp_path / "fresh" / "connectivity.tsv").read_bytes()
