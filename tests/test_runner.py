@@ -71,6 +71,30 @@ def test_execute_then_skip_when_unchanged(project, monkeypatch):
     assert not (project / "build" / "notebooks" / "b.ipynb").exists()   # not put into the book
 
 
+def test_only_dependent_chapters_rerun(project, monkeypatch):
+    """c declares that it reads only a's outputs: editing b re-executes b, not c."""
+    monkeypatch.chdir(project)
+    with open(project / "_toc.yml", "a") as fh:
+        fh.write("  - file: build/notebooks/c\n")
+    c = _notebook(project / "notebooks" / "c.ipynb", "out = 'x.txt'", "assert open(out).read() == '42'")
+    nb = nbformat.read(c, as_version=4)
+    nb.metadata["helpers"] = {"depends_on": ["a"]}
+    nbformat.write(nb, c)
+    params = project / "p.yml"
+    params.write_text("n: 2\n")
+    assert runner.execute_all(params, project) == ["a", "b", "c"]
+    b = nbformat.read(project / "notebooks" / "b.ipynb", as_version=4)
+    b.cells.append(nbformat.v4.new_markdown_cell("An edit to b's prose."))
+    nbformat.write(b, project / "notebooks" / "b.ipynb")
+    assert runner.execute_all(params, project) == ["b"]
+    params.write_text("n: 3\n")                     # a changes: c (declared on a) must re-execute and fail
+    with pytest.raises(runner.NotebookFailed, match="notebooks/b.ipynb"):
+        runner.execute_all(params, project)
+    assert runner._upstream("c", ["zz"], {"a": "1"}, ["a", "c"]) == []   # outside this book: ignored
+    with pytest.raises(ValueError, match="depends on c, which _toc.yml lists after it"):
+        runner._upstream("a", ["c"], {}, ["a", "c"])
+
+
 def test_bad_params_file(tmp_path):
     f = tmp_path / "p.yml"
     f.write_text("- a\n- b\n")

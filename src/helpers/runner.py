@@ -283,6 +283,28 @@ def data_fingerprint(folder: Path) -> str:
     return h.hexdigest()
 
 
+def declared_dependencies(notebook: Path) -> list[str] | None:
+    """Chapters whose outputs ``notebook`` reads, from its metadata ``helpers.depends_on``.
+
+    ``None`` (no declaration) means every chapter before it: the safe default.
+    """
+    meta = json.loads(notebook.read_text()).get("metadata", {})
+    deps = meta.get("helpers", {}).get("depends_on")
+    if deps is not None and not (isinstance(deps, list) and all(isinstance(d, str) for d in deps)):
+        raise ValueError(f"{notebook}: metadata helpers.depends_on must be a list of chapter names, got {deps!r}")
+    return deps
+
+
+def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: list[str]) -> list[str]:
+    """Stamps of the chapters ``stem`` depends on (all earlier ones when undeclared)."""
+    if deps is None:
+        return list(stamps.values())
+    late = [d for d in deps if d in order and d not in stamps]
+    if late:
+        raise ValueError(f"notebooks/{stem}.ipynb depends on {', '.join(late)}, which _toc.yml lists after it")
+    return [stamps[d] for d in deps if d in stamps]   # a dependency left out of this book is ignored
+
+
 def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     """Run the data step and every book notebook in order; returns the stems executed."""
     root = root or project_root()
@@ -292,10 +314,15 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     check_unknown_keys(params, [root / "notebooks" / f"{s}.ipynb" for s in stems], str(params_file))
     ensure_twin(params, root)
     timeout = int(params.get("execution_timeout", 3600))
-    # Notebooks re-execute when the data change (a regenerated twin, an edited dataset).
-    upstream, executed = data_fingerprint(root / params.get("bids_dir", "build/data/twin")), []
+    # A notebook re-executes when the data change (a regenerated twin, an edited dataset) or when a
+    # chapter whose outputs it reads re-executed; editing the results chapter leaves the others alone.
+    data = data_fingerprint(root / params.get("bids_dir", "build/data/twin"))
+    stamps: dict[str, str] = {}
+    executed = []
     for stem in stems:
-        upstream, ran = execute_notebook(stem, params, root, timeout, upstream)
+        deps = declared_dependencies(root / "notebooks" / f"{stem}.ipynb")
+        upstream = json.dumps([data, _upstream(stem, deps, stamps, stems)])
+        stamps[stem], ran = execute_notebook(stem, params, root, timeout, upstream)
         if ran:
             executed.append(stem)
     return executed
