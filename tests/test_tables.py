@@ -82,3 +82,16 @@ def test_compare_with_paper_covers_every_text_result(study):
     assert neg["alternative"] == "less" and neg["n"] == 19
     shown = render_comparison(comp)
     assert shown.loc["SC mean × right amygdala, Neutral", ("Paper", "p")] == "> .05"
+
+
+def test_table1_by_pipeline_puts_pipelines_side_by_side():
+    from helpers import tables
+    from helpers.robustness import synthetic_study
+
+    scores, conn = synthetic_study(19, -0.5, seed=3)
+    shifted = conn.assign(z=conn["z"] * 2.0)          # a rescaled pipeline: same r, same p
+    out = tables.table1_by_pipeline(scores, {"a": conn, "b": shifted})
+    ref = tables.table1(scores, conn)
+    assert list(out.columns) == ["scale", "a: r", "a: p", "b: r", "b: p"]
+    assert out["a: r"].tolist() == pytest.approx(ref["r"].tolist())
+    assert out["b: r"].tolist() == pytest.approx(ref["r"].tolist())

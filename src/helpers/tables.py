@@ -67,6 +67,21 @@ def table1(scores: pd.DataFrame, connectivity: pd.DataFrame, *, contrast: str = 
     return pd.DataFrame(rows)
 
 
+def table1_by_pipeline(scores: pd.DataFrame, pipelines: dict[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
+    """Table 1 computed from several connectivity tables side by side (r and p per pipeline).
+
+    ``pipelines`` maps a label (e.g. ``"ideal derivatives"``, ``"our preprocessing"``) to a
+    ``connectivity.tsv`` table; ``kwargs`` go to :func:`table1`.  Used to show how much the
+    preprocessing changes the paper's result.
+    """
+    out = pd.DataFrame({"scale": [label for _, label in paper.SCALES]})
+    for name, conn in pipelines.items():
+        t = table1(scores, conn, **kwargs)
+        out[(f"{name}: r")] = t["r"].to_numpy()
+        out[(f"{name}: p")] = t["p"].to_numpy()
+    return out
+
+
 def render_table1(ours: pd.DataFrame) -> pd.DataFrame:
     """Table 1 as printed: the paper's r and p beside ours (one-tailed as the paper, and two-tailed).
 
