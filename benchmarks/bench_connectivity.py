@@ -29,6 +29,9 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _baselines import nilearn_labels_masker  # noqa: E402
+
 
 def ensure_twin(path: Path, participants: int, seed: int) -> None:
     if not (path / "participants.tsv").is_file():
@@ -49,15 +52,7 @@ def read_floor(files, scaled: bool = True) -> float:
 
 
 def nilearn_masker(files) -> float:
-    from nilearn.maskers import NiftiLabelsMasker
-
-    from helpers.atlas import roi_masks
-
-    ref = nib.load(files[0].bold)
-    labels = np.zeros(ref.shape[:3], np.int16)
-    for i, mask in enumerate(roi_masks(ref).values(), start=1):
-        labels[np.asanyarray(mask.dataobj)] = i
-    masker = NiftiLabelsMasker(nib.Nifti1Image(labels, ref.affine), standardize=None)
+    masker = nilearn_labels_masker(files[0].bold)
     start = time.perf_counter()
     for f in files:
         masker.fit_transform(str(f.bold))

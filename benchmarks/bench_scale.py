@@ -34,6 +34,7 @@ import gc
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -46,6 +47,9 @@ import psutil
 
 from helpers import firstlevel
 from helpers.simulate import simulate
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _baselines import nilearn_labels_masker  # noqa: E402
 
 
 class Meter:
@@ -98,15 +102,8 @@ def read_floor(files) -> None:
 def nilearn_extraction(files) -> None:
     """nilearn's usual route: labels masker (ROI means) then a correlation matrix per participant."""
     from nilearn.connectome import ConnectivityMeasure
-    from nilearn.maskers import NiftiLabelsMasker
 
-    from helpers.atlas import roi_masks
-
-    ref = nib.load(files[0].bold)
-    labels = np.zeros(ref.shape[:3], np.int16)
-    for i, mask in enumerate(roi_masks(ref).values(), start=1):
-        labels[np.asanyarray(mask.dataobj)] = i
-    masker = NiftiLabelsMasker(nib.Nifti1Image(labels, ref.affine), standardize=None)
+    masker = nilearn_labels_masker(files[0].bold)
     series = [masker.fit_transform(str(f.bold)) for f in files]
     ConnectivityMeasure(kind="correlation").fit_transform(series)
 
