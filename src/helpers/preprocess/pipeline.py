@@ -14,7 +14,6 @@ whose ``provenance.json`` records the same parameters, input checksums and code 
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 import time
@@ -26,7 +25,7 @@ import pandas as pd
 from scipy import ndimage
 
 from ..io import atomic_path, write_json, write_tsv
-from ..provenance import sha256
+from ..provenance import package_versions, sha256
 from .coregister import COREG_DEFAULTS, coregister
 from .inputs import find_inputs, find_participants, load_bold, load_structural
 from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
@@ -87,16 +86,6 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
     return paths
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in SOFTWARE:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def _input_record(inputs) -> dict:
     """Input checksums plus a fingerprint of this package's code and the numeric libraries' versions."""
     from ..cache import code_fingerprint
@@ -125,10 +114,10 @@ def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None
 def _sidecar(tr: float, params: dict, inputs, extra: dict) -> dict:
     return {"RepetitionTime": tr, "SkullStripped": False, "SliceTimingCorrected": False,
             "Sources": [f"bids:raw:{inputs.bold.name}", f"bids:raw:{inputs.structural.name}"],
-            "GeneratedBy": [{"Name": "helpers.preprocess", "Version": _versions()["helpers"],
+            "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"],
                              "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
                                             "normalise (dipy MI affine + SyN CC) -> one composed resampling"}],
-            "Software": _versions(), "Parameters": params, "Coregistration": COREG_DEFAULTS,
+            "Software": package_versions(SOFTWARE), "Parameters": params, "Coregistration": COREG_DEFAULTS,
             "Normalisation": NORMALISE_DEFAULTS, **extra}
 
 
@@ -237,7 +226,7 @@ def _write(paths, mni, motion, coreg, func_affine, tr, params, inputs, seconds, 
         lap("write")
         outputs = [str(p.relative_to(sub_dir)) for k, p in paths.items() if k != "provenance"]
         write_json({"participant": inputs.participant, "parameters": params, "inputs": _input_record(inputs),
-                    "outputs": outputs, "seconds": seconds, "software": _versions()}, rel["provenance"])
+                    "outputs": outputs, "seconds": seconds, "software": package_versions(SOFTWARE)}, rel["provenance"])
 
 
 def _one(bids_dir, out_dir, participant, params, on_error):
@@ -281,7 +270,7 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     participants = participants or find_participants(bids_dir)
     write_json({"Name": "helpers.preprocess derivatives", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
-                "GeneratedBy": [{"Name": "helpers.preprocess", "Version": _versions()["helpers"]}]},
+                "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"]}]},
                Path(out_dir) / "dataset_description.json")
     jobs = (delayed(_one)(bids_dir, out_dir, p, params, on_error) for p in participants)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
