@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from .io import save_figure, write_json
+from .io import save_figure, write_json, write_tsv
+from .mdtable import labelled_index, markdown_table
 from .params import check_output_dir, validate_params
 from .paths import project_root
 
@@ -106,19 +108,52 @@ class Chapter:
             self.outputs.append(_relative(p))
         return [Path(p) for p in paths]
 
-    def figure(self, key: str, fig, stem: str | os.PathLike) -> list[Path]:
+    def figure(self, key: str, fig, stem: str | os.PathLike) -> None:
         """Save ``fig`` as ``stem``.png/.svg, register both, glue it as ``key`` and close it.
 
         Closing matters: with the inline backend an open figure would also be shown
-        under the code cell, so the book would print it twice.
+        under the code cell, so the book would print it twice. Nothing is returned, so the
+        call can end a cell without printing anything under it.
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
 
-        paths = self.output(*save_figure(fig, stem))
+        self.output(*save_figure(fig, stem))
         glue(key, fig, display=False)
         plt.close(fig)
-        return paths
+
+    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None) -> None:
+        """Glue ``frame`` as ``key`` for a numbered table; write and register ``path`` if given.
+
+        The table is glued as Markdown (:func:`helpers.mdtable.markdown_table`, formatted by pandas),
+        so that the prose can paste it inside a ``{table}`` directive, which numbers and captions it
+        ("Table N: …") and makes it a ``{numref}`` target::
+
+            ````{table} Caption.
+            :name: tbl-label
+
+            ```{glue:md} key
+            :format: myst
+            ```
+            ````
+
+        Parameters
+        ----------
+        key : str
+            Glue key.
+        frame : DataFrame or Styler
+            The table as it should be shown (a ``Styler`` keeps its formats and hidden index).
+        path : path-like, optional
+            Also write the data (a Styler's underlying DataFrame, full precision) as a TSV there,
+            with its index unless that is an unnamed ``RangeIndex``.
+        """
+        from IPython.display import Markdown
+        from myst_nb import glue
+
+        if path is not None:
+            data = frame.data if isinstance(frame, Styler) else frame
+            self.output(write_tsv(data, path, index=labelled_index(data)))
+        glue(key, Markdown(markdown_table(frame)), display=False)
 
     def stage(self, label: str, seconds: float) -> None:
         """Record the wall time of one stage (shown in the footer's timing table)."""
