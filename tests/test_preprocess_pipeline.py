@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from helpers.preprocess import qc
 from helpers.preprocess.accuracy import score_participant
+from helpers.execution import ParticipantError
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 
 matplotlib.use("Agg", force=False)
@@ -99,7 +100,13 @@ def _bold_path(root):
 
 
 def _run(root, tmp_path):
-    return run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False)
+    """Run on sub-01 under ``on_error="stop"``; re-raise the participant's error as the ValueError it was."""
+    with pytest.raises(ParticipantError) as info:
+        run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False)
+    assert info.value.participant == "sub-01"
+    assert info.value.message.startswith("ValueError: ")
+    assert not (tmp_path / "out" / "sub-01").exists()  # nothing half-written
+    raise ValueError(info.value.message.removeprefix("ValueError: "))
 
 
 def test_missing_structural(tiny_twin, tmp_path):
@@ -168,6 +175,7 @@ def test_unknown_parameter_and_skip_policy(tiny_twin, tmp_path):
     assert summary.empty
     assert exclusions.to_dict("records") == [{"participant_id": "sub-01", "stage": "preprocessing",
                                               "reason": exclusions["reason"][0]}]
+    assert exclusions["reason"][0].startswith("ValueError: ")
     assert "no structural image" in exclusions["reason"][0]
     assert not (tmp_path / "out" / "sub-01").exists()
 

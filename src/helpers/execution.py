@@ -30,12 +30,27 @@ import logging
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["BACKENDS", "ParticipantError", "map_participants", "timed"]
+__all__ = ["BACKENDS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "timed"]
 
 log = logging.getLogger(__name__)
 
 #: The backends :func:`map_participants` accepts.
 BACKENDS = ("serial", "processes", "dask")
+
+#: What a failing participant does to a stage (``helpers.params.SCHEMA["on_error"]``): ``"stop"`` the
+#: run with a :class:`ParticipantError`, or ``"skip"`` it and record it in the exclusions.
+ON_ERROR = ("stop", "skip")
+
+
+def check_on_error(on_error: str) -> None:
+    """Raise ``ValueError`` unless ``on_error`` is one of :data:`ON_ERROR`."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+
+
+def failure_reason(err: BaseException) -> str:
+    """The reason recorded for a skipped participant: ``"<ExceptionType>: <message>"``."""
+    return f"{type(err).__name__}: {err}"
 
 
 class ParticipantError(RuntimeError):

@@ -48,6 +48,7 @@ from .denoise import (
     temporal_derivative,
     tissue_mask,
 )
+from .execution import ParticipantError, check_on_error, failure_reason, map_participants, timed
 from .io import write_tsv
 
 __all__ = [
@@ -513,15 +514,6 @@ def participant_connectivity(files: ParticipantFiles, conditions=("negative", "n
 _CODE_MODULES = ("helpers.firstlevel", "helpers.connectivity", "helpers.denoise", "helpers.atlas")
 
 
-#: What a failing participant does in :func:`run_connectivity` (``helpers.params.SCHEMA["on_error"]``).
-ON_ERROR = ("stop", "skip")
-
-
-def _reason(err: BaseException) -> str:
-    """An exclusion reason: ``"<ExceptionType>: <message>"``."""
-    return f"{type(err).__name__}: {err}"
-
-
 def _measure_results(job, store=None) -> dict:
     """Worker: compute the missing measures of one participant and cache them at once.
 
@@ -541,7 +533,7 @@ def _measure_results(job, store=None) -> dict:
     except Exception as err:  # "skip": any failure of this participant is recorded, never silent
         if on_error == "stop":
             raise
-        out = {measures[0]: ("excluded", _reason(err))}
+        out = {measures[0]: ("excluded", failure_reason(err))}
     else:
         out = {m: ("failed", reason) for m, reason in failures.items()}
         for measure, rows in table.groupby("measure", sort=False):
@@ -627,11 +619,9 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
         Unknown measure or ``on_error``; no participants; every participant excluded.
     """
     from .cache import Cache, code_fingerprint, make_key
-    from .execution import ParticipantError, map_participants, timed
 
     measures = _check_measures(measures)
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    check_on_error(on_error)
     hint = 'stage connectivity; on_error = "skip" records the participant in exclusions.tsv and continues'
     output_dir = Path(output_dir)
     participants = list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
@@ -649,8 +639,8 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
                 files = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed)
             except (ValueError, FileNotFoundError, OSError) as err:
                 if on_error == "stop":
-                    raise ParticipantError(p, f"{_reason(err)} ({hint})") from err
-                missing_files[p] = _reason(err)
+                    raise ParticipantError(p, f"{failure_reason(err)} ({hint})") from err
+                missing_files[p] = failure_reason(err)
                 continue
             found[p] = files
             inputs = _input_fingerprints(files)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ..execution import check_on_error, failure_reason, map_participants
 from ..io import atomic_path, write_json, write_tsv
 from ..provenance import package_versions, sha256
 from .coregister import COREG_DEFAULTS, coregister
@@ -121,6 +122,14 @@ def _sidecar(tr: float, params: dict, inputs, extra: dict) -> dict:
             "Normalisation": NORMALISE_DEFAULTS, **extra}
 
 
+def _with_defaults(params: dict | None) -> dict:
+    """:data:`DEFAULTS` updated with ``params``; an unknown key raises ``ValueError``."""
+    unknown = set(params or {}) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"preprocessing: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}")
+    return {**DEFAULTS, **(params or {})}
+
+
 def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participant: str,
                            params: dict | None = None) -> dict:
     """Preprocess one participant; returns ``{"participant", "seconds": {step: s}, "skipped"}``.
@@ -136,10 +145,7 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     params : dict, optional
         Overrides of :data:`DEFAULTS`.
     """
-    params = {**DEFAULTS, **(params or {})}
-    unknown = set(params) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"preprocessing: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}")
+    params = _with_defaults(params)
     inputs = find_inputs(bids_dir, participant, params["task"])
     if is_complete(out_dir, participant, params, inputs):
         return {"participant": participant, "seconds": {}, "skipped": True}
@@ -229,19 +235,20 @@ def _write(paths, mni, motion, coreg, func_affine, tr, params, inputs, seconds, 
                     "outputs": outputs, "seconds": seconds, "software": package_versions(SOFTWARE)}, rel["provenance"])
 
 
-def _one(bids_dir, out_dir, participant, params, on_error):
+def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> dict:
+    """Worker of :func:`run_preprocessing`: one participant; under ``"skip"`` a failure becomes ``"error"``."""
     try:
         return preprocess_participant(bids_dir, out_dir, participant, params)
-    except ValueError as err:
-        if on_error == "raise":
+    except Exception as err:  # "skip": any failure of this participant is recorded, never silent
+        if on_error == "stop":
             raise
-        return {"participant": participant, "seconds": {}, "skipped": False, "error": str(err)}
+        return {"participant": participant, "seconds": {}, "skipped": False, "error": failure_reason(err)}
 
 
 def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: list[str] | None = None,
-                      n_jobs: int = 1, on_error: str = "raise", progress: bool = True,
-                      **params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Preprocess every participant (in parallel with joblib, tqdm progress bar, resumable).
+                      n_jobs: int = 1, on_error: str = "stop", progress: bool = True, backend: str = "processes",
+                      scheduler: str = "", **params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Preprocess every participant (in parallel, progress bar, resumable).
 
     Parameters
     ----------
@@ -250,9 +257,15 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
     participants : list of str, optional
         Default: every ``sub-*`` folder.
     n_jobs : int
-        Parallel participants (joblib, processes).
-    on_error : {"raise", "skip"}
-        Stop at the first invalid participant, or record it in the exclusions and go on.
+        Participants processed at once (``-1``: every core).
+    on_error : {"stop", "skip"}
+        Stop at the first failing participant (:class:`helpers.execution.ParticipantError`, whose
+        message names the participant), or record it in the exclusions and go on.
+    progress : bool
+        Show the progress bar.
+    backend, scheduler : str
+        Execution backend of :func:`helpers.execution.map_participants` (``"serial"``,
+        ``"processes"`` or ``"dask"``) and the Dask scheduler (empty: a local cluster).
     **params
         Overrides of :data:`DEFAULTS`.
 
@@ -263,18 +276,15 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
     exclusions : DataFrame
         ``participant_id, stage, reason`` for participants that failed (``on_error="skip"``).
     """
-    from joblib import Parallel, delayed
-    from tqdm import tqdm
-
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    check_on_error(on_error)
+    _with_defaults(params)  # an unknown parameter stops the run before any work
     participants = participants or find_participants(bids_dir)
     write_json({"Name": "helpers.preprocess derivatives", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
                 "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"]}]},
                Path(out_dir) / "dataset_description.json")
-    jobs = (delayed(_one)(bids_dir, out_dir, p, params, on_error) for p in participants)
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    rows = list(tqdm(results, total=len(participants), desc="preprocessing", disable=not progress))
+    rows = map_participants(_one, participants, backend=backend, n_jobs=n_jobs, scheduler=scheduler,
+                            desc="preprocessing", progress=progress,
+                            shared=dict(bids_dir=str(bids_dir), out_dir=str(out_dir), params=params, on_error=on_error))
     summary = pd.DataFrame([{"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]}
                             for r in rows if "error" not in r])
     exclusions = pd.DataFrame([{"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]}
