@@ -43,7 +43,7 @@ SPACE = "MNI152NLin2009cAsym"
 #: Parameters of the stage (all recorded in provenance; a change triggers recomputation).
 DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=5.0, realign_sep=4.0,
                 two_pass=True, realign_order=3, resample_order=3, nonlinear=True, template_resolution=2,
-                cc_radius=1, cc_sigma_diff=3.0, syn_level_iters=[50, 25, 10], seed=0)
+                cc_radius=1, cc_sigma_diff=6.0, syn_level_iters=[50, 25, 25], seed=0)
 
 #: MNI bounding box of the derivatives grid (mm), the template's extent (same grid as the twin).
 MNI_EXTENT = ((-96.0, 96.0), (-132.0, 96.0), (-72.0, 114.0))
