@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from helpers.preprocess import qc
-from helpers.preprocess.accuracy import score_participant
+from helpers.preprocess.accuracy import chapter_accuracy, plot_accuracy, score_participant, summarise
 from helpers.execution import ParticipantError
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 
@@ -60,6 +60,31 @@ def test_accuracy_against_planted_truth(tiny_twin, preprocessed):
     for roi in ("vmpfc", "amygdala_l", "amygdala_r"):
         assert score[f"r_smoothed_{roi}"] > 0.9
         assert score[f"dice_{roi}"] > 0.75  # coarse 6 mm data, light SyN
+
+
+def test_summarise_counts_misses_against_the_targets():
+    scores = pd.DataFrame({"realign_rms_mm": [0.05, 0.12], "r_preproc_vmpfc": [0.95, 0.89],
+                           "r_preproc_amygdala_l": [0.99, 0.91], "r_smoothed_vmpfc": [0.5, 0.5],
+                           "dice_vmpfc": [0.93, 0.88], "dice_amygdala_l": [0.899, 1.0]}, index=["sub-01", "sub-02"])
+    summary = summarise(scores)
+    assert summary["max_realign_rms"] == 0.12 and summary["n_realign_missed"] == 1
+    assert summary["min_r"] == 0.89 and summary["n_r_missed"] == 1  # smoothed r is not a target
+    assert summary["min_dice"] == 0.88 and summary["n_dice_missed"] == 2 and summary["n_scores"] == 4
+    assert summary["mean_dice"] == pytest.approx((0.93 + 0.88 + 0.899 + 1.0) / 4)
+    fig = plot_accuracy(scores)
+    assert fig.axes[2].get_ylim()[0] <= 0.86  # a Dice below the usual axis floor stays visible
+    assert [line.get_ydata()[0] for line in fig.axes[2].lines if line.get_linestyle() == "--"] == [0.9]
+
+
+@pytest.mark.slow
+def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_path):
+    out, _, _ = preprocessed
+    root = _copy_participant(tiny_twin, tmp_path)  # raw data only: no derivatives/twin-truth
+    scores, summary, figs = chapter_accuracy(root, out, ["sub-01"], resolution=6)
+    assert scores.empty and all(np.isnan(v) for v in summary.values()) and set(figs) == {"accuracy", "motion_truth"}
+    scores, summary, figs = chapter_accuracy(tiny_twin, out, ["sub-01"], resolution=6)
+    assert list(scores.index) == ["sub-01"] and summary["n_scores"] == 3
+    assert summary["min_dice"] == scores.filter(like="dice").min().min()
 
 
 @pytest.mark.slow

@@ -24,9 +24,11 @@ from scipy import ndimage
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 
-__all__ = ["motion_error", "roi_series", "roi_correlations", "roi_dice", "score_participant", "has_truth",
-           "plot_motion_vs_truth", "chapter_accuracy",
-           "score_dataset"]
+__all__ = ["TARGETS", "motion_error", "roi_series", "roi_correlations", "roi_dice", "score_participant", "has_truth",
+           "plot_motion_vs_truth", "plot_accuracy", "summarise", "chapter_accuracy", "score_dataset"]
+
+#: Issue 7's accuracy targets: realignment RMS error (mm, at most), ROI time-series r and ROI Dice (at least).
+TARGETS = {"realign_rms_mm": 0.1, "r": 0.9, "dice": 0.9}
 
 
 def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Image) -> float:
@@ -146,22 +148,62 @@ def plot_motion_vs_truth(bids_dir: str | Path, preproc_dir: str | Path, particip
     return fig
 
 
+def plot_accuracy(scores: pd.DataFrame):
+    """Figure: the three accuracy scores per participant (one marker per ROI) against :data:`TARGETS` (dashed)."""
+    import matplotlib.pyplot as plt
+
+    x = np.arange(len(scores))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")
+    axes[0].plot(x, scores["realign_rms_mm"], "o", color="tab:grey", ms=4)
+    axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color="tab:red", lw=1)
+    axes[0].set(ylabel="mm", title="realignment RMS error (≤ target)",
+                ylim=(0, 1.3 * max(TARGETS["realign_rms_mm"], scores["realign_rms_mm"].max())))
+    for ax, prefix, title in ((axes[1], "r_preproc_", "ROI time series r (≥ target)"),
+                              (axes[2], "dice_", "ROI Dice (≥ target)")):
+        values = scores.filter(regex=f"^{prefix}")
+        for (col, column), marker in zip(values.items(), "os^"):
+            ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
+        ax.axhline(TARGETS["r" if prefix.startswith("r_") else "dice"], ls="--", color="tab:red", lw=1)
+        ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
+        ax.legend(fontsize=7, frameon=False, loc="lower left")
+    for ax in axes:
+        ax.set_xticks(x, [p.removeprefix("sub-") for p in scores.index], fontsize=6, rotation=90)
+        ax.set_xlabel("participant")
+    return fig
+
+
+def summarise(scores: pd.DataFrame) -> dict[str, float]:
+    """Worst and mean scores, and how many (participant × ROI) scores miss :data:`TARGETS`."""
+    r, dice = scores.filter(like="r_preproc"), scores.filter(like="dice")
+    return {"max_realign_rms": float(scores["realign_rms_mm"].max()), "min_r": float(r.min().min()),
+            "min_dice": float(dice.min().min()), "mean_dice": float(dice.mean().mean()),
+            "n_realign_missed": int((scores["realign_rms_mm"] > TARGETS["realign_rms_mm"]).sum()),
+            "n_r_missed": int((r < TARGETS["r"]).sum().sum()), "n_dice_missed": int((dice < TARGETS["dice"]).sum().sum()),
+            "n_scores": int(dice.size)}
+
+
+#: Columns of a scores table (for the all-NaN summary of a dataset without ground truth).
+_EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm", "r_preproc_vmpfc", "dice_vmpfc"], dtype=float)
+
+
 def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
-                     resolution: int = 3) -> tuple[pd.DataFrame, dict[str, float], object]:
-    """Scores table, summary numbers and the motion-vs-truth figure of the first participant.
+                     resolution: int = 3) -> tuple[pd.DataFrame, dict[str, float], dict]:
+    """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}`` (first participant).
 
     On a dataset without ground truth (not a twin) the table is empty, the numbers are NaN and the
-    figure says so — the chapter runs unchanged on a user's own data.
+    figures say so — the chapter runs unchanged on a user's own data.
     """
     import matplotlib.pyplot as plt
 
     if not has_truth(bids_dir):
-        fig, ax = plt.subplots(figsize=(6, 1))
-        ax.text(0.5, 0.5, "no ground truth in this dataset", ha="center", va="center")
-        ax.axis("off")
-        return pd.DataFrame(), {"max_realign_rms": np.nan, "min_r": np.nan, "min_dice": np.nan}, fig
+        figs = {}
+        for key in ("accuracy", "motion_truth"):
+            figs[key], ax = plt.subplots(figsize=(6, 1))
+            ax.text(0.5, 0.5, "no ground truth in this dataset", ha="center", va="center")
+            ax.axis("off")
+        return pd.DataFrame(), dict.fromkeys(summarise(_EMPTY_SCORES), np.nan), figs
     scores = score_dataset(bids_dir, preproc_dir, participants, task, resolution)
-    summary = {"max_realign_rms": float(scores["realign_rms_mm"].max()),
-               "min_r": float(scores.filter(like="r_preproc").min().min()),
-               "min_dice": float(scores.filter(like="dice").min().min())}
-    return scores, summary, plot_motion_vs_truth(bids_dir, preproc_dir, participants[0], task, resolution)
+    return scores, summarise(scores), {"accuracy": plot_accuracy(scores),
+                                       "motion_truth": plot_motion_vs_truth(bids_dir, preproc_dir, participants[0],
+                                                                            task, resolution)}
+
