@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from helpers.preprocess import qc
 from helpers.preprocess.accuracy import chapter_accuracy, plot_accuracy, score_participant, summarise
-from helpers.execution import ParticipantError
+from helpers.execution import ParticipantError, record_exclusions
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 
 matplotlib.use("Agg", force=False)
@@ -223,9 +223,16 @@ def test_fd_table_and_exclusion_rule(tmp_path):
     path = tmp_path / "exclusions.tsv"
     pd.DataFrame([{"participant_id": "sub-09", "stage": "questionnaire", "reason": "x"}]).to_csv(path, sep="\t",
                                                                                                   index=False)
-    merged = qc.update_exclusions(excl, path)
-    assert merged["participant_id"].tolist() == ["sub-09", "sub-01"]
-    assert qc.update_exclusions(excl.iloc[:0], path)["participant_id"].tolist() == ["sub-09"]
+    merged = record_exclusions(excl, path, qc.STAGE)
+    assert merged["participant_id"].tolist() == ["sub-01", "sub-09"]  # sorted by stage: preprocessing-qc < questionnaire
+    assert pd.read_csv(path, sep="\t").equals(merged)
+    assert record_exclusions(excl.iloc[:0], path, qc.STAGE)["participant_id"].tolist() == ["sub-09"]
+    # a stage owns its sub-stages ("connectivity/<measure>") but not a longer name ("preprocessing-qc")
+    record_exclusions(pd.DataFrame([{"participant_id": "sub-02", "stage": "preprocessing", "reason": "y"},
+                                    {"participant_id": "sub-03", "stage": "preprocessing/fd", "reason": "z"}]),
+                      path, "preprocessing")
+    record_exclusions(excl, path, qc.STAGE)
+    assert record_exclusions(excl.iloc[:0], path, "preprocessing")["stage"].tolist() == [qc.STAGE, "questionnaire"]
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ import logging
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["BACKENDS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "timed"]
+__all__ = ["BACKENDS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "record_exclusions", "timed"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,30 @@ def check_on_error(on_error: str) -> None:
 def failure_reason(err: BaseException) -> str:
     """The reason recorded for a skipped participant: ``"<ExceptionType>: <message>"``."""
     return f"{type(err).__name__}: {err}"
+
+
+def record_exclusions(new, path, stage: str):
+    """Merge one stage's exclusions into the exclusions TSV at ``path``; returns the merged table.
+
+    Rows of ``stage`` and of its sub-stages (``"<stage>/<detail>"``) are replaced by ``new``
+    (columns ``participant_id, stage, reason``); every other stage's rows are kept.  Sorted by stage,
+    then participant; written atomically.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .io import write_tsv
+
+    columns = ["participant_id", "stage", "reason"]
+    path = Path(path)
+    old = (pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) if path.is_file()
+           else pd.DataFrame(columns=columns))
+    mine = (old["stage"] == stage) | old["stage"].str.startswith(f"{stage}/")
+    merged = pd.concat([old[~mine], new], ignore_index=True)[columns]
+    merged = merged.sort_values(["stage", "participant_id"], kind="stable", ignore_index=True)
+    write_tsv(merged, path)
+    return merged
 
 
 class ParticipantError(RuntimeError):

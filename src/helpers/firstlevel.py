@@ -48,7 +48,7 @@ from .denoise import (
     temporal_derivative,
     tissue_mask,
 )
-from .execution import ParticipantError, check_on_error, failure_reason, map_participants, timed
+from .execution import ParticipantError, check_on_error, failure_reason, map_participants, record_exclusions, timed
 from .io import write_tsv
 
 __all__ = [
@@ -568,17 +568,6 @@ def _rois_key(rois):
     return rois
 
 
-def _write_exclusions(output_dir: Path, excluded: pd.DataFrame, stage: str) -> Path:
-    """Merge this stage's exclusions into ``exclusions.tsv`` (other stages' rows kept)."""
-    path = output_dir / "exclusions.tsv"
-    if path.is_file():
-        old = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-        old = old[~old["stage"].str.startswith(stage)]
-        excluded = pd.concat([old, excluded], ignore_index=True)
-    write_tsv(excluded.sort_values(["stage", "participant_id"], kind="stable"), path)
-    return path
-
-
 def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedback",
                      conditions=("negative", "neutral", "positive"), measures=("weighted_hrf",),
                      smoothed: bool = False, n_jobs: int = 1, participants=None, space: str = SPACE,
@@ -692,11 +681,11 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
             log.warning("excluding %s from %s: %s", participant, stage, reason)
         exclusions = pd.DataFrame(excluded, columns=["participant_id", "stage", "reason"])
         if not tables:
-            _write_exclusions(output_dir, exclusions, "connectivity")
+            record_exclusions(exclusions, output_dir / "exclusions.tsv", "connectivity")
             raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
         result = pd.concat(tables, ignore_index=True)
         write_tsv(result, output_dir / "connectivity.tsv")
-        _write_exclusions(output_dir, exclusions, "connectivity")
+        record_exclusions(exclusions, output_dir / "exclusions.tsv", "connectivity")
     return result, exclusions
 
 

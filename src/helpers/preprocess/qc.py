@@ -17,11 +17,10 @@ from matplotlib.figure import Figure
 from nibabel.affines import apply_affine
 from scipy import ndimage, signal
 
-from ..io import write_tsv
 from .pipeline import derivative_paths
 
 __all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisation", "plot_roi_outlines",
-           "fd_table", "fd_exclusions", "update_exclusions", "qc_figures", "EXCLUSION_COLUMNS"]
+           "fd_table", "fd_exclusions", "qc_figures", "EXCLUSION_COLUMNS"]
 
 EXCLUSION_COLUMNS = ["participant_id", "stage", "reason"]
 STAGE = "preprocessing-qc"
@@ -136,15 +135,6 @@ def fd_exclusions(table: pd.DataFrame, max_mean_fd: float = 0.5) -> pd.DataFrame
     return pd.DataFrame({"participant_id": bad["participant_id"], "stage": STAGE,
                          "reason": [f"mean framewise displacement {v:.3f} mm > {max_mean_fd} mm" for v in bad["mean_fd"]]},
                         columns=EXCLUSION_COLUMNS).reset_index(drop=True)
-
-
-def update_exclusions(new: pd.DataFrame, path: str | Path, stage: str = STAGE) -> pd.DataFrame:
-    """Replace the rows of ``stage`` in the exclusions TSV at ``path`` by ``new`` (others kept); write atomically."""
-    path = Path(path)
-    old = pd.read_csv(path, sep="\t") if path.is_file() else pd.DataFrame(columns=EXCLUSION_COLUMNS)
-    merged = pd.concat([old[old["stage"] != stage], new], ignore_index=True)[EXCLUSION_COLUMNS]
-    write_tsv(merged, path)
-    return merged
 
 
 def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, task: str = "feedback",
