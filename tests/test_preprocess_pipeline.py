@@ -249,3 +249,16 @@ def test_same_inputs_give_identical_bytes(tiny_twin, preprocessed, tmp_path):
     a, b = digests(first), digests(tmp_path)
     assert a.keys() == b.keys() and len(a) >= 14
     assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
+    """Only QC and accuracy (readers of the derivatives) may change without recomputing finished participants."""
+    from pathlib import Path
+
+    import helpers.preprocess
+    from helpers.preprocess.pipeline import _OUTPUT_MODULES
+
+    package = Path(helpers.preprocess.__file__).parent
+    modules = {f"helpers.preprocess.{f.stem}" for f in package.glob("*.py") if f.stem != "__init__"}
+    assert modules - set(_OUTPUT_MODULES) == {"helpers.preprocess.qc", "helpers.preprocess.accuracy"}
+    assert set(_OUTPUT_MODULES) - modules == {"helpers.atlas", "helpers.io"}

@@ -87,13 +87,20 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
     return paths
 
 
+#: Modules whose code determines the derivatives (QC and accuracy only read them: editing those does
+#: not make finished participants stale).
+_OUTPUT_MODULES = ("helpers.preprocess.pipeline", "helpers.preprocess.inputs", "helpers.preprocess.realign",
+                   "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.resample",
+                   "helpers.atlas", "helpers.io")
+
+
 def _input_record(inputs) -> dict:
     """Input checksums plus a fingerprint of this package's code and the numeric libraries' versions."""
     from ..cache import code_fingerprint
 
     record = {k: {"name": Path(getattr(inputs, k)).name, "sha256": sha256(getattr(inputs, k))}
               for k in ("bold", "sidecar", "structural")}
-    record["code"] = code_fingerprint("helpers.preprocess", "helpers.atlas", packages=SOFTWARE[1:])
+    record["code"] = code_fingerprint(*_OUTPUT_MODULES, packages=SOFTWARE[1:])
     return record
 
 
