@@ -182,15 +182,17 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
             "n_scores": int(dice.size)}
 
 
-#: Columns of a scores table (for the all-NaN summary of a dataset without ground truth).
-_EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm", "r_preproc_vmpfc", "dice_vmpfc"], dtype=float)
+#: The scores table of a dataset without ground truth: the columns, no rows.
+_EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm"] + [f"{score}_{roi}" for score in ("r_preproc", "r_smoothed", "dice")
+                                                           for roi in ("vmpfc", "amygdala_l", "amygdala_r")],
+                             index=pd.Index([], name="participant_id"), dtype=float)
 
 
 def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
                      resolution: int = 3) -> tuple[pd.DataFrame, dict[str, float], dict]:
     """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}`` (first participant).
 
-    On a dataset without ground truth (not a twin) the table is empty, the numbers are NaN and the
+    On a dataset without ground truth (not a twin) the table has no rows, the numbers are NaN and the
     figures say so — the chapter runs unchanged on a user's own data.
     """
     import matplotlib.pyplot as plt
@@ -201,7 +203,7 @@ def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants
             figs[key], ax = plt.subplots(figsize=(6, 1))
             ax.text(0.5, 0.5, "no ground truth in this dataset", ha="center", va="center")
             ax.axis("off")
-        return pd.DataFrame(), dict.fromkeys(summarise(_EMPTY_SCORES), np.nan), figs
+        return _EMPTY_SCORES.copy(), dict.fromkeys(summarise(_EMPTY_SCORES), np.nan), figs
     scores = score_dataset(bids_dir, preproc_dir, participants, task, resolution)
     return scores, summarise(scores), {"accuracy": plot_accuracy(scores),
                                        "motion_truth": plot_motion_vs_truth(bids_dir, preproc_dir, participants[0],

@@ -292,8 +292,8 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
     rows = map_participants(_one, participants, backend=backend, n_jobs=n_jobs, scheduler=scheduler,
                             desc="preprocessing", progress=progress,
                             shared=dict(bids_dir=str(bids_dir), out_dir=str(out_dir), params=params, on_error=on_error))
-    summary = pd.DataFrame([{"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]}
-                            for r in rows if "error" not in r])
-    exclusions = pd.DataFrame([{"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]}
-                               for r in rows if "error" in r], columns=["participant_id", "stage", "reason"])
+    done = [{"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]} for r in rows if "error" not in r]
+    failed = [{"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]} for r in rows if "error" in r]
+    summary = pd.DataFrame(done) if done else pd.DataFrame(columns=["participant_id", "skipped"])
+    exclusions = pd.DataFrame(failed, columns=["participant_id", "stage", "reason"])
     return summary, exclusions
