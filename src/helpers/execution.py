@@ -30,7 +30,7 @@ import logging
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["BACKENDS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "record_exclusions", "timed"]
+__all__ = ["BACKENDS", "EXCLUSION_COLUMNS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "record_exclusions", "timed"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ BACKENDS = ("serial", "processes", "dask")
 #: What a failing participant does to a stage (``helpers.params.SCHEMA["on_error"]``): ``"stop"`` the
 #: run with a :class:`ParticipantError`, or ``"skip"`` it and record it in the exclusions.
 ON_ERROR = ("stop", "skip")
+
+#: Columns of ``exclusions.tsv``: who was left out, at which stage, and why.
+EXCLUSION_COLUMNS = ["participant_id", "stage", "reason"]
 
 
 def check_on_error(on_error: str) -> None:
@@ -66,12 +69,11 @@ def record_exclusions(new, path, stage: str):
 
     from .io import write_tsv
 
-    columns = ["participant_id", "stage", "reason"]
     path = Path(path)
     old = (pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) if path.is_file()
-           else pd.DataFrame(columns=columns))
+           else pd.DataFrame(columns=EXCLUSION_COLUMNS))
     mine = (old["stage"] == stage) | old["stage"].str.startswith(f"{stage}/")
-    merged = pd.concat([old[~mine], new], ignore_index=True)[columns]
+    merged = pd.concat([old[~mine], new], ignore_index=True)[EXCLUSION_COLUMNS]
     merged = merged.sort_values(["stage", "participant_id"], kind="stable", ignore_index=True)
     write_tsv(merged, path)
     return merged

@@ -48,7 +48,7 @@ from .denoise import (
     temporal_derivative,
     tissue_mask,
 )
-from .execution import ParticipantError, check_on_error, failure_reason, map_participants, record_exclusions, timed
+from .execution import EXCLUSION_COLUMNS, ParticipantError, check_on_error, failure_reason, map_participants, record_exclusions, timed
 from .io import write_tsv
 
 __all__ = [
@@ -679,13 +679,12 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
             tables.append(add_contrasts(pd.concat(rows, ignore_index=True), contrasts)[OUTPUT_COLUMNS])
         for participant, stage, reason in excluded:
             log.warning("excluding %s from %s: %s", participant, stage, reason)
-        exclusions = pd.DataFrame(excluded, columns=["participant_id", "stage", "reason"])
+        exclusions = pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
+        record_exclusions(exclusions, output_dir / "exclusions.tsv", "connectivity")
         if not tables:
-            record_exclusions(exclusions, output_dir / "exclusions.tsv", "connectivity")
             raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
         result = pd.concat(tables, ignore_index=True)
         write_tsv(result, output_dir / "connectivity.tsv")
-        record_exclusions(exclusions, output_dir / "exclusions.tsv", "connectivity")
     return result, exclusions
 
 

@@ -33,6 +33,7 @@ import pingouin as pg
 from scipy import stats as sps
 
 from . import paper
+from .execution import EXCLUSION_COLUMNS
 
 __all__ = [
     "ALTERNATIVES", "DEFAULT_MEASURE", "resolve_scale", "resolve_pair", "resolve_alternative",
@@ -134,7 +135,7 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
         tables[name] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     excl = folder / "exclusions.tsv"
     exclusions = (pd.read_csv(excl, sep="\t", na_values=["n/a"], keep_default_na=False) if excl.is_file()
-                  else pd.DataFrame(columns=["participant_id", "stage", "reason"]))
+                  else pd.DataFrame(columns=EXCLUSION_COLUMNS))
     return tables[_SCORES], tables[_CONN], exclusions
 
 

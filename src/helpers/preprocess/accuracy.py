@@ -21,6 +21,7 @@ import pandas as pd
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
+from ..atlas import DEFAULT_ROIS
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 
@@ -158,12 +159,12 @@ def plot_accuracy(scores: pd.DataFrame):
     axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color="tab:red", lw=1)
     axes[0].set(ylabel="mm", title="realignment RMS error (≤ target)",
                 ylim=(0, 1.3 * max(TARGETS["realign_rms_mm"], scores["realign_rms_mm"].max())))
-    for ax, prefix, title in ((axes[1], "r_preproc_", "ROI time series r (≥ target)"),
-                              (axes[2], "dice_", "ROI Dice (≥ target)")):
+    for ax, prefix, target, title in ((axes[1], "r_preproc_", TARGETS["r"], "ROI time series r (≥ target)"),
+                                      (axes[2], "dice_", TARGETS["dice"], "ROI Dice (≥ target)")):
         values = scores.filter(regex=f"^{prefix}")
         for (col, column), marker in zip(values.items(), "os^"):
             ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
-        ax.axhline(TARGETS["r" if prefix.startswith("r_") else "dice"], ls="--", color="tab:red", lw=1)
+        ax.axhline(target, ls="--", color="tab:red", lw=1)
         ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
         ax.legend(fontsize=7, frameon=False, loc="lower left")
     for ax in axes:
@@ -184,7 +185,7 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
 
 #: The scores table of a dataset without ground truth: the columns, no rows.
 _EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm"] + [f"{score}_{roi}" for score in ("r_preproc", "r_smoothed", "dice")
-                                                           for roi in ("vmpfc", "amygdala_l", "amygdala_r")],
+                                                           for roi in DEFAULT_ROIS],
                              index=pd.Index([], name="participant_id"), dtype=float)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ..execution import check_on_error, failure_reason, map_participants
+from ..execution import EXCLUSION_COLUMNS, check_on_error, failure_reason, map_participants
 from ..io import atomic_path, write_json, write_tsv
 from ..provenance import package_versions, sha256
 from .coregister import COREG_DEFAULTS, coregister
@@ -295,5 +295,5 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
     done = [{"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]} for r in rows if "error" not in r]
     failed = [{"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]} for r in rows if "error" in r]
     summary = pd.DataFrame(done) if done else pd.DataFrame(columns=["participant_id", "skipped"])
-    exclusions = pd.DataFrame(failed, columns=["participant_id", "stage", "reason"])
+    exclusions = pd.DataFrame(failed, columns=EXCLUSION_COLUMNS)
     return summary, exclusions

@@ -17,12 +17,12 @@ from matplotlib.figure import Figure
 from nibabel.affines import apply_affine
 from scipy import ndimage, signal
 
+from ..execution import EXCLUSION_COLUMNS
 from .pipeline import derivative_paths
 
 __all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisation", "plot_roi_outlines",
-           "fd_table", "fd_exclusions", "qc_figures", "EXCLUSION_COLUMNS"]
+           "fd_table", "fd_exclusions", "qc_figures"]
 
-EXCLUSION_COLUMNS = ["participant_id", "stage", "reason"]
 STAGE = "preprocessing-qc"
 
 
