@@ -26,3 +26,19 @@ def tiny_twin(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("twin") / "tiny"
     return simulate(out, participants=TINY_PARTICIPANTS, seed=TINY_SEED, config=TINY_CONFIG)
+
+
+#: The "hard" twin's overrides (tests/data/twin_hard.yaml), merged over the tiny config: planted
+#: dropout (sub-02), large motion (sub-03) and a mis-set structural orientation (sub-04).
+HARD_CONFIG = yaml.safe_load((Path(__file__).parent / "data" / "twin_hard.yaml").read_text())
+HARD_PARTICIPANTS = 5
+
+
+@pytest.fixture(scope="session")
+def hard_twin(tmp_path_factory):
+    """Path of a 5-participant tiny twin with the hard twin's planted problems (built once per session)."""
+    from helpers.simulate import simulate
+
+    assert not set(TINY_CONFIG) & set(HARD_CONFIG), "the tiny and hard overrides must touch different sections"
+    out = tmp_path_factory.mktemp("twin") / "hard"
+    return simulate(out, participants=HARD_PARTICIPANTS, seed=TINY_SEED, config={**TINY_CONFIG, **HARD_CONFIG})

@@ -289,3 +289,114 @@ def test_sample_matching_option_hits_the_papers_values_in_sample():
         model.planted_coupling(scores.iloc[:5], cfg["scs"], cfg["coupling"], CONDS, rng)
     with pytest.raises(ValueError, match="coupling.match"):
         model.planted_coupling(scores, cfg["scs"], {**cfg["coupling"], "match": "exact"}, CONDS, rng)
+
+
+# --- Anatomy: a brain from another source than the template, in a head (issue 15) ------------------
+
+def _structural_truth(root: Path, sub: str):
+    """The structural image, its true brain, and the source tissue probabilities at each voxel."""
+    from helpers.simulate import anatomy
+
+    img = next((root / sub / "anat").glob(f"{sub}_T[12]w.nii.gz"))
+    img = nib.load(img)
+    tr = json.loads((root / "derivatives/twin-truth" / sub / f"{sub}_transform.json").read_text())
+    q = nib.affines.apply_affine(img.affine, np.indices(img.shape).reshape(3, -1).T)
+    p = space.native_to_mni(q, np.array(tr["pose_mni_to_scanner"]), tr["warp"], tr["anat_motion"])
+    tissue = {k: space.resample_points(a, aff, p).reshape(img.shape)
+              for k, (a, aff) in anatomy.source_tissue(tr["anatomy_source"]).items()}
+    return img.get_fdata(), anatomy.true_brain_mask(img, tr), tissue
+
+
+def test_participant_brain_is_not_the_registration_template():
+    from helpers.simulate import anatomy
+
+    src = anatomy.source_tissue("fsl_mni152")
+    tpl = anatomy.source_tissue("template")
+    shape, aff = space.mni_grid(2)
+    a = space.tissue_on_grid(src, shape, aff)
+    b = space.tissue_on_grid(tpl, shape, aff)
+    r = np.corrcoef(a["gm"].ravel(), b["gm"].ravel())[0, 1]
+    assert 0.6 < r < 0.95  # the same kind of brain, not the same image
+    volume_l = {k: float(v.sum()) * 8 / 1e6 for k, v in a.items()}  # 2 mm voxels -> litres
+    assert 0.55 < volume_l["gm"] < 0.9 and 0.45 < volume_l["wm"] < 0.8 and 1.2 < sum(volume_l.values()) < 1.9
+
+
+def test_structural_has_csf_skull_scalp_around_the_brain_and_t2_contrast(tiny_twin):
+    from scipy import ndimage
+
+    data, brain, tissue = _structural_truth(tiny_twin, "sub-01")
+    zooms = nib.load(tiny_twin / "sub-01/anat/sub-01_T2w.nii.gz").header.get_zooms()
+    dist = ndimage.distance_transform_edt(~brain, sampling=zooms)
+    brain_median = np.median(data[brain])
+    skull = np.median(data[(dist > 3.5) & (dist < 6.5)])
+    scalp = (dist > 9) & (dist < 14)
+    assert skull < 0.45 * brain_median  # a dark bone layer between the brain and the scalp
+    assert np.median(data[scalp]) > 0.5 * brain_median  # ... and bright scalp fat outside it
+    assert (data[scalp] > 3 * 25).mean() > 0.5
+    wm = data[(tissue["wm"] > 0.9) & brain].mean()
+    gm = data[(tissue["gm"] > 0.7) & brain].mean()
+    csf = data[(tissue["csf"] > 0.7) & brain].mean()
+    assert csf > gm > wm  # T2-weighted
+
+
+def test_t1w_option_writes_a_t1w_with_t1_contrast(tmp_path):
+    cfg = {**TINY_CONFIG, "anatomy": {"contrast": "T1w"}}
+    root = simulate(tmp_path / "t1", participants=1, seed=3, config=cfg)
+    assert (root / "sub-01/anat/sub-01_T1w.nii.gz").is_file() and not (root / "sub-01/anat/sub-01_T2w.nii.gz").exists()
+    data, brain, tissue = _structural_truth(root, "sub-01")
+    wm = data[(tissue["wm"] > 0.9) & brain].mean()
+    gm = data[(tissue["gm"] > 0.7) & brain].mean()
+    csf = data[(tissue["csf"] > 0.7) & brain].mean()
+    assert wm > gm > csf
+
+
+def test_bias_field_is_smooth_with_the_set_spread():
+    from helpers.simulate import anatomy
+
+    field = anatomy.bias_field((128, 120, 36), (1.5625, 1.5625, 4.0), 150.0, 0.15, np.random.default_rng(0))
+    log_f = np.log(field)
+    assert 0.08 < log_f.std() < 0.22
+    assert np.corrcoef(log_f[:-1].ravel(), log_f[1:].ravel())[0, 1] > 0.99  # smooth over a voxel
+
+
+def test_warp_is_large_but_never_folds():
+    cfg = load_config()["anatomy"]
+    rng = np.random.default_rng(5)
+    u = rng.uniform(-70, 70, (2000, 3))
+    biggest = 0.0
+    for _ in range(30):
+        warp = space.warp_params({**cfg, "warp_mm": 6.0}, rng)
+        d = space.warp_displacement(u, warp)
+        biggest = max(biggest, np.linalg.norm(d, axis=1).max())
+        eps = 1e-3
+        jac = np.stack([(space.warp_displacement(u + eps * e, warp) - d) / eps for e in np.eye(3)], axis=2)
+        assert np.linalg.det(np.eye(3) + jac).min() > 0  # orientation kept everywhere: no folding
+    assert biggest > 8.0  # displacements of the order of a centimetre occur
+
+
+def test_hard_twin_plants_its_problems_in_the_named_participants_only(hard_twin):
+    truth = hard_twin / "derivatives/twin-truth"
+    planted = {s: json.loads((truth / s / f"{s}_transform.json").read_text())["planted_problems"]
+               for s in ("sub-01", "sub-02", "sub-03", "sub-04", "sub-05")}
+    assert planted == {"sub-01": [], "sub-02": ["dropout"], "sub-03": ["motion"], "sub-04": ["orientation"],
+                       "sub-05": []}
+    fd = {s: pd.read_csv(truth / s / f"{s}_motion.tsv", sep="\t")["framewise_displacement"].mean() for s in planted}
+    assert fd["sub-03"] > 4 * max(v for s, v in fd.items() if s != "sub-03")
+    # EPI signal at the VMPFC relative to the brain's median: lost in sub-02 only
+    cfg = load_config({"plants": {}})["plants"]["dropout"]
+    ratio = {}
+    for s in planted:
+        tr = json.loads((truth / s / f"{s}_transform.json").read_text())
+        bold = nib.load(hard_twin / s / "func" / f"{s}_task-feedback_bold.nii.gz")
+        vol = np.asarray(bold.dataobj[..., 0], float)
+        centre = np.asarray(cfg["centre_mni"], float) + np.random.default_rng(0).normal(0, 4, (50, 3))
+        q = space.mni_to_native(centre, np.array(tr["pose_mni_to_scanner"]), tr["warp"])
+        ratio[s] = space.resample_points(vol, bold.affine, q).mean() / np.median(vol[vol > vol.mean()])
+    assert ratio["sub-02"] < 0.4 * min(v for s, v in ratio.items() if s != "sub-02")
+    # the mis-set orientation: the structural no longer sits where the truth says, the others do
+    for s in planted:
+        data, brain, tissue = _structural_truth(hard_twin, s)
+        expected = (620 * tissue["gm"] + 430 * tissue["wm"] + 1000 * tissue["csf"]).ravel()
+        r_as_is = np.corrcoef(data.ravel(), expected)[0, 1]
+        r_flipped = np.corrcoef(np.flip(data, axis=1).ravel(), expected)[0, 1]
+        assert (r_flipped > r_as_is + 0.2) if s == "sub-04" else (r_as_is > r_flipped + 0.2), (s, r_as_is, r_flipped)

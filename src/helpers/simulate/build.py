@@ -25,7 +25,7 @@ from .. import __version__
 from ..atlas import roi_masks
 from ..execution import map_participants
 from ..io import write_json, write_tsv
-from . import model, signals, space, writer
+from . import anatomy, model, signals, space, writer
 
 __all__ = ["build", "Shared", "participant_series"]
 
@@ -33,11 +33,16 @@ log = logging.getLogger(__name__)
 
 
 class Shared:
-    """Everything common to all participants: grids, maps on the source and 3 mm grids, T2w source."""
+    """Everything common to all participants: grids, maps on the source and 3 mm grids, the head image.
+
+    The brain is the config's ``anatomy.source`` (:func:`anatomy.source_tissue`), not the registration
+    template; the structural's source is that brain in a head (:func:`anatomy.head_image`) with the
+    contrast ``anatomy.contrast``.
+    """
 
     def __init__(self, cfg: dict):
-        grid, sig = cfg["grid"], cfg["signals"]
-        templates = space.load_tissue_templates()
+        grid, sig, anat = cfg["grid"], cfg["signals"], cfg["anatomy"]
+        templates = anatomy.source_tissue(anat["source"])
         src_shape, src_aff = space.mni_grid(grid["source_resolution"])
         ref = nib.Nifti1Image(np.zeros(src_shape, np.uint8), src_aff)
         sigma = sig["roi_smooth_mm"] / 2.3548 / grid["source_resolution"]
@@ -49,12 +54,15 @@ class Shared:
         tissue = space.tissue_on_grid(templates, mni_shape, mni_aff)
         self.mni = self.src.on_grid(mni_shape, mni_aff, tissue)
         self.mask = (tissue["gm"] + tissue["wm"] + tissue["csf"]) > 0.5
-        anat_res = grid["anat_source_resolution"]
-        a_shape, a_aff = space.mni_grid(anat_res)
-        a_tissue = space.tissue_on_grid(templates, a_shape, a_aff)
-        ai = sig["anat_intensity"]
-        self.anat = sum(ai[t] * a_tissue[t] for t in ("gm", "wm", "csf")).astype(np.float32)
-        self.anat_affine = a_aff
+        intensity = anat["intensity"][_contrast(anat)]
+        self.anat, self.anat_affine = anatomy.head_image(templates, grid["anat_source_resolution"], intensity,
+                                                         anat["head"])
+
+
+def _contrast(anat: dict) -> str:
+    if anat["contrast"] not in ("T2w", "T1w"):
+        raise ValueError(f"config anatomy.contrast: {anat['contrast']!r} is not 'T2w' or 'T1w'")
+    return anat["contrast"]
 
 
 @functools.lru_cache(maxsize=2)
@@ -63,8 +71,10 @@ def _shared_cached(key: tuple) -> Shared:
 
 
 def shared_for(cfg: dict) -> Shared:
-    """:class:`Shared` for a config, cached in-process (it depends only on ``grid`` and ``signals``)."""
-    return _shared_cached(model._freeze({"grid": cfg["grid"], "signals": cfg["signals"]}))
+    """:class:`Shared` for a config, cached in-process (it depends only on ``grid``, ``signals`` and the
+    anatomy's source, contrast and head)."""
+    anat = {k: cfg["anatomy"][k] for k in ("source", "contrast", "head", "intensity")}
+    return _shared_cached(model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": anat}))
 
 
 def participant_series(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator) -> dict:
@@ -88,10 +98,13 @@ def participant_series(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, 
             "fd": fd, "spin": spin}
 
 
-def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
+def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator,
+                 dropout: dict | None = None) -> np.ndarray:
     """Raw BOLD (int16, time first: (T, x, y, z)).
 
-    The participant's warped maps are computed once (:meth:`space.Maps.warped`); each volume is then
+    The participant's warped maps are computed once (:meth:`space.Maps.warped`), their baseline (and
+    so every signal change) multiplied by :func:`anatomy.dropout_factor` when ``dropout`` (the config's
+    ``plants.dropout``) is given; each volume is then
     one trilinear ``scipy.ndimage.affine_transform`` of the 2 mm signal through
     ``A_src⁻¹ H⁻¹ M_t⁻¹ A_func``, plus
     Rician thermal noise |S + σ(n1 + i n2)|, σ = I_gm / tsnr.
@@ -100,6 +113,10 @@ def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.ra
     shape = tuple(grid["func_shape"])
     aff = space.native_affine(shape, grid["func_zooms"])
     maps = shared.src.warped(warp)
+    if dropout is not None:
+        keep = anatomy.dropout_factor(maps.shape, maps.affine, dropout["centre_mni"], dropout["fwhm_mm"],
+                                      dropout["depth"])
+        maps = space.Maps(maps.shape, maps.affine, maps.s0_full * keep, maps.maps_full, maps.tissue)
     to_src = np.linalg.inv(maps.affine) @ np.linalg.inv(pose)
     sigma = cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
     ts = series["components"].to_numpy()
@@ -116,17 +133,20 @@ def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.ra
     return out
 
 
-def _native_t2w(shared: Shared, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
-    """Raw T2w (int16) in its own small pose (acquired before the run), Rician noise."""
-    grid, mo = cfg["grid"], cfg["motion"]
+def _native_structural(shared: Shared, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
+    """Raw structural (int16) in its own small pose (acquired before the run): the head image through
+    the participant's warp, times a smooth bias field in scanner space (:func:`anatomy.bias_field`),
+    plus Rician noise of SD ``anatomy.noise``."""
+    grid, mo, anat = cfg["grid"], cfg["motion"], cfg["anatomy"]
     shape = tuple(grid["anat_shape"])
     aff = space.native_affine(shape, grid["anat_zooms"])
     q = nib.affines.apply_affine(aff, np.indices(shape).reshape(3, -1).T)
     anat_motion = np.r_[rng.normal(0, mo["anat_trans"], 3), rng.normal(0, mo["anat_rot"], 3)]
     p = space.native_to_mni(q, pose, warp, anat_motion)
-    vals = space.resample_points(shared.anat, shared.anat_affine, p)
-    noise = rng.standard_normal((2, vals.size)) * cfg["signals"]["anat_noise"]
-    return np.clip(np.round(np.hypot(vals + noise[0], noise[1])), 0, 32767).astype(np.int16).reshape(shape), anat_motion
+    vals = space.resample_points(shared.anat, shared.anat_affine, p).reshape(shape)
+    vals *= anatomy.bias_field(shape, grid["anat_zooms"], anat["bias_fwhm_mm"], anat["bias_sd"], rng)
+    noise = rng.standard_normal((2, *shape)) * anat["noise"]
+    return np.clip(np.round(np.hypot(vals + noise[0], noise[1])), 0, 32767).astype(np.int16), anat_motion
 
 
 def _mni_bold(shared: Shared, series: dict, cfg: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -146,18 +166,49 @@ def _mni_bold(shared: Shared, series: dict, cfg: dict, rng: np.random.Generator)
     return data, smoothed
 
 
+_STRUCTURAL_SIDECAR = {
+    "T2w": {"EchoTime": 0.054, "RepetitionTime": 4.0,
+            "PulseSequenceType": "Echo-planar T2-weighted spin echo (simulated)"},
+    "T1w": {"EchoTime": 0.003, "RepetitionTime": 2.3, "InversionTime": 0.9,
+            "PulseSequenceType": "MPRAGE-like T1-weighted gradient echo (simulated)"},
+}
+
+
+def _pure(prob: np.ndarray) -> np.ndarray:
+    """Voxels of (nearly) one tissue: probability > 0.9, or > 0.9 x the maximum on a coarse grid where
+    partial volume keeps every voxel below 0.9."""
+    return prob > min(0.9, 0.9 * float(prob.max()))
+
+
+def planted_problems(cfg: dict, sub: str) -> list[str]:
+    """Names of the problems the config's ``plants`` section plants in participant ``sub`` (sorted)."""
+    return sorted(name for name, spec in cfg.get("plants", {}).items() if sub in spec.get("participants", []))
+
+
+def _scale_motion(series: dict, mean_fd_mm: float, spin_pct_per_mm: float) -> None:
+    """Scale a participant's motion so that its mean framewise displacement is ``mean_fd_mm`` (a restless
+    participant); FD and spin history follow."""
+    series["motion"] = series["motion"] * (mean_fd_mm / np.nanmean(series["fd"]))
+    series["fd"] = signals.framewise_displacement(series["motion"])
+    series["spin"] = 1 - spin_pct_per_mm * series["fd"] / 100
+
+
 def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFrame, ratings: np.ndarray,
                  cfg: dict, shared: Shared, seed_seq: np.random.SeedSequence) -> None:
     """Simulate and write one participant (raw, ideal derivatives, truth)."""
     with threadpool_limits(1):
         rng = np.random.default_rng(seed_seq)
         series = participant_series(events, coupling, cfg, rng)
+        planted = planted_problems(cfg, sub)
+        if "motion" in planted:
+            _scale_motion(series, cfg["plants"]["motion"]["mean_fd_mm"], cfg["motion"]["spin_pct_per_mm"])
         pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
         warp = space.warp_params(cfg["anatomy"], rng)
         task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
         raw = writer.raw_paths(root, sub, task)
         # raw BOLD + sidecars
-        bold = _native_bold(shared, series, pose, warp, cfg, rng)
+        bold = _native_bold(shared, series, pose, warp, cfg, rng,
+                            cfg["plants"]["dropout"] if "dropout" in planted else None)
         f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
         writer.save_nifti(bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True)
         del bold
@@ -171,11 +222,15 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         ev = events.copy()
         ev["rating"] = ratings
         write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
-        t2w, anat_motion = _native_t2w(shared, pose, warp, cfg, rng)
-        writer.save_nifti(t2w, space.native_affine(grid["anat_shape"], grid["anat_zooms"]), raw["t2w"], np.int16)
-        write_json({"EchoTime": 0.054, "RepetitionTime": 4.0, "MagneticFieldStrength": 3,
-                    "PulseSequenceType": "Echo-planar T2-weighted spin echo (simulated)", "SliceThickness": 3.0,
-                    "SpacingBetweenSlices": grid["anat_zooms"][2]}, raw["t2w_json"])
+        struct, anat_motion = _native_structural(shared, pose, warp, cfg, rng)
+        if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
+            struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
+        contrast = _contrast(cfg["anatomy"])
+        writer.save_nifti(struct, space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
+                          raw["t2w"].with_name(f"{sub}_{contrast}.nii.gz"), np.int16)
+        write_json(_STRUCTURAL_SIDECAR[contrast] | {"MagneticFieldStrength": 3, "SliceThickness": 3.0,
+                                                    "SpacingBetweenSlices": grid["anat_zooms"][2]},
+                   raw["t2w_json"].with_name(f"{sub}_{contrast}.json"))
         # ideal derivatives
         res = grid["mni_resolution"]
         der = writer.deriv_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
@@ -192,8 +247,8 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         for label in ("GM", "WM", "CSF"):
             writer.save_nifti(shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni")
         mean_in = {name: data[:, m].mean(axis=1) for name, m in
-                   (("global_signal", shared.mask), ("csf", shared.mni.tissue["csf"] > 0.9),
-                    ("white_matter", shared.mni.tissue["wm"] > 0.9))}
+                   (("global_signal", shared.mask), ("csf", _pure(shared.mni.tissue["csf"])),
+                    ("white_matter", _pure(shared.mni.tissue["wm"])))}
         del data, smoothed
         write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
         # ground truth
@@ -203,7 +258,8 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         motion["framewise_displacement"] = series["fd"]
         write_tsv(motion, tdir / f"{sub}_motion.tsv")
         write_json({"pose_mni_to_scanner": pose.tolist(), "warp": warp, "anat_motion": anat_motion.tolist(),
-                    "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
+                    "fov_centre_mni": cfg["grid"]["fov_centre_mni"], "anatomy_source": cfg["anatomy"]["source"],
+                    "planted_problems": planted,
                     "conventions": "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"},
                    tdir / f"{sub}_transform.json")
         roi = series["fluct"] + series["task"]

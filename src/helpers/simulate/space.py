@@ -70,14 +70,25 @@ def participant_pose(cfg: dict, fov_centre, rng: np.random.Generator) -> np.ndar
     return rigid_matrix([*trans, *rot]) @ scale @ centre
 
 
+#: Largest row sum of the warp's Jacobian bound (see :func:`warp_params`): the warp never folds.
+MAX_WARP_GRADIENT = 0.6
+
+
 def warp_params(cfg: dict, rng: np.random.Generator) -> dict:
     """Sinusoidal warp modes: per axis a, ``d_a(u) = Σ_m amp·sin(2π k·u / λ + φ)`` with a random unit
-    direction k, wavelength λ ~ U(warp_wavelength_mm), amplitude ~ N(0, warp_mm)."""
+    direction k, wavelength λ ~ U(warp_wavelength_mm), amplitude ~ N(0, warp_mm), the amplitudes of an
+    axis shrunk together where needed so that Σ_m |amp|·2π/λ ≤ :data:`MAX_WARP_GRADIENT`."""
     n = cfg["warp_modes"]
     k = rng.standard_normal((3, n, 3))
     k /= np.linalg.norm(k, axis=2, keepdims=True)
-    return {"direction": k.tolist(), "wavelength": rng.uniform(*cfg["warp_wavelength_mm"], (3, n)).tolist(),
-            "phase": rng.uniform(0, 2 * np.pi, (3, n)).tolist(), "amplitude": rng.normal(0, cfg["warp_mm"], (3, n)).tolist()}
+    lam = rng.uniform(*cfg["warp_wavelength_mm"], (3, n))
+    phase = rng.uniform(0, 2 * np.pi, (3, n))
+    amp = rng.normal(0, cfg["warp_mm"], (3, n))
+    # |∂d_a/∂u| ≤ Σ_m |amp|·2π/λ per axis; keeping the Jacobian's row sums ≤ MAX_WARP_GRADIENT (< 1)
+    # makes u ↦ u + d(u) invertible (no folding), however large warp_mm is.
+    slope = (np.abs(amp) * 2 * np.pi / lam).sum(axis=1, keepdims=True)
+    amp *= np.minimum(1.0, MAX_WARP_GRADIENT / slope)
+    return {"direction": k.tolist(), "wavelength": lam.tolist(), "phase": phase.tolist(), "amplitude": amp.tolist()}
 
 
 def warp_displacement(u: np.ndarray, warp: dict) -> np.ndarray:
@@ -101,12 +112,16 @@ def native_to_mni(points: np.ndarray, pose: np.ndarray, warp: dict, motion=None)
     return u + warp_displacement(u, warp)
 
 
-def mni_to_native(points: np.ndarray, pose: np.ndarray, warp: dict, n_iter: int = 6) -> np.ndarray:
+def mni_to_native(points: np.ndarray, pose: np.ndarray, warp: dict, tol: float = 1e-6, max_iter: int = 100) -> np.ndarray:
     """Inverse of :func:`native_to_mni` at rest: solve ``u + d(u) = p`` by fixed-point iteration
-    (``u ← p − d(u)``; converges since |∇d| ≪ 1), then ``q = H u``."""
+    (``u ← p − d(u)``; converges since |∇d| < 1) until no point moves more than ``tol`` mm, then ``q = H u``."""
     u = np.array(points, float)
-    for _ in range(n_iter):
-        u = points - warp_displacement(u, warp)
+    for _ in range(max_iter):
+        new = points - warp_displacement(u, warp)
+        done = np.abs(new - u).max() < tol
+        u = new
+        if done:
+            break
     return apply_affine(pose, u)
 
 

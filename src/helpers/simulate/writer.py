@@ -40,7 +40,7 @@ used, and the docstrings of `helpers.simulate`).  All TSVs are tab-separated, `n
 | `coupling.tsv` | planted coupling: `participant_id, condition, source, target, z, r` (z = Fisher z of the neural-level correlation in that condition, r = tanh z) |
 | `population_correlations.tsv` | `side, measure, score, target` (the paper's r), `planted` (the model's population r) and `sample` (r of the planted z with the observed scores in this dataset) |
 | `sub-XX/sub-XX_motion.tsv` | true rigid head motion per volume: `trans_x/y/z` (mm), `rot_x/y/z` (rad), SPM order T·Rx·Ry·Rz about the scanner isocentre, relative to volume 0; `framewise_displacement` (Power, 50 mm) |
-| `sub-XX/sub-XX_transform.json` | `pose_mni_to_scanner` (4x4 H), `warp` (sinusoidal modes), `anat_motion` (pose of the T2w), `fov_centre_mni`; scanner point q at volume t shows MNI point p = u + d(u), u = H^-1 M_t^-1 q (`helpers.simulate.space.native_to_mni` / `mni_to_native`) |
+| `sub-XX/sub-XX_transform.json` | `pose_mni_to_scanner` (4x4 H), `warp` (sinusoidal modes), `anat_motion` (pose of the structural), `fov_centre_mni`, `anatomy_source` (the brain source, not the registration template), `planted_problems` (hard twin); scanner point q at volume t shows MNI point p = u + d(u), u = H^-1 M_t^-1 q (`helpers.simulate.space.native_to_mni` / `mni_to_native`) |
 | `sub-XX/sub-XX_roi_timeseries.tsv` | noise-free ROI BOLD in percent signal change per volume: `<roi>` = `<roi>_fluct` (coupled fluctuation) + `<roi>_task` (task main effect) |
 | `sub-XX/sub-XX_neural.tsv` | neural signals of the three ROIs on the fine time grid (`time` in s) |
 | `sub-XX/sub-XX_components.tsv` | every spatial component's time series (percent before its map's weight) |
