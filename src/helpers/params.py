@@ -165,6 +165,20 @@ SCHEMA: dict[str, Param] = {
                                       "(0 or None: use the data already there)", low=0, nullable=True),
     "twin_config": Param("path", f"YAML overrides of the twin's configuration ({_PATH})", nullable=True),
     "execution_timeout": Param("int", "seconds a notebook cell may run", low=1),
+    # --- registration QC gates (helpers.preprocess.gates; the FD gate uses fd_threshold)
+    "qc_policy": Param("str", "participants flagged by the registration QC gates: exclude them (exclusions.tsv) "
+                              "or only report them", choices=("exclude", "report")),
+    "qc_min_coreg_nmi": Param("float", "lowest EPI-structural normalised mutual information after coregistration "
+                                       "(1 = independent, 2 = identical)", low=1, high=2, nullable=True),
+    "qc_min_norm_r": Param("float", "lowest correlation of the normalised structural with the template",
+                           low=-1, high=1, nullable=True),
+    "qc_min_brain_cover": Param("float", "lowest fraction of each ROI inside the participant's brain mask",
+                                low=0, high=1, nullable=True),
+    "qc_min_signal_cover": Param("float", "lowest fraction of each ROI with usable EPI signal (tSNR ≥ "
+                                          "qc_tsnr_fraction × the brain's median)", low=0, high=1, nullable=True),
+    "qc_tsnr_fraction": Param("float", "tSNR, as a fraction of the brain's median, below which a voxel's EPI "
+                                       "signal is not usable", low=0, high=1),
+    "qc_max_voxel_mm": Param("float", "largest BOLD voxel edge (mm) accepted", low=0, nullable=True),
 }
 
 _NAMES = {"str": "str", "path": "str", "int": "int", "float": "float (or int)", "bool": "bool", "list[str]": "list of str"}

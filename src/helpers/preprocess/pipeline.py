@@ -27,6 +27,7 @@ from scipy import ndimage
 from ..execution import EXCLUSION_COLUMNS, check_on_error, failure_reason, map_participants
 from ..io import atomic_path, write_json, write_tsv
 from ..provenance import package_versions, sha256
+from .brain import BRAIN_DEFAULTS, brain_mask
 from .coregister import COREG_DEFAULTS, coregister
 from .inputs import find_inputs, find_participants, load_bold, load_structural
 from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
@@ -42,8 +43,8 @@ SPACE = "MNI152NLin2009cAsym"
 
 #: Parameters of the stage (all recorded in provenance; a change triggers recomputation).
 DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=5.0, realign_sep=4.0,
-                two_pass=True, realign_order=3, resample_order=3, nonlinear=True, template_resolution=2,
-                cc_radius=1, cc_sigma_diff=6.0, syn_level_iters=[50, 25, 25], seed=0)
+                two_pass=True, realign_order=3, resample_order=3, nonlinear=True, template_resolution=3,
+                cc_radius=1, cc_sigma_mm=12.0, syn_level_iters=[50, 25, 25], seed=0)
 
 #: MNI bounding box of the derivatives grid (mm), the template's extent (same grid as the twin).
 MNI_EXTENT = ((-96.0, 96.0), (-132.0, 96.0), (-72.0, 114.0))
@@ -90,8 +91,8 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
 #: Modules whose code determines the derivatives (QC and accuracy only read them: editing those does
 #: not make finished participants stale).
 _OUTPUT_MODULES = ("helpers.preprocess.pipeline", "helpers.preprocess.inputs", "helpers.preprocess.realign",
-                   "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.resample",
-                   "helpers.atlas", "helpers.io")
+                   "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.brain",
+                   "helpers.preprocess.resample", "helpers.atlas", "helpers.io")
 
 
 def _input_record(inputs) -> dict:
@@ -126,7 +127,7 @@ def _sidecar(tr: float, params: dict, inputs, extra: dict) -> dict:
                              "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
                                             "normalise (dipy MI affine + SyN CC) -> one composed resampling"}],
             "Software": package_versions(SOFTWARE), "Parameters": params, "Coregistration": COREG_DEFAULTS,
-            "Normalisation": NORMALISE_DEFAULTS, **extra}
+            "Normalisation": NORMALISE_DEFAULTS, "BrainExtraction": BRAIN_DEFAULTS, **extra}
 
 
 def _with_defaults(params: dict | None) -> dict:
@@ -171,9 +172,11 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     motion = realign(data, bold_img.affine, fwhm=params["realign_fwhm"], sep=params["realign_sep"],
                      two_pass=params["two_pass"], order=params["realign_order"])
     lap("realign")
-    coreg = coregister(nib.Nifti1Image(motion.mean, bold_img.affine), structural, seed=params["seed"])
+    brain = brain_mask(structural, participant=participant)
+    lap("brain")
+    coreg = coregister(nib.Nifti1Image(motion.mean, bold_img.affine), structural, brain=brain, seed=params["seed"])
     lap("coregister")
-    norm = _normalise(structural, inputs.contrast, params)
+    norm = _normalise(structural, brain, inputs.contrast, params)
     lap("normalise")
     mni = _to_mni(data, bold_img.affine, motion.matrices, coreg, norm, params)
     lap("resample")
@@ -187,12 +190,13 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     return {"participant": participant, "seconds": seconds, "skipped": False}
 
 
-def _normalise(structural, contrast: str, params: dict):
-    """Structural → template normalisation with the stage's settings (affine stage on a ≥ 3 mm template)."""
+def _normalise(structural, brain, contrast: str, params: dict):
+    """Structural → template normalisation with the stage's settings (affine stage on a ≥ 3 mm template;
+    SyN's update-field smoothing ``cc_sigma_mm`` converted to template voxels)."""
     template = template_for_contrast(contrast, params["template_resolution"])
     coarse = template_for_contrast(contrast, max(params["template_resolution"], 3))
-    return normalise(structural, template, affine_template=coarse, nonlinear=params["nonlinear"],
-                     seed=params["seed"], cc_radius=params["cc_radius"], cc_sigma_diff=params["cc_sigma_diff"],
+    return normalise(structural, template, affine_template=coarse, brain=brain, nonlinear=params["nonlinear"],
+                     seed=params["seed"], cc_radius=params["cc_radius"], cc_sigma_diff=params["cc_sigma_mm"] / params["template_resolution"],
                      syn_level_iters=tuple(params["syn_level_iters"]))
 
 

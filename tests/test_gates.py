@@ -1,0 +1,110 @@
+"""Registration QC gates (helpers.preprocess.gates): hand-made scores, the exclusion policy, the hard
+twin's planted problems, and a deliberately broken coregistration."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.preprocess import gates
+from helpers.preprocess.pipeline import derivative_paths, run_preprocessing
+from helpers.simulate.space import rigid_matrix
+
+#: Light settings for the 6 mm tiny twin (as tests/test_preprocess_pipeline.py).
+TINY = dict(resolution=6, template_resolution=4, syn_level_iters=[10, 5])
+#: The tiny twin's 6-8 mm voxels lower both similarities (well-registered: coreg_nmi 1.05-1.09, norm_r
+#: 0.52-0.59; mis-oriented: 1.03 and 0.15), and its BOLD voxels are 8 mm thick: its own thresholds.
+TINY_GATES = dict(max_voxel_mm=None, min_coreg_nmi=1.04, min_norm_r=0.4)
+SUBS = [f"sub-0{i}" for i in range(1, 6)]
+
+
+def _scores(**changes):
+    base = {"participant_id": ["sub-01", "sub-02"], "coreg_nmi": [1.3, 1.3], "norm_r": [0.8, 0.8],
+            "brain_cover_vmpfc": [1.0, 1.0], "signal_cover_vmpfc": [0.95, 0.95], "mean_fd": [0.1, 0.1],
+            "bold_voxel_mm": [4.0, 4.0]}
+    for key, (i, value) in changes.items():
+        base[key][i] = value
+    return pd.DataFrame(base)
+
+
+def test_nmi_is_two_for_identical_and_near_one_for_independent_samples():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=200_000)
+    assert gates.nmi(a, a) == pytest.approx(2.0)
+    assert gates.nmi(a, rng.normal(size=a.size)) == pytest.approx(1.0, abs=0.01)
+    assert gates.nmi(a, -a) == pytest.approx(2.0)  # any one-to-one relation, not only a linear one
+
+
+def test_a_failed_gate_flags_and_warns_with_participant_score_and_threshold():
+    with pytest.warns(UserWarning, match=r"participant sub-02: coreg_nmi 1\.030 < 1\.05") as record:
+        table = gates.evaluate(_scores(coreg_nmi=(1, 1.03)))
+    assert len(record) == 1
+    assert table["flagged"].tolist() == [False, True]
+    assert table.loc[1, "reasons"].startswith("coreg_nmi 1.030 < 1.05")
+    with pytest.warns(UserWarning, match=r"sub-01: signal_cover_vmpfc 0\.500 < 0\.7"):
+        gates.evaluate(_scores(signal_cover_vmpfc=(0, 0.5)))
+    with pytest.warns(UserWarning, match=r"sub-01: mean_fd 0\.800 > 0\.5"):
+        gates.evaluate(_scores(mean_fd=(0, 0.8)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not gates.evaluate(_scores(coreg_nmi=(1, 1.03)), min_coreg_nmi=None)["flagged"].any()  # gate off
+    with pytest.raises(ValueError, match="min_nmi"):
+        gates.evaluate(_scores(), min_nmi=1.1)
+
+
+def test_policy_exclude_records_flagged_participants_and_report_records_none(tmp_path):
+    pd.DataFrame({"participant_id": ["sub-07"], "stage": ["connectivity"], "reason": ["no ROI signal"]}).to_csv(
+        tmp_path / "exclusions.tsv", sep="\t", index=False)
+    with pytest.warns(UserWarning):
+        table = gates.evaluate(_scores(norm_r=(0, 0.2)))
+    rows = gates.apply_policy(table, tmp_path, "exclude")
+    assert rows["participant_id"].tolist() == ["sub-01"] and rows["stage"].tolist() == ["preprocessing/qc"]
+    written = pd.read_csv(tmp_path / "exclusions.tsv", sep="\t")
+    assert sorted(written["participant_id"]) == ["sub-01", "sub-07"]  # the other stage's row is kept
+    assert "norm_r 0.200 < 0.6" in written.set_index("participant_id").loc["sub-01", "reason"]
+    assert gates.apply_policy(table, tmp_path, "report").empty
+    assert pd.read_csv(tmp_path / "exclusions.tsv", sep="\t")["participant_id"].tolist() == ["sub-07"]
+    with pytest.raises(ValueError, match="qc_policy 'drop'"):
+        gates.apply_policy(table, tmp_path, "drop")
+
+
+@pytest.fixture(scope="module")
+def hard_preprocessed(hard_twin, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hard") / "derivatives"
+    run_preprocessing(hard_twin, out, participants=SUBS, progress=False, backend="serial", **TINY)
+    return out
+
+
+@pytest.mark.slow
+def test_hard_twin_planted_problems_are_flagged_and_nobody_else(hard_twin, hard_preprocessed):
+    with pytest.warns(UserWarning) as record:
+        table = gates.registration_qc(hard_twin, hard_preprocessed, SUBS, resolution=6, **TINY_GATES)
+    table = table.set_index("participant_id")
+    assert table.index[table["flagged"]].tolist() == ["sub-02", "sub-03", "sub-04"]
+    assert "signal_cover_vmpfc" in table.loc["sub-02", "reasons"]  # dropout over the VMPFC
+    assert "mean_fd" in table.loc["sub-03", "reasons"]  # a restless participant
+    assert "coreg_nmi" in table.loc["sub-04", "reasons"]  # structural with a mis-set orientation
+    named = [str(w.message) for w in record if "registration QC" in str(w.message)]
+    assert named and all(any(s in m for s in ("sub-02", "sub-03", "sub-04")) for m in named)
+    on_disk = pd.read_csv(hard_preprocessed / "registration_qc.tsv", sep="\t")
+    assert on_disk["flagged"].tolist() == table["flagged"].tolist()
+
+
+@pytest.mark.slow
+def test_a_coregistration_30_degrees_off_is_caught_by_name_and_score(hard_twin, hard_preprocessed, tmp_path):
+    broken = tmp_path / "derivatives"
+    shutil.copytree(hard_preprocessed / "sub-01", broken / "sub-01")
+    path = derivative_paths(broken, "sub-01", "feedback", 6)["coreg_xfm"]
+    coreg = np.loadtxt(path)
+    np.savetxt(path, rigid_matrix([0, 0, 0, np.deg2rad(30), 0, 0]) @ coreg)
+    good = gates.participant_scores(hard_twin, hard_preprocessed, "sub-01", resolution=6)
+    bad = gates.participant_scores(hard_twin, broken, "sub-01", resolution=6)
+    assert good["coreg_nmi"] >= TINY_GATES["min_coreg_nmi"] > bad["coreg_nmi"]
+    with pytest.warns(UserWarning, match=rf"participant sub-01: coreg_nmi {bad['coreg_nmi']:.3f} < 1\.04"):
+        table = gates.evaluate(pd.DataFrame([bad]), **TINY_GATES)
+    assert table["flagged"].all()
