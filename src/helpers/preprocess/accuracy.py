@@ -210,7 +210,7 @@ def plot_accuracy(scores: pd.DataFrame):
                 ylim=(0, 1.3 * max(TARGETS["realign_rms_mm"], scores["realign_rms_mm"].max())))
     for ax, prefix, target, title in ((axes[1], "r_preproc_", TARGETS["r"], "ROI time series r (≥ target)"),
                                       (axes[2], "dice_", TARGETS["dice"], "ROI Dice (≥ target)")):
-        values = scores.filter(regex=f"^{prefix}")
+        values = scores.filter(regex=f"^{prefix}(?!abs_)")  # dice_abs_*: in the table, not against the target
         for (col, column), marker in zip(values.items(), "os^"):
             ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
         ax.axhline(target, ls="--", color="tab:red", lw=1)
@@ -227,6 +227,7 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
     r, dice = scores.filter(like="r_preproc"), scores.filter(regex=r"^dice_(?!abs_)")
     return {"max_realign_rms": float(scores["realign_rms_mm"].max()), "min_r": float(r.min().min()),
             "min_dice": float(dice.min().min()), "mean_dice": float(dice.mean().mean()),
+            "min_dice_abs": float(scores.filter(regex=r"^dice_abs_").min().min()),
             "n_realign_missed": int((scores["realign_rms_mm"] > TARGETS["realign_rms_mm"]).sum()),
             "n_r_missed": int((r < TARGETS["r"]).sum().sum()), "n_dice_missed": int((dice < TARGETS["dice"]).sum().sum()),
             "n_scores": int(dice.size)}

@@ -203,8 +203,10 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
 
 
 def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
-                    resolution: int = 3, progress: bool = False, **thresholds) -> pd.DataFrame:
-    """Scores, flags and reasons for every participant, written to ``<preproc_dir>/registration_qc.tsv``.
+                    resolution: int = 3, progress: bool = False, path: str | Path | None = None,
+                    **thresholds) -> pd.DataFrame:
+    """Scores, flags and reasons for every participant, written to ``path`` (default
+    ``<preproc_dir>/registration_qc.tsv``).
 
     Parameters
     ----------
@@ -217,6 +219,8 @@ def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants:
         Voxel size (mm) of the derivatives' MNI grid.
     progress : bool, default=False
         Show a progress bar.
+    path : path, optional
+        Where to write the QC table (TSV).
     **thresholds
         Overrides of :data:`GATE_DEFAULTS`.
     """
@@ -226,7 +230,7 @@ def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants:
     rows = [participant_scores(bids_dir, preproc_dir, sub, task, resolution, tsnr)
             for sub in tqdm(participants, desc="registration QC", disable=not progress)]
     table = evaluate(pd.DataFrame(rows), **thresholds)
-    write_tsv(table, Path(preproc_dir) / "registration_qc.tsv")
+    write_tsv(table, Path(path) if path is not None else Path(preproc_dir) / "registration_qc.tsv")
     return table
 
 

@@ -21,6 +21,7 @@ from ..execution import EXCLUSION_COLUMNS
 from .pipeline import derivative_paths
 
 __all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisation", "plot_roi_outlines",
+           "plot_registration_grid",
            "fd_table", "fd_exclusions", "qc_figures"]
 
 STAGE = "preprocessing-qc"
@@ -162,3 +163,45 @@ def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, 
         "rois": plot_roi_outlines(mean_bold, roi_masks(mean_bold),
                                   f"{participant}: ROIs on the mean preprocessed EPI"),
     }
+
+
+def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, participants: list[str],
+                           task: str = "feedback", resolution: int = 3, flagged=(), z_mm: float = -16.0,
+                           columns: int = 5) -> Figure:
+    """Every participant's normalised structural at one axial level (default z = −16 mm, through the
+    amygdalae and the VMPFC), with the template's brain outline (red) and the ROI outlines (cyan).
+
+    One panel per participant, ``columns`` per row, each ~2.3 inches wide so that the outlines stay
+    legible in print; titles of ``flagged`` participants are red (registration QC gates).
+    """
+    from helpers.atlas import load_template, roi_masks
+
+    from .inputs import find_inputs
+
+    rows = int(np.ceil(len(participants) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False, layout="constrained")
+    brain = None
+    for ax, sub in zip(axes.ravel(), participants):
+        contrast = find_inputs(bids_dir, sub, task).contrast
+        anat = nib.load(derivative_paths(preproc_dir, sub, task, resolution, contrast)["anat_mni"])
+        if brain is None:
+            from nilearn import image as nimg
+
+            mask = nimg.resample_to_img(load_template(int(resolution), "mask"), anat, interpolation="nearest",
+                                        force_resample=True, copy_header=True)
+            brain = np.asarray(mask.dataobj) > 0
+            rois = np.zeros(anat.shape[:3], bool)
+            for roi in roi_masks(anat).values():
+                rois |= np.asarray(roi.dataobj) > 0
+            k = int(round(apply_affine(np.linalg.inv(anat.affine), [0, 0, z_mm])[2]))
+        data = anat.get_fdata(dtype=np.float32)[:, :, k]
+        ax.imshow(data.T, origin="lower", cmap="gray", vmin=0, vmax=np.percentile(data[brain[:, :, k]], 99))
+        ax.contour(brain[:, :, k].T.astype(float), levels=[0.5], colors="red", linewidths=0.8)
+        ax.contour(rois[:, :, k].T.astype(float), levels=[0.5], colors="cyan", linewidths=0.8)
+        (i0, j0), (i1, j1) = np.argwhere(brain[:, :, k]).min(0) - 3, np.argwhere(brain[:, :, k]).max(0) + 3
+        ax.set(xlim=(i0, i1), ylim=(j0, j1))  # crop to the brain: larger panels, legible outlines
+        ax.set_title(sub + (" (flagged)" if sub in flagged else ""), fontsize=9,
+                     color="tab:red" if sub in flagged else "black")
+    for ax in axes.ravel():
+        ax.axis("off")
+    return fig
