@@ -306,3 +306,27 @@ def test_read_tsv_refuses_with_file_line_and_rule(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_tsv(path)
+
+
+def test_a_condition_may_be_absent_from_one_run_not_from_all(foreign):
+    runs = raw_runs(foreign, "sub-A1", "feedback")
+    for run in runs:
+        ev = read_tsv(run.events)
+        ev[ev["trial_type"] != "scrambled"].to_csv(run.events, sep="\t", index=False)
+        if run is runs[0]:
+            validate_dataset(foreign, conditions=list(LABELS.values()))  # run 2 still has it
+    with pytest.raises(ValueError) as info:
+        validate_dataset(foreign, conditions=list(LABELS.values()))
+    assert ("sub-A1/ses-pre/func/sub-A1_ses-pre_task-feedback_run-1_events.tsv, sub-A1/ses-pre/func/"
+            "sub-A1_ses-pre_task-feedback_run-2_events.tsv: participant sub-A1, column trial_type: condition "
+            "'scrambled' never occurs in any run") in str(info.value)
+    assert "1 problem(s)" in str(info.value)
+
+
+def test_spreadsheet_fallbacks_are_logged(tmp_path, caplog):
+    path = tmp_path / "participants.tsv"
+    path.write_bytes("participant_id;note\n01;müde\n".encode("latin-1"))
+    with caplog.at_level("WARNING", logger="helpers.bids"):
+        assert read_tsv(path)["note"].tolist() == ["müde"]
+    assert "participants.tsv: not UTF-8 (byte 0xfc on line 2); read as Windows-1252/Latin-1" in caplog.text
+    assert "participants.tsv: columns separated by semicolons, not tabs" in caplog.text

@@ -382,19 +382,20 @@ def _check_scs(root: Path, ids: list[str], problems: _Problems) -> None:
                 problems.append(f"{name}: participant {pid}, column {col}: value {_show(raw)} is not an integer 1–5")
 
 
-def _check_events(run: RawRun, conditions, rating_range, run_length: float | None, problems: _Problems) -> None:
+def _check_events(run: RawRun, conditions, rating_range, run_length: float | None, problems: _Problems) -> set[str]:
+    """Check one run's events; returns the trial types present (the caller checks every condition occurs)."""
     path, sub = run.events, run.participant
     where = f"participant {sub}" + (f", run {run.label}" if run.label else "")
     table = _table(path, problems)
     if table is None:
-        return
+        return set()
     missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in table]
     if missing:
         problems.add(path, f"{where}: columns missing: {', '.join(missing)} (rule: onset, duration, trial_type; "
                            f"rating and word optional; found {', '.join(table.columns)})")
     if table.empty:
         problems.add(path, f"{where}: no events")
-        return
+        return set()
     for col in ("onset", "duration"):
         if col in table:
             v = pd.to_numeric(table[col], errors="coerce")
@@ -402,15 +403,12 @@ def _check_events(run: RawRun, conditions, rating_range, run_length: float | Non
             for row in np.flatnonzero(bad):
                 problems.add(path, f"{where}, column {col}, row {row + 1}: value {_show(table[col].iloc[row])} must "
                                    f"be a {'positive' if col == 'duration' else 'non-negative'} number of seconds")
-    if "trial_type" in table and conditions is not None:
-        present = set(table["trial_type"].dropna().astype(str))
+    present = set(table["trial_type"].dropna().astype(str)) if "trial_type" in table else set()
+    if present and conditions is not None:
         unknown = sorted(present - set(conditions))
         if unknown:
             problems.add(path, f"{where}, column trial_type: unknown condition(s) {unknown} (rule: one of "
                                f"{list(conditions)}, the conditions parameter)")
-        for cond in conditions:
-            if cond not in present:
-                problems.add(path, f"{where}, column trial_type: condition {cond!r} never occurs")
     if "rating" in table:
         lo, hi = rating_range
         r = pd.to_numeric(table["rating"], errors="coerce")
@@ -423,6 +421,7 @@ def _check_events(run: RawRun, conditions, rating_range, run_length: float | Non
         if end > run_length + 1e-6:
             problems.add(path, f"{where}, columns onset+duration: last event ends at {end:g} s, after the run "
                                f"({run_length:g} s = volumes x TR of {problems.rel(run.bold)})")
+    return present
 
 
 def _check_header(img, path: Path, where: str, problems: _Problems) -> None:
@@ -478,8 +477,9 @@ def _load(path: Path, where: str, check_data: bool, problems: _Problems):
     return None
 
 
-def _check_run(run: RawRun, conditions, rating_range, check_data: bool, problems: _Problems) -> tuple | None:
-    """Check one BOLD run, its TR and its events; returns its grid (shape, voxel sizes) if readable."""
+def _check_run(run: RawRun, conditions, rating_range, check_data: bool, problems: _Problems) -> tuple[tuple | None, set]:
+    """Check one BOLD run, its TR and its events; returns its grid (shape, voxel sizes) if readable and the
+    trial types of its events."""
     where = f"participant {run.participant}" + (f", run {run.label}" if run.label else "")
     tr = None
     try:
@@ -503,12 +503,14 @@ def _check_run(run: RawRun, conditions, rating_range, check_data: bool, problems
                 _check_bold_data(img, run.bold, where, problems)
             n_vol = img.shape[3]
             grid = (tuple(img.shape[:3]), tuple(round(float(z), 3) for z in img.header.get_zooms()[:3]))
+    present: set[str] = set()
     if run.events is None:
-        problems.add(run.bold, f"{where}: no events file (rule: {entity_stem(run.participant, run.task, session=run.session, acq=run.acq, run=run.run)}"
-                               f"_events.tsv beside the run, or task-{run.task}_events.tsv at the top level)")
+        stem = entity_stem(run.participant, run.task, session=run.session, acq=run.acq, run=run.run)
+        problems.add(run.bold, f"{where}: no events file (rule: {stem}_events.tsv beside the run, or "
+                               f"task-{run.task}_events.tsv at the top level)")
     else:
-        _check_events(run, conditions, rating_range, n_vol * tr if (n_vol and tr) else None, problems)
-    return grid
+        present = _check_events(run, conditions, rating_range, n_vol * tr if (n_vol and tr) else None, problems)
+    return grid, present
 
 
 def _check_participant(root: Path, sub: str, task: str, conditions, rating_range, problems: _Problems,
@@ -536,11 +538,18 @@ def _check_participant(root: Path, sub: str, task: str, conditions, rating_range
         also = f"; this participant has task(s) {found} — set the task parameter" if found else ""
         problems.add(f"{sub}/func/", f"participant {sub}: no BOLD run of task {task!r} (rule: "
                                      f"{sub}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz]){also}")
-    grids = {}
+    grids, present = {}, set()
     for run in runs:
-        grid = _check_run(run, conditions, rating_range, check_data, problems)
+        grid, labels = _check_run(run, conditions, rating_range, check_data, problems)
+        present |= labels
         if grid is not None:
             grids[run.bold] = grid
+    events = sorted({problems.rel(r.events) for r in runs if r.events is not None})
+    for cond in (conditions or []) if events else []:  # a condition may be absent from some runs, not from all
+        if cond not in present:
+            in_runs = " in any run" if len(runs) > 1 else ""
+            problems.add(", ".join(events), f"participant {sub}, column trial_type: condition {cond!r} never "
+                                            f"occurs{in_runs} (rule: every condition of the conditions parameter)")
     return grids
 
 
@@ -572,8 +581,9 @@ def validate_dataset(path: str | os.PathLike, task: str = "feedback", conditions
     task : str, default "feedback"
         Task label of the functional runs.
     conditions : sequence of str or None, default :data:`CONDITIONS`
-        The ``trial_type`` labels of the analysis (the chapters' ``conditions`` parameter); each must
-        occur in every run and no other label may; None accepts any.
+        The ``trial_type`` labels of the analysis (the chapters' ``conditions`` parameter); no other
+        label may occur, and each must occur in at least one run of every participant (CONN models a
+        condition absent from a run with no scans of that run); None accepts any.
     check_data : bool, default True
         Read every BOLD run in full (:func:`read_image`: gzip CRC, all-zero runs, NaN/inf).
     rating_range : (int, int), default :data:`RATING_RANGE`
