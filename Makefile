@@ -55,7 +55,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 # already in requirements.lock unless a range in pyproject.toml excludes them or LOCK_ARGS=--upgrade.
 lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml $(addprefix --extra ,$(LOCK_EXTRAS)) --universal \
-	  --python-version 3.11.5 --custom-compile-command 'make lock' $(LOCK_ARGS) -o requirements.lock
+	  --python-version 3.11.5 --custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o requirements.lock
 
 # MathJax is served from the book itself so that pages render offline (npm registry, install time only).
 $(MATHJAX):
