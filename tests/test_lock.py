@@ -1,4 +1,4 @@
-"""The environment is the one requirements.lock names (``make`` installs from it; ``make lock`` refreshes it)."""
+"""The environment is the one requirements.lock names (`make` installs it; `make lock` refreshes it)."""
 
 import importlib.metadata
 import re
@@ -52,7 +52,8 @@ def test_lock_pins_every_dependency_of_the_project():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {
         canonicalize_name(Requirement(text).name)
-        for text in project["dependencies"] + [t for e in LOCKED_EXTRAS for t in project["optional-dependencies"][e]]
+        for text in project["dependencies"]
+        + [t for e in LOCKED_EXTRAS for t in project["optional-dependencies"][e]]
     }
     missing = sorted(wanted - set(pins))
     assert not missing, f"requirements.lock has no pin for {missing}: run `make lock`"

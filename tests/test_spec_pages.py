@@ -29,7 +29,10 @@ def tables(page: str) -> dict[str, pd.DataFrame]:
     text = (BOOK / f"{page}.md").read_text()
     out = {}
     for name, body in re.findall(r"^:name: (\S+)\n\n((?:\|.*\|\n)+)", text, re.M):
-        rows = [[cell.strip().replace("`", "") for cell in line.strip().strip("|").split("|")] for line in body.splitlines()]
+        rows = [
+            [cell.strip().replace("`", "") for cell in line.strip().strip("|").split("|")]
+            for line in body.splitlines()
+        ]
         out[name] = pd.DataFrame(rows[2:], columns=rows[0])
     return out
 
@@ -51,7 +54,7 @@ def test_number_parsing():
 
 def test_the_pages_are_in_the_appendix():
     toc = (ROOT / "_toc.yml").read_text()
-    appendix = toc[toc.index("caption: Appendix"):]
+    appendix = toc[toc.index("caption: Appendix") :]
     for page in SPEC_PAGES:
         assert f"file: book/{page}\n" in appendix, f"book/{page}.md is not in the Appendix part of _toc.yml"
 
@@ -90,7 +93,8 @@ def test_scs_scoring_rules_on_the_page_hold():
         delta = scs.score_scs(bumped)["total"].iloc[0] - base
         assert delta == pytest.approx(weight * (-1 if item == 4 else 1))
         assert scs.score_scs(bumped, total="item_mean")["total"].iloc[0] - base == pytest.approx(
-            (-1 if item == 4 else 1) / 26)
+            (-1 if item == 4 else 1) / 26
+        )
 
 
 # --------------------------------------------------------------------------- the paper
@@ -173,8 +177,11 @@ def test_second_study_group_sizes_are_the_default_parameters():
 
 # --------------------------------------------------------------------------- CONN
 def _test_names() -> set[str]:
-    return {name for path in (ROOT / "tests").glob("test_*.py")
-            for name in re.findall(r"^def (test_\w+)", path.read_text(), re.M)}
+    return {
+        name
+        for path in (ROOT / "tests").glob("test_*.py")
+        for name in re.findall(r"^def (test_\w+)", path.read_text(), re.M)
+    }
 
 
 def test_every_test_the_conn_page_cites_exists():
@@ -197,7 +204,9 @@ def test_conn_constants_on_the_page_are_the_codes():
 
 def test_pages_cited_in_the_code_exist():
     """Docstrings and comments point to book pages that exist."""
-    cited = {m for path in (ROOT / "src").rglob("*.py") for m in re.findall(r"book/(\w+)\.md", path.read_text())}
+    cited = {
+        m for path in (ROOT / "src").rglob("*.py") for m in re.findall(r"book/(\w+)\.md", path.read_text())
+    }
     assert cited, "no docstring cites a book page"
     missing = sorted(p for p in cited if not (BOOK / f"{p}.md").is_file())
     assert not missing, f"the code cites book pages that do not exist: {missing}"
