@@ -210,3 +210,12 @@ def test_pages_cited_in_the_code_exist():
     assert cited, "no docstring cites a book page"
     missing = sorted(p for p in cited if not (BOOK / f"{p}.md").is_file())
     assert not missing, f"the code cites book pages that do not exist: {missing}"
+    sections = {
+        (page, k)
+        for path in (ROOT / "src").rglob("*.py")
+        for page, k in re.findall(r"book/(spec_\w+)\.md §(\d+)", path.read_text())
+    }
+    absent = sorted(
+        (p, k) for p, k in sections if not re.search(rf"^## {k}\. ", (BOOK / f"{p}.md").read_text(), re.M)
+    )
+    assert not absent, f"the code cites sections the pages do not have: {absent}"
