@@ -54,8 +54,11 @@ def test_t2_template_contrast_order():
     img = template_for_contrast("T2w", 2)
     data = img.get_fdata()
     assert data.max() <= T2_CONTRAST["csf"] + 1e-6
+
+    def ijk(xyz):
+        return tuple(np.round(np.linalg.inv(img.affine) @ [*xyz, 1])[:3].astype(int))
+
     # lateral ventricle (MNI ~ (-4, 10, 14)) brighter than deep white matter (MNI ~ (-26, -10, 30))
-    ijk = lambda xyz: tuple(np.round(np.linalg.inv(img.affine) @ [*xyz, 1])[:3].astype(int))
     assert data[ijk((-4, 10, 14))] > data[ijk((-26, -10, 30))]
     with pytest.raises(ValueError, match="'FLAIR' is not 'T1w' or 'T2w'"):
         template_for_contrast("FLAIR")

@@ -3,8 +3,9 @@
 Hand-worked identities (the three-way mixed ANOVA from contrast scores, direct OLS = nilearn's
 GLM, noise-free effects recovered exactly) and planted ground truth on a small twin: 10 + 10
 participants, 4 mm grid, 6 clips per type, a stronger training effect than the chapter's
-(training 2.5 % instead of 0.7 %, empathy 1.5 % instead of 0.5 %: a small twin has little power, and whole-brain FDR needs strong voxel-wise effects) — recovered when planted, absent
-in the null twin with the same seed.
+(training 2.5 % instead of 0.7 %, empathy 1.5 % instead of 0.5 %: a small twin has little power,
+and whole-brain FDR needs strong voxel-wise effects) — recovered when planted, absent in the null
+twin with the same seed.
 """
 
 from __future__ import annotations
