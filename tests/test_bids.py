@@ -330,3 +330,16 @@ def test_spreadsheet_fallbacks_are_logged(tmp_path, caplog):
         assert read_tsv(path)["note"].tolist() == ["müde"]
     assert "participants.tsv: not UTF-8 (byte 0xfc on line 2); read as Windows-1252/Latin-1" in caplog.text
     assert "participants.tsv: columns separated by semicolons, not tabs" in caplog.text
+
+
+def test_the_contract_page_states_the_code_s_limits():
+    """book/spec_data_contract.md types a few limits; they must be the code's."""
+    from helpers import bids, scs
+    from helpers.layout import raw
+
+    text = (Path(__file__).resolve().parents[1] / "book" / "spec_data_contract.md").read_text()
+    lo, hi = bids.VOXEL_MM
+    assert text.count(f"voxel sizes {lo:g}–{hi:g} mm") == 2
+    assert f"a value above {raw._MAX_TR_S:g} (milliseconds" in text
+    assert f"rating range, {bids.RATING_RANGE[0]}–{bids.RATING_RANGE[1]} by default" in text
+    assert f"answers integers {scs._LOW}–{scs._HIGH} or `n/a`" in text
