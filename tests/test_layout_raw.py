@@ -15,7 +15,7 @@ import pytest
 
 from helpers.layout import raw_paths, raw_runs, structural
 from helpers.layout.entities import inherited_metadata, nearest_file, parse_entities, read_json
-from helpers.layout.raw import RawRun, participants, phenotype_file
+from helpers.layout.raw import RawRun, near_misses, participants, phenotype_file
 
 EXAMPLES = Path(__file__).parent / "data" / "bids_examples"
 
@@ -315,3 +315,24 @@ def test_raw_paths_round_trip(tmp_path, entities):
     assert structural(tmp_path, "sub-07") == (paths["t2w"], "T2w")
     if "session" in entities:
         assert paths["t2w"].name == "sub-07_ses-1_T2w.nii.gz" and paths["bold"].parent.parent.name == "ses-1"
+
+
+@pytest.mark.parametrize(
+    "rel, task, why",
+    [
+        ("sub-01/anat/sub-01_T1W.nii.gz", None, "suffix 'T1W' (rule: T2w or T1w, with this capitalisation)"),
+        ("sub-01/anat/sub-01_T1w.img", None, "extension '.img' (rule: .nii or .nii.gz)"),
+        ("sub-01/anat/sub-1_T1w.nii.gz", None, "names participant sub-1 (rule: files of sub-01 are named"),
+        ("sub-01/func/sub-01_T2w.nii.gz", None, "in sub-01/func/ (rule: in sub-01/[ses-<s>/]anat/)"),
+        ("sub-01/anat/sub-01_task-x_bold.nii.gz", "x", "in sub-01/anat/ (rule: in sub-01/[ses-<s>/]func/)"),
+        ("sub-01/func/sub-01_task_x_bold.nii.gz", "x", "not a BIDS name"),
+        ("sub-01/func/sub-01_task-X_bold.nii.gz", "x", "task 'X', not 'x' (the task parameter must match"),
+    ],
+)
+def test_near_misses_say_why_a_file_was_not_taken(tmp_path, rel, task, why):
+    _touch(tmp_path / rel)
+    _touch(tmp_path / "sub-01/anat/sub-01_T1w.json")  # a sidecar is never a near miss
+    finder = structural if task is None else (lambda root, sub: raw_runs(root, sub, task) or None)
+    assert finder(tmp_path, "sub-01") is None
+    (miss,) = near_misses(tmp_path, "sub-01", task)
+    assert miss.startswith(f"{rel}: {why}")

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .layout import derivative_paths, entity_stem
 from .layout.entities import read_json
-from .layout.raw import RawRun, phenotype_file, raw_runs, structural, with_sub
+from .layout.raw import RawRun, near_misses, phenotype_file, raw_runs, structural, with_sub
 from .layout.raw import participants as find_participants
 
 __all__ = [
@@ -630,7 +630,7 @@ def _check_participant(
         problems.add(
             f"{sub}/anat/",
             f"participant {sub}: no structural image (rule: {sub}[_ses-<s>]_T2w.nii[.gz] or "
-            "_T1w.nii[.gz] in anat/)",
+            f"_T1w.nii[.gz] in anat/){_not_taken(near_misses(root, sub))}",
         )
     else:
         img = _load(anat[0], f"participant {sub}", False, problems)
@@ -649,7 +649,8 @@ def _check_participant(
         problems.add(
             f"{sub}/func/",
             f"participant {sub}: no BOLD run of task {task!r} (rule: "
-            f"{sub}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz]){also}",
+            f"{sub}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz]){also}"
+            f"{_not_taken(near_misses(root, sub, task))}",
         )
     grids, present = {}, set()
     for run in runs:
@@ -658,9 +659,8 @@ def _check_participant(
         if grid is not None:
             grids[run.bold] = grid
     events = sorted({problems.rel(r.events) for r in runs if r.events is not None})
-    for cond in (
-        (conditions or []) if events else []
-    ):  # a condition may be absent from some runs, not from all
+    # a condition may be absent from some runs, not from all
+    for cond in (conditions or []) if events else []:
         if cond not in present:
             in_runs = " in any run" if len(runs) > 1 else ""
             problems.add(
@@ -669,6 +669,11 @@ def _check_participant(
                 f"occurs{in_runs} (rule: every condition of the conditions parameter)",
             )
     return grids
+
+
+def _not_taken(files: list[str]) -> str:
+    """The near misses of a message: files that exist but break a naming rule."""
+    return "; found but not taken: " + "; ".join(files) if files else ""
 
 
 def _check_grids(grids: dict[Path, tuple], problems: _Problems) -> None:

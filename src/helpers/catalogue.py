@@ -295,6 +295,11 @@ def _trailing_comma(root: Path, subs: list[str]) -> None:
     path.write_text('{\n  "RepetitionTime": 3.0,\n}\n')
 
 
+def _anat_upper_case(root: Path, subs: list[str]) -> None:
+    for path in (root / subs[0] / "anat").iterdir():
+        path.rename(path.with_name(path.name.replace("_T2w", "_T2W")))
+
+
 def _anat_no_orientation(root: Path, subs: list[str]) -> None:
     _edit_image(next((root / subs[0] / "anat").glob("*.nii*")), _no_orientation)
 
@@ -578,6 +583,10 @@ CASES: tuple[Case, ...] = (
          ("_T2w.nii.gz", "participant sub-01", "sform_code", "no scanner orientation"),
          "Re-convert from DICOM (dcm2niix) so the header carries the scanner orientation.",
          _raw(1, _anat_no_orientation)),
+    Case("anat_misnamed", "structural", "a structural saved as sub-01_T2W.nii.gz (capital W)", ValueError,
+         ("participant sub-01", "no structural image", "found but not taken", "sub-01_T2W.nii.gz",
+          "suffix 'T2W'", "with this capitalisation"),
+         "Rename the file (BIDS suffixes are case-sensitive: T1w, T2w).", _raw(1, _anat_upper_case)),
     Case("anat_no_orientation_preprocessing", "preprocessing", "the same structural met by preprocessing",
          ValueError, ("_T2w.nii.gz", "participant sub-01", "sform_code and qform_code are both 0"),
          "As above.", _preprocessing_structural),

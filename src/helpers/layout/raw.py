@@ -38,6 +38,7 @@ __all__ = [
     "phenotype_file",
     "raw_paths",
     "with_sub",
+    "near_misses",
 ]
 
 #: Image extensions accepted, preferred first.
@@ -223,6 +224,44 @@ def raw_runs(bids_dir: str | os.PathLike, participant: str, task: str) -> list[R
             sources=sources,
         )
     return [runs[k] for k in sorted(runs, key=lambda k: tuple(_sort_key(v) for v in k))]
+
+
+def near_misses(bids_dir: str | os.PathLike, participant: str, task: str | None = None) -> list[str]:
+    """Files of ``participant`` that look like its BOLD runs of ``task`` (or, ``task=None``, its
+    structural) but are not taken, each as ``"<path in the dataset>: <why>"``.
+
+    So that a message never calls a file missing that exists under a name or in a folder outside the
+    contract: ``sub-01_T1W.nii.gz``, ``sub-01_T1w.img``, ``anat/sub-01_task-x_bold.nii.gz``,
+    ``sub-1_T1w.nii.gz`` in ``sub-01/``, ``sub-01_task_x_bold.nii.gz`` …
+    """
+    root = Path(bids_dir)
+    participant = with_sub(participant)
+    suffixes, datatype = (("bold",), "func") if task else (STRUCTURAL_SUFFIXES, "anat")
+    words = [s.lower() for s in suffixes]
+    found = []
+    for path in sorted(p for p in (root / participant).rglob("*") if p.is_file()):
+        low = path.name.lower()
+        if not any(w in low for w in words) or low.endswith(".json") or (task and task.lower() not in low):
+            continue
+        ent = parse_entities(path.name)
+        if ent is None:
+            why = "not a BIDS name (rule: <key>-<label>_…_<suffix>.nii[.gz], labels of letters and digits)"
+        elif ent["suffix"] not in suffixes:
+            why = f"suffix {ent['suffix']!r} (rule: {' or '.join(suffixes)}, with this capitalisation)"
+        elif ent["extension"] not in NIFTI_EXTENSIONS:
+            why = f"extension {ent['extension']!r} (rule: .nii or .nii.gz)"
+        elif ent.get("sub") != participant[4:]:
+            other = f"sub-{ent.get('sub')}"
+            why = f"names participant {other} (rule: files of {participant} are named {participant}_…)"
+        elif path.parent.name != datatype:
+            where = path.parent.relative_to(root).as_posix()
+            why = f"in {where}/ (rule: in {participant}/[ses-<s>/]{datatype}/)"
+        elif task and ent.get("task") != task:
+            why = f"task {ent.get('task')!r}, not {task!r} (the task parameter must match the label exactly)"
+        else:
+            continue  # a file the contract takes
+        found.append(f"{path.relative_to(root).as_posix()}: {why}")
+    return found
 
 
 def structural(bids_dir: str | os.PathLike, participant: str) -> tuple[Path, str] | None:

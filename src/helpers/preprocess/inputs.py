@@ -14,7 +14,7 @@ import nibabel as nib
 import numpy as np
 
 from ..bids import read_image
-from ..layout.raw import STRUCTURAL_SUFFIXES, RawRun, participants, raw_runs, structural
+from ..layout.raw import STRUCTURAL_SUFFIXES, RawRun, near_misses, participants, raw_runs, structural
 
 __all__ = ["RawInputs", "find_participants", "find_inputs", "load_bold", "load_structural"]
 
@@ -44,12 +44,14 @@ def find_inputs(bids_dir: str | Path, participant: str, task: str) -> RawInputs:
         raise ValueError(
             f"{root / participant}: participant {participant}: no BOLD run of task {task!r} "
             f"(rule: [ses-<s>/]func/{participant}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz])"
+            + "".join(f"; found but not taken: {m}" for m in near_misses(root, participant, task))
         )
     anat = structural(root, participant)
     if anat is None:
         raise ValueError(
             f"{root / participant}: participant {participant}: no structural image (rule: "
             f"[ses-<s>/]anat/{participant}[_ses-<s>]_{'|'.join(STRUCTURAL_SUFFIXES)}.nii[.gz])"
+            + "".join(f"; found but not taken: {m}" for m in near_misses(root, participant))
         )
     return RawInputs(participant, tuple(runs), *anat)
 
