@@ -327,6 +327,11 @@ def _events_edit(edit):
     return breaker
 
 
+def _events_csv(root: Path, subs: list[str]) -> None:
+    path = _events(root, subs[0])
+    path.rename(path.with_suffix(".csv"))
+
+
 def _relabel(old: str, new: str):
     def edit(table):
         table.loc[table["trial_type"] == old, "trial_type"] = new
@@ -508,6 +513,11 @@ CASES: tuple[Case, ...] = (
          ("_events.tsv", "participant sub-01", "column trial_type", "'positive' never occurs"),
          "Check the labels; if the design really lacks the condition, remove it from the conditions parameter.",
          _raw(1, _events_edit(_relabel("positive", "neutral")))),
+    Case("events_missing", "events", "a run without an events file (saved as .csv)", ValueError,
+         ("_bold.nii.gz", "participant sub-01", "no events file", "_events.tsv beside the run",
+          "task-feedback_events.tsv at the top level"),
+         "Save the events as tab-separated <run>_events.tsv beside the run (or one task-<task>_events.tsv "
+         "for every run at the top level).", _raw(1, _events_csv)),
     Case("effects_beyond_scan", "connectivity", "events beyond the end of the scan, passed straight to the "
          "connectivity code", ValueError, ("sub-01_task-feedback_events.tsv", "column onset", "beyond the scan", "scans × TR"),
          "As above: onsets in seconds within the run.", _effects(lambda t: t.assign(onset=t["onset"] + 1000))),
