@@ -2,8 +2,9 @@
 
 One participant (:func:`participant_connectivity`):
 
-1. locate the fMRIPrep-style files (:func:`find_participant_files`; the twin's ideal
-   derivatives or a real fMRIPrep folder — names per CONTRACTS.md);
+1. locate the fMRIPrep-style files of every run (:func:`find_participant_files`, which asks
+   :mod:`helpers.layout`: the twin's ideal derivatives, ours, or fMRIPrep 20.2 … 25.x) and
+   pair each with the raw run of the same session, acq and run for its events;
 2. read the preprocessed BOLD **once** and take, in one pass, every ROI's mean series
    and the WM/CSF voxel series (:func:`extract_signals`; unsmoothed ``desc-preproc``
    by default, as CONN; ``smoothed=True`` reads ``desc-smoothed``);
@@ -21,6 +22,41 @@ denoiser).  :func:`run_connectivity` runs every participant through :mod:`helper
 (serial, local processes or Dask; tqdm), reuses cached per-participant results
 (:mod:`helpers.cache`), writes ``connectivity.tsv`` atomically and records every excluded
 participant with its reason.
+
+Several runs (CONN's "sessions", CONN.md §7)
+--------------------------------------------
+A participant with several runs of the task (``run-``, ``ses-``, ``acq-``) gets one result per
+condition and ROI pair, computed as CONN computes it (``conn_process.m``, denoising and first-level
+steps):
+
+* **each run is denoised on its own** — its own aCompCor (its WM/CSF voxels, its covariates), its
+  realignment parameters and their derivatives, its Effect regressors built from its own onsets
+  (relative to its first scan; an HRF tail never crosses into the next run), its constant and linear
+  trend, its regression and CONN's filter with the mirror extension of that run and its TR.  A run
+  would otherwise share a trend, a filter edge and confound betas with scans acquired minutes apart;
+* a condition absent from a run has all-zero Effect and weight columns in that run (they stay in its
+  design; the pseudo-inverse ignores them); absent from **every** run is an error naming the
+  participant and the condition;
+* **the runs are stacked, every scan kept**, with their weights (zero outside the condition), and the
+  weighted correlation runs **once** on the stack: one weighted mean over all runs, one r, one Fisher
+  z.  Averaging per-run z values instead would weigh a run where the condition has 3 scans like one
+  where it has 60, and is not what CONN reports;
+* ``gppi_regression``: the stacked denoised series and the stacked psychological terms, one global
+  centring and no run intercept (CONN.md §6–7; every run's residuals already have mean ≈ 0);
+* ``beta_series``: least-squares-separate betas per run (a trial's model holds its own run only),
+  concatenated across runs; the correlation is over all trials of the condition;
+* ``nilearn_<strategy>``, ``no_compcor``, ``bandpass``: each run cleaned by that method, then stacked
+  as above;
+* degrees of freedom: a condition's effective residual dof (:func:`helpers.connectivity.condition_dof`)
+  add up over runs; below ``min_dof`` (default 10) the measure fails with the participant, the
+  condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number.
+
+A single run goes through the same code and gives the same bytes as before runs were supported
+(``tests/test_runs.py`` checks a run named ``run-1`` against the plain layout, and two runs against a
+concatenation computed by hand from the primitives).
+
+fMRIPrep's non-steady-state volumes (``non_steady_state_outlier_XX``) become spike regressors of their
+run (:func:`read_confounds`): the volumes stay, the events keep their onsets.
 """
 
 from __future__ import annotations
@@ -633,9 +669,9 @@ def participant_connectivity(files: ParticipantFiles, conditions=("negative", "n
     Effects + derivatives, trend; RegBP high-pass ``band``; ``hrf`` weights; weighted
     correlation; Fisher z; contrasts as differences of z.
 
-    Several runs (``files.runs``) are combined as CONN combines sessions — see
-    :ref:`several runs <several-runs>` in this module's docstring: each run denoised on its own,
-    then one weighted correlation over the stacked runs.
+    Several runs (``files.runs``) are combined as CONN combines sessions (section "Several runs" of
+    this module's docstring): each run denoised on its own, then one weighted correlation over the
+    stacked runs.
 
     Parameters
     ----------
@@ -741,12 +777,20 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     only an alternative measure fails loses that measure's rows only (stage
     ``connectivity/<measure>``).  Both files are written atomically.
 
+    Files (:func:`find_participant_files`): ``space`` and ``res`` choose among several template
+    spaces or resolutions (default None: the one present; several → an error naming them); every
+    run of ``task`` is used and the runs are combined as CONN does (module docstring, "Several
+    runs"); connectivity.tsv keeps one row per participant, measure, condition and ROI pair.
+    ``min_dof`` (default :data:`helpers.connectivity.MIN_DOF` = 10): a condition with fewer
+    effective residual degrees of freedom fails with its participant, condition and dof named
+    (an exclusion under ``on_error="skip"``).
+
     Execution (:func:`helpers.execution.map_participants`): ``backend`` ``"serial"``,
     ``"processes"`` (``n_jobs`` local processes) or ``"dask"`` (``scheduler`` address, or a
     ``LocalCluster`` of ``n_jobs`` workers when empty); the results do not depend on it.
     Caching (``cache=True``; :mod:`helpers.cache`, ``cache_dir`` default ``build/cache``): one entry per
     participant and measure, keyed by the participant's input files (path, size, mtime), the
-    TR, ``conditions``, ``rois``, ``band``, the measure and the code of the modules that
+    TR, ``conditions``, ``rois``, ``band``, ``min_dof``, the measure and the code of the modules that
     compute it; only missing entries are computed (contrasts are recomputed from the cached
     rows).  Each participant's entries are written by the worker as soon as it finishes, so a
     run killed part-way resumes without recomputing the finished participants.  ``stages`` (a :class:`helpers.provenance.Chapter` or a dict) receives the wall time
