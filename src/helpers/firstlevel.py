@@ -468,8 +468,9 @@ def beta_series(timeseries, events, tr, band=HIGHPASS) -> pd.DataFrame:
     """
     if isinstance(timeseries, pd.DataFrame):
         timeseries, events, tr = [timeseries], [events], [tr]
-    betas = np.concatenate([_lss_betas(ts, ev, t, band) for ts, ev, t in zip(timeseries, events, tr)])
-    kinds = np.concatenate([ev["trial_type"].to_numpy() for ev in events])
+    runs = [(ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)]  # a run without modelled trials adds none
+    betas = np.concatenate([_lss_betas(ts, ev, t, band) for ts, ev, t in runs])
+    kinds = np.concatenate([ev["trial_type"].to_numpy() for _, ev, _ in runs])
     conditions = sorted(set(kinds))
     rois = list(timeseries[0].columns)
     rows = []

@@ -11,8 +11,11 @@ and the anatomical files (one structural per participant) in ``sub-<p>/anat``, a
 for a participant with a single anatomical reference.
 
 **Read side** (:func:`derivative_runs`, :func:`find_fmriprep`): the variants of fMRIPrep 20.2 LTS
-to 25.x that are accepted, checked against fMRIPrep's own output lists (``.circleci/ds005_outputs.txt``,
-``ds054_outputs.txt``, ``ds210_outputs.txt`` of 20.2–24.x) and its ``docs/outputs.rst``:
+to 25.x that are accepted, read from fMRIPrep's own CI output lists (nipreps/fmriprep
+``.circleci/ds005_outputs.txt``, ``ds054_outputs.txt``), its ``docs/outputs.rst`` (1.5 … 23.0) and
+its ``DerivativesDataSink`` naming (an anatomical output takes the entities of its source T1w, so
+one T1w in ``ses-<s>/anat`` gives ``sub-<p>/ses-<s>/anat/sub-<p>_ses-<s>_…``; a ``res-native``
+output has no ``res-``):
 
 * BOLD ``…_space-<S>[_res-<R>]_desc-preproc_bold.nii[.gz]`` in ``sub-<p>/[ses-<s>/]func``, ``<S>`` an
   MNI template — ``MNI152NLin2009cAsym`` (fMRIPrep's default) or ``MNI152NLin6Asym`` (written for
