@@ -362,3 +362,25 @@ def test_derivative_lookup_rules(tmp_path):
     (func / "sub-1_ses-a_task-t_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json").write_text('{"RepetitionTime": 2000}')
     with pytest.raises(ValueError, match="looks like milliseconds"):
         derivative_runs(deriv, "sub-1", "t", space="MNI152NLin2009cAsym")
+
+
+def test_find_fmriprep_takes_fmriprep_first_and_names_ambiguity(tmp_path, tiny_twin):
+    from helpers.layout import find_fmriprep
+
+    assert find_fmriprep(tmp_path) is None  # no derivatives/ at all
+    assert find_fmriprep(tiny_twin) == _deriv(tiny_twin)  # the twin's own (twin-truth holds no BOLD)
+    root = tmp_path / "bids"
+    for name, generator in (("ours", {"Name": "helpers.preprocess"}), ("fmriprep", {"Name": "fMRIPrep"}),
+                            ("notes", {"Name": "fMRIPrep"})):
+        folder = root / "derivatives" / name
+        folder.mkdir(parents=True)
+        (folder / "dataset_description.json").write_text(json.dumps({"GeneratedBy": [generator]}))
+        if name != "notes":  # a folder without preprocessed BOLD never qualifies
+            bold = folder / "sub-1" / "func" / "sub-1_task-t_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+            bold.parent.mkdir(parents=True)
+            bold.write_bytes(b"")
+    assert find_fmriprep(root) == root / "derivatives" / "fmriprep"
+    (root / "derivatives" / "fmriprep").rename(root / "derivatives" / "fmriprep-20.2")
+    shutil.copytree(root / "derivatives" / "fmriprep-20.2", root / "derivatives" / "fmriprep-24")
+    with pytest.raises(ValueError, match="2 derivatives folders qualify .* parameter derivatives_dir"):
+        find_fmriprep(root)
