@@ -384,3 +384,12 @@ def test_find_fmriprep_takes_fmriprep_first_and_names_ambiguity(tmp_path, tiny_t
     shutil.copytree(root / "derivatives" / "fmriprep-20.2", root / "derivatives" / "fmriprep-24")
     with pytest.raises(ValueError, match="2 derivatives folders qualify .* parameter derivatives_dir"):
         find_fmriprep(root)
+
+
+def test_raw_and_derivative_repetition_times_must_agree(two_runs, tmp_path):
+    root = tmp_path / "bids"
+    shutil.copytree(two_runs[0], root)
+    sidecar = root / f"task-{TASK}_bold.json"  # inherited by both raw runs
+    sidecar.write_text(json.dumps(json.loads(sidecar.read_text()) | {"RepetitionTime": 2.0}))
+    with pytest.raises(ValueError, match=r"sub-A1, run-1: repetition time 3 s of .* differs from the raw run's 2 s"):
+        fl.find_participant_files(root, root / "derivatives" / "fmriprep", "sub-A1")

@@ -49,7 +49,8 @@ steps):
   as above;
 * degrees of freedom: a condition's effective residual dof (:func:`helpers.connectivity.condition_dof`)
   add up over runs; below ``min_dof`` (default 10) the measure fails with the participant, the
-  condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number.
+  condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number
+  (``beta_series`` keeps its own rule: at least 3 trials of the condition over all runs).
 
 A single run goes through the same code and gives the same bytes as before runs were supported
 (``tests/test_runs.py`` checks a run named ``run-1`` against the plain layout, and two runs against a
@@ -217,6 +218,9 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
             raise FileNotFoundError(f"{match[0].bold}: no events file applies to this run (rule: BIDS events beside "
                                     "the BOLD with its entities, or inherited from a folder above)")
         tr = deriv.tr if "RepetitionTime" in deriv.metadata or "RepetitionTime" not in match[0].metadata else match[0].tr
+        if "RepetitionTime" in match[0].metadata and not np.isclose(tr, match[0].tr, rtol=1e-3):
+            raise ValueError(f"{sub}, {name}: repetition time {tr:g} s of {deriv.bold.name} differs from the raw run's "
+                             f"{match[0].tr:g} s ({match[0].bold.name}); rule: the derivatives of a run keep its TR")
         runs.append(ParticipantFiles(sub, deriv.bold, match[0].events, deriv.confounds, deriv.wm, deriv.csf, tr,
                                      deriv.label))
     unused = [r for r in raw if not any(_same_run((r.session, r.acq, r.run), (d.session, d.acq, d.run)) for d in derived)]
