@@ -40,7 +40,12 @@ steps):
 * **the runs are stacked, every scan kept**, with their weights (zero outside the condition), and the
   weighted correlation runs **once** on the stack: one weighted mean over all runs, one r, one Fisher
   z.  Averaging per-run z values instead would weigh a run where the condition has 3 scans like one
-  where it has 60, and is not what CONN reports;
+  where it has 60, and is not what CONN reports.  CONN's denoising step appends each session's
+  denoised series to the condition's file (``conn_process.m``: ``dataroi = cat(1, dataroi,
+  y(C{nses}.samples{ncondition}, :))``); current releases keep every scan
+  (``CROPCONDITIONSAMPLES = false``, zero weight outside the condition), older ones kept only the
+  scans with weight > 0 — the weighted correlation is the same either way, since a zero weight
+  removes a scan from every sum;
 * ``gppi_regression``: the stacked denoised series and the stacked psychological terms, one global
   centring and no run intercept (CONN.md §6–7; every run's residuals already have mean ≈ 0);
 * ``beta_series``: least-squares-separate betas per run (a trial's model holds its own run only),
