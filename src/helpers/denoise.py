@@ -351,7 +351,7 @@ def residual_dof(n_scans: int, confounds=None, detrend: bool = True) -> int:
     """Residual degrees of freedom of :func:`regress_and_filter`: N − rank([1, confounds, trend]).
 
     The rank uses MATLAB's tolerance (as :func:`regress_out`'s ``pinv``), so all-zero columns
-    (a condition absent from a run, CONN.md §7) and collinear columns are not counted.  The
+    (a condition absent from a run, book/spec_conn.md §7) and collinear columns are not counted.  The
     filter's own loss (the bins below f1) is not subtracted: the count is an upper bound.
     """
     design = _denoising_matrix(n_scans, confounds, detrend)
