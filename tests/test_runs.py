@@ -393,3 +393,27 @@ def test_raw_and_derivative_repetition_times_must_agree(two_runs, tmp_path):
     sidecar.write_text(json.dumps(json.loads(sidecar.read_text()) | {"RepetitionTime": 2.0}))
     with pytest.raises(ValueError, match=r"sub-A1, run-1: repetition time 3 s of .* differs from the raw run's 2 s"):
         fl.find_participant_files(root, root / "derivatives" / "fmriprep", "sub-A1")
+
+
+def test_each_session_takes_its_own_anatomy_when_fmriprep_wrote_one_per_session(tmp_path):
+    """fMRIPrep 25 ``--subject-anatomical-reference sessionwise``: ses-*/anat per session, runs in BIDS order."""
+    from helpers.layout import derivative_runs
+
+    deriv = tmp_path / "d"
+    for ses in ("b", "a"):
+        for run in ("10", "2"):
+            func = deriv / "sub-1" / f"ses-{ses}" / "func"
+            func.mkdir(parents=True, exist_ok=True)
+            stem = f"sub-1_ses-{ses}_task-t_run-{run}"
+            (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.nii.gz").write_bytes(b"")
+            (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.json").write_text('{"RepetitionTime": 1.5}')
+            (func / f"{stem}_desc-confounds_timeseries.tsv").write_text("trans_x\n0\n")
+        anat = deriv / "sub-1" / f"ses-{ses}" / "anat"
+        anat.mkdir(parents=True)
+        for t in ("WM", "CSF"):
+            (anat / f"sub-1_ses-{ses}_space-MNI152NLin6Asym_label-{t}_probseg.nii.gz").write_bytes(b"")
+    runs = derivative_runs(deriv, "sub-1", "t")
+    assert [r.label for r in runs] == ["ses-a_run-2", "ses-a_run-10", "ses-b_run-2", "ses-b_run-10"]
+    assert [r.wm.parent.parent.name for r in runs] == ["ses-a", "ses-a", "ses-b", "ses-b"]
+    assert {r.tr for r in runs} == {1.5} and all(r.confounds.name.startswith(f"sub-1_{r.label.replace('_', '_task-t_')}")
+                                                 for r in runs)
