@@ -336,3 +336,15 @@ def test_near_misses_say_why_a_file_was_not_taken(tmp_path, rel, task, why):
     assert finder(tmp_path, "sub-01") is None
     (miss,) = near_misses(tmp_path, "sub-01", task)
     assert miss.startswith(f"{rel}: {why}")
+
+
+def test_repetition_time_with_one_sidecar_path(tmp_path):
+    """Callers with one known sidecar (derivatives) pass its path instead of the sources mapping."""
+    from helpers.layout.raw import repetition_time
+
+    side, bold = tmp_path / "x_bold.json", tmp_path / "x_bold.nii.gz"
+    assert repetition_time({"RepetitionTime": 2}, side, bold) == 2.0
+    with pytest.raises(ValueError, match=r"x_bold.json: field RepetitionTime is 2000, .*milliseconds"):
+        repetition_time({"RepetitionTime": 2000}, side, bold)
+    with pytest.raises(ValueError, match=r"x_bold.nii.gz: no JSON sidecar applies"):
+        repetition_time({}, None, bold)

@@ -90,11 +90,14 @@ class RawRun:
         return repetition_time(self.metadata, self.sources, self.bold)
 
 
-def repetition_time(metadata: dict, sources: dict, bold: Path) -> float:
+def repetition_time(metadata: dict, sources: dict | Path | None, bold: Path) -> float:
     """Validated ``RepetitionTime`` (s) of ``metadata``; the message names the sidecar that set it.
 
-    ``sources`` maps each field to its sidecar (:func:`helpers.layout.entities.inherited_metadata`).
+    ``sources`` maps each field to its sidecar (:func:`helpers.layout.entities.inherited_metadata`),
+    or is the one sidecar every field came from (a path; None: no sidecar).
     """
+    if not isinstance(sources, dict):
+        sources = dict.fromkeys(metadata, Path(sources)) if sources is not None else {}
     if "RepetitionTime" not in metadata:
         read = sorted({Path(p).name for p in sources.values()})
         found = (
