@@ -424,3 +424,23 @@ def test_the_contract_page_states_the_code_s_limits():
     assert f"a value above {raw._MAX_TR_S:g} (milliseconds" in text
     assert f"rating range, {bids.RATING_RANGE[0]}–{bids.RATING_RANGE[1]} by default" in text
     assert f"answers integers {scs._LOW}–{scs._HIGH} or `n/a`" in text
+
+
+def test_motion_of_a_later_run_from_fmriprep_confounds(foreign):
+    """Confounds of the run asked for, found by its entities in any derivatives/* folder."""
+    from helpers.layout import derivative_paths
+
+    ds = load_dataset(foreign, conditions=list(LABELS.values()))
+    run2 = ds.runs["sub-B2"][1]
+    path = derivative_paths(
+        foreign / "derivatives" / "fmriprep", "sub-B2", "feedback", session="pre", run="2"
+    )
+    path["confounds"].parent.mkdir(parents=True)
+    pd.DataFrame({"trans_x": [0.0, 0.1], "framewise_displacement": [np.nan, 0.2]}).to_csv(
+        path["confounds"], sep="\t", index=False, na_rep="n/a"
+    )
+    motion, source = motion_table(ds, "sub-B2", run2)
+    assert source == path["confounds"].relative_to(foreign).as_posix()
+    assert source.endswith("ses-pre/func/sub-B2_ses-pre_task-feedback_run-2_desc-confounds_timeseries.tsv")
+    assert motion["trans_x"].tolist() == [0.0, 0.1] and np.isnan(motion["framewise_displacement"][0])
+    assert motion_table(ds, "sub-B2") == (None, "none")  # run 1 has no confounds
