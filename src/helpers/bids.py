@@ -353,12 +353,17 @@ class _Problems(list):
     def add(self, path: Path | str, text: str) -> None:
         self.append(f"{self.rel(path) if isinstance(path, Path) else path}: {text}")
 
+    def add_error(self, err: Exception, who: str = "") -> None:
+        """An error ``"<file>: <what>"`` of a reader, with the file made relative and ``who`` inserted."""
+        file, _, what = str(err).partition(": ")
+        self.add(Path(file), f"{who}: {what}" if who else what)
+
 
 def _table(path: Path, problems: _Problems) -> pd.DataFrame | None:
     try:
         return read_tsv(path)
-    except (ValueError, UnicodeDecodeError) as err:
-        problems.append(str(err).replace(f"{path}: ", f"{problems.rel(path)}: ", 1))
+    except ValueError as err:
+        problems.add_error(err)
         return None
 
 
@@ -370,7 +375,7 @@ def _check_description(root: Path, problems: _Problems) -> None:
     try:
         meta = read_json(path)
     except ValueError as err:
-        problems.append(str(err).replace(str(path), problems.rel(path), 1))
+        problems.add_error(err)
         return
     for key in ("Name", "BIDSVersion"):
         if key not in meta:
@@ -414,7 +419,7 @@ def _check_scs(root: Path, ids: list[str], problems: _Problems) -> None:
     try:
         path = phenotype_file(root)
     except ValueError as err:
-        problems.append(str(err).replace(str(root) + os.sep, "", 1))
+        problems.add_error(err)
         return
     name = problems.rel(path)
     table = _table(path, problems)
@@ -561,9 +566,7 @@ def _load(path: Path, where: str, check_data: bool, problems: _Problems):
     try:
         return read_image(path) if check_data else nib.load(path)
     except ValueError as err:
-        problems.append(
-            str(err).replace(str(path), f"{problems.rel(path)}: {where}", 1).replace(": :", ":", 1)
-        )
+        problems.add_error(err, where)
     except Exception as err:  # nibabel raises many types for unreadable files
         problems.add(path, f"{where}: unreadable NIfTI ({type(err).__name__}: {err})")
     return None
@@ -578,9 +581,8 @@ def _check_run(
     tr = None
     try:
         tr = run.tr
-    except ValueError as err:  # "<file>: <what>": the file relative to the dataset, then who
-        file, what = str(err).split(": ", 1)
-        problems.add(Path(file), f"{where}: {what}")
+    except ValueError as err:  # names the sidecar that set it (or the run when none did)
+        problems.add_error(err, where)
     img = _load(run.bold, where, check_data, problems)
     n_vol, grid = None, None
     if img is not None:
