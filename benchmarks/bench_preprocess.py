@@ -73,8 +73,9 @@ def ants_baseline(python: str, inputs, workdir: Path) -> dict | None:
     script, out = workdir / "ants_baseline.py", workdir / "ants_seconds.json"
     script.write_text(ANTS_SCRIPT)
     start = time.perf_counter()
+    bold = inputs.runs[0].bold
     env = {**os.environ, "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1", "OMP_NUM_THREADS": "1"}  # one core, as ours
-    subprocess.run([python, str(script), str(inputs.bold), str(inputs.structural), str(template), str(out)],
+    subprocess.run([python, str(script), str(bold), str(inputs.structural), str(template), str(out)],
                    check=True, env=env)
     seconds = json.loads(out.read_text())
     seconds["total"] = round(time.perf_counter() - start, 2)

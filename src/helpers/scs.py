@@ -1,7 +1,7 @@
 """Self-Compassion Scale (SCS, Neff 2003) and its short form (SCS-SF, Raes et al. 2011): scoring and reliability.
 
 The item key, the scoring rules and the reasons for the choices made here are in
-``shared/methods/SCS.md``; in short:
+``book/spec_scs.md``; in short:
 
 * 26 items answered 1 (almost never) – 5 (almost always); six subscales, three of them
   (self-judgment, isolation, over-identification) keyed negatively.
@@ -46,7 +46,7 @@ __all__ = [
 SUBSCALES = ("self_kindness", "self_judgment", "common_humanity", "isolation", "mindfulness",
              "over_identification")
 
-#: SCS item key (Neff 2003; SCS.md): subscale → item numbers (1-based).
+#: SCS item key (Neff 2003; book/spec_scs.md): subscale → item numbers (1-based).
 SCS_KEY: dict[str, tuple[int, ...]] = {
     "self_kindness": (5, 12, 19, 23, 26),
     "self_judgment": (1, 8, 11, 16, 21),
@@ -59,7 +59,7 @@ SCS_KEY: dict[str, tuple[int, ...]] = {
 #: Negatively keyed subscales (reversed as 6 − x for the total only).
 NEGATIVE_SUBSCALES = frozenset({"self_judgment", "isolation", "over_identification"})
 
-#: SCS-SF item key (Raes et al. 2011; SCS.md): subscale → item numbers of the 12-item form.
+#: SCS-SF item key (Raes et al. 2011; book/spec_scs.md): subscale → item numbers of the 12-item form.
 SCS_SF_KEY: dict[str, tuple[int, ...]] = {
     "self_kindness": (2, 6),
     "self_judgment": (11, 12),
@@ -96,37 +96,39 @@ class MissingItemsWarning(UserWarning):
 def read_scs(path: str | os.PathLike, id_column: str = "participant_id") -> pd.DataFrame:
     """Read a BIDS phenotype file such as ``phenotype/scs.tsv``.
 
-    ``n/a`` (the BIDS missing marker) and empty cells become missing; the participant column becomes
-    the index (``participant_id``); ``attrs["source"]`` holds the file path so that later validation
-    errors name the file.  Values are *not* checked here (the scoring functions do that).
+    The file is read by :func:`helpers.bids.read_tsv`, so a table saved from a spreadsheet program
+    works (BOM, Windows line ends, ``;``/``,`` separators, decimal commas, ``3.0``, spaces, empty
+    trailing rows, Latin-1) or stops with the file, line and rule.  ``n/a`` and empty cells become
+    missing; BIDS participant IDs written without ``sub-`` get it (``01`` → ``sub-01``, as in
+    participants.tsv); the participant column becomes the index; ``attrs["source"]`` holds the file
+    path so that later validation errors name the file.  Values are *not* checked here (the scoring
+    functions do that).
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the participant column is missing or holds duplicate or empty IDs.
+        If the table cannot be read, the participant column is missing or holds duplicate or empty IDs.
     """
+    from .bids import read_tsv
+    from .layout.raw import with_sub
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: questionnaire file not found")
-    df = pd.read_csv(path, sep="\t", na_values=["n/a", ""], keep_default_na=False, dtype=str)
+    df = read_tsv(path, text_columns=(id_column,))
     if id_column not in df.columns:
         raise ValueError(f"{path}: missing column {id_column!r} (found: {', '.join(df.columns)})")
     if df[id_column].isna().any():
         rows = [int(i) + 2 for i in np.flatnonzero(df[id_column].isna())]
         raise ValueError(f"{path}: column {id_column}: empty participant ID on line(s) {rows}")
+    if id_column == "participant_id":
+        df[id_column] = df[id_column].map(with_sub)
     _check_duplicates(df[id_column], source=str(path))
     df = df.set_index(id_column)
-    df = df.apply(_to_numeric_if_clean)
     df.attrs["source"] = str(path)
     return df
-
-
-def _to_numeric_if_clean(col: pd.Series) -> pd.Series:
-    """Convert a column to numbers when every non-missing cell is numeric; else keep the strings."""
-    num = pd.to_numeric(col, errors="coerce")
-    return num if num.notna().sum() == col.notna().sum() else col
 
 
 def _check_duplicates(ids: pd.Series | pd.Index, source: str | None) -> None:
@@ -312,7 +314,7 @@ def _prorated_means(items: pd.DataFrame, key: Mapping[str, Sequence[int]], k: in
 def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pattern: str | None = None,
               missing: str | int = "complete", source: str | None = None,
               id_column: str = "participant_id") -> pd.DataFrame:
-    """Score the 26-item Self-Compassion Scale (Neff 2003; key and rules in SCS.md).
+    """Score the 26-item Self-Compassion Scale (Neff 2003; key and rules in book/spec_scs.md).
 
     Parameters
     ----------
@@ -364,7 +366,7 @@ def _reverse(items: pd.DataFrame, key: Mapping[str, Sequence[int]]) -> pd.DataFr
 
 def score_scs_sf(responses, item_columns=None, *, pattern: str | None = None, missing: str | int = "complete",
                  source: str | None = None, id_column: str = "participant_id") -> pd.DataFrame:
-    """Score the 12-item short form SCS-SF (Raes et al. 2011; key in SCS.md): total only.
+    """Score the 12-item short form SCS-SF (Raes et al. 2011; key in book/spec_scs.md): total only.
 
     total = mean over the 12 items of x (positive items) or 6 − x (items 1, 4, 8, 9, 11, 12).
     Subscale scores are not computed: Raes et al. advise against them for the short form.
@@ -407,7 +409,7 @@ def missing_report(responses, item_columns=None, *, pattern: str | None = None, 
 
 
 def item_key_table() -> pd.DataFrame:
-    """The SCS item key as a table: subscale, keying, item numbers, number of items (SCS.md)."""
+    """The SCS item key as a table: subscale, keying, item numbers, number of items (book/spec_scs.md)."""
     rows = [{"subscale": s, "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
              "items": ", ".join(map(str, SCS_KEY[s])), "n_items": len(SCS_KEY[s]),
              "short_form_items": ", ".join(map(str, SCS_SF_KEY[s]))} for s in SUBSCALES]

@@ -131,7 +131,9 @@ def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participan
     from .normalise import template_for_contrast
 
     inputs = find_inputs(bids_dir, participant, task)
-    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast)
+    first = inputs.runs[0]  # several runs: the first run's derivatives, as the QC figures
+    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast, session=first.session,
+                             acq=first.acq, run=first.run)
     missing = [k for k in ("boldref", "coreg_xfm", "anat_mni", "preproc", "mask", "confounds") if not paths[k].is_file()]
     if missing:
         raise ValueError(f"{paths[missing[0]]}: participant {participant}: derivative missing for QC gates "
@@ -150,7 +152,7 @@ def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participan
     row.update(roi_coverage(bold, mask, rois, tsnr_fraction))
     fd = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")["framewise_displacement"]
     row["mean_fd"] = float(np.nanmean(fd))
-    raw = nib.load(inputs.bold)
+    raw = nib.load(first.bold)
     row["bold_voxel_mm"] = float(max(raw.header.get_zooms()[:3]))
     row["anat_voxel_mm"] = float(max(nib.load(inputs.structural).header.get_zooms()[:3]))
     return row

@@ -147,7 +147,9 @@ def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, 
     from .normalise import template_for_contrast
 
     inputs = find_inputs(bids_dir, participant, task)
-    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast)
+    first = inputs.runs[0]  # several runs: the first run's derivatives (the structural is the participant's)
+    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast, session=first.session,
+                             acq=first.acq, run=first.run)
     conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
     bold = nib.load(paths["preproc"])
     probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
@@ -182,8 +184,10 @@ def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, partic
     fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False, layout="constrained")
     brain = None
     for ax, sub in zip(axes.ravel(), participants):
-        contrast = find_inputs(bids_dir, sub, task).contrast
-        anat = nib.load(derivative_paths(preproc_dir, sub, task, resolution, contrast)["anat_mni"])
+        inputs = find_inputs(bids_dir, sub, task)
+        first = inputs.runs[0]
+        anat = nib.load(derivative_paths(preproc_dir, sub, task, resolution, inputs.contrast, session=first.session,
+                                         acq=first.acq, run=first.run)["anat_mni"])
         if brain is None:
             from nilearn import image as nimg
 

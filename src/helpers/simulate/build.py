@@ -25,6 +25,7 @@ from .. import __version__
 from ..atlas import roi_masks
 from ..execution import map_participants
 from ..io import write_json, write_tsv
+from ..layout import derivative_paths, raw_paths
 from . import anatomy, model, signals, space, writer
 
 __all__ = ["build", "Shared", "participant_series"]
@@ -205,7 +206,7 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
         warp = space.warp_params(cfg["anatomy"], rng)
         task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
-        raw = writer.raw_paths(root, sub, task)
+        raw = raw_paths(root, sub, task)
         # raw BOLD + sidecars
         bold = _native_bold(shared, series, pose, warp, cfg, rng,
                             cfg["plants"]["dropout"] if "dropout" in planted else None)
@@ -227,13 +228,13 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
             struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
         contrast = _contrast(cfg["anatomy"])
         writer.save_nifti(struct, space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
-                          raw["t2w"].with_name(f"{sub}_{contrast}.nii.gz"), np.int16)
+                          raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")), np.int16)
         write_json(_STRUCTURAL_SIDECAR[contrast] | {"MagneticFieldStrength": 3, "SliceThickness": 3.0,
                                                     "SpacingBetweenSlices": grid["anat_zooms"][2]},
-                   raw["t2w_json"].with_name(f"{sub}_{contrast}.json"))
+                   raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")))
         # ideal derivatives
         res = grid["mni_resolution"]
-        der = writer.deriv_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
+        der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
         data, smoothed = _mni_bold(shared, series, cfg, rng)
         aff = shared.mni.affine
         zooms4 = (res, res, res, tm["tr"])
