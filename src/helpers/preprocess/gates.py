@@ -144,7 +144,7 @@ def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participan
     anat_mni = nib.load(paths["anat_mni"])
     template = template_for_contrast(inputs.contrast, resolution)
     template = _on_grid(template, anat_mni)
-    brain_tpl = _on_grid(load_template(int(resolution), "mask"), anat_mni).get_fdata() > 0.5
+    brain_tpl = _on_grid(load_template(int(resolution), "mask"), anat_mni, "nearest").get_fdata() > 0.5
     row["norm_r"] = norm_similarity(anat_mni, template, brain_tpl)
     bold = nib.load(paths["preproc"])
     mask = np.asarray(nib.load(paths["mask"]).dataobj) > 0
@@ -158,13 +158,13 @@ def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participan
     return row
 
 
-def _on_grid(img: nib.Nifti1Image, like: nib.Nifti1Image) -> nib.Nifti1Image:
-    """``img`` resampled (trilinear) onto the grid of ``like`` when the grids differ."""
+def _on_grid(img: nib.Nifti1Image, like: nib.Nifti1Image, interpolation: str = "linear") -> nib.Nifti1Image:
+    """``img`` resampled onto the grid of ``like`` when the grids differ."""
     if img.shape[:3] == like.shape[:3] and np.allclose(img.affine, like.affine):
         return img
     from nilearn import image as nimg
 
-    return nimg.resample_to_img(img, like, interpolation="linear", force_resample=True, copy_header=True)
+    return nimg.resample_to_img(img, like, interpolation=interpolation, force_resample=True, copy_header=True)
 
 
 def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:

@@ -180,6 +180,7 @@ def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, partic
 
     from .inputs import find_inputs
 
+    columns = max(1, min(columns, len(participants)))
     rows = int(np.ceil(len(participants) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False, layout="constrained")
     brain = None
