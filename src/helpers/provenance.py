@@ -20,7 +20,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .io import save_figure, write_json, write_tsv
-from .mdtable import labelled_index, markdown_table
+from .mdtable import EMPTY, labelled_index, markdown_table
 from .params import check_output_dir, validate_params
 from .paths import project_root
 
@@ -122,8 +122,13 @@ class Chapter:
         glue(key, fig, display=False)
         plt.close(fig)
 
-    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None) -> None:
+    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None, *,
+              empty: str = EMPTY) -> None:
         """Glue ``frame`` as ``key`` for a numbered table; write and register ``path`` if given.
+
+        The cells are shown in the book's style (:func:`helpers.style.journal_cells`: human column
+        labels, APA numbers such as ``−.19`` and ``p < .001``); the TSV keeps code names and full
+        precision.
 
         The table is glued as Markdown (:func:`helpers.mdtable.markdown_table`, formatted by pandas),
         so that the prose can paste it inside a ``{table}`` directive, which numbers and captions it
@@ -146,6 +151,9 @@ class Chapter:
         path : path-like, optional
             Also write the data (a Styler's underlying DataFrame, full precision) as a TSV there,
             with its index unless that is an unnamed ``RangeIndex``.
+        empty : str, default :data:`helpers.mdtable.EMPTY`
+            The sentence shown instead of rows when ``frame`` has none (e.g. ``"No participant was
+            excluded."``).
         """
         from IPython.display import Markdown
         from myst_nb import glue
@@ -153,7 +161,7 @@ class Chapter:
         if path is not None:
             data = frame.data if isinstance(frame, Styler) else frame
             self.output(write_tsv(data, path, index=labelled_index(data)))
-        glue(key, Markdown(markdown_table(frame)), display=False)
+        glue(key, Markdown(markdown_table(frame, empty=empty)), display=False)
 
     def stage(self, label: str, seconds: float) -> None:
         """Record the wall time of one stage (shown in the footer's timing table)."""
