@@ -24,11 +24,30 @@ from .mdtable import EMPTY, labelled_index, markdown_table
 from .params import check_output_dir, validate_params
 from .paths import project_root
 
-__all__ = ["Chapter", "sha256", "package_versions", "outputs_table", "PACKAGES"]
+__all__ = ["Chapter", "SavedFigure", "FIGURE_DPI", "sha256", "package_versions", "outputs_table", "PACKAGES"]
 
 #: Packages whose versions are recorded in every chapter's footer.
 PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "pingouin",
             "matplotlib", "seaborn", "papermill", "jupyter-book")
+
+
+#: Resolution of every saved PNG figure (dots per inch): sharp on high-density screens at column width.
+FIGURE_DPI = 200
+
+
+class SavedFigure:
+    """A figure as saved on disk, displayed as its SVG (preferred by the HTML book) and its PNG."""
+
+    def __init__(self, png: Path, svg: Path):
+        self.png, self.svg = png, svg
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        svg = self.svg.read_text()
+        svg = svg[svg.index("<svg"):]          # drop the XML prolog and DOCTYPE: Jupyter wants the element
+        return {"image/svg+xml": svg, "image/png": base64.b64encode(self.png.read_bytes()).decode("ascii"),
+                "text/plain": f"<figure {self.png.stem}>"}
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -109,17 +128,20 @@ class Chapter:
         return [Path(p) for p in paths]
 
     def figure(self, key: str, fig, stem: str | os.PathLike) -> None:
-        """Save ``fig`` as ``stem``.png/.svg, register both, glue it as ``key`` and close it.
+        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg, register both, glue it as ``key``, close it.
 
-        Closing matters: with the inline backend an open figure would also be shown
-        under the code cell, so the book would print it twice. Nothing is returned, so the
-        call can end a cell without printing anything under it.
+        The glued figure carries the saved SVG (vector: sharp at any zoom, which the HTML book
+        shows) and the high-resolution PNG (for formats without SVG), not the inline backend's
+        low-resolution rendering. Closing matters: with the inline backend an open figure would
+        also be shown under the code cell, so the book would print it twice. Nothing is returned,
+        so the call can end a cell without printing anything under it.
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
 
-        self.output(*save_figure(fig, stem))
-        glue(key, fig, display=False)
+        png, svg = save_figure(fig, stem, dpi=FIGURE_DPI)
+        self.output(png, svg)
+        glue(key, SavedFigure(Path(png), Path(svg)), display=False)
         plt.close(fig)
 
     def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None, *,

@@ -35,6 +35,8 @@ PALETTE = {
     "negative-neutral": OKABE_ITO["reddish_purple"], "positive-neutral": OKABE_ITO["sky_blue"],
     "amygdala_l": OKABE_ITO["bluish_green"], "amygdala_r": OKABE_ITO["orange"],
     "vmpfc": OKABE_ITO["reddish_purple"],
+    # the training study's groups
+    "compassion": OKABE_ITO["bluish_green"], "memory": OKABE_ITO["reddish_purple"],
 }
 #: Colour of fitted lines and highlighted results (the paper's pipeline, "all participants").
 ACCENT = OKABE_ITO["vermillion"]
