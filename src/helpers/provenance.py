@@ -27,7 +27,7 @@ from .paths import project_root
 __all__ = ["Chapter", "SavedFigure", "FIGURE_DPI", "sha256", "package_versions", "outputs_table", "PACKAGES"]
 
 #: Packages whose versions are recorded in every chapter's footer.
-PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "pingouin",
+PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "dipy", "scikit-learn", "pingouin",
             "matplotlib", "seaborn", "papermill", "jupyter-book")
 
 
