@@ -140,7 +140,24 @@ LABELS = {
     "Contrast": "Contrast", "estimate": "Estimate", "se": "SE", "z": "z", "t": "t",
     "r_without": "r without", "r_all": "r (all)", "delta_r": "Δr", "is_default": "Paper's pipeline",
     "paper_r": "Paper r", "paper_p": "Paper p", "paper_p_text": "Paper p",
+    # robustness chapter
+    "p_one_tailed": "p (one-tailed)", "p_two_tailed": "p (two-tailed)", "consistent": "Consistent with",
+    "r_for_p_one_tailed": "r implied by p (one-tailed)", "r_for_p_two_tailed": "r implied by p (two-tailed)",
+    "boot_low": "Bootstrap CI low", "boot_high": "Bootstrap CI high", "bf10_two_sided": "BF₁₀ (two-tailed)",
+    "q": "q (FDR)", "q_two_sided": "q (FDR, two-tailed)", "significant_after_bh": "Significant (FDR)",
+    "power_one_tailed": "Power (one-tailed)", "power_two_tailed": "Power (two-tailed)",
+    "n_for_80_one_tailed": "n for 80 % power (one-tailed)", "n_for_80_two_tailed": "n for 80 % power (two-tailed)",
+    "key": "Scale", "p_all": "p (all)", "r_min": "r (min)", "r_max": "r (max)",
+    "most_influential": "Most influential", "max_abs_delta": "Max |Δr|", "n_significant": "n significant",
+    # training study
+    "change_compassion": "Change (compassion)", "change_memory": "Change (memory)", "claim": "Claim",
+    "abstract": "Abstract", "twin (planted)": "Twin (planted)", "null twin": "Null twin",
+    # data and questionnaire chapters
+    "difference": "Difference", "n_items": "n items",
 }
+#: Second words of two-level headers such as ``"r spearman"`` (a pivot of methods).
+_METHODS = {"pearson": "Pearson", "spearman": "Spearman", "shepherd": "Shepherd's pi", "skipped": "skipped",
+            "percbend": "percentage bend", "bicor": "biweight midcorrelation", "kendall": "Kendall"}
 
 #: Whole-cell code names (row labels, conditions, regions) → words.
 CELL_LABELS = {
@@ -150,24 +167,34 @@ CELL_LABELS = {
     "self_judgment": "Self-judgment", "common_humanity": "Common humanity", "isolation": "Isolation",
     "mindfulness": "Mindfulness", "over_identification": "Over-identification", "two-sided": "two-tailed",
     "less": "one-tailed (r < 0)", "greater": "one-tailed (r > 0)",
+    "positive_affect": "Positive affect", "negative_affect": "Negative affect", "empathy": "Empathy",
+    "mofc": "mOFC", "vta": "VTA", "amcc": "aMCC", "anterior_insula": "Anterior insula", "putamen": "Putamen",
+    "pallidum": "Pallidum",
 }
 #: Further cell names spelled out only in an unnamed first (index) column: ``describe()``'s rows.
 _INDEX_CELLS = {"count": "n", "std": "SD", "mean": "M", "min": "Min", "max": "Max", "25%": "Q1", "50%": "Median",
                 "75%": "Q3", "unique": "Distinct values", "top": "Most frequent", "freq": "n (most frequent)"}
 #: Columns whose cells are scale names (``total`` means the self-compassion total only there).
-_SCALE_COLUMNS = {"scale", "score", "subscale", "column", "Scale", "Score", "Subscale"}
+_SCALE_COLUMNS = {"scale", "score", "subscale", "column", "key", "Scale", "Score", "Subscale"}
 
 #: Header code names (after :data:`LABELS`) whose cells are p values / bounded by 1 (printed APA-style).
-_P_COLUMNS = re.compile(r"^(p|p_\w+|p-unc|p-corr|Paper p|p \(.*\))$")
-_R_COLUMNS = re.compile(r"^(r|rho|ρ|r_\w+|ci95_low|ci95_high|power|Power|95 % CI (low|high)|paper_r|Paper r|"
+_P_COLUMNS = re.compile(r"^(p|p_\w+|q|q_\w+|p-unc|p-corr|Paper p|p \(.*\))$")
+_R_COLUMNS = re.compile(r"^(r|rho|ρ|r_\w+|ci95_low|ci95_high|boot_low|boot_high|power|power_\w+|Power|"
+                        r"95 % CI (low|high)|paper_r|Paper r|planted|sample|target|"
                         r"Cronbach's α|McDonald's ω|α in the paper|np2|η²p)$")
+_INTERVAL = re.compile(r"^\[\s*([-−]?\d*\.\d+),\s*([-−]?\d*\.\d+)\s*\]$")
 _INTEGER_COLUMNS = re.compile(r"^(n|count|dof|df|df₁|df₂|items|participants|Participants|Volumes|Events)$")
 _FLOAT = re.compile(r"^\s*([-+−]?(\d[\d,]*)?\.?\d+(e[-+]?\d+)?)\s*([*†]*)\s*$", re.IGNORECASE)
 
 
 def label(name: str) -> str:
     """The header a reader sees for column ``name`` (a code name, or a label that is already human)."""
-    return LABELS.get(name, name)
+    if name in LABELS:
+        return LABELS[name]
+    first, _, rest = name.partition(" ")
+    if first in ("r", "p") and rest in _METHODS:          # "r spearman" -> "r (Spearman)"
+        return f"{first} ({_METHODS[rest]})"
+    return name
 
 
 def _as_float(text: str) -> tuple[float, str] | None:
@@ -179,6 +206,12 @@ def _as_float(text: str) -> tuple[float, str] | None:
 
 def _cell(text: str, column: str, first: bool) -> str:
     parsed = _as_float(text)
+    interval = _INTERVAL.match(text.strip()) if "CI" in column else None
+    if interval:                                             # "[0.91, 0.99]" -> "[.91, .99]"
+        lo, hi = (float(x.replace(MINUS, "-")) for x in interval.groups())
+        if abs(lo) <= 1 and abs(hi) <= 1:
+            decimals = len(interval.group(1).split(".")[-1])
+            return f"[{format_r(lo, decimals)}, {format_r(hi, decimals)}]"
     if parsed is None:
         if first and column == "" and text in _INDEX_CELLS:
             return _INDEX_CELLS[text]
@@ -215,6 +248,11 @@ def journal_cells(header: list[str], body: list[list[str]]) -> tuple[list[str], 
         after a number are kept.
     """
     kinds = [h.split(" ")[-1] if h.split(" ")[-1] in ("r", "p") else h for h in header]
+    kinds = [h.split(" ")[0] if h.split(" ")[0] in ("r", "p") and h.split(" ", 1)[-1] in _METHODS else k
+             for h, k in zip(header, kinds)]
     kinds = ["p" if re.search(r"(^| )p( \(|$)", h) else k for h, k in zip(header, kinds)]
     cells = [[_cell(c, k, i == 0) for i, (c, k) in enumerate(zip(row, kinds))] for row in body]
+    for row in cells:     # describe()'s count rows: whole numbers
+        if header and header[0] == "" and row[0] in ("n", "Distinct values", "n (most frequent)"):
+            row[1:] = [re.sub(r"^(\d+)\.0+$", r"\1", c) for c in row[1:]]
     return [label(h) for h in header], cells
