@@ -30,6 +30,10 @@ def test_classify_by_syntax():
                     helpers) == "bookkeeping"
     assert classify("chapter.footer()", helpers) == "bookkeeping"
     assert classify("chapter.output(write_tsv(df, 'a.tsv'))", helpers) == "bookkeeping"
+    # a lookup through a helper that only feeds glue is bookkeeping too
+    lookup = ("mine, theirs = ours.set_index('c'), tables.reference()\nfor c in cols:\n"
+              "    glue(f'r_{c}', mine.loc[c, 'r'])\n    glue(f'p_{c}', theirs.loc[c, 'p'])\nglue('n', 8)")
+    assert classify(lookup, helpers) == "bookkeeping"
     # the one helper call per step stays, even when it also glues or registers
     assert classify("ours = tables.table1(s, c)\nglue('r', float(ours.r[0]))", helpers) == "step"
     assert classify("chapter.table('k', tables.render_table1(ours))", helpers) == "step"

@@ -5,7 +5,9 @@
 * **Footer** of every page: the package version (``pyproject.toml``), the git commit the book
   was built from (``git rev-parse``; "not a git checkout" in a copy without history), the licence
   (``CITATION.cff``) and a link to the how-to-cite box.
-* **Scripts**: an inline script added twice (sphinx-thebe's ``THEBE_JS_URL``) is kept once.
+* **Scripts**: an inline script added twice (sphinx-thebe's ``THEBE_JS_URL``) is kept once, and the
+  theme's default colour mode is set in ``_config.yml`` (``html_context.default_mode``); both used to
+  log a JavaScript error on every page.
 * **How to cite** box: the directive ``{how-to-cite}`` renders a reference and a BibTeX entry for
   the book, the original study's reference, and a plain Binder link built from the repository URL
   (Binder installs ``environment.yml``; the link is a link, nothing is fetched when a page loads).
@@ -122,9 +124,8 @@ class HowToCite(SphinxDirective):
             para = nodes.paragraph()
             para += nodes.Text("Re-run it in your browser: ")
             para += nodes.reference("", "launch on Binder", refuri=binder)
-            para += nodes.Text(" (builds the environment from environment.yml; a full build of the book "
-                               "takes longer than a free Binder session, so use the small twin there: "
-                               "notebooks/params/test.yml).")
+            para += nodes.Text(" (Binder builds the environment from environment.yml; its machines are "
+                               "small, so start with the small twin, notebooks/params/test.yml).")
             box += para
         return [box]
 
@@ -153,7 +154,8 @@ def _dedupe_scripts(context) -> None:
     Jupyter Book reads the sources twice, and a second ``const`` is a JavaScript error on every page."""
     seen, kept = set(), []
     for js in context.get("script_files", []):
-        key = (str(js), repr(sorted(getattr(js, "attributes", {}).items())))
+        # an inline script is added once with filename None and once with "": same script
+        key = (str(getattr(js, "filename", js) or ""), repr(sorted(getattr(js, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
             kept.append(js)
@@ -175,5 +177,5 @@ def setup(app):
     app.add_config_value("publication_footer", {}, "html")
     app.add_directive("how-to-cite", HowToCite)
     app.connect("config-inited", _on_config_inited)
-    app.connect("html-page-context", _on_page_context)
+    app.connect("html-page-context", _on_page_context, priority=990)   # after the handlers that add scripts
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -5,7 +5,8 @@ prose with ``glue``, register files, import, set the plotting backend, print the
 are hidden. The rule reads each cell's syntax tree (:func:`classify`):
 
 * a **step** calls something imported from ``helpers`` (other than :class:`~helpers.provenance.Chapter`):
-  the cell stays visible;
+  the cell stays visible, unless more than half of its statements are ``glue`` calls (it only looks
+  values up for the prose);
 * a **bookkeeping** cell has no step and at least one bookkeeping statement (``import``, a magic
   such as ``%matplotlib``, ``glue(...)``, ``Chapter(...)``, ``chapter.footer()``/``output``/
   ``input``/``stage``/``table``/``figure`` without a helper call in their arguments, ``warnings``/
@@ -95,6 +96,21 @@ def _any_bookkeeping(stmts: list[ast.stmt]) -> bool:
     return False
 
 
+def _flatten(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    out = []
+    for s in stmts:
+        if isinstance(s, (ast.For, ast.If, ast.With)):
+            out += _flatten(s.body + getattr(s, "orelse", []))
+        else:
+            out.append(s)
+    return out
+
+
+def _is_glue(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "glue")
+
+
 def classify(source: str, helpers: set[str]) -> str:
     """``"bookkeeping"``, ``"step"``, ``"long-plot"`` or ``"other"`` for one code cell (see the module docstring)."""
     lines = source.splitlines()
@@ -104,9 +120,14 @@ def classify(source: str, helpers: set[str]) -> str:
     except SyntaxError:
         return "other"
     body = tree.body
+    plumbing = all(_plumbing(s) for s in body)
+    flat = _flatten(body)
+    # mostly glue: a lookup of reference values (even through a helper) that only feeds the prose
+    if plumbing and flat and 2 * sum(_is_glue(s) for s in flat) > len(flat):
+        return "bookkeeping"
     if _is_step(tree, helpers):
         return "step"
-    if (magic or _any_bookkeeping(body)) and all(_plumbing(s) for s in body):
+    if (magic or _any_bookkeeping(body)) and plumbing:
         return "bookkeeping"
     if len([line for line in lines if line.strip()]) > LONG_CELL and _PLOTTING.search(source):
         return "long-plot"
