@@ -135,10 +135,13 @@ def test_chapter_figure_glues_the_saved_svg_and_a_200_dpi_png(tmp_path, monkeypa
     chapter = Chapter("test", params={"output_dir": str(tmp_path / "out")}, output_dir=tmp_path / "out")
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [1, 0])
+    later, _ = plt.subplots()          # a figure a helper returned for a later cell
     chapter.figure("fig_key", fig, tmp_path / "out" / "figures" / "f")
     assert chapter.outputs == ["out/figures/f.png", "out/figures/f.svg"]
     bundle, _ = format_display_data(glued["fig_key"])
     assert bundle["image/svg+xml"].startswith("<svg")
     with Image.open(tmp_path / "out" / "figures" / "f.png") as png:
         assert png.width >= 4 * 200 * 0.9          # 4 inches at 200 dpi (tight bounding box trims a little)
-    assert not plt.get_fignums(), "the figure must be closed (else the inline backend shows it twice)"
+    assert not plt.get_fignums(), "open figures must be closed (else the inline backend shows them uncaptioned)"
+    chapter.figure("later_key", later, tmp_path / "out" / "figures" / "later")   # still usable
+    assert (tmp_path / "out" / "figures" / "later.svg").is_file()

@@ -152,7 +152,8 @@ def sampling_distribution_figure(mc: dict, observed: Sequence[tuple[str, float]]
     ax.axvline(mc["rho"], color="black", label=f"population ρ = {format_r(mc['rho'])}")
     others = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")]
     for i, (label, value) in enumerate(observed):
-        ax.axvline(value, color=others[i % len(others)], linestyle=":", linewidth=2, label=f"{label} ({format_r(value)})")
+        ax.axvline(value, color=others[i % len(others)], linestyle=":", linewidth=2,
+                   label=f"{label} ({format_r(value)})")
     ax.set_xlabel(f"Sample r (n = {mc['n']})")
     ax.set_ylabel("Simulated replications")
     ax.set_title(f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)",

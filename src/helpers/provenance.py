@@ -133,8 +133,10 @@ class Chapter:
         The glued figure carries the saved SVG (vector: sharp at any zoom, which the HTML book
         shows) and the high-resolution PNG (for formats without SVG), not the inline backend's
         low-resolution rendering. Closing matters: with the inline backend an open figure would
-        also be shown under the code cell, so the book would print it twice. Nothing is returned,
-        so the call can end a cell without printing anything under it.
+        also be shown under the code cell, uncaptioned, so the book would print it twice. Every
+        open pyplot figure is therefore closed, not only ``fig``: a figure a helper returned for a
+        later cell stays usable (a closed figure can still be saved) but is shown only where the
+        prose places it. Nothing is returned, so the call can end a cell without printing anything.
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
@@ -142,7 +144,7 @@ class Chapter:
         png, svg = save_figure(fig, stem, dpi=FIGURE_DPI)
         self.output(png, svg)
         glue(key, SavedFigure(Path(png), Path(svg)), display=False)
-        plt.close(fig)
+        plt.close("all")
 
     def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None, *,
               empty: str = EMPTY) -> None:

@@ -117,7 +117,7 @@ def format_number(x: float, decimals: int = 2) -> str:
 
 #: Column code names → the header a reader sees (units in parentheses).
 LABELS = {
-    "participant_id": "Participant", "participants": "Participants", "n": "n", "count": "n", "n_items": "Items",
+    "participant_id": "Participant", "participants": "Participants", "n": "n", "count": "n",
     "mean": "M", "std": "SD", "sd": "SD", "min": "Min", "max": "Max", "25%": "Q1", "50%": "Median", "75%": "Q3",
     "median": "Median", "unique": "Distinct", "top": "Most frequent", "freq": "n (most frequent)",
     "r": "r", "p": "p", "p_two_sided": "p (two-tailed)", "p_one_sided": "p (one-tailed)",
