@@ -145,3 +145,8 @@ def test_chapter_figure_glues_the_saved_svg_and_a_200_dpi_png(tmp_path, monkeypa
     assert not plt.get_fignums(), "open figures must be closed (else the inline backend shows them uncaptioned)"
     chapter.figure("later_key", later, tmp_path / "out" / "figures" / "later")   # still usable
     assert (tmp_path / "out" / "figures" / "later.svg").is_file()
+
+
+def test_intervals_align_like_numbers_and_lose_their_leading_zeros():
+    md = markdown_table(pd.DataFrame({"scale": ["a"], "95 % CI of α": ["[0.91, 0.99]"]}))
+    assert md.splitlines()[1:] == ["|---|---:|", r"| a | \[\.91\, \.99\] |"]

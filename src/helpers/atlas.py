@@ -247,7 +247,7 @@ _ROI_NAMES = {"vmpfc": "VMPFC", "amygdala_l": "Left amygdala", "amygdala_r": "Ri
 
 
 def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_coords=(0, 4, -16)):
-    """Figure: the ROIs as filled, outlined regions on the dimmed template (orthogonal slices), with a legend.
+    """Figure: the ROIs as filled (70 % opaque), outlined regions on the template (orthogonal slices), with a legend.
 
     Colours are the book's region colours (:data:`helpers.style.PALETTE`).
 
@@ -262,9 +262,8 @@ def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_
     spare = iter(OKABE_ITO[k] for k in ("blue", "yellow", "sky_blue", "black"))
     with plt.rc_context(RC):
         fig = plt.figure(figsize=(FIGURE_WIDTH + 0.5, 3.0))
-        # a dimmed template, so that the regions' colours carry the figure
         display = plotting.plot_anat(template, figure=fig, cut_coords=cut_coords, draw_cross=False,
-                                     annotate=True, black_bg=False, dim=0.6, colorbar=False)
+                                     annotate=True, black_bg=False, dim=0, colorbar=False)
         handles = []
         for name, mask in masks.items():
             colour = PALETTE.get(name) or next(spare)

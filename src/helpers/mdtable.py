@@ -37,6 +37,8 @@ EMPTY = "None: the table has no rows."
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 #: A number as displayed: optional bound (``< .001``), sign, exponent, per cent or significance marker.
 _NUMBER = re.compile(r"^([<>≤≥]\s*)?[-+−]?(\d[\d,]*)?\.?\d+(e[-+]?\d+)?\s*[%*†]*$", re.IGNORECASE)
+#: A displayed interval such as ``[.91, .99]`` (aligned like a number).
+_INTERVAL = re.compile(r"^\[[^\[\]]*\d[^\[\]]*\]$")
 _MISSING = {"", "n/a", "nan", "–", "—"}
 
 
@@ -158,7 +160,8 @@ def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: b
         names = ", ".join(h for h in header if h)
         return f"| {_escape(names)} |\n|---|\n| {_escape(empty)} |\n"
     numeric = [any(r[i] not in _MISSING for r in body)
-               and all(r[i] in _MISSING or _NUMBER.match(r[i]) for r in body) for i in range(len(header))]
+               and all(r[i] in _MISSING or _NUMBER.match(r[i]) or _INTERVAL.match(r[i]) for r in body)
+               for i in range(len(header))]
     lines = [
         "| " + " | ".join(_escape(h) for h in header) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",

@@ -170,6 +170,10 @@ CELL_LABELS = {
     "positive_affect": "Positive affect", "negative_affect": "Negative affect", "empathy": "Empathy",
     "mofc": "mOFC", "vta": "VTA", "amcc": "aMCC", "anterior_insula": "Anterior insula", "putamen": "Putamen",
     "pallidum": "Pallidum",
+    # rows of the data chapter's design table
+    "age_mean": "Mean age (years)", "age_range": "Age range (years)", "tr_s": "TR (s)", "voxel_mm": "Voxel size (mm)",
+    "events_per_condition": "Events per condition", "event_duration_s": "Event duration (s)", "female": "Female",
+    "volumes": "Volumes", "matrix": "Matrix (voxels)", "structural": "Structural scan",
 }
 #: Further cell names spelled out only in an unnamed first (index) column: ``describe()``'s rows.
 _INDEX_CELLS = {"count": "n", "std": "SD", "mean": "M", "min": "Min", "max": "Max", "25%": "Q1", "50%": "Median",
