@@ -79,8 +79,8 @@ def commit(root: Path) -> str:
 def bibtex(cff: dict, ver: str, year: str, url: str) -> str:
     """A BibTeX ``@software`` entry for the book."""
     authors = " and ".join(
-        f"{a['family-names']}, {a.get('given-names', '')}".strip(", ") if a.get("family-names") else f"{{{a.get('name', '')}}}"
-        for a in cff.get("authors", []))
+        f"{a['family-names']}, {a.get('given-names', '')}".strip(", ") if a.get("family-names")
+        else f"{{{a.get('name', '')}}}" for a in cff.get("authors", []))
     return (f"@software{{book_{year},\n  author  = {{{authors}}},\n  title   = {{{cff.get('title', '')}}},\n"
             f"  version = {{{ver}}},\n  year    = {{{year}}},\n  url     = {{{url}}}\n}}")
 
