@@ -59,3 +59,12 @@ def test_errors_name_the_problem(tmp_path):
     _records(tmp_path)
     with pytest.raises(ValueError, match="form must be"):
         methods_paragraph(tmp_path, form="html")
+
+
+def test_save_writes_the_plain_paragraph(tmp_path):
+    from helpers.methods_text import save
+
+    _records(tmp_path)
+    path = save(tmp_path)
+    assert path == tmp_path / "methods_paragraph.txt"
+    assert path.read_text() == methods_paragraph(tmp_path) + "\n"

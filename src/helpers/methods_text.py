@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["CITATIONS", "load_provenance", "methods_paragraph"]
+__all__ = ["CITATIONS", "load_provenance", "methods_paragraph", "save"]
 
 #: Bibliography key (book/references.bib) → author–year text for the plain form.
 CITATIONS = {
@@ -133,3 +133,13 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
         f"Pingouin {v('pingouin')} {c('vallat2018')}.",
     ]
     return " ".join(parts)
+
+
+def save(output_dir: str | os.PathLike = "build/outputs") -> Path:
+    """Write the plain-text paragraph to ``<output_dir>/methods_paragraph.txt`` (atomically); return its path."""
+    from .io import atomic_path
+
+    dest = Path(output_dir) / "methods_paragraph.txt"
+    with atomic_path(dest) as tmp:
+        Path(tmp).write_text(methods_paragraph(output_dir, form="text") + "\n")
+    return dest
