@@ -364,21 +364,31 @@ def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int
             "ours_within": within, "ours_quantile": quant}
 
 
-def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None = None):
+def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None = None,
+                     draw_r: np.ndarray | None = None):
     """One figure: the planted r, the distribution of observed r expected at the measured reliability
-    (its mean and 95 % range), the paper's r and ours."""
-    fig, ax = plt.subplots(figsize=(7.0, 3.6), constrained_layout=True)
-    ax.hist(summary["sims"], bins=60, color="#bbbbbb", edgecolor="white", density=True,
-            label="observed r expected" + (f" (n = {n})" if n else ""))
+    (its mean and central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
+    ax.hist(summary["sims"], bins=60, range=(-1, 1), color="#bbbbbb", edgecolor="white", density=True,
+            label="r expected from the estimates" + (f" (n = {n})" if n else ""))
     ax.axvspan(summary["q_low"], summary["q_high"], color="#bbbbbb", alpha=0.25, label="its central 95 %")
-    ax.axvline(summary["expected"], color="#555555", lw=2, label=f"expected r = {summary['expected']:.2f}")
-    ax.axvline(summary["r_planted"], color="#0072B2", lw=2, ls="--", label=f"planted r = {summary['r_planted']:.2f}")
+    ax.axvline(summary["expected"], color="#555555", lw=2, label=f"expected r = {summary['expected']:.2f}".replace("-", "−"))
+    ax.axvline(summary["r_planted"], color="#0072B2", lw=2, ls="--",
+               label=f"planted r = {summary['r_planted']:.2f}".replace("-", "−"))
+    if draw_r is not None and len(draw_r):
+        ax.plot(draw_r, np.zeros_like(draw_r), "|", color="#009E73", ms=18, mew=1.5, clip_on=False,
+                label=f"r of {len(draw_r)} re-simulated twins")
     if r_paper is not None:
-        ax.axvline(r_paper, color="#E69F00", lw=2, ls=":", label=f"paper r = {r_paper:.2f}")
+        ax.axvline(r_paper, color="#E69F00", lw=2, ls=":", label=f"paper r = {r_paper:.2f}".replace("-", "−"))
     if summary["r_ours"] is not None:
-        ax.axvline(summary["r_ours"], color="#D55E00", lw=2, label=f"ours r = {summary['r_ours']:.2f}")
+        ax.axvline(summary["r_ours"], color="#D55E00", lw=2, label=f"ours r = {summary['r_ours']:.2f}".replace("-", "−"))
     ax.set_xlim(-1, 1)
-    ax.set_xlabel("correlation of self-compassion with Neg − Neu VMPFC–right amygdala connectivity")
+    ax.set_xlabel("r (self-compassion mean × Neg − Neu VMPFC–right amygdala)")
     ax.set_ylabel("density")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
     return fig
