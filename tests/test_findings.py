@@ -185,3 +185,58 @@ def test_data_source_read_from_provenance(tmp_path, generator, words):
 
 def test_data_source_without_provenance(tmp_path):
     assert "unknown origin" in findings.data_source(tmp_path)
+
+
+# --------------------------------------------------------------------------- prose that is not generated
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def _markdown(notebook):
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
+    return "\n".join(c["source"] for c in nb.cells if c["cell_type"] == "markdown")
+
+
+def _without_glue(text):
+    return re.sub(r"\{glue:[a-z]+\}`[^`]*`", "GLUED", text)
+
+
+def test_teaching_answers_type_no_result_numbers():
+    """Instructors' notes say what to look for; any number in them that depends on data is glued."""
+    text = (ROOT / "book" / "teaching.md").read_text()
+    notes = re.findall(r"```\{admonition\}[^\n]*\n(.*?)```", text, flags=re.S)
+    assert len(notes) == 8
+    for note in notes:
+        typed = re.findall(r"(?<![\d.])[−-]?\.\d{2,}", _without_glue(note))
+        assert not typed, f"typed result numbers {typed} in a teaching answer: glue them or say what to look for"
+    assert "stay close to the paper" not in text
+
+
+@pytest.mark.parametrize("notebook, stale", [
+    ("04_results", "Agreement shows that the pipeline recovers"),
+    ("07_discussion", "Re-computed from the raw files"),
+    ("05_robustness", "values between 1 and 3 are\nconventionally read as weak"),
+])
+def test_stale_hand_typed_claims_are_gone(notebook, stale):
+    assert stale not in _markdown(notebook)
+
+
+def test_claims_of_agreement_and_evidence_are_glued():
+    """The sentences that judge agreement, significance and evidence come from helpers.findings."""
+    assert "{glue:text}`res_recovery_sentence`" in _markdown("04_results")
+    assert "{glue:text}`res_t1_sig_sentence`" in _markdown("04_results")
+    for key in ("rob_total_bf_words", "rob_total_bf_words_two"):
+        assert f"{{glue:text}}`{key}`" in _markdown("05_robustness")
+    discussion = _markdown("07_discussion")
+    for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
+        assert f"{{glue:text}}`{key}`" in discussion
+
+
+def test_the_outliers_column_the_text_cites_is_shown():
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "05_robustness.ipynb", as_version=4)
+    assert "the `outliers` column counts" in _markdown("05_robustness")
+    table_cell = next(c["source"] for c in nb.cells if 'chapter.table("rob_robust_tbl"' in c["source"])
+    assert '"outliers"' in table_cell

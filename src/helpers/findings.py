@@ -19,8 +19,8 @@ from .paper import table1 as paper_table1
 from .paths import resolve
 from .stats import fisher_ci
 
-__all__ = ["key_findings", "TABLES", "apa", "apa_p", "bf_evidence", "recovery", "recovery_sentence",
-           "significance_sentence", "attenuation_sentence", "data_source", "RELIABILITY_TABLE"]
+__all__ = ["key_findings", "apa_strings", "TABLES", "apa", "apa_p", "bf_evidence", "recovery", "recovery_sentence", "table1_recovery_sentence",
+           "significance_sentence", "attenuation_sentence", "reliability_paragraph", "planted_sentence", "data_source", "RELIABILITY_TABLE"]
 
 #: The tables the findings are read from (written by the results and robustness chapters).
 TABLES = ("table1", "audit", "sensitivity", "specification_curve", "leave_one_out", "inference")
@@ -89,19 +89,31 @@ def recovery(ours: pd.DataFrame, planted: pd.Series, level: float = 0.95) -> pd.
     return out.drop(columns="n")
 
 
-def recovery_sentence(rec: pd.DataFrame) -> str:
+def recovery_sentence(rec: pd.DataFrame, what: str = "planted correlations") -> str:
     """One sentence saying how many planted values our estimates recover (from :func:`recovery`)."""
     n, within, signs = len(rec), int(rec["within"].sum()), int(rec["same_sign"].sum())
     if within == n:
-        verdict = (f"every one of the {n} planted correlations lies within the 95 % confidence interval of our "
+        verdict = (f"every one of the {n} {what} lies within the 95 % confidence interval of our "
                    "estimate, so the data are consistent with what the twin planted")
     elif within == 0:
-        verdict = (f"none of the {n} planted correlations lies within the 95 % confidence interval of our "
+        verdict = (f"none of the {n} {what} lies within the 95 % confidence interval of our "
                    "estimate: the pipeline did not recover what the twin planted")
     else:
-        verdict = (f"{within} of the {n} planted correlations lie within the 95 % confidence interval of our "
+        verdict = (f"{within} of the {n} {what} lie within the 95 % confidence interval of our "
                    f"estimate and {n - within} outside it: the pipeline recovered the planted values only in part")
     return f"{verdict[0].upper()}{verdict[1:]}; {signs} of the {n} estimates have the planted sign."
+
+
+def table1_recovery_sentence(ours: pd.DataFrame, planted: pd.DataFrame | None) -> str:
+    """Table 1 against the correlations the twin leads us to expect (``expected`` of
+    ``tables/planted_correlations.tsv``: the planted sample value times √reliability), or the sentence
+    for data without planted values."""
+    if planted is None:
+        return "These data are not the digital twin, so there are no planted values to compare Table 1 with."
+    rows = planted[(planted["side"] == "amygdala_r") & (planted["measure"] == "negative-neutral")]
+    rec = recovery(ours, rows.set_index("score")["expected"])
+    return recovery_sentence(rec, "correlations the twin leads us to expect (planted, times the square root of "
+                                  "the estimate's reliability)")
 
 
 def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: int) -> str:
@@ -131,6 +143,64 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
             f"r = {apa(t['r_ours'])}, {verdict}.")
 
 
+def reliability_paragraph(table: pd.Series | dict | None) -> str:
+    """The robustness chapter's reliability findings as Markdown, every number and verdict from ``table``
+    (one row of ``connectivity_reliability.tsv``, :func:`helpers.reliability.twin_attenuation`), or
+    the sentence for data that are not a twin (``table`` None)."""
+    if table is None:
+        return ("These data are not the digital twin: there is no planted coupling, so the reliability of the "
+                "connectivity estimate cannot be measured by re-simulation here. A second run of the same people, "
+                "or split halves of the events, would be needed.")
+    t = dict(table)
+    config = (f"; the twin's configuration assumes {apa(t['reliability_config'])}"
+              if np.isfinite(t["reliability_config"]) else "")
+    latent = t["latent_paper"]
+    impossible = abs(latent) > 1
+    paper = (f"At this reliability the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} with the "
+             "neural coupling itself" + (": more than 1 in size, which no coupling can have — the paper's estimates "
+                                         "must have been more reliable than the twin's, or its r overestimates the "
+                                         "population value." if impossible else "."))
+    level = ("This twin was built with `coupling.level: observed`: it planted each of the paper's values divided by "
+             "the square root of its measure's reliability, so that the *estimated* correlations match the paper's "
+             "in expectation." if t["level"] == "observed" else
+             "This twin was built with `coupling.level: latent`: the neural coupling itself carries the paper's "
+             "values, so the estimated correlations are expected to be smaller than the paper's, by the square root "
+             "of the reliability.")
+    # z-scores of the same model: mean within 3 standard errors of 0, SD near 1
+    image_ok = abs(t["image_mean_z"]) < 3 / np.sqrt(t["image_n"]) and 0.6 < t["image_sd_z"] < 1.5
+    image = (f"Standardised by each participant's re-simulated runs, the estimates from the images have mean "
+             f"{t['image_mean_z']:.2f} and SD {t['image_sd_z']:.2f} (0 and 1 if the shortcut behaves like the "
+             f"images), and {t['image_within']:.0%} lie within ±1.96: "
+             + ("the shortcut reproduces the images' behaviour." if image_ok else
+                "the shortcut does not behave like the images, so treat the numbers here with caution."))
+    return (f"Among these {t['n']} participants the Neg − Neu estimate has a reliability of {apa(t['reliability'])} "
+            f"({apa(t['reliability_population'])} with the population's spread of planted values{config}); "
+            f"two runs of the same people would correlate at about {apa(t['retest'])}. One run's error "
+            f"(SD {t['error_sd']:.2f} in Fisher z) is what costs the correlation. {attenuation_sentence(t)} "
+            f"The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
+            f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}). {image}\n\n{paper} {level}")
+
+
+def planted_sentence(planted: pd.DataFrame | None) -> str:
+    """What the twin planted for the headline correlation, from
+    :func:`helpers.reliability.expected_observed` (None: not a twin)."""
+    if planted is None:
+        return "These data are not the digital twin, so there are no planted values."
+    row = planted[(planted["side"] == "amygdala_r") & (planted["measure"] == "negative-neutral")
+                  & (planted["score"] == "total")]
+    if row.empty:
+        return "The twin's planted table has no row for the self-compassion mean and Neg − Neu right amygdala coupling."
+    t = row.iloc[0]
+    sample = t["sample"] if "sample" in t.index else t["planted"]
+    how = ("the paper's value divided by the square root of the measure's reliability"
+           if t["level"] == "observed" else "the paper's value itself")
+    return (f"This twin was built with coupling.level: {t['level']}. For the headline correlation — the "
+            f"self-compassion mean with Neg − Neu VMPFC–right amygdala coupling — the paper reports "
+            f"r = {apa(t['target'], 3)}; the neural coupling of these participants carries r = {apa(sample, 3)} "
+            f"({how}); with a reliability of {apa(t['reliability'])} a pipeline is expected to estimate "
+            f"r = {apa(t['expected'], 3)}.")
+
+
 def data_source(output_dir: str | os.PathLike) -> str:
     """Which images the connectivity (and so Table 1) came from, read from the connectivity chapter's
     provenance (``provenance/03_connectivity.json``: ``derivatives_dir``) and that folder's
@@ -153,6 +223,21 @@ def data_source(output_dir: str | os.PathLike) -> str:
     return f"the preprocessed images in {deriv.name}"
 
 
+def apa_strings(found: dict) -> dict[str, str]:
+    """APA-formatted copies (key + ``_apa``) of the correlations and p values in :func:`key_findings`:
+    r to two decimals without the leading zero (−.19), p as ``p = .218`` or ``p < .001``."""
+    out = {}
+    for key, value in found.items():
+        if not isinstance(value, float):
+            continue
+        if key.endswith(("_r", "_r_min", "_r_max", "_r_two")) or key in ("rel_planted", "rel_expected", "rel_q_low",
+                                                                         "rel_q_high", "rel_latent_paper"):
+            out[f"{key}_apa"] = apa(value)
+        elif key.endswith(("_p", "_p_two")):
+            out[f"{key}_apa"] = apa_p(value)
+    return out
+
+
 def _read(folder: Path, name: str) -> pd.DataFrame:
     path = folder / f"{name}.tsv"
     if not path.is_file():
@@ -172,6 +257,7 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         ``t1_sig_ours`` / ``t1_sig_ours_two`` / ``t1_sig_paper``: rows with p < ``alpha``
         (ours one-tailed as the paper, ours two-tailed, the paper's); ``t1_sig_sentence``;
         ``headline_r`` / ``headline_p`` / ``headline_p_two``: our self-compassion mean row;
+        ``paper_headline_r`` / ``paper_headline_p``: the paper's;
         ``headline_bf10``, ``headline_bf_words`` (:func:`bf_evidence`);
         ``audit_n``, ``audit_one_tailed``, ``audit_two_tailed``, ``audit_neither``: classification of
         the paper's reported r/p pairs; ``audit_paper_sig_two``: reported pairs still below ``alpha``
@@ -205,6 +291,8 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         "t1_sig_ours_two": sig[1],
         "t1_sig_paper": sig[2],
         "t1_sig_sentence": significance_sentence(sig[0], len(ours), sig[1], sig[2]),
+        "paper_headline_r": float(paper.loc["total", "r"]),
+        "paper_headline_p": float(paper.loc["total", "p"]),
         "headline_r": float(ours.loc["total", "r"]),
         "headline_p": float(ours.loc["total", "p"]),
         "headline_p_two": float(ours.loc["total", "p_two_sided"]),

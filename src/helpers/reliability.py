@@ -40,11 +40,12 @@ from .connectivity import condition_effects, condition_weights, roi_to_roi
 from .denoise import HIGHPASS, mask_voxels, regress_and_filter, tissue_mask
 from .firstlevel import add_contrasts, denoising_design
 from .simulate import build as twin_build
+from .simulate import load_config
 from .simulate import model as twin_model
 
 __all__ = ["VoxelModel", "voxel_model", "first_level_draw", "TwinDesign", "read_twin_design", "repeated_draws",
            "reliability_from_draws", "draw_correlations", "attenuated_r", "latent_r", "attenuation_summary", "plot_attenuation", "population_reliability",
-           "planted_population_sd", "image_check"]
+           "planted_population_sd", "image_check", "expected_observed", "TwinAttenuation", "twin_attenuation"]
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,29 @@ def read_twin_design(bids_dir) -> TwinDesign | None:
         path = root / pid / "func" / f"{pid}_task-{cfg['task']}_events.tsv"
         events[pid] = pd.read_csv(path, sep="\t")[["onset", "duration", "trial_type"]]
     return TwinDesign(cfg, events, coupling, scores)
+
+
+def expected_observed(bids_dir) -> pd.DataFrame | None:
+    """The twin's planted correlations and the values a pipeline should *estimate* from them.
+
+    Reads ``derivatives/twin-truth/population_correlations.tsv`` (``target`` = the paper's value,
+    ``planted`` = population, ``sample`` = among these participants) and the twin's config; adds
+    ``level`` (how the twin planted: ``latent``/``observed``), ``reliability`` (the config's
+    ``coupling.reliability`` of each measure; the package default for twins made before it existed)
+    and ``expected`` = sample · √reliability, the correlation expected from estimated connectivity.
+    None when ``bids_dir`` is not a twin.
+    """
+    truth = Path(bids_dir) / "derivatives" / "twin-truth"
+    path = truth / "population_correlations.tsv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, sep="\t")
+    coupling = yaml.safe_load((truth / "config.yaml").read_text())["coupling"] if (truth / "config.yaml").is_file() else {}
+    rel = coupling.get("reliability") or load_config()["coupling"]["reliability"]
+    table["level"] = coupling.get("level", "latent")
+    table["reliability"] = table["measure"].map(rel).astype(float)
+    table["expected"] = table["sample" if "sample" in table.columns else "planted"] * np.sqrt(table["reliability"])
+    return table
 
 
 def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=None) -> pd.DataFrame:
@@ -392,3 +416,73 @@ def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None 
     ax.set_ylabel("density")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
     return fig
+
+
+@dataclass(frozen=True)
+class TwinAttenuation:
+    """Everything the robustness chapter shows about reliability and attenuation (:func:`twin_attenuation`)."""
+
+    table: pd.DataFrame      # one row: see twin_attenuation
+    figure: object
+    draws: pd.DataFrame
+
+
+def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_paper: float, n_draws: int = 10,
+                     n_sim: int = 20000, seed: int = 2018, measure: str = "weighted_hrf") -> TwinAttenuation | None:
+    """Reliability of the Neg − Neu VMPFC–right amygdala estimate on the twin and what it does to r.
+
+    Re-simulates every participant ``n_draws`` times (:func:`repeated_draws`), measures the
+    reliability (:func:`reliability_from_draws`, in this sample and for the population's spread),
+    checks the shortcut against the images (:func:`image_check`), and compares the planted
+    sample correlation of the self-compassion mean, the observed r expected at this reliability
+    (:func:`attenuation_summary`; fixed participants when the twin matched its sample) and ours.
+
+    Parameters
+    ----------
+    bids_dir : path
+        The dataset; None is returned when it is not a twin.
+    connectivity : DataFrame
+        ``connectivity.tsv`` (ours, from the images).
+    r_ours, r_paper : float
+        Our and the paper's headline r.
+    n_draws : int (default= 10)
+    n_sim : int (default= 20000)
+    seed : int (default= 2018)
+    measure : str (default= "weighted_hrf")
+
+    Returns
+    -------
+    TwinAttenuation or None.  ``table`` columns: ``n, draws, reliability, retest,
+    reliability_population, reliability_config, level, error_sd, slope, r_planted, expected, q_low,
+    q_high, r_ours, ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n,
+    image_mean_z, image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r
+    divided by √reliability_population: the neural correlation it implies on this design).
+    """
+    design = read_twin_design(bids_dir)
+    if design is None:
+        return None
+    ids = sorted(set(design.events) & set(connectivity["participant_id"]))
+    draws = repeated_draws(design, n_draws, seed, participants=ids)
+    rel = reliability_from_draws(draws)
+    rel_pop = population_reliability(rel, planted_population_sd(design.cfg))
+    sel = draws[(draws["condition"] == "negative-neutral") & (draws["target"] == "amygdala_r")]
+    planted = sel.groupby("participant_id")["planted"].first()
+    total = design.scores["total"].loc[planted.index]
+    r_planted = float(np.corrcoef(total, planted)[0, 1])
+    fixed = design.cfg["coupling"].get("match", "population") == "sample"
+    summary = attenuation_summary(r_planted, rel["reliability"], len(ids), n_sim, seed, r_ours=r_ours, fixed_sample=fixed)
+    draw_r = draw_correlations(draws, design.scores["total"])
+    check = image_check(draws, connectivity, measure=measure)
+    coupling = design.cfg["coupling"]
+    table = pd.DataFrame([{
+        "n": len(ids), "draws": n_draws, "reliability": rel["reliability"], "retest": rel["retest"],
+        "reliability_population": rel_pop,
+        "reliability_config": float((coupling.get("reliability") or {}).get("negative-neutral", np.nan)),
+        "level": coupling.get("level", "latent"), "error_sd": rel["error_sd"], "slope": rel["slope"],
+        "r_planted": r_planted, "expected": summary["expected"], "q_low": summary["q_low"], "q_high": summary["q_high"],
+        "r_ours": r_ours, "ours_within": summary["ours_within"], "ours_quantile": summary["ours_quantile"],
+        "draws_r_mean": float(draw_r.mean()), "draws_r_min": float(draw_r.min()), "draws_r_max": float(draw_r.max()),
+        "image_n": check["n"], "image_mean_z": check["mean"], "image_sd_z": check["sd"], "image_within": check["within"],
+        "r_paper": r_paper, "latent_paper": float(latent_r(r_paper, rel_pop))}])
+    figure = plot_attenuation(summary, r_paper=r_paper, n=len(ids), draw_r=draw_r)
+    return TwinAttenuation(table, figure, draws)
