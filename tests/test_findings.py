@@ -240,3 +240,32 @@ def test_the_outliers_column_the_text_cites_is_shown():
     assert "the `outliers` column counts" in _markdown("05_robustness")
     table_cell = next(c["source"] for c in nb.cells if 'chapter.table("rob_robust_tbl"' in c["source"])
     assert '"outliers"' in table_cell
+
+
+def _planted_table(level, match):
+    return pd.DataFrame([{"side": "amygdala_r", "measure": "negative-neutral", "score": "total", "target": -0.402,
+                          "planted": -0.53, "sample": -0.585, "level": level, "match": match, "reliability": 0.56,
+                          "expected": -0.585 * np.sqrt(0.56)}])
+
+
+def test_planted_sentence_follows_how_the_twin_planted():
+    observed = findings.planted_sentence(_planted_table("observed", "sample"))
+    assert "coupling.level: observed" in observed and "r = −.585 (the paper's value divided by the square root" in observed
+    assert "estimate r = −.438" in observed
+    latent = findings.planted_sentence(_planted_table("latent", "population"))
+    assert "a random sample from a population whose correlation is r = −.530, the paper's value itself" in latent
+    assert findings.planted_sentence(None).startswith("These data are not the digital twin")
+
+
+def test_reliability_paragraph_says_when_no_latent_correlation_fits():
+    row = {**_rel_row(-0.19), "n": 19, "draws": 10, "retest": 0.2, "reliability_population": 0.15,
+           "reliability_config": float("nan"), "level": "latent", "error_sd": 0.4, "draws_r_mean": -0.15,
+           "draws_r_min": -0.5, "draws_r_max": 0.2, "image_n": 19, "image_mean_z": -0.1, "image_sd_z": 1.0,
+           "image_within": 0.95, "r_paper": -0.402, "latent_paper": -0.402 / np.sqrt(0.15)}
+    text = findings.reliability_paragraph(row)
+    assert "implies a correlation of −1.04" in text and "more than 1 in size" in text
+    assert "configuration assumes" not in text and "coupling.level: latent" in text
+    assert "mean −0.10 and SD 1.00" in text and "the shortcut reproduces" in text
+    biased = findings.reliability_paragraph({**row, "image_mean_z": 2.5, "latent_paper": -0.6})
+    assert "does not behave like the images" in biased and "more than 1" not in biased
+    assert "not the digital twin" in findings.reliability_paragraph(None)

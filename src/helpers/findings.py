@@ -137,6 +137,8 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
     verdict = ("lies within that range: the pipeline recovers what the twin planted, once the measurement "
                "error of a single run is allowed for" if within else
                "lies outside that range: measurement error alone does not explain the difference")
+    if within and t["q_low"] < 0 < t["q_high"]:
+        verdict += " — though a range that includes zero makes this a weak test"
     return (f"The twin planted r = {apa(t['r_planted'])}; with a reliability of {apa(t['reliability'])} the "
             f"correlation expected from the estimated connectivity is r = {apa(t['expected'])} "
             f"(95 % of draws between {apa(t['q_low'])} and {apa(t['q_high'])}), and ours, "
@@ -168,8 +170,9 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
              "of the reliability.")
     # z-scores of the same model: mean within 3 standard errors of 0, SD near 1
     image_ok = abs(t["image_mean_z"]) < 3 / np.sqrt(t["image_n"]) and 0.6 < t["image_sd_z"] < 1.5
+    mean_z = f"{t['image_mean_z']:.2f}".replace("-", "−")
     image = (f"Standardised by each participant's re-simulated runs, the estimates from the images have mean "
-             f"{t['image_mean_z']:.2f} and SD {t['image_sd_z']:.2f} (0 and 1 if the shortcut behaves like the "
+             f"{mean_z} and SD {t['image_sd_z']:.2f} (0 and 1 if the shortcut behaves like the "
              f"images), and {t['image_within']:.0%} lie within ±1.96: "
              + ("the shortcut reproduces the images' behaviour." if image_ok else
                 "the shortcut does not behave like the images, so treat the numbers here with caution."))
@@ -192,8 +195,10 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
         return "The twin's planted table has no row for the self-compassion mean and Neg − Neu right amygdala coupling."
     t = row.iloc[0]
     sample = t["sample"] if "sample" in t.index else t["planted"]
-    how = ("the paper's value divided by the square root of the measure's reliability"
-           if t["level"] == "observed" else "the paper's value itself")
+    planted_value = ("the paper's value divided by the square root of the measure's reliability"
+                     if t["level"] == "observed" else "the paper's value itself")
+    how = (planted_value if t.get("match", "sample") == "sample" else
+           f"a random sample from a population whose correlation is r = {apa(t['planted'], 3)}, {planted_value}")
     return (f"This twin was built with coupling.level: {t['level']}. For the headline correlation — the "
             f"self-compassion mean with Neg − Neu VMPFC–right amygdala coupling — the paper reports "
             f"r = {apa(t['target'], 3)}; the neural coupling of these participants carries r = {apa(sample, 3)} "

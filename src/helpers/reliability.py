@@ -186,6 +186,7 @@ def expected_observed(bids_dir) -> pd.DataFrame | None:
     coupling = yaml.safe_load((truth / "config.yaml").read_text())["coupling"] if (truth / "config.yaml").is_file() else {}
     rel = coupling.get("reliability") or load_config()["coupling"]["reliability"]
     table["level"] = coupling.get("level", "latent")
+    table["match"] = coupling.get("match", "population")
     table["reliability"] = table["measure"].map(rel).astype(float)
     table["expected"] = table["sample" if "sample" in table.columns else "planted"] * np.sqrt(table["reliability"])
     return table
