@@ -262,4 +262,4 @@ def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
     package = Path(helpers.preprocess.__file__).parent
     modules = {f"helpers.preprocess.{f.stem}" for f in package.glob("*.py") if f.stem != "__init__"}
     assert modules - set(_OUTPUT_MODULES) == {"helpers.preprocess.qc", "helpers.preprocess.accuracy"}
-    assert set(_OUTPUT_MODULES) - modules == {"helpers.atlas", "helpers.io"}
+    assert set(_OUTPUT_MODULES) - modules == {"helpers.atlas", "helpers.io", "helpers.layout.derivatives"}

@@ -26,6 +26,7 @@ from scipy import ndimage
 
 from ..execution import EXCLUSION_COLUMNS, check_on_error, failure_reason, map_participants
 from ..io import atomic_path, write_json, write_tsv
+from ..layout import SPACE, derivative_paths
 from ..provenance import package_versions, sha256
 from .coregister import COREG_DEFAULTS, coregister
 from .inputs import find_inputs, find_participants, load_bold, load_structural
@@ -38,7 +39,6 @@ __all__ = ["DEFAULTS", "SPACE", "derivative_paths", "mni_grid", "preprocess_part
 
 log = logging.getLogger(__name__)
 
-SPACE = "MNI152NLin2009cAsym"
 
 #: Parameters of the stage (all recorded in provenance; a change triggers recomputation).
 DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=5.0, realign_sep=4.0,
@@ -61,37 +61,11 @@ def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
     return shape, affine
 
 
-def derivative_paths(out_dir: str | Path, participant: str, task: str, resolution: int = 3,
-                     contrast: str = "T2w") -> dict[str, Path]:
-    """File names of one participant's derivatives (fMRIPrep / twin-fmriprep layout)."""
-    sub = Path(out_dir) / participant
-    stem = f"{participant}_task-{task}"
-    space = f"space-{SPACE}_res-{resolution}"
-    func, anat = sub / "func", sub / "anat"
-    paths = {
-        "preproc": func / f"{stem}_{space}_desc-preproc_bold.nii.gz",
-        "preproc_json": func / f"{stem}_{space}_desc-preproc_bold.json",
-        "smoothed": func / f"{stem}_{space}_desc-smoothed_bold.nii.gz",
-        "smoothed_json": func / f"{stem}_{space}_desc-smoothed_bold.json",
-        "mask": func / f"{stem}_{space}_desc-brain_mask.nii.gz",
-        "confounds": func / f"{stem}_desc-confounds_timeseries.tsv",
-        "confounds_json": func / f"{stem}_desc-confounds_timeseries.json",
-        "boldref": func / f"{stem}_boldref.nii.gz",
-        "coreg_xfm": func / f"{stem}_from-boldref_to-{contrast}_mode-image_xfm.txt",
-        "norm_xfm": anat / f"{participant}_from-{contrast}_to-{SPACE}_mode-points_xfm.nii.gz",
-        "anat_mni": anat / f"{participant}_{space}_desc-preproc_{contrast}.nii.gz",
-        "provenance": sub / "provenance.json",
-    }
-    for label in ("GM", "WM", "CSF"):
-        paths[f"probseg_{label}"] = anat / f"{participant}_{space}_label-{label}_probseg.nii.gz"
-    return paths
-
-
 #: Modules whose code determines the derivatives (QC and accuracy only read them: editing those does
 #: not make finished participants stale).
 _OUTPUT_MODULES = ("helpers.preprocess.pipeline", "helpers.preprocess.inputs", "helpers.preprocess.realign",
                    "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.resample",
-                   "helpers.atlas", "helpers.io")
+                   "helpers.atlas", "helpers.io", "helpers.layout.derivatives")
 
 
 def _input_record(inputs) -> dict:

@@ -1,4 +1,4 @@
-"""File layout of the twin: BIDS raw, fMRIPrep-style ideal derivatives, ground truth.
+"""File writers of the twin: NIfTI, confounds, top-level files, ground truth (names: :mod:`helpers.layout`).
 
 All writers put files under a root folder that the caller later renames into place
 (:func:`helpers.io.atomic_path`), so no partial dataset is ever visible.  NIfTI files are written
@@ -21,10 +21,8 @@ import pandas as pd
 
 from ..io import write_json, write_tsv
 
-__all__ = ["TRUTH_README", "SPACE", "raw_paths", "deriv_paths", "truth_dir", "save_nifti", "confounds_table"]
+__all__ = ["TRUTH_README", "truth_dir", "save_nifti", "confounds_table"]
 
-#: Template name used in derivative file names (fMRIPrep convention).
-SPACE = "MNI152NLin2009cAsym"
 
 
 #: Description of the ground-truth folder, written as derivatives/twin-truth/README.md.
@@ -45,31 +43,6 @@ used, and the docstrings of `helpers.simulate`).  All TSVs are tab-separated, `n
 | `sub-XX/sub-XX_neural.tsv` | neural signals of the three ROIs on the fine time grid (`time` in s) |
 | `sub-XX/sub-XX_components.tsv` | every spatial component's time series (percent before its map's weight) |
 """
-
-
-def raw_paths(root: Path, sub: str, task: str) -> dict[str, Path]:
-    """BIDS raw paths of one participant (``sub`` like ``"sub-01"``)."""
-    func, anat = root / sub / "func", root / sub / "anat"
-    stem = f"{sub}_task-{task}"
-    return {"bold": func / f"{stem}_bold.nii.gz", "bold_json": func / f"{stem}_bold.json",
-            "events": func / f"{stem}_events.tsv", "t2w": anat / f"{sub}_T2w.nii.gz",
-            "t2w_json": anat / f"{sub}_T2w.json"}
-
-
-def deriv_paths(root: Path, sub: str, task: str, res: int) -> dict[str, Path]:
-    """fMRIPrep-style derivative paths of one participant under ``root`` (the twin-fmriprep folder)."""
-    func, anat = root / sub / "func", root / sub / "anat"
-    sp = f"space-{SPACE}_res-{res}"
-    stem = f"{sub}_task-{task}"
-    out = {"preproc": func / f"{stem}_{sp}_desc-preproc_bold.nii.gz",
-           "preproc_json": func / f"{stem}_{sp}_desc-preproc_bold.json",
-           "smoothed": func / f"{stem}_{sp}_desc-smoothed_bold.nii.gz",
-           "smoothed_json": func / f"{stem}_{sp}_desc-smoothed_bold.json",
-           "mask": func / f"{stem}_{sp}_desc-brain_mask.nii.gz",
-           "confounds": func / f"{stem}_desc-confounds_timeseries.tsv"}
-    for label in ("GM", "WM", "CSF"):
-        out[f"probseg_{label}"] = anat / f"{sub}_{sp}_label-{label}_probseg.nii.gz"
-    return out
 
 
 def truth_dir(root: Path, sub: str) -> Path:
