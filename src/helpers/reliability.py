@@ -39,6 +39,7 @@ from . import atlas
 from .connectivity import condition_effects, condition_weights, roi_to_roi
 from .denoise import HIGHPASS, mask_voxels, regress_and_filter, tissue_mask
 from .firstlevel import add_contrasts, denoising_design
+from .layout.raw import raw_paths
 from .simulate import build as twin_build
 from .simulate import load_config
 from .simulate import model as twin_model
@@ -163,7 +164,7 @@ def read_twin_design(bids_dir) -> TwinDesign | None:
     scores = pd.read_csv(truth / "scores.tsv", sep="\t").set_index("participant_id")
     events = {}
     for pid in coupling["participant_id"].unique():
-        path = root / pid / "func" / f"{pid}_task-{cfg['task']}_events.tsv"
+        path = raw_paths(root, pid, cfg["task"])["events"]
         events[pid] = pd.read_csv(path, sep="\t")[["onset", "duration", "trial_type"]]
     return TwinDesign(cfg, events, coupling, scores)
 
