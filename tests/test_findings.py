@@ -224,13 +224,16 @@ def test_stale_hand_typed_claims_are_gone(notebook, stale):
 
 def test_claims_of_agreement_and_evidence_are_glued():
     """The sentences that judge agreement, significance and evidence come from helpers.findings."""
-    assert "{glue:text}`res_recovery_sentence`" in _markdown("04_results")
-    assert "{glue:text}`res_t1_sig_sentence`" in _markdown("04_results")
+    assert "{glue:md}`res_recovery_sentence`" in _markdown("04_results")
+    assert "{glue:md}`res_t1_sig_sentence`" in _markdown("04_results")
     for key in ("rob_total_bf_words", "rob_total_bf_words_two"):
         assert f"{{glue:text}}`{key}`" in _markdown("05_robustness")
     discussion = _markdown("07_discussion")
     for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
-        assert f"{{glue:text}}`{key}`" in discussion
+        assert f"{{glue:md}}`{key}_md`" in discussion
+    abstract = (ROOT / "book" / "abstract.md").read_text()
+    for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
+        assert f"{{glue:text}}`/build/notebooks/07_discussion.ipynb::{key}:s`" in abstract
 
 
 def test_the_outliers_column_the_text_cites_is_shown():

@@ -150,3 +150,20 @@ def test_default_config_reliabilities_are_plausible():
     rel = load_config()["coupling"]["reliability"]
     assert all(0 < v < 1 for v in rel.values())
     assert max(rel["negative-neutral"], rel["positive-neutral"]) < min(rel["negative"], rel["neutral"], rel["positive"])
+
+
+def test_observed_r_given_matches_spearman_without_systematic_parts_and_keeps_them_otherwise():
+    rng = np.random.default_rng(4)
+    x, t = reliability._exact_pair(60, -0.5, rng)
+    t = 0.4 * t                                          # planted SD .4; error SD .4: reliability .5
+    plain = reliability.observed_r_given(x, t, error_sd=0.4, n_draws=10**6, n_sim=4000, seed=1)
+    assert plain.mean() == pytest.approx(-0.5 * np.sqrt(0.5), abs=0.02)
+    # a systematic part of the estimate that tracks x (leakage of another planted coupling) is kept
+    leaky = reliability.observed_r_given(x, t - 0.2 * x, error_sd=0.4, n_draws=10**6, n_sim=4000, seed=1)
+    assert leaky.mean() < plain.mean() - 0.1
+    # the draws' own error is removed from the means' spread: noisy means from 2 draws are shrunk
+    noisy = t + rng.normal(0, 0.4 / np.sqrt(2), 60)
+    shrunk = reliability.observed_r_given(x, noisy, error_sd=0.4, n_draws=2, n_sim=4000, seed=1)
+    assert abs(shrunk.mean() - plain.mean()) < 0.08
+    with pytest.raises(ValueError, match="same length"):
+        reliability.observed_r_given(x, t[:5], 0.4, 10)

@@ -139,9 +139,11 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
                "lies outside that range: measurement error alone does not explain the difference")
     if within and t["q_low"] < 0 < t["q_high"]:
         verdict += " — though a range that includes zero makes this a weak test"
+    spearman = (f"; Spearman's formula alone gives {apa(t['spearman'])}"
+                if "spearman" in t and np.isfinite(t["spearman"]) else "")
     return (f"The twin planted r = {apa(t['r_planted'])}; with a reliability of {apa(t['reliability'])} the "
             f"correlation expected from the estimated connectivity is r = {apa(t['expected'])} "
-            f"(95 % of draws between {apa(t['q_low'])} and {apa(t['q_high'])}), and ours, "
+            f"(95 % of draws between {apa(t['q_low'])} and {apa(t['q_high'])}{spearman}), and ours, "
             f"r = {apa(t['r_ours'])}, {verdict}.")
 
 

@@ -46,7 +46,7 @@ from .simulate import model as twin_model
 
 __all__ = ["VoxelModel", "voxel_model", "first_level_draw", "TwinDesign", "read_twin_design", "repeated_draws",
            "reliability_from_draws", "draw_correlations", "attenuated_r", "latent_r", "attenuation_summary", "plot_attenuation", "population_reliability",
-           "planted_population_sd", "image_check", "expected_observed", "TwinAttenuation", "twin_attenuation"]
+           "observed_r_given", "planted_population_sd", "image_check", "expected_observed", "TwinAttenuation", "twin_attenuation"]
 
 log = logging.getLogger(__name__)
 
@@ -364,6 +364,28 @@ def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, 
     return (xc * yc).sum(axis=1) / np.sqrt((xc**2).sum(axis=1) * (yc**2).sum(axis=1))
 
 
+def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws: int, n_sim: int = 20000,
+                     seed: int = 0) -> np.ndarray:
+    """Correlations of ``x`` with one run's estimates, for these participants, by simulation.
+
+    Each participant's expected estimate is their mean over ``n_draws`` re-simulated runs, shrunk
+    towards the group mean so that its spread loses the draws' own error (variance σ²/D); one run
+    adds N(0, ``error_sd``²).  Unlike :func:`attenuated_r` this keeps every systematic part of the
+    estimate — e.g. leakage from the neighbouring condition, whose planted coupling also correlates
+    with the scores — so it is the twin's own expectation, not only Spearman's.
+    """
+    x, means = np.asarray(x, float), np.asarray(means, float)
+    if x.shape != means.shape or x.size < 3:
+        raise ValueError(f"x and means need the same length >= 3, got {x.shape} and {means.shape}")
+    var = means.var(ddof=1)
+    shrink = np.sqrt(max(var - error_sd**2 / n_draws, 0.0) / var) if var > 0 else 0.0
+    centre = means.mean() + (means - means.mean()) * shrink
+    rng = np.random.default_rng(seed)
+    y = centre[None, :] + error_sd * rng.standard_normal((n_sim, x.size))
+    xc, yc = x - x.mean(), y - y.mean(axis=1, keepdims=True)
+    return (yc @ xc) / np.sqrt((yc**2).sum(axis=1) * (xc**2).sum())
+
+
 def latent_r(r_obs, reliability: float):
     """Disattenuated correlation r_obs / √reliability (may exceed 1 in size: then no latent r fits)."""
     if not 0 < reliability <= 1:
@@ -436,8 +458,8 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
     Re-simulates every participant ``n_draws`` times (:func:`repeated_draws`), measures the
     reliability (:func:`reliability_from_draws`, in this sample and for the population's spread),
     checks the shortcut against the images (:func:`image_check`), and compares the planted
-    sample correlation of the self-compassion mean, the observed r expected at this reliability
-    (:func:`attenuation_summary`; fixed participants when the twin matched its sample) and ours.
+    sample correlation of the self-compassion mean, the r expected from one run's estimates for these
+    participants (:func:`observed_r_given`; Spearman's r_planted · √reliability beside it) and ours.
 
     Parameters
     ----------
@@ -455,8 +477,8 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
     Returns
     -------
     TwinAttenuation or None.  ``table`` columns: ``n, draws, reliability, retest,
-    reliability_population, reliability_config, level, error_sd, slope, r_planted, expected, q_low,
-    q_high, r_ours, ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n,
+    reliability_population, reliability_config, level, error_sd, slope, r_planted, spearman (r_planted ·
+    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours, ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n,
     image_mean_z, image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r
     divided by √reliability_population: the neural correlation it implies on this design).
     """
@@ -471,8 +493,13 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
     planted = sel.groupby("participant_id")["planted"].first()
     total = design.scores["total"].loc[planted.index]
     r_planted = float(np.corrcoef(total, planted)[0, 1])
-    fixed = design.cfg["coupling"].get("match", "population") == "sample"
-    summary = attenuation_summary(r_planted, rel["reliability"], len(ids), n_sim, seed, r_ours=r_ours, fixed_sample=fixed)
+    means = sel.groupby("participant_id")["z"].mean().loc[planted.index]
+    sims = observed_r_given(total.to_numpy(), means.to_numpy(), rel["error_sd"], n_draws, n_sim, seed)
+    q_low, q_high = np.quantile(sims, [0.025, 0.975])
+    summary = {"r_planted": r_planted, "reliability": rel["reliability"], "expected": float(sims.mean()),
+               "q_low": float(q_low), "q_high": float(q_high), "sims": sims, "r_ours": r_ours,
+               "ours_within": bool(q_low <= r_ours <= q_high), "ours_quantile": float((sims < r_ours).mean()),
+               "spearman": r_planted * float(np.sqrt(rel["reliability"]))}
     draw_r = draw_correlations(draws, design.scores["total"])
     check = image_check(draws, connectivity, measure=measure)
     coupling = design.cfg["coupling"]
@@ -481,7 +508,8 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
         "reliability_population": rel_pop,
         "reliability_config": float((coupling.get("reliability") or {}).get("negative-neutral", np.nan)),
         "level": coupling.get("level", "latent"), "error_sd": rel["error_sd"], "slope": rel["slope"],
-        "r_planted": r_planted, "expected": summary["expected"], "q_low": summary["q_low"], "q_high": summary["q_high"],
+        "r_planted": r_planted, "spearman": summary["spearman"], "expected": summary["expected"],
+        "q_low": summary["q_low"], "q_high": summary["q_high"],
         "r_ours": r_ours, "ours_within": summary["ours_within"], "ours_quantile": summary["ours_quantile"],
         "draws_r_mean": float(draw_r.mean()), "draws_r_min": float(draw_r.min()), "draws_r_max": float(draw_r.max()),
         "image_n": check["n"], "image_mean_z": check["mean"], "image_sd_z": check["sd"], "image_within": check["within"],
