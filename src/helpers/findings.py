@@ -18,6 +18,7 @@ import pandas as pd
 from .paper import table1 as paper_table1
 from .paths import resolve
 from .stats import fisher_ci
+from .style import format_p, format_r
 
 __all__ = ["key_findings", "apa_strings", "TABLES", "apa", "apa_p", "bf_evidence", "recovery", "recovery_sentence", "table1_recovery_sentence",
            "significance_sentence", "attenuation_sentence", "reliability_paragraph", "planted_sentence", "data_source", "RELIABILITY_TABLE"]
@@ -32,18 +33,15 @@ _BF_LABELS = ((100.0, "extreme"), (30.0, "very strong"), (10.0, "strong"), (3.0,
 
 
 def apa(x: float, digits: int = 2) -> str:
-    """APA style for a number bounded by 1 (r, p): no leading zero, a true minus sign: −.19, .05, 1.00."""
-    if not np.isfinite(x):
-        return "n/a"
-    text = f"{abs(x):.{digits}f}"
-    if text.startswith("0."):
-        text = text[1:]
-    return ("−" if x < 0 and float(text) != 0 else "") + text
+    """APA style for a number bounded by 1 (r, p): no leading zero, a true minus sign: −.19, .05, 1.00
+    (:func:`helpers.style.format_r` with two decimals by default)."""
+    return format_r(x, digits)
 
 
 def apa_p(p: float) -> str:
-    """``p = .034``, ``p < .001`` (APA: three decimals, never "p = .000")."""
-    return "p < .001" if p < 0.001 else f"p = {apa(p, 3)}"
+    """``p = .034``, ``p < .001`` (APA: three decimals, never "p = .000"; :func:`helpers.style.format_p`)."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def bf_evidence(bf10: float) -> str:
