@@ -1,7 +1,7 @@
 """Participant-level generative model of the twin: sample, questionnaire, task design, coupling.
 
 Everything here is tabular (no images).  Formulas are stated in the docstrings and in the default
-``config.yaml``; design facts come from PAPER_FACTS.md, the SCS key from SCS.md.
+``config.yaml``; design facts come from book/spec_paper.md, the SCS key from book/spec_scs.md.
 """
 
 from __future__ import annotations
