@@ -71,9 +71,10 @@ def voxel_model(cfg: dict) -> VoxelModel:
 
     Same masks as the first level: :func:`helpers.atlas.roi_masks` on the BOLD grid and
     :func:`helpers.denoise.tissue_mask` of the twin's tissue maps, sampled with
-    :func:`helpers.denoise.mask_voxels`.  Cached per ``grid``/``signals`` config.
+    :func:`helpers.denoise.mask_voxels`.  Cached per ``grid``/``signals``/``anatomy`` config (the
+    anatomy's source brain shapes the maps).
     """
-    return _voxel_model(twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"]}))
+    return _voxel_model(twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": cfg["anatomy"]}))
 
 
 @functools.lru_cache(maxsize=2)
