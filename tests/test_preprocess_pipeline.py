@@ -59,7 +59,9 @@ def test_accuracy_against_planted_truth(tiny_twin, preprocessed):
     assert score["realign_rms_mm"] < 0.15  # mm, 6.25 mm voxels
     for roi in ("vmpfc", "amygdala_l", "amygdala_r"):
         assert score[f"r_smoothed_{roi}"] > 0.9
-        assert score[f"dice_{roi}"] > 0.75  # coarse 6 mm data, light SyN
+        # coarse 6 mm data, light SyN, and (issue 15) a brain from another template than the one we register
+        # to, with skull and bias field: 0.69-0.9 seen here (> 0.75 when the twin's brain was the template)
+        assert score[f"dice_{roi}"] > 0.65, {k: round(v, 3) for k, v in score.items() if k.startswith("dice")}
 
 
 def test_summarise_counts_misses_against_the_targets():
