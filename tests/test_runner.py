@@ -9,6 +9,8 @@ import pytest
 from helpers import runner
 
 ROOT = Path(__file__).resolve().parents[1]
+#: A params file's data keys for the minimal project (its own dataset, not the twin).
+USER = "bids_dir: data\nderivatives_dir: data\nexample_participant: sub-01\n"
 
 
 def _notebook(path: Path, params_src: str, body: str) -> Path:
@@ -35,6 +37,7 @@ def project(tmp_path):
               "open(out, 'w').write(str(n * 21))")
     _notebook(tmp_path / "notebooks" / "b.ipynb", "out = 'x.txt'",
               "v = int(open(out).read())\nassert v == 42, v")
+    (tmp_path / "data" / "sub-01").mkdir(parents=True)
     return tmp_path
 
 
@@ -58,13 +61,13 @@ def test_unknown_keys_are_refused(project):
 def test_execute_then_skip_when_unchanged(project, monkeypatch):
     monkeypatch.chdir(project)
     params = project / "p.yml"
-    params.write_text("n: 2\n")
+    params.write_text(USER + "n: 2\n")
     assert runner.execute_all(params, project) == ["a", "b"]
     executed = nbformat.read(project / "build" / "notebooks" / "a.ipynb", as_version=4)
     tags = [c.metadata.get("tags", []) for c in executed.cells]
     assert ["injected-parameters", "hide-cell"] in tags and ["parameters", "remove-cell"] in tags
     assert runner.execute_all(params, project) == []          # nothing changed: nothing re-executed
-    params.write_text("n: 3\n")                                # a changes, so b (downstream) reruns too
+    params.write_text(USER + "n: 3\n")                                # a changes, so b (downstream) reruns too
     with pytest.raises(runner.NotebookFailed, match=r"notebooks/b.ipynb failed .*AssertionError: 63"):
         runner.execute_all(params, project)
     assert (project / "build" / "failed" / "b.ipynb").is_file()
@@ -81,13 +84,13 @@ def test_only_dependent_chapters_rerun(project, monkeypatch):
     nb.metadata["helpers"] = {"depends_on": ["a"]}
     nbformat.write(nb, c)
     params = project / "p.yml"
-    params.write_text("n: 2\n")
+    params.write_text(USER + "n: 2\n")
     assert runner.execute_all(params, project) == ["a", "b", "c"]
     b = nbformat.read(project / "notebooks" / "b.ipynb", as_version=4)
     b.cells.append(nbformat.v4.new_markdown_cell("An edit to b's prose."))
     nbformat.write(b, project / "notebooks" / "b.ipynb")
     assert runner.execute_all(params, project) == ["b"]
-    params.write_text("n: 3\n")                     # a changes: c (declared on a) must re-execute and fail
+    params.write_text(USER + "n: 3\n")                     # a changes: c (declared on a) must re-execute and fail
     with pytest.raises(runner.NotebookFailed, match="notebooks/b.ipynb"):
         runner.execute_all(params, project)
     assert runner._upstream("c", ["zz"], {"a": "1"}, ["a", "c"]) == []   # outside this book: ignored

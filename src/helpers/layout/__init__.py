@@ -15,5 +15,7 @@ No other module spells a BIDS file name: it asks this package.
 from __future__ import annotations
 
 from .derivatives import SPACE, derivative_paths, entity_stem
+from .outputs import Outputs, outputs
 
 __all__ = ["SPACE", "derivative_paths", "entity_stem"]
+__all__ += ["Outputs", "outputs"]
