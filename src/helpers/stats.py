@@ -33,7 +33,6 @@ import pingouin as pg
 from scipy import stats as sps
 
 from . import paper
-from .execution import EXCLUSION_COLUMNS
 
 __all__ = [
     "ALTERNATIVES", "DEFAULT_MEASURE", "resolve_scale", "resolve_pair", "resolve_alternative",
@@ -46,6 +45,7 @@ ALTERNATIVES = ("directional", "less", "greater", "two-sided")
 #: The paper's connectivity measure (CONN's HRF-weighted condition-specific correlation).
 DEFAULT_MEASURE = "weighted_hrf"
 
+# Names in messages (helpers.layout.outputs has the paths).
 _SCORES = "scores.tsv"
 _CONN = "connectivity.tsv"
 
@@ -114,29 +114,33 @@ def _unique_ids(ids: pd.Series, name: str, what: str) -> None:
 
 # --------------------------------------------------------------------------- reading
 def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Read ``scores.tsv``, ``connectivity.tsv`` and (if present) ``exclusions.tsv`` from ``output_dir``.
+    """The group sample: ``scores.tsv`` and ``connectivity.tsv`` without the excluded participants.
 
-    ``n/a`` is read as missing (BIDS).  Raises FileNotFoundError naming the
-    missing file and the chapter that writes it; column checks happen where the
-    tables are used (:func:`paired_values`).
+    Reads the two tables and ``exclusions.tsv`` (if present) from ``output_dir`` and applies the one
+    exclusion decision (:func:`helpers.exclusions.apply`): every participant-level row of
+    ``exclusions.tsv`` (failures, QC flags, the motion rule, your exclusions file) and anyone present in
+    only one of the two tables is left out. ``n/a`` is read as missing (BIDS). Raises
+    FileNotFoundError naming the missing file and the chapter that writes it; column checks happen
+    where the tables are used (:func:`paired_values`).
 
     Returns
     -------
-    scores, connectivity, exclusions : DataFrame
-        ``exclusions`` is empty (columns ``participant_id, stage, reason``) when no file exists.
+    scores, connectivity : DataFrame
+        The included participants' rows.
+    left_out : DataFrame
+        Who was left out: ``participant_id, stage, reason`` (empty when nobody).
     """
-    folder = Path(output_dir)
+    from . import exclusions
+    from .layout import outputs
+
+    out = outputs(output_dir)
     tables = {}
-    for name, writer in ((_SCORES, "01_questionnaire"), (_CONN, "03_connectivity")):
-        path = folder / name
+    for path, writer in ((out.scores, "01_questionnaire"), (out.connectivity, "03_connectivity")):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: not found (written by the {writer} chapter; run it first "
                                     "or point output_dir at a folder holding it)")
-        tables[name] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
-    excl = folder / "exclusions.tsv"
-    exclusions = (pd.read_csv(excl, sep="\t", na_values=["n/a"], keep_default_na=False) if excl.is_file()
-                  else pd.DataFrame(columns=EXCLUSION_COLUMNS))
-    return tables[_SCORES], tables[_CONN], exclusions
+        tables[path] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    return exclusions.apply(tables[out.scores], tables[out.connectivity], exclusions.read_exclusions(out.exclusions))
 
 
 # --------------------------------------------------------------------------- data matching
