@@ -75,7 +75,7 @@ def test_fmriprep_derivatives_inside_the_dataset_skip_preprocessing(tiny_twin, t
     p = resolve_params({"bids_dir": "study"}, tmp_path)
     assert p["derivatives_dir"] == "study/derivatives/twin-fmriprep"
     assert p["run_preprocessing"] is False
-    assert p["output_dir"] == "build/study"
+    assert p["output_dir"] == "build/studies/study"
 
 
 @pytest.mark.parametrize("key, value", [

@@ -1,6 +1,8 @@
 """The runner: parameter selection and checks, caching, failure handling."""
 
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import nbformat
@@ -10,7 +12,7 @@ from helpers import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A params file's data keys for the minimal project (its own dataset, not the twin).
-USER = "bids_dir: data\nderivatives_dir: data\nexample_participant: sub-01\n"
+USER = "bids_dir: study\nderivatives_dir: study\nexample_participant: sub-01\n"
 
 
 def _notebook(path: Path, params_src: str, body: str) -> Path:
@@ -37,7 +39,7 @@ def project(tmp_path):
               "open(out, 'w').write(str(n * 21))")
     _notebook(tmp_path / "notebooks" / "b.ipynb", "out = 'x.txt'",
               "v = int(open(out).read())\nassert v == 42, v")
-    (tmp_path / "data" / "sub-01").mkdir(parents=True)
+    (tmp_path / "study" / "sub-01").mkdir(parents=True)
     return tmp_path
 
 
@@ -105,3 +107,91 @@ def test_bad_params_file(tmp_path):
         runner.load_params(f)
     with pytest.raises(ValueError, match="does not exist"):
         runner.load_params(tmp_path / "nope.yml")
+
+
+def test_cells_for_other_data_are_dropped_before_execution(project, monkeypatch):
+    """On a user's data a twin-only cell neither runs nor appears; a user-data-only cell does both."""
+    monkeypatch.chdir(project)
+    nb = nbformat.read(project / "notebooks" / "a.ipynb", as_version=4)
+    twin_code = nbformat.v4.new_code_cell("raise RuntimeError('twin code ran on user data')")
+    twin_code.metadata["tags"] = ["twin-only"]
+    twin_text = nbformat.v4.new_markdown_cell("In the twin, the motion is planted.")
+    twin_text.metadata["tags"] = ["twin-only"]
+    user_text = nbformat.v4.new_markdown_cell("These numbers come from your data.")
+    user_text.metadata["tags"] = ["user-data-only"]
+    nb.cells += [twin_code, twin_text, user_text]
+    nbformat.write(nb, project / "notebooks" / "a.ipynb")
+    (project / "p.yml").write_text(USER + "n: 2\n")
+    assert runner.execute_all(project / "p.yml", project) == ["a", "b"]
+    text = (project / "build" / "notebooks" / "a.ipynb").read_text()
+    assert "your data" in text and "planted" not in text and "twin code" not in text
+
+
+def test_a_glue_key_that_nothing_glued_fails_the_notebook(project, monkeypatch):
+    monkeypatch.chdir(project)
+    nb = nbformat.read(project / "notebooks" / "a.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("from myst_nb import glue\nif n > 5:\n    glue('fig_motion', n)"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("Mean FD {glue:text}`fig_motion:.3f` mm."))
+    nbformat.write(nb, project / "notebooks" / "a.ipynb")
+    (project / "p.yml").write_text(USER + "n: 2\n")
+    with pytest.raises(runner.NotebookFailed, match=r"a.ipynb uses glue key\(s\) that nothing glued: 'fig_motion' "
+                       r"\(in the Markdown cell starting 'Mean FD"):
+        runner.execute_all(project / "p.yml", project)
+    assert not (project / "build" / "notebooks" / "a.ipynb").exists()
+    assert (project / "build" / "failed" / "a.ipynb").is_file()
+
+
+def test_user_params_reach_every_chapter_explicitly(project, monkeypatch):
+    """A chapter whose default is the twin's path gets the resolved path, never its default."""
+    monkeypatch.chdir(project)
+    _notebook(project / "notebooks" / "a.ipynb", "derivatives_dir = 'build/data/twin/derivatives/twin-fmriprep'\nn = 2",
+              "open('x.txt', 'w').write(derivatives_dir)")
+    _notebook(project / "notebooks" / "b.ipynb", "out = 'x.txt'", "pass")
+    (project / "p.yml").write_text("bids_dir: study\nexample_participant: sub-01\nn: 2\n")
+    monkeypatch.setattr("helpers.layout.find_fmriprep", lambda bids: None, raising=False)
+    runner.execute_all(project / "p.yml", project)
+    assert (project / "x.txt").read_text() == "build/studies/study/preproc"   # our preprocessing of *this* data
+
+
+@pytest.mark.slow
+def test_a_failed_or_killed_build_is_never_followed_by_a_silently_partial_one(tmp_path):
+    """The issue's case: a page fails on a missing glue key; a second build must not exit 0 without it."""
+    import subprocess
+    import sys
+    import time
+
+    from nbclient import NotebookClient
+
+    (tmp_path / "_config.yml").write_text("title: t\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: build/notebooks/a\n")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    page = tmp_path / "build" / "notebooks" / "a.ipynb"
+    page.parent.mkdir(parents=True)
+
+    def executed(code: str) -> None:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A\n\nMean FD {glue:text}`fd_mean` mm."),
+                                             nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        NotebookClient(nb).execute()
+        nbformat.write(nb, page)
+
+    executed("1 + 1")                                             # nothing glued: the page cannot be rendered
+    with pytest.raises(RuntimeError, match="jupyter-book build failed"):
+        runner.build_book(tmp_path)
+    with pytest.raises(RuntimeError, match="jupyter-book build failed"):   # and again: never exit 0 without it
+        runner.build_book(tmp_path)
+    executed("from myst_nb import glue\nglue('fd_mean', 0.123456, display=False)")
+    runner.build_book(tmp_path)
+    html = tmp_path / "_build" / "html" / "build" / "notebooks" / "a.html"
+    assert "0.123456" in html.read_text() and not (tmp_path / runner.INCOMPLETE).exists()
+
+    html.unlink()                                                 # a build killed halfway ...
+    executed("from myst_nb import glue\nglue('fd_mean', 0.654321, display=False)")
+    cmd = [sys.executable, "-c", f"from helpers.runner import build_book; from pathlib import Path; build_book(Path({str(tmp_path)!r}))"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    runner.build_book(tmp_path)                                    # ... is followed by a complete one
+    assert "0.654321" in html.read_text()
+    assert (tmp_path / "_build" / "html" / "intro.html").is_file()

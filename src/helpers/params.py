@@ -403,7 +403,7 @@ def resolve_params(params: dict, root: str | os.PathLike | None = None, source: 
     into the twin's locations is refused (the twin's images would be paired with your events, or its
     exclusions with your participants). Defaults follow the data:
 
-    * ``output_dir`` — ``build/<name of bids_dir>``;
+    * ``output_dir`` — ``build/studies/<name of bids_dir>``;
     * ``preproc_dir`` — ``<output_dir>/preproc`` (:attr:`helpers.layout.Outputs.preproc`);
     * ``derivatives_dir`` — fMRIPrep-style derivatives found inside ``bids_dir``
       (:func:`helpers.layout.find_fmriprep`), and then ``run_preprocessing`` defaults to False;
@@ -461,7 +461,7 @@ def resolve_params(params: dict, root: str | os.PathLike | None = None, source: 
     if not bids.is_dir():
         raise ValueError(f"{source}: parameter 'bids_dir' = {str(out['bids_dir'])!r}: no such folder "
                          f"({bids}; relative paths start at the project root {root})")
-    out.setdefault("output_dir", f"build/{bids.resolve().name}")
+    out.setdefault("output_dir", f"build/studies/{bids.resolve().name}")
     out.setdefault("preproc_dir", layout.outputs(out["output_dir"]).preproc.as_posix())
     if "derivatives_dir" not in params:
         found = layout.find_fmriprep(bids)

@@ -49,6 +49,8 @@ log = logging.getLogger("helpers.runner")
 #: Where executed notebooks go (referenced by ``_toc.yml``), relative to the root.
 EXECUTED = Path("build/notebooks")
 FAILED = Path("build/failed")
+#: The notebook sources as executed (cells for other data dropped), kept for inspection.
+SELECTED = Path("build/selected")
 #: Keys of the params file used by the runner itself, not by notebooks.
 RUNNER_KEYS = {"twin_participants", "twin_config", "execution_timeout"}
 #: Marker of a book build that did not finish (failed or killed): the next build renders every page.
@@ -249,11 +251,11 @@ def select_cells(nb, conditions: dict[str, bool]):
 GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+)(?::[^`]*)?`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
 
 
-def missing_glue_keys(nb) -> list[tuple[int, str]]:
-    """(cell index, key) of every glue reference in ``nb``'s Markdown that no output glued."""
+def missing_glue_keys(nb) -> list[tuple[str, str]]:
+    """(first line of the Markdown cell, key) of every glue reference in ``nb`` that no output glued."""
     glued = {out.get("metadata", {}).get("scrapbook", {}).get("name")
              for cell in nb.cells for out in cell.get("outputs", [])}
-    return [(i, a or b) for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+    return [(cell.source.strip().splitlines()[0][:50], a or b) for cell in nb.cells if cell.cell_type == "markdown"
             for a, b in GLUE_REF.findall(cell.source) if (a or b) not in glued]
 
 
@@ -289,7 +291,7 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
     failed = root / FAILED / f"{stem}.ipynb"
     dest.unlink(missing_ok=True)
     stamp_file.unlink(missing_ok=True)
-    selected = root / EXECUTED / ".sources" / f"{stem}.ipynb"
+    selected = root / SELECTED / f"{stem}.ipynb"
     selected.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(select_cells(nbformat.read(src, as_version=4), conditions), selected)
     with atomic_path(dest) as tmp:
@@ -310,7 +312,7 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
         if missing:
             failed.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(failed)
-            listed = ", ".join(f"{key!r} (cell {i})" for i, key in missing)
+            listed = ", ".join(f"{key!r} (in the Markdown cell starting {line!r})" for line, key in missing)
             raise NotebookFailed(f"notebook notebooks/{stem}.ipynb uses glue key(s) that nothing glued: {listed} "
                                  f"(rule: a key the prose cites is glued on every kind of data); the executed "
                                  f"notebook is kept at {FAILED / (stem + '.ipynb')}")
