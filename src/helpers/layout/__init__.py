@@ -15,7 +15,7 @@ No other module spells a BIDS file name: it asks this package.
 from __future__ import annotations
 
 from .derivatives import SPACE, derivative_paths, entity_stem
-from .outputs import Outputs, outputs
+from .outputs import Outputs, outputs  # noqa: F401
+from .raw import RawRun, participants, phenotype_file, raw_paths, raw_runs, structural  # noqa: F401
 
 __all__ = ["SPACE", "derivative_paths", "entity_stem"]
-__all__ += ["Outputs", "outputs"]

@@ -25,7 +25,7 @@ from .. import __version__
 from ..atlas import roi_masks
 from ..execution import map_participants
 from ..io import write_json, write_tsv
-from ..layout import derivative_paths
+from ..layout import derivative_paths, raw_paths
 from . import model, signals, space, writer
 
 __all__ = ["build", "Shared", "participant_series"]
@@ -156,7 +156,7 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
         warp = space.warp_params(cfg["anatomy"], rng)
         task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
-        raw = writer.raw_paths(root, sub, task)
+        raw = raw_paths(root, sub, task)
         # raw BOLD + sidecars
         bold = _native_bold(shared, series, pose, warp, cfg, rng)
         f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])

@@ -1,4 +1,4 @@
-"""File layout of the twin: BIDS raw, fMRIPrep-style ideal derivatives, ground truth.
+"""File writers of the twin: NIfTI, confounds, top-level files, ground truth (names: :mod:`helpers.layout`).
 
 All writers put files under a root folder that the caller later renames into place
 (:func:`helpers.io.atomic_path`), so no partial dataset is ever visible.  NIfTI files are written
@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..io import write_json, write_tsv
 
-__all__ = ["TRUTH_README", "raw_paths", "truth_dir", "save_nifti", "confounds_table"]
+__all__ = ["TRUTH_README", "truth_dir", "save_nifti", "confounds_table"]
 
 
 
@@ -43,15 +43,6 @@ used, and the docstrings of `helpers.simulate`).  All TSVs are tab-separated, `n
 | `sub-XX/sub-XX_neural.tsv` | neural signals of the three ROIs on the fine time grid (`time` in s) |
 | `sub-XX/sub-XX_components.tsv` | every spatial component's time series (percent before its map's weight) |
 """
-
-
-def raw_paths(root: Path, sub: str, task: str) -> dict[str, Path]:
-    """BIDS raw paths of one participant (``sub`` like ``"sub-01"``)."""
-    func, anat = root / sub / "func", root / sub / "anat"
-    stem = f"{sub}_task-{task}"
-    return {"bold": func / f"{stem}_bold.nii.gz", "bold_json": func / f"{stem}_bold.json",
-            "events": func / f"{stem}_events.tsv", "t2w": anat / f"{sub}_T2w.nii.gz",
-            "t2w_json": anat / f"{sub}_T2w.json"}
 
 
 def truth_dir(root: Path, sub: str) -> Path:
