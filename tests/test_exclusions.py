@@ -100,3 +100,20 @@ def test_a_users_exclusions_file_with_a_mistake_names_the_line(tmp_path, text, m
     f.write_text(text)
     with pytest.raises(ValueError, match=match):
         exclusions.read_user_exclusions(f)
+
+
+def test_a_studys_own_condition_labels_play_the_papers_roles(tmp_path):
+    """face/house/scrambled listed in the paper's role order give the same Table 1 as negative/neutral/positive."""
+    out = _outputs(tmp_path)
+    expected = tables.table1(*stats.read_inputs(out)[:2])
+    conn = pd.read_csv(out / "connectivity.tsv", sep="\t")
+    names = {"negative": "face", "neutral": "house", "positive": "scrambled",
+             "negative-neutral": "face-house", "positive-neutral": "scrambled-house"}
+    write_tsv(conn.assign(condition=conn["condition"].map(names)), out / "connectivity.tsv")
+    with pytest.raises(ValueError, match="negative-neutral"):
+        tables.table1(*stats.read_inputs(out)[:2])                   # without the record, no Neg − Neu
+    assert stats.record_roles(["face", "house", "scrambled"], out) == {
+        "negative": "face", "neutral": "house", "positive": "scrambled"}
+    pd.testing.assert_frame_equal(tables.table1(*stats.read_inputs(out)[:2]), expected)
+    with pytest.raises(ValueError, match="needs 3 conditions"):
+        stats.record_roles(["face", "house"], out)

@@ -6,6 +6,7 @@ One folder per analysis (``output_dir``)::
     connectivity.tsv        ROI-to-ROI connectivity (03_connectivity; 02 writes from_raw/connectivity.tsv)
     exclusions.tsv          who was left out, at which stage, and why (every stage)
     motion.tsv              mean framewise displacement of the analysed derivatives (03_connectivity)
+    conditions.json         which of the study's conditions plays each of the paper's roles (03_connectivity)
     tables/, figures/       what the book shows
     from_raw/               connectivity from our own preprocessing beside the twin's ideal derivatives
     provenance/             one record per chapter (parameters, inputs, versions, timings)
@@ -48,6 +49,10 @@ class Outputs:
     @property
     def motion(self) -> Path:
         return self.root / "motion.tsv"
+
+    @property
+    def conditions(self) -> Path:
+        return self.root / "conditions.json"
 
     @property
     def tables(self) -> Path:
