@@ -8,6 +8,8 @@ import pytest
 from scipy import stats
 
 from helpers.connectivity import (
+    check_dof,
+    condition_dof,
     condition_effects,
     condition_weights,
     fisher_z,
@@ -285,3 +287,35 @@ def test_gppi_regression_and_correlation_with_independent_terms():
     assert list(gppi(ts, w).columns) == ["condition", "source", "target", "value"]
     with pytest.raises(ValueError, match="measure"):
         gppi(ts, w, measure="beta")
+
+
+# --------------------------------------------------------------------------- degrees of freedom
+def test_condition_dof_formula_by_hand():
+    w1 = pd.DataFrame({"a": [0, 0.5, 1, 0.2, 0, 0], "b": [1, 1, 0, 0, 0, 0]})
+    w2 = pd.DataFrame({"a": [0.0, 0, 0, 0], "b": [0.3, 0.3, 0.3, 0.3]})
+    # run 1: 6 scans, 3 residual dof → 0.5 per scan; run 2: 4 scans, 2 dof → 0.5 per scan
+    dof = condition_dof([w1, w2], [3, 2])
+    assert dof["a"] == pytest.approx(3 * 0.5)  # absent from run 2: nothing from it
+    assert dof["b"] == pytest.approx(2 * 0.5 + 4 * 0.5)
+    assert condition_dof(w1, 6)["a"] == pytest.approx(3.0)  # one run: scans with weight > 0 × d/N
+    with pytest.raises(ValueError, match=r"sub-9: condition 'a' has 1\.5 effective residual degrees of freedom .* min_dof = 2"):
+        check_dof(dof, 2, "sub-9")
+    check_dof(dof, 1.5, "sub-9")  # at the minimum: allowed
+
+
+def test_few_degrees_of_freedom_give_large_correlations_on_pure_noise():
+    """Why min_dof exists: with 2 residual dof two noise series are two random directions in a plane, so
+    |r| = |cos θ| > .9 with probability 2·arccos(.9)/π = 0.287; with 42 dof it (almost) never happens."""
+    from helpers.denoise import regress_and_filter
+
+    rng = np.random.default_rng(1)
+    share = {}
+    for n in (32, 72):
+        big = []
+        for _ in range(300):
+            y = rng.normal(size=(n, 2))
+            den = regress_and_filter(y, rng.normal(size=(n, 28)), 3.0, (0.0, math.inf))  # n − 30 dof
+            big.append(abs(weighted_correlation(den[:, 0], den[:, 1], np.ones(n))) > 0.9)
+        share[n] = np.mean(big)
+    assert share[32] == pytest.approx(2 * np.arccos(0.9) / np.pi, abs=0.08)
+    assert share[72] < 0.01

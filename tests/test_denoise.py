@@ -13,6 +13,7 @@ from helpers.denoise import (
     conn_filter,
     linear_trend,
     regress_and_filter,
+    residual_dof,
     temporal_derivative,
     tissue_mask,
 )
@@ -111,6 +112,33 @@ def test_tissue_mask_errors_name_the_problem():
     thin[3, :, :] = 1.0  # a one-voxel-thick sheet erodes away
     with pytest.raises(ValueError, match="erosion"):
         tissue_mask(_img(thin))
+
+
+def test_tissue_mask_rescales_percent_with_a_warning_and_refuses_label_maps():
+    prob = np.full((7, 7, 7), 0.9)
+    prob[3, 3, 3] = 0.2
+    prob[1, 1, 1] = 0.5
+    expected = np.asarray(tissue_mask(_img(prob)).dataobj)
+    with pytest.warns(UserWarning, match=r"look like percent \(max 90\); divided by 100"):
+        percent = np.asarray(tissue_mask(_img(prob * 100)).dataobj)
+    np.testing.assert_array_equal(percent, expected)  # not the whole head, as threshold 0.5 on percent would give
+    labels = np.zeros((7, 7, 7))
+    labels[2:5, 2:5, 2:5] = 3  # a dseg (labels 1–3) given as a probseg
+    with pytest.raises(ValueError, match="max 3; rule: probabilities in \\[0, 1\\].*dseg"):
+        tissue_mask(_img(labels))
+    with pytest.raises(ValueError, match="negative values"):
+        tissue_mask(_img(prob - 1))
+    with pytest.raises(ValueError, match="max 255"):
+        tissue_mask(_img(prob / 0.9 * 255))  # a 0–255 export
+
+
+def test_residual_dof_counts_the_rank_of_the_design():
+    n = 40
+    rng = np.random.default_rng(0)
+    conf = rng.normal(size=(n, 5))
+    assert residual_dof(n, conf) == n - 7  # constant + 5 confounds + trend
+    assert residual_dof(n, np.column_stack([conf, np.zeros(n), conf[:, 0] * 2])) == n - 7  # zero/collinear: no loss
+    assert residual_dof(n) == n - 2 and residual_dof(n, conf, detrend=False) == n - 6
 
 
 # --------------------------------------------------------------------------- CompCor

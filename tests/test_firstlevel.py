@@ -92,6 +92,32 @@ def test_read_events_and_motion_validation(tmp_path):
         fl.read_motion(named, 10)
 
 
+def test_read_confounds_of_a_wide_fmriprep_table(tmp_path):
+    """fMRIPrep writes n/a in the first row of derivative and FD columns and hundreds of columns; the six
+    realignment parameters and the non-steady-state spikes are read, the spikes enter the design."""
+    n = 12
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(n, 6)), columns=fl.MOTION_COLUMNS)
+    for col in ["framewise_displacement", *[f"{c}_derivative1" for c in fl.MOTION_COLUMNS]]:
+        table[col] = rng.normal(size=n)
+        table.loc[0, col] = np.nan
+    wide = pd.DataFrame(rng.normal(size=(n, 150)), columns=[f"a_comp_cor_{i:02d}" for i in range(150)])
+    spikes = pd.DataFrame(np.eye(n)[:, :2], columns=["non_steady_state_outlier_00", "non_steady_state_outlier_01"])
+    table = pd.concat([table, wide, spikes], axis=1)
+    path = tmp_path / "sub-03_task-feedback_desc-confounds_timeseries.tsv"
+    table.to_csv(path, sep="\t", index=False, na_rep="n/a")
+    motion, spikes = fl.read_confounds(path, n)
+    np.testing.assert_allclose(motion.to_numpy(), table[list(fl.MOTION_COLUMNS)].to_numpy())
+    assert list(spikes.columns) == ["non_steady_state_outlier_00", "non_steady_state_outlier_01"]
+    effects = condition_effects(_events(n_per=1, dur=5.0), n, 3.0)
+    design = fl.denoising_design(motion, effects, spikes=spikes)
+    assert design.shape == (n, 18 + 2) and design.columns[-1] == "non_steady_state_outlier_01"
+    table.loc[3, "non_steady_state_outlier_01"] = 2
+    table.to_csv(path, sep="\t", index=False, na_rep="n/a")
+    with pytest.raises(ValueError, match="participant sub-03, column non_steady_state_outlier_01: values other than 0 and 1"):
+        fl.read_confounds(path, n)
+
+
 def test_read_events_records_its_file_for_later_errors(tmp_path):
     path = tmp_path / "sub-01_task-feedback_events.tsv"
     _events().to_csv(path, sep="\t", index=False)
@@ -119,12 +145,13 @@ def test_find_participant_files_fmriprep_layout(tmp_path):
     for t in ("WM", "CSF", "GM"):
         _touch(deriv / sub / "anat" / f"sub-07_space-MNI152NLin2009cAsym_res-2_label-{t}_probseg.nii.gz")
     _touch(bids / sub / "ses-1" / "func" / f"{stem}_events.tsv")
+    _touch(bids / sub / "ses-1" / "func" / f"{stem}_bold.nii.gz")
     files = fl.find_participant_files(bids, deriv, "07")
     assert files.bold == bold and files.tr == 2.5 and files.participant_id == "sub-07"
     assert files.wm.name.endswith("label-WM_probseg.nii.gz")
     # a second resolution makes the choice ambiguous: clear error naming both
     _touch(func / f"{stem}_space-MNI152NLin2009cAsym_res-3_desc-preproc_bold.nii.gz")
-    with pytest.raises(ValueError, match="2 files match the BOLD pattern"):
+    with pytest.raises(ValueError, match=r"2 res- values \(2, 3\); choose one with the parameter res"):
         fl.find_participant_files(bids, deriv, "sub-07")
     with pytest.raises(FileNotFoundError, match="sub-08"):
         fl.find_participant_files(bids, deriv, "sub-08")

@@ -35,8 +35,11 @@ __all__ = [
     "fisher_z",
     "roi_to_roi",
     "gppi",
+    "condition_dof",
+    "check_dof",
     "matlab_round",
     "WEIGHTINGS",
+    "MIN_DOF",
 ]
 
 #: Number of microtime bins per scan in CONN (dt = TR / 10).
@@ -48,6 +51,12 @@ SPM_HRF_PARAMS = (6.0, 16.0, 1.0, 1.0, 6.0, 0.0, 32.0)
 SPM_MICROTIME_T = 16
 #: Supported condition weightings (CONN.md §2).
 WEIGHTINGS = ("hrf", "hanning", "none")
+#: Default minimum of a condition's effective residual degrees of freedom (:func:`check_dof`).
+#: On pure noise a correlation with ν degrees of freedom exceeds |r| = 0.58 one time in twenty at
+#: ν = 10 and |r| = 0.95 at ν = 2; below ~10 the Fisher-z approximation (variance 1/(ν − 1)) that the
+#: second level relies on no longer holds.  The tiny test twin (60 scans, 30 regressors) gives 13–16
+#: per condition, so 10 stops only designs with fewer scans than that (or more confounds).
+MIN_DOF = 10
 _EPS = np.finfo(float).eps
 
 
@@ -366,6 +375,55 @@ def weighted_correlation(x, y, w) -> float:
         raise ValueError("y and w must be single series like x")
     r = _weighted_corr_matrix(np.hstack([xa, ya]), wa[:, 0], ["x", "y"], "w")
     return float(r[0, 1])
+
+
+def condition_dof(weights, residual_dof) -> pd.Series:
+    """Effective residual degrees of freedom of each condition over one or several runs.
+
+    Formula: dof_c = Σ_r (n_{c,r} / N_r) · d_r, where N_r is run r's number of scans,
+    n_{c,r} the number of its scans where condition c has weight > 0, and
+    d_r = N_r − rank(X_r) the residual degrees of freedom of its denoising regression
+    (:func:`helpers.denoise.residual_dof`; X_r = constant, confounds, linear trend).  Each run's
+    residual dof are shared among its scans, and a condition keeps the share of the scans it
+    weights.  A single run with every scan weighted gives N − rank(X); a condition absent from a
+    run gets nothing from it.
+
+    Parameters
+    ----------
+    weights : DataFrame or list of DataFrame
+        Condition weights (scans × conditions), one table per run, same columns.
+    residual_dof : float or list of float
+        d_r of each run, in the same order.
+
+    Returns
+    -------
+    Series
+        dof_c indexed by condition.
+    """
+    if isinstance(weights, pd.DataFrame):
+        weights, residual_dof = [weights], [residual_dof]
+    if len(weights) != len(residual_dof):
+        raise ValueError(f"condition_dof: {len(weights)} weight tables but {len(residual_dof)} residual dof values")
+    total = None
+    for w, d in zip(weights, residual_dof):
+        share = (w > 0).sum(axis=0).astype(float) * (float(d) / len(w))
+        total = share if total is None else total + share
+    return total
+
+
+def check_dof(dof: pd.Series, min_dof: float = MIN_DOF, where: str = "") -> None:
+    """Raise ValueError naming ``where`` (participant), the condition and its dof if dof < ``min_dof``.
+
+    A condition with too few residual degrees of freedom gives a large correlation on pure noise
+    (|r| ≈ .9 at 2 dof); it is never turned into a number silently.
+    """
+    low = dof[dof < min_dof]
+    if not low.empty:
+        condition, value = str(low.index[0]), float(low.iloc[0])
+        raise ValueError(f"{where + ': ' if where else ''}condition {condition!r} has {value:.1f} effective residual "
+                         f"degrees of freedom (scans with weight > 0 × residual dof per scan of the denoising, summed "
+                         f"over runs), fewer than min_dof = {min_dof:g}; its correlation would be noise "
+                         "(more scans or fewer confounds, or lower min_dof)")
 
 
 def fisher_z(r):

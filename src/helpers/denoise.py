@@ -30,6 +30,8 @@ __all__ = [
     "compcor_from_voxels",
     "regress_and_filter",
     "regress_out",
+    "residual_dof",
+    "tissue_probabilities",
     "HIGHPASS",
 ]
 
@@ -126,6 +128,36 @@ def linear_trend(n_scans: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- masks
+def tissue_probabilities(prob: np.ndarray, name: str = "probseg image") -> np.ndarray:
+    """Tissue probabilities in [0, 1]; a map saved in percent (0–100) is rescaled, with a warning.
+
+    fMRIPrep writes probabilities in [0, 1], but maps exported by other tools (SPM's ``c2``/``c3``
+    saved as uint8 0–255 are *not* accepted; FSL/FreeSurfer exports in percent are) reach 100.  A
+    WM or CSF map always has voxels near certainty, so the maximum tells the unit apart:
+
+    * max ≤ 1 (+1e-6): probabilities, returned as they are;
+    * 50 < max ≤ 100 (+1e-6): percent — divided by 100, with a ``UserWarning`` naming the file
+      (CONN's threshold 0.5 applied to percent would keep almost every voxel of the head);
+    * anything else (negative values, 1 < max ≤ 50, max > 100): ``ValueError`` naming the file and
+      the rule — e.g. a label map (``dseg``) or a 0–255 export given instead of a ``probseg``.
+    """
+    finite = prob[np.isfinite(prob)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    tol = 1e-6
+    if low < -tol:
+        raise ValueError(f"{name}: tissue probability map has negative values (min {low:g}); "
+                         "rule: probabilities in [0, 1] (or percent in [0, 100])")
+    if high <= 1 + tol:
+        return prob
+    if 50 < high <= 100 + tol:
+        message = f"{name}: tissue probabilities look like percent (max {high:g}); divided by 100"
+        warnings.warn(message, stacklevel=3)
+        log.warning(message)
+        return prob / 100.0
+    raise ValueError(f"{name}: tissue probability map has max {high:g}; rule: probabilities in [0, 1] "
+                     "(fMRIPrep's label-<WM|CSF>_probseg) or percent in [0, 100] — is it a label map (dseg)?")
+
+
 def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallback: bool = False) -> nib.Nifti1Image:
     """CONN's WM/CSF mask: probability > threshold, then one erosion step (CONN.md §4).
 
@@ -137,7 +169,8 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallbac
     Parameters
     ----------
     probseg_img : nibabel image or path
-        3-D tissue probability map (e.g. fMRIPrep's ``label-WM_probseg``).
+        3-D tissue probability map (e.g. fMRIPrep's ``label-WM_probseg``); a map in percent is
+        rescaled with a warning (:func:`tissue_probabilities`).
     fallback : bool
         If the erosion leaves no voxel (coarse grids), warn and return the thresholded,
         un-eroded mask instead of raising (CONN raises).
@@ -159,6 +192,7 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallbac
         prob = prob[..., 0]
     if prob.ndim != 3:
         raise ValueError(f"{name}: tissue probability map must be 3-D, got shape {prob.shape}")
+    prob = tissue_probabilities(prob, name)
     above = prob > threshold
     if not above.any():
         raise ValueError(f"{name}: no voxel has probability > {threshold} (check the segmentation)")
@@ -301,6 +335,30 @@ def compcor(bold_img, mask_img, confounds=None, n_components: int = 5) -> pd.Dat
 
 
 # --------------------------------------------------------------------------- regression
+def _denoising_matrix(n: int, confounds, detrend: bool) -> np.ndarray:
+    """X = [1, confounds, linear trend] of :func:`regress_and_filter` (the trend unless ``detrend=False``)."""
+    parts = [np.ones((n, 1))]
+    if confounds is not None:
+        conf, _ = _as_2d("confounds", confounds)
+        if conf.shape[0] != n:
+            raise ValueError(f"confounds: {conf.shape[0]} scans but y has {n} (mismatched lengths)")
+        parts.append(conf)
+    if detrend:
+        parts.append(linear_trend(n)[:, None])
+    return np.hstack(parts)
+
+
+def residual_dof(n_scans: int, confounds=None, detrend: bool = True) -> int:
+    """Residual degrees of freedom of :func:`regress_and_filter`: N − rank([1, confounds, trend]).
+
+    The rank uses MATLAB's tolerance (as :func:`regress_out`'s ``pinv``), so all-zero columns
+    (a condition absent from a run, CONN.md §7) and collinear columns are not counted.  The
+    filter's own loss (the bins below f1) is not subtracted: the count is an upper bound.
+    """
+    design = _denoising_matrix(n_scans, confounds, detrend)
+    return int(n_scans - np.linalg.matrix_rank(design))  # numpy's default tolerance is MATLAB's: max(size)·‖X‖·eps
+
+
 def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = True):
     """CONN's denoising in "RegBP" order: regression, then filter (CONN.md §4–§5).
 
@@ -325,15 +383,7 @@ def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = T
     _validate_band(band, tr)
     data, one_d = _as_2d("y", y)
     n = data.shape[0]
-    parts = [np.ones((n, 1))]
-    if confounds is not None:
-        conf, _ = _as_2d("confounds", confounds)
-        if conf.shape[0] != n:
-            raise ValueError(f"confounds: {conf.shape[0]} scans but y has {n} (mismatched lengths)")
-        parts.append(conf)
-    if detrend:
-        parts.append(linear_trend(n)[:, None])
-    design = np.hstack(parts)
+    design = _denoising_matrix(n, confounds, detrend)
     if design.shape[1] >= n:
         raise ValueError(f"regress_and_filter: {design.shape[1]} regressors for {n} scans leave no degrees of freedom")
     resid = regress_out(data, design)

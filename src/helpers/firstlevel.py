@@ -2,8 +2,9 @@
 
 One participant (:func:`participant_connectivity`):
 
-1. locate the fMRIPrep-style files (:func:`find_participant_files`; the twin's ideal
-   derivatives or a real fMRIPrep folder — names per CONTRACTS.md);
+1. locate the fMRIPrep-style files of every run (:func:`find_participant_files`, which asks
+   :mod:`helpers.layout`: the twin's ideal derivatives, ours, or fMRIPrep 20.2 … 25.x) and
+   pair each with the raw run of the same session, acq and run for its events;
 2. read the preprocessed BOLD **once** and take, in one pass, every ROI's mean series
    and the WM/CSF voxel series (:func:`extract_signals`; unsmoothed ``desc-preproc``
    by default, as CONN; ``smoothed=True`` reads ``desc-smoothed``);
@@ -21,15 +22,50 @@ denoiser).  :func:`run_connectivity` runs every participant through :mod:`helper
 (serial, local processes or Dask; tqdm), reuses cached per-participant results
 (:mod:`helpers.cache`), writes ``connectivity.tsv`` atomically and records every excluded
 participant with its reason.
+
+Several runs (CONN's "sessions", CONN.md §7)
+--------------------------------------------
+A participant with several runs of the task (``run-``, ``ses-``, ``acq-``) gets one result per
+condition and ROI pair, computed as CONN computes it (``conn_process.m``, denoising and first-level
+steps):
+
+* **each run is denoised on its own** — its own aCompCor (its WM/CSF voxels, its covariates), its
+  realignment parameters and their derivatives, its Effect regressors built from its own onsets
+  (relative to its first scan; an HRF tail never crosses into the next run), its constant and linear
+  trend, its regression and CONN's filter with the mirror extension of that run and its TR.  A run
+  would otherwise share a trend, a filter edge and confound betas with scans acquired minutes apart;
+* a condition absent from a run has all-zero Effect and weight columns in that run (they stay in its
+  design; the pseudo-inverse ignores them); absent from **every** run is an error naming the
+  participant and the condition;
+* **the runs are stacked, every scan kept**, with their weights (zero outside the condition), and the
+  weighted correlation runs **once** on the stack: one weighted mean over all runs, one r, one Fisher
+  z.  Averaging per-run z values instead would weigh a run where the condition has 3 scans like one
+  where it has 60, and is not what CONN reports;
+* ``gppi_regression``: the stacked denoised series and the stacked psychological terms, one global
+  centring and no run intercept (CONN.md §6–7; every run's residuals already have mean ≈ 0);
+* ``beta_series``: least-squares-separate betas per run (a trial's model holds its own run only),
+  concatenated across runs; the correlation is over all trials of the condition;
+* ``nilearn_<strategy>``, ``no_compcor``, ``bandpass``: each run cleaned by that method, then stacked
+  as above;
+* degrees of freedom: a condition's effective residual dof (:func:`helpers.connectivity.condition_dof`)
+  add up over runs; below ``min_dof`` (default 10) the measure fails with the participant, the
+  condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number.
+
+A single run goes through the same code and gives the same bytes as before runs were supported
+(``tests/test_runs.py`` checks a run named ``run-1`` against the plain layout, and two runs against a
+concatenation computed by hand from the primitives).
+
+fMRIPrep's non-steady-state volumes (``non_steady_state_outlier_XX``) become spike regressors of their
+run (:func:`read_confounds`): the volumes stay, the events keep their onsets.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nibabel as nib
@@ -37,19 +73,32 @@ import numpy as np
 import pandas as pd
 
 from . import atlas
-from .connectivity import condition_effects, condition_weights, fisher_z, gppi, roi_to_roi
+from .connectivity import (
+    MIN_DOF,
+    check_dof,
+    condition_dof,
+    condition_effects,
+    condition_weights,
+    fisher_z,
+    gppi,
+    roi_to_roi,
+)
 from .denoise import (
     HIGHPASS,
     compcor_from_voxels,
     conn_filter,
     mask_voxels,
     regress_and_filter,
+    residual_dof,
     sample_voxels,
     temporal_derivative,
     tissue_mask,
 )
 from .execution import EXCLUSION_COLUMNS, ParticipantError, check_on_error, failure_reason, map_participants, record_exclusions, timed
 from .io import write_tsv
+from .layout.derivatives import SPACE, derivative_runs, sidecar
+from .layout.raw import participants as raw_participants
+from .layout.raw import raw_runs, with_sub
 
 __all__ = [
     "MEASURES",
@@ -78,7 +127,6 @@ MEASURES = ("weighted_hrf", "weighted_hanning", "weighted_none", "gppi_regressio
 DEFAULT_CONTRASTS = (("negative", "neutral"), ("positive", "neutral"))
 #: fMRIPrep's realignment parameters.
 MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
-SPACE = "MNI152NLin2009cAsym"
 BANDPASS = (0.008, 0.09)
 OUTPUT_COLUMNS = ["participant_id", "measure", "condition", "source", "target", "r", "z"]
 
@@ -86,7 +134,14 @@ OUTPUT_COLUMNS = ["participant_id", "measure", "condition", "source", "target", 
 # --------------------------------------------------------------------------- files
 @dataclass(frozen=True)
 class ParticipantFiles:
-    """The inputs of one participant's first level."""
+    """The inputs of one participant's first level: one run, or several in ``runs``.
+
+    The path fields describe one run (``label`` names it: ``"run-1"``, ``"ses-2_run-1"``, ``""``
+    for a plain single run).  A participant with several runs has them all, in BIDS order, in
+    ``runs`` (each a :class:`ParticipantFiles` with ``runs=()``), and its own path fields are
+    those of the first run (so a figure of "the example run" needs no special case);
+    :attr:`all_runs` gives the runs to process in every case.
+    """
 
     participant_id: str
     bold: Path
@@ -95,97 +150,96 @@ class ParticipantFiles:
     wm: Path
     csf: Path
     tr: float
+    label: str = ""
+    runs: tuple = ()
+
+    @property
+    def all_runs(self) -> tuple:
+        """Every run of the participant (``runs``, or this record alone)."""
+        return self.runs or (self,)
 
 
-def _one(folder: Path, patterns: list[str], what: str, participant: str) -> Path:
-    for pattern in patterns:
-        found = sorted(p for p in folder.rglob(pattern) if not p.name.startswith("."))
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            names = ", ".join(p.name for p in found)
-            raise ValueError(f"{participant}: {len(found)} files match the {what} pattern {pattern} in {folder} ({names}); "
-                             "choose one with the space/res parameters")
-    raise FileNotFoundError(f"{participant}: no {what} file matching {' or '.join(patterns)} under {folder}")
-
-
-def _repetition_time(bold: Path, bids_dir: Path, sub: str, task: str) -> float:
-    """TR from the BOLD sidecar (derivatives, then raw BIDS), else the NIfTI header."""
-    candidates = [bold.with_name(bold.name.split(".nii")[0] + ".json")]
-    candidates += sorted((bids_dir / sub).rglob(f"{sub}*_task-{task}*_bold.json")) if (bids_dir / sub).is_dir() else []
-    candidates.append(bids_dir / f"task-{task}_bold.json")
-    for path in candidates:
-        if path.is_file():
-            meta = json.loads(path.read_text())
-            if "RepetitionTime" in meta:
-                tr = float(meta["RepetitionTime"])
-                if not tr > 0:
-                    raise ValueError(f"{path}: RepetitionTime {tr} is not positive")
-                return tr
-    zoom = float(nib.load(bold).header.get_zooms()[3])
-    if not zoom > 0:
-        raise ValueError(f"{bold}: no RepetitionTime in any sidecar and no TR in the NIfTI header")
-    return zoom
+def _same_run(a: tuple, b: tuple) -> bool:
+    """Entities (session, acq, run) equal, run indices compared as numbers (``run-01`` = ``run-1``:
+    some fMRIPrep versions drop the zero padding)."""
+    def norm(key):
+        ses, acq, run = key
+        return ses, acq, str(int(run)) if run is not None and run.isdigit() else run
+    return norm(a) == norm(b)
 
 
 def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task: str = "feedback",
-                           space: str = SPACE, smoothed: bool = False) -> ParticipantFiles:
-    """Locate one participant's preprocessed BOLD, events, confounds and tissue maps.
+                           space: str | None = None, smoothed: bool = False, *, res=None) -> ParticipantFiles:
+    """One participant's preprocessed runs (:mod:`helpers.layout`) paired with their raw events.
 
-    Accepts the twin's ideal derivatives and real fMRIPrep output (sessions allowed; the
-    confounds file may be ``desc-confounds_timeseries.tsv`` or the older
-    ``desc-confounds_regressors.tsv``).  The unsmoothed ``desc-preproc`` BOLD is used unless
-    ``smoothed``; if only a smoothed image exists it is used (CONN.md §4).
+    Every preprocessed run of ``task`` (:func:`helpers.layout.derivative_runs`: fMRIPrep 20.2 …
+    25.x, our preprocessing, the twin; sessions, runs, ``res-`` or not, ``MNI152NLin2009cAsym`` or
+    ``MNI152NLin6Asym``) is paired with the raw run of the same session, acq and run
+    (:func:`helpers.layout.raw_runs`), whose events (inherited ones included) it uses.  The
+    repetition time comes from the derivative's sidecar, else the raw sidecars (inheritance),
+    else the NIfTI header.  The unsmoothed ``desc-preproc`` BOLD is used unless ``smoothed``; if
+    only a smoothed image exists it is used with a warning (CONN.md §4).  A raw run without
+    derivatives is left out with a warning naming it.
+
+    Parameters
+    ----------
+    space : str, optional
+        Template space; default None: the one MNI space present.
+    res : str or int, optional
+        ``res-`` entity; default None: the one present.
+
+    Returns
+    -------
+    ParticipantFiles
+        The single run, or the first run with every run in ``runs``.
 
     Raises
     ------
     FileNotFoundError
-        A required file is missing (the message names the participant and the pattern).
+        A required file is missing (the message names the participant, the run and the rule).
     ValueError
-        Several files match (e.g. two resolutions), or the TR is invalid.
+        Several files match (e.g. two resolutions: the message names the parameter), or the TR is invalid.
     """
-    bids_dir, derivatives_dir = Path(bids_dir), Path(derivatives_dir)
-    sub = participant_id if participant_id.startswith("sub-") else f"sub-{participant_id}"
-    folder = derivatives_dir / sub
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{sub}: no derivatives folder {folder}")
-    stem = f"{sub}*_task-{task}*_space-{space}*"
-    preproc = [f"{stem}_desc-preproc_bold.nii.gz", f"{stem}_desc-preproc_bold.nii"]
-    smooth = [f"{stem}_desc-smoothed_bold.nii.gz", f"{stem}_desc-smoothed_bold.nii"]
-    try:
-        bold = _one(folder, smooth if smoothed else preproc, "BOLD", sub)
-    except FileNotFoundError:
-        if smoothed:
-            raise
-        bold = _one(folder, smooth, "BOLD (smoothed, no unsmoothed image found)", sub)
-        warnings.warn(f"{sub}: no unsmoothed desc-preproc BOLD; using the smoothed image {bold.name}", stacklevel=2)
-    confounds = _one(folder, [f"{sub}*_task-{task}*_desc-confounds_timeseries.tsv",
-                              f"{sub}*_task-{task}*_desc-confounds_regressors.tsv"], "confounds", sub)
-    tissue = {t: _one(folder, [f"{sub}*_space-{space}*_label-{t}_probseg.nii.gz", f"{sub}*_space-{space}*_label-{t}_probseg.nii"],
-                      f"{t} probability map", sub) for t in ("WM", "CSF")}
-    events = _one(bids_dir / sub, [f"{sub}*_task-{task}*_events.tsv"], "events", sub) if (bids_dir / sub).is_dir() else None
-    if events is None:
-        raise FileNotFoundError(f"{sub}: no raw BIDS folder {bids_dir / sub} (events are read from there)")
-    return ParticipantFiles(sub, bold, events, confounds, tissue["WM"], tissue["CSF"],
-                            _repetition_time(bold, bids_dir, sub, task))
+    sub = with_sub(participant_id)
+    derived = derivative_runs(derivatives_dir, sub, task, space=space, res=res, smoothed=smoothed)
+    if not (Path(bids_dir) / sub).is_dir():
+        raise FileNotFoundError(f"{sub}: no raw BIDS folder {Path(bids_dir) / sub} (events are read from there)")
+    raw = raw_runs(bids_dir, sub, task)
+    runs = []
+    for deriv in derived:
+        key = (deriv.session, deriv.acq, deriv.run)
+        match = [r for r in raw if _same_run((r.session, r.acq, r.run), key)]
+        name = deriv.label or "its run"
+        if not match:
+            raise FileNotFoundError(f"{sub}, {name}: no raw BOLD run of task {task!r} with the same session, acq and run "
+                                    f"in {bids_dir} (rule: events are read from the raw run of {deriv.bold.name})")
+        if match[0].events is None:
+            raise FileNotFoundError(f"{match[0].bold}: no events file applies to this run (rule: BIDS events beside "
+                                    "the BOLD with its entities, or inherited from a folder above)")
+        tr = deriv.tr if "RepetitionTime" in deriv.metadata or "RepetitionTime" not in match[0].metadata else match[0].tr
+        runs.append(ParticipantFiles(sub, deriv.bold, match[0].events, deriv.confounds, deriv.wm, deriv.csf, tr,
+                                     deriv.label))
+    unused = [r for r in raw if not any(_same_run((r.session, r.acq, r.run), (d.session, d.acq, d.run)) for d in derived)]
+    for r in unused:
+        message = f"{sub}: raw run {r.bold.name} has no preprocessed derivative in {derivatives_dir}; it is left out"
+        warnings.warn(message, stacklevel=2)
+        log.warning(message)
+    return runs[0] if len(runs) == 1 else dataclasses.replace(runs[0], runs=tuple(runs))
 
 
-def list_participants(bids_dir, derivatives_dir) -> list[str]:
-    """Participants from ``participants.tsv`` (BIDS), else the ``sub-*`` folders of the derivatives."""
-    table = Path(bids_dir) / "participants.tsv"
-    if table.is_file():
-        ids = pd.read_csv(table, sep="\t", dtype=str)
-        if "participant_id" not in ids.columns:
-            raise ValueError(f"{table}: missing column participant_id")
-        return sorted(ids["participant_id"].dropna().unique())
-    return sorted(p.name for p in Path(derivatives_dir).glob("sub-*") if p.is_dir())
+def list_participants(bids_dir, derivatives_dir=None) -> list[str]:
+    """Participants of the raw dataset (:func:`helpers.layout.participants`: ``participants.tsv``, else the
+    ``sub-*`` folders), sorted.  ``derivatives_dir`` is not read (kept for the callers' signature)."""
+    return sorted(raw_participants(bids_dir))
 
 
-def read_events(path, conditions) -> pd.DataFrame:
+def read_events(path, conditions, require_all: bool = True) -> pd.DataFrame:
     """BIDS events restricted to the modelled ``conditions`` (others are logged, not modelled).
 
     ``attrs["source"]`` of the result holds ``path``, so that errors raised later by
     :mod:`helpers.connectivity` (onsets beyond the scan, conditions without events) name the file.
+    ``require_all=False`` (one run of several) lets a condition be absent from this file: it gets
+    zero weight in this run (CONN.md §7); the caller checks it occurs in some run.
     """
     events = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     missing = [c for c in ("onset", "duration", "trial_type") if c not in events.columns]
@@ -193,7 +247,7 @@ def read_events(path, conditions) -> pd.DataFrame:
         raise ValueError(f"{path}: missing column(s) {missing}")
     events["trial_type"] = events["trial_type"].astype(str)
     absent = [c for c in conditions if c not in set(events["trial_type"])]
-    if absent:
+    if absent and require_all:
         raise ValueError(f"{path}: column trial_type has no events of condition(s) {absent}")
     other = sorted(set(events["trial_type"]) - set(conditions))
     if other:
@@ -217,6 +271,28 @@ def read_motion(path, n_scans: int, participant: str | None = None) -> pd.DataFr
     Error messages start with the file and the participant (``participant``, else the
     ``sub-`` entity of the file name).
     """
+    return read_confounds(path, n_scans, participant)[0]
+
+
+def read_confounds(path, n_scans: int, participant: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Realignment parameters and non-steady-state spike regressors of an fMRIPrep confounds TSV.
+
+    fMRIPrep (20.2 … 25.x) writes 80–400 columns; ``n/a`` fills the first row of derivative and
+    ``framewise_displacement`` columns.  Only ``trans_x … rot_z`` (no ``n/a`` allowed) and
+    ``non_steady_state_outlier_XX`` are read.  fMRIPrep marks each volume it found not yet at
+    steady state with one such column, 1 at that volume and 0 elsewhere.
+
+    Non-steady-state volumes are handled as CONN handles its "scrubbing" covariate and nilearn's
+    ``load_confounds`` always does: each column becomes a spike regressor of the denoising design
+    (:func:`denoising_design`), so the volume's value is fitted exactly and cannot drive the
+    CompCor components, the regression or the correlation; the volumes stay in place, so the
+    events keep their onsets (no shift), each run keeps its length for CONN's filter, and the
+    residual degrees of freedom lose one per spike (:func:`helpers.connectivity.condition_dof`).
+
+    Returns
+    -------
+    (motion DataFrame scans × 6, spikes DataFrame scans × k; k = 0 when none are marked)
+    """
     where = _where(path, participant)
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     missing = [c for c in MOTION_COLUMNS if c not in table.columns]
@@ -231,7 +307,13 @@ def read_motion(path, n_scans: int, participant: str | None = None) -> pd.DataFr
         col = motion.columns[motion.isna().any()][0]
         row = int(np.flatnonzero(motion[col].isna().to_numpy())[0])
         raise ValueError(f"{where}, column {col}, row {row}: missing or non-numeric value (rule: a number in every row)")
-    return motion
+    names = [c for c in table.columns if re.fullmatch(r"non_steady_state_outlier_?\d+", str(c))]
+    spikes = table[names].apply(pd.to_numeric, errors="coerce").reset_index(drop=True)
+    bad = [c for c in names if not spikes[c].isin([0, 1]).all()]
+    if bad:
+        raise ValueError(f"{where}, column {bad[0]}: values other than 0 and 1 (rule: a non-steady-state "
+                         "column marks one volume with 1)")
+    return motion, spikes
 
 
 # --------------------------------------------------------------------------- signals
@@ -308,12 +390,14 @@ def _roi_mean(vox: np.ndarray, name: str, where: str) -> np.ndarray:
 
 
 def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=None,
-                     n_components: int = 5) -> pd.DataFrame:
+                     n_components: int = 5, spikes: pd.DataFrame | None = None) -> pd.DataFrame:
     """CONN's first-level nuisance design without constant and trend (CONN.md §4).
 
     Columns: ``wm_mean, wm_pc1…4, csf_mean, csf_pc1…4`` (aCompCor on the voxel series,
-    confounds = realignment + Effect regressors), ``trans_x … rot_z``, their
-    ``*_derivative1``, ``effect_<condition>`` and ``effect_<condition>_derivative1``.
+    confounds = realignment + Effect regressors [+ spikes]), ``trans_x … rot_z``, their
+    ``*_derivative1``, ``effect_<condition>`` and ``effect_<condition>_derivative1``, then the
+    non-steady-state ``spikes`` (:func:`read_confounds`; none by default) — first-level
+    covariates like the realignment parameters, without derivatives.
     ``wm``/``csf`` = None leaves CompCor out.
     """
     n = len(motion)
@@ -321,33 +405,23 @@ def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=N
         raise ValueError(f"effects have {len(effects)} scans but motion has {n} (mismatched lengths)")
     eff = effects.add_prefix("effect_").reset_index(drop=True)
     mot = motion.reset_index(drop=True)
+    spk = spikes.reset_index(drop=True) if spikes is not None and spikes.shape[1] else None
     parts = []
-    covariates = np.column_stack([mot.to_numpy(float), eff.to_numpy(float)])
+    covariates = np.column_stack([mot.to_numpy(float), eff.to_numpy(float)]
+                                 + ([spk.to_numpy(float)] if spk is not None else []))
     for prefix, vox in (("wm_", wm), ("csf_", csf)):
         if vox is not None:
             parts.append(compcor_from_voxels(vox, confounds=covariates, n_components=n_components, prefix=prefix))
     parts += [mot, temporal_derivative(mot).add_suffix("_derivative1"),
               eff, temporal_derivative(eff).add_suffix("_derivative1")]
+    if spk is not None:
+        parts.append(spk)
     return pd.concat(parts, axis=1)
 
 
 # --------------------------------------------------------------------------- measures
-def beta_series(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=HIGHPASS) -> pd.DataFrame:
-    """Least-squares-separate (LSS) trial betas and their correlation per condition.
-
-    For each event i (Mumford et al. 2012, "LSS-N"): y ~ [e_i, Σ_{j≠i, c} e_j for every
-    condition c], where e_j is event j's CONN regressor (:func:`condition_effects` of that
-    event alone); the regressors are filtered like the data (:func:`conn_filter`) and the
-    fit has an intercept.  Within each condition, r = Pearson correlation of two ROIs'
-    betas across its events; z = atanh(r).
-
-    Parameters
-    ----------
-    timeseries : DataFrame (scans × ROIs)
-        ROI series denoised **without** the task regressors.
-    events : DataFrame
-        Modelled events (``onset, duration, trial_type``).
-    """
+def _lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band) -> np.ndarray:
+    """Least-squares-separate trial betas (events × ROIs) of one run (see :func:`beta_series`)."""
     n = len(timeseries)
     single = condition_effects(events.assign(trial_type=[f"{i:04d}" for i in range(len(events))]), n, tr)
     single = np.asarray(conn_filter(single.to_numpy(), tr, band))
@@ -360,7 +434,45 @@ def beta_series(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=
         others = [totals[c] - (single[:, i] if kinds[i] == c else 0) for c in conditions]
         design = np.column_stack([np.ones(n), single[:, i], *others])
         betas[i] = np.linalg.lstsq(design, y, rcond=None)[0][1]
-    rois = list(timeseries.columns)
+    return betas
+
+
+def beta_series(timeseries, events, tr, band=HIGHPASS) -> pd.DataFrame:
+    """Least-squares-separate (LSS) trial betas and their correlation per condition.
+
+    For each event i (Mumford et al. 2012, "LSS-N"): y ~ [e_i, Σ_{j≠i, c} e_j for every
+    condition c], where e_j is event j's CONN regressor (:func:`condition_effects` of that
+    event alone); the regressors are filtered like the data (:func:`conn_filter`) and the
+    fit has an intercept.  Within each condition, r = Pearson correlation of two ROIs'
+    betas across its events; z = atanh(r).
+
+    Several runs (lists of ``timeseries``, ``events`` and ``tr``, one item per run): the betas
+    are estimated run by run — each trial's model holds only its own run's scans, events and
+    filter, as a trial regressor never crosses a run boundary — and then concatenated across
+    runs, so that a condition's correlation is taken over all of its trials (its trial count is
+    the sum over runs).  A per-run correlation averaged over runs would weigh a run with two
+    trials like one with twenty.
+
+    Parameters
+    ----------
+    timeseries : DataFrame (scans × ROIs), or list of them (one per run)
+        ROI series denoised **without** the task regressors.
+    events : DataFrame, or list of them
+        Modelled events (``onset, duration, trial_type``), onsets relative to their run.
+    tr : float, or list of float
+
+    Raises
+    ------
+    ValueError
+        A condition with fewer than 3 events over all runs.
+    """
+    if isinstance(timeseries, pd.DataFrame):
+        timeseries, events, tr = [timeseries], [events], [tr]
+    runs = [(ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)]  # a run without modelled trials adds none
+    betas = np.concatenate([_lss_betas(ts, ev, t, band) for ts, ev, t in runs])
+    kinds = np.concatenate([ev["trial_type"].to_numpy() for _, ev, _ in runs])
+    conditions = sorted(set(kinds))
+    rois = list(timeseries[0].columns)
     rows = []
     for c in conditions:
         sel = betas[kinds == c]
@@ -389,8 +501,11 @@ def add_contrasts(table: pd.DataFrame, contrasts=DEFAULT_CONTRASTS) -> pd.DataFr
     return pd.concat(out, ignore_index=True)
 
 
-def _nilearn_denoise(files: ParticipantFiles, roi_ts: pd.DataFrame, strategy: tuple[str, ...], band) -> pd.DataFrame:
-    """nilearn's fMRIPrep confound strategy + ``signal.clean`` (detrend, high-pass) as denoiser."""
+def _nilearn_denoise(files: ParticipantFiles, roi_ts: pd.DataFrame, strategy: tuple[str, ...], band) -> tuple[pd.DataFrame, int]:
+    """nilearn's fMRIPrep confound strategy + ``signal.clean`` (detrend, high-pass) as denoiser of one run.
+
+    Returns the cleaned series and their residual degrees of freedom (N − rank([1, trend, confounds])).
+    """
     from nilearn import signal
     from nilearn.interfaces.fmriprep import load_confounds
 
@@ -404,9 +519,10 @@ def _nilearn_denoise(files: ParticipantFiles, roi_ts: pd.DataFrame, strategy: tu
     if confounds is not None and len(confounds) != len(roi_ts):
         raise ValueError(f"{_where(files.confounds, files.participant_id)}: {len(confounds)} rows for {len(roi_ts)} "
                          "volumes (mismatched lengths)")
-    cleaned = signal.clean(roi_ts.to_numpy(float), confounds=None if confounds is None else confounds.to_numpy(float),
+    conf = None if confounds is None else confounds.to_numpy(float)
+    cleaned = signal.clean(roi_ts.to_numpy(float), confounds=conf,
                            detrend=True, standardize=None, high_pass=band[0], t_r=files.tr)
-    return pd.DataFrame(cleaned, columns=roi_ts.columns)
+    return pd.DataFrame(cleaned, columns=roi_ts.columns), residual_dof(len(roi_ts), conf)
 
 
 def _check_measures(measures) -> list[str]:
@@ -417,59 +533,122 @@ def _check_measures(measures) -> list[str]:
     return measures
 
 
+def _per_condition(build, events: pd.DataFrame, conditions, n_scans: int) -> pd.DataFrame:
+    """``build(conditions)`` (Effect regressors or weights) with all-zero columns for conditions absent
+    from this run's ``events`` (CONN.md §7: they stay in the run's design as zero columns)."""
+    present = [c for c in conditions if (events["trial_type"] == c).any()]
+    if len(present) == len(conditions):
+        return build(list(conditions))
+    if not present:
+        return pd.DataFrame(0.0, index=pd.RangeIndex(n_scans, name="scan"), columns=list(conditions))
+    return build(present).reindex(columns=list(conditions), fill_value=0.0)
+
+
+@dataclass
+class _Run:
+    """One run's signals and its CONN denoising design (the inputs of every measure)."""
+
+    files: ParticipantFiles
+    roi_ts: pd.DataFrame
+    events: pd.DataFrame
+    effects: pd.DataFrame
+    motion: pd.DataFrame
+    spikes: pd.DataFrame
+    full: pd.DataFrame
+    _weights: dict = field(default_factory=dict)
+
+    def weights(self, kind: str, conditions) -> pd.DataFrame:
+        """This run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions."""
+        if kind not in self._weights:
+            n, tr = len(self.roi_ts), self.files.tr
+            self._weights[kind] = _per_condition(lambda names: condition_weights(self.events, n, tr, kind, conditions=names),
+                                                 self.events, conditions, n)
+        return self._weights[kind]
+
+
+def _load_run(run: ParticipantFiles, conditions, rois, require_all: bool, compcor: bool = True) -> _Run:
+    """Read one run (BOLD once, events, confounds) and build its denoising design (CONN.md §4, §7)."""
+    roi_ts, wm, csf = extract_signals(run, rois)
+    n, tr = len(roi_ts), run.tr
+    events = read_events(run.events, conditions, require_all=require_all)
+
+    effects = _per_condition(lambda names: condition_effects(events, n, tr, conditions=names), events, conditions, n)
+    motion, spikes = read_confounds(run.confounds, n, run.participant_id)
+    full = denoising_design(motion, effects, wm if compcor else None, csf if compcor else None, spikes=spikes)
+    return _Run(run, roi_ts, events, effects, motion, spikes, full)
+
+
+def _load_runs(files: ParticipantFiles, conditions, rois) -> list[_Run]:
+    """Every run of a participant; a condition may be absent from some runs but not from all."""
+    runs = files.all_runs
+    data = [_load_run(run, conditions, rois, require_all=len(runs) == 1) for run in runs]
+    absent = [c for c in conditions if not any((d.events["trial_type"] == c).any() for d in data)]
+    if absent:
+        raise ValueError(f"{files.participant_id}: condition(s) {absent} have no events in any of its {len(runs)} runs "
+                         f"({', '.join(str(r.events) for r in runs)}); rule: every modelled condition occurs in at "
+                         "least one run")
+    return data
+
+
 def participant_design(files: ParticipantFiles, conditions, rois=None, compcor: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """ROI series, events and the full denoising design of one participant (for figures)."""
-    roi_ts, wm, csf = extract_signals(files, rois)
-    events = read_events(files.events, conditions)
-    effects = condition_effects(events, len(roi_ts), files.tr, conditions=conditions)
-    motion = read_motion(files.confounds, len(roi_ts), files.participant_id)
-    design = denoising_design(motion, effects, wm if compcor else None, csf if compcor else None)
-    return roi_ts, events, design
+    """ROI series, events and the full denoising design of one participant's (first) run (for figures)."""
+    run = _load_run(files.all_runs[0], conditions, rois, require_all=len(files.all_runs) == 1, compcor=compcor)
+    return run.roi_ts, run.events, run.full
 
 
-def _measure_table(measure: str, files: ParticipantFiles, roi_ts, events, effects, motion, full, denoised,
-                   weights, band) -> pd.DataFrame:
-    tr = files.tr
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Runs stacked in time, every scan kept (CONN.md §7); one run is returned as it is."""
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _measure_table(measure: str, runs: list[_Run], conditions, band, min_dof) -> pd.DataFrame:
+    """One measure over the participant's runs: each run denoised alone, then stacked (CONN.md §7)."""
+    where = f"{runs[0].files.participant_id}, measure {measure}"
+
+    def denoise(design_of, band_=band):  # per run: regression + CONN filter of that run; residual dof
+        series = [regress_and_filter(r.roi_ts, design_of(r), r.files.tr, band_) for r in runs]
+        return series, [residual_dof(len(r.roi_ts), design_of(r)) for r in runs]
+
+    def correlate(series, dofs, kind="hrf"):
+        weights = [r.weights(kind, conditions) for r in runs]
+        check_dof(condition_dof(weights, dofs), min_dof, where)
+        return roi_to_roi(_stack(series), _stack(weights))
+
     if measure.startswith("weighted_"):
-        return roi_to_roi(denoised, weights(measure.removeprefix("weighted_")))
+        return correlate(*denoise(lambda r: r.full), measure.removeprefix("weighted_"))
     if measure == "bandpass":
-        return roi_to_roi(regress_and_filter(roi_ts, full, tr, BANDPASS), weights("hrf"))
+        return correlate(*denoise(lambda r: r.full, BANDPASS))
     if measure == "no_compcor":
-        return roi_to_roi(regress_and_filter(roi_ts, denoising_design(motion, effects), tr, band), weights("hrf"))
+        return correlate(*denoise(lambda r: denoising_design(r.motion, r.effects, spikes=r.spikes)))
     if measure == "gppi_regression":
-        return gppi(denoised, weights("hrf")).rename(columns={"value": "z"}).assign(r=np.nan)
+        series, dofs = denoise(lambda r: r.full)
+        weights = [r.weights("hrf", conditions) for r in runs]
+        check_dof(condition_dof(weights, dofs), min_dof, where)
+        return gppi(_stack(series), _stack(weights)).rename(columns={"value": "z"}).assign(r=np.nan)
     if measure == "beta_series":
-        nuisance = full.drop(columns=[c for c in full.columns if c.startswith("effect_")])
-        return beta_series(regress_and_filter(roi_ts, nuisance, tr, band), events, tr, band)
+        def nuisance(r):
+            return r.full.drop(columns=[c for c in r.full.columns if c.startswith("effect_")])
+
+        series, _ = denoise(nuisance)
+        return beta_series(series, [r.events for r in runs], [r.files.tr for r in runs], band)
     strategy = tuple(measure.removeprefix("nilearn_").split("+"))  # nilearn_<strategy>
-    return roi_to_roi(_nilearn_denoise(files, roi_ts, strategy, band), weights("hrf"))
+    cleaned = [_nilearn_denoise(r.files, r.roi_ts, strategy, band) for r in runs]
+    return correlate([c for c, _ in cleaned], [d for _, d in cleaned])
 
 
-def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts, rois, band, required: bool = True):
+def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts, rois, band, required: bool = True,
+                        min_dof: float = MIN_DOF):
     """Rows of every measure, plus ``{measure: reason}`` for alternative measures that failed.
 
     The first measure is the required one (its failure raises) unless ``required`` is False.
     """
     measures = _check_measures(measures)
     conditions = list(conditions)
-    roi_ts, wm, csf = extract_signals(files, rois)
-    n, tr = len(roi_ts), files.tr
-    events = read_events(files.events, conditions)
-    effects = condition_effects(events, n, tr, conditions=conditions)
-    motion = read_motion(files.confounds, n, files.participant_id)
-    full = denoising_design(motion, effects, wm, csf)
-    denoised = regress_and_filter(roi_ts, full, tr, band)
-    cache = {}
-
-    def weights(kind):
-        if kind not in cache:
-            cache[kind] = condition_weights(events, n, tr, kind, conditions=conditions)
-        return cache[kind]
-
+    runs = _load_runs(files, conditions, rois)
     tables, failures = [], {}
     for measure in measures:
         try:
-            table = _measure_table(measure, files, roi_ts, events, effects, motion, full, denoised, weights, band)
+            table = _measure_table(measure, runs, conditions, band, min_dof)
         except ValueError as err:
             if required and measure == measures[0]:
                 raise
@@ -484,12 +663,23 @@ def _participant_tables(files: ParticipantFiles, conditions, measures, contrasts
 
 def participant_connectivity(files: ParticipantFiles, conditions=("negative", "neutral", "positive"),
                              measures=("weighted_hrf",), contrasts=DEFAULT_CONTRASTS, rois=None,
-                             band=HIGHPASS) -> pd.DataFrame:
+                             band=HIGHPASS, min_dof: float = MIN_DOF) -> pd.DataFrame:
     """All requested connectivity measures of one participant, as tidy rows.
 
     Default (``weighted_hrf``) = the paper's CONN analysis: CompCor 5+5, motion 12,
     Effects + derivatives, trend; RegBP high-pass ``band``; ``hrf`` weights; weighted
     correlation; Fisher z; contrasts as differences of z.
+
+    Several runs (``files.runs``) are combined as CONN combines sessions (section "Several runs" of
+    this module's docstring): each run denoised on its own, then one weighted correlation over the
+    stacked runs.
+
+    Parameters
+    ----------
+    min_dof : float, default :data:`helpers.connectivity.MIN_DOF` (10)
+        Smallest effective residual degrees of freedom of a condition
+        (:func:`helpers.connectivity.condition_dof`) for which a correlation (or gPPI beta) is
+        computed; below it the measure fails with the participant, condition and dof named.
 
     Returns
     -------
@@ -502,7 +692,7 @@ def participant_connectivity(files: ParticipantFiles, conditions=("negative", "n
     ValueError
         Invalid inputs, or any requested measure that cannot be computed.
     """
-    table, failures = _participant_tables(files, conditions, measures, contrasts, rois, band)
+    table, failures = _participant_tables(files, conditions, measures, contrasts, rois, band, min_dof=min_dof)
     if failures:
         measure, reason = next(iter(failures.items()))
         raise ValueError(f"{files.participant_id}: measure {measure} failed: {reason}")
@@ -545,14 +735,17 @@ def _measure_results(job, store=None) -> dict:
 
 
 def _input_fingerprints(files: ParticipantFiles) -> dict:
-    """Cache-key part of a participant's inputs (path, size, mtime of every file read)."""
+    """Cache-key part of a participant's inputs (path, size, mtime of every file read, per run)."""
     from .cache import file_fingerprint
 
-    paths = {"bold": files.bold, "events": files.events, "confounds": files.confounds, "wm": files.wm, "csf": files.csf}
-    sidecar = files.confounds.with_suffix(".json")
-    if sidecar.is_file():
-        paths["confounds_json"] = sidecar
-    return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": files.tr}
+    def one(run):
+        paths = {"bold": run.bold, "events": run.events, "confounds": run.confounds, "wm": run.wm, "csf": run.csf}
+        if sidecar(run.confounds).is_file():  # nilearn's strategies read it
+            paths["confounds_json"] = sidecar(run.confounds)
+        return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": run.tr}
+
+    runs = files.all_runs
+    return one(files) if len(runs) == 1 else {"runs": [one(run) | {"label": run.label} for run in runs]}
 
 
 def _rois_key(rois):
@@ -570,11 +763,11 @@ def _rois_key(rois):
 
 def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedback",
                      conditions=("negative", "neutral", "positive"), measures=("weighted_hrf",),
-                     smoothed: bool = False, n_jobs: int = 1, participants=None, space: str = SPACE,
+                     smoothed: bool = False, n_jobs: int = 1, participants=None, space: str | None = None,
                      contrasts=DEFAULT_CONTRASTS, rois=None, band=HIGHPASS,
                      progress: bool = True, backend: str = "processes", scheduler="",
                      cache: bool = False, cache_dir=None, stages=None,
-                     on_error: str = "stop") -> tuple[pd.DataFrame, pd.DataFrame]:
+                     on_error: str = "stop", res=None, min_dof: float = MIN_DOF) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
 
     ``on_error`` decides what a participant whose files are missing or invalid (or whose
@@ -585,12 +778,20 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     only an alternative measure fails loses that measure's rows only (stage
     ``connectivity/<measure>``).  Both files are written atomically.
 
+    Files (:func:`find_participant_files`): ``space`` and ``res`` choose among several template
+    spaces or resolutions (default None: the one present; several → an error naming them); every
+    run of ``task`` is used and the runs are combined as CONN does (module docstring, "Several
+    runs"); connectivity.tsv keeps one row per participant, measure, condition and ROI pair.
+    ``min_dof`` (default :data:`helpers.connectivity.MIN_DOF` = 10): a condition with fewer
+    effective residual degrees of freedom fails with its participant, condition and dof named
+    (an exclusion under ``on_error="skip"``).
+
     Execution (:func:`helpers.execution.map_participants`): ``backend`` ``"serial"``,
     ``"processes"`` (``n_jobs`` local processes) or ``"dask"`` (``scheduler`` address, or a
     ``LocalCluster`` of ``n_jobs`` workers when empty); the results do not depend on it.
     Caching (``cache=True``; :mod:`helpers.cache`, ``cache_dir`` default ``build/cache``): one entry per
     participant and measure, keyed by the participant's input files (path, size, mtime), the
-    TR, ``conditions``, ``rois``, ``band``, the measure and the code of the modules that
+    TR, ``conditions``, ``rois``, ``band``, ``min_dof``, the measure and the code of the modules that
     compute it; only missing entries are computed (contrasts are recomputed from the cached
     rows).  Each participant's entries are written by the worker as soon as it finishes, so a
     run killed part-way resumes without recomputing the finished participants.  ``stages`` (a :class:`helpers.provenance.Chapter` or a dict) receives the wall time
@@ -616,7 +817,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     participants = list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
-    kwargs = dict(conditions=tuple(conditions), rois=rois, band=tuple(band))
+    kwargs = dict(conditions=tuple(conditions), rois=rois, band=tuple(band), min_dof=float(min_dof))
     params = dict(kwargs, rois=_rois_key(rois))
     store = Cache("connectivity", cache_dir, enabled=cache)
     code = code_fingerprint(*_CODE_MODULES, packages=("numpy", "scipy", "pandas", "nibabel", "nilearn",
@@ -625,7 +826,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
     with timed(stages, "connectivity: locate files and cache lookup"):
         for p in participants:
             try:
-                files = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed)
+                files = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed, res=res)
             except (ValueError, FileNotFoundError, OSError) as err:
                 if on_error == "stop":
                     raise ParticipantError(p, f"{failure_reason(err)} ({hint})") from err
