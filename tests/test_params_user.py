@@ -54,6 +54,7 @@ def _raw_copy(twin: Path, dest: Path) -> Path:
                 f.rename(f.with_name(f.name.replace(old, new)))
         (dest / old).rename(dest / new)
     (dest / "participants.tsv").unlink()
+    (dest / "dataset_description.json").write_text('{"Name": "pilot", "BIDSVersion": "1.9.0"}')
     return dest
 
 

@@ -148,7 +148,6 @@ def test_user_params_reach_every_chapter_explicitly(project, monkeypatch):
               "open('x.txt', 'w').write(derivatives_dir)")
     _notebook(project / "notebooks" / "b.ipynb", "out = 'x.txt'", "pass")
     (project / "p.yml").write_text("bids_dir: study\nexample_participant: sub-01\nn: 2\n")
-    monkeypatch.setattr("helpers.layout.find_fmriprep", lambda bids: None, raising=False)
     runner.execute_all(project / "p.yml", project)
     assert (project / "x.txt").read_text() == "build/studies/study/preproc"   # our preprocessing of *this* data
 
