@@ -3,7 +3,7 @@
 :func:`make_foreign` copies a twin (raw data and ideal derivatives) into a dataset that looks like a
 public multi-session study preprocessed by fMRIPrep 24:
 
-* other participant IDs (``sub-01`` → ``sub-rd07`` …, not in the twin's order), phenotype IDs without
+* other participant IDs (:func:`foreign_id`, not in the twin's order), phenotype IDs without
   ``sub-``, participants.tsv with an extra column; another task label (``faces``) and other
   condition labels (negative/neutral/positive → face/house/scrambled), an extra events column;
 * a ``ses-1`` level; T1w instead of T2w; uncompressed ``.nii`` BOLD; the BOLD sidecar inherited
@@ -31,7 +31,12 @@ import pandas as pd
 
 TASK = "faces"
 LABELS = {"negative": "face", "neutral": "house", "positive": "scrambled"}
-IDS = {"sub-01": "sub-rd07", "sub-02": "sub-rd11", "sub-03": "sub-rd02"}
+
+
+def foreign_id(twin_id: str) -> str:
+    """``sub-01`` → ``sub-s37``, ``sub-02`` → ``sub-s74``, ``sub-03`` → ``sub-s11`` …: other IDs, in another order."""
+    return f"sub-s{int(twin_id.removeprefix('sub-')) * 37 % 100:02d}"
+
 SESSION = "1"
 SPACE = "MNI152NLin2009cAsym"
 RES = "2"
@@ -92,7 +97,7 @@ def _confounds(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
-def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions: bool = True,
+def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions: bool = True, runs: bool = True,
                  nii: bool = True, inherit: bool = True, derivatives: bool = True) -> dict[str, Split]:
     """Write the foreign dataset at ``dest``; returns the cut of each split participant (twin IDs).
 
@@ -104,8 +109,9 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
         The new dataset's folder (created).
     split : tuple of str
         Twin participants whose run becomes two runs.
-    sessions, nii, inherit : bool
-        Add a ``ses-1`` level; write the BOLD as ``.nii``; move the BOLD sidecar to the top level.
+    sessions, runs, nii, inherit : bool
+        Add a ``ses-1`` level; name single runs ``run-1`` too (split runs always have the entity);
+        write the BOLD as ``.nii``; move the BOLD sidecar to the top level.
     derivatives : bool
         Also write fMRIPrep-24-style derivatives (False: a raw dataset, to be preprocessed).
     """
@@ -114,12 +120,13 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
     (dest / "dataset_description.json").write_text(json.dumps(
         {"Name": "A face-processing study (foreign layout)", "BIDSVersion": "1.9.0", "DatasetType": "raw"}, indent=1))
     parts = pd.read_csv(twin / "participants.tsv", sep="\t")
-    parts["participant_id"] = parts["participant_id"].map(IDS)
+    ids = {old: foreign_id(old) for old in parts["participant_id"]}
+    parts["participant_id"] = parts["participant_id"].map(ids)
     parts["site"] = "B"
     parts.to_csv(dest / "participants.tsv", sep="\t", index=False)
     (dest / "phenotype").mkdir()
     scs = pd.read_csv(twin / "phenotype" / "scs.tsv", sep="\t", dtype=str, keep_default_na=False)
-    scs["participant_id"] = scs["participant_id"].map(IDS).str.removeprefix("sub-")
+    scs["participant_id"] = scs["participant_id"].map(ids).str.removeprefix("sub-")
     scs.to_csv(dest / "phenotype" / "scs.tsv", sep="\t", index=False)
     shutil.copy2(twin / "phenotype" / "scs.json", dest / "phenotype" / "scs.json")
     sidecar = json.loads(next(twin.glob("sub-*/func/*_bold.json")).read_text())
@@ -135,7 +142,7 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
              "GeneratedBy": [{"Name": "fMRIPrep", "Version": "24.1.1", "CodeURL": "https://github.com/nipreps/fmriprep"}]},
             indent=1))
     cuts = {}
-    for old, new in IDS.items():
+    for old, new in ids.items():
         ses = f"_ses-{SESSION}" if sessions else ""
         folder = dest / new / (f"ses-{SESSION}" if sessions else "")
         anat = next((twin / old / "anat").glob("*_T2w.nii.gz"))
@@ -153,7 +160,7 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
             windows = [(0, n, 0.0, np.inf)]
         data = np.asanyarray(bold_img.dataobj)
         for k, (a, b, t0, t1) in enumerate(windows, 1):
-            stem = f"{new}{ses}_task-{TASK}_run-{k}"
+            stem = f"{new}{ses}_task-{TASK}" + (f"_run-{k}" if runs or len(windows) > 1 else "")
             _save(bold_img, data[..., a:b], folder / "func" / f"{stem}_bold.nii{'' if nii else '.gz'}")
             if not inherit:
                 (folder / "func" / f"{stem}_bold.json").write_text(json.dumps(sidecar, indent=1))

@@ -224,13 +224,17 @@ def _failing_cell(path: Path) -> str:
 def run_conditions(params: dict, root: Path) -> dict[str, bool]:
     """Which data this run analyses, for :data:`CELL_CONDITIONS`.
 
-    ``twin`` / ``user_data``: the params ask for the twin or not; ``our_preprocessing``: our
-    preprocessing runs or its derivatives are already in ``preproc_dir`` (else the chapters read
-    someone else's derivatives, e.g. fMRIPrep's: ``no_preprocessing``).
+    ``twin`` / ``user_data``: the params ask for the twin or not. ``our_preprocessing``: our
+    preprocessing runs, or its output is what the connectivity chapter analyses, or (the twin) its
+    derivatives are already in ``preproc_dir`` to inspect; otherwise the chapters read someone
+    else's derivatives, e.g. fMRIPrep's (``no_preprocessing``) — and an earlier run's preprocessing
+    of the same data is not shown as if it were analysed.
     """
     twin = twin_requested(params)
     preproc = root / str(params.get("preproc_dir", "build/data/preproc"))
-    ours = bool(params.get("run_preprocessing", True)) or (preproc.is_dir() and any(preproc.glob("sub-*")))
+    analysed = params.get("derivatives_dir") is not None and Path(params["derivatives_dir"]) == Path(params.get("preproc_dir", ""))
+    inspect = twin and preproc.is_dir() and any(preproc.glob("sub-*"))
+    ours = bool(params.get("run_preprocessing", True)) or analysed or inspect
     return {"twin": twin, "user_data": not twin, "our_preprocessing": ours, "no_preprocessing": not ours}
 
 
