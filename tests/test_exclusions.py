@@ -117,3 +117,10 @@ def test_a_studys_own_condition_labels_play_the_papers_roles(tmp_path):
     pd.testing.assert_frame_equal(tables.table1(*stats.read_inputs(out)[:2]), expected)
     with pytest.raises(ValueError, match="needs 3 conditions"):
         stats.record_roles(["face", "house"], out)
+
+
+def test_a_stage_records_only_its_own_rows(tmp_path):
+    rows = pd.DataFrame({"participant_id": ["sub-01"], "stage": "motion", "reason": "x"})
+    with pytest.raises(ValueError, match="exclusions of stage 'user': rows of stage\\(s\\) \\['motion'\\]"):
+        record_exclusions(rows, tmp_path / "exclusions.tsv", "user")
+    assert not (tmp_path / "exclusions.tsv").exists()
