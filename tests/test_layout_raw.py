@@ -177,9 +177,13 @@ def test_repetition_time_units_and_types(tmp_path, value, message):
 def test_repetition_time_missing_names_the_bold(tmp_path):
     bold = _touch(tmp_path / "sub-01/func/sub-01_task-x_bold.nii.gz")
     (run,) = raw_runs(tmp_path, "sub-01", "x")
-    with pytest.raises(ValueError, match="no RepetitionTime in any applicable sidecar") as err:
+    with pytest.raises(ValueError, match="no JSON sidecar applies") as err:
         run.tr
     assert str(err.value).startswith(str(bold))
+    _json(tmp_path / "task-x_bold.json", {"TaskName": "x"})
+    (run,) = raw_runs(tmp_path, "sub-01", "x")
+    with pytest.raises(ValueError, match="the sidecar\\(s\\) task-x_bold.json have no field RepetitionTime"):
+        run.tr
 
 
 def test_json_syntax_error_names_line_and_column(tmp_path):

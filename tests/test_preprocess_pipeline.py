@@ -156,7 +156,8 @@ def test_tr_missing_from_sidecar(tiny_twin, tmp_path):
     meta = json.loads(sidecar.read_text())
     del meta["RepetitionTime"]
     sidecar.write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match=r"bold.json: participant sub-01: RepetitionTime is missing"):
+    with pytest.raises(ValueError, match=r"bold.nii.gz: the sidecar\(s\) sub-01_task-feedback_bold.json have no field "
+                                         r"RepetitionTime"):
         _run(root, tmp_path)
 
 
@@ -262,4 +263,84 @@ def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
     package = Path(helpers.preprocess.__file__).parent
     modules = {f"helpers.preprocess.{f.stem}" for f in package.glob("*.py") if f.stem != "__init__"}
     assert modules - set(_OUTPUT_MODULES) == {"helpers.preprocess.qc", "helpers.preprocess.accuracy"}
-    assert set(_OUTPUT_MODULES) - modules == {"helpers.atlas", "helpers.io", "helpers.layout.derivatives"}
+    assert set(_OUTPUT_MODULES) - modules == {"helpers.atlas", "helpers.io", "helpers.layout.derivatives",
+                                              "helpers.layout.raw", "helpers.layout.entities"}
+
+
+# --- several runs, other layouts ---------------------------------------------------------------------
+
+def test_inputs_found_in_other_layouts(tiny_twin, tmp_path):
+    """Sessions, two .nii runs, T1w and a TR inherited from the top level: found and loaded."""
+    from helpers.preprocess.inputs import find_inputs, find_participants, load_bold, load_structural
+    from test_bids import rewrite_layout
+
+    root = rewrite_layout(tiny_twin, tmp_path / "foreign")
+    assert find_participants(root) == ["sub-A1", "sub-B2", "sub-C3"]
+    inputs = find_inputs(root, "sub-B2", "feedback")
+    assert [r.label for r in inputs.runs] == ["ses-pre_run-1", "ses-pre_run-2"]
+    assert inputs.contrast == "T1w" and inputs.structural.name == "sub-B2_ses-pre_T1w.nii.gz"
+    img, data, tr = load_bold(inputs.runs[1])
+    twin = nib.load(tiny_twin / "sub-02" / "func" / "sub-02_task-feedback_bold.nii.gz")
+    assert tr == 3.0 and np.array_equal(data, np.asarray(twin.dataobj, dtype=np.float32))
+    assert load_structural(inputs).shape == nib.load(tiny_twin / "sub-02" / "anat" / "sub-02_T2w.nii.gz").shape
+    with pytest.raises(ValueError, match=r"participant sub-B2: no BOLD run of task 'rest'"):
+        find_inputs(root, "sub-B2", "rest")
+
+
+def _two_runs(tiny_twin, root, shift_mm: float):
+    """sub-01 with two sessions: ses-1 the twin's run, ses-2 the same voxels with the affine moved by
+    ``shift_mm`` in x (the head appears ``shift_mm`` further right, on another grid)."""
+    from helpers.layout import raw_paths
+
+    src = raw_paths(tiny_twin, "sub-01", "feedback")
+    for ses in ("1", "2"):
+        out = raw_paths(root, "sub-01", "feedback", session=ses)
+        out["bold"].parent.mkdir(parents=True)
+        img = nib.load(src["bold"])
+        if ses == "2":
+            affine = img.affine.copy()
+            affine[0, 3] += shift_mm
+            img = nib.Nifti1Image(np.asanyarray(img.dataobj), affine, img.header)
+        nib.save(img, out["bold"])
+        shutil.copy(src["bold_json"], out["bold_json"])
+    anat = raw_paths(root, "sub-01", "feedback", session="1")["t2w"]
+    anat.parent.mkdir(parents=True)
+    shutil.copy(src["t2w"], anat)
+    return root
+
+
+@pytest.mark.slow
+def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_path):
+    """Run 2 = run 1 moved 2 mm: its realignment parameters are run 1's + 2 mm in x (relative to the first
+    volume of the first run), and both runs' MNI derivatives equal the single-run derivatives."""
+    root = _two_runs(tiny_twin, tmp_path / "bids", shift_mm=2.0)
+    out = tmp_path / "out"
+    summary, exclusions = run_preprocessing(root, out, participants=["sub-01"], progress=False, **TINY)
+    assert exclusions.empty
+    single, _, _ = preprocessed
+    one = derivative_paths(single, "sub-01", "feedback", 6)
+    runs = [derivative_paths(out, "sub-01", "feedback", 6, session=s) for s in ("1", "2")]
+    assert runs[1]["preproc"].name == "sub-01_ses-2_task-feedback_space-MNI152NLin2009cAsym_res-6_desc-preproc_bold.nii.gz"
+    assert runs[0]["anat_mni"] == runs[1]["anat_mni"] and runs[0]["anat_mni"].is_file()  # one normalisation
+    conf = [pd.read_csv(r["confounds"], sep="\t", na_values="n/a") for r in runs]
+    ref = pd.read_csv(one["confounds"], sep="\t", na_values="n/a")
+    assert [len(c) for c in conf] == [len(ref), len(ref)]
+    assert conf[1]["framewise_displacement"].isna().iloc[0] and conf[1]["framewise_displacement"].notna().iloc[1:].all()
+    shift = conf[1]["trans_x"] - conf[0]["trans_x"]
+    assert shift.mean() == pytest.approx(2.0, abs=0.05) and shift.std() < 0.05
+    for col in ("trans_y", "trans_z", "rot_x", "rot_y", "rot_z"):
+        assert np.abs(conf[1][col] - conf[0][col]).max() < (0.05 if col.startswith("trans") else 1e-3)
+    assert np.abs(conf[0]["trans_x"] - ref["trans_x"]).max() < 0.05
+    ref_data = np.asarray(nib.load(one["preproc"]).dataobj, dtype=np.float32)
+    mask = np.asarray(nib.load(one["mask"]).dataobj, dtype=bool)
+    for r in runs:
+        data = np.asarray(nib.load(r["preproc"]).dataobj, dtype=np.float32)
+        assert data.shape == ref_data.shape
+        corr = np.corrcoef(data[mask].ravel(), ref_data[mask].ravel())[0, 1]
+        assert corr > 0.99
+    prov = json.loads(runs[0]["provenance"].read_text())
+    assert [r["name"] for r in prov["inputs"]["runs"]] == ["sub-01_ses-1_task-feedback_bold.nii.gz",
+                                                           "sub-01_ses-2_task-feedback_bold.nii.gz"]
+    assert set(prov["outputs"]) >= {r["preproc"].relative_to(out / "sub-01").as_posix() for r in runs}
+    again, _ = run_preprocessing(root, out, participants=["sub-01"], progress=False, **TINY)
+    assert again["skipped"].all()  # resume works with several runs

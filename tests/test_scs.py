@@ -339,3 +339,54 @@ def test_chapter_runs_on_the_example_and_writes_scores(tmp_path):
     assert np.isnan(scores.loc["sub-example05", "total"])
     rel = pd.read_csv(out / "reliability.tsv", sep="\t", na_values="n/a")
     assert list(rel["scale"]) == ["total", *SUBSCALES]
+
+
+# ------------------------------------------------------------------ questionnaires saved from a spreadsheet
+
+def _spreadsheet(lines: list[str], sep: str, decimal_comma: bool) -> list[str]:
+    out = []
+    for line in lines:
+        cells = line.split("\t")
+        if decimal_comma:
+            cells = [f"{c},0" if c.isdigit() else c for c in cells]
+        out.append(sep.join(cells))
+    return out
+
+
+@pytest.mark.parametrize("variant", ["bom_crlf", "semicolon_decimal_comma", "comma_floats", "spaces_blank_rows",
+                                     "latin1_note", "ids_without_sub"])
+def test_spreadsheet_exports_score_like_the_original(tmp_path, example, variant):
+    """The hand-worked example saved as a spreadsheet program would: the same scores, or nothing."""
+    lines = EXAMPLE.read_text().splitlines()
+    encoding, newline = "utf-8", "\n"
+    if variant == "bom_crlf":
+        lines[0], newline = "\ufeff" + lines[0], "\r\n"
+    elif variant == "semicolon_decimal_comma":
+        lines = _spreadsheet(lines, ";", True) + [";" * 26, ";" * 26]
+    elif variant == "comma_floats":
+        lines = [",".join(f"{c}.0" if c.isdigit() else c for c in line.split("\t")) for line in lines]
+    elif variant == "spaces_blank_rows":
+        lines = ["\t".join(f" {c} " for c in line.split("\t")) for line in lines] + ["", "\t" * 26, ""]
+    elif variant == "latin1_note":
+        lines = [f"{line}\t{'Bemerkung' if i == 0 else 'müde'}" for i, line in enumerate(lines)]
+        encoding = "latin-1"
+    else:
+        lines = [line.replace("sub-example", "example", 1) for line in lines]
+    path = tmp_path / "scs.tsv"
+    path.write_bytes(newline.join(lines).encode(encoding) + newline.encode())
+    read = read_scs(path)
+    assert list(read.index) == list(example.index)
+    pd.testing.assert_frame_equal(score_scs(read), score_scs(example))
+
+
+def test_spreadsheet_errors_name_file_and_line(tmp_path):
+    lines = EXAMPLE.read_text().splitlines()
+    lines[3] += "\t4"  # a stray cell on line 4
+    path = tmp_path / "scs.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"scs\.tsv: line 4: 28 cells but the header has 27 columns"):
+        read_scs(path)
+    path.write_text("\n".join(_spreadsheet(EXAMPLE.read_text().splitlines(), ";", False)).replace(";3;", ";3,5;", 1))
+    with pytest.raises(ValueError, match=r"scs\.tsv: participant sub-example01, column scs_0\d: value 3.5 is not an "
+                                         r"integer 1–5"):
+        score_scs(read_scs(path))

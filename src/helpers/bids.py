@@ -1,22 +1,30 @@
-"""Load and validate a BIDS dataset against the project's raw-input contract (DESIGN.md §3).
+"""Load and validate a raw BIDS dataset against the project's input contract (book: *The data contract*).
 
-Contract::
+What is accepted (file names are found by :mod:`helpers.layout.raw`, never spelled here)::
 
-    dataset_description.json, participants.tsv (participant_id, age, sex)
-    phenotype/scs.tsv            participant_id, scs_01 … scs_26, integers 1–5
-    sub-XX/anat/sub-XX_T2w.nii.gz  (T1w accepted too)
-    sub-XX/func/sub-XX_task-<task>_bold.nii.gz (+ _bold.json with RepetitionTime)
-    sub-XX/func/sub-XX_task-<task>_events.tsv  onset, duration, trial_type, rating (1–4), word
+    dataset_description.json     Name, BIDSVersion
+    [participants.tsv]           participant_id (with or without "sub-"); age, sex optional
+    phenotype/scs.tsv            participant_id (with or without "sub-"), the 26 SCS items (1–5 or n/a)
+    sub-<p>/[ses-<s>/]anat/…_T2w|T1w.nii[.gz]                       one structural (T2w preferred)
+    sub-<p>/[ses-<s>/]func/…_task-<task>[_acq-<a>][_run-<r>]_bold.nii[.gz]   one or more runs
+        RepetitionTime (s) in the run's sidecar or an inherited one (task-<task>_bold.json …)
+        _events.tsv (beside the run or inherited): onset, duration, trial_type among ``conditions``;
+        rating (integers in ``rating_range``) and word optional; any further columns ignored
 
-:func:`validate_dataset` checks every rule and raises **one** ``ValueError`` listing every problem
-(file, participant, column, rule), so a user fixes everything in one pass.
+Tables may come from a spreadsheet program (:func:`read_tsv`).  :func:`validate_dataset` checks every
+rule and raises **one** ``ValueError`` listing every problem (file, participant, column/field, rule),
+so a user fixes everything in one pass.
 """
 
 from __future__ import annotations
 
-import json
+import csv
+import gzip
+import io
+import logging
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +32,30 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-__all__ = ["Dataset", "load_dataset", "participant_files", "read_tsv", "repetition_time", "validate_dataset",
-           "design_summary", "ratings_table", "motion_table", "is_twin", "PAPER_DESIGN", "SCS_COLUMNS", "EVENT_COLUMNS"]
+from .layout import derivative_paths, entity_stem
+from .layout.entities import read_json
+from .layout.raw import RawRun, participants as find_participants, phenotype_file, raw_runs, structural, with_sub
+
+__all__ = ["Dataset", "load_dataset", "read_tsv", "read_image", "validate_dataset", "design_summary",
+           "ratings_table", "motion_table", "is_twin", "PAPER_DESIGN", "SCS_COLUMNS", "EVENT_COLUMNS",
+           "REQUIRED_EVENT_COLUMNS", "CONDITIONS", "RATING_RANGE", "VOXEL_MM"]
+
+log = logging.getLogger(__name__)
 
 SCS_COLUMNS = [f"scs_{i:02d}" for i in range(1, 27)]
+#: Events columns used by the book; ``rating`` and ``word`` are optional.
 EVENT_COLUMNS = ["onset", "duration", "trial_type", "rating", "word"]
+REQUIRED_EVENT_COLUMNS = ["onset", "duration", "trial_type"]
+#: The paper's conditions (a parameter of every chapter).
+CONDITIONS = ("negative", "neutral", "positive")
+#: The paper's rating scale (How do you feel? 1–4).
+RATING_RANGE = (1, 4)
+#: Plausible voxel sizes of an MRI image in mm (below: metres or centimetres written as mm; above: not a
+#: brain image of this kind of study).
+VOXEL_MM = (0.2, 10.0)
 _SUB = re.compile(r"^sub-[A-Za-z0-9]+$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _show(value) -> str:
@@ -41,136 +67,312 @@ def _show(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def read_tsv(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a BIDS TSV (``n/a`` = missing); participant ids stay strings."""
-    return pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False,
-                       dtype={"participant_id": str})
+# --------------------------------------------------------------------------------------------- tables
+def _decode(path: Path) -> str:
+    """Text of a table: UTF-8 (with or without BOM); else Windows-1252/Latin-1, with a warning."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        log.warning("%s: not UTF-8 (byte 0x%02x on line %d); read as Windows-1252/Latin-1 — BIDS asks for "
+                    "UTF-8, so save it as 'UTF-8' next time", path, data[err.start], line)
+        return data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
 
 
-def participant_files(root: str | os.PathLike, sub: str, task: str = "feedback") -> dict[str, Path | None]:
-    """Files of one participant by BIDS entities (None when absent).
+def _cp1252_ok(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
 
-    Keys: ``bold``, ``bold_json``, ``events``, ``anat`` (T2w preferred, else T1w).
+
+def _separator(path: Path, header: str) -> str:
+    """Tab, as BIDS requires; a header with no tab but ``;`` or ``,`` is a spreadsheet's CSV export."""
+    if "\t" in header or not header.strip():
+        return "\t"
+    for sep, name in ((";", "semicolons"), (",", "commas")):
+        if sep in header:
+            log.warning("%s: columns separated by %s, not tabs; read as such — BIDS asks for tab-separated "
+                        "values (in a spreadsheet program: save as 'Text (tab delimited)')", path, name)
+            return sep
+    return "\t"
+
+
+def _clean_column(col: pd.Series) -> pd.Series:
+    """Numbers as numbers (``3``, ``3.0``, decimal commas ``2,5``) when every filled cell is one; else text."""
+    filled = col.dropna()
+    if filled.empty:
+        return col
+    text = filled.astype(str)
+    commas = text.str.match(_DECIMAL_COMMA.pattern)
+    if commas.any() and (commas | text.str.match(_NUMBER.pattern)).all():
+        col = col.where(col.isna(), col.astype(str).str.replace(",", ".", regex=False))
+    num = pd.to_numeric(col, errors="coerce")
+    return num if num.notna().sum() == len(filled) else col
+
+
+def read_tsv(path: str | os.PathLike, text_columns=("participant_id",)) -> pd.DataFrame:
+    """Read a BIDS table as a user may have saved it; ``ValueError`` naming file, line and rule otherwise.
+
+    Accepted, because spreadsheet programs write them: a UTF-8 byte-order mark, Windows line ends,
+    ``;`` or ``,`` instead of tabs (a warning is logged), decimal commas (``2,5``) in columns that are
+    otherwise numbers, ``3.0`` for 3, spaces around headers and cells, empty trailing rows and
+    columns, Windows-1252/Latin-1 text (warning logged).  ``n/a`` and empty cells are missing; a
+    column is numeric when every filled cell is a number, else text.  ``text_columns`` (default
+    ``participant_id``) always stay text.
+
+    Parameters
+    ----------
+    path : path-like
+        The table (``participants.tsv``, ``phenotype/scs.tsv``, ``*_events.tsv`` …).
+    text_columns : sequence of str, default ("participant_id",)
+        Columns never converted to numbers (IDs such as ``01`` keep their zeros).
+
+    Raises
+    ------
+    ValueError
+        Empty file, a row with more cells than the header (file and line), or a header repeated.
     """
-    root = Path(root)
-    func, anat = root / sub / "func", root / sub / "anat"
-    stem = f"{sub}_task-{task}"
+    path = Path(path)
+    text = _decode(path).lstrip("\r\n")
+    lines = text.splitlines()
+    header = next((line for line in lines if line.strip()), "")
+    if not header.strip():
+        raise ValueError(f"{path}: the file is empty (rule: a header row with the column names, then one row "
+                         "per entry)")
+    sep = _separator(path, header)
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    width = len(rows[0])
+    for number, row in enumerate(rows[1:], start=2):
+        cells = len(row)
+        while cells > width and not row[cells - 1].strip():  # trailing empty cells of a spreadsheet row
+            cells -= 1
+        if row and any(c.strip() for c in row) and cells != width:
+            raise ValueError(f"{path}: line {number}: {cells} cells but the header has {width} columns (rule: every "
+                             "row has one cell per column, separated by tabs; write n/a for a missing value and "
+                             "check for a stray tab)")
+    table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, na_values=["n/a", ""], keep_default_na=False,
+                        skip_blank_lines=True, skipinitialspace=True, index_col=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    unnamed = [c for c in table.columns if c == "" or c.startswith("Unnamed:")]
+    empty_unnamed = [c for c in unnamed if table[c].isna().all()]
+    table = table.drop(columns=empty_unnamed)
+    if any(c == "" or c.startswith("Unnamed:") for c in table.columns):
+        raise ValueError(f"{path}: a column without a header holds values (rule: every column is named in the "
+                         "first row)")
+    dup = [c for c in table.columns if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in table.columns]
+    if dup:
+        raise ValueError(f"{path}: column {dup[0].rsplit('.', 1)[0]!r} appears twice in the header (rule: "
+                         "unique column names)")
+    table = table.apply(lambda c: c.str.strip() if c.dtype == object or pd.api.types.is_string_dtype(c) else c)
+    table = table.replace("", np.nan).replace("n/a", np.nan)
+    table = table.dropna(how="all").reset_index(drop=True)
+    keep = set(text_columns)
+    return table.apply(lambda c: c if c.name in keep else _clean_column(c))
 
-    def first(*candidates: Path) -> Path | None:
-        return next((c for c in candidates if c.is_file()), None)
 
-    return {"bold": first(func / f"{stem}_bold.nii.gz", func / f"{stem}_bold.nii"),
-            "bold_json": first(func / f"{stem}_bold.json", root / f"task-{task}_bold.json"),
-            "events": first(func / f"{stem}_events.tsv"),
-            "anat": first(anat / f"{sub}_T2w.nii.gz", anat / f"{sub}_T2w.nii",
-                          anat / f"{sub}_T1w.nii.gz", anat / f"{sub}_T1w.nii")}
+# --------------------------------------------------------------------------------------------- images
+def read_image(path: str | os.PathLike) -> nib.Nifti1Image:
+    """Load a NIfTI image with its data in memory, every byte checked.
+
+    A ``.nii.gz`` is decompressed to its end, so a damaged file fails gzip's CRC-32 and length check
+    (nibabel alone reads only as many bytes as the header asks for and can return wrong values
+    silently); a ``.nii`` must hold as many bytes as its header says.  ``ValueError`` names the file.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if path.name.endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
+            raise ValueError(f"{path}: the compressed data are damaged ({type(err).__name__}: {err}); the file "
+                             "is truncated or corrupt (rule: a complete NIfTI file; copy or export it again)") from None
+    try:
+        img = nib.Nifti1Image.from_bytes(raw)
+        np.asanyarray(img.dataobj)  # reads every voxel: a short .nii fails here
+    except Exception as err:  # nibabel raises many types for bad headers or short data
+        raise ValueError(f"{path}: not a readable NIfTI-1 image ({type(err).__name__}: {err}) (rule: a complete "
+                         "NIfTI file; copy or export it again)") from None
+    return img
 
 
-def repetition_time(sidecar: str | os.PathLike) -> float:
-    """``RepetitionTime`` (s) from a BOLD JSON sidecar; ValueError naming the file if absent/invalid."""
-    meta = json.loads(Path(sidecar).read_text())
-    tr = meta.get("RepetitionTime")
-    if not isinstance(tr, (int, float)) or isinstance(tr, bool) or not tr > 0:
-        raise ValueError(f"{sidecar}: RepetitionTime must be a positive number of seconds, got {tr!r}")
-    return float(tr)
-
-
+# --------------------------------------------------------------------------------------------- dataset
 @dataclass
 class Dataset:
-    """A loaded dataset: tables and per-participant file paths."""
+    """A loaded dataset: tables, every BOLD run of ``task`` and the structural of each participant.
+
+    Attributes
+    ----------
+    runs : dict
+        Participant → list of :class:`helpers.layout.raw.RawRun` (sorted by session, acq, run).
+    structural : dict
+        Participant → ``(path, "T2w" | "T1w")`` or None.
+    """
 
     root: Path
     task: str
     participants: pd.DataFrame
     scs: pd.DataFrame
-    files: dict[str, dict[str, Path | None]] = field(default_factory=dict)
-    tr: dict[str, float] = field(default_factory=dict)
-
-    def events(self, sub: str) -> pd.DataFrame:
-        """The events table of one participant."""
-        return read_tsv(self.files[sub]["events"])
+    runs: dict[str, list[RawRun]] = field(default_factory=dict)
+    structural: dict[str, tuple[Path, str] | None] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
         return list(self.participants["participant_id"])
 
-    def n_volumes(self, sub: str) -> int:
-        """Number of volumes of a participant's BOLD run (from the header)."""
-        return int(nib.load(self.files[sub]["bold"]).shape[3])
+    def events(self, sub: str, run: RawRun | None = None) -> pd.DataFrame:
+        """Events of one run, or of every run of ``sub`` one after the other with its ``run`` label."""
+        if run is not None:
+            return read_tsv(run.events)
+        tables = [read_tsv(r.events).assign(run=r.label) for r in self.runs[sub]]
+        return pd.concat(tables, ignore_index=True)
+
+    def n_volumes(self, run: RawRun) -> int:
+        """Number of volumes of a BOLD run (from the header)."""
+        return int(nib.load(run.bold).shape[3])
+
+    def first_run(self, sub: str) -> RawRun:
+        """The first run of ``sub`` (by session, acq, run) — the one the data chapter shows."""
+        return self.runs[sub][0]
+
+
+def _participants_table(root: Path) -> pd.DataFrame:
+    """participants.tsv with ``sub-`` IDs, or a one-column table of the ``sub-*`` folders."""
+    path = root / "participants.tsv"
+    if path.is_file():
+        table = read_tsv(path)
+        table["participant_id"] = table["participant_id"].map(with_sub)
+        return table
+    return pd.DataFrame({"participant_id": find_participants(root)})
+
+
+def _scs_table(root: Path) -> pd.DataFrame:
+    table = read_tsv(phenotype_file(root))
+    table["participant_id"] = table["participant_id"].map(with_sub)
+    return table
 
 
 def load_dataset(root: str | os.PathLike, task: str = "feedback", validate: bool = True,
-                 conditions=("negative", "neutral", "positive")) -> Dataset:
-    """Load a BIDS dataset (validated first unless ``validate=False``)."""
+                 conditions=CONDITIONS, rating_range=RATING_RANGE) -> Dataset:
+    """Load a BIDS dataset (validated first unless ``validate=False``).
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset folder.
+    task : str, default "feedback"
+        Task label of the functional runs.
+    validate : bool, default True
+        Run :func:`validate_dataset` first.
+    conditions : sequence of str, default :data:`CONDITIONS`
+        The ``trial_type`` labels analysed (validation only).
+    rating_range : (int, int), default :data:`RATING_RANGE`
+        Allowed ratings (validation only).
+    """
     root = Path(root)
     if validate:
-        validate_dataset(root, task=task, conditions=conditions)
-    parts = read_tsv(root / "participants.tsv")
-    scs = read_tsv(root / "phenotype" / "scs.tsv")
-    ds = Dataset(root, task, parts, scs)
-    for sub in parts["participant_id"]:
-        ds.files[sub] = participant_files(root, sub, task)
-        if ds.files[sub]["bold_json"] is not None:
-            ds.tr[sub] = repetition_time(ds.files[sub]["bold_json"])
+        validate_dataset(root, task=task, conditions=conditions, rating_range=rating_range)
+    parts = _participants_table(root)
+    ds = Dataset(root, task, parts, _scs_table(root))
+    for sub in ds.ids:
+        ds.runs[sub] = raw_runs(root, sub, task)
+        ds.structural[sub] = structural(root, sub)
     return ds
 
 
-def _check_description(root: Path, problems: list[str]) -> None:
+# --------------------------------------------------------------------------------------------- checks
+class _Problems(list):
+    """Problems found so far, each ``<file relative to the dataset>: <what>`` ."""
+
+    def __init__(self, root: Path):
+        super().__init__()
+        self.root = root
+
+    def append(self, problem: str) -> None:
+        if problem not in self:  # a shared file (e.g. an inherited sidecar) is reported once
+            super().append(problem)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def add(self, path: Path | str, text: str) -> None:
+        self.append(f"{self.rel(path) if isinstance(path, Path) else path}: {text}")
+
+
+def _table(path: Path, problems: _Problems) -> pd.DataFrame | None:
+    try:
+        return read_tsv(path)
+    except (ValueError, UnicodeDecodeError) as err:
+        problems.append(str(err).replace(f"{path}: ", f"{problems.rel(path)}: ", 1))
+        return None
+
+
+def _check_description(root: Path, problems: _Problems) -> None:
     path = root / "dataset_description.json"
     if not path.is_file():
-        problems.append(f"{path.name}: missing (rule: every BIDS dataset has one)")
+        problems.add(path, "missing (rule: every BIDS dataset has one, with Name and BIDSVersion)")
         return
     try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        problems.append(f"{path.name}: not valid JSON ({err.msg})")
+        meta = read_json(path)
+    except ValueError as err:
+        problems.append(str(err).replace(str(path), problems.rel(path), 1))
         return
     for key in ("Name", "BIDSVersion"):
         if key not in meta:
-            problems.append(f"{path.name}: field {key} missing (rule: required by BIDS)")
+            problems.add(path, f"field {key} missing (rule: required by BIDS)")
 
 
-def _check_participants(root: Path, problems: list[str]) -> list[str]:
+def _check_participants(root: Path, problems: _Problems) -> list[str]:
     path = root / "participants.tsv"
     if not path.is_file():
-        problems.append("participants.tsv: missing (rule: one row per participant)")
         return sorted(p.name for p in root.glob("sub-*") if p.is_dir())
-    table = read_tsv(path)
-    for col in ("participant_id", "age", "sex"):
-        if col not in table:
-            problems.append(f"participants.tsv: column {col} missing (rule: participant_id, age, sex)")
-    if "participant_id" not in table:
+    table = _table(path, problems)
+    if table is None:
         return []
-    ids = table["participant_id"].astype(str)
+    if "participant_id" not in table:
+        problems.add(path, f"column participant_id missing (rule: the first column is participant_id; found "
+                           f"{', '.join(table.columns)})")
+        return []
+    ids = table["participant_id"].dropna().astype(str).map(with_sub)
     for pid in ids[ids.duplicated()]:
-        problems.append(f"participants.tsv: participant {pid}: duplicated participant_id")
+        problems.add(path, f"participant {pid}: duplicated participant_id")
     for pid in ids:
         if not _SUB.match(pid):
-            problems.append(f"participants.tsv: participant {pid}: participant_id must look like sub-<label>")
+            problems.add(path, f"participant {pid}: participant_id must be sub-<label>, the label letters and "
+                               "digits only")
     if "age" in table:
         age = pd.to_numeric(table["age"], errors="coerce")
         for pid, a, raw in zip(ids, age, table["age"]):
             if pd.notna(raw) and (pd.isna(a) or not 0 < a < 120):
-                problems.append(f"participants.tsv: participant {pid}, column age: value {_show(raw)} is not an age in years")
+                problems.add(path, f"participant {pid}, column age: value {_show(raw)} is not an age in years")
     return list(dict.fromkeys(ids))
 
 
-def _check_scs(root: Path, ids: list[str], problems: list[str]) -> None:
-    path = root / "phenotype" / "scs.tsv"
-    name = "phenotype/scs.tsv"
-    if not path.is_file():
-        problems.append(f"{name}: missing (rule: participant_id, scs_01 … scs_26)")
+def _check_scs(root: Path, ids: list[str], problems: _Problems) -> None:
+    try:
+        path = phenotype_file(root)
+    except ValueError as err:
+        problems.append(str(err).replace(str(root) + os.sep, "", 1))
         return
-    table = read_tsv(path)
+    name = problems.rel(path)
+    table = _table(path, problems)
+    if table is None:
+        return
     missing = [c for c in ["participant_id", *SCS_COLUMNS] if c not in table]
     if missing:
-        problems.append(f"{name}: columns missing: {', '.join(missing)} (rule: participant_id, scs_01 … scs_26)")
+        problems.add(path, f"columns missing: {', '.join(missing)} (rule: participant_id, scs_01 … scs_26)")
     if "participant_id" not in table:
         return
+    table["participant_id"] = table["participant_id"].astype(str).map(with_sub)
     for pid in sorted(set(ids) - set(table["participant_id"])):
-        problems.append(f"{name}: participant {pid}: no row (rule: every participant in participants.tsv)")
+        problems.append(f"{name}: participant {pid}: no row (rule: every participant with imaging data)")
     for pid in sorted(set(table["participant_id"]) - set(ids)):
-        problems.append(f"{name}: participant {pid}: not in participants.tsv")
+        problems.append(f"{name}: participant {pid}: not in participants.tsv (or no sub-{pid[4:]} folder)")
     for col in (c for c in SCS_COLUMNS if c in table):
         values = pd.to_numeric(table[col], errors="coerce")
         for pid, raw, v in zip(table["participant_id"], table[col], values):
@@ -180,50 +382,65 @@ def _check_scs(root: Path, ids: list[str], problems: list[str]) -> None:
                 problems.append(f"{name}: participant {pid}, column {col}: value {_show(raw)} is not an integer 1–5")
 
 
-def _check_events(path: Path, sub: str, conditions, run_length: float | None, problems: list[str]) -> None:
-    name = f"{sub}/func/{path.name}"
-    table = read_tsv(path)
-    missing = [c for c in EVENT_COLUMNS if c not in table]
+def _check_events(run: RawRun, conditions, rating_range, run_length: float | None, problems: _Problems) -> None:
+    path, sub = run.events, run.participant
+    where = f"participant {sub}" + (f", run {run.label}" if run.label else "")
+    table = _table(path, problems)
+    if table is None:
+        return
+    missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in table]
     if missing:
-        problems.append(f"{name}: participant {sub}: columns missing: {', '.join(missing)} "
-                        f"(rule: onset, duration, trial_type, rating, word)")
+        problems.add(path, f"{where}: columns missing: {', '.join(missing)} (rule: onset, duration, trial_type; "
+                           f"rating and word optional; found {', '.join(table.columns)})")
     if table.empty:
-        problems.append(f"{name}: participant {sub}: no events")
+        problems.add(path, f"{where}: no events")
         return
     for col in ("onset", "duration"):
         if col in table:
             v = pd.to_numeric(table[col], errors="coerce")
             bad = v.isna() | (v < 0) | ((v <= 0) if col == "duration" else False)
             for row in np.flatnonzero(bad):
-                problems.append(f"{name}: participant {sub}, column {col}, row {row + 1}: value "
-                                f"{_show(table[col].iloc[row])} must be a {'positive' if col == 'duration' else 'non-negative'} number of seconds")
+                problems.add(path, f"{where}, column {col}, row {row + 1}: value {_show(table[col].iloc[row])} must "
+                                   f"be a {'positive' if col == 'duration' else 'non-negative'} number of seconds")
     if "trial_type" in table and conditions is not None:
-        unknown = sorted(set(table["trial_type"].astype(str)) - set(conditions))
+        present = set(table["trial_type"].dropna().astype(str))
+        unknown = sorted(present - set(conditions))
         if unknown:
-            problems.append(f"{name}: participant {sub}, column trial_type: unknown condition(s) {unknown} "
-                            f"(rule: one of {list(conditions)})")
+            problems.add(path, f"{where}, column trial_type: unknown condition(s) {unknown} (rule: one of "
+                               f"{list(conditions)}, the conditions parameter)")
         for cond in conditions:
-            if cond not in set(table["trial_type"].astype(str)):
-                problems.append(f"{name}: participant {sub}, column trial_type: condition {cond!r} never occurs")
+            if cond not in present:
+                problems.add(path, f"{where}, column trial_type: condition {cond!r} never occurs")
     if "rating" in table:
+        lo, hi = rating_range
         r = pd.to_numeric(table["rating"], errors="coerce")
-        bad = table["rating"].notna() & (r.isna() | (r != r.round()) | ~r.between(1, 4))
+        bad = table["rating"].notna() & (r.isna() | (r != r.round()) | ~r.between(lo, hi))
         for row in np.flatnonzero(bad):
-            problems.append(f"{name}: participant {sub}, column rating, row {row + 1}: value "
-                            f"{_show(table['rating'].iloc[row])} is not an integer 1–4")
+            problems.add(path, f"{where}, column rating, row {row + 1}: value {_show(table['rating'].iloc[row])} is "
+                               f"not an integer {lo}–{hi}")
     if run_length is not None and {"onset", "duration"} <= set(table):
         end = (pd.to_numeric(table["onset"], errors="coerce") + pd.to_numeric(table["duration"], errors="coerce")).max()
         if end > run_length + 1e-6:
-            problems.append(f"{name}: participant {sub}, columns onset+duration: last event ends at {end:g} s, "
-                            f"after the run ({run_length:g} s = volumes x TR)")
+            problems.add(path, f"{where}, columns onset+duration: last event ends at {end:g} s, after the run "
+                               f"({run_length:g} s = volumes x TR of {problems.rel(run.bold)})")
 
 
-def _check_orientation(img, name: str, sub: str, problems: list[str]) -> None:
-    """World coordinates must be defined: sform_code or qform_code > 0 (NIfTI-1)."""
+def _check_header(img, path: Path, where: str, problems: _Problems) -> None:
+    """Orientation defined and voxel sizes plausible (mm, not metres; not > 10 mm)."""
     header = img.header
     if int(header["sform_code"]) == 0 and int(header["qform_code"]) == 0:
-        problems.append(f"{name}: participant {sub}, header fields sform_code/qform_code: both 0, so the image has "
-                        "no scanner orientation (rule: set a valid sform or qform, e.g. re-convert the DICOMs)")
+        problems.add(path, f"{where}, header fields sform_code/qform_code: both 0, so the image has no scanner "
+                           "orientation (rule: set a valid sform or qform, e.g. re-convert the DICOMs)")
+    unit = header.get_xyzt_units()[0]
+    zooms = [float(z) for z in header.get_zooms()[:3]]
+    lo, hi = VOXEL_MM
+    if unit in ("meter", "micron"):
+        problems.add(path, f"{where}, header field xyzt_units: voxel sizes are in {unit}s (rule: millimetres; "
+                           "re-convert the DICOMs, or fix the header's units and pixdim)")
+    elif any(not lo <= z <= hi for z in zooms):
+        hint = " — metres or centimetres written as mm?" if min(zooms) < lo else ""
+        problems.add(path, f"{where}, header field pixdim[1:4]: voxel size {' × '.join(f'{z:g}' for z in zooms)} mm "
+                           f"is implausible{hint} (rule: each between {lo:g} and {hi:g} mm)")
 
 
 def _header_tr(img) -> float | None:
@@ -235,87 +452,99 @@ def _header_tr(img) -> float | None:
     return tr / 1000 if unit == "msec" else tr / 1e6 if unit == "usec" else tr
 
 
-def _check_bold_data(img, name: str, sub: str, problems: list[str]) -> None:
-    """Read the whole image once: readable (not truncated or corrupt), not all zero, finite."""
-    try:
-        raw = img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)
-    except Exception as err:  # EOFError, zlib.error, gzip.BadGzipFile, OSError…: a damaged file
-        problems.append(f"{name}: participant {sub}: image data cannot be read ({type(err).__name__}: {err}); "
-                        "the file is truncated or corrupt (rule: a complete NIfTI file; copy or export it again)")
-        return
+def _check_bold_data(img, path: Path, where: str, problems: _Problems) -> None:
+    """Data already read in full (:func:`read_image`): not all zero, finite."""
+    raw = img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)
     inter = getattr(img.dataobj, "inter", 0.0)
     if not raw.any() and (inter is None or not np.isfinite(inter) or inter == 0):
-        problems.append(f"{name}: participant {sub}: every voxel is 0 in every volume (rule: a BOLD run with signal)")
+        problems.add(path, f"{where}: every voxel is 0 in every volume (rule: a BOLD run with signal)")
         return
     if np.issubdtype(raw.dtype, np.floating):
         bad = ~np.isfinite(raw)
         if bad.any():
             i, j, k, t = (int(v) for v in np.argwhere(bad)[0])
-            problems.append(f"{name}: participant {sub}: {int(bad.sum())} NaN/inf values (first at voxel ({i}, {j}, {k}), "
-                            f"volume {t}) (rule: finite values; mask or interpolate them before the analysis)")
+            problems.add(path, f"{where}: {int(bad.sum())} NaN/inf values (first at voxel ({i}, {j}, {k}), volume {t}) "
+                               "(rule: finite values; mask or interpolate them before the analysis)")
 
 
-def _check_bold(path: Path, stem: str, sub: str, tr: float | None, check_data: bool,
-                problems: list[str]) -> tuple[int | None, tuple | None]:
-    """Check one BOLD run; returns (volumes, grid) where grid = (shape, voxel sizes) or None."""
-    name = f"{stem}_bold.nii.gz"
+def _load(path: Path, where: str, check_data: bool, problems: _Problems):
+    """The image (read in full when ``check_data``), or None after recording why it cannot be read."""
     try:
-        img = nib.load(path)
-        shape = img.shape
+        return read_image(path) if check_data else nib.load(path)
+    except ValueError as err:
+        problems.append(str(err).replace(str(path), f"{problems.rel(path)}: {where}", 1).replace(": :", ":", 1))
     except Exception as err:  # nibabel raises many types for unreadable files
-        problems.append(f"{name}: participant {sub}: unreadable NIfTI ({err})")
-        return None, None
-    if len(shape) != 4:
-        problems.append(f"{name}: participant {sub}: image is {len(shape)}-D, must be 4-D (x, y, z, time)")
-        return None, None
-    _check_orientation(img, name, sub, problems)
-    header_tr = _header_tr(img)
-    if tr is not None and header_tr is not None and abs(header_tr - tr) > 1e-3:
-        problems.append(f"{name}: participant {sub}, header field pixdim[4]: TR {header_tr:g} s disagrees with "
-                        f"RepetitionTime {tr:g} s in the sidecar (rule: they must agree; fix whichever is wrong)")
-    if check_data:
-        _check_bold_data(img, name, sub, problems)
-    zooms = tuple(round(float(z), 3) for z in img.header.get_zooms()[:3])
-    return shape[3], (tuple(shape[:3]), zooms)
+        problems.add(path, f"{where}: unreadable NIfTI ({type(err).__name__}: {err})")
+    return None
 
 
-def _check_participant(root: Path, sub: str, task: str, conditions, problems: list[str],
-                       check_data: bool = True) -> tuple | None:
-    """Check one participant's files; returns the BOLD grid (shape, voxel sizes) if readable."""
-    if not (root / sub).is_dir():
-        problems.append(f"{sub}/: participant {sub}: folder missing")
-        return None
-    files = participant_files(root, sub, task)
-    stem = f"{sub}/func/{sub}_task-{task}"
-    if files["anat"] is None:
-        problems.append(f"{sub}/anat/{sub}_T2w.nii.gz: participant {sub}: structural missing (rule: T2w or T1w)")
-    else:
-        try:
-            _check_orientation(nib.load(files["anat"]), f"{sub}/anat/{files['anat'].name}", sub, problems)
-        except Exception as err:  # nibabel raises many types for unreadable files
-            problems.append(f"{sub}/anat/{files['anat'].name}: participant {sub}: unreadable NIfTI ({err})")
+def _check_run(run: RawRun, conditions, rating_range, check_data: bool, problems: _Problems) -> tuple | None:
+    """Check one BOLD run, its TR and its events; returns its grid (shape, voxel sizes) if readable."""
+    where = f"participant {run.participant}" + (f", run {run.label}" if run.label else "")
     tr = None
-    if files["bold_json"] is None:
-        problems.append(f"{stem}_bold.json: participant {sub}: sidecar missing (rule: RepetitionTime required)")
-    else:
-        try:
-            tr = repetition_time(files["bold_json"])
-        except (ValueError, json.JSONDecodeError) as err:
-            problems.append(f"{stem}_bold.json: participant {sub}, field RepetitionTime: {err}".replace(f"{files['bold_json']}: ", ""))
+    try:
+        tr = run.tr
+    except ValueError as err:  # "<file>: <what>": the file relative to the dataset, then who
+        file, what = str(err).split(": ", 1)
+        problems.add(Path(file), f"{where}: {what}")
+    img = _load(run.bold, where, check_data, problems)
     n_vol, grid = None, None
-    if files["bold"] is None:
-        problems.append(f"{stem}_bold.nii.gz: participant {sub}: BOLD run missing")
+    if img is not None:
+        if len(img.shape) != 4:
+            problems.add(run.bold, f"{where}: image is {len(img.shape)}-D, must be 4-D (x, y, z, time)")
+        else:
+            _check_header(img, run.bold, where, problems)
+            header_tr = _header_tr(img)
+            if tr is not None and header_tr is not None and abs(header_tr - tr) > 1e-3:
+                problems.add(run.bold, f"{where}, header field pixdim[4]: TR {header_tr:g} s disagrees with "
+                                       f"RepetitionTime {tr:g} s in the sidecar (rule: they must agree; fix whichever "
+                                       "is wrong)")
+            if check_data:
+                _check_bold_data(img, run.bold, where, problems)
+            n_vol = img.shape[3]
+            grid = (tuple(img.shape[:3]), tuple(round(float(z), 3) for z in img.header.get_zooms()[:3]))
+    if run.events is None:
+        problems.add(run.bold, f"{where}: no events file (rule: {entity_stem(run.participant, run.task, session=run.session, acq=run.acq, run=run.run)}"
+                               f"_events.tsv beside the run, or task-{run.task}_events.tsv at the top level)")
     else:
-        n_vol, grid = _check_bold(files["bold"], stem, sub, tr, check_data, problems)
-    if files["events"] is None:
-        problems.append(f"{stem}_events.tsv: participant {sub}: events missing")
-    else:
-        run_length = n_vol * tr if (n_vol and tr) else None
-        _check_events(files["events"], sub, conditions, run_length, problems)
+        _check_events(run, conditions, rating_range, n_vol * tr if (n_vol and tr) else None, problems)
     return grid
 
 
-def _check_grids(grids: dict[str, tuple], task: str, problems: list[str]) -> None:
+def _check_participant(root: Path, sub: str, task: str, conditions, rating_range, problems: _Problems,
+                       check_data: bool) -> dict[Path, tuple]:
+    """Check one participant's files; returns the grid of each readable BOLD run."""
+    if not (root / sub).is_dir():
+        problems.add(f"{sub}/", f"participant {sub}: folder missing (rule: one sub-<label> folder per row of "
+                                "participants.tsv)")
+        return {}
+    anat = structural(root, sub)
+    if anat is None:
+        problems.add(f"{sub}/anat/", f"participant {sub}: no structural image (rule: {sub}[_ses-<s>]_T2w.nii[.gz] or "
+                                     "_T1w.nii[.gz] in anat/)")
+    else:
+        img = _load(anat[0], f"participant {sub}", False, problems)
+        if img is not None:
+            _check_header(img, anat[0], f"participant {sub}", problems)
+    try:
+        runs = raw_runs(root, sub, task)
+    except ValueError as err:
+        problems.append(str(err).replace(str(root) + os.sep, ""))
+        return {}
+    if not runs:
+        found = sorted({p.name.split("_task-")[1].split("_")[0] for p in (root / sub).rglob("*_task-*_bold.nii*")})
+        also = f"; this participant has task(s) {found} — set the task parameter" if found else ""
+        problems.add(f"{sub}/func/", f"participant {sub}: no BOLD run of task {task!r} (rule: "
+                                     f"{sub}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz]){also}")
+    grids = {}
+    for run in runs:
+        grid = _check_run(run, conditions, rating_range, check_data, problems)
+        if grid is not None:
+            grids[run.bold] = grid
+    return grids
+
+
+def _check_grids(grids: dict[Path, tuple], problems: _Problems) -> None:
     """Every BOLD run must share the most common grid (matrix and voxel size: one protocol)."""
     if len(set(grids.values())) < 2:
         return
@@ -325,75 +554,103 @@ def _check_grids(grids: dict[str, tuple], task: str, problems: list[str]) -> Non
     def text(grid):
         return " × ".join(map(str, grid[0])) + " voxels of " + " × ".join(f"{z:g}" for z in grid[1]) + " mm"
 
-    for sub, grid in grids.items():
+    for path, grid in grids.items():
         if grid != common:
-            problems.append(f"{sub}/func/{sub}_task-{task}_bold.nii.gz: participant {sub}: grid {text(grid)} differs "
-                            f"from the other participants' {text(common)} (rule: one acquisition grid for everyone)")
+            sub = path.name.split("_")[0]
+            problems.add(path, f"participant {sub}: grid {text(grid)} differs from the other runs' {text(common)} "
+                               "(rule: one acquisition grid for every run)")
 
 
-def validate_dataset(path: str | os.PathLike, task: str = "feedback",
-                     conditions=("negative", "neutral", "positive"), check_data: bool = True) -> None:
+def validate_dataset(path: str | os.PathLike, task: str = "feedback", conditions=CONDITIONS,
+                     check_data: bool = True, rating_range=RATING_RANGE) -> None:
     """Check a dataset against the raw contract; raise one ``ValueError`` listing every problem.
 
-    Each problem names the file (relative to the dataset), the participant, the column/field
-    and the rule broken.  Passing ``conditions=None`` accepts any ``trial_type``.
-    Images: the BOLD run must be 4-D, oriented (sform or qform code > 0), with a header TR that
-    agrees with the sidecar's ``RepetitionTime`` and the same grid as the other participants;
-    the structural must be oriented.  ``check_data`` (default) also reads every BOLD run once,
-    to catch truncated or corrupt files, all-zero runs and NaN/inf values.
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder.
+    task : str, default "feedback"
+        Task label of the functional runs.
+    conditions : sequence of str or None, default :data:`CONDITIONS`
+        The ``trial_type`` labels of the analysis (the chapters' ``conditions`` parameter); each must
+        occur in every run and no other label may; None accepts any.
+    check_data : bool, default True
+        Read every BOLD run in full (:func:`read_image`: gzip CRC, all-zero runs, NaN/inf).
+    rating_range : (int, int), default :data:`RATING_RANGE`
+        Allowed values of the optional ``rating`` column.
+
+    Notes
+    -----
+    Each problem names the file (relative to the dataset), the participant and run, the column or
+    field and the rule broken.  Images: each BOLD run 4-D, oriented (sform or qform code > 0), voxel
+    sizes in :data:`VOXEL_MM`, header TR equal to the sidecar's ``RepetitionTime`` (seconds: a value
+    > 100 is taken for milliseconds), the same grid as the other runs; the structural oriented with
+    plausible voxel sizes.
     """
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"{root}: dataset folder does not exist")
-    problems: list[str] = []
+    problems = _Problems(root)
     _check_description(root, problems)
     ids = _check_participants(root, problems)
+    if not ids and not (root / "participants.tsv").is_file():
+        problems.add(root, "no participants.tsv and no sub-* folders (rule: one sub-<label> folder per participant)")
     _check_scs(root, ids, problems)
-    grids = {}
+    grids: dict[Path, tuple] = {}
     for sub in ids:
         if _SUB.match(sub):
-            grid = _check_participant(root, sub, task, conditions, problems, check_data)
-            if grid is not None:
-                grids[sub] = grid
-    _check_grids(grids, task, problems)
+            grids.update(_check_participant(root, sub, task, conditions, rating_range, problems, check_data))
+    _check_grids(grids, problems)
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise ValueError(f"{root}: {len(problems)} problem(s) with the BIDS dataset:\n{listing}")
 
 
+# --------------------------------------------------------------------------------------------- summaries
 #: The paper's design values (PAPER_FACTS.md) for side-by-side tables.
 PAPER_DESIGN = {
-    "participants": 19, "female": 12, "age_mean": 20.3, "age_range": "18–27", "tr_s": 3.0, "volumes": 166,
-    "matrix": "64 × 64 × 36", "voxel_mm": "3.125 × 3.125 × 4 (3 mm + 1 mm gap)",
+    "participants": 19, "female": 12, "age_mean": 20.3, "age_range": "18–27", "runs": 1, "tr_s": 3.0,
+    "volumes": 166, "matrix": "64 × 64 × 36", "voxel_mm": "3.125 × 3.125 × 4 (3 mm + 1 mm gap)",
     "structural": "T2w, 1.56 × 1.56 mm in-plane, 3 mm slices, coplanar",
     "events_per_condition": "15 / 15 / 15", "event_duration_s": "10–12",
 }
 
 
-def design_summary(ds: Dataset, conditions=("negative", "neutral", "positive")) -> pd.DataFrame:
+def _span(values) -> str:
+    """``"3"`` when all equal, else ``"2–4"``."""
+    values = sorted(set(values))
+    return f"{values[0]:g}" if len(values) == 1 else f"{values[0]:g}–{values[-1]:g}"
+
+
+def design_summary(ds: Dataset, conditions=CONDITIONS) -> pd.DataFrame:
     """Design of a dataset beside the paper's (rows: design item; columns: paper, dataset).
 
-    Reads headers only (no image data): grid, voxel size and volumes from the first participant's
-    BOLD, events pooled over participants.
+    Reads headers only (no image data): runs per participant, TR and volumes over every run, grid and
+    voxel size of the first participant's first run; events per condition are per participant (all
+    runs together), averaged over participants.
     """
     parts = ds.participants
-    first = ds.ids[0]
-    bold = nib.load(ds.files[first]["bold"])
-    anat = nib.load(ds.files[first]["anat"]) if ds.files[first]["anat"] else None
-    events = pd.concat([ds.events(s) for s in ds.ids])
+    first = ds.first_run(ds.ids[0])
+    bold = nib.load(first.bold)
+    anat = ds.structural.get(ds.ids[0])
+    anat_img = nib.load(anat[0]) if anat else None
+    runs = [r for sub in ds.ids for r in ds.runs[sub]]
+    events = pd.concat([ds.events(s).assign(participant_id=s) for s in ds.ids], ignore_index=True)
     counts = events.groupby("trial_type").size() / len(ds.ids)
-    zooms = bold.header.get_zooms()
+    sex = parts["sex"].astype(str).str.upper().str[0] if "sex" in parts else None
+    age = pd.to_numeric(parts["age"], errors="coerce") if "age" in parts else None
     values = {
         "participants": len(parts),
-        "female": int((parts["sex"].astype(str).str.upper().str[0] == "F").sum()) if "sex" in parts else "n/a",
-        "age_mean": round(float(pd.to_numeric(parts["age"], errors="coerce").mean()), 1) if "age" in parts else "n/a",
-        "age_range": f"{parts['age'].min():g}–{parts['age'].max():g}" if "age" in parts else "n/a",
-        "tr_s": ds.tr.get(first),
-        "volumes": bold.shape[3],
+        "female": int((sex == "F").sum()) if sex is not None else "n/a",
+        "age_mean": round(float(age.mean()), 1) if age is not None and age.notna().any() else "n/a",
+        "age_range": f"{age.min():g}–{age.max():g}" if age is not None and age.notna().any() else "n/a",
+        "runs": _span([len(ds.runs[s]) for s in ds.ids]),
+        "tr_s": _span([r.tr for r in runs]),
+        "volumes": _span([ds.n_volumes(r) for r in runs]),
         "matrix": " × ".join(str(n) for n in bold.shape[:3]),
-        "voxel_mm": " × ".join(f"{z:g}" for z in zooms[:3]),
-        "structural": ("T2w" if "T2w" in ds.files[first]["anat"].name else "T1w") + ", "
-                      + " × ".join(f"{z:g}" for z in anat.header.get_zooms()[:3]) + " mm" if anat else "missing",
+        "voxel_mm": " × ".join(f"{z:g}" for z in bold.header.get_zooms()[:3]),
+        "structural": f"{anat[1]}, " + " × ".join(f"{z:g}" for z in anat_img.header.get_zooms()[:3]) + " mm"
+                      if anat else "missing",
         "events_per_condition": " / ".join(f"{counts.get(c, 0):g}" for c in conditions),
         "event_duration_s": f"{events['duration'].min():g}–{events['duration'].max():g}",
     }
@@ -401,27 +658,39 @@ def design_summary(ds: Dataset, conditions=("negative", "neutral", "positive")) 
 
 
 def ratings_table(ds: Dataset) -> pd.DataFrame:
-    """Mean rating per participant and condition (long: participant_id, trial_type, rating, n)."""
+    """Mean rating per participant and condition over all runs (long: participant_id, trial_type, rating, n).
+
+    Participants whose events have no ``rating`` column are left out (the column is optional); the
+    table is empty when nobody has ratings.
+    """
     rows = []
     for sub in ds.ids:
         ev = ds.events(sub)
+        if "rating" not in ev:
+            continue
         grouped = ev.groupby("trial_type")["rating"].agg(["mean", "count"]).reset_index()
         grouped.insert(0, "participant_id", sub)
         rows.append(grouped.rename(columns={"mean": "rating", "count": "n"}))
+    if not rows:
+        return pd.DataFrame(columns=["participant_id", "trial_type", "rating", "n"])
     return pd.concat(rows, ignore_index=True)
 
 
-def motion_table(ds: Dataset, sub: str) -> tuple[pd.DataFrame | None, str]:
-    """Head motion of one participant and where it came from.
+def motion_table(ds: Dataset, sub: str, run: RawRun | None = None) -> tuple[pd.DataFrame | None, str]:
+    """Head motion of one run (default: the participant's first) and where it came from.
 
-    The twin's true motion (``derivatives/twin-truth``) if present, else fMRIPrep-style confounds in
-    ``derivatives/*/sub/func`` (first found); ``(None, "none")`` for raw data never preprocessed.
+    The twin's true motion (``derivatives/twin-truth``) if present, else the run's fMRIPrep-style
+    confounds in any ``derivatives/*`` folder (first found); ``(None, "none")`` for raw data never
+    preprocessed.
     """
+    run = run or ds.first_run(sub)
     truth = ds.root / "derivatives" / "twin-truth" / sub / f"{sub}_motion.tsv"
     if truth.is_file():
         return read_tsv(truth), "twin ground truth"
-    for path in sorted(ds.root.glob(f"derivatives/*/{sub}/func/{sub}_task-{ds.task}*desc-confounds_timeseries.tsv")):
-        return read_tsv(path), str(path.relative_to(ds.root))
+    for deriv in sorted(p for p in (ds.root / "derivatives").glob("*") if p.is_dir()):
+        path = derivative_paths(deriv, sub, ds.task, session=run.session, acq=run.acq, run=run.run)["confounds"]
+        if path.is_file():
+            return read_tsv(path), path.relative_to(ds.root).as_posix()
     return None, "none"
 
 
@@ -430,5 +699,5 @@ def is_twin(root: str | os.PathLike) -> bool:
     path = Path(root) / "dataset_description.json"
     if not path.is_file():
         return False
-    meta = json.loads(path.read_text())
+    meta = read_json(path)
     return any(g.get("Name") == "helpers.simulate" for g in meta.get("GeneratedBy", []))

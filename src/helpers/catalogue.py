@@ -148,6 +148,26 @@ def _scs(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path, Path],
     return run
 
 
+def _scs_text(edit: Callable[[list[str]], list[str]]):
+    """Read a copy of phenotype/scs.tsv whose lines were edited as text (what a spreadsheet export does)."""
+    def run(dataset: Path, work: Path):
+        from .scs import read_scs, score_scs
+
+        path = work / "phenotype" / "scs.tsv"
+        path.parent.mkdir(parents=True)
+        lines = (dataset / "phenotype" / "scs.tsv").read_text().splitlines()
+        path.write_text("\n".join(edit(lines)) + "\n")
+        return score_scs(read_scs(path))
+    return run
+
+
+def _text_cell(line: str, column: int, value: str) -> str:
+    """``line`` of a TSV with cell ``column`` replaced by ``value``."""
+    cells = line.split("\t")
+    cells[column] = value
+    return "\t".join(cells)
+
+
 def _drop(column: str):
     return lambda t: t.drop(columns=[column])
 
@@ -234,6 +254,47 @@ def _scramble_middle(root: Path, subs: list[str]) -> None:
     path.write_bytes(bytes(data))
 
 
+def _flip_bit(root: Path, subs: list[str]) -> None:
+    path = _bold(root, subs[0])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _zooms(zooms):
+    def edit(img, data):
+        out = _like(img, data)
+        out.header.set_zooms(tuple(zooms) + img.header.get_zooms()[3:])
+        return nib.Nifti1Image(data, None, out.header)  # the header's pixdim and qform/sform as written
+    return edit
+
+
+def _uncompressed_copy(root: Path, subs: list[str]) -> None:
+    nib.save(nib.load(_bold(root, subs[0])), _bold(root, subs[0]).with_suffix(""))
+
+
+def _rename_task(root: Path, subs: list[str]) -> None:
+    for path in (root / subs[0] / "func").iterdir():
+        path.rename(path.with_name(path.name.replace(f"task-{TASK}", "task-faces")))
+
+
+def _echo(root: Path, subs: list[str]) -> None:
+    bold = _bold(root, subs[0])
+    bold.rename(bold.with_name(bold.name.replace("_bold", "_echo-1_bold")))
+
+
+def _sidecar(fields: dict):
+    def breaker(root: Path, subs: list[str]) -> None:
+        path = _bold(root, subs[0]).with_name(f"{subs[0]}_task-{TASK}_bold.json")
+        path.write_text(json.dumps({**json.loads(path.read_text()), **fields}))
+    return breaker
+
+
+def _trailing_comma(root: Path, subs: list[str]) -> None:
+    path = _bold(root, subs[0]).with_name(f"{subs[0]}_task-{TASK}_bold.json")
+    path.write_text('{\n  "RepetitionTime": 3.0,\n}\n')
+
+
 def _anat_no_orientation(root: Path, subs: list[str]) -> None:
     _edit_image(next((root / subs[0] / "anat").glob("*.nii*")), _no_orientation)
 
@@ -271,15 +332,16 @@ def _relabel(old: str, new: str):
 def _effects(edit):
     """CONN's Effect regressors (helpers.connectivity) from a participant's edited events."""
     def run(dataset: Path, work: Path):
-        from .bids import read_tsv, repetition_time
+        from .bids import read_tsv
         from .connectivity import condition_effects
+        from .layout import raw_runs
 
         sub = _subjects(dataset, 1)[0]
-        path = _events(dataset, sub)
-        events = edit(read_tsv(path))
-        events.attrs["source"] = str(path)
-        n_scans = nib.load(_bold(dataset, sub)).shape[3]
-        tr = repetition_time(_bold(dataset, sub).with_name(f"{sub}_task-{TASK}_bold.json"))
+        (run,) = raw_runs(dataset, sub, TASK)
+        events = edit(read_tsv(run.events))
+        events.attrs["source"] = str(run.events)
+        n_scans = nib.load(run.bold).shape[3]
+        tr = run.tr
         return condition_effects(events, n_scans=n_scans, tr=tr, conditions=["negative", "neutral", "positive"])
     return run
 
@@ -380,6 +442,14 @@ CASES: tuple[Case, ...] = (
          (_SCS_FILE, "scs_", "missing items [26]"),
          "Add the missing item column, or pass item_columns / item_pattern if the columns are named differently.",
          _scs(_drop("scs_26"))),
+    Case("scs_stray_cell", "questionnaire", "a row with one cell more than the header (a stray tab)", ValueError,
+         (_SCS_FILE, "line 3", "28 cells but the header has 27 columns", "one cell per column"),
+         "Delete the extra cell (or name its column in the header).",
+         _scs_text(lambda lines: [*lines[:2], lines[2] + "\t4", *lines[3:]])),
+    Case("scs_decimal_comma", "questionnaire", "answers exported with a decimal comma, one of them 2,5", ValueError,
+         (_SCS_FILE, "participant sub-01", "value 2.5", "not an integer"),
+         "Answers are whole numbers 1–5 (a decimal comma is read as a decimal point).",
+         _scs_text(lambda lines: [lines[0], _text_cell(lines[1], 1, "2,5"), *lines[2:]])),
     Case("scs_duplicate_id", "questionnaire", "the same participant twice", ValueError,
          (_SCS_FILE, "duplicate participant ID", "'sub-01'"),
          "Keep one row per participant (remove or merge the repeated row).", _scs(_duplicate_first)),
@@ -442,11 +512,31 @@ CASES: tuple[Case, ...] = (
          ("_bold.nii.gz", "participant sub-01", "3-D", "must be 4-D"),
          "Use the 4-D run (merge the volumes, e.g. with nibabel.concat_images).", _raw(1, _bold_edit(_three_d))),
     Case("bold_truncated", "BOLD", "a truncated (incompletely copied) .nii.gz", ValueError,
-         ("_bold.nii.gz", "participant sub-01", "cannot be read", "truncated or corrupt", "EOFError"),
+         ("_bold.nii.gz", "participant sub-01", "compressed data are damaged", "truncated or corrupt", "EOFError"),
          "Copy or export the file again; compare its size or checksum with the source.", _raw(1, _cut_file(0.6))),
     Case("bold_gzip_corrupt", "BOLD", "a .nii.gz with damaged bytes", ValueError,
-         ("_bold.nii.gz", "participant sub-01", "cannot be read", "truncated or corrupt"),
+         ("_bold.nii.gz", "participant sub-01", "compressed data are damaged", "truncated or corrupt"),
          "Copy or export the file again.", _raw(1, _scramble_middle)),
+    Case("bold_gzip_one_bit", "BOLD", "a .nii.gz with one bit flipped in the middle (nibabel alone reads it, with "
+         "wrong values)", ValueError,
+         ("_bold.nii.gz", "participant sub-01", "CRC check failed", "truncated or corrupt"),
+         "Copy the file again from its source; validation decompresses every file to its end.", _raw(1, _flip_bit)),
+    Case("bold_voxels_in_metres", "BOLD", "voxel sizes written in metres (0.003) where the header says mm", ValueError,
+         ("_bold.nii.gz", "participant sub-01", "pixdim[1:4]", "0.003", "implausible", "metres"),
+         "Re-convert from DICOM, or correct pixdim (and the affine) to millimetres.",
+         _raw(1, _bold_edit(_zooms((0.003125, 0.003125, 0.004))))),
+    Case("bold_voxels_too_large", "BOLD", "voxels larger than 10 mm", ValueError,
+         ("_bold.nii.gz", "participant sub-01", "pixdim[1:4]", "implausible", "between 0.2 and 10 mm"),
+         "Check the header's voxel sizes against the protocol.", _raw(1, _bold_edit(_zooms((31.25, 31.25, 40.0))))),
+    Case("bold_two_files_one_run", "BOLD", "the same run twice, as .nii and .nii.gz", ValueError,
+         ("_bold.nii.gz", "_bold.nii ", "two BOLD files for the same run", "rule: one image per session, acq and run"),
+         "Delete one of the two files (they would be analysed twice).", _raw(1, _uncompressed_copy)),
+    Case("bold_other_task", "BOLD", "the functional runs named with another task label", ValueError,
+         ("participant sub-01", "no BOLD run of task 'feedback'", "task(s) ['faces']", "set the task parameter"),
+         "Set the task parameter to the label in your file names (or rename the files).", _raw(1, _rename_task)),
+    Case("bold_multi_echo", "BOLD", "a multi-echo run (echo-1, echo-2 …)", ValueError,
+         ("echo-1", "multi-echo BOLD", "outside the contract", "one 4-D BOLD image per run"),
+         "Combine the echoes first (e.g. tedana), then give one BOLD image per run.", _raw(1, _echo)),
     Case("bold_all_zero", "BOLD", "a BOLD run whose voxels are all 0", ValueError,
          ("_bold.nii.gz", "participant sub-01", "every voxel is 0", "rule: a BOLD run with signal"),
          "The conversion failed; convert the run again from the scanner data.", _raw(1, _bold_edit(_all_zero))),
@@ -458,12 +548,21 @@ CASES: tuple[Case, ...] = (
          "Find the true TR (scanner protocol) and correct the header or the JSON sidecar.",
          _raw(1, _bold_edit(_other_tr))),
     Case("bold_other_grid", "BOLD", "one participant's BOLD on a different grid", ValueError,
-         ("_bold.nii.gz", "participant sub-02", "grid", "differs from the other participants'", "rule: one acquisition grid"),
+         ("_bold.nii.gz", "participant sub-02", "grid", "differs from the other runs'", "rule: one acquisition grid"),
          "Check the acquisition protocol of that session; reslice or exclude the participant.",
          _raw(2, _bold_edit(_one_slice_less, which=1))),
     Case("bold_no_tr", "BOLD", "a sidecar without RepetitionTime", ValueError,
-         ("_bold.json", "participant sub-01", "field RepetitionTime", "positive number"),
+         ("_bold.json", "participant sub-01", "no field RepetitionTime", "positive number of seconds"),
          "Add RepetitionTime (seconds) to the sidecar.", _raw(1, _drop_tr)),
+    Case("bold_tr_in_ms", "BOLD", "RepetitionTime in milliseconds (3000)", ValueError,
+         ("_bold.json", "participant sub-01", "RepetitionTime is 3000", "looks like milliseconds", "e.g. 3)"),
+         "Write the TR in seconds (3000 ms → 3).", _raw(1, _sidecar({"RepetitionTime": 3000}))),
+    Case("bold_tr_text", "BOLD", "RepetitionTime written as text (\"3\")", ValueError,
+         ("_bold.json", "participant sub-01", "the text '3'", "remove the quotes"),
+         "Write numbers without quotes in JSON.", _raw(1, _sidecar({"RepetitionTime": "3"}))),
+    Case("sidecar_json_syntax", "BOLD", "a sidecar edited by hand with a trailing comma", ValueError,
+         ("_bold.json", "line 3, column 1", "invalid JSON", "check commas"),
+         "Remove the comma before the closing brace (JSON allows none).", _raw(1, _trailing_comma)),
     Case("anat_no_orientation", "structural", "a structural whose sform_code and qform_code are both 0", ValueError,
          ("_T2w.nii.gz", "participant sub-01", "sform_code", "no scanner orientation"),
          "Re-convert from DICOM (dcm2niix) so the header carries the scanner orientation.",

@@ -96,37 +96,39 @@ class MissingItemsWarning(UserWarning):
 def read_scs(path: str | os.PathLike, id_column: str = "participant_id") -> pd.DataFrame:
     """Read a BIDS phenotype file such as ``phenotype/scs.tsv``.
 
-    ``n/a`` (the BIDS missing marker) and empty cells become missing; the participant column becomes
-    the index (``participant_id``); ``attrs["source"]`` holds the file path so that later validation
-    errors name the file.  Values are *not* checked here (the scoring functions do that).
+    The file is read by :func:`helpers.bids.read_tsv`, so a table saved from a spreadsheet program
+    works (BOM, Windows line ends, ``;``/``,`` separators, decimal commas, ``3.0``, spaces, empty
+    trailing rows, Latin-1) or stops with the file, line and rule.  ``n/a`` and empty cells become
+    missing; BIDS participant IDs written without ``sub-`` get it (``01`` → ``sub-01``, as in
+    participants.tsv); the participant column becomes the index; ``attrs["source"]`` holds the file
+    path so that later validation errors name the file.  Values are *not* checked here (the scoring
+    functions do that).
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the participant column is missing or holds duplicate or empty IDs.
+        If the table cannot be read, the participant column is missing or holds duplicate or empty IDs.
     """
+    from .bids import read_tsv
+    from .layout.raw import with_sub
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: questionnaire file not found")
-    df = pd.read_csv(path, sep="\t", na_values=["n/a", ""], keep_default_na=False, dtype=str)
+    df = read_tsv(path, text_columns=(id_column,))
     if id_column not in df.columns:
         raise ValueError(f"{path}: missing column {id_column!r} (found: {', '.join(df.columns)})")
     if df[id_column].isna().any():
         rows = [int(i) + 2 for i in np.flatnonzero(df[id_column].isna())]
         raise ValueError(f"{path}: column {id_column}: empty participant ID on line(s) {rows}")
+    if id_column == "participant_id":
+        df[id_column] = df[id_column].map(with_sub)
     _check_duplicates(df[id_column], source=str(path))
     df = df.set_index(id_column)
-    df = df.apply(_to_numeric_if_clean)
     df.attrs["source"] = str(path)
     return df
-
-
-def _to_numeric_if_clean(col: pd.Series) -> pd.Series:
-    """Convert a column to numbers when every non-missing cell is numeric; else keep the strings."""
-    num = pd.to_numeric(col, errors="coerce")
-    return num if num.notna().sum() == col.notna().sum() else col
 
 
 def _check_duplicates(ids: pd.Series | pd.Index, source: str | None) -> None:

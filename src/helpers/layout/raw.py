@@ -26,7 +26,7 @@ from pathlib import Path
 from .derivatives import entity_stem
 from .entities import inherited_metadata, nearest_file, parse_entities
 
-__all__ = ["RawRun", "NIFTI_EXTENSIONS", "STRUCTURAL_SUFFIXES", "participants", "raw_runs", "structural",
+__all__ = ["RawRun", "NIFTI_EXTENSIONS", "STRUCTURAL_SUFFIXES", "participants", "raw_runs", "repetition_time", "structural",
            "phenotype_file", "raw_paths", "with_sub"]
 
 #: Image extensions accepted, preferred first.
@@ -70,15 +70,20 @@ class RawRun:
     @property
     def tr(self) -> float:
         """``RepetitionTime`` in seconds; ``ValueError`` naming the sidecar when absent or implausible."""
-        return repetition_time(self.metadata, self.sources.get("RepetitionTime"), self.bold)
+        return repetition_time(self.metadata, self.sources, self.bold)
 
 
-def repetition_time(metadata: dict, source: Path | None, bold: Path) -> float:
-    """Validated ``RepetitionTime`` (s) of ``metadata``; the message names ``source`` (or ``bold``)."""
-    where = source if source is not None else bold
+def repetition_time(metadata: dict, sources: dict, bold: Path) -> float:
+    """Validated ``RepetitionTime`` (s) of ``metadata``; the message names the sidecar that set it.
+
+    ``sources`` maps each field to its sidecar (:func:`helpers.layout.entities.inherited_metadata`).
+    """
     if "RepetitionTime" not in metadata:
-        raise ValueError(f"{bold}: no RepetitionTime in any applicable sidecar (rule: the BOLD JSON sidecar, "
-                         f"or a task-<task>_bold.json above it, gives RepetitionTime in seconds)")
+        read = sorted({Path(p).name for p in sources.values()})
+        found = f"the sidecar(s) {', '.join(read)} have no field RepetitionTime" if read else "no JSON sidecar applies"
+        raise ValueError(f"{bold}: {found} (rule: the run's _bold.json, or a task-<task>_bold.json above it, "
+                         "gives RepetitionTime as a positive number of seconds)")
+    where = sources.get("RepetitionTime", bold)
     tr = metadata["RepetitionTime"]
     if isinstance(tr, str):
         raise ValueError(f"{where}: field RepetitionTime is the text {tr!r}, not a number "

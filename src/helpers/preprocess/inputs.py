@@ -1,59 +1,53 @@
-"""Locate and validate the raw inputs of preprocessing (BIDS raw contract, DESIGN.md §3).
+"""Locate and validate the raw inputs of preprocessing (files found by :mod:`helpers.layout.raw`).
 
+A participant's inputs are every BOLD run of the task (sessions, ``acq-``, ``run-``; ``.nii`` or
+``.nii.gz``; sidecar fields inherited by the BIDS rules) and one structural (T2w preferred, else T1w).
 Every check raises ``ValueError`` naming the file, the participant and the rule broken.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
-__all__ = ["RawInputs", "find_participants", "find_inputs", "load_bold", "load_structural"]
+from ..bids import read_image
+from ..layout.raw import STRUCTURAL_SUFFIXES, RawRun, participants, raw_runs, structural
 
-#: Structural suffixes accepted, in order of preference (the paper's coplanar T2w first).
-STRUCTURAL_SUFFIXES = ("T2w", "T1w")
+__all__ = ["RawInputs", "find_participants", "find_inputs", "load_bold", "load_structural"]
 
 
 @dataclass(frozen=True)
 class RawInputs:
-    """Paths of one participant's raw files and the structural contrast (``"T2w"``/``"T1w"``)."""
+    """One participant's BOLD runs (sorted by session, acq, run), structural and its contrast."""
 
     participant: str
-    bold: Path
-    sidecar: Path
+    runs: tuple[RawRun, ...]
     structural: Path
     contrast: str
 
 
 def find_participants(bids_dir: str | Path) -> list[str]:
-    """Sorted ``sub-*`` folder names of a BIDS dataset."""
-    root = Path(bids_dir)
-    if not root.is_dir():
-        raise ValueError(f"BIDS folder {root} does not exist")
-    subs = sorted(p.name for p in root.glob("sub-*") if p.is_dir())
-    if not subs:
-        raise ValueError(f"BIDS folder {root}: no sub-* participant folders")
-    return subs
+    """Participants of a BIDS dataset (``participants.tsv``, else the ``sub-*`` folders)."""
+    return participants(bids_dir)
 
 
 def find_inputs(bids_dir: str | Path, participant: str, task: str) -> RawInputs:
-    """The BOLD run, its JSON sidecar and the structural of ``participant`` for ``task``."""
-    root = Path(bids_dir) / participant
-    bold = root / "func" / f"{participant}_task-{task}_bold.nii.gz"
-    if not bold.is_file():
-        raise ValueError(f"{participant}: BOLD file {bold} is missing (task {task!r})")
-    sidecar = bold.with_name(f"{participant}_task-{task}_bold.json")
-    if not sidecar.is_file():
-        raise ValueError(f"{participant}: sidecar {sidecar} is missing (it must give RepetitionTime)")
-    for suffix in STRUCTURAL_SUFFIXES:
-        anat = root / "anat" / f"{participant}_{suffix}.nii.gz"
-        if anat.is_file():
-            return RawInputs(participant, bold, sidecar, anat, suffix)
-    raise ValueError(f"{participant}: no structural image ({' or '.join(f'anat/{participant}_{s}.nii.gz' for s in STRUCTURAL_SUFFIXES)})")
+    """Every BOLD run of ``participant`` for ``task`` and the structural image."""
+    root = Path(bids_dir)
+    if not (root / participant).is_dir():
+        raise ValueError(f"{root / participant}: participant {participant}: folder missing")
+    runs = raw_runs(root, participant, task)
+    if not runs:
+        raise ValueError(f"{root / participant}: participant {participant}: no BOLD run of task {task!r} "
+                         f"(rule: [ses-<s>/]func/{participant}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz])")
+    anat = structural(root, participant)
+    if anat is None:
+        raise ValueError(f"{root / participant}: participant {participant}: no structural image (rule: "
+                         f"[ses-<s>/]anat/{participant}[_ses-<s>]_{'|'.join(STRUCTURAL_SUFFIXES)}.nii[.gz])")
+    return RawInputs(participant, tuple(runs), *anat)
 
 
 def _check_orientation(img: nib.Nifti1Image, path: Path, participant: str) -> None:
@@ -80,29 +74,26 @@ def _check_finite(data: np.ndarray, path: Path, participant: str) -> None:
                          f"(first at voxel {tuple(int(i) for i in where)})")
 
 
-def load_bold(inputs: RawInputs) -> tuple[nib.Nifti1Image, np.ndarray, float]:
-    """Load and validate the BOLD run: 4-D, ≥ 2 volumes, finite, orientation set, TR in the sidecar.
+def load_bold(run: RawRun) -> tuple[nib.Nifti1Image, np.ndarray, float]:
+    """Load and validate one BOLD run: every byte read (gzip CRC), 4-D, ≥ 2 volumes, finite, oriented,
+    ``RepetitionTime`` (s) in its sidecar or an inherited one.
 
-    Returns the image, its data (float32) and the repetition time (s, from the sidecar).
+    Returns the image, its data (float32) and the repetition time (s).
     """
-    img = nib.load(inputs.bold)
+    tr = run.tr  # ValueError naming the sidecar (or the run when no sidecar gives it)
+    img = read_image(run.bold)
     if img.ndim != 4 or img.shape[3] < 2:
-        raise ValueError(f"{inputs.bold}: participant {inputs.participant}: BOLD must be 4-D with ≥ 2 volumes, "
+        raise ValueError(f"{run.bold}: participant {run.participant}: BOLD must be 4-D with ≥ 2 volumes, "
                          f"got shape {img.shape}")
-    _check_orientation(img, inputs.bold, inputs.participant)
-    meta = json.loads(Path(inputs.sidecar).read_text())
-    tr = meta.get("RepetitionTime")
-    if not isinstance(tr, (int, float)) or not np.isfinite(tr) or tr <= 0:
-        raise ValueError(f"{inputs.sidecar}: participant {inputs.participant}: RepetitionTime is missing or "
-                         f"not a positive number (got {tr!r})")
+    _check_orientation(img, run.bold, run.participant)
     data = np.asarray(img.dataobj, dtype=np.float32)
-    _check_finite(data, inputs.bold, inputs.participant)
-    return img, data, float(tr)
+    _check_finite(data, run.bold, run.participant)
+    return img, data, tr
 
 
 def load_structural(inputs: RawInputs) -> nib.Nifti1Image:
-    """Load and validate the structural: 3-D, finite, orientation set."""
-    img = nib.load(inputs.structural)
+    """Load and validate the structural: every byte read, 3-D, finite, orientation set."""
+    img = read_image(inputs.structural)
     if img.ndim != 3:
         raise ValueError(f"{inputs.structural}: participant {inputs.participant}: structural must be 3-D, "
                          f"got shape {img.shape}")

@@ -4,7 +4,14 @@ Steps (the paper's SPM8 order): realignment (:mod:`.realign`), coregistration of
 to the structural (:mod:`.coregister`), normalisation of the structural to MNI (:mod:`.normalise`),
 one resampling of every volume to MNI at ``resolution`` mm (:mod:`.resample`), smoothing
 (``smoothing_fwhm`` mm).  Outputs use the names of the twin's ``derivatives/twin-fmriprep``
-(CONTRACTS.md), so the connectivity chapter reads either.
+(:func:`helpers.layout.derivative_paths`), so the connectivity chapter reads either.
+
+Several runs of a participant (sessions, ``acq-``, ``run-``), as SPM does it: every volume of every run
+is realigned to the first volume of the first run (two-pass: then to the mean of all runs), the mean
+over all runs is coregistered once to the one structural, which is normalised once; each run is then
+resampled with its own motion and written under its own entities.  A run whose voxel grid or
+voxel-to-world affine differs from the first run's is first put on the first run's grid (trilinear…
+cubic, ``resample_order``) through the scanner coordinates, since realignment works on one grid.
 
 Each participant's folder is written to a temporary sibling and renamed when complete
 (:func:`helpers.io.atomic_path`), so an interrupted run leaves nothing half-written.  A participant
@@ -29,7 +36,7 @@ from ..io import atomic_path, write_json, write_tsv
 from ..layout import SPACE, derivative_paths
 from ..provenance import package_versions, sha256
 from .coregister import COREG_DEFAULTS, coregister
-from .inputs import find_inputs, find_participants, load_bold, load_structural
+from .inputs import RawInputs, find_inputs, find_participants, load_bold, load_structural
 from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
 from .realign import realign
 from .resample import as_image, grid_points, resample_series, scatter, smooth_series, template_tissue
@@ -65,17 +72,19 @@ def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
 #: not make finished participants stale).
 _OUTPUT_MODULES = ("helpers.preprocess.pipeline", "helpers.preprocess.inputs", "helpers.preprocess.realign",
                    "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.resample",
-                   "helpers.atlas", "helpers.io", "helpers.layout.derivatives")
+                   "helpers.atlas", "helpers.io", "helpers.layout.derivatives", "helpers.layout.raw",
+                   "helpers.layout.entities")
 
 
-def _input_record(inputs) -> dict:
-    """Input checksums plus a fingerprint of this package's code and the numeric libraries' versions."""
+def _input_record(inputs: RawInputs) -> dict:
+    """Input checksums (each run's BOLD and merged sidecar fields, the structural) plus a fingerprint of
+    this package's code and the numeric libraries' versions."""
     from ..cache import code_fingerprint
 
-    record = {k: {"name": Path(getattr(inputs, k)).name, "sha256": sha256(getattr(inputs, k))}
-              for k in ("bold", "sidecar", "structural")}
-    record["code"] = code_fingerprint(*_OUTPUT_MODULES, packages=SOFTWARE[1:])
-    return record
+    runs = [{"name": run.bold.name, "sha256": sha256(run.bold),
+             "metadata": json.loads(json.dumps(run.metadata, sort_keys=True))} for run in inputs.runs]
+    return {"runs": runs, "structural": {"name": inputs.structural.name, "sha256": sha256(inputs.structural)},
+            "code": code_fingerprint(*_OUTPUT_MODULES, packages=SOFTWARE[1:])}
 
 
 def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None) -> bool:
@@ -93,9 +102,9 @@ def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None
     return all((prov.parent / rel).is_file() for rel in record.get("outputs", []))
 
 
-def _sidecar(tr: float, params: dict, inputs, extra: dict) -> dict:
+def _sidecar(tr: float, params: dict, run, inputs: RawInputs, extra: dict) -> dict:
     return {"RepetitionTime": tr, "SkullStripped": False, "SliceTimingCorrected": False,
-            "Sources": [f"bids:raw:{inputs.bold.name}", f"bids:raw:{inputs.structural.name}"],
+            "Sources": [f"bids:raw:{run.bold.name}", f"bids:raw:{inputs.structural.name}"],
             "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"],
                              "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
                                             "normalise (dipy MI affine + SyN CC) -> one composed resampling"}],
@@ -139,7 +148,7 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
         seconds[step] = round(now - clock, 3)
         clock = now
 
-    bold_img, data, tr = load_bold(inputs)
+    bold_img, data, trs, lengths = _load_runs(inputs, params["resample_order"])
     structural = load_structural(inputs)
     lap("load")
     motion = realign(data, bold_img.affine, fwhm=params["realign_fwhm"], sep=params["realign_sep"],
@@ -155,10 +164,50 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     lap("smooth")
     mni["anat"] = scatter(resample_series(structural.get_fdata(dtype=np.float32)[..., None], structural.affine,
                                           np.eye(4)[None], mni["struct_points"], order=1)[0][:, 0], mni["support"])
-    paths = derivative_paths(out_dir, participant, params["task"], params["resolution"], inputs.contrast)
-    _write(paths, mni, motion, coreg, bold_img.affine, tr, params, inputs, seconds, lap)
-    log.info("%s preprocessed in %.1f s", participant, sum(seconds.values()))
+    runs = [(run, derivative_paths(out_dir, participant, params["task"], params["resolution"], inputs.contrast,
+                                   session=run.session, acq=run.acq, run=run.run), tr, volumes)
+            for run, tr, volumes in zip(inputs.runs, trs, _run_slices(lengths))]
+    _write(runs, mni, motion, coreg, bold_img.affine, params, inputs, seconds, lap)
+    log.info("%s preprocessed (%d run%s) in %.1f s", participant, len(runs), "s" * (len(runs) > 1), sum(seconds.values()))
     return {"participant": participant, "seconds": seconds, "skipped": False}
+
+
+def _run_slices(lengths: list[int]) -> list[slice]:
+    """Volumes of each run in the concatenated series."""
+    ends = np.cumsum(lengths)
+    return [slice(int(end - n), int(end)) for n, end in zip(lengths, ends)]
+
+
+def _load_runs(inputs: RawInputs, order: int) -> tuple[nib.Nifti1Image, np.ndarray, list[float], list[int]]:
+    """Every run of a participant, concatenated in time on the first run's grid.
+
+    Returns the first run's image, the data (X, Y, Z, sum of volumes; float32), each run's TR and
+    number of volumes.  A run on another grid or with another voxel-to-world affine is resampled onto
+    the first run's grid through the scanner coordinates (spline ``order``; 0 outside its field of view).
+    """
+    first, series, trs, lengths = None, [], [], []
+    for run in inputs.runs:
+        img, data, tr = load_bold(run)
+        if first is None:
+            first = img
+        elif img.shape[:3] != first.shape[:3] or not np.allclose(img.affine, first.affine, atol=1e-4):
+            log.info("%s: run %s is on another grid than run %s; resampled onto it", run.participant,
+                     run.label, inputs.runs[0].label)
+            data = _onto_grid(data, img.affine, first.shape[:3], first.affine, order)
+        series.append(data)
+        trs.append(tr)
+        lengths.append(data.shape[3])
+    return first, np.concatenate(series, axis=3) if len(series) > 1 else series[0], trs, lengths
+
+
+def _onto_grid(data: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int) -> np.ndarray:
+    """Resample each volume of ``data`` (on ``affine``) onto the grid ``shape``/``target_affine`` (same world)."""
+    grid = np.indices(shape).reshape(3, -1).astype(float)
+    vox = (np.linalg.inv(affine) @ target_affine @ np.vstack([grid, np.ones_like(grid[0])]))[:3]
+    out = np.empty((*shape, data.shape[3]), dtype=np.float32)
+    for t in range(data.shape[3]):
+        out[..., t] = ndimage.map_coordinates(data[..., t], vox, order=order, mode="constant", cval=0.0).reshape(shape)
+    return out
 
 
 def _normalise(structural, contrast: str, params: dict):
@@ -186,34 +235,55 @@ def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
             "bold": scatter(values, support), "mask": tissue["mask"] & scatter(coverage, support)}
 
 
-def _write(paths, mni, motion, coreg, func_affine, tr, params, inputs, seconds, lap) -> None:
-    """Write every output of one participant into a temporary folder renamed when complete."""
+def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, seconds, lap) -> None:
+    """Write every output of one participant into a temporary folder renamed when complete.
+
+    ``runs``: ``(run, paths, tr, volumes)`` per run, ``volumes`` its slice of the concatenated series.
+    The anatomical outputs and the provenance are the participant's; each run gets its functional files,
+    its rows of the realignment parameters (relative to the first volume of the first run, as SPM's
+    ``rp_*.txt`` of later sessions) with framewise displacement ``n/a`` at its own first volume.
+    """
+    paths = runs[0][1]
     sub_dir = paths["provenance"].parent
     affine = mni["affine"]
     with atomic_path(sub_dir) as tmp:
-        rel = {k: tmp / p.relative_to(sub_dir) for k, p in paths.items()}
-        for p in rel.values():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        as_image(mni["bold"], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
-        as_image(mni["smoothed"], affine, dtype=np.int16, tr=tr).to_filename(rel["smoothed"])
-        as_image(mni["mask"], affine, dtype=np.uint8).to_filename(rel["mask"])
+        def inside(p: Path) -> Path:
+            out = tmp / p.relative_to(sub_dir)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            return out
+
         for label in ("GM", "WM", "CSF"):
-            as_image(mni["tissue"][label], affine).to_filename(rel[f"probseg_{label}"])
-        as_image(mni["anat"], affine).to_filename(rel["anat_mni"])
-        as_image(scatter(mni["struct_points"], mni["support"]), affine).to_filename(rel["norm_xfm"])
-        nib.Nifti1Image(motion.mean.astype(np.float32), func_affine).to_filename(rel["boldref"])
-        np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
-        write_tsv(motion.params, rel["confounds"])
-        write_json({c: {"Description": "SPM-convention rigid parameter (mm or rad) relative to volume 1, "
-                        "rotations about the scanner origin" if c != "framewise_displacement" else
-                        "Power et al. (2012) FD, 50 mm sphere; n/a for the first volume"}
-                    for c in motion.params.columns}, rel["confounds_json"])
-        write_json(_sidecar(tr, params, inputs, {}), rel["preproc_json"])
-        write_json(_sidecar(tr, params, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}), rel["smoothed_json"])
+            as_image(mni["tissue"][label], affine).to_filename(inside(paths[f"probseg_{label}"]))
+        as_image(mni["anat"], affine).to_filename(inside(paths["anat_mni"]))
+        as_image(scatter(mni["struct_points"], mni["support"]), affine).to_filename(inside(paths["norm_xfm"]))
+        for run, run_paths, tr, volumes in runs:
+            rel = {k: inside(p) for k, p in run_paths.items() if k in _RUN_OUTPUTS}
+            as_image(mni["bold"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
+            as_image(mni["smoothed"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["smoothed"])
+            as_image(mni["mask"], affine, dtype=np.uint8).to_filename(rel["mask"])
+            nib.Nifti1Image(motion.mean.astype(np.float32), func_affine).to_filename(rel["boldref"])
+            np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
+            confounds = motion.params.iloc[volumes].reset_index(drop=True)
+            confounds.loc[0, "framewise_displacement"] = np.nan
+            write_tsv(confounds, rel["confounds"])
+            write_json({c: {"Description": "SPM-convention rigid parameter (mm or rad) relative to the first volume "
+                            "of the first run, rotations about the scanner origin" if c != "framewise_displacement"
+                            else "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"}
+                        for c in confounds.columns}, rel["confounds_json"])
+            write_json(_sidecar(tr, params, run, inputs, {}), rel["preproc_json"])
+            write_json(_sidecar(tr, params, run, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}),
+                       rel["smoothed_json"])
         lap("write")
-        outputs = [str(p.relative_to(sub_dir)) for k, p in paths.items() if k != "provenance"]
+        outputs = sorted({str(p.relative_to(sub_dir)) for _, run_paths, _, _ in runs for k, p in run_paths.items()
+                          if k != "provenance"})
         write_json({"participant": inputs.participant, "parameters": params, "inputs": _input_record(inputs),
-                    "outputs": outputs, "seconds": seconds, "software": package_versions(SOFTWARE)}, rel["provenance"])
+                    "outputs": outputs, "seconds": seconds, "software": package_versions(SOFTWARE)},
+                   inside(paths["provenance"]))
+
+
+#: The functional outputs written for each run (the others are the participant's).
+_RUN_OUTPUTS = ("preproc", "preproc_json", "smoothed", "smoothed_json", "mask", "confounds", "confounds_json",
+                "boldref", "coreg_xfm")
 
 
 def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> dict:
