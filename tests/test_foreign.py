@@ -70,10 +70,12 @@ def run_book(root: Path, params: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory) -> Path:
+    """The tiny twin with the paper's run length (166 volumes, 15 words per condition): each half of a
+    split run keeps enough scans for CONN's 30-regressor denoising design."""
     from helpers.simulate import simulate
 
-    return simulate(tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED,
-                    config=TINY_CONFIG)
+    config = {**TINY_CONFIG, "timing": {"n_volumes": 166}, "events": {"per_condition": 15}}
+    return simulate(tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=config)
 
 
 @pytest.fixture(scope="module")
