@@ -70,6 +70,13 @@ def test_raw_user_data_reads_our_preprocessing_and_its_own_participants(tiny_twi
     assert describe_data(bids, p["derivatives_dir"]).startswith(f"the dataset at {bids}")
 
 
+def test_an_example_participant_the_data_do_not_have_is_named(tiny_twin, tmp_path):
+    bids = _raw_copy(tiny_twin, tmp_path / "study")
+    with pytest.raises(ValueError, match=r"parameter 'example_participant' = 'sub-01' is not a participant of "
+                                         r".*\(sub-pilot07, sub-pilot09, sub-pilot11\)"):
+        resolve_params({"bids_dir": str(bids), "example_participant": "sub-01"}, tmp_path)
+
+
 def test_fmriprep_derivatives_inside_the_dataset_skip_preprocessing(tiny_twin, tmp_path):
     bids = tmp_path / "study"
     shutil.copytree(tiny_twin, bids)

@@ -476,12 +476,16 @@ def resolve_params(params: dict, root: str | os.PathLike | None = None, source: 
             out["derivatives_dir"] = out["preproc_dir"]
     elif Path(out["derivatives_dir"]) != Path(out["preproc_dir"]):
         out.setdefault("run_preprocessing", False)
-    if "example_participant" not in params:
-        found = layout.participants(bids)
-        if not found:
-            raise ValueError(f"{source}: bids_dir {bids} holds no participants (rule: sub-<label> folders "
-                             "or a participants.tsv)")
-        out["example_participant"] = found[0]
+    found = layout.participants(bids)
+    if not found:
+        raise ValueError(f"{source}: bids_dir {bids} holds no participants (rule: sub-<label> folders "
+                         "or a participants.tsv)")
+    out.setdefault("example_participant", found[0])
+    if out["example_participant"] not in found:
+        shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
+        raise ValueError(f"{source}: parameter 'example_participant' = {out['example_participant']!r} is not a "
+                         f"participant of {bids} ({shown}) (rule: one of the dataset's participants; leave it "
+                         "out to show the first)")
     if "task" not in params:
         tasks = sorted({m.group(1) for f in bids.glob("sub-*/**/func/*_bold.nii*")
                         if (m := re.search(r"_task-([A-Za-z0-9]+)_", f.name))})

@@ -211,13 +211,14 @@ def _hide_parameter_cells(path: Path) -> None:
 
 
 def _failing_cell(path: Path) -> str:
+    """The failing cell, named by its first line (cell numbers differ between the source, the cells kept
+    for this data and the executed copy with its injected parameters)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                return f"cell {i} ({out.get('ename')}: {out.get('evalue')})"
+    for cell in nb.cells:
+        if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
+            return f"the cell starting {cell.source.strip().splitlines()[0][:60]!r}"
     return "an unknown cell"
 
 
@@ -308,9 +309,8 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
             failed.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(failed)
             raise NotebookFailed(
-                f"notebook notebooks/{stem}.ipynb failed in cell {err.exec_count or '?'} "
-                f"({err.ename}: {err.evalue}); the partial notebook is kept at {FAILED / (stem + '.ipynb')} "
-                f"({_failing_cell(failed)})"
+                f"notebook notebooks/{stem}.ipynb failed in {_failing_cell(failed)} ({err.ename}: {err.evalue}); "
+                f"the partial notebook is kept at {FAILED / (stem + '.ipynb')}"
             ) from err
         missing = missing_glue_keys(nbformat.read(tmp, as_version=4))
         if missing:
