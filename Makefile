@@ -2,6 +2,7 @@
 #   make book   — create .venv, execute every notebook with Papermill, build the HTML book (_build/html)
 #   make test   — create/update .venv and run the test suite
 # Both are idempotent: nothing is reinstalled or re-executed when nothing changed.
+# The environment is the exact one in requirements.lock; `make lock` refreshes that file from pyproject.toml.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,13 +11,19 @@ PARAMS ?= notebooks/params/default.yml
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-chtml.js
 PYTEST_ARGS ?=
+PIP_VERSION := 26.3
+# Extras locked and installed with the package (pyproject.toml keeps version ranges for library users).
+LOCK_EXTRAS := book test dev
+LOCK_ARGS ?=
 
-.PHONY: book test notebooks html clean help
+.PHONY: book test notebooks html lint lock clean help
 
 help:
 	@echo "make book   build the whole book (PARAMS=$(PARAMS))"
 	@echo "make test   run the test suite"
 	@echo "make notebooks / make html   the two halves of 'make book'"
+	@echo "make lint   ruff check + ruff format --check"
+	@echo "make lock   re-resolve requirements.lock (keeps current pins; LOCK_ARGS=--upgrade for newest)"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
 book: $(VENV)/.installed $(MATHJAX)
@@ -31,12 +38,24 @@ html: $(VENV)/.installed $(MATHJAX)
 test: $(VENV)/.installed $(MATHJAX)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Reinstall only when the dependency list changes (the package itself is installed editable).
-$(VENV)/.installed: pyproject.toml
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Reinstall only when the lock or the package metadata changes (the package itself is installed editable,
+# without dependencies: every dependency comes from the lock at its exact version).
+$(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[book,test]'
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# One resolution for every platform, Python 3.11.5 or later (soupsieve needs 3.11.5); uv keeps the pins
+# already in requirements.lock unless a range in pyproject.toml excludes them or LOCK_ARGS=--upgrade.
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml $(addprefix --extra ,$(LOCK_EXTRAS)) --universal \
+	  --python-version 3.11.5 --custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o requirements.lock
 
 # MathJax is served from the book itself so that pages render offline (npm registry, install time only).
 $(MATHJAX):

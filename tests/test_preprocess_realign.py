@@ -94,4 +94,4 @@ def test_realign_recovers_planted_motion(two_pass):
 
 def test_realign_rejects_3d():
     with pytest.raises(ValueError, match="4-D"):
-        realign(np.zeros((4, 4, 4)), np.eye(4))
+        realign(np.zeros((4, 5, 6)), np.eye(4))

@@ -28,13 +28,17 @@ def test_normalisation_affine_only_maps_points():
 
 
 def test_smoothing_preserves_sum_and_fwhm():
-    vol = np.zeros((41, 41, 41, 1), np.float32)
-    vol[20, 20, 20, 0] = 1.0
-    out = smooth_series(vol, np.diag([2.0, 2.0, 2.0, 1.0]), fwhm=8.0)[..., 0]
+    # unequal shape and voxel sizes: each axis' kernel must use its own voxel size
+    zooms, centre = (2.0, 2.5, 3.0), (20, 17, 14)
+    vol = np.zeros((41, 35, 29, 1), np.float32)
+    vol[(*centre, 0)] = 1.0
+    out = smooth_series(vol, np.diag([*zooms, 1.0]), fwhm=8.0)[..., 0]
     assert out.sum() == pytest.approx(1.0, rel=1e-4)
-    profile = out[:, 20, 20] / out[20, 20, 20]
-    above = np.flatnonzero(profile >= 0.5)
-    assert (above[-1] - above[0] + 1) * 2.0 == pytest.approx(8.0, abs=2.0)  # FWHM in mm, voxel-quantised
+    for axis, zoom in enumerate(zooms):
+        line = np.moveaxis(out, axis, 0)[(slice(None), *np.delete(centre, axis))]
+        mm = (np.arange(line.size) - centre[axis]) * zoom
+        fwhm = np.sqrt(8 * np.log(2) * (line * mm**2).sum() / line.sum())  # from the profile's variance
+        assert fwhm == pytest.approx(8.0, rel=0.03), f"axis {axis}"
 
 
 def test_grid_scatter_round_trip_and_mni_grid():
@@ -50,8 +54,11 @@ def test_t2_template_contrast_order():
     img = template_for_contrast("T2w", 2)
     data = img.get_fdata()
     assert data.max() <= T2_CONTRAST["csf"] + 1e-6
+
+    def ijk(xyz):
+        return tuple(np.round(np.linalg.inv(img.affine) @ [*xyz, 1])[:3].astype(int))
+
     # lateral ventricle (MNI ~ (-4, 10, 14)) brighter than deep white matter (MNI ~ (-26, -10, 30))
-    ijk = lambda xyz: tuple(np.round(np.linalg.inv(img.affine) @ [*xyz, 1])[:3].astype(int))
     assert data[ijk((-4, 10, 14))] > data[ijk((-26, -10, 30))]
     with pytest.raises(ValueError, match="'FLAIR' is not 'T1w' or 'T2w'"):
         template_for_contrast("FLAIR")

@@ -3,8 +3,9 @@
 Hand-worked identities (the three-way mixed ANOVA from contrast scores, direct OLS = nilearn's
 GLM, noise-free effects recovered exactly) and planted ground truth on a small twin: 10 + 10
 participants, 4 mm grid, 6 clips per type, a stronger training effect than the chapter's
-(training 2.5 % instead of 0.7 %, empathy 1.5 % instead of 0.5 %: a small twin has little power, and whole-brain FDR needs strong voxel-wise effects) — recovered when planted, absent
-in the null twin with the same seed.
+(training 2.5 % instead of 0.7 %, empathy 1.5 % instead of 0.5 %: a small twin has little power,
+and whole-brain FDR needs strong voxel-wise effects) — recovered when planted, absent in the null
+twin with the same seed.
 """
 
 from __future__ import annotations
@@ -68,12 +69,13 @@ def test_events_follow_the_task_design():
 
 
 def test_vta_sphere_and_subcortical_labels():
-    shape, affine = (20, 20, 20), np.diag([2.0, 2.0, 2.0, 1.0])
-    affine[:3, 3] = [-20.0, -36.0, -34.0]
+    shape, affine = (20, 22, 18), np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[:3, 3] = [-20.0, -38.0, -30.0]
     target = nib.Nifti1Image(np.zeros(shape, np.uint8), affine)
     mask = rois.roi_mask("vta", {"sphere": [0.0, -16.0, -14.0], "radius": 2.0}, target)
-    # centre voxel (10, 10, 10) and its 6 face neighbours at 2 mm
-    assert mask.sum() == 7 and mask[10, 10, 10]
+    # centre voxel (10, 11, 8) — unequal indices, so a swapped axis would miss it — and its 6 face neighbours
+    assert mask.shape == shape and mask.sum() == 7 and mask[10, 11, 8]
+    assert mask[9, 11, 8] and mask[10, 12, 8] and mask[10, 11, 7]
     _, labels = rois.harvard_oxford_subcortical()
     assert {"Left_Putamen", "Right_Pallidum"} <= set(labels)
     with pytest.raises(ValueError, match="ROI 'x': give 'sphere'"):

@@ -2,7 +2,7 @@
 
 The paper (Parrish et al. 2018) took the VMPFC from the Harvard-Oxford cortical atlas and the
 left/right amygdala from the AAL atlas (Tzourio-Mazoyer et al. 2002).  It does not name the
-Harvard-Oxford label or threshold; our reading (PAPER_FACTS.md) is CONN's: the label
+Harvard-Oxford label or threshold; our reading (book/spec_paper.md) is CONN's: the label
 "Frontal Medial Cortex" of the *maximum-probability* map thresholded at 25 %.
 
 Atlas files come from packages that ship them; their Python modules are never imported
@@ -50,7 +50,7 @@ __all__ = [
     "plot_rois",
 ]
 
-#: The paper's ROIs (names fixed by CONTRACTS.md).
+#: The paper's ROIs (the names every table uses: book/spec_paper.md).
 DEFAULT_ROIS: dict[str, dict] = {
     "vmpfc": {"atlas": "harvard_oxford", "label": "Frontal_Medial_Cortex"},
     "amygdala_l": {"atlas": "aal", "label": "Amygdala_L"},

@@ -1,6 +1,6 @@
 """The values Parrish et al. (2018) report, as data (one place, used by every chapter).
 
-Everything here is transcribed from the paper (see ``methods/PAPER_FACTS.md``);
+Everything here is transcribed from the paper (see ``book/spec_paper.md``);
 nothing is computed.  Chapters compare their own results against these tables,
 and :func:`helpers.stats.audit_reported_correlations` checks them for internal
 consistency.

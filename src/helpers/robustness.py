@@ -28,7 +28,7 @@ __all__ = [
     "inference_table", "robust_table", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "planted_rho", "synthetic_study",
 ]
 
-#: What each connectivity ``measure`` means (CONN.md; helpers.firstlevel).
+#: What each connectivity ``measure`` means (book/spec_conn.md; helpers.firstlevel).
 MEASURE_DESCRIPTIONS = {
     "weighted_hrf": "the paper's: weighted correlation, HRF-shaped condition weights (CONN default)",
     "weighted_hanning": "weighted correlation, Hanning-tapered weights on each condition segment",
@@ -342,7 +342,7 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
     Returns
     -------
     scores, connectivity : DataFrame
-        In the formats of ``notes/CONTRACTS.md``.
+        In the formats of ``book/your_data.md``.
     """
     rng = np.random.default_rng(seed)
     rhos = dict(rho) if isinstance(rho, Mapping) else {DEFAULT_MEASURE: float(rho)}

@@ -1,7 +1,7 @@
 """Self-Compassion Scale (SCS, Neff 2003) and its short form (SCS-SF, Raes et al. 2011): scoring and reliability.
 
 The item key, the scoring rules and the reasons for the choices made here are in
-``shared/methods/SCS.md``; in short:
+``book/spec_scs.md``; in short:
 
 * 26 items answered 1 (almost never) – 5 (almost always); six subscales, three of them
   (self-judgment, isolation, over-identification) keyed negatively.
@@ -46,7 +46,7 @@ __all__ = [
 SUBSCALES = ("self_kindness", "self_judgment", "common_humanity", "isolation", "mindfulness",
              "over_identification")
 
-#: SCS item key (Neff 2003; SCS.md): subscale → item numbers (1-based).
+#: SCS item key (Neff 2003; book/spec_scs.md): subscale → item numbers (1-based).
 SCS_KEY: dict[str, tuple[int, ...]] = {
     "self_kindness": (5, 12, 19, 23, 26),
     "self_judgment": (1, 8, 11, 16, 21),
@@ -59,7 +59,7 @@ SCS_KEY: dict[str, tuple[int, ...]] = {
 #: Negatively keyed subscales (reversed as 6 − x for the total only).
 NEGATIVE_SUBSCALES = frozenset({"self_judgment", "isolation", "over_identification"})
 
-#: SCS-SF item key (Raes et al. 2011; SCS.md): subscale → item numbers of the 12-item form.
+#: SCS-SF item key (Raes et al. 2011; book/spec_scs.md): subscale → item numbers of the 12-item form.
 SCS_SF_KEY: dict[str, tuple[int, ...]] = {
     "self_kindness": (2, 6),
     "self_judgment": (11, 12),
@@ -314,7 +314,7 @@ def _prorated_means(items: pd.DataFrame, key: Mapping[str, Sequence[int]], k: in
 def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pattern: str | None = None,
               missing: str | int = "complete", source: str | None = None,
               id_column: str = "participant_id") -> pd.DataFrame:
-    """Score the 26-item Self-Compassion Scale (Neff 2003; key and rules in SCS.md).
+    """Score the 26-item Self-Compassion Scale (Neff 2003; key and rules in book/spec_scs.md).
 
     Parameters
     ----------
@@ -366,7 +366,7 @@ def _reverse(items: pd.DataFrame, key: Mapping[str, Sequence[int]]) -> pd.DataFr
 
 def score_scs_sf(responses, item_columns=None, *, pattern: str | None = None, missing: str | int = "complete",
                  source: str | None = None, id_column: str = "participant_id") -> pd.DataFrame:
-    """Score the 12-item short form SCS-SF (Raes et al. 2011; key in SCS.md): total only.
+    """Score the 12-item short form SCS-SF (Raes et al. 2011; key in book/spec_scs.md): total only.
 
     total = mean over the 12 items of x (positive items) or 6 − x (items 1, 4, 8, 9, 11, 12).
     Subscale scores are not computed: Raes et al. advise against them for the short form.
@@ -409,7 +409,7 @@ def missing_report(responses, item_columns=None, *, pattern: str | None = None, 
 
 
 def item_key_table() -> pd.DataFrame:
-    """The SCS item key as a table: subscale, keying, item numbers, number of items (SCS.md)."""
+    """The SCS item key as a table: subscale, keying, item numbers, number of items (book/spec_scs.md)."""
     rows = [{"subscale": s, "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
              "items": ", ".join(map(str, SCS_KEY[s])), "n_items": len(SCS_KEY[s]),
              "short_form_items": ", ".join(map(str, SCS_SF_KEY[s]))} for s in SUBSCALES]

@@ -10,7 +10,7 @@ hypothesised direction for the scale (:data:`helpers.paper.HYPOTHESISED_DIRECTIO
 for Self-judgment, Isolation and Over-identification).  Pass
 ``alternative="two-sided"`` for the conventional test.
 
-Inputs are the project's two tables (``notes/CONTRACTS.md``):
+Inputs are the project's two tables (data contract: ``book/your_data.md``):
 
 * ``scores.tsv`` — ``participant_id`` + one column per scale (``total``, ``self_kindness`` …);
 * ``connectivity.tsv`` — ``participant_id, measure, condition, source, target, r, z``.
@@ -336,7 +336,7 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
     Parameters
     ----------
     scores, connectivity : DataFrame
-        ``scores.tsv`` and ``connectivity.tsv`` (formats in ``notes/CONTRACTS.md``).
+        ``scores.tsv`` and ``connectivity.tsv`` (formats in ``book/your_data.md``).
     scale : str
         ``"total"`` (the self-compassion mean) or a subscale column, or the paper's label.
     contrast : str

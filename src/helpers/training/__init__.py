@@ -1,6 +1,6 @@
 """The second study: compassion training vs memory training (Klimecki et al. 2013), as a twin.
 
-Only the abstract and a few secondary facts of the study are available (PAPER_FACTS.md), so the
+Only the abstract and a few secondary facts of the study are available (book/spec_paper.md), so the
 twin's design values are assumptions, kept in one file, ``config.yaml`` (each value marked
 [abstract], [secondary] or [assumed]).  Modules:
 
