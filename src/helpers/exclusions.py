@@ -55,7 +55,8 @@ def read_exclusions(path: str | os.PathLike) -> pd.DataFrame:
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     missing = [c for c in EXCLUSION_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing} (rule: columns {', '.join(EXCLUSION_COLUMNS)})")
+        raise ValueError(f"{path}: missing column(s) {missing} "
+                         f"(rule: columns {', '.join(EXCLUSION_COLUMNS)})")
     return table[EXCLUSION_COLUMNS]
 
 
@@ -76,13 +77,15 @@ def read_user_exclusions(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"exclusions_file {path}: no such file (rule: a TSV with columns participant_id and reason)")
+        raise ValueError(f"exclusions_file {path}: no such file "
+                         "(rule: a TSV with columns participant_id and reason)")
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in ("participant_id", "reason") if c not in table.columns]
     if missing:
         sep = " (the header has no tab: save the file as tab-separated)" if len(table.columns) == 1 else ""
-        raise ValueError(f"exclusions_file {path}: missing column(s) {missing}; found {list(table.columns)}{sep} "
+        raise ValueError(f"exclusions_file {path}: missing column(s) {missing}; "
+                         f"found {list(table.columns)}{sep} "
                          "(rule: a TSV with columns participant_id and reason)")
     ids = table["participant_id"].str.strip()
     ids = ids.where(ids.str.startswith("sub-") | (ids == ""), "sub-" + ids)
@@ -126,7 +129,8 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
         for run in runs:
             confounds = pd.read_csv(run.confounds, sep="\t", na_values=["n/a"], keep_default_na=False)
             if "framewise_displacement" not in confounds.columns:
-                raise ValueError(f"{run.confounds}: participant {participant}: no column framewise_displacement "
+                raise ValueError(f"{run.confounds}: participant {participant}: "
+                                 "no column framewise_displacement "
                                  "(rule: fMRIPrep-style confounds; needed by the motion exclusion rule)")
             values.append(pd.to_numeric(confounds["framewise_displacement"], errors="coerce").to_numpy(float))
         fd = np.concatenate(values) if values else np.array([])
@@ -137,7 +141,7 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
 
 
 def fd_rule(motion: pd.DataFrame, fd_threshold: float = 0.5) -> pd.DataFrame:
-    """Exclusion rows (stage ``motion``) for mean FD above ``fd_threshold`` mm (default 0.5, the paper's rule)."""
+    """Exclusion rows (stage ``motion``) for mean FD above ``fd_threshold`` mm (default 0.5, the paper's)."""
     bad = motion[motion["mean_fd"] > fd_threshold]
     reasons = [f"mean framewise displacement {v:.3f} mm > {fd_threshold:g} mm" for v in bad["mean_fd"]]
     return pd.DataFrame({"participant_id": bad["participant_id"].to_numpy(), "stage": STAGE_MOTION,

@@ -72,7 +72,7 @@ class Outputs:
         return self.root / "preproc"
 
     @property
-    def from_raw(self) -> "Outputs":
+    def from_raw(self) -> Outputs:
         """The outputs computed from our own preprocessing beside the twin's ideal derivatives."""
         return Outputs(self.root / "from_raw")
 
