@@ -34,7 +34,7 @@ LABELS = {"negative": "face", "neutral": "house", "positive": "scrambled"}
 
 
 def foreign_id(twin_id: str) -> str:
-    """``sub-01`` → ``sub-s37``, ``sub-02`` → ``sub-s74``, ``sub-03`` → ``sub-s11`` …: other IDs, in another order."""
+    """``sub-01`` → ``sub-s37``, ``sub-02`` → ``sub-s74``, ``sub-03`` → ``sub-s11`` …: other IDs and order."""
     return f"sub-s{int(twin_id.removeprefix('sub-')) * 37 % 100:02d}"
 
 SESSION = "1"
@@ -65,7 +65,8 @@ def _save(img, data, path: Path) -> None:
 
 def cut_point(events: pd.DataFrame, tr: float, n_scans: int) -> tuple[int, float]:
     """The word onset nearest the middle of the run that falls on a scan boundary: (scans, seconds)."""
-    on_grid = [o for o in events["onset"] if o > 0 and abs(o / tr - round(o / tr)) < 1e-9 and o / tr < n_scans]
+    on_grid = [o for o in events["onset"]
+               if o > 0 and abs(o / tr - round(o / tr)) < 1e-9 and o / tr < n_scans]
     if not on_grid:
         raise ValueError("no word onset falls on a scan boundary: the run cannot be cut at an event")
     onset = min(on_grid, key=lambda o: abs(o / tr - n_scans / 2))
@@ -92,13 +93,15 @@ def _confounds(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     for col in _EXTRA:
         if col not in out:
             out[col] = rng.standard_normal(len(out))
-    first = [c for c in out.columns if "derivative1" in c or c in ("dvars", "std_dvars", "framewise_displacement")]
+    undefined = ("dvars", "std_dvars", "framewise_displacement")
+    first = [c for c in out.columns if "derivative1" in c or c in undefined]
     out.loc[out.index[0], first] = np.nan
     return out
 
 
-def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions: bool = True, runs: bool = True,
-                 nii: bool = True, inherit: bool = True, derivatives: bool = True) -> dict[str, Split]:
+def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions: bool = True,
+                 runs: bool = True, nii: bool = True, inherit: bool = True,
+                 derivatives: bool = True) -> dict[str, Split]:
     """Write the foreign dataset at ``dest``; returns the cut of each split participant (twin IDs).
 
     Parameters
@@ -118,7 +121,8 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
     rng = np.random.default_rng(0)
     dest.mkdir(parents=True)
     (dest / "dataset_description.json").write_text(json.dumps(
-        {"Name": "A face-processing study (foreign layout)", "BIDSVersion": "1.9.0", "DatasetType": "raw"}, indent=1))
+        {"Name": "A face-processing study (foreign layout)", "BIDSVersion": "1.9.0", "DatasetType": "raw"},
+        indent=1))
     parts = pd.read_csv(twin / "participants.tsv", sep="\t")
     ids = {old: foreign_id(old) for old in parts["participant_id"]}
     parts["participant_id"] = parts["participant_id"].map(ids)
@@ -138,8 +142,10 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
     if derivatives:
         deriv.mkdir(parents=True)
         (deriv / "dataset_description.json").write_text(json.dumps(
-            {"Name": "fMRIPrep - fMRI PREProcessing workflow", "BIDSVersion": "1.9.0", "DatasetType": "derivative",
-             "GeneratedBy": [{"Name": "fMRIPrep", "Version": "24.1.1", "CodeURL": "https://github.com/nipreps/fmriprep"}]},
+            {"Name": "fMRIPrep - fMRI PREProcessing workflow", "BIDSVersion": "1.9.0",
+             "DatasetType": "derivative",
+             "GeneratedBy": [{"Name": "fMRIPrep", "Version": "24.1.1",
+                              "CodeURL": "https://github.com/nipreps/fmriprep"}]},
             indent=1))
     cuts = {}
     for old, new in ids.items():
@@ -164,9 +170,11 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
             _save(bold_img, data[..., a:b], folder / "func" / f"{stem}_bold.nii{'' if nii else '.gz'}")
             if not inherit:
                 (folder / "func" / f"{stem}_bold.json").write_text(json.dumps(sidecar, indent=1))
-            _events(events, t0, t1).to_csv(folder / "func" / f"{stem}_events.tsv", sep="\t", index=False, na_rep="n/a")
+            _events(events, t0, t1).to_csv(folder / "func" / f"{stem}_events.tsv", sep="\t", index=False,
+                                           na_rep="n/a")
             if derivatives:
-                _derivative_run(ideal, old, deriv / new / (f"ses-{SESSION}" if sessions else ""), stem, a, b, tr, rng)
+                target = deriv / new / (f"ses-{SESSION}" if sessions else "")
+                _derivative_run(ideal, old, target, stem, a, b, tr, rng)
         if derivatives:
             for tissue in ("GM", "WM", "CSF"):
                 src = next((ideal / old / "anat").glob(f"*_label-{tissue}_probseg.nii.gz"))
@@ -188,4 +196,5 @@ def _derivative_run(ideal: Path, old: str, folder: Path, stem: str, a: int, b: i
     shutil.copy2(next(src.glob("*_desc-brain_mask.nii.gz")), func / f"{name}_desc-brain_mask.nii.gz")
     conf = pd.read_csv(next(src.glob("*_desc-confounds_timeseries.tsv")), sep="\t", na_values=["n/a"],
                        keep_default_na=False).iloc[a:b].reset_index(drop=True)
-    _confounds(conf, rng).to_csv(func / f"{stem}_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a")
+    _confounds(conf, rng).to_csv(func / f"{stem}_desc-confounds_timeseries.tsv", sep="\t", index=False,
+                                 na_rep="n/a")

@@ -25,10 +25,11 @@ def _outputs(tmp_path: Path, n: int = 8) -> Path:
 
 def test_every_kind_of_exclusion_leaves_the_group_sample(tmp_path):
     out = _outputs(tmp_path)
-    record_exclusions(pd.DataFrame({"participant_id": ["sub-02"], "stage": "preprocessing",
-                                    "reason": "ValueError: bad image"}), out / "exclusions.tsv", "preprocessing")
-    record_exclusions(pd.DataFrame({"participant_id": ["sub-03"], "stage": "connectivity/gppi", "reason": "x"}),
-                      out / "exclusions.tsv", "connectivity")
+    failed = pd.DataFrame({"participant_id": ["sub-02"], "stage": "preprocessing",
+                           "reason": "ValueError: bad image"})
+    record_exclusions(failed, out / "exclusions.tsv", "preprocessing")
+    one_measure = pd.DataFrame({"participant_id": ["sub-03"], "stage": "connectivity/gppi", "reason": "x"})
+    record_exclusions(one_measure, out / "exclusions.tsv", "connectivity")
     user = tmp_path / "mine.tsv"
     user.write_text("participant_id\treason\n04\tfell asleep (scanner log)\n")
     record_exclusions(exclusions.read_user_exclusions(user), out / "exclusions.tsv", exclusions.STAGE_USER)
@@ -93,7 +94,8 @@ def test_a_participant_above_the_fd_threshold_is_absent_from_table1(tiny_twin, t
 @pytest.mark.parametrize("text, match", [
     ("participant_id,reason\nsub-01,x\n", "missing column.*tab-separated"),
     ("participant_id\treason\nsub-01\t\n", "line 2: column reason is empty"),
-    ("participant_id\treason\nsub-01\ta\n01\tb\n", "line 3: participant sub-01 is listed again .first on line 2"),
+    ("participant_id\treason\nsub-01\ta\n01\tb\n",
+     "line 3: participant sub-01 is listed again .first on line 2"),
 ])
 def test_a_users_exclusions_file_with_a_mistake_names_the_line(tmp_path, text, match):
     f = tmp_path / "excl.tsv"
@@ -103,7 +105,7 @@ def test_a_users_exclusions_file_with_a_mistake_names_the_line(tmp_path, text, m
 
 
 def test_a_studys_own_condition_labels_play_the_papers_roles(tmp_path):
-    """face/house/scrambled listed in the paper's role order give the same Table 1 as negative/neutral/positive."""
+    """face/house/scrambled in the paper's role order give the Table 1 of negative/neutral/positive."""
     out = _outputs(tmp_path)
     expected = tables.table1(*stats.read_inputs(out)[:2])
     conn = pd.read_csv(out / "connectivity.tsv", sep="\t")

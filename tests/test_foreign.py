@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ["_config.yml", "_toc.yml", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
-PARTICIPANTS = 8   # the robustness chapter needs more than 6 (Shepherd's pi bootstraps a Mahalanobis distance)
+PARTICIPANTS = 8  # the robustness chapter needs more than 6 (Shepherd's pi bootstraps a Mahalanobis distance)
 SPLIT = ("sub-02", "sub-05")
 CONDITIONS = list(LABELS.values())
 #: A user's params file: no twin key; small grids and resamples as in notebooks/params/test.yml.
@@ -64,8 +64,8 @@ def copy_project(dest: Path) -> Path:
 
 def run_book(root: Path, params: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HELPERS_PROJECT_ROOT": str(root), "PYTHONPATH": str(root / "src")}
-    return subprocess.run([sys.executable, "-m", "helpers.runner", "book", "--params", params], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=3000)
+    return subprocess.run([sys.executable, "-m", "helpers.runner", "book", "--params", params], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=3000)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,8 @@ def twin(tmp_path_factory) -> Path:
     from helpers.simulate import simulate
 
     config = {**TINY_CONFIG, "timing": {"n_volumes": 166}, "events": {"per_condition": 15}}
-    return simulate(tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=config)
+    return simulate(tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED,
+                    config=config)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def _expected_single(twin: Path, tmp_path: Path, old: str) -> pd.DataFrame:
 
 
 def _expected_two_runs(study: Path, new: str) -> pd.DataFrame:
-    """CONN's concatenation by hand: each run denoised on its own, then one weighted correlation on the stack."""
+    """CONN's concatenation by hand: each run denoised alone, then one weighted correlation on the stack."""
     files = fl.find_participant_files(study, study / "derivatives" / "fmriprep", new, TASK)
     assert [r.label for r in files.all_runs] == ["ses-1_run-1", "ses-1_run-2"]
     denoised, weights = [], []
@@ -126,7 +127,8 @@ def _expected_two_runs(study: Path, new: str) -> pd.DataFrame:
         events = pd.read_csv(run.events, sep="\t")
         assert set(CONDITIONS) <= set(events["trial_type"])
         motion = pd.read_csv(run.confounds, sep="\t", na_values=["n/a"])[list(fl.MOTION_COLUMNS)]
-        design = fl.denoising_design(motion, condition_effects(events, n, run.tr, conditions=CONDITIONS), wm, csf)
+        effects = condition_effects(events, n, run.tr, conditions=CONDITIONS)
+        design = fl.denoising_design(motion, effects, wm, csf)
         denoised.append(regress_and_filter(roi_ts, design, run.tr))
         weights.append(condition_weights(events, n, run.tr, conditions=CONDITIONS))
     return roi_to_roi(pd.concat(denoised, ignore_index=True), pd.concat(weights, ignore_index=True))
@@ -149,7 +151,8 @@ def test_numbers_equal_the_plain_layout_and_a_concatenation_by_hand(foreign_book
         else:
             expected = _expected_single(twin, tmp_path / old, old).set_index(keys)["z"].sort_index()
         assert len(ours) == len(expected) == 18
-        np.testing.assert_allclose(ours.to_numpy(), expected.reindex(ours.index).to_numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ours.to_numpy(), expected.reindex(ours.index).to_numpy(), rtol=0,
+                                   atol=1e-10)
 
 
 def test_table1_is_computed_from_those_numbers_for_everyone_analysed(foreign_book):
@@ -158,7 +161,8 @@ def test_table1_is_computed_from_those_numbers_for_everyone_analysed(foreign_boo
     t1 = pd.read_csv(out / "tables" / "table1.tsv", sep="\t")
     scores = pd.read_csv(out / "scores.tsv", sep="\t")
     conn = pd.read_csv(out / "connectivity.tsv", sep="\t", na_values=["n/a"])
-    roles = {v: k for k, v in LABELS.items()} | {"face-house": "negative-neutral", "scrambled-house": "positive-neutral"}
+    roles = {v: k for k, v in LABELS.items()}
+    roles |= {"face-house": "negative-neutral", "scrambled-house": "positive-neutral"}
     again = tables.table1(scores, conn.assign(condition=conn["condition"].map(roles)))
     assert t1["n"].tolist() == [PARTICIPANTS] * 7
     np.testing.assert_allclose(t1["r"], again["r"], atol=1e-12)

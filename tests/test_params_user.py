@@ -13,12 +13,15 @@ from helpers.params import describe_data, load_params_file, resolve_params
 # --------------------------------------------------------------------------- params files
 @pytest.mark.parametrize("text, exc, match", [
     ("bids_dir: /data\n\toutput_dir: out\n", ValueError, r"p.yml, line 2: the line is indented with a tab"),
-    ("bids_dir: /data\n output_dir: out\n", ValueError, r"p.yml, line 2, column \d+: not valid YAML .*rule: one 'name: value'"),
+    ("bids_dir: /data\n output_dir: out\n", ValueError,
+     r"p.yml, line 2, column \d+: not valid YAML .*rule: one 'name: value'"),
     ("conditions: [face, house\ntask: x\n", ValueError, r"p.yml, line \d, column \d+: not valid YAML"),
     ("bids_dir: /data\nconditions: face, house\n", TypeError,
-     r"p.yml, line 2: parameter 'conditions' = 'face, house' is one string, not a list \(write a list: \[face, house\]\)"),
+     r"p.yml, line 2: parameter 'conditions' = 'face, house' is one string, not a list "
+     r"\(write a list: \[face, house\]\)"),
     ("conditions: face\n", TypeError, r"line 1: parameter 'conditions' = 'face' is one string"),
-    ("task: feedback\nseed: 1\ntask: faces\n", ValueError, r"line 3: 'task' is given twice \(also on line 1\)"),
+    ("task: feedback\nseed: 1\ntask: faces\n", ValueError,
+     r"line 3: 'task' is given twice \(also on line 1\)"),
     ("fd_threshold: 0.5 mm\n", TypeError, r"line 1: parameter 'fd_threshold' = '0.5 mm' has type str"),
     ("- bids_dir: /data\n", ValueError, r"expected a mapping of name: value, got list"),
 ])
@@ -72,8 +75,8 @@ def test_raw_user_data_reads_our_preprocessing_and_its_own_participants(tiny_twi
 
 def test_an_example_participant_the_data_do_not_have_is_named(tiny_twin, tmp_path):
     bids = _raw_copy(tiny_twin, tmp_path / "study")
-    with pytest.raises(ValueError, match=r"parameter 'example_participant' = 'sub-01' is not a participant of "
-                                         r".*\(sub-pilot07, sub-pilot09, sub-pilot11\)"):
+    with pytest.raises(ValueError, match=r"parameter 'example_participant' = 'sub-01' is not a participant "
+                                         r"of .*\(sub-pilot07, sub-pilot09, sub-pilot11\)"):
         resolve_params({"bids_dir": str(bids), "example_participant": "sub-01"}, tmp_path)
 
 

@@ -1,4 +1,4 @@
-"""The README's and the *Run it on your data* page's recipes, executed verbatim on datasets nobody here wrote (slow).
+"""The README's and the *Run it on your data* page's recipes, run verbatim on foreign datasets (slow).
 
 Each recipe is read from its file: a ``yaml`` block whose first line names the params file
 (``# my-study.yml — …``) is written to that file as it stands, and every line of a ``bash`` block is
