@@ -194,3 +194,23 @@ def test_a_failed_or_killed_build_is_never_followed_by_a_silently_partial_one(tm
     runner.build_book(tmp_path)                                    # ... is followed by a complete one
     assert "0.654321" in html.read_text()
     assert (tmp_path / "_build" / "html" / "intro.html").is_file()
+
+
+@pytest.mark.parametrize("twin, ours", [(True, True), (False, True), (False, False)],
+                         ids=["twin", "raw user data", "fMRIPrep user data"])
+def test_no_kind_of_data_leaves_a_reference_dangling(twin, ours):
+    """Dropping the cells meant for other data never removes a label that a kept cell cites (glue keys are
+    checked after execution, by the runner itself)."""
+    import re
+
+    conditions = {"twin": twin, "user_data": not twin, "our_preprocessing": ours, "no_preprocessing": not ours}
+    kept = {stem: runner.select_cells(nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4),
+                                      conditions).cells for stem in runner.book_notebooks(ROOT)}
+    labels = {label for cells in kept.values() for c in cells if c.cell_type == "markdown"
+              for label in re.findall(r":name: (\S+)|^\((\S+)\)=$", c.source, re.M) for label in label if label}
+    labels |= {m for f in (ROOT / "book").glob("*.md") for m in re.findall(r":name: (\S+)", f.read_text())}
+    cited = [(stem, ref) for stem, cells in kept.items() for c in cells if c.cell_type == "markdown"
+             for ref in re.findall(r"\{numref\}`(?:[^`<]*<)?([^`>]+)>?`", c.source)]
+    assert len(cited) > 20
+    dangling = [(stem, ref) for stem, ref in cited if ref not in labels]
+    assert not dangling, f"cited, but their cells are dropped for this data: {dangling}"
