@@ -68,7 +68,8 @@ def ants_baseline(python: str, inputs, workdir: Path) -> dict | None:
     script, out = workdir / "ants_baseline.py", workdir / "ants_seconds.json"
     script.write_text(ANTS_SCRIPT)
     start = time.perf_counter()
-    subprocess.run([python, str(script), str(inputs.runs[0].bold), str(inputs.structural), str(template), str(out)],
+    bold = inputs.runs[0].bold
+    subprocess.run([python, str(script), str(bold), str(inputs.structural), str(template), str(out)],
                    check=True)
     seconds = json.loads(out.read_text())
     seconds["total"] = round(time.perf_counter() - start, 2)

@@ -17,18 +17,36 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.bids import (design_summary, load_dataset, motion_table, ratings_table, read_image, read_tsv,
-                          validate_dataset)
+from helpers.bids import (
+    design_summary,
+    load_dataset,
+    motion_table,
+    ratings_table,
+    read_image,
+    read_tsv,
+    validate_dataset,
+)
 from helpers.layout import raw_paths, raw_runs
 
 LABELS = {"negative": "face", "neutral": "house", "positive": "scrambled"}
 
 
-def rewrite_layout(twin: Path, dst: Path, *, ids: dict[str, str] | None = None, session: str | None = "pre",
-                   runs: tuple[str, ...] = ("1", "2"), nii: bool = True, contrast: str = "T1w",
-                   inherit: bool = True, labels: dict[str, str] | None = None, participants_tsv: bool = False,
-                   phenotype_prefix: bool = False, drop_events: tuple[str, ...] = ("rating", "word"),
-                   task: str = "feedback") -> Path:
+def rewrite_layout(
+    twin: Path,
+    dst: Path,
+    *,
+    ids: dict[str, str] | None = None,
+    session: str | None = "pre",
+    runs: tuple[str, ...] = ("1", "2"),
+    nii: bool = True,
+    contrast: str = "T1w",
+    inherit: bool = True,
+    labels: dict[str, str] | None = None,
+    participants_tsv: bool = False,
+    phenotype_prefix: bool = False,
+    drop_events: tuple[str, ...] = ("rating", "word"),
+    task: str = "feedback",
+) -> Path:
     """Copy the twin's raw data into another valid BIDS layout (the twin's own run is copied to every run).
 
     Parameters: ``ids`` old → new participant IDs; ``session`` (None: no ses- level); ``runs`` run
@@ -53,7 +71,9 @@ def rewrite_layout(twin: Path, dst: Path, *, ids: dict[str, str] | None = None, 
         src = raw_paths(twin, old, task)
         meta = json.loads(src["bold_json"].read_text())
         if inherit:
-            (dst / f"task-{task}_bold.json").write_text(json.dumps({"RepetitionTime": meta.pop("RepetitionTime")}))
+            (dst / f"task-{task}_bold.json").write_text(
+                json.dumps({"RepetitionTime": meta.pop("RepetitionTime")})
+            )
         for run in runs or (None,):
             out = raw_paths(dst, new, task, session=session, run=run)
             out["bold"].parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +136,10 @@ def test_foreign_layout_passes_with_its_own_labels(foreign, tiny_twin):
     design = design_summary(ds, conditions=list(LABELS.values()))["dataset"]
     twin_design = design_summary(plain)["dataset"]
     assert design["runs"] == "2" and twin_design["runs"] == "1"
-    assert design["events_per_condition"] == "10 / 10 / 10" and twin_design["events_per_condition"] == "5 / 5 / 5"
+    assert (
+        design["events_per_condition"] == "10 / 10 / 10"
+        and twin_design["events_per_condition"] == "5 / 5 / 5"
+    )
     assert design["structural"].startswith("T1w, ") and design["tr_s"] == "3"
     assert design["female"] == "n/a" and design["participants"] == "3"  # no participants.tsv: no demographics
     assert ratings_table(ds).empty  # rating is optional
@@ -124,18 +147,39 @@ def test_foreign_layout_passes_with_its_own_labels(foreign, tiny_twin):
 
 
 def test_ratings_over_two_runs_equal_one_run(tiny_twin, tmp_path):
-    two = load_dataset(rewrite_layout(tiny_twin, tmp_path / "two", drop_events=(), participants_tsv=True,
-                                      ids={f"sub-0{i}": f"sub-0{i}" for i in (1, 2, 3)}))
+    two = load_dataset(
+        rewrite_layout(
+            tiny_twin,
+            tmp_path / "two",
+            drop_events=(),
+            participants_tsv=True,
+            ids={f"sub-0{i}": f"sub-0{i}" for i in (1, 2, 3)},
+        )
+    )
     one = load_dataset(tiny_twin)
     r2, r1 = ratings_table(two), ratings_table(one)
     assert np.allclose(r2["rating"], r1["rating"]) and (r2["n"] == 2 * r1["n"]).all()
-    assert two.participants["participant_id"].tolist() == ["sub-01", "sub-02", "sub-03"]  # bare IDs in the TSV
+    assert two.participants["participant_id"].tolist() == [
+        "sub-01",
+        "sub-02",
+        "sub-03",
+    ]  # bare IDs in the TSV
 
 
 def test_plain_layout_variants_pass(tiny_twin, tmp_path):
     """No session, no run entity, .nii.gz, T2w, sidecars beside the runs, sub- in the phenotype."""
-    root = rewrite_layout(tiny_twin, tmp_path / "plain", session=None, runs=(), nii=False, contrast="T2w",
-                          inherit=False, phenotype_prefix=True, drop_events=("word",), participants_tsv=True)
+    root = rewrite_layout(
+        tiny_twin,
+        tmp_path / "plain",
+        session=None,
+        runs=(),
+        nii=False,
+        contrast="T2w",
+        inherit=False,
+        phenotype_prefix=True,
+        drop_events=("word",),
+        participants_tsv=True,
+    )
     validate_dataset(root)
     ds = load_dataset(root)
     assert [r.label for r in ds.runs["sub-A1"]] == [""]
@@ -161,8 +205,10 @@ def test_every_problem_is_reported_once_with_file_participant_column_rule(broken
     msg = str(info.value)
     assert "5 problem(s)" in msg
     assert "phenotype/scs.tsv: participant sub-02, column scs_07: value 6 is not an integer 1–5" in msg
-    assert ("sub-01/func/sub-01_task-feedback_bold.nii.gz: participant sub-01: the sidecar(s) "
-            "sub-01_task-feedback_bold.json have no field RepetitionTime") in msg
+    assert (
+        "sub-01/func/sub-01_task-feedback_bold.nii.gz: participant sub-01: the sidecar(s) "
+        "sub-01_task-feedback_bold.json have no field RepetitionTime"
+    ) in msg
     assert "participant sub-03, column trial_type: unknown condition(s) ['insult']" in msg
     assert "participant sub-03, column rating, row 3: value 5 is not an integer 1–4" in msg
     assert "participant sub-02: no structural image" in msg
@@ -211,8 +257,11 @@ def test_damaged_gzip_fails_validation(broken):
     data = bytearray(bold.read_bytes())
     data[len(data) // 2] ^= 0x01
     bold.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"sub-02_task-feedback_bold.nii.gz: participant sub-02: the compressed "
-                                         r"data are damaged \(BadGzipFile: CRC check failed\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"sub-02_task-feedback_bold.nii.gz: participant sub-02: the compressed "
+        r"data are damaged \(BadGzipFile: CRC check failed\)",
+    ):
         validate_dataset(broken)
     with pytest.raises(ValueError, match="CRC check failed"):
         read_image(bold)
@@ -222,8 +271,11 @@ def test_short_nii_fails(tiny_twin, tmp_path):
     root = rewrite_layout(tiny_twin, tmp_path / "nii", labels=LABELS)
     (run, _) = raw_runs(root, "sub-A1", "feedback")
     run.bold.write_bytes(run.bold.read_bytes()[:-5000])
-    with pytest.raises(ValueError, match=r"sub-A1_ses-pre_task-feedback_run-1_bold.nii: participant sub-A1, "
-                                         r"run ses-pre_run-1: not a readable NIfTI-1 image"):
+    with pytest.raises(
+        ValueError,
+        match=r"sub-A1_ses-pre_task-feedback_run-1_bold.nii: participant sub-A1, "
+        r"run ses-pre_run-1: not a readable NIfTI-1 image",
+    ):
         validate_dataset(root, conditions=list(LABELS.values()))
 
 
@@ -241,27 +293,41 @@ def test_units_users_confuse(broken):
     with pytest.raises(ValueError) as info:
         validate_dataset(broken)
     msg = str(info.value)
-    assert ("sub-01/func/sub-01_task-feedback_bold.json: participant sub-01: field RepetitionTime is 3000, which would "
-            "be 50 minutes; it looks like milliseconds (rule: BIDS gives RepetitionTime in seconds, e.g. 3)") in msg
+    assert (
+        "sub-01/func/sub-01_task-feedback_bold.json: participant sub-01: field RepetitionTime is 3000, "
+        "which would be 50 minutes; it looks like milliseconds (rule: BIDS gives RepetitionTime in seconds, "
+        "e.g. 3)"
+    ) in msg
     assert "sub-02_task-feedback_bold.json: participant sub-02: field RepetitionTime is the text '3'" in msg
-    assert ("sub-02_task-feedback_bold.nii.gz: participant sub-02, header field pixdim[1:4]: voxel size "
-            "0.003 × 0.003 × 0.004 mm is implausible — metres or centimetres written as mm?") in msg
-    assert "sub-03_task-feedback_bold.nii.gz: participant sub-03, header field pixdim[1:4]: voxel size 12.5 × 12.5 × 16 mm" in msg
+    assert (
+        "sub-02_task-feedback_bold.nii.gz: participant sub-02, header field pixdim[1:4]: voxel size "
+        "0.003 × 0.003 × 0.004 mm is implausible — metres or centimetres written as mm?"
+    ) in msg
+    assert (
+        "sub-03_task-feedback_bold.nii.gz: participant sub-03, header field pixdim[1:4]: voxel size "
+        "12.5 × 12.5 × 16 mm" in msg
+    )
 
 
 def test_inherited_sidecar_error_names_the_top_level_file(foreign):
     top = foreign / "task-feedback_bold.json"
     top.write_text('{"RepetitionTime": 3.0,,}')
-    with pytest.raises(ValueError, match=r"1 problem\(s\)(.|\n)*task-feedback_bold.json: line 1, column 24: invalid "
-                                         r"JSON \(Expecting property name"):  # once, not once per participant
+    with pytest.raises(
+        ValueError,
+        match=r"1 problem\(s\)(.|\n)*task-feedback_bold.json: line 1, column 24: invalid "
+        r"JSON \(Expecting property name",
+    ):  # once, not once per participant
         validate_dataset(foreign, conditions=list(LABELS.values()))
 
 
 def test_duplicate_run_files_named(foreign):
     (run, _) = raw_runs(foreign, "sub-C3", "feedback")
     shutil.copy(run.bold, run.bold.with_name(run.bold.name + ".gz"))
-    with pytest.raises(ValueError, match=r"sub-C3_ses-pre_task-feedback_run-1_bold.nii and .*run-1_bold.nii.gz: "
-                                         r"two BOLD files for the same run"):
+    with pytest.raises(
+        ValueError,
+        match=r"sub-C3_ses-pre_task-feedback_run-1_bold.nii and .*run-1_bold.nii.gz: "
+        r"two BOLD files for the same run",
+    ):
         validate_dataset(foreign, conditions=list(LABELS.values()))
 
 
@@ -270,22 +336,32 @@ def test_events_of_each_run_checked(foreign):
     ev = read_tsv(run2.events)
     ev.loc[4, "onset"] = -1
     ev.to_csv(run2.events, sep="\t", index=False)
-    with pytest.raises(ValueError, match=r"sub-A1_ses-pre_task-feedback_run-2_events.tsv: participant sub-A1, run "
-                                         r"ses-pre_run-2, column onset, row 5: value -1 must be a non-negative"):
+    with pytest.raises(
+        ValueError,
+        match=r"sub-A1_ses-pre_task-feedback_run-2_events.tsv: participant sub-A1, run "
+        r"ses-pre_run-2, column onset, row 5: value -1 must be a non-negative",
+    ):
         validate_dataset(foreign, conditions=list(LABELS.values()))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("participant_id\tage\r\nsub-01\t20\r\n", {"participant_id": ["sub-01"], "age": [20]}),
-    ("\ufeffparticipant_id\tage\nsub-01\t20\n", {"participant_id": ["sub-01"], "age": [20]}),
-    ("participant_id;age;score\n01;20;2,5\n02;21;3\n;;\n", {"participant_id": ["01", "02"], "age": [20, 21],
-                                                          "score": [2.5, 3.0]}),
-    ("participant_id,age\nsub-01,20\n", {"participant_id": ["sub-01"], "age": [20]}),
-    (" participant_id \t age \nsub-01 \t 20.0\n\n\n", {"participant_id": ["sub-01"], "age": [20.0]}),
-    ("participant_id\tage\tnote\t\nsub-01\tn/a\tok\t\n", {"participant_id": ["sub-01"], "age": [np.nan],
-                                                         "note": ["ok"]}),
-    ("onset\tword\n1,5\thässlich\n".encode("latin-1"), {"onset": [1.5], "word": ["hässlich"]}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("participant_id\tage\r\nsub-01\t20\r\n", {"participant_id": ["sub-01"], "age": [20]}),
+        ("\ufeffparticipant_id\tage\nsub-01\t20\n", {"participant_id": ["sub-01"], "age": [20]}),
+        (
+            "participant_id;age;score\n01;20;2,5\n02;21;3\n;;\n",
+            {"participant_id": ["01", "02"], "age": [20, 21], "score": [2.5, 3.0]},
+        ),
+        ("participant_id,age\nsub-01,20\n", {"participant_id": ["sub-01"], "age": [20]}),
+        (" participant_id \t age \nsub-01 \t 20.0\n\n\n", {"participant_id": ["sub-01"], "age": [20.0]}),
+        (
+            "participant_id\tage\tnote\t\nsub-01\tn/a\tok\t\n",
+            {"participant_id": ["sub-01"], "age": [np.nan], "note": ["ok"]},
+        ),
+        ("onset\tword\n1,5\thässlich\n".encode("latin-1"), {"onset": [1.5], "word": ["hässlich"]}),
+    ],
+)
 def test_read_tsv_spreadsheet_exports(tmp_path, text, expected):
     path = tmp_path / "table.tsv"
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
@@ -295,14 +371,76 @@ def test_read_tsv_spreadsheet_exports(tmp_path, text, expected):
         assert not pd.api.types.is_numeric_dtype(table["participant_id"])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", r"table.tsv: the file is empty"),
-    ("onset\tduration\n1\t2\t3\n", r"table.tsv: line 2: 3 cells but the header has 2 columns"),
-    ("onset\tduration\tonset\n1\t2\t3\n", r"table.tsv: column 'onset' appears twice"),
-    ("onset\t\n1\t2\n", r"table.tsv: a column without a header holds values"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", r"table.tsv: the file is empty"),
+        ("onset\tduration\n1\t2\t3\n", r"table.tsv: line 2: 3 cells but the header has 2 columns"),
+        ("onset\tduration\tonset\n1\t2\t3\n", r"table.tsv: column 'onset' appears twice"),
+        ("onset\t\n1\t2\n", r"table.tsv: a column without a header holds values"),
+    ],
+)
 def test_read_tsv_refuses_with_file_line_and_rule(tmp_path, text, message):
     path = tmp_path / "table.tsv"
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_tsv(path)
+
+
+def test_a_condition_may_be_absent_from_one_run_not_from_all(foreign):
+    runs = raw_runs(foreign, "sub-A1", "feedback")
+    for run in runs:
+        ev = read_tsv(run.events)
+        ev[ev["trial_type"] != "scrambled"].to_csv(run.events, sep="\t", index=False)
+        if run is runs[0]:
+            validate_dataset(foreign, conditions=list(LABELS.values()))  # run 2 still has it
+    with pytest.raises(ValueError) as info:
+        validate_dataset(foreign, conditions=list(LABELS.values()))
+    assert (
+        "sub-A1/ses-pre/func/sub-A1_ses-pre_task-feedback_run-1_events.tsv, sub-A1/ses-pre/func/"
+        "sub-A1_ses-pre_task-feedback_run-2_events.tsv: participant sub-A1, column trial_type: condition "
+        "'scrambled' never occurs in any run"
+    ) in str(info.value)
+    assert "1 problem(s)" in str(info.value)
+
+
+def test_spreadsheet_fallbacks_are_logged(tmp_path, caplog):
+    path = tmp_path / "participants.tsv"
+    path.write_bytes("participant_id;note\n01;müde\n".encode("latin-1"))
+    with caplog.at_level("WARNING", logger="helpers.bids"):
+        assert read_tsv(path)["note"].tolist() == ["müde"]
+    assert "participants.tsv: not UTF-8 (byte 0xfc on line 2); read as Windows-1252/Latin-1" in caplog.text
+    assert "participants.tsv: columns separated by semicolons, not tabs" in caplog.text
+
+
+def test_the_contract_page_states_the_code_s_limits():
+    """book/spec_data_contract.md types a few limits; they must be the code's."""
+    from helpers import bids, scs
+    from helpers.layout import raw
+
+    text = (Path(__file__).resolve().parents[1] / "book" / "spec_data_contract.md").read_text()
+    lo, hi = bids.VOXEL_MM
+    assert text.count(f"voxel sizes {lo:g}–{hi:g} mm") == 2
+    assert f"a value above {raw._MAX_TR_S:g} (milliseconds" in text
+    assert f"rating range, {bids.RATING_RANGE[0]}–{bids.RATING_RANGE[1]} by default" in text
+    assert f"answers integers {scs._LOW}–{scs._HIGH} or `n/a`" in text
+
+
+def test_motion_of_a_later_run_from_fmriprep_confounds(foreign):
+    """Confounds of the run asked for, found by its entities in any derivatives/* folder."""
+    from helpers.layout import derivative_paths
+
+    ds = load_dataset(foreign, conditions=list(LABELS.values()))
+    run2 = ds.runs["sub-B2"][1]
+    path = derivative_paths(
+        foreign / "derivatives" / "fmriprep", "sub-B2", "feedback", session="pre", run="2"
+    )
+    path["confounds"].parent.mkdir(parents=True)
+    pd.DataFrame({"trans_x": [0.0, 0.1], "framewise_displacement": [np.nan, 0.2]}).to_csv(
+        path["confounds"], sep="\t", index=False, na_rep="n/a"
+    )
+    motion, source = motion_table(ds, "sub-B2", run2)
+    assert source == path["confounds"].relative_to(foreign).as_posix()
+    assert source.endswith("ses-pre/func/sub-B2_ses-pre_task-feedback_run-2_desc-confounds_timeseries.tsv")
+    assert motion["trans_x"].tolist() == [0.0, 0.1] and np.isnan(motion["framewise_displacement"][0])
+    assert motion_table(ds, "sub-B2") == (None, "none")  # run 1 has no confounds

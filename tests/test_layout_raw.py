@@ -15,26 +15,67 @@ import pytest
 
 from helpers.layout import raw_paths, raw_runs, structural
 from helpers.layout.entities import inherited_metadata, nearest_file, parse_entities, read_json
-from helpers.layout.raw import RawRun, participants, phenotype_file
+from helpers.layout.raw import RawRun, near_misses, participants, phenotype_file
 
 EXAMPLES = Path(__file__).parent / "data" / "bids_examples"
 
 # dataset, task, labels of sub-01's runs, their TRs, first run's events (relative), structural (relative)
 CASES = [
-    ("ds001", "balloonanalogrisktask", ["run-01", "run-02", "run-03"], [2.0] * 3,
-     "sub-01/func/sub-01_task-balloonanalogrisktask_run-01_events.tsv", "sub-01/anat/sub-01_T1w.nii.gz"),
-    ("ds005", "mixedgamblestask", ["run-01", "run-02", "run-03"], [2.0] * 3,
-     "sub-01/func/sub-01_task-mixedgamblestask_run-01_events.tsv", "sub-01/anat/sub-01_T1w.nii.gz"),
-    ("ds114", "fingerfootlips", ["ses-retest", "ses-test"], [2.5, 2.5],
-     "task-fingerfootlips_events.tsv", "sub-01/ses-retest/anat/sub-01_ses-retest_T1w.nii.gz"),
-    ("ds000117", "facerecognition", [f"ses-mri_run-{i:02d}" for i in range(1, 10)], [2.0] * 9,
-     "sub-01/ses-mri/func/sub-01_ses-mri_task-facerecognition_run-01_events.tsv",
-     "sub-01/ses-mri/anat/sub-01_ses-mri_acq-mprage_T1w.nii.gz"),
-    ("7t_trt", "rest", ["ses-1_acq-fullbrain_run-1", "ses-1_acq-fullbrain_run-2", "ses-1_acq-prefrontal",
-                        "ses-2_acq-fullbrain_run-1", "ses-2_acq-fullbrain_run-2", "ses-2_acq-prefrontal"],
-     [3.0, 3.0, 4.0, 3.0, 3.0, 4.0], None, "sub-01/ses-1/anat/sub-01_ses-1_T1w.nii.gz"),
-    ("synthetic", "nback", ["ses-01_run-01", "ses-01_run-02", "ses-02_run-01", "ses-02_run-02"], [2.5] * 4,
-     "task-nback_events.tsv", "sub-01/ses-01/anat/sub-01_ses-01_T1w.nii"),
+    (
+        "ds001",
+        "balloonanalogrisktask",
+        ["run-01", "run-02", "run-03"],
+        [2.0] * 3,
+        "sub-01/func/sub-01_task-balloonanalogrisktask_run-01_events.tsv",
+        "sub-01/anat/sub-01_T1w.nii.gz",
+    ),
+    (
+        "ds005",
+        "mixedgamblestask",
+        ["run-01", "run-02", "run-03"],
+        [2.0] * 3,
+        "sub-01/func/sub-01_task-mixedgamblestask_run-01_events.tsv",
+        "sub-01/anat/sub-01_T1w.nii.gz",
+    ),
+    (
+        "ds114",
+        "fingerfootlips",
+        ["ses-retest", "ses-test"],
+        [2.5, 2.5],
+        "task-fingerfootlips_events.tsv",
+        "sub-01/ses-retest/anat/sub-01_ses-retest_T1w.nii.gz",
+    ),
+    (
+        "ds000117",
+        "facerecognition",
+        [f"ses-mri_run-{i:02d}" for i in range(1, 10)],
+        [2.0] * 9,
+        "sub-01/ses-mri/func/sub-01_ses-mri_task-facerecognition_run-01_events.tsv",
+        "sub-01/ses-mri/anat/sub-01_ses-mri_acq-mprage_T1w.nii.gz",
+    ),
+    (
+        "7t_trt",
+        "rest",
+        [
+            "ses-1_acq-fullbrain_run-1",
+            "ses-1_acq-fullbrain_run-2",
+            "ses-1_acq-prefrontal",
+            "ses-2_acq-fullbrain_run-1",
+            "ses-2_acq-fullbrain_run-2",
+            "ses-2_acq-prefrontal",
+        ],
+        [3.0, 3.0, 4.0, 3.0, 3.0, 4.0],
+        None,
+        "sub-01/ses-1/anat/sub-01_ses-1_T1w.nii.gz",
+    ),
+    (
+        "synthetic",
+        "nback",
+        ["ses-01_run-01", "ses-01_run-02", "ses-02_run-01", "ses-02_run-02"],
+        [2.5] * 4,
+        "task-nback_events.tsv",
+        "sub-01/ses-01/anat/sub-01_ses-01_T1w.nii",
+    ),
 ]
 
 
@@ -57,7 +98,10 @@ def test_bids_examples_runs(dataset, task, labels, trs, events, anat):
 def test_bids_examples_entities_and_acq_metadata():
     runs = raw_runs(EXAMPLES / "7t_trt", "sub-02", "rest")
     prefrontal = [r for r in runs if r.acq == "prefrontal"]
-    assert [(r.session, r.acq, r.run) for r in prefrontal] == [("1", "prefrontal", None), ("2", "prefrontal", None)]
+    assert [(r.session, r.acq, r.run) for r in prefrontal] == [
+        ("1", "prefrontal", None),
+        ("2", "prefrontal", None),
+    ]
     assert prefrontal[0].sources["RepetitionTime"].name == "task-rest_acq-prefrontal_bold.json"
     ds117 = raw_runs(EXAMPLES / "ds000117", "sub-01", "facerecognition")[0]
     top = json.loads((EXAMPLES / "ds000117" / "task-facerecognition_bold.json").read_text())
@@ -71,17 +115,33 @@ def test_bids_examples_entities_and_acq_metadata():
     assert {p.name for p in sources.values()} <= {"acq-mprage_T1w.json", "sub-01_ses-mri_acq-mprage_T1w.json"}
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("sub-01_ses-2_task-faces_acq-mb_run-01_bold.nii.gz",
-     {"sub": "01", "ses": "2", "task": "faces", "acq": "mb", "run": "01", "suffix": "bold", "extension": ".nii.gz"}),
-    ("task-rest_acq-fullbrain_bold.json", {"task": "rest", "acq": "fullbrain", "suffix": "bold", "extension": ".json"}),
-    ("sub-A1_T1w.nii", {"sub": "A1", "suffix": "T1w", "extension": ".nii"}),
-    ("participants.tsv", {"suffix": "participants", "extension": ".tsv"}),
-    ("dataset_description.json", None),
-    ("sub-01_run-1_run-2_bold.nii.gz", None),
-    ("sub-01_task-a b_bold.nii.gz", None),
-    ("sub-01 task-x_bold.nii.gz", None),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "sub-01_ses-2_task-faces_acq-mb_run-01_bold.nii.gz",
+            {
+                "sub": "01",
+                "ses": "2",
+                "task": "faces",
+                "acq": "mb",
+                "run": "01",
+                "suffix": "bold",
+                "extension": ".nii.gz",
+            },
+        ),
+        (
+            "task-rest_acq-fullbrain_bold.json",
+            {"task": "rest", "acq": "fullbrain", "suffix": "bold", "extension": ".json"},
+        ),
+        ("sub-A1_T1w.nii", {"sub": "A1", "suffix": "T1w", "extension": ".nii"}),
+        ("participants.tsv", {"suffix": "participants", "extension": ".tsv"}),
+        ("dataset_description.json", None),
+        ("sub-01_run-1_run-2_bold.nii.gz", None),
+        ("sub-01_task-a b_bold.nii.gz", None),
+        ("sub-01 task-x_bold.nii.gz", None),
+    ],
+)
 def test_parse_entities(name, expected):
     assert parse_entities(name) == expected
 
@@ -101,12 +161,14 @@ def test_inheritance_most_specific_wins(tmp_path):
     root = tmp_path
     bold = _touch(root / "sub-01/ses-1/func/sub-01_ses-1_task-x_run-2_bold.nii.gz")
     _json(root / "task-x_bold.json", {"RepetitionTime": 2.0, "EchoTime": 0.03, "TaskName": "x"})
-    _json(root / "task-x_acq-mb_bold.json", {"RepetitionTime": 0.8})           # other acq: not applicable
-    _json(root / "task-y_bold.json", {"RepetitionTime": 9.0})                  # other task
+    _json(root / "task-x_acq-mb_bold.json", {"RepetitionTime": 0.8})  # other acq: not applicable
+    _json(root / "task-y_bold.json", {"RepetitionTime": 9.0})  # other task
     _json(root / "sub-01/sub-01_task-x_bold.json", {"EchoTime": 0.025})
-    _json(root / "sub-01/ses-1/func/sub-01_ses-1_task-x_run-1_bold.json", {"RepetitionTime": 7.0})  # other run
+    _json(
+        root / "sub-01/ses-1/func/sub-01_ses-1_task-x_run-1_bold.json", {"RepetitionTime": 7.0}
+    )  # other run
     _json(root / "sub-01/ses-1/func/sub-01_ses-1_task-x_run-2_bold.json", {"SliceTiming": [0, 1]})
-    _json(root / "task-x_events.json", {"RepetitionTime": 5.0})               # other suffix
+    _json(root / "task-x_events.json", {"RepetitionTime": 5.0})  # other suffix
     meta, sources = inherited_metadata(bold, root)
     assert meta == {"RepetitionTime": 2.0, "EchoTime": 0.025, "TaskName": "x", "SliceTiming": [0, 1]}
     assert sources["RepetitionTime"] == root / "task-x_bold.json"
@@ -160,30 +222,33 @@ def test_multi_echo_refused(tmp_path):
         raw_runs(tmp_path, "sub-01", "x")
 
 
-@pytest.mark.parametrize("value, message", [
-    (3000, r"task-x_bold.json: field RepetitionTime is 3000.*milliseconds.*e\.g\. 3\b"),
-    ("3", r"task-x_bold.json: field RepetitionTime is the text '3', not a number.*remove the quotes"),
-    (0, r"task-x_bold.json: field RepetitionTime is 0 \(rule: a positive number of seconds\)"),
-    (True, r"task-x_bold.json: field RepetitionTime is True"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (3000, r"task-x_bold.json: field RepetitionTime is 3000.*milliseconds.*e\.g\. 3\b"),
+        ("3", r"task-x_bold.json: field RepetitionTime is the text '3', not a number.*remove the quotes"),
+        (0, r"task-x_bold.json: field RepetitionTime is 0 \(rule: a positive number of seconds\)"),
+        (True, r"task-x_bold.json: field RepetitionTime is True"),
+    ],
+)
 def test_repetition_time_units_and_types(tmp_path, value, message):
     _json(tmp_path / "task-x_bold.json", {"RepetitionTime": value})
     _touch(tmp_path / "sub-01/func/sub-01_task-x_bold.nii.gz")
     (run,) = raw_runs(tmp_path, "sub-01", "x")
     with pytest.raises(ValueError, match=message):
-        run.tr
+        _ = run.tr
 
 
 def test_repetition_time_missing_names_the_bold(tmp_path):
     bold = _touch(tmp_path / "sub-01/func/sub-01_task-x_bold.nii.gz")
     (run,) = raw_runs(tmp_path, "sub-01", "x")
     with pytest.raises(ValueError, match="no JSON sidecar applies") as err:
-        run.tr
+        _ = run.tr
     assert str(err.value).startswith(str(bold))
     _json(tmp_path / "task-x_bold.json", {"TaskName": "x"})
     (run,) = raw_runs(tmp_path, "sub-01", "x")
     with pytest.raises(ValueError, match="the sidecar\\(s\\) task-x_bold.json have no field RepetitionTime"):
-        run.tr
+        _ = run.tr
 
 
 def test_json_syntax_error_names_line_and_column(tmp_path):
@@ -236,9 +301,50 @@ def test_raw_paths_round_trip(tmp_path, entities):
         _touch(paths[key])
     _json(paths["bold_json"], {"RepetitionTime": 3.0})
     (run,) = raw_runs(tmp_path, "sub-07", "feedback")
-    assert run == RawRun("sub-07", "feedback", entities.get("session"), entities.get("acq"), entities.get("run"),
-                         paths["bold"], paths["events"], {})
+    assert run == RawRun(
+        "sub-07",
+        "feedback",
+        entities.get("session"),
+        entities.get("acq"),
+        entities.get("run"),
+        paths["bold"],
+        paths["events"],
+        {},
+    )
     assert run.tr == 3.0
     assert structural(tmp_path, "sub-07") == (paths["t2w"], "T2w")
     if "session" in entities:
         assert paths["t2w"].name == "sub-07_ses-1_T2w.nii.gz" and paths["bold"].parent.parent.name == "ses-1"
+
+
+@pytest.mark.parametrize(
+    "rel, task, why",
+    [
+        ("sub-01/anat/sub-01_T1W.nii.gz", None, "suffix 'T1W' (rule: T2w or T1w, with this capitalisation)"),
+        ("sub-01/anat/sub-01_T1w.img", None, "extension '.img' (rule: .nii or .nii.gz)"),
+        ("sub-01/anat/sub-1_T1w.nii.gz", None, "names participant sub-1 (rule: files of sub-01 are named"),
+        ("sub-01/func/sub-01_T2w.nii.gz", None, "in sub-01/func/ (rule: in sub-01/[ses-<s>/]anat/)"),
+        ("sub-01/anat/sub-01_task-x_bold.nii.gz", "x", "in sub-01/anat/ (rule: in sub-01/[ses-<s>/]func/)"),
+        ("sub-01/func/sub-01_task_x_bold.nii.gz", "x", "not a BIDS name"),
+        ("sub-01/func/sub-01_task-X_bold.nii.gz", "x", "task 'X', not 'x' (the task parameter must match"),
+    ],
+)
+def test_near_misses_say_why_a_file_was_not_taken(tmp_path, rel, task, why):
+    _touch(tmp_path / rel)
+    _touch(tmp_path / "sub-01/anat/sub-01_T1w.json")  # a sidecar is never a near miss
+    finder = structural if task is None else (lambda root, sub: raw_runs(root, sub, task) or None)
+    assert finder(tmp_path, "sub-01") is None
+    (miss,) = near_misses(tmp_path, "sub-01", task)
+    assert miss.startswith(f"{rel}: {why}")
+
+
+def test_repetition_time_with_one_sidecar_path(tmp_path):
+    """Callers with one known sidecar (derivatives) pass its path instead of the sources mapping."""
+    from helpers.layout.raw import repetition_time
+
+    side, bold = tmp_path / "x_bold.json", tmp_path / "x_bold.nii.gz"
+    assert repetition_time({"RepetitionTime": 2}, side, bold) == 2.0
+    with pytest.raises(ValueError, match=r"x_bold.json: field RepetitionTime is 2000, .*milliseconds"):
+        repetition_time({"RepetitionTime": 2000}, side, bold)
+    with pytest.raises(ValueError, match=r"x_bold.nii.gz: no JSON sidecar applies"):
+        repetition_time({}, None, bold)

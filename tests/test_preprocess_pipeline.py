@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from helpers.execution import ParticipantError, record_exclusions
 from helpers.preprocess import qc
 from helpers.preprocess.accuracy import chapter_accuracy, plot_accuracy, score_participant, summarise
-from helpers.execution import ParticipantError, record_exclusions
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 
 matplotlib.use("Agg", force=False)
@@ -156,8 +156,8 @@ def test_tr_missing_from_sidecar(tiny_twin, tmp_path):
     meta = json.loads(sidecar.read_text())
     del meta["RepetitionTime"]
     sidecar.write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match=r"bold.nii.gz: the sidecar\(s\) sub-01_task-feedback_bold.json have no field "
-                                         r"RepetitionTime"):
+    with pytest.raises(ValueError, match=r"bold.nii.gz: the sidecar\(s\) sub-01_task-feedback_bold.json have "
+                                         r"no field RepetitionTime"):
         _run(root, tmp_path)
 
 
@@ -271,8 +271,9 @@ def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
 
 def test_inputs_found_in_other_layouts(tiny_twin, tmp_path):
     """Sessions, two .nii runs, T1w and a TR inherited from the top level: found and loaded."""
-    from helpers.preprocess.inputs import find_inputs, find_participants, load_bold, load_structural
     from test_bids import rewrite_layout
+
+    from helpers.preprocess.inputs import find_inputs, find_participants, load_bold, load_structural
 
     root = rewrite_layout(tiny_twin, tmp_path / "foreign")
     assert find_participants(root) == ["sub-A1", "sub-B2", "sub-C3"]
@@ -282,7 +283,8 @@ def test_inputs_found_in_other_layouts(tiny_twin, tmp_path):
     img, data, tr = load_bold(inputs.runs[1])
     twin = nib.load(tiny_twin / "sub-02" / "func" / "sub-02_task-feedback_bold.nii.gz")
     assert tr == 3.0 and np.array_equal(data, np.asarray(twin.dataobj, dtype=np.float32))
-    assert load_structural(inputs).shape == nib.load(tiny_twin / "sub-02" / "anat" / "sub-02_T2w.nii.gz").shape
+    twin_anat = nib.load(tiny_twin / "sub-02" / "anat" / "sub-02_T2w.nii.gz")
+    assert load_structural(inputs).shape == twin_anat.shape
     with pytest.raises(ValueError, match=r"participant sub-B2: no BOLD run of task 'rest'"):
         find_inputs(root, "sub-B2", "rest")
 
@@ -320,12 +322,14 @@ def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_pa
     single, _, _ = preprocessed
     one = derivative_paths(single, "sub-01", "feedback", 6)
     runs = [derivative_paths(out, "sub-01", "feedback", 6, session=s) for s in ("1", "2")]
-    assert runs[1]["preproc"].name == "sub-01_ses-2_task-feedback_space-MNI152NLin2009cAsym_res-6_desc-preproc_bold.nii.gz"
+    assert runs[1]["preproc"].name == ("sub-01_ses-2_task-feedback_space-MNI152NLin2009cAsym_res-6_"
+                                       "desc-preproc_bold.nii.gz")
     assert runs[0]["anat_mni"] == runs[1]["anat_mni"] and runs[0]["anat_mni"].is_file()  # one normalisation
     conf = [pd.read_csv(r["confounds"], sep="\t", na_values="n/a") for r in runs]
     ref = pd.read_csv(one["confounds"], sep="\t", na_values="n/a")
     assert [len(c) for c in conf] == [len(ref), len(ref)]
-    assert conf[1]["framewise_displacement"].isna().iloc[0] and conf[1]["framewise_displacement"].notna().iloc[1:].all()
+    fd = conf[1]["framewise_displacement"]
+    assert fd.isna().iloc[0] and fd.notna().iloc[1:].all()  # n/a at the run's own first volume
     shift = conf[1]["trans_x"] - conf[0]["trans_x"]
     assert shift.mean() == pytest.approx(2.0, abs=0.05) and shift.std() < 0.05
     for col in ("trans_y", "trans_z", "rot_x", "rot_y", "rot_z"):

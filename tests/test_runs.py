@@ -362,3 +362,58 @@ def test_derivative_lookup_rules(tmp_path):
     (func / "sub-1_ses-a_task-t_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json").write_text('{"RepetitionTime": 2000}')
     with pytest.raises(ValueError, match="looks like milliseconds"):
         derivative_runs(deriv, "sub-1", "t", space="MNI152NLin2009cAsym")
+
+
+def test_find_fmriprep_takes_fmriprep_first_and_names_ambiguity(tmp_path, tiny_twin):
+    from helpers.layout import find_fmriprep
+
+    assert find_fmriprep(tmp_path) is None  # no derivatives/ at all
+    assert find_fmriprep(tiny_twin) == _deriv(tiny_twin)  # the twin's own (twin-truth holds no BOLD)
+    root = tmp_path / "bids"
+    for name, generator in (("ours", {"Name": "helpers.preprocess"}), ("fmriprep", {"Name": "fMRIPrep"}),
+                            ("notes", {"Name": "fMRIPrep"})):
+        folder = root / "derivatives" / name
+        folder.mkdir(parents=True)
+        (folder / "dataset_description.json").write_text(json.dumps({"GeneratedBy": [generator]}))
+        if name != "notes":  # a folder without preprocessed BOLD never qualifies
+            bold = folder / "sub-1" / "func" / "sub-1_task-t_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+            bold.parent.mkdir(parents=True)
+            bold.write_bytes(b"")
+    assert find_fmriprep(root) == root / "derivatives" / "fmriprep"
+    (root / "derivatives" / "fmriprep").rename(root / "derivatives" / "fmriprep-20.2")
+    shutil.copytree(root / "derivatives" / "fmriprep-20.2", root / "derivatives" / "fmriprep-24")
+    with pytest.raises(ValueError, match="2 derivatives folders qualify .* parameter derivatives_dir"):
+        find_fmriprep(root)
+
+
+def test_raw_and_derivative_repetition_times_must_agree(two_runs, tmp_path):
+    root = tmp_path / "bids"
+    shutil.copytree(two_runs[0], root)
+    sidecar = root / f"task-{TASK}_bold.json"  # inherited by both raw runs
+    sidecar.write_text(json.dumps(json.loads(sidecar.read_text()) | {"RepetitionTime": 2.0}))
+    with pytest.raises(ValueError, match=r"sub-A1, run-1: repetition time 3 s of .* differs from the raw run's 2 s"):
+        fl.find_participant_files(root, root / "derivatives" / "fmriprep", "sub-A1")
+
+
+def test_each_session_takes_its_own_anatomy_when_fmriprep_wrote_one_per_session(tmp_path):
+    """fMRIPrep 25 ``--subject-anatomical-reference sessionwise``: ses-*/anat per session, runs in BIDS order."""
+    from helpers.layout import derivative_runs
+
+    deriv = tmp_path / "d"
+    for ses in ("b", "a"):
+        for run in ("10", "2"):
+            func = deriv / "sub-1" / f"ses-{ses}" / "func"
+            func.mkdir(parents=True, exist_ok=True)
+            stem = f"sub-1_ses-{ses}_task-t_run-{run}"
+            (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.nii.gz").write_bytes(b"")
+            (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.json").write_text('{"RepetitionTime": 1.5}')
+            (func / f"{stem}_desc-confounds_timeseries.tsv").write_text("trans_x\n0\n")
+        anat = deriv / "sub-1" / f"ses-{ses}" / "anat"
+        anat.mkdir(parents=True)
+        for t in ("WM", "CSF"):
+            (anat / f"sub-1_ses-{ses}_space-MNI152NLin6Asym_label-{t}_probseg.nii.gz").write_bytes(b"")
+    runs = derivative_runs(deriv, "sub-1", "t")
+    assert [r.label for r in runs] == ["ses-a_run-2", "ses-a_run-10", "ses-b_run-2", "ses-b_run-10"]
+    assert [r.wm.parent.parent.name for r in runs] == ["ses-a", "ses-a", "ses-b", "ses-b"]
+    assert {r.tr for r in runs} == {1.5} and all(r.confounds.name.startswith(f"sub-1_{r.label.replace('_', '_task-t_')}")
+                                                 for r in runs)

@@ -353,8 +353,8 @@ def _spreadsheet(lines: list[str], sep: str, decimal_comma: bool) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("variant", ["bom_crlf", "semicolon_decimal_comma", "comma_floats", "spaces_blank_rows",
-                                     "latin1_note", "ids_without_sub"])
+@pytest.mark.parametrize("variant", ["bom_crlf", "semicolon_decimal_comma", "comma_floats",
+                                     "spaces_blank_rows", "latin1_note", "ids_without_sub"])
 def test_spreadsheet_exports_score_like_the_original(tmp_path, example, variant):
     """The hand-worked example saved as a spreadsheet program would: the same scores, or nothing."""
     lines = EXAMPLE.read_text().splitlines()
@@ -386,7 +386,8 @@ def test_spreadsheet_errors_name_file_and_line(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=r"scs\.tsv: line 4: 28 cells but the header has 27 columns"):
         read_scs(path)
-    path.write_text("\n".join(_spreadsheet(EXAMPLE.read_text().splitlines(), ";", False)).replace(";3;", ";3,5;", 1))
-    with pytest.raises(ValueError, match=r"scs\.tsv: participant sub-example01, column scs_0\d: value 3.5 is not an "
-                                         r"integer 1–5"):
+    semicolons = "\n".join(_spreadsheet(EXAMPLE.read_text().splitlines(), ";", False))
+    path.write_text(semicolons.replace(";3;", ";3,5;", 1))
+    with pytest.raises(ValueError, match=r"scs\.tsv: participant sub-example01, column scs_0\d: value 3.5 is "
+                                         r"not an integer 1–5"):
         score_scs(read_scs(path))

@@ -34,11 +34,27 @@ import pandas as pd
 
 from .layout import derivative_paths, entity_stem
 from .layout.entities import read_json
-from .layout.raw import RawRun, participants as find_participants, phenotype_file, raw_runs, structural, with_sub
+from .layout.raw import RawRun, near_misses, phenotype_file, raw_runs, structural, with_sub
+from .layout.raw import participants as find_participants
 
-__all__ = ["Dataset", "load_dataset", "read_tsv", "read_image", "validate_dataset", "design_summary",
-           "ratings_table", "motion_table", "is_twin", "PAPER_DESIGN", "SCS_COLUMNS", "EVENT_COLUMNS",
-           "REQUIRED_EVENT_COLUMNS", "CONDITIONS", "RATING_RANGE", "VOXEL_MM"]
+__all__ = [
+    "Dataset",
+    "load_dataset",
+    "read_tsv",
+    "read_image",
+    "validate_dataset",
+    "design_summary",
+    "ratings_table",
+    "motion_table",
+    "is_twin",
+    "PAPER_DESIGN",
+    "SCS_COLUMNS",
+    "EVENT_COLUMNS",
+    "REQUIRED_EVENT_COLUMNS",
+    "CONDITIONS",
+    "RATING_RANGE",
+    "VOXEL_MM",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +91,13 @@ def _decode(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        log.warning("%s: not UTF-8 (byte 0x%02x on line %d); read as Windows-1252/Latin-1 — BIDS asks for "
-                    "UTF-8, so save it as 'UTF-8' next time", path, data[err.start], line)
+        log.warning(
+            "%s: not UTF-8 (byte 0x%02x on line %d); read as Windows-1252/Latin-1 — BIDS asks for "
+            "UTF-8, so save it as 'UTF-8' next time",
+            path,
+            data[err.start],
+            line,
+        )
         return data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
 
 
@@ -94,14 +115,18 @@ def _separator(path: Path, header: str) -> str:
         return "\t"
     for sep, name in ((";", "semicolons"), (",", "commas")):
         if sep in header:
-            log.warning("%s: columns separated by %s, not tabs; read as such — BIDS asks for tab-separated "
-                        "values (in a spreadsheet program: save as 'Text (tab delimited)')", path, name)
+            log.warning(
+                "%s: columns separated by %s, not tabs; read as such — BIDS asks for tab-separated "
+                "values (in a spreadsheet program: save as 'Text (tab delimited)')",
+                path,
+                name,
+            )
             return sep
     return "\t"
 
 
 def _clean_column(col: pd.Series) -> pd.Series:
-    """Numbers as numbers (``3``, ``3.0``, decimal commas ``2,5``) when every filled cell is one; else text."""
+    """Numbers (``3``, ``3.0``, decimal commas ``2,5``) when every filled cell is one; else the text."""
     filled = col.dropna()
     if filled.empty:
         return col
@@ -140,8 +165,9 @@ def read_tsv(path: str | os.PathLike, text_columns=("participant_id",)) -> pd.Da
     lines = text.splitlines()
     header = next((line for line in lines if line.strip()), "")
     if not header.strip():
-        raise ValueError(f"{path}: the file is empty (rule: a header row with the column names, then one row "
-                         "per entry)")
+        raise ValueError(
+            f"{path}: the file is empty (rule: a header row with the column names, then one row per entry)"
+        )
     sep = _separator(path, header)
     rows = list(csv.reader(io.StringIO(text), delimiter=sep))
     width = len(rows[0])
@@ -150,23 +176,38 @@ def read_tsv(path: str | os.PathLike, text_columns=("participant_id",)) -> pd.Da
         while cells > width and not row[cells - 1].strip():  # trailing empty cells of a spreadsheet row
             cells -= 1
         if row and any(c.strip() for c in row) and cells != width:
-            raise ValueError(f"{path}: line {number}: {cells} cells but the header has {width} columns (rule: every "
-                             "row has one cell per column, separated by tabs; write n/a for a missing value and "
-                             "check for a stray tab)")
-    table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, na_values=["n/a", ""], keep_default_na=False,
-                        skip_blank_lines=True, skipinitialspace=True, index_col=False)
+            raise ValueError(
+                f"{path}: line {number}: {cells} cells but the header has {width} columns (rule: every "
+                "row has one cell per column, separated by tabs; write n/a for a missing value and "
+                "check for a stray tab)"
+            )
+    table = pd.read_csv(
+        io.StringIO(text),
+        sep=sep,
+        dtype=str,
+        na_values=["n/a", ""],
+        keep_default_na=False,
+        skip_blank_lines=True,
+        skipinitialspace=True,
+        index_col=False,
+    )
     table.columns = [str(c).strip() for c in table.columns]
     unnamed = [c for c in table.columns if c == "" or c.startswith("Unnamed:")]
     empty_unnamed = [c for c in unnamed if table[c].isna().all()]
     table = table.drop(columns=empty_unnamed)
     if any(c == "" or c.startswith("Unnamed:") for c in table.columns):
-        raise ValueError(f"{path}: a column without a header holds values (rule: every column is named in the "
-                         "first row)")
+        raise ValueError(
+            f"{path}: a column without a header holds values (rule: every column is named in the first row)"
+        )
     dup = [c for c in table.columns if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in table.columns]
     if dup:
-        raise ValueError(f"{path}: column {dup[0].rsplit('.', 1)[0]!r} appears twice in the header (rule: "
-                         "unique column names)")
-    table = table.apply(lambda c: c.str.strip() if c.dtype == object or pd.api.types.is_string_dtype(c) else c)
+        raise ValueError(
+            f"{path}: column {dup[0].rsplit('.', 1)[0]!r} appears twice in the header (rule: "
+            "unique column names)"
+        )
+    table = table.apply(
+        lambda c: c.str.strip() if c.dtype == object or pd.api.types.is_string_dtype(c) else c
+    )
     table = table.replace("", np.nan).replace("n/a", np.nan)
     table = table.dropna(how="all").reset_index(drop=True)
     keep = set(text_columns)
@@ -187,14 +228,18 @@ def read_image(path: str | os.PathLike) -> nib.Nifti1Image:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
-            raise ValueError(f"{path}: the compressed data are damaged ({type(err).__name__}: {err}); the file "
-                             "is truncated or corrupt (rule: a complete NIfTI file; copy or export it again)") from None
+            raise ValueError(
+                f"{path}: the compressed data are damaged ({type(err).__name__}: {err}); the file "
+                "is truncated or corrupt (rule: a complete NIfTI file; copy or export it again)"
+            ) from None
     try:
         img = nib.Nifti1Image.from_bytes(raw)
         np.asanyarray(img.dataobj)  # reads every voxel: a short .nii fails here
     except Exception as err:  # nibabel raises many types for bad headers or short data
-        raise ValueError(f"{path}: not a readable NIfTI-1 image ({type(err).__name__}: {err}) (rule: a complete "
-                         "NIfTI file; copy or export it again)") from None
+        raise ValueError(
+            f"{path}: not a readable NIfTI-1 image ({type(err).__name__}: {err}) (rule: a complete "
+            "NIfTI file; copy or export it again)"
+        ) from None
     return img
 
 
@@ -254,8 +299,13 @@ def _scs_table(root: Path) -> pd.DataFrame:
     return table
 
 
-def load_dataset(root: str | os.PathLike, task: str = "feedback", validate: bool = True,
-                 conditions=CONDITIONS, rating_range=RATING_RANGE) -> Dataset:
+def load_dataset(
+    root: str | os.PathLike,
+    task: str = "feedback",
+    validate: bool = True,
+    conditions=CONDITIONS,
+    rating_range=RATING_RANGE,
+) -> Dataset:
     """Load a BIDS dataset (validated first unless ``validate=False``).
 
     Parameters
@@ -303,12 +353,17 @@ class _Problems(list):
     def add(self, path: Path | str, text: str) -> None:
         self.append(f"{self.rel(path) if isinstance(path, Path) else path}: {text}")
 
+    def add_error(self, err: Exception, who: str = "") -> None:
+        """An error ``"<file>: <what>"`` of a reader, with the file made relative and ``who`` inserted."""
+        file, _, what = str(err).partition(": ")
+        self.add(Path(file), f"{who}: {what}" if who else what)
+
 
 def _table(path: Path, problems: _Problems) -> pd.DataFrame | None:
     try:
         return read_tsv(path)
-    except (ValueError, UnicodeDecodeError) as err:
-        problems.append(str(err).replace(f"{path}: ", f"{problems.rel(path)}: ", 1))
+    except ValueError as err:
+        problems.add_error(err)
         return None
 
 
@@ -320,7 +375,7 @@ def _check_description(root: Path, problems: _Problems) -> None:
     try:
         meta = read_json(path)
     except ValueError as err:
-        problems.append(str(err).replace(str(path), problems.rel(path), 1))
+        problems.add_error(err)
         return
     for key in ("Name", "BIDSVersion"):
         if key not in meta:
@@ -335,21 +390,28 @@ def _check_participants(root: Path, problems: _Problems) -> list[str]:
     if table is None:
         return []
     if "participant_id" not in table:
-        problems.add(path, f"column participant_id missing (rule: the first column is participant_id; found "
-                           f"{', '.join(table.columns)})")
+        problems.add(
+            path,
+            f"column participant_id missing (rule: the first column is participant_id; found "
+            f"{', '.join(table.columns)})",
+        )
         return []
     ids = table["participant_id"].dropna().astype(str).map(with_sub)
     for pid in ids[ids.duplicated()]:
         problems.add(path, f"participant {pid}: duplicated participant_id")
     for pid in ids:
         if not _SUB.match(pid):
-            problems.add(path, f"participant {pid}: participant_id must be sub-<label>, the label letters and "
-                               "digits only")
+            problems.add(
+                path,
+                f"participant {pid}: participant_id must be sub-<label>, the label letters and digits only",
+            )
     if "age" in table:
         age = pd.to_numeric(table["age"], errors="coerce")
         for pid, a, raw in zip(ids, age, table["age"]):
             if pd.notna(raw) and (pd.isna(a) or not 0 < a < 120):
-                problems.add(path, f"participant {pid}, column age: value {_show(raw)} is not an age in years")
+                problems.add(
+                    path, f"participant {pid}, column age: value {_show(raw)} is not an age in years"
+                )
     return list(dict.fromkeys(ids))
 
 
@@ -357,7 +419,7 @@ def _check_scs(root: Path, ids: list[str], problems: _Problems) -> None:
     try:
         path = phenotype_file(root)
     except ValueError as err:
-        problems.append(str(err).replace(str(root) + os.sep, "", 1))
+        problems.add_error(err)
         return
     name = problems.rel(path)
     table = _table(path, problems)
@@ -379,68 +441,97 @@ def _check_scs(root: Path, ids: list[str], problems: _Problems) -> None:
             if pd.isna(raw):
                 continue
             if pd.isna(v) or v != round(v) or not 1 <= v <= 5:
-                problems.append(f"{name}: participant {pid}, column {col}: value {_show(raw)} is not an integer 1–5")
+                problems.append(
+                    f"{name}: participant {pid}, column {col}: value {_show(raw)} is not an integer 1–5"
+                )
 
 
-def _check_events(run: RawRun, conditions, rating_range, run_length: float | None, problems: _Problems) -> None:
+def _check_events(
+    run: RawRun, conditions, rating_range, run_length: float | None, problems: _Problems
+) -> set[str]:
+    """Check one run's events; returns the trial types present (the caller checks every condition occurs)."""
     path, sub = run.events, run.participant
     where = f"participant {sub}" + (f", run {run.label}" if run.label else "")
     table = _table(path, problems)
     if table is None:
-        return
+        return set()
     missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in table]
     if missing:
-        problems.add(path, f"{where}: columns missing: {', '.join(missing)} (rule: onset, duration, trial_type; "
-                           f"rating and word optional; found {', '.join(table.columns)})")
+        problems.add(
+            path,
+            f"{where}: columns missing: {', '.join(missing)} (rule: onset, duration, trial_type; "
+            f"rating and word optional; found {', '.join(table.columns)})",
+        )
     if table.empty:
         problems.add(path, f"{where}: no events")
-        return
+        return set()
     for col in ("onset", "duration"):
         if col in table:
             v = pd.to_numeric(table[col], errors="coerce")
             bad = v.isna() | (v < 0) | ((v <= 0) if col == "duration" else False)
             for row in np.flatnonzero(bad):
-                problems.add(path, f"{where}, column {col}, row {row + 1}: value {_show(table[col].iloc[row])} must "
-                                   f"be a {'positive' if col == 'duration' else 'non-negative'} number of seconds")
-    if "trial_type" in table and conditions is not None:
-        present = set(table["trial_type"].dropna().astype(str))
+                problems.add(
+                    path,
+                    f"{where}, column {col}, row {row + 1}: value {_show(table[col].iloc[row])} must "
+                    f"be a {'positive' if col == 'duration' else 'non-negative'} number of seconds",
+                )
+    present = set(table["trial_type"].dropna().astype(str)) if "trial_type" in table else set()
+    if present and conditions is not None:
         unknown = sorted(present - set(conditions))
         if unknown:
-            problems.add(path, f"{where}, column trial_type: unknown condition(s) {unknown} (rule: one of "
-                               f"{list(conditions)}, the conditions parameter)")
-        for cond in conditions:
-            if cond not in present:
-                problems.add(path, f"{where}, column trial_type: condition {cond!r} never occurs")
+            problems.add(
+                path,
+                f"{where}, column trial_type: unknown condition(s) {unknown} (rule: one of "
+                f"{list(conditions)}, the conditions parameter)",
+            )
     if "rating" in table:
         lo, hi = rating_range
         r = pd.to_numeric(table["rating"], errors="coerce")
         bad = table["rating"].notna() & (r.isna() | (r != r.round()) | ~r.between(lo, hi))
         for row in np.flatnonzero(bad):
-            problems.add(path, f"{where}, column rating, row {row + 1}: value {_show(table['rating'].iloc[row])} is "
-                               f"not an integer {lo}–{hi}")
+            problems.add(
+                path,
+                f"{where}, column rating, row {row + 1}: value {_show(table['rating'].iloc[row])} is "
+                f"not an integer {lo}–{hi}",
+            )
     if run_length is not None and {"onset", "duration"} <= set(table):
-        end = (pd.to_numeric(table["onset"], errors="coerce") + pd.to_numeric(table["duration"], errors="coerce")).max()
+        end = (
+            pd.to_numeric(table["onset"], errors="coerce") + pd.to_numeric(table["duration"], errors="coerce")
+        ).max()
         if end > run_length + 1e-6:
-            problems.add(path, f"{where}, columns onset+duration: last event ends at {end:g} s, after the run "
-                               f"({run_length:g} s = volumes x TR of {problems.rel(run.bold)})")
+            problems.add(
+                path,
+                f"{where}, columns onset+duration: last event ends at {end:g} s, after the run "
+                f"({run_length:g} s = volumes x TR of {problems.rel(run.bold)})",
+            )
+    return present
 
 
 def _check_header(img, path: Path, where: str, problems: _Problems) -> None:
     """Orientation defined and voxel sizes plausible (mm, not metres; not > 10 mm)."""
     header = img.header
     if int(header["sform_code"]) == 0 and int(header["qform_code"]) == 0:
-        problems.add(path, f"{where}, header fields sform_code/qform_code: both 0, so the image has no scanner "
-                           "orientation (rule: set a valid sform or qform, e.g. re-convert the DICOMs)")
+        problems.add(
+            path,
+            f"{where}, header fields sform_code/qform_code: both 0, so the image has no scanner "
+            "orientation (rule: set a valid sform or qform, e.g. re-convert the DICOMs)",
+        )
     unit = header.get_xyzt_units()[0]
     zooms = [float(z) for z in header.get_zooms()[:3]]
     lo, hi = VOXEL_MM
     if unit in ("meter", "micron"):
-        problems.add(path, f"{where}, header field xyzt_units: voxel sizes are in {unit}s (rule: millimetres; "
-                           "re-convert the DICOMs, or fix the header's units and pixdim)")
+        problems.add(
+            path,
+            f"{where}, header field xyzt_units: voxel sizes are in {unit}s (rule: millimetres; "
+            "re-convert the DICOMs, or fix the header's units and pixdim)",
+        )
     elif any(not lo <= z <= hi for z in zooms):
         hint = " — metres or centimetres written as mm?" if min(zooms) < lo else ""
-        problems.add(path, f"{where}, header field pixdim[1:4]: voxel size {' × '.join(f'{z:g}' for z in zooms)} mm "
-                           f"is implausible{hint} (rule: each between {lo:g} and {hi:g} mm)")
+        problems.add(
+            path,
+            f"{where}, header field pixdim[1:4]: voxel size {' × '.join(f'{z:g}' for z in zooms)} mm "
+            f"is implausible{hint} (rule: each between {lo:g} and {hi:g} mm)",
+        )
 
 
 def _header_tr(img) -> float | None:
@@ -463,8 +554,11 @@ def _check_bold_data(img, path: Path, where: str, problems: _Problems) -> None:
         bad = ~np.isfinite(raw)
         if bad.any():
             i, j, k, t = (int(v) for v in np.argwhere(bad)[0])
-            problems.add(path, f"{where}: {int(bad.sum())} NaN/inf values (first at voxel ({i}, {j}, {k}), volume {t}) "
-                               "(rule: finite values; mask or interpolate them before the analysis)")
+            problems.add(
+                path,
+                f"{where}: {int(bad.sum())} NaN/inf values (first at voxel ({i}, {j}, {k}), volume {t}) "
+                "(rule: finite values; mask or interpolate them before the analysis)",
+            )
 
 
 def _load(path: Path, where: str, check_data: bool, problems: _Problems):
@@ -472,21 +566,23 @@ def _load(path: Path, where: str, check_data: bool, problems: _Problems):
     try:
         return read_image(path) if check_data else nib.load(path)
     except ValueError as err:
-        problems.append(str(err).replace(str(path), f"{problems.rel(path)}: {where}", 1).replace(": :", ":", 1))
+        problems.add_error(err, where)
     except Exception as err:  # nibabel raises many types for unreadable files
         problems.add(path, f"{where}: unreadable NIfTI ({type(err).__name__}: {err})")
     return None
 
 
-def _check_run(run: RawRun, conditions, rating_range, check_data: bool, problems: _Problems) -> tuple | None:
-    """Check one BOLD run, its TR and its events; returns its grid (shape, voxel sizes) if readable."""
+def _check_run(
+    run: RawRun, conditions, rating_range, check_data: bool, problems: _Problems
+) -> tuple[tuple | None, set]:
+    """Check one BOLD run, its TR and its events; returns its grid (shape, voxel sizes) if readable and the
+    trial types of its events."""
     where = f"participant {run.participant}" + (f", run {run.label}" if run.label else "")
     tr = None
     try:
         tr = run.tr
-    except ValueError as err:  # "<file>: <what>": the file relative to the dataset, then who
-        file, what = str(err).split(": ", 1)
-        problems.add(Path(file), f"{where}: {what}")
+    except ValueError as err:  # names the sidecar that set it (or the run when none did)
+        problems.add_error(err, where)
     img = _load(run.bold, where, check_data, problems)
     n_vol, grid = None, None
     if img is not None:
@@ -496,32 +592,48 @@ def _check_run(run: RawRun, conditions, rating_range, check_data: bool, problems
             _check_header(img, run.bold, where, problems)
             header_tr = _header_tr(img)
             if tr is not None and header_tr is not None and abs(header_tr - tr) > 1e-3:
-                problems.add(run.bold, f"{where}, header field pixdim[4]: TR {header_tr:g} s disagrees with "
-                                       f"RepetitionTime {tr:g} s in the sidecar (rule: they must agree; fix whichever "
-                                       "is wrong)")
+                problems.add(
+                    run.bold,
+                    f"{where}, header field pixdim[4]: TR {header_tr:g} s disagrees with "
+                    f"RepetitionTime {tr:g} s in the sidecar (rule: they must agree; fix whichever "
+                    "is wrong)",
+                )
             if check_data:
                 _check_bold_data(img, run.bold, where, problems)
             n_vol = img.shape[3]
             grid = (tuple(img.shape[:3]), tuple(round(float(z), 3) for z in img.header.get_zooms()[:3]))
+    present: set[str] = set()
     if run.events is None:
-        problems.add(run.bold, f"{where}: no events file (rule: {entity_stem(run.participant, run.task, session=run.session, acq=run.acq, run=run.run)}"
-                               f"_events.tsv beside the run, or task-{run.task}_events.tsv at the top level)")
+        stem = entity_stem(run.participant, run.task, session=run.session, acq=run.acq, run=run.run)
+        problems.add(
+            run.bold,
+            f"{where}: no events file (rule: {stem}_events.tsv beside the run, or "
+            f"task-{run.task}_events.tsv at the top level)",
+        )
     else:
-        _check_events(run, conditions, rating_range, n_vol * tr if (n_vol and tr) else None, problems)
-    return grid
+        present = _check_events(
+            run, conditions, rating_range, n_vol * tr if (n_vol and tr) else None, problems
+        )
+    return grid, present
 
 
-def _check_participant(root: Path, sub: str, task: str, conditions, rating_range, problems: _Problems,
-                       check_data: bool) -> dict[Path, tuple]:
+def _check_participant(
+    root: Path, sub: str, task: str, conditions, rating_range, problems: _Problems, check_data: bool
+) -> dict[Path, tuple]:
     """Check one participant's files; returns the grid of each readable BOLD run."""
     if not (root / sub).is_dir():
-        problems.add(f"{sub}/", f"participant {sub}: folder missing (rule: one sub-<label> folder per row of "
-                                "participants.tsv)")
+        problems.add(
+            f"{sub}/",
+            f"participant {sub}: folder missing (rule: one sub-<label> folder per row of participants.tsv)",
+        )
         return {}
     anat = structural(root, sub)
     if anat is None:
-        problems.add(f"{sub}/anat/", f"participant {sub}: no structural image (rule: {sub}[_ses-<s>]_T2w.nii[.gz] or "
-                                     "_T1w.nii[.gz] in anat/)")
+        problems.add(
+            f"{sub}/anat/",
+            f"participant {sub}: no structural image (rule: {sub}[_ses-<s>]_T2w.nii[.gz] or "
+            f"_T1w.nii[.gz] in anat/){_not_taken(near_misses(root, sub))}",
+        )
     else:
         img = _load(anat[0], f"participant {sub}", False, problems)
         if img is not None:
@@ -532,16 +644,38 @@ def _check_participant(root: Path, sub: str, task: str, conditions, rating_range
         problems.append(str(err).replace(str(root) + os.sep, ""))
         return {}
     if not runs:
-        found = sorted({p.name.split("_task-")[1].split("_")[0] for p in (root / sub).rglob("*_task-*_bold.nii*")})
+        found = sorted(
+            {p.name.split("_task-")[1].split("_")[0] for p in (root / sub).rglob("*_task-*_bold.nii*")}
+        )
         also = f"; this participant has task(s) {found} — set the task parameter" if found else ""
-        problems.add(f"{sub}/func/", f"participant {sub}: no BOLD run of task {task!r} (rule: "
-                                     f"{sub}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz]){also}")
-    grids = {}
+        problems.add(
+            f"{sub}/func/",
+            f"participant {sub}: no BOLD run of task {task!r} (rule: "
+            f"{sub}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz]){also}"
+            f"{_not_taken(near_misses(root, sub, task))}",
+        )
+    grids, present = {}, set()
     for run in runs:
-        grid = _check_run(run, conditions, rating_range, check_data, problems)
+        grid, labels = _check_run(run, conditions, rating_range, check_data, problems)
+        present |= labels
         if grid is not None:
             grids[run.bold] = grid
+    events = sorted({problems.rel(r.events) for r in runs if r.events is not None})
+    # a condition may be absent from some runs, not from all
+    for cond in (conditions or []) if events else []:
+        if cond not in present:
+            in_runs = " in any run" if len(runs) > 1 else ""
+            problems.add(
+                ", ".join(events),
+                f"participant {sub}, column trial_type: condition {cond!r} never "
+                f"occurs{in_runs} (rule: every condition of the conditions parameter)",
+            )
     return grids
+
+
+def _not_taken(files: list[str]) -> str:
+    """The near misses of a message: files that exist but break a naming rule."""
+    return "; found but not taken: " + "; ".join(files) if files else ""
 
 
 def _check_grids(grids: dict[Path, tuple], problems: _Problems) -> None:
@@ -557,12 +691,20 @@ def _check_grids(grids: dict[Path, tuple], problems: _Problems) -> None:
     for path, grid in grids.items():
         if grid != common:
             sub = path.name.split("_")[0]
-            problems.add(path, f"participant {sub}: grid {text(grid)} differs from the other runs' {text(common)} "
-                               "(rule: one acquisition grid for every run)")
+            problems.add(
+                path,
+                f"participant {sub}: grid {text(grid)} differs from the other runs' {text(common)} "
+                "(rule: one acquisition grid for every run)",
+            )
 
 
-def validate_dataset(path: str | os.PathLike, task: str = "feedback", conditions=CONDITIONS,
-                     check_data: bool = True, rating_range=RATING_RANGE) -> None:
+def validate_dataset(
+    path: str | os.PathLike,
+    task: str = "feedback",
+    conditions=CONDITIONS,
+    check_data: bool = True,
+    rating_range=RATING_RANGE,
+) -> None:
     """Check a dataset against the raw contract; raise one ``ValueError`` listing every problem.
 
     Parameters
@@ -572,8 +714,9 @@ def validate_dataset(path: str | os.PathLike, task: str = "feedback", conditions
     task : str, default "feedback"
         Task label of the functional runs.
     conditions : sequence of str or None, default :data:`CONDITIONS`
-        The ``trial_type`` labels of the analysis (the chapters' ``conditions`` parameter); each must
-        occur in every run and no other label may; None accepts any.
+        The ``trial_type`` labels of the analysis (the chapters' ``conditions`` parameter); no other
+        label may occur, and each must occur in at least one run of every participant (CONN models a
+        condition absent from a run with no scans of that run); None accepts any.
     check_data : bool, default True
         Read every BOLD run in full (:func:`read_image`: gzip CRC, all-zero runs, NaN/inf).
     rating_range : (int, int), default :data:`RATING_RANGE`
@@ -594,7 +737,9 @@ def validate_dataset(path: str | os.PathLike, task: str = "feedback", conditions
     _check_description(root, problems)
     ids = _check_participants(root, problems)
     if not ids and not (root / "participants.tsv").is_file():
-        problems.add(root, "no participants.tsv and no sub-* folders (rule: one sub-<label> folder per participant)")
+        problems.add(
+            root, "no participants.tsv and no sub-* folders (rule: one sub-<label> folder per participant)"
+        )
     _check_scs(root, ids, problems)
     grids: dict[Path, tuple] = {}
     for sub in ids:
@@ -609,10 +754,18 @@ def validate_dataset(path: str | os.PathLike, task: str = "feedback", conditions
 # --------------------------------------------------------------------------------------------- summaries
 #: The paper's design values (PAPER_FACTS.md) for side-by-side tables.
 PAPER_DESIGN = {
-    "participants": 19, "female": 12, "age_mean": 20.3, "age_range": "18–27", "runs": 1, "tr_s": 3.0,
-    "volumes": 166, "matrix": "64 × 64 × 36", "voxel_mm": "3.125 × 3.125 × 4 (3 mm + 1 mm gap)",
+    "participants": 19,
+    "female": 12,
+    "age_mean": 20.3,
+    "age_range": "18–27",
+    "runs": 1,
+    "tr_s": 3.0,
+    "volumes": 166,
+    "matrix": "64 × 64 × 36",
+    "voxel_mm": "3.125 × 3.125 × 4 (3 mm + 1 mm gap)",
     "structural": "T2w, 1.56 × 1.56 mm in-plane, 3 mm slices, coplanar",
-    "events_per_condition": "15 / 15 / 15", "event_duration_s": "10–12",
+    "events_per_condition": "15 / 15 / 15",
+    "event_duration_s": "10–12",
 }
 
 
@@ -650,7 +803,8 @@ def design_summary(ds: Dataset, conditions=CONDITIONS) -> pd.DataFrame:
         "matrix": " × ".join(str(n) for n in bold.shape[:3]),
         "voxel_mm": " × ".join(f"{z:g}" for z in bold.header.get_zooms()[:3]),
         "structural": f"{anat[1]}, " + " × ".join(f"{z:g}" for z in anat_img.header.get_zooms()[:3]) + " mm"
-                      if anat else "missing",
+        if anat
+        else "missing",
         "events_per_condition": " / ".join(f"{counts.get(c, 0):g}" for c in conditions),
         "event_duration_s": f"{events['duration'].min():g}–{events['duration'].max():g}",
     }
@@ -688,7 +842,9 @@ def motion_table(ds: Dataset, sub: str, run: RawRun | None = None) -> tuple[pd.D
     if truth.is_file():
         return read_tsv(truth), "twin ground truth"
     for deriv in sorted(p for p in (ds.root / "derivatives").glob("*") if p.is_dir()):
-        path = derivative_paths(deriv, sub, ds.task, session=run.session, acq=run.acq, run=run.run)["confounds"]
+        path = derivative_paths(deriv, sub, ds.task, session=run.session, acq=run.acq, run=run.run)[
+            "confounds"
+        ]
         if path.is_file():
             return read_tsv(path), path.relative_to(ds.root).as_posix()
     return None, "none"

@@ -295,6 +295,11 @@ def _trailing_comma(root: Path, subs: list[str]) -> None:
     path.write_text('{\n  "RepetitionTime": 3.0,\n}\n')
 
 
+def _anat_upper_case(root: Path, subs: list[str]) -> None:
+    for path in (root / subs[0] / "anat").iterdir():
+        path.rename(path.with_name(path.name.replace("_T2w", "_T2W")))
+
+
 def _anat_no_orientation(root: Path, subs: list[str]) -> None:
     _edit_image(next((root / subs[0] / "anat").glob("*.nii*")), _no_orientation)
 
@@ -320,6 +325,11 @@ def _events_edit(edit):
     def breaker(root: Path, subs: list[str]) -> None:
         _edit_tsv(_events(root, subs[0]), edit)
     return breaker
+
+
+def _events_csv(root: Path, subs: list[str]) -> None:
+    path = _events(root, subs[0])
+    path.rename(path.with_suffix(".csv"))
 
 
 def _relabel(old: str, new: str):
@@ -442,11 +452,13 @@ CASES: tuple[Case, ...] = (
          (_SCS_FILE, "scs_", "missing items [26]"),
          "Add the missing item column, or pass item_columns / item_pattern if the columns are named differently.",
          _scs(_drop("scs_26"))),
-    Case("scs_stray_cell", "questionnaire", "a row with one cell more than the header (a stray tab)", ValueError,
+    Case("scs_stray_cell", "questionnaire", "a row with one cell more than the header (a stray tab)",
+         ValueError,
          (_SCS_FILE, "line 3", "28 cells but the header has 27 columns", "one cell per column"),
          "Delete the extra cell (or name its column in the header).",
          _scs_text(lambda lines: [*lines[:2], lines[2] + "\t4", *lines[3:]])),
-    Case("scs_decimal_comma", "questionnaire", "answers exported with a decimal comma, one of them 2,5", ValueError,
+    Case("scs_decimal_comma", "questionnaire", "answers exported with a decimal comma, one of them 2,5",
+         ValueError,
          (_SCS_FILE, "participant sub-01", "value 2.5", "not an integer"),
          "Answers are whole numbers 1–5 (a decimal comma is read as a decimal point).",
          _scs_text(lambda lines: [lines[0], _text_cell(lines[1], 1, "2,5"), *lines[2:]])),
@@ -501,6 +513,11 @@ CASES: tuple[Case, ...] = (
          ("_events.tsv", "participant sub-01", "column trial_type", "'positive' never occurs"),
          "Check the labels; if the design really lacks the condition, remove it from the conditions parameter.",
          _raw(1, _events_edit(_relabel("positive", "neutral")))),
+    Case("events_missing", "events", "a run without an events file (saved as .csv)", ValueError,
+         ("_bold.nii.gz", "participant sub-01", "no events file", "_events.tsv beside the run",
+          "task-feedback_events.tsv at the top level"),
+         "Save the events as tab-separated <run>_events.tsv beside the run (or one task-<task>_events.tsv "
+         "for every run at the top level).", _raw(1, _events_csv)),
     Case("effects_beyond_scan", "connectivity", "events beyond the end of the scan, passed straight to the "
          "connectivity code", ValueError, ("sub-01_task-feedback_events.tsv", "column onset", "beyond the scan", "scans × TR"),
          "As above: onsets in seconds within the run.", _effects(lambda t: t.assign(onset=t["onset"] + 1000))),
@@ -512,28 +529,36 @@ CASES: tuple[Case, ...] = (
          ("_bold.nii.gz", "participant sub-01", "3-D", "must be 4-D"),
          "Use the 4-D run (merge the volumes, e.g. with nibabel.concat_images).", _raw(1, _bold_edit(_three_d))),
     Case("bold_truncated", "BOLD", "a truncated (incompletely copied) .nii.gz", ValueError,
-         ("_bold.nii.gz", "participant sub-01", "compressed data are damaged", "truncated or corrupt", "EOFError"),
+         ("_bold.nii.gz", "participant sub-01", "compressed data are damaged", "truncated or corrupt",
+          "EOFError"),
          "Copy or export the file again; compare its size or checksum with the source.", _raw(1, _cut_file(0.6))),
     Case("bold_gzip_corrupt", "BOLD", "a .nii.gz with damaged bytes", ValueError,
          ("_bold.nii.gz", "participant sub-01", "compressed data are damaged", "truncated or corrupt"),
          "Copy or export the file again.", _raw(1, _scramble_middle)),
-    Case("bold_gzip_one_bit", "BOLD", "a .nii.gz with one bit flipped in the middle (nibabel alone reads it, with "
+    Case("bold_gzip_one_bit", "BOLD", "a .nii.gz with one bit flipped in the middle (nibabel alone reads it, "
+         "with "
          "wrong values)", ValueError,
          ("_bold.nii.gz", "participant sub-01", "CRC check failed", "truncated or corrupt"),
-         "Copy the file again from its source; validation decompresses every file to its end.", _raw(1, _flip_bit)),
-    Case("bold_voxels_in_metres", "BOLD", "voxel sizes written in metres (0.003) where the header says mm", ValueError,
+         "Copy the file again from its source; validation decompresses every file to its end.",
+         _raw(1, _flip_bit)),
+    Case("bold_voxels_in_metres", "BOLD", "voxel sizes written in metres (0.003) where the header says mm",
+         ValueError,
          ("_bold.nii.gz", "participant sub-01", "pixdim[1:4]", "0.003", "implausible", "metres"),
          "Re-convert from DICOM, or correct pixdim (and the affine) to millimetres.",
          _raw(1, _bold_edit(_zooms((0.003125, 0.003125, 0.004))))),
     Case("bold_voxels_too_large", "BOLD", "voxels larger than 10 mm", ValueError,
          ("_bold.nii.gz", "participant sub-01", "pixdim[1:4]", "implausible", "between 0.2 and 10 mm"),
-         "Check the header's voxel sizes against the protocol.", _raw(1, _bold_edit(_zooms((31.25, 31.25, 40.0))))),
+         "Check the header's voxel sizes against the protocol.",
+         _raw(1, _bold_edit(_zooms((31.25, 31.25, 40.0))))),
     Case("bold_two_files_one_run", "BOLD", "the same run twice, as .nii and .nii.gz", ValueError,
-         ("_bold.nii.gz", "_bold.nii ", "two BOLD files for the same run", "rule: one image per session, acq and run"),
+         ("_bold.nii.gz", "_bold.nii ", "two BOLD files for the same run",
+          "rule: one image per session, acq and run"),
          "Delete one of the two files (they would be analysed twice).", _raw(1, _uncompressed_copy)),
     Case("bold_other_task", "BOLD", "the functional runs named with another task label", ValueError,
-         ("participant sub-01", "no BOLD run of task 'feedback'", "task(s) ['faces']", "set the task parameter"),
-         "Set the task parameter to the label in your file names (or rename the files).", _raw(1, _rename_task)),
+         ("participant sub-01", "no BOLD run of task 'feedback'", "task(s) ['faces']",
+          "set the task parameter"),
+         "Set the task parameter to the label in your file names (or rename the files).",
+         _raw(1, _rename_task)),
     Case("bold_multi_echo", "BOLD", "a multi-echo run (echo-1, echo-2 …)", ValueError,
          ("echo-1", "multi-echo BOLD", "outside the contract", "one 4-D BOLD image per run"),
          "Combine the echoes first (e.g. tedana), then give one BOLD image per run.", _raw(1, _echo)),
@@ -548,7 +573,8 @@ CASES: tuple[Case, ...] = (
          "Find the true TR (scanner protocol) and correct the header or the JSON sidecar.",
          _raw(1, _bold_edit(_other_tr))),
     Case("bold_other_grid", "BOLD", "one participant's BOLD on a different grid", ValueError,
-         ("_bold.nii.gz", "participant sub-02", "grid", "differs from the other runs'", "rule: one acquisition grid"),
+         ("_bold.nii.gz", "participant sub-02", "grid", "differs from the other runs'",
+          "rule: one acquisition grid"),
          "Check the acquisition protocol of that session; reslice or exclude the participant.",
          _raw(2, _bold_edit(_one_slice_less, which=1))),
     Case("bold_no_tr", "BOLD", "a sidecar without RepetitionTime", ValueError,
@@ -567,6 +593,10 @@ CASES: tuple[Case, ...] = (
          ("_T2w.nii.gz", "participant sub-01", "sform_code", "no scanner orientation"),
          "Re-convert from DICOM (dcm2niix) so the header carries the scanner orientation.",
          _raw(1, _anat_no_orientation)),
+    Case("anat_misnamed", "structural", "a structural saved as sub-01_T2W.nii.gz (capital W)", ValueError,
+         ("participant sub-01", "no structural image", "found but not taken", "sub-01_T2W.nii.gz",
+          "suffix 'T2W'", "with this capitalisation"),
+         "Rename the file (BIDS suffixes are case-sensitive: T1w, T2w).", _raw(1, _anat_upper_case)),
     Case("anat_no_orientation_preprocessing", "preprocessing", "the same structural met by preprocessing",
          ValueError, ("_T2w.nii.gz", "participant sub-01", "sform_code and qform_code are both 0"),
          "As above.", _preprocessing_structural),

@@ -386,7 +386,13 @@ def condition_dof(weights, residual_dof) -> pd.Series:
     (:func:`helpers.denoise.residual_dof`; X_r = constant, confounds, linear trend).  Each run's
     residual dof are shared among its scans, and a condition keeps the share of the scans it
     weights.  A single run with every scan weighted gives N − rank(X); a condition absent from a
-    run gets nothing from it.
+    run gets nothing from it.  The filter's loss is not subtracted (its low bins overlap the
+    constant and trend already counted), so the count is an upper bound.
+
+    CONN's own first-level DOF (``conn_process.m``: N_t·(kept fraction of the band) − 1, N_t every
+    stacked scan) counts neither the denoising regressors nor the weights: for a 32-scan run with
+    30 regressors it reports ~30 where 2 remain.  We use it nowhere; this count only decides whether
+    a correlation is computed at all (:func:`check_dof`).
 
     Parameters
     ----------

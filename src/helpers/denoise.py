@@ -131,9 +131,8 @@ def linear_trend(n_scans: int) -> np.ndarray:
 def tissue_probabilities(prob: np.ndarray, name: str = "probseg image") -> np.ndarray:
     """Tissue probabilities in [0, 1]; a map saved in percent (0–100) is rescaled, with a warning.
 
-    fMRIPrep writes probabilities in [0, 1], but maps exported by other tools (SPM's ``c2``/``c3``
-    saved as uint8 0–255 are *not* accepted; FSL/FreeSurfer exports in percent are) reach 100.  A
-    WM or CSF map always has voxels near certainty, so the maximum tells the unit apart:
+    fMRIPrep writes probabilities in [0, 1]; maps converted or exported by hand sometimes hold percent
+    (0–100).  A WM or CSF map always has voxels near certainty, so its maximum tells the unit apart:
 
     * max ≤ 1 (+1e-6): probabilities, returned as they are;
     * 50 < max ≤ 100 (+1e-6): percent — divided by 100, with a ``UserWarning`` naming the file
@@ -352,7 +351,7 @@ def residual_dof(n_scans: int, confounds=None, detrend: bool = True) -> int:
     """Residual degrees of freedom of :func:`regress_and_filter`: N − rank([1, confounds, trend]).
 
     The rank uses MATLAB's tolerance (as :func:`regress_out`'s ``pinv``), so all-zero columns
-    (a condition absent from a run, CONN.md §7) and collinear columns are not counted.  The
+    (a condition absent from a run, book/spec_conn.md §7) and collinear columns are not counted.  The
     filter's own loss (the bins below f1) is not subtracted: the count is an upper bound.
     """
     design = _denoising_matrix(n_scans, confounds, detrend)

@@ -23,8 +23,8 @@ denoiser).  :func:`run_connectivity` runs every participant through :mod:`helper
 (:mod:`helpers.cache`), writes ``connectivity.tsv`` atomically and records every excluded
 participant with its reason.
 
-Several runs (CONN's "sessions", CONN.md §7)
---------------------------------------------
+Several runs (CONN's "sessions", book/spec_conn.md §7)
+------------------------------------------------------
 A participant with several runs of the task (``run-``, ``ses-``, ``acq-``) gets one result per
 condition and ROI pair, computed as CONN computes it (``conn_process.m``, denoising and first-level
 steps):
@@ -40,16 +40,22 @@ steps):
 * **the runs are stacked, every scan kept**, with their weights (zero outside the condition), and the
   weighted correlation runs **once** on the stack: one weighted mean over all runs, one r, one Fisher
   z.  Averaging per-run z values instead would weigh a run where the condition has 3 scans like one
-  where it has 60, and is not what CONN reports;
+  where it has 60, and is not what CONN reports.  CONN's denoising step appends each session's
+  denoised series to the condition's file (``conn_process.m``: ``dataroi = cat(1, dataroi,
+  y(C{nses}.samples{ncondition}, :))``); current releases keep every scan
+  (``CROPCONDITIONSAMPLES = false``, zero weight outside the condition), older ones kept only the
+  scans with weight > 0 — the weighted correlation is the same either way, since a zero weight
+  removes a scan from every sum;
 * ``gppi_regression``: the stacked denoised series and the stacked psychological terms, one global
-  centring and no run intercept (CONN.md §6–7; every run's residuals already have mean ≈ 0);
+  centring and no run intercept (book/spec_conn.md §6–7; every run's residuals already have mean ≈ 0);
 * ``beta_series``: least-squares-separate betas per run (a trial's model holds its own run only),
   concatenated across runs; the correlation is over all trials of the condition;
 * ``nilearn_<strategy>``, ``no_compcor``, ``bandpass``: each run cleaned by that method, then stacked
   as above;
 * degrees of freedom: a condition's effective residual dof (:func:`helpers.connectivity.condition_dof`)
   add up over runs; below ``min_dof`` (default 10) the measure fails with the participant, the
-  condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number.
+  condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number
+  (``beta_series`` keeps its own rule: at least 3 trials of the condition over all runs).
 
 A single run goes through the same code and gives the same bytes as before runs were supported
 (``tests/test_runs.py`` checks a run named ``run-1`` against the plain layout, and two runs against a
@@ -217,6 +223,9 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
             raise FileNotFoundError(f"{match[0].bold}: no events file applies to this run (rule: BIDS events beside "
                                     "the BOLD with its entities, or inherited from a folder above)")
         tr = deriv.tr if "RepetitionTime" in deriv.metadata or "RepetitionTime" not in match[0].metadata else match[0].tr
+        if "RepetitionTime" in match[0].metadata and not np.isclose(tr, match[0].tr, rtol=1e-3):
+            raise ValueError(f"{sub}, {name}: repetition time {tr:g} s of {deriv.bold.name} differs from the raw run's "
+                             f"{match[0].tr:g} s ({match[0].bold.name}); rule: the derivatives of a run keep its TR")
         runs.append(ParticipantFiles(sub, deriv.bold, match[0].events, deriv.confounds, deriv.wm, deriv.csf, tr,
                                      deriv.label))
     unused = [r for r in raw if not any(_same_run((r.session, r.acq, r.run), (d.session, d.acq, d.run)) for d in derived)]
@@ -239,7 +248,7 @@ def read_events(path, conditions, require_all: bool = True) -> pd.DataFrame:
     ``attrs["source"]`` of the result holds ``path``, so that errors raised later by
     :mod:`helpers.connectivity` (onsets beyond the scan, conditions without events) name the file.
     ``require_all=False`` (one run of several) lets a condition be absent from this file: it gets
-    zero weight in this run (CONN.md §7); the caller checks it occurs in some run.
+    zero weight in this run (book/spec_conn.md §7); the caller checks it occurs in some run.
     """
     events = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     missing = [c for c in ("onset", "duration", "trial_type") if c not in events.columns]
@@ -535,7 +544,7 @@ def _check_measures(measures) -> list[str]:
 
 def _per_condition(build, events: pd.DataFrame, conditions, n_scans: int) -> pd.DataFrame:
     """``build(conditions)`` (Effect regressors or weights) with all-zero columns for conditions absent
-    from this run's ``events`` (CONN.md §7: they stay in the run's design as zero columns)."""
+    from this run's ``events`` (book/spec_conn.md §7: they stay in the run's design as zero columns)."""
     present = [c for c in conditions if (events["trial_type"] == c).any()]
     if len(present) == len(conditions):
         return build(list(conditions))
@@ -567,7 +576,7 @@ class _Run:
 
 
 def _load_run(run: ParticipantFiles, conditions, rois, require_all: bool, compcor: bool = True) -> _Run:
-    """Read one run (BOLD once, events, confounds) and build its denoising design (CONN.md §4, §7)."""
+    """Read one run (BOLD once, events, confounds) and build its denoising design (book/spec_conn.md §4, §7)."""
     roi_ts, wm, csf = extract_signals(run, rois)
     n, tr = len(roi_ts), run.tr
     events = read_events(run.events, conditions, require_all=require_all)
@@ -597,12 +606,12 @@ def participant_design(files: ParticipantFiles, conditions, rois=None, compcor: 
 
 
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Runs stacked in time, every scan kept (CONN.md §7); one run is returned as it is."""
+    """Runs stacked in time, every scan kept (book/spec_conn.md §7); one run is returned as it is."""
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _measure_table(measure: str, runs: list[_Run], conditions, band, min_dof) -> pd.DataFrame:
-    """One measure over the participant's runs: each run denoised alone, then stacked (CONN.md §7)."""
+    """One measure over the participant's runs: each run denoised alone, then stacked (book/spec_conn.md §7)."""
     where = f"{runs[0].files.participant_id}, measure {measure}"
 
     def denoise(design_of, band_=band):  # per run: regression + CONN filter of that run; residual dof

@@ -43,13 +43,12 @@ Labels are matched as written (``run-01`` is run ``"01"``), participants given w
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .entities import parse_entities
+from .entities import parse_entities, read_json
 
 __all__ = ["SPACE", "SPACES", "entity_stem", "derivative_paths", "DerivRun", "derivative_runs", "find_fmriprep",
            "sidecar", "run_label"]
@@ -317,7 +316,7 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
         masks = [p for p, e in same if e["suffix"] == "mask" and e.get("desc") == "brain" and e["extension"] in _NIFTI
                  and e.get("space") == chosen_space and e.get("res") == chosen_res]
         tissue = {t: _pick_probseg(anat, t, ses, chosen_res, where, chosen_space) for t in ("WM", "CSF")}
-        meta = json.loads(sidecar(bold).read_text()) if sidecar(bold).is_file() else {}
+        meta = read_json(sidecar(bold)) if sidecar(bold).is_file() else {}
         runs.append(DerivRun(sub, task, ses, acq, run, bold, confounds, tissue["WM"], tissue["CSF"],
                              masks[0] if len(masks) == 1 else None, _repetition_time(bold, meta), meta))
     return runs
@@ -384,10 +383,9 @@ def _pick_probseg(anat: list, tissue: str, session: str | None, res: str | None,
 
 def _generator(description: Path) -> str | None:
     """The pipeline name of a derivatives dataset_description.json (GeneratedBy, or 1.x's PipelineDescription)."""
-    try:
-        meta = json.loads(description.read_text())
-    except (OSError, ValueError):
+    if not description.is_file():
         return None
+    meta = read_json(description)  # a broken file is an error naming its line, never a silent "not found"
     names = [g.get("Name", "") for g in meta.get("GeneratedBy", []) if isinstance(g, dict)]
     names.append((meta.get("PipelineDescription") or {}).get("Name", ""))
     for name in names:

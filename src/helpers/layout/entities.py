@@ -43,7 +43,9 @@ from pathlib import Path
 
 __all__ = ["parse_entities", "applicable", "inherited_metadata", "nearest_file", "read_json"]
 
-_NAME = re.compile(r"^(?P<entities>(?:[a-zA-Z]+-[a-zA-Z0-9+]+_)*)(?P<suffix>[a-zA-Z0-9]+)(?P<extension>(?:\.[a-zA-Z0-9]+)*)$")
+_NAME = re.compile(
+    r"^(?P<entities>(?:[a-zA-Z]+-[a-zA-Z0-9+]+_)*)(?P<suffix>[a-zA-Z0-9]+)(?P<extension>(?:\.[a-zA-Z0-9]+)*)$"
+)
 _PAIR = re.compile(r"([a-zA-Z]+)-([a-zA-Z0-9+]+)_")
 
 
@@ -129,17 +131,23 @@ def read_json(path: str | os.PathLike) -> dict:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValueError(f"{path}: not UTF-8 text (byte {err.start}); rule: BIDS JSON files are UTF-8 — "
-                         "save the file as UTF-8") from None
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {err.start}); rule: BIDS JSON files are UTF-8 — "
+            "save the file as UTF-8"
+        ) from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: line {err.lineno}, column {err.colno}: invalid JSON ({err.msg}); "
-                         "rule: a JSON object, e.g. {\"RepetitionTime\": 2.0} — check commas, quotes and "
-                         "brackets near that place") from None
+        raise ValueError(
+            f"{path}: line {err.lineno}, column {err.colno}: invalid JSON ({err.msg}); "
+            'rule: a JSON object, e.g. {"RepetitionTime": 2.0} — check commas, quotes and '
+            "brackets near that place"
+        ) from None
     if not isinstance(value, dict):
-        raise ValueError(f"{path}: the JSON value is a {type(value).__name__}, not an object "
-                         "(rule: a sidecar is one {\"Key\": value, …} object)")
+        raise ValueError(
+            f"{path}: the JSON value is a {type(value).__name__}, not an object "
+            '(rule: a sidecar is one {"Key": value, …} object)'
+        )
     return value
 
 
@@ -170,7 +178,9 @@ def inherited_metadata(path: str | os.PathLike, root: str | os.PathLike) -> tupl
     return metadata, sources
 
 
-def nearest_file(path: str | os.PathLike, root: str | os.PathLike, suffix: str, extension: str) -> Path | None:
+def nearest_file(
+    path: str | os.PathLike, root: str | os.PathLike, suffix: str, extension: str
+) -> Path | None:
     """The most specific applicable file with ``suffix`` and ``extension`` for ``path`` (None if none).
 
     Used for tabular companions inherited rather than merged, e.g. the ``events.tsv`` of a BOLD run,

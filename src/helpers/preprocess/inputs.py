@@ -14,7 +14,7 @@ import nibabel as nib
 import numpy as np
 
 from ..bids import read_image
-from ..layout.raw import STRUCTURAL_SUFFIXES, RawRun, participants, raw_runs, structural
+from ..layout.raw import STRUCTURAL_SUFFIXES, RawRun, near_misses, participants, raw_runs, structural
 
 __all__ = ["RawInputs", "find_participants", "find_inputs", "load_bold", "load_structural"]
 
@@ -41,37 +41,49 @@ def find_inputs(bids_dir: str | Path, participant: str, task: str) -> RawInputs:
         raise ValueError(f"{root / participant}: participant {participant}: folder missing")
     runs = raw_runs(root, participant, task)
     if not runs:
-        raise ValueError(f"{root / participant}: participant {participant}: no BOLD run of task {task!r} "
-                         f"(rule: [ses-<s>/]func/{participant}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz])")
+        raise ValueError(
+            f"{root / participant}: participant {participant}: no BOLD run of task {task!r} "
+            f"(rule: [ses-<s>/]func/{participant}[_ses-<s>]_task-{task}[_acq-<a>][_run-<r>]_bold.nii[.gz])"
+            + "".join(f"; found but not taken: {m}" for m in near_misses(root, participant, task))
+        )
     anat = structural(root, participant)
     if anat is None:
-        raise ValueError(f"{root / participant}: participant {participant}: no structural image (rule: "
-                         f"[ses-<s>/]anat/{participant}[_ses-<s>]_{'|'.join(STRUCTURAL_SUFFIXES)}.nii[.gz])")
+        raise ValueError(
+            f"{root / participant}: participant {participant}: no structural image (rule: "
+            f"[ses-<s>/]anat/{participant}[_ses-<s>]_{'|'.join(STRUCTURAL_SUFFIXES)}.nii[.gz])"
+            + "".join(f"; found but not taken: {m}" for m in near_misses(root, participant))
+        )
     return RawInputs(participant, tuple(runs), *anat)
 
 
 def _check_orientation(img: nib.Nifti1Image, path: Path, participant: str) -> None:
-    """World coordinates must be defined (sform or qform code > 0), non-singular, and sform = qform if both set."""
+    """World coordinates defined (sform or qform code > 0), non-singular, and sform = qform if both set."""
     header = img.header
     s_code, q_code = int(header["sform_code"]), int(header["qform_code"])
     if s_code == 0 and q_code == 0:
-        raise ValueError(f"{path}: participant {participant}: sform_code and qform_code are both 0 "
-                         "(no scanner orientation); set a valid sform/qform")
+        raise ValueError(
+            f"{path}: participant {participant}: sform_code and qform_code are both 0 "
+            "(no scanner orientation); set a valid sform/qform"
+        )
     if abs(np.linalg.det(img.affine[:3, :3])) < 1e-6:
         raise ValueError(f"{path}: participant {participant}: the voxel-to-world affine is singular")
     if s_code > 0 and q_code > 0:
         diff = np.abs(header.get_sform() - header.get_qform())
         if diff[:3, :3].max() > 1e-3 or diff[:3, 3].max() > 1e-2:
-            raise ValueError(f"{path}: participant {participant}: sform and qform disagree "
-                             f"(max difference {diff.max():.3g}); fix the header orientation")
+            raise ValueError(
+                f"{path}: participant {participant}: sform and qform disagree "
+                f"(max difference {diff.max():.3g}); fix the header orientation"
+            )
 
 
 def _check_finite(data: np.ndarray, path: Path, participant: str) -> None:
     bad = ~np.isfinite(data)
     if bad.any():
         where = np.argwhere(bad)[0]
-        raise ValueError(f"{path}: participant {participant}: {int(bad.sum())} NaN/inf values "
-                         f"(first at voxel {tuple(int(i) for i in where)})")
+        raise ValueError(
+            f"{path}: participant {participant}: {int(bad.sum())} NaN/inf values "
+            f"(first at voxel {tuple(int(i) for i in where)})"
+        )
 
 
 def load_bold(run: RawRun) -> tuple[nib.Nifti1Image, np.ndarray, float]:
@@ -83,8 +95,10 @@ def load_bold(run: RawRun) -> tuple[nib.Nifti1Image, np.ndarray, float]:
     tr = run.tr  # ValueError naming the sidecar (or the run when no sidecar gives it)
     img = read_image(run.bold)
     if img.ndim != 4 or img.shape[3] < 2:
-        raise ValueError(f"{run.bold}: participant {run.participant}: BOLD must be 4-D with ≥ 2 volumes, "
-                         f"got shape {img.shape}")
+        raise ValueError(
+            f"{run.bold}: participant {run.participant}: BOLD must be 4-D with ≥ 2 volumes, "
+            f"got shape {img.shape}"
+        )
     _check_orientation(img, run.bold, run.participant)
     data = np.asarray(img.dataobj, dtype=np.float32)
     _check_finite(data, run.bold, run.participant)
@@ -95,8 +109,10 @@ def load_structural(inputs: RawInputs) -> nib.Nifti1Image:
     """Load and validate the structural: every byte read, 3-D, finite, orientation set."""
     img = read_image(inputs.structural)
     if img.ndim != 3:
-        raise ValueError(f"{inputs.structural}: participant {inputs.participant}: structural must be 3-D, "
-                         f"got shape {img.shape}")
+        raise ValueError(
+            f"{inputs.structural}: participant {inputs.participant}: structural must be 3-D, "
+            f"got shape {img.shape}"
+        )
     _check_orientation(img, inputs.structural, inputs.participant)
     data = np.asarray(img.dataobj, dtype=np.float32)
     _check_finite(data, inputs.structural, inputs.participant)

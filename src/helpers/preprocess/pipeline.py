@@ -164,11 +164,11 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     lap("smooth")
     mni["anat"] = scatter(resample_series(structural.get_fdata(dtype=np.float32)[..., None], structural.affine,
                                           np.eye(4)[None], mni["struct_points"], order=1)[0][:, 0], mni["support"])
-    runs = [(run, derivative_paths(out_dir, participant, params["task"], params["resolution"], inputs.contrast,
-                                   session=run.session, acq=run.acq, run=run.run), tr, volumes)
+    runs = [(run, derivative_paths(out_dir, participant, params["task"], params["resolution"],
+                                   inputs.contrast, session=run.session, acq=run.acq, run=run.run), tr, volumes)
             for run, tr, volumes in zip(inputs.runs, trs, _run_slices(lengths))]
     _write(runs, mni, motion, coreg, bold_img.affine, params, inputs, seconds, lap)
-    log.info("%s preprocessed (%d run%s) in %.1f s", participant, len(runs), "s" * (len(runs) > 1), sum(seconds.values()))
+    log.info("%s preprocessed (%d run(s)) in %.1f s", participant, len(runs), sum(seconds.values()))
     return {"participant": participant, "seconds": seconds, "skipped": False}
 
 
@@ -200,13 +200,15 @@ def _load_runs(inputs: RawInputs, order: int) -> tuple[nib.Nifti1Image, np.ndarr
     return first, np.concatenate(series, axis=3) if len(series) > 1 else series[0], trs, lengths
 
 
-def _onto_grid(data: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int) -> np.ndarray:
-    """Resample each volume of ``data`` (on ``affine``) onto the grid ``shape``/``target_affine`` (same world)."""
+def _onto_grid(data: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray,
+               order: int) -> np.ndarray:
+    """Resample each volume of ``data`` (on ``affine``) onto the grid ``shape``/``target_affine``."""
     grid = np.indices(shape).reshape(3, -1).astype(float)
     vox = (np.linalg.inv(affine) @ target_affine @ np.vstack([grid, np.ones_like(grid[0])]))[:3]
     out = np.empty((*shape, data.shape[3]), dtype=np.float32)
     for t in range(data.shape[3]):
-        out[..., t] = ndimage.map_coordinates(data[..., t], vox, order=order, mode="constant", cval=0.0).reshape(shape)
+        out[..., t] = ndimage.map_coordinates(data[..., t], vox, order=order, mode="constant",
+                                              cval=0.0).reshape(shape)
     return out
 
 
@@ -259,27 +261,30 @@ def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, sec
         for run, run_paths, tr, volumes in runs:
             rel = {k: inside(p) for k, p in run_paths.items() if k in _RUN_OUTPUTS}
             as_image(mni["bold"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
-            as_image(mni["smoothed"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["smoothed"])
+            smoothed = as_image(mni["smoothed"][..., volumes], affine, dtype=np.int16, tr=tr)
+            smoothed.to_filename(rel["smoothed"])
             as_image(mni["mask"], affine, dtype=np.uint8).to_filename(rel["mask"])
             nib.Nifti1Image(motion.mean.astype(np.float32), func_affine).to_filename(rel["boldref"])
             np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
             confounds = motion.params.iloc[volumes].reset_index(drop=True)
             confounds.loc[0, "framewise_displacement"] = np.nan
             write_tsv(confounds, rel["confounds"])
-            write_json({c: {"Description": "SPM-convention rigid parameter (mm or rad) relative to the first volume "
-                            "of the first run, rotations about the scanner origin" if c != "framewise_displacement"
-                            else "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"}
+            write_json({c: {"Description": _RIGID_DESCRIPTION if c != "framewise_displacement" else
+                            "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"}
                         for c in confounds.columns}, rel["confounds_json"])
             write_json(_sidecar(tr, params, run, inputs, {}), rel["preproc_json"])
             write_json(_sidecar(tr, params, run, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}),
                        rel["smoothed_json"])
         lap("write")
-        outputs = sorted({str(p.relative_to(sub_dir)) for _, run_paths, _, _ in runs for k, p in run_paths.items()
-                          if k != "provenance"})
+        outputs = sorted({str(p.relative_to(sub_dir)) for _, run_paths, _, _ in runs
+                          for k, p in run_paths.items() if k != "provenance"})
         write_json({"participant": inputs.participant, "parameters": params, "inputs": _input_record(inputs),
                     "outputs": outputs, "seconds": seconds, "software": package_versions(SOFTWARE)},
                    inside(paths["provenance"]))
 
+
+_RIGID_DESCRIPTION = ("SPM-convention rigid parameter (mm or rad) relative to the first volume of the first "
+                      "run, rotations about the scanner origin")
 
 #: The functional outputs written for each run (the others are the participant's).
 _RUN_OUTPUTS = ("preproc", "preproc_json", "smoothed", "smoothed_json", "mask", "confounds", "confounds_json",
