@@ -81,6 +81,8 @@ def workspace(tmp_path_factory):
     make_foreign(twin, base / "prepped", derivatives=True, **plain)            # the same data, fMRIPrep'd
     shutil.move(base / "prepped" / "derivatives" / "fmriprep", base / "my-study-fmriprep")
     root = copy_project(base / "book")
+    for name in ("Makefile", "requirements.lock"):
+        shutil.copy2(ROOT / name, root / name)
     (root / ".venv").symlink_to(ROOT / ".venv")
     return root
 
