@@ -56,10 +56,11 @@ class Split:
     seconds: float
 
 
-def _save(img, data, path: Path) -> None:
+def _save(img, volumes: slice, path: Path) -> None:
+    """``img``'s volumes ``volumes`` at ``path``, stored values and scaling unchanged (no re-quantisation)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = nib.Nifti1Image(np.asanyarray(data), img.affine, img.header)
-    out.header.set_data_shape(np.shape(data))
+    out = nib.Nifti1Image(np.asanyarray(img.dataobj.get_unscaled())[..., volumes], img.affine, img.header)
+    out.header.set_slope_inter(img.dataobj.slope, img.dataobj.inter)
     nib.save(out, path)
 
 
@@ -164,10 +165,9 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
             windows = [(0, scans, 0.0, seconds), (scans, n, seconds, np.inf)]
         else:
             windows = [(0, n, 0.0, np.inf)]
-        data = np.asanyarray(bold_img.dataobj)
         for k, (a, b, t0, t1) in enumerate(windows, 1):
             stem = f"{new}{ses}_task-{TASK}" + (f"_run-{k}" if runs or len(windows) > 1 else "")
-            _save(bold_img, data[..., a:b], folder / "func" / f"{stem}_bold.nii{'' if nii else '.gz'}")
+            _save(bold_img, slice(a, b), folder / "func" / f"{stem}_bold.nii{'' if nii else '.gz'}")
             if not inherit:
                 (folder / "func" / f"{stem}_bold.json").write_text(json.dumps(sidecar, indent=1))
             _events(events, t0, t1).to_csv(folder / "func" / f"{stem}_events.tsv", sep="\t", index=False,
@@ -190,7 +190,7 @@ def _derivative_run(ideal: Path, old: str, folder: Path, stem: str, a: int, b: i
     src = ideal / old / "func"
     img = nib.load(next(src.glob("*_desc-preproc_bold.nii.gz")))
     name = f"{stem}_space-{SPACE}_res-{RES}"
-    _save(img, np.asanyarray(img.dataobj)[..., a:b], func / f"{name}_desc-preproc_bold.nii.gz")
+    _save(img, slice(a, b), func / f"{name}_desc-preproc_bold.nii.gz")
     (func / f"{name}_desc-preproc_bold.json").write_text(json.dumps(
         {"RepetitionTime": tr, "SkullStripped": False, "TaskName": TASK}, indent=1))
     shutil.copy2(next(src.glob("*_desc-brain_mask.nii.gz")), func / f"{name}_desc-brain_mask.nii.gz")
