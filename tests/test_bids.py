@@ -444,3 +444,20 @@ def test_motion_of_a_later_run_from_fmriprep_confounds(foreign):
     assert source.endswith("ses-pre/func/sub-B2_ses-pre_task-feedback_run-2_desc-confounds_timeseries.tsv")
     assert motion["trans_x"].tolist() == [0.0, 0.1] and np.isnan(motion["framewise_displacement"][0])
     assert motion_table(ds, "sub-B2") == (None, "none")  # run 1 has no confounds
+
+
+def test_events_from_a_spreadsheet_validate_and_model_as_the_original(broken):
+    """Events saved by a spreadsheet (semicolons, decimal commas, CRLF): validated, and read by the first
+    level with the same onsets as the original."""
+    from helpers.firstlevel import read_events
+
+    path = broken / "sub-01/func/sub-01_task-feedback_events.tsv"
+    original = read_events(path, list(LABELS))
+    table = read_tsv(path).assign(onset=lambda t: t["onset"] + 0.25)
+    text = table.to_csv(sep=";", index=False, lineterminator="\r\n", na_rep="n/a", decimal=",")
+    path.write_bytes(text.encode("utf-8"))
+    assert "0,25;" in text
+    validate_dataset(broken)
+    shifted = read_events(path, list(LABELS))
+    assert np.allclose(shifted["onset"], original["onset"] + 0.25)
+    assert shifted["trial_type"].tolist() == original["trial_type"].tolist()

@@ -348,3 +348,5 @@ def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_pa
     assert set(prov["outputs"]) >= {r["preproc"].relative_to(out / "sub-01").as_posix() for r in runs}
     again, _ = run_preprocessing(root, out, participants=["sub-01"], progress=False, **TINY)
     assert again["skipped"].all()  # resume works with several runs
+    figs = qc.qc_figures(out, root, "sub-01", resolution=6)  # QC shows the first run
+    assert set(figs) == {"motion", "carpet", "coregistration", "normalisation", "rois"}

@@ -79,6 +79,7 @@ import numpy as np
 import pandas as pd
 
 from . import atlas
+from .bids import read_tsv
 from .connectivity import (
     MIN_DOF,
     check_dof,
@@ -250,7 +251,7 @@ def read_events(path, conditions, require_all: bool = True) -> pd.DataFrame:
     ``require_all=False`` (one run of several) lets a condition be absent from this file: it gets
     zero weight in this run (book/spec_conn.md §7); the caller checks it occurs in some run.
     """
-    events = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    events = read_tsv(path)  # the validator's reader: a spreadsheet export reads as it was validated
     missing = [c for c in ("onset", "duration", "trial_type") if c not in events.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}")

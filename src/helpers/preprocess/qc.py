@@ -146,7 +146,9 @@ def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, 
     from .normalise import template_for_contrast
 
     inputs = find_inputs(bids_dir, participant, task)
-    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast)
+    first = inputs.runs[0]  # several runs: the first run's derivatives (the structural is the participant's)
+    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast, session=first.session,
+                             acq=first.acq, run=first.run)
     conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
     bold = nib.load(paths["preproc"])
     probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
