@@ -36,6 +36,9 @@ def test_a_good_params_file_reads_back(tmp_path):
     f = tmp_path / "p.yml"
     f.write_text("# mine\nbids_dir: /data  # comment\nconditions: [face, house, scrambled]\n")
     assert load_params_file(f) == {"bids_dir": "/data", "conditions": ["face", "house", "scrambled"]}
+    windows = tmp_path / "w.yml"            # saved by a Windows editor: byte-order mark, CRLF line ends
+    windows.write_bytes("\ufeffbids_dir: D:/data\r\nconditions: [face, house]\r\n".encode("utf-8"))
+    assert load_params_file(windows) == {"bids_dir": "D:/data", "conditions": ["face", "house"]}
     (tmp_path / "e.yml").write_text("# only comments\n")
     assert load_params_file(tmp_path / "e.yml") == {}
 
