@@ -17,7 +17,7 @@ from helpers.params import describe_data, load_params_file, resolve_params
      r"p.yml, line 2, column \d+: not valid YAML .*rule: one 'name: value'"),
     ("conditions: [face, house\ntask: x\n", ValueError, r"p.yml, line \d, column \d+: not valid YAML"),
     ("bids_dir: /data\nconditions: face, house\n", TypeError,
-     r"p.yml, line 2: parameter 'conditions' = 'face, house' is one string, not a list "
+     r"p.yml, line 2: parameter 'conditions' = 'face, house' is one string, expected list of str "
      r"\(write a list: \[face, house\]\)"),
     ("conditions: face\n", TypeError, r"line 1: parameter 'conditions' = 'face' is one string"),
     ("task: feedback\nseed: 1\ntask: faces\n", ValueError,

@@ -197,7 +197,7 @@ def _problem(spec: Param, value: Any) -> tuple[type[Exception], str] | None:
         return None if spec.nullable else (TypeError, "is None")
     if spec.kind == "list[str]" and isinstance(value, str):
         items = [v.strip() for v in re.split(r"[,\s]+", value) if v.strip()]
-        return TypeError, f"is one string, not a list (write a list: [{', '.join(items)}])"
+        return TypeError, f"is one string, expected list of str (write a list: [{', '.join(items)}])"
     if not _type_ok(spec.kind, value):
         return TypeError, f"has type {type(value).__name__}, expected {_NAMES[spec.kind]}"
     if spec.kind == "list[str]":
