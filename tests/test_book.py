@@ -20,7 +20,7 @@ from helpers import paper
 from helpers.runner import book_notebooks, expected_pages
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["_config.yml", "_toc.yml", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
+COPY = ["_config.yml", "_toc.yml", "CITATION.cff", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
 GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+)(?::[^`]*)?`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
 
 pytestmark = pytest.mark.slow
@@ -80,11 +80,12 @@ def _text(fragment: str) -> str:
 def test_table1_is_a_numbered_captioned_html_table_with_the_papers_rows(built_book):
     html = (built_book / "_build/html/build/notebooks/04_results.html").read_text()
     table = _table(html, "tbl-results-table1")
-    caption = re.search(r'<caption><span class="caption-number">Table (\d+) </span>'
+    caption = re.search(r'<caption><span class="caption-number">Table ([\d.]+) </span>'
                         r'<span class="caption-text">(.*?)</span>', table, re.S)
     assert caption, "Table 1 has no numbered caption"
     number = caption.group(1)
-    assert re.match(r"The paper.s Table 1 recomputed: correlations of the self-compassion mean", caption.group(2))
+    assert number == "1", f"the paper's Table 1 is captioned Table {number}"
+    assert re.match(r"\(recomputed\) Correlations of the self-compassion mean", caption.group(2))
     header = [_text(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", table.split("</thead>")[0], re.S)]
     assert header[:4] == ["SCS scale", "Paper r", "Paper p (one-tailed)", "Ours r"]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], re.S)
@@ -99,17 +100,28 @@ def test_table1_is_a_numbered_captioned_html_table_with_the_papers_rows(built_bo
 
 
 def test_tables_are_numbered_once_across_the_book_and_every_numref_resolved(built_book):
-    numbers, labelled = [], []
+    """The book's own items are numbered per chapter ("Table 6.2"); only the paper's Table 1 and
+    Figures 1-3 carry undotted numbers, so the two schemes cannot be confused."""
+    numbers, labelled, paper_items = {}, [], []
     for page in expected_pages(built_book):
         html = page.read_text()
-        numbers += [int(n) for n in re.findall(r'<span class="caption-number">Table (\d+) </span>', html)]
+        for kind, number in re.findall(r'<span class="caption-number">(Table|Figure) ([\d.]+) </span>', html):
+            if "." in number:
+                chapter, k = map(int, number.split("."))
+                numbers.setdefault((kind, chapter), []).append(k)
+            else:
+                paper_items.append(f"{kind} {number}")
         labelled += re.findall(r'<table[^>]*\bid="(tbl-[^"]+)"', html)
         figures = re.findall(r"<figure\b.*?</figure>", html, re.S)  # e.g. a table glued with {glue:figure}
         assert not [f for f in figures if "<table" in f], f"{page.name}: a table numbered as a figure"
         refs = re.findall(r'<span class="std std-numref">([^<]*)</span>', html)
-        assert all(re.search(r"(Table|Fig\.) \d+", r) for r in refs), f"{page.name}: numrefs {refs}"
-    assert len(numbers) >= 30 and sorted(numbers) == list(range(1, len(numbers) + 1))
-    assert len(labelled) == len(numbers), "a numbered table without a tbl- label, or a labelled one without a number"
+        assert all(re.search(r"(Table|Figure) \d+", r) for r in refs), f"{page.name}: numrefs {refs}"
+    assert sorted(paper_items) == ["Figure 1", "Figure 2", "Figure 3", "Table 1"]
+    for (kind, chapter), ks in numbers.items():
+        assert sorted(ks) == list(range(1, len(ks) + 1)), f"{kind}s of chapter {chapter} are numbered {ks}"
+    n_tables = sum(len(ks) for (kind, _), ks in numbers.items() if kind == "Table") + 1
+    assert n_tables >= 30
+    assert len(labelled) == n_tables, "a numbered table without a tbl- label, or a labelled one without a number"
 
 
 def _static_refs(html: str) -> tuple[list[str], list[str]]:
@@ -207,3 +219,87 @@ def test_pages_render_offline_with_figures(built_book, tmp_path):
         browser.close()
     assert not external, f"pages requested the internet: {sorted(set(external))[:10]}"
     assert not failed, f"requests failed: {sorted(set(failed))[:10]}"
+
+
+# --- Reading the pages as a reader would, on a laptop and on a phone ---
+
+#: Per page: tables too wide for the column without a scroll container, visible code cells that only
+#: keep books, figures shown larger than their resolution allows, the paper's Table 1 caption.
+_AUDIT = """() => {
+  const article = document.querySelector('article') || document.body;
+  const width = article.clientWidth;
+  const tables = Array.from(article.querySelectorAll('table')).filter(t => t.offsetParent !== null);
+  const wide = [];
+  for (const t of tables) {
+    if (t.getBoundingClientRect().width <= width + 1) continue;
+    let el = t.parentElement, scroller = null;
+    while (el && el !== article) {
+      const o = getComputedStyle(el).overflowX;
+      if ((o === 'auto' || o === 'scroll') && el.getBoundingClientRect().width <= width + 1) { scroller = el; break; }
+      el = el.parentElement;
+    }
+    if (!scroller) wide.push((t.id || t.querySelector('caption')?.innerText || t.innerText).slice(0, 80));
+  }
+  const code = Array.from(article.querySelectorAll('.cell_input pre'))
+    .filter(p => p.offsetParent !== null && p.getBoundingClientRect().height > 0).map(p => p.innerText);
+  const blurry = Array.from(article.querySelectorAll('img'))
+    .filter(i => i.offsetParent !== null && !/logo|favicon/.test(i.src))
+    .filter(i => !i.src.split('?')[0].endsWith('.svg') && i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
+    .map(i => `${i.src.split('/').pop()}: ${i.naturalWidth}px shown at ${Math.round(i.getBoundingClientRect().width)}px`);
+  const images = Array.from(article.querySelectorAll('img')).filter(i => !/logo|favicon/.test(i.src)).length;
+  return {width, wide, code, blurry, images};
+}"""
+
+
+def _only_glue(code: str) -> bool:
+    """Whether a cell's code does nothing but glue numbers (and import or loop around it)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+
+    def glue_only(stmt) -> bool:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            return True
+        if isinstance(stmt, ast.For):
+            return all(glue_only(s) for s in stmt.body)
+        return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "glue")
+
+    return bool(tree.body) and all(glue_only(s) for s in tree.body) and "glue(" in code
+
+
+def test_only_glue_recognises_bookkeeping():
+    assert _only_glue("glue('a', 1, display=False)\nfor k in ks:\n    glue(k, 2)")
+    assert not _only_glue("fig = figures.figure1(s, c)\nglue('f', fig)")
+    assert not _only_glue("import pandas as pd")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("width", [1366, 400])
+def test_pages_read_well_on_a_laptop_and_a_phone(built_book, tmp_path, width):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    problems, errors, figures = [], [], 0
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.on("console", lambda m: errors.append(f"{page.url.split('/')[-1]}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"{page.url.split('/')[-1]}: {e}"))
+        for html in expected_pages(built_book):
+            page.goto(html.as_uri(), wait_until="load")
+            page.wait_for_timeout(200)
+            audit = page.evaluate(_AUDIT)
+            figures += audit["images"]
+            problems += [f"{html.name} at {width}px: table wider than the column, no scroll: {t}" for t in audit["wide"]]
+            problems += [f"{html.name}: visible bookkeeping cell: {c[:80]!r}" for c in audit["code"] if _only_glue(c)]
+            problems += [f"{html.name}: low-resolution figure {b}" for b in audit["blurry"]]
+            if html.name == "04_results.html":
+                caption = page.inner_text("#tbl-results-table1 caption")
+                assert caption.startswith("Table 1"), f"the paper's Table 1 is captioned {caption[:40]!r}"
+                page.screenshot(path=str(tmp_path / f"results_{width}.png"), full_page=True)
+        browser.close()
+    assert figures >= 10, "the pages should show the book's figures"
+    assert not errors, f"console errors: {errors[:10]}"
+    assert not problems, "\n".join(problems[:20])

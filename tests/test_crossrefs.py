@@ -94,3 +94,63 @@ def test_every_pasted_table_is_glued_by_chapter_table_in_its_notebook(name):
     assert set(pasted) == set(glued), (
         f"{name}: tables pasted but not glued {sorted(set(pasted) - set(glued))}, "
         f"glued but not pasted {sorted(set(glued) - set(pasted))}")
+
+
+# --- numbering and publication metadata (book/_ext; fast, nothing is built) ---
+
+import sys  # noqa: E402
+
+import yaml  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import paper_numbers  # noqa: E402
+import publication  # noqa: E402
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def test_the_papers_items_keep_the_papers_numbers_and_the_chapter_closes_the_gap():
+    fignumbers = {
+        "build/notebooks/04_results": {"table": {"tbl-results-table1": (6, 1), "tbl-results-followups": (6, 2),
+                                                 "tbl-results-table1-pipelines": (6, 3)},
+                                       "figure": {"fig-results-figure1": (6, 1), "fig-results-figure2": (6, 2)}},
+        "build/notebooks/05_robustness": {"table": {"tbl-robustness-audit": (7, 1)}},
+    }
+    fixed = {"tbl-results-table1": "1", "fig-results-figure1": "1", "fig-results-figure2": "2"}
+    found = paper_numbers.renumber(fignumbers, fixed)
+    assert sorted(found) == sorted(fixed)
+    results = fignumbers["build/notebooks/04_results"]
+    assert results["table"] == {"tbl-results-table1": ("1",), "tbl-results-followups": (6, 1),
+                                "tbl-results-table1-pipelines": (6, 2)}
+    assert results["figure"] == {"fig-results-figure1": ("1",), "fig-results-figure2": ("2",)}
+    assert fignumbers["build/notebooks/05_robustness"]["table"] == {"tbl-robustness-audit": (7, 1)}
+
+
+def test_the_config_numbers_the_papers_items_and_chapters():
+    sphinx = CONFIG["sphinx"]["config"]
+    assert sphinx["paper_numbers"] == {"tbl-results-table1": "1", "fig-results-figure1": "1",
+                                       "fig-results-figure2": "2", "fig-results-figure3": "3"}
+    assert sphinx["numfig"] and sphinx["numfig_secnum_depth"] == 1
+    assert yaml.safe_load((ROOT / "_toc.yml").read_text())["defaults"]["numbered"]
+    defined = _labels()
+    assert set(sphinx["paper_numbers"]) <= set(defined), "a paper_numbers label no page defines"
+
+
+def test_citation_cff_agrees_with_the_package_and_the_config():
+    import tomllib
+
+    cff = publication.citation(ROOT)
+    assert cff["version"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert cff["repository-code"] == CONFIG["repository"]["url"]
+    assert publication.author_names(cff) and all(a.get("affiliation") for a in cff["authors"])
+
+
+def test_publication_helpers():
+    cff = {"title": "T", "authors": [{"family-names": "Doe", "given-names": "Jane Q."}, {"name": "Lab X"}]}
+    assert publication.author_names(cff) == ["Jane Q. Doe", "Lab X"]
+    assert publication._apa_author(cff["authors"][0]) == "Doe, J. Q."
+    entry = publication.bibtex(cff, "1.2.0", "2026", "https://github.com/o/r")
+    assert "author  = {Doe, Jane Q. and {Lab X}}" in entry and "version = {1.2.0}" in entry
+    assert publication.binder_url("https://github.com/OWNER/REPOSITORY") == "https://mybinder.org/v2/gh/OWNER/REPOSITORY/main"
+    assert publication.binder_url("https://gitlab.com/o/r") == ""
+    assert publication.commit(Path("/")) == "not a git checkout"

@@ -1,16 +1,19 @@
-"""helpers.figures: Figures 1–3 are labelled as in the paper and contain the data."""
+"""helpers.figures and the other figure modules: labelled as in the paper, the data drawn, in the book's
+style (helpers.style: one condition palette, legible fonts, legends and statistics off the data)."""
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.colors import to_hex
 
-from helpers import figures
+from helpers import figures, scs_plots, style
 from helpers.io import save_figure
 from helpers.robustness import leave_one_out, monte_carlo_r, specification_curve, synthetic_study
 
 matplotlib.use("Agg")  # tests only: the library never chooses a backend
-Y_NEG_NEU = "VMPFC–right amygdala connectivity (Neg − Neu, Fisher z)"
+Y_NEG_NEU = "VMPFC–right amygdala connectivity\n(Neg − Neu, Fisher z)"
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +40,24 @@ def test_figure1_labels_data_and_annotation(study):
     assert pts.shape == (19, 2)
     np.testing.assert_allclose(np.sort(pts[:, 0]), np.sort(scores["total"]))
     assert len(ax.lines) >= 1 and _has_ci_band(ax)  # regression line and its CI band
-    assert any("r = −.500" in t.get_text() and "one-tailed" in t.get_text() for t in ax.texts)
+    # the statistics sit above the axes (a title), not in a box over the points
+    title = ax.get_title(loc="left")
+    assert "r = −.500" in title and "one-tailed" in title and "n = 19" in title and not ax.texts
 
 
 def test_figure2_has_negative_and_neutral_panels(study):
     scores, conn = study
     fig = figures.figure2(scores, conn)
-    assert [ax.get_title() for ax in fig.axes] == ["Negative feedback", "Neutral feedback"]
+    assert [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes] == ["Negative feedback", "Neutral feedback"]
     assert [ax.get_ylabel() for ax in fig.axes] == [
-        "VMPFC–right amygdala connectivity (Negative, Fisher z)",
-        "VMPFC–right amygdala connectivity (Neutral, Fisher z)"]
-    for ax in fig.axes:
+        "VMPFC–right amygdala connectivity\n(Negative, Fisher z)",
+        "VMPFC–right amygdala connectivity\n(Neutral, Fisher z)"]
+    for ax, condition in zip(fig.axes, ("negative", "neutral")):
         assert ax.get_xlabel() == "Self-compassion (mean)"
         assert _points(ax).shape == (19, 2)
+        # each condition's points in its colour of the book's palette
+        points = next(c for c in ax.collections if isinstance(c, PathCollection))
+        assert to_hex(points.get_facecolor()[0]) == style.condition_colour(condition).lower()
 
 
 def test_figure3_common_humanity_and_self_judgment(study):
@@ -76,5 +84,51 @@ def test_robustness_figures_have_content(study):
     fig = figures.specification_curve_figure(curve)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["weighted_hrf", "beta_series"]
     fig = figures.sampling_distribution_figure(monte_carlo_r(-0.4, n_sim=2000, seed=1), [("paper", -0.402)])
-    assert "replications reach p < 0.05" in fig.axes[0].get_title()
+    assert "replications reach p < 0.05" in fig.axes[0].get_title(loc="left")
     assert sum(p.get_height() for p in fig.axes[0].patches) == 2000
+
+
+def _legend_overlaps_axes(fig) -> bool:
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_window_extent(renderer) for ax in fig.axes]
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    return any(leg.get_window_extent(renderer).overlaps(box) for leg in legends for box in boxes)
+
+
+def test_legends_sit_off_the_data(study):
+    scores, conn = study
+    figs = [figures.influence_figure(leave_one_out(scores, conn, "total", "negative-neutral")),
+            figures.sampling_distribution_figure(monte_carlo_r(-0.4, n_sim=500, seed=1), [("paper", -0.402)])]
+    for fig in figs:
+        assert fig.legends, "the legend should be the figure's, outside the axes"
+        assert not _legend_overlaps_axes(fig)
+
+
+def test_figures_use_the_book_fonts(study):
+    scores, conn = study
+    fig = figures.figure1(scores, conn)
+    ax = fig.axes[0]
+    assert ax.xaxis.label.get_fontsize() == style.RC["axes.labelsize"] >= 10
+    assert min(t.get_fontsize() for t in ax.get_xticklabels()) >= 10
+    assert fig.get_size_inches()[0] <= style.FIGURE_WIDTH + 1
+
+
+def test_score_histograms_count_from_zero_participants():
+    # the strip of dots under the bars used to drag the count axis to a "−1 participants" tick
+    rng = np.random.default_rng(3)
+    scores = pd.DataFrame({c: rng.uniform(1, 5, 11) for c in ["total", "self_kindness", "self_judgment",
+                           "common_humanity", "isolation", "mindfulness", "over_identification"]})
+    fig = scs_plots.plot_score_distributions(scores)
+    for ax in fig.axes[:7]:
+        ticks = ax.get_yticks()
+        assert ticks.min() == 0 and np.all(ticks == np.round(ticks)), ticks
+    colours = {to_hex(ax.patches[0].get_facecolor()[:3]) for ax in fig.axes[:7]}
+    assert colours == {style.OKABE_ITO["blue"].lower(), style.OKABE_ITO["vermillion"].lower()}
+
+
+def test_condition_colour_names_the_palette_and_rejects_unknown_names():
+    assert style.condition_colour("negative") != style.condition_colour("positive")
+    assert len({style.condition_colour(c) for c in ("negative", "neutral", "positive")}) == 3
+    with pytest.raises(KeyError, match="no colour for 'sad'"):
+        style.condition_colour("sad")

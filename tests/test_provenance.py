@@ -1,4 +1,5 @@
-"""Numbered tables: DataFrames as Markdown pipe tables, glued by ``Chapter.table``."""
+"""Numbered tables and figures: DataFrames as Markdown pipe tables in the book's style, glued by
+``Chapter.table``; figures glued by ``Chapter.figure`` as SVG and a high-resolution PNG."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_markdown_is_a_pipe_table_with_numbers_right_aligned():
     assert md.splitlines() == [
         r"| SCS scale | Paper r | Ours r | Ours n |",
         "|---|---:|---:|---:|",
-        r"| Self\-compassion mean | −\.402\* | \-0\.19 | 19 |",
+        r"| Self\-compassion mean | −\.402\* | −\.19 | 19 |",
         r"| Isolation | \.070 |  | 18 |",
     ]
 
@@ -90,6 +91,62 @@ def test_chapter_table_glues_markdown_and_writes_the_full_precision_data(tmp_pat
 
     obj, display = glued["tbl_key"]
     assert display is False
-    assert obj.data == "| scale | r |\n|---|---:|\n| total | 0\\.12 |\n"
+    assert obj.data == "| Scale | r |\n|---|---:|\n| Self\\-compassion \\(total\\) | \\.12 |\n"
     assert (tmp_path / "out" / "t.tsv").read_text() == "scale\tr\ntotal\t0.123456\n"
     assert chapter.outputs == ["out/t.tsv"]
+
+
+def test_journal_style_labels_and_apa_numbers():
+    frame = pd.DataFrame({"scale": ["total", "isolation"], "r": [-0.1903, 0.0704], "p": [0.2181, 0.00004],
+                          "p_two_sided": [0.4362, 0.0000], "bf10": [0.58, 12.5], "n": [19.0, 18.0],
+                          "ci95_low": [-0.6, 0.01], "age_mean": [21.5, 20.25]})
+    header, body = table_cells(frame)
+    from helpers.style import journal_cells
+
+    header, body = journal_cells(header, body)
+    assert header == ["Scale", "r", "p", "p (two-tailed)", "BF₁₀", "n", "95 % CI low", "Mean age (years)"]
+    assert body[0][:7] == ["Self-compassion (total)", "−.190", ".218", ".436", "0.58", "19", "−.60"]
+    assert body[1][:4] == ["Isolation", ".070", "< .001", "< .001"]      # never "p 0.000"
+
+
+def test_a_styler_rounded_p_of_zero_prints_as_a_bound():
+    md = markdown_table(pd.DataFrame({"p": [0.0001, 0.049]}).style.format(precision=3))
+    assert r"\< \.001" in md and r"\.049" in md and "0\\.000" not in md
+
+
+def test_an_empty_table_says_so_in_a_sentence():
+    empty = pd.DataFrame(columns=["participant_id", "stage", "reason"])
+    md = markdown_table(empty, empty="No participant was excluded.")
+    assert md.splitlines() == ["| Participant\\, Stage\\, Reason |", "|---|", "| No participant was excluded\\. |"]
+
+
+def test_chapter_figure_glues_the_saved_svg_and_a_200_dpi_png(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import myst_nb
+    from IPython.core.formatters import format_display_data
+    from PIL import Image
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda key, obj, display=True: glued.update({key: obj}))
+    monkeypatch.setenv("HELPERS_PROJECT_ROOT", str(tmp_path))
+    chapter = Chapter("test", params={"output_dir": str(tmp_path / "out")}, output_dir=tmp_path / "out")
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [1, 0])
+    later, _ = plt.subplots()          # a figure a helper returned for a later cell
+    chapter.figure("fig_key", fig, tmp_path / "out" / "figures" / "f")
+    assert chapter.outputs == ["out/figures/f.png", "out/figures/f.svg"]
+    bundle, _ = format_display_data(glued["fig_key"])
+    assert bundle["image/svg+xml"].startswith("<svg")
+    with Image.open(tmp_path / "out" / "figures" / "f.png") as png:
+        assert png.width >= 4 * 200 * 0.9          # 4 inches at 200 dpi (tight bounding box trims a little)
+    assert not plt.get_fignums(), "open figures must be closed (else the inline backend shows them uncaptioned)"
+    chapter.figure("later_key", later, tmp_path / "out" / "figures" / "later")   # still usable
+    assert (tmp_path / "out" / "figures" / "later.svg").is_file()
+
+
+def test_intervals_align_like_numbers_and_lose_their_leading_zeros():
+    md = markdown_table(pd.DataFrame({"scale": ["a"], "95 % CI of α": ["[0.91, 0.99]"]}))
+    assert md.splitlines()[1:] == ["|---|---:|", r"| a | \[\.91\, \.99\] |"]

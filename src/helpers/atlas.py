@@ -242,8 +242,14 @@ def figure_rois(rois: dict | None = None, resolution: int = 1) -> tuple[nib.Nift
     return template, roi_masks(template, rois)
 
 
+#: Region names in figure legends.
+_ROI_NAMES = {"vmpfc": "VMPFC", "amygdala_l": "Left amygdala", "amygdala_r": "Right amygdala"}
+
+
 def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_coords=(0, 4, -16)):
-    """Figure: the ROIs as filled coloured outlines on the template (orthogonal slices), with a legend.
+    """Figure: the ROIs as filled (70 % opaque), outlined regions on the template (orthogonal slices), with a legend.
+
+    Colours are the book's region colours (:data:`helpers.style.PALETTE`).
 
     Returns a matplotlib Figure (nothing is shown or forced).
     """
@@ -251,16 +257,22 @@ def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_
     from matplotlib.patches import Patch
     from nilearn import plotting
 
-    colours = plt.get_cmap("tab10").colors
-    fig = plt.figure(figsize=(9, 3.4))
-    display = plotting.plot_anat(template, figure=fig, cut_coords=cut_coords, draw_cross=False,
-                                 annotate=True, black_bg=False, dim=0, colorbar=False)
-    handles = []
-    for colour, (name, mask) in zip(colours, masks.items()):
-        img = nib.Nifti1Image(np.asanyarray(mask.dataobj).astype(np.uint8), mask.affine)
-        with warnings.catch_warnings():  # nilearn's filled contours convert masked cells to NaN (harmless)
-            warnings.filterwarnings("ignore", message="Warning: converting a masked element to nan")
-            display.add_contours(img, levels=[0.5], colors=[colour], filled=True, transparency=0.15)
-        handles.append(Patch(color=colour, label=name))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
+    from .style import FIGURE_WIDTH, OKABE_ITO, PALETTE, RC, label
+
+    spare = iter(OKABE_ITO[k] for k in ("blue", "yellow", "sky_blue", "black"))
+    with plt.rc_context(RC):
+        fig = plt.figure(figsize=(FIGURE_WIDTH + 0.5, 3.0))
+        display = plotting.plot_anat(template, figure=fig, cut_coords=cut_coords, draw_cross=False,
+                                     annotate=True, black_bg=False, dim=0, colorbar=False)
+        handles = []
+        for name, mask in masks.items():
+            colour = PALETTE.get(name) or next(spare)
+            img = nib.Nifti1Image(np.asanyarray(mask.dataobj).astype(np.uint8), mask.affine)
+            with warnings.catch_warnings():  # nilearn's filled contours convert masked cells to NaN (harmless)
+                warnings.filterwarnings("ignore", message="Warning: converting a masked element to nan")
+                display.add_contours(img, levels=[0.5], colors=[colour], filled=True, transparency=0.7)
+                display.add_contours(img, levels=[0.5], colors=[colour], linewidths=1.5)  # crisp outline
+            handles.append(Patch(color=colour, label=_ROI_NAMES.get(name, label(name))))
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+                   bbox_to_anchor=(0.5, -0.08))
     return fig

@@ -1,7 +1,9 @@
 """Figures 1–3 of the paper and the robustness figures (each returns a matplotlib Figure).
 
 Figures 1–3 are scatter plots with a least-squares line and its 95 % confidence
-band (:func:`seaborn.regplot`), annotated with our r and p.  Save them with
+band (:func:`seaborn.regplot`), our r and p above each panel (never over the data); points take
+the colour of their condition or contrast (:data:`helpers.style.PALETTE`). Every function draws
+in the book's style (:func:`helpers.style.styled`).  Save them with
 :func:`helpers.io.save_figure` (PNG + SVG).  Nothing here calls ``plt.show`` or
 chooses a backend.
 """
@@ -18,7 +20,7 @@ from matplotlib.figure import Figure
 
 from . import paper
 from .stats import DEFAULT_MEASURE, correlate_values, paired_values, r_from_p, resolve_alternative, resolve_scale
-from .tables import format_p, format_r
+from .style import ACCENT, FIGURE_WIDTH, OKABE_ITO, condition_colour, format_p, format_r, styled
 
 __all__ = ["SC_LABEL", "connectivity_label", "scatter_panel", "figure1", "figure2", "figure3",
            "influence_figure", "specification_curve_figure", "sampling_distribution_figure", "message_figure"]
@@ -40,9 +42,9 @@ def message_figure(text: str) -> Figure:
 
 
 def connectivity_label(condition: str = "negative-neutral", pair=("vmpfc", "amygdala_r")) -> str:
-    """Axis label such as ``"VMPFC–right amygdala connectivity (Neg − Neu, Fisher z)"``."""
+    """Axis label such as ``"VMPFC–right amygdala connectivity\n(Neg − Neu, Fisher z)"`` (two lines)."""
     a, b = (_ROI_TEXT.get(roi, roi) for roi in pair)
-    return f"{a}–{b} connectivity ({_CONDITION_TEXT.get(condition, condition)}, Fisher z)"
+    return f"{a}–{b} connectivity\n({_CONDITION_TEXT.get(condition, condition)}, Fisher z)"
 
 
 def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, condition: str,
@@ -50,85 +52,90 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
                   measure: str = DEFAULT_MEASURE, seed: int = 2018, title: str | None = None) -> dict:
     """Draw one scatter + regression line + 95 % CI band on ``ax``; return the correlation.
 
-    The band is seaborn's bootstrap band for the regression line (seeded); the
-    annotation gives Pearson r, p (for ``alternative``) and n.
+    The band is seaborn's bootstrap band for the regression line (seeded); the panel's title
+    (above the axes, off the data) gives ``title`` and Pearson r, p (for ``alternative``) and n.
     """
     data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
     res = correlate_values(data["x"], data["y"], resolve_alternative(alternative, col))
+    colour = condition_colour(condition) if condition in _CONDITION_TEXT else "0.2"
     sns.regplot(data=data, x="x", y="y", ax=ax, ci=95, seed=seed, n_boot=1000, truncate=False,
-                scatter_kws={"s": 28, "color": "0.2", "edgecolor": "white", "linewidths": 0.5},
-                line_kws={"color": "C3", "linewidth": 1.5})
-    ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
+                scatter_kws={"s": 32, "color": colour, "edgecolor": "white", "linewidths": 0.5, "zorder": 3},
+                line_kws={"color": "0.15", "linewidth": 1.5})
+    ax.axhline(0, color="0.75", linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel or paper.SCALE_LABELS.get(col, col))
     ax.set_ylabel(connectivity_label(condition, pair))
-    ax.text(0.03, 0.97, f"r = {format_r(res['r'])}, p = {format_p(res['p'])} ({_TAILS[res['alternative']]})"
-            f"\nn = {res['n']}", transform=ax.transAxes, va="top", ha="left", fontsize=9,
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})
-    if title:
-        ax.set_title(title)
+    stats = f"r = {format_r(res['r'])}, p = {format_p(res['p'])} ({_TAILS[res['alternative']]}), n = {res['n']}"
+    ax.set_title(f"{title}\n{stats}" if title else stats, loc="left", fontsize=10)
     return res
 
 
+@styled
 def figure1(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
     """Figure 1: self-compassion mean vs Neg − Neu VMPFC–right amygdala connectivity.
 
     ``kwargs`` go to :func:`scatter_panel` (``alternative``, ``measure``, ``seed``).
     """
-    fig, ax = plt.subplots(figsize=(5.2, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(0.75 * FIGURE_WIDTH, 4.0), layout="constrained")
     scatter_panel(ax, scores, connectivity, "total", "negative-neutral", xlabel=SC_LABEL, **kwargs)
     return fig
 
 
+@styled
 def figure2(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
     """Figure 2: self-compassion mean vs VMPFC–right amygdala connectivity, Negative and Neutral panels."""
-    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, condition in zip(axes, ("negative", "neutral")):
         scatter_panel(ax, scores, connectivity, "total", condition, xlabel=SC_LABEL,
                       title=f"{_CONDITION_TEXT[condition]} feedback", **kwargs)
     return fig
 
 
+@styled
 def figure3(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
     """Figure 3: Common humanity and Self-judgment vs Neg − Neu VMPFC–right amygdala connectivity."""
-    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, scale in zip(axes, ("common_humanity", "self_judgment")):
         scatter_panel(ax, scores, connectivity, scale, "negative-neutral", title=paper.SCALE_LABELS[scale],
                       **kwargs)
     return fig
 
 
+@styled
 def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
     """Leave-one-out r per participant (from :func:`helpers.robustness.leave_one_out`).
 
-    Horizontal line: r with everyone; dashed: the one-tailed critical r at n − 1.
+    Horizontal line: r with everyone; dashed: the one-tailed critical r at n − 1. The legend sits
+    below the axes.
     """
-    fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 0.5, 3.8), layout="constrained")
     order = loo.sort_values("r_without")
-    ax.scatter(range(len(order)), order["r_without"], color="0.2", s=22, zorder=3)
-    ax.axhline(loo.attrs["r_all"], color="C3", label=f"all participants (r = {format_r(loo.attrs['r_all'])})")
+    ax.scatter(range(len(order)), order["r_without"], color="0.2", s=26, zorder=3)
+    ax.axhline(loo.attrs["r_all"], color=ACCENT, label=f"all participants (r = {format_r(loo.attrs['r_all'])})")
     crit = r_from_p(0.05, len(loo) - 1, "one-sided" if loo.attrs["alternative"] != "two-sided" else "two-sided")
     sign = -1 if loo.attrs["r_all"] < 0 else 1
     ax.axhline(sign * crit, color="0.5", linestyle="--", label=f"critical r, p = .05 (n = {len(loo) - 1})")
-    ax.set_xticks(range(len(order)), order["participant_id"], rotation=90, fontsize=8)
+    ax.set_xticks(range(len(order)), order["participant_id"], rotation=90, fontsize=9)
     ax.set_xlabel("Participant left out")
-    ax.set_ylabel("Pearson r without that participant")
-    ax.legend(fontsize=8, loc="best")
+    ax.set_ylabel("Pearson r without\nthat participant")
+    fig.legend(loc="outside lower center", ncol=2)
     if title:
         ax.set_title(title)
     return fig
 
 
+@styled
 def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     """Specification curve: r (with 95 % CI) of the key correlation under each pipeline.
 
     ``curve`` is :func:`helpers.robustness.specification_curve`'s output; the
     paper's pipeline is highlighted, p < .05 (for the row's alternative) filled.
     """
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 + 0.8 * len(curve)), 4.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH + 1, max(5.0, 1.0 + 0.8 * len(curve))), 4.0),
+                           layout="constrained")
     x = np.arange(len(curve))
     for i, row in enumerate(curve.itertuples()):
-        color = "C3" if row.is_default else "0.25"
+        color = ACCENT if row.is_default else "0.25"
         ax.errorbar(i, row.r, yerr=[[row.r - row.ci95_low], [row.ci95_high - row.r]], fmt="none",
                     ecolor=color, elinewidth=1.2, capsize=3)
         ax.scatter(i, row.r, s=45, zorder=3, edgecolor=color,
@@ -137,23 +144,27 @@ def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     ax.set_xticks(x, curve["measure"], rotation=30, ha="right")
     ax.set_xlabel("Connectivity pipeline (measure)")
     ax.set_ylabel("Pearson r (95 % CI)")
-    ax.set_title(title or "Filled: p < .05; red: the paper's pipeline")
+    ax.set_title(title or "Filled: p < .05; orange-red: the paper's pipeline", loc="left", fontsize=10)
     return fig
 
 
+@styled
 def sampling_distribution_figure(mc: dict, observed: Sequence[tuple[str, float]] = ()) -> Figure:
     """Histogram of simulated r (from :func:`helpers.robustness.monte_carlo_r`) with critical r marked."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
-    ax.hist(mc["r"], bins=60, color="0.6", edgecolor="white")
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 4.0), layout="constrained")
+    ax.hist(mc["r"], bins=60, color="0.7", edgecolor="white")
     tail = "two-sided" if mc["alternative"] == "two-sided" else "one-sided"
     crit = r_from_p(mc["alpha"], mc["n"], tail)
     for sign in ((-1, 1) if tail == "two-sided" else ((-1,) if mc["alternative"] == "less" else (1,))):
-        ax.axvline(sign * crit, color="C3", linestyle="--")
-    ax.axvline(mc["rho"], color="C0", label=f"population ρ = {format_r(mc['rho'])}")
+        ax.axvline(sign * crit, color="0.3", linestyle="--")
+    ax.axvline(mc["rho"], color="black", label=f"population ρ = {format_r(mc['rho'])}")
+    others = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")]
     for i, (label, value) in enumerate(observed):
-        ax.axvline(value, color=f"C{i + 1}", linestyle=":", label=f"{label} ({format_r(value)})")
+        ax.axvline(value, color=others[i % len(others)], linestyle=":", linewidth=2,
+                   label=f"{label} ({format_r(value)})")
     ax.set_xlabel(f"Sample r (n = {mc['n']})")
     ax.set_ylabel("Simulated replications")
-    ax.set_title(f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)")
-    ax.legend(fontsize=8)
+    ax.set_title(f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)",
+                 loc="left", fontsize=10)
+    fig.legend(loc="outside lower center", ncol=min(3, 1 + len(observed)))
     return fig

@@ -13,7 +13,9 @@ A DataFrame's HTML output is raw HTML, so a chapter glues the table as Markdown 
     ````
 
 pandas does the formatting (a ``Styler``'s ``format``/``hide`` or the DataFrame's own display);
-this module only lays the rendered cells out as Markdown.
+:func:`helpers.style.journal_cells` then gives the cells the book's style (human column labels,
+APA numbers) and this module lays them out as Markdown. A table without rows becomes a one-cell
+table that says so (a header over nothing reads as a broken table).
 """
 
 from __future__ import annotations
@@ -24,12 +26,19 @@ from html.parser import HTMLParser
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-__all__ = ["markdown_table", "table_cells", "labelled_index"]
+from .style import journal_cells
+
+__all__ = ["markdown_table", "table_cells", "labelled_index", "EMPTY"]
+
+#: What an empty table says by default (``Chapter.table(..., empty=...)`` says it better).
+EMPTY = "None: the table has no rows."
 
 #: Every ASCII punctuation character: escaped, so a cell is literal text (no emphasis, roles, math or HTML).
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 #: A number as displayed: optional bound (``< .001``), sign, exponent, per cent or significance marker.
 _NUMBER = re.compile(r"^([<>≤≥]\s*)?[-+−]?(\d[\d,]*)?\.?\d+(e[-+]?\d+)?\s*[%*†]*$", re.IGNORECASE)
+#: A displayed interval such as ``[.91, .99]`` (aligned like a number).
+_INTERVAL = re.compile(r"^\[[^\[\]]*\d[^\[\]]*\]$")
 _MISSING = {"", "n/a", "nan", "–", "—"}
 
 
@@ -117,12 +126,25 @@ def _escape(text: str) -> str:
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
-def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "") -> str:
+def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: bool = True,
+                   empty: str = EMPTY) -> str:
     """``frame`` as a Markdown pipe table (literal cell text; numeric columns right-aligned).
 
     Every ASCII punctuation character is backslash-escaped, so a cell such as ``0.04*`` or
     ``$x$`` is shown as written under any Markdown flavour. A column is right-aligned when
     every non-missing cell looks like a number (markers ``*``/``†`` and ``%`` allowed).
+
+    Parameters
+    ----------
+    frame : DataFrame or Styler
+        The table as pandas displays it.
+    na_rep : str, default ""
+        Text for missing values of a DataFrame.
+    journal : bool, default True
+        Apply :func:`helpers.style.journal_cells` (labels, APA numbers); ``False`` keeps pandas' text.
+    empty : str, default :data:`EMPTY`
+        The sentence shown when ``frame`` has no rows, in one cell under the column labels
+        (e.g. ``"No participant was excluded."``).
 
     Raises
     ------
@@ -132,8 +154,14 @@ def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "") -> str:
     header, body = table_cells(frame, na_rep=na_rep)
     if not header:
         raise ValueError("a table needs at least one column")
+    if journal:
+        header, body = journal_cells(header, body)
+    if not body:
+        names = ", ".join(h for h in header if h)
+        return f"| {_escape(names)} |\n|---|\n| {_escape(empty)} |\n"
     numeric = [any(r[i] not in _MISSING for r in body)
-               and all(r[i] in _MISSING or _NUMBER.match(r[i]) for r in body) for i in range(len(header))]
+               and all(r[i] in _MISSING or _NUMBER.match(r[i]) or _INTERVAL.match(r[i]) for r in body)
+               for i in range(len(header))]
     lines = [
         "| " + " | ".join(_escape(h) for h in header) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",

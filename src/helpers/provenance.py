@@ -20,15 +20,34 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .io import save_figure, write_json, write_tsv
-from .mdtable import labelled_index, markdown_table
+from .mdtable import EMPTY, labelled_index, markdown_table
 from .params import check_output_dir, validate_params
 from .paths import project_root
 
-__all__ = ["Chapter", "sha256", "package_versions", "outputs_table", "PACKAGES"]
+__all__ = ["Chapter", "SavedFigure", "FIGURE_DPI", "sha256", "package_versions", "outputs_table", "PACKAGES"]
 
 #: Packages whose versions are recorded in every chapter's footer.
-PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "pingouin",
+PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "dipy", "scikit-learn", "pingouin",
             "matplotlib", "seaborn", "papermill", "jupyter-book")
+
+
+#: Resolution of every saved PNG figure (dots per inch): sharp on high-density screens at column width.
+FIGURE_DPI = 200
+
+
+class SavedFigure:
+    """A figure as saved on disk, displayed as its SVG (preferred by the HTML book) and its PNG."""
+
+    def __init__(self, png: Path, svg: Path):
+        self.png, self.svg = png, svg
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        svg = self.svg.read_text()
+        svg = svg[svg.index("<svg"):]          # drop the XML prolog and DOCTYPE: Jupyter wants the element
+        return {"image/svg+xml": svg, "image/png": base64.b64encode(self.png.read_bytes()).decode("ascii"),
+                "text/plain": f"<figure {self.png.stem}>"}
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -109,21 +128,31 @@ class Chapter:
         return [Path(p) for p in paths]
 
     def figure(self, key: str, fig, stem: str | os.PathLike) -> None:
-        """Save ``fig`` as ``stem``.png/.svg, register both, glue it as ``key`` and close it.
+        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg, register both, glue it as ``key``, close it.
 
-        Closing matters: with the inline backend an open figure would also be shown
-        under the code cell, so the book would print it twice. Nothing is returned, so the
-        call can end a cell without printing anything under it.
+        The glued figure carries the saved SVG (vector: sharp at any zoom, which the HTML book
+        shows) and the high-resolution PNG (for formats without SVG), not the inline backend's
+        low-resolution rendering. Closing matters: with the inline backend an open figure would
+        also be shown under the code cell, uncaptioned, so the book would print it twice. Every
+        open pyplot figure is therefore closed, not only ``fig``: a figure a helper returned for a
+        later cell stays usable (a closed figure can still be saved) but is shown only where the
+        prose places it. Nothing is returned, so the call can end a cell without printing anything.
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
 
-        self.output(*save_figure(fig, stem))
-        glue(key, fig, display=False)
-        plt.close(fig)
+        png, svg = save_figure(fig, stem, dpi=FIGURE_DPI)
+        self.output(png, svg)
+        glue(key, SavedFigure(Path(png), Path(svg)), display=False)
+        plt.close("all")
 
-    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None) -> None:
+    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None, *,
+              empty: str = EMPTY) -> None:
         """Glue ``frame`` as ``key`` for a numbered table; write and register ``path`` if given.
+
+        The cells are shown in the book's style (:func:`helpers.style.journal_cells`: human column
+        labels, APA numbers such as ``−.19`` and ``p < .001``); the TSV keeps code names and full
+        precision.
 
         The table is glued as Markdown (:func:`helpers.mdtable.markdown_table`, formatted by pandas),
         so that the prose can paste it inside a ``{table}`` directive, which numbers and captions it
@@ -146,6 +175,9 @@ class Chapter:
         path : path-like, optional
             Also write the data (a Styler's underlying DataFrame, full precision) as a TSV there,
             with its index unless that is an unnamed ``RangeIndex``.
+        empty : str, default :data:`helpers.mdtable.EMPTY`
+            The sentence shown instead of rows when ``frame`` has none (e.g. ``"No participant was
+            excluded."``).
         """
         from IPython.display import Markdown
         from myst_nb import glue
@@ -153,7 +185,7 @@ class Chapter:
         if path is not None:
             data = frame.data if isinstance(frame, Styler) else frame
             self.output(write_tsv(data, path, index=labelled_index(data)))
-        glue(key, Markdown(markdown_table(frame)), display=False)
+        glue(key, Markdown(markdown_table(frame, empty=empty)), display=False)
 
     def stage(self, label: str, seconds: float) -> None:
         """Record the wall time of one stage (shown in the footer's timing table)."""

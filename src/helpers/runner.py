@@ -197,8 +197,11 @@ def code_version(root: Path) -> str:
 
 
 def _hide_parameter_cells(path: Path) -> None:
-    """Collapse Papermill's injected cell (actual values); drop the defaults cell from the page."""
+    """Collapse Papermill's injected cell (actual values); drop the defaults cell from the page;
+    hide the bookkeeping cells and fold long plotting code (:func:`helpers.cell_tags.tag_cells`)."""
     import nbformat
+
+    from .cell_tags import tag_cells
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -207,6 +210,7 @@ def _hide_parameter_cells(path: Path) -> None:
             tags.append("hide-cell")
         elif "parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
+    tag_cells(nb)
     nbformat.write(nb, path)
 
 

@@ -1,8 +1,9 @@
 """Table 1 and the follow-up correlations, ours beside the paper's.
 
 Numbers are computed by :mod:`helpers.stats`; this module arranges them in the
-paper's order and formats them the way the paper prints them (APA style: no
-leading zero, typographic minus, ``*`` p < .05, ``†`` p < .1).
+paper's order and formats them the way the paper prints them, with the book's APA
+formatter (:func:`helpers.style.format_r`, :func:`helpers.style.format_p`: no leading
+zero, true minus, ``< .001``) and the paper's markers (``*`` p < .05, ``†`` p < .1).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 
 from . import paper
 from .stats import DEFAULT_MEASURE, correlate
+from .style import format_p, format_r   # the book's one APA formatter (re-exported here)
 
 __all__ = ["marker", "format_r", "format_p", "table1", "render_table1", "compare_with_paper",
            "render_comparison"]
@@ -20,22 +22,6 @@ __all__ = ["marker", "format_r", "format_p", "table1", "render_table1", "compare
 def marker(p: float) -> str:
     """The paper's significance marker for ``p`` (``*`` < .05, ``†`` < .1, else empty)."""
     return next((m for thr, m in paper.MARKERS if p < thr), "") if np.isfinite(p) else ""
-
-
-def format_r(r: float, decimals: int = 3) -> str:
-    """APA-style r: no leading zero, typographic minus (−.402)."""
-    if not np.isfinite(r):
-        return "—"
-    text = f"{abs(r):.{decimals}f}".lstrip("0") or "0"
-    return ("−" if r < 0 and float(text) != 0 else "") + text
-
-
-def format_p(p: float, decimals: int = 3) -> str:
-    """APA-style p: no leading zero; ``< .001`` below the printed precision."""
-    if not np.isfinite(p):
-        return "—"
-    floor = 10.0**-decimals
-    return f"< {floor:.{decimals}f}".replace("0.", ".") if p < floor else f"{p:.{decimals}f}".lstrip("0")
 
 
 def _tails(alternatives: pd.Series) -> str:

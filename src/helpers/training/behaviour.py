@@ -27,6 +27,8 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
+from ..style import condition_colour, styled
+
 __all__ = ["cell_means", "mixed_anova_3way", "hedges_g_change", "posthoc", "plot_interaction"]
 
 EFFECTS = ("group", "session", "video", "group × session", "group × video", "session × video",
@@ -115,13 +117,14 @@ def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
     return res.reset_index(drop=True)
 
 
+@styled
 def plot_interaction(means: pd.DataFrame, measures, labels: dict | None = None):
     """Figure: mean rating (± SE) by session, one panel per measure, lines per group x video type."""
     import matplotlib.pyplot as plt
 
     labels = labels or {}
     fig, axes = plt.subplots(1, len(measures), figsize=(3.4 * len(measures), 3.4), sharey=True, squeeze=False)
-    colours = {"compassion": "tab:orange", "memory": "tab:blue"}
+    colours = {g: condition_colour(g) for g in ("compassion", "memory")}  # the book's palette
     styles = {"distress": "-", "everyday": ":"}
     for ax, measure in zip(axes[0], measures):
         stats_ = means.groupby(["group", "video", "session"], sort=False)[measure].agg(["mean", "sem"]).reset_index()

@@ -34,6 +34,7 @@ from nilearn.glm.first_level import make_first_level_design_matrix, run_glm
 from nilearn.glm.second_level import SecondLevelModel
 
 from .behaviour import hedges_g_change
+from ..style import condition_colour, styled
 
 __all__ = [
     "design_matrix", "contrast_vector", "first_level", "smooth", "second_level_maps", "threshold_map",
@@ -195,13 +196,14 @@ def plot_maps(z_img, threshold: float, title: str, cut_coords=(-14, -6, 2, 10)):
     return fig
 
 
+@styled
 def plot_roi_effects(values: pd.DataFrame):
     """Figure: mean distress − everyday effect (± SE) per ROI, group and session."""
     import matplotlib.pyplot as plt
 
     rois = list(dict.fromkeys(values["roi"]))
     fig, axes = plt.subplots(1, len(rois), figsize=(2.6 * len(rois), 3.2), sharey=True, squeeze=False)
-    colours = {"compassion": "tab:orange", "memory": "tab:blue"}
+    colours = {g: condition_colour(g) for g in ("compassion", "memory")}  # the book's palette
     for ax, roi in zip(axes[0], rois):
         sub = values[values["roi"] == roi]
         stats = sub.groupby(["group", "session"], sort=False)["effect"].agg(["mean", "sem"]).reset_index()
