@@ -26,11 +26,11 @@ from helpers import tables
 from helpers.connectivity import condition_effects, condition_weights, roi_to_roi
 from helpers.denoise import regress_and_filter
 from helpers.runner import expected_pages
+from test_book import COPY  # the files a user's checkout holds that the book build reads
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["_config.yml", "_toc.yml", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
 PARTICIPANTS = 8  # the robustness chapter needs more than 6 (Shepherd's pi bootstraps a Mahalanobis distance)
 SPLIT = ("sub-02", "sub-05")
 CONDITIONS = list(LABELS.values())
