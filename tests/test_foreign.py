@@ -20,13 +20,13 @@ import pandas as pd
 import pytest
 from conftest import TINY_CONFIG, TINY_SEED
 from foreign import LABELS, TASK, foreign_id, make_foreign
+from test_book import COPY  # the files a user's checkout holds that the book build reads
 
 from helpers import firstlevel as fl
 from helpers import tables
 from helpers.connectivity import condition_effects, condition_weights, roi_to_roi
 from helpers.denoise import regress_and_filter
 from helpers.runner import expected_pages
-from test_book import COPY  # the files a user's checkout holds that the book build reads
 
 pytestmark = pytest.mark.slow
 
