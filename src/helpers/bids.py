@@ -752,7 +752,7 @@ def validate_dataset(
 
 
 # --------------------------------------------------------------------------------------------- summaries
-#: The paper's design values (PAPER_FACTS.md) for side-by-side tables.
+#: The paper's design values (book/spec_paper.md) for side-by-side tables.
 PAPER_DESIGN = {
     "participants": 19,
     "female": 12,

@@ -2,7 +2,7 @@
 
 The paper computed its connectivity in the CONN toolbox (release 18.a, SPM8).
 This module re-implements the pieces of CONN's first-level analysis that the
-paper relies on, following ``shared/methods/CONN.md`` to the letter and the
+paper relies on, following ``book/spec_conn.md`` to the letter and the
 MATLAB sources read for this purpose:
 
 * ``spm_hrf.m`` (SPM8/SPM12, Friston) and ``spm_Gpdf.m`` (Holmes) — the
@@ -49,7 +49,7 @@ PADDING_SECONDS = 100
 #: SPM8 default HRF parameters p = [6 16 1 1 6 0 32] and microtime resolution T = 16.
 SPM_HRF_PARAMS = (6.0, 16.0, 1.0, 1.0, 6.0, 0.0, 32.0)
 SPM_MICROTIME_T = 16
-#: Supported condition weightings (CONN.md §2).
+#: Supported condition weightings (book/spec_conn.md §2).
 WEIGHTINGS = ("hrf", "hanning", "none")
 #: Default minimum of a condition's effective residual degrees of freedom (:func:`check_dof`).
 #: On pure noise a correlation with ν degrees of freedom exceeds |r| = 0.58 one time in twenty at
@@ -94,7 +94,7 @@ def spm_hrf(dt: float) -> np.ndarray:
     u = (0 : floor(p7/δ)) − p6/δ,
     h(u) = G(u; p1/p3, δ/p3) − G(u; p2/p4, δ/p4)/p5   (G = ``spm_Gpdf``),
     keep u = (0 : floor(p7/dt))·T, normalise to sum 1.  CONN calls it with the
-    microtime step dt = TR/10 (CONN.md §1), so at TR = 3 s it has 107 samples
+    microtime step dt = TR/10 (book/spec_conn.md §1), so at TR = 3 s it has 107 samples
     at 0, 0.3, …, 31.8 s; its peak is near 5 s.
 
     Parameters
@@ -187,13 +187,13 @@ def _conditions(events: pd.DataFrame, conditions, name: str = "events") -> list[
 
 # --------------------------------------------------------------------------- regressors
 def _boxcar(onsets: np.ndarray, durations: np.ndarray, n_scans: int, tr: float) -> np.ndarray:
-    """Microtime boxcar of one condition, exactly as CONN builds it (CONN.md §1).
+    """Microtime boxcar of one condition, exactly as CONN builds it (book/spec_conn.md §1).
 
     Mirrors ``conn_process.m``: ``rt = RT/10; offs = ceil(100/rt)``;
     ``tdurat = max(rt, min(offs·rt + RT·nscans − onset, durat))``;
     ``in = offs + round(1 + onset/rt + (0 : tdurat/rt − 1)); x(in(in>0)) = 1``.
     (The extra ``offs·rt`` in CONN's clipping only affects bins after the run,
-    which never reach the output, so this equals CONN.md's "remaining session
+    which never reach the output, so this equals book/spec_conn.md's "remaining session
     time" rule.)  Overlapping events of a condition do not add up: bins are *set*
     to 1.  Returned 0-based, length ``offs + 10·n_scans`` at least.
     """
@@ -213,7 +213,7 @@ def _boxcar(onsets: np.ndarray, durations: np.ndarray, n_scans: int, tr: float) 
 def condition_effects(events: pd.DataFrame, n_scans: int, tr: float, conditions=None) -> pd.DataFrame:
     """CONN's "Effect of <condition>" regressors, one column per ``trial_type``.
 
-    Formula (CONN.md §1): boxcar on a microtime grid dt = TR/10 padded with
+    Formula (book/spec_conn.md §1): boxcar on a microtime grid dt = TR/10 padded with
     ceil(100/dt) bins (see :func:`_boxcar`), full convolution with
     :func:`spm_hrf` (dt), then for scan n the **mean** of the 10 microtime bins
     covering [(n−1)·TR, n·TR).
@@ -278,7 +278,7 @@ def _segments(support: np.ndarray) -> list[np.ndarray]:
 
 
 def condition_weights(events: pd.DataFrame, n_scans: int, tr: float, weighting: str = "hrf", conditions=None) -> pd.DataFrame:
-    """Per-scan weights of each condition for CONN's weighted GLM (CONN.md §2).
+    """Per-scan weights of each condition for CONN's weighted GLM (book/spec_conn.md §2).
 
     The support of a condition is the set of scans where its Effect regressor
     (:func:`condition_effects`) is > 0; contiguous runs are segments.
@@ -329,7 +329,7 @@ def _as_matrix(name: str, x, n_rows: int | None = None) -> np.ndarray:
 
 
 def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: str) -> np.ndarray:
-    """CONN's weighted correlation between all columns of ``data`` (CONN.md §3).
+    """CONN's weighted correlation between all columns of ``data`` (book/spec_conn.md §3).
 
     w ← max(0, w); x̃ = x − Σ(w·x)/Σw (``conn_wdemean``);
     r = Σ w²·x̃·ỹ / sqrt(Σ w²·x̃² · Σ w²·ỹ²).
@@ -354,7 +354,7 @@ def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: st
 
 
 def weighted_correlation(x, y, w) -> float:
-    """CONN's weighted (condition-specific) correlation of two series (CONN.md §3).
+    """CONN's weighted (condition-specific) correlation of two series (book/spec_conn.md §3).
 
     r = Σ w²·x̃·ỹ / sqrt(Σ w²·x̃² · Σ w²·ỹ²) with x̃ = x − Σ(w·x)/Σw and
     w ← max(0, w): the centring uses w, the products use w².  With w ≡ 1 this is
@@ -433,7 +433,7 @@ def check_dof(dof: pd.Series, min_dof: float = MIN_DOF, where: str = "") -> None
 
 
 def fisher_z(r):
-    """Fisher's z as CONN: atanh(clip(r, −1+eps, 1−eps)), no √(N−3) scaling (CONN.md §3)."""
+    """Fisher's z as CONN: atanh(clip(r, −1+eps, 1−eps)), no √(N−3) scaling (book/spec_conn.md §3)."""
     return np.arctanh(np.clip(r, -1 + _EPS, 1 - _EPS))
 
 
@@ -462,7 +462,7 @@ def roi_to_roi(timeseries: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``condition, source, target, r, z`` — r by
-        :func:`weighted_correlation` (CONN.md §3), z = :func:`fisher_z` (r); one
+        :func:`weighted_correlation` (book/spec_conn.md §3), z = :func:`fisher_z` (r); one
         row per condition and ordered pair of distinct ROIs.
     """
     _check_pair(timeseries, weights)
@@ -481,7 +481,7 @@ def roi_to_roi(timeseries: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
 
 
 def gppi(timeseries: pd.DataFrame, weights: pd.DataFrame, measure: str = "regression") -> pd.DataFrame:
-    """Generalised psychophysiological interaction (gPPI) between ROIs (CONN.md §6).
+    """Generalised psychophysiological interaction (gPPI) between ROIs (book/spec_conn.md §6).
 
     For source s and target y, with psychological terms P_k = the weights of
     every condition, fit y ~ [s, P_1…P_K, s·P_1…s·P_K] with every column and y

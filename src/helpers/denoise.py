@@ -1,6 +1,6 @@
 """CONN's default denoising: tissue masks, aCompCor, derivatives, regression, filter.
 
-Follows ``shared/methods/CONN.md`` §4–§5 and the MATLAB sources read for it:
+Follows ``book/spec_conn.md`` §4–§5 and the MATLAB sources read for it:
 ``conn_filter.m`` (mirror-extended brick-wall FFT filter), ``conn_designmatrix.m``
 (first-order derivatives ``convn([x(1);x;x(end)],[1;0;-1],'valid')``, linear trend
 ``linspace(-1,1,N)``, constant term), ``conn_process.m`` (tissue-mask threshold and
@@ -37,7 +37,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The paper's band: high-pass f > 0.008 Hz, no low-pass (CONN.md §5).
+#: The paper's band: high-pass f > 0.008 Hz, no low-pass (book/spec_conn.md §5).
 HIGHPASS = (0.008, math.inf)
 _EPS = np.finfo(float).eps
 
@@ -77,7 +77,7 @@ def _validate_band(band, tr: float) -> tuple[float, float]:
 
 
 def conn_filter(x, tr: float, band=HIGHPASS):
-    """CONN's ideal band-pass filter on a mirror-extended series (CONN.md §5).
+    """CONN's ideal band-pass filter on a mirror-extended series (book/spec_conn.md §5).
 
     y = [x; reversed x] (length M = 2N); FFT along scans; zero every bin k with
     min(k, M−k) < f1·TR·M or min(k, M−k) ≥ f2·TR·M; real part of the inverse
@@ -112,7 +112,7 @@ def temporal_derivative(x):
     """CONN's first-order derivative: d(t) = x(t+1) − x(t−1), end samples replicated.
 
     ``conn_designmatrix.m``: ``convn([x(1,:); x; x(end,:)], [1;0;-1], 'valid')``,
-    so d(1) = x(2) − x(1) and d(N) = x(N) − x(N−1) (CONN.md §4).  Returns the
+    so d(1) = x(2) − x(1) and d(N) = x(N) − x(N−1) (book/spec_conn.md §4).  Returns the
     same type as ``x`` with the same column names.
     """
     a, one_d = _as_2d("x", x)
@@ -158,7 +158,7 @@ def tissue_probabilities(prob: np.ndarray, name: str = "probseg image") -> np.nd
 
 
 def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallback: bool = False) -> nib.Nifti1Image:
-    """CONN's WM/CSF mask: probability > threshold, then one erosion step (CONN.md §4).
+    """CONN's WM/CSF mask: probability > threshold, then one erosion step (book/spec_conn.md §4).
 
     A voxel with p > ``threshold`` survives if at most ``max_below`` voxels of its
     3×3×3 neighbourhood (itself included) have p < ``threshold``; voxels on the
@@ -213,7 +213,7 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallbac
 def mask_voxels(mask_img, data_shape, data_affine) -> np.ndarray:
     """Voxel coordinates (n × 3, int) on a data grid of the voxels of ``mask_img``.
 
-    Mask voxels are mapped to the data grid by nearest neighbour (CONN.md §4:
+    Mask voxels are mapped to the data grid by nearest neighbour (book/spec_conn.md §4:
     "the functional data are sampled at the mask voxels by nearest neighbour");
     on an identical grid this is plain indexing.  Mask voxels falling outside the
     data's field of view are dropped; several mask voxels may sample the same data
@@ -246,7 +246,7 @@ def regress_out(y: np.ndarray, design: np.ndarray) -> np.ndarray:
 
 
 def compcor_from_voxels(voxels, confounds=None, n_components: int = 5, prefix: str = "") -> pd.DataFrame:
-    """aCompCor regressors from a scans × voxels array (CONN.md §4, ``conn_rex.m``).
+    """aCompCor regressors from a scans × voxels array (book/spec_conn.md §4, ``conn_rex.m``).
 
     1. Scale to percent of the mask mean (grand mean over voxels and scans).
     2. Component 1: the mask's mean signal.
@@ -314,7 +314,7 @@ def compcor_from_voxels(voxels, confounds=None, n_components: int = 5, prefix: s
 
 
 def compcor(bold_img, mask_img, confounds=None, n_components: int = 5) -> pd.DataFrame:
-    """aCompCor regressors of one tissue mask from a 4-D BOLD image (CONN.md §4).
+    """aCompCor regressors of one tissue mask from a 4-D BOLD image (book/spec_conn.md §4).
 
     Samples ``bold_img`` at the voxels of ``mask_img`` (nearest neighbour, see
     :func:`mask_voxels`) and applies :func:`compcor_from_voxels`.
@@ -359,7 +359,7 @@ def residual_dof(n_scans: int, confounds=None, detrend: bool = True) -> int:
 
 
 def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = True):
-    """CONN's denoising in "RegBP" order: regression, then filter (CONN.md §4–§5).
+    """CONN's denoising in "RegBP" order: regression, then filter (book/spec_conn.md §4–§5).
 
     Residuals of y on X = [1, confounds, linear trend] (``y − X·pinv(X)·y``; the
     trend is ``linspace(-1,1,N)`` and is left out when ``detrend=False``), then

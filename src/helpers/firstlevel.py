@@ -8,7 +8,7 @@ One participant (:func:`participant_connectivity`):
 2. read the preprocessed BOLD **once** and take, in one pass, every ROI's mean series
    and the WM/CSF voxel series (:func:`extract_signals`; unsmoothed ``desc-preproc``
    by default, as CONN; ``smoothed=True`` reads ``desc-smoothed``);
-3. build CONN's denoising design (:func:`denoising_design`, CONN.md §4): aCompCor 5 + 5,
+3. build CONN's denoising design (:func:`denoising_design`, book/spec_conn.md §4): aCompCor 5 + 5,
    6 realignment parameters + derivatives, Effect regressors + derivatives (the
    constant and linear trend are added by :func:`helpers.denoise.regress_and_filter`);
 4. regress and filter (RegBP, high-pass 0.008 Hz), weight, correlate
@@ -127,10 +127,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Measures this module computes (CONTRACTS.md names); "nilearn_<strategy>" is also accepted.
+#: Measures this module computes (the names written to connectivity.tsv; book/spec_data_contract.md); "nilearn_<strategy>" is also accepted.
 MEASURES = ("weighted_hrf", "weighted_hanning", "weighted_none", "gppi_regression",
             "beta_series", "no_compcor", "bandpass", "nilearn_motion+wm_csf")
-#: The paper's relative measures (PAPER_FACTS.md): differences of Fisher z.
+#: The paper's relative measures (book/spec_paper.md): differences of Fisher z.
 DEFAULT_CONTRASTS = (("negative", "neutral"), ("positive", "neutral"))
 #: fMRIPrep's realignment parameters.
 MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
@@ -185,7 +185,7 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
     (:func:`helpers.layout.raw_runs`), whose events (inherited ones included) it uses.  The
     repetition time comes from the derivative's sidecar, else the raw sidecars (inheritance),
     else the NIfTI header.  The unsmoothed ``desc-preproc`` BOLD is used unless ``smoothed``; if
-    only a smoothed image exists it is used with a warning (CONN.md §4).  A raw run without
+    only a smoothed image exists it is used with a warning (book/spec_conn.md §4).  A raw run without
     derivatives is left out with a warning naming it.
 
     Parameters
@@ -401,7 +401,7 @@ def _roi_mean(vox: np.ndarray, name: str, where: str) -> np.ndarray:
 
 def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=None,
                      n_components: int = 5, spikes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """CONN's first-level nuisance design without constant and trend (CONN.md §4).
+    """CONN's first-level nuisance design without constant and trend (book/spec_conn.md §4).
 
     Columns: ``wm_mean, wm_pc1…4, csf_mean, csf_pc1…4`` (aCompCor on the voxel series,
     confounds = realignment + Effect regressors [+ spikes]), ``trans_x … rot_z``, their
@@ -496,7 +496,7 @@ def beta_series(timeseries, events, tr, band=HIGHPASS) -> pd.DataFrame:
 
 
 def add_contrasts(table: pd.DataFrame, contrasts=DEFAULT_CONTRASTS) -> pd.DataFrame:
-    """Append contrast rows "a-b" with z = z_a − z_b and r = NaN (CONN.md §3)."""
+    """Append contrast rows "a-b" with z = z_a − z_b and r = NaN (book/spec_conn.md §3)."""
     out = [table]
     keys = [c for c in ("participant_id", "measure") if c in table.columns] + ["source", "target"]
     for a, b in contrasts:
@@ -901,7 +901,7 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
 
 # --------------------------------------------------------------------------- figures
 def plot_condition_weights(events: pd.DataFrame, n_scans: int, tr: float, conditions=None, weighting: str = "hrf"):
-    """Figure: each condition's events (boxes) and its weights over the run (CONN.md §2).
+    """Figure: each condition's events (boxes) and its weights over the run (book/spec_conn.md §2).
 
     Shows how 10–12 s events overlap once convolved with the HRF: every condition has
     weight in scans where the next word is already on screen.

@@ -155,6 +155,8 @@ SCHEMA: dict[str, Param] = {
                          choices=("directional", "less", "greater", "two-sided")),
     "n_boot": Param("int", "bootstrap resamples", low=1),
     "n_sim": Param("int", "simulated replications", low=1),
+    "n_draws": Param("int", "re-simulated runs per participant for the reliability of the connectivity estimate "
+                            "(twin only)", low=2),
     "population_rho": Param("float", "population correlation for the replication simulation (None: the twin's planted "
                                      "value, else the paper's)", low=-1, high=1, nullable=True),
     # --- the second study

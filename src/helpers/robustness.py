@@ -342,7 +342,7 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
     Returns
     -------
     scores, connectivity : DataFrame
-        In the formats of ``book/your_data.md``.
+        In the formats of ``book/spec_data_contract.md``.
     """
     rng = np.random.default_rng(seed)
     rhos = dict(rho) if isinstance(rho, Mapping) else {DEFAULT_MEASURE: float(rho)}

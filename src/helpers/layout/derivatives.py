@@ -260,7 +260,7 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
         The ``res-`` entity (``2`` for ``res-2``); default None: the one present (or none).
     smoothed : bool, default False
         Read ``desc-smoothed`` images (ours; fMRIPrep writes none).  When False and a run has only a
-        smoothed image, it is used with a warning (CONN.md §4).
+        smoothed image, it is used with a warning (book/spec_conn.md §4).
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """Participant-level generative model of the twin: sample, questionnaire, task design, coupling.
 
 Everything here is tabular (no images).  Formulas are stated in the docstrings and in the default
-``config.yaml``; design facts come from PAPER_FACTS.md, the SCS key from SCS.md.
+``config.yaml``; design facts come from book/spec_paper.md, the SCS key from book/spec_scs.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from ..scs import NEGATIVE_SUBSCALES, SCS_KEY, SUBSCALES, score_scs
 
 __all__ = [
     "item_columns", "demographics", "scs_items", "score", "score_matrix", "scs_population", "coupling_weights",
-    "implied_correlations", "planted_coupling", "sample_correlations", "match_sample", "event_sequence", "ratings",
+    "implied_correlations", "latent_targets", "planted_coupling", "sample_correlations", "match_sample", "event_sequence",
+    "ratings",
 ]
 
 SCORES = (*SUBSCALES, "total")
@@ -180,6 +181,41 @@ def implied_correlations(weights: np.ndarray, sigma: np.ndarray, score_corr: np.
     return num / np.sqrt(np.einsum("ij,jk,ik->i", combos, cov, combos))
 
 
+def latent_targets(coupling_cfg: dict) -> list:
+    """The correlations the twin plants in the neural coupling (``coupling.level``).
+
+    ``level: latent``: the targets themselves.  ``level: observed`` (default): each target r of a
+    measure m divided by √``reliability[m]`` (Spearman's correction for attenuation), so that the
+    correlations *estimated* from one run — attenuated by the reliability of the connectivity
+    estimate, measured by :mod:`helpers.reliability` — match the targets in expectation.  Raises
+    ValueError naming the targets whose latent value would exceed |r| = 0.95: no latent correlation
+    can then produce the target at that reliability.
+    """
+    level = coupling_cfg.get("level", "latent")
+    if level == "latent":
+        return [list(t) for t in coupling_cfg["targets"]]
+    if level != "observed":
+        raise ValueError(f"config coupling.level: {level!r} is not 'latent' or 'observed'")
+    rel = coupling_cfg.get("reliability")
+    if not isinstance(rel, dict):
+        raise ValueError("config coupling.reliability: a mapping measure -> reliability is needed when "
+                         f"coupling.level is 'observed', got {rel!r}")
+    out, impossible = [], []
+    for side, measure, score_name, value in coupling_cfg["targets"]:
+        r = rel.get(measure)
+        if not isinstance(r, (int, float)) or not 0 < r <= 1:
+            raise ValueError(f"config coupling.reliability.{measure}: {r!r} must be a number in (0, 1] "
+                             f"(target {side} {measure} {score_name})")
+        latent = float(value) / np.sqrt(r)
+        if abs(latent) > 0.95:
+            impossible.append(f"{side} {measure} {score_name}: r = {value} needs {latent:.2f}")
+        out.append([side, measure, score_name, latent])
+    if impossible:
+        raise ValueError(f"config coupling.level 'observed': no latent correlation gives these targets at their "
+                         f"reliability ({'; '.join(impossible)}); use level 'latent' or lower the targets")
+    return out
+
+
 def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Solve the coupling weights b (components x 6 subscales) for the target correlations.
 
@@ -189,7 +225,8 @@ def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -
     Returns
     -------
     weights : ndarray (2·n_conditions, 6), rows ordered (amygdala_l, c…), (amygdala_r, c…).
-    table : DataFrame ``side, measure, score, target, planted`` (planted = implied population r).
+    table : DataFrame ``side, measure, score, target, planted`` (target = the configured value;
+        planted = implied population r of the neural coupling, fitted to :func:`latent_targets`).
     """
     weights, table = _coupling_weights(_freeze(scs_cfg), _freeze(coupling_cfg), tuple(conditions))
     return weights.copy(), table.copy()
@@ -200,7 +237,7 @@ def _coupling_weights(scs_key: tuple, coupling_key: tuple, conditions: tuple) ->
     scs_cfg, coupling_cfg, conditions = _thaw(scs_key), _thaw(coupling_key), list(conditions)
     _, _, corr = scs_population(scs_cfg)
     targets = [tuple(t[:3]) for t in coupling_cfg["targets"]]
-    values = np.array([float(t[3]) for t in coupling_cfg["targets"]])
+    values = np.array([float(t[3]) for t in latent_targets(coupling_cfg)])
     sigma = corr.loc[list(SUBSCALES), list(SUBSCALES)].to_numpy()
     comps = _components(conditions)
     combos = np.array([_combination(measure, side, comps) for side, measure, _ in targets])
@@ -217,7 +254,7 @@ def _coupling_weights(scs_key: tuple, coupling_key: tuple, conditions: tuple) ->
     fit = optimize.least_squares(residuals, np.zeros(n_comp * 6), method="lm")
     weights = fit.x.reshape(n_comp, 6)
     table = pd.DataFrame(targets, columns=["side", "measure", "score"])
-    table["target"] = values
+    table["target"] = [float(t[3]) for t in coupling_cfg["targets"]]
     table["planted"] = implied_correlations(weights, sigma, score_corr, combos, resid_corr)
     return weights, table
 
@@ -229,7 +266,7 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
     ``z = mean_z[c] + sd_z (b·s̃ + e)``, s̃ = (subscale scores − population mean) / population SD,
     e ~ N(0, Ψ) (see :func:`implied_correlations`); r = tanh z.  With ``coupling.match: sample`` the
     draw is then moved minimally (:func:`match_sample`) so that the *sample* correlations match the
-    targets as closely as the sample allows.
+    planted targets (:func:`latent_targets`) as closely as the sample allows.
     """
     weights, _ = coupling_weights(scs_cfg, coupling_cfg, conditions)
     mean, sd, corr = scs_population(scs_cfg)
@@ -244,7 +281,7 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
     z = mu + coupling_cfg["sd_z"] * (s @ weights.T + e)
     match = coupling_cfg.get("match", "population")
     if match == "sample":
-        z = match_sample(z, scores, coupling_cfg["targets"], conditions)
+        z = match_sample(z, scores, latent_targets(coupling_cfg), conditions)
     elif match != "population":
         raise ValueError(f"config coupling.match: {match!r} is not 'population' or 'sample'")
     rows = [(pid, cond, "vmpfc", side, z[i, j]) for i, pid in enumerate(scores.index)
