@@ -131,7 +131,8 @@ def test_a_glue_key_that_nothing_glued_fails_the_notebook(project, monkeypatch):
     monkeypatch.chdir(project)
     nb = nbformat.read(project / "notebooks" / "a.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("from myst_nb import glue\nif n > 5:\n    glue('fig_motion', n)"))
-    nb.cells.append(nbformat.v4.new_markdown_cell("Mean FD {glue:text}`fig_motion:.3f` mm."))
+    nb.cells.append(nbformat.v4.new_markdown_cell("Mean FD {glue:text}`fig_motion:.3f` mm; see "
+                                                  "{glue:text}`/build/notebooks/b.ipynb::other` (another page)."))
     nbformat.write(nb, project / "notebooks" / "a.ipynb")
     (project / "p.yml").write_text(USER + "n: 2\n")
     with pytest.raises(runner.NotebookFailed, match=r"a.ipynb uses glue key\(s\) that nothing glued: 'fig_motion' "

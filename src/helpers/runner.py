@@ -256,16 +256,19 @@ def select_cells(nb, conditions: dict[str, bool]):
     return nb
 
 
-#: A glue reference in Markdown: ``{glue:text}`key:fmt```, ``{glue}`key```, ```{glue:figure} key``.
-GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+)(?::[^`]*)?`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
+#: A glue reference in Markdown: ``{glue:text}`key:fmt```, ``{glue}`key```, ```{glue:figure} key``; a
+#: reference to another page's key (``path::key``) is checked by Sphinx, not here.
+GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
 
 
 def missing_glue_keys(nb) -> list[tuple[str, str]]:
     """(first line of the Markdown cell, key) of every glue reference in ``nb`` that no output glued."""
     glued = {out.get("metadata", {}).get("scrapbook", {}).get("name")
              for cell in nb.cells for out in cell.get("outputs", [])}
-    return [(cell.source.strip().splitlines()[0][:50], a or b) for cell in nb.cells if cell.cell_type == "markdown"
-            for a, b in GLUE_REF.findall(cell.source) if (a or b) not in glued]
+    refs = [(cell.source.strip().splitlines()[0][:50], a or b) for cell in nb.cells if cell.cell_type == "markdown"
+            for a, b in GLUE_REF.findall(cell.source)]
+    keys = [(line, target.split(":")[0]) for line, target in refs if "::" not in target]
+    return [(line, key) for line, key in keys if key not in glued]
 
 
 def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream: str,
