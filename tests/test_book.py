@@ -21,7 +21,7 @@ from helpers.runner import book_notebooks, expected_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ["_config.yml", "_toc.yml", "CITATION.cff", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
-GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+)(?::[^`]*)?`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
+GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
 
 pytestmark = pytest.mark.slow
 
@@ -171,7 +171,7 @@ def test_every_glued_key_referenced_in_prose_exists(built_book):
         if src.suffix == ".ipynb":
             text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "markdown")
         for m in GLUE_REF.finditer(text):
-            key = (m.group(1) or m.group(2)).split("::")[-1]
+            key = (m.group(1) or m.group(2)).split("::")[-1].split(":")[0]  # [page::]key[:format]
             referenced.setdefault(key, src.name)
     missing = {k: v for k, v in referenced.items() if k not in available}
     assert referenced, "no glued numbers found in the prose"

@@ -61,7 +61,13 @@ def record_exclusions(new, path, stage: str):
 
     Rows of ``stage`` and of its sub-stages (``"<stage>/<detail>"``) are replaced by ``new``
     (columns ``participant_id, stage, reason``); every other stage's rows are kept.  Sorted by stage,
-    then participant; written atomically.
+    then participant; written atomically.  :func:`helpers.exclusions.apply` reads the file and leaves
+    every participant of a stage-level row out of the group analysis.
+
+    Raises
+    ------
+    ValueError
+        ``new`` lacks a column, or holds a row of another stage (it would survive the next replacement).
     """
     from pathlib import Path
 
@@ -69,6 +75,13 @@ def record_exclusions(new, path, stage: str):
 
     from .io import write_tsv
 
+    missing = [c for c in EXCLUSION_COLUMNS if c not in new.columns]
+    if missing:
+        raise ValueError(f"exclusions of stage {stage!r}: missing column(s) {missing}")
+    foreign = new[(new["stage"] != stage) & ~new["stage"].astype(str).str.startswith(f"{stage}/")]
+    if not foreign.empty:
+        raise ValueError(f"exclusions of stage {stage!r}: rows of stage(s) {sorted(set(foreign['stage']))} "
+                         f"(rule: a stage records its own rows, {stage!r} or {stage + '/<detail>'!r})")
     path = Path(path)
     old = (pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) if path.is_file()
            else pd.DataFrame(columns=EXCLUSION_COLUMNS))

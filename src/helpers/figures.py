@@ -23,7 +23,7 @@ from .stats import DEFAULT_MEASURE, correlate_values, paired_values, r_from_p, r
 from .style import ACCENT, FIGURE_WIDTH, OKABE_ITO, condition_colour, format_p, format_r, styled
 
 __all__ = ["SC_LABEL", "connectivity_label", "scatter_panel", "figure1", "figure2", "figure3",
-           "influence_figure", "specification_curve_figure", "sampling_distribution_figure"]
+           "influence_figure", "specification_curve_figure", "sampling_distribution_figure", "message_figure"]
 
 #: x-axis label of Figures 1 and 2 (the paper's wording).
 SC_LABEL = "Self-compassion (mean)"
@@ -31,6 +31,14 @@ _CONDITION_TEXT = {"negative-neutral": "Neg âˆ’ Neu", "positive-neutral": "Pos â
                    "neutral": "Neutral", "positive": "Positive"}
 _ROI_TEXT = {"vmpfc": "VMPFC", "amygdala_r": "right amygdala", "amygdala_l": "left amygdala"}
 _TAILS = {"less": "one-tailed", "greater": "one-tailed", "two-sided": "two-tailed"}
+
+
+def message_figure(text: str) -> Figure:
+    """A figure holding only ``text``: keeps a glued figure defined on data that lack what it shows."""
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.set_axis_off()
+    return fig
 
 
 def connectivity_label(condition: str = "negative-neutral", pair=("vmpfc", "amygdala_r")) -> str:

@@ -20,11 +20,13 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-__all__ = ["Param", "SCHEMA", "validate_params", "validate_value", "schema_table", "check_output_dir"]
+__all__ = ["Param", "SCHEMA", "validate_params", "validate_value", "schema_table", "check_output_dir",
+           "load_params_file", "resolve_params", "twin_requested", "describe_data", "PATH_KEYS", "RESOLVED_KEYS", "TWIN_DEFAULTS"]
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,9 @@ SCHEMA: dict[str, Param] = {
     "qc_tsnr_fraction": Param("float", "tSNR, as a fraction of the brain's median, below which a voxel's EPI "
                                        "signal is not usable", low=0, high=1),
     "qc_max_voxel_mm": Param("float", "largest BOLD voxel edge (mm) accepted", low=0, nullable=True),
+    # --- who is analysed (helpers.exclusions)
+    "exclusions_file": Param("path", "your own exclusions: a TSV with columns participant_id and reason; "
+                                     "those participants are left out of every group table and figure", nullable=True),
 }
 
 _NAMES = {"str": "str", "path": "str", "int": "int", "float": "float (or int)", "bool": "bool", "list[str]": "list of str"}
@@ -206,6 +211,9 @@ def _problem(spec: Param, value: Any) -> tuple[type[Exception], str] | None:
     """(exception type, what is wrong) for ``value`` under ``spec``, or None if it is allowed."""
     if value is None:
         return None if spec.nullable else (TypeError, "is None")
+    if spec.kind == "list[str]" and isinstance(value, str):
+        items = [v.strip() for v in re.split(r"[,\s]+", value) if v.strip()]
+        return TypeError, f"is one string, expected list of str (write a list: [{', '.join(items)}])"
     if not _type_ok(spec.kind, value):
         return TypeError, f"has type {type(value).__name__}, expected {_NAMES[spec.kind]}"
     if spec.kind == "list[str]":
@@ -304,3 +312,224 @@ def schema_table() -> pd.DataFrame:
     """The schema as a table (parameter, type, rule, description) for the book."""
     rows = [(name, spec.kind, spec.rule(), spec.description) for name, spec in SCHEMA.items()]
     return pd.DataFrame(rows, columns=["parameter", "type", "rule", "description"])
+
+
+# --------------------------------------------------------------------------- params files
+def load_params_file(path: str | os.PathLike) -> dict:
+    """Read a flat YAML params file and check every declared key; ``{}`` for an empty file.
+
+    Everything a person typing the file can get wrong stops here with one message naming the
+    file, the line and the rule — never a bare YAML traceback:
+
+    * a tab in the indentation (YAML indents with spaces only);
+    * a syntax error (bad indentation, an unclosed bracket or quote), with YAML's own description;
+    * a top level that is not ``name: value`` lines, or a name given twice;
+    * a value of the wrong type or outside its rule (:data:`SCHEMA`), e.g. ``conditions: face, house``
+      (one string where a list is expected: ``conditions: [face, house]``).
+
+    Keys not in :data:`SCHEMA` are returned unchecked (the runner checks them against the
+    notebooks' parameters cells).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As above; the message starts with ``params file <path>, line <n>``.
+    """
+    import yaml
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"params file {path} does not exist")
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            raise ValueError(f"params file {path}, line {number}: the line is indented with a tab "
+                             "(rule: YAML indents with spaces only; replace the tab by spaces)")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = " ".join(str(x) for x in (err.context, err.problem) if x)
+        raise ValueError(f"params file {path}{where}: not valid YAML ({what}) (rule: one 'name: value' per "
+                         "line, lists as [a, b], text with ':' or '#' in quotes, indentation with spaces)") from None
+    except yaml.YAMLError as err:
+        raise ValueError(f"params file {path}: not valid YAML ({err})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"params file {path}: expected a mapping of name: value, got {type(data).__name__} "
+                         "(rule: one 'name: value' per line)")
+    lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        key, line = key_node.value, key_node.start_mark.line + 1
+        if key in lines:
+            raise ValueError(f"params file {path}, line {line}: {key!r} is given twice (also on line {lines[key]}) "
+                             "(rule: each name once)")
+        lines[key] = line
+    for key, value in data.items():
+        if key in SCHEMA:
+            validate_value(key, value, f"params file {path}, line {lines.get(str(key), '?')}")
+    return data
+
+
+# --------------------------------------------------------------------------- parameters that follow the data
+#: Where ``make book`` puts the digital twin and its products; a user's params file never points here.
+TWIN_DIR = "build/data/twin"
+#: The twin's default locations (its data, derivatives, our preprocessing of it and its outputs).
+TWIN_DEFAULTS = {
+    "bids_dir": TWIN_DIR,
+    "derivatives_dir": f"{TWIN_DIR}/derivatives/twin-fmriprep",
+    "preproc_dir": "build/data/preproc",
+    "output_dir": "build/outputs",
+}
+#: The declared path parameters: the runner passes each of them to every chapter that declares it.
+PATH_KEYS = tuple(name for name, spec in SCHEMA.items() if spec.kind == "path")
+#: Every key :func:`resolve_params` may set (the runner accepts them even if no chapter declares one).
+RESOLVED_KEYS = (*PATH_KEYS, "example_participant", "task", "run_preprocessing")
+
+
+def twin_requested(params: dict) -> bool:
+    """True when the params ask for the digital twin (``twin_participants`` set and not 0)."""
+    return bool(params.get("twin_participants"))
+
+
+def _twin_location(value, root) -> str | None:
+    """The twin default that ``value`` points into, or None."""
+    target = Path(value) if Path(value).is_absolute() else Path(root) / value
+    for default in TWIN_DEFAULTS.values():
+        home = Path(root) / default
+        if target.resolve() == home.resolve() or home.resolve() in target.resolve().parents:
+            return default
+    if Path(root, TWIN_DIR).resolve().parent == target.resolve().parent and target.name.startswith("twin"):
+        return TWIN_DIR  # build/data/twin-hard and other twins
+    return None
+
+
+def resolve_params(params: dict, root: str | os.PathLike | None = None, source: str = "parameters") -> dict:
+    """The effective parameters of a run, decided before any chapter executes.
+
+    **The twin** (``twin_participants`` set): the twin's locations (:data:`TWIN_DEFAULTS`) fill every
+    path not given; ``derivatives_dir`` defaults to the twin's ideal derivatives under ``bids_dir``.
+
+    **Your data** (no ``twin_participants``): nothing defaults to the twin, and a path that points
+    into the twin's locations is refused (the twin's images would be paired with your events, or its
+    exclusions with your participants). Defaults follow the data:
+
+    * ``output_dir`` — ``build/studies/<name of bids_dir>``;
+    * ``preproc_dir`` — ``<output_dir>/preproc`` (:attr:`helpers.layout.Outputs.preproc`);
+    * ``derivatives_dir`` — fMRIPrep-style derivatives found inside ``bids_dir``
+      (:func:`helpers.layout.find_fmriprep`), and then ``run_preprocessing`` defaults to False;
+      otherwise ``preproc_dir`` (our preprocessing runs and the connectivity chapter reads its output);
+    * ``run_preprocessing`` — False as well when ``derivatives_dir`` is given and is not ``preproc_dir``;
+    * ``example_participant`` — the first participant found (:func:`helpers.layout.participants`);
+    * ``task`` — the one task of the dataset's BOLD files when there is exactly one.
+
+    Every declared path parameter (:data:`PATH_KEYS`) is present in the result (``None`` for
+    optional ones), so the runner passes each explicitly and no chapter falls back to its default.
+
+    Parameters
+    ----------
+    params : dict
+        The params file's content (:func:`load_params_file`).
+    root : path-like, optional
+        Project root that relative paths refer to (default :func:`helpers.paths.project_root`).
+    source : str
+        Start of every message (e.g. ``"params file my-study.yml"``).
+
+    Raises
+    ------
+    ValueError
+        No ``bids_dir`` for your data, a ``bids_dir`` that does not exist, or a path into the twin's
+        locations (the message names the key).
+    """
+    from .paths import project_root
+
+    root = Path(root) if root is not None else project_root()
+    out = dict(params)
+    for name in PATH_KEYS:
+        if SCHEMA[name].nullable:
+            out.setdefault(name, None)
+    if twin_requested(params):
+        out.setdefault("bids_dir", TWIN_DEFAULTS["bids_dir"])
+        out.setdefault("derivatives_dir", f"{out['bids_dir']}/derivatives/twin-fmriprep")
+        for name in ("preproc_dir", "output_dir"):
+            out.setdefault(name, TWIN_DEFAULTS[name])
+        out.setdefault("example_participant", "sub-01")
+        return out
+    if "bids_dir" not in params:
+        raise ValueError(f"{source}: no bids_dir and no twin_participants (rule: set bids_dir to your BIDS dataset, "
+                         "or twin_participants to simulate the digital twin)")
+    for name in PATH_KEYS:
+        value = out.get(name)
+        twin = _twin_location(value, root) if value is not None else None
+        if twin:
+            raise ValueError(f"{source}: parameter {name!r} = {str(value)!r} points into the digital twin's "
+                             f"location {twin} while bids_dir is your data (rule: without twin_participants no "
+                             f"path may point at the twin; remove {name} to use its default for your data, "
+                             "or choose a folder of your own)")
+    from . import layout
+
+    bids = Path(out["bids_dir"]) if Path(out["bids_dir"]).is_absolute() else root / out["bids_dir"]
+    if not bids.is_dir():
+        raise ValueError(f"{source}: parameter 'bids_dir' = {str(out['bids_dir'])!r}: no such folder "
+                         f"({bids}; relative paths start at the project root {root})")
+    out.setdefault("output_dir", f"build/studies/{bids.resolve().name}")
+    out.setdefault("preproc_dir", layout.outputs(out["output_dir"]).preproc.as_posix())
+    if "derivatives_dir" not in params:
+        found = layout.find_fmriprep(bids)
+        if found is not None:
+            found = Path(found).resolve()
+            out["derivatives_dir"] = (found.relative_to(root.resolve()).as_posix()
+                                      if root.resolve() in found.parents else str(found))
+            log.info("%s: derivatives found at %s; preprocessing is skipped (set run_preprocessing: true "
+                     "to preprocess anyway)", source, out["derivatives_dir"])
+            out.setdefault("run_preprocessing", False)
+        else:
+            out["derivatives_dir"] = out["preproc_dir"]
+    elif Path(out["derivatives_dir"]) != Path(out["preproc_dir"]):
+        out.setdefault("run_preprocessing", False)
+    found = layout.participants(bids)
+    if not found:
+        raise ValueError(f"{source}: bids_dir {bids} holds no participants (rule: sub-<label> folders "
+                         "or a participants.tsv)")
+    out.setdefault("example_participant", found[0])
+    if out["example_participant"] not in found:
+        shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
+        raise ValueError(f"{source}: parameter 'example_participant' = {out['example_participant']!r} is not a "
+                         f"participant of {bids} ({shown}) (rule: one of the dataset's participants; leave it "
+                         "out to show the first)")
+    if "task" not in params:
+        tasks = sorted({m.group(1) for f in bids.glob("sub-*/**/func/*_bold.nii*")
+                        if (m := re.search(r"_task-([A-Za-z0-9]+)_", f.name))})
+        if len(tasks) == 1:
+            out["task"] = tasks[0]
+        elif tasks:
+            raise ValueError(f"{source}: bids_dir {bids} has BOLD runs of several tasks ({', '.join(tasks)}) "
+                             "(rule: set task to the one to analyse)")
+    return out
+
+
+def describe_data(bids_dir, derivatives_dir=None) -> str:
+    """A phrase naming the data a chapter read, for its prose.
+
+    ``"the digital twin (simulated data)"`` for the twin, else ``"your dataset at <bids_dir>"``,
+    followed by where the preprocessed images came from when ``derivatives_dir`` is given
+    (the twin's ideal derivatives, fMRIPrep's, or ours).
+    """
+    from .bids import is_twin
+
+    if is_twin(bids_dir):
+        text = "the digital twin (simulated data)"
+        if derivatives_dir is not None:
+            ideal = "twin-fmriprep" in Path(derivatives_dir).parts
+            text += (" and its ideal derivatives (the images perfect preprocessing would give)" if ideal
+                     else f" preprocessed by this book's pipeline ({derivatives_dir})")
+        return text
+    text = f"the dataset at {bids_dir}"
+    if derivatives_dir is not None:
+        text += f", with the preprocessed images at {derivatives_dir}"
+    return text

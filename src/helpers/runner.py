@@ -8,11 +8,15 @@ whole job that ``make book`` asks for:
    participants and seed) is already there;
 2. **execute** — run every notebook listed in ``_toc.yml`` (in the book's order)
    from ``notebooks/<stem>.ipynb`` into ``build/notebooks/<stem>.ipynb`` with the
-   parameters its ``parameters`` cell declares; a notebook is skipped when its
+   parameters its ``parameters`` cell declares, without the cells whose tags say they are for
+   other data (:data:`CELL_CONDITIONS`: twin-only prose on your data, and so on); every glue key
+   the notebook's prose uses must exist after execution; a notebook is skipped when its
    source, its parameters, the helpers' code and everything executed before it
    are unchanged (a stamp file records this);
 3. **build** — ``jupyter-book build`` with warnings as errors, then check that
-   every page of the table of contents exists as HTML.
+   every page of the table of contents exists as HTML. A build that failed or was
+   interrupted leaves a marker, and the next build re-renders every page (never a
+   silently partial book).
 
 On a failing notebook the partial output is kept in ``build/failed/`` for
 inspection, removed from the book, and the runner exits non-zero naming the
@@ -26,6 +30,7 @@ import ast
 import hashlib
 import json
 import logging
+import re
 import subprocess
 import sys
 import time
@@ -34,7 +39,7 @@ from pathlib import Path
 import yaml
 
 from .io import atomic_path, write_json
-from .params import SCHEMA, validate_params, validate_value
+from .params import PATH_KEYS, RESOLVED_KEYS, SCHEMA, load_params_file, resolve_params, twin_requested, validate_value
 from .paths import project_root
 
 __all__ = ["load_params", "book_notebooks", "params_for", "execute_all", "build_book", "expected_pages", "main"]
@@ -44,8 +49,21 @@ log = logging.getLogger("helpers.runner")
 #: Where executed notebooks go (referenced by ``_toc.yml``), relative to the root.
 EXECUTED = Path("build/notebooks")
 FAILED = Path("build/failed")
+#: The notebook sources as executed (cells for other data dropped), kept for inspection.
+SELECTED = Path("build/selected")
 #: Keys of the params file used by the runner itself, not by notebooks.
 RUNNER_KEYS = {"twin_participants", "twin_config", "execution_timeout"}
+#: Marker of a book build that did not finish (failed or killed): the next build renders every page.
+INCOMPLETE = Path("_build/.incomplete")
+#: Cell tags that keep a cell only for some data: tag → the condition (on the run's
+#: :func:`run_conditions`) under which the cell stays. The others are dropped before execution,
+#: so they neither run nor appear.
+CELL_CONDITIONS = {
+    "twin-only": "twin",
+    "user-data-only": "user_data",
+    "our-preprocessing-only": "our_preprocessing",
+    "no-preprocessing-only": "no_preprocessing",
+}
 
 
 class NotebookFailed(RuntimeError):
@@ -53,20 +71,15 @@ class NotebookFailed(RuntimeError):
 
 
 def load_params(path: str | Path) -> dict:
-    """Read a flat YAML params file; an empty file gives ``{}``.
+    """Read a flat YAML params file (:func:`helpers.params.load_params_file`); an empty file gives ``{}``.
 
     Raises
     ------
-    ValueError
-        If the file is not a mapping of parameter names to values.
+    ValueError, TypeError
+        The file is missing, is not valid YAML, is not a mapping of name: value, or a value breaks
+        its rule; the message names the file, the line and the rule.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"params file {path} does not exist")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"params file {path}: expected a mapping of name: value, got {type(data).__name__}")
-    return data
+    return load_params_file(path)
 
 
 def _toc_files(node) -> list[str]:
@@ -153,7 +166,7 @@ def params_for(notebook: Path, params: dict) -> dict:
 
 def check_unknown_keys(params: dict, notebooks: list[Path], source: str) -> None:
     """Refuse keys that no notebook declares (usually a typo)."""
-    known = set(RUNNER_KEYS)
+    known = set(RUNNER_KEYS) | set(RESOLVED_KEYS)   # the runner resolves these (helpers.params.resolve_params)
     for nb in notebooks:
         known |= set(declared_parameters(nb))
     unknown = sorted(set(params) - known)
@@ -202,26 +215,83 @@ def _hide_parameter_cells(path: Path) -> None:
 
 
 def _failing_cell(path: Path) -> str:
+    """The failing cell, named by its first line (cell numbers differ between the source, the cells kept
+    for this data and the executed copy with its injected parameters)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                return f"cell {i} ({out.get('ename')}: {out.get('evalue')})"
+    for cell in nb.cells:
+        if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
+            return f"the cell starting {cell.source.strip().splitlines()[0][:60]!r}"
     return "an unknown cell"
 
 
-def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream: str) -> tuple[str, bool]:
-    """Execute one notebook unless its stamp is current; returns (stamp, executed?)."""
+def run_conditions(params: dict, root: Path) -> dict[str, bool]:
+    """Which data this run analyses, for :data:`CELL_CONDITIONS`.
+
+    ``twin`` / ``user_data``: the params ask for the twin or not. ``our_preprocessing``: our
+    preprocessing runs, or its output is what the connectivity chapter analyses, or (the twin) its
+    derivatives are already in ``preproc_dir`` to inspect; otherwise the chapters read someone
+    else's derivatives, e.g. fMRIPrep's (``no_preprocessing``) — and an earlier run's preprocessing
+    of the same data is not shown as if it were analysed.
+    """
+    twin = twin_requested(params)
+    preproc = root / str(params.get("preproc_dir", "build/data/preproc"))
+    analysed = params.get("derivatives_dir") is not None and Path(params["derivatives_dir"]) == Path(params.get("preproc_dir", ""))
+    inspect = twin and preproc.is_dir() and any(preproc.glob("sub-*"))
+    ours = bool(params.get("run_preprocessing", True)) or analysed or inspect
+    return {"twin": twin, "user_data": not twin, "our_preprocessing": ours, "no_preprocessing": not ours}
+
+
+def select_cells(nb, conditions: dict[str, bool]):
+    """Drop the cells of ``nb`` whose :data:`CELL_CONDITIONS` tags do not hold; returns ``nb``.
+
+    A cell with several such tags stays only when every one holds.
+    """
+    def keep(cell) -> bool:
+        tags = cell.get("metadata", {}).get("tags", [])
+        return all(conditions[CELL_CONDITIONS[t]] for t in tags if t in CELL_CONDITIONS)
+
+    nb.cells = [cell for cell in nb.cells if keep(cell)]
+    return nb
+
+
+#: A glue reference in Markdown: ``{glue:text}`key:fmt```, ``{glue}`key```, ```{glue:figure} key``; a
+#: reference to another page's key (``path::key``) is checked by Sphinx, not here.
+GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
+
+
+def missing_glue_keys(nb) -> list[tuple[str, str]]:
+    """(first line of the Markdown cell, key) of every glue reference in ``nb`` that no output glued."""
+    glued = {out.get("metadata", {}).get("scrapbook", {}).get("name")
+             for cell in nb.cells for out in cell.get("outputs", [])}
+    refs = [(cell.source.strip().splitlines()[0][:50], a or b) for cell in nb.cells if cell.cell_type == "markdown"
+            for a, b in GLUE_REF.findall(cell.source)]
+    keys = [(line, target.split(":")[0]) for line, target in refs if "::" not in target]
+    return [(line, key) for line, key in keys if key not in glued]
+
+
+def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream: str,
+                     conditions: dict[str, bool] | None = None) -> tuple[str, bool]:
+    """Execute one notebook unless its stamp is current; returns (stamp, executed?).
+
+    Cells whose tags do not hold under ``conditions`` (:func:`select_cells`) are dropped first.
+    """
+    import nbformat
     import papermill as pm
 
     src = root / "notebooks" / f"{stem}.ipynb"
     if not src.is_file():
         raise ValueError(f"_toc.yml lists {EXECUTED / stem} but notebooks/{stem}.ipynb does not exist")
     chosen = params_for(src, params)
+    unresolved = [n for n in declared_parameters(src) if n in PATH_KEYS and n not in chosen]
+    if unresolved:  # a chapter would fall back to its own default, which may be the twin's
+        raise ValueError(f"notebooks/{stem}.ipynb: path parameter(s) {', '.join(unresolved)} not resolved "
+                         "(rule: the runner passes every declared path; see helpers.params.resolve_params)")
+    conditions = conditions or {}
     stamp = hashlib.sha256(
-        json.dumps([src.read_bytes().hex(), chosen, code_version(root), upstream], sort_keys=True, default=str).encode()
+        json.dumps([src.read_bytes().hex(), chosen, code_version(root), upstream, conditions],
+                   sort_keys=True, default=str).encode()
     ).hexdigest()
     dest = root / EXECUTED / f"{stem}.ipynb"
     stamp_file = root / EXECUTED / ".stamps" / f"{stem}.json"
@@ -233,20 +303,30 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
     failed = root / FAILED / f"{stem}.ipynb"
     dest.unlink(missing_ok=True)
     stamp_file.unlink(missing_ok=True)
+    selected = root / SELECTED / f"{stem}.ipynb"
+    selected.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(select_cells(nbformat.read(src, as_version=4), conditions), selected)
     with atomic_path(dest) as tmp:
         try:
             pm.execute_notebook(
-                str(src), str(tmp), parameters=chosen, cwd=str(root), kernel_name="python3",
+                str(selected), str(tmp), parameters=chosen, cwd=str(root), kernel_name="python3",
                 execution_timeout=timeout, progress_bar=False, log_output=False,
             )
         except pm.PapermillExecutionError as err:
             failed.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(failed)
             raise NotebookFailed(
-                f"notebook notebooks/{stem}.ipynb failed in cell {err.exec_count or '?'} "
-                f"({err.ename}: {err.evalue}); the partial notebook is kept at {FAILED / (stem + '.ipynb')} "
-                f"({_failing_cell(failed)})"
+                f"notebook notebooks/{stem}.ipynb failed in {_failing_cell(failed)} ({err.ename}: {err.evalue}); "
+                f"the partial notebook is kept at {FAILED / (stem + '.ipynb')}"
             ) from err
+        missing = missing_glue_keys(nbformat.read(tmp, as_version=4))
+        if missing:
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            tmp.replace(failed)
+            listed = ", ".join(f"{key!r} (in the Markdown cell starting {line!r})" for line, key in missing)
+            raise NotebookFailed(f"notebook notebooks/{stem}.ipynb uses glue key(s) that nothing glued: {listed} "
+                                 f"(rule: a key the prose cites is glued on every kind of data); the executed "
+                                 f"notebook is kept at {FAILED / (stem + '.ipynb')}")
         _hide_parameter_cells(tmp)
     failed.unlink(missing_ok=True)
     write_json({"stamp": stamp, "seconds": round(time.perf_counter() - started, 1)}, stamp_file)
@@ -310,23 +390,27 @@ def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: 
 
 
 def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
-    """Run the data step and every book notebook in order; returns the stems executed."""
+    """Resolve the parameters, run the data step and every book notebook in order; returns the stems executed."""
     root = root or project_root()
-    params = load_params(params_file)
-    validate_params(params, source=f"params file {params_file}", unknown="ignore")  # unknown keys: below
+    source = f"params file {params_file}"
+    given = load_params(params_file)
     stems = book_notebooks(root)
-    check_unknown_keys(params, [root / "notebooks" / f"{s}.ipynb" for s in stems], str(params_file))
+    check_unknown_keys(given, [root / "notebooks" / f"{s}.ipynb" for s in stems], str(params_file))
+    params = resolve_params(given, root, source)
     ensure_twin(params, root)
     timeout = int(params.get("execution_timeout", 3600))
+    conditions = run_conditions(params, root)
+    log.info("data: %s; %s", "the digital twin" if conditions["twin"] else f"your dataset at {params['bids_dir']}",
+             ", ".join(f"{k} = {params[k]}" for k in PATH_KEYS if params.get(k) is not None))
     # A notebook re-executes when the data change (a regenerated twin, an edited dataset) or when a
     # chapter whose outputs it reads re-executed; editing the results chapter leaves the others alone.
-    data = data_fingerprint(root / params.get("bids_dir", "build/data/twin"))
+    data = data_fingerprint(root / params["bids_dir"])
     stamps: dict[str, str] = {}
     executed = []
     for stem in stems:
         deps = declared_dependencies(root / "notebooks" / f"{stem}.ipynb")
         upstream = json.dumps([data, _upstream(stem, deps, stamps, stems)])
-        stamps[stem], ran = execute_notebook(stem, params, root, timeout, upstream)
+        stamps[stem], ran = execute_notebook(stem, params, root, timeout, upstream, conditions)
         if ran:
             executed.append(stem)
     return executed
@@ -339,15 +423,29 @@ def expected_pages(root: Path | None = None) -> list[Path]:
 
 
 def build_book(root: Path | None = None) -> None:
-    """``jupyter-book build`` with warnings as errors; then check every page exists."""
+    """``jupyter-book build`` with warnings as errors; then check every page exists.
+
+    Sphinx re-reads only the pages whose source changed, so a page that failed once (a warning
+    turned error, a killed build) would be published as it was after a rebuild that exits 0. A
+    marker (:data:`INCOMPLETE`) is written before the build and removed only after a complete one;
+    while it exists, the next build renders every page (``--all``).
+    """
     root = root or project_root()
+    marker = root / INCOMPLETE
+    full = marker.is_file()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("a book build started and has not finished; the next build renders every page\n")
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--warningiserror", "--keep-going"]
+    if full:
+        log.info("the last book build did not finish: rendering every page")
+        cmd.append("--all")
     result = subprocess.run(cmd, cwd=root)
     if result.returncode != 0:
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
     missing = [str(p.relative_to(root)) for p in expected_pages(root) if not p.is_file()]
     if missing:
         raise RuntimeError(f"the book build left out pages: {', '.join(missing)}")
+    marker.unlink()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,12 +33,11 @@ import pingouin as pg
 from scipy import stats as sps
 
 from . import paper
-from .execution import EXCLUSION_COLUMNS
 
 __all__ = [
     "ALTERNATIVES", "DEFAULT_MEASURE", "resolve_scale", "resolve_pair", "resolve_alternative",
     "paired_values", "correlate", "correlate_values", "correlation_table", "p_from_r", "r_from_p", "fisher_ci",
-    "audit_reported_correlations", "read_inputs",
+    "audit_reported_correlations", "read_inputs", "ROLES", "role_contrasts", "record_roles",
 ]
 
 #: Accepted values of ``alternative`` ("directional" = the paper's hypothesis for the scale).
@@ -46,6 +45,7 @@ ALTERNATIVES = ("directional", "less", "greater", "two-sided")
 #: The paper's connectivity measure (CONN's HRF-weighted condition-specific correlation).
 DEFAULT_MEASURE = "weighted_hrf"
 
+# Names in messages (helpers.layout.outputs has the paths).
 _SCORES = "scores.tsv"
 _CONN = "connectivity.tsv"
 
@@ -112,31 +112,81 @@ def _unique_ids(ids: pd.Series, name: str, what: str) -> None:
         raise ValueError(f"{name}: participant(s) {dup} appear more than once ({what})")
 
 
+# --------------------------------------------------------------------------- the paper's roles
+#: The paper's three conditions, in the order the ``conditions`` parameter lists a study's own labels:
+#: the feedback of interest, the baseline, the other one (Table 1 is the first minus the second).
+ROLES = ("negative", "neutral", "positive")
+
+
+def role_contrasts(conditions: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The paper's contrasts (Neg − Neu, Pos − Neu) in a study's own labels.
+
+    >>> role_contrasts(["face", "house", "scrambled"])
+    (('face', 'house'), ('scrambled', 'house'))
+    """
+    if len(conditions) != len(ROLES):
+        raise ValueError(f"conditions {list(conditions)}: the paper's analysis needs {len(ROLES)} conditions, "
+                         f"listed in the order of its roles {', '.join(ROLES)} (rule: parameter conditions)")
+    return (conditions[0], conditions[1]), (conditions[2], conditions[1])
+
+
+def record_roles(conditions: Sequence[str], output_dir: str | os.PathLike) -> dict[str, str]:
+    """Write which condition plays each of the paper's roles (``conditions.json``); returns role → label."""
+    from .io import write_json
+    from .layout import outputs
+
+    role_contrasts(conditions)  # checks the number of conditions
+    roles = dict(zip(ROLES, conditions))
+    write_json(roles, outputs(output_dir).conditions)
+    return roles
+
+
+def _in_roles(connectivity: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
+    """``connectivity`` with a study's labels replaced by the paper's roles (``face-house`` → ``negative-neutral``)."""
+    names = {label: role for role, label in roles.items()}
+    names.update({f"{a}-{b}": f"{names[a]}-{names[b]}" for a, b in role_contrasts([roles[r] for r in ROLES])})
+    unknown = sorted(set(connectivity["condition"]) - set(names))
+    if unknown:
+        raise ValueError(f"{_CONN}: condition(s) {unknown} are not among the recorded roles {roles} "
+                         "(rule: connectivity.tsv and conditions.json come from the same run of 03_connectivity)")
+    return connectivity.assign(condition=connectivity["condition"].map(names))
+
+
 # --------------------------------------------------------------------------- reading
 def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Read ``scores.tsv``, ``connectivity.tsv`` and (if present) ``exclusions.tsv`` from ``output_dir``.
+    """The group sample: ``scores.tsv`` and ``connectivity.tsv`` without the excluded participants.
 
-    ``n/a`` is read as missing (BIDS).  Raises FileNotFoundError naming the
-    missing file and the chapter that writes it; column checks happen where the
-    tables are used (:func:`paired_values`).
+    Reads the two tables and ``exclusions.tsv`` (if present) from ``output_dir``; when the study's
+    conditions have other labels than the paper's, ``conditions.json`` (:func:`record_roles`) says
+    which plays each of the paper's roles and the connectivity conditions are renamed to those roles
+    (so Table 1's Neg − Neu is, e.g., face − house). Then it applies the one exclusion decision (:func:`helpers.exclusions.apply`): every participant-level row of
+    ``exclusions.tsv`` (failures, QC flags, the motion rule, your exclusions file) and anyone present in
+    only one of the two tables is left out. ``n/a`` is read as missing (BIDS). Raises
+    FileNotFoundError naming the missing file and the chapter that writes it; column checks happen
+    where the tables are used (:func:`paired_values`).
 
     Returns
     -------
-    scores, connectivity, exclusions : DataFrame
-        ``exclusions`` is empty (columns ``participant_id, stage, reason``) when no file exists.
+    scores, connectivity : DataFrame
+        The included participants' rows.
+    left_out : DataFrame
+        Who was left out: ``participant_id, stage, reason`` (empty when nobody).
     """
-    folder = Path(output_dir)
+    from . import exclusions
+    from .layout import outputs
+
+    out = outputs(output_dir)
     tables = {}
-    for name, writer in ((_SCORES, "01_questionnaire"), (_CONN, "03_connectivity")):
-        path = folder / name
+    for path, writer in ((out.scores, "01_questionnaire"), (out.connectivity, "03_connectivity")):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: not found (written by the {writer} chapter; run it first "
                                     "or point output_dir at a folder holding it)")
-        tables[name] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
-    excl = folder / "exclusions.tsv"
-    exclusions = (pd.read_csv(excl, sep="\t", na_values=["n/a"], keep_default_na=False) if excl.is_file()
-                  else pd.DataFrame(columns=EXCLUSION_COLUMNS))
-    return tables[_SCORES], tables[_CONN], exclusions
+        tables[path] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    if out.conditions.is_file():
+        import json
+
+        tables[out.connectivity] = _in_roles(tables[out.connectivity], json.loads(out.conditions.read_text()))
+    return exclusions.apply(tables[out.scores], tables[out.connectivity], exclusions.read_exclusions(out.exclusions))
 
 
 # --------------------------------------------------------------------------- data matching

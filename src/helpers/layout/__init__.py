@@ -15,6 +15,7 @@ No other module spells a BIDS file name: it asks this package.
 from __future__ import annotations
 
 from .derivatives import SPACE, DerivRun, derivative_paths, derivative_runs, entity_stem, find_fmriprep  # noqa: F401
+from .outputs import Outputs, outputs  # noqa: F401
 from .raw import RawRun, participants, phenotype_file, raw_paths, raw_runs, structural  # noqa: F401
 
 __all__ = ["SPACE", "derivative_paths", "entity_stem"]

@@ -224,7 +224,7 @@ def _repetition_time(bold: Path, metadata: dict) -> float:
     from .raw import repetition_time  # raw imports this module: import at call time
 
     if "RepetitionTime" in metadata:
-        return repetition_time(metadata, sidecar(bold), bold)
+        return repetition_time(metadata, {"RepetitionTime": sidecar(bold)}, bold)
     import nibabel as nib
 
     header = nib.load(bold).header

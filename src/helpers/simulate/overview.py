@@ -19,12 +19,19 @@ __all__ = ["COLOURS", "plot_events", "plot_ratings", "plot_demographics", "plot_
 COLOURS = {name: PALETTE[name] for name in ("negative", "neutral", "positive")}
 
 
+def _colours(conditions) -> dict[str, str]:
+    """A study's condition labels coloured by the paper's role they play (listed in role order)."""
+    return dict(zip(conditions, COLOURS.values()))
+
+
 @styled
-def plot_events(events: pd.DataFrame, run_length: float | None = None, title: str = ""):
+def plot_events(events: pd.DataFrame, run_length: float | None = None, title: str = "",
+                conditions=tuple(COLOURS)):
     """Event sequence: one bar per word (colour = condition, height = rating), over the run's time axis."""
+    colours = _colours(conditions)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 1, 2.4))
     for row in events.itertuples(index=False):
-        ax.barh(0, row.duration, left=row.onset, height=0.8, color=COLOURS.get(row.trial_type, "k"),
+        ax.barh(0, row.duration, left=row.onset, height=0.8, color=colours.get(row.trial_type, "k"),
                 edgecolor="white", linewidth=0.5)
         if "rating" in events and pd.notna(row.rating):
             ax.text(row.onset + row.duration / 2, 0, f"{row.rating:g}", ha="center", va="center",
@@ -32,15 +39,15 @@ def plot_events(events: pd.DataFrame, run_length: float | None = None, title: st
     ax.set_yticks([])
     ax.set_xlabel("Time (s)")
     ax.set_xlim(0, run_length or float((events["onset"] + events["duration"]).max()))
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
-    ax.legend(handles, list(COLOURS), ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
+    ax.legend(handles, list(colours), ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False)
     ax.set_title(title or "Feedback words over the run (numbers: the participant's rating)", loc="left", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 @styled
-def plot_ratings(ratings: pd.DataFrame, order=("negative", "neutral", "positive")):
+def plot_ratings(ratings: pd.DataFrame, order=tuple(COLOURS)):
     """Mean rating per participant by condition (box + points, one line per participant)."""
     import seaborn as sns
 
@@ -49,7 +56,7 @@ def plot_ratings(ratings: pd.DataFrame, order=("negative", "neutral", "positive"
     for _, row in wide.iterrows():
         ax.plot(range(len(order)), row.to_numpy(), color="0.8", lw=0.8, zorder=1)
     sns.boxplot(data=ratings, x="trial_type", y="rating", order=list(order), hue="trial_type", hue_order=list(order),
-                palette=COLOURS, ax=ax, width=0.5, fliersize=0, boxprops={"alpha": 0.6}, legend=False)
+                palette=_colours(order), ax=ax, width=0.5, fliersize=0, boxprops={"alpha": 0.6}, legend=False)
     sns.stripplot(data=ratings, x="trial_type", y="rating", order=list(order), color="k", size=3, ax=ax)
     ax.set_ylim(1, 4)
     ax.set_xlabel("Feedback")

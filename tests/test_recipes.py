@@ -1,0 +1,123 @@
+"""The README's and the *Run it on your data* page's recipes, run verbatim on foreign datasets (slow).
+
+Each recipe is read from its file: a ``yaml`` block whose first line names the params file
+(``# my-study.yml — …``) is written to that file as it stands, and every line of a ``bash`` block is
+run as it stands in a copy of the project (``make`` with ``-o`` for the two set-up targets, so that the
+shared virtual environment is never reinstalled). The datasets sit where the recipes say
+(``../my-study``, ``../my-study-fmriprep``).
+
+1. The README's recipe on a **raw** foreign dataset (no derivatives): preprocessing runs, every page
+   is built.
+2. The *Run it on your data* raw recipe on the same data: the same parameters as the README's.
+3. Its fMRIPrep recipe with the derivatives outside the dataset: preprocessing is skipped, the
+   connectivity chapter reads fMRIPrep's files, every page is built again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import TINY_CONFIG, TINY_SEED
+from foreign import foreign_id, make_foreign
+from test_foreign import ROOT, copy_project
+
+from helpers.runner import expected_pages
+
+pytestmark = pytest.mark.slow
+
+PARTICIPANTS = 8  # the robustness chapter fails below 8 (Shepherd's pi: a singular bootstrap)
+FENCE = re.compile(r"^```(yaml|bash)\n(.*?)^```", re.S | re.M)
+#: Make targets that set up the environment: never remade here (the venv is shared).
+SETUP = ["-o", ".venv/.installed", "-o", "book/_static/mathjax/tex-chtml.js"]
+
+
+def recipes(path: Path, heading: str | None = None) -> list[tuple[str, str]]:
+    """(language, text) of the yaml and bash blocks of ``path`` (of one section when ``heading`` is given)."""
+    text = path.read_text()
+    if heading:
+        start = text.index(heading)
+        end = text.find("\n## ", start + len(heading))
+        text = text[start:end if end > 0 else None]
+    return FENCE.findall(text)
+
+
+def execute(blocks: list[tuple[str, str]], root: Path) -> str:
+    """Write the params files and run the commands of ``blocks`` in ``root``; returns the output."""
+    env = {**os.environ, "HELPERS_PROJECT_ROOT": str(root), "PYTHONPATH": str(root / "src")}
+    output = ""
+    for lang, text in blocks:
+        if lang == "yaml":
+            name = re.match(r"#\s*(\S+\.yml)", text)
+            assert name, f"a yaml recipe must start with '# <file>.yml': {text[:60]!r}"
+            (root / name.group(1)).write_text(text)
+            continue
+        for line in text.splitlines():
+            command = line.split("#")[0].split()
+            if not command:
+                continue
+            if command[0] == "make":
+                command = [command[0], *SETUP, *command[1:]]
+            proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=3000)
+            output += proc.stdout + proc.stderr
+            assert proc.returncode == 0, f"{line!r} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    return output
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    from helpers.simulate import simulate
+
+    base = tmp_path_factory.mktemp("recipes")
+    twin = simulate(base / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=TINY_CONFIG)
+    plain = dict(split=(), sessions=False, runs=False, nii=False, inherit=False)
+    make_foreign(twin, base / "my-study", derivatives=False, **plain)          # raw: to be preprocessed
+    make_foreign(twin, base / "prepped", derivatives=True, **plain)            # the same data, fMRIPrep'd
+    shutil.move(base / "prepped" / "derivatives" / "fmriprep", base / "my-study-fmriprep")
+    root = copy_project(base / "book")
+    for name in ("Makefile", "requirements.lock"):
+        shutil.copy2(ROOT / name, root / name)
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    return root
+
+
+def test_readme_recipe_on_raw_data_preprocesses_and_builds_every_page(workspace):
+    blocks = recipes(ROOT / "README.md", "## Run it on your own data")
+    assert [lang for lang, _ in blocks] == ["yaml", "bash"]
+    log = execute(blocks, workspace)
+    assert "derivatives_dir = build/my-study/preproc" in log
+    for page in expected_pages(workspace):
+        assert page.is_file(), page
+    out = workspace / "build" / "my-study"
+    assert sorted(pd.read_csv(out / "connectivity.tsv", sep="\t")["participant_id"].unique()) == \
+        sorted(foreign_id(f"sub-{k:02d}") for k in range(1, PARTICIPANTS + 1))
+    assert (out / "preproc" / "sub-s37").is_dir()                   # our preprocessing of *this* data
+    prep = (workspace / "_build/html/build/notebooks/02_preprocessing.html").read_text()
+    assert "Seconds per preprocessing step" in prep and "twin's ground truth" not in prep
+
+
+def test_your_data_raw_recipe_is_the_readmes(workspace):
+    page = recipes(ROOT / "book" / "your_data.md", "## 1. From a raw BIDS dataset")
+    readme = recipes(ROOT / "README.md", "## Run it on your own data")
+    assert [yaml.safe_load(t) for lang, t in page if lang == "yaml"] == \
+        [yaml.safe_load(t) for lang, t in readme if lang == "yaml"]
+    execute(page, workspace)                                        # nothing changed: nothing re-executed
+    for page_ in expected_pages(workspace):
+        assert page_.is_file(), page_
+
+
+def test_your_data_fmriprep_recipe_skips_preprocessing(workspace):
+    blocks = recipes(ROOT / "book" / "your_data.md", "## 2. From fMRIPrep derivatives")
+    run = recipes(ROOT / "book" / "your_data.md", "## 1. From a raw BIDS dataset")[-1]
+    log = execute([*blocks, run], workspace)
+    assert "derivatives_dir = ../my-study-fmriprep" in log
+    for page in expected_pages(workspace):
+        assert page.is_file(), page
+    prep = (workspace / "_build/html/build/notebooks/02_preprocessing.html").read_text()
+    assert "Preprocessing was <strong>skipped</strong>" in prep
