@@ -213,32 +213,23 @@ def test_unknown_parameter_and_skip_policy(tiny_twin, tmp_path):
 
 # --- QC tables (hand-worked) -------------------------------------------------------------------------
 
-def test_fd_table_and_exclusion_rule(tmp_path):
-    for sub, fd in (("sub-01", [0.2, 0.4, 0.9]), ("sub-02", [0.1, 0.1, 0.1])):
-        path = derivative_paths(tmp_path, sub, "feedback", 3)["confounds"]
-        path.parent.mkdir(parents=True)
-        pd.DataFrame({"framewise_displacement": [np.nan, *fd]}).to_csv(path, sep="\t", index=False, na_rep="n/a")
-    table = qc.fd_table(tmp_path, ["sub-01", "sub-02"], fd_threshold=0.5)
-    assert table["mean_fd"].tolist() == pytest.approx([0.5, 0.1])
-    assert table["max_fd"].tolist() == pytest.approx([0.9, 0.1])
-    assert table["n_fd_above"].tolist() == [1, 0]
-    assert qc.fd_exclusions(table, 0.5).empty  # 0.5 is not > 0.5
-    excl = qc.fd_exclusions(table, 0.3)
-    assert excl["participant_id"].tolist() == ["sub-01"]
-    assert excl["reason"][0] == "mean framewise displacement 0.500 mm > 0.3 mm"
+def test_exclusions_file_is_merged_by_stage(tmp_path):
+    stage = "preprocessing-qc"
+    excl = pd.DataFrame([{"participant_id": "sub-01", "stage": stage,
+                          "reason": "mean framewise displacement 0.500 mm > 0.3 mm"}])
     path = tmp_path / "exclusions.tsv"
     pd.DataFrame([{"participant_id": "sub-09", "stage": "questionnaire", "reason": "x"}]).to_csv(path, sep="\t",
                                                                                                   index=False)
-    merged = record_exclusions(excl, path, qc.STAGE)
+    merged = record_exclusions(excl, path, stage)
     assert merged["participant_id"].tolist() == ["sub-01", "sub-09"]  # sorted by stage: preprocessing-qc < questionnaire
     assert pd.read_csv(path, sep="\t").equals(merged)
-    assert record_exclusions(excl.iloc[:0], path, qc.STAGE)["participant_id"].tolist() == ["sub-09"]
+    assert record_exclusions(excl.iloc[:0], path, stage)["participant_id"].tolist() == ["sub-09"]
     # a stage owns its sub-stages ("connectivity/<measure>") but not a longer name ("preprocessing-qc")
     record_exclusions(pd.DataFrame([{"participant_id": "sub-02", "stage": "preprocessing", "reason": "y"},
                                     {"participant_id": "sub-03", "stage": "preprocessing/fd", "reason": "z"}]),
                       path, "preprocessing")
-    record_exclusions(excl, path, qc.STAGE)
-    assert record_exclusions(excl.iloc[:0], path, "preprocessing")["stage"].tolist() == [qc.STAGE, "questionnaire"]
+    record_exclusions(excl, path, stage)
+    assert record_exclusions(excl.iloc[:0], path, "preprocessing")["stage"].tolist() == [stage, "questionnaire"]
 
 
 @pytest.mark.slow

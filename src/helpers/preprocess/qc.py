@@ -17,14 +17,11 @@ from matplotlib.figure import Figure
 from nibabel.affines import apply_affine
 from scipy import ndimage, signal
 
-from ..execution import EXCLUSION_COLUMNS
 from .pipeline import derivative_paths
 
 __all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisation", "plot_roi_outlines",
-           "plot_registration_grid",
-           "fd_table", "fd_exclusions", "qc_figures"]
+           "plot_registration_grid", "qc_figures"]
 
-STAGE = "preprocessing-qc"
 
 
 def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | None = 0.5) -> Figure:
@@ -114,28 +111,6 @@ def plot_roi_outlines(background: nib.Nifti1Image, masks: dict[str, nib.Nifti1Im
                       cut_coords=(2, 8, -16)) -> Figure:
     """ROI outlines (atlas masks on the output grid) on a background, e.g. the mean preprocessed BOLD."""
     return _overlay(background, None, masks, title, cut_coords=cut_coords)
-
-
-def fd_table(preproc_dir: str | Path, participants: list[str], task: str = "feedback",
-             resolution: int = 3, fd_threshold: float = 0.5) -> pd.DataFrame:
-    """Per participant: mean FD, max FD and the number of volumes with FD > ``fd_threshold`` (mm)."""
-    rows = []
-    for sub in participants:
-        path = derivative_paths(preproc_dir, sub, task, resolution)["confounds"]
-        if not path.is_file():
-            raise ValueError(f"{path}: participant {sub}: confounds file missing (run preprocessing first)")
-        fd = pd.read_csv(path, sep="\t", na_values="n/a")["framewise_displacement"].to_numpy()
-        rows.append({"participant_id": sub, "mean_fd": float(np.nanmean(fd)), "max_fd": float(np.nanmax(fd)),
-                     "n_fd_above": int(np.sum(fd[np.isfinite(fd)] > fd_threshold))})
-    return pd.DataFrame(rows)
-
-
-def fd_exclusions(table: pd.DataFrame, max_mean_fd: float = 0.5) -> pd.DataFrame:
-    """Rows ``participant_id, stage, reason`` for participants whose mean FD exceeds ``max_mean_fd`` mm."""
-    bad = table[table["mean_fd"] > max_mean_fd]
-    return pd.DataFrame({"participant_id": bad["participant_id"], "stage": STAGE,
-                         "reason": [f"mean framewise displacement {v:.3f} mm > {max_mean_fd} mm" for v in bad["mean_fd"]]},
-                        columns=EXCLUSION_COLUMNS).reset_index(drop=True)
 
 
 def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, task: str = "feedback",
