@@ -8,8 +8,8 @@ The one-participant run is limited to one thread (``threadpoolctl``) so that it 
 Baseline measured in the same run: ANTs with its defaults (antspyx ``motion_correction``, ``registration``
 ``Rigid`` for coregistration and ``SyN`` for normalisation to the same template, ``apply_transforms`` to
 MNI 3 mm).  antspyx pins numpy/scipy below the project's versions, so it lives in a separate virtual
-environment given by ``--ants-python`` (default ``/work/ants-venv/bin/python``, made by
-``python3 -m venv /work/ants-venv && /work/ants-venv/bin/pip install antspyx``); without it the ratio is
+environment given by ``--ants-python`` (default: ``$ANTS_PYTHON``; make one with
+``python3 -m venv ants-venv && ants-venv/bin/pip install antspyx``); without it the ratio is
 skipped and the output says so.  ANTs gets the raw structural (with skull) as its defaults expect.
 
 Usage::
@@ -89,7 +89,7 @@ def main(argv=None) -> None:
     parser.add_argument("--stage-participants", type=int, default=0,
                         help="also run the whole stage on the first N participants (0 = all, -1 = skip)")
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--ants-python", default="/work/ants-venv/bin/python")
+    parser.add_argument("--ants-python", default=os.environ.get("ANTS_PYTHON", ""))
     args = parser.parse_args(argv)
     bids = Path(args.bids)
     with tempfile.TemporaryDirectory(prefix="bench_preproc_") as tmp:

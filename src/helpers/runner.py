@@ -344,7 +344,7 @@ def ensure_twin(params: dict, root: Path) -> None:
     seed = params.get("seed", 2018)
     config = params.get("twin_config")
     key = hashlib.sha256(
-        json.dumps([_tree_hash(root / "src" / "helpers" / "simulate"), _tree_hash(root / "src" / "helpers", ("atlas.py",)),
+        json.dumps([_tree_hash(root / "src" / "helpers" / "simulate"), _tree_hash(root / "src" / "helpers", ("atlas.py", "resample.py")),
                     n, seed, config, (root / config).read_text() if config else None]).encode()
     ).hexdigest()
     stamp_file = out.parent / f".{out.name}.stamp"

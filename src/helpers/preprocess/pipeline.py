@@ -40,7 +40,7 @@ from .coregister import COREG_DEFAULTS, coregister
 from .inputs import RawInputs, find_inputs, find_participants, load_bold, load_structural
 from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
 from .realign import realign
-from .resample import as_image, grid_points, resample_series, scatter, smooth_series, template_tissue
+from .resample import as_image, grid_points, mni_grid, resample_series, scatter, smooth_series, template_tissue
 
 __all__ = ["DEFAULTS", "SPACE", "derivative_paths", "mni_grid", "preprocess_participant", "run_preprocessing",
            "is_complete"]
@@ -53,21 +53,7 @@ DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=
                 two_pass=True, realign_order=3, resample_order=3, nonlinear=True, template_resolution=3,
                 cc_radius=1, cc_sigma_mm=12.0, syn_level_iters=[50, 25, 25], seed=0)
 
-#: MNI bounding box of the derivatives grid (mm), the template's extent (same grid as the twin).
-MNI_EXTENT = ((-96.0, 96.0), (-132.0, 96.0), (-72.0, 114.0))
-
 SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
-
-
-def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
-    """Shape and affine of the isotropic MNI output grid over :data:`MNI_EXTENT`."""
-    lo = np.array([e[0] for e in MNI_EXTENT])
-    hi = np.array([e[1] for e in MNI_EXTENT])
-    shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
-    affine = np.diag([float(resolution)] * 3 + [1.0])
-    affine[:3, 3] = lo
-    return shape, affine
-
 
 #: Modules whose code determines the derivatives (QC and accuracy only read them: editing those does
 #: not make finished participants stale).

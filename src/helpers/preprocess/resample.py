@@ -22,6 +22,24 @@ from scipy import ndimage
 
 from .realign import FWHM_TO_SIGMA
 
+#: MNI bounding box (mm) of the derivatives' grid and the twin's: the template's extent.
+MNI_EXTENT = ((-96.0, 96.0), (-132.0, 96.0), (-72.0, 114.0))
+
+
+def box_grid(extent, resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Shape and affine of the isotropic grid of ``resolution`` mm over ``extent`` ((lo, hi) per axis, mm)."""
+    lo = np.array([e[0] for e in extent], dtype=float)
+    hi = np.array([e[1] for e in extent], dtype=float)
+    shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
+    affine = np.diag([float(resolution)] * 3 + [1.0])
+    affine[:3, 3] = lo
+    return shape, affine
+
+
+def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Shape and affine of the isotropic MNI grid over :data:`MNI_EXTENT` (derivatives and twin)."""
+    return box_grid(MNI_EXTENT, resolution)
+
 __all__ = ["coarsen", "grid_points", "resample_series", "smooth_series", "template_tissue",
            "scatter", "as_image"]
 

@@ -28,6 +28,8 @@ import numpy as np
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
+from ..preprocess.resample import box_grid
+
 __all__ = ["SOURCES", "source_tissue", "head_grid", "head_labels", "head_image", "bias_field", "dropout_factor",
            "true_brain_mask"]
 
@@ -89,12 +91,7 @@ def source_tissue(source: str = "fsl_mni152") -> dict:
 
 def head_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
     """Shape and affine of the isotropic head grid over :data:`HEAD_EXTENT`."""
-    lo = np.array([e[0] for e in HEAD_EXTENT])
-    hi = np.array([e[1] for e in HEAD_EXTENT])
-    shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
-    affine = np.diag([float(resolution)] * 3 + [1.0])
-    affine[:3, 3] = lo
-    return shape, affine
+    return box_grid(HEAD_EXTENT, resolution)
 
 
 def head_labels(tissue: dict, affine: np.ndarray, head: dict) -> dict:

@@ -21,24 +21,13 @@ import numpy as np
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
+from ..preprocess.resample import mni_grid
+
 __all__ = [
     "mni_grid", "native_affine", "rigid_matrix", "participant_pose", "warp_params", "warp_displacement",
     "native_to_mni", "mni_to_native", "resample_points", "resample_grid", "smooth_field", "Maps", "build_maps",
     "tissue_on_grid", "load_tissue_templates",
 ]
-
-_EXTENT = {"x": (-96.0, 96.0), "y": (-132.0, 96.0), "z": (-72.0, 114.0)}
-
-
-def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
-    """Shape and affine of an isotropic MNI grid covering the template (x −96…96, y −132…96, z −72…114)."""
-    lo = np.array([_EXTENT[a][0] for a in "xyz"])
-    hi = np.array([_EXTENT[a][1] for a in "xyz"])
-    shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
-    affine = np.diag([resolution] * 3 + [1.0])
-    affine[:3, 3] = lo
-    return shape, affine
-
 
 def native_affine(shape, zooms) -> np.ndarray:
     """RAS scanner affine with the grid centred on the isocentre."""
