@@ -132,3 +132,19 @@ def test_condition_colour_names_the_palette_and_rejects_unknown_names():
     assert len({style.condition_colour(c) for c in ("negative", "neutral", "positive")}) == 3
     with pytest.raises(KeyError, match="no colour for 'sad'"):
         style.condition_colour("sad")
+
+
+def test_a_studys_own_labels_take_the_colours_of_the_roles_they_play():
+    import pandas as pd
+
+    from helpers import firstlevel
+    from helpers.style import PALETTE, role_colours
+
+    labels = ["face", "house", "scrambled", "extra"]
+    colours = role_colours(labels)
+    assert [colours[k] for k in labels[:3]] == [PALETTE["negative"], PALETTE["neutral"], PALETTE["positive"]]
+    assert colours["extra"] not in [colours[k] for k in labels[:3]]
+    events = pd.DataFrame({"onset": [0, 12, 24, 36, 48, 60], "duration": [10] * 6,
+                           "trial_type": ["face", "house", "scrambled"] * 2})
+    fig = firstlevel.plot_condition_weights(events, 30, 3.0, labels[:3], "hrf")
+    assert [line.get_color() for line in fig.axes[0].lines] == [colours[k] for k in labels[:3]]

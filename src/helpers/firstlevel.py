@@ -106,6 +106,7 @@ from .io import write_tsv
 from .layout.derivatives import SPACE, derivative_runs, sidecar
 from .layout.raw import participants as raw_participants
 from .layout.raw import raw_runs, with_sub
+from .style import PALETTE, role_colours
 
 __all__ = [
     "MEASURES",
@@ -911,9 +912,9 @@ def plot_condition_weights(events: pd.DataFrame, n_scans: int, tr: float, condit
     weights = condition_weights(events, n_scans, tr, weighting, conditions=conditions)
     t = np.arange(n_scans) * tr
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = role_colours(weights.columns)  # the book's condition colours (helpers.style)
     for i, name in enumerate(weights.columns):
-        colour = colours[i % len(colours)]
+        colour = colours[name]
         for _, ev in events[events["trial_type"] == name].iterrows():
             ax.axvspan(ev["onset"], ev["onset"] + ev["duration"], ymin=0.93 - 0.04 * i, ymax=0.96 - 0.04 * i, color=colour, lw=0)
         ax.plot(t, weights[name], color=colour, label=f"{name} ({weighting} weights)")
@@ -954,7 +955,7 @@ def plot_connectivity(table: pd.DataFrame, measure: str = "weighted_hrf", source
         sub = data[data["target"] == target]
         for i, cond in enumerate(conditions):
             z = sub.loc[sub["condition"] == cond, "z"].to_numpy()
-            ax.scatter(i + rng.uniform(-0.12, 0.12, z.size), z, s=14, alpha=0.7)
+            ax.scatter(i + rng.uniform(-0.12, 0.12, z.size), z, s=14, alpha=0.7, color=PALETTE.get(cond, "0.4"))
             ax.errorbar(i + 0.25, z.mean(), yerr=z.std(ddof=1) / np.sqrt(z.size), fmt="ko", ms=4)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_xticks(range(len(conditions)), conditions, rotation=30)
@@ -984,7 +985,7 @@ def plot_planted_vs_recovered(joined: pd.DataFrame, conditions=("negative", "neu
     for ax, cond in zip(axes[0], conditions):
         sub = joined[joined["condition"] == cond]
         for target, part in sub.groupby("target"):
-            ax.scatter(part["z_planted"], part["z_recovered"], s=16, label=target)
+            ax.scatter(part["z_planted"], part["z_recovered"], s=16, label=target, color=PALETTE.get(target, "0.4"))
         r = np.corrcoef(sub["z_planted"], sub["z_recovered"])[0, 1]
         ax.set(title=f"{cond}: r = {r:.2f}", xlabel="planted z (neural)", ylabel="recovered z (BOLD)")
     axes[0][0].legend(frameon=False, fontsize="small")

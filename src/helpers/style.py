@@ -22,7 +22,7 @@ import functools
 import math
 import re
 
-__all__ = ["OKABE_ITO", "PALETTE", "ACCENT", "RC", "LABELS", "CELL_LABELS", "condition_colour", "styled",
+__all__ = ["OKABE_ITO", "PALETTE", "ACCENT", "RC", "LABELS", "CELL_LABELS", "condition_colour", "role_colours", "styled",
            "format_r", "format_p", "format_number", "label", "journal_cells", "FIGURE_WIDTH"]
 
 #: The eight Okabe–Ito colours.
@@ -67,6 +67,19 @@ def condition_colour(name: str) -> str:
         return PALETTE[name]
     except KeyError:
         raise KeyError(f"no colour for {name!r} in helpers.style.PALETTE; known: {', '.join(PALETTE)}") from None
+
+
+def role_colours(conditions) -> dict[str, str]:
+    """Colours of a study's condition labels by the role they play, listed in the paper's role order.
+
+    The first three labels take the colours of negative, neutral and positive (so ``face, house,
+    scrambled`` look like the paper's conditions in every figure); further labels take the remaining
+    Okabe–Ito colours.
+    """
+    roles = [PALETTE[r] for r in ("negative", "neutral", "positive")]
+    spare = [c for c in OKABE_ITO.values() if c not in roles and c != OKABE_ITO["black"]]
+    cycle = roles + spare
+    return {name: cycle[i % len(cycle)] for i, name in enumerate(conditions)}
 
 
 def styled(func):

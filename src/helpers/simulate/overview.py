@@ -11,7 +11,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from ..style import FIGURE_WIDTH, OKABE_ITO, PALETTE, styled
+from ..style import FIGURE_WIDTH, OKABE_ITO, PALETTE, role_colours, styled
 
 __all__ = ["COLOURS", "plot_events", "plot_ratings", "plot_demographics", "plot_volume", "plot_motion"]
 
@@ -19,16 +19,11 @@ __all__ = ["COLOURS", "plot_events", "plot_ratings", "plot_demographics", "plot_
 COLOURS = {name: PALETTE[name] for name in ("negative", "neutral", "positive")}
 
 
-def _colours(conditions) -> dict[str, str]:
-    """A study's condition labels coloured by the paper's role they play (listed in role order)."""
-    return dict(zip(conditions, COLOURS.values()))
-
-
 @styled
 def plot_events(events: pd.DataFrame, run_length: float | None = None, title: str = "",
                 conditions=tuple(COLOURS)):
     """Event sequence: one bar per word (colour = condition, height = rating), over the run's time axis."""
-    colours = _colours(conditions)
+    colours = role_colours(conditions)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 1, 2.4))
     for row in events.itertuples(index=False):
         ax.barh(0, row.duration, left=row.onset, height=0.8, color=colours.get(row.trial_type, "k"),
@@ -56,7 +51,7 @@ def plot_ratings(ratings: pd.DataFrame, order=tuple(COLOURS)):
     for _, row in wide.iterrows():
         ax.plot(range(len(order)), row.to_numpy(), color="0.8", lw=0.8, zorder=1)
     sns.boxplot(data=ratings, x="trial_type", y="rating", order=list(order), hue="trial_type", hue_order=list(order),
-                palette=_colours(order), ax=ax, width=0.5, fliersize=0, boxprops={"alpha": 0.6}, legend=False)
+                palette=role_colours(order), ax=ax, width=0.5, fliersize=0, boxprops={"alpha": 0.6}, legend=False)
     sns.stripplot(data=ratings, x="trial_type", y="rating", order=list(order), color="k", size=3, ax=ax)
     ax.set_ylim(1, 4)
     ax.set_xlabel("Feedback")
