@@ -148,3 +148,14 @@ def test_a_studys_own_labels_take_the_colours_of_the_roles_they_play():
                            "trial_type": ["face", "house", "scrambled"] * 2})
     fig = firstlevel.plot_condition_weights(events, 30, 3.0, labels[:3], "hrf")
     assert [line.get_color() for line in fig.axes[0].lines] == [colours[k] for k in labels[:3]]
+
+
+def test_demographics_figure_without_ages_or_sex_says_so():
+    import pandas as pd
+
+    from helpers.simulate import overview
+
+    fig = overview.plot_demographics(pd.DataFrame({"participant_id": ["sub-01", "sub-02"]}))
+    assert [t.get_text() for t in fig.axes[0].texts] == ["participants.tsv gives no ages"]
+    fig = overview.plot_demographics(pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "age": [20, 22]}))
+    assert sum(len(c) for c in fig.axes[0].containers) > 0     # one histogram, sex unknown

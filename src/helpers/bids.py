@@ -39,6 +39,7 @@ from .layout.raw import participants as find_participants
 
 __all__ = [
     "Dataset",
+    "sample_summary",
     "load_dataset",
     "read_tsv",
     "read_image",
@@ -809,6 +810,30 @@ def design_summary(ds: Dataset, conditions=CONDITIONS) -> pd.DataFrame:
         "event_duration_s": f"{events['duration'].min():g}–{events['duration'].max():g}",
     }
     return pd.DataFrame({"paper": pd.Series(PAPER_DESIGN), "dataset": pd.Series(values)}).astype(str)
+
+
+def sample_summary(participants: pd.DataFrame) -> pd.DataFrame:
+    """The sample as a journal reports it: n, women (n, %), age M (SD) and range.
+
+    ``age`` and ``sex`` are optional in ``participants.tsv``: a missing column gives ``n/a``.
+    Sex counts as female when its value starts with ``F`` (``F``, ``female``; case-insensitive).
+
+    Returns
+    -------
+    DataFrame
+        Rows ``Participants``, ``Women``, ``Age, M (SD)``, ``Age range``; one column ``value`` (text).
+    """
+    n = len(participants)
+    rows = {"Participants": str(n)}
+    if "sex" in participants:
+        women = int(participants["sex"].astype(str).str.strip().str.upper().str.startswith("F").sum())
+        rows["Women"] = f"{women} ({100 * women / n:.0f} %)" if n else "0"
+    else:
+        rows["Women"] = "n/a"
+    age = pd.to_numeric(participants["age"], errors="coerce").dropna() if "age" in participants else pd.Series([])
+    rows["Age, M (SD)"] = f"{age.mean():.1f} ({age.std(ddof=1):.1f})" if len(age) > 1 else "n/a"
+    rows["Age range"] = f"{age.min():g}–{age.max():g}" if len(age) else "n/a"
+    return pd.DataFrame({"value": pd.Series(rows)}).rename_axis("sample")
 
 
 def ratings_table(ds: Dataset) -> pd.DataFrame:

@@ -62,9 +62,15 @@ def plot_ratings(ratings: pd.DataFrame, order=tuple(COLOURS)):
 
 @styled
 def plot_demographics(participants: pd.DataFrame):
-    """Age histogram split by sex."""
+    """Age histogram split by sex (a message figure when participants.tsv gives no ages)."""
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    ages = pd.to_numeric(participants["age"], errors="coerce")
+    ages = pd.to_numeric(participants["age"], errors="coerce") if "age" in participants else pd.Series([], dtype=float)
+    if ages.dropna().empty:
+        ax.text(0.5, 0.5, "participants.tsv gives no ages", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    if "sex" not in participants:
+        participants = participants.assign(sex="n/a")
     bins = np.arange(np.floor(ages.min()) - 0.5, np.ceil(ages.max()) + 1.5)
     groups = [ages[participants["sex"] == s] for s in sorted(participants["sex"].unique())]
     ax.hist(groups, bins=bins, stacked=True, label=sorted(participants["sex"].unique()),
