@@ -1,0 +1,257 @@
+"""Denoising QC (helpers.denoise_qc): hand-worked QC-FC and permutation p, planted motion–coupling
+association in a twin variant, before/after on a planted shared motion signal, degrees of freedom."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY_CONFIG, TINY_SEED
+
+from helpers import denoise_qc as dq
+from helpers.denoise import regress_and_filter
+
+N_TWIN = 10   # QC-FC is a correlation across participants: the tiny twin's 3 are too few
+PLANTED = ("vmpfc", "amygdala_r", "negative")   # the edge whose planted coupling drives the variant's motion
+
+
+# --------------------------------------------------------------------------- hand-worked QC-FC
+def test_qc_fc_hand_worked_r_and_exact_p():
+    # x = FD, y = connectivity; centred x = (-2,-1,0,1,2), centred y = (-2,-1,0,2,1):
+    # Σxy = 4+1+0+2+2 = 9, Σx² = Σy² = 10 → r = 0.9.  Permuting y over the 5! = 120 orders, Σxy ≥ 9
+    # for the identity and the 4 swaps of neighbouring values (Σxy = 10 − 1), ≤ −9 for their 5 mirror
+    # images: exact two-sided p = 10/120 = 1/12.
+    values = pd.DataFrame({"e1": [1.0, 2, 3, 5, 4]}, index=[f"sub-{i}" for i in range(1, 6)])
+    fd = pd.Series([0.1, 0.2, 0.3, 0.4, 0.5], index=values.index)
+    table, summary = dq.qc_fc(values, fd, n_perm=1000, seed=3)
+    assert table.loc["e1", "qc_fc_r"] == pytest.approx(0.9, abs=1e-12)
+    assert summary["exact"] and summary["n_perm"] == 120
+    assert table.loc["e1", "p_perm"] == pytest.approx(1 / 12, abs=1e-12)
+    assert summary["median_abs_qc_fc"] == pytest.approx(0.9)
+    # Monte Carlo (n_perm < 5!) approaches the exact value
+    mc, mc_summary = dq.qc_fc(values, fd, n_perm=100, seed=3)   # 100 < 5!: random permutations
+    assert not mc_summary["exact"] and abs(mc.loc["e1", "p_perm"] - 1 / 12) < 0.06
+
+
+def test_qc_fc_brute_force_two_edges():
+    rng = np.random.default_rng(0)
+    values = pd.DataFrame(rng.normal(size=(5, 3)), columns=["a", "b", "c"], index=list("pqrst"))
+    fd = pd.Series(rng.uniform(0.1, 0.4, 5), index=values.index)
+    table, summary = dq.qc_fc(values, fd, n_perm=500)
+
+    def r(x, y):
+        return np.corrcoef(x, y)[0, 1]
+
+    x = fd.to_numpy()
+    observed = np.array([r(x, values[c]) for c in values])
+    perms = [np.array([r(x[list(p)], values[c]) for c in values]) for p in itertools.permutations(range(5))]
+    p_edges = np.mean([np.abs(rp) >= np.abs(observed) - 1e-12 for rp in perms], axis=0)
+    p_median = np.mean([np.median(np.abs(rp)) >= np.median(np.abs(observed)) - 1e-12 for rp in perms])
+    np.testing.assert_allclose(table["qc_fc_r"], observed, atol=1e-12)
+    np.testing.assert_allclose(table["p_perm"], p_edges, atol=1e-12)
+    assert summary["p_median"] == pytest.approx(p_median)
+    assert summary["pct_significant"] == pytest.approx(100 * np.mean(p_edges < 0.05))
+
+
+def test_qc_fc_same_seed_same_values_and_clear_errors():
+    rng = np.random.default_rng(1)
+    values = pd.DataFrame(rng.normal(size=(12, 4)), index=[f"sub-{i:02d}" for i in range(12)])
+    fd = pd.Series(rng.uniform(0.1, 0.4, 12), index=values.index)
+    a, b, c = (dq.qc_fc(values, fd, n_perm=300, seed=s)[0] for s in (7, 7, 8))
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["p_perm"].equals(c["p_perm"])
+    holed = values.copy()
+    holed.iloc[3, 2] = np.nan
+    with pytest.raises(ValueError, match="participant sub-03, edge 2"):
+        dq.qc_fc(holed, fd)
+    with pytest.raises(ValueError, match=r"\['sub-11'\]"):
+        dq.qc_fc(values.iloc[:11], fd)
+    with pytest.raises(ValueError, match="at least 4"):
+        dq.qc_fc(values.iloc[:3], fd.iloc[:3])
+    with pytest.raises(ValueError, match="FD varies"):
+        dq.qc_fc(values, fd * 0 + 0.2)
+
+
+# --------------------------------------------------------------------------- before / after, dof
+def test_denoising_removes_a_planted_shared_motion_signal():
+    rng = np.random.default_rng(5)
+    n, tr = 180, 2.0
+    motion = pd.DataFrame(np.cumsum(rng.normal(0, 0.1, (n, 6)), axis=0),
+                          columns=["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"])
+    shared = motion.to_numpy() @ rng.normal(0, 3, 6)               # motion-driven signal in every ROI
+    rois = pd.DataFrame({name: shared + rng.normal(0, 0.3 * shared.std(), n) for name in ("a", "b", "c", "d")})
+    raw = dq.edge_correlations(rois - rois.mean())
+    after = dq.edge_correlations(regress_and_filter(rois, motion, tr))
+    assert len(raw) == 6 and list(raw[["source", "target"]].iloc[0]) == ["a", "b"]
+    assert raw["r"].min() > 0.8                                    # inflated by the shared signal
+    assert after["r"].abs().max() < 0.25                           # the independent parts remain: r ≈ 0
+    assert np.median(np.abs(after["r"])) < 0.15
+
+
+def test_design_dof_counts_by_kind_and_condition_dof():
+    n = 40
+    rng = np.random.default_rng(2)
+    cols = (["wm_mean", "wm_pc1", "csf_mean", "trans_x", "trans_x_derivative1", "rot_z", "effect_a",
+             "effect_a_derivative1", "non_steady_state_outlier_00"])
+    design = pd.DataFrame(rng.normal(size=(n, len(cols))), columns=cols)
+    weights = pd.DataFrame({"a": np.r_[np.ones(10), np.zeros(30)], "b": np.r_[np.zeros(20), np.ones(20)]})
+    out = dq.design_dof(design, weights)
+    assert (out["n_compcor_wm"], out["n_compcor_csf"], out["n_motion"], out["n_effects"], out["n_outliers"],
+            out["n_constant_trend"]) == (2, 1, 3, 2, 1, 2)
+    assert out["n_regressors"] == 11 and out["dof"] == 40 - 11
+    assert out["dof_a"] == pytest.approx(10 / 40 * 29) and out["dof_b"] == pytest.approx(20 / 40 * 29)
+    # two runs add up; a collinear column is not counted in the dof
+    twice = design.assign(wm_pc1=design["wm_mean"] * 2)
+    both = dq.design_dof([design, twice], [weights, weights])
+    assert both["n_scans"] == 80 and both["dof"] == 29 + 30 and both["n_regressors"] == 22
+
+
+def test_verdict_lines_follow_thresholds():
+    edges = pd.DataFrame({"participant_id": ["s1", "s2"], "r_raw": [0.8, 0.6], "r_denoised": [0.1, 0.3]})
+    dof = pd.DataFrame({"participant_id": ["s1", "s2"], "dof_x": [25.0, 12.0], "dof_y": [30.0, 40.0]})
+    summary = {"pct_significant": 10.0, "p_median": 0.2, "n_edges": 10, "median_abs_qc_fc": 0.3}
+    out = dq.verdicts(edges, dof, summary, max_pct_significant=5, min_dof=20).set_index("score")
+    assert out.loc["before_after", "value"] == pytest.approx(0.7 - 0.2)
+    assert list(out["verdict"]) == ["pass", "fail", "fail"]
+    assert "s2" in out.loc["dof", "text"] and "s1" not in out.loc["dof", "text"]
+    relaxed = dq.verdicts(edges, dof, summary, max_pct_significant=10, min_dof=12).set_index("score")
+    assert list(relaxed["verdict"]) == ["pass", "pass", "pass"]
+
+
+# --------------------------------------------------------------------------- the planted twin variant
+def _scale_motion(derivatives: Path, factors: dict[str, float]) -> None:
+    """Rewrite each participant's confounds: realignment parameters, their derivatives and FD × factor
+    (FD is linear in the realignment parameters, so the table stays consistent)."""
+    for path in derivatives.glob("sub-*/func/*_desc-confounds_timeseries.tsv"):
+        pid = path.name.split("_")[0]
+        table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+        scaled = [c for c in table.columns if c.startswith(("trans_", "rot_")) or c == "framewise_displacement"]
+        table[scaled] = table[scaled] * factors[pid]
+        path.unlink()   # a symlink into the plain twin: replace, never write through it
+        table.to_csv(path, sep="\t", index=False, na_rep="n/a")
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):
+    """A 10-participant tiny twin, and a variant whose mean FD rises with the planted coupling of one edge."""
+    from helpers import firstlevel as fl
+    from helpers.exclusions import motion_table
+    from helpers.simulate import simulate
+
+    root = tmp_path_factory.mktemp("dqc")
+    plain = simulate(root / "plain", participants=N_TWIN, seed=TINY_SEED, config=TINY_CONFIG)
+    coupled = root / "coupled"
+    shutil.copytree(plain, coupled, copy_function=os.symlink)
+    truth = pd.read_csv(plain / "derivatives" / "twin-truth" / "coupling.tsv", sep="\t")
+    source, target, condition = PLANTED
+    z = truth.query("source == @source and target == @target and condition == @condition").set_index("participant_id")["z"]
+    deriv = "derivatives/twin-fmriprep"
+    fd = motion_table(plain / deriv, list(z.index), "feedback").set_index("participant_id")["mean_fd"]
+    wanted = 0.1 + 0.3 * (z - z.min()) / (z.max() - z.min())      # mean FD monotone (linear) in planted z
+    _scale_motion(coupled / deriv, (wanted / fd).to_dict())
+    out = {}
+    for name, bids in (("plain", plain), ("coupled", coupled)):
+        fl.run_connectivity(bids, bids / deriv, root / f"out-{name}", backend="serial", progress=False)
+        out[name] = (bids, root / f"out-{name}")
+    out["planted_z"] = z
+    return out
+
+
+def _qc(twins, name, **kw):
+    bids, output = twins[name]
+    return dq.run_denoise_qc(bids, bids / "derivatives/twin-fmriprep", output, n_perm=2000, seed=1,
+                             progress=False, **kw)
+
+
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_qc_fc_flags_motion_coupled_with_connectivity_and_not_the_plain_twin(twins):
+    from helpers.exclusions import motion_table
+
+    coupled_bids, coupled_out = twins["coupled"]
+    # the rewrite changes the FD the QC reads, and not the connectivity (the regression is scale-free)
+    fd = motion_table(coupled_bids / "derivatives/twin-fmriprep", list(twins["planted_z"].index), "feedback")
+    assert np.corrcoef(fd["mean_fd"], twins["planted_z"])[0, 1] == pytest.approx(1.0)
+    plain_c = pd.read_csv(twins["plain"][1] / "connectivity.tsv", sep="\t")
+    coupled_c = pd.read_csv(coupled_out / "connectivity.tsv", sep="\t")
+    np.testing.assert_allclose(plain_c["z"], coupled_c["z"], atol=1e-8)
+
+    key = dict(zip(("source", "target", "condition"), PLANTED))
+    rows = {}
+    for name in ("plain", "coupled"):
+        result = _qc(twins, name)
+        rows[name] = result.qc_fc.query(" and ".join(f"{k} == {v!r}" for k, v in key.items())).iloc[0]
+        rows[name + "_verdict"] = result.verdicts.set_index("score").loc["qc_fc", "verdict"]
+        written = pd.read_csv(twins[name][1] / "qc_fc.tsv", sep="\t")
+        assert len(written) == 9 and set(written["measure"]) == {"weighted_hrf"}
+    assert rows["coupled"]["qc_fc_r"] > 0.6 and rows["coupled"]["p_perm"] < 0.01     # flagged
+    assert abs(rows["plain"]["qc_fc_r"]) < 0.5 and rows["plain"]["p_perm"] > 0.1      # not flagged
+    assert rows["coupled_verdict"] == "fail" and rows["plain_verdict"] == "pass"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_run_denoise_qc_tables_and_same_bytes(twins, tmp_path):
+    bids, output = twins["plain"]
+    first = _qc(twins, "plain")
+    saved = {n: (output / n).read_bytes() for n in ("denoise_qc.tsv", "qc_fc.tsv", "denoise_qc_verdicts.tsv")}
+    _qc(twins, "plain")
+    for name, data in saved.items():
+        assert (output / name).read_bytes() == data, name
+    per = pd.read_csv(output / "denoise_qc.tsv", sep="\t")
+    assert len(per) == N_TWIN
+    # 60 volumes; 1 + trend, 12 motion, 5 + 5 CompCor, 3 × 2 effects = 30 regressors → 30 dof
+    assert (per["n_scans"] == 60).all() and (per["n_regressors"] == 30).all() and (per["dof"] == 30).all()
+    assert (per[["dof_negative", "dof_neutral", "dof_positive"]] < per[["dof"]].to_numpy()).all().all()
+    assert (per["median_abs_r_denoised"] < per["median_abs_r_raw"]).all()
+    assert len(first.edges) == 3 * N_TWIN
+    qcfc = pd.read_csv(output / "qc_fc.tsv", sep="\t")
+    assert (qcfc["distance_mm"] > 30).all() and (qcfc["null_low"] < 0).all() and (qcfc["null_high"] > 0).all()
+    # a subset of participants (the group sample) is honoured
+    part = dq.run_denoise_qc(bids, bids / "derivatives/twin-fmriprep", output, participants=[f"sub-{i:02d}" for i in
+                             range(1, 9)], n_perm=200, progress=False)
+    assert part.summary["n_participants"] == 8 and len(part.per_participant) == 8
+    with pytest.raises(ValueError, match="sub-99"):
+        dq.run_denoise_qc(bids, bids / "derivatives/twin-fmriprep", output, participants=["sub-99"], progress=False)
+
+
+# --------------------------------------------------------------------------- carpet and figures
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_carpet_is_z_scored_subsampled_and_seeded(tiny_twin):
+    from helpers import firstlevel as fl
+
+    deriv = tiny_twin / "derivatives" / "twin-fmriprep"
+    files = fl.find_participant_files(tiny_twin, deriv, "sub-01")
+    carpet = dq.carpet_data(files, max_voxels=400, seed=2, derivatives_dir=deriv)
+    again = dq.carpet_data(files, max_voxels=400, seed=2, derivatives_dir=deriv)
+    assert carpet["before"].shape == carpet["after"].shape and carpet["before"].shape[1] == 60
+    assert 300 < carpet["before"].shape[0] <= 400                  # voxels without signal are dropped
+    np.testing.assert_array_equal(carpet["before"], again["before"])
+    for key in ("before", "after"):
+        np.testing.assert_allclose(carpet[key].mean(axis=1), 0, atol=1e-9)
+        np.testing.assert_allclose(carpet[key].std(axis=1), 1, atol=1e-9)
+    assert (np.diff(carpet["tissue"]) >= 0).all() and set(carpet["tissue"]) >= {0, 1}
+    # without a brain mask (derivatives_dir=None) nilearn's EPI mask is used
+    assert dq.carpet_data(files, max_voxels=50, seed=2)["before"].shape[0] <= 50
+    fig = dq.plot_carpet(carpet)
+    assert len(fig.axes) == 6
+
+
+def test_distance_dependence_and_figures():
+    rng = np.random.default_rng(4)
+    rois = [f"r{i}" for i in range(5)]
+    pairs = list(itertools.combinations(rois, 2))
+    table = pd.DataFrame([(s, t, c) for s, t in pairs for c in ("negative", "neutral")],
+                         columns=["source", "target", "condition"])
+    table["distance_mm"] = np.repeat(np.arange(10, 110, 10.0), 2)
+    table["qc_fc_r"] = -0.004 * table["distance_mm"] + rng.normal(0, 0.01, len(table))
+    table["p_perm"], table["null_low"], table["null_high"] = 0.5, -0.6, 0.6
+    rho = dq.distance_dependence(table)
+    assert rho < -0.9
+    assert np.isnan(dq.distance_dependence(table[table["distance_mm"] < 40]))
+    assert dq.plot_qc_fc_distance(table, rho).axes[0].get_title().startswith("Spearman")
+    assert len(dq.plot_qc_fc(table).axes) == 1
