@@ -116,9 +116,9 @@ def test_verdict_lines_follow_thresholds():
     dof = pd.DataFrame({"participant_id": ["s1", "s2"], "dof_x": [25.0, 12.0], "dof_y": [30.0, 40.0]})
     summary = {"pct_significant": 10.0, "p_median": 0.2, "n_edges": 10, "median_abs_qc_fc": 0.3}
     out = dq.verdicts(edges, dof, summary, max_pct_significant=5, min_dof=20).set_index("score")
-    assert out.loc["before_after", "value"] == pytest.approx(0.7 - 0.2)
+    assert out.loc["before/after", "value"] == pytest.approx(0.7 - 0.2)
     assert list(out["verdict"]) == ["pass", "fail", "fail"]
-    assert "s2" in out.loc["dof", "text"] and "s1" not in out.loc["dof", "text"]
+    assert "s2" in out.loc["degrees of freedom", "text"] and "s1" not in out.loc["degrees of freedom", "text"]
     relaxed = dq.verdicts(edges, dof, summary, max_pct_significant=10, min_dof=12).set_index("score")
     assert list(relaxed["verdict"]) == ["pass", "pass", "pass"]
 
@@ -185,7 +185,7 @@ def test_qc_fc_flags_motion_coupled_with_connectivity_and_not_the_plain_twin(twi
     for name in ("plain", "coupled"):
         result = _qc(twins, name)
         rows[name] = result.qc_fc.query(" and ".join(f"{k} == {v!r}" for k, v in key.items())).iloc[0]
-        rows[name + "_verdict"] = result.verdicts.set_index("score").loc["qc_fc", "verdict"]
+        rows[name + "_verdict"] = result.verdicts.set_index("score").loc["QC-FC", "verdict"]
         written = pd.read_csv(twins[name][1] / "qc_fc.tsv", sep="\t")
         assert len(written) == 9 and set(written["measure"]) == {"weighted_hrf"}
     assert rows["coupled"]["qc_fc_r"] > 0.6 and rows["coupled"]["p_perm"] < 0.01     # flagged

@@ -50,7 +50,7 @@ from .connectivity import condition_dof, condition_weights
 from .denoise import HIGHPASS, regress_and_filter, residual_dof
 from .exclusions import motion_table
 from .io import write_tsv
-from .style import FIGURE_WIDTH, OKABE_ITO, PALETTE, format_p, format_r, role_colours, styled
+from .style import OKABE_ITO, PALETTE, format_p, format_r, role_colours, styled
 
 __all__ = [
     "REGRESSOR_KINDS",
@@ -78,6 +78,9 @@ log = logging.getLogger(__name__)
 #: by :func:`helpers.denoise.regress_and_filter`; "outliers" are spike/scrubbing columns).
 REGRESSOR_KINDS = ("constant_trend", "motion", "compcor_wm", "compcor_csf", "effects", "outliers")
 BEFORE, AFTER = OKABE_ITO["orange"], OKABE_ITO["blue"]
+#: Width (inches) of this module's figures: narrower than the text column so that 10-pt text stays legible
+#: when a phone shrinks the figure to its screen.
+WIDTH = 4.6
 
 
 # --------------------------------------------------------------------------- before / after
@@ -456,24 +459,25 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
     Returns
     -------
     DataFrame
-        ``score, value, rule, verdict`` (verdict ``"pass"`` or ``"fail"``), and ``text``: the one-line verdict.
+        ``score`` ("before/after", "QC-FC", "degrees of freedom"), ``value``, ``rule``, ``verdict``
+        (``"pass"`` or ``"fail"``) and ``text``: the one-line verdict.
     """
     rows = []
     raw, den = float(np.median(np.abs(edges["r_raw"]))), float(np.median(np.abs(edges["r_denoised"])))
     ok = raw - den >= min_r_reduction
-    rows.append(("before_after", raw - den, f"median |r| raw − denoised ≥ {min_r_reduction:g}", ok,
+    rows.append(("before/after", raw - den, f"median |r| raw − denoised ≥ {min_r_reduction:g}", ok,
                  f"denoising {'lowered' if den < raw else 'did not lower'} the median |r| of the ROI pairs from "
                  f"{format_r(raw, 2)} to {format_r(den, 2)}"))
     pct, p_med = summary["pct_significant"], summary["p_median"]
     ok = pct <= max_pct_significant and p_med >= alpha
-    rows.append(("qc_fc", pct, f"% edges p < {alpha:g} ≤ {max_pct_significant:g} and median-|QC-FC| p ≥ {alpha:g}", ok,
+    rows.append(("QC-FC", pct, f"% edges p < {alpha:g} ≤ {max_pct_significant:g} and median-|QC-FC| p ≥ {alpha:g}", ok,
                  f"{pct:.0f} % of {summary['n_edges']} edge–condition values correlate with mean FD at p < {alpha:g}; "
                  f"median |QC-FC| = {format_r(summary['median_abs_qc_fc'], 2)}, permutation p = {format_p(p_med)}"))
     cols = [f"dof_{c}" for c in conditions] if conditions is not None else \
         [c for c in per_participant.columns if c.startswith("dof_")]
     lowest = per_participant[cols].min(axis=1)
     failing = per_participant.loc[lowest < min_dof, "participant_id"].tolist()
-    rows.append(("dof", float(lowest.min()), f"every condition's effective dof ≥ {min_dof:g}", not failing,
+    rows.append(("degrees of freedom", float(lowest.min()), f"every condition's effective dof ≥ {min_dof:g}", not failing,
                  f"smallest effective dof of a condition: {lowest.min():.1f}; "
                  + (f"{len(failing)} participant(s) below {min_dof:g} ({', '.join(failing)})" if failing
                     else f"no participant below {min_dof:g}")))
@@ -597,17 +601,18 @@ def plot_before_after(edges: pd.DataFrame):
     import matplotlib.pyplot as plt
     from scipy.stats import gaussian_kde
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
     bins = np.linspace(-1, 1, 21)
     grid = np.linspace(-1, 1, 201)
     for column, colour, name in (("r_raw", BEFORE, "before"), ("r_denoised", AFTER, "after")):
         r = edges[column].to_numpy(float)
-        ax.hist(r, bins=bins, density=True, color=colour, alpha=0.35, label=f"{name} (median {format_r(np.median(r), 2)})")
+        ax.hist(r, bins=bins, density=True, color=colour, alpha=0.35,
+                label=f"{name}: median |r| {format_r(np.median(np.abs(r)), 2)}")
         if r.size >= 10 and np.ptp(r) > 0:
             ax.plot(grid, gaussian_kde(r)(grid), color=colour, lw=2)
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set(xlabel="ROI-to-ROI r (all scans)", ylabel="density", xlim=(-1, 1))
-    ax.legend(loc="upper left", fontsize=9)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=10)
     med = edges.groupby("participant_id")[["r_raw", "r_denoised"]].median()
     for _, row in med.iterrows():
         ax2.plot([0, 1], [row["r_raw"], row["r_denoised"]], color="0.6", lw=0.8, marker="o", ms=3)
@@ -632,18 +637,18 @@ def plot_qc_fc(table: pd.DataFrame, conditions=None, max_rows: int = 30):
     conditions = list(dict.fromkeys(table["condition"])) if conditions is None else list(conditions)
     colours = role_colours(conditions)
     if len(table) > max_rows:
-        fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.4))
+        fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
         for cond in conditions:
             ax.hist(table.loc[table["condition"] == cond, "qc_fc_r"], bins=np.linspace(-1, 1, 41), histtype="step",
                     lw=1.8, color=colours[cond], label=cond)
         ax.axvspan(table["null_low"].median(), table["null_high"].median(), color="0.85", zorder=0,
                    label="null 95 % (median)")
         ax.set(xlabel="QC-FC r (connectivity vs mean FD)", ylabel="edges", xlim=(-1, 1))
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=10)
         fig.tight_layout()
         return fig
     pairs = list(dict.fromkeys(zip(table["source"], table["target"])))
-    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 1.0 + 0.75 * len(pairs)))
+    fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.75 * len(pairs)))
     offsets = np.linspace(-0.22, 0.22, len(conditions)) if len(conditions) > 1 else [0.0]
     for i, (s, t) in enumerate(pairs):
         for off, cond in zip(offsets, conditions):
@@ -655,13 +660,14 @@ def plot_qc_fc(table: pd.DataFrame, conditions=None, max_rows: int = 30):
             ax.plot([row["null_low"], row["null_high"]], [y, y], color="0.8", lw=5, solid_capstyle="butt", zorder=1)
             sig = row["p_perm"] < 0.05
             ax.scatter(row["qc_fc_r"], y, s=40, zorder=3, color=colours[cond] if sig else "white",
-                       edgecolors=colours[cond], linewidths=1.6, label=cond if i == 0 else None)
+                       edgecolors=colours[cond], linewidths=1.6)
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(range(len(pairs)), [_edge_label(s, t) for s, t in pairs])
     ax.invert_yaxis()
     ax.set(xlabel="QC-FC r (connectivity vs mean FD)", xlim=(-1, 1))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28 if len(pairs) < 4 else -0.12), ncol=len(conditions),
-              fontsize=9, handletextpad=0.2, columnspacing=0.8)
+    handles = [plt.Line2D([], [], ls="", marker="o", ms=7, color=colours[c]) for c in conditions]
+    ax.legend(handles, conditions, loc="upper center", bbox_to_anchor=(0.5, -0.28 if len(pairs) < 4 else -0.12),
+              ncol=len(conditions), fontsize=10, handletextpad=0.2, columnspacing=0.8)
     fig.tight_layout()
     return fig
 
@@ -676,21 +682,21 @@ def plot_qc_fc_distance(table: pd.DataFrame, rho: float, conditions=None):
 
     n_rois = len(set(table["source"]) | set(table["target"]))
     if table["distance_mm"].nunique() < 4:
-        fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 1.1))
-        ax.text(0.5, 0.5, f"QC-FC against distance needs at least 4 ROIs; this analysis has {n_rois}",
+        fig, ax = plt.subplots(figsize=(4.2, 0.9))
+        ax.text(0.5, 0.5, f"QC-FC against distance needs at least 4 ROIs;\nthis analysis has {n_rois}",
                 ha="center", va="center")
         ax.set_axis_off()
         return fig
     conditions = list(dict.fromkeys(table["condition"])) if conditions is None else list(conditions)
     colours = role_colours(conditions)
-    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
     for cond in conditions:
         sub = table[table["condition"] == cond]
         ax.scatter(sub["distance_mm"], sub["qc_fc_r"], s=10, alpha=0.6, color=colours[cond], label=cond)
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set(xlabel="distance between ROI centroids (mm)", ylabel="QC-FC r",
            title=f"Spearman ρ = {format_r(rho, 2)} ({n_rois} ROIs)")
-    ax.legend(fontsize=9, markerscale=2)
+    ax.legend(fontsize=10, markerscale=2)
     fig.tight_layout()
     return fig
 
@@ -707,13 +713,13 @@ def plot_carpet(carpet: dict):
 
     n = carpet["before"].shape[1]
     t = np.arange(n) * carpet["tr"]
-    fig, axes = plt.subplots(3, 2, figsize=(FIGURE_WIDTH, 5.6), sharex="col",
+    fig, axes = plt.subplots(3, 2, figsize=(WIDTH, 5.4), sharex="col",
                              gridspec_kw={"height_ratios": [0.7, 4, 4], "width_ratios": [0.04, 1], "hspace": 0.12,
                                           "wspace": 0.02})
     axes[0, 0].set_axis_off()
     axes[0, 1].plot(t, carpet["fd"], color=OKABE_ITO["vermillion"], lw=1.2)
-    axes[0, 1].set_ylabel("FD\n(mm)", fontsize=9)
-    axes[0, 1].tick_params(labelsize=8)
+    axes[0, 1].set_ylabel("FD\n(mm)", fontsize=10)
+    axes[0, 1].tick_params(labelsize=10)
     tissue_cmap = ListedColormap([PALETTE["vmpfc"], OKABE_ITO["sky_blue"], OKABE_ITO["yellow"]])
     for row, key, name in ((1, "before", "before"), (2, "after", "after denoising")):
         axes[row, 0].imshow(carpet["tissue"][:, None], aspect="auto", cmap=tissue_cmap, vmin=0, vmax=2,
@@ -725,8 +731,9 @@ def plot_carpet(carpet: dict):
                             extent=(-carpet["tr"] / 2, t[-1] + carpet["tr"] / 2, len(carpet[key]), 0))
         axes[row, 1].set_yticks([])
     axes[2, 1].set_xlabel("time (s)")
+    axes[2, 1].xaxis.set_major_locator(plt.MaxNLocator(6))
     handles = [plt.Rectangle((0, 0), 1, 1, color=tissue_cmap(i)) for i in range(3)]
-    fig.legend(handles, ["grey matter / other", "white matter", "CSF"], loc="lower center", ncol=3, fontsize=9,
+    fig.legend(handles, ["grey matter / other", "white matter", "CSF"], loc="lower center", ncol=3, fontsize=10,
                bbox_to_anchor=(0.5, -0.01))
     fig.subplots_adjust(left=0.09, right=0.98, top=0.97, bottom=0.14)
     return fig
@@ -743,15 +750,15 @@ def plot_dof(per_participant: pd.DataFrame, conditions, min_dof: float = 20.0):
     import matplotlib.pyplot as plt
 
     kinds = [k for k in REGRESSOR_KINDS if per_participant[f"n_{k}"].sum() > 0]
-    colours = dict(zip(REGRESSOR_KINDS, [OKABE_ITO[c] for c in ("black", "vermillion", "sky_blue", "bluish_green",
+    colours = dict(zip(REGRESSOR_KINDS, [OKABE_ITO[c] for c in ("black", "orange", "sky_blue", "bluish_green",
                                                                  "reddish_purple", "yellow")]))
     labels = {"constant_trend": "constant + trend", "motion": "motion", "compcor_wm": "CompCor WM",
               "compcor_csf": "CompCor CSF", "effects": "task effects", "outliers": "outlier scans"}
     ids = per_participant["participant_id"].str.removeprefix("sub-")
     y = np.arange(len(ids))
-    height = max(2.8, 0.9 + 0.28 * len(ids))
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, height), sharey=True,
-                                  gridspec_kw={"width_ratios": [1.4, 1]})
+    height = 2.9 + 0.3 * len(ids)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True,
+                                  gridspec_kw={"width_ratios": [1.5, 1]})
     left = np.zeros(len(ids))
     for kind in kinds:
         v = per_participant[f"n_{kind}"].to_numpy(float)
@@ -761,14 +768,16 @@ def plot_dof(per_participant: pd.DataFrame, conditions, min_dof: float = 20.0):
     ax.set_yticks(y, ids)
     ax.invert_yaxis()
     ax.set(xlabel="scans", ylabel="participant")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.75, -0.16 - 1.2 / height), ncol=4, fontsize=8,
-              handlelength=1, columnspacing=0.8)
     colours_c = role_colours(conditions)
     off = np.linspace(-0.25, 0.25, len(conditions)) if len(conditions) > 1 else [0.0]
     for o, cond in zip(off, conditions):
-        ax2.scatter(per_participant[f"dof_{cond}"], y + o, s=14, color=colours_c[cond], label=cond)
-    ax2.axvline(min_dof, color="0.3", ls="--", lw=1)
+        ax2.scatter(per_participant[f"dof_{cond}"], y + o, s=16, color=colours_c[cond], label=cond)
+    ax2.axvline(min_dof, color="0.3", ls="--", lw=1, label="minimum")
     ax2.set(xlabel="effective dof")
-    ax2.set_xlim(left=0)
-    fig.tight_layout()
+    ax2.set_xlim(0, max(min_dof, float(per_participant[[f"dof_{c}" for c in conditions]].max().max())) * 1.1)
+    handles = [h for a in (ax, ax2) for h in a.get_legend_handles_labels()[0]]
+    names = [n for a in (ax, ax2) for n in a.get_legend_handles_labels()[1]]
+    fig.tight_layout(rect=(0, 1.15 / height, 1, 1))  # 1.15 inch below the axes for the legend
+    fig.legend(handles, names, loc="lower center", ncol=3, fontsize=10, handlelength=1, columnspacing=0.8,
+               bbox_to_anchor=(0.5, 0))
     return fig
