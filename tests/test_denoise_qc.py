@@ -255,3 +255,43 @@ def test_distance_dependence_and_figures():
     assert np.isnan(dq.distance_dependence(table[table["distance_mm"] < 40]))
     assert dq.plot_qc_fc_distance(table, rho).axes[0].get_title().startswith("Spearman")
     assert len(dq.plot_qc_fc(table).axes) == 1
+
+
+# --------------------------------------------------------------------------- several runs, fMRIPrep layout
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_two_runs_in_fmriprep_layout_count_every_run(tiny_twin, tmp_path):
+    """sub-A1: run-1 = the twin's sub-01, run-2 = sub-02 without positive events and with a non-steady-state
+    volume, fMRIPrep-24 names and 120 extra confound columns (tests/test_runs.py's rewriting)."""
+    from test_runs import _dataset, _put, _twin_files, _wide_confounds
+
+    from helpers import firstlevel as fl
+
+    root = tmp_path / "bids"
+    deriv = _dataset(root, ["sub-A1"])
+    for run, twin_sub in (("1", "sub-01"), ("2", "sub-02")):
+        f = _twin_files(tiny_twin, twin_sub)
+        stem = f"sub-A1_task-feedback_run-{run}"
+        _put(f["raw_bold"], root / "sub-A1" / "func" / f"{stem}_bold.nii.gz")
+        events = pd.read_csv(f["events"], sep="\t")
+        events = events[events["trial_type"] != "positive"] if run == "2" else events
+        events.to_csv(root / "sub-A1" / "func" / f"{stem}_events.tsv", sep="\t", index=False, na_rep="n/a")
+        space = "space-MNI152NLin2009cAsym_res-6"
+        _put(f["bold"], deriv / "sub-A1" / "func" / f"{stem}_{space}_desc-preproc_bold.nii.gz")
+        _put(f["bold_json"], deriv / "sub-A1" / "func" / f"{stem}_{space}_desc-preproc_bold.json")
+        _wide_confounds(f["confounds"], deriv / "sub-A1" / "func" / f"{stem}_desc-confounds_timeseries.tsv",
+                        nonsteady=(0,) if run == "2" else ())
+    (root / "task-feedback_bold.json").write_text(_twin_files(tiny_twin, "sub-01")["raw_json"].read_text())
+    for t in ("wm", "csf"):
+        _put(_twin_files(tiny_twin, "sub-01")[t],
+             deriv / "sub-A1" / "anat" / f"sub-A1_space-MNI152NLin2009cAsym_res-6_label-{t.upper()}_probseg.nii.gz")
+    files = fl.find_participant_files(root, deriv, "sub-A1")
+    edges, dof = dq.participant_denoise_qc(files)
+    assert len(files.runs) == 2 and len(edges) == 3
+    # run 1: 30 regressors; run 2: 2 fewer effects (no positive) + 1 spike = 29; 60 scans each
+    assert dof["n_scans"] == 120 and dof["n_regressors"] == 59 and dof["n_outliers"] == 1
+    assert dof["n_effects"] == 6 + 4 and dof["dof"] == 120 - 59
+    one = dq.participant_denoise_qc(fl.find_participant_files(tiny_twin, tiny_twin / "derivatives/twin-fmriprep",
+                                                              "sub-01"))[1]
+    assert dof["dof_positive"] == pytest.approx(one["dof_positive"])           # positive only in run 1
+    assert dof["dof_negative"] > one["dof_negative"] + 5                       # negative in both runs
+    assert (edges["r_denoised"].abs() < edges["r_raw"].abs()).all()
