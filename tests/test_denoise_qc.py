@@ -254,6 +254,10 @@ def test_distance_dependence_and_figures():
     assert rho < -0.9
     assert np.isnan(dq.distance_dependence(table[table["distance_mm"] < 40]))
     assert dq.plot_qc_fc_distance(table, rho).axes[0].get_title().startswith("Spearman")
+    result = dq.DenoiseQC(None, None, table, {}, None, rho)
+    assert dq.distance_sentence(result).endswith(f"Spearman ρ = {dq.format_r(rho, 2)}.") and "5 regions" in \
+        dq.distance_sentence(result)
+    assert "too few" in dq.distance_sentence(dq.DenoiseQC(None, None, table[:6], {}, None, float("nan")))
     assert len(dq.plot_qc_fc(table).axes) == 1
 
 
@@ -295,3 +299,59 @@ def test_two_runs_in_fmriprep_layout_count_every_run(tiny_twin, tmp_path):
     assert dof["dof_positive"] == pytest.approx(one["dof_positive"])           # positive only in run 1
     assert dof["dof_negative"] > one["dof_negative"] + 5                       # negative in both runs
     assert (edges["r_denoised"].abs() < edges["r_raw"].abs()).all()
+
+
+# --------------------------------------------------------------------------- distances and parcellations
+def test_roi_distances_are_centroid_distances_in_mm():
+    import nibabel as nib
+
+    shape = (20, 17, 11)                                   # unequal grid, 2 × 3 × 4 mm voxels, shifted origin
+    affine = np.diag([2.0, 3.0, 4.0, 1.0])
+    affine[:3, 3] = (-20, -25, -10)
+    masks = {}
+    for name, (i, j, k) in {"a": (2, 3, 2), "b": (12, 3, 2), "c": (2, 13, 7)}.items():
+        data = np.zeros(shape, np.uint8)
+        data[i:i + 2, j:j + 2, k:k + 2] = 1                # centroid at voxel (i + .5, j + .5, k + .5)
+        masks[name] = nib.Nifti1Image(data, affine)
+    ref = nib.Nifti1Image(np.zeros(shape, np.float32), affine)
+    d = dq.roi_distances(ref, masks).set_index(["source", "target"])["distance_mm"]
+    assert d["a", "b"] == pytest.approx(10 * 2.0)          # 10 voxels along x of 2 mm
+    assert d["a", "c"] == pytest.approx(np.hypot(10 * 3.0, 5 * 4.0))
+    assert d["b", "c"] == pytest.approx(np.sqrt(20.0**2 + 30.0**2 + 20.0**2))
+
+
+def test_parcellation_rois_checks_labels_and_leaves_out_labels_without_signal(tiny_twin):
+    from helpers import parcellation
+
+    rois, dropped = parcellation.parcellation_rois("aal", ["Precuneus_L", "Amygdala_R"])
+    assert rois == {"Precuneus_L": {"atlas": "aal", "label": "Precuneus_L"},
+                    "Amygdala_R": {"atlas": "aal", "label": "Amygdala_R"}} and dropped.empty
+    with pytest.raises(ValueError, match="Precuneus_X"):
+        parcellation.parcellation_rois("aal", ["Precuneus_X"])
+    with pytest.raises(ValueError, match="one of aal, harvard_oxford"):
+        parcellation.parcellation_rois("destrieux")
+    bold = next((tiny_twin / "derivatives/twin-fmriprep/sub-01/func").glob("*desc-preproc_bold.nii.gz"))
+    every, left_out = parcellation.parcellation_rois("aal", reference_img=bold, min_voxels=3)
+    assert len(every) + len(left_out) == 116 and len(every) > 100
+    assert all("voxel(s) with signal" in reason for reason in left_out["reason"])
+
+
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_run_parcellation_gives_matrices_and_a_distance_dependence(twins, tmp_path):
+    from helpers import parcellation
+
+    bids = twins["plain"][0]
+    labels = ["Precentral_L", "Precentral_R", "Frontal_Sup_L", "Occipital_Mid_R", "Precuneus_L", "Temporal_Mid_L"]
+    connectivity, result, dropped = parcellation.run_parcellation(
+        bids, bids / "derivatives/twin-fmriprep", tmp_path, "aal", labels, n_perm=200, seed=0)
+    folder = tmp_path / "parcellation-aal"
+    assert (folder / "connectivity.tsv").is_file() and (folder / "qc_fc.tsv").is_file() and dropped.empty
+    assert set(connectivity["source"]) == set(labels)
+    assert len(result.qc_fc) == 15 * 3 and result.qc_fc["distance_mm"].nunique() == 15
+    assert -1 <= result.distance_rho <= 1                     # ≥ 4 ROIs: the trend is estimated
+    fig = parcellation.plot_matrices(connectivity, conditions=["negative", "neutral", "positive"])
+    assert len(fig.axes) == 4                                 # three matrices and the colour bar
+    sentence = parcellation.summary_sentence("aal", result, dropped)
+    assert "aal with 6 regions (0 label(s) left out" in sentence and "of its 45 connection" in sentence
+    assert parcellation.summary_sentence(None) == "No parcellation was requested in this run."
+    assert len(parcellation.plot_not_requested().axes) == 1

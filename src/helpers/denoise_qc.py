@@ -61,6 +61,7 @@ __all__ = [
     "qc_fc",
     "roi_distances",
     "distance_dependence",
+    "distance_sentence",
     "carpet_data",
     "verdicts",
     "run_denoise_qc",
@@ -78,6 +79,8 @@ log = logging.getLogger(__name__)
 #: by :func:`helpers.denoise.regress_and_filter`; "outliers" are spike/scrubbing columns).
 REGRESSOR_KINDS = ("constant_trend", "motion", "compcor_wm", "compcor_csf", "effects", "outliers")
 BEFORE, AFTER = OKABE_ITO["orange"], OKABE_ITO["blue"]
+#: Null r values kept for the per-edge null range of :func:`qc_fc` (permutations × edges; ~160 MB).
+NULL_VALUES = 20_000_000
 #: Width (inches) of this module's figures: narrower than the text column so that 10-pt text stays legible
 #: when a phone shrinks the figure to its screen.
 WIDTH = 4.6
@@ -243,7 +246,7 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
     -------
     (DataFrame, dict)
         Per edge (``values``' columns as index): ``qc_fc_r, p_perm, null_low, null_high`` (2.5 and
-        97.5 % of the null r); summary ``n_participants, n_edges, n_perm, exact, median_abs_qc_fc,
+        97.5 % of the null r, from the first :data:`NULL_VALUES` / edges permutations); summary ``n_participants, n_edges, n_perm, exact, median_abs_qc_fc,
         p_median, pct_significant``.
 
     Raises
@@ -290,12 +293,14 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
         total = n_perm
     above = np.zeros(r.size)
     above_med = 0
-    null = []
+    null, kept, keep = [], 0, max(1, NULL_VALUES // r.size)   # bounded memory for many edges (an atlas)
     for perm in blocks:
         rp = x[perm] @ y                     # (permutations × edges)
         above += (np.abs(rp) >= np.abs(r) - 1e-12).sum(axis=0)
         above_med += int((np.median(np.abs(rp), axis=1) >= med - 1e-12).sum())
-        null.append(rp)
+        if kept < keep:
+            null.append(rp[: keep - kept])
+            kept += len(null[-1])
     null = np.concatenate(null)
     p = above / total if exact else (1 + above) / (total + 1)
     p_med = above_med / total if exact else (1 + above_med) / (total + 1)
@@ -347,6 +352,17 @@ def distance_dependence(table: pd.DataFrame) -> float:
     if table["distance_mm"].nunique() < 4:
         return float("nan")
     return float(spearmanr(table["qc_fc_r"], table["distance_mm"]).statistic)
+
+
+def distance_sentence(result) -> str:
+    """One sentence on QC-FC against distance for the prose (:class:`DenoiseQC` ``result``)."""
+    table = result.qc_fc
+    n_rois = len(set(table["source"]) | set(table["target"]))
+    if not np.isfinite(result.distance_rho):
+        return (f"With {n_rois} regions there are too few distinct distances for this check "
+                "(it needs at least 4 regions).")
+    return (f"Across the {len(table)} connection–condition values of {n_rois} regions, QC-FC and the distance "
+            f"between region centroids correlate at Spearman ρ = {format_r(result.distance_rho, 2)}.")
 
 
 # --------------------------------------------------------------------------- carpet
@@ -641,10 +657,10 @@ def plot_qc_fc(table: pd.DataFrame, conditions=None, max_rows: int = 30):
         for cond in conditions:
             ax.hist(table.loc[table["condition"] == cond, "qc_fc_r"], bins=np.linspace(-1, 1, 41), histtype="step",
                     lw=1.8, color=colours[cond], label=cond)
-        ax.axvspan(table["null_low"].median(), table["null_high"].median(), color="0.85", zorder=0,
-                   label="null 95 % (median)")
+        ax.axvspan(table["null_low"].median(), table["null_high"].median(), color="0.88", zorder=0,
+                   label="middle 95 % of the null")
         ax.set(xlabel="QC-FC r (connectivity vs mean FD)", ylabel="edges", xlim=(-1, 1))
-        ax.legend(fontsize=10)
+        ax.legend(fontsize=10, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
         fig.tight_layout()
         return fig
     pairs = list(dict.fromkeys(zip(table["source"], table["target"])))
@@ -690,13 +706,24 @@ def plot_qc_fc_distance(table: pd.DataFrame, rho: float, conditions=None):
     conditions = list(dict.fromkeys(table["condition"])) if conditions is None else list(conditions)
     colours = role_colours(conditions)
     fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
-    for cond in conditions:
-        sub = table[table["condition"] == cond]
-        ax.scatter(sub["distance_mm"], sub["qc_fc_r"], s=10, alpha=0.6, color=colours[cond], label=cond)
+    if len(table) > 300:  # many edges (an atlas): density of all values, and the mean per distance bin
+        ax.hexbin(table["distance_mm"], table["qc_fc_r"], gridsize=30, cmap="Greys", mincnt=1, linewidths=0)
+        bins = np.quantile(table["distance_mm"], np.linspace(0, 1, 11))
+        for cond in conditions:
+            sub = table[table["condition"] == cond]
+            where = np.clip(np.digitize(sub["distance_mm"], bins[1:-1]), 0, len(bins) - 2)
+            means = sub.groupby(where)[["distance_mm", "qc_fc_r"]].mean()
+            ax.plot(means["distance_mm"], means["qc_fc_r"], color=colours[cond], lw=2, marker="o", ms=4,
+                    label=cond)
+    else:
+        for cond in conditions:
+            sub = table[table["condition"] == cond]
+            ax.scatter(sub["distance_mm"], sub["qc_fc_r"], s=14, alpha=0.8, color=colours[cond], label=cond)
     ax.axhline(0, color="0.5", lw=0.8)
-    ax.set(xlabel="distance between ROI centroids (mm)", ylabel="QC-FC r",
-           title=f"Spearman ρ = {format_r(rho, 2)} ({n_rois} ROIs)")
-    ax.legend(fontsize=10, markerscale=2)
+    ax.set(xlabel="distance between ROI centroids (mm)", ylabel="QC-FC r", ylim=(-1, 1))
+    ax.set_title(f"Spearman ρ = {format_r(rho, 2)} ({n_rois} ROIs)", pad=4)
+    ax.legend(fontsize=10, loc="lower left", bbox_to_anchor=(0, 1.08), ncol=3, columnspacing=0.8,
+              title="mean per distance decile" if len(table) > 300 else None, title_fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -194,6 +194,11 @@ SCHEMA: dict[str, Param] = {
     "denoise_min_r_reduction": Param("float", "smallest drop of the median |r| between ROIs (raw − denoised) for "
                                               "the before/after verdict to pass", low=-1, high=1),
     "carpet_voxels": Param("int", "brain voxels drawn at random for the carpet plot", low=10),
+    "parcellation": Param("str", "atlas whose labels also serve as ROIs in a whole-brain view of the first level and "
+                                 "its QC (None: only the paper's ROIs)", choices=("aal", "harvard_oxford"),
+                          nullable=True),
+    "parcellation_labels": Param("list[str]", "labels of the parcellation to use, as the atlas spells them "
+                                              "(None: all)", nullable=True),
     # --- who is analysed (helpers.exclusions)
     "exclusions_file": Param("path", "your own exclusions: a TSV with columns participant_id and reason; "
                                      "those participants are left out of every group table and figure", nullable=True),
