@@ -50,7 +50,7 @@ from .connectivity import condition_dof, condition_weights
 from .denoise import HIGHPASS, regress_and_filter, residual_dof
 from .exclusions import motion_table
 from .io import write_tsv
-from .style import OKABE_ITO, PALETTE, format_p, format_r, role_colours, styled
+from .style import OKABE_ITO, format_p, format_r, role_colours, styled
 
 __all__ = [
     "REGRESSOR_KINDS",
@@ -747,7 +747,7 @@ def plot_carpet(carpet: dict):
     axes[0, 1].plot(t, carpet["fd"], color=OKABE_ITO["vermillion"], lw=1.2)
     axes[0, 1].set_ylabel("FD\n(mm)", fontsize=10)
     axes[0, 1].tick_params(labelsize=10)
-    tissue_cmap = ListedColormap([PALETTE["vmpfc"], OKABE_ITO["sky_blue"], OKABE_ITO["yellow"]])
+    tissue_cmap = ListedColormap([OKABE_ITO["reddish_purple"], OKABE_ITO["sky_blue"], OKABE_ITO["yellow"]])
     for row, key, name in ((1, "before", "before"), (2, "after", "after denoising")):
         axes[row, 0].imshow(carpet["tissue"][:, None], aspect="auto", cmap=tissue_cmap, vmin=0, vmax=2,
                             interpolation="nearest")
