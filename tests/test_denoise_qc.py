@@ -355,3 +355,19 @@ def test_run_parcellation_gives_matrices_and_a_distance_dependence(twins, tmp_pa
     assert "aal with 6 regions (0 label(s) left out" in sentence and "of its 45 connection" in sentence
     assert parcellation.summary_sentence(None) == "No parcellation was requested in this run."
     assert len(parcellation.plot_not_requested().axes) == 1
+
+
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_too_few_participants_for_qc_fc_is_said_not_raised(twins):
+    bids, output = twins["plain"]
+    result = dq.run_denoise_qc(bids, bids / "derivatives/twin-fmriprep", output,
+                               participants=["sub-01", "sub-02", "sub-03"], progress=False)
+    verdict = result.verdicts.set_index("score").loc["QC-FC"]
+    assert verdict["verdict"] == "not computed" and "3 participant(s)" in verdict["text"]
+    assert result.qc_fc["qc_fc_r"].isna().all() and len(result.qc_fc) == 9
+    assert "not computed" in dq.qc_fc_sentence(result.summary)
+    assert len(dq.plot_qc_fc(result.qc_fc).axes) == 1
+    # with enough participants the sentence carries the numbers
+    full = dq.qc_fc_sentence({"pct_significant": 11.1, "n_edges": 9, "median_abs_qc_fc": 0.153, "p_median": 0.92})
+    assert full == ("The median |QC-FC| is .15 (permutation *p* = .920), and 11 % of the 9 connection–condition "
+                    "values reach *p* < .05; chance alone would give about 5 %.")

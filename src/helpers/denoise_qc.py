@@ -62,6 +62,8 @@ __all__ = [
     "roi_distances",
     "distance_dependence",
     "distance_sentence",
+    "qc_fc_sentence",
+    "MIN_QCFC_PARTICIPANTS",
     "carpet_data",
     "verdicts",
     "run_denoise_qc",
@@ -79,6 +81,8 @@ log = logging.getLogger(__name__)
 #: by :func:`helpers.denoise.regress_and_filter`; "outliers" are spike/scrubbing columns).
 REGRESSOR_KINDS = ("constant_trend", "motion", "compcor_wm", "compcor_csf", "effects", "outliers")
 BEFORE, AFTER = OKABE_ITO["orange"], OKABE_ITO["blue"]
+#: Fewer participants than this: QC-FC is not computed (its verdict says so).
+MIN_QCFC_PARTICIPANTS = 4
 #: Null r values kept for the per-edge null range of :func:`qc_fc` (permutations × edges; ~160 MB).
 NULL_VALUES = 20_000_000
 #: Width (inches) of this module's figures: narrower than the text column so that 10-pt text stays legible
@@ -354,6 +358,17 @@ def distance_dependence(table: pd.DataFrame) -> float:
     return float(spearmanr(table["qc_fc_r"], table["distance_mm"]).statistic)
 
 
+def qc_fc_sentence(summary: dict, alpha: float = 0.05) -> str:
+    """One sentence on the QC-FC summary for the prose (:func:`qc_fc`'s ``summary``)."""
+    if not np.isfinite(summary["pct_significant"]):
+        return (f"QC-FC was not computed: {summary['n_participants']} participant(s) enter the group analysis, and a "
+                f"correlation across participants needs at least {MIN_QCFC_PARTICIPANTS}.")
+    level = f"{alpha:g}".lstrip("0")
+    return (f"The median |QC-FC| is {format_r(summary['median_abs_qc_fc'], 2)} (permutation *p* = "
+            f"{format_p(summary['p_median'])}), and {summary['pct_significant']:.0f} % of the {summary['n_edges']} "
+            f"connection–condition values reach *p* < {level}; chance alone would give about {100 * alpha:g} %.")
+
+
 def distance_sentence(result) -> str:
     """One sentence on QC-FC against distance for the prose (:class:`DenoiseQC` ``result``)."""
     table = result.qc_fc
@@ -476,7 +491,8 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
     -------
     DataFrame
         ``score`` ("before/after", "QC-FC", "degrees of freedom"), ``value``, ``rule``, ``verdict``
-        (``"pass"`` or ``"fail"``) and ``text``: the one-line verdict.
+        (``"pass"``, ``"fail"``, or ``"not computed"`` for QC-FC with fewer than
+        :data:`MIN_QCFC_PARTICIPANTS` participants) and ``text``: the one-line verdict.
     """
     rows = []
     raw, den = float(np.median(np.abs(edges["r_raw"]))), float(np.median(np.abs(edges["r_denoised"])))
@@ -485,10 +501,15 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
                  f"denoising {'lowered' if den < raw else 'did not lower'} the median |r| of the ROI pairs from "
                  f"{format_r(raw, 2)} to {format_r(den, 2)}"))
     pct, p_med = summary["pct_significant"], summary["p_median"]
-    ok = pct <= max_pct_significant and p_med >= alpha
-    rows.append(("QC-FC", pct, f"% edges p < {alpha:g} ≤ {max_pct_significant:g} and median-|QC-FC| p ≥ {alpha:g}", ok,
-                 f"{pct:.0f} % of {summary['n_edges']} edge–condition values correlate with mean FD at p < {alpha:g}; "
-                 f"median |QC-FC| = {format_r(summary['median_abs_qc_fc'], 2)}, permutation p = {format_p(p_med)}"))
+    rule = f"% edges p < {alpha:g} ≤ {max_pct_significant:g} and median-|QC-FC| p ≥ {alpha:g}"
+    if np.isfinite(pct):
+        rows.append(("QC-FC", pct, rule, pct <= max_pct_significant and p_med >= alpha,
+                     f"{pct:.0f} % of {summary['n_edges']} edge–condition values correlate with mean FD at "
+                     f"p < {alpha:g}; median |QC-FC| = {format_r(summary['median_abs_qc_fc'], 2)}, "
+                     f"permutation p = {format_p(p_med)}"))
+    else:
+        rows.append(("QC-FC", pct, rule, None, f"not computed: {summary['n_participants']} participant(s), a "
+                                               f"correlation across participants needs {MIN_QCFC_PARTICIPANTS}"))
     cols = [f"dof_{c}" for c in conditions] if conditions is not None else \
         [c for c in per_participant.columns if c.startswith("dof_")]
     lowest = per_participant[cols].min(axis=1)
@@ -498,7 +519,7 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
                  + (f"{len(failing)} participant(s) below {min_dof:g} ({', '.join(failing)})" if failing
                     else f"no participant below {min_dof:g}")))
     out = pd.DataFrame(rows, columns=["score", "value", "rule", "ok", "text"])
-    out["verdict"] = np.where(out.pop("ok"), "pass", "fail")
+    out["verdict"] = ["not computed" if ok is None else "pass" if ok else "fail" for ok in out.pop("ok")]
     return out[["score", "value", "rule", "verdict", "text"]]
 
 
@@ -586,7 +607,14 @@ def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, tas
                        "median_abs_r_denoised": float(np.median(np.abs(pair["r_denoised"])))})
     edges = pd.concat(edges, ignore_index=True)
     per_participant = pd.DataFrame(rows)
-    table, summary = qc_fc(wide, motion.loc[participants, "mean_fd"], n_perm=n_perm, seed=seed, alpha=alpha)
+    if len(participants) >= MIN_QCFC_PARTICIPANTS:
+        table, summary = qc_fc(wide, motion.loc[participants, "mean_fd"], n_perm=n_perm, seed=seed, alpha=alpha)
+    else:  # too few for a correlation across participants: said in the verdict, not an error of the chapter
+        log.warning("denoising QC: QC-FC not computed for %d participant(s) (needs %d)", len(participants),
+                    MIN_QCFC_PARTICIPANTS)
+        table = pd.DataFrame(columns=["qc_fc_r", "p_perm", "null_low", "null_high"], index=wide.columns, dtype=float)
+        summary = {"n_participants": len(participants), "n_edges": int(wide.shape[1]), "n_perm": 0, "exact": False,
+                   "median_abs_qc_fc": np.nan, "p_median": np.nan, "pct_significant": np.nan}
     table.index = pd.MultiIndex.from_tuples(table.index, names=["source", "target", "condition"])
     table = table.reset_index().merge(roi_distances(reference, rois), on=["source", "target"], how="left")
     table.insert(3, "measure", measure)
@@ -652,6 +680,12 @@ def plot_qc_fc(table: pd.DataFrame, conditions=None, max_rows: int = 30):
 
     conditions = list(dict.fromkeys(table["condition"])) if conditions is None else list(conditions)
     colours = role_colours(conditions)
+    if table["qc_fc_r"].isna().all():
+        fig, ax = plt.subplots(figsize=(4.2, 0.9))
+        ax.text(0.5, 0.5, f"QC-FC not computed: fewer than\n{MIN_QCFC_PARTICIPANTS} participants", ha="center",
+                va="center")
+        ax.set_axis_off()
+        return fig
     if len(table) > max_rows:
         fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
         for cond in conditions:
