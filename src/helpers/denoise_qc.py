@@ -38,7 +38,6 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -50,6 +49,7 @@ from .connectivity import condition_dof, condition_weights
 from .denoise import HIGHPASS, regress_and_filter, residual_dof
 from .exclusions import motion_table
 from .io import write_tsv
+from .layout import outputs
 from .style import OKABE_ITO, format_p, format_r, role_colours, styled
 
 __all__ = [
@@ -526,7 +526,7 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
 # --------------------------------------------------------------------------- the whole sample
 @dataclass
 class DenoiseQC:
-    """Every table of :func:`run_denoise_qc` (the three TSVs and the before/after edges)."""
+    """Every table of :func:`run_denoise_qc` (the three TSVs, the before/after edges, the paths written)."""
 
     per_participant: pd.DataFrame
     edges: pd.DataFrame
@@ -534,6 +534,7 @@ class DenoiseQC:
     summary: dict
     verdicts: pd.DataFrame
     distance_rho: float
+    paths: tuple = ()
 
 
 def _edge_values(connectivity: pd.DataFrame, measure: str, conditions) -> pd.DataFrame:
@@ -586,13 +587,13 @@ def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, tas
     """
     from tqdm.auto import tqdm
 
-    output_dir = Path(output_dir)
-    connectivity = pd.read_csv(output_dir / "connectivity.tsv", sep="\t")
+    out = outputs(output_dir)
+    connectivity = pd.read_csv(out.connectivity, sep="\t")
     wide = _edge_values(connectivity, measure, conditions)
     participants = sorted(wide.index) if participants is None else list(participants)
     unknown = sorted(set(participants) - set(wide.index))
     if unknown:
-        raise ValueError(f"{output_dir / 'connectivity.tsv'}: participant(s) {unknown} have no {measure} rows "
+        raise ValueError(f"{out.connectivity}: participant(s) {unknown} have no {measure} rows "
                          "(rule: QC covers participants with connectivity)")
     wide = wide.loc[participants]
     motion = motion_table(derivatives_dir, participants, task).set_index("participant_id")
@@ -624,10 +625,9 @@ def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, tas
     per_participant["verdict_dof"] = np.where(per_participant[cols].min(axis=1) >= min_dof, "pass", "fail")
     checks = verdicts(edges, per_participant, summary, alpha=alpha, max_pct_significant=max_pct_significant,
                       min_dof=min_dof, min_r_reduction=min_r_reduction, conditions=conditions)
-    write_tsv(per_participant, output_dir / "denoise_qc.tsv")
-    write_tsv(table, output_dir / "qc_fc.tsv")
-    write_tsv(checks, output_dir / "denoise_qc_verdicts.tsv")
-    return DenoiseQC(per_participant, edges, table, summary, checks, rho)
+    paths = (write_tsv(per_participant, out.denoise_qc), write_tsv(table, out.qc_fc),
+             write_tsv(checks, out.denoise_qc_verdicts))
+    return DenoiseQC(per_participant, edges, table, summary, checks, rho, paths)
 
 
 # --------------------------------------------------------------------------- figures

@@ -14,7 +14,6 @@ unchanged; :func:`plot_matrices` shows the group-mean connectivity matrix of eac
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -102,11 +101,12 @@ def run_parcellation(bids_dir, derivatives_dir, output_dir, name: str = "aal", l
     """
     from .denoise_qc import run_denoise_qc
     from .io import write_tsv
+    from .layout import outputs
 
     participants = list(participants) if participants is not None else fl.list_participants(bids_dir)
     first = fl.find_participant_files(bids_dir, derivatives_dir, participants[0], task, smoothed=smoothed)
     rois, dropped = parcellation_rois(name, labels, reference_img=first.bold)
-    folder = Path(output_dir) / f"parcellation-{name}"
+    folder = outputs(output_dir).parcellation(name).root
     write_tsv(dropped, folder / "labels_left_out.tsv")
     connectivity, _ = fl.run_connectivity(bids_dir, derivatives_dir, folder, task=task, conditions=conditions,
                                           measures=(measure,), smoothed=smoothed, participants=participants,
