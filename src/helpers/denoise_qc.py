@@ -484,6 +484,14 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
         :func:`design_dof` rows (``dof_<condition>`` columns).
     summary : dict
         :func:`qc_fc`'s summary.
+    alpha : float, default 0.05
+        Level of the permutation tests.
+    max_pct_significant : float, default 5.0
+        Largest % of edges with p < ``alpha``.
+    min_dof : float, default 20.0
+        Smallest effective dof of a condition.
+    min_r_reduction : float, default 0.0
+        Smallest drop of the pooled median |r| (raw − denoised).
     conditions : sequence of str, optional
         Conditions whose dof are checked; default None: every ``dof_<c>`` column.
 

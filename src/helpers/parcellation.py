@@ -95,6 +95,21 @@ def run_parcellation(bids_dir, derivatives_dir, output_dir, name: str = "aal", l
     first level is :func:`helpers.firstlevel.run_connectivity` with those ROIs and ``measure`` only;
     the QC is :func:`helpers.denoise_qc.run_denoise_qc` (``**qc``: its thresholds, ``n_perm``, ``seed``).
 
+    Parameters
+    ----------
+    name : {"aal", "harvard_oxford"}, default "aal"
+    labels : list of str, optional
+        Default None: every label with signal (:func:`parcellation_rois`).
+    participants : list of str, optional
+        Default None: every participant of the dataset (pass the group sample).
+    task : str, default "feedback"
+    conditions : sequence of str, default ("negative", "neutral", "positive")
+    measure : str, default "weighted_hrf"
+        The only measure computed for the parcellation.
+    smoothed : bool, default False
+    cache : bool, default False
+        Reuse per-participant first-level results (:mod:`helpers.cache`).
+
     Returns
     -------
     (connectivity DataFrame, :class:`helpers.denoise_qc.DenoiseQC`, DataFrame of the labels left out)
