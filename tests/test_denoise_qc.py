@@ -15,6 +15,7 @@ from conftest import TINY_CONFIG, TINY_SEED
 
 from helpers import denoise_qc as dq
 from helpers.denoise import regress_and_filter
+from helpers.style import format_r
 
 N_TWIN = 10   # QC-FC is a correlation across participants: the tiny twin's 3 are too few
 PLANTED = ("vmpfc", "amygdala_r", "negative")   # the edge whose planted coupling drives the variant's motion
@@ -255,7 +256,7 @@ def test_distance_dependence_and_figures():
     assert np.isnan(dq.distance_dependence(table[table["distance_mm"] < 40]))
     assert dq.plot_qc_fc_distance(table, rho).axes[0].get_title().startswith("Spearman")
     result = dq.DenoiseQC(None, None, table, {}, None, rho)
-    assert dq.distance_sentence(result).endswith(f"Spearman ρ = {dq.format_r(rho, 2)}.") and "5 regions" in \
+    assert dq.distance_sentence(result).endswith(f"Spearman ρ = {format_r(rho, 2)}.") and "5 regions" in \
         dq.distance_sentence(result)
     assert "too few" in dq.distance_sentence(dq.DenoiseQC(None, None, table[:6], {}, None, float("nan")))
     assert len(dq.plot_qc_fc(table).axes) == 1
