@@ -76,7 +76,7 @@ def file_fingerprint(path: str | os.PathLike, content: bool = False) -> str:
     return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def imported_modules(root: ModuleType | str, package: str = "helpers") -> list[str]:
+def imported_modules(root: ModuleType | str, package: str | None = None) -> list[str]:
     """``root`` and every module of ``package`` it imports, directly or through one another, sorted.
 
     The imports are read from the source files (:mod:`ast`: ``import``/``from … import`` anywhere,
@@ -88,8 +88,9 @@ def imported_modules(root: ModuleType | str, package: str = "helpers") -> list[s
     ----------
     root : module or str
         The module whose code a result depends on (e.g. ``"helpers.firstlevel.stage"``).
-    package : str, default "helpers"
-        Only imports of this package's modules are followed.
+    package : str, optional
+        Only imports of this package's modules are followed; default None: the top-level package
+        of ``root`` (``helpers``).
 
     Returns
     -------
@@ -97,6 +98,7 @@ def imported_modules(root: ModuleType | str, package: str = "helpers") -> list[s
         Module names, sorted.
     """
     root = root.__name__ if isinstance(root, ModuleType) else root
+    package = package or root.split(".")[0]
     seen, todo = set(), [root]
     while todo:
         name = todo.pop()
@@ -145,7 +147,8 @@ def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMER
     packages : sequence of str, default :data:`NUMERIC_PACKAGES`
         Packages whose installed versions enter the fingerprint.
     follow_imports : bool, default False
-        True: each module stands for itself and every ``helpers`` module it imports, transitively
+        True: each module stands for itself and every module of its top-level package (``helpers``)
+        it imports, transitively
         (:func:`imported_modules`), each hashed as its own file; a stage passes its root module
         and the list can never go stale.
     """

@@ -180,7 +180,8 @@ def _measure_results(job: ConnectivityJob, store=None) -> dict:
 
     try:
         with threadpool_limits(limits=1):  # tiny matrices: threads only contend; one thread = same bits everywhere
-            table, failures = _participant_tables(job.files, job.settings, job.measures, required=job.required)
+            table, failures = _participant_tables(job.files, settings=job.settings, measures=job.measures,
+                                                   required=job.required)
     except Exception as err:  # "skip": any failure of this participant is recorded, never silent
         if job.on_error == "stop":
             raise
