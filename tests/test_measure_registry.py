@@ -16,7 +16,9 @@ from helpers.connectivity import condition_weights
 from helpers.denoise import regress_and_filter
 from helpers.firstlevel import measures
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")  # the tiny twin's 6-mm CSF mask
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*one-step erosion:UserWarning"
+)  # the tiny twin's 6-mm CSF mask
 
 TOY = "mean_product"
 TOY_TEXT = "toy: weighted mean of the product of two denoised ROI series"
@@ -28,8 +30,13 @@ def mean_product(data: measures.MeasureData, weighting: str) -> pd.DataFrame:
     x = pd.concat(series, ignore_index=True).to_numpy()
     w = pd.concat(data.weights(weighting), ignore_index=True)
     rois = list(series[0].columns)
-    rows = [(c, s, t, np.nan, float(np.sum(w[c].to_numpy() * x[:, i] * x[:, j]) / w[c].sum()))
-            for c in data.conditions for i, s in enumerate(rois) for j, t in enumerate(rois) if i != j]
+    rows = [
+        (c, s, t, np.nan, float(np.sum(w[c].to_numpy() * x[:, i] * x[:, j]) / w[c].sum()))
+        for c in data.conditions
+        for i, s in enumerate(rois)
+        for j, t in enumerate(rois)
+        if i != j
+    ]
     return pd.DataFrame(rows, columns=["condition", "source", "target", "r", "z"])
 
 
@@ -46,8 +53,14 @@ def test_an_unregistered_measure_is_refused_everywhere(tiny_twin, tmp_path):
     with pytest.raises(ValueError, match="mean_product.*is not a connectivity measure"):
         params.validate_value("measure", TOY)
     with pytest.raises(ValueError, match=r"unknown measure\(s\) \['mean_product'\]"):
-        fl.run_connectivity(tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", tmp_path, measures=(TOY,),
-                            backend="serial", progress=False)
+        fl.run_connectivity(
+            tiny_twin,
+            tiny_twin / "derivatives" / "twin-fmriprep",
+            tmp_path,
+            measures=(TOY,),
+            backend="serial",
+            progress=False,
+        )
     assert TOY not in set(fl.measures_table()["measure"])
 
 
@@ -55,18 +68,31 @@ def test_a_measure_registered_in_a_test_reaches_schema_stage_and_chapter(toy_mea
     params.validate_value("measure", TOY)  # the schema accepts it
     assert TOY in fl.MEASURES and fl.MEASURES[-1] == TOY  # the live view, in registration order
     table = fl.measures_table()
-    assert table.set_index("measure").loc[TOY, ["family", "description", "settings", "uses"]].tolist() == \
-        ["toy", TOY_TEXT, "weighting = hrf", "conditions, band"]
+    assert table.set_index("measure").loc[TOY, ["family", "description", "settings", "uses"]].tolist() == [
+        "toy",
+        TOY_TEXT,
+        "weighting = hrf",
+        "conditions, band",
+    ]
     assert robustness.describe_measure(TOY) == TOY_TEXT
 
     deriv = tiny_twin / "derivatives" / "twin-fmriprep"
-    fl.run_connectivity(tiny_twin, deriv, tmp_path, measures=("weighted_hrf", TOY), backend="serial",
-                        progress=False, cache=False)
+    fl.run_connectivity(
+        tiny_twin,
+        deriv,
+        tmp_path,
+        measures=("weighted_hrf", TOY),
+        backend="serial",
+        progress=False,
+        cache=False,
+    )
     written = pd.read_csv(tmp_path / "connectivity.tsv", sep="\t")
     toy = written[written["measure"] == TOY]
     assert sorted(toy["participant_id"].unique()) == ["sub-01", "sub-02", "sub-03"]
     # contrasts are added to the new measure as to every other one
-    assert {"negative", "neutral", "positive", "negative-neutral", "positive-neutral"} == set(toy["condition"])
+    assert {"negative", "neutral", "positive", "negative-neutral", "positive-neutral"} == set(
+        toy["condition"]
+    )
 
     # the number, recomputed by hand from the primitives for sub-01 (one run): CONN's full design,
     # RegBP high-pass, hrf weights
@@ -76,8 +102,12 @@ def test_a_measure_registered_in_a_test_reaches_schema_stage_and_chapter(toy_mea
     w = condition_weights(events, len(roi_ts), files.tr, "hrf")["neutral"].to_numpy()
     source, target = roi_ts.columns[:2]
     expected = np.sum(w * x[source].to_numpy() * x[target].to_numpy()) / w.sum()
-    row = toy[(toy["participant_id"] == "sub-01") & (toy["condition"] == "neutral")
-              & (toy["source"] == source) & (toy["target"] == target)]
+    row = toy[
+        (toy["participant_id"] == "sub-01")
+        & (toy["condition"] == "neutral")
+        & (toy["source"] == source)
+        & (toy["target"] == target)
+    ]
     assert row["z"].item() == pytest.approx(expected, rel=1e-5)  # the TSV keeps about 6 significant digits
     assert abs(expected) > 0
 
@@ -88,8 +118,16 @@ def test_a_measure_registers_once(toy_measure):
 
 
 def test_builtin_measures_are_described_by_the_registry():
-    assert list(fl.MEASURES) == ["weighted_hrf", "weighted_hanning", "weighted_none", "gppi_regression",
-                                 "beta_series", "no_compcor", "bandpass", "nilearn_motion+wm_csf"]
+    assert list(fl.MEASURES) == [
+        "weighted_hrf",
+        "weighted_hanning",
+        "weighted_none",
+        "gppi_regression",
+        "beta_series",
+        "no_compcor",
+        "bandpass",
+        "nilearn_motion+wm_csf",
+    ]
     assert robustness.describe_measure("weighted_hrf").startswith("the paper's")
     assert "'motion'" in robustness.describe_measure("nilearn_motion")
     assert robustness.describe_measure("custom") == "custom"
@@ -98,7 +136,9 @@ def test_builtin_measures_are_described_by_the_registry():
 
 
 def test_the_schema_reads_the_registry_without_nibabel_or_nilearn():
-    code = ("import sys; from helpers import params; params.validate_value('measure', 'beta_series'); "
-            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('nibabel', 'nilearn')); "
-            "assert not loaded, loaded; assert 'helpers.firstlevel.measures' in sys.modules")
+    code = (
+        "import sys; from helpers import params; params.validate_value('measure', 'beta_series'); "
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('nibabel', 'nilearn')); "
+        "assert not loaded, loaded; assert 'helpers.firstlevel.measures' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -33,9 +33,10 @@ import json
 import logging
 import os
 import pickle
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

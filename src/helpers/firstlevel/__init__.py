@@ -83,16 +83,59 @@ import importlib
 
 #: Public name → the module of this package that defines it.
 _HOME = {
-    **dict.fromkeys(["MOTION_COLUMNS", "ParticipantFiles", "find_participant_files", "list_participants",
-                     "read_events", "read_motion", "read_confounds"], "inputs"),
-    **dict.fromkeys(["extract_signals", "denoising_design", "participant_design", "load_runs", "_ROI_CACHE"], "signals"),
-    **dict.fromkeys(["MEASURES", "DEFAULT_CONTRASTS", "BANDPASS", "Measure", "MeasureData", "register", "unregister",
-                     "get_measure", "check_measures", "describe_measure", "measures_table", "beta_series",
-                     "add_contrasts"], "measures"),
-    **dict.fromkeys(["OUTPUT_COLUMNS", "ConnectivityJob", "StageSettings", "participant_connectivity",
-                     "run_connectivity"], "stage"),
-    **dict.fromkeys(["plot_condition_weights", "plot_design", "plot_connectivity", "plot_planted_vs_recovered",
-                     "plot_no_truth"], "figures"),
+    **dict.fromkeys(
+        [
+            "MOTION_COLUMNS",
+            "ParticipantFiles",
+            "find_participant_files",
+            "list_participants",
+            "read_events",
+            "read_motion",
+            "read_confounds",
+        ],
+        "inputs",
+    ),
+    **dict.fromkeys(
+        ["extract_signals", "denoising_design", "participant_design", "load_runs", "_ROI_CACHE"], "signals"
+    ),
+    **dict.fromkeys(
+        [
+            "MEASURES",
+            "DEFAULT_CONTRASTS",
+            "BANDPASS",
+            "Measure",
+            "MeasureData",
+            "register",
+            "unregister",
+            "get_measure",
+            "check_measures",
+            "describe_measure",
+            "measures_table",
+            "beta_series",
+            "add_contrasts",
+        ],
+        "measures",
+    ),
+    **dict.fromkeys(
+        [
+            "OUTPUT_COLUMNS",
+            "ConnectivityJob",
+            "StageSettings",
+            "participant_connectivity",
+            "run_connectivity",
+        ],
+        "stage",
+    ),
+    **dict.fromkeys(
+        [
+            "plot_condition_weights",
+            "plot_design",
+            "plot_connectivity",
+            "plot_planted_vs_recovered",
+            "plot_no_truth",
+        ],
+        "figures",
+    ),
     **dict.fromkeys(["twin_truth", "planted_vs_recovered", "recovery_summary"], "recovery"),
     "condition_weights": "..connectivity",  # used by the chapter beside the figures
 }

@@ -25,13 +25,21 @@ from ..layout.derivatives import derivative_runs
 from ..layout.raw import participants as raw_participants
 from ..layout.raw import raw_runs, with_sub
 
-__all__ = ["MOTION_COLUMNS", "ParticipantFiles", "find_participant_files", "list_participants", "read_events",
-           "read_motion", "read_confounds"]
+__all__ = [
+    "MOTION_COLUMNS",
+    "ParticipantFiles",
+    "find_participant_files",
+    "list_participants",
+    "read_events",
+    "read_motion",
+    "read_confounds",
+]
 
 log = logging.getLogger(__name__)
 
 #: fMRIPrep's realignment parameters.
 MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+
 
 @dataclass(frozen=True)
 class ParticipantFiles:
@@ -63,14 +71,24 @@ class ParticipantFiles:
 def _same_run(a: tuple, b: tuple) -> bool:
     """Entities (session, acq, run) equal, run indices compared as numbers (``run-01`` = ``run-1``:
     some fMRIPrep versions drop the zero padding)."""
+
     def norm(key):
         ses, acq, run = key
         return ses, acq, str(int(run)) if run is not None and run.isdigit() else run
+
     return norm(a) == norm(b)
 
 
-def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task: str = "feedback",
-                           space: str | None = None, smoothed: bool = False, *, res=None) -> ParticipantFiles:
+def find_participant_files(
+    bids_dir,
+    derivatives_dir,
+    participant_id: str,
+    task: str = "feedback",
+    space: str | None = None,
+    smoothed: bool = False,
+    *,
+    res=None,
+) -> ParticipantFiles:
     """One participant's preprocessed runs (:mod:`helpers.layout`) paired with their raw events.
 
     Every preprocessed run of ``task`` (:func:`helpers.layout.derivative_runs`: fMRIPrep 20.2 …
@@ -84,8 +102,16 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
 
     Parameters
     ----------
+    bids_dir, derivatives_dir : path-like
+        Raw BIDS dataset (events, raw sidecars) and fMRIPrep-style derivatives.
+    participant_id : str
+        ``sub-01`` or ``01``.
+    task : str, default "feedback"
+        BIDS task label.
     space : str, optional
         Template space; default None: the one MNI space present.
+    smoothed : bool, default False
+        Use the ``desc-smoothed`` BOLD instead of the unsmoothed ``desc-preproc`` one.
     res : str or int, optional
         ``res-`` entity; default None: the one present.
 
@@ -104,7 +130,9 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
     sub = with_sub(participant_id)
     derived = derivative_runs(derivatives_dir, sub, task, space=space, res=res, smoothed=smoothed)
     if not (Path(bids_dir) / sub).is_dir():
-        raise FileNotFoundError(f"{sub}: no raw BIDS folder {Path(bids_dir) / sub} (events are read from there)")
+        raise FileNotFoundError(
+            f"{sub}: no raw BIDS folder {Path(bids_dir) / sub} (events are read from there)"
+        )
     raw = raw_runs(bids_dir, sub, task)
     runs = []
     for deriv in derived:
@@ -112,20 +140,40 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
         match = [r for r in raw if _same_run((r.session, r.acq, r.run), key)]
         name = deriv.label or "its run"
         if not match:
-            raise FileNotFoundError(f"{sub}, {name}: no raw BOLD run of task {task!r} with the same session, acq and run "
-                                    f"in {bids_dir} (rule: events are read from the raw run of {deriv.bold.name})")
+            raise FileNotFoundError(
+                f"{sub}, {name}: no raw BOLD run of task {task!r} with the same session, acq and run "
+                f"in {bids_dir} (rule: events are read from the raw run of {deriv.bold.name})"
+            )
         if match[0].events is None:
-            raise FileNotFoundError(f"{match[0].bold}: no events file applies to this run (rule: BIDS events beside "
-                                    "the BOLD with its entities, or inherited from a folder above)")
-        tr = deriv.tr if "RepetitionTime" in deriv.metadata or "RepetitionTime" not in match[0].metadata else match[0].tr
+            raise FileNotFoundError(
+                f"{match[0].bold}: no events file applies to this run (rule: BIDS events beside "
+                "the BOLD with its entities, or inherited from a folder above)"
+            )
+        tr = (
+            deriv.tr
+            if "RepetitionTime" in deriv.metadata or "RepetitionTime" not in match[0].metadata
+            else match[0].tr
+        )
         if "RepetitionTime" in match[0].metadata and not np.isclose(tr, match[0].tr, rtol=1e-3):
-            raise ValueError(f"{sub}, {name}: repetition time {tr:g} s of {deriv.bold.name} differs from the raw run's "
-                             f"{match[0].tr:g} s ({match[0].bold.name}); rule: the derivatives of a run keep its TR")
-        runs.append(ParticipantFiles(sub, deriv.bold, match[0].events, deriv.confounds, deriv.wm, deriv.csf, tr,
-                                     deriv.label))
-    unused = [r for r in raw if not any(_same_run((r.session, r.acq, r.run), (d.session, d.acq, d.run)) for d in derived)]
+            raise ValueError(
+                f"{sub}, {name}: repetition time {tr:g} s of {deriv.bold.name} differs from the raw run's "
+                f"{match[0].tr:g} s ({match[0].bold.name}); rule: the derivatives of a run keep its TR"
+            )
+        runs.append(
+            ParticipantFiles(
+                sub, deriv.bold, match[0].events, deriv.confounds, deriv.wm, deriv.csf, tr, deriv.label
+            )
+        )
+    unused = [
+        r
+        for r in raw
+        if not any(_same_run((r.session, r.acq, r.run), (d.session, d.acq, d.run)) for d in derived)
+    ]
     for r in unused:
-        message = f"{sub}: raw run {r.bold.name} has no preprocessed derivative in {derivatives_dir}; it is left out"
+        message = (
+            f"{sub}: raw run {r.bold.name} has no preprocessed derivative in {derivatives_dir}; "
+            "it is left out"
+        )
         warnings.warn(message, stacklevel=2)
         log.warning(message)
     return runs[0] if len(runs) == 1 else dataclasses.replace(runs[0], runs=tuple(runs))
@@ -133,7 +181,15 @@ def find_participant_files(bids_dir, derivatives_dir, participant_id: str, task:
 
 def list_participants(bids_dir, derivatives_dir=None) -> list[str]:
     """Participants of the raw dataset (:func:`helpers.layout.participants`: ``participants.tsv``, else the
-    ``sub-*`` folders), sorted.  ``derivatives_dir`` is not read (kept for the callers' signature)."""
+    ``sub-*`` folders), sorted.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        Raw BIDS dataset.
+    derivatives_dir : path-like, optional
+        Not read (default None; kept for the callers' signature).
+    """
     return sorted(raw_participants(bids_dir))
 
 
@@ -144,6 +200,25 @@ def read_events(path, conditions, require_all: bool = True) -> pd.DataFrame:
     :mod:`helpers.connectivity` (onsets beyond the scan, conditions without events) name the file.
     ``require_all=False`` (one run of several) lets a condition be absent from this file: it gets
     zero weight in this run (book/spec_conn.md §7); the caller checks it occurs in some run.
+
+    Parameters
+    ----------
+    path : path-like
+        BIDS ``_events.tsv`` (``onset, duration, trial_type`` required).
+    conditions : sequence of str
+        The modelled trial types.
+    require_all : bool, default True
+        Every condition must have events in this file.
+
+    Returns
+    -------
+    DataFrame
+        The events of the modelled conditions, in file order.
+
+    Raises
+    ------
+    ValueError
+        A required column is missing, or (``require_all``) a condition has no events.
     """
     events = read_tsv(path)  # the validator's reader: a spreadsheet export reads as it was validated
     missing = [c for c in ("onset", "duration", "trial_type") if c not in events.columns]
@@ -172,8 +247,14 @@ def _where(path, participant: str | None) -> str:
 def read_motion(path, n_scans: int, participant: str | None = None) -> pd.DataFrame:
     """The six realignment parameters of an fMRIPrep confounds TSV (other columns ignored).
 
-    Error messages start with the file and the participant (``participant``, else the
-    ``sub-`` entity of the file name).
+    Parameters
+    ----------
+    path : path-like
+        fMRIPrep ``desc-confounds_timeseries.tsv``.
+    n_scans : int
+        Volumes of the BOLD image (one row per volume).
+    participant : str, optional
+        For error messages; default None: the ``sub-`` entity of the file name.
     """
     return read_confounds(path, n_scans, participant)[0]
 
@@ -193,28 +274,48 @@ def read_confounds(path, n_scans: int, participant: str | None = None) -> tuple[
     events keep their onsets (no shift), each run keeps its length for CONN's filter, and the
     residual degrees of freedom lose one per spike (:func:`helpers.connectivity.condition_dof`).
 
+    Parameters
+    ----------
+    path, n_scans, participant
+        As for :func:`read_motion`.
+
     Returns
     -------
     (motion DataFrame scans × 6, spikes DataFrame scans × k; k = 0 when none are marked)
+
+    Raises
+    ------
+    ValueError
+        Missing realignment columns, a row count other than ``n_scans``, a missing or non-numeric
+        value, or a non-steady-state column with values other than 0 and 1 (file, participant,
+        column and row named).
     """
     where = _where(path, participant)
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     missing = [c for c in MOTION_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"{where}: missing realignment column(s) {missing} (rule: the confounds hold "
-                         f"{', '.join(MOTION_COLUMNS)})")
+        raise ValueError(
+            f"{where}: missing realignment column(s) {missing} (rule: the confounds hold "
+            f"{', '.join(MOTION_COLUMNS)})"
+        )
     motion = table[list(MOTION_COLUMNS)].apply(pd.to_numeric, errors="coerce")
     if len(motion) != n_scans:
-        raise ValueError(f"{where}: {len(motion)} rows but the BOLD image has {n_scans} volumes (mismatched lengths; "
-                         "rule: one confounds row per volume)")
+        raise ValueError(
+            f"{where}: {len(motion)} rows but the BOLD image has {n_scans} volumes (mismatched lengths; "
+            "rule: one confounds row per volume)"
+        )
     if motion.isna().any().any():
         col = motion.columns[motion.isna().any()][0]
         row = int(np.flatnonzero(motion[col].isna().to_numpy())[0])
-        raise ValueError(f"{where}, column {col}, row {row}: missing or non-numeric value (rule: a number in every row)")
+        raise ValueError(
+            f"{where}, column {col}, row {row}: missing or non-numeric value (rule: a number in every row)"
+        )
     names = [c for c in table.columns if re.fullmatch(r"non_steady_state_outlier_?\d+", str(c))]
     spikes = table[names].apply(pd.to_numeric, errors="coerce").reset_index(drop=True)
     bad = [c for c in names if not spikes[c].isin([0, 1]).all()]
     if bad:
-        raise ValueError(f"{where}, column {bad[0]}: values other than 0 and 1 (rule: a non-steady-state "
-                         "column marks one volume with 1)")
+        raise ValueError(
+            f"{where}, column {bad[0]}: values other than 0 and 1 (rule: a non-steady-state "
+            "column marks one volume with 1)"
+        )
     return motion, spikes

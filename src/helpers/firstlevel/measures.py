@@ -19,12 +19,39 @@ import numpy as np
 import pandas as pd
 
 from ..connectivity import check_dof, condition_dof, condition_effects, fisher_z, gppi
-from .registry import (MEASURES, Measure, MeasureData, check_measures, compute_measure, describe_measure,  # noqa: F401
-                       get_measure, is_measure, measures_table, register, unregister)
+from .registry import (  # noqa: F401
+    MEASURES,
+    Measure,
+    MeasureData,
+    check_measures,
+    compute_measure,
+    describe_measure,
+    get_measure,
+    is_measure,
+    measures_table,
+    register,
+    unregister,
+)
 
-__all__ = ["MEASURES", "DEFAULT_CONTRASTS", "BANDPASS", "Measure", "MeasureData", "register", "unregister",
-           "get_measure", "is_measure", "check_measures", "describe_measure", "measures_table", "compute_measure",
-           "weighted", "gppi_regression", "beta_series", "add_contrasts"]
+__all__ = [
+    "MEASURES",
+    "DEFAULT_CONTRASTS",
+    "BANDPASS",
+    "Measure",
+    "MeasureData",
+    "register",
+    "unregister",
+    "get_measure",
+    "is_measure",
+    "check_measures",
+    "describe_measure",
+    "measures_table",
+    "compute_measure",
+    "weighted",
+    "gppi_regression",
+    "beta_series",
+    "add_contrasts",
+]
 
 #: The paper's relative measures (book/spec_paper.md): differences of Fisher z.
 DEFAULT_CONTRASTS = (("negative", "neutral"), ("positive", "neutral"))
@@ -54,15 +81,17 @@ def weighted(data: MeasureData, weighting: str, band=None, compcor: bool = True)
     return data.correlate(*data.denoise(design_of, band), weighting)
 
 
-for _weighting, _text in (("hrf", "the paper's: weighted correlation, HRF-shaped condition weights (CONN default)"),
-                          ("hanning", "weighted correlation, Hanning-tapered weights on each condition segment"),
-                          ("none", "weighted correlation, boxcar weights (1 on the condition's support)")):
+for _weighting, _text in (
+    ("hrf", "the paper's: weighted correlation, HRF-shaped condition weights (CONN default)"),
+    ("hanning", "weighted correlation, Hanning-tapered weights on each condition segment"),
+    ("none", "weighted correlation, boxcar weights (1 on the condition's support)"),
+):
     register(f"weighted_{_weighting}", _text, "weighted correlation", weighting=_weighting)(weighted)
 
 
 @register("gppi_regression", "generalised psychophysiological interaction, interaction beta", "gPPI")
 def gppi_regression(data: MeasureData) -> pd.DataFrame:
-    """gPPI interaction betas on the stacked denoised series and ``hrf`` weights (book/spec_conn.md §6–7); r = NaN."""
+    """gPPI interaction betas of the stacked denoised series, ``hrf`` weights (spec_conn.md §6–7); r = NaN."""
     from .signals import stack
 
     series, dofs = data.denoise(_full)
@@ -71,10 +100,15 @@ def gppi_regression(data: MeasureData) -> pd.DataFrame:
     return gppi(stack(series), stack(weights)).rename(columns={"value": "z"}).assign(r=np.nan)
 
 
-@register("beta_series", "beta-series correlation, least squares separate (one GLM per trial)", "beta series",
-          uses=("conditions", "band"))
+@register(
+    "beta_series",
+    "beta-series correlation, least squares separate (one GLM per trial)",
+    "beta series",
+    uses=("conditions", "band"),
+)
 def beta_series_measure(data: MeasureData) -> pd.DataFrame:
     """:func:`beta_series` of the series denoised without the task regressors."""
+
     def nuisance(r):
         return r.full.drop(columns=[c for c in r.full.columns if c.startswith("effect_")])
 
@@ -82,22 +116,40 @@ def beta_series_measure(data: MeasureData) -> pd.DataFrame:
     return beta_series(series, [r.events for r in data.runs], [r.files.tr for r in data.runs], data.band)
 
 
-register("no_compcor", "as the paper's, without the aCompCor WM/CSF regressors", "denoising alternative",
-         weighting="hrf", compcor=False)(weighted)
-register("bandpass", "as the paper's, band-pass 0.008–0.09 Hz instead of high-pass", "denoising alternative",
-         uses=("conditions", "min_dof"), weighting="hrf", band=BANDPASS)(weighted)
+register(
+    "no_compcor",
+    "as the paper's, without the aCompCor WM/CSF regressors",
+    "denoising alternative",
+    weighting="hrf",
+    compcor=False,
+)(weighted)
+register(
+    "bandpass",
+    "as the paper's, band-pass 0.008–0.09 Hz instead of high-pass",
+    "denoising alternative",
+    uses=("conditions", "min_dof"),
+    weighting="hrf",
+    band=BANDPASS,
+)(weighted)
 
 
-@register("nilearn_<strategy>", "as the paper's, denoised with nilearn's fMRIPrep confound strategy '<strategy>'",
-          "denoising alternative", prefix="nilearn_", examples=("nilearn_motion+wm_csf",))
+@register(
+    "nilearn_<strategy>",
+    "as the paper's, denoised with nilearn's fMRIPrep confound strategy '<strategy>'",
+    "denoising alternative",
+    prefix="nilearn_",
+    examples=("nilearn_motion+wm_csf",),
+)
 def nilearn_measure(data: MeasureData, variant: str) -> pd.DataFrame:
-    """Weighted ``hrf`` correlation of the series cleaned by nilearn's strategy ``variant`` (``+``-separated)."""
+    """Weighted ``hrf`` correlation of the series cleaned with nilearn's confound strategy ``variant``."""
     strategy = tuple(variant.split("+"))
     cleaned = [_nilearn_denoise(r.files, r.roi_ts, strategy, data.band) for r in data.runs]
     return data.correlate([c for c, _ in cleaned], [d for _, d in cleaned])
 
 
-def _nilearn_denoise(files, roi_ts: pd.DataFrame, strategy: tuple[str, ...], band) -> tuple[pd.DataFrame, int]:
+def _nilearn_denoise(
+    files, roi_ts: pd.DataFrame, strategy: tuple[str, ...], band
+) -> tuple[pd.DataFrame, int]:
     """nilearn's fMRIPrep confound strategy + ``signal.clean`` (detrend, high-pass) as denoiser of one run.
 
     Returns the cleaned series and their residual degrees of freedom (N − rank([1, trend, confounds])).
@@ -113,14 +165,24 @@ def _nilearn_denoise(files, roi_ts: pd.DataFrame, strategy: tuple[str, ...], ban
             warnings.simplefilter("ignore")
             confounds, _ = load_confounds(str(files.bold), strategy=strategy, motion="basic")
     except Exception as err:  # nilearn raises several types for missing columns/sidecars
-        raise ValueError(f"{files.participant_id}: nilearn confound strategy {strategy} failed on "
-                         f"{files.confounds.name}: {err}") from err
+        raise ValueError(
+            f"{files.participant_id}: nilearn confound strategy {strategy} failed on "
+            f"{files.confounds.name}: {err}"
+        ) from err
     if confounds is not None and len(confounds) != len(roi_ts):
-        raise ValueError(f"{_where(files.confounds, files.participant_id)}: {len(confounds)} rows for {len(roi_ts)} "
-                         "volumes (mismatched lengths)")
+        raise ValueError(
+            f"{_where(files.confounds, files.participant_id)}: {len(confounds)} rows for {len(roi_ts)} "
+            "volumes (mismatched lengths)"
+        )
     conf = None if confounds is None else confounds.to_numpy(float)
-    cleaned = signal.clean(roi_ts.to_numpy(float), confounds=conf,
-                           detrend=True, standardize=None, high_pass=band[0], t_r=files.tr)
+    cleaned = signal.clean(
+        roi_ts.to_numpy(float),
+        confounds=conf,
+        detrend=True,
+        standardize=None,
+        high_pass=band[0],
+        t_r=files.tr,
+    )
     return pd.DataFrame(cleaned, columns=roi_ts.columns), residual_dof(len(roi_ts), conf)
 
 
@@ -186,7 +248,9 @@ def beta_series(timeseries, events, tr, band=None) -> pd.DataFrame:
         from ..denoise import HIGHPASS as band
     if isinstance(timeseries, pd.DataFrame):
         timeseries, events, tr = [timeseries], [events], [tr]
-    runs = [(ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)]  # a run without modelled trials adds none
+    runs = [
+        (ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)
+    ]  # a run without modelled trials adds none
     betas = np.concatenate([_lss_betas(ts, ev, t, band) for ts, ev, t in runs])
     kinds = np.concatenate([ev["trial_type"].to_numpy() for _, ev, _ in runs])
     conditions = sorted(set(kinds))

@@ -23,17 +23,26 @@ code is imported where it runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from ..connectivity import check_dof, condition_dof, roi_to_roi
 
-__all__ = ["MEASURES", "Measure", "MeasureData", "register", "unregister", "get_measure", "is_measure",
-           "check_measures", "describe_measure", "measures_table", "compute_measure"]
+__all__ = [
+    "MEASURES",
+    "Measure",
+    "MeasureData",
+    "register",
+    "unregister",
+    "get_measure",
+    "is_measure",
+    "check_measures",
+    "describe_measure",
+    "measures_table",
+    "compute_measure",
+]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -80,8 +89,16 @@ class Measure:
 _REGISTRY: dict[str, Measure] = {}
 
 
-def register(name: str, description: str, family: str, *, uses=("conditions", "band", "min_dof"), prefix: str = "",
-             examples=(), **settings) -> Callable:
+def register(
+    name: str,
+    description: str,
+    family: str,
+    *,
+    uses=("conditions", "band", "min_dof"),
+    prefix: str = "",
+    examples=(),
+    **settings,
+) -> Callable:
     """Decorator registering ``func`` as the connectivity measure ``name``.
 
     Parameters
@@ -109,25 +126,40 @@ def register(name: str, description: str, family: str, *, uses=("conditions", "b
         ``name`` is already registered (unregister it first), or ``prefix`` does not start ``name``.
     """
     if name in _REGISTRY:
-        raise ValueError(f"measure {name!r} is already registered (by {_REGISTRY[name].func.__module__}); "
-                         "rule: a measure registers once")
+        raise ValueError(
+            f"measure {name!r} is already registered (by {_REGISTRY[name].func.__module__}); "
+            "rule: a measure registers once"
+        )
     if prefix and not name.startswith(prefix):
         raise ValueError(f"measure family {name!r}: its name must start with its prefix {prefix!r}")
 
     def decorator(func: Callable) -> Callable:
-        _REGISTRY[name] = Measure(name, description, family, func, tuple(uses), dict(settings), prefix, tuple(examples))
+        _REGISTRY[name] = Measure(
+            name, description, family, func, tuple(uses), dict(settings), prefix, tuple(examples)
+        )
         return func
 
     return decorator
 
 
 def unregister(name: str) -> None:
-    """Remove the measure ``name`` from the registry (KeyError if it is not registered)."""
+    """Remove the measure ``name`` from the registry (KeyError if it is not registered).
+
+    Parameters
+    ----------
+    name : str
+        The registered name (a family by its placeholder name).
+    """
     del _REGISTRY[name]
 
 
 def get_measure(name: str) -> Measure:
     """The registered :class:`Measure` computing ``name`` (a family member resolves to its family).
+
+    Parameters
+    ----------
+    name : str
+        A measure name, e.g. ``"weighted_hrf"`` or ``"nilearn_motion"``.
 
     Raises
     ------
@@ -143,7 +175,13 @@ def get_measure(name: str) -> Measure:
 
 
 def is_measure(name: str) -> bool:
-    """Whether a registered measure computes ``name``."""
+    """Whether a registered measure computes ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A measure name.
+    """
     return any(m.matches(name) for m in _REGISTRY.values())
 
 
@@ -186,13 +224,21 @@ def check_measures(measures) -> list[str]:
     measures = list(measures)
     unknown = [m for m in measures if not is_measure(m)]
     if unknown:
-        raise ValueError(f"unknown measure(s) {unknown}; choose from {tuple(MEASURES)} or "
-                         + " or ".join(m.name for m in _REGISTRY.values() if m.prefix))
+        raise ValueError(
+            f"unknown measure(s) {unknown}; choose from {tuple(MEASURES)} or "
+            + " or ".join(m.name for m in _REGISTRY.values() if m.prefix)
+        )
     return measures
 
 
 def describe_measure(name: str) -> str:
-    """One-line description of the measure ``name``; an unregistered name is returned as it is."""
+    """One-line description of the measure ``name``; an unregistered name is returned as it is.
+
+    Parameters
+    ----------
+    name : str
+        A measure name (a family member gets its variant in the text).
+    """
     if not is_measure(name):
         return name
     measure = get_measure(name)
@@ -211,8 +257,16 @@ def measures_table() -> pd.DataFrame:
         One row per registered measure (a family once, by its placeholder name), in registration
         order: ``measure, family, description, settings, uses``.
     """
-    rows = [(m.name, m.family, m.description, ", ".join(f"{k} = {v}" for k, v in m.settings.items()),
-             ", ".join(m.uses)) for m in _REGISTRY.values()]
+    rows = [
+        (
+            m.name,
+            m.family,
+            m.description,
+            ", ".join(f"{k} = {v}" for k, v in m.settings.items()),
+            ", ".join(m.uses),
+        )
+        for m in _REGISTRY.values()
+    ]
     return pd.DataFrame(rows, columns=["measure", "family", "description", "settings", "uses"])
 
 
@@ -263,7 +317,7 @@ class MeasureData:
         return [r.weights(kind, self.conditions) for r in self.runs]
 
     def correlate(self, series: list, dofs: list, kind: str = "hrf") -> pd.DataFrame:
-        """Weighted ROI-to-ROI correlation over the stacked runs after the dof check (book/spec_conn.md §3, §7)."""
+        """Weighted ROI-to-ROI correlation of the stacked runs after the dof check (spec_conn.md §3, §7)."""
         from .signals import stack
 
         weights = self.weights(kind)
@@ -272,7 +326,15 @@ class MeasureData:
 
 
 def compute_measure(name: str, data: MeasureData) -> pd.DataFrame:
-    """Rows ``condition, source, target, r, z`` of the measure ``name`` through the registry."""
+    """Rows ``condition, source, target, r, z`` of the measure ``name`` through the registry.
+
+    Parameters
+    ----------
+    name : str
+        A registered measure name.
+    data : MeasureData
+        The participant's runs and the stage settings.
+    """
     measure = get_measure(name)
     variant = {"variant": name.removeprefix(measure.prefix)} if measure.prefix else {}
     return measure.func(data, **measure.settings, **variant)

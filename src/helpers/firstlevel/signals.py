@@ -20,7 +20,15 @@ from ..denoise import compcor_from_voxels, mask_voxels, sample_voxels, temporal_
 from ..layout.derivatives import SPACE
 from .inputs import ParticipantFiles, _where, read_confounds, read_events
 
-__all__ = ["extract_signals", "denoising_design", "Run", "load_run", "load_runs", "participant_design", "stack"]
+__all__ = [
+    "extract_signals",
+    "denoising_design",
+    "Run",
+    "load_run",
+    "load_runs",
+    "participant_design",
+    "stack",
+]
 
 #: ROI voxel coordinates per BOLD grid and ROI specification (the atlas is resampled once per grid).
 _ROI_CACHE: dict = {}
@@ -31,7 +39,9 @@ def _roi_voxels(img: nib.Nifti1Image, rois) -> dict[str, np.ndarray]:
     key = (tuple(img.shape[:3]), img.affine.round(6).tobytes(), repr(rois))
     if key not in _ROI_CACHE:
         ref = nib.Nifti1Image(np.zeros(img.shape[:3], np.uint8), img.affine)
-        _ROI_CACHE[key] = {name: np.argwhere(np.asanyarray(m.dataobj)) for name, m in atlas.roi_masks(ref, rois).items()}
+        _ROI_CACHE[key] = {
+            name: np.argwhere(np.asanyarray(m.dataobj)) for name, m in atlas.roi_masks(ref, rois).items()
+        }
     return _ROI_CACHE[key]
 
 
@@ -52,6 +62,13 @@ def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, n
     (p > 0.5, one-step erosion; on grids so coarse that nothing survives the erosion, the
     un-eroded mask with a warning), sampled by nearest neighbour.
 
+    Parameters
+    ----------
+    files : ParticipantFiles
+        One run (its ``bold``, ``wm``, ``csf`` are read).
+    rois : dict, path or None, default None
+        ROI specification (:func:`helpers.atlas.roi_masks`; None: the paper's ROIs).
+
     Returns
     -------
     (DataFrame scans × ROIs, array scans × WM voxels, array scans × CSF voxels)
@@ -60,8 +77,12 @@ def extract_signals(files: ParticipantFiles, rois=None) -> tuple[pd.DataFrame, n
     if len(img.shape) != 4:
         raise ValueError(f"{files.bold}: expected a 4-D BOLD image, got shape {img.shape}")
     roi_ijk = _roi_voxels(img, rois)
-    tissue_ijk = [mask_voxels(tissue_mask(path, fallback=True), img.shape, img.affine) for path in (files.wm, files.csf)]
-    data = img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)  # the single read
+    tissue_ijk = [
+        mask_voxels(tissue_mask(path, fallback=True), img.shape, img.affine) for path in (files.wm, files.csf)
+    ]
+    data = (
+        img.dataobj.get_unscaled() if nib.is_proxy(img.dataobj) else np.asanyarray(img.dataobj)
+    )  # the single read
     slope, inter = _scaling(img)
 
     def sample(ijk):  # NIfTI scaling applied to the sampled voxels only, not the whole 4-D array
@@ -85,18 +106,28 @@ def _roi_mean(vox: np.ndarray, name: str, where: str) -> np.ndarray:
     variance** (data, but the same value in every volume: no correlation is defined).
     """
     if not np.nan_to_num(vox).any():
-        raise ValueError(f"{where}: ROI {name!r} lies outside the brain: its {vox.shape[1]} voxels are 0 or NaN "
-                         f"in every volume (rule: every ROI inside the BOLD image's brain mask; check that the "
-                         f"BOLD is in {SPACE} space and covers the ROI)")
+        raise ValueError(
+            f"{where}: ROI {name!r} lies outside the brain: its {vox.shape[1]} voxels are 0 or NaN "
+            f"in every volume (rule: every ROI inside the BOLD image's brain mask; check that the "
+            f"BOLD is in {SPACE} space and covers the ROI)"
+        )
     mean = np.nanmean(vox, axis=1) if np.isnan(vox).any() else vox.mean(axis=1)
     if np.ptp(mean) == 0:
-        raise ValueError(f"{where}: ROI {name!r} signal has zero variance (the value {mean[0]:g} in all "
-                         f"{mean.size} volumes; rule: an ROI signal must vary over time for a correlation)")
+        raise ValueError(
+            f"{where}: ROI {name!r} signal has zero variance (the value {mean[0]:g} in all "
+            f"{mean.size} volumes; rule: an ROI signal must vary over time for a correlation)"
+        )
     return mean
 
 
-def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=None,
-                     n_components: int = 5, spikes: pd.DataFrame | None = None) -> pd.DataFrame:
+def denoising_design(
+    motion: pd.DataFrame,
+    effects: pd.DataFrame,
+    wm=None,
+    csf=None,
+    n_components: int = 5,
+    spikes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """CONN's first-level nuisance design without constant and trend (book/spec_conn.md §4).
 
     Columns: ``wm_mean, wm_pc1…4, csf_mean, csf_pc1…4`` (aCompCor on the voxel series,
@@ -104,7 +135,19 @@ def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=N
     ``*_derivative1``, ``effect_<condition>`` and ``effect_<condition>_derivative1``, then the
     non-steady-state ``spikes`` (:func:`read_confounds`; none by default) — first-level
     covariates like the realignment parameters, without derivatives.
-    ``wm``/``csf`` = None leaves CompCor out.
+
+    Parameters
+    ----------
+    motion : DataFrame
+        Realignment parameters (scans × 6).
+    effects : DataFrame
+        Condition Effect regressors (:func:`helpers.connectivity.condition_effects`).
+    wm, csf : array (scans × voxels), optional
+        WM/CSF voxel series; default None leaves that CompCor block out.
+    n_components : int, default 5
+        aCompCor signals per tissue (the mean and ``n_components - 1`` components; CONN's 5).
+    spikes : DataFrame, optional
+        Non-steady-state spike regressors; default None: none.
     """
     n = len(motion)
     if len(effects) != n:
@@ -113,13 +156,20 @@ def denoising_design(motion: pd.DataFrame, effects: pd.DataFrame, wm=None, csf=N
     mot = motion.reset_index(drop=True)
     spk = spikes.reset_index(drop=True) if spikes is not None and spikes.shape[1] else None
     parts = []
-    covariates = np.column_stack([mot.to_numpy(float), eff.to_numpy(float)]
-                                 + ([spk.to_numpy(float)] if spk is not None else []))
+    covariates = np.column_stack(
+        [mot.to_numpy(float), eff.to_numpy(float)] + ([spk.to_numpy(float)] if spk is not None else [])
+    )
     for prefix, vox in (("wm_", wm), ("csf_", csf)):
         if vox is not None:
-            parts.append(compcor_from_voxels(vox, confounds=covariates, n_components=n_components, prefix=prefix))
-    parts += [mot, temporal_derivative(mot).add_suffix("_derivative1"),
-              eff, temporal_derivative(eff).add_suffix("_derivative1")]
+            parts.append(
+                compcor_from_voxels(vox, confounds=covariates, n_components=n_components, prefix=prefix)
+            )
+    parts += [
+        mot,
+        temporal_derivative(mot).add_suffix("_derivative1"),
+        eff,
+        temporal_derivative(eff).add_suffix("_derivative1"),
+    ]
     if spk is not None:
         parts.append(spk)
     return pd.concat(parts, axis=1)
@@ -153,37 +203,83 @@ class Run:
         """This run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions."""
         if kind not in self._weights:
             n, tr = len(self.roi_ts), self.files.tr
-            self._weights[kind] = _per_condition(lambda names: condition_weights(self.events, n, tr, kind, conditions=names),
-                                                 self.events, conditions, n)
+            self._weights[kind] = _per_condition(
+                lambda names: condition_weights(self.events, n, tr, kind, conditions=names),
+                self.events,
+                conditions,
+                n,
+            )
         return self._weights[kind]
 
 
 def load_run(run: ParticipantFiles, conditions, rois, require_all: bool, compcor: bool = True) -> Run:
-    """Read one run (BOLD once, events, confounds) and build its denoising design (book/spec_conn.md §4, §7)."""
+    """Read one run (BOLD once, events, confounds) and build its denoising design (book/spec_conn.md §4, §7).
+
+    Parameters
+    ----------
+    run : ParticipantFiles
+        One run.
+    conditions : sequence of str
+        Modelled conditions.
+    rois : dict, path or None
+        ROI specification.
+    require_all : bool
+        Every condition must occur in this run (a participant's only run).
+    compcor : bool, default True
+        Include the aCompCor WM/CSF signals in the design.
+    """
     roi_ts, wm, csf = extract_signals(run, rois)
     n, tr = len(roi_ts), run.tr
     events = read_events(run.events, conditions, require_all=require_all)
 
-    effects = _per_condition(lambda names: condition_effects(events, n, tr, conditions=names), events, conditions, n)
+    effects = _per_condition(
+        lambda names: condition_effects(events, n, tr, conditions=names), events, conditions, n
+    )
     motion, spikes = read_confounds(run.confounds, n, run.participant_id)
     full = denoising_design(motion, effects, wm if compcor else None, csf if compcor else None, spikes=spikes)
     return Run(run, roi_ts, events, effects, motion, spikes, full)
 
 
 def load_runs(files: ParticipantFiles, conditions, rois) -> list[Run]:
-    """Every run of a participant; a condition may be absent from some runs but not from all."""
+    """Every run of a participant (:func:`load_run`); a condition may miss from some runs but not from all.
+
+    Parameters
+    ----------
+    files : ParticipantFiles
+        The participant (``files.all_runs``).
+    conditions : sequence of str
+        Modelled conditions.
+    rois : dict, path or None
+        ROI specification.
+    """
     runs = files.all_runs
     data = [load_run(run, conditions, rois, require_all=len(runs) == 1) for run in runs]
     absent = [c for c in conditions if not any((d.events["trial_type"] == c).any() for d in data)]
     if absent:
-        raise ValueError(f"{files.participant_id}: condition(s) {absent} have no events in any of its {len(runs)} runs "
-                         f"({', '.join(str(r.events) for r in runs)}); rule: every modelled condition occurs in at "
-                         "least one run")
+        raise ValueError(
+            f"{files.participant_id}: condition(s) {absent} have no events in any of its {len(runs)} runs "
+            f"({', '.join(str(r.events) for r in runs)}); rule: every modelled condition occurs in at "
+            "least one run"
+        )
     return data
 
 
-def participant_design(files: ParticipantFiles, conditions, rois=None, compcor: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """ROI series, events and the full denoising design of one participant's (first) run (for figures)."""
+def participant_design(
+    files: ParticipantFiles, conditions, rois=None, compcor: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """ROI series, events and the full denoising design of one participant's (first) run (for figures).
+
+    Parameters
+    ----------
+    files : ParticipantFiles
+        The participant.
+    conditions : sequence of str
+        Modelled conditions.
+    rois : dict, path or None, default None
+        ROI specification (None: the paper's ROIs).
+    compcor : bool, default True
+        Include the aCompCor WM/CSF signals in the design.
+    """
     run = load_run(files.all_runs[0], conditions, rois, require_all=len(files.all_runs) == 1, compcor=compcor)
     return run.roi_ts, run.events, run.full
 

