@@ -26,6 +26,7 @@ from ..execution import (
     failure_reason,
     map_participants,
     record_exclusions,
+    single_threaded_blas,
     timed,
 )
 from ..io import write_tsv
@@ -195,14 +196,10 @@ def _measure_results(job: ConnectivityJob, store=None) -> dict:
     Each entry is written to ``store`` (a :class:`helpers.cache.Cache`) before returning, so
     that a run killed later keeps this participant's work (resume).
     """
-    import numpy.linalg  # noqa: F401  threadpoolctl limits only the libraries already loaded
-    import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
     try:
-        with threadpool_limits(
-            limits=1
-        ):  # tiny matrices: threads only contend; one thread = same bits everywhere
+        # one BLAS thread (the same bits on every backend): set here too, for worker processes;
+        # counted, so a threaded worker's other calls cannot lift it (execution.single_threaded_blas)
+        with single_threaded_blas():
             table, failures = _participant_tables(
                 job.files, settings=job.settings, measures=job.measures, required=job.required
             )
