@@ -142,3 +142,16 @@ def test_the_schema_reads_the_registry_without_nibabel_or_nilearn():
         "assert not loaded, loaded; assert 'helpers.firstlevel.measures' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_public_name_of_the_package_resolves_to_its_module():
+    """The package loads its modules lazily: every exported name must reach its definition."""
+    import helpers.connectivity
+    from helpers.firstlevel import signals, stage
+
+    for name in fl.__all__:
+        assert getattr(fl, name) is not None, name
+    assert fl.condition_weights is helpers.connectivity.condition_weights  # the chapter uses it via fl
+    assert fl.run_connectivity is stage.run_connectivity and fl._ROI_CACHE is signals._ROI_CACHE
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        fl.nothing  # noqa: B018

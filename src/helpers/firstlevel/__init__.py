@@ -147,7 +147,8 @@ def __getattr__(name: str):
     """Load the module defining ``name`` on first use (PEP 562)."""
     if name not in _HOME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    home = _HOME[name] if _HOME[name].startswith(".") else f".{_HOME[name]}"
+    value = getattr(importlib.import_module(home, __name__), name)
     globals()[name] = value
     return value
 
