@@ -93,7 +93,11 @@ def sample_summary(participants: pd.DataFrame) -> pd.DataFrame:
         rows["Women"] = f"{women} ({100 * women / n:.0f} %)" if n else "0"
     else:
         rows["Women"] = "n/a"
-    age = pd.to_numeric(participants["age"], errors="coerce").dropna() if "age" in participants else pd.Series([])
+    age = (
+        pd.to_numeric(participants["age"], errors="coerce").dropna()
+        if "age" in participants
+        else pd.Series([])
+    )
     rows["Age, M (SD)"] = f"{age.mean():.1f} ({age.std(ddof=1):.1f})" if len(age) > 1 else "n/a"
     rows["Age range"] = f"{age.min():g}–{age.max():g}" if len(age) else "n/a"
     return pd.DataFrame({"value": pd.Series(rows)}).rename_axis("sample")

@@ -17,6 +17,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 log = logging.getLogger(__name__)
 
+
 def _show(value) -> str:
     """A value as a user wrote it: numbers plainly (6, 2.5), text quoted ('six')."""
     if isinstance(value, np.generic):

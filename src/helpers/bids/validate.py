@@ -20,7 +20,6 @@ from .tables import _show, read_tsv
 _SUB = re.compile(r"^sub-[A-Za-z0-9]+$")
 
 
-
 # --------------------------------------------------------------------------------------------- checks
 class _Problems(list):
     """Problems found so far, each ``<file relative to the dataset>: <what>`` ."""
