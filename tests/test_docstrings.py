@@ -77,8 +77,8 @@ def test_parameters_listed_with_defaults(fn):
     )
     for name, default in _defaults(fn).items():
         match = _DEFAULT.search(params[name])
-        assert match, f"{fn.name}: parameter {name!r} has a default but its type line {params[name]!r} "
-        "does not document it as 'default X'"
+        assert match, (f"{fn.name}: parameter {name!r} has a default but its type line {params[name]!r} "
+                       "does not document it as 'default X'")
         try:
             expected = ast.literal_eval(default)
         except ValueError:
