@@ -164,7 +164,7 @@ def load_template(resolution: int = 1, kind: str = "t1") -> nib.Nifti1Image:
     Parameters
     ----------
     resolution : int, default 1
-        Voxel size in mm: 1 or 2.
+        Voxel size in mm (nilearn resamples its 1 mm template to any other size).
     kind : {"t1", "gm", "wm", "mask"}, default "t1"
         T1 template, grey/white-matter probability maps, or the brain mask.
 
@@ -291,7 +291,7 @@ def figure_rois(rois: dict | None = None, resolution: int = 1) -> tuple[nib.Nift
     rois : dict or None, default None
         ROI specifications as in :func:`roi_masks` (None: :data:`DEFAULT_ROIS`).
     resolution : int, default 1
-        Template voxel size in mm (1 or 2).
+        Template voxel size in mm.
 
     Returns
     -------
