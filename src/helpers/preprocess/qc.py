@@ -4,6 +4,7 @@ Plotting functions return a matplotlib ``Figure`` (never shown here).  The QC *g
 thresholds such as mean framewise displacement > 0.5 mm, and the exclusions they record in
 ``exclusions.tsv``, book/spec_data_contract.md) are in :mod:`helpers.preprocess.gates`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
