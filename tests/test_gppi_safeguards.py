@@ -101,3 +101,10 @@ def test_vif_equals_its_formula_and_the_threshold_is_a_parameter():
         gppi(ts, w, max_vif=1.0, where="sub-01")
     with pytest.raises(ValueError, match="max_vif must be a positive"):
         check_gppi_estimable(gppi_vif(ts, w), max_vif=0)
+
+
+def test_the_spec_page_states_the_codes_threshold():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "book" / "spec_conn.md").read_text()
+    assert f"`MAX_VIF` = {MAX_VIF:g}, a standard error inflated about {round(np.sqrt(MAX_VIF))}-fold" in text

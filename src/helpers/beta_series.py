@@ -6,8 +6,8 @@ least-squares-separate (LSS) estimates: one model per trial.  Two variants of LS
 model the *other* trials:
 
 * ``"separate"`` (default): the trial, plus one regressor per condition holding the condition's other
-  trials — Turner, Mumford, Poldrack & Ashby (2012), the revision of Mumford et al. (2012) that
-  NiBetaSeries adopted (HBClab/NiBetaSeries #87, pull request #191);
+  trials — the variant NiBetaSeries adopted (HBClab/NiBetaSeries issue #87, pull request #191), whose
+  authors attribute it to Turner, Mumford, Poldrack & Ashby (2012);
 * ``"lumped"``: the trial, plus one regressor holding every other trial — the original LSS of
   Mumford et al. (2012).
 
