@@ -29,6 +29,12 @@ def _design(seed: int, per_condition: int = 8):
     return rng, events, single
 
 
+def _fit(*args, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """beta_series rows and their per-condition trial counts."""
+    table = bs.beta_series(*args, **kwargs)
+    return table, bs.trial_counts(table)
+
+
 def _r(table: pd.DataFrame, condition: str = "negative") -> float:
     return float(table.set_index(["condition", "source", "target"]).loc[(condition, "a", "b"), "r"])
 
@@ -48,9 +54,9 @@ def _planted(seed: int = 4, boost: float = 20.0):
 
 def test_one_outlier_trial_is_flagged_and_censoring_restores_r():
     events, clean, planted, k = _planted()
-    clean_table, clean_counts = bs.beta_series(clean, events, TR)
-    flagged_table, flagged_counts = bs.beta_series(planted, events, TR)  # default: flag only
-    censored_table, censored_counts = bs.beta_series(planted, events, TR, beta_outliers="censor")
+    clean_table, clean_counts = _fit(clean, events, TR)
+    flagged_table, flagged_counts = _fit(planted, events, TR)  # default: flag only
+    censored_table, censored_counts = _fit(planted, events, TR, beta_outliers="censor")
     assert clean_counts["n_outliers"].tolist() == [0, 0, 0]
     assert abs(_r(clean_table)) < 0.7
     assert _r(flagged_table) > 0.95  # the single trial makes the correlation
@@ -87,7 +93,7 @@ def test_min_trials_error_names_participant_condition_count_and_minimum():
     with pytest.raises(ValueError, match=r"^sub-05: beta series: condition 'negative' has 7 events entering the "
                                          r"correlation \(1 outlier trial\(s\) of 8 censored\), fewer than min_trials = 8"):
         bs.beta_series(planted, events, TR, min_trials=8, beta_outliers="censor", where="sub-05")
-    assert len(bs.beta_series(clean, events, TR, min_trials=8)[0]) == 6
+    assert len(bs.beta_series(clean, events, TR, min_trials=8)) == 6
     for bad in (1, 2.5, True):
         with pytest.raises(ValueError, match="min_trials must be an integer"):
             bs.beta_series(clean, events, TR, min_trials=bad)
@@ -109,12 +115,12 @@ def test_trial_counts_equal_the_events_files_counts(tmp_path):
     read = read_events(path, conditions).sort_values("onset", ignore_index=True)
     rng = np.random.default_rng(0)
     ts = pd.DataFrame(rng.normal(size=(N, 2)), columns=["a", "b"])
-    _, counts = bs.beta_series(ts, read, TR)
+    _, counts = _fit(ts, read, TR)
     from_file = pd.read_csv(path, sep="\t")["trial_type"].value_counts()
     assert counts.set_index("condition")["n_trials"].to_dict() == {c: int(from_file[c]) for c in conditions}
     assert counts["n_trials"].tolist() != [7, 7, 7]
     # two runs: counts add up
-    _, two = bs.beta_series([ts, ts], [read, read], [TR, TR])
+    _, two = _fit([ts, ts], [read, read], [TR, TR])
     assert (two["n_trials"] == 2 * counts["n_trials"]).all()
 
 

@@ -18,8 +18,9 @@ which in this wall-to-wall design are always trials of other conditions.
 
 Safeguards users of beta series ask for (issue 17; NiBetaSeries #276, #309):
 
-* **trial counts** per participant and condition (:func:`trial_summary`, written by the first-level
-  stage as ``beta_series_trials.tsv`` beside ``connectivity.tsv``);
+* **trial counts** per condition, in the rows :func:`beta_series` returns (``n_trials, n_outliers,
+  n_used``; :func:`trial_counts` takes them out, and the first-level stage writes them per participant
+  as ``beta_series_trials.tsv`` beside ``connectivity.tsv``);
 * a **minimum number of trials** (``min_trials``, default 3) below which the correlation is an error
   naming the participant, the condition, the count and the minimum — never a number;
 * **outlier betas** (:func:`robust_z`): a trial whose beta is far from its condition's median in any
@@ -47,6 +48,8 @@ __all__ = [
     "lss_betas",
     "robust_z",
     "trial_summary",
+    "trial_counts",
+    "COUNT_COLUMNS",
     "beta_series",
 ]
 
@@ -64,7 +67,8 @@ MIN_TRIALS = 3
 OUTLIER_Z = 5.0
 #: 0.6745 = Φ⁻¹(0.75): makes the median absolute deviation a consistent estimate of a normal SD.
 _MAD_NORMAL = 0.6745
-SUMMARY_COLUMNS = ["condition", "n_trials", "n_outliers", "n_used"]
+#: The trial counts of a condition, as columns of :func:`beta_series`'s rows.
+COUNT_COLUMNS = ["n_trials", "n_outliers", "n_used"]
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -147,12 +151,20 @@ def trial_summary(kinds, outliers, beta_outliers: str = "flag", conditions=None)
         sel = kinds == c
         n, k = int(sel.sum()), int(outliers[sel].sum())
         rows.append((str(c), n, k, n - k if beta_outliers == "censor" else n))
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=["condition", *COUNT_COLUMNS])
+
+
+def trial_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per condition (and participant, if the table has ``participant_id``) of beta-series rows:
+    the keys and :data:`COUNT_COLUMNS` (rows without counts, e.g. contrasts, are left out)."""
+    keys = [c for c in ("participant_id", "condition") if c in table.columns]
+    counts = table.dropna(subset=COUNT_COLUMNS).drop_duplicates(keys)[keys + COUNT_COLUMNS]
+    return counts.astype({c: int for c in COUNT_COLUMNS}).reset_index(drop=True)
 
 
 def beta_series(timeseries, events, tr, band=HIGHPASS, *, lss: str = "separate", min_trials: int = MIN_TRIALS,
                 beta_outliers: str = "flag", outlier_z: float = OUTLIER_Z, where: str = ""
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                ) -> pd.DataFrame:
     """LSS trial betas and their correlation per condition, with trial counts and outlier handling.
 
     Betas by :func:`lss_betas` (variant ``lss``).  Within each condition, a trial is an outlier when
@@ -187,9 +199,10 @@ def beta_series(timeseries, events, tr, band=HIGHPASS, *, lss: str = "separate",
 
     Returns
     -------
-    (DataFrame, DataFrame)
-        ``condition, source, target, r, z`` (every ordered pair of distinct ROIs), and
-        :func:`trial_summary` (``condition, n_trials, n_outliers, n_used``).
+    DataFrame
+        ``condition, source, target, r, z`` (every ordered pair of distinct ROIs) and the condition's
+        trial counts ``n_trials, n_outliers, n_used`` (:func:`trial_summary`; :func:`trial_counts`
+        gives one row per condition).
 
     Raises
     ------
@@ -231,4 +244,4 @@ def beta_series(timeseries, events, tr, band=HIGHPASS, *, lss: str = "separate",
         rows += [(c, s, t, r[i, j]) for i, s in enumerate(rois) for j, t in enumerate(rois) if i != j]
     out = pd.DataFrame(rows, columns=["condition", "source", "target", "r"])
     out["z"] = fisher_z(out["r"].to_numpy())
-    return out, summary
+    return out.merge(summary, on="condition", how="left")
