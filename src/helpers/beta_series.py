@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from .connectivity import condition_effects, fisher_z
-from .denoise import HIGHPASS, conn_filter
 
 __all__ = [
     "LSS_VARIANTS",
@@ -76,7 +75,7 @@ def _check_choice(name: str, value, choices) -> None:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
-def lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=HIGHPASS,
+def lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=None,
               lss: str = "separate", isolate=None) -> np.ndarray:
     """Least-squares-separate betas (events × ROIs) of one run.
 
@@ -96,17 +95,20 @@ def lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=HI
         The run's modelled events (``onset, duration, trial_type``), onsets relative to the run.
     tr : float
         Repetition time (s).
-    band : tuple, default ``helpers.denoise.HIGHPASS``
-        Filter band applied to the trial regressors.
+    band : tuple of float, optional
+        Filter band applied to the trial regressors (Hz); default None: :data:`helpers.denoise.HIGHPASS`
+        (high-pass 0.008 Hz, CONN's default), as the data were filtered.
     lss : {"separate", "lumped"}, default "separate"
         How the other trials are modelled (module docstring).
     isolate : array of bool, optional
         Trials modelled on their own regressor in every other trial's model (default: none).
     """
+    from .denoise import HIGHPASS, conn_filter  # here, so that the registry can import this module without nibabel
+
     _check_choice("lss", lss, LSS_VARIANTS)
     n = len(timeseries)
     single = condition_effects(events.assign(trial_type=[f"{i:04d}" for i in range(len(events))]), n, tr)
-    single = np.asarray(conn_filter(single.to_numpy(), tr, band))
+    single = np.asarray(conn_filter(single.to_numpy(), tr, HIGHPASS if band is None else band))
     kinds = events["trial_type"].to_numpy()
     alone = np.zeros(len(kinds), bool) if isolate is None else np.asarray(isolate, bool)
     groups = sorted(set(kinds)) if lss == "separate" else [None]
@@ -162,7 +164,7 @@ def trial_counts(table: pd.DataFrame) -> pd.DataFrame:
     return counts.astype({c: int for c in COUNT_COLUMNS}).reset_index(drop=True)
 
 
-def beta_series(timeseries, events, tr, band=HIGHPASS, *, lss: str = "separate", min_trials: int = MIN_TRIALS,
+def beta_series(timeseries, events, tr, band=None, *, lss: str = "separate", min_trials: int = MIN_TRIALS,
                 beta_outliers: str = "flag", outlier_z: float = OUTLIER_Z, where: str = ""
                 ) -> pd.DataFrame:
     """LSS trial betas and their correlation per condition, with trial counts and outlier handling.
@@ -185,7 +187,8 @@ def beta_series(timeseries, events, tr, band=HIGHPASS, *, lss: str = "separate",
     events : DataFrame, or list of them
         Modelled events (``onset, duration, trial_type``), onsets relative to their run.
     tr : float, or list of float
-    band : tuple, default ``helpers.denoise.HIGHPASS``
+    band : tuple of float, optional
+        As for :func:`lss_betas` (default None: high-pass 0.008 Hz).
     lss : {"separate", "lumped"}, default "separate"
         LSS variant (module docstring).
     min_trials : int, default :data:`MIN_TRIALS` (3)
