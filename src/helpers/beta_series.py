@@ -46,6 +46,7 @@ __all__ = [
     "OUTLIER_Z",
     "lss_betas",
     "robust_z",
+    "check_options",
     "trial_summary",
     "trial_counts",
     "COUNT_COLUMNS",
@@ -139,6 +140,17 @@ def robust_z(betas: np.ndarray) -> np.ndarray:
     return np.where(centred == 0, 0.0, z)
 
 
+def check_options(lss: str = "separate", min_trials: int = MIN_TRIALS, beta_outliers: str = "flag",
+                  outlier_z: float = OUTLIER_Z) -> None:
+    """Raise ValueError naming the option and its rule if a beta-series option is invalid (before any work)."""
+    _check_choice("lss", lss, LSS_VARIANTS)
+    _check_choice("beta_outliers", beta_outliers, OUTLIER_POLICIES)
+    if isinstance(min_trials, bool) or not float(min_trials).is_integer() or min_trials < 2:
+        raise ValueError(f"min_trials must be an integer ≥ 2 (a correlation needs two trials), got {min_trials!r}")
+    if isinstance(outlier_z, bool) or not outlier_z > 0:
+        raise ValueError(f"outlier_z must be a positive number, got {outlier_z!r}")
+
+
 def trial_summary(kinds, outliers, beta_outliers: str = "flag", conditions=None) -> pd.DataFrame:
     """Trials per condition: all modelled (``n_trials``), flagged as outliers, and entering the correlation.
 
@@ -213,11 +225,7 @@ def beta_series(timeseries, events, tr, band=None, *, lss: str = "separate", min
         A condition with fewer than ``min_trials`` trials entering its correlation (the message names
         ``where``, the condition, the count, the outliers censored and the minimum); invalid choices.
     """
-    _check_choice("beta_outliers", beta_outliers, OUTLIER_POLICIES)
-    if isinstance(min_trials, bool) or not float(min_trials).is_integer() or min_trials < 2:
-        raise ValueError(f"min_trials must be an integer ≥ 2 (a correlation needs two trials), got {min_trials!r}")
-    if not outlier_z > 0:
-        raise ValueError(f"outlier_z must be a positive number, got {outlier_z!r}")
+    check_options(lss, min_trials, beta_outliers, outlier_z)
     if isinstance(timeseries, pd.DataFrame):
         timeseries, events, tr = [timeseries], [events], [tr]
     runs = [(ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)]  # a run without modelled trials adds none
