@@ -25,7 +25,9 @@ def _design(seed: int, per_condition: int = 8):
     kinds = np.array(["negative", "neutral", "positive"] * per_condition)
     rng.shuffle(kinds)
     events = pd.DataFrame({"onset": np.arange(kinds.size) * 11.0 + 2, "duration": 11.0, "trial_type": kinds})
-    single = condition_effects(events.assign(trial_type=[f"{i:03d}" for i in range(kinds.size)]), N, TR).to_numpy()
+    single = condition_effects(
+        events.assign(trial_type=[f"{i:03d}" for i in range(kinds.size)]), N, TR
+    ).to_numpy()
     return rng, events, single
 
 
@@ -40,7 +42,7 @@ def _r(table: pd.DataFrame, condition: str = "negative") -> float:
 
 
 def _planted(seed: int = 4, boost: float = 20.0):
-    """Clean and planted series: trial amplitudes independent between ROIs, one negative trial boosted in both."""
+    """Clean and planted series: amplitudes independent between ROIs, one negative trial boosted in both."""
     rng, events, single = _design(seed)
     amp = 1 + 0.5 * rng.normal(size=(len(events), 2))
     noise = 0.05 * rng.normal(size=(N, 2))
@@ -60,15 +62,21 @@ def test_one_outlier_trial_is_flagged_and_censoring_restores_r():
     assert clean_counts["n_outliers"].tolist() == [0, 0, 0]
     assert abs(_r(clean_table)) < 0.7
     assert _r(flagged_table) > 0.95  # the single trial makes the correlation
-    assert flagged_counts.set_index("condition").loc["negative", ["n_trials", "n_outliers", "n_used"]].tolist() == [8, 1, 8]
-    assert censored_counts.set_index("condition").loc["negative", ["n_trials", "n_outliers", "n_used"]].tolist() == [8, 1, 7]
+    assert flagged_counts.set_index("condition").loc[
+        "negative", ["n_trials", "n_outliers", "n_used"]
+    ].tolist() == [8, 1, 8]
+    assert censored_counts.set_index("condition").loc[
+        "negative", ["n_trials", "n_outliers", "n_used"]
+    ].tolist() == [8, 1, 7]
     assert abs(_r(censored_table) - _r(clean_table)) < 0.2
     # censoring = the clean data's betas of the seven other trials, with trial k on its own regressor:
     # the boost (20 × trial k's regressor) is absorbed by that regressor and leaves their betas alone
     isolate = np.arange(len(events)) == k
     betas = bs.lss_betas(clean, events, TR, isolate=isolate)
     negative = (events["trial_type"] == "negative").to_numpy()
-    assert _r(censored_table) == pytest.approx(np.corrcoef(betas[negative & ~isolate], rowvar=False)[0, 1], abs=0.01)
+    assert _r(censored_table) == pytest.approx(
+        np.corrcoef(betas[negative & ~isolate], rowvar=False)[0, 1], abs=0.01
+    )
     # back to back, the outlier also leaks into its neighbours, trials of the other conditions: their r
     # rise too when it is only flagged, and return with censoring
     for condition in ("neutral", "positive"):
@@ -88,10 +96,15 @@ def test_min_trials_error_names_participant_condition_count_and_minimum():
     events, clean, planted, _ = _planted()
     with pytest.raises(ValueError) as err:
         bs.beta_series(clean, events, TR, min_trials=9, where="sub-05")
-    assert str(err.value).startswith("sub-05: beta series: condition 'negative' has 8 events entering the correlation, "
-                                     "fewer than min_trials = 9")
-    with pytest.raises(ValueError, match=r"^sub-05: beta series: condition 'negative' has 7 events entering the "
-                                         r"correlation \(1 outlier trial\(s\) of 8 censored\), fewer than min_trials = 8"):
+    assert str(err.value).startswith(
+        "sub-05: beta series: condition 'negative' has 8 events entering the correlation, "
+        "fewer than min_trials = 9"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^sub-05: beta series: condition 'negative' has 7 events entering the "
+        r"correlation \(1 outlier trial\(s\) of 8 censored\), fewer than min_trials = 8",
+    ):
         bs.beta_series(planted, events, TR, min_trials=8, beta_outliers="censor", where="sub-05")
     assert len(bs.beta_series(clean, events, TR, min_trials=8)) == 6
     for bad in (1, 2.5, True):
@@ -106,9 +119,14 @@ def test_trial_counts_equal_the_events_files_counts(tmp_path):
     first level's reader: the counts reported are the file's counts of each modelled condition."""
     _, events, _ = _design(seed=2, per_condition=7)
     events = events.iloc[:-2]  # unequal counts
-    written = pd.concat([events.assign(response_time="n/a"),
-                         pd.DataFrame({"onset": [5.0, 60.0], "duration": 2.0, "trial_type": "rating",
-                                       "response_time": [1.2, 0.8]})]).sample(frac=1, random_state=0)
+    written = pd.concat(
+        [
+            events.assign(response_time="n/a"),
+            pd.DataFrame(
+                {"onset": [5.0, 60.0], "duration": 2.0, "trial_type": "rating", "response_time": [1.2, 0.8]}
+            ),
+        ]
+    ).sample(frac=1, random_state=0)
     path = tmp_path / "sub-09_task-feedback_events.tsv"
     written.to_csv(path, sep="\t", index=False)
     conditions = ["negative", "neutral", "positive"]
@@ -138,8 +156,10 @@ def test_lumped_variant_models_every_other_trial_in_one_regressor():
     design = np.column_stack([np.ones(N), single[:, i], single.sum(axis=1) - single[:, i]])
     assert lumped[i, 0] == pytest.approx(np.linalg.lstsq(design, ts["a"], rcond=None)[0][1], rel=1e-10)
     separate = bs.lss_betas(ts, events, TR, band)
-    error = {name: np.sqrt(np.mean((b[:, 0] - means - deviation) ** 2)) for name, b in
-             (("separate", separate), ("lumped", lumped))}
+    error = {
+        name: np.sqrt(np.mean((b[:, 0] - means - deviation) ** 2))
+        for name, b in (("separate", separate), ("lumped", lumped))
+    }
     assert error["separate"] < 0.8 * error["lumped"]
     with pytest.raises(ValueError, match="lss must be one of"):
         bs.lss_betas(ts, events, TR, lss="all")

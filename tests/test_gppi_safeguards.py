@@ -39,18 +39,20 @@ def test_symmetric_is_exactly_the_mean_of_the_two_directions():
     for (c, a, b), value in s.items():
         assert value == (d[(c, a, b)] + d[(c, b, a)]) / 2  # exactly, not approximately
         assert value == s[(c, b, a)]
-    assert (d[("c0", "vmpfc", "amygdala_l")] != d[("c0", "amygdala_l", "vmpfc")])  # gPPI itself is directed
+    assert d[("c0", "vmpfc", "amygdala_l")] != d[("c0", "amygdala_l", "vmpfc")]  # gPPI itself is directed
 
 
 def test_symmetric_by_hand_and_with_participant_keys():
-    table = pd.DataFrame({
-        "participant_id": ["sub-01"] * 2 + ["sub-02"] * 2,
-        "condition": "negative",
-        "source": ["a", "b", "a", "b"],
-        "target": ["b", "a", "b", "a"],
-        "z": [0.25, 0.75, -1.0, 3.0],
-        "r": np.nan,
-    })
+    table = pd.DataFrame(
+        {
+            "participant_id": ["sub-01"] * 2 + ["sub-02"] * 2,
+            "condition": "negative",
+            "source": ["a", "b", "a", "b"],
+            "target": ["b", "a", "b", "a"],
+            "z": [0.25, 0.75, -1.0, 3.0],
+            "r": np.nan,
+        }
+    )
     out = gppi_symmetric(table, value="z")
     assert out["z"].tolist() == [0.5, 0.5, 1.0, 1.0]
     assert out["r"].isna().all() and out["participant_id"].tolist() == table["participant_id"].tolist()
@@ -80,8 +82,11 @@ def test_conditions_that_fill_the_run_are_not_estimable_one_by_one():
     n = 200
     p1 = ((np.arange(n) // 10) % 2 == 0).astype(float)
     w = pd.DataFrame({"negative": p1, "neutral": 1 - p1})
-    with pytest.raises(ValueError, match=r"^sub-03: gPPI interaction term of condition 'negative'.*"
-                                         r"conditions affected: \['negative', 'neutral'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"^sub-03: gPPI interaction term of condition 'negative'.*"
+        r"conditions affected: \['negative', 'neutral'\]",
+    ):
         gppi(_series(n, ("s", "y")), w, where="sub-03")
 
 

@@ -76,8 +76,9 @@ def _check_choice(name: str, value, choices) -> None:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
-def lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=None,
-              lss: str = "separate", isolate=None) -> np.ndarray:
+def lss_betas(
+    timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=None, lss: str = "separate", isolate=None
+) -> np.ndarray:
     """Least-squares-separate betas (events × ROIs) of one run.
 
     For each event i, y ~ [1, e_i, others], with e_j event j's CONN regressor
@@ -104,7 +105,10 @@ def lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band=No
     isolate : array of bool, optional
         Trials modelled on their own regressor in every other trial's model (default: none).
     """
-    from .denoise import HIGHPASS, conn_filter  # here, so that the registry can import this module without nibabel
+    from .denoise import (
+        HIGHPASS,
+        conn_filter,
+    )  # here, so that the registry can import this module without nibabel
 
     _check_choice("lss", lss, LSS_VARIANTS)
     n = len(timeseries)
@@ -140,13 +144,19 @@ def robust_z(betas: np.ndarray) -> np.ndarray:
     return np.where(centred == 0, 0.0, z)
 
 
-def check_options(lss: str = "separate", min_trials: int = MIN_TRIALS, beta_outliers: str = "flag",
-                  outlier_z: float = OUTLIER_Z) -> None:
-    """Raise ValueError naming the option and its rule if a beta-series option is invalid (before any work)."""
+def check_options(
+    lss: str = "separate",
+    min_trials: int = MIN_TRIALS,
+    beta_outliers: str = "flag",
+    outlier_z: float = OUTLIER_Z,
+) -> None:
+    """Raise ValueError naming the option and its rule if a beta-series option is invalid."""
     _check_choice("lss", lss, LSS_VARIANTS)
     _check_choice("beta_outliers", beta_outliers, OUTLIER_POLICIES)
     if isinstance(min_trials, bool) or not float(min_trials).is_integer() or min_trials < 2:
-        raise ValueError(f"min_trials must be an integer ≥ 2 (a correlation needs two trials), got {min_trials!r}")
+        raise ValueError(
+            f"min_trials must be an integer ≥ 2 (a correlation needs two trials), got {min_trials!r}"
+        )
     if isinstance(outlier_z, bool) or not outlier_z > 0:
         raise ValueError(f"outlier_z must be a positive number, got {outlier_z!r}")
 
@@ -176,9 +186,18 @@ def trial_counts(table: pd.DataFrame) -> pd.DataFrame:
     return counts.astype({c: int for c in COUNT_COLUMNS}).reset_index(drop=True)
 
 
-def beta_series(timeseries, events, tr, band=None, *, lss: str = "separate", min_trials: int = MIN_TRIALS,
-                beta_outliers: str = "flag", outlier_z: float = OUTLIER_Z, where: str = ""
-                ) -> pd.DataFrame:
+def beta_series(
+    timeseries,
+    events,
+    tr,
+    band=None,
+    *,
+    lss: str = "separate",
+    min_trials: int = MIN_TRIALS,
+    beta_outliers: str = "flag",
+    outlier_z: float = OUTLIER_Z,
+    where: str = "",
+) -> pd.DataFrame:
     """LSS trial betas and their correlation per condition, with trial counts and outlier handling.
 
     Betas by :func:`lss_betas` (variant ``lss``).  Within each condition, a trial is an outlier when
@@ -228,7 +247,9 @@ def beta_series(timeseries, events, tr, band=None, *, lss: str = "separate", min
     check_options(lss, min_trials, beta_outliers, outlier_z)
     if isinstance(timeseries, pd.DataFrame):
         timeseries, events, tr = [timeseries], [events], [tr]
-    runs = [(ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)]  # a run without modelled trials adds none
+    runs = [
+        (ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)
+    ]  # a run without modelled trials adds none
     betas = np.concatenate([lss_betas(ts, ev, t, band, lss) for ts, ev, t in runs])
     kinds = np.concatenate([ev["trial_type"].to_numpy() for _, ev, _ in runs])
     conditions = sorted(set(kinds))
@@ -238,8 +259,12 @@ def beta_series(timeseries, events, tr, band=None, *, lss: str = "separate", min
         outliers[sel] = (np.abs(robust_z(betas[sel])) > outlier_z).any(axis=1)
     if beta_outliers == "censor" and outliers.any():  # re-estimate with each outlier on its own regressor
         ends = np.cumsum([len(ev) for _, ev, _ in runs])
-        betas = np.concatenate([lss_betas(ts, ev, t, band, lss, isolate=part)
-                                for (ts, ev, t), part in zip(runs, np.split(outliers, ends[:-1]))])
+        betas = np.concatenate(
+            [
+                lss_betas(ts, ev, t, band, lss, isolate=part)
+                for (ts, ev, t), part in zip(runs, np.split(outliers, ends[:-1]))
+            ]
+        )
     summary = trial_summary(kinds, outliers, beta_outliers, conditions)
     used = ~outliers if beta_outliers == "censor" else np.ones(len(kinds), bool)
     rois = list(timeseries[0].columns)
@@ -247,10 +272,12 @@ def beta_series(timeseries, events, tr, band=None, *, lss: str = "separate", min
     for c, n_trials, n_outliers, n_used in summary.itertuples(index=False):
         if n_used < min_trials:
             censored = f" ({n_outliers} outlier trial(s) of {n_trials} censored)" if n_used < n_trials else ""
-            raise ValueError(f"{where + ': ' if where else ''}beta series: condition {c!r} has {n_used} events entering "
-                             f"the correlation{censored}, fewer than min_trials = {int(min_trials)} (rule: a "
-                             "condition's beta-series correlation needs at least min_trials trials; lower min_trials, "
-                             "or beta_outliers = \"flag\" to keep the outliers)")
+            raise ValueError(
+                f"{where + ': ' if where else ''}beta series: condition {c!r} has {n_used} events entering "
+                f"the correlation{censored}, fewer than min_trials = {int(min_trials)} (rule: a "
+                "condition's beta-series correlation needs at least min_trials trials; lower min_trials, "
+                'or beta_outliers = "flag" to keep the outliers)'
+            )
         r = np.corrcoef(betas[(kinds == c) & used], rowvar=False)
         rows += [(c, s, t, r[i, j]) for i, s in enumerate(rois) for j, t in enumerate(rois) if i != j]
     out = pd.DataFrame(rows, columns=["condition", "source", "target", "r"])

@@ -159,7 +159,10 @@ def _validate_events(events: pd.DataFrame, n_scans: int, tr: float) -> pd.DataFr
         bad = values.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"{name}: column {col}, row {row}: value {events[col].iloc[row]!r} is not a number (NaN/n/a not allowed)")
+            raise ValueError(
+                f"{name}: column {col}, row {row}: value {events[col].iloc[row]!r} is not a number "
+                "(NaN/n/a not allowed)"
+            )
         out[col] = values.astype(float)
     if out["trial_type"].isna().any():
         row = int(np.flatnonzero(out["trial_type"].isna().to_numpy())[0])
@@ -178,7 +181,10 @@ def _validate_events(events: pd.DataFrame, n_scans: int, tr: float) -> pd.DataFr
     too_early = out["onset"] < -PADDING_SECONDS
     if too_early.any():
         row = int(np.flatnonzero(too_early.to_numpy())[0])
-        raise ValueError(f"{name}: column onset, row {row}: onset {out['onset'].iloc[row]} s is more than {PADDING_SECONDS} s before scan 1")
+        raise ValueError(
+            f"{name}: column onset, row {row}: onset {out['onset'].iloc[row]} s is more "
+            f"than {PADDING_SECONDS} s before scan 1"
+        )
     out["trial_type"] = out["trial_type"].astype(str)
     return out
 
@@ -195,7 +201,9 @@ def _conditions(events: pd.DataFrame, conditions, name: str = "events") -> list[
     conditions = [str(c) for c in conditions]
     absent = [c for c in conditions if c not in present]
     if absent:
-        raise ValueError(f"{name}: condition(s) {absent} have no events (trial_type values present: {present})")
+        raise ValueError(
+            f"{name}: condition(s) {absent} have no events (trial_type values present: {present})"
+        )
     return conditions
 
 
@@ -291,7 +299,9 @@ def _segments(support: np.ndarray) -> list[np.ndarray]:
     return np.split(idx, breaks)
 
 
-def condition_weights(events: pd.DataFrame, n_scans: int, tr: float, weighting: str = "hrf", conditions=None) -> pd.DataFrame:
+def condition_weights(
+    events: pd.DataFrame, n_scans: int, tr: float, weighting: str = "hrf", conditions=None
+) -> pd.DataFrame:
     """Per-scan weights of each condition for CONN's weighted GLM (book/spec_conn.md §2).
 
     The support of a condition is the set of scans where its Effect regressor
@@ -315,7 +325,10 @@ def condition_weights(events: pd.DataFrame, n_scans: int, tr: float, weighting: 
         x = effects[name].to_numpy()
         segments = _segments(x > 0)
         if not segments:
-            raise ValueError(f"{_source(events)}: condition {name!r} has zero weight in every scan (its events do not reach the run's scans)")
+            raise ValueError(
+                f"{_source(events)}: condition {name!r} has zero weight in every scan (its events "
+                "do not reach the run's scans)"
+            )
         w = np.zeros_like(x)
         for seg in segments:
             if weighting == "hrf":
@@ -362,7 +375,9 @@ def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: st
     flat = var <= (1e-10 * scale) ** 2 * w.size
     if flat.any():
         name = labels[int(np.flatnonzero(flat)[0])]
-        raise ValueError(f"ROI {name!r} is constant where condition {condition!r} has weight (correlation undefined)")
+        raise ValueError(
+            f"ROI {name!r} is constant where condition {condition!r} has weight (correlation undefined)"
+        )
     r = cov / np.sqrt(np.outer(var, var))
     return np.clip(r, -1.0, 1.0)
 
@@ -423,7 +438,9 @@ def condition_dof(weights, residual_dof) -> pd.Series:
     if isinstance(weights, pd.DataFrame):
         weights, residual_dof = [weights], [residual_dof]
     if len(weights) != len(residual_dof):
-        raise ValueError(f"condition_dof: {len(weights)} weight tables but {len(residual_dof)} residual dof values")
+        raise ValueError(
+            f"condition_dof: {len(weights)} weight tables but {len(residual_dof)} residual dof values"
+        )
     total = None
     for w, d in zip(weights, residual_dof):
         share = (w > 0).sum(axis=0).astype(float) * (float(d) / len(w))
@@ -440,10 +457,12 @@ def check_dof(dof: pd.Series, min_dof: float = MIN_DOF, where: str = "") -> None
     low = dof[dof < min_dof]
     if not low.empty:
         condition, value = str(low.index[0]), float(low.iloc[0])
-        raise ValueError(f"{where + ': ' if where else ''}condition {condition!r} has {value:.1f} effective residual "
-                         f"degrees of freedom (scans with weight > 0 × residual dof per scan of the denoising, summed "
-                         f"over runs), fewer than min_dof = {min_dof:g}; its correlation would be noise "
-                         "(more scans or fewer confounds, or lower min_dof)")
+        raise ValueError(
+            f"{where + ': ' if where else ''}condition {condition!r} has {value:.1f} effective residual "
+            f"degrees of freedom (scans with weight > 0 × residual dof per scan of the denoising, summed "
+            f"over runs), fewer than min_dof = {min_dof:g}; its correlation would be noise "
+            "(more scans or fewer confounds, or lower min_dof)"
+        )
 
 
 def fisher_z(r):
@@ -457,7 +476,9 @@ def _check_pair(timeseries: pd.DataFrame, weights: pd.DataFrame) -> None:
     if timeseries.shape[1] < 2:
         raise ValueError(f"timeseries: need at least 2 ROI columns, got {list(timeseries.columns)}")
     if timeseries.columns.duplicated().any():
-        raise ValueError(f"timeseries: duplicated ROI names {list(timeseries.columns[timeseries.columns.duplicated()])}")
+        raise ValueError(
+            f"timeseries: duplicated ROI names {list(timeseries.columns[timeseries.columns.duplicated()])}"
+        )
     _as_matrix("timeseries", timeseries)
     _as_matrix("weights", weights, len(timeseries))
 
@@ -555,19 +576,29 @@ def check_gppi_estimable(vif: pd.DataFrame, max_vif: float = MAX_VIF, where: str
     if bad.empty:
         return
     row = bad.iloc[0]
-    how = ("a linear combination of the other columns" if np.isinf(row["vif"])
-           else f"nearly collinear with the other columns (VIF = {row['vif']:.3g})")
+    how = (
+        "a linear combination of the other columns"
+        if np.isinf(row["vif"])
+        else f"nearly collinear with the other columns (VIF = {row['vif']:.3g})"
+    )
     conditions = sorted(set(bad["condition"]))
-    raise ValueError(f"{where + ': ' if where else ''}gPPI interaction term of condition {row['condition']!r} "
-                     f"(source {row['source']!r}) is not estimable: it is {how}, above max_vif = {max_vif:g} "
-                     f"(conditions affected: {conditions}). Conditions whose weights sum to about the same value in every "
-                     "scan (they fill the run) make s·ΣP ≈ const·s, and then only differences between conditions are "
-                     "identified: report contrasts, or set max_vif to ∞ to get the minimum-norm split, meaningful "
-                     "only as differences")
+    raise ValueError(
+        f"{where + ': ' if where else ''}gPPI interaction term of condition {row['condition']!r} "
+        f"(source {row['source']!r}) is not estimable: it is {how}, above max_vif = {max_vif:g} "
+        f"(conditions affected: {conditions}). Conditions whose weights sum to about the same value in every "
+        "scan (they fill the run) make s·ΣP ≈ const·s, and then only differences between conditions are "
+        "identified: report contrasts, or set max_vif to ∞ to get the minimum-norm split, meaningful "
+        "only as differences"
+    )
 
 
-def gppi(timeseries: pd.DataFrame, weights: pd.DataFrame, measure: str = "regression",
-         max_vif: float = MAX_VIF, where: str = "") -> pd.DataFrame:
+def gppi(
+    timeseries: pd.DataFrame,
+    weights: pd.DataFrame,
+    measure: str = "regression",
+    max_vif: float = MAX_VIF,
+    where: str = "",
+) -> pd.DataFrame:
     """Generalised psychophysiological interaction (gPPI) between ROIs (book/spec_conn.md §6).
 
     For source s and target y, with psychological terms P_k = the weights of
@@ -652,11 +683,15 @@ def gppi_symmetric(directed: pd.DataFrame, value: str = "value") -> pd.DataFrame
     """
     keys = [c for c in directed.columns if c not in (value, "source", "target", "r", "z")]
     forward = directed.set_index(keys + ["source", "target"])[value]
-    reverse = directed.rename(columns={"source": "target", "target": "source"}).set_index(keys + ["source", "target"])[value]
+    reverse = directed.rename(columns={"source": "target", "target": "source"}).set_index(
+        keys + ["source", "target"]
+    )[value]
     reverse = reverse.reindex(forward.index)
     gap = reverse.isna() & forward.notna()
     if gap.any():
-        raise ValueError(f"gppi_symmetric: pair {forward.index[gap][0]} has no value in the reverse direction")
+        raise ValueError(
+            f"gppi_symmetric: pair {forward.index[gap][0]} has no value in the reverse direction"
+        )
     out = directed.copy()
     out[value] = ((forward + reverse) / 2).to_numpy()
     return out
