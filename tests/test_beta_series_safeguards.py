@@ -163,3 +163,87 @@ def test_lumped_variant_models_every_other_trial_in_one_regressor():
     assert error["separate"] < 0.8 * error["lumped"]
     with pytest.raises(ValueError, match="lss must be one of"):
         bs.lss_betas(ts, events, TR, lss="all")
+
+
+# --------------------------------------------------------------------------- through the first-level stage
+def test_beta_series_trials_tsv_counts_the_events_files(tiny_twin, tmp_path):
+    """A copy of the twin whose events files were rewritten the way users' often are (rows shuffled,
+    an extra trial type that is not modelled, a column more, one trial fewer for sub-01): the
+    counts in beta_series_trials.tsv are each file's counts of the modelled conditions."""
+    import shutil
+
+    from helpers import firstlevel as fl
+
+    twin = tmp_path / "twin"
+    shutil.copytree(tiny_twin, twin)
+    conditions = ["negative", "neutral", "positive"]
+    participants = fl.list_participants(twin)[:2]
+    for k, p in enumerate(participants):
+        path = twin / p / "func" / f"{p}_task-feedback_events.tsv"
+        events = pd.read_csv(path, sep="\t")
+        if k == 0:
+            events = events.drop(index=events.index[events["trial_type"] == "neutral"][0])
+        fixation = pd.DataFrame({"onset": [0.5], "duration": [0.5], "trial_type": ["fixation"]})
+        events = pd.concat([events, fixation]).assign(stimulus="word").sample(frac=1, random_state=k)
+        events.to_csv(path, sep="\t", index=False, na_rep="n/a")
+    out = tmp_path / "out"
+    result, _ = fl.run_connectivity(
+        twin,
+        twin / "derivatives" / "twin-fmriprep",
+        out,
+        participants=participants,
+        measures=("weighted_hrf", "beta_series"),
+        backend="serial",
+        progress=False,
+    )
+    trials = pd.read_csv(out / "beta_series_trials.tsv", sep="\t")
+    assert list(trials.columns) == ["participant_id", "condition", "n_trials", "n_outliers", "n_used"]
+    for p in participants:
+        counts = pd.read_csv(twin / p / "func" / f"{p}_task-feedback_events.tsv", sep="\t")[
+            "trial_type"
+        ].value_counts()
+        mine = trials[trials["participant_id"] == p].set_index("condition")
+        assert mine["n_trials"].to_dict() == {c: int(counts[c]) for c in conditions}
+        assert (
+            mine["n_used"] == mine["n_trials"]
+        ).all()  # default beta_outliers = "flag": every trial enters
+    assert (
+        trials.loc[trials["participant_id"] == participants[0], "n_trials"].tolist()[1]
+        == trials.loc[trials["participant_id"] == participants[1], "n_trials"].tolist()[1] - 1
+    )
+    assert list(pd.read_csv(out / "connectivity.tsv", sep="\t").columns) == [
+        "participant_id",
+        "measure",
+        "condition",
+        "source",
+        "target",
+        "r",
+        "z",
+    ]
+
+
+def test_the_stage_passes_min_trials_and_records_the_error(tiny_twin, tmp_path):
+    from helpers import firstlevel as fl
+
+    p = fl.list_participants(tiny_twin)[0]
+    result, excluded = fl.run_connectivity(
+        tiny_twin,
+        tiny_twin / "derivatives" / "twin-fmriprep",
+        tmp_path,
+        participants=[p],
+        measures=("weighted_hrf", "beta_series"),
+        min_trials=50,
+        backend="serial",
+        progress=False,
+    )
+    assert excluded["stage"].tolist() == ["connectivity/beta_series"]
+    assert (
+        excluded["reason"]
+        .iloc[0]
+        .startswith(f"{p}, measure beta_series: beta series: condition 'negative' has ")
+    )
+    assert "fewer than min_trials = 50" in excluded["reason"].iloc[0]
+    assert (
+        not (tmp_path / "beta_series_trials.tsv").exists()
+        or pd.read_csv(tmp_path / "beta_series_trials.tsv", sep="\t").empty
+    )

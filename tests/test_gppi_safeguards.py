@@ -113,3 +113,43 @@ def test_the_spec_page_states_the_codes_threshold():
 
     text = (Path(__file__).resolve().parents[1] / "book" / "spec_conn.md").read_text()
     assert f"`MAX_VIF` = {MAX_VIF:g}, a standard error inflated about {round(np.sqrt(MAX_VIF))}-fold" in text
+
+
+# --------------------------------------------------------------------------- through the first-level stage
+def _stage(twin, out, **kwargs):
+    from helpers import firstlevel as fl
+
+    deriv = twin / "derivatives" / "twin-fmriprep"
+    kwargs.setdefault("participants", fl.list_participants(twin)[:2])
+    return fl.run_connectivity(twin, deriv, out, backend="serial", progress=False, cache=False, **kwargs)
+
+
+def test_connectivity_tsv_holds_gppi_symmetric_beside_the_directed_values(tiny_twin, tmp_path):
+    _stage(tiny_twin, tmp_path, measures=("weighted_hrf", "gppi_regression", "gppi_symmetric"))
+    written = pd.read_csv(tmp_path / "connectivity.tsv", sep="\t")
+    keys = ["participant_id", "condition", "source", "target"]
+    directed = written[written["measure"] == "gppi_regression"].set_index(keys)["z"]
+    symmetric = written[written["measure"] == "gppi_symmetric"].set_index(keys)["z"]
+    assert len(symmetric) == len(directed) == 2 * 5 * 6  # 2 participants, 3 conditions + 2 contrasts, 6 pairs
+    assert written.loc[written["measure"] == "gppi_symmetric", "r"].isna().all()
+    plain = [k for k in symmetric.index if "-" not in k[1]]
+    for p, c, a, b in plain:  # the file's values: the mean of the file's two directed values, exactly
+        assert symmetric[(p, c, a, b)] == (directed[(p, c, a, b)] + directed[(p, c, b, a)]) / 2
+    for p, c, a, b in (k for k in symmetric.index if "-" in k[1]):  # contrasts: differences of the means
+        assert symmetric[(p, c, a, b)] == pytest.approx(
+            (directed[(p, c, a, b)] + directed[(p, c, b, a)]) / 2, abs=1e-12
+        )
+
+
+def test_a_non_estimable_gppi_term_is_recorded_with_participant_and_condition(tiny_twin, tmp_path):
+    result, excluded = _stage(
+        tiny_twin, tmp_path, measures=("weighted_hrf", "gppi_regression"), gppi_max_vif=1.0
+    )
+    assert set(result["measure"]) == {"weighted_hrf"}  # no number for gPPI, and the paper's measure stays
+    recorded = pd.read_csv(tmp_path / "exclusions.tsv", sep="\t")
+    assert recorded["stage"].tolist() == ["connectivity/gppi_regression"] * 2
+    for p, reason in zip(recorded["participant_id"], recorded["reason"]):
+        assert reason.startswith(
+            f"{p}, measure gppi_regression: gPPI interaction term of condition 'negative'"
+        )
+        assert "max_vif = 1" in reason
