@@ -247,3 +247,26 @@ def test_the_stage_passes_min_trials_and_records_the_error(tiny_twin, tmp_path):
         not (tmp_path / "beta_series_trials.tsv").exists()
         or pd.read_csv(tmp_path / "beta_series_trials.tsv", sep="\t").empty
     )
+
+
+def test_invalid_options_stop_the_stage_before_any_work(tiny_twin, tmp_path):
+    from helpers import firstlevel as fl
+
+    deriv = tiny_twin / "derivatives" / "twin-fmriprep"
+    for option, message in (
+        (dict(lss="all"), "lss must be one of"),
+        (dict(min_trials=1), "min_trials must be"),
+        (dict(beta_outliers="drop"), "beta_outliers must be one of"),
+        (dict(gppi_max_vif=0), "gppi_max_vif must be a positive"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            fl.run_connectivity(
+                tiny_twin, deriv, tmp_path, measures=("weighted_hrf", "beta_series"), **option
+            )
+        assert not (tmp_path / "connectivity.tsv").exists()
+    files = fl.find_participant_files(tiny_twin, deriv, "sub-01")
+    with pytest.raises(ValueError, match="lss must be one of"):
+        fl.participant_connectivity(files, measures=("beta_series",), lss="all")
+    lumped = fl.participant_connectivity(files, measures=("beta_series",), lss="lumped", contrasts=())
+    separate = fl.participant_connectivity(files, measures=("beta_series",), contrasts=())
+    assert list(lumped.columns) == list(separate.columns) and not np.allclose(lumped["r"], separate["r"])

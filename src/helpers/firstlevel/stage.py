@@ -94,6 +94,34 @@ class StageSettings:
 _OPTIONS = ("min_trials", "lss", "beta_outliers", "beta_outlier_z", "gppi_max_vif")
 
 
+def _settings(
+    conditions,
+    rois,
+    band,
+    min_dof,
+    min_trials: int = MIN_TRIALS,
+    lss: str = "separate",
+    beta_outliers: str = "flag",
+    beta_outlier_z: float = OUTLIER_Z,
+    gppi_max_vif: float = MAX_VIF,
+) -> StageSettings:
+    """:class:`StageSettings`, the measure options checked first (ValueError naming the option)."""
+    check_options(lss, min_trials, beta_outliers, beta_outlier_z)
+    if isinstance(gppi_max_vif, bool) or not gppi_max_vif > 0:
+        raise ValueError(f"gppi_max_vif must be a positive number (∞: no limit), got {gppi_max_vif!r}")
+    return StageSettings(
+        tuple(conditions),
+        rois,
+        tuple(band),
+        float(min_dof),
+        int(min_trials),
+        lss,
+        beta_outliers,
+        float(beta_outlier_z),
+        float(gppi_max_vif),
+    )
+
+
 def _participant_tables(files: ParticipantFiles, settings: StageSettings, measures, required: bool = True):
     """Rows of every measure (no contrasts), plus ``{measure: reason}`` for the measures that failed.
 
@@ -130,6 +158,7 @@ def participant_connectivity(
     rois=None,
     band=HIGHPASS,
     min_dof: float = MIN_DOF,
+    **options,
 ) -> pd.DataFrame:
     """All requested connectivity measures of one participant, as tidy rows.
 
@@ -157,6 +186,9 @@ def participant_connectivity(
         Smallest effective residual degrees of freedom of a condition
         (:func:`helpers.connectivity.condition_dof`) for which a correlation (or gPPI beta) is
         computed; below it the measure fails with the participant, condition and dof named.
+    **options
+        ``min_trials``, ``lss``, ``beta_outliers``, ``beta_outlier_z``, ``gppi_max_vif``: as for
+        :func:`run_connectivity` (defaults 3, "separate", "flag", 5, 1000).
 
     Returns
     -------
@@ -169,7 +201,7 @@ def participant_connectivity(
     ValueError
         Invalid inputs, or any requested measure that cannot be computed.
     """
-    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof))
+    settings = _settings(conditions, rois, band, min_dof, **options)
     table, failures = _participant_tables(files, settings, measures)
     if failures:
         measure, reason = next(iter(failures.items()))
@@ -455,19 +487,16 @@ def run_connectivity(
     )
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
-    check_options(lss, min_trials, beta_outliers, beta_outlier_z)
-    if isinstance(gppi_max_vif, bool) or not gppi_max_vif > 0:
-        raise ValueError(f"gppi_max_vif must be a positive number (∞: no limit), got {gppi_max_vif!r}")
-    settings = StageSettings(
-        tuple(conditions),
+    settings = _settings(
+        conditions,
         rois,
-        tuple(band),
-        float(min_dof),
-        int(min_trials),
-        lss,
-        beta_outliers,
-        float(beta_outlier_z),
-        float(gppi_max_vif),
+        band,
+        min_dof,
+        min_trials=min_trials,
+        lss=lss,
+        beta_outliers=beta_outliers,
+        beta_outlier_z=beta_outlier_z,
+        gppi_max_vif=gppi_max_vif,
     )
     store = Cache("connectivity", cache_dir, enabled=cache)
     with timed(stages, "connectivity: locate files and cache lookup"):
