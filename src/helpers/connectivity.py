@@ -65,8 +65,8 @@ MIN_DOF = 10
 #: with VIF = v has its sampling variance multiplied by v by the other columns of the design; a term
 #: that is a linear combination of them (VIF = ∞) has no estimate at all, only its differences with the
 #: other conditions' terms have.  1000 (a standard error inflated ~32-fold) stops exact and near-exact
-#: collinearity; the conditions of the paper's design, which fill the run, give VIFs of about 40–160 for
-#: their interaction terms (book/spec_conn.md §6).
+#: collinearity; the conditions of the paper's design, which fill the run, give VIFs of 20–155 (median
+#: 80; the 19-participant twin) for their interaction terms (book/spec_conn.md §6).
 MAX_VIF = 1000.0
 #: Residual sum of squares, relative to the total, below which a column counts as an exact linear
 #: combination of the others (VIF = ∞).
