@@ -404,7 +404,9 @@ _EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm"] + [f"{score}_{roi}" for 
 
 def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
                      resolution: int = 3) -> tuple[pd.DataFrame, dict[str, float], dict]:
-    """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}`` (first participant).
+    """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}``.
+
+    The motion figure shows the first participant.
 
     On a dataset without ground truth (not a twin) the table has no rows, the numbers are NaN and the
     figures say so — the chapter runs unchanged on a user's own data.

@@ -348,7 +348,9 @@ def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants:
 
 
 def apply_policy(table: pd.DataFrame, output_dir: str | Path, qc_policy: str = "exclude") -> pd.DataFrame:
-    """Exclusions of the flagged participants under ``qc_policy``, recorded in ``<output_dir>/exclusions.tsv``.
+    """Exclusions of the flagged participants under ``qc_policy``, recorded in ``exclusions.tsv``.
+
+    The file is ``<output_dir>/exclusions.tsv``.
 
     ``"exclude"``: every flagged participant is excluded (stage :data:`STAGE`, reason = the failed
     gates).  ``"report"``: nobody is excluded by the gates (their earlier exclusions of this stage are

@@ -2,8 +2,8 @@
 
 The template is the ICBM 2009 MNI152 image that nilearn ships (via :func:`helpers.atlas.load_template`).
 Affine stage: centres of mass → rigid → 12-parameter affine, each maximising Mattes mutual
-information on a random quarter of the template voxels (dipy ``AffineRegistration``).  Nonlinear stage: symmetric diffeomorphic
-registration (SyN, Avants et al. 2008) with the cross-correlation metric (dipy
+information on a random quarter of the template voxels (dipy ``AffineRegistration``).  Nonlinear
+stage: symmetric diffeomorphic registration (SyN, Avants et al. 2008) with the cross-correlation metric (dipy
 ``SymmetricDiffeomorphicRegistration`` + ``CCMetric``), pre-aligned by the affine.
 
 Settings, chosen on the digital twin against its true transforms (19 participants): the update field is

@@ -262,7 +262,10 @@ def framewise_displacement(params: np.ndarray, radius: float = 50.0) -> np.ndarr
 
 
 def _aliased_oscillation(n_vol: int, tr: float, band: list[float], rng: np.random.Generator) -> np.ndarray:
-    """sin of a phase accumulating a frequency f ~ U(band) that wanders (SD 0.02 Hz/volume), sampled at TRs."""
+    """sin of a phase accumulating a frequency f ~ U(band) that wanders (SD 0.02 Hz/volume), sampled at TRs.
+
+    Amplitude 1 + 0.3 × smoothed noise; random start phase.
+    """
     f = rng.uniform(*band) + np.cumsum(rng.normal(0, 0.02, n_vol))
     phase = 2 * np.pi * np.cumsum(f * tr) + rng.uniform(0, 2 * np.pi)
     amp = 1 + 0.3 * gaussian_filter1d(rng.standard_normal(n_vol), 5)
