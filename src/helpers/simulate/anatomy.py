@@ -11,8 +11,8 @@ neck.  The structural then gets a smooth multiplicative bias field and Rician no
 
 Tissue from a T1 brain (:func:`source_tissue`): three class means (CSF < GM < WM) from a 1-D k-means
 on the brain voxels (zeros inside the brain, e.g. in the ventricles, are CSF); a voxel of
-intensity I between two neighbouring means is a partial-volume mix of the two classes, linear in I (the partial-volume model of Santago & Gage 1993); below the CSF
-mean: CSF, above the WM mean: WM.
+intensity I between two neighbouring means is a partial-volume mix of the two classes, linear in I
+(the partial-volume model of Santago & Gage 1993); below the CSF mean: CSF, above the WM mean: WM.
 
 Head (:func:`head_labels`): distance outside the brain mask (mm): 0–``csf_mm`` CSF, then
 ``skull_mm`` bone, then ``scalp_mm`` scalp (fat); an elliptic neck column of muscle under the brain
