@@ -1,8 +1,9 @@
 """Numpydoc docstrings of the public functions in the modules listed below (issue 16, item 5).
 
-For every public module-level function that takes arguments: a ``Parameters`` section that names
-exactly its arguments, and, for each argument with a default in the signature, a documented
-``default X`` that equals the signature's default when that default is a simple literal.  A small
+For every public module-level function (and public method of a public class) that takes arguments
+(``self`` aside): a ``Parameters`` section that names exactly its arguments, and, for each argument
+with a default in the signature, a documented ``default X`` that equals the signature's default
+when that default is a simple literal.  A small
 parser (numpydoc is not a dependency) reads the section the way numpydoc's ``docscrape`` does:
 parameter lines start at column 0 as ``name : type``; descriptions are indented.
 """
@@ -25,9 +26,9 @@ _HEADER = re.compile(r"^(\w[\w ]*)\n-{3,}\s*$", re.M)
 _DEFAULT = re.compile(r"\bdefault(?:\s*=\s*|\s*:\s*|\s+)(.+)$")
 
 
-def _arg_names(fn: ast.FunctionDef) -> list[str]:
+def _arg_names(fn: ast.FunctionDef, method: bool = False) -> list[str]:
     a = fn.args
-    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs][1 if method else 0:]  # not self
     names += [f"*{a.vararg.arg}"] if a.vararg else []
     names += [f"**{a.kwarg.arg}"] if a.kwarg else []
     return names
@@ -62,18 +63,24 @@ def parameters_section(doc: str) -> dict[str, str]:
 
 
 def _public_functions():
+    """Public module-level functions and public methods of public classes, with arguments."""
     for path in MODULES:
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and _arg_names(node):
-                yield pytest.param(node, id=f"{path.relative_to(SRC)}::{node.name}")
+                yield pytest.param(node, False, id=f"{path.relative_to(SRC)}::{node.name}")
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                for meth in node.body:
+                    if (isinstance(meth, ast.FunctionDef) and not meth.name.startswith("_")
+                            and _arg_names(meth, method=True)):
+                        yield pytest.param(meth, True, id=f"{path.relative_to(SRC)}::{node.name}.{meth.name}")
 
 
-@pytest.mark.parametrize("fn", _public_functions())
-def test_parameters_listed_with_defaults(fn):
+@pytest.mark.parametrize(("fn", "method"), _public_functions())
+def test_parameters_listed_with_defaults(fn, method):
     doc = ast.get_docstring(fn) or ""
     params = parameters_section(doc)
-    assert list(params) == _arg_names(fn), (
-        f"{fn.name}: Parameters section lists {list(params)}, the signature has {_arg_names(fn)}"
+    assert list(params) == _arg_names(fn, method), (
+        f"{fn.name}: Parameters section lists {list(params)}, the signature has {_arg_names(fn, method)}"
     )
     for name, default in _defaults(fn).items():
         match = _DEFAULT.search(params[name])

@@ -57,7 +57,20 @@ class Normalisation:
     mapping: object
 
     def to_structural(self, points: np.ndarray) -> np.ndarray:
-        """Structural world coordinates (N, 3) of MNI world points (N, 3)."""
+        """Structural world coordinates (N, 3) of MNI world points (N, 3).
+
+        Through the affine alone when there is no nonlinear mapping, else through dipy's
+        ``DiffeomorphicMap.transform_points`` (affine and warp).
+
+        Parameters
+        ----------
+        points : ndarray, shape (N, 3)
+            MNI world points (mm).
+
+        Returns
+        -------
+        ndarray, shape (N, 3)
+        """
         if self.mapping is None:
             hom = np.column_stack([points, np.ones(len(points))])
             return (hom @ self.affine.T)[:, :3]

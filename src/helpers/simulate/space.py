@@ -312,17 +312,39 @@ class Maps:
         self.weights *= self.s0[:, None] / 100.0
 
     def on_grid(self, shape, affine, tissue: dict) -> "Maps":
-        """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid."""
+        """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid.
+
+        Parameters
+        ----------
+        shape : sequence of 3 int
+            Target grid shape.
+        affine : ndarray, shape (4, 4)
+            Target voxel-to-world matrix (MNI mm).
+        tissue : dict
+            Tissue probabilities on the target grid (:func:`tissue_on_grid`), stored as they are.
+
+        Returns
+        -------
+        Maps
+        """
         s0 = resample_grid(self.s0_full, self.affine, shape, affine)
         maps = [resample_grid(m, self.affine, shape, affine) for m in self.maps_full]
         return Maps(shape, affine, s0, maps, tissue)
 
     def warped(self, warp: dict) -> "Maps":
-        """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))``
-        (trilinear), so that sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`.
+        """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))`` (trilinear).
 
-        Evaluated only where the result can be non-zero: the support of S0 dilated by the largest
-        displacement.
+        Sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`.  Evaluated only where
+        the result can be non-zero: the support of S0 dilated by the largest displacement.
+
+        Parameters
+        ----------
+        warp : dict
+            Warp parameters (:func:`warp_params`).
+
+        Returns
+        -------
+        Maps
         """
         res = float(np.abs(self.affine[0, 0]))
         support = self.s0_full > 0
@@ -342,13 +364,38 @@ class Maps:
                     self.tissue)
 
     def volume(self, ts_row: np.ndarray, spin: float = 1.0) -> np.ndarray:
-        """Noise-free 3-D volume for one time point (component values ``ts_row``, in percent)."""
+        """Noise-free 3-D volume for one time point: ``(S0 + Σ_k weights_k · ts_row_k) · spin``.
+
+        Parameters
+        ----------
+        ts_row : ndarray, shape (K,)
+            Component values at this time point (percent).
+        spin : float, default 1.0
+            Spin-history intensity factor of this volume.
+
+        Returns
+        -------
+        ndarray of float32
+            Shape ``self.shape``; 0 outside the baseline's support.
+        """
         out = np.zeros(int(np.prod(self.shape)), np.float32)
         out[self.inside] = (self.s0 + self.weights @ ts_row.astype(np.float32)) * spin
         return out.reshape(self.shape)
 
     def series(self, ts: np.ndarray, spin: np.ndarray) -> np.ndarray:
-        """Noise-free 4-D array, time first: (T,) + shape, for all time points at once."""
+        """Noise-free 4-D array, time first: (T,) + shape, for all time points at once.
+
+        Parameters
+        ----------
+        ts : ndarray, shape (T, K)
+            Component time series (percent).
+        spin : ndarray, shape (T,)
+            Spin-history intensity factor per time point.
+
+        Returns
+        -------
+        ndarray of float32, shape (T, *self.shape)
+        """
         vals = (self.s0[:, None] + self.weights @ ts.T.astype(np.float32)) * spin[None, :].astype(np.float32)
         out = np.zeros((len(ts), int(np.prod(self.shape))), np.float32)
         out[:, self.inside] = vals.T

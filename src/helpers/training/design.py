@@ -295,7 +295,17 @@ class Grid:
                 "physio_cardiac", "physio_respiration", "physio_rvt", "drift"]
 
     def image(self, values: np.ndarray) -> nib.Nifti1Image:
-        """A 3-D image with ``values`` (n_voxels over the mask) inside the brain, 0 outside."""
+        """A 3-D image with ``values`` (n_voxels over the mask) inside the brain, 0 outside.
+
+        Parameters
+        ----------
+        values : ndarray, shape (n_voxels,)
+            One value per mask voxel (C order).
+
+        Returns
+        -------
+        Nifti1Image
+        """
         data = np.zeros(self.shape, np.float32)
         data[self.mask] = values
         return nib.Nifti1Image(data, self.affine)
@@ -304,7 +314,18 @@ class Grid:
         return nib.Nifti1Image(self.mask.astype(np.uint8), self.affine)
 
     def roi_index(self, family: str) -> dict[str, np.ndarray]:
-        """ROI masks as boolean vectors over the brain mask."""
+        """ROI masks as boolean vectors over the brain mask.
+
+        Parameters
+        ----------
+        family : str
+            ROI family of the config (``"training"`` or ``"empathy"``).
+
+        Returns
+        -------
+        dict
+            ROI name -> boolean array of length n_voxels.
+        """
         return {name: np.asarray(img.dataobj, bool)[self.mask] for name, img in self.rois[family].items()}
 
 
