@@ -25,28 +25,16 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "planted_rho", "synthetic_study",
+    "inference_table", "robust_table", "influence_summary", "describe_measure", "planted_rho", "synthetic_study",
 ]
 
-#: What each connectivity ``measure`` means (book/spec_conn.md; helpers.firstlevel).
-MEASURE_DESCRIPTIONS = {
-    "weighted_hrf": "the paper's: weighted correlation, HRF-shaped condition weights (CONN default)",
-    "weighted_hanning": "weighted correlation, Hanning-tapered weights on each condition segment",
-    "weighted_none": "weighted correlation, boxcar weights (1 on the condition's support)",
-    "gppi_regression": "generalised psychophysiological interaction, interaction beta",
-    "beta_series": "beta-series correlation, least squares separate (one GLM per trial)",
-    "no_compcor": "as the paper's, without the aCompCor WM/CSF regressors",
-    "bandpass": "as the paper's, band-pass 0.008–0.09 Hz instead of high-pass",
-}
-
-
 def describe_measure(measure: str) -> str:
-    """Readable description of a ``measure`` (``nilearn_<strategy>``: nilearn's confound strategy)."""
-    if measure in MEASURE_DESCRIPTIONS:
-        return MEASURE_DESCRIPTIONS[measure]
-    if measure.startswith("nilearn_"):
-        return f"as the paper's, denoised with nilearn's fMRIPrep confound strategy '{measure[8:]}'"
-    return measure
+    """Readable description of a connectivity ``measure``, from the measure registry
+    (:func:`helpers.firstlevel.describe_measure`; ``nilearn_<strategy>`` names its strategy); an
+    unregistered name is returned as it is."""
+    from .firstlevel.measures import describe_measure as registered
+
+    return registered(measure)
 
 
 #: pingouin.corr methods compared in the robustness chapter (Pernet et al. 2013; Wilcox 1994).
@@ -91,17 +79,26 @@ def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[
     Returns
     -------
     DataFrame
-        One row per method: ``method, n, r, p, alternative, outliers``.
+        One row per method: ``method, n, r, p, alternative, outliers, note``.  A method that cannot be
+        computed on the sample (a singular covariance on very few participants; Shepherd's pi left
+        with too few points) gives r = p = NaN and says so in ``note``, instead of stopping the chapter.
     """
     rows = []
     for method in methods:
         with warnings.catch_warnings(), _global_numpy_seed(seed):
             warnings.filterwarnings("ignore", message="The skipped correlation relies on the Minimum Covariance")
-            res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+            try:
+                res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+            except np.linalg.LinAlgError as err:  # e.g. the MCD of a skipped correlation on 4 points
+                rows.append({"method": method, "n": int(np.isfinite(np.asarray(x, float)).sum()), "r": np.nan,
+                             "p": np.nan, "alternative": alternative, "outliers": 0,
+                             "note": f"not computable on this sample ({err})"})
+                continue
         p_col = "p_val" if "p_val" in res.columns else "p-val"
-        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": float(res["r"].iloc[0]),
-                     "p": float(res[p_col].iloc[0]), "alternative": alternative,
-                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0})
+        r, p = float(res["r"].iloc[0]), float(res[p_col].iloc[0])
+        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": r, "p": p, "alternative": alternative,
+                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0,
+                     "note": "" if np.isfinite(r) and np.isfinite(p) else "not computable on this sample"})
     return pd.DataFrame(rows)
 
 
