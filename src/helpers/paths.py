@@ -33,6 +33,17 @@ def build_dir() -> Path:
 
 
 def resolve(path: str | os.PathLike) -> Path:
-    """Resolve ``path`` against the project root unless it is absolute."""
+    """Resolve ``path`` against the project root unless it is absolute.
+
+    Parameters
+    ----------
+    path : path-like
+        A path; ``~`` is expanded first.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` if absolute, else :func:`project_root` / ``path`` (not normalised, not checked to exist).
+    """
     p = Path(path).expanduser()
     return p if p.is_absolute() else project_root() / p
