@@ -72,7 +72,7 @@ def write_tsv(df: pd.DataFrame, path: str | os.PathLike, index: bool = False) ->
     Parameters
     ----------
     df : pandas.DataFrame
-        The table to write (``\n`` line endings).
+        The table to write (Unix line endings).
     path : path-like
         Destination; written through :func:`atomic_path`, so a failed write leaves no partial file.
     index : bool, default False
