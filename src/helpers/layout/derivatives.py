@@ -146,12 +146,38 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
 
 # --------------------------------------------------------------------------- read side
 def run_label(session: str | None = None, acq: str | None = None, run: str | None = None) -> str:
-    """``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (a plain single run): a run's name in messages and tables."""
+    """``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (a plain single run): a run's name in messages and tables.
+
+    Parameters
+    ----------
+    session : str, optional
+        ``ses`` label; default None: none.
+    acq : str, optional
+        ``acq`` label; default None: none.
+    run : str, optional
+        ``run`` label; default None: none.
+
+    Returns
+    -------
+    str
+        The given entities as ``key-value`` joined by ``_``.
+    """
     return "_".join(f"{k}-{v}" for k, v in (("ses", session), ("acq", acq), ("run", run)) if v is not None)
 
 
 def sidecar(path: str | Path) -> Path:
-    """The JSON sidecar of a data file (``x_bold.nii.gz`` → ``x_bold.json``, ``x.tsv`` → ``x.json``)."""
+    """The JSON sidecar of a data file (``x_bold.nii.gz`` → ``x_bold.json``, ``x.tsv`` → ``x.json``).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.nii.gz``, ``.nii``, ``.tsv.gz`` or ``.tsv`` file (any other suffix is replaced by ``.json``).
+
+    Returns
+    -------
+    pathlib.Path
+        Beside ``path``; not checked to exist.
+    """
     path = Path(path)
     name = path.name
     for ext in (".nii.gz", ".nii", ".tsv.gz", ".tsv"):
@@ -401,8 +427,23 @@ def find_fmriprep(bids_dir) -> Path | None:
     when given it as output folder): a folder qualifies when its ``dataset_description.json`` names
     fMRIPrep, our preprocessing or the twin (:data:`GENERATORS`, ``GeneratedBy`` or fMRIPrep 1.x's
     ``PipelineDescription``) **and** it holds at least one ``desc-preproc`` BOLD.  fMRIPrep's
-    output wins over ours; two fMRIPrep folders (or two of ours) → ValueError naming them and the
-    parameter ``derivatives_dir``.
+    output wins over ours.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The raw BIDS dataset.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The qualifying folder.
+
+    Raises
+    ------
+    ValueError
+        Two fMRIPrep folders (or two of ours) qualify; the message names them and the parameter
+        ``derivatives_dir``.
     """
     root = Path(bids_dir) / "derivatives"
     if not root.is_dir():
