@@ -146,7 +146,7 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
 
 # --------------------------------------------------------------------------- read side
 def run_label(session: str | None = None, acq: str | None = None, run: str | None = None) -> str:
-    """``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (a plain single run): a run's name in messages and tables.
+    """A run's name in messages and tables: ``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (single run).
 
     Parameters
     ----------

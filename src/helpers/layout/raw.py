@@ -329,7 +329,7 @@ def structural(bids_dir: str | os.PathLike, participant: str) -> tuple[Path, str
     """The structural image of ``participant`` and its contrast: ``(path, "T2w" | "T1w")``, None if none.
 
     T2w is preferred (the paper's coplanar T2w); among several images of one contrast (sessions,
-    ``acq-``, ``run-``) the first by (session, acq, run) is used, ``.nii`` before ``.nii.gz``.
+    ``acq-``, ``run-``) the first by (session, acq, run) is used, ``.nii.gz`` before ``.nii``.
 
     Parameters
     ----------
