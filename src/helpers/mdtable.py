@@ -83,7 +83,16 @@ class _Cells(HTMLParser):
 
 
 def labelled_index(frame: pd.DataFrame) -> bool:
-    """Whether ``frame``'s index carries information (anything but an unnamed ``RangeIndex``)."""
+    """Whether ``frame``'s index carries information (anything but an unnamed ``RangeIndex``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    bool
+    """
     return not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
 
 

@@ -51,7 +51,19 @@ class SavedFigure:
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
+    """Hex SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    chunk : int, default 1 << 20
+        Bytes read at a time (1 MiB).
+
+    Returns
+    -------
+    str
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
@@ -68,7 +80,18 @@ def _relative(path: str | os.PathLike) -> str:
 
 
 def package_versions(names=PACKAGES) -> dict[str, str]:
-    """Python's version and each named distribution's installed version (or ``"not installed"``)."""
+    """Python's version and each named distribution's installed version (or ``"not installed"``).
+
+    Parameters
+    ----------
+    names : iterable of str, default :data:`PACKAGES`
+        Distribution names.
+
+    Returns
+    -------
+    dict of str to str
+        ``python`` first, then each name.
+    """
     out = {"python": platform.python_version()}
     for name in names:
         try:
@@ -239,6 +262,16 @@ def outputs_table(output_dir: str | os.PathLike = "build/outputs") -> pd.DataFra
     Reads ``<output_dir>/provenance/*.json`` (written by :meth:`Chapter.footer`) and
     re-checks each file: ``status`` is ``"ok"`` when the file still has the recorded
     SHA-256, ``"changed"`` or ``"missing"`` otherwise.
+
+    Parameters
+    ----------
+    output_dir : path-like, default "build/outputs"
+        The book's output folder; recorded paths are relative to the project root.
+
+    Returns
+    -------
+    DataFrame
+        ``chapter, path, bytes, sha256, status``.
     """
     rows = []
     for rec_file in sorted((Path(output_dir) / "provenance").glob("*.json")):
