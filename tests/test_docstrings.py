@@ -1,5 +1,6 @@
 """Every public function of the listed modules has a numpydoc ``Parameters`` section that names exactly
-its arguments, and each documented ``default X`` equals the signature's default (issue 16, item 5).
+its arguments, states each default on the type line, and each documented ``default X`` equals the
+signature's default when that is a literal (issue 16, item 5).
 
 The docstring is read from the imported function (so text inserted by
 :func:`helpers.execution.execution_doc` counts); the arguments and defaults from the source (ast), so a
@@ -20,10 +21,11 @@ from helpers.execution import EXECUTION_PARAMETERS, execution_doc, map_participa
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 FILES = sorted(
-    [str(p.relative_to(SRC)) for pattern in ("helpers/bids/*.py", "helpers/layout/*.py") for p in SRC.glob(pattern)]
+    [str(p.relative_to(SRC)) for pattern in ("helpers/bids/*.py", "helpers/layout/*.py")
+     for p in SRC.glob(pattern)]
     + [f"helpers/{m}.py" for m in (
-        "cache", "cell_tags", "exclusions", "execution", "figures", "findings", "io", "mdtable", "methods_text",
-        "paths", "provenance", "reliability", "runner", "scs", "stats", "style", "tables")]
+        "cache", "cell_tags", "exclusions", "execution", "figures", "findings", "io", "mdtable",
+        "methods_text", "paths", "provenance", "reliability", "runner", "scs", "stats", "style", "tables")]
     + ["helpers/catalogue/__init__.py"])
 
 _NO_DEFAULT = object()
@@ -78,7 +80,7 @@ def parameters_section(doc: str) -> dict[str, str]:
 
 
 def documented_default(kind: str):
-    """The literal after ``default`` (or ``default=``) on a type line, or ``_NO_DEFAULT`` if none or not literal."""
+    """The literal after ``default`` (or ``default=``) on a type line; ``_NO_DEFAULT`` if none."""
     match = re.search(r"\bdefault[ =]\s*(.+)$", kind)
     if match is None:
         return _NO_DEFAULT
@@ -104,6 +106,9 @@ def test_parameters_documented(relpath, name, args, defaults):
         f"{relpath}: {name} documents {sorted(set(documented) - set(args))} that are not arguments and "
         f"misses {sorted(set(args) - set(documented))}")
     for arg, default in defaults.items():
+        assert re.search(r"\b(default|optional)\b", documented[arg]), (
+            f"{relpath}: {name}: the type line of {arg!r} ({documented[arg]!r}) does not state its default "
+            "(numpydoc: 'int, default 3', or 'optional' when the default is None)")
         shown = documented_default(documented[arg])
         if default is not _NO_DEFAULT and shown is not _NO_DEFAULT:
             assert shown == default and type(shown) is type(default), (

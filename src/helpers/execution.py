@@ -37,8 +37,9 @@ import threading
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["BACKENDS", "EXCLUSION_COLUMNS", "EXECUTION_PARAMETERS", "ON_ERROR", "ParticipantError", "check_on_error",
-           "execution_doc", "failure_reason", "map_participants", "record_exclusions", "single_threaded_blas", "timed"]
+__all__ = ["BACKENDS", "EXCLUSION_COLUMNS", "EXECUTION_PARAMETERS", "ON_ERROR", "ParticipantError",
+           "check_on_error", "execution_doc", "failure_reason", "map_participants", "record_exclusions",
+           "single_threaded_blas", "timed"]
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
     """
     unknown = [n for n in names if n not in EXECUTION_PARAMETERS]
     if unknown:
-        raise ValueError(f"execution_doc: unknown parameter(s) {unknown}; known: {list(EXECUTION_PARAMETERS)}")
+        raise ValueError(f"execution_doc: unknown parameter(s) {unknown}; "
+                         f"known: {list(EXECUTION_PARAMETERS)}")
 
     def decorate(func: Callable) -> Callable:
         signature = inspect.signature(func).parameters

@@ -104,7 +104,7 @@ def table_cells(frame: pd.DataFrame | Styler, na_rep: str = "") -> tuple[list[st
     frame : DataFrame or Styler
         A ``Styler`` keeps its formats and hidden index/columns; a DataFrame is shown with its
         index unless that is an unnamed ``RangeIndex`` (row numbers carry no information).
-    na_rep : str
+    na_rep : str, default ""
         Text for missing values of a DataFrame (a ``Styler`` uses its own ``na_rep``).
 
     Returns

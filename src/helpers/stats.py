@@ -302,9 +302,9 @@ def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
         A ``condition`` of ``connectivity.tsv``: ``"negative-neutral"``, ``"negative"`` …
     pair : (source, target) or "source-target"
         The ordered ROI pair (``source``/``target`` columns).
-    measure : str
-        ``measure`` of ``connectivity.tsv`` (default the paper's ``"weighted_hrf"``).
-    value : str
+    measure : str, default "weighted_hrf"
+        ``measure`` of ``connectivity.tsv`` (:data:`DEFAULT_MEASURE`, the paper's).
+    value : str, default "z"
         Column of ``connectivity.tsv`` to use (``"z"``: Fisher z, the paper's).
 
     Returns
@@ -493,18 +493,18 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
         ``"total"`` (the self-compassion mean) or a subscale column, or the paper's label.
     contrast : str
         ``"negative-neutral"``, ``"positive-neutral"`` or a single condition.
-    pair : (source, target) or "source-target"
-        Default ``("vmpfc", "amygdala_r")``.
-    alternative : {"directional", "less", "greater", "two-sided"}
-        **Default "directional": the paper's one-tailed test in its hypothesised
+    pair : (source, target) or "source-target", default ("vmpfc", "amygdala_r")
+        The ROI pair (:func:`resolve_pair`).
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        **"directional": the paper's one-tailed test in its hypothesised
         direction for the scale** (``"less"`` for the mean and positive subscales,
         ``"greater"`` for the negative ones; :data:`helpers.paper.HYPOTHESISED_DIRECTION`).
         ``"two-sided"`` gives the conventional test.  The resolved value is returned.
-    measure : str
-        Connectivity measure (default ``"weighted_hrf"``, the paper's).
-    value : str
-        ``connectivity.tsv`` column, default ``"z"`` (Fisher z, as the paper).
-    method : str
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`DEFAULT_MEASURE`, the paper's).
+    value : str, default "z"
+        ``connectivity.tsv`` column (Fisher z, as the paper).
+    method : str, default "pearson"
         Passed to :func:`pingouin.corr` (``"pearson"``, ``"spearman"``, ``"shepherd"``,
         ``"skipped"``, ``"percbend"``, ``"bicor"``).
 
@@ -632,8 +632,8 @@ def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_deci
     ----------
     table : DataFrame
         Columns ``label, r, p, n`` (extra columns are kept).
-    r_decimals, p_decimals : int
-        Printed decimals of r and p (the paper: 3 and 3).
+    r_decimals, p_decimals : int, default 3
+        Printed decimals of r and p (the paper's: 3 and 3).
 
     Returns
     -------
