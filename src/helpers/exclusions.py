@@ -85,6 +85,11 @@ def read_user_exclusions(path: str | os.PathLike) -> pd.DataFrame:
         A tab-separated file with a header and the columns ``participant_id`` (``sub-01`` or ``01``)
         and ``reason`` (not empty); other columns are ignored.
 
+    Returns
+    -------
+    DataFrame
+        Columns ``participant_id`` (with ``sub-``), ``stage`` (``"user"``), ``reason``.
+
     Raises
     ------
     ValueError
@@ -208,6 +213,16 @@ def record_group_rules(output_dir, derivatives_dir, participants, task: str, fd_
         Mean FD (mm) above which a participant is excluded.
     exclusions_file : path-like or None, default None
         Your own list (:func:`read_user_exclusions`); None: nobody.
+
+    Returns
+    -------
+    DataFrame
+        The motion rows, then your rows (:data:`helpers.execution.EXCLUSION_COLUMNS`).
+
+    Raises
+    ------
+    ValueError
+        A confounds file lacks ``framewise_displacement``, or your exclusions file is invalid.
     """
     from .io import write_tsv
 

@@ -34,6 +34,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path : path-like
         Final destination.  Its parent folder is created if needed.
 
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write (``.tmp-<random>.<name>`` beside ``path``).
+
     Raises
     ------
     PermissionError

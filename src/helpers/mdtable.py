@@ -114,6 +114,11 @@ def table_cells(frame: pd.DataFrame | Styler, na_rep: str = "") -> tuple[list[st
         (a two-level ``("Ours", "r")`` column becomes ``"Ours r"``).
     body : list of list of str
         One list of cell texts per row, whitespace collapsed.
+
+    Raises
+    ------
+    TypeError
+        ``frame`` is neither a DataFrame nor a Styler.
     """
     if isinstance(frame, Styler):
         html = frame.to_html(exclude_styles=True, sparse_index=False, sparse_columns=False)
@@ -154,6 +159,11 @@ def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: b
     empty : str, default :data:`EMPTY`
         The sentence shown when ``frame`` has no rows, in one cell under the column labels
         (e.g. ``"No participant was excluded."``).
+
+    Returns
+    -------
+    str
+        The pipe table, ending with a newline.
 
     Raises
     ------

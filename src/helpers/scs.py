@@ -387,6 +387,11 @@ def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pat
     DataFrame
         Indexed like ``responses``; columns :data:`SUBSCALES` (means of raw items, negative
         subscales *not* reversed) and ``total``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``total`` or ``missing``, or invalid responses or item columns (:func:`item_matrix`).
     """
     if total not in TOTAL_RULES:
         raise ValueError(f"total must be one of {TOTAL_RULES}, not {total!r}")
@@ -495,7 +500,13 @@ def missing_report(responses, item_columns=None, *, pattern: str | None = None, 
 
 
 def item_key_table() -> pd.DataFrame:
-    """The SCS item key as a table: subscale, keying, item numbers, number of items (book/spec_scs.md)."""
+    """The SCS item key as a table: subscale, keying, item numbers, number of items (book/spec_scs.md).
+
+    Returns
+    -------
+    DataFrame
+        One row per subscale: ``subscale, keyed, items, n_items, short_form_items``.
+    """
     rows = [{"subscale": s, "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
              "items": ", ".join(map(str, SCS_KEY[s])), "n_items": len(SCS_KEY[s]),
              "short_form_items": ", ".join(map(str, SCS_SF_KEY[s]))} for s in SUBSCALES]

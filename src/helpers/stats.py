@@ -514,6 +514,12 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
         ``scale, contrast, source, target, measure, method, n, r, p, alternative,
         p_two_sided, ci95_low, ci95_high`` (two-sided Fisher-z 95 % CI), ``bf10``
         (Pearson only, matching ``alternative``) and ``excluded`` (participant → reason).
+
+    Raises
+    ------
+    ValueError
+        Unknown scale or ``alternative``, missing columns, duplicated participants, or fewer than 3
+        participants with both values (:func:`paired_values`).
     """
     data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure, value=value)
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
@@ -643,6 +649,13 @@ def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_deci
         ``"neither"``; ``"both"`` only when p is so small that the two round alike),
         and for ``"neither"`` rows ``r_for_p_one_tailed`` / ``r_for_p_two_tailed``:
         the |r| that would give the printed p (NaN elsewhere).
+
+    Raises
+    ------
+    ValueError
+        A column of ``label, r, p, n`` is missing, or a row lacks r or an exact p, or has n < 3.
+    TypeError
+        ``table`` is not a DataFrame.
     """
     _require(table, ["label", "r", "p", "n"], "reported correlations table")
     bad = table[table["p"].isna() | table["r"].isna() | (table["n"] < 3)]

@@ -93,6 +93,16 @@ def load_dataset(
         The ``trial_type`` labels analysed (validation only).
     rating_range : (int, int), default :data:`RATING_RANGE`
         Allowed ratings (validation only).
+
+    Returns
+    -------
+    Dataset
+        Participants, questionnaire, BOLD runs and structural image of each participant.
+
+    Raises
+    ------
+    ValueError
+        The dataset breaks the contract (:func:`validate_dataset` lists every problem).
     """
     root = Path(root)
     if validate:

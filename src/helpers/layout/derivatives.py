@@ -77,6 +77,10 @@ def entity_stem(participant: str, task: str | None = None, *, session: str | Non
     session, acq, run : str, optional
         Labels without their prefix; default None leaves the entity out.
 
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> entity_stem("sub-01", "feedback", session="2", run="1")

@@ -241,6 +241,11 @@ def raw_runs(bids_dir: str | os.PathLike, participant: str, task: str) -> list[R
     -------
     list of RawRun
         Empty when the participant has no BOLD run of ``task`` (the caller names the rule).
+
+    Raises
+    ------
+    ValueError
+        A multi-echo (``echo-``) or magnitude/phase (``part-``) run, or two BOLD files for one run.
     """
     root = Path(bids_dir)
     participant = with_sub(participant)
