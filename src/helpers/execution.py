@@ -122,16 +122,16 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
     --------
     >>> @execution_doc("backend", "n_jobs")
     ... def run(items, backend="processes", n_jobs=1):
-    ...     \"\"\"Run.
+    ...     '''Run.
     ...
     ...     Parameters
     ...     ----------
     ...     items : list
     ...         What to run.
     ...     {execution_parameters}
-    ...     \"\"\"
-    >>> "backend : {\"serial\", \"processes\", \"dask\"}, default \"processes\"" in run.__doc__
-    True
+    ...     '''
+    >>> print(run.__doc__.splitlines()[6])
+        backend : {"serial", "processes", "dask"}, default "processes"
     """
     unknown = [n for n in names if n not in EXECUTION_PARAMETERS]
     if unknown:
