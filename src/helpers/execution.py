@@ -280,7 +280,12 @@ def single_threaded_blas() -> Iterator[None]:
     two worker *threads* (a threaded Dask worker) each entering their own would let the first to
     leave lift the limit under the other, which then computes on several threads and gets other
     last bits. Here the first caller sets the limit and the last one to leave restores it.
-    ``numpy.linalg`` and ``scipy.linalg`` are imported first: threadpoolctl only limits libraries already loaded.
+    ``numpy.linalg`` and ``scipy.linalg`` are imported first: threadpoolctl only limits libraries
+    already loaded.
+
+    Yields
+    ------
+    None
     """
     import numpy.linalg  # noqa: F401  (load numpy's and scipy's own BLAS before the limit is set)
     import scipy.linalg  # noqa: F401
