@@ -114,7 +114,7 @@ def toc_files(root: Path) -> list[str]:
     Returns
     -------
     list of str
-        Paths relative to ``root``, without extension.
+        The entries as written in ``_toc.yml`` (paths relative to ``root``).
     """
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     return [toc["root"], *_toc_files(toc)]
@@ -492,7 +492,8 @@ def ensure_twin(params: dict, root: Path) -> None:
     """Generate the digital twin at ``bids_dir`` when the params ask for it and it is out of date.
 
     Nothing happens unless ``twin_participants`` is set.  The twin is current when its stamp (the
-    simulator's code, ``twin_participants``, ``seed``, ``twin_config`` and that file's text) is unchanged.
+    simulator's code with ``atlas.py`` and ``resample.py``, ``twin_participants``, ``seed``,
+``twin_config`` and that file's text) is unchanged.
 
     Parameters
     ----------
