@@ -493,7 +493,7 @@ def ensure_twin(params: dict, root: Path) -> None:
 
     Nothing happens unless ``twin_participants`` is set.  The twin is current when its stamp (the
     simulator's code with ``atlas.py`` and ``resample.py``, ``twin_participants``, ``seed``,
-``twin_config`` and that file's text) is unchanged.
+    ``twin_config`` and that file's text) is unchanged.
 
     Parameters
     ----------
