@@ -1,10 +1,14 @@
-"""Every public function of the listed modules has a numpydoc ``Parameters`` section that names exactly
-its arguments, states each default on the type line, and each documented ``default X`` equals the
-signature's default when that is a literal (issue 16, item 5).
+"""Numpydoc docstrings of the public functions in the modules listed below (issue 16, item 5).
 
-The docstring is read from the imported function (so text inserted by
-:func:`helpers.execution.execution_doc` counts); the arguments and defaults from the source (ast), so a
-decorator's wrapper signature cannot hide them.  Extend ``FILES`` as more modules are documented.
+For every public module-level function (and public method of a public class) that takes arguments
+(``self`` aside): a ``Parameters`` section that names exactly its arguments in the signature's order,
+and, for each argument with a default in the signature, a documented ``default X`` that equals the
+signature's default when that default is a simple literal.  A small parser (numpydoc is not a
+dependency) reads the section the way numpydoc's ``docscrape`` does: parameter lines start at column 0
+as ``name : type``; descriptions are indented.  The docstring is read from the source; a docstring with
+an ``{execution_parameters}`` placeholder is read from the imported function, after
+:func:`helpers.execution.execution_doc` has inserted the shared text.  Extend ``MODULES`` as more
+modules are documented.
 """
 
 from __future__ import annotations
@@ -19,124 +23,124 @@ import pytest
 
 from helpers.execution import EXECUTION_PARAMETERS, execution_doc, map_participants
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-FILES = sorted(
-    [str(p.relative_to(SRC)) for pattern in ("helpers/bids/*.py", "helpers/layout/*.py")
-     for p in SRC.glob(pattern)]
-    + [f"helpers/{m}.py" for m in (
-        "cache", "cell_tags", "exclusions", "execution", "figures", "findings", "io", "mdtable",
-        "methods_text", "paths", "provenance", "reliability", "runner", "scs", "stats", "style", "tables")]
-    + ["helpers/catalogue/__init__.py"])
+SRC = Path(__file__).resolve().parents[1] / "src" / "helpers"
+MODULES = sorted(
+    [SRC / f"{name}.py" for name in (
+        "atlas", "denoise", "cache", "cell_tags", "exclusions", "execution", "figures", "findings", "io",
+        "mdtable", "methods_text", "paths", "provenance", "reliability", "runner", "scs", "stats", "style",
+        "tables")]
+    + [SRC / "catalogue" / "__init__.py"]
+    + [p for sub in ("preprocess", "simulate", "training", "bids", "layout")
+       for p in (SRC / sub).glob("*.py")]
+)
 
-_NO_DEFAULT = object()
-
-
-def _public_functions(relpath: str) -> list[tuple[str, list[str], dict]]:
-    """``(name, argument names, {argument: literal default})`` of each public module-level function."""
-    tree = ast.parse((SRC / relpath).read_text())
-    found = []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name.startswith("_"):
-            continue
-        a = node.args
-        positional = a.posonlyargs + a.args
-        names = [x.arg for x in positional + a.kwonlyargs]
-        names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
-        defaults = dict(zip([x.arg for x in positional][len(positional) - len(a.defaults):], a.defaults))
-        defaults.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
-        literal = {}
-        for arg, node_default in defaults.items():
-            try:
-                literal[arg] = ast.literal_eval(node_default)
-            except ValueError:  # a name or call (e.g. a module constant): not compared
-                literal[arg] = _NO_DEFAULT
-        if names:
-            found.append((node.name, names, literal))
-    return found
+_HEADER = re.compile(r"^(\w[\w ]*)\n-{3,}\s*$", re.M)
+_DEFAULT = re.compile(r"\bdefault(?:\s*=\s*|\s*:\s*|\s+)(.+)$")
 
 
-def _module_name(relpath: str) -> str:
-    return relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+def _arg_names(fn: ast.FunctionDef, method: bool = False) -> list[str]:
+    """Arguments in the signature's order (``*args`` before keyword-only ones), ``self`` aside."""
+    a = fn.args
+    names = [x.arg for x in a.posonlyargs + a.args]
+    names += [f"*{a.vararg.arg}"] if a.vararg else []
+    names += [x.arg for x in a.kwonlyargs]
+    names += [f"**{a.kwarg.arg}"] if a.kwarg else []
+    return names[1:] if method else names
+
+
+def _defaults(fn: ast.FunctionDef) -> dict[str, ast.expr]:
+    a = fn.args
+    positional = a.posonlyargs + a.args
+    out = dict(zip([x.arg for x in positional[len(positional) - len(a.defaults):]], a.defaults))
+    out.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+    return out
 
 
 def parameters_section(doc: str) -> dict[str, str]:
-    """``{name: type line}`` of a numpydoc docstring's Parameters section (``a, b : int`` gives two names)."""
-    lines = inspect.cleandoc(doc).splitlines()
-    try:
-        start = next(i for i in range(len(lines) - 1)
-                     if lines[i].strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"})
-    except StopIteration:
+    """``{name: type text}`` of a numpydoc docstring's Parameters section (``a, b : int`` gives two)."""
+    heads = list(_HEADER.finditer(doc))
+    for i, head in enumerate(heads):
+        if head.group(1).strip() == "Parameters":
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(doc)
+            body = doc[head.end():end]
+            break
+    else:
         return {}
-    entries = {}
-    for i in range(start + 2, len(lines)):
-        line = lines[i]
-        if i + 1 < len(lines) and line.strip() and set(lines[i + 1].strip()) == {"-"}:
-            break  # the next section's header
-        if line and not line[0].isspace():
-            names, _, kind = line.partition(" : ")
-            for name in names.split(","):
-                entries[name.strip().lstrip("*")] = kind.strip()
-    return entries
-
-
-def documented_default(kind: str):
-    """The literal after ``default`` (or ``default=``) on a type line; ``_NO_DEFAULT`` if none."""
-    match = re.search(r"\bdefault[ =]\s*(.+)$", kind)
-    if match is None:
-        return _NO_DEFAULT
-    text = match.group(1).strip()
-    for candidate in (text, text.split(" ")[0].rstrip(",;:")):  # "default 3" or "default 3 (three seconds)"
-        try:
-            return ast.literal_eval(candidate)
-        except (ValueError, SyntaxError):
+    params = {}
+    for line in body.splitlines():
+        if not line.strip() or line[0].isspace():
             continue
-    return _NO_DEFAULT
+        names, _, kind = line.partition(" : ")
+        for name in names.split(","):
+            params[name.strip()] = kind.strip()
+    return params
 
 
-CASES = [(f, name, args, defaults) for f in FILES for name, args, defaults in _public_functions(f)]
+def _docstring(path: Path, fn: ast.FunctionDef, owner: str | None) -> str:
+    """The source docstring, or the imported one when ``execution_doc`` completes it at import."""
+    doc = ast.get_docstring(fn) or ""
+    if "{execution_parameters" not in doc:
+        return doc
+    module = ".".join(path.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__")
+    obj = importlib.import_module(module)
+    for name in ([owner] if owner else []) + [fn.name]:
+        obj = getattr(obj, name)
+    return inspect.cleandoc(obj.__doc__ or "")
 
 
-@pytest.mark.parametrize("relpath, name, args, defaults", CASES,
-                         ids=[f"{_module_name(f)}.{n}" for f, n, _, _ in CASES])
-def test_parameters_documented(relpath, name, args, defaults):
-    func = getattr(importlib.import_module(_module_name(relpath)), name)
-    documented = parameters_section(func.__doc__ or "")
-    assert documented, f"{relpath}: {name} has no numpydoc Parameters section"
-    assert set(documented) == set(args), (
-        f"{relpath}: {name} documents {sorted(set(documented) - set(args))} that are not arguments and "
-        f"misses {sorted(set(args) - set(documented))}")
-    for arg, default in defaults.items():
-        assert re.search(r"\b(default|optional)\b", documented[arg]), (
-            f"{relpath}: {name}: the type line of {arg!r} ({documented[arg]!r}) does not state its default "
-            "(numpydoc: 'int, default 3', or 'optional' when the default is None)")
-        shown = documented_default(documented[arg])
-        if default is not _NO_DEFAULT and shown is not _NO_DEFAULT:
-            assert shown == default and type(shown) is type(default), (
-                f"{relpath}: {name}({arg}=...) documents default {shown!r}, the signature has {default!r}")
+def _public_functions():
+    """Public module-level functions and public methods of public classes, with arguments."""
+    for path in MODULES:
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and _arg_names(node):
+                yield pytest.param(path, node, None, id=f"{path.relative_to(SRC)}::{node.name}")
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                for meth in node.body:
+                    if (isinstance(meth, ast.FunctionDef) and not meth.name.startswith("_")
+                            and _arg_names(meth, method=True)):
+                        yield pytest.param(path, meth, node.name,
+                                           id=f"{path.relative_to(SRC)}::{node.name}.{meth.name}")
 
 
-def test_parser_reads_combined_names_and_defaults():
-    doc = """Summary.
+@pytest.mark.parametrize(("path", "fn", "owner"), list(_public_functions()))
+def test_parameters_listed_with_defaults(path, fn, owner):
+    method = owner is not None
+    params = parameters_section(_docstring(path, fn, owner))
+    assert list(params) == _arg_names(fn, method), (
+        f"{fn.name}: Parameters section lists {list(params)}, the signature has {_arg_names(fn, method)}"
+    )
+    for name, default in _defaults(fn).items():
+        match = _DEFAULT.search(params[name])
+        assert match, (f"{fn.name}: parameter {name!r} has a default but its type line {params[name]!r} "
+                       "does not document it as 'default X'")
+        try:
+            expected = ast.literal_eval(default)
+        except ValueError:
+            continue  # a computed default (a constant's name, a call): documented in words
+        documented = match.group(1).strip()
+        try:
+            value = ast.literal_eval(documented)
+        except (ValueError, SyntaxError):
+            pytest.fail(f"{fn.name}: {name} documents default {documented!r}, the signature {expected!r}")
+        assert value == expected and type(value) is type(expected), (
+            f"{fn.name}: {name} documents default {documented!r}, the signature has {expected!r}"
+        )
 
-    Parameters
-    ----------
-    a, b : int, default 3
-        Two.
-    *rest : str
-    c : {"x", "y"}, default "y"
-        Choice.
-    d : float, default=0.5
 
-    Returns
-    -------
-    e : int
-    """
-    entries = parameters_section(doc)
-    assert list(entries) == ["a", "b", "rest", "c", "d"]
-    assert [documented_default(entries[k]) for k in ("a", "c", "d")] == [3, "y", 0.5]
-    assert documented_default(entries["rest"]) is _NO_DEFAULT
+def test_parser_reads_numpydoc():
+    doc = "Sum.\n\nParameters\n----------\na, b : int\n    Terms.\nc : float, default 0.5\n    Scale.\n\n" \
+          "Returns\n-------\nint\n"
+    assert parameters_section(doc) == {"a": "int", "b": "int", "c": "float, default 0.5"}
+    assert _DEFAULT.search("float, default 0.5").group(1) == "0.5"
+    assert _DEFAULT.search("str, default='hrf'").group(1) == "'hrf'"
 
 
+def test_signature_order_puts_star_args_before_keyword_only():
+    fn = ast.parse("def f(a, *rest, b=1, **kw): pass").body[0]
+    assert _arg_names(fn) == ["a", "*rest", "b", "**kw"]
+
+
+# --------------------------------------------------------------------------- the shared execution text
 def test_execution_doc_inserts_shared_text_with_each_functions_defaults():
     @execution_doc("on_error", "backend", "cache_dir")
     def stage(items, backend="processes", cache_dir=None, on_error="skip"):
@@ -153,40 +157,58 @@ def test_execution_doc_inserts_shared_text_with_each_functions_defaults():
         list
         """
 
-    doc = stage.__doc__
-    assert "{execution_parameters}" not in doc
+    doc = inspect.cleandoc(stage.__doc__)
+    assert "{execution_parameters" not in doc
     entries = parameters_section(doc)
     assert list(entries) == ["items", "on_error", "backend", "cache_dir"]  # order of the decorator's names
     assert entries["backend"] == '{"serial", "processes", "dask"}, default "processes"'
     assert entries["on_error"] == '{"stop", "skip"}, default "skip"'
     assert entries["cache_dir"] == "path-like or None, default None"
     # the shared description, re-wrapped at the placeholder's indentation + 4
-    body = " ".join(line.strip() for line in inspect.cleandoc(doc).split("cache_dir : ")[0]
-                    .split("backend : ")[1].splitlines()[1:])
+    backend = doc.split("cache_dir : ")[0].split("backend : ")[1]
+    body = " ".join(line.strip() for line in backend.splitlines()[1:])
     assert body == EXECUTION_PARAMETERS["backend"][1]
-    assert doc.endswith("\n\n        Returns\n        -------\n        list\n        ")  # the rest is kept
+    assert doc.endswith("\n\nReturns\n-------\nlist")  # the rest is kept
+
+
+def test_named_placeholders_follow_the_signature_order():
+    @execution_doc("n_jobs", "progress", "cache")
+    def stage(items, n_jobs=2, label="x", progress=False, cache=True):
+        """Run.
+
+        Parameters
+        ----------
+        items : list
+            What to run.
+        {execution_parameters:n_jobs}
+        label : str, default "x"
+            A label.
+        {execution_parameters}
+        """
+
+    entries = parameters_section(inspect.cleandoc(stage.__doc__))
+    assert list(entries) == ["items", "n_jobs", "label", "progress", "cache"]
+    assert [entries[k] for k in ("n_jobs", "progress", "cache")] == [
+        "int, default 2", "bool or None, default False", "bool, default True"]
 
 
 def test_execution_doc_used_by_map_participants():
-    entries = parameters_section(map_participants.__doc__)
+    entries = parameters_section(inspect.cleandoc(map_participants.__doc__))
+    assert list(entries) == ["func", "items", "ids", "backend", "n_jobs", "scheduler", "desc", "progress",
+                             "shared"]
     assert entries["backend"].endswith('default "serial"') and entries["n_jobs"] == "int, default 1"
-    assert EXECUTION_PARAMETERS["scheduler"][1].split()[:4] == ["Dask", "only:", "a", "scheduler"]
     assert "Dask only: a scheduler address" in map_participants.__doc__
 
 
-@pytest.mark.parametrize("names, func, message", [
-    (("speed",), lambda backend="serial": None, "unknown parameter"),
-    (("backend",), lambda n_jobs=1: None, "has no parameter"),
+@pytest.mark.parametrize("names, func, doc, message", [
+    (("speed",), lambda backend="serial": None, "{execution_parameters}", "unknown parameter"),
+    (("backend",), lambda n_jobs=1: None, "{execution_parameters}", "has no parameter"),
+    (("backend",), lambda backend="serial": None, "No placeholder here.", "needs one"),
+    (("backend",), lambda backend="serial", n_jobs=1: None, "{execution_parameters:n_jobs}", "not among"),
+    (("backend",), lambda backend="serial": None,
+     "{execution_parameters:backend}\n    {execution_parameters:backend}", "placed twice"),
 ])
-def test_execution_doc_rejects_unknown_or_absent_names(names, func, message):
-    func.__doc__ = "Summary.\n\n    {execution_parameters}\n"
+def test_execution_doc_rejects_misplaced_names(names, func, doc, message):
+    func.__doc__ = f"Summary.\n\n    {doc}\n"
     with pytest.raises(ValueError, match=message):
         execution_doc(*names)(func)
-
-
-def test_execution_doc_requires_the_placeholder():
-    def run(backend="serial"):
-        """No placeholder here."""
-
-    with pytest.raises(ValueError, match="no {execution_parameters} line"):
-        execution_doc("backend")(run)

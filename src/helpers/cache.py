@@ -97,7 +97,7 @@ def imported_modules(root: ModuleType | str, package: str | None = None) -> list
     ----------
     root : module or str
         The module whose code a result depends on (e.g. ``"helpers.firstlevel.stage"``).
-    package : str, optional
+    package : str, default None
         Only imports of this package's modules are followed; default None: the top-level package
         of ``root`` (``helpers``).
 
@@ -268,11 +268,34 @@ class Cache:
         self.misses = 0
 
     def path(self, key: str) -> Path:
-        """Where the entry of ``key`` lives."""
+        """Where the entry of ``key`` lives.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<folder>/<namespace>/<key[:2]>/<key>.pkl``.
+        """
         return self.folder / self.namespace / key[:2] / f"{key}.pkl"
 
     def get(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` for a stored key, else ``(False, None)``."""
+        """``(True, value)`` for a stored key, else ``(False, None)``.
+
+        An entry that cannot be read counts as a miss (logged).  Counts :attr:`hits` and :attr:`misses`.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+
+        Returns
+        -------
+        tuple of (bool, object)
+        """
         path = self.path(key)
         if self.enabled and path.is_file():
             try:
@@ -287,7 +310,15 @@ class Cache:
         return False, None
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key`` atomically (no-op when disabled)."""
+        """Store ``value`` under ``key`` atomically (no-op when disabled).
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+        value : object
+            Any picklable result.
+        """
         if not self.enabled:
             return
         with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:

@@ -84,7 +84,7 @@ EXECUTION_PARAMETERS: dict[str, tuple[str, str]] = {
                   "per stage."),
 }
 
-_PLACEHOLDER = re.compile(r"^([ \t]*)\{execution_parameters\}[ \t]*$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"^([ \t]*)\{execution_parameters(?::([\w, ]+))?\}[ \t]*$", re.MULTILINE)
 
 
 def _wrap(text: str, indent: str, width: int = 100) -> str:
@@ -95,12 +95,15 @@ def _wrap(text: str, indent: str, width: int = 100) -> str:
 
 
 def execution_doc(*names: str) -> Callable[[Callable], Callable]:
-    """Decorator: replace the ``{execution_parameters}`` line of a docstring with shared entries.
+    """Decorator: replace the ``{execution_parameters}`` lines of a docstring with shared entries.
 
-    The entries come from :data:`EXECUTION_PARAMETERS`, in the order of ``names``, each written as
-    ``name : type, default X`` with the default read from the decorated function's signature (so
-    the text is written once and every stage still shows its own defaults).  The placeholder line's
-    indentation is kept, the descriptions are indented four spaces more.
+    The entries come from :data:`EXECUTION_PARAMETERS`, each written as ``name : type, default X``
+    with the default read from the decorated function's signature (so the text is written once and
+    every stage still shows its own defaults).  A line ``{execution_parameters:a,b}`` inserts the
+    entries of ``a`` and ``b`` there (so the Parameters section can follow the signature's order
+    when the shared parameters are interleaved with others); one bare ``{execution_parameters}``
+    line inserts every other name, in the order of ``names``.  A placeholder line's indentation is
+    kept, the descriptions are indented four spaces more.
 
     Parameters
     ----------
@@ -115,8 +118,9 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
     Raises
     ------
     ValueError
-        A name is not in :data:`EXECUTION_PARAMETERS` or not a parameter of the function, or the
-        docstring has no ``{execution_parameters}`` line.
+        A name is not in :data:`EXECUTION_PARAMETERS` or not a parameter of the function, a
+        placeholder names a parameter not in ``names`` or one already placed, or a name has no
+        placeholder to go to.
 
     Examples
     --------
@@ -143,18 +147,29 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
         absent = [n for n in names if n not in signature]
         if absent:
             raise ValueError(f"execution_doc: {func.__qualname__} has no parameter(s) {absent}")
-        match = _PLACEHOLDER.search(func.__doc__ or "")
-        if match is None:
-            raise ValueError(f"execution_doc: the docstring of {func.__qualname__} has no "
-                             "{execution_parameters} line")
-        indent = match.group(1)
-        entries = []
-        for name in names:
-            kind, text = EXECUTION_PARAMETERS[name]
-            default = signature[name].default
-            shown = "" if default is inspect.Parameter.empty else f", default {_literal(default)}"
-            entries.append(f"{indent}{name} : {kind}{shown}\n{_wrap(text, indent + '    ')}")
-        func.__doc__ = func.__doc__[:match.start()] + "\n".join(entries) + func.__doc__[match.end():]
+        doc = func.__doc__ or ""
+        matches = list(_PLACEHOLDER.finditer(doc))
+        explicit = [n.strip() for m in matches if m.group(2) for n in m.group(2).split(",")]
+        wrong = sorted({n for n in explicit if n not in names or explicit.count(n) > 1})
+        if wrong:
+            raise ValueError(f"execution_doc: {func.__qualname__}: placeholder name(s) {wrong} "
+                             f"not among {list(names)} or placed twice")
+        rest = [n for n in names if n not in explicit]
+        bare = [m for m in matches if not m.group(2)]
+        if len(bare) > 1 or (rest and not bare):
+            raise ValueError(f"execution_doc: the docstring of {func.__qualname__} needs one "
+                             f"{{execution_parameters}} line (for {rest})")
+        for match in reversed(matches):  # from the end, so that earlier offsets stay valid
+            chosen = [n.strip() for n in match.group(2).split(",")] if match.group(2) else rest
+            indent = match.group(1)
+            entries = []
+            for name in chosen:
+                kind, text = EXECUTION_PARAMETERS[name]
+                default = signature[name].default
+                shown = "" if default is inspect.Parameter.empty else f", default {_literal(default)}"
+                entries.append(f"{indent}{name} : {kind}{shown}\n{_wrap(text, indent + '    ')}")
+            doc = doc[:match.start()] + "\n".join(entries) + doc[match.end():]
+        func.__doc__ = doc
         return func
 
     return decorate
@@ -335,15 +350,16 @@ def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None 
         ``functools.partial`` of one) for the ``processes`` and ``dask`` backends.
     items : sequence
         One item per participant.
-    ids : sequence of str, optional
-        Participant ids (for error messages); default None: ``str(item)``.
+    ids : sequence of str, default None
+        Participant ids (for error messages); None: ``str(item)``.
+    {execution_parameters:backend,n_jobs,scheduler}
     desc : str, default "participants"
         Label of the progress bar.
-    {execution_parameters}
-    shared : dict, optional
+    {execution_parameters:progress}
+    shared : dict, default None
         Keyword arguments common to every call (``func(item, **shared)``), sent once per worker
         rather than once per participant: joblib memory-maps their large arrays, Dask
-        broadcasts them to the workers; default None: none.
+        broadcasts them to the workers; None: none.
 
     Returns
     -------

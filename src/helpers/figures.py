@@ -91,7 +91,7 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
         Condition or contrast on the y axis (it also chooses the points' colour).
     pair : (str, str) or str, default ("vmpfc", "amygdala_r")
         ROI pair (:func:`helpers.stats.resolve_pair`).
-    xlabel : str, optional
+    xlabel : str, default None
         x-axis label; default None: the scale's label.
     alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
         Tail of the test (:func:`helpers.stats.resolve_alternative`).
@@ -99,7 +99,7 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
         Connectivity measure (:data:`helpers.stats.DEFAULT_MEASURE`).
     seed : int, default 2018
         Seed of the bootstrap band.
-    title : str, optional
+    title : str, default None
         First line of the panel's title; default None: only the statistics.
 
     Returns

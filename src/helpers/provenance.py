@@ -140,12 +140,32 @@ class Chapter:
         check_output_dir(self.output_dir, "output_dir", source)
 
     def input(self, path: str | os.PathLike) -> Path:
-        """Register an input file or folder; returns it as a ``Path``."""
+        """Register an input file or folder; returns it as a ``Path``.
+
+        Parameters
+        ----------
+        path : path-like
+            The input (recorded relative to the project root when inside it).
+
+        Returns
+        -------
+        pathlib.Path
+        """
         self.inputs.append(_relative(path))
         return Path(path)
 
     def output(self, *paths: str | os.PathLike) -> list[Path]:
-        """Register output files (they must exist: checksums are taken at the footer)."""
+        """Register output files (they must exist: checksums are taken at the footer).
+
+        Parameters
+        ----------
+        *paths : path-like
+            The files written.
+
+        Returns
+        -------
+        list of pathlib.Path
+        """
         for p in paths:
             self.outputs.append(_relative(p))
         return [Path(p) for p in paths]
@@ -160,6 +180,15 @@ class Chapter:
         open pyplot figure is therefore closed, not only ``fig``: a figure a helper returned for a
         later cell stays usable (a closed figure can still be saved) but is shown only where the
         prose places it. Nothing is returned, so the call can end a cell without printing anything.
+
+        Parameters
+        ----------
+        key : str
+            Glue key.
+        fig : matplotlib.figure.Figure
+            The figure.
+        stem : path-like
+            Destination without extension (:func:`helpers.io.save_figure`).
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
@@ -195,7 +224,7 @@ class Chapter:
             Glue key.
         frame : DataFrame or Styler
             The table as it should be shown (a ``Styler`` keeps its formats and hidden index).
-        path : path-like, optional
+        path : path-like, default None
             Also write the data (a Styler's underlying DataFrame, full precision) as a TSV there,
             with its index unless that is an unnamed ``RangeIndex``.
         empty : str, default :data:`helpers.mdtable.EMPTY`
@@ -211,7 +240,15 @@ class Chapter:
         glue(key, Markdown(markdown_table(frame, empty=empty)), display=False)
 
     def stage(self, label: str, seconds: float) -> None:
-        """Record the wall time of one stage (shown in the footer's timing table)."""
+        """Record the wall time of one stage (shown in the footer's timing table).
+
+        Parameters
+        ----------
+        label : str
+            Name of the stage; repeated labels add up.
+        seconds : float
+            Wall time.
+        """
         self.stages[label] = self.stages.get(label, 0.0) + float(seconds)
 
     def record(self) -> dict:

@@ -128,7 +128,8 @@ def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rn
         The twin's configuration (:func:`helpers.simulate.load_config`).
     rng : numpy Generator
         Source of every random time series of this draw.
-    vm : VoxelModel, optional (default= ``voxel_model(cfg)``)
+    vm : VoxelModel, default None
+        The voxels sampled; None: ``voxel_model(cfg)``.
 
     Returns
     -------
@@ -234,7 +235,7 @@ def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=Non
         Draws per participant (at least 2, to estimate an error variance).
     seed : int
         Seed of the draws.
-    participants : sequence of str, optional
+    participants : sequence of str, default None
         Participants to draw; default None: every participant with events, in their order.
 
     Returns
@@ -604,7 +605,7 @@ def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int
         Simulated studies.
     seed : int, default 0
         Seed of the simulation.
-    r_ours : float, optional
+    r_ours : float, default None
         Our observed r; default None: not compared.
     fixed_sample : bool, default True
         Keep the participants fixed (the twin's ``coupling.match: sample``; :func:`attenuated_r`).
@@ -635,11 +636,11 @@ def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None 
     ----------
     summary : dict
         From :func:`attenuation_summary`.
-    r_paper : float, optional
+    r_paper : float, default None
         The paper's r; default None: not drawn.
-    n : int, optional
+    n : int, default None
         Participants, shown in the legend; default None: not shown.
-    draw_r : numpy.ndarray, optional
+    draw_r : numpy.ndarray, default None
         r of each re-simulated twin (:func:`draw_correlations`); default None: not drawn.
 
     Returns
@@ -694,10 +695,14 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
         ``connectivity.tsv`` (ours, from the images).
     r_ours, r_paper : float
         Our and the paper's headline r.
-    n_draws : int (default= 10)
-    n_sim : int (default= 20000)
-    seed : int (default= 2018)
-    measure : str (default= "weighted_hrf")
+    n_draws : int, default 10
+        Re-simulated first-level draws per participant (:func:`repeated_draws`).
+    n_sim : int, default 20000
+        Simulated runs of :func:`observed_r_given`.
+    seed : int, default 2018
+        Seed of the draws and of the simulation.
+    measure : str, default "weighted_hrf"
+        Connectivity measure of ``connectivity`` compared with the draws (:func:`image_check`).
 
     Returns
     -------

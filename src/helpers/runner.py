@@ -125,7 +125,7 @@ def book_notebooks(root: Path | None = None) -> list[str]:
 
     Parameters
     ----------
-    root : pathlib.Path, optional
+    root : pathlib.Path, default None
         The project root; default None: :func:`helpers.paths.project_root`.
 
     Returns
@@ -416,7 +416,7 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
         Seconds a cell may run (papermill's ``execution_timeout``).
     upstream : str
         Fingerprint of the data and of the chapters the notebook reads.
-    conditions : dict of str to bool, optional
+    conditions : dict of str to bool, default None
         :func:`run_conditions`; default None: no cell is dropped.
 
     Returns
@@ -591,7 +591,7 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     ----------
     params_file : path-like
         The flat YAML params file (:func:`load_params`).
-    root : pathlib.Path, optional
+    root : pathlib.Path, default None
         The project root; default None: :func:`helpers.paths.project_root`.
 
     Returns
@@ -636,7 +636,7 @@ def expected_pages(root: Path | None = None) -> list[Path]:
 
     Parameters
     ----------
-    root : pathlib.Path, optional
+    root : pathlib.Path, default None
         The project root; default None: :func:`helpers.paths.project_root`.
 
     Returns
@@ -658,7 +658,7 @@ def build_book(root: Path | None = None) -> None:
 
     Parameters
     ----------
-    root : pathlib.Path, optional
+    root : pathlib.Path, default None
         The project root; default None: :func:`helpers.paths.project_root`.
 
     Raises
@@ -689,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Parameters
     ----------
-    argv : list of str, optional
+    argv : list of str, default None
         Arguments; default None: ``sys.argv[1:]``.  ``--params`` defaults to
         ``notebooks/params/default.yml``.
 

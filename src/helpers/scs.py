@@ -377,7 +377,7 @@ def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pat
         (prorating).  Either way a :class:`MissingItemsWarning` names each participant and subscale
         with missing answers.  The total is NaN whenever any subscale score is NaN; under
         ``"item_mean"`` it is otherwise the mean of the answered (reversed) items.
-    source : str, optional
+    source : str, default None
         A file name for error messages (defaults to ``responses.attrs["source"]``).
     id_column : str, default "participant_id"
         Column naming the participants in messages (else the index).

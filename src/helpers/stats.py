@@ -62,7 +62,7 @@ def resolve_scale(scale: str, columns: Iterable[str] | None = None) -> str:
     ----------
     scale : str
         Column name or the paper's label (:data:`helpers.paper.SCALES`).
-    columns : iterable of str, optional
+    columns : iterable of str, default None
         The available columns; default None: the paper's seven scales.
 
     Returns
@@ -576,7 +576,7 @@ def correlation_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: 
     ----------
     scores, connectivity : DataFrame
         ``scores.tsv`` and ``connectivity.tsv`` (formats in ``book/your_data.md``).
-    scales : sequence of str, optional
+    scales : sequence of str, default None
         Scale columns or the paper's labels; default None: Table 1's seven scales, in order.
     contrasts : sequence of str, default ("negative-neutral",)
         Contrasts or single conditions (:func:`correlate`).

@@ -145,7 +145,7 @@ def compare_with_paper(scores: pd.DataFrame, connectivity: pd.DataFrame, reporte
     ----------
     scores, connectivity : DataFrame
         ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
-    reported : DataFrame, optional
+    reported : DataFrame, default None
         Rows of :func:`helpers.paper.reported_correlations` (default None: the text's
         follow-ups, i.e. the rows whose ``where`` is ``"text"``).
     alternative : {"directional", "less", "greater", "two-sided"}, default "directional"

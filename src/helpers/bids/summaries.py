@@ -163,7 +163,7 @@ def motion_table(ds: Dataset, sub: str, run: RawRun | None = None) -> tuple[pd.D
         The dataset.
     sub : str
         Participant id (``sub-<label>``).
-    run : RawRun, optional
+    run : RawRun, default None
         The run; default None: the participant's first.
 
     Returns

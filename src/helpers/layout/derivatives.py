@@ -72,9 +72,9 @@ def entity_stem(participant: str, task: str | None = None, *, session: str | Non
     ----------
     participant : str
         ``"sub-<label>"``.
-    task : str, optional
+    task : str, default None
         Task label (without ``task-``); default None leaves the entity out (anatomical files).
-    session, acq, run : str, optional
+    session, acq, run : str, default None
         Labels without their prefix; default None leaves the entity out.
 
     Returns
@@ -110,7 +110,7 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
         The ``res-`` entity (voxel size in mm of the MNI grid).
     contrast : str, default "T2w"
         Suffix of the structural the transforms refer to (``"T2w"`` or ``"T1w"``).
-    session, acq, run : str, optional
+    session, acq, run : str, default None
         Entities of the functional run (labels without prefix); default None: absent.
     space : str, default :data:`SPACE`
         Template space of the outputs.
@@ -154,11 +154,11 @@ def run_label(session: str | None = None, acq: str | None = None, run: str | Non
 
     Parameters
     ----------
-    session : str, optional
+    session : str, default None
         ``ses`` label; default None: none.
-    acq : str, optional
+    acq : str, default None
         ``acq`` label; default None: none.
-    run : str, optional
+    run : str, default None
         ``run`` label; default None: none.
 
     Returns
@@ -283,10 +283,10 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
         ``"sub-01"`` or ``"01"``.
     task : str
         Task label.
-    space : str, optional
+    space : str, default None
         Template space of the BOLD; default None: the one MNI space present (``MNI152NLin2009cAsym``
         or ``MNI152NLin6Asym``, …); several → ValueError naming them and this parameter.
-    res : str or int, optional
+    res : str or int, default None
         The ``res-`` entity (``2`` for ``res-2``); default None: the one present (or none).
     smoothed : bool, default False
         Read ``desc-smoothed`` images (ours; fMRIPrep writes none).  When False and a run has only a

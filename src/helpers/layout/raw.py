@@ -292,7 +292,7 @@ def near_misses(bids_dir: str | os.PathLike, participant: str, task: str | None 
         The raw BIDS dataset.
     participant : str
         Participant id, with or without ``sub-``.
-    task : str, optional
+    task : str, default None
         The task label of the BOLD runs; default None: look for the structural instead.
 
     Returns
@@ -414,7 +414,7 @@ def raw_paths(
         ``"sub-<label>"``.
     task : str
         Task label.
-    session, acq, run : str, optional
+    session, acq, run : str, default None
         Labels without prefix; default None leaves the entity (and the ``ses-`` folder) out.
 
     Returns
