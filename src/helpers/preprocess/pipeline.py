@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ..execution import EXCLUSION_COLUMNS, check_on_error, failure_reason, map_participants
+from ..execution import EXCLUSION_COLUMNS, check_on_error, execution_doc, failure_reason, map_participants
 from ..io import atomic_path, write_json, write_tsv
 from ..layout import SPACE, derivative_paths
 from ..provenance import package_versions, sha256
@@ -325,6 +325,7 @@ def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> di
         return {"participant": participant, "seconds": {}, "skipped": False, "error": failure_reason(err)}
 
 
+@execution_doc("n_jobs", "on_error", "progress", "backend", "scheduler")
 def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: list[str] | None = None,
                       n_jobs: int = 1, on_error: str = "stop", progress: bool = True, backend: str = "processes",
                       scheduler: str = "", **params) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -336,17 +337,7 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
         Raw BIDS dataset; derivatives folder.
     participants : list of str or None, default None
         Participants to preprocess (None: every ``sub-*`` folder).
-    n_jobs : int, default 1
-        Participants processed at once (``-1``: every core).
-    on_error : {"stop", "skip"}, default "stop"
-        Stop at the first failing participant (:class:`helpers.execution.ParticipantError`, whose
-        message names the participant), or record it in the exclusions and go on.
-    progress : bool, default True
-        Show the progress bar.
-    backend : {"serial", "processes", "dask"}, default "processes"
-        Execution backend of :func:`helpers.execution.map_participants`.
-    scheduler : str, default ""
-        Address of a Dask scheduler for ``backend="dask"`` (empty: a local cluster).
+    {execution_parameters}
     **params
         Overrides of :data:`DEFAULTS`.
 

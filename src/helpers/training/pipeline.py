@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from ..cache import Cache, cached_map, code_fingerprint, make_key
+from ..execution import execution_doc, single_threaded_blas
 from . import design, glm
 
 __all__ = ["Study", "run_participant", "run_study"]
@@ -108,10 +108,11 @@ def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random
 
 def _run(job, cfg, grid, method):
     row, seed_seq = job
-    with threadpool_limits(1):
+    with single_threaded_blas():  # results depend on the BLAS thread count (helpers.execution)
         return run_participant(row, cfg, grid, seed_seq, method)
 
 
+@execution_doc("n_jobs", "backend", "scheduler", "cache", "cache_dir")
 def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols", backend: str = "processes",
               scheduler="", cache: bool = False, cache_dir=None) -> Study:
     """Simulate the whole twin and fit every first-level GLM.
@@ -122,18 +123,10 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols",
         From :func:`helpers.training.design.load_config` (``null=True`` for the null twin).
     seed : int, default 2018
         Seed of ``SeedSequence(seed).spawn(n)``: one stream per participant.
-    n_jobs : int, default 1
-        Parallel processes (results do not depend on it).
+    {execution_parameters:n_jobs}
     method : {"ols", "nilearn-ols", "nilearn-ar1"}, default "ols"
         First-level estimator, one of :data:`helpers.training.glm.METHODS`.
-    backend : {"serial", "processes", "dask"}, default "processes"
-        Where participants run (:func:`helpers.execution.map_participants`).
-    scheduler : str, default ""
-        Address of a Dask scheduler for ``backend="dask"`` (empty: a local cluster).
-    cache : bool, default False
-        Reuse (and store) per-participant results (:mod:`helpers.cache`, namespace ``training``).
-    cache_dir : path or None, default None
-        Cache root (None: ``build/cache`` under the project root).
+    {execution_parameters:backend,scheduler,cache,cache_dir}
 
     Returns
     -------
