@@ -44,7 +44,15 @@ from .execution import map_participants
 from .io import atomic_path
 from .paths import build_dir
 
-__all__ = ["NUMERIC_PACKAGES", "file_fingerprint", "imported_modules", "code_fingerprint", "make_key", "Cache", "cached_map"]
+__all__ = [
+    "NUMERIC_PACKAGES",
+    "file_fingerprint",
+    "imported_modules",
+    "code_fingerprint",
+    "make_key",
+    "Cache",
+    "cached_map",
+]
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +135,7 @@ def imported_modules(root: ModuleType | str, package: str | None = None) -> list
                 base = node.module or ""
                 if node.level:
                     anchor = parts if is_package else parts[:-1]
-                    anchor = anchor[:len(anchor) - node.level + 1]
+                    anchor = anchor[: len(anchor) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
                 targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
             else:
@@ -143,8 +151,9 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES,
-                     follow_imports: bool = False) -> str:
+def code_fingerprint(
+    *modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES, follow_imports: bool = False
+) -> str:
     """SHA-256 of the source files of ``modules`` and the installed versions of ``packages``.
 
     Parameters
@@ -203,8 +212,11 @@ def _canonical(value: Any):
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, np.ndarray):
-        return {"ndarray": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
-                "dtype": str(value.dtype), "shape": list(value.shape)}
+        return {
+            "ndarray": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
+            "dtype": str(value.dtype),
+            "shape": list(value.shape),
+        }
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.random.SeedSequence):
@@ -215,8 +227,10 @@ def _canonical(value: Any):
         return repr(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    raise TypeError(f"cache key: cannot canonicalise a {type(value).__name__} ({value!r}); "
-                    "pass plain values, paths, arrays or dataclasses")
+    raise TypeError(
+        f"cache key: cannot canonicalise a {type(value).__name__} ({value!r}); "
+        "pass plain values, paths, arrays or dataclasses"
+    )
 
 
 def make_key(*parts: Any) -> str:

@@ -18,19 +18,35 @@ __all__ = ["CITATIONS", "load_provenance", "methods_paragraph", "save"]
 
 #: Bibliography key (book/references.bib) → author–year text for the plain form.
 CITATIONS = {
-    "friston2007spm": "Friston et al., 2007", "whitfield2012conn": "Whitfield-Gabrieli & Nieto-Castanon, 2012",
-    "garyfallidis2014dipy": "Garyfallidis et al., 2014", "avants2008syn": "Avants et al., 2008",
-    "fonov2011mni": "Fonov et al., 2011", "behzadi2007": "Behzadi et al., 2007",
-    "tzourio2002": "Tzourio-Mazoyer et al., 2002", "desikan2006": "Desikan et al., 2006",
-    "neff2003": "Neff, 2003", "brett2024nibabel": "Brett et al., 2024", "abraham2014": "Abraham et al., 2014",
-    "harris2020numpy": "Harris et al., 2020", "virtanen2020scipy": "Virtanen et al., 2020",
-    "mckinney2010pandas": "McKinney, 2010", "vallat2018": "Vallat, 2018", "parrish2018": "Parrish et al., 2018",
+    "friston2007spm": "Friston et al., 2007",
+    "whitfield2012conn": "Whitfield-Gabrieli & Nieto-Castanon, 2012",
+    "garyfallidis2014dipy": "Garyfallidis et al., 2014",
+    "avants2008syn": "Avants et al., 2008",
+    "fonov2011mni": "Fonov et al., 2011",
+    "behzadi2007": "Behzadi et al., 2007",
+    "tzourio2002": "Tzourio-Mazoyer et al., 2002",
+    "desikan2006": "Desikan et al., 2006",
+    "neff2003": "Neff, 2003",
+    "brett2024nibabel": "Brett et al., 2024",
+    "abraham2014": "Abraham et al., 2014",
+    "harris2020numpy": "Harris et al., 2020",
+    "virtanen2020scipy": "Virtanen et al., 2020",
+    "mckinney2010pandas": "McKinney, 2010",
+    "vallat2018": "Vallat, 2018",
+    "parrish2018": "Parrish et al., 2018",
 }
 
-_TESTS = {"directional": "one-tailed in the hypothesised direction for each scale",
-          "two-sided": "two-tailed", "less": "one-tailed (r < 0)", "greater": "one-tailed (r > 0)"}
-_WEIGHTING = {"hrf": "condition weights convolved with the canonical haemodynamic response (CONN's default)",
-              "hanning": "Hanning-windowed condition weights", "none": "unconvolved (boxcar) condition weights"}
+_TESTS = {
+    "directional": "one-tailed in the hypothesised direction for each scale",
+    "two-sided": "two-tailed",
+    "less": "one-tailed (r < 0)",
+    "greater": "one-tailed (r > 0)",
+}
+_WEIGHTING = {
+    "hrf": "condition weights convolved with the canonical haemodynamic response (CONN's default)",
+    "hanning": "Hanning-windowed condition weights",
+    "none": "unconvolved (boxcar) condition weights",
+}
 
 
 def load_provenance(output_dir: str | os.PathLike) -> dict[str, dict]:
@@ -107,8 +123,10 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
 
     c = lambda *keys: _cite(list(keys), form)  # noqa: E731 - short local helper
     resolution = pre.get("preproc_resolution", DEFAULTS["resolution"])
-    total = {"subscale_mean": "the mean of the six subscale means",
-             "item_mean": "the mean of the 26 items"}.get(scs.get("total_rule", "subscale_mean"), "the total")
+    total = {
+        "subscale_mean": "the mean of the six subscale means",
+        "item_mean": "the mean of the 26 items",
+    }.get(scs.get("total_rule", "subscale_mean"), "the total")
     highpass = denoise.HIGHPASS[0]
     parts = [
         f"The analysis re-implemented the SPM8 {c('friston2007spm')} and CONN {c('whitfield2012conn')} pipeline of "
@@ -133,10 +151,15 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
         "related to connectivity across participants with Pearson's r, "
         f"{_TESTS.get(res.get('alternative', 'directional'), res.get('alternative', ''))} "
         f"(connectivity measure: {res.get('measure', 'weighted_hrf')}).",
-        *([f"In this run, connectivity was computed from the preprocessed images in "
-            f"{Path(conn['derivatives_dir']).name} (the digital twin's simulated derivatives); the preprocessing "
-            "above was applied to the raw images and compared with them."]
-          if "twin" in str(conn.get("derivatives_dir", "")) else []),
+        *(
+            [
+                f"In this run, connectivity was computed from the preprocessed images in "
+                f"{Path(conn['derivatives_dir']).name} (the digital twin's simulated derivatives); the preprocessing "
+                "above was applied to the raw images and compared with them."
+            ]
+            if "twin" in str(conn.get("derivatives_dir", ""))
+            else []
+        ),
         f"Software: helpers {v('helpers')} (this book), NiBabel {v('nibabel')} {c('brett2024nibabel')}, "
         f"DIPY {v('dipy')}, nilearn {v('nilearn')} {c('abraham2014')}, NumPy {v('numpy')} {c('harris2020numpy')}, "
         f"SciPy {v('scipy')} {c('virtanen2020scipy')}, pandas {v('pandas')} {c('mckinney2010pandas')} and "

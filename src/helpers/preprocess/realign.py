@@ -302,9 +302,18 @@ def resample_rigid(data: np.ndarray, affine: np.ndarray, matrices: np.ndarray, o
     return out
 
 
-def realign(data: np.ndarray, affine: np.ndarray, *, fwhm: float = 5.0, sep: float = 4.0,
-            two_pass: bool = True, order: int = 3, max_iter: int = 16, tol: float = 1e-3,
-            centre=(0.0, 0.0, 0.0)) -> RealignResult:
+def realign(
+    data: np.ndarray,
+    affine: np.ndarray,
+    *,
+    fwhm: float = 5.0,
+    sep: float = 4.0,
+    two_pass: bool = True,
+    order: int = 3,
+    max_iter: int = 16,
+    tol: float = 1e-3,
+    centre=(0.0, 0.0, 0.0),
+) -> RealignResult:
     """Estimate rigid head motion of a 4-D series (SPM-style; see module docstring).
 
     Parameters
@@ -378,4 +387,4 @@ def displacement_rms(estimated: np.ndarray, true: np.ndarray, points: np.ndarray
     """
     hom = np.vstack([points, np.ones_like(points[0])])
     diff = np.einsum("tij,jn->tin", np.asarray(estimated) - np.asarray(true), hom)[:, :3]
-    return np.sqrt((diff ** 2).sum(axis=1).mean(axis=1))
+    return np.sqrt((diff**2).sum(axis=1).mean(axis=1))

@@ -54,8 +54,9 @@ class Study:
     seconds: dict = field(default_factory=dict)
 
 
-def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random.SeedSequence,
-                    method: str = "ols") -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+def run_participant(
+    row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random.SeedSequence, method: str = "ols"
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Simulate and fit one participant (both sessions).
 
     Per session: events, clip ratings and the BOLD run (:mod:`.design`), the first-level design
@@ -113,8 +114,16 @@ def _run(job, cfg, grid, method):
 
 
 @execution_doc("n_jobs", "backend", "scheduler", "cache", "cache_dir")
-def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols", backend: str = "processes",
-              scheduler="", cache: bool = False, cache_dir=None) -> Study:
+def run_study(
+    cfg: dict,
+    seed: int = 2018,
+    n_jobs: int = 1,
+    method: str = "ols",
+    backend: str = "processes",
+    scheduler="",
+    cache: bool = False,
+    cache_dir=None,
+) -> Study:
     """Simulate the whole twin and fit every first-level GLM.
 
     Parameters
@@ -143,9 +152,18 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols",
     code = code_fingerprint(__name__, follow_imports=True)  # every helpers module this stage imports
     shared = {k: v for k, v in cfg.items() if k != "groups"}
     keys = [make_key(row, ss, shared, method, code) for row, ss in zip(rows, children)]
-    out = cached_map(functools.partial(_run, cfg=cfg, grid=grid, method=method), list(zip(rows, children)), keys,
-                     Cache("training", cache_dir, enabled=cache), ids=[r["participant_id"] for r in rows],
-                     backend=backend, n_jobs=n_jobs, scheduler=scheduler, desc="participants", progress=None)
+    out = cached_map(
+        functools.partial(_run, cfg=cfg, grid=grid, method=method),
+        list(zip(rows, children)),
+        keys,
+        Cache("training", cache_dir, enabled=cache),
+        ids=[r["participant_id"] for r in rows],
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        desc="participants",
+        progress=None,
+    )
     cols = ["participant_id", "group", "session", "clip", "video", *cfg["measures"]]
     ratings = pd.concat([o[0] for o in out], ignore_index=True)[cols]
     events = pd.concat([o[1] for o in out], ignore_index=True)
