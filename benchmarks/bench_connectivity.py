@@ -106,7 +106,8 @@ def main() -> None:
         f"ratio {stage / floor:.2f} to the read floor (target <= 1.2), {stage / raw:.2f} to decompression"
     )
     print(
-        f"nilearn NiftiLabelsMasker (3 ROI means)     {masker:7.2f} s   ratio {masker / floor:.2f} to the read floor"
+        f"nilearn NiftiLabelsMasker (3 ROI means)     {masker:7.2f} s   "
+        f"ratio {masker / floor:.2f} to the read floor"
     )
 
     truth_path = args.twin / "derivatives" / "twin-truth" / "coupling.tsv"

@@ -58,7 +58,8 @@ norm = ants.registration(fixed=tmpl, moving=anat, type_of_transform="SyN")
 lap("normalise")
 target = ants.resample_image(tmpl, (3, 3, 3), use_voxels=False, interp_type=1)
 warped = ants.apply_transforms(fixed=target, moving=mc["motion_corrected"], imagetype=3,
-                               transformlist=norm["fwdtransforms"] + coreg["invtransforms"], interpolator="linear")
+                               transformlist=norm["fwdtransforms"] + coreg["invtransforms"],
+                               interpolator="linear")
 lap("resample")
 json.dump(seconds, open(out_json, "w"))
 """
@@ -123,7 +124,8 @@ def main(argv=None) -> None:
         ants = ants_baseline(args.ants_python, find_inputs(bids, args.participant, DEFAULTS["task"]), tmp)
         if ants is None:
             print(
-                f"ANTs baseline skipped: no interpreter with antspyx at {args.ants_python} (see --ants-python)"
+                f"ANTs baseline skipped: no interpreter with antspyx at {args.ants_python} "
+                "(see --ants-python)"
             )
         else:
             print("ANTs defaults, seconds per step:", ants)
@@ -151,7 +153,8 @@ def main(argv=None) -> None:
                 print(scores.round(3).to_string())
                 print("minimum over participants:\n" + scores.min().round(3).to_string())
     print(
-        f"grid: MNI {mni_grid(DEFAULTS['resolution'])[0]} at {DEFAULTS['resolution']} mm; python {sys.version.split()[0]}"
+        f"grid: MNI {mni_grid(DEFAULTS['resolution'])[0]} at {DEFAULTS['resolution']} mm; "
+        f"python {sys.version.split()[0]}"
     )
 
 

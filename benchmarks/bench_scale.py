@@ -24,7 +24,9 @@ Then the growth with N: the serial stage on 1/4, 1/2 and all of the larger twin 
 participant should stay constant), and the speed-up from 1 to 2 workers.  Ratios are to the
 ``floor`` of the same dataset.
 
-Usage: ``.venv/bin/python benchmarks/bench_scale.py [--large 60] [--large-volumes 60] [--work /tmp/bench_scale]``
+Usage::
+
+    .venv/bin/python benchmarks/bench_scale.py [--large 60] [--large-volumes 60] [--work /tmp/bench_scale]
 """
 
 from __future__ import annotations
@@ -220,7 +222,8 @@ def main() -> None:
     grow = growth(large, results[large.name]["ids"], args.work)
 
     print(
-        f"\n{'dataset':<14}{'N':>4}  {'stage':<30}{'wall s':>8}{'s/part.':>9}{'/floor':>8}{'peak GB':>9}{'max proc GB':>12}"
+        f"\n{'dataset':<14}{'N':>4}  {'stage':<30}{'wall s':>8}{'s/part.':>9}{'/floor':>8}"
+        f"{'peak GB':>9}{'max proc GB':>12}"
     )
     for name, n, label, seconds, peak_sum, peak_one in rows:
         floor = results.get(name, {}).get("times", {}).get("floor (nibabel read)")

@@ -250,7 +250,8 @@ def test_pages_render_offline_with_figures(built_book, tmp_path):
             )
             assert not broken, f"{html.name}: images failed to load: {broken}"
             logo_width = page.evaluate(
-                "Math.max(0, ...Array.from(document.images).filter(i => i.src.endsWith('/logo.svg')).map(i => i.naturalWidth))"
+                "Math.max(0, ...Array.from(document.images)"
+                ".filter(i => i.src.endsWith('/logo.svg')).map(i => i.naturalWidth))"
             )
             favicon_width = page.evaluate(
                 "() => new Promise(done => { const i = new Image(); i.onload = () => done(i.naturalWidth);"
@@ -281,7 +282,10 @@ _AUDIT = """() => {
     let el = t.parentElement, scroller = null;
     while (el && el !== article) {
       const o = getComputedStyle(el).overflowX;
-      if ((o === 'auto' || o === 'scroll') && el.getBoundingClientRect().width <= width + 1) { scroller = el; break; }
+      if ((o === 'auto' || o === 'scroll') && el.getBoundingClientRect().width <= width + 1) {
+        scroller = el;
+        break;
+      }
       el = el.parentElement;
     }
     if (!scroller) wide.push((t.id || t.querySelector('caption')?.innerText || t.innerText).slice(0, 80));
@@ -290,8 +294,12 @@ _AUDIT = """() => {
     .filter(p => p.offsetParent !== null && p.getBoundingClientRect().height > 0).map(p => p.innerText);
   const blurry = Array.from(article.querySelectorAll('img'))
     .filter(i => i.offsetParent !== null && !/logo|favicon/.test(i.src))
-    .filter(i => !i.src.split('?')[0].endsWith('.svg') && i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
-    .map(i => `${i.src.split('/').pop()}: ${i.naturalWidth}px shown at ${Math.round(i.getBoundingClientRect().width)}px`);
+    .filter(i => !i.src.split('?')[0].endsWith('.svg')
+                 && i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
+    .map(i => {
+      const shown = Math.round(i.getBoundingClientRect().width);
+      return `${i.src.split('/').pop()}: ${i.naturalWidth}px shown at ${shown}px`;
+    });
   const images = Array.from(article.querySelectorAll('img')).filter(i => !/logo|favicon/.test(i.src)).length;
   return {width, wide, code, blurry, images};
 }"""

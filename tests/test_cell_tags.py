@@ -8,7 +8,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from helpers.cell_tags import classify, helper_names, tag_cells
 from helpers.runner import _hide_parameter_cells
 
-IMPORTS = "%matplotlib inline\nfrom pathlib import Path\nfrom myst_nb import glue\nfrom helpers import tables, figures as F\n"
+IMPORTS = (
+    "%matplotlib inline\nfrom pathlib import Path\nfrom myst_nb import glue\n"
+    "from helpers import tables, figures as F\n"
+)
 GLUE_RECORD = new_output(
     "display_data",
     data={"application/papermill.record/text/plain": "1"},
@@ -34,7 +37,8 @@ def test_classify_by_syntax():
     assert classify(IMPORTS + "out = Path('x')\nglue('n', 19, display=False)", helpers) == "bookkeeping"
     assert (
         classify(
-            "mine = t.set_index('c')\nfor c in ('a', 'b'):\n    glue(f'r_{c}', mine.loc[c, 'r'], display=False)",
+            "mine = t.set_index('c')\nfor c in ('a', 'b'):\n"
+            "    glue(f'r_{c}', mine.loc[c, 'r'], display=False)",
             helpers,
         )
         == "bookkeeping"

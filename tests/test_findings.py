@@ -52,7 +52,8 @@ def test_key_findings_by_hand(outputs):
     assert f["t1_rows"] == 7
     assert f["t1_mean_abs_diff"] == pytest.approx((6 * 0.1 + 0.3) / 7)
     assert f["t1_max_abs_diff"] == pytest.approx(0.3)
-    # signs: the paper's r are -.402 -.182 .417 -.518 .070 -.321 .317; shifted: -.302 .118 .517 -.418 .17 -.221 .417
+    # signs: the paper's r are -.402 -.182 .417 -.518 .070 -.321 .317;
+    # shifted: -.302 .118 .517 -.418 .17 -.221 .417
     assert f["t1_sign_agree"] == 6
     assert (f["t1_sig_ours"], f["t1_sig_ours_two"], f["t1_sig_paper"]) == (3, 1, 3)
     assert f["headline_r"] == pytest.approx(-0.302) and f["headline_p_two"] == pytest.approx(0.02)

@@ -306,7 +306,10 @@ def test_same_inputs_give_identical_bytes(tiny_twin, preprocessed, tmp_path):
 
 
 def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
-    """Only QC, gates and accuracy (readers of the derivatives) may change without recomputing finished participants."""
+    """Only QC, gates and accuracy (readers of the derivatives) may change without recomputing.
+
+    Any other module's change must recompute finished participants.
+    """
     from pathlib import Path
 
     import helpers.preprocess

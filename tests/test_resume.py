@@ -36,7 +36,8 @@ WRITER = textwrap.dedent("""
     while True:
         i += 1
         n = 20000 + i
-        write_tsv(pd.DataFrame({"k": np.arange(n), "v": rng.standard_normal(n)}).assign(last=n), out / "table.tsv")
+        table = pd.DataFrame({"k": np.arange(n), "v": rng.standard_normal(n)}).assign(last=n)
+        write_tsv(table, out / "table.tsv")
         with atomic_path(out / "folder") as tmp:
             tmp.mkdir()
             for j in range(5):

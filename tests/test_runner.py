@@ -212,7 +212,8 @@ def test_a_failed_or_killed_build_is_never_followed_by_a_silently_partial_one(tm
     cmd = [
         sys.executable,
         "-c",
-        f"from helpers.runner import build_book; from pathlib import Path; build_book(Path({str(tmp_path)!r}))",
+        "from helpers.runner import build_book; from pathlib import Path; "
+        f"build_book(Path({str(tmp_path)!r}))",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     time.sleep(3)

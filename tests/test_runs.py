@@ -104,7 +104,10 @@ def _table(bids, deriv, out, **kwargs):
 
 # --------------------------------------------------------------------------- one run named run-1
 def test_a_single_run_named_run_1_gives_the_same_bytes(tiny_twin, tmp_path):
-    """The twin with every file renamed ``…_run-1_…`` (raw and derivatives) writes the same connectivity.tsv."""
+    """The twin with every file renamed ``…_run-1_…`` writes the same connectivity.tsv.
+
+    Raw and derivative files are both renamed.
+    """
     root = tmp_path / "run1"
     shutil.copytree(tiny_twin, root)
     for path in sorted(root.rglob(f"*_task-{TASK}_*")):
@@ -238,7 +241,8 @@ def test_a_condition_absent_from_every_run_names_participant_and_condition(two_r
 
 # --------------------------------------------------------------------------- degrees of freedom
 def test_too_few_degrees_of_freedom_is_an_error_naming_participant_condition_and_dof(tiny_twin):
-    # the tiny twin: 60 scans, 30 regressors → 30 residual dof; sub-01's conditions have 29 weighted scans each
+    # the tiny twin: 60 scans, 30 regressors → 30 residual dof;
+    # sub-01's conditions have 29 weighted scans each
     files = fl.find_participant_files(tiny_twin, _deriv(tiny_twin), "sub-01")
     with pytest.raises(
         ValueError,
@@ -344,7 +348,10 @@ def test_fmriprep_versions_give_the_twins_numbers(tiny_twin, twin_reference, tmp
 
 
 def test_non_steady_state_volumes_do_not_reach_the_result(tiny_twin, tmp_path):
-    """Flagged volumes are spike regressors: scaling them ×4 (T1 saturation) changes nothing; unflagged, it does."""
+    """Flagged volumes are spike regressors.
+
+    Scaling them ×4 (T1 saturation) changes nothing; unflagged, it does.
+    """
     results = {}
     for flagged in (True, False):
         for saturated in (True, False):
@@ -462,7 +469,10 @@ def test_raw_and_derivative_repetition_times_must_agree(two_runs, tmp_path):
 
 
 def test_each_session_takes_its_own_anatomy_when_fmriprep_wrote_one_per_session(tmp_path):
-    """fMRIPrep 25 ``--subject-anatomical-reference sessionwise``: ses-*/anat per session, runs in BIDS order."""
+    """fMRIPrep 25 ``--subject-anatomical-reference sessionwise``.
+
+    One ses-*/anat per session; runs in BIDS order.
+    """
     from helpers.layout import derivative_runs
 
     deriv = tmp_path / "d"

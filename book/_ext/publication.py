@@ -65,7 +65,10 @@ def version(root: Path) -> str:
 
 
 def commit(root: Path) -> str:
-    """Short hash of ``HEAD`` (``+ local changes`` if tracked files differ), or a note when there is no git."""
+    """Short hash of ``HEAD`` (``+ local changes`` if tracked files differ).
+
+    A note instead when there is no git.
+    """
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"],

@@ -168,7 +168,10 @@ def classify(source: str, helpers: set[str]) -> str:
 
 
 def _shows_something(cell) -> bool:
-    """Whether a cell has an output that renders (glue's records, mime ``application/papermill.record/*``, do not)."""
+    """Whether a cell has an output that renders.
+
+    Glue's records (mime ``application/papermill.record/*``) do not.
+    """
     for out in cell.get("outputs", []):
         if out.get("output_type") in ("stream", "error"):
             return True

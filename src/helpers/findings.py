@@ -310,8 +310,8 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
     if table is None:
         return (
             "These data are not the digital twin: there is no planted coupling, so the reliability of the "
-            "connectivity estimate cannot be measured by re-simulation here. A second run of the same people, "
-            "or split halves of the events, would be needed."
+            "connectivity estimate cannot be measured by re-simulation here. A second run of the same "
+            "people, or split halves of the events, would be needed."
         )
     t = dict(table)
     config = (
@@ -322,8 +322,8 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
     latent = t["latent_paper"]
     impossible = abs(latent) > 1
     paper = (
-        f"At this reliability the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} with the "
-        "neural coupling itself"
+        f"At this reliability the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} "
+        "with the neural coupling itself"
         + (
             ": more than 1 in size, which no coupling can have — the paper's estimates "
             "must have been more reliable than the twin's, or its r overestimates the "
@@ -333,13 +333,13 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
         )
     )
     level = (
-        "This twin was built with `coupling.level: observed`: it planted each of the paper's values divided by "
-        "the square root of its measure's reliability, so that the *estimated* correlations match the paper's "
-        "in expectation."
+        "This twin was built with `coupling.level: observed`: it planted each of the paper's values divided "
+        "by the square root of its measure's reliability, so that the *estimated* correlations match the "
+        "paper's in expectation."
         if t["level"] == "observed"
-        else "This twin was built with `coupling.level: latent`: the neural coupling itself carries the paper's "
-        "values, so the estimated correlations are expected to be smaller than the paper's, by the square root "
-        "of the reliability."
+        else "This twin was built with `coupling.level: latent`: the neural coupling itself carries the "
+        "paper's values, so the estimated correlations are expected to be smaller than the paper's, by the "
+        "square root of the reliability."
     )
     # z-scores of the same model: mean within 3 standard errors of 0, SD near 1
     image_ok = abs(t["image_mean_z"]) < 3 / np.sqrt(t["image_n"]) and 0.6 < t["image_sd_z"] < 1.5
@@ -355,10 +355,11 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
         )
     )
     return (
-        f"Among these {t['n']} participants the Neg − Neu estimate has a reliability of {apa(t['reliability'])} "
-        f"({apa(t['reliability_population'])} with the population's spread of planted values{config}); "
-        f"two runs of the same people would correlate at about {apa(t['retest'])}. One run's error "
-        f"(SD {t['error_sd']:.2f} in Fisher z) is what costs the correlation. {attenuation_sentence(t)} "
+        f"Among these {t['n']} participants the Neg − Neu estimate has a reliability of "
+        f"{apa(t['reliability'])} ({apa(t['reliability_population'])} with the population's spread of "
+        f"planted values{config}); two runs of the same people would correlate at about "
+        f"{apa(t['retest'])}. One run's error (SD {t['error_sd']:.2f} in Fisher z) is what costs the "
+        f"correlation. {attenuation_sentence(t)} "
         f"The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
         f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}). {image}\n\n{paper} {level}"
     )
@@ -387,7 +388,10 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
         & (planted["score"] == "total")
     ]
     if row.empty:
-        return "The twin's planted table has no row for the self-compassion mean and Neg − Neu right amygdala coupling."
+        return (
+            "The twin's planted table has no row for the self-compassion mean and Neg − Neu right amygdala "
+            "coupling."
+        )
     t = row.iloc[0]
     sample = t["sample"] if "sample" in t.index else t["planted"]
     planted_value = (
@@ -398,7 +402,8 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
     how = (
         planted_value
         if t.get("match", "sample") == "sample"
-        else f"a random sample from a population whose correlation is r = {apa(t['planted'], 3)}, {planted_value}"
+        else f"a random sample from a population whose correlation is r = {apa(t['planted'], 3)}, "
+        f"{planted_value}"
     )
     return (
         f"This twin was built with coupling.level: {t['level']}. For the headline correlation — the "
@@ -437,7 +442,10 @@ def data_source(output_dir: str | os.PathLike) -> str:
         generated = json.loads(desc.read_text()).get("GeneratedBy") or [{}]
         generator = str(generated[0].get("Name", ""))
     if generator == "helpers.simulate":
-        return "the digital twin's ideal derivatives (the images a perfect preprocessing would give, not the raw files)"
+        return (
+            "the digital twin's ideal derivatives (the images a perfect preprocessing would give, "
+            "not the raw files)"
+        )
     if generator == "helpers.preprocess":
         return "our own preprocessing of the raw images"
     if generator.lower().startswith("fmriprep"):

@@ -129,24 +129,26 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
     }.get(scs.get("total_rule", "subscale_mean"), "the total")
     highpass = denoise.HIGHPASS[0]
     parts = [
-        f"The analysis re-implemented the SPM8 {c('friston2007spm')} and CONN {c('whitfield2012conn')} pipeline of "
-        f"{'{cite:t}`parrish2018`' if form == 'myst' else 'Parrish et al. (2018)'} in Python {v('python')}.",
-        f"Functional images were realigned (rigid body, {'two passes' if DEFAULTS['two_pass'] else 'one pass'}), "
-        f"the mean functional image was coregistered to the structural image (mutual information) and the "
-        f"structural image was normalised to the {SPACE} template {c('fonov2011mni')} by an affine "
-        f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in DIPY "
-        f"{c('garyfallidis2014dipy')}; the functional images were resampled once to {resolution:g} mm isotropic "
-        f"voxels and smoothed with a Gaussian kernel of {DEFAULTS['smoothing_fwhm']:g} mm FWHM.",
-        "Regions of interest were the ventromedial prefrontal cortex (Harvard–Oxford 'Frontal Medial Cortex', "
-        f"maximum-probability map thresholded at {atlas.HO_THRESHOLD} %) {c('desikan2006')} and the left and "
-        f"right amygdala of the AAL atlas {c('tzourio2002')}.",
-        "Following CONN's default denoising, the unsmoothed ROI-average signals were cleaned by regression of "
-        "five aCompCor components each from white matter and cerebrospinal fluid "
+        f"The analysis re-implemented the SPM8 {c('friston2007spm')} and CONN {c('whitfield2012conn')} "
+        f"pipeline of {'{cite:t}`parrish2018`' if form == 'myst' else 'Parrish et al. (2018)'} in Python "
+        f"{v('python')}.",
+        "Functional images were realigned (rigid body, "
+        f"{'two passes' if DEFAULTS['two_pass'] else 'one pass'}), the mean functional image was "
+        "coregistered to the structural image (mutual information) and the structural image was "
+        f"normalised to the {SPACE} template {c('fonov2011mni')} by an affine "
+        f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in "
+        f"DIPY {c('garyfallidis2014dipy')}; the functional images were resampled once to {resolution:g} mm "
+        f"isotropic voxels and smoothed with a Gaussian kernel of {DEFAULTS['smoothing_fwhm']:g} mm FWHM.",
+        "Regions of interest were the ventromedial prefrontal cortex (Harvard–Oxford 'Frontal Medial "
+        f"Cortex', maximum-probability map thresholded at {atlas.HO_THRESHOLD} %) {c('desikan2006')} and "
+        f"the left and right amygdala of the AAL atlas {c('tzourio2002')}.",
+        "Following CONN's default denoising, the unsmoothed ROI-average signals were cleaned by regression "
+        "of five aCompCor components each from white matter and cerebrospinal fluid "
         f"{c('behzadi2007')}, the six realignment parameters and their first-order derivatives, and the task "
         f"effects and their derivatives, then high-pass filtered at {highpass:g} Hz.",
-        "Condition-specific ROI-to-ROI connectivity was the weighted Pearson correlation of the ROI time series "
-        f"with {_WEIGHTING.get(conn.get('weighting', 'hrf'), conn.get('weighting', 'hrf'))}, Fisher z transformed; "
-        "the contrast of interest was negative minus neutral feedback.",
+        "Condition-specific ROI-to-ROI connectivity was the weighted Pearson correlation of the ROI time "
+        f"series with {_WEIGHTING.get(conn.get('weighting', 'hrf'), conn.get('weighting', 'hrf'))}, Fisher z "
+        "transformed; the contrast of interest was negative minus neutral feedback.",
         f"Self-compassion was scored from the 26-item Self-Compassion Scale {c('neff2003')} as {total}, and "
         "related to connectivity across participants with Pearson's r, "
         f"{_TESTS.get(res.get('alternative', 'directional'), res.get('alternative', ''))} "
@@ -154,16 +156,16 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
         *(
             [
                 f"In this run, connectivity was computed from the preprocessed images in "
-                f"{Path(conn['derivatives_dir']).name} (the digital twin's simulated derivatives); the preprocessing "
-                "above was applied to the raw images and compared with them."
+                f"{Path(conn['derivatives_dir']).name} (the digital twin's simulated derivatives); the "
+                "preprocessing above was applied to the raw images and compared with them."
             ]
             if "twin" in str(conn.get("derivatives_dir", ""))
             else []
         ),
         f"Software: helpers {v('helpers')} (this book), NiBabel {v('nibabel')} {c('brett2024nibabel')}, "
-        f"DIPY {v('dipy')}, nilearn {v('nilearn')} {c('abraham2014')}, NumPy {v('numpy')} {c('harris2020numpy')}, "
-        f"SciPy {v('scipy')} {c('virtanen2020scipy')}, pandas {v('pandas')} {c('mckinney2010pandas')} and "
-        f"Pingouin {v('pingouin')} {c('vallat2018')}.",
+        f"DIPY {v('dipy')}, nilearn {v('nilearn')} {c('abraham2014')}, NumPy {v('numpy')} "
+        f"{c('harris2020numpy')}, SciPy {v('scipy')} {c('virtanen2020scipy')}, pandas {v('pandas')} "
+        f"{c('mckinney2010pandas')} and Pingouin {v('pingouin')} {c('vallat2018')}.",
     ]
     return " ".join(parts)
 

@@ -187,7 +187,9 @@ class Chapter:
         return [Path(p) for p in paths]
 
     def figure(self, key: str, fig, stem: str | os.PathLike) -> None:
-        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg, register both, glue it as ``key``, close it.
+        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg; register, glue and close it.
+
+        Both files are registered as outputs, and the figure is glued as ``key``.
 
         The glued figure carries the saved SVG (vector: sharp at any zoom, which the HTML book
         shows) and the high-resolution PNG (for formats without SVG), not the inline backend's

@@ -785,7 +785,10 @@ def plot_attenuation(
 
 @dataclass(frozen=True)
 class TwinAttenuation:
-    """Everything the robustness chapter shows about reliability and attenuation (:func:`twin_attenuation`)."""
+    """Everything the robustness chapter shows about reliability and attenuation.
+
+    Made by :func:`twin_attenuation`.
+    """
 
     table: pd.DataFrame  # one row: see twin_attenuation
     figure: object
@@ -831,9 +834,10 @@ def twin_attenuation(
     -------
     TwinAttenuation or None.  ``table`` columns: ``n, draws, reliability, retest,
     reliability_population, reliability_config, level, error_sd, slope, r_planted, spearman (r_planted ·
-    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours, ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n,
-    image_mean_z, image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r
-    divided by √reliability_population: the neural correlation it implies on this design).
+    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours,
+    ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n, image_mean_z,
+    image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r divided by
+    √reliability_population: the neural correlation it implies on this design).
     """
     design = read_twin_design(bids_dir)
     if design is None:

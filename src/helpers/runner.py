@@ -520,7 +520,8 @@ def execute_notebook(
             failed.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(failed)
             raise NotebookFailed(
-                f"notebook notebooks/{stem}.ipynb failed in {_failing_cell(failed)} ({err.ename}: {err.evalue}); "
+                f"notebook notebooks/{stem}.ipynb failed in {_failing_cell(failed)} "
+                f"({err.ename}: {err.evalue}); "
                 f"the partial notebook is kept at {FAILED / (stem + '.ipynb')}"
             ) from err
         missing = missing_glue_keys(nbformat.read(tmp, as_version=4))

@@ -1,4 +1,6 @@
-"""Self-Compassion Scale (SCS, Neff 2003) and its short form (SCS-SF, Raes et al. 2011): scoring and reliability.
+"""Scoring and reliability of the Self-Compassion Scale (SCS, Neff 2003) and its short form.
+
+The short form is the SCS-SF (Raes et al. 2011).
 
 The item key, the scoring rules and the reasons for the choices made here are in
 ``book/spec_scs.md``; in short:

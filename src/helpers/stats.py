@@ -248,7 +248,10 @@ def record_roles(conditions: Sequence[str], output_dir: str | os.PathLike) -> di
 
 
 def _in_roles(connectivity: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
-    """``connectivity`` with a study's labels replaced by the paper's roles (``face-house`` → ``negative-neutral``)."""
+    """``connectivity`` with a study's labels replaced by the paper's roles.
+
+    E.g. ``face-house`` → ``negative-neutral``.
+    """
     names = {label: role for role, label in roles.items()}
     names.update({f"{a}-{b}": f"{names[a]}-{names[b]}" for a, b in role_contrasts([roles[r] for r in ROLES])})
     unknown = sorted(set(connectivity["condition"]) - set(names))

@@ -1,4 +1,7 @@
-"""Ways to break a copy of a dataset, one per kind of mistake (questionnaire, images, events, derivatives, parameters)."""
+"""Ways to break a copy of a dataset, one per kind of mistake.
+
+Kinds: questionnaire, images, events, derivatives, parameters.
+"""
 
 from __future__ import annotations
 

@@ -244,7 +244,10 @@ class DerivRun:
 
 
 def _files(folder: Path, datatype: str) -> list[tuple[Path, dict]]:
-    """``(path, entities)`` of the BIDS-named files in ``folder/<datatype>`` and ``folder/ses-*/<datatype>``."""
+    """``(path, entities)`` of the BIDS-named files of one datatype.
+
+    Looked up in ``folder/<datatype>`` and ``folder/ses-*/<datatype>``.
+    """
     out = []
     for sub in [folder / datatype, *sorted(folder.glob(f"ses-*/{datatype}"))]:
         if sub.is_dir():
@@ -435,7 +438,8 @@ def _pick_bold(files: list, smoothed: bool, where: str) -> Path:
     for desc, found in by_desc.items():
         if len(found) > 1:
             raise ValueError(
-                f"{where}: {len(found)} desc-{desc} BOLD files for one run ({', '.join(p.name for p in found)}); "
+                f"{where}: {len(found)} desc-{desc} BOLD files for one run "
+                f"({', '.join(p.name for p in found)}); "
                 "rule: one per space, resolution and run (remove the extra, or give acq-/run- entities)"
             )
     wanted = "smoothed" if smoothed else "preproc"
@@ -512,7 +516,10 @@ def _pick_probseg(
 
 
 def _generator(description: Path) -> str | None:
-    """The pipeline name of a derivatives dataset_description.json (GeneratedBy, or 1.x's PipelineDescription)."""
+    """The pipeline name of a derivatives ``dataset_description.json``.
+
+    From ``GeneratedBy``, or fMRIPrep 1.x's ``PipelineDescription``.
+    """
     if not description.is_file():
         return None
     meta = read_json(description)  # a broken file is an error naming its line, never a silent "not found"
@@ -565,7 +572,8 @@ def find_fmriprep(bids_dir) -> Path | None:
     for kind in ("fmriprep", "ours"):
         if len(found.get(kind, [])) > 1:
             raise ValueError(
-                f"{root}: {len(found[kind])} derivatives folders qualify ({', '.join(map(str, found[kind]))}); "
+                f"{root}: {len(found[kind])} derivatives folders qualify "
+                f"({', '.join(map(str, found[kind]))}); "
                 "choose one with the parameter derivatives_dir"
             )
         if found.get(kind):

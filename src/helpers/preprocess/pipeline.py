@@ -464,7 +464,10 @@ _RUN_OUTPUTS = (
 
 
 def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> dict:
-    """Worker of :func:`run_preprocessing`: one participant; under ``"skip"`` a failure becomes ``"error"``."""
+    """Worker of :func:`run_preprocessing`: one participant.
+
+    Under ``on_error="skip"`` a failure becomes ``"error"``.
+    """
     try:
         return preprocess_participant(bids_dir, out_dir, participant, params)
     except Exception as err:  # "skip": any failure of this participant is recorded, never silent

@@ -137,7 +137,7 @@ def _overlay(
     )
     if edges is not None:
         display.add_edges(edges, color="r")
-    for (name, img), color in zip((contours or {}).items(), ("tab:red", "tab:cyan", "tab:green", "y")):
+    for (_name, img), color in zip((contours or {}).items(), ("tab:red", "tab:cyan", "tab:green", "y")):
         display.add_contours(
             nib.Nifti1Image(np.asarray(img.dataobj, np.float32), img.affine),
             levels=[0.5],

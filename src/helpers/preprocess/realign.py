@@ -259,6 +259,7 @@ def _register_series(smoothed, affine, ref, start, *, sep, order, max_iter, tol,
             current = start[t].copy()
         coef = ndimage.spline_filter(vol, order=order) if order > 1 else vol
         for it in range(1, max_iter + 1):
+            iters[t] = it  # Gauss–Newton iterations used for this volume
             pts = (inv_affine @ current @ world)[:3]
             inside = np.all((pts >= 0) & (pts <= shape), axis=0)
             sampled = ndimage.map_coordinates(coef, pts, order=order, mode="nearest", prefilter=False)
@@ -268,7 +269,6 @@ def _register_series(smoothed, affine, ref, start, *, sep, order, max_iter, tol,
             if np.linalg.norm(delta[:3]) + radius * np.linalg.norm(delta[3:]) < tol:
                 break
         matrices[t] = current
-        iters[t] = it
     return matrices, iters
 
 

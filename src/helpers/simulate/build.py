@@ -389,7 +389,9 @@ def _participant(
                 "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
                 "anatomy_source": cfg["anatomy"]["source"],
                 "planted_problems": planted,
-                "conventions": "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q",
+                "conventions": (
+                    "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"
+                ),
             },
             tdir / f"{sub}_transform.json",
         )

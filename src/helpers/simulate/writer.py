@@ -41,7 +41,7 @@ used, and the docstrings of `helpers.simulate`).  All TSVs are tab-separated, `n
 | `sub-XX/sub-XX_roi_timeseries.tsv` | noise-free ROI BOLD in percent signal change per volume: `<roi>` = `<roi>_fluct` (coupled fluctuation) + `<roi>_task` (task main effect) |
 | `sub-XX/sub-XX_neural.tsv` | neural signals of the three ROIs on the fine time grid (`time` in s) |
 | `sub-XX/sub-XX_components.tsv` | every spatial component's time series (percent before its map's weight) |
-"""
+"""  # noqa: E501 - the rows of a Markdown table cannot be wrapped
 
 
 def truth_dir(root: Path, sub: str) -> Path:

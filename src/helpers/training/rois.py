@@ -117,7 +117,8 @@ def roi_mask(name: str, spec: dict, target: nib.Nifti1Image) -> np.ndarray:
             mask |= np.asarray(roi_masks(target, {name: one})[name].dataobj, bool)
     else:
         raise ValueError(
-            f"training config, ROI {name!r}: give 'sphere' + 'radius' or 'atlas' + 'labels', got {sorted(spec)}"
+            f"training config, ROI {name!r}: give 'sphere' + 'radius' or 'atlas' + 'labels', "
+            f"got {sorted(spec)}"
         )
     xyz = apply_affine(target.affine, np.indices(target.shape[:3]).reshape(3, -1).T).reshape(
         *target.shape[:3], 3
