@@ -47,7 +47,14 @@ def test_code_fingerprint_follows_the_source(tmp_path, monkeypatch):
 
     first = code_fingerprint(cachemod_probe, packages=())
     assert code_fingerprint("cachemod_probe", packages=()) == first
+    # documentation is not code: a new docstring or comment keeps the fingerprint (and the cached work)
+    (tmp_path / "cachemod_probe.py").write_text(
+        '"""Probe."""\n\n\ndef f():\n    """One."""\n    return 1  # one\n'
+    )
+    assert code_fingerprint(cachemod_probe, packages=()) == first
     (tmp_path / "cachemod_probe.py").write_text("def f():\n    return 2\n")
+    assert code_fingerprint(cachemod_probe, packages=()) != first
+    (tmp_path / "cachemod_probe.py").write_text('def f():\n    return "One."\n')  # a string that is a value
     assert code_fingerprint(cachemod_probe, packages=()) != first
     assert code_fingerprint(cachemod_probe, packages=("numpy",)) != code_fingerprint(
         cachemod_probe, packages=()
