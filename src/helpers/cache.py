@@ -44,7 +44,15 @@ from .execution import map_participants
 from .io import atomic_path
 from .paths import build_dir
 
-__all__ = ["NUMERIC_PACKAGES", "file_fingerprint", "imported_modules", "code_fingerprint", "make_key", "Cache", "cached_map"]
+__all__ = [
+    "NUMERIC_PACKAGES",
+    "file_fingerprint",
+    "imported_modules",
+    "code_fingerprint",
+    "make_key",
+    "Cache",
+    "cached_map",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +63,17 @@ NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn")
 def file_fingerprint(path: str | os.PathLike, content: bool = False) -> str:
     """Fingerprint of one input file.
 
-    ``content=False``: ``"<absolute path>:<size>:<mtime in ns>"`` (no read; rewriting or
-    touching the file changes it).  ``content=True``: the SHA-256 of its bytes (independent
-    of path and time, costs one read).
+    Parameters
+    ----------
+    path : path-like
+        The input file.
+    content : bool, default False
+        False: ``"<absolute path>:<size>:<mtime in ns>"`` (no read; rewriting or touching the file
+        changes it).  True: the SHA-256 of its bytes (independent of path and time, costs one read).
+
+    Returns
+    -------
+    str
 
     Raises
     ------
@@ -89,7 +105,7 @@ def imported_modules(root: ModuleType | str, package: str | None = None) -> list
     ----------
     root : module or str
         The module whose code a result depends on (e.g. ``"helpers.firstlevel.stage"``).
-    package : str, optional
+    package : str, default None
         Only imports of this package's modules are followed; default None: the top-level package
         of ``root`` (``helpers``).
 
@@ -119,7 +135,7 @@ def imported_modules(root: ModuleType | str, package: str | None = None) -> list
                 base = node.module or ""
                 if node.level:
                     anchor = parts if is_package else parts[:-1]
-                    anchor = anchor[:len(anchor) - node.level + 1]
+                    anchor = anchor[: len(anchor) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
                 targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
             else:
@@ -135,8 +151,9 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES,
-                     follow_imports: bool = False) -> str:
+def code_fingerprint(
+    *modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES, follow_imports: bool = False
+) -> str:
     """SHA-256 of the source files of ``modules`` and the installed versions of ``packages``.
 
     Parameters
@@ -152,6 +169,11 @@ def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMER
         it imports, transitively
         (:func:`imported_modules`), each hashed as its own file; a stage passes its root module
         and the list can never go stale.
+
+    Returns
+    -------
+    str
+        SHA-256 (hex).
     """
     h = hashlib.sha256()
     if follow_imports:
@@ -159,7 +181,7 @@ def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMER
         for name in names:
             source = Path(importlib.util.find_spec(name).origin)
             h.update(f"{name}\n".encode())
-            h.update(source.read_bytes())
+            h.update(_code_bytes(source))
     for module in modules if not follow_imports else ():
         if isinstance(module, str):
             module = importlib.import_module(module)
@@ -170,13 +192,33 @@ def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMER
         for f in files:
             if "__pycache__" not in f.parts:
                 h.update(f"{module.__name__}/{f.relative_to(source.parent)}\n".encode())
-                h.update(f.read_bytes())
+                h.update(_code_bytes(f))
     for name in packages:
         try:
             h.update(f"{name}=={importlib.metadata.version(name)}\n".encode())
         except importlib.metadata.PackageNotFoundError:
             h.update(f"{name} absent\n".encode())
     return h.hexdigest()
+
+
+def _code_bytes(path: Path) -> bytes:
+    """What of a source file can change a result: a ``.py`` file's syntax tree without docstrings
+    (comments and docstrings never reach the tree), other files (YAML configurations) byte for byte.
+    So editing documentation does not make 19 participants' cached work stale."""
+    if path.suffix != ".py":
+        return path.read_bytes()
+    tree = ast.parse(path.read_bytes())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
 
 
 def _canonical(value: Any):
@@ -190,8 +232,11 @@ def _canonical(value: Any):
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, np.ndarray):
-        return {"ndarray": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
-                "dtype": str(value.dtype), "shape": list(value.shape)}
+        return {
+            "ndarray": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
+            "dtype": str(value.dtype),
+            "shape": list(value.shape),
+        }
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.random.SeedSequence):
@@ -202,12 +247,31 @@ def _canonical(value: Any):
         return repr(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    raise TypeError(f"cache key: cannot canonicalise a {type(value).__name__} ({value!r}); "
-                    "pass plain values, paths, arrays or dataclasses")
+    raise TypeError(
+        f"cache key: cannot canonicalise a {type(value).__name__} ({value!r}); "
+        "pass plain values, paths, arrays or dataclasses"
+    )
 
 
 def make_key(*parts: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``parts`` (equal values → equal keys)."""
+    """SHA-256 (hex) of the canonical JSON of ``parts`` (equal values → equal keys).
+
+    Parameters
+    ----------
+    *parts : object
+        JSON-like values; dicts are sorted by key, tuples become lists, sets are sorted, paths become
+        strings, arrays their SHA-256 with dtype and shape, and ``SeedSequence`` objects and dataclasses
+        their fields; non-finite floats their ``repr``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        A value of another type (the message names it).
+    """
     text = json.dumps(_canonical(list(parts)), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -221,7 +285,7 @@ class Cache:
         Sub-folder (one per stage, e.g. ``"connectivity"``).
     folder : path-like, optional
         Cache root; default ``build/cache`` under the project root.
-    enabled : bool
+    enabled : bool, default True
         False: every lookup misses and nothing is stored (``cache=False`` in the pipelines).
 
     Attributes
@@ -238,11 +302,34 @@ class Cache:
         self.misses = 0
 
     def path(self, key: str) -> Path:
-        """Where the entry of ``key`` lives."""
+        """Where the entry of ``key`` lives.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<folder>/<namespace>/<key[:2]>/<key>.pkl``.
+        """
         return self.folder / self.namespace / key[:2] / f"{key}.pkl"
 
     def get(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` for a stored key, else ``(False, None)``."""
+        """``(True, value)`` for a stored key, else ``(False, None)``.
+
+        An entry that cannot be read counts as a miss (logged).  Counts :attr:`hits` and :attr:`misses`.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+
+        Returns
+        -------
+        tuple of (bool, object)
+        """
         path = self.path(key)
         if self.enabled and path.is_file():
             try:
@@ -257,7 +344,15 @@ class Cache:
         return False, None
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key`` atomically (no-op when disabled)."""
+        """Store ``value`` under ``key`` atomically (no-op when disabled).
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+        value : object
+            Any picklable result.
+        """
         if not self.enabled:
             return
         with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
@@ -274,6 +369,7 @@ def cached_map(func: Callable, items: Sequence, keys: Sequence[str], cache: Cach
     keys : sequence of str
         One :func:`make_key` key per item (covering its inputs, parameters and code).
     cache : Cache
+        Where results are looked up and stored.
     **map_kwargs
         ``ids``, ``backend``, ``n_jobs``, ``scheduler``, ``desc``, ``progress``.
 
@@ -281,6 +377,13 @@ def cached_map(func: Callable, items: Sequence, keys: Sequence[str], cache: Cach
     -------
     list
         Results in input order (cached ones read back, the others computed and stored).
+
+    Raises
+    ------
+    ValueError
+        ``keys`` and ``items`` differ in length.
+    ParticipantError
+        ``func`` raised for a participant.
     """
     items, keys = list(items), list(keys)
     if len(keys) != len(items):

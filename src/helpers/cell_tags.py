@@ -38,7 +38,18 @@ _KEEP = {"remove-cell", "remove-input", "hide-input", "hide-cell", "hide-output"
 
 
 def helper_names(sources: list[str]) -> set[str]:
-    """Names bound by ``import helpers…``/``from helpers… import …`` anywhere in ``sources``."""
+    """Names bound by ``import helpers…``/``from helpers… import …`` anywhere in ``sources``.
+
+    Parameters
+    ----------
+    sources : list of str
+        Code cells' sources (IPython magics are skipped; cells that do not parse are ignored).
+
+    Returns
+    -------
+    set of str
+        The bound names, except ``Chapter`` (provenance bookkeeping, not an analysis step).
+    """
     names = set()
     for source in sources:
         try:
@@ -49,7 +60,9 @@ def helper_names(sources: list[str]) -> set[str]:
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "helpers":
                 names |= {a.asname or a.name for a in node.names}
             elif isinstance(node, ast.Import):
-                names |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] == "helpers"}
+                names |= {
+                    a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] == "helpers"
+                }
     return names - {"Chapter"}
 
 
@@ -74,8 +87,12 @@ def _is_bookkeeping(stmt: ast.stmt) -> bool:
         return func.id in ("glue", "Chapter")
     if _root(func) in _SETTINGS_MODULES:
         return True
-    return (isinstance(func, ast.Attribute) and func.attr in BOOKKEEPING_METHODS
-            and isinstance(func.value, ast.Name) and func.value.id == "chapter")
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in BOOKKEEPING_METHODS
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "chapter"
+    )
 
 
 def _plumbing(stmt: ast.stmt) -> bool:
@@ -107,12 +124,28 @@ def _flatten(stmts: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _is_glue(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "glue")
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Name)
+        and stmt.value.func.id == "glue"
+    )
 
 
 def classify(source: str, helpers: set[str]) -> str:
-    """``"bookkeeping"``, ``"step"``, ``"long-plot"`` or ``"other"`` for one code cell (see the module docstring)."""
+    """``"bookkeeping"``, ``"step"``, ``"long-plot"`` or ``"other"`` for one code cell (module docstring).
+
+    Parameters
+    ----------
+    source : str
+        The cell's source (a cell that does not parse is ``"other"``).
+    helpers : set of str
+        Names bound to helpers in the notebook (:func:`helper_names`).
+
+    Returns
+    -------
+    str
+    """
     lines = source.splitlines()
     magic = any(_MAGIC.match(line) for line in lines)
     try:
@@ -135,7 +168,10 @@ def classify(source: str, helpers: set[str]) -> str:
 
 
 def _shows_something(cell) -> bool:
-    """Whether a cell has an output that renders (glue's records, mime ``application/papermill.record/*``, do not)."""
+    """Whether a cell has an output that renders.
+
+    Glue's records (mime ``application/papermill.record/*``) do not.
+    """
     for out in cell.get("outputs", []):
         if out.get("output_type") in ("stream", "error"):
             return True
@@ -147,7 +183,18 @@ def _shows_something(cell) -> bool:
 def tag_cells(nb) -> dict[int, str]:
     """Add the reader-facing tags to ``nb``'s code cells in place; returns ``{cell index: tag added}``.
 
-    Cells already tagged for display (``remove-*``, ``hide-*``, ``parameters``) keep their tags.
+    Bookkeeping cells get ``remove-input`` when they show something, else ``remove-cell``; long
+    plotting cells get ``hide-input``.  Cells already tagged for display (``remove-*``, ``hide-*``,
+    ``parameters``) keep their tags.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (modified in place).
+
+    Returns
+    -------
+    dict of int to str
     """
     code = [c for c in nb.cells if c.cell_type == "code"]
     helpers = helper_names([c.source for c in code])
@@ -157,8 +204,10 @@ def tag_cells(nb) -> dict[int, str]:
         if cell.cell_type != "code" or _KEEP & set(tags) or {"parameters", "injected-parameters"} & set(tags):
             continue
         kind = classify(cell.source, helpers)
-        tag = {"bookkeeping": "remove-input" if _shows_something(cell) else "remove-cell",
-               "long-plot": "hide-input"}.get(kind)
+        tag = {
+            "bookkeeping": "remove-input" if _shows_something(cell) else "remove-cell",
+            "long-plot": "hide-input",
+        }.get(kind)
         if tag:
             tags.append(tag)
             added[i] = tag

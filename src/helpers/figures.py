@@ -10,7 +10,7 @@ chooses a backend.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,22 +19,54 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from . import paper
-from .stats import DEFAULT_MEASURE, correlate_values, paired_values, r_from_p, resolve_alternative, resolve_scale
+from .stats import (
+    DEFAULT_MEASURE,
+    correlate_values,
+    paired_values,
+    r_from_p,
+    resolve_alternative,
+    resolve_scale,
+)
 from .style import ACCENT, FIGURE_WIDTH, OKABE_ITO, condition_colour, format_p, format_r, styled
 
-__all__ = ["SC_LABEL", "connectivity_label", "scatter_panel", "figure1", "figure2", "figure3",
-           "influence_figure", "specification_curve_figure", "sampling_distribution_figure", "message_figure"]
+__all__ = [
+    "SC_LABEL",
+    "connectivity_label",
+    "scatter_panel",
+    "figure1",
+    "figure2",
+    "figure3",
+    "influence_figure",
+    "specification_curve_figure",
+    "sampling_distribution_figure",
+    "message_figure",
+]
 
 #: x-axis label of Figures 1 and 2 (the paper's wording).
 SC_LABEL = "Self-compassion (mean)"
-_CONDITION_TEXT = {"negative-neutral": "Neg − Neu", "positive-neutral": "Pos − Neu", "negative": "Negative",
-                   "neutral": "Neutral", "positive": "Positive"}
+_CONDITION_TEXT = {
+    "negative-neutral": "Neg − Neu",
+    "positive-neutral": "Pos − Neu",
+    "negative": "Negative",
+    "neutral": "Neutral",
+    "positive": "Positive",
+}
 _ROI_TEXT = {"vmpfc": "VMPFC", "amygdala_r": "right amygdala", "amygdala_l": "left amygdala"}
 _TAILS = {"less": "one-tailed", "greater": "one-tailed", "two-sided": "two-tailed"}
 
 
 def message_figure(text: str) -> Figure:
-    """A figure holding only ``text``: keeps a glued figure defined on data that lack what it shows."""
+    """A figure holding only ``text``: keeps a glued figure defined on data that lack what it shows.
+
+    Parameters
+    ----------
+    text : str
+        The message, centred, without axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(6, 1.2))
     ax.text(0.5, 0.5, text, ha="center", va="center")
     ax.set_axis_off()
@@ -42,30 +74,99 @@ def message_figure(text: str) -> Figure:
 
 
 def connectivity_label(condition: str = "negative-neutral", pair=("vmpfc", "amygdala_r")) -> str:
-    """Axis label such as ``"VMPFC–right amygdala connectivity\n(Neg − Neu, Fisher z)"`` (two lines)."""
+    """Axis label of a connectivity value, in two lines.
+
+    E.g. "VMPFC–right amygdala connectivity" over "(Neg − Neu, Fisher z)".
+
+    Parameters
+    ----------
+    condition : str, default "negative-neutral"
+        Condition or contrast (unknown names are shown as given).
+    pair : (str, str), default ("vmpfc", "amygdala_r")
+        Source and target ROI (unknown names are shown as given).
+
+    Returns
+    -------
+    str
+    """
     a, b = (_ROI_TEXT.get(roi, roi) for roi in pair)
     return f"{a}–{b} connectivity\n({_CONDITION_TEXT.get(condition, condition)}, Fisher z)"
 
 
-def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, condition: str,
-                  pair=("vmpfc", "amygdala_r"), *, xlabel: str | None = None, alternative: str = "directional",
-                  measure: str = DEFAULT_MEASURE, seed: int = 2018, title: str | None = None) -> dict:
+def scatter_panel(
+    ax,
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str,
+    condition: str,
+    pair=("vmpfc", "amygdala_r"),
+    *,
+    xlabel: str | None = None,
+    alternative: str = "directional",
+    measure: str = DEFAULT_MEASURE,
+    seed: int = 2018,
+    title: str | None = None,
+) -> dict:
     """Draw one scatter + regression line + 95 % CI band on ``ax``; return the correlation.
 
-    The band is seaborn's bootstrap band for the regression line (seeded); the panel's title
-    (above the axes, off the data) gives ``title`` and Pearson r, p (for ``alternative``) and n.
+    The band is seaborn's bootstrap band for the regression line (1000 resamples, seeded); the panel's
+    title (above the axes, off the data) gives ``title`` and Pearson r, p (for ``alternative``) and n.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    scale : str
+        Score column or the paper's label (:func:`helpers.stats.resolve_scale`), on the x axis.
+    condition : str
+        Condition or contrast on the y axis (it also chooses the points' colour).
+    pair : (str, str) or str, default ("vmpfc", "amygdala_r")
+        ROI pair (:func:`helpers.stats.resolve_pair`).
+    xlabel : str, default None
+        x-axis label; default None: the scale's label.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        Tail of the test (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`helpers.stats.DEFAULT_MEASURE`).
+    seed : int, default 2018
+        Seed of the bootstrap band.
+    title : str, default None
+        First line of the panel's title; default None: only the statistics.
+
+    Returns
+    -------
+    dict
+        :func:`helpers.stats.correlate_values` of the plotted values.
+
+    Raises
+    ------
+    ValueError
+        As :func:`helpers.stats.paired_values` (unknown scale, missing columns or values).
     """
     data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
     res = correlate_values(data["x"], data["y"], resolve_alternative(alternative, col))
     colour = condition_colour(condition) if condition in _CONDITION_TEXT else "0.2"
-    sns.regplot(data=data, x="x", y="y", ax=ax, ci=95, seed=seed, n_boot=1000, truncate=False,
-                scatter_kws={"s": 32, "color": colour, "edgecolor": "white", "linewidths": 0.5, "zorder": 3},
-                line_kws={"color": "0.15", "linewidth": 1.5})
+    sns.regplot(
+        data=data,
+        x="x",
+        y="y",
+        ax=ax,
+        ci=95,
+        seed=seed,
+        n_boot=1000,
+        truncate=False,
+        scatter_kws={"s": 32, "color": colour, "edgecolor": "white", "linewidths": 0.5, "zorder": 3},
+        line_kws={"color": "0.15", "linewidth": 1.5},
+    )
     ax.axhline(0, color="0.75", linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel or paper.SCALE_LABELS.get(col, col))
     ax.set_ylabel(connectivity_label(condition, pair))
-    stats = f"r = {format_r(res['r'])}, p = {format_p(res['p'])} ({_TAILS[res['alternative']]}), n = {res['n']}"
+    stats = (
+        f"r = {format_r(res['r'])}, p = {format_p(res['p'])} ({_TAILS[res['alternative']]}), n = {res['n']}"
+    )
     ax.set_title(f"{title}\n{stats}" if title else stats, loc="left", fontsize=10)
     return res
 
@@ -74,7 +175,16 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
 def figure1(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
     """Figure 1: self-compassion mean vs Neg − Neu VMPFC–right amygdala connectivity.
 
-    ``kwargs`` go to :func:`scatter_panel` (``alternative``, ``measure``, ``seed``).
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    **kwargs
+        Passed to :func:`scatter_panel` (``pair``, ``alternative``, ``measure``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(0.75 * FIGURE_WIDTH, 4.0), layout="constrained")
     scatter_panel(ax, scores, connectivity, "total", "negative-neutral", xlabel=SC_LABEL, **kwargs)
@@ -83,21 +193,54 @@ def figure1(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
 
 @styled
 def figure2(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
-    """Figure 2: self-compassion mean vs VMPFC–right amygdala connectivity, Negative and Neutral panels."""
+    """Figure 2: self-compassion mean vs VMPFC–right amygdala connectivity, Negative and Neutral panels.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    **kwargs
+        Passed to :func:`scatter_panel` (``pair``, ``alternative``, ``measure``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, condition in zip(axes, ("negative", "neutral")):
-        scatter_panel(ax, scores, connectivity, "total", condition, xlabel=SC_LABEL,
-                      title=f"{_CONDITION_TEXT[condition]} feedback", **kwargs)
+        scatter_panel(
+            ax,
+            scores,
+            connectivity,
+            "total",
+            condition,
+            xlabel=SC_LABEL,
+            title=f"{_CONDITION_TEXT[condition]} feedback",
+            **kwargs,
+        )
     return fig
 
 
 @styled
 def figure3(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
-    """Figure 3: Common humanity and Self-judgment vs Neg − Neu VMPFC–right amygdala connectivity."""
+    """Figure 3: Common humanity and Self-judgment vs Neg − Neu VMPFC–right amygdala connectivity.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    **kwargs
+        Passed to :func:`scatter_panel` (``pair``, ``alternative``, ``measure``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, scale in zip(axes, ("common_humanity", "self_judgment")):
-        scatter_panel(ax, scores, connectivity, scale, "negative-neutral", title=paper.SCALE_LABELS[scale],
-                      **kwargs)
+        scatter_panel(
+            ax, scores, connectivity, scale, "negative-neutral", title=paper.SCALE_LABELS[scale], **kwargs
+        )
     return fig
 
 
@@ -105,14 +248,30 @@ def figure3(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
 def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
     """Leave-one-out r per participant (from :func:`helpers.robustness.leave_one_out`).
 
-    Horizontal line: r with everyone; dashed: the one-tailed critical r at n − 1. The legend sits
-    below the axes.
+    Horizontal line: r with everyone; dashed: the critical r at n − 1 for p = .05
+    (:func:`helpers.stats.r_from_p`; one-tailed unless the test was two-sided), on the side of the
+    full-sample r. The legend sits below the axes.
+
+    Parameters
+    ----------
+    loo : DataFrame
+        ``participant_id, r_without``, with ``attrs["r_all"]`` and ``attrs["alternative"]``.
+    title : str, default ""
+        Axes title (none when empty).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 0.5, 3.8), layout="constrained")
     order = loo.sort_values("r_without")
     ax.scatter(range(len(order)), order["r_without"], color="0.2", s=26, zorder=3)
-    ax.axhline(loo.attrs["r_all"], color=ACCENT, label=f"all participants (r = {format_r(loo.attrs['r_all'])})")
-    crit = r_from_p(0.05, len(loo) - 1, "one-sided" if loo.attrs["alternative"] != "two-sided" else "two-sided")
+    ax.axhline(
+        loo.attrs["r_all"], color=ACCENT, label=f"all participants (r = {format_r(loo.attrs['r_all'])})"
+    )
+    crit = r_from_p(
+        0.05, len(loo) - 1, "one-sided" if loo.attrs["alternative"] != "two-sided" else "two-sided"
+    )
     sign = -1 if loo.attrs["r_all"] < 0 else 1
     ax.axhline(sign * crit, color="0.5", linestyle="--", label=f"critical r, p = .05 (n = {len(loo) - 1})")
     ax.set_xticks(range(len(order)), order["participant_id"], rotation=90, fontsize=9)
@@ -128,18 +287,44 @@ def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
 def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     """Specification curve: r (with 95 % CI) of the key correlation under each pipeline.
 
-    ``curve`` is :func:`helpers.robustness.specification_curve`'s output; the
-    paper's pipeline is highlighted, p < .05 (for the row's alternative) filled.
+    The paper's pipeline is highlighted, p < .05 (for the row's alternative) filled.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`helpers.robustness.specification_curve`'s output (``measure, r, p, ci95_low,
+        ci95_high, is_default``).
+    title : str, default ""
+        Axes title; empty: a legend of the markers.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
-    fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH + 1, max(5.0, 1.0 + 0.8 * len(curve))), 4.0),
-                           layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(min(FIGURE_WIDTH + 1, max(5.0, 1.0 + 0.8 * len(curve))), 4.0), layout="constrained"
+    )
     x = np.arange(len(curve))
     for i, row in enumerate(curve.itertuples()):
         color = ACCENT if row.is_default else "0.25"
-        ax.errorbar(i, row.r, yerr=[[row.r - row.ci95_low], [row.ci95_high - row.r]], fmt="none",
-                    ecolor=color, elinewidth=1.2, capsize=3)
-        ax.scatter(i, row.r, s=45, zorder=3, edgecolor=color,
-                   facecolor=color if row.p < 0.05 else "white", linewidth=1.5)
+        ax.errorbar(
+            i,
+            row.r,
+            yerr=[[row.r - row.ci95_low], [row.ci95_high - row.r]],
+            fmt="none",
+            ecolor=color,
+            elinewidth=1.2,
+            capsize=3,
+        )
+        ax.scatter(
+            i,
+            row.r,
+            s=45,
+            zorder=3,
+            edgecolor=color,
+            facecolor=color if row.p < 0.05 else "white",
+            linewidth=1.5,
+        )
     ax.axhline(0, color="0.7", linewidth=0.8)
     ax.set_xticks(x, curve["measure"], rotation=30, ha="right")
     ax.set_xlabel("Connectivity pipeline (measure)")
@@ -150,21 +335,43 @@ def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
 
 @styled
 def sampling_distribution_figure(mc: dict, observed: Sequence[tuple[str, float]] = ()) -> Figure:
-    """Histogram of simulated r (from :func:`helpers.robustness.monte_carlo_r`) with critical r marked."""
+    """Histogram of simulated r (from :func:`helpers.robustness.monte_carlo_r`) with critical r marked.
+
+    Parameters
+    ----------
+    mc : dict
+        ``r`` (simulated values), ``rho``, ``n``, ``alpha``, ``alternative``, ``power``.
+    observed : sequence of (str, float), default ()
+        Labelled r values to mark (e.g. the paper's and ours).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 4.0), layout="constrained")
     ax.hist(mc["r"], bins=60, color="0.7", edgecolor="white")
     tail = "two-sided" if mc["alternative"] == "two-sided" else "one-sided"
     crit = r_from_p(mc["alpha"], mc["n"], tail)
-    for sign in ((-1, 1) if tail == "two-sided" else ((-1,) if mc["alternative"] == "less" else (1,))):
+    for sign in (-1, 1) if tail == "two-sided" else ((-1,) if mc["alternative"] == "less" else (1,)):
         ax.axvline(sign * crit, color="0.3", linestyle="--")
     ax.axvline(mc["rho"], color="black", label=f"population ρ = {format_r(mc['rho'])}")
-    others = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")]
+    others = [
+        OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")
+    ]
     for i, (label, value) in enumerate(observed):
-        ax.axvline(value, color=others[i % len(others)], linestyle=":", linewidth=2,
-                   label=f"{label} ({format_r(value)})")
+        ax.axvline(
+            value,
+            color=others[i % len(others)],
+            linestyle=":",
+            linewidth=2,
+            label=f"{label} ({format_r(value)})",
+        )
     ax.set_xlabel(f"Sample r (n = {mc['n']})")
     ax.set_ylabel("Simulated replications")
-    ax.set_title(f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)",
-                 loc="left", fontsize=10)
+    ax.set_title(
+        f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)",
+        loc="left",
+        fontsize=10,
+    )
     fig.legend(loc="outside lower center", ncol=min(3, 1 + len(observed)))
     return fig

@@ -27,8 +27,21 @@ from .paths import project_root
 __all__ = ["Chapter", "SavedFigure", "FIGURE_DPI", "sha256", "package_versions", "outputs_table", "PACKAGES"]
 
 #: Packages whose versions are recorded in every chapter's footer.
-PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "dipy", "scikit-learn", "pingouin",
-            "matplotlib", "seaborn", "papermill", "jupyter-book")
+PACKAGES = (
+    "helpers",
+    "numpy",
+    "scipy",
+    "pandas",
+    "nibabel",
+    "nilearn",
+    "dipy",
+    "scikit-learn",
+    "pingouin",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "jupyter-book",
+)
 
 
 #: Resolution of every saved PNG figure (dots per inch): sharp on high-density screens at column width.
@@ -45,13 +58,28 @@ class SavedFigure:
         import base64
 
         svg = self.svg.read_text()
-        svg = svg[svg.index("<svg"):]          # drop the XML prolog and DOCTYPE: Jupyter wants the element
-        return {"image/svg+xml": svg, "image/png": base64.b64encode(self.png.read_bytes()).decode("ascii"),
-                "text/plain": f"<figure {self.png.stem}>"}
+        svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: Jupyter wants the element
+        return {
+            "image/svg+xml": svg,
+            "image/png": base64.b64encode(self.png.read_bytes()).decode("ascii"),
+            "text/plain": f"<figure {self.png.stem}>",
+        }
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
+    """Hex SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    chunk : int, default 1 << 20
+        Bytes read at a time (1 MiB).
+
+    Returns
+    -------
+    str
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
@@ -68,7 +96,18 @@ def _relative(path: str | os.PathLike) -> str:
 
 
 def package_versions(names=PACKAGES) -> dict[str, str]:
-    """Python's version and each named distribution's installed version (or ``"not installed"``)."""
+    """Python's version and each named distribution's installed version (or ``"not installed"``).
+
+    Parameters
+    ----------
+    names : iterable of str, default :data:`PACKAGES`
+        Distribution names.
+
+    Returns
+    -------
+    dict of str to str
+        ``python`` first, then each name.
+    """
     out = {"python": platform.python_version()}
     for name in names:
         try:
@@ -117,18 +156,40 @@ class Chapter:
         check_output_dir(self.output_dir, "output_dir", source)
 
     def input(self, path: str | os.PathLike) -> Path:
-        """Register an input file or folder; returns it as a ``Path``."""
+        """Register an input file or folder; returns it as a ``Path``.
+
+        Parameters
+        ----------
+        path : path-like
+            The input (recorded relative to the project root when inside it).
+
+        Returns
+        -------
+        pathlib.Path
+        """
         self.inputs.append(_relative(path))
         return Path(path)
 
     def output(self, *paths: str | os.PathLike) -> list[Path]:
-        """Register output files (they must exist: checksums are taken at the footer)."""
+        """Register output files (they must exist: checksums are taken at the footer).
+
+        Parameters
+        ----------
+        *paths : path-like
+            The files written.
+
+        Returns
+        -------
+        list of pathlib.Path
+        """
         for p in paths:
             self.outputs.append(_relative(p))
         return [Path(p) for p in paths]
 
     def figure(self, key: str, fig, stem: str | os.PathLike) -> None:
-        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg, register both, glue it as ``key``, close it.
+        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg; register, glue and close it.
+
+        Both files are registered as outputs, and the figure is glued as ``key``.
 
         The glued figure carries the saved SVG (vector: sharp at any zoom, which the HTML book
         shows) and the high-resolution PNG (for formats without SVG), not the inline backend's
@@ -137,6 +198,15 @@ class Chapter:
         open pyplot figure is therefore closed, not only ``fig``: a figure a helper returned for a
         later cell stays usable (a closed figure can still be saved) but is shown only where the
         prose places it. Nothing is returned, so the call can end a cell without printing anything.
+
+        Parameters
+        ----------
+        key : str
+            Glue key.
+        fig : matplotlib.figure.Figure
+            The figure.
+        stem : path-like
+            Destination without extension (:func:`helpers.io.save_figure`).
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
@@ -146,8 +216,14 @@ class Chapter:
         glue(key, SavedFigure(Path(png), Path(svg)), display=False)
         plt.close("all")
 
-    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None, *,
-              empty: str = EMPTY) -> None:
+    def table(
+        self,
+        key: str,
+        frame: pd.DataFrame | Styler,
+        path: str | os.PathLike | None = None,
+        *,
+        empty: str = EMPTY,
+    ) -> None:
         """Glue ``frame`` as ``key`` for a numbered table; write and register ``path`` if given.
 
         The cells are shown in the book's style (:func:`helpers.style.journal_cells`: human column
@@ -172,7 +248,7 @@ class Chapter:
             Glue key.
         frame : DataFrame or Styler
             The table as it should be shown (a ``Styler`` keeps its formats and hidden index).
-        path : path-like, optional
+        path : path-like, default None
             Also write the data (a Styler's underlying DataFrame, full precision) as a TSV there,
             with its index unless that is an unnamed ``RangeIndex``.
         empty : str, default :data:`helpers.mdtable.EMPTY`
@@ -188,7 +264,15 @@ class Chapter:
         glue(key, Markdown(markdown_table(frame, empty=empty)), display=False)
 
     def stage(self, label: str, seconds: float) -> None:
-        """Record the wall time of one stage (shown in the footer's timing table)."""
+        """Record the wall time of one stage (shown in the footer's timing table).
+
+        Parameters
+        ----------
+        label : str
+            Name of the stage; repeated labels add up.
+        seconds : float
+            Wall time.
+        """
         self.stages[label] = self.stages.get(label, 0.0) + float(seconds)
 
     def record(self) -> dict:
@@ -221,10 +305,12 @@ class Chapter:
         parts = [
             "<details class='provenance'><summary><b>Provenance of this chapter</b> "
             f"(run time {rec['run_seconds']:.1f} s)</summary>",
-            "<p><b>Parameters</b></p>", params.to_html(),
+            "<p><b>Parameters</b></p>",
+            params.to_html(),
             "<p><b>Inputs</b> (relative to the project root)</p>",
             "<ul>" + "".join(f"<li><code>{p}</code></li>" for p in rec["inputs"]) + "</ul>",
-            "<p><b>Outputs</b></p>", outputs.to_html(index=False),
+            "<p><b>Outputs</b></p>",
+            outputs.to_html(index=False),
         ]
         if rec["stages_seconds"]:
             stages = pd.DataFrame({"seconds": rec["stages_seconds"]})
@@ -239,6 +325,16 @@ def outputs_table(output_dir: str | os.PathLike = "build/outputs") -> pd.DataFra
     Reads ``<output_dir>/provenance/*.json`` (written by :meth:`Chapter.footer`) and
     re-checks each file: ``status`` is ``"ok"`` when the file still has the recorded
     SHA-256, ``"changed"`` or ``"missing"`` otherwise.
+
+    Parameters
+    ----------
+    output_dir : path-like, default "build/outputs"
+        The book's output folder; recorded paths are relative to the project root.
+
+    Returns
+    -------
+    DataFrame
+        ``chapter, path, bytes, sha256, status``.
     """
     rows = []
     for rec_file in sorted((Path(output_dir) / "provenance").glob("*.json")):
@@ -246,6 +342,13 @@ def outputs_table(output_dir: str | os.PathLike = "build/outputs") -> pd.DataFra
         for out in rec["outputs"]:
             p = project_root() / out["path"]
             status = "missing" if not p.is_file() else ("ok" if sha256(p) == out["sha256"] else "changed")
-            rows.append({"chapter": rec["chapter"], "path": out["path"], "bytes": out["bytes"],
-                         "sha256": out["sha256"], "status": status})
+            rows.append(
+                {
+                    "chapter": rec["chapter"],
+                    "path": out["path"],
+                    "bytes": out["bytes"],
+                    "sha256": out["sha256"],
+                    "status": status,
+                }
+            )
     return pd.DataFrame(rows, columns=["chapter", "path", "bytes", "sha256", "status"])

@@ -44,9 +44,27 @@ from .simulate import build as twin_build
 from .simulate import load_config
 from .simulate import model as twin_model
 
-__all__ = ["VoxelModel", "voxel_model", "first_level_draw", "TwinDesign", "read_twin_design", "repeated_draws",
-           "reliability_from_draws", "draw_correlations", "attenuated_r", "latent_r", "attenuation_summary", "plot_attenuation", "population_reliability",
-           "observed_r_given", "planted_population_sd", "image_check", "expected_observed", "TwinAttenuation", "twin_attenuation"]
+__all__ = [
+    "VoxelModel",
+    "voxel_model",
+    "first_level_draw",
+    "TwinDesign",
+    "read_twin_design",
+    "repeated_draws",
+    "reliability_from_draws",
+    "draw_correlations",
+    "attenuated_r",
+    "latent_r",
+    "attenuation_summary",
+    "plot_attenuation",
+    "population_reliability",
+    "observed_r_given",
+    "planted_population_sd",
+    "image_check",
+    "expected_observed",
+    "TwinAttenuation",
+    "twin_attenuation",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +91,19 @@ def voxel_model(cfg: dict) -> VoxelModel:
     :func:`helpers.denoise.tissue_mask` of the twin's tissue maps, sampled with
     :func:`helpers.denoise.mask_voxels`.  Cached per ``grid``/``signals``/``anatomy`` config (the
     anatomy's source brain shapes the maps).
+
+    Parameters
+    ----------
+    cfg : dict
+        The twin's configuration (its ``grid``, ``signals`` and ``anatomy`` sections are used).
+
+    Returns
+    -------
+    VoxelModel
     """
-    return _voxel_model(twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": cfg["anatomy"]}))
+    return _voxel_model(
+        twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": cfg["anatomy"]})
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -98,15 +127,22 @@ def _voxel_model(key: tuple) -> VoxelModel:
     return VoxelModel(s0, weights, float(sigma))
 
 
-def _voxels(vm: VoxelModel, name: str, components: np.ndarray, spin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _voxels(
+    vm: VoxelModel, name: str, components: np.ndarray, spin: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Scans × voxels of one mask: (S0 + W ts) · spin + N(0, noise_sd) where S0 > 0 (as the images)."""
     clean = (vm.s0[name][None, :] + components @ vm.weights[name].T) * spin[:, None]
     noise = rng.standard_normal(clean.shape) * vm.noise_sd
     return clean + noise * (vm.s0[name] > 0)[None, :]
 
 
-def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator,
-                     vm: VoxelModel | None = None) -> pd.DataFrame:
+def first_level_draw(
+    events: pd.DataFrame,
+    coupling: pd.DataFrame,
+    cfg: dict,
+    rng: np.random.Generator,
+    vm: VoxelModel | None = None,
+) -> pd.DataFrame:
     """One fresh twin draw of one participant, through the paper's first level (ROI voxels only).
 
     Parameters
@@ -119,7 +155,8 @@ def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rn
         The twin's configuration (:func:`helpers.simulate.load_config`).
     rng : numpy Generator
         Source of every random time series of this draw.
-    vm : VoxelModel, optional (default= ``voxel_model(cfg)``)
+    vm : VoxelModel, default None
+        The voxels sampled; None: ``voxel_model(cfg)``.
 
     Returns
     -------
@@ -131,7 +168,9 @@ def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rn
     conds, tr = cfg["conditions"], cfg["timing"]["tr"]
     series = twin_build.participant_series(events, coupling, cfg, rng)
     comps, spin = series["components"].to_numpy(), series["spin"]
-    roi_ts = pd.DataFrame({name: _voxels(vm, name, comps, spin, rng).mean(axis=1) for name in atlas.DEFAULT_ROIS})
+    roi_ts = pd.DataFrame(
+        {name: _voxels(vm, name, comps, spin, rng).mean(axis=1) for name in atlas.DEFAULT_ROIS}
+    )
     wm, csf = (_voxels(vm, name, comps, spin, rng) for name in ("wm", "csf"))
     n = len(roi_ts)
     effects = condition_effects(events, n, tr, conditions=conds)
@@ -154,7 +193,15 @@ class TwinDesign:
 def read_twin_design(bids_dir) -> TwinDesign | None:
     """The twin's ``config.yaml``, planted ``coupling.tsv``, ``scores.tsv`` and each participant's events.
 
-    Returns None when ``bids_dir`` is not a twin (no ``derivatives/twin-truth``).
+    Parameters
+    ----------
+    bids_dir : path-like
+        The twin's BIDS folder (truth under ``derivatives/twin-truth``).
+
+    Returns
+    -------
+    TwinDesign or None
+        None when ``bids_dir`` is not a twin (no ``derivatives/twin-truth/coupling.tsv``).
     """
     root = Path(bids_dir)
     truth = root / "derivatives" / "twin-truth"
@@ -175,22 +222,38 @@ def expected_observed(bids_dir) -> pd.DataFrame | None:
 
     Reads ``derivatives/twin-truth/population_correlations.tsv`` (``target`` = the paper's value,
     ``planted`` = population, ``sample`` = among these participants) and the twin's config; adds
-    ``level`` (how the twin planted: ``latent``/``observed``), ``reliability`` (the config's
-    ``coupling.reliability`` of each measure; the package default for twins made before it existed)
-    and ``expected`` = sample · √reliability, the correlation expected from estimated connectivity.
-    None when ``bids_dir`` is not a twin.
+    ``level`` (how the twin planted: ``latent``/``observed``), ``match`` (``sample``/``population``),
+    ``reliability`` (the config's ``coupling.reliability`` of each measure; the package default for
+    twins made before it existed) and ``expected`` = sample · √reliability (``planted`` when there is
+    no ``sample`` column), the correlation expected from estimated connectivity.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The twin's BIDS folder.
+
+    Returns
+    -------
+    DataFrame or None
+        The table with the added columns; None when ``bids_dir`` is not a twin.
     """
     truth = Path(bids_dir) / "derivatives" / "twin-truth"
     path = truth / "population_correlations.tsv"
     if not path.is_file():
         return None
     table = pd.read_csv(path, sep="\t")
-    coupling = yaml.safe_load((truth / "config.yaml").read_text())["coupling"] if (truth / "config.yaml").is_file() else {}
+    coupling = (
+        yaml.safe_load((truth / "config.yaml").read_text())["coupling"]
+        if (truth / "config.yaml").is_file()
+        else {}
+    )
     rel = coupling.get("reliability") or load_config()["coupling"]["reliability"]
     table["level"] = coupling.get("level", "latent")
     table["match"] = coupling.get("match", "population")
     table["reliability"] = table["measure"].map(rel).astype(float)
-    table["expected"] = table["sample" if "sample" in table.columns else "planted"] * np.sqrt(table["reliability"])
+    table["expected"] = table["sample" if "sample" in table.columns else "planted"] * np.sqrt(
+        table["reliability"]
+    )
     return table
 
 
@@ -199,16 +262,35 @@ def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=Non
 
     Draw d of participant i uses ``SeedSequence([seed, i, d])`` (same seed, same numbers).
 
+    Parameters
+    ----------
+    design : TwinDesign
+        From :func:`read_twin_design`.
+    n_draws : int
+        Draws per participant (at least 2, to estimate an error variance).
+    seed : int
+        Seed of the draws.
+    participants : sequence of str, default None
+        Participants to draw; default None: every participant with events, in their order.
+
     Returns
     -------
-    DataFrame ``participant_id, draw, condition, target, z, planted`` (planted = the twin's z,
-    contrasts as differences of z), source ``vmpfc``.
+    DataFrame
+        ``participant_id, draw, condition, target, z, planted`` (planted = the twin's z, contrasts as
+        differences of z), source ``vmpfc``, targets ``amygdala_l`` and ``amygdala_r``.
+
+    Raises
+    ------
+    ValueError
+        ``n_draws`` < 2.
     """
     if n_draws < 2:
         raise ValueError(f"n_draws must be >= 2 to estimate an error variance, got {n_draws}")
     vm = voxel_model(design.cfg)
     ids = list(participants) if participants is not None else list(design.events)
-    planted = add_contrasts(design.coupling.assign(source="vmpfc")).set_index(["participant_id", "condition", "target"])["z"]
+    planted = add_contrasts(design.coupling.assign(source="vmpfc")).set_index(
+        ["participant_id", "condition", "target"]
+    )["z"]
     rows = []
     for i, pid in enumerate(tqdm(ids, desc="reliability draws", leave=False)):
         rows_pid = design.coupling[design.coupling["participant_id"] == pid]
@@ -223,8 +305,9 @@ def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=Non
     return out[["participant_id", "draw", "condition", "target", "z", "planted"]].reset_index(drop=True)
 
 
-def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutral",
-                           target: str = "amygdala_r") -> dict[str, float]:
+def reliability_from_draws(
+    draws: pd.DataFrame, condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> dict[str, float]:
     """Reliability of one connectivity measure from repeated draws (classical test theory).
 
     Model: z_id = a + b·t_i + u_i + e_id for participant i and draw d, t_i = the planted value,
@@ -237,9 +320,25 @@ def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutr
       the planted coupling with anything is attenuated by √reliability.
     * ``retest`` = (b²Var(t) + σ²_u) / (… + σ²_e): the correlation of two runs of the same people.
 
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+
     Returns
     -------
-    dict ``reliability, retest, slope, error_sd, systematic_sd, planted_sd, n, draws``.
+    dict
+        ``reliability, retest, slope, error_sd, systematic_sd, planted_sd, n, draws`` (D = the
+        smallest number of draws of a participant).
+
+    Raises
+    ------
+    ValueError
+        No rows for ``condition`` and ``target``, or a participant with fewer than 2 draws.
     """
     sel = draws[(draws["condition"] == condition) & (draws["target"] == target)]
     if sel.empty:
@@ -256,15 +355,42 @@ def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutr
     systematic_var = max(float(resid.var(ddof=2)) - error_var / n_draws, 0.0)
     signal_var = slope**2 * float(planted.var(ddof=1))
     total = signal_var + systematic_var + error_var
-    return {"reliability": signal_var / total, "retest": (signal_var + systematic_var) / total,
-            "slope": float(slope), "error_sd": float(np.sqrt(error_var)), "systematic_sd": float(np.sqrt(systematic_var)),
-            "planted_sd": float(planted.std(ddof=1)), "n": int(len(means)), "draws": n_draws}
+    return {
+        "reliability": signal_var / total,
+        "retest": (signal_var + systematic_var) / total,
+        "slope": float(slope),
+        "error_sd": float(np.sqrt(error_var)),
+        "systematic_sd": float(np.sqrt(systematic_var)),
+        "planted_sd": float(planted.std(ddof=1)),
+        "n": int(len(means)),
+        "draws": n_draws,
+    }
 
 
-def draw_correlations(draws: pd.DataFrame, scores: pd.Series, condition: str = "negative-neutral",
-                      target: str = "amygdala_r") -> np.ndarray:
-    """Pearson r between ``scores`` (indexed by participant) and each draw's estimates: the observed
-    correlation the twin gives, draw after draw (the direct check of the attenuation formula)."""
+def draw_correlations(
+    draws: pd.DataFrame, scores: pd.Series, condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> np.ndarray:
+    """Pearson r between ``scores`` and each draw's estimates, draw after draw.
+
+    The observed correlation the twin gives in each re-simulation: the direct check of the
+    attenuation formula.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    scores : Series
+        A score per participant, indexed by ``participant_id``.
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One r per draw.
+    """
     sel = draws[(draws["condition"] == condition) & (draws["target"] == target)]
     wide = sel.pivot(index="participant_id", columns="draw", values="z")
     x = scores.loc[wide.index].to_numpy(float)
@@ -281,15 +407,39 @@ def _exact_pair(n: int, r: float, rng: np.random.Generator) -> tuple[np.ndarray,
     return x, r * x + np.sqrt(1 - r**2) * e
 
 
-def planted_population_sd(cfg: dict, side: str = "amygdala_r", measure: str = "negative-neutral",
-                          n: int = 20000, seed: int = 0) -> float:
-    """SD of a planted coupling measure in the twin's population (``coupling.match: population``,
-    ``n`` simulated participants; contrasts "a-b" as differences of z)."""
+def planted_population_sd(
+    cfg: dict, side: str = "amygdala_r", measure: str = "negative-neutral", n: int = 20000, seed: int = 0
+) -> float:
+    """SD of a planted coupling measure in the twin's population.
+
+    The twin's planting with ``coupling.match: population`` is run on ``n`` simulated participants;
+    contrasts ``"a-b"`` are differences of z.
+
+    Parameters
+    ----------
+    cfg : dict
+        The twin's configuration (``scs``, ``coupling``, ``conditions``).
+    side : str, default "amygdala_r"
+        Target ROI.
+    measure : str, default "negative-neutral"
+        A condition or a contrast ``"a-b"``.
+    n : int, default 20000
+        Simulated participants.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    float
+        The SD (pandas ``std``, ddof 1).
+    """
     coupling = {**cfg["coupling"], "match": "population"}
     rng = np.random.default_rng(seed)
     ids = [f"p{i}" for i in range(n)]
     items, _ = twin_model.scs_items(ids, cfg["scs"], rng)
-    scores = pd.DataFrame(twin_model.score_matrix(items.iloc[:, 1:].to_numpy()), index=ids, columns=twin_model.SCORES)
+    scores = pd.DataFrame(
+        twin_model.score_matrix(items.iloc[:, 1:].to_numpy()), index=ids, columns=twin_model.SCORES
+    )
     table = twin_model.planted_coupling(scores, cfg["scs"], coupling, cfg["conditions"], rng)
     z = table[table["target"] == side].pivot(index="participant_id", columns="condition", values="z")
     parts = measure.split("-")
@@ -298,36 +448,89 @@ def planted_population_sd(cfg: dict, side: str = "amygdala_r", measure: str = "n
 
 
 def population_reliability(result: dict, planted_sd: float) -> float:
-    """Reliability with the population's spread of planted values instead of this sample's:
+    """Reliability with the population's spread of planted values instead of this sample's.
+
     b²·SD² / (b²·SD² + σ²_u + σ²_e) with b, σ_u, σ_e from :func:`reliability_from_draws` (the design's
-    properties) and SD = ``planted_sd`` (:func:`planted_population_sd`)."""
+    properties) and SD = ``planted_sd`` (:func:`planted_population_sd`).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`reliability_from_draws` (``slope``, ``systematic_sd``, ``error_sd``).
+    planted_sd : float
+        SD of the planted values in the population.
+
+    Returns
+    -------
+    float
+    """
     signal = result["slope"] ** 2 * planted_sd**2
     return float(signal / (signal + result["systematic_sd"] ** 2 + result["error_sd"] ** 2))
 
 
-def image_check(draws: pd.DataFrame, connectivity: pd.DataFrame, condition: str = "negative-neutral",
-                target: str = "amygdala_r", measure: str = "weighted_hrf") -> dict[str, float]:
-    """Does the ROI-voxel shortcut behave like the images?  Each participant's estimate from the
-    images (``connectivity.tsv``) is standardised by the mean and SD of their draws: for the same
-    model these z-scores have mean 0 and SD 1, and about 95 % lie within ±1.96.
+def image_check(
+    draws: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    condition: str = "negative-neutral",
+    target: str = "amygdala_r",
+    measure: str = "weighted_hrf",
+) -> dict[str, float]:
+    """Does the ROI-voxel shortcut behave like the images?
+
+    Each participant's estimate from the images (``connectivity.tsv``) is standardised by the mean and
+    SD of their draws: for the same model these z-scores have mean 0 and SD 1, and about 95 % lie
+    within ±1.96.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    connectivity : DataFrame
+        ``connectivity.tsv`` (``participant_id, measure, condition, source, target, z``).
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+    measure : str, default "weighted_hrf"
+        Connectivity measure of the images.
 
     Returns
     -------
-    dict ``n, mean, sd, within`` (share with |z| < 1.96).
+    dict
+        ``n, mean, sd, within`` (share with |z| < 1.96).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 participants in both tables.
     """
-    sel = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")["z"]
-    conn = connectivity[(connectivity["condition"] == condition) & (connectivity["target"] == target)
-                        & (connectivity["source"] == "vmpfc") & (connectivity["measure"] == measure)]
+    sel = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")[
+        "z"
+    ]
+    conn = connectivity[
+        (connectivity["condition"] == condition)
+        & (connectivity["target"] == target)
+        & (connectivity["source"] == "vmpfc")
+        & (connectivity["measure"] == measure)
+    ]
     image = conn.set_index("participant_id")["z"]
     ids = image.index.intersection(sel.mean().index)
     if len(ids) < 2:
-        raise ValueError(f"connectivity and draws share {len(ids)} participants for {condition} {target}; need >= 2")
+        raise ValueError(
+            f"connectivity and draws share {len(ids)} participants for {condition} {target}; need >= 2"
+        )
     zs = (image.loc[ids] - sel.mean().loc[ids]) / sel.std().loc[ids]
-    return {"n": int(len(ids)), "mean": float(zs.mean()), "sd": float(zs.std()), "within": float((zs.abs() < 1.959964).mean())}
+    return {
+        "n": int(len(ids)),
+        "mean": float(zs.mean()),
+        "sd": float(zs.std()),
+        "within": float((zs.abs() < 1.959964).mean()),
+    }
 
 
-def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0,
-                 fixed_sample: bool = False) -> np.ndarray:
+def attenuated_r(
+    r_true: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0, fixed_sample: bool = False
+) -> np.ndarray:
     """Observed correlations of n participants when the measure carries only ``reliability`` of its variance.
 
     Observed y = √rel · t + √(1 − rel) · e, e ~ N(0, 1) new in every simulated study; r = corr(x, y).
@@ -344,9 +547,22 @@ def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, 
         Share of the observed measure's variance due to t, in [0, 1].
     n : int
         Participants per study (≥ 3).
-    n_sim : int (default= 20000)
-    seed : int (default= 0)
-    fixed_sample : bool (default= False)
+    n_sim : int, default 20000
+        Simulated studies.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+    fixed_sample : bool, default False
+        Keep the same participants in every study (see above).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_sim`` observed correlations.
+
+    Raises
+    ------
+    ValueError
+        ``r_true`` outside [-1, 1], ``reliability`` outside [0, 1], or ``n`` < 3.
     """
     if not -1 <= r_true <= 1:
         raise ValueError(f"r_true must lie in [-1, 1], got {r_true}")
@@ -365,8 +581,9 @@ def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, 
     return (xc * yc).sum(axis=1) / np.sqrt((xc**2).sum(axis=1) * (yc**2).sum(axis=1))
 
 
-def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws: int, n_sim: int = 20000,
-                     seed: int = 0) -> np.ndarray:
+def observed_r_given(
+    x: np.ndarray, means: np.ndarray, error_sd: float, n_draws: int, n_sim: int = 20000, seed: int = 0
+) -> np.ndarray:
     """Correlations of ``x`` with one run's estimates, for these participants, by simulation.
 
     Each participant's expected estimate is their mean over ``n_draws`` re-simulated runs, shrunk
@@ -374,6 +591,31 @@ def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws:
     adds N(0, ``error_sd``²).  Unlike :func:`attenuated_r` this keeps every systematic part of the
     estimate — e.g. leakage from the neighbouring condition, whose planted coupling also correlates
     with the scores — so it is the twin's own expectation, not only Spearman's.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The score per participant.
+    means : numpy.ndarray
+        Each participant's mean estimate over the draws (same length as ``x``, at least 3).
+    error_sd : float
+        SD σ of one run's error (Fisher z).
+    n_draws : int
+        Draws D behind each mean.
+    n_sim : int, default 20000
+        Simulated runs.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_sim`` correlations.
+
+    Raises
+    ------
+    ValueError
+        ``x`` and ``means`` differ in shape or hold fewer than 3 values.
     """
     x, means = np.asarray(x, float), np.asarray(means, float)
     if x.shape != means.shape or x.size < 3:
@@ -388,54 +630,152 @@ def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws:
 
 
 def latent_r(r_obs, reliability: float):
-    """Disattenuated correlation r_obs / √reliability (may exceed 1 in size: then no latent r fits)."""
+    """Disattenuated correlation r_obs / √reliability (may exceed 1 in size: then no latent r fits).
+
+    Spearman's correction for attenuation, for a measure with error on one side only.
+
+    Parameters
+    ----------
+    r_obs : float or array_like
+        Observed correlation(s).
+    reliability : float
+        Reliability of the measure, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``r_obs``.
+
+    Raises
+    ------
+    ValueError
+        ``reliability`` outside (0, 1].
+    """
     if not 0 < reliability <= 1:
         raise ValueError(f"reliability must lie in (0, 1], got {reliability}")
     return np.asarray(r_obs, float) / np.sqrt(reliability)
 
 
-def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0,
-                        r_ours: float | None = None, fixed_sample: bool = True) -> dict:
-    """Planted r, the observed r expected at this reliability (mean and central 95 % of
-    :func:`attenuated_r`) and whether ``r_ours`` lies within that spread.
+def attenuation_summary(
+    r_planted: float,
+    reliability: float,
+    n: int,
+    n_sim: int = 20000,
+    seed: int = 0,
+    r_ours: float | None = None,
+    fixed_sample: bool = True,
+) -> dict:
+    """Planted r, the observed r expected at this reliability, and whether ``r_ours`` lies within its spread.
+
+    The expected r is the mean, and the spread the central 95 %, of :func:`attenuated_r`.
+
+    Parameters
+    ----------
+    r_planted : float
+        The planted correlation.
+    reliability : float
+        Reliability of the connectivity estimate.
+    n : int
+        Participants.
+    n_sim : int, default 20000
+        Simulated studies.
+    seed : int, default 0
+        Seed of the simulation.
+    r_ours : float, default None
+        Our observed r; default None: not compared.
+    fixed_sample : bool, default True
+        Keep the participants fixed (the twin's ``coupling.match: sample``; :func:`attenuated_r`).
 
     Returns
     -------
-    dict ``r_planted, reliability, expected, q_low, q_high, sims`` (array), ``r_ours``,
-    ``ours_within`` (None without ``r_ours``), ``ours_quantile`` (share of simulated r below ours).
+    dict
+        ``r_planted, reliability, expected, q_low, q_high, sims`` (array), ``r_ours``,
+        ``ours_within`` (None without ``r_ours``), ``ours_quantile`` (share of simulated r below ours).
     """
     sims = attenuated_r(r_planted, reliability, n, n_sim, seed, fixed_sample=fixed_sample)
     q_low, q_high = np.quantile(sims, [0.025, 0.975])
     within = None if r_ours is None else bool(q_low <= r_ours <= q_high)
     quant = None if r_ours is None else float((sims < r_ours).mean())
-    return {"r_planted": float(r_planted), "reliability": float(reliability), "expected": float(sims.mean()),
-            "q_low": float(q_low), "q_high": float(q_high), "sims": sims, "r_ours": r_ours,
-            "ours_within": within, "ours_quantile": quant}
+    return {
+        "r_planted": float(r_planted),
+        "reliability": float(reliability),
+        "expected": float(sims.mean()),
+        "q_low": float(q_low),
+        "q_high": float(q_high),
+        "sims": sims,
+        "r_ours": r_ours,
+        "ours_within": within,
+        "ours_quantile": quant,
+    }
 
 
-def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None = None,
-                     draw_r: np.ndarray | None = None):
-    """One figure: the planted r, the distribution of observed r expected at the measured reliability
-    (its mean and central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.
+def plot_attenuation(
+    summary: dict, r_paper: float | None = None, n: int | None = None, draw_r: np.ndarray | None = None
+):
+    """One figure of the attenuation: planted, expected, re-simulated, the paper's and our r.
+
+    The planted r, the distribution of observed r expected at the measured reliability (its mean and
+    central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`attenuation_summary`.
+    r_paper : float, default None
+        The paper's r; default None: not drawn.
+    n : int, default None
+        Participants, shown in the legend; default None: not shown.
+    draw_r : numpy.ndarray, default None
+        r of each re-simulated twin (:func:`draw_correlations`); default None: not drawn.
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
-    ax.hist(summary["sims"], bins=60, range=(-1, 1), color="#bbbbbb", edgecolor="white", density=True,
-            label="r expected from the estimates" + (f" (n = {n})" if n else ""))
+    ax.hist(
+        summary["sims"],
+        bins=60,
+        range=(-1, 1),
+        color="#bbbbbb",
+        edgecolor="white",
+        density=True,
+        label="r expected from the estimates" + (f" (n = {n})" if n else ""),
+    )
     ax.axvspan(summary["q_low"], summary["q_high"], color="#bbbbbb", alpha=0.25, label="its central 95 %")
-    ax.axvline(summary["expected"], color="#555555", lw=2, label=f"expected r = {summary['expected']:.2f}".replace("-", "−"))
-    ax.axvline(summary["r_planted"], color="#0072B2", lw=2, ls="--",
-               label=f"planted r = {summary['r_planted']:.2f}".replace("-", "−"))
+    ax.axvline(
+        summary["expected"],
+        color="#555555",
+        lw=2,
+        label=f"expected r = {summary['expected']:.2f}".replace("-", "−"),
+    )
+    ax.axvline(
+        summary["r_planted"],
+        color="#0072B2",
+        lw=2,
+        ls="--",
+        label=f"planted r = {summary['r_planted']:.2f}".replace("-", "−"),
+    )
     if draw_r is not None and len(draw_r):
-        ax.plot(draw_r, np.zeros_like(draw_r), "|", color="#009E73", ms=18, mew=1.5, clip_on=False,
-                label=f"r of {len(draw_r)} re-simulated twins")
+        ax.plot(
+            draw_r,
+            np.zeros_like(draw_r),
+            "|",
+            color="#009E73",
+            ms=18,
+            mew=1.5,
+            clip_on=False,
+            label=f"r of {len(draw_r)} re-simulated twins",
+        )
     if r_paper is not None:
         ax.axvline(r_paper, color="#E69F00", lw=2, ls=":", label=f"paper r = {r_paper:.2f}".replace("-", "−"))
     if summary["r_ours"] is not None:
-        ax.axvline(summary["r_ours"], color="#D55E00", lw=2, label=f"ours r = {summary['r_ours']:.2f}".replace("-", "−"))
+        ax.axvline(
+            summary["r_ours"],
+            color="#D55E00",
+            lw=2,
+            label=f"ours r = {summary['r_ours']:.2f}".replace("-", "−"),
+        )
     ax.set_xlim(-1, 1)
     ax.set_xlabel("r (self-compassion mean × Neg − Neu VMPFC–right amygdala)")
     ax.set_ylabel("density")
@@ -445,15 +785,26 @@ def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None 
 
 @dataclass(frozen=True)
 class TwinAttenuation:
-    """Everything the robustness chapter shows about reliability and attenuation (:func:`twin_attenuation`)."""
+    """Everything the robustness chapter shows about reliability and attenuation.
 
-    table: pd.DataFrame      # one row: see twin_attenuation
+    Made by :func:`twin_attenuation`.
+    """
+
+    table: pd.DataFrame  # one row: see twin_attenuation
     figure: object
     draws: pd.DataFrame
 
 
-def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_paper: float, n_draws: int = 10,
-                     n_sim: int = 20000, seed: int = 2018, measure: str = "weighted_hrf") -> TwinAttenuation | None:
+def twin_attenuation(
+    bids_dir,
+    connectivity: pd.DataFrame,
+    r_ours: float,
+    r_paper: float,
+    n_draws: int = 10,
+    n_sim: int = 20000,
+    seed: int = 2018,
+    measure: str = "weighted_hrf",
+) -> TwinAttenuation | None:
     """Reliability of the Neg − Neu VMPFC–right amygdala estimate on the twin and what it does to r.
 
     Re-simulates every participant ``n_draws`` times (:func:`repeated_draws`), measures the
@@ -470,18 +821,23 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
         ``connectivity.tsv`` (ours, from the images).
     r_ours, r_paper : float
         Our and the paper's headline r.
-    n_draws : int (default= 10)
-    n_sim : int (default= 20000)
-    seed : int (default= 2018)
-    measure : str (default= "weighted_hrf")
+    n_draws : int, default 10
+        Re-simulated first-level draws per participant (:func:`repeated_draws`).
+    n_sim : int, default 20000
+        Simulated runs of :func:`observed_r_given`.
+    seed : int, default 2018
+        Seed of the draws and of the simulation.
+    measure : str, default "weighted_hrf"
+        Connectivity measure of ``connectivity`` compared with the draws (:func:`image_check`).
 
     Returns
     -------
     TwinAttenuation or None.  ``table`` columns: ``n, draws, reliability, retest,
     reliability_population, reliability_config, level, error_sd, slope, r_planted, spearman (r_planted ·
-    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours, ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n,
-    image_mean_z, image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r
-    divided by √reliability_population: the neural correlation it implies on this design).
+    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours,
+    ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n, image_mean_z,
+    image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r divided by
+    √reliability_population: the neural correlation it implies on this design).
     """
     design = read_twin_design(bids_dir)
     if design is None:
@@ -497,23 +853,54 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
     means = sel.groupby("participant_id")["z"].mean().loc[planted.index]
     sims = observed_r_given(total.to_numpy(), means.to_numpy(), rel["error_sd"], n_draws, n_sim, seed)
     q_low, q_high = np.quantile(sims, [0.025, 0.975])
-    summary = {"r_planted": r_planted, "reliability": rel["reliability"], "expected": float(sims.mean()),
-               "q_low": float(q_low), "q_high": float(q_high), "sims": sims, "r_ours": r_ours,
-               "ours_within": bool(q_low <= r_ours <= q_high), "ours_quantile": float((sims < r_ours).mean()),
-               "spearman": r_planted * float(np.sqrt(rel["reliability"]))}
+    summary = {
+        "r_planted": r_planted,
+        "reliability": rel["reliability"],
+        "expected": float(sims.mean()),
+        "q_low": float(q_low),
+        "q_high": float(q_high),
+        "sims": sims,
+        "r_ours": r_ours,
+        "ours_within": bool(q_low <= r_ours <= q_high),
+        "ours_quantile": float((sims < r_ours).mean()),
+        "spearman": r_planted * float(np.sqrt(rel["reliability"])),
+    }
     draw_r = draw_correlations(draws, design.scores["total"])
     check = image_check(draws, connectivity, measure=measure)
     coupling = design.cfg["coupling"]
-    table = pd.DataFrame([{
-        "n": len(ids), "draws": n_draws, "reliability": rel["reliability"], "retest": rel["retest"],
-        "reliability_population": rel_pop,
-        "reliability_config": float((coupling.get("reliability") or {}).get("negative-neutral", np.nan)),
-        "level": coupling.get("level", "latent"), "error_sd": rel["error_sd"], "slope": rel["slope"],
-        "r_planted": r_planted, "spearman": summary["spearman"], "expected": summary["expected"],
-        "q_low": summary["q_low"], "q_high": summary["q_high"],
-        "r_ours": r_ours, "ours_within": summary["ours_within"], "ours_quantile": summary["ours_quantile"],
-        "draws_r_mean": float(draw_r.mean()), "draws_r_min": float(draw_r.min()), "draws_r_max": float(draw_r.max()),
-        "image_n": check["n"], "image_mean_z": check["mean"], "image_sd_z": check["sd"], "image_within": check["within"],
-        "r_paper": r_paper, "latent_paper": float(latent_r(r_paper, rel_pop))}])
+    table = pd.DataFrame(
+        [
+            {
+                "n": len(ids),
+                "draws": n_draws,
+                "reliability": rel["reliability"],
+                "retest": rel["retest"],
+                "reliability_population": rel_pop,
+                "reliability_config": float(
+                    (coupling.get("reliability") or {}).get("negative-neutral", np.nan)
+                ),
+                "level": coupling.get("level", "latent"),
+                "error_sd": rel["error_sd"],
+                "slope": rel["slope"],
+                "r_planted": r_planted,
+                "spearman": summary["spearman"],
+                "expected": summary["expected"],
+                "q_low": summary["q_low"],
+                "q_high": summary["q_high"],
+                "r_ours": r_ours,
+                "ours_within": summary["ours_within"],
+                "ours_quantile": summary["ours_quantile"],
+                "draws_r_mean": float(draw_r.mean()),
+                "draws_r_min": float(draw_r.min()),
+                "draws_r_max": float(draw_r.max()),
+                "image_n": check["n"],
+                "image_mean_z": check["mean"],
+                "image_sd_z": check["sd"],
+                "image_within": check["within"],
+                "r_paper": r_paper,
+                "latent_paper": float(latent_r(r_paper, rel_pop)),
+            }
+        ]
+    )
     figure = plot_attenuation(summary, r_paper=r_paper, n=len(ids), draw_r=draw_r)
     return TwinAttenuation(table, figure, draws)

@@ -1,4 +1,7 @@
-"""Every rule of the input contract checked at once: :func:`validate_dataset` raises one ``ValueError`` listing every problem."""
+"""Every rule of the input contract checked at once.
+
+:func:`validate_dataset` raises one ``ValueError`` listing every problem.
+"""
 
 from __future__ import annotations
 
@@ -409,6 +412,11 @@ def validate_dataset(
         Read every BOLD run in full (:func:`read_image`: gzip CRC, all-zero runs, NaN/inf).
     rating_range : (int, int), default :data:`RATING_RANGE`
         Allowed values of the optional ``rating`` column.
+
+    Raises
+    ------
+    ValueError
+        The folder does not exist, or one message listing every problem found.
 
     Notes
     -----
