@@ -23,8 +23,14 @@ from . import atlas
 from . import firstlevel as fl
 from .style import OKABE_ITO, styled
 
-__all__ = ["ATLASES", "parcellation_rois", "run_parcellation", "summary_sentence", "plot_matrices",
-           "plot_not_requested"]
+__all__ = [
+    "ATLASES",
+    "parcellation_rois",
+    "run_parcellation",
+    "summary_sentence",
+    "plot_matrices",
+    "plot_not_requested",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,9 @@ log = logging.getLogger(__name__)
 ATLASES = {"aal": atlas.aal_atlas, "harvard_oxford": atlas.harvard_oxford_maxprob}
 
 
-def parcellation_rois(name: str = "aal", labels=None, reference_img=None, min_voxels: int = 2
-                      ) -> tuple[dict, pd.DataFrame]:
+def parcellation_rois(
+    name: str = "aal", labels=None, reference_img=None, min_voxels: int = 2
+) -> tuple[dict, pd.DataFrame]:
     """ROI specifications for every (or the chosen) label of an atlas, and the labels left out.
 
     Parameters
@@ -63,32 +70,53 @@ def parcellation_rois(name: str = "aal", labels=None, reference_img=None, min_vo
     chosen = known if labels is None else list(labels)
     unknown = [lab for lab in chosen if lab not in known]
     if unknown:
-        raise ValueError(f"parcellation {name!r}: unknown label(s) {unknown} (rule: labels as the atlas spells them, "
-                         f"e.g. {', '.join(known[:3])})")
+        raise ValueError(
+            f"parcellation {name!r}: unknown label(s) {unknown} (rule: labels as the atlas spells them, "
+            f"e.g. {', '.join(known[:3])})"
+        )
     rois = {lab: {"atlas": name, "label": lab} for lab in chosen}
     dropped = []
     if reference_img is not None:
-        ref = reference_img if isinstance(reference_img, nib.spatialimages.SpatialImage) else nib.load(reference_img)
+        ref = (
+            reference_img
+            if isinstance(reference_img, nib.spatialimages.SpatialImage)
+            else nib.load(reference_img)
+        )
         inside = np.asanyarray(ref.dataobj[..., 0]) != 0
         grid = nib.Nifti1Image(np.zeros(ref.shape[:3], np.uint8), ref.affine)
         for lab in list(rois):
             try:
                 n = int((np.asanyarray(atlas.roi_masks(grid, {lab: rois[lab]})[lab].dataobj) & inside).sum())
-            except ValueError:   # no voxel at all on this grid
+            except ValueError:  # no voxel at all on this grid
                 n = 0
             if n < min_voxels:
-                dropped.append((lab, f"{n} voxel(s) with signal on the BOLD grid (rule: at least {min_voxels})"))
+                dropped.append(
+                    (lab, f"{n} voxel(s) with signal on the BOLD grid (rule: at least {min_voxels})")
+                )
                 del rois[lab]
     if not rois:
-        raise ValueError(f"parcellation {name!r}: no label has {min_voxels} voxels with signal on the BOLD grid")
+        raise ValueError(
+            f"parcellation {name!r}: no label has {min_voxels} voxels with signal on the BOLD grid"
+        )
     for lab, reason in dropped:
         log.warning("parcellation %s: label %s left out: %s", name, lab, reason)
     return rois, pd.DataFrame(dropped, columns=["label", "reason"])
 
 
-def run_parcellation(bids_dir, derivatives_dir, output_dir, name: str = "aal", labels=None, participants=None,
-                     task: str = "feedback", conditions=("negative", "neutral", "positive"),
-                     measure: str = "weighted_hrf", smoothed: bool = False, cache: bool = False, **qc):
+def run_parcellation(
+    bids_dir,
+    derivatives_dir,
+    output_dir,
+    name: str = "aal",
+    labels=None,
+    participants=None,
+    task: str = "feedback",
+    conditions=("negative", "neutral", "positive"),
+    measure: str = "weighted_hrf",
+    smoothed: bool = False,
+    cache: bool = False,
+    **qc,
+):
     """First level and denoising QC of a parcellation, in ``<output_dir>/parcellation-<name>/``.
 
     The labels are checked on the first participant's BOLD grid (:func:`parcellation_rois`); the
@@ -123,16 +151,39 @@ def run_parcellation(bids_dir, derivatives_dir, output_dir, name: str = "aal", l
     rois, dropped = parcellation_rois(name, labels, reference_img=first.bold)
     folder = outputs(output_dir).parcellation(name).root
     write_tsv(dropped, folder / "labels_left_out.tsv")
-    connectivity, _ = fl.run_connectivity(bids_dir, derivatives_dir, folder, task=task, conditions=conditions,
-                                          measures=(measure,), smoothed=smoothed, participants=participants,
-                                          rois=rois, contrasts=(), cache=cache, progress=False)
-    result = run_denoise_qc(bids_dir, derivatives_dir, folder, participants=participants, task=task,
-                            conditions=conditions, measure=measure, rois=rois, smoothed=smoothed, progress=False,
-                            **qc)
+    connectivity, _ = fl.run_connectivity(
+        bids_dir,
+        derivatives_dir,
+        folder,
+        task=task,
+        conditions=conditions,
+        measures=(measure,),
+        smoothed=smoothed,
+        participants=participants,
+        rois=rois,
+        contrasts=(),
+        cache=cache,
+        progress=False,
+    )
+    result = run_denoise_qc(
+        bids_dir,
+        derivatives_dir,
+        folder,
+        participants=participants,
+        task=task,
+        conditions=conditions,
+        measure=measure,
+        rois=rois,
+        smoothed=smoothed,
+        progress=False,
+        **qc,
+    )
     return connectivity, result, dropped
 
 
-def summary_sentence(name: str | None, result=None, dropped: pd.DataFrame | None = None, alpha: float = 0.05) -> str:
+def summary_sentence(
+    name: str | None, result=None, dropped: pd.DataFrame | None = None, alpha: float = 0.05
+) -> str:
     """One sentence for the prose: the parcellation's QC-FC summary, or that none was requested."""
     from .style import format_p, format_r
 
@@ -142,10 +193,12 @@ def summary_sentence(name: str | None, result=None, dropped: pd.DataFrame | None
     n_rois = len(set(table["source"]) | set(table["target"]))
     s = result.summary
     left = 0 if dropped is None else len(dropped)
-    return (f"Here the parcellation is {name} with {n_rois} regions ({left} label(s) left out for lack of signal on "
-            f"the BOLD grid, listed in labels_left_out.tsv): {s['pct_significant']:.1f} % of its {s['n_edges']} "
-            f"connection–condition values reach p < {f'{alpha:g}'.lstrip('0')}, and the median |QC-FC| is "
-            f"{format_r(s['median_abs_qc_fc'], 2)} (permutation p = {format_p(s['p_median'])}).")
+    return (
+        f"Here the parcellation is {name} with {n_rois} regions ({left} label(s) left out for lack of signal "
+        f"on the BOLD grid, listed in labels_left_out.tsv): {s['pct_significant']:.1f} % of its "
+        f"{s['n_edges']} connection–condition values reach p < {f'{alpha:g}'.lstrip('0')}, and the median "
+        f"|QC-FC| is {format_r(s['median_abs_qc_fc'], 2)} (permutation p = {format_p(s['p_median'])})."
+    )
 
 
 @styled
@@ -166,8 +219,9 @@ def plot_matrices(connectivity: pd.DataFrame, measure: str = "weighted_hrf", con
         mean = data[data["condition"] == cond].groupby(["source", "target"])["z"].mean().unstack()
         means[cond] = mean.reindex(index=rois, columns=rois).to_numpy(float)
     limit = max(float(np.nanmax(np.abs(m))) for m in means.values())
-    cmap = LinearSegmentedColormap.from_list("blue_white_vermillion",
-                                             [OKABE_ITO["blue"], "#FFFFFF", OKABE_ITO["vermillion"]])
+    cmap = LinearSegmentedColormap.from_list(
+        "blue_white_vermillion", [OKABE_ITO["blue"], "#FFFFFF", OKABE_ITO["vermillion"]]
+    )
     fig, axes = plt.subplots(1, len(conditions), figsize=(4.6, 4.6 / len(conditions) + 1.6), squeeze=False)
     for ax, cond in zip(axes[0], conditions):
         image = ax.imshow(means[cond], cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest")
@@ -179,8 +233,9 @@ def plot_matrices(connectivity: pd.DataFrame, measure: str = "weighted_hrf", con
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_xlabel(f"{len(rois)} ROIs")
-    fig.colorbar(image, ax=axes[0].tolist(), orientation="horizontal", fraction=0.08, pad=0.12,
-                 label="mean Fisher z")
+    fig.colorbar(
+        image, ax=axes[0].tolist(), orientation="horizontal", fraction=0.08, pad=0.12, label="mean Fisher z"
+    )
     return fig
 
 
@@ -190,7 +245,12 @@ def plot_not_requested():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.2, 0.9))
-    ax.text(0.5, 0.5, "no parcellation requested\n(parameter parcellation: aal or harvard_oxford)",
-            ha="center", va="center")
+    ax.text(
+        0.5,
+        0.5,
+        "no parcellation requested\n(parameter parcellation: aal or harvard_oxford)",
+        ha="center",
+        va="center",
+    )
     ax.set_axis_off()
     return fig

@@ -42,7 +42,7 @@ from .qcfc import (
     qc_fc_sentence,
     roi_distances,
 )
-from .run import DenoiseQC, run_denoise_qc
+from .run import DenoiseQC, run_denoise_qc, span_text
 from .scores import (
     REGRESSOR_KINDS,
     design_dof,
@@ -53,8 +53,25 @@ from .scores import (
 )
 
 __all__ = [
-    "REGRESSOR_KINDS", "edge_correlations", "regressor_kind", "design_dof", "participant_denoise_qc", "verdicts",
-    "MIN_QCFC_PARTICIPANTS", "qc_fc", "roi_distances", "distance_dependence", "qc_fc_sentence", "distance_sentence",
-    "carpet_data", "plot_carpet", "DenoiseQC", "run_denoise_qc",
-    "plot_before_after", "plot_qc_fc", "plot_qc_fc_distance", "plot_dof",
+    "REGRESSOR_KINDS",
+    "edge_correlations",
+    "regressor_kind",
+    "design_dof",
+    "participant_denoise_qc",
+    "verdicts",
+    "MIN_QCFC_PARTICIPANTS",
+    "qc_fc",
+    "roi_distances",
+    "distance_dependence",
+    "qc_fc_sentence",
+    "distance_sentence",
+    "carpet_data",
+    "plot_carpet",
+    "DenoiseQC",
+    "run_denoise_qc",
+    "span_text",
+    "plot_before_after",
+    "plot_qc_fc",
+    "plot_qc_fc_distance",
+    "plot_dof",
 ]

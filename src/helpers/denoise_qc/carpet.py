@@ -23,11 +23,14 @@ def _brain_voxels(files, derivatives_dir, task: str, img) -> np.ndarray:
 
     mask = None
     if derivatives_dir is not None:
-        runs = [r for r in derivative_runs(derivatives_dir, files.participant_id, task) if r.bold == files.bold]
+        runs = [
+            r for r in derivative_runs(derivatives_dir, files.participant_id, task) if r.bold == files.bold
+        ]
         mask = runs[0].mask if runs else None
     mask_img = nib.load(mask) if mask is not None else compute_epi_mask(img)
-    mask_img = nimg.resample_to_img(mask_img, nimg.index_img(img, 0), interpolation="nearest",
-                                    force_resample=True, copy_header=True)
+    mask_img = nimg.resample_to_img(
+        mask_img, nimg.index_img(img, 0), interpolation="nearest", force_resample=True, copy_header=True
+    )
     return np.argwhere(np.asanyarray(mask_img.dataobj) > 0)
 
 
@@ -37,14 +40,26 @@ def _tissue_of(ijk: np.ndarray, files, img) -> np.ndarray:
 
     label = np.zeros(len(ijk), int)
     for value, path in ((2, files.csf), (1, files.wm)):
-        prob = nimg.resample_to_img(nib.load(path), nimg.index_img(img, 0), interpolation="nearest",
-                                    force_resample=True, copy_header=True)
+        prob = nimg.resample_to_img(
+            nib.load(path),
+            nimg.index_img(img, 0),
+            interpolation="nearest",
+            force_resample=True,
+            copy_header=True,
+        )
         label[np.asanyarray(prob.dataobj)[tuple(ijk.T)] > 0.5] = value
     return label
 
 
-def carpet_data(files, conditions=("negative", "neutral", "positive"), band=HIGHPASS, max_voxels: int = 3000,
-                seed: int = 0, derivatives_dir=None, task: str = "feedback") -> dict:
+def carpet_data(
+    files,
+    conditions=("negative", "neutral", "positive"),
+    band=HIGHPASS,
+    max_voxels: int = 3000,
+    seed: int = 0,
+    derivatives_dir=None,
+    task: str = "feedback",
+) -> dict:
     """Voxel × time matrices of one participant's (first) run before and after denoising, z-scored.
 
     Before: the minimally preprocessed BOLD of a random subsample of brain voxels (at most
@@ -79,8 +94,8 @@ def carpet_data(files, conditions=("negative", "neutral", "positive"), band=HIGH
     if len(ijk) > max_voxels:
         ijk = ijk[np.sort(rng.choice(len(ijk), max_voxels, replace=False))]
     data = np.asanyarray(img.dataobj)
-    series = data[tuple(ijk.T)].astype(float).T          # scans × voxels
-    keep = series.std(axis=0) > 0                         # voxels without signal cannot be z-scored
+    series = data[tuple(ijk.T)].astype(float).T  # scans × voxels
+    keep = series.std(axis=0) > 0  # voxels without signal cannot be z-scored
     series, ijk = series[:, keep], ijk[keep]
     tissue = _tissue_of(ijk, run, img)
     order = np.argsort(tissue, kind="stable")
@@ -91,9 +106,17 @@ def carpet_data(files, conditions=("negative", "neutral", "positive"), band=HIGH
         return ((a - a.mean(axis=0)) / np.where(sd > 0, sd, 1)).T[order]
 
     conf = pd.read_csv(run.confounds, sep="\t", na_values=["n/a"], keep_default_na=False)
-    fd = pd.to_numeric(conf.get("framewise_displacement", pd.Series(np.nan, index=conf.index)), errors="coerce")
-    return {"before": z(series), "after": z(after), "tissue": tissue[order], "fd": fd.to_numpy(float),
-            "tr": run.tr, "participant_id": files.participant_id}
+    fd = pd.to_numeric(
+        conf.get("framewise_displacement", pd.Series(np.nan, index=conf.index)), errors="coerce"
+    )
+    return {
+        "before": z(series),
+        "after": z(after),
+        "tissue": tissue[order],
+        "fd": fd.to_numpy(float),
+        "tr": run.tr,
+        "participant_id": files.participant_id,
+    }
 
 
 @styled
@@ -108,27 +131,50 @@ def plot_carpet(carpet: dict):
 
     n = carpet["before"].shape[1]
     t = np.arange(n) * carpet["tr"]
-    fig, axes = plt.subplots(3, 2, figsize=(WIDTH, 5.4), sharex="col",
-                             gridspec_kw={"height_ratios": [0.7, 4, 4], "width_ratios": [0.04, 1], "hspace": 0.12,
-                                          "wspace": 0.02})
+    fig, axes = plt.subplots(
+        3,
+        2,
+        figsize=(WIDTH, 5.4),
+        sharex="col",
+        gridspec_kw={"height_ratios": [0.7, 4, 4], "width_ratios": [0.04, 1], "hspace": 0.12, "wspace": 0.02},
+    )
     axes[0, 0].set_axis_off()
     axes[0, 1].plot(t, carpet["fd"], color=OKABE_ITO["vermillion"], lw=1.2)
     axes[0, 1].set_ylabel("FD\n(mm)", fontsize=10)
     axes[0, 1].tick_params(labelsize=10)
     tissue_cmap = ListedColormap([OKABE_ITO["reddish_purple"], OKABE_ITO["sky_blue"], OKABE_ITO["yellow"]])
     for row, key, name in ((1, "before", "before"), (2, "after", "after denoising")):
-        axes[row, 0].imshow(carpet["tissue"][:, None], aspect="auto", cmap=tissue_cmap, vmin=0, vmax=2,
-                            interpolation="nearest")
+        axes[row, 0].imshow(
+            carpet["tissue"][:, None],
+            aspect="auto",
+            cmap=tissue_cmap,
+            vmin=0,
+            vmax=2,
+            interpolation="nearest",
+        )
         axes[row, 0].set_xticks([])
         axes[row, 0].set_yticks([])
         axes[row, 0].set_ylabel(name, fontsize=10)
-        axes[row, 1].imshow(carpet[key], aspect="auto", cmap="gray", vmin=-2, vmax=2, interpolation="nearest",
-                            extent=(-carpet["tr"] / 2, t[-1] + carpet["tr"] / 2, len(carpet[key]), 0))
+        axes[row, 1].imshow(
+            carpet[key],
+            aspect="auto",
+            cmap="gray",
+            vmin=-2,
+            vmax=2,
+            interpolation="nearest",
+            extent=(-carpet["tr"] / 2, t[-1] + carpet["tr"] / 2, len(carpet[key]), 0),
+        )
         axes[row, 1].set_yticks([])
     axes[2, 1].set_xlabel("time (s)")
     axes[2, 1].xaxis.set_major_locator(plt.MaxNLocator(6))
     handles = [plt.Rectangle((0, 0), 1, 1, color=tissue_cmap(i)) for i in range(3)]
-    fig.legend(handles, ["grey matter / other", "white matter", "CSF"], loc="lower center", ncol=3, fontsize=10,
-               bbox_to_anchor=(0.5, -0.01))
+    fig.legend(
+        handles,
+        ["grey matter / other", "white matter", "CSF"],
+        loc="lower center",
+        ncol=3,
+        fontsize=10,
+        bbox_to_anchor=(0.5, -0.01),
+    )
     fig.subplots_adjust(left=0.09, right=0.98, top=0.97, bottom=0.14)
     return fig

@@ -13,8 +13,15 @@ import pandas as pd
 from .. import atlas
 from ..style import format_p, format_r
 
-__all__ = ["MIN_QCFC_PARTICIPANTS", "NULL_VALUES", "qc_fc", "roi_distances", "distance_dependence",
-           "qc_fc_sentence", "distance_sentence"]
+__all__ = [
+    "MIN_QCFC_PARTICIPANTS",
+    "NULL_VALUES",
+    "qc_fc",
+    "roi_distances",
+    "distance_dependence",
+    "qc_fc_sentence",
+    "distance_sentence",
+]
 
 #: Fewer participants than this: QC-FC is not computed (its verdict says so).
 MIN_QCFC_PARTICIPANTS = 4
@@ -27,8 +34,14 @@ def _standardise(a: np.ndarray) -> np.ndarray:
     return a / np.sqrt((a**2).sum(axis=0))
 
 
-def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0, alpha: float = 0.05,
-          chunk: int = 1000) -> tuple[pd.DataFrame, dict]:
+def qc_fc(
+    values: pd.DataFrame,
+    fd: pd.Series,
+    n_perm: int = 5000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    chunk: int = 1000,
+) -> tuple[pd.DataFrame, dict]:
     """QC-FC: each edge's correlation with mean FD across participants, with a permutation null.
 
     Formula: QC-FC_e = Pearson r(FD, v_e) over participants.  The null shuffles FD across
@@ -56,8 +69,8 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
     -------
     (DataFrame, dict)
         Per edge (``values``' columns as index): ``qc_fc_r, p_perm, null_low, null_high`` (2.5 and
-        97.5 % of the null r, from the first :data:`NULL_VALUES` / edges permutations); summary ``n_participants, n_edges, n_perm, exact, median_abs_qc_fc,
-        p_median, pct_significant``.
+        97.5 % of the null r, from the first :data:`NULL_VALUES` / edges permutations); summary
+        ``n_participants, n_edges, n_perm, exact, median_abs_qc_fc, p_median, pct_significant``.
 
     Raises
     ------
@@ -69,8 +82,10 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
         raise ValueError(f"qc_fc: n_perm = {n_perm}; rule: at least 1 permutation")
     missing = sorted(set(values.index) ^ set(fd.index))
     if missing:
-        raise ValueError(f"qc_fc: participant(s) {missing} are not in both the connectivity table and the FD table "
-                         "(rule: one FD value per participant with connectivity)")
+        raise ValueError(
+            f"qc_fc: participant(s) {missing} are not in both the connectivity table and the FD table "
+            "(rule: one FD value per participant with connectivity)"
+        )
     fd = fd.loc[values.index]
     n = len(values)
     if n < 4:
@@ -79,22 +94,29 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
         missing_at = values.isna().to_numpy()
         i, j = np.argwhere(missing_at)[0]
         pid, edge = values.index[i], values.columns[j]
-        raise ValueError(f"qc_fc: participant {pid}, edge {edge}: missing value (rule: every participant has "
-                         "every edge)")
+        raise ValueError(
+            f"qc_fc: participant {pid}, edge {edge}: missing value (rule: every participant has every edge)"
+        )
     if not np.isfinite(fd.to_numpy(float)).all() or np.ptp(fd.to_numpy(float)) == 0:
-        raise ValueError("qc_fc: mean FD is missing or the same for every participant (rule: FD varies across "
-                         "participants for a correlation)")
+        raise ValueError(
+            "qc_fc: mean FD is missing or the same for every participant (rule: FD varies across "
+            "participants for a correlation)"
+        )
     flat = [c for c in values.columns if np.ptp(values[c].to_numpy(float)) == 0]
     if flat:
-        raise ValueError(f"qc_fc: edge {flat[0]} has the same value for every participant (rule: an edge varies)")
+        raise ValueError(
+            f"qc_fc: edge {flat[0]} has the same value for every participant (rule: an edge varies)"
+        )
     y = _standardise(values.to_numpy(float))
     x = _standardise(fd.to_numpy(float)[:, None])[:, 0]
     r = x @ y
     med = float(np.median(np.abs(r)))
     exact = math.factorial(n) <= n_perm
     if exact:
-        blocks = (np.array(list(itertools.islice(itertools.permutations(range(n)), i, i + chunk)))
-                  for i in range(0, math.factorial(n), chunk))
+        blocks = (
+            np.array(list(itertools.islice(itertools.permutations(range(n)), i, i + chunk)))
+            for i in range(0, math.factorial(n), chunk)
+        )
         total = math.factorial(n)
     else:
         rng = np.random.default_rng(seed)
@@ -103,9 +125,9 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
         total = n_perm
     above = np.zeros(r.size)
     above_med = 0
-    null, kept, keep = [], 0, max(1, NULL_VALUES // r.size)   # bounded memory for many edges (an atlas)
+    null, kept, keep = [], 0, max(1, NULL_VALUES // r.size)  # bounded memory for many edges (an atlas)
     for perm in blocks:
-        rp = x[perm] @ y                     # (permutations × edges)
+        rp = x[perm] @ y  # (permutations × edges)
         above += (np.abs(rp) >= np.abs(r) - 1e-12).sum(axis=0)
         above_med += int((np.median(np.abs(rp), axis=1) >= med - 1e-12).sum())
         if kept < keep:
@@ -114,11 +136,24 @@ def qc_fc(values: pd.DataFrame, fd: pd.Series, n_perm: int = 5000, seed: int = 0
     null = np.concatenate(null)
     p = above / total if exact else (1 + above) / (total + 1)
     p_med = above_med / total if exact else (1 + above_med) / (total + 1)
-    table = pd.DataFrame({"qc_fc_r": r, "p_perm": p, "null_low": np.quantile(null, 0.025, axis=0),
-                          "null_high": np.quantile(null, 0.975, axis=0)}, index=values.columns)
-    summary = {"n_participants": n, "n_edges": int(r.size), "n_perm": int(total), "exact": bool(exact),
-               "median_abs_qc_fc": med, "p_median": float(p_med),
-               "pct_significant": float(100 * np.mean(p < alpha))}
+    table = pd.DataFrame(
+        {
+            "qc_fc_r": r,
+            "p_perm": p,
+            "null_low": np.quantile(null, 0.025, axis=0),
+            "null_high": np.quantile(null, 0.975, axis=0),
+        },
+        index=values.columns,
+    )
+    summary = {
+        "n_participants": n,
+        "n_edges": int(r.size),
+        "n_perm": int(total),
+        "exact": bool(exact),
+        "median_abs_qc_fc": med,
+        "p_median": float(p_med),
+        "pct_significant": float(100 * np.mean(p < alpha)),
+    }
     return table, summary
 
 
@@ -146,7 +181,10 @@ def roi_distances(reference_img, rois=None) -> pd.DataFrame:
     for name, mask in masks.items():
         ijk = np.argwhere(np.asanyarray(mask.dataobj))
         centroids[name] = nib.affines.apply_affine(mask.affine, ijk).mean(axis=0)
-    rows = [(a, b, float(np.linalg.norm(centroids[a] - centroids[b]))) for a, b in itertools.combinations(masks, 2)]
+    rows = [
+        (a, b, float(np.linalg.norm(centroids[a] - centroids[b])))
+        for a, b in itertools.combinations(masks, 2)
+    ]
     return pd.DataFrame(rows, columns=["source", "target", "distance_mm"])
 
 
@@ -167,12 +205,17 @@ def distance_dependence(table: pd.DataFrame) -> float:
 def qc_fc_sentence(summary: dict, alpha: float = 0.05) -> str:
     """One sentence on the QC-FC summary for the prose (:func:`qc_fc`'s ``summary``)."""
     if not np.isfinite(summary["pct_significant"]):
-        return (f"QC-FC was not computed: {summary['n_participants']} participant(s) enter the group analysis, and a "
-                f"correlation across participants needs at least {MIN_QCFC_PARTICIPANTS}.")
+        return (
+            f"QC-FC was not computed: {summary['n_participants']} participant(s) enter the group analysis, "
+            f"and a correlation across participants needs at least {MIN_QCFC_PARTICIPANTS}."
+        )
     level = f"{alpha:g}".lstrip("0")
-    return (f"The median |QC-FC| is {format_r(summary['median_abs_qc_fc'], 2)} (permutation *p* = "
-            f"{format_p(summary['p_median'])}), and {summary['pct_significant']:.0f} % of the {summary['n_edges']} "
-            f"connection–condition values reach *p* < {level}; chance alone would give about {100 * alpha:g} %.")
+    return (
+        f"The median |QC-FC| is {format_r(summary['median_abs_qc_fc'], 2)} (permutation *p* = "
+        f"{format_p(summary['p_median'])}), and {summary['pct_significant']:.0f} % of the "
+        f"{summary['n_edges']} connection–condition values reach *p* < {level}; chance alone would give "
+        f"about {100 * alpha:g} %."
+    )
 
 
 def distance_sentence(result) -> str:
@@ -180,7 +223,11 @@ def distance_sentence(result) -> str:
     table = result.qc_fc
     n_rois = len(set(table["source"]) | set(table["target"]))
     if not np.isfinite(result.distance_rho):
-        return (f"With {n_rois} regions there are too few distinct distances for this check "
-                "(it needs at least 4 regions).")
-    return (f"Across the {len(table)} connection–condition values of {n_rois} regions, QC-FC and the distance "
-            f"between region centroids correlate at Spearman ρ = {format_r(result.distance_rho, 2)}.")
+        return (
+            f"With {n_rois} regions there are too few distinct distances for this check "
+            "(it needs at least 4 regions)."
+        )
+    return (
+        f"Across the {len(table)} connection–condition values of {n_rois} regions, QC-FC and the distance "
+        f"between region centroids correlate at Spearman ρ = {format_r(result.distance_rho, 2)}."
+    )

@@ -16,7 +16,7 @@ from ..layout import outputs
 from .qcfc import MIN_QCFC_PARTICIPANTS, distance_dependence, qc_fc, roi_distances
 from .scores import participant_denoise_qc, verdicts
 
-__all__ = ["DenoiseQC", "run_denoise_qc"]
+__all__ = ["DenoiseQC", "run_denoise_qc", "span_text"]
 
 log = logging.getLogger(__name__)
 
@@ -35,23 +35,43 @@ class DenoiseQC:
 
 
 def _edge_values(connectivity: pd.DataFrame, measure: str, conditions) -> pd.DataFrame:
-    """participants × (source, target, condition) of ``measure`` (unordered pairs: source < target in ROI order)."""
-    data = connectivity[(connectivity["measure"] == measure) & connectivity["condition"].isin(list(conditions))]
+    """Participants × (source, target, condition) of ``measure``; each unordered pair once (ROI order)."""
+    data = connectivity[
+        (connectivity["measure"] == measure) & connectivity["condition"].isin(list(conditions))
+    ]
     if data.empty:
-        raise ValueError(f"connectivity table: no rows of measure {measure!r} for conditions {list(conditions)} "
-                         "(rule: QC-FC reads the analysed measure from connectivity.tsv)")
+        raise ValueError(
+            f"connectivity table: no rows of measure {measure!r} for conditions {list(conditions)} "
+            "(rule: QC-FC reads the analysed measure from connectivity.tsv)"
+        )
     order = {name: i for i, name in enumerate(dict.fromkeys([*data["source"], *data["target"]]))}
     data = data[[order[s] < order[t] for s, t in zip(data["source"], data["target"])]]
     wide = data.pivot(index="participant_id", columns=["source", "target", "condition"], values="z")
-    return wide.reindex(columns=sorted(wide.columns, key=lambda c: (order[c[0]], order[c[1]],
-                                                                     list(conditions).index(c[2]))))
+    return wide.reindex(
+        columns=sorted(wide.columns, key=lambda c: (order[c[0]], order[c[1]], list(conditions).index(c[2])))
+    )
 
 
-def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, task: str = "feedback",
-                   conditions=("negative", "neutral", "positive"), measure: str = "weighted_hrf", rois=None,
-                   band=HIGHPASS, weighting: str = "hrf", n_perm: int = 5000, seed: int = 0, alpha: float = 0.05,
-                   max_pct_significant: float = 5.0, min_dof: float = 20.0, min_r_reduction: float = 0.0,
-                   smoothed: bool = False, progress: bool = True) -> DenoiseQC:
+def run_denoise_qc(
+    bids_dir,
+    derivatives_dir,
+    output_dir,
+    participants=None,
+    task: str = "feedback",
+    conditions=("negative", "neutral", "positive"),
+    measure: str = "weighted_hrf",
+    rois=None,
+    band=HIGHPASS,
+    weighting: str = "hrf",
+    n_perm: int = 5000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    max_pct_significant: float = 5.0,
+    min_dof: float = 20.0,
+    min_r_reduction: float = 0.0,
+    smoothed: bool = False,
+    progress: bool = True,
+) -> DenoiseQC:
     """Denoising QC of a sample; writes ``denoise_qc.tsv``, ``qc_fc.tsv`` and ``denoise_qc_verdicts.tsv``.
 
     Reads ``connectivity.tsv`` in ``output_dir`` (the analysed ``measure``) and mean FD from
@@ -90,8 +110,10 @@ def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, tas
     participants = sorted(wide.index) if participants is None else list(participants)
     unknown = sorted(set(participants) - set(wide.index))
     if unknown:
-        raise ValueError(f"{out.connectivity}: participant(s) {unknown} have no {measure} rows "
-                         "(rule: QC covers participants with connectivity)")
+        raise ValueError(
+            f"{out.connectivity}: participant(s) {unknown} have no {measure} rows "
+            "(rule: QC covers participants with connectivity)"
+        )
     wide = wide.loc[participants]
     motion = motion_table(derivatives_dir, participants, task).set_index("participant_id")
     edges, rows, reference = [], [], None
@@ -100,19 +122,38 @@ def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, tas
         reference = reference or files.bold
         pair, dof = participant_denoise_qc(files, conditions, rois, band, weighting)
         edges.append(pair)
-        rows.append({"participant_id": pid, "mean_fd": float(motion.loc[pid, "mean_fd"])} | dof
-                    | {"median_abs_r_raw": float(np.median(np.abs(pair["r_raw"]))),
-                       "median_abs_r_denoised": float(np.median(np.abs(pair["r_denoised"])))})
+        rows.append(
+            {"participant_id": pid, "mean_fd": float(motion.loc[pid, "mean_fd"])}
+            | dof
+            | {
+                "median_abs_r_raw": float(np.median(np.abs(pair["r_raw"]))),
+                "median_abs_r_denoised": float(np.median(np.abs(pair["r_denoised"]))),
+            }
+        )
     edges = pd.concat(edges, ignore_index=True)
     per_participant = pd.DataFrame(rows)
     if len(participants) >= MIN_QCFC_PARTICIPANTS:
-        table, summary = qc_fc(wide, motion.loc[participants, "mean_fd"], n_perm=n_perm, seed=seed, alpha=alpha)
+        table, summary = qc_fc(
+            wide, motion.loc[participants, "mean_fd"], n_perm=n_perm, seed=seed, alpha=alpha
+        )
     else:  # too few for a correlation across participants: said in the verdict, not an error of the chapter
-        log.warning("denoising QC: QC-FC not computed for %d participant(s) (needs %d)", len(participants),
-                    MIN_QCFC_PARTICIPANTS)
-        table = pd.DataFrame(columns=["qc_fc_r", "p_perm", "null_low", "null_high"], index=wide.columns, dtype=float)
-        summary = {"n_participants": len(participants), "n_edges": int(wide.shape[1]), "n_perm": 0, "exact": False,
-                   "median_abs_qc_fc": np.nan, "p_median": np.nan, "pct_significant": np.nan}
+        log.warning(
+            "denoising QC: QC-FC not computed for %d participant(s) (needs %d)",
+            len(participants),
+            MIN_QCFC_PARTICIPANTS,
+        )
+        table = pd.DataFrame(
+            columns=["qc_fc_r", "p_perm", "null_low", "null_high"], index=wide.columns, dtype=float
+        )
+        summary = {
+            "n_participants": len(participants),
+            "n_edges": int(wide.shape[1]),
+            "n_perm": 0,
+            "exact": False,
+            "median_abs_qc_fc": np.nan,
+            "p_median": np.nan,
+            "pct_significant": np.nan,
+        }
     table.index = pd.MultiIndex.from_tuples(table.index, names=["source", "target", "condition"])
     table = table.reset_index().merge(roi_distances(reference, rois), on=["source", "target"], how="left")
     table.insert(3, "measure", measure)
@@ -120,8 +161,25 @@ def run_denoise_qc(bids_dir, derivatives_dir, output_dir, participants=None, tas
     summary["distance_rho"] = rho
     cols = [c for c in per_participant.columns if c.startswith("dof_")]
     per_participant["verdict_dof"] = np.where(per_participant[cols].min(axis=1) >= min_dof, "pass", "fail")
-    checks = verdicts(edges, per_participant, summary, alpha=alpha, max_pct_significant=max_pct_significant,
-                      min_dof=min_dof, min_r_reduction=min_r_reduction, conditions=conditions)
-    paths = (write_tsv(per_participant, out.denoise_qc), write_tsv(table, out.qc_fc),
-             write_tsv(checks, out.denoise_qc_verdicts))
+    checks = verdicts(
+        edges,
+        per_participant,
+        summary,
+        alpha=alpha,
+        max_pct_significant=max_pct_significant,
+        min_dof=min_dof,
+        min_r_reduction=min_r_reduction,
+        conditions=conditions,
+    )
+    paths = (
+        write_tsv(per_participant, out.denoise_qc),
+        write_tsv(table, out.qc_fc),
+        write_tsv(checks, out.denoise_qc_verdicts),
+    )
     return DenoiseQC(per_participant, edges, table, summary, checks, rho, paths)
+
+
+def span_text(values) -> str:
+    """``"30"`` when every value is 30, else ``"28–30"`` (min–max): a count over participants, for prose."""
+    low, high = float(min(values)), float(max(values))
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"

@@ -1,4 +1,4 @@
-"""Before/after ROI correlations, confound degrees of freedom and the one-line verdicts (helpers.denoise_qc)."""
+"""Before/after ROI correlations, confound degrees of freedom and the denoising QC's one-line verdicts."""
 
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ from ..denoise import HIGHPASS, regress_and_filter, residual_dof
 from ..style import format_p, format_r
 from .qcfc import MIN_QCFC_PARTICIPANTS
 
-__all__ = ["REGRESSOR_KINDS", "edge_correlations", "regressor_kind", "design_dof", "participant_denoise_qc",
-           "verdicts"]
+__all__ = [
+    "REGRESSOR_KINDS",
+    "edge_correlations",
+    "regressor_kind",
+    "design_dof",
+    "participant_denoise_qc",
+    "verdicts",
+]
 
 #: Kinds of denoising regressors counted by :func:`design_dof` (the constant and trend are added
 #: by :func:`helpers.denoise.regress_and_filter`; "outliers" are spike/scrubbing columns).
@@ -102,12 +108,17 @@ def design_dof(designs, weights=None) -> dict:
 def _run_design(run, conditions, rois):
     """One run's ROI series, events and design; conditions absent from the run are left out of its design
     (an all-zero column adds nothing to the regression or its rank, book/spec_conn.md §7)."""
-    present = [c for c in conditions if c in set(fl.read_events(run.events, conditions, require_all=False)["trial_type"])]
+    present = [
+        c
+        for c in conditions
+        if c in set(fl.read_events(run.events, conditions, require_all=False)["trial_type"])
+    ]
     return fl.participant_design(run, present or list(conditions), rois)
 
 
-def participant_denoise_qc(files, conditions=("negative", "neutral", "positive"), rois=None, band=HIGHPASS,
-                           weighting: str = "hrf") -> tuple[pd.DataFrame, dict]:
+def participant_denoise_qc(
+    files, conditions=("negative", "neutral", "positive"), rois=None, band=HIGHPASS, weighting: str = "hrf"
+) -> tuple[pd.DataFrame, dict]:
     """Before/after ROI correlations and degrees of freedom of one participant (its BOLD read once per run).
 
     Every run is denoised on its own, as the first level does (:func:`helpers.firstlevel.participant_design`
@@ -137,19 +148,31 @@ def participant_denoise_qc(files, conditions=("negative", "neutral", "positive")
         denoised.append(regress_and_filter(roi_ts, design, run.tr, band))
         designs.append(design)
         present = [c for c in conditions if (events["trial_type"] == c).any()]
-        weights.append(condition_weights(events, len(roi_ts), run.tr, weighting, conditions=present)
-                       .reindex(columns=list(conditions), fill_value=0.0))
+        weights.append(
+            condition_weights(events, len(roi_ts), run.tr, weighting, conditions=present).reindex(
+                columns=list(conditions), fill_value=0.0
+            )
+        )
     before = edge_correlations(pd.concat(raw, ignore_index=True))
     after = edge_correlations(pd.concat(denoised, ignore_index=True))
     edges = before.rename(columns={"r": "r_raw"}).assign(r_denoised=after["r"].to_numpy())
-    return edges.assign(participant_id=files.participant_id)[["participant_id", "source", "target", "r_raw",
-                                                               "r_denoised"]], design_dof(designs, weights)
+    return edges.assign(participant_id=files.participant_id)[
+        ["participant_id", "source", "target", "r_raw", "r_denoised"]
+    ], design_dof(designs, weights)
 
 
 # --------------------------------------------------------------------------- verdicts
-def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, *, alpha: float = 0.05,
-             max_pct_significant: float = 5.0, min_dof: float = 20.0, min_r_reduction: float = 0.0,
-             conditions=None) -> pd.DataFrame:
+def verdicts(
+    edges: pd.DataFrame,
+    per_participant: pd.DataFrame,
+    summary: dict,
+    *,
+    alpha: float = 0.05,
+    max_pct_significant: float = 5.0,
+    min_dof: float = 20.0,
+    min_r_reduction: float = 0.0,
+    conditions=None,
+) -> pd.DataFrame:
     """One line per score: its value, the rule, and pass/fail.
 
     * before/after: pooled median |r| raw − median |r| denoised ≥ ``min_r_reduction`` (default 0.0:
@@ -188,27 +211,62 @@ def verdicts(edges: pd.DataFrame, per_participant: pd.DataFrame, summary: dict, 
     rows = []
     raw, den = float(np.median(np.abs(edges["r_raw"]))), float(np.median(np.abs(edges["r_denoised"])))
     ok = raw - den >= min_r_reduction
-    rows.append(("before/after", raw - den, f"median |r| raw − denoised ≥ {min_r_reduction:g}", ok,
-                 f"denoising {'lowered' if den < raw else 'did not lower'} the median |r| of the ROI pairs from "
-                 f"{format_r(raw, 2)} to {format_r(den, 2)}"))
+    rows.append(
+        (
+            "before/after",
+            raw - den,
+            f"median |r| raw − denoised ≥ {min_r_reduction:g}",
+            ok,
+            f"denoising {'lowered' if den < raw else 'did not lower'} the median |r| of the ROI pairs from "
+            f"{format_r(raw, 2)} to {format_r(den, 2)}",
+        )
+    )
     pct, p_med = summary["pct_significant"], summary["p_median"]
     rule = f"% edges p < {alpha:g} ≤ {max_pct_significant:g} and median-|QC-FC| p ≥ {alpha:g}"
     if np.isfinite(pct):
-        rows.append(("QC-FC", pct, rule, pct <= max_pct_significant and p_med >= alpha,
-                     f"{pct:.0f} % of {summary['n_edges']} edge–condition values correlate with mean FD at "
-                     f"p < {alpha:g}; median |QC-FC| = {format_r(summary['median_abs_qc_fc'], 2)}, "
-                     f"permutation p = {format_p(p_med)}"))
+        rows.append(
+            (
+                "QC-FC",
+                pct,
+                rule,
+                pct <= max_pct_significant and p_med >= alpha,
+                f"{pct:.0f} % of {summary['n_edges']} edge–condition values correlate with mean FD at "
+                f"p < {alpha:g}; median |QC-FC| = {format_r(summary['median_abs_qc_fc'], 2)}, "
+                f"permutation p = {format_p(p_med)}",
+            )
+        )
     else:
-        rows.append(("QC-FC", pct, rule, None, f"not computed: {summary['n_participants']} participant(s), a "
-                                               f"correlation across participants needs {MIN_QCFC_PARTICIPANTS}"))
-    cols = [f"dof_{c}" for c in conditions] if conditions is not None else \
-        [c for c in per_participant.columns if c.startswith("dof_")]
+        rows.append(
+            (
+                "QC-FC",
+                pct,
+                rule,
+                None,
+                f"not computed: {summary['n_participants']} participant(s), a "
+                f"correlation across participants needs {MIN_QCFC_PARTICIPANTS}",
+            )
+        )
+    cols = (
+        [f"dof_{c}" for c in conditions]
+        if conditions is not None
+        else [c for c in per_participant.columns if c.startswith("dof_")]
+    )
     lowest = per_participant[cols].min(axis=1)
     failing = per_participant.loc[lowest < min_dof, "participant_id"].tolist()
-    rows.append(("degrees of freedom", float(lowest.min()), f"every condition's effective dof ≥ {min_dof:g}", not failing,
-                 f"smallest effective dof of a condition: {lowest.min():.1f}; "
-                 + (f"{len(failing)} participant(s) below {min_dof:g} ({', '.join(failing)})" if failing
-                    else f"no participant below {min_dof:g}")))
+    rows.append(
+        (
+            "degrees of freedom",
+            float(lowest.min()),
+            f"every condition's effective dof ≥ {min_dof:g}",
+            not failing,
+            f"smallest effective dof of a condition: {lowest.min():.1f}; "
+            + (
+                f"{len(failing)} participant(s) below {min_dof:g} ({', '.join(failing)})"
+                if failing
+                else f"no participant below {min_dof:g}"
+            ),
+        )
+    )
     out = pd.DataFrame(rows, columns=["score", "value", "rule", "ok", "text"])
     out["verdict"] = ["not computed" if ok is None else "pass" if ok else "fail" for ok in out.pop("ok")]
     return out[["score", "value", "rule", "verdict", "text"]]

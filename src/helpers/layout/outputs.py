@@ -70,7 +70,13 @@ class Outputs:
         return self.root / "denoise_qc_verdicts.tsv"
 
     def parcellation(self, atlas: str) -> Outputs:
-        """The outputs of the first level run on every label of ``atlas`` (``parcellation-<atlas>/``)."""
+        """The outputs of the first level run on every label of ``atlas`` (``parcellation-<atlas>/``).
+
+        Parameters
+        ----------
+        atlas : str
+            The atlas' name (:data:`helpers.parcellation.ATLASES`).
+        """
         return Outputs(self.root / f"parcellation-{atlas}")
 
     @property
