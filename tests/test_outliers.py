@@ -1,0 +1,276 @@
+"""Tests for helpers.outliers: ART detection, CONN's presets, scrubbing and censoring, lost scans."""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.connectivity import weighted_correlation
+from helpers.denoise import HIGHPASS, conn_filter, linear_trend, regress_and_filter, regress_out
+from helpers.outliers import (
+    PRESETS,
+    OutlierRule,
+    censor_denoise,
+    censor_weights,
+    composite_motion,
+    detect_outliers,
+    global_signal_z,
+    lost_scans,
+    outlier_exclusions,
+    parse_outliers,
+    read_outlier_inputs,
+    record_outlier_exclusions,
+    spike_regressors,
+)
+
+MOTION = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+
+
+def inputs(global_signal, motion=None):
+    n = len(global_signal)
+    table = pd.DataFrame(np.zeros((n, 6)) if motion is None else motion, columns=MOTION)
+    table.insert(0, "global_signal", np.asarray(global_signal, dtype=float))
+    table["framewise_displacement"] = 0.0
+    return table
+
+
+# --------------------------------------------------------------------------- presets and the parameter
+def test_presets_are_conns_numbers():
+    # conn_setup_preproc.m: art_global_thresholds=[9 5 3]; art_motion_thresholds=[2 .9 .5]
+    assert PRESETS == {"liberal": {"gs_z": 9.0, "fd_mm": 2.0}, "intermediate": {"gs_z": 5.0, "fd_mm": 0.9},
+                       "conservative": {"gs_z": 3.0, "fd_mm": 0.5}}
+    assert parse_outliers("intermediate") == OutlierRule(5.0, 0.9, "scrub", "conn", "intermediate")
+    assert parse_outliers({"preset": "liberal", "method": "censor"}).label == "liberal-censor"
+    assert parse_outliers({"gs_z": 4, "fd_mm": 0.3, "fd": "power"}) == OutlierRule(4.0, 0.3, "scrub", "power")
+
+
+@pytest.mark.parametrize("spec", ["none", None])
+def test_none_means_no_rule(spec):
+    assert parse_outliers(spec) is None
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("strict", "preset 'strict'"), ({"gs_z": 3}, "missing key(s) ['fd_mm']"), ({"gs_z": -1, "fd_mm": 1}, "'gs_z' = -1"),
+    ({"preset": "liberal", "method": "drop"}, "method 'drop'"), ({"preset": "liberal", "gs_z": 2}, "without gs_z"),
+    ({"gs_z": 3, "fd_mm": 0.5, "dvars": 2}, "unknown key(s) ['dvars']"), (3, "rule: 'none', a preset"),
+    ({"gs_z": True, "fd_mm": 0.5}, "'gs_z' = True")])
+def test_bad_outlier_parameter_is_named(spec, words):
+    with pytest.raises(ValueError, match="parameter 'outliers'") as err:
+        parse_outliers(spec)
+    assert words in str(err.value)
+
+
+# --------------------------------------------------------------------------- detection, worked by hand
+def test_global_signal_z_worked_by_hand():
+    # changes d = (0, 1, −1, 1, −1, 12, −1, 1, −1); sorted: −1 −1 −1 −1 0 1 1 1 12 → median 0;
+    # MATLAB prctile (hazen): 25th at position 2.75 → −1, 75th at 7.25 → 1; σ = 0.7413·2 = 1.4826
+    d = np.array([0, 1, -1, 1, -1, 12, -1, 1, -1], dtype=float)
+    z = global_signal_z(100 + np.cumsum(d))
+    np.testing.assert_allclose(z, d / 1.4826, atol=1e-12)
+
+
+def test_global_signal_z_uses_matlabs_percentiles():
+    # d = (0, 1, 2, −3, 5, −1, 4, 2, −2, 30); sorted −3 −2 −1 0 1 2 2 4 5 30: median 1.5;
+    # MATLAB prctile puts the 25th and 75th percentiles at positions 3 and 8 exactly: −1 and 4 (numpy's
+    # default 'linear' would give −0.75 and 3.5); σ = 0.7413·5; the first scan's z is 0
+    d = np.array([0, 1, 2, -3, 5, -1, 4, 2, -2, 30], dtype=float)
+    z = global_signal_z(np.cumsum(d))
+    np.testing.assert_allclose(z, np.r_[0, (d[1:] - 1.5) / (0.7413 * 5)], atol=1e-12)
+
+
+def test_global_signal_z_with_zero_iqr_uses_one():
+    z = global_signal_z([5, 5, 5, 9, 5, 5, 5, 5])  # d = 0 0 0 4 −4 0 0 0: IQR 0 → σ = 1 (ART)
+    np.testing.assert_allclose(z, [0, 0, 0, 4, -4, 0, 0, 0])
+
+
+@pytest.mark.parametrize("preset, flagged", [("conservative", [4, 5]), ("intermediate", [4, 5]), ("liberal", [])])
+def test_global_signal_spike_flags_the_scan_and_the_one_before(preset, flagged):
+    d = np.array([0, 1, -1, 1, -1, 12, -1, 1, -1], dtype=float)  # z at scan 5 = 8.09
+    found = detect_outliers(inputs(100 + np.cumsum(d)), parse_outliers(preset))
+    assert np.flatnonzero(found["outlier"]).tolist() == flagged
+    assert set(found.loc[found["outlier"], "reason"]) <= {"global signal"}
+
+
+def test_composite_motion_worked_by_hand():
+    motion = np.zeros((6, 6))
+    motion[3:, 0] = 1.0          # 1 mm along x from scan 3: every control point moves 1 mm
+    motion[5, 3] = 0.01          # pitch 0.01 rad at scan 5: the −y face centre (110 mm from the x axis)
+    e = composite_motion(motion)
+    np.testing.assert_allclose(e, [0, 0, 0, 1.0, 0, 2 * 110 * math.sin(0.005)], atol=1e-12)
+    roll = np.zeros((2, 6))
+    roll[1, 4] = 0.02            # roll about y: the +z face centre at 75 mm is the farthest
+    np.testing.assert_allclose(composite_motion(roll)[1], 2 * 75 * math.sin(0.01), atol=1e-12)
+
+
+def test_detection_by_motion_and_by_global_signal():
+    motion = np.zeros((8, 6))
+    motion[3:, 0] = 1.0                      # 1.0 mm at scan 3 (> 0.9 intermediate, < 2 liberal)
+    gs = np.r_[np.zeros(6), 40.0, 0.0] + np.arange(8) * 0.1   # a big change at 6 and back at 7
+    found = detect_outliers(inputs(gs, motion), parse_outliers("intermediate"))
+    assert np.flatnonzero(found["outlier"]).tolist() == [2, 3, 5, 6, 7]
+    assert found["reason"].tolist()[2:4] == ["motion", "motion"]
+    assert found.loc[6, "reason"] == "global signal"
+    assert not detect_outliers(inputs(np.arange(8.0), motion), parse_outliers("liberal"))["outlier"].any()
+
+
+def test_power_fd_uses_the_confounds_column():
+    table = inputs(np.arange(6.0))
+    table["framewise_displacement"] = [0, 0.1, 0.6, 0.1, 0.1, 0.1]
+    found = detect_outliers(table, parse_outliers({"preset": "conservative", "fd": "power"}))
+    assert np.flatnonzero(found["outlier"]).tolist() == [1, 2]
+
+
+def test_read_outlier_inputs_from_fmriprep_confounds(tmp_path):
+    path = tmp_path / "sub-07_task-x_desc-confounds_timeseries.tsv"
+    table = inputs([10.0, 11, 12]).assign(csf=1.0)
+    table = table[["csf", "framewise_displacement", *MOTION, "global_signal"]].astype(object)  # another order
+    table.loc[0, "framewise_displacement"] = "n/a"
+    table.to_csv(path, sep="\t", index=False)
+    values = read_outlier_inputs(path, 3, "sub-07")
+    assert values["framewise_displacement"].tolist() == [0.0, 0.0, 0.0]
+    assert values["global_signal"].tolist() == [10.0, 11.0, 12.0]
+    table.loc[2, "rot_y"] = "n/a"
+    table.to_csv(path, sep="\t", index=False)
+    with pytest.raises(ValueError, match=r"sub-07, column rot_y, row 2"):
+        read_outlier_inputs(path, 3, "sub-07")
+    table.drop(columns="global_signal").to_csv(path, sep="\t", index=False)
+    with pytest.raises(ValueError, match=r"sub-07: missing column\(s\) \['global_signal'\]"):
+        read_outlier_inputs(path, 3, "sub-07")
+    inputs([1.0, 2.0]).to_csv(path, sep="\t", index=False)
+    with pytest.raises(ValueError, match="2 rows but the BOLD image has 3"):
+        read_outlier_inputs(path, 3)
+
+
+# --------------------------------------------------------------------------- scrubbing: a planted spike
+def _pair(seed=3, n=120):
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(size=n)
+    x, y = shared + rng.normal(size=n), shared + rng.normal(size=n)   # true r ≈ 0.5
+    confounds = rng.normal(size=(n, 4))
+    weights = 1 + 0.5 * np.sin(np.arange(n) / 7.0)
+    return np.column_stack([x, y]), confounds, weights
+
+
+def _r(series, weights):
+    return weighted_correlation(series[:, 0], series[:, 1], weights)
+
+
+def test_scrubbing_removes_a_planted_spike_from_r():
+    data, confounds, w = _pair()
+    tr, s = 3.0, 60
+    clean_r = _r(regress_and_filter(data, confounds, tr), w)
+    spiked = data.copy()
+    spiked[s] += 40.0                                       # one scan, both ROIs (and the global signal)
+    spiked_r = _r(regress_and_filter(spiked, confounds, tr), w)
+    assert spiked_r - clean_r > 0.2                         # the spike inflates r
+
+    gs = spiked.mean(axis=1) + 0.01 * np.sin(np.arange(len(w)))
+    found = detect_outliers(inputs(gs), parse_outliers("intermediate"))
+    assert np.flatnonzero(found["outlier"]).tolist() == [s - 1, s, s + 1]   # up at s, down at s+1
+    design = np.column_stack([confounds, spike_regressors(found["outlier"]).to_numpy()])
+    scrubbed_r = _r(regress_and_filter(spiked, design, tr), w)
+    scrubbed_clean_r = _r(regress_and_filter(data, design, tr), w)
+    assert scrubbed_r == pytest.approx(scrubbed_clean_r, abs=1e-12)   # the spike's value no longer matters
+    # r is back near the spike-free r: over 90 % of the inflation (≈ 0.4) is gone; the rest (0.025) is the
+    # three scans the regressors take out, spike or not (the equality above)
+    assert abs(scrubbed_r - clean_r) < 0.1 * (spiked_r - clean_r)
+    assert abs(scrubbed_r - clean_r) < 0.03
+
+
+def test_spike_regressors():
+    spikes = spike_regressors([False, True, False, True])
+    assert spikes.columns.tolist() == ["outlier_scan_0001", "outlier_scan_0003"]
+    np.testing.assert_array_equal(spikes.to_numpy(), [[0, 0], [1, 0], [0, 0], [0, 1]])
+    assert spike_regressors([False, False]).shape == (2, 0)
+
+
+# --------------------------------------------------------------------------- censoring
+def test_censoring_equals_nilearn_sample_mask_without_filter():
+    from nilearn.signal import clean
+
+    data, confounds, _ = _pair(n=80)
+    keep = np.ones(80, bool)
+    keep[[0, 10, 11, 40, 79]] = False            # both ends and an inner pair
+    ours = censor_denoise(data, confounds, keep, 3.0, band=(0, math.inf))
+    design = np.column_stack([np.ones(80), confounds, linear_trend(80)])  # CONN's design, given to nilearn
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # nilearn's advice to detrend: our design has the trend
+        theirs = clean(data, confounds=design, detrend=False, standardize=None, standardize_confounds=False,
+                       filter=False, sample_mask=keep, t_r=3.0)
+    np.testing.assert_allclose(ours[keep], theirs, atol=1e-10)
+    assert np.all(ours[~keep] == 0)
+
+
+def test_censoring_without_censored_scans_is_conns_denoising():
+    data, confounds, _ = _pair(n=80)
+    np.testing.assert_allclose(censor_denoise(data, confounds, np.ones(80, bool), 3.0),
+                               regress_and_filter(data, confounds, 3.0), atol=1e-12)
+
+
+def test_censored_scans_are_filled_by_a_cubic_spline_before_the_filter():
+    # y a cubic in time: its residual on [1, trend] fitted on the kept scans is again a cubic, which the
+    # not-a-knot spline reproduces exactly; so the result equals the filter of the full residual.
+    n, tr = 64, 2.0
+    t = np.arange(n) * tr
+    y = (1e-5 * (t - 40) ** 3 - 2e-3 * t ** 2 + 0.3 * t)[:, None]
+    keep = np.ones(n, bool)
+    keep[[5, 6, 30, 50]] = False
+    design = np.column_stack([np.ones(n), linear_trend(n)])
+    beta = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
+    expected = conn_filter(y - design @ beta, tr, HIGHPASS)
+    np.testing.assert_allclose(censor_denoise(y, None, keep, tr)[keep], expected[keep], atol=1e-9)
+
+
+def test_censored_values_do_not_matter_and_weights_drop_them():
+    data, confounds, w = _pair(n=80)
+    keep = np.ones(80, bool)
+    keep[[20, 21, 79]] = False
+    other = data.copy()
+    other[[20, 21, 79]] = 1e3
+    np.testing.assert_allclose(censor_denoise(other, confounds, keep, 3.0),
+                               censor_denoise(data, confounds, keep, 3.0), atol=1e-9)
+    weights = censor_weights(pd.DataFrame({"a": w}), keep)
+    assert (weights["a"][~keep] == 0).all() and (weights["a"][keep] == w[keep]).all()
+
+
+def test_censoring_needs_degrees_of_freedom():
+    with pytest.raises(ValueError, match="4 regressors for 3 kept scans"):
+        censor_denoise(np.arange(6.0), np.ones((6, 2)) * np.arange(6)[:, None], [1, 1, 0, 0, 0, 1], 2.0)
+
+
+# --------------------------------------------------------------------------- what is lost, and who is excluded
+def test_lost_scans_and_the_exclusion_rule(tmp_path):
+    run1 = pd.DataFrame({"negative": [0, 1, 1, 1, 0, 0], "neutral": [0, 0, 0, 0.5, 1, 1]})
+    run2 = pd.DataFrame({"negative": [1, 1, 0, 0], "neutral": [0, 0, 1, 1]})
+    out1 = [False, True, True, False, False, False]          # two negative scans of run 1
+    out2 = [True, False, False, False]                       # one negative scan of run 2
+    lost = lost_scans("sub-01", [out1, out2], [run1, run2], "censor")
+    assert lost[["condition", "n_scans", "n_outliers", "n_lost"]].values.tolist() == [
+        ["negative", 5, 3, 3], ["neutral", 5, 0, 0]]
+    assert lost["fraction_lost"].tolist() == [0.6, 0.0]
+    other = lost_scans("sub-02", [[False] * 6, [False] * 4], [run1, run2], "censor")
+    table = pd.concat([lost, other])
+
+    rows = outlier_exclusions(table, max_outlier_fraction=0.5)
+    assert rows["participant_id"].tolist() == ["sub-01"]
+    assert "3 of 5 scans of condition negative (60%) > 0.5" in rows["reason"].iloc[0]
+    assert outlier_exclusions(table, max_outlier_fraction=0.6).empty
+    with pytest.raises(ValueError, match="max_outlier_fraction"):
+        outlier_exclusions(table, 1.5)
+
+    # through the single exclusion mechanism: exclusions.tsv, read by exclusions.apply
+    from helpers.exclusions import apply, read_exclusions
+    from helpers.layout import outputs
+
+    record_outlier_exclusions(tmp_path, table, 0.5)
+    recorded = read_exclusions(outputs(tmp_path).exclusions)
+    assert recorded[["participant_id", "stage"]].values.tolist() == [["sub-01", "outliers"]]
+    scores = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "scs": [3.0, 4.0]})
+    conn = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "measure": "weighted_hrf", "z": [0.1, 0.2]})
+    kept_scores, _, left_out = apply(scores, conn, recorded)
+    assert kept_scores["participant_id"].tolist() == ["sub-02"]
+    assert left_out["stage"].tolist() == ["outliers"]
+    record_outlier_exclusions(tmp_path, table.iloc[:0], 0.5)             # no choice: the rows go away
+    assert read_exclusions(outputs(tmp_path).exclusions).empty
