@@ -274,3 +274,18 @@ def test_lost_scans_and_the_exclusion_rule(tmp_path):
     assert left_out["stage"].tolist() == ["outliers"]
     record_outlier_exclusions(tmp_path, table.iloc[:0], 0.5)             # no choice: the rows go away
     assert read_exclusions(outputs(tmp_path).exclusions).empty
+
+
+def test_outliers_parameter_in_the_schema(tmp_path):
+    from helpers.params import load_params_file, validate_params
+
+    path = tmp_path / "p.yml"
+    path.write_text("outliers: {gs_z: 4, fd_mm: 0.7, method: censor}\nmax_outlier_fraction: 0.25\n")
+    params = load_params_file(path)
+    assert parse_outliers(params["outliers"]) == OutlierRule(4.0, 0.7, "censor")
+    with pytest.raises(ValueError, match=r"parameter 'outliers' = 'strict' is not an outlier choice \(preset 'strict'"):
+        validate_params({"outliers": "strict"})
+    with pytest.raises(TypeError, match="parameter 'outliers' = 3 has type int"):
+        validate_params({"outliers": 3})
+    with pytest.raises(ValueError, match="parameter 'max_outlier_fraction' = 1.5 is out of range"):
+        validate_params({"max_outlier_fraction": 1.5})
