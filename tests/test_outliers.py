@@ -246,17 +246,19 @@ def test_lost_scans_and_the_exclusion_rule(tmp_path):
     run2 = pd.DataFrame({"negative": [1, 1, 0, 0], "neutral": [0, 0, 1, 1]})
     out1 = [False, True, True, False, False, False]          # two negative scans of run 1
     out2 = [True, False, False, False]                       # one negative scan of run 2
-    lost = lost_scans("sub-01", [out1, out2], [run1, run2], "censor")
-    assert lost[["condition", "n_scans", "n_outliers", "n_lost"]].values.tolist() == [
-        ["negative", 5, 3, 3], ["neutral", 5, 0, 0]]
+    rule = parse_outliers({"preset": "intermediate", "method": "censor"})
+    lost = lost_scans("sub-01", [out1, out2], [run1, run2], rule)
+    assert lost[["measure", "outliers", "condition", "n_scans", "n_lost"]].values.tolist() == [
+        ["all", "intermediate-censor", "negative", 5, 3], ["all", "intermediate-censor", "neutral", 5, 0]]
     assert lost["fraction_lost"].tolist() == [0.6, 0.0]
-    other = lost_scans("sub-02", [[False] * 6, [False] * 4], [run1, run2], "censor")
-    table = pd.concat([lost, other])
+    other = lost_scans("sub-02", [[False] * 6, [False] * 4], [run1, run2], rule)
+    branch = lost_scans("sub-02", [[True] * 6, [False] * 4], [run1, run2], rule, measure="censoring")
+    table = pd.concat([lost, other, branch])
 
     rows = outlier_exclusions(table, max_outlier_fraction=0.5)
-    assert rows["participant_id"].tolist() == ["sub-01"]
+    assert rows[["participant_id", "stage"]].values.tolist() == [["sub-01", "outliers"], ["sub-02", "outliers/censoring"]]
     assert "3 of 5 scans of condition negative (60%) > 0.5" in rows["reason"].iloc[0]
-    assert outlier_exclusions(table, max_outlier_fraction=0.6).empty
+    assert outlier_exclusions(table, max_outlier_fraction=0.8).empty
     with pytest.raises(ValueError, match="max_outlier_fraction"):
         outlier_exclusions(table, 1.5)
 
@@ -265,12 +267,15 @@ def test_lost_scans_and_the_exclusion_rule(tmp_path):
     from helpers.layout import outputs
 
     record_outlier_exclusions(tmp_path, table, 0.5)
+    assert pd.read_csv(outputs(tmp_path).outlier_scans, sep="\t")["n_lost"].tolist() == [3, 0, 0, 0, 3, 3]
     recorded = read_exclusions(outputs(tmp_path).exclusions)
-    assert recorded[["participant_id", "stage"]].values.tolist() == [["sub-01", "outliers"]]
+    assert recorded["stage"].tolist() == ["outliers", "outliers/censoring"]
     scores = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "scs": [3.0, 4.0]})
-    conn = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "measure": "weighted_hrf", "z": [0.1, 0.2]})
-    kept_scores, _, left_out = apply(scores, conn, recorded)
+    conn = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-02"], "measure": ["weighted_hrf"] * 2 + ["censoring"],
+                         "z": [0.1, 0.2, 0.3]})
+    kept_scores, kept_conn, left_out = apply(scores, conn, recorded)
     assert kept_scores["participant_id"].tolist() == ["sub-02"]
+    assert kept_conn["measure"].tolist() == ["weighted_hrf"]          # sub-02 keeps the main measure only
     assert left_out["stage"].tolist() == ["outliers"]
     record_outlier_exclusions(tmp_path, table.iloc[:0], 0.5)             # no choice: the rows go away
     assert read_exclusions(outputs(tmp_path).exclusions).empty

@@ -64,7 +64,7 @@ from scipy.interpolate import CubicSpline
 
 from .denoise import HIGHPASS, conn_filter, linear_trend, regress_out
 
-__all__ = ["PRESETS", "METHODS", "STAGE", "LOST_COLUMNS", "OutlierRule", "parse_outliers",
+__all__ = ["PRESETS", "METHODS", "STAGE", "LOST_COLUMNS", "ALL_MEASURES", "OutlierRule", "parse_outliers",
            "composite_motion", "global_signal_z", "art_global_signal", "read_outlier_inputs",
            "detect_outliers", "spike_regressors", "censor_denoise", "censor_weights", "lost_scans",
            "outlier_exclusions", "record_outlier_exclusions"]
@@ -81,8 +81,11 @@ FD_KINDS = ("conn", "power")
 STAGE = "outliers"
 #: ART's bounding box (mm): rows = lower and upper corner (``conn_convertl12l1covariate('FD_conn')``).
 ART_BOX = ((-70.0, -110.0, -45.0), (70.0, 70.0, 75.0))
-#: Columns of :func:`lost_scans`.
-LOST_COLUMNS = ["participant_id", "condition", "method", "n_scans", "n_outliers", "n_lost", "fraction_lost"]
+#: Columns of :func:`lost_scans` and of ``outlier_scans.tsv`` (beside connectivity.tsv).
+LOST_COLUMNS = ["participant_id", "measure", "outliers", "gs_z", "fd_mm", "fd", "condition", "n_scans", "n_lost",
+                "fraction_lost"]
+#: ``measure`` of :func:`lost_scans` rows of the ``outliers`` parameter (it applies to every measure).
+ALL_MEASURES = "all"
 _MOTION = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
 
 
@@ -392,8 +395,8 @@ def censor_weights(weights: pd.DataFrame, keep) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- what it costs
-def lost_scans(participant: str, outliers, weights, method: str) -> pd.DataFrame:
-    """Scans each condition loses to outliers, over a participant's runs.
+def lost_scans(participant: str, outliers, weights, rule: OutlierRule, measure: str = ALL_MEASURES) -> pd.DataFrame:
+    """Scans each condition loses to outlier scans, over a participant's runs.
 
     Parameters
     ----------
@@ -402,41 +405,45 @@ def lost_scans(participant: str, outliers, weights, method: str) -> pd.DataFrame
         :func:`detect_outliers` ``outlier`` column.
     weights : DataFrame or list of them (one per run, scans × conditions)
         Condition weights of the same runs.
-    method : {"scrub", "censor"}
+    rule : OutlierRule
+    measure : str, default :data:`ALL_MEASURES`
+        The measure the rule applies to: :data:`ALL_MEASURES` for the ``outliers`` parameter (every
+        measure of the analysis), a measure's name for a multiverse branch.
 
     Returns
     -------
     DataFrame
-        :data:`LOST_COLUMNS`: ``n_scans`` = scans with weight > 0, ``n_outliers`` = those flagged;
-        ``n_lost`` = ``n_outliers`` (censoring removes them; scrubbing fits them exactly, so they no
-        longer inform the correlation either); ``fraction_lost`` = n_lost / n_scans.
+        :data:`LOST_COLUMNS`: ``n_scans`` = scans with weight > 0; ``n_lost`` = those flagged (censoring
+        removes them; scrubbing fits them exactly, so they no longer inform the correlation either);
+        ``fraction_lost`` = n_lost / n_scans.
     """
     if isinstance(weights, pd.DataFrame):
         weights, outliers = [weights], [outliers]
     if len(weights) != len(outliers):
         raise ValueError(f"lost_scans: {participant}: {len(weights)} weight tables but {len(outliers)} outlier vectors")
-    if method not in METHODS:
-        raise ValueError(f"lost_scans: method {method!r} (rule: one of {METHODS})")
     n_scans = sum((w > 0).sum(axis=0) for w in weights)
-    n_out = sum((w[np.asarray(o, dtype=bool)] > 0).sum(axis=0) for w, o in zip(weights, outliers))
-    table = pd.DataFrame({"participant_id": participant, "condition": [str(c) for c in n_scans.index],
-                          "method": method, "n_scans": n_scans.to_numpy(int), "n_outliers": n_out.to_numpy(int)})
-    table["n_lost"] = table["n_outliers"]
+    n_lost = sum((w[np.asarray(o, dtype=bool)] > 0).sum(axis=0) for w, o in zip(weights, outliers))
+    table = pd.DataFrame({"participant_id": participant, "measure": measure, "outliers": rule.label,
+                          "gs_z": rule.gs_z, "fd_mm": rule.fd_mm, "fd": rule.fd,
+                          "condition": [str(c) for c in n_scans.index], "n_scans": n_scans.to_numpy(int),
+                          "n_lost": n_lost.to_numpy(int)})
     table["fraction_lost"] = table["n_lost"] / table["n_scans"].where(table["n_scans"] > 0)
     return table[LOST_COLUMNS]
 
 
 def outlier_exclusions(lost: pd.DataFrame, max_outlier_fraction: float = 0.5) -> pd.DataFrame:
-    """Exclusion rows (stage :data:`STAGE`) for participants who lose too many scans.
+    """Exclusion rows for participants who lose too many scans to outliers.
 
-    A participant is excluded when, in any condition, ``fraction_lost`` > ``max_outlier_fraction``
-    (one row per participant naming the worst condition).  The default 0.5 is ours: CONN reports the
-    valid-scan counts (``QC_ValidScans``) but excludes nobody by itself.
+    A participant is excluded when, in any condition, ``fraction_lost`` > ``max_outlier_fraction`` (one
+    row naming the worst condition): from the whole analysis (stage :data:`STAGE`) for the
+    ``outliers`` parameter, from one measure only (stage ``outliers/<measure>``,
+    :func:`helpers.exclusions.apply`) for a multiverse branch.  The default 0.5 is ours: CONN reports
+    the valid-scan counts (``QC_ValidScans``) but excludes nobody by itself.
 
     Parameters
     ----------
     lost : DataFrame
-        :func:`lost_scans` rows (any number of participants).
+        :func:`lost_scans` rows (any number of participants and measures).
     max_outlier_fraction : float, default 0.5
         In [0, 1].
     """
@@ -445,27 +452,31 @@ def outlier_exclusions(lost: pd.DataFrame, max_outlier_fraction: float = 0.5) ->
     if not 0 <= max_outlier_fraction <= 1:
         raise ValueError(f"max_outlier_fraction = {max_outlier_fraction!r} (rule: a fraction in [0, 1])")
     bad = lost[lost["fraction_lost"] > max_outlier_fraction]
-    worst = bad.sort_values("fraction_lost", ascending=False, kind="stable").drop_duplicates("participant_id")
-    worst = worst.sort_values("participant_id")
-    reasons = [f"outlier scans ({row.method}): {row.n_lost} of {row.n_scans} scans of condition {row.condition} "
+    worst = bad.sort_values("fraction_lost", ascending=False, kind="stable")
+    worst = worst.drop_duplicates(["participant_id", "measure"]).sort_values(["measure", "participant_id"])
+    stages = [STAGE if m == ALL_MEASURES else f"{STAGE}/{m}" for m in worst["measure"]]
+    reasons = [f"outlier scans ({row.outliers}): {row.n_lost} of {row.n_scans} scans of condition {row.condition} "
                f"({row.fraction_lost:.0%}) > {max_outlier_fraction:g}" for row in worst.itertuples()]
-    return pd.DataFrame({"participant_id": worst["participant_id"].to_numpy(), "stage": STAGE, "reason": reasons},
+    return pd.DataFrame({"participant_id": worst["participant_id"].to_numpy(), "stage": stages, "reason": reasons},
                         columns=EXCLUSION_COLUMNS)
 
 
 def record_outlier_exclusions(output_dir: str | os.PathLike, lost: pd.DataFrame,
                               max_outlier_fraction: float = 0.5) -> pd.DataFrame:
-    """Write the outlier rule's rows into ``exclusions.tsv`` (replacing earlier ones); returns them.
+    """Write ``outlier_scans.tsv`` and the rule's rows of ``exclusions.tsv`` (replacing earlier ones).
 
     The single exclusion mechanism (:func:`helpers.execution.record_exclusions`, read by
-    :func:`helpers.exclusions.apply`); with no outlier choice, ``lost`` is empty and any earlier rows of
-    the stage are removed.
+    :func:`helpers.exclusions.apply`); with no outlier choice ``lost`` is empty, and earlier rows of
+    the stage are removed.  Returns the exclusion rows.
     """
     from .execution import record_exclusions
+    from .io import write_tsv
     from .layout import outputs
 
+    out = outputs(output_dir)
+    write_tsv(lost[LOST_COLUMNS], out.outlier_scans)
     rows = outlier_exclusions(lost, max_outlier_fraction)
-    record_exclusions(rows, outputs(output_dir).exclusions, STAGE)
+    record_exclusions(rows, out.exclusions, STAGE)
     for row in rows.itertuples():
         log.warning("excluding %s (%s): %s", row.participant_id, row.stage, row.reason)
     return rows

@@ -37,6 +37,9 @@ MEASURE_DESCRIPTIONS = {
     "beta_series": "beta-series correlation, least squares separate (one GLM per trial)",
     "no_compcor": "as the paper's, without the aCompCor WM/CSF regressors",
     "bandpass": "as the paper's, band-pass 0.008–0.09 Hz instead of high-pass",
+    "scrubbing": "as the paper's, with CONN's ART outlier scans (intermediate: global-signal z 5, motion 0.9 mm) "
+                 "as scrubbing regressors",
+    "censoring": "as the paper's, with the same ART outlier scans censored (dropped; spline-filled for the filter)",
 }
 
 
