@@ -294,3 +294,18 @@ def test_outliers_parameter_in_the_schema(tmp_path):
         validate_params({"outliers": 3})
     with pytest.raises(ValueError, match="parameter 'max_outlier_fraction' = 1.5 is out of range"):
         validate_params({"max_outlier_fraction": 1.5})
+
+
+def test_robustness_sentence_on_the_outlier_branches(tmp_path):
+    from helpers.robustness import outlier_sentence
+
+    assert "no outlier-scan branch" in outlier_sentence(tmp_path)
+    w = pd.DataFrame({"negative": [0, 1, 1, 1, 0, 0], "neutral": [0, 0, 0, 0.5, 1, 1]})
+    scrub, censor = parse_outliers("intermediate"), parse_outliers({"preset": "intermediate", "method": "censor"})
+    rows = [lost_scans(p, [flags], [w], rule, measure) for p, flags in (("sub-01", [0, 1, 0, 0, 0, 0]), ("sub-02", [0] * 6))
+            for rule, measure in ((scrub, "scrubbing"), (censor, "censoring"))]
+    pd.concat(rows).to_csv(tmp_path / "outlier_scans.tsv", sep="\t", index=False)
+    # sub-01 loses 1 of its 6 weighted scans, sub-02 none: mean 8.3 %, at most 16.7 % (the branches share the flags)
+    assert outlier_sentence(tmp_path) == ("Outlier scans: with the `intermediate` thresholds (global-signal z 5, motion "
+                                          "0.9 mm) ART flags on average 8.3% of a participant's weighted scans, at most "
+                                          "16.7% (sub-01).")

@@ -25,7 +25,7 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "planted_rho", "synthetic_study",
+    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "planted_rho", "synthetic_study",
 ]
 
 #: What each connectivity ``measure`` means (book/spec_conn.md; helpers.firstlevel).
@@ -228,6 +228,33 @@ def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale:
     out["is_default"] = out["measure"] == DEFAULT_MEASURE
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def outlier_sentence(output_dir) -> str:
+    """One sentence on the scans the multiverse's outlier branches flagged, from ``outlier_scans.tsv``.
+
+    The share of each participant's weighted scans flagged by ART (:mod:`helpers.outliers`), pooled
+    over conditions: its mean over participants and its maximum (with who).  Without the table (the
+    connectivity chapter ran no outlier choice) the sentence says so.
+    """
+    from .layout import outputs
+
+    path = outputs(output_dir).outlier_scans
+    if not path.is_file():
+        return ("The connectivity chapter computed no outlier-scan branch (`multiverse = False` and "
+                "`outliers = \"none\"`), so the curve has none.")
+    lost = pd.read_csv(path, sep="\t")
+    lost["rule"] = lost["outliers"].str.rsplit("-", n=1).str[0]  # scrubbing and censoring share the flags
+    lost = lost.drop_duplicates(["participant_id", "rule", "condition"])
+    parts = []
+    for label, rows in lost.groupby("rule", sort=True):
+        share = rows.groupby("participant_id")[["n_lost", "n_scans"]].sum()
+        share = share["n_lost"] / share["n_scans"]
+        parts.append(f"with the `{label}` thresholds (global-signal z "
+                     f"{rows['gs_z'].iloc[0]:g}, motion {rows['fd_mm'].iloc[0]:g} mm) ART flags on average "
+                     f"{share.mean():.1%} of a participant's weighted scans, at most {share.max():.1%} "
+                     f"({share.idxmax()})")
+    return "Outlier scans: " + "; ".join(parts) + "."
 
 
 def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,
