@@ -143,6 +143,31 @@ def test_read_outlier_inputs_from_fmriprep_confounds(tmp_path):
         read_outlier_inputs(path, 3)
 
 
+def test_art_global_signal_and_the_fallback_for_confounds_without_it(tmp_path):
+    import nibabel as nib
+
+    data = np.zeros((3, 4, 2, 5))                      # unequal axes; background 0
+    brain = np.zeros((3, 4, 2), bool)
+    brain[1:, 1:3, :] = True                           # 8 voxels
+    data[brain] = 100.0 + np.arange(5)                 # brain voxels: 100, 101, … per scan
+    data[0, 0, 0] = 1000.0                             # one bright voxel in every scan: inside the mask too
+    data[2, 2, 1, 3] = 1.0                             # a brain voxel dark in scan 3 (< mean/8): leaves the mask
+    mask = brain.copy()
+    mask[0, 0, 0], mask[2, 2, 1] = True, False
+    g = data[mask].mean(axis=0)                        # 7 brain voxels and the bright one
+    from helpers.outliers import art_global_signal
+
+    np.testing.assert_allclose(art_global_signal(data), g, atol=1e-12)
+    bold = tmp_path / "sub-01_bold.nii.gz"
+    nib.save(nib.Nifti1Image(data.astype(np.float32), np.eye(4)), bold)
+    confounds = tmp_path / "sub-01_desc-confounds_timeseries.tsv"
+    inputs(np.zeros(5)).drop(columns="global_signal").to_csv(confounds, sep="\t", index=False)
+    global_signal = read_outlier_inputs(confounds, 5, "sub-01", bold=bold)["global_signal"]
+    np.testing.assert_allclose(global_signal, g, rtol=1e-6)
+    with pytest.raises(ValueError, match="keeps 0 of 24 voxels"):
+        art_global_signal(np.zeros((3, 4, 2, 5)))
+
+
 # --------------------------------------------------------------------------- scrubbing: a planted spike
 def _pair(seed=3, n=120):
     rng = np.random.default_rng(seed)
@@ -277,8 +302,9 @@ def test_lost_scans_and_the_exclusion_rule(tmp_path):
     assert kept_scores["participant_id"].tolist() == ["sub-02"]
     assert kept_conn["measure"].tolist() == ["weighted_hrf"]          # sub-02 keeps the main measure only
     assert left_out["stage"].tolist() == ["outliers"]
-    record_outlier_exclusions(tmp_path, table.iloc[:0], 0.5)             # no choice: the rows go away
+    record_outlier_exclusions(tmp_path, None, 0.5)                     # no choice: the rows and the table go away
     assert read_exclusions(outputs(tmp_path).exclusions).empty
+    assert not outputs(tmp_path).outlier_scans.exists()
 
 
 def test_outliers_parameter_in_the_schema(tmp_path):

@@ -58,6 +58,7 @@ import math
 import os
 from dataclasses import dataclass
 
+import nibabel as nib
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
@@ -255,8 +256,24 @@ def art_global_signal(data4d) -> np.ndarray:
     return flat[mask].mean(axis=0)
 
 
-def read_outlier_inputs(path, n_scans: int, participant: str | None = None) -> pd.DataFrame:
+def read_outlier_inputs(path, n_scans: int, participant: str | None = None, bold=None) -> pd.DataFrame:
     """Global signal, realignment parameters and FD of an fMRIPrep confounds TSV.
+
+    The global signal is fMRIPrep's ``global_signal`` column (the mean inside fMRIPrep's brain mask,
+    where ART averages over its own "global-conjunction" mask: the robust z is scale-free, not
+    mask-free).  Confounds without that column (our own preprocessing writes none) take ART's global
+    signal of the ``bold`` image (:func:`art_global_signal`) when it is given.
+
+    Parameters
+    ----------
+    path : path-like
+        Confounds TSV.
+    n_scans : int
+        Volumes of the BOLD image.
+    participant : str, optional
+        For messages.
+    bold : path-like, optional
+        The run's BOLD image, read only when the confounds lack ``global_signal``.
 
     Returns
     -------
@@ -271,6 +288,9 @@ def read_outlier_inputs(path, n_scans: int, participant: str | None = None) -> p
     """
     where = f"{path}: participant {participant}" if participant else str(path)
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    if "global_signal" not in table.columns and bold is not None and len(table) == n_scans:
+        log.info("%s: no global_signal column; ART's global signal of %s is used", where, bold)
+        table["global_signal"] = art_global_signal(np.asanyarray(nib.load(bold).dataobj))
     columns = ["global_signal", *_MOTION, "framewise_displacement"]
     missing = [c for c in columns if c not in table.columns]
     if missing:
@@ -461,20 +481,25 @@ def outlier_exclusions(lost: pd.DataFrame, max_outlier_fraction: float = 0.5) ->
                         columns=EXCLUSION_COLUMNS)
 
 
-def record_outlier_exclusions(output_dir: str | os.PathLike, lost: pd.DataFrame,
+def record_outlier_exclusions(output_dir: str | os.PathLike, lost: pd.DataFrame | None,
                               max_outlier_fraction: float = 0.5) -> pd.DataFrame:
     """Write ``outlier_scans.tsv`` and the rule's rows of ``exclusions.tsv`` (replacing earlier ones).
 
     The single exclusion mechanism (:func:`helpers.execution.record_exclusions`, read by
-    :func:`helpers.exclusions.apply`); with no outlier choice ``lost`` is empty, and earlier rows of
-    the stage are removed.  Returns the exclusion rows.
+    :func:`helpers.exclusions.apply`).  With no outlier choice (``lost`` None) no table is written, a
+    stale one is removed and earlier rows of the stage leave ``exclusions.tsv``.  Returns the
+    exclusion rows.
     """
     from .execution import record_exclusions
     from .io import write_tsv
     from .layout import outputs
 
     out = outputs(output_dir)
-    write_tsv(lost[LOST_COLUMNS], out.outlier_scans)
+    if lost is None:
+        out.outlier_scans.unlink(missing_ok=True)
+        lost = pd.DataFrame(columns=LOST_COLUMNS)
+    else:
+        write_tsv(lost[LOST_COLUMNS], out.outlier_scans)
     rows = outlier_exclusions(lost, max_outlier_fraction)
     record_exclusions(rows, out.exclusions, STAGE)
     for row in rows.itertuples():
