@@ -14,8 +14,9 @@ Two scan-to-scan series per run, each zero at the run's first scan:
   each moved by the rigid transform ``spm_matrix([trans, rot])`` (SPM: T·R1(pitch)·R2(roll)·R3(yaw)).
   A scan is suspect when this exceeds ``fd_mm``.  ``fd="power"`` uses fMRIPrep's own
   ``framewise_displacement`` column instead (Power et al. 2012, 50 mm sphere; its first-row ``n/a``
-  is 0).  fMRIPrep's rotations follow ITK's convention, not SPM's: the composite of a rotation then
-  differs from CONN's by terms of second order in the angle.
+  is 0).  Rotation parameters from another realignment tool (fMRIPrep's come from FSL's MCFLIRT) may
+  use another Euler-angle order than SPM's; the composite then differs from CONN's by terms of second
+  order in the angles.
 
 A change at scan t flags **both** scans t−1 and t (``art.m``, ``UpdateGlobal``/``UpdateMovement``
 with "use diff"; ``conn_convertl12l1covariate('scrubbing')``, ``ext = 1``).  Thresholds are
@@ -25,7 +26,9 @@ compared with ``>``; ART rounds the z threshold to 0.1.
 ``art_motion_thresholds=[2 .9 .5]``; the dialog labels them by percentiles "in normative sample";
 ``conn_convertl12l1covariate.m`` names the pairs): :data:`PRESETS`.  CONN's default is
 ``intermediate`` (``art_useconservative=1`` picks the second pair).  The percentiles are CONN's
-labels; the normative sample behind them is not published in the sources read.
+labels; the normative sample behind them is not described in the sources read.  (When CONN imports
+fMRIPrep derivatives it builds its scrubbing covariate from fMRIPrep's ``std_dvars`` > 1.5 or
+``framewise_displacement`` > 0.5 instead, ``conn.m``; not reproduced here.)
 
 **Applying** (``method``):
 
