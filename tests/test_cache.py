@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import firstlevel as fl
+from helpers.firstlevel import stage
 from helpers.cache import Cache, cached_map, code_fingerprint, file_fingerprint, make_key
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
@@ -50,6 +51,38 @@ def test_code_fingerprint_follows_the_source(tmp_path, monkeypatch):
     assert code_fingerprint(cachemod_probe, packages=()) != first
     assert code_fingerprint(cachemod_probe, packages=("numpy",)) != code_fingerprint(cachemod_probe, packages=())
     sys.modules.pop("cachemod_probe")
+
+
+def test_stage_fingerprint_follows_the_imports_of_its_root(tmp_path, monkeypatch):
+    """The modules are read from the sources (relative and function-local imports), not hand-listed."""
+    from helpers.cache import imported_modules
+
+    stage_modules = imported_modules("helpers.firstlevel.stage")
+    assert stage_modules == sorted(stage_modules)
+    assert {"helpers.firstlevel.stage", "helpers.firstlevel.measures", "helpers.firstlevel.registry",
+            "helpers.firstlevel.signals", "helpers.firstlevel.inputs", "helpers.connectivity", "helpers.denoise",
+            "helpers.atlas", "helpers.layout.derivatives"} <= set(stage_modules)
+    assert "helpers.firstlevel.figures" not in stage_modules  # the stage does not draw
+
+    pkg = tmp_path / "probepkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "root.py").write_text("from . import direct\n\ndef f():\n    from .sub.deep import g\n    return g\n")
+    (pkg / "direct.py").write_text("import os\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "deep.py").write_text("from ..leaf import x\n")
+    (pkg / "leaf.py").write_text("x = 1\n")
+    (pkg / "unused.py").write_text("y = 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert imported_modules("probepkg.root", package="probepkg") == [
+        "probepkg", "probepkg.direct", "probepkg.leaf", "probepkg.root", "probepkg.sub", "probepkg.sub.deep"]
+    first = code_fingerprint("probepkg.root", packages=(), follow_imports=True)
+    (pkg / "unused.py").write_text("y = 3\n")
+    assert code_fingerprint("probepkg.root", packages=(), follow_imports=True) == first
+    (pkg / "leaf.py").write_text("x = 2\n")  # two imports away, inside a function
+    assert code_fingerprint("probepkg.root", packages=(), follow_imports=True) != first
+    for name in [m for m in sys.modules if m.startswith("probepkg")]:
+        sys.modules.pop(name)
 
 
 def test_cache_round_trip_is_atomic_and_tolerates_bad_entries(tmp_path, caplog):
@@ -98,13 +131,13 @@ def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch)
     """Second run: no work; a new measure: only that measure; a touched BOLD: only that participant."""
     deriv = tiny_twin / "derivatives" / "twin-fmriprep"
     calls = []
-    original = fl._participant_tables
+    original = stage._participant_tables
 
     def counting(files, **kwargs):
         calls.append((files.participant_id, tuple(kwargs["measures"])))
         return original(files, **kwargs)
 
-    monkeypatch.setattr(fl, "_participant_tables", counting)
+    monkeypatch.setattr(stage, "_participant_tables", counting)
     run = dict(backend="serial", progress=False, cache=True, cache_dir=tmp_path / "cache")
     first, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "a", **run)
     assert calls == [(f"sub-0{i}", ("weighted_hrf",)) for i in (1, 2, 3)]

@@ -84,46 +84,46 @@ def _img(data):
     return nib.Nifti1Image(np.asarray(data, dtype=np.float32), np.diag([3.0, 3.0, 3.0, 1.0]))
 
 
-def test_tissue_mask_erodes_a_cube_by_one_voxel():
-    prob = np.zeros((9, 9, 9))
-    prob[2:7, 2:7, 2:7] = 0.9  # 5×5×5 cube
+def test_tissue_mask_erodes_a_box_by_one_voxel():
+    prob = np.zeros((9, 11, 8))  # unequal sides: an axis-order bug cannot pass
+    prob[2:7, 2:9, 2:6] = 0.9  # a 5×7×4 box
     mask = np.asarray(tissue_mask(_img(prob)).dataobj).astype(bool)
     expected = np.zeros_like(mask)
-    expected[3:6, 3:6, 3:6] = True  # only the 3×3×3 core keeps every neighbour above threshold
+    expected[3:6, 3:8, 3:5] = True  # only the 3×5×2 core keeps every neighbour above threshold
     np.testing.assert_array_equal(mask, expected)
 
 
 def test_tissue_mask_tolerates_one_low_neighbour_and_uses_strict_thresholds():
-    prob = np.full((7, 7, 7), 0.9)
+    prob = np.full((7, 8, 6), 0.9)
     prob[3, 3, 3] = 0.2  # a single hole: its neighbours have exactly one low voxel → survive
     prob[1, 1, 1] = 0.5  # exactly 0.5: neither above (excluded) nor below (no erosion)
     mask = np.asarray(tissue_mask(_img(prob)).dataobj).astype(bool)
     assert not mask[3, 3, 3] and mask[3, 3, 2] and mask[2, 2, 2]
     assert not mask[1, 1, 1] and mask[1, 1, 2]
-    # border voxels always drop; interior count = 5³ − the hole − the 0.5 voxel
-    assert not mask[0].any() and not mask[:, :, -1].any()
-    assert mask.sum() == 125 - 2
+    # border voxels always drop; interior count = 5·6·4 − the hole − the 0.5 voxel
+    assert not mask[0].any() and not mask[:, -1].any() and not mask[:, :, -1].any()
+    assert mask.sum() == 5 * 6 * 4 - 2
 
 
 def test_tissue_mask_errors_name_the_problem():
     with pytest.raises(ValueError, match="no voxel has probability"):
-        tissue_mask(_img(np.zeros((5, 5, 5))))
-    thin = np.zeros((7, 7, 7))
+        tissue_mask(_img(np.zeros((5, 6, 4))))
+    thin = np.zeros((7, 8, 6))
     thin[3, :, :] = 1.0  # a one-voxel-thick sheet erodes away
     with pytest.raises(ValueError, match="erosion"):
         tissue_mask(_img(thin))
 
 
 def test_tissue_mask_rescales_percent_with_a_warning_and_refuses_label_maps():
-    prob = np.full((7, 7, 7), 0.9)
+    prob = np.full((7, 8, 6), 0.9)
     prob[3, 3, 3] = 0.2
     prob[1, 1, 1] = 0.5
     expected = np.asarray(tissue_mask(_img(prob)).dataobj)
     with pytest.warns(UserWarning, match=r"look like percent \(max 90\); divided by 100"):
         percent = np.asarray(tissue_mask(_img(prob * 100)).dataobj)
     np.testing.assert_array_equal(percent, expected)  # not the whole head, as threshold 0.5 on percent would give
-    labels = np.zeros((7, 7, 7))
-    labels[2:5, 2:5, 2:5] = 3  # a dseg (labels 1–3) given as a probseg
+    labels = np.zeros((7, 8, 6))
+    labels[2:5, 2:6, 2:4] = 3  # a dseg (labels 1–3) given as a probseg
     with pytest.raises(ValueError, match="max 3; rule: probabilities in \\[0, 1\\].*dseg"):
         tissue_mask(_img(labels))
     with pytest.raises(ValueError, match="negative values"):
@@ -196,9 +196,9 @@ def test_compcor_on_an_image_matches_the_voxel_version():
 
 def test_compcor_nearest_neighbour_sampling_on_a_finer_mask_grid():
     vox, *_ = _planted_voxels(n_vox=8)
-    data = np.zeros((4, 4, 4, vox.shape[0]))
+    data = np.zeros((4, 5, 3, vox.shape[0]))
     data[1:3, 1:3, 1:3] = vox.T.reshape(2, 2, 2, -1)
-    mask = np.zeros((8, 8, 8), dtype=np.uint8)
+    mask = np.zeros((8, 10, 6), dtype=np.uint8)
     mask[2:6, 2:6, 2:6] = 1  # 1.5-mm voxels: 8 of them fall nearest to each 3-mm voxel of the block
     fine = np.diag([1.5, 1.5, 1.5, 1])
     fine[:3, 3] = -0.75
@@ -249,8 +249,8 @@ def test_regress_and_filter_validation():
 
 
 def test_tissue_mask_fallback_keeps_the_thresholded_mask():
-    thin = np.zeros((7, 7, 7))
-    thin[3, 2:5, 2:5] = 1.0
+    thin = np.zeros((7, 8, 6))
+    thin[3, 2:6, 2:5] = 1.0
     with pytest.warns(UserWarning, match="un-eroded"):
         mask = np.asarray(tissue_mask(_img(thin), fallback=True).dataobj).astype(bool)
     np.testing.assert_array_equal(mask, thin > 0.5)

@@ -105,13 +105,34 @@ def test_timed_records_stages():
 def test_connectivity_identical_serial_and_dask(tiny_twin, tmp_path, dask_client):
     deriv = tiny_twin / "derivatives" / "twin-fmriprep"
     measures = ["weighted_hrf", "beta_series", "gppi_regression"]
+    # cache=False: both backends compute (the shared cache would answer the second run from the first)
     serial, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "serial", measures=measures, backend="serial",
-                                    progress=False)
+                                    progress=False, cache=False)
     dask, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "dask", measures=measures, backend="dask",
-                                  scheduler=dask_client, progress=False)
+                                  scheduler=dask_client, progress=False, cache=False)
     assert len(serial) == 3 * 3 * 5 * 6  # participants × measures × (3 conditions + 2 contrasts) × ROI pairs
     pd.testing.assert_frame_equal(serial, dask, check_exact=True)
     assert (tmp_path / "serial" / "connectivity.tsv").read_bytes() == (tmp_path / "dask" / "connectivity.tsv").read_bytes()
+
+
+def _blas_threads(_item) -> set:
+    from threadpoolctl import threadpool_info
+
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+@pytest.mark.parametrize("backend", ["serial", "dask"])
+def test_participants_compute_on_one_blas_thread(backend, dask_client):
+    """CI saw the serial and the threaded-Dask connectivity differ in the last bits: BLAS on 2 threads
+    takes other kernels (up to 3e-12 on the tiny twin), and a per-worker limit in one worker thread
+    was lifted by another. The limit is set once per call, in the calling thread."""
+    import scipy.linalg  # noqa: F401  (BLAS libraries load lazily; limits apply to loaded ones)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2):           # a process that would otherwise use 2 BLAS threads
+        seen = map_participants(_blas_threads, range(4), backend=backend, scheduler=dask_client, progress=False)
+        assert seen == [{1}] * 4
+        assert _blas_threads(None) == {2}       # restored after the call
 
 
 @pytest.mark.slow  # two tiny twins (~10 s)

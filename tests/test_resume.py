@@ -133,16 +133,17 @@ CONNECTIVITY = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from helpers import firstlevel as fl
+    from helpers.firstlevel import stage
     root, out, cache, backend = sys.argv[1:5]
     if backend == "serial":  # hold the later participants: sub-01's entry can only appear if saved at once
-        original = fl._participant_tables
+        original = stage._participant_tables
 
         def held(files, **kw):
             if files.participant_id != "sub-01":
                 time.sleep(600)
             return original(files, **kw)
 
-        fl._participant_tables = held
+        stage._participant_tables = held
     fl.run_connectivity(root, Path(root) / "derivatives" / "twin-fmriprep", out, backend=backend, n_jobs=2,
                         cache=True, cache_dir=cache, progress=False)
 """)
@@ -158,6 +159,7 @@ def test_connectivity_resumes_after_a_kill(tiny_twin, tmp_path, monkeypatch, bac
     import pickle
 
     from helpers import firstlevel as fl
+    from helpers.firstlevel import stage
 
     deriv = tiny_twin / "derivatives" / "twin-fmriprep"
     cache, out = tmp_path / "cache", tmp_path / "killed"
@@ -178,8 +180,8 @@ def test_connectivity_resumes_after_a_kill(tiny_twin, tmp_path, monkeypatch, bac
     assert not (out / "connectivity.tsv").exists()  # no table before every participant is done
 
     calls = []
-    original = fl._participant_tables
-    monkeypatch.setattr(fl, "_participant_tables",
+    original = stage._participant_tables
+    monkeypatch.setattr(stage, "_participant_tables",
                         lambda files, **kw: calls.append(files.participant_id) or original(files, **kw))
     resumed, excluded = fl.run_connectivity(tiny_twin, deriv, tmp_path / "resumed", backend="serial",
                                             cache=True, cache_dir=cache, progress=False)

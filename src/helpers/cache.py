@@ -7,7 +7,8 @@ A result is stored under a key that hashes everything it depends on:
 * its **parameters** — any JSON-like value (tuples, paths, numpy scalars and arrays,
   ``SeedSequence``, dataclasses are canonicalised by :func:`make_key`);
 * the **code** that computes it — :func:`code_fingerprint`: the source files of the given
-  modules and the versions of the numerical packages.
+  modules (or of every helpers module a stage's root module imports, :func:`imported_modules`)
+  and the versions of the numerical packages.
 
 After a parameter or code change only the results whose key changed are recomputed;
 unchanged participants are read back.  Entries are pickles under
@@ -21,18 +22,21 @@ only the misses are sent to the workers, the results are stored by the caller.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import json
 import logging
 import os
 import pickle
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +44,7 @@ from .execution import map_participants
 from .io import atomic_path
 from .paths import build_dir
 
-__all__ = ["NUMERIC_PACKAGES", "file_fingerprint", "code_fingerprint", "make_key", "Cache", "cached_map"]
+__all__ = ["NUMERIC_PACKAGES", "file_fingerprint", "imported_modules", "code_fingerprint", "make_key", "Cache", "cached_map"]
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +77,90 @@ def file_fingerprint(path: str | os.PathLike, content: bool = False) -> str:
     return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES) -> str:
+def imported_modules(root: ModuleType | str, package: str | None = None) -> list[str]:
+    """``root`` and every module of ``package`` it imports, directly or through one another, sorted.
+
+    The imports are read from the source files (:mod:`ast`: ``import``/``from … import`` anywhere,
+    inside functions too, relative ones resolved), so the answer does not depend on what happens
+    to be loaded; the packages above each module (their ``__init__``, which runs on import) are
+    included.
+
+    Parameters
+    ----------
+    root : module or str
+        The module whose code a result depends on (e.g. ``"helpers.firstlevel.stage"``).
+    package : str, optional
+        Only imports of this package's modules are followed; default None: the top-level package
+        of ``root`` (``helpers``).
+
+    Returns
+    -------
+    list of str
+        Module names, sorted.
+    """
+    root = root.__name__ if isinstance(root, ModuleType) else root
+    package = package or root.split(".")[0]
+    seen, todo = set(), [root]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # enclosing packages run on import
+        is_package = Path(spec.origin).name == "__init__.py"
+        for node in ast.walk(ast.parse(Path(spec.origin).read_text(), spec.origin)):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = parts if is_package else parts[:-1]
+                    anchor = anchor[:len(anchor) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            todo += [t for t in targets if (t == package or t.startswith(package + ".")) and _is_module(t)]
+    return sorted(seen)
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # "pkg.attribute": the parent is a module, not a package
+        return False
+
+
+def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMERIC_PACKAGES,
+                     follow_imports: bool = False) -> str:
     """SHA-256 of the source files of ``modules`` and the installed versions of ``packages``.
 
-    Pass every module whose code determines the result (the function's own module and the
-    helpers modules it calls); a package's ``__init__`` stands for the package's whole folder.
+    Parameters
+    ----------
+    *modules : module or str
+        Every module whose code determines the result.  Without ``follow_imports``, pass the
+        function's own module and the helpers modules it calls; a package's ``__init__`` stands
+        for the package's whole folder.
+    packages : sequence of str, default :data:`NUMERIC_PACKAGES`
+        Packages whose installed versions enter the fingerprint.
+    follow_imports : bool, default False
+        True: each module stands for itself and every module of its top-level package (``helpers``)
+        it imports, transitively
+        (:func:`imported_modules`), each hashed as its own file; a stage passes its root module
+        and the list can never go stale.
     """
     h = hashlib.sha256()
-    for module in modules:
+    if follow_imports:
+        names = sorted({n for m in modules for n in imported_modules(m)})
+        for name in names:
+            source = Path(importlib.util.find_spec(name).origin)
+            h.update(f"{name}\n".encode())
+            h.update(source.read_bytes())
+    for module in modules if not follow_imports else ():
         if isinstance(module, str):
             module = importlib.import_module(module)
         source = Path(inspect.getfile(module))

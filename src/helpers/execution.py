@@ -21,16 +21,21 @@ exception type and message follow).  Results do not depend on the backend as lon
 
 :func:`timed` records the wall time of a stage on a :class:`helpers.provenance.Chapter`
 (shown in the chapter's provenance footer) or in a plain dict.
+
+:func:`single_threaded_blas` keeps BLAS at one thread while any worker of the process computes: the
+results depend on the thread count (OpenBLAS takes a different kernel for small matrices on one
+thread; up to 3e-12 apart on the tiny twin), so every backend must compute on one thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["BACKENDS", "EXCLUSION_COLUMNS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "record_exclusions", "timed"]
+__all__ = ["BACKENDS", "EXCLUSION_COLUMNS", "ON_ERROR", "ParticipantError", "check_on_error", "failure_reason", "map_participants", "record_exclusions", "single_threaded_blas", "timed"]
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +117,38 @@ class ParticipantError(RuntimeError):
         return f"participant {self.participant}: {self.message}"
 
 
+_BLAS_LOCK = threading.Lock()
+_BLAS_STATE: dict = {"users": 0, "limiter": None}
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """One BLAS and OpenMP thread in this process while any caller is inside (re-entrant across threads).
+
+    ``threadpoolctl.threadpool_limits`` is process-wide and restores the previous limit on exit, so
+    two worker *threads* (a threaded Dask worker) each entering their own would let the first to
+    leave lift the limit under the other, which then computes on several threads and gets other
+    last bits. Here the first caller sets the limit and the last one to leave restores it.
+    ``numpy.linalg`` and ``scipy.linalg`` are imported first: threadpoolctl only limits libraries already loaded.
+    """
+    import numpy.linalg  # noqa: F401  (load numpy's and scipy's own BLAS before the limit is set)
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with _BLAS_LOCK:
+        if _BLAS_STATE["users"] == 0:
+            _BLAS_STATE["limiter"] = threadpool_limits(limits=1)
+        _BLAS_STATE["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_STATE["users"] -= 1
+            if _BLAS_STATE["users"] == 0:
+                _BLAS_STATE.pop("limiter").restore_original_limits()
+                _BLAS_STATE["limiter"] = None
+
+
 def _call(func: Callable, participant: str, item: Any, shared: dict | None = None):
     """Run ``func(item, **shared)``; wrap any exception so that it names the participant."""
     try:
@@ -182,16 +219,19 @@ def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None 
 
     bar = tqdm(total=len(items), desc=desc, disable=None if progress is None else not progress)
     started = time.perf_counter()
+    # One BLAS thread for the whole call (results depend on the count); set here, in the calling thread,
+    # it also holds for the worker threads of an in-process Dask cluster.
     try:
-        if backend == "serial" or (backend == "processes" and n_jobs == 1):
-            results = []
-            for pid, item in zip(ids, items):
-                results.append(_call(func, pid, item, shared))
-                bar.update()
-        elif backend == "processes":
-            results = _run_processes(func, items, ids, n_jobs, shared, bar)
-        else:
-            results = _run_dask(func, items, ids, n_jobs, scheduler, shared, bar)
+        with single_threaded_blas():
+            if backend == "serial" or (backend == "processes" and n_jobs == 1):
+                results = []
+                for pid, item in zip(ids, items):
+                    results.append(_call(func, pid, item, shared))
+                    bar.update()
+            elif backend == "processes":
+                results = _run_processes(func, items, ids, n_jobs, shared, bar)
+            else:
+                results = _run_dask(func, items, ids, n_jobs, scheduler, shared, bar)
     finally:
         bar.close()
     log.info("%s: %d participant(s) in %.1f s (%s)", desc, len(items), time.perf_counter() - started, backend)

@@ -103,9 +103,9 @@ def _n_jobs(value: int) -> str | None:
 
 
 def _measure(value: str) -> str | None:
-    from .firstlevel import MEASURES  # the measures the connectivity chapter can compute
+    from .firstlevel.measures import is_measure  # the registry: numpy/pandas only, no nibabel or nilearn
 
-    return None if value in MEASURES or value.startswith("nilearn_") else "is not a connectivity measure"
+    return None if is_measure(value) else "is not a connectivity measure"
 
 
 def _outliers(value) -> str | None:
@@ -119,7 +119,7 @@ def _outliers(value) -> str | None:
 
 
 def _measures_text() -> str:
-    return "one of the connectivity measures (helpers.firstlevel.MEASURES) or nilearn_<strategy>"
+    return "a registered connectivity measure (helpers.firstlevel.measures_table(); nilearn_<strategy> included)"
 
 
 _PATH = "a path relative to the project root"

