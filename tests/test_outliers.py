@@ -335,3 +335,78 @@ def test_robustness_sentence_on_the_outlier_branches(tmp_path):
     assert outlier_sentence(tmp_path) == ("Outlier scans: with the `intermediate` thresholds (global-signal z 5, motion "
                                           "0.9 mm) ART flags on average 8.3% of a participant's weighted scans, at most "
                                           "16.7% (sub-01).")
+
+
+# --------------------------------------------------------------------------- in the first level (the tiny twin)
+CONDITIONS = ["negative", "neutral", "positive"]
+
+
+def _twin_files(tiny_twin, participant="sub-01"):
+    from helpers import firstlevel as fl
+
+    return fl.find_participant_files(tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", participant, "feedback")
+
+
+@pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
+def test_none_leaves_the_design_byte_identical_and_scrubbing_adds_spikes(tiny_twin):
+    from helpers.denoise import compcor_from_voxels
+    from helpers.firstlevel.signals import denoising_design
+    from helpers.firstlevel.signals import load_runs as _load_runs
+
+    run = _load_runs(_twin_files(tiny_twin), CONDITIONS, None)[0]
+    plain = denoising_design(run.motion, run.effects, run.wm, run.csf, spikes=run.spikes)
+    assert run.design(None).to_numpy().tobytes() == plain.to_numpy().tobytes()
+    assert list(run.design(None).columns) == list(plain.columns)
+    censor = parse_outliers({"preset": "intermediate", "method": "censor"})
+    assert run.design(censor) is run.design(None)                       # censoring drops scans, not columns
+
+    scrub = parse_outliers("intermediate")
+    flagged = np.flatnonzero(run.outliers(scrub))
+    assert flagged.size > 0                                              # the twin's motion gives some
+    scrubbed = run.design(scrub)
+    spikes = scrubbed[[c for c in scrubbed.columns if c.startswith("outlier_scan_")]]
+    assert [int(c.rsplit("_", 1)[1]) for c in spikes.columns] == flagged.tolist()
+    np.testing.assert_array_equal(spikes.to_numpy()[flagged, np.arange(flagged.size)], 1.0)
+    assert spikes.to_numpy().sum() == flagged.size
+    same = [c for c in plain.columns if not c.startswith(("wm_", "csf_"))]
+    assert scrubbed[same].to_numpy().tobytes() == plain[same].to_numpy().tobytes()
+    # CompCor sees the spikes as first-level covariates (CONN): its components change
+    covariates = np.column_stack([run.motion, run.effects, spikes])
+    expected = compcor_from_voxels(run.wm, confounds=covariates, prefix="wm_")
+    np.testing.assert_allclose(scrubbed[expected.columns], expected, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
+def test_run_connectivity_with_outliers_counts_and_excludes_through_exclusions(tiny_twin, tmp_path):
+    from helpers import firstlevel as fl
+    from helpers.exclusions import read_exclusions
+
+    deriv = tiny_twin / "derivatives" / "twin-fmriprep"
+    spec = {"preset": "intermediate", "method": "censor"}
+    result, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path, measures=("weighted_hrf", "scrubbing"), outliers=spec,
+                                    max_outlier_fraction=0.0, progress=False, backend="serial")
+    lost = pd.read_csv(tmp_path / "outlier_scans.tsv", sep="\t")
+    assert sorted(set(lost["measure"])) == ["all", "scrubbing"]
+    # the counts are the flagged scans with weight > 0, per condition (worked out from the primitives)
+    files = _twin_files(tiny_twin)
+    inputs = read_outlier_inputs(files.confounds, 60, "sub-01")
+    flags = detect_outliers(inputs, parse_outliers(spec))["outlier"].to_numpy()
+    from helpers.connectivity import condition_weights
+
+    events = fl.read_events(files.events, CONDITIONS)
+    weights = condition_weights(events, 60, files.tr, "hrf", conditions=CONDITIONS)
+    mine = lost.query("participant_id == 'sub-01' and measure == 'all'").set_index("condition")
+    assert mine["n_lost"].to_dict() == {c: int(((weights[c] > 0) & flags).sum()) for c in CONDITIONS}
+    assert mine["n_scans"].to_dict() == {c: int((weights[c] > 0).sum()) for c in CONDITIONS}
+    # max_outlier_fraction = 0: everyone who lost a weighted scan is out, through exclusions.tsv
+    rows = read_exclusions(tmp_path / "exclusions.tsv")
+    losers = sorted(lost.loc[(lost["measure"] == "all") & (lost["n_lost"] > 0), "participant_id"].unique())
+    assert rows.loc[rows["stage"] == "outliers", "participant_id"].tolist() == losers
+    branch = sorted(lost.loc[(lost["measure"] == "scrubbing") & (lost["n_lost"] > 0), "participant_id"].unique())
+    assert rows.loc[rows["stage"] == "outliers/scrubbing", "participant_id"].tolist() == branch
+    # the censored main measure differs from the plain one where scans were censored
+    plain, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "plain", progress=False, backend="serial")
+    assert not (tmp_path / "plain" / "outlier_scans.tsv").exists()
+    key = ["participant_id", "condition", "source", "target"]
+    both = plain.merge(result[result["measure"] == "weighted_hrf"], on=key, suffixes=("", "_censored"))
+    assert (both["r"] - both["r_censored"]).abs().max() > 1e-3

@@ -61,7 +61,6 @@ import math
 import os
 from dataclasses import dataclass
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
@@ -292,6 +291,8 @@ def read_outlier_inputs(path, n_scans: int, participant: str | None = None, bold
     where = f"{path}: participant {participant}" if participant else str(path)
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     if "global_signal" not in table.columns and bold is not None and len(table) == n_scans:
+        import nibabel as nib
+
         log.info("%s: no global_signal column; ART's global signal of %s is used", where, bold)
         table["global_signal"] = art_global_signal(np.asanyarray(nib.load(bold).dataobj))
     columns = ["global_signal", *_MOTION, "framewise_displacement"]

@@ -32,6 +32,7 @@ from ..execution import (
 from ..io import write_tsv
 from ..layout.derivatives import sidecar
 from .inputs import ParticipantFiles, find_participant_files, list_participants
+from ..outliers import parse_outliers
 from .measures import DEFAULT_CONTRASTS, MeasureData, add_contrasts, check_measures, compute_measure
 from .signals import load_runs
 
@@ -69,12 +70,15 @@ class StageSettings:
         Filter band in Hz (default high-pass 0.008 Hz).
     min_dof : float
         Smallest effective residual dof of a condition (:func:`helpers.connectivity.check_dof`).
+    outliers : helpers.outliers.OutlierRule or None, default None
+        Outlier scans of every measure built on CONN's design (None: none, the paper's pipeline).
     """
 
     conditions: tuple
     rois: object
     band: tuple
     min_dof: float
+    outliers: object = None
 
 
 def _participant_tables(files: ParticipantFiles, settings: StageSettings, measures, required: bool = True):
@@ -89,7 +93,7 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
     for measure in measures:
         try:
             table = compute_measure(
-                measure, MeasureData(runs, conditions, settings.band, settings.min_dof, measure)
+                measure, MeasureData(runs, conditions, settings.band, settings.min_dof, measure, settings.outliers)
             )
         except ValueError as err:
             if required and measure == measures[0]:
@@ -111,6 +115,7 @@ def participant_connectivity(
     rois=None,
     band=HIGHPASS,
     min_dof: float = MIN_DOF,
+    outliers="none",
 ) -> pd.DataFrame:
     """All requested connectivity measures of one participant, as tidy rows.
 
@@ -138,6 +143,10 @@ def participant_connectivity(
         Smallest effective residual degrees of freedom of a condition
         (:func:`helpers.connectivity.condition_dof`) for which a correlation (or gPPI beta) is
         computed; below it the measure fails with the participant, condition and dof named.
+    outliers : str or dict, default "none"
+        Outlier scans (:func:`helpers.outliers.parse_outliers`): ``"none"``, the paper's pipeline,
+        changes nothing; a CONN preset or thresholds scrub or censor the scans CONN's ART flags in
+        every measure built on CONN's design (:mod:`helpers.firstlevel.measures`).
 
     Returns
     -------
@@ -150,7 +159,7 @@ def participant_connectivity(
     ValueError
         Invalid inputs, or any requested measure that cannot be computed.
     """
-    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof))
+    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof), parse_outliers(outliers))
     table, failures = _participant_tables(files, settings, measures)
     if failures:
         measure, reason = next(iter(failures.items()))
@@ -264,6 +273,8 @@ def _cache_keys(files: ParticipantFiles, settings: StageSettings, measures: list
         band=settings.band,
         min_dof=settings.min_dof,
     )
+    if settings.outliers is not None:  # no outlier choice keeps the keys (and the cache) of before
+        params["outliers"] = settings.outliers
     return {m: make_key(inputs, params, m, m == measures[0], code) for m in measures}
 
 
@@ -351,6 +362,8 @@ def run_connectivity(
     on_error: str = "stop",
     res=None,
     min_dof: float = MIN_DOF,
+    outliers="none",
+    max_outlier_fraction: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
 
@@ -392,6 +405,15 @@ def run_connectivity(
         Receives the wall time of the lookup, the per-participant work and the tables.
     on_error : {"stop", "skip"}, default "stop"
         See above.
+    outliers : str or dict, default "none"
+        As for :func:`participant_connectivity`; ``"none"`` (the paper's pipeline) changes nothing.
+    max_outlier_fraction : float, default 0.5
+        With an outlier choice, or the multiverse branches ``scrubbing``/``censoring`` among the
+        measures, ``outlier_scans.tsv`` counts the weighted scans each participant and condition
+        loses (:func:`helpers.outliers.lost_scans`), and a participant losing more than this share of
+        a condition's scans is excluded through ``exclusions.tsv``: from everything (stage
+        ``outliers``) under ``outliers``, from the branch only (``outliers/<branch>``) otherwise
+        (:func:`helpers.outliers.record_outlier_exclusions`).
 
     Returns
     -------
@@ -413,7 +435,7 @@ def run_connectivity(
     )
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
-    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof))
+    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof), parse_outliers(outliers))
     store = Cache("connectivity", cache_dir, enabled=cache)
     with timed(stages, "connectivity: locate files and cache lookup"):
         found, missing_files = _locate(
@@ -449,4 +471,47 @@ def run_connectivity(
             raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
         result = pd.concat(tables, ignore_index=True)
         write_tsv(result, Path(output_dir) / "connectivity.tsv")
+    with timed(stages, "connectivity: outlier scans"):
+        _record_outlier_scans(output_dir, [found[p] for p in result["participant_id"].unique()], measures,
+                              settings, max_outlier_fraction)
     return result, exclusions
+
+
+def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: StageSettings,
+                          max_outlier_fraction: float) -> None:
+    """``outlier_scans.tsv`` and the outlier exclusions of the analysed participants (nothing without a rule).
+
+    The stage's rule counts for every measure (``measure`` ``all``); each multiverse branch among
+    ``measures`` for itself.  Reads only the confounds and events (and the BOLD header), not the images.
+    """
+    from ..outliers import ALL_MEASURES, lost_scans, record_outlier_exclusions
+    from .measures import branch_rule, get_measure, outlier_branch
+
+    rules = [(ALL_MEASURES, settings.outliers)] if settings.outliers is not None else []
+    rules += [(m, branch_rule(get_measure(m).settings["method"])) for m in measures
+              if get_measure(m).func is outlier_branch]
+    lost = [lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
+            for files in analysed for name, rule in rules]
+    record_outlier_exclusions(output_dir, pd.concat(lost, ignore_index=True) if lost else None,
+                              max_outlier_fraction)
+
+
+def _outliers_and_weights(files: ParticipantFiles, conditions, rule) -> tuple[list, list]:
+    """Every run's outlier scans under ``rule`` and its ``hrf`` condition weights (their support, which is
+    what is counted, is the same for every weighting)."""
+    import nibabel as nib
+
+    from ..connectivity import condition_weights
+    from ..outliers import detect_outliers, read_outlier_inputs
+    from .inputs import read_events
+    from .signals import _per_condition
+
+    flags, weights = [], []
+    for run in files.all_runs:
+        n = int(nib.load(run.bold).shape[3])
+        events = read_events(run.events, list(conditions), require_all=False)
+        weights.append(_per_condition(lambda names: condition_weights(events, n, run.tr, "hrf", conditions=names),
+                                      events, list(conditions), n))
+        inputs = read_outlier_inputs(run.confounds, n, run.participant_id, bold=run.bold)
+        flags.append(detect_outliers(inputs, rule)["outlier"].to_numpy())
+    return flags, weights
