@@ -205,6 +205,7 @@ class Run:
     csf: np.ndarray | None = None
     _weights: dict = field(default_factory=dict)
     _outliers: dict = field(default_factory=dict)
+    _designs: dict = field(default_factory=dict)
 
     def weights(self, kind: str, conditions) -> pd.DataFrame:
         """This run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions."""
@@ -240,14 +241,17 @@ class Run:
         scrub = rule is not None and rule.method == "scrub"
         if compcor and not scrub:
             return self.full
-        spikes = self.spikes
-        if scrub:
-            from ..outliers import spike_regressors
+        key = ((rule.gs_z, rule.fd_mm, rule.fd) if scrub else None, compcor)
+        if key not in self._designs:  # aCompCor is recomputed once per rule, not at every use
+            spikes = self.spikes
+            if scrub:
+                from ..outliers import spike_regressors
 
-            flagged = self.outliers(rule) & ~self.spikes.to_numpy(bool).any(axis=1)
-            spikes = pd.concat([spikes, spike_regressors(flagged)], axis=1)
-        return denoising_design(self.motion, self.effects, self.wm if compcor else None,
-                                self.csf if compcor else None, spikes=spikes)
+                flagged = self.outliers(rule) & ~self.spikes.to_numpy(bool).any(axis=1)
+                spikes = pd.concat([spikes, spike_regressors(flagged)], axis=1)
+            self._designs[key] = denoising_design(self.motion, self.effects, self.wm if compcor else None,
+                                                  self.csf if compcor else None, spikes=spikes)
+        return self._designs[key]
 
 
 def load_run(run: ParticipantFiles, conditions, rois, require_all: bool, compcor: bool = True) -> Run:
