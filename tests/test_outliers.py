@@ -410,3 +410,24 @@ def test_run_connectivity_with_outliers_counts_and_excludes_through_exclusions(t
     key = ["participant_id", "condition", "source", "target"]
     both = plain.merge(result[result["measure"] == "weighted_hrf"], on=key, suffixes=("", "_censored"))
     assert (both["r"] - both["r_censored"]).abs().max() > 1e-3
+
+
+@pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
+def test_confounds_without_global_signal_use_the_images(tiny_twin, tmp_path):
+    """Our own preprocessing writes no global_signal: ART's global signal of the BOLD image stands in."""
+    import shutil
+
+    from helpers import firstlevel as fl
+
+    root = tmp_path / "bids"
+    shutil.copytree(tiny_twin, root)
+    for path in (root / "derivatives").rglob("*desc-confounds_timeseries.tsv"):
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        table.drop(columns="global_signal").to_csv(path, sep="\t", index=False)
+    motion_only = {"gs_z": math.inf, "fd_mm": 0.9}   # the global signal's source cannot change these flags
+    kwargs = dict(measures=("weighted_hrf",), outliers=motion_only, progress=False, backend="serial")
+    fl.run_connectivity(root, root / "derivatives" / "twin-fmriprep", tmp_path / "images", **kwargs)
+    fl.run_connectivity(tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", tmp_path / "column", **kwargs)
+    for name in ("connectivity.tsv", "outlier_scans.tsv"):
+        assert (tmp_path / "images" / name).read_bytes() == (tmp_path / "column" / name).read_bytes()
+    assert pd.read_csv(tmp_path / "images" / "outlier_scans.tsv", sep="\t")["n_lost"].sum() > 0
