@@ -43,7 +43,7 @@ def test_the_untouched_copy_is_valid(tiny_twin, tmp_path):
     """The cases fail because of their one change: the same copies without it pass."""
     from helpers.bids import validate_dataset
 
-    root, subs = catalogue._mini_dataset(tiny_twin, tmp_path, 2)
+    root, subs = catalogue.breakers._mini_dataset(tiny_twin, tmp_path, 2)
     validate_dataset(root)
     assert subs == ["sub-01", "sub-02"]
 

@@ -55,8 +55,9 @@ DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=
 
 SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
 
-#: Modules whose code determines the derivatives (QC and accuracy only read them: editing those does
-#: not make finished participants stale).
+#: Modules whose code determines the derivatives, listed by hand on purpose: following this module's
+#: imports (cache.imported_modules) would also take in provenance → params → firstlevel, style …, so
+#: editing a figure style would re-run every participant's preprocessing.
 _OUTPUT_MODULES = ("helpers.preprocess.pipeline", "helpers.preprocess.inputs", "helpers.preprocess.realign",
                    "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.brain",
                    "helpers.preprocess.resample", "helpers.atlas", "helpers.io", "helpers.layout.derivatives",

@@ -109,7 +109,7 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols",
     t1 = time.perf_counter()
     children = np.random.SeedSequence(seed).spawn(len(table))
     rows = table.to_dict("records")
-    code = code_fingerprint("helpers.training", "helpers.simulate", "helpers.atlas")
+    code = code_fingerprint(__name__, follow_imports=True)  # every helpers module this stage imports
     shared = {k: v for k, v in cfg.items() if k != "groups"}
     keys = [make_key(row, ss, shared, method, code) for row, ss in zip(rows, children)]
     out = cached_map(functools.partial(_run, cfg=cfg, grid=grid, method=method), list(zip(rows, children)), keys,
