@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers.connectivity import weighted_correlation
-from helpers.denoise import HIGHPASS, conn_filter, linear_trend, regress_and_filter, regress_out
+from helpers.denoise import HIGHPASS, conn_filter, linear_trend, regress_and_filter
 from helpers.outliers import (
     PRESETS,
     OutlierRule,
@@ -39,8 +39,11 @@ def inputs(global_signal, motion=None):
 # --------------------------------------------------------------------------- presets and the parameter
 def test_presets_are_conns_numbers():
     # conn_setup_preproc.m: art_global_thresholds=[9 5 3]; art_motion_thresholds=[2 .9 .5]
-    assert PRESETS == {"liberal": {"gs_z": 9.0, "fd_mm": 2.0}, "intermediate": {"gs_z": 5.0, "fd_mm": 0.9},
-                       "conservative": {"gs_z": 3.0, "fd_mm": 0.5}}
+    assert PRESETS == {
+        "liberal": {"gs_z": 9.0, "fd_mm": 2.0},
+        "intermediate": {"gs_z": 5.0, "fd_mm": 0.9},
+        "conservative": {"gs_z": 3.0, "fd_mm": 0.5},
+    }
     assert parse_outliers("intermediate") == OutlierRule(5.0, 0.9, "scrub", "conn", "intermediate")
     assert parse_outliers({"preset": "liberal", "method": "censor"}).label == "liberal-censor"
     assert parse_outliers({"gs_z": 4, "fd_mm": 0.3, "fd": "power"}) == OutlierRule(4.0, 0.3, "scrub", "power")
@@ -51,11 +54,19 @@ def test_none_means_no_rule(spec):
     assert parse_outliers(spec) is None
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("strict", "preset 'strict'"), ({"gs_z": 3}, "missing key(s) ['fd_mm']"), ({"gs_z": -1, "fd_mm": 1}, "'gs_z' = -1"),
-    ({"preset": "liberal", "method": "drop"}, "method 'drop'"), ({"preset": "liberal", "gs_z": 2}, "without gs_z"),
-    ({"gs_z": 3, "fd_mm": 0.5, "dvars": 2}, "unknown key(s) ['dvars']"), (3, "rule: 'none', a preset"),
-    ({"gs_z": True, "fd_mm": 0.5}, "'gs_z' = True")])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("strict", "preset 'strict'"),
+        ({"gs_z": 3}, "missing key(s) ['fd_mm']"),
+        ({"gs_z": -1, "fd_mm": 1}, "'gs_z' = -1"),
+        ({"preset": "liberal", "method": "drop"}, "method 'drop'"),
+        ({"preset": "liberal", "gs_z": 2}, "without gs_z"),
+        ({"gs_z": 3, "fd_mm": 0.5, "dvars": 2}, "unknown key(s) ['dvars']"),
+        (3, "rule: 'none', a preset"),
+        ({"gs_z": True, "fd_mm": 0.5}, "'gs_z' = True"),
+    ],
+)
 def test_bad_outlier_parameter_is_named(spec, words):
     with pytest.raises(ValueError, match="parameter 'outliers'") as err:
         parse_outliers(spec)
@@ -85,7 +96,9 @@ def test_global_signal_z_with_zero_iqr_uses_one():
     np.testing.assert_allclose(z, [0, 0, 0, 4, -4, 0, 0, 0])
 
 
-@pytest.mark.parametrize("preset, flagged", [("conservative", [4, 5]), ("intermediate", [4, 5]), ("liberal", [])])
+@pytest.mark.parametrize(
+    "preset, flagged", [("conservative", [4, 5]), ("intermediate", [4, 5]), ("liberal", [])]
+)
 def test_global_signal_spike_flags_the_scan_and_the_one_before(preset, flagged):
     d = np.array([0, 1, -1, 1, -1, 12, -1, 1, -1], dtype=float)  # z at scan 5 = 8.09
     found = detect_outliers(inputs(100 + np.cumsum(d)), parse_outliers(preset))
@@ -95,19 +108,19 @@ def test_global_signal_spike_flags_the_scan_and_the_one_before(preset, flagged):
 
 def test_composite_motion_worked_by_hand():
     motion = np.zeros((6, 6))
-    motion[3:, 0] = 1.0          # 1 mm along x from scan 3: every control point moves 1 mm
-    motion[5, 3] = 0.01          # pitch 0.01 rad at scan 5: the −y face centre (110 mm from the x axis)
+    motion[3:, 0] = 1.0  # 1 mm along x from scan 3: every control point moves 1 mm
+    motion[5, 3] = 0.01  # pitch 0.01 rad at scan 5: the −y face centre (110 mm from the x axis)
     e = composite_motion(motion)
     np.testing.assert_allclose(e, [0, 0, 0, 1.0, 0, 2 * 110 * math.sin(0.005)], atol=1e-12)
     roll = np.zeros((2, 6))
-    roll[1, 4] = 0.02            # roll about y: the +z face centre at 75 mm is the farthest
+    roll[1, 4] = 0.02  # roll about y: the +z face centre at 75 mm is the farthest
     np.testing.assert_allclose(composite_motion(roll)[1], 2 * 75 * math.sin(0.01), atol=1e-12)
 
 
 def test_detection_by_motion_and_by_global_signal():
     motion = np.zeros((8, 6))
-    motion[3:, 0] = 1.0                      # 1.0 mm at scan 3 (> 0.9 intermediate, < 2 liberal)
-    gs = np.r_[np.zeros(6), 40.0, 0.0] + np.arange(8) * 0.1   # a big change at 6 and back at 7
+    motion[3:, 0] = 1.0  # 1.0 mm at scan 3 (> 0.9 intermediate, < 2 liberal)
+    gs = np.r_[np.zeros(6), 40.0, 0.0] + np.arange(8) * 0.1  # a big change at 6 and back at 7
     found = detect_outliers(inputs(gs, motion), parse_outliers("intermediate"))
     assert np.flatnonzero(found["outlier"]).tolist() == [2, 3, 5, 6, 7]
     assert found["reason"].tolist()[2:4] == ["motion", "motion"]
@@ -146,15 +159,15 @@ def test_read_outlier_inputs_from_fmriprep_confounds(tmp_path):
 def test_art_global_signal_and_the_fallback_for_confounds_without_it(tmp_path):
     import nibabel as nib
 
-    data = np.zeros((3, 4, 2, 5))                      # unequal axes; background 0
+    data = np.zeros((3, 4, 2, 5))  # unequal axes; background 0
     brain = np.zeros((3, 4, 2), bool)
-    brain[1:, 1:3, :] = True                           # 8 voxels
-    data[brain] = 100.0 + np.arange(5)                 # brain voxels: 100, 101, … per scan
-    data[0, 0, 0] = 1000.0                             # one bright voxel in every scan: inside the mask too
-    data[2, 2, 1, 3] = 1.0                             # a brain voxel dark in scan 3 (< mean/8): leaves the mask
+    brain[1:, 1:3, :] = True  # 8 voxels
+    data[brain] = 100.0 + np.arange(5)  # brain voxels: 100, 101, … per scan
+    data[0, 0, 0] = 1000.0  # one bright voxel in every scan: inside the mask too
+    data[2, 2, 1, 3] = 1.0  # a brain voxel dark in scan 3 (< mean/8): leaves the mask
     mask = brain.copy()
     mask[0, 0, 0], mask[2, 2, 1] = True, False
-    g = data[mask].mean(axis=0)                        # 7 brain voxels and the bright one
+    g = data[mask].mean(axis=0)  # 7 brain voxels and the bright one
     from helpers.outliers import art_global_signal
 
     np.testing.assert_allclose(art_global_signal(data), g, atol=1e-12)
@@ -172,7 +185,7 @@ def test_art_global_signal_and_the_fallback_for_confounds_without_it(tmp_path):
 def _pair(seed=3, n=120):
     rng = np.random.default_rng(seed)
     shared = rng.normal(size=n)
-    x, y = shared + rng.normal(size=n), shared + rng.normal(size=n)   # true r ≈ 0.5
+    x, y = shared + rng.normal(size=n), shared + rng.normal(size=n)  # true r ≈ 0.5
     confounds = rng.normal(size=(n, 4))
     weights = 1 + 0.5 * np.sin(np.arange(n) / 7.0)
     return np.column_stack([x, y]), confounds, weights
@@ -187,17 +200,17 @@ def test_scrubbing_removes_a_planted_spike_from_r():
     tr, s = 3.0, 60
     clean_r = _r(regress_and_filter(data, confounds, tr), w)
     spiked = data.copy()
-    spiked[s] += 40.0                                       # one scan, both ROIs (and the global signal)
+    spiked[s] += 40.0  # one scan, both ROIs (and the global signal)
     spiked_r = _r(regress_and_filter(spiked, confounds, tr), w)
-    assert spiked_r - clean_r > 0.2                         # the spike inflates r
+    assert spiked_r - clean_r > 0.2  # the spike inflates r
 
     gs = spiked.mean(axis=1) + 0.01 * np.sin(np.arange(len(w)))
     found = detect_outliers(inputs(gs), parse_outliers("intermediate"))
-    assert np.flatnonzero(found["outlier"]).tolist() == [s - 1, s, s + 1]   # up at s, down at s+1
+    assert np.flatnonzero(found["outlier"]).tolist() == [s - 1, s, s + 1]  # up at s, down at s+1
     design = np.column_stack([confounds, spike_regressors(found["outlier"]).to_numpy()])
     scrubbed_r = _r(regress_and_filter(spiked, design, tr), w)
     scrubbed_clean_r = _r(regress_and_filter(data, design, tr), w)
-    assert scrubbed_r == pytest.approx(scrubbed_clean_r, abs=1e-12)   # the spike's value no longer matters
+    assert scrubbed_r == pytest.approx(scrubbed_clean_r, abs=1e-12)  # the spike's value no longer matters
     # r is back near the spike-free r: over 90 % of the inflation (≈ 0.4) is gone; the rest (0.025) is the
     # three scans the regressors take out, spike or not (the equality above)
     assert abs(scrubbed_r - clean_r) < 0.1 * (spiked_r - clean_r)
@@ -217,21 +230,32 @@ def test_censoring_equals_nilearn_sample_mask_without_filter():
 
     data, confounds, _ = _pair(n=80)
     keep = np.ones(80, bool)
-    keep[[0, 10, 11, 40, 79]] = False            # both ends and an inner pair
+    keep[[0, 10, 11, 40, 79]] = False  # both ends and an inner pair
     ours = censor_denoise(data, confounds, keep, 3.0, band=(0, math.inf))
     design = np.column_stack([np.ones(80), confounds, linear_trend(80)])  # CONN's design, given to nilearn
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)   # nilearn's advice to detrend: our design has the trend
-        theirs = clean(data, confounds=design, detrend=False, standardize=None, standardize_confounds=False,
-                       filter=False, sample_mask=keep, t_r=3.0)
+        warnings.simplefilter("ignore", UserWarning)  # nilearn's advice to detrend: our design has the trend
+        theirs = clean(
+            data,
+            confounds=design,
+            detrend=False,
+            standardize=None,
+            standardize_confounds=False,
+            filter=False,
+            sample_mask=keep,
+            t_r=3.0,
+        )
     np.testing.assert_allclose(ours[keep], theirs, atol=1e-10)
     assert np.all(ours[~keep] == 0)
 
 
 def test_censoring_without_censored_scans_is_conns_denoising():
     data, confounds, _ = _pair(n=80)
-    np.testing.assert_allclose(censor_denoise(data, confounds, np.ones(80, bool), 3.0),
-                               regress_and_filter(data, confounds, 3.0), atol=1e-12)
+    np.testing.assert_allclose(
+        censor_denoise(data, confounds, np.ones(80, bool), 3.0),
+        regress_and_filter(data, confounds, 3.0),
+        atol=1e-12,
+    )
 
 
 def test_censored_scans_are_filled_by_a_cubic_spline_before_the_filter():
@@ -239,7 +263,7 @@ def test_censored_scans_are_filled_by_a_cubic_spline_before_the_filter():
     # not-a-knot spline reproduces exactly; so the result equals the filter of the full residual.
     n, tr = 64, 2.0
     t = np.arange(n) * tr
-    y = (1e-5 * (t - 40) ** 3 - 2e-3 * t ** 2 + 0.3 * t)[:, None]
+    y = (1e-5 * (t - 40) ** 3 - 2e-3 * t**2 + 0.3 * t)[:, None]
     keep = np.ones(n, bool)
     keep[[5, 6, 30, 50]] = False
     design = np.column_stack([np.ones(n), linear_trend(n)])
@@ -254,8 +278,9 @@ def test_censored_values_do_not_matter_and_weights_drop_them():
     keep[[20, 21, 79]] = False
     other = data.copy()
     other[[20, 21, 79]] = 1e3
-    np.testing.assert_allclose(censor_denoise(other, confounds, keep, 3.0),
-                               censor_denoise(data, confounds, keep, 3.0), atol=1e-9)
+    np.testing.assert_allclose(
+        censor_denoise(other, confounds, keep, 3.0), censor_denoise(data, confounds, keep, 3.0), atol=1e-9
+    )
     weights = censor_weights(pd.DataFrame({"a": w}), keep)
     assert (weights["a"][~keep] == 0).all() and (weights["a"][keep] == w[keep]).all()
 
@@ -265,23 +290,28 @@ def test_censoring_needs_degrees_of_freedom():
         censor_denoise(np.arange(6.0), np.ones((6, 2)) * np.arange(6)[:, None], [1, 1, 0, 0, 0, 1], 2.0)
 
 
-# --------------------------------------------------------------------------- what is lost, and who is excluded
+# ------------------------------------------------------------------ what is lost, and who is excluded
 def test_lost_scans_and_the_exclusion_rule(tmp_path):
     run1 = pd.DataFrame({"negative": [0, 1, 1, 1, 0, 0], "neutral": [0, 0, 0, 0.5, 1, 1]})
     run2 = pd.DataFrame({"negative": [1, 1, 0, 0], "neutral": [0, 0, 1, 1]})
-    out1 = [False, True, True, False, False, False]          # two negative scans of run 1
-    out2 = [True, False, False, False]                       # one negative scan of run 2
+    out1 = [False, True, True, False, False, False]  # two negative scans of run 1
+    out2 = [True, False, False, False]  # one negative scan of run 2
     rule = parse_outliers({"preset": "intermediate", "method": "censor"})
     lost = lost_scans("sub-01", [out1, out2], [run1, run2], rule)
     assert lost[["measure", "outliers", "condition", "n_scans", "n_lost"]].values.tolist() == [
-        ["all", "intermediate-censor", "negative", 5, 3], ["all", "intermediate-censor", "neutral", 5, 0]]
+        ["all", "intermediate-censor", "negative", 5, 3],
+        ["all", "intermediate-censor", "neutral", 5, 0],
+    ]
     assert lost["fraction_lost"].tolist() == [0.6, 0.0]
     other = lost_scans("sub-02", [[False] * 6, [False] * 4], [run1, run2], rule)
     branch = lost_scans("sub-02", [[True] * 6, [False] * 4], [run1, run2], rule, measure="censoring")
     table = pd.concat([lost, other, branch])
 
     rows = outlier_exclusions(table, max_outlier_fraction=0.5)
-    assert rows[["participant_id", "stage"]].values.tolist() == [["sub-01", "outliers"], ["sub-02", "outliers/censoring"]]
+    assert rows[["participant_id", "stage"]].values.tolist() == [
+        ["sub-01", "outliers"],
+        ["sub-02", "outliers/censoring"],
+    ]
     assert "3 of 5 scans of condition negative (60%) > 0.5" in rows["reason"].iloc[0]
     assert outlier_exclusions(table, max_outlier_fraction=0.8).empty
     with pytest.raises(ValueError, match="max_outlier_fraction"):
@@ -296,13 +326,18 @@ def test_lost_scans_and_the_exclusion_rule(tmp_path):
     recorded = read_exclusions(outputs(tmp_path).exclusions)
     assert recorded["stage"].tolist() == ["outliers", "outliers/censoring"]
     scores = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "scs": [3.0, 4.0]})
-    conn = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-02"], "measure": ["weighted_hrf"] * 2 + ["censoring"],
-                         "z": [0.1, 0.2, 0.3]})
+    conn = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02", "sub-02"],
+            "measure": ["weighted_hrf"] * 2 + ["censoring"],
+            "z": [0.1, 0.2, 0.3],
+        }
+    )
     kept_scores, kept_conn, left_out = apply(scores, conn, recorded)
     assert kept_scores["participant_id"].tolist() == ["sub-02"]
-    assert kept_conn["measure"].tolist() == ["weighted_hrf"]          # sub-02 keeps the main measure only
+    assert kept_conn["measure"].tolist() == ["weighted_hrf"]  # sub-02 keeps the main measure only
     assert left_out["stage"].tolist() == ["outliers"]
-    record_outlier_exclusions(tmp_path, None, 0.5)                     # no choice: the rows and the table go away
+    record_outlier_exclusions(tmp_path, None, 0.5)  # no choice: the rows and the table go away
     assert read_exclusions(outputs(tmp_path).exclusions).empty
     assert not outputs(tmp_path).outlier_scans.exists()
 
@@ -314,7 +349,9 @@ def test_outliers_parameter_in_the_schema(tmp_path):
     path.write_text("outliers: {gs_z: 4, fd_mm: 0.7, method: censor}\nmax_outlier_fraction: 0.25\n")
     params = load_params_file(path)
     assert parse_outliers(params["outliers"]) == OutlierRule(4.0, 0.7, "censor")
-    with pytest.raises(ValueError, match=r"parameter 'outliers' = 'strict' is not an outlier choice \(preset 'strict'"):
+    with pytest.raises(
+        ValueError, match=r"parameter 'outliers' = 'strict' is not an outlier choice \(preset 'strict'"
+    ):
         validate_params({"outliers": "strict"})
     with pytest.raises(TypeError, match="parameter 'outliers' = 3 has type int"):
         validate_params({"outliers": 3})
@@ -327,24 +364,35 @@ def test_robustness_sentence_on_the_outlier_branches(tmp_path):
 
     assert "no outlier-scan branch" in outlier_sentence(tmp_path)
     w = pd.DataFrame({"negative": [0, 1, 1, 1, 0, 0], "neutral": [0, 0, 0, 0.5, 1, 1]})
-    scrub, censor = parse_outliers("intermediate"), parse_outliers({"preset": "intermediate", "method": "censor"})
-    rows = [lost_scans(p, [flags], [w], rule, measure) for p, flags in (("sub-01", [0, 1, 0, 0, 0, 0]), ("sub-02", [0] * 6))
-            for rule, measure in ((scrub, "scrubbing"), (censor, "censoring"))]
+    scrub, censor = (
+        parse_outliers("intermediate"),
+        parse_outliers({"preset": "intermediate", "method": "censor"}),
+    )
+    rows = [
+        lost_scans(p, [flags], [w], rule, measure)
+        for p, flags in (("sub-01", [0, 1, 0, 0, 0, 0]), ("sub-02", [0] * 6))
+        for rule, measure in ((scrub, "scrubbing"), (censor, "censoring"))
+    ]
     pd.concat(rows).to_csv(tmp_path / "outlier_scans.tsv", sep="\t", index=False)
-    # sub-01 loses 1 of its 6 weighted scans, sub-02 none: mean 8.3 %, at most 16.7 % (the branches share the flags)
-    assert outlier_sentence(tmp_path) == ("Outlier scans: with the `intermediate` thresholds (global-signal z 5, motion "
-                                          "0.9 mm) ART flags on average 8.3% of a participant's weighted scans, at most "
-                                          "16.7% (sub-01).")
+    # sub-01 loses 1 of its 6 weighted scans, sub-02 none: mean 8.3 %, at most 16.7 %
+    # (the two branches share the flags)
+    assert outlier_sentence(tmp_path) == (
+        "Outlier scans: with the `intermediate` thresholds (global-signal z 5, motion "
+        "0.9 mm) ART flags on average 8.3% of a participant's weighted scans, at most "
+        "16.7% (sub-01)."
+    )
 
 
-# --------------------------------------------------------------------------- in the first level (the tiny twin)
+# ------------------------------------------------------------------ in the first level (the tiny twin)
 CONDITIONS = ["negative", "neutral", "positive"]
 
 
 def _twin_files(tiny_twin, participant="sub-01"):
     from helpers import firstlevel as fl
 
-    return fl.find_participant_files(tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", participant, "feedback")
+    return fl.find_participant_files(
+        tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", participant, "feedback"
+    )
 
 
 @pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
@@ -358,11 +406,11 @@ def test_none_leaves_the_design_byte_identical_and_scrubbing_adds_spikes(tiny_tw
     assert run.design(None).to_numpy().tobytes() == plain.to_numpy().tobytes()
     assert list(run.design(None).columns) == list(plain.columns)
     censor = parse_outliers({"preset": "intermediate", "method": "censor"})
-    assert run.design(censor) is run.design(None)                       # censoring drops scans, not columns
+    assert run.design(censor) is run.design(None)  # censoring drops scans, not columns
 
     scrub = parse_outliers("intermediate")
     flagged = np.flatnonzero(run.outliers(scrub))
-    assert flagged.size > 0                                              # the twin's motion gives some
+    assert flagged.size > 0  # the twin's motion gives some
     scrubbed = run.design(scrub)
     spikes = scrubbed[[c for c in scrubbed.columns if c.startswith("outlier_scan_")]]
     assert [int(c.rsplit("_", 1)[1]) for c in spikes.columns] == flagged.tolist()
@@ -383,8 +431,16 @@ def test_run_connectivity_with_outliers_counts_and_excludes_through_exclusions(t
 
     deriv = tiny_twin / "derivatives" / "twin-fmriprep"
     spec = {"preset": "intermediate", "method": "censor"}
-    result, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path, measures=("weighted_hrf", "scrubbing"), outliers=spec,
-                                    max_outlier_fraction=0.0, progress=False, backend="serial")
+    result, _ = fl.run_connectivity(
+        tiny_twin,
+        deriv,
+        tmp_path,
+        measures=("weighted_hrf", "scrubbing"),
+        outliers=spec,
+        max_outlier_fraction=0.0,
+        progress=False,
+        backend="serial",
+    )
     lost = pd.read_csv(tmp_path / "outlier_scans.tsv", sep="\t")
     assert sorted(set(lost["measure"])) == ["all", "scrubbing"]
     # the counts are the flagged scans with weight > 0, per condition (worked out from the primitives)
@@ -402,7 +458,9 @@ def test_run_connectivity_with_outliers_counts_and_excludes_through_exclusions(t
     rows = read_exclusions(tmp_path / "exclusions.tsv")
     losers = sorted(lost.loc[(lost["measure"] == "all") & (lost["n_lost"] > 0), "participant_id"].unique())
     assert rows.loc[rows["stage"] == "outliers", "participant_id"].tolist() == losers
-    branch = sorted(lost.loc[(lost["measure"] == "scrubbing") & (lost["n_lost"] > 0), "participant_id"].unique())
+    branch = sorted(
+        lost.loc[(lost["measure"] == "scrubbing") & (lost["n_lost"] > 0), "participant_id"].unique()
+    )
     assert rows.loc[rows["stage"] == "outliers/scrubbing", "participant_id"].tolist() == branch
     # the censored main measure differs from the plain one where scans were censored
     plain, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "plain", progress=False, backend="serial")
@@ -424,7 +482,7 @@ def test_confounds_without_global_signal_use_the_images(tiny_twin, tmp_path):
     for path in (root / "derivatives").rglob("*desc-confounds_timeseries.tsv"):
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
         table.drop(columns="global_signal").to_csv(path, sep="\t", index=False)
-    motion_only = {"gs_z": math.inf, "fd_mm": 0.9}   # the global signal's source cannot change these flags
+    motion_only = {"gs_z": math.inf, "fd_mm": 0.9}  # the global signal's source cannot change these flags
     kwargs = dict(measures=("weighted_hrf",), outliers=motion_only, progress=False, backend="serial")
     fl.run_connectivity(root, root / "derivatives" / "twin-fmriprep", tmp_path / "images", **kwargs)
     fl.run_connectivity(tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", tmp_path / "column", **kwargs)

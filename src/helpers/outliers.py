@@ -67,17 +67,35 @@ from scipy.interpolate import CubicSpline
 
 from .denoise import HIGHPASS, conn_filter, linear_trend, regress_out
 
-__all__ = ["PRESETS", "METHODS", "STAGE", "LOST_COLUMNS", "ALL_MEASURES", "OutlierRule", "parse_outliers",
-           "composite_motion", "global_signal_z", "art_global_signal", "read_outlier_inputs",
-           "detect_outliers", "spike_regressors", "censor_denoise", "censor_weights", "lost_scans",
-           "outlier_exclusions", "record_outlier_exclusions"]
+__all__ = [
+    "PRESETS",
+    "METHODS",
+    "STAGE",
+    "LOST_COLUMNS",
+    "ALL_MEASURES",
+    "OutlierRule",
+    "parse_outliers",
+    "composite_motion",
+    "global_signal_z",
+    "art_global_signal",
+    "read_outlier_inputs",
+    "detect_outliers",
+    "spike_regressors",
+    "censor_denoise",
+    "censor_weights",
+    "lost_scans",
+    "outlier_exclusions",
+    "record_outlier_exclusions",
+]
 
 log = logging.getLogger(__name__)
 
 #: CONN's ART presets: global-signal z and composite-motion mm thresholds (``conn_setup_preproc.m``).
-PRESETS = {"liberal": {"gs_z": 9.0, "fd_mm": 2.0},        # "99th percentiles in normative sample"
-           "intermediate": {"gs_z": 5.0, "fd_mm": 0.9},   # "97th percentiles" (CONN's default)
-           "conservative": {"gs_z": 3.0, "fd_mm": 0.5}}   # "95th percentiles"
+PRESETS = {
+    "liberal": {"gs_z": 9.0, "fd_mm": 2.0},  # "99th percentiles in normative sample"
+    "intermediate": {"gs_z": 5.0, "fd_mm": 0.9},  # "97th percentiles" (CONN's default)
+    "conservative": {"gs_z": 3.0, "fd_mm": 0.5},
+}  # "95th percentiles"
 METHODS = ("scrub", "censor")
 FD_KINDS = ("conn", "power")
 #: Stage of ``exclusions.tsv`` rows written for participants who lose too many scans.
@@ -85,8 +103,18 @@ STAGE = "outliers"
 #: ART's bounding box (mm): rows = lower and upper corner (``conn_convertl12l1covariate('FD_conn')``).
 ART_BOX = ((-70.0, -110.0, -45.0), (70.0, 70.0, 75.0))
 #: Columns of :func:`lost_scans` and of ``outlier_scans.tsv`` (beside connectivity.tsv).
-LOST_COLUMNS = ["participant_id", "measure", "outliers", "gs_z", "fd_mm", "fd", "condition", "n_scans", "n_lost",
-                "fraction_lost"]
+LOST_COLUMNS = [
+    "participant_id",
+    "measure",
+    "outliers",
+    "gs_z",
+    "fd_mm",
+    "fd",
+    "condition",
+    "n_scans",
+    "n_lost",
+    "fraction_lost",
+]
 #: ``measure`` of :func:`lost_scans` rows of the ``outliers`` parameter (it applies to every measure).
 ALL_MEASURES = "all"
 _MOTION = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
@@ -153,12 +181,15 @@ def parse_outliers(spec, where: str = "parameter 'outliers'") -> OutlierRule | N
     if isinstance(spec, str):
         spec = {"preset": spec}
     if not isinstance(spec, dict):
-        raise ValueError(f"{where} = {spec!r} (rule: 'none', a preset {sorted(PRESETS)} or a mapping "
-                         "{gs_z, fd_mm, method, fd})")
+        raise ValueError(
+            f"{where} = {spec!r} (rule: 'none', a preset {sorted(PRESETS)} or a mapping "
+            "{gs_z, fd_mm, method, fd})"
+        )
     unknown = sorted(set(spec) - {"preset", "gs_z", "fd_mm", "method", "fd"})
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown} (rule: preset, or gs_z and fd_mm; "
-                         "optional method and fd)")
+        raise ValueError(
+            f"{where}: unknown key(s) {unknown} (rule: preset, or gs_z and fd_mm; optional method and fd)"
+        )
     method, fd = spec.get("method", "scrub"), spec.get("fd", "conn")
     if method not in METHODS:
         raise ValueError(f"{where}: method {method!r} (rule: one of {METHODS})")
@@ -166,14 +197,16 @@ def parse_outliers(spec, where: str = "parameter 'outliers'") -> OutlierRule | N
         raise ValueError(f"{where}: fd {fd!r} (rule: one of {FD_KINDS})")
     if "preset" in spec:
         if spec["preset"] not in PRESETS or {"gs_z", "fd_mm"} & set(spec):
-            raise ValueError(f"{where}: preset {spec['preset']!r} (rule: one of {sorted(PRESETS)}, "
-                             "without gs_z or fd_mm)")
+            raise ValueError(
+                f"{where}: preset {spec['preset']!r} (rule: one of {sorted(PRESETS)}, without gs_z or fd_mm)"
+            )
         return OutlierRule(**PRESETS[spec["preset"]], method=method, fd=fd, name=spec["preset"])
     missing = [k for k in ("gs_z", "fd_mm") if k not in spec]
     if missing:
         raise ValueError(f"{where}: missing key(s) {missing} (rule: explicit thresholds give gs_z and fd_mm)")
-    return OutlierRule(_positive("gs_z", spec["gs_z"], where), _positive("fd_mm", spec["fd_mm"], where),
-                       method, fd)
+    return OutlierRule(
+        _positive("gs_z", spec["gs_z"], where), _positive("fd_mm", spec["fd_mm"], where), method, fd
+    )
 
 
 # --------------------------------------------------------------------------- the two series
@@ -223,7 +256,9 @@ def global_signal_z(global_signal) -> np.ndarray:
     """
     g = np.asarray(global_signal, dtype=float).ravel()
     if not np.isfinite(g).all():
-        raise ValueError(f"global signal: NaN or infinite value at scan {int(np.flatnonzero(~np.isfinite(g))[0])}")
+        raise ValueError(
+            f"global signal: NaN or infinite value at scan {int(np.flatnonzero(~np.isfinite(g))[0])}"
+        )
     d = np.r_[0.0, np.diff(g)]
     q25, q75 = np.percentile(d, [25, 75], method="hazen")
     sigma = 0.7413 * (q75 - q25)
@@ -253,8 +288,10 @@ def art_global_signal(data4d) -> np.ndarray:
     flat = data.reshape(-1, data.shape[3])
     mask = (flat > flat.mean(axis=0) / 8).all(axis=1)
     if mask.sum() < flat.shape[0] / 10:
-        raise ValueError(f"art_global_signal: the global-conjunction mask keeps {int(mask.sum())} of "
-                         f"{flat.shape[0]} voxels (rule: at least a tenth, as ART)")
+        raise ValueError(
+            f"art_global_signal: the global-conjunction mask keeps {int(mask.sum())} of "
+            f"{flat.shape[0]} voxels (rule: at least a tenth, as ART)"
+        )
     return flat[mask].mean(axis=0)
 
 
@@ -298,19 +335,26 @@ def read_outlier_inputs(path, n_scans: int, participant: str | None = None, bold
     columns = ["global_signal", *_MOTION, "framewise_displacement"]
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {missing} (rule: outlier detection needs fMRIPrep's "
-                         "global_signal, the six realignment parameters and framewise_displacement)")
+        raise ValueError(
+            f"{where}: missing column(s) {missing} (rule: outlier detection needs fMRIPrep's "
+            "global_signal, the six realignment parameters and framewise_displacement)"
+        )
     if len(table) != n_scans:
-        raise ValueError(f"{where}: {len(table)} rows but the BOLD image has {n_scans} volumes "
-                         "(rule: one confounds row per volume)")
+        raise ValueError(
+            f"{where}: {len(table)} rows but the BOLD image has {n_scans} volumes "
+            "(rule: one confounds row per volume)"
+        )
     values = table[columns].apply(pd.to_numeric, errors="coerce").reset_index(drop=True)
-    values.loc[0, "framewise_displacement"] = 0.0 if pd.isna(values.loc[0, "framewise_displacement"]) \
-        else values.loc[0, "framewise_displacement"]
+    values.loc[0, "framewise_displacement"] = (
+        0.0 if pd.isna(values.loc[0, "framewise_displacement"]) else values.loc[0, "framewise_displacement"]
+    )
     bad = values.isna()
     if bad.any().any():
         col = values.columns[bad.any()][0]
-        raise ValueError(f"{where}, column {col}, row {int(np.flatnonzero(bad[col].to_numpy())[0])}: missing "
-                         "or non-numeric value (rule: a number in every row; only the first FD may be n/a)")
+        raise ValueError(
+            f"{where}, column {col}, row {int(np.flatnonzero(bad[col].to_numpy())[0])}: missing "
+            "or non-numeric value (rule: a number in every row; only the first FD may be n/a)"
+        )
     return values
 
 
@@ -332,16 +376,22 @@ def detect_outliers(inputs: pd.DataFrame, rule: OutlierRule) -> pd.DataFrame:
         ``"; "``, or ``""``).  A change above threshold at scan t flags scans t−1 and t.
     """
     z = global_signal_z(inputs["global_signal"])
-    motion = (composite_motion(inputs[list(_MOTION)]) if rule.fd == "conn"
-              else inputs["framewise_displacement"].to_numpy(float))
+    motion = (
+        composite_motion(inputs[list(_MOTION)])
+        if rule.fd == "conn"
+        else inputs["framewise_displacement"].to_numpy(float)
+    )
     gs_z = 0.1 * round(rule.gs_z * 10) if math.isfinite(rule.gs_z) else rule.gs_z  # ART rounds it
 
     def flag(above: np.ndarray) -> np.ndarray:  # the scan of the change and the one before it
         return above | np.r_[above[1:], False]
 
     by_gs, by_motion = flag(np.abs(z) > gs_z), flag(motion > rule.fd_mm)
-    reason = np.where(by_gs & by_motion, "global signal; motion",
-                      np.where(by_gs, "global signal", np.where(by_motion, "motion", "")))
+    reason = np.where(
+        by_gs & by_motion,
+        "global signal; motion",
+        np.where(by_gs, "global signal", np.where(by_motion, "motion", "")),
+    )
     return pd.DataFrame({"gs_z": z, "motion_mm": motion, "outlier": by_gs | by_motion, "reason": reason})
 
 
@@ -392,17 +442,24 @@ def censor_denoise(y, confounds, keep, tr: float, band=HIGHPASS) -> np.ndarray:
     n = data.shape[0]
     if keep.size != n:
         raise ValueError(f"censor_denoise: keep has {keep.size} scans but y has {n} (mismatched lengths)")
-    parts = [np.ones((n, 1))] + ([np.asarray(confounds, dtype=float).reshape(n, -1)] if confounds is not None else [])
+    parts = [np.ones((n, 1))] + (
+        [np.asarray(confounds, dtype=float).reshape(n, -1)] if confounds is not None else []
+    )
     design = np.hstack(parts + [linear_trend(n)[:, None]])[keep]
     if design.shape[1] >= keep.sum():
-        raise ValueError(f"censor_denoise: {design.shape[1]} regressors for {int(keep.sum())} kept scans "
-                         "leave no degrees of freedom")
+        raise ValueError(
+            f"censor_denoise: {design.shape[1]} regressors for {int(keep.sum())} kept scans "
+            "leave no degrees of freedom"
+        )
     kept = np.flatnonzero(keep)
     resid = regress_out(data[keep], design)
     first, last = kept[0], kept[-1]
     inside = np.arange(first, last + 1)
-    filled = CubicSpline(kept * tr, resid, axis=0, extrapolate=False)(inside * tr) if kept.size > 1 \
+    filled = (
+        CubicSpline(kept * tr, resid, axis=0, extrapolate=False)(inside * tr)
+        if kept.size > 1
         else resid.copy()
+    )
     filled[keep[inside]] = resid  # the kept scans exactly, not the spline's rounding of them
     out = np.zeros_like(data)
     out[inside] = conn_filter(filled, tr, band)
@@ -419,7 +476,9 @@ def censor_weights(weights: pd.DataFrame, keep) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- what it costs
-def lost_scans(participant: str, outliers, weights, rule: OutlierRule, measure: str = ALL_MEASURES) -> pd.DataFrame:
+def lost_scans(
+    participant: str, outliers, weights, rule: OutlierRule, measure: str = ALL_MEASURES
+) -> pd.DataFrame:
     """Scans each condition loses to outlier scans, over a participant's runs.
 
     Parameters
@@ -444,13 +503,24 @@ def lost_scans(participant: str, outliers, weights, rule: OutlierRule, measure: 
     if isinstance(weights, pd.DataFrame):
         weights, outliers = [weights], [outliers]
     if len(weights) != len(outliers):
-        raise ValueError(f"lost_scans: {participant}: {len(weights)} weight tables but {len(outliers)} outlier vectors")
+        raise ValueError(
+            f"lost_scans: {participant}: {len(weights)} weight tables but {len(outliers)} outlier vectors"
+        )
     n_scans = sum((w > 0).sum(axis=0) for w in weights)
     n_lost = sum((w[np.asarray(o, dtype=bool)] > 0).sum(axis=0) for w, o in zip(weights, outliers))
-    table = pd.DataFrame({"participant_id": participant, "measure": measure, "outliers": rule.label,
-                          "gs_z": rule.gs_z, "fd_mm": rule.fd_mm, "fd": rule.fd,
-                          "condition": [str(c) for c in n_scans.index], "n_scans": n_scans.to_numpy(int),
-                          "n_lost": n_lost.to_numpy(int)})
+    table = pd.DataFrame(
+        {
+            "participant_id": participant,
+            "measure": measure,
+            "outliers": rule.label,
+            "gs_z": rule.gs_z,
+            "fd_mm": rule.fd_mm,
+            "fd": rule.fd,
+            "condition": [str(c) for c in n_scans.index],
+            "n_scans": n_scans.to_numpy(int),
+            "n_lost": n_lost.to_numpy(int),
+        }
+    )
     table["fraction_lost"] = table["n_lost"] / table["n_scans"].where(table["n_scans"] > 0)
     return table[LOST_COLUMNS]
 
@@ -479,14 +549,20 @@ def outlier_exclusions(lost: pd.DataFrame, max_outlier_fraction: float = 0.5) ->
     worst = bad.sort_values("fraction_lost", ascending=False, kind="stable")
     worst = worst.drop_duplicates(["participant_id", "measure"]).sort_values(["measure", "participant_id"])
     stages = [STAGE if m == ALL_MEASURES else f"{STAGE}/{m}" for m in worst["measure"]]
-    reasons = [f"outlier scans ({row.outliers}): {row.n_lost} of {row.n_scans} scans of condition {row.condition} "
-               f"({row.fraction_lost:.0%}) > {max_outlier_fraction:g}" for row in worst.itertuples()]
-    return pd.DataFrame({"participant_id": worst["participant_id"].to_numpy(), "stage": stages, "reason": reasons},
-                        columns=EXCLUSION_COLUMNS)
+    reasons = [
+        f"outlier scans ({row.outliers}): {row.n_lost} of {row.n_scans} scans of condition {row.condition} "
+        f"({row.fraction_lost:.0%}) > {max_outlier_fraction:g}"
+        for row in worst.itertuples()
+    ]
+    return pd.DataFrame(
+        {"participant_id": worst["participant_id"].to_numpy(), "stage": stages, "reason": reasons},
+        columns=EXCLUSION_COLUMNS,
+    )
 
 
-def record_outlier_exclusions(output_dir: str | os.PathLike, lost: pd.DataFrame | None,
-                              max_outlier_fraction: float = 0.5) -> pd.DataFrame:
+def record_outlier_exclusions(
+    output_dir: str | os.PathLike, lost: pd.DataFrame | None, max_outlier_fraction: float = 0.5
+) -> pd.DataFrame:
     """Write ``outlier_scans.tsv`` and the rule's rows of ``exclusions.tsv`` (replacing earlier ones).
 
     The single exclusion mechanism (:func:`helpers.execution.record_exclusions`, read by

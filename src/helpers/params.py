@@ -160,12 +160,20 @@ SCHEMA: dict[str, Param] = {
     "backend": Param("str", "execution backend for per-participant work", choices=("serial", "processes", "dask")),
     "scheduler": Param("str", "Dask scheduler address or scheduler file; empty: a local cluster"),
     "cache": Param("bool", "reuse cached per-participant results when inputs, parameters and code are unchanged"),
-    "outliers": Param("str|dict", "outlier scans found by CONN's ART (helpers.outliers): 'none' (the paper's pipeline), "
-                                  "a CONN preset applied by scrubbing, or thresholds {gs_z, fd_mm, method: scrub|censor, "
-                                  "fd: conn|power}", check=_outliers,
-                      rule_text="'none', 'liberal', 'intermediate', 'conservative' or such a mapping"),
-    "max_outlier_fraction": Param("float", "largest share of a condition's scans a participant may lose to outlier "
-                                           "scans; above it the participant is excluded", low=0, high=1),
+    "outliers": Param(
+        "str|dict",
+        "outlier scans found by CONN's ART (helpers.outliers): 'none' (the paper's pipeline), a CONN "
+        "preset applied by scrubbing, or thresholds {gs_z, fd_mm, method: scrub|censor, fd: conn|power}",
+        check=_outliers,
+        rule_text="'none', 'liberal', 'intermediate', 'conservative' or such a mapping",
+    ),
+    "max_outlier_fraction": Param(
+        "float",
+        "largest share of a condition's scans a participant may lose to outlier scans; above it the "
+        "participant is excluded",
+        low=0,
+        high=1,
+    ),
     # --- results and robustness
     "measure": Param("str", "connectivity measure analysed", check=_measure, rule_text=_measures_text()),
     "alternative": Param("str", "alternative hypothesis of the correlation tests",
@@ -205,8 +213,8 @@ SCHEMA: dict[str, Param] = {
                                      "those participants are left out of every group table and figure", nullable=True),
 }
 
-_NAMES = {"str": "str", "path": "str", "int": "int", "float": "float (or int)", "bool": "bool", "list[str]": "list of str",
-          "str|dict": "str or mapping"}
+_NAMES = {"str": "str", "path": "str", "int": "int", "float": "float (or int)", "bool": "bool",
+          "list[str]": "list of str", "str|dict": "str or mapping"}
 
 
 def _type_ok(kind: str, value: Any) -> bool:

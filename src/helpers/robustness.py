@@ -25,7 +25,8 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "describe_measure", "planted_rho", "synthetic_study",
+    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "describe_measure",
+    "planted_rho", "synthetic_study",
 ]
 
 def describe_measure(measure: str) -> str:

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..connectivity import check_dof, condition_dof, condition_effects, fisher_z, gppi
+from ..connectivity import condition_effects, fisher_z, gppi
 from .registry import (  # noqa: F401
     MEASURES,
     Measure,
@@ -93,7 +93,7 @@ def gppi_regression(data: MeasureData) -> pd.DataFrame:
 
     series, dofs = data.denoise(data.design_of())
     weights = data.weights("hrf")
-    check_dof(condition_dof(weights, dofs), data.min_dof, data.where)
+    data.check_dof(weights, dofs)
     kept = np.concatenate(data.kept())  # censored scans leave the gPPI regression
     series, weights = stack(series)[kept].reset_index(drop=True), stack(weights)[kept].reset_index(drop=True)
     return gppi(series, weights).rename(columns={"value": "z"}).assign(r=np.nan)
@@ -106,7 +106,7 @@ def gppi_regression(data: MeasureData) -> pd.DataFrame:
     uses=("conditions", "band"),
 )
 def beta_series_measure(data: MeasureData) -> pd.DataFrame:
-    """:func:`beta_series` of the series denoised without the task regressors (outlier scans: scrubbing only)."""
+    """:func:`beta_series` of the series denoised without the task regressors (outliers: scrubbing only)."""
     if data.censoring:
         raise ValueError(f"{data.where}: censoring is not defined for beta series (a trial's regressor needs "
                          "every scan of its run); rule: outliers with method scrub")

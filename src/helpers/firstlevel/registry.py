@@ -309,7 +309,9 @@ class MeasureData:
         """Per run, False at censored scans (all True unless censoring)."""
         import numpy as np
 
-        return [~r.outliers(self.outliers) if self.censoring else np.ones(len(r.roi_ts), bool) for r in self.runs]
+        if not self.censoring:
+            return [np.ones(len(r.roi_ts), bool) for r in self.runs]
+        return [~r.outliers(self.outliers) for r in self.runs]
 
     def design_of(self, compcor: bool = True) -> Callable:
         """``run → its denoising design`` under the outlier rule (:meth:`Run.design`)."""
@@ -324,8 +326,9 @@ class MeasureData:
         """Each run regressed on ``design_of(run)`` and filtered (CONN's RegBP, that run's TR).
 
         ``band`` default None: the stage's band.  Returns the denoised series and the residual
-        degrees of freedom, one per run.  With censoring, :func:`helpers.outliers.censor_denoise` (regression on the kept scans, spline
-        fill, CONN's filter; censored scans 0) and the residual dof of the kept scans.
+        degrees of freedom, one per run.  With censoring, :func:`helpers.outliers.censor_denoise`
+        (regression on the kept scans, spline fill, CONN's filter; censored scans 0) and the residual
+        dof of the kept scans.
         """
         from ..denoise import regress_and_filter, residual_dof
 
@@ -353,12 +356,21 @@ class MeasureData:
 
         return [censor_weights(w, keep) for w, keep in zip(weights, self.kept())]
 
+    def check_dof(self, weights: list, dofs: list) -> None:
+        """:func:`helpers.connectivity.check_dof` of the conditions' effective residual dof.
+
+        With censoring the runs' residual dof are shared among their kept scans only (a censored scan
+        has none to give), so the count uses the weights of the kept scans."""
+        if self.censoring:
+            weights = [w[keep] for w, keep in zip(weights, self.kept())]
+        check_dof(condition_dof(weights, dofs), self.min_dof, self.where)
+
     def correlate(self, series: list, dofs: list, kind: str = "hrf") -> pd.DataFrame:
         """Weighted ROI-to-ROI correlation of the stacked runs after the dof check (spec_conn.md §3, §7)."""
         from .signals import stack
 
         weights = self.weights(kind)
-        check_dof(condition_dof(weights, dofs), self.min_dof, self.where)
+        self.check_dof(weights, dofs)
         return roi_to_roi(stack(series), stack(weights))
 
 

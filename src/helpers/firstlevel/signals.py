@@ -220,7 +220,7 @@ class Run:
         return self._weights[kind]
 
     def outliers(self, rule) -> np.ndarray:
-        """This run's outlier scans under ``rule`` (:func:`helpers.outliers.detect_outliers`), bool per scan."""
+        """This run's outlier scans under ``rule`` (bool per scan; :mod:`helpers.outliers`)."""
         from ..outliers import detect_outliers, read_outlier_inputs
 
         key = (rule.gs_z, rule.fd_mm, rule.fd)

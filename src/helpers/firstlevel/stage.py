@@ -31,8 +31,8 @@ from ..execution import (
 )
 from ..io import write_tsv
 from ..layout.derivatives import sidecar
-from .inputs import ParticipantFiles, find_participant_files, list_participants
 from ..outliers import parse_outliers
+from .inputs import ParticipantFiles, find_participant_files, list_participants
 from .measures import DEFAULT_CONTRASTS, MeasureData, add_contrasts, check_measures, compute_measure
 from .signals import load_runs
 
@@ -93,7 +93,8 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
     for measure in measures:
         try:
             table = compute_measure(
-                measure, MeasureData(runs, conditions, settings.band, settings.min_dof, measure, settings.outliers)
+                measure,
+                MeasureData(runs, conditions, settings.band, settings.min_dof, measure, settings.outliers),
             )
         except ValueError as err:
             if required and measure == measures[0]:
@@ -490,8 +491,11 @@ def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: 
     rules = [(ALL_MEASURES, settings.outliers)] if settings.outliers is not None else []
     rules += [(m, branch_rule(get_measure(m).settings["method"])) for m in measures
               if get_measure(m).func is outlier_branch]
-    lost = [lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
-            for files in analysed for name, rule in rules]
+    lost = [
+        lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
+        for files in analysed
+        for name, rule in rules
+    ]
     record_outlier_exclusions(output_dir, pd.concat(lost, ignore_index=True) if lost else None,
                               max_outlier_fraction)
 
@@ -510,8 +514,16 @@ def _outliers_and_weights(files: ParticipantFiles, conditions, rule) -> tuple[li
     for run in files.all_runs:
         n = int(nib.load(run.bold).shape[3])
         events = read_events(run.events, list(conditions), require_all=False)
-        weights.append(_per_condition(lambda names: condition_weights(events, n, run.tr, "hrf", conditions=names),
-                                      events, list(conditions), n))
+        weights.append(
+            _per_condition(
+                lambda names, events=events, n=n, tr=run.tr: condition_weights(
+                    events, n, tr, "hrf", conditions=names
+                ),
+                events,
+                list(conditions),
+                n,
+            )
+        )
         inputs = read_outlier_inputs(run.confounds, n, run.participant_id, bold=run.bold)
         flags.append(detect_outliers(inputs, rule)["outlier"].to_numpy())
     return flags, weights
