@@ -489,3 +489,25 @@ def test_confounds_without_global_signal_use_the_images(tiny_twin, tmp_path):
     for name in ("connectivity.tsv", "outlier_scans.tsv"):
         assert (tmp_path / "images" / name).read_bytes() == (tmp_path / "column" / name).read_bytes()
     assert pd.read_csv(tmp_path / "images" / "outlier_scans.tsv", sep="\t")["n_lost"].sum() > 0
+
+
+def test_censored_scans_give_no_degrees_of_freedom_to_their_condition():
+    from helpers.firstlevel.measures import MeasureData
+
+    from types import SimpleNamespace
+
+    class OneRun:  # what the dof check reads of a run
+        files = SimpleNamespace(participant_id="sub-01")
+        roi_ts = pd.DataFrame(np.zeros((10, 2)))
+
+        def outliers(self, rule):
+            return np.r_[True, True, np.zeros(8, bool)]
+
+    rule = parse_outliers({"preset": "intermediate", "method": "censor"})
+    data = MeasureData([OneRun()], ["a"], HIGHPASS, 5.9, "censoring", rule)
+    weights = data.kept()[0].astype(float)  # weight 1 on the 8 kept scans, 0 on the 2 censored ones
+    # 6 residual dof of the 8 kept scans all go to condition a (8 · 6/8 = 6), not 8 · 6/10 = 4.8
+    data.check_dof([pd.DataFrame({"a": weights})], [6])
+    strict = MeasureData([OneRun()], ["a"], HIGHPASS, 6.1, "censoring", rule)
+    with pytest.raises(ValueError, match="sub-01, measure censoring: condition 'a' has 6.0 effective residual"):
+        strict.check_dof([pd.DataFrame({"a": weights})], [6])
