@@ -492,9 +492,9 @@ def test_confounds_without_global_signal_use_the_images(tiny_twin, tmp_path):
 
 
 def test_censored_scans_give_no_degrees_of_freedom_to_their_condition():
-    from helpers.firstlevel.measures import MeasureData
-
     from types import SimpleNamespace
+
+    from helpers.firstlevel.measures import MeasureData
 
     class OneRun:  # what the dof check reads of a run
         files = SimpleNamespace(participant_id="sub-01")
