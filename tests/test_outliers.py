@@ -376,11 +376,23 @@ def test_robustness_sentence_on_the_outlier_branches(tmp_path):
     pd.concat(rows).to_csv(tmp_path / "outlier_scans.tsv", sep="\t", index=False)
     # sub-01 loses 1 of its 6 weighted scans, sub-02 none: mean 8.3 %, at most 16.7 %
     # (the two branches share the flags)
-    assert outlier_sentence(tmp_path) == (
-        "Outlier scans: with the `intermediate` thresholds (global-signal z 5, motion "
+    flags = (
+        "Outlier scans: with CONN's intermediate thresholds (global-signal z 5, motion "
         "0.9 mm) ART flags on average 8.3% of a participant's weighted scans, at most "
         "16.7% (sub-01)."
     )
+    assert outlier_sentence(tmp_path) == flags + (
+        " Participants left out of a branch (too few residual degrees of freedom once the scans are gone, "
+        "or too many scans lost; exclusions.tsv): scrubbing 0, censoring 0."
+    )
+    pd.DataFrame(
+        {
+            "participant_id": ["sub-02", "sub-01", "sub-02"],
+            "stage": ["connectivity/censoring", "outliers/censoring", "motion"],
+            "reason": ["dof", "lost", "fd"],
+        }
+    ).to_csv(tmp_path / "exclusions.tsv", sep="\t", index=False)
+    assert outlier_sentence(tmp_path).endswith("exclusions.tsv): scrubbing 0, censoring 2 (sub-01, sub-02).")
 
 
 # ------------------------------------------------------------------ in the first level (the tiny twin)
