@@ -257,9 +257,9 @@ def test_gppi_recovers_planted_interaction():
     y = 0.5 * s + 1.0 * p1 + 2.0 * s * p1 - 0.7 * s * p2 + 0.01 * rng.normal(size=n)
     ts = pd.DataFrame({"seed": s, "target": y})
     w = pd.DataFrame({"one": p1, "two": p2})
-    out = gppi(ts, w).set_index(["condition", "source", "target"])["value"]
-    # p1 + p2 = 1 makes s·p1, s·p2 and s collinear: only the difference of the
-    # interaction betas is identified; pinv gives the minimum-norm split
+    out = gppi(ts, w, max_vif=np.inf).set_index(["condition", "source", "target"])["value"]
+    # p1 + p2 = 1 makes s·p1, s·p2 and s collinear: only the difference of the interaction betas is
+    # identified (by default an error, tests/test_gppi_safeguards.py); pinv gives the minimum-norm split
     diff = out[("one", "seed", "target")] - out[("two", "seed", "target")]
     assert diff == pytest.approx(2.7, abs=0.01)
 

@@ -123,6 +123,7 @@ def test_builtin_measures_are_described_by_the_registry():
         "weighted_hanning",
         "weighted_none",
         "gppi_regression",
+        "gppi_symmetric",
         "beta_series",
         "no_compcor",
         "bandpass",

@@ -516,10 +516,10 @@ def test_censored_scans_give_no_degrees_of_freedom_to_their_condition():
             return np.r_[True, True, np.zeros(8, bool)]
 
     rule = parse_outliers({"preset": "intermediate", "method": "censor"})
-    data = MeasureData([OneRun()], ["a"], HIGHPASS, 5.9, "censoring", rule)
+    data = MeasureData([OneRun()], ["a"], HIGHPASS, 5.9, "censoring", outliers=rule)
     weights = data.kept()[0].astype(float)  # weight 1 on the 8 kept scans, 0 on the 2 censored ones
     # 6 residual dof of the 8 kept scans all go to condition a (8 · 6/8 = 6), not 8 · 6/10 = 4.8
     data.check_dof([pd.DataFrame({"a": weights})], [6])
-    strict = MeasureData([OneRun()], ["a"], HIGHPASS, 6.1, "censoring", rule)
+    strict = MeasureData([OneRun()], ["a"], HIGHPASS, 6.1, "censoring", outliers=rule)
     with pytest.raises(ValueError, match="measure censoring: condition .a. has 6.0 effective residual"):
         strict.check_dof([pd.DataFrame({"a": weights})], [6])

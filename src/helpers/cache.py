@@ -55,9 +55,17 @@ NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn")
 def file_fingerprint(path: str | os.PathLike, content: bool = False) -> str:
     """Fingerprint of one input file.
 
-    ``content=False``: ``"<absolute path>:<size>:<mtime in ns>"`` (no read; rewriting or
-    touching the file changes it).  ``content=True``: the SHA-256 of its bytes (independent
-    of path and time, costs one read).
+    Parameters
+    ----------
+    path : path-like
+        The input file.
+    content : bool, default False
+        False: ``"<absolute path>:<size>:<mtime in ns>"`` (no read; rewriting or touching the file
+        changes it).  True: the SHA-256 of its bytes (independent of path and time, costs one read).
+
+    Returns
+    -------
+    str
 
     Raises
     ------
@@ -89,7 +97,7 @@ def imported_modules(root: ModuleType | str, package: str | None = None) -> list
     ----------
     root : module or str
         The module whose code a result depends on (e.g. ``"helpers.firstlevel.stage"``).
-    package : str, optional
+    package : str, default None
         Only imports of this package's modules are followed; default None: the top-level package
         of ``root`` (``helpers``).
 
@@ -152,6 +160,11 @@ def code_fingerprint(*modules: ModuleType | str, packages: Sequence[str] = NUMER
         it imports, transitively
         (:func:`imported_modules`), each hashed as its own file; a stage passes its root module
         and the list can never go stale.
+
+    Returns
+    -------
+    str
+        SHA-256 (hex).
     """
     h = hashlib.sha256()
     if follow_imports:
@@ -207,7 +220,24 @@ def _canonical(value: Any):
 
 
 def make_key(*parts: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``parts`` (equal values → equal keys)."""
+    """SHA-256 (hex) of the canonical JSON of ``parts`` (equal values → equal keys).
+
+    Parameters
+    ----------
+    *parts : object
+        JSON-like values; dicts are sorted by key, tuples become lists, sets are sorted, paths become
+        strings, arrays their SHA-256 with dtype and shape, and ``SeedSequence`` objects and dataclasses
+        their fields; non-finite floats their ``repr``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        A value of another type (the message names it).
+    """
     text = json.dumps(_canonical(list(parts)), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -221,7 +251,7 @@ class Cache:
         Sub-folder (one per stage, e.g. ``"connectivity"``).
     folder : path-like, optional
         Cache root; default ``build/cache`` under the project root.
-    enabled : bool
+    enabled : bool, default True
         False: every lookup misses and nothing is stored (``cache=False`` in the pipelines).
 
     Attributes
@@ -238,11 +268,34 @@ class Cache:
         self.misses = 0
 
     def path(self, key: str) -> Path:
-        """Where the entry of ``key`` lives."""
+        """Where the entry of ``key`` lives.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<folder>/<namespace>/<key[:2]>/<key>.pkl``.
+        """
         return self.folder / self.namespace / key[:2] / f"{key}.pkl"
 
     def get(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` for a stored key, else ``(False, None)``."""
+        """``(True, value)`` for a stored key, else ``(False, None)``.
+
+        An entry that cannot be read counts as a miss (logged).  Counts :attr:`hits` and :attr:`misses`.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+
+        Returns
+        -------
+        tuple of (bool, object)
+        """
         path = self.path(key)
         if self.enabled and path.is_file():
             try:
@@ -257,7 +310,15 @@ class Cache:
         return False, None
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key`` atomically (no-op when disabled)."""
+        """Store ``value`` under ``key`` atomically (no-op when disabled).
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+        value : object
+            Any picklable result.
+        """
         if not self.enabled:
             return
         with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
@@ -274,6 +335,7 @@ def cached_map(func: Callable, items: Sequence, keys: Sequence[str], cache: Cach
     keys : sequence of str
         One :func:`make_key` key per item (covering its inputs, parameters and code).
     cache : Cache
+        Where results are looked up and stored.
     **map_kwargs
         ``ids``, ``backend``, ``n_jobs``, ``scheduler``, ``desc``, ``progress``.
 
@@ -281,6 +343,13 @@ def cached_map(func: Callable, items: Sequence, keys: Sequence[str], cache: Cach
     -------
     list
         Results in input order (cached ones read back, the others computed and stored).
+
+    Raises
+    ------
+    ValueError
+        ``keys`` and ``items`` differ in length.
+    ParticipantError
+        ``func`` raised for a participant.
     """
     items, keys = list(items), list(keys)
     if len(keys) != len(items):

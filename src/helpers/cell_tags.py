@@ -38,7 +38,18 @@ _KEEP = {"remove-cell", "remove-input", "hide-input", "hide-cell", "hide-output"
 
 
 def helper_names(sources: list[str]) -> set[str]:
-    """Names bound by ``import helpers…``/``from helpers… import …`` anywhere in ``sources``."""
+    """Names bound by ``import helpers…``/``from helpers… import …`` anywhere in ``sources``.
+
+    Parameters
+    ----------
+    sources : list of str
+        Code cells' sources (IPython magics are skipped; cells that do not parse are ignored).
+
+    Returns
+    -------
+    set of str
+        The bound names, except ``Chapter`` (provenance bookkeeping, not an analysis step).
+    """
     names = set()
     for source in sources:
         try:
@@ -112,7 +123,19 @@ def _is_glue(stmt: ast.stmt) -> bool:
 
 
 def classify(source: str, helpers: set[str]) -> str:
-    """``"bookkeeping"``, ``"step"``, ``"long-plot"`` or ``"other"`` for one code cell (see the module docstring)."""
+    """``"bookkeeping"``, ``"step"``, ``"long-plot"`` or ``"other"`` for one code cell (module docstring).
+
+    Parameters
+    ----------
+    source : str
+        The cell's source (a cell that does not parse is ``"other"``).
+    helpers : set of str
+        Names bound to helpers in the notebook (:func:`helper_names`).
+
+    Returns
+    -------
+    str
+    """
     lines = source.splitlines()
     magic = any(_MAGIC.match(line) for line in lines)
     try:
@@ -147,7 +170,18 @@ def _shows_something(cell) -> bool:
 def tag_cells(nb) -> dict[int, str]:
     """Add the reader-facing tags to ``nb``'s code cells in place; returns ``{cell index: tag added}``.
 
-    Cells already tagged for display (``remove-*``, ``hide-*``, ``parameters``) keep their tags.
+    Bookkeeping cells get ``remove-input`` when they show something, else ``remove-cell``; long
+    plotting cells get ``hide-input``.  Cells already tagged for display (``remove-*``, ``hide-*``,
+    ``parameters``) keep their tags.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (modified in place).
+
+    Returns
+    -------
+    dict of int to str
     """
     code = [c for c in nb.cells if c.cell_type == "code"]
     helpers = helper_names([c.source for c in code])

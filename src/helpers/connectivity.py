@@ -35,11 +35,15 @@ __all__ = [
     "fisher_z",
     "roi_to_roi",
     "gppi",
+    "gppi_vif",
+    "gppi_symmetric",
+    "check_gppi_estimable",
     "condition_dof",
     "check_dof",
     "matlab_round",
     "WEIGHTINGS",
     "MIN_DOF",
+    "MAX_VIF",
 ]
 
 #: Number of microtime bins per scan in CONN (dt = TR / 10).
@@ -57,6 +61,16 @@ WEIGHTINGS = ("hrf", "hanning", "none")
 #: second level relies on no longer holds.  The tiny test twin (60 scans, 30 regressors) gives 13–16
 #: per condition, so 10 stops only designs with fewer scans than that (or more confounds).
 MIN_DOF = 10
+#: Default largest variance inflation factor (VIF) of a gPPI interaction term (:func:`gppi_vif`).  A term
+#: with VIF = v has its sampling variance multiplied by v by the other columns of the design; a term
+#: that is a linear combination of them (VIF = ∞) has no estimate at all, only its differences with the
+#: other conditions' terms have.  1000 (a standard error inflated ~32-fold) stops exact and near-exact
+#: collinearity; the conditions of the paper's design, which fill the run, give VIFs of 20–155 (median
+#: 80; the 19-participant twin) for their interaction terms (book/spec_conn.md §6).
+MAX_VIF = 1000.0
+#: Residual sum of squares, relative to the total, below which a column counts as an exact linear
+#: combination of the others (VIF = ∞).
+_COLLINEAR = 1e-10
 _EPS = np.finfo(float).eps
 
 
@@ -145,7 +159,10 @@ def _validate_events(events: pd.DataFrame, n_scans: int, tr: float) -> pd.DataFr
         bad = values.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"{name}: column {col}, row {row}: value {events[col].iloc[row]!r} is not a number (NaN/n/a not allowed)")
+            raise ValueError(
+                f"{name}: column {col}, row {row}: value {events[col].iloc[row]!r} is not a number "
+                "(NaN/n/a not allowed)"
+            )
         out[col] = values.astype(float)
     if out["trial_type"].isna().any():
         row = int(np.flatnonzero(out["trial_type"].isna().to_numpy())[0])
@@ -164,7 +181,10 @@ def _validate_events(events: pd.DataFrame, n_scans: int, tr: float) -> pd.DataFr
     too_early = out["onset"] < -PADDING_SECONDS
     if too_early.any():
         row = int(np.flatnonzero(too_early.to_numpy())[0])
-        raise ValueError(f"{name}: column onset, row {row}: onset {out['onset'].iloc[row]} s is more than {PADDING_SECONDS} s before scan 1")
+        raise ValueError(
+            f"{name}: column onset, row {row}: onset {out['onset'].iloc[row]} s is more "
+            f"than {PADDING_SECONDS} s before scan 1"
+        )
     out["trial_type"] = out["trial_type"].astype(str)
     return out
 
@@ -181,7 +201,9 @@ def _conditions(events: pd.DataFrame, conditions, name: str = "events") -> list[
     conditions = [str(c) for c in conditions]
     absent = [c for c in conditions if c not in present]
     if absent:
-        raise ValueError(f"{name}: condition(s) {absent} have no events (trial_type values present: {present})")
+        raise ValueError(
+            f"{name}: condition(s) {absent} have no events (trial_type values present: {present})"
+        )
     return conditions
 
 
@@ -277,7 +299,9 @@ def _segments(support: np.ndarray) -> list[np.ndarray]:
     return np.split(idx, breaks)
 
 
-def condition_weights(events: pd.DataFrame, n_scans: int, tr: float, weighting: str = "hrf", conditions=None) -> pd.DataFrame:
+def condition_weights(
+    events: pd.DataFrame, n_scans: int, tr: float, weighting: str = "hrf", conditions=None
+) -> pd.DataFrame:
     """Per-scan weights of each condition for CONN's weighted GLM (book/spec_conn.md §2).
 
     The support of a condition is the set of scans where its Effect regressor
@@ -301,7 +325,10 @@ def condition_weights(events: pd.DataFrame, n_scans: int, tr: float, weighting: 
         x = effects[name].to_numpy()
         segments = _segments(x > 0)
         if not segments:
-            raise ValueError(f"{_source(events)}: condition {name!r} has zero weight in every scan (its events do not reach the run's scans)")
+            raise ValueError(
+                f"{_source(events)}: condition {name!r} has zero weight in every scan (its events "
+                "do not reach the run's scans)"
+            )
         w = np.zeros_like(x)
         for seg in segments:
             if weighting == "hrf":
@@ -348,7 +375,9 @@ def _weighted_corr_matrix(data: np.ndarray, w: np.ndarray, labels, condition: st
     flat = var <= (1e-10 * scale) ** 2 * w.size
     if flat.any():
         name = labels[int(np.flatnonzero(flat)[0])]
-        raise ValueError(f"ROI {name!r} is constant where condition {condition!r} has weight (correlation undefined)")
+        raise ValueError(
+            f"ROI {name!r} is constant where condition {condition!r} has weight (correlation undefined)"
+        )
     r = cov / np.sqrt(np.outer(var, var))
     return np.clip(r, -1.0, 1.0)
 
@@ -409,7 +438,9 @@ def condition_dof(weights, residual_dof) -> pd.Series:
     if isinstance(weights, pd.DataFrame):
         weights, residual_dof = [weights], [residual_dof]
     if len(weights) != len(residual_dof):
-        raise ValueError(f"condition_dof: {len(weights)} weight tables but {len(residual_dof)} residual dof values")
+        raise ValueError(
+            f"condition_dof: {len(weights)} weight tables but {len(residual_dof)} residual dof values"
+        )
     total = None
     for w, d in zip(weights, residual_dof):
         share = (w > 0).sum(axis=0).astype(float) * (float(d) / len(w))
@@ -426,10 +457,12 @@ def check_dof(dof: pd.Series, min_dof: float = MIN_DOF, where: str = "") -> None
     low = dof[dof < min_dof]
     if not low.empty:
         condition, value = str(low.index[0]), float(low.iloc[0])
-        raise ValueError(f"{where + ': ' if where else ''}condition {condition!r} has {value:.1f} effective residual "
-                         f"degrees of freedom (scans with weight > 0 × residual dof per scan of the denoising, summed "
-                         f"over runs), fewer than min_dof = {min_dof:g}; its correlation would be noise "
-                         "(more scans or fewer confounds, or lower min_dof)")
+        raise ValueError(
+            f"{where + ': ' if where else ''}condition {condition!r} has {value:.1f} effective residual "
+            f"degrees of freedom (scans with weight > 0 × residual dof per scan of the denoising, summed "
+            f"over runs), fewer than min_dof = {min_dof:g}; its correlation would be noise "
+            "(more scans or fewer confounds, or lower min_dof)"
+        )
 
 
 def fisher_z(r):
@@ -443,7 +476,9 @@ def _check_pair(timeseries: pd.DataFrame, weights: pd.DataFrame) -> None:
     if timeseries.shape[1] < 2:
         raise ValueError(f"timeseries: need at least 2 ROI columns, got {list(timeseries.columns)}")
     if timeseries.columns.duplicated().any():
-        raise ValueError(f"timeseries: duplicated ROI names {list(timeseries.columns[timeseries.columns.duplicated()])}")
+        raise ValueError(
+            f"timeseries: duplicated ROI names {list(timeseries.columns[timeseries.columns.duplicated()])}"
+        )
     _as_matrix("timeseries", timeseries)
     _as_matrix("weights", weights, len(timeseries))
 
@@ -480,7 +515,90 @@ def roi_to_roi(timeseries: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def gppi(timeseries: pd.DataFrame, weights: pd.DataFrame, measure: str = "regression") -> pd.DataFrame:
+def _gppi_design(s: np.ndarray, psych: np.ndarray) -> np.ndarray:
+    """gPPI design of one source (book/spec_conn.md §6): [s, P_1…P_K, s·P_1…s·P_K], every column demeaned."""
+    design = np.hstack([s, psych, s * psych])
+    return design - design.mean(axis=0)
+
+
+def _column_vif(design: np.ndarray, col: int) -> float:
+    """VIF of one column of a centred design: 1/(1 − R²), R² of its regression on the other columns.
+
+    Computed as TSS/RSS of that regression (no intercept: the columns are centred); ∞ when the
+    column is a linear combination of the others (RSS < 10⁻¹⁰·TSS) or constant.
+    """
+    x = design[:, col]
+    others = np.delete(design, col, axis=1)
+    tss = float(x @ x)
+    resid = x - others @ np.linalg.lstsq(others, x, rcond=None)[0]
+    rss = float(resid @ resid)
+    return np.inf if tss == 0 or rss <= _COLLINEAR * tss else tss / rss
+
+
+def gppi_vif(timeseries: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """Variance inflation factor of every condition's gPPI interaction term, per source ROI.
+
+    For source s the design is X = [s, P_1…P_K, s·P_1…s·P_K], demeaned (:func:`gppi`); the VIF of
+    the term s·P_k is 1/(1 − R²_k), with R²_k from the least-squares regression of that column on
+    the other columns of X (equivalently [(XᵀX)⁻¹]_kk · ‖x_k‖²).  It is ∞ when s·P_k is a linear
+    combination of s, the P's and the other interactions: when the conditions' weights sum to a
+    constant in every scan, Σ_k s·P_k = const·s, and no single condition's interaction has an
+    estimate — only differences between conditions do.  Conditions that fill the run without
+    summing exactly to a constant give large, finite VIFs.
+
+    Returns
+    -------
+    DataFrame
+        ``source, condition, vif``, one row per source ROI and condition.
+    """
+    _check_pair(timeseries, weights)
+    data = timeseries.to_numpy(dtype=float)
+    psych = weights.to_numpy(dtype=float)
+    k = psych.shape[1]
+    rows = []
+    for i, source in enumerate(str(c) for c in timeseries.columns):
+        design = _gppi_design(data[:, [i]], psych)
+        rows += [(source, str(c), _column_vif(design, 1 + k + j)) for j, c in enumerate(weights.columns)]
+    return pd.DataFrame(rows, columns=["source", "condition", "vif"])
+
+
+def check_gppi_estimable(vif: pd.DataFrame, max_vif: float = MAX_VIF, where: str = "") -> None:
+    """Raise ValueError naming ``where`` (participant), the condition, the source and the VIF if a
+    gPPI interaction term's VIF (:func:`gppi_vif`) exceeds ``max_vif``.
+
+    Such a term's beta is not a number to report (an exact linear combination has none; a near one
+    is dominated by the split the least-squares solution happens to choose): the message says so,
+    and that differences between conditions remain estimable.
+    """
+    if not max_vif > 0:
+        raise ValueError(f"max_vif must be a positive number (∞ to accept any design), got {max_vif!r}")
+    bad = vif[vif["vif"] > max_vif]
+    if bad.empty:
+        return
+    row = bad.iloc[0]
+    how = (
+        "a linear combination of the other columns"
+        if np.isinf(row["vif"])
+        else f"nearly collinear with the other columns (VIF = {row['vif']:.3g})"
+    )
+    conditions = sorted(set(bad["condition"]))
+    raise ValueError(
+        f"{where + ': ' if where else ''}gPPI interaction term of condition {row['condition']!r} "
+        f"(source {row['source']!r}) is not estimable: it is {how}, above max_vif = {max_vif:g} "
+        f"(conditions affected: {conditions}). Conditions whose weights sum to about the same value in every "
+        "scan (they fill the run) make s·ΣP ≈ const·s, and then only differences between conditions are "
+        "identified: report contrasts, or set max_vif to ∞ to get the minimum-norm split, meaningful "
+        "only as differences"
+    )
+
+
+def gppi(
+    timeseries: pd.DataFrame,
+    weights: pd.DataFrame,
+    measure: str = "regression",
+    max_vif: float = MAX_VIF,
+    where: str = "",
+) -> pd.DataFrame:
     """Generalised psychophysiological interaction (gPPI) between ROIs (book/spec_conn.md §6).
 
     For source s and target y, with psychological terms P_k = the weights of
@@ -489,6 +607,15 @@ def gppi(timeseries: pd.DataFrame, weights: pd.DataFrame, measure: str = "regres
 
     * ``"regression"``: the interaction beta b_k of each condition;
     * ``"correlation"``: atanh(b_k / (sqrt([(XᵀX)⁻¹]_kk) · ‖y‖)).
+
+    Parameters
+    ----------
+    max_vif : float, default :data:`MAX_VIF` (1000)
+        Largest variance inflation factor of an interaction term (:func:`gppi_vif`); above it the
+        function raises (:func:`check_gppi_estimable`) instead of returning a number.  ``np.inf``
+        accepts every design and returns the pseudo-inverse's minimum-norm solution.
+    where : str, default ""
+        Start of error messages (the participant).
 
     Returns
     -------
@@ -506,11 +633,11 @@ def gppi(timeseries: pd.DataFrame, weights: pd.DataFrame, measure: str = "regres
     flat = np.ptp(data, axis=0) == 0
     if flat.any():
         raise ValueError(f"ROI {rois[int(np.flatnonzero(flat)[0])]!r} is constant (gPPI undefined)")
+    if np.isfinite(max_vif):
+        check_gppi_estimable(gppi_vif(timeseries, weights), max_vif, where)
     rows = []
     for i, source in enumerate(rois):
-        s = data[:, [i]]
-        design = np.hstack([s, psych, s * psych])
-        design = design - design.mean(axis=0)
+        design = _gppi_design(data[:, [i]], psych)
         xtx_inv = np.linalg.pinv(design.T @ design)
         for j, target in enumerate(rois):
             if i == j:
@@ -525,3 +652,46 @@ def gppi(timeseries: pd.DataFrame, weights: pd.DataFrame, measure: str = "regres
                 rows.append((condition, source, target, float(b)))
     rows.sort(key=lambda t: conditions.index(t[0]))
     return pd.DataFrame(rows, columns=["condition", "source", "target", "value"])
+
+
+def gppi_symmetric(directed: pd.DataFrame, value: str = "value") -> pd.DataFrame:
+    """Undirected gPPI: the mean of the two directions, (b_{A→B} + b_{B→A}) / 2, for every ROI pair.
+
+    gPPI is asymmetric — the term s·P_k of source A predicting target B is not the one of B
+    predicting A — and CONN's author advises averaging both directions when the direction is not of
+    interest (A. Nieto-Castanon, NITRC CONN forum, 24 Feb 2026,
+    https://www.nitrc.org/forum/message.php?msg_id=41059).  Both ordered pairs get the same value,
+    like a correlation's, so the table keeps the layout of every other measure.
+
+    Parameters
+    ----------
+    directed : DataFrame
+        :func:`gppi`'s output (``condition, source, target`` and ``value``), or any table with
+        both directions of every pair (extra key columns such as ``participant_id`` are kept).
+    value : str, default "value"
+        Column holding the directed values.
+
+    Returns
+    -------
+    DataFrame
+        Same columns and row order as ``directed``, ``value`` replaced by the mean of the two directions.
+
+    Raises
+    ------
+    ValueError
+        A pair without its reverse direction.
+    """
+    keys = [c for c in directed.columns if c not in (value, "source", "target", "r", "z")]
+    forward = directed.set_index(keys + ["source", "target"])[value]
+    reverse = directed.rename(columns={"source": "target", "target": "source"}).set_index(
+        keys + ["source", "target"]
+    )[value]
+    reverse = reverse.reindex(forward.index)
+    gap = reverse.isna() & forward.notna()
+    if gap.any():
+        raise ValueError(
+            f"gppi_symmetric: pair {forward.index[gap][0]} has no value in the reverse direction"
+        )
+    out = directed.copy()
+    out[value] = ((forward + reverse) / 2).to_numpy()
+    return out

@@ -85,16 +85,23 @@ def conn_filter(x, tr: float, band=HIGHPASS):
 
     Parameters
     ----------
-    x : array-like, Series or DataFrame
+    x : array_like, Series or DataFrame
         Scans × columns (or 1-D).
     tr : float
         Repetition time (s).
-    band : (float, float)
+    band : (float, float), default :data:`HIGHPASS` ``(0.008, inf)``
         Pass band (Hz); ``f2`` may be ``inf`` (high-pass only, the paper's choice).
 
     Returns
     -------
-    Filtered data of the same type and shape as ``x``.
+    array, Series or DataFrame
+        Filtered data of the same type and shape as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``tr`` is not a positive number, ``band`` is not a pair with 0 ≤ f1 < f2, or ``x`` is not
+        1-D/2-D or holds NaN/inf (the message names the scan and column).
     """
     f1, f2 = _validate_band(band, tr)
     a, one_d = _as_2d("x", x)
@@ -112,8 +119,22 @@ def temporal_derivative(x):
     """CONN's first-order derivative: d(t) = x(t+1) − x(t−1), end samples replicated.
 
     ``conn_designmatrix.m``: ``convn([x(1,:); x; x(end,:)], [1;0;-1], 'valid')``,
-    so d(1) = x(2) − x(1) and d(N) = x(N) − x(N−1) (book/spec_conn.md §4).  Returns the
-    same type as ``x`` with the same column names.
+    so d(1) = x(2) − x(1) and d(N) = x(N) − x(N−1) (book/spec_conn.md §4).
+
+    Parameters
+    ----------
+    x : array_like, Series or DataFrame
+        Scans × columns (or 1-D).
+
+    Returns
+    -------
+    array, Series or DataFrame
+        Same type as ``x`` with the same column names.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has fewer than 2 scans, is not 1-D/2-D, or holds NaN/inf.
     """
     a, one_d = _as_2d("x", x)
     if a.shape[0] < 2:
@@ -123,7 +144,17 @@ def temporal_derivative(x):
 
 
 def linear_trend(n_scans: int) -> np.ndarray:
-    """CONN's linear trend regressor ``linspace(-1, 1, N)`` (``conn_designmatrix.m``)."""
+    """CONN's linear trend regressor ``linspace(-1, 1, N)`` (``conn_designmatrix.m``).
+
+    Parameters
+    ----------
+    n_scans : int
+        Number of scans N.
+
+    Returns
+    -------
+    ndarray, shape (n_scans,)
+    """
     return np.linspace(-1.0, 1.0, n_scans)
 
 
@@ -139,6 +170,23 @@ def tissue_probabilities(prob: np.ndarray, name: str = "probseg image") -> np.nd
       (CONN's threshold 0.5 applied to percent would keep almost every voxel of the head);
     * anything else (negative values, 1 < max ≤ 50, max > 100): ``ValueError`` naming the file and
       the rule — e.g. a label map (``dseg``) or a 0–255 export given instead of a ``probseg``.
+
+    Parameters
+    ----------
+    prob : ndarray
+        Probability values (any shape; NaN/inf are ignored when judging the unit).
+    name : str, default "probseg image"
+        File name used in the warning and error messages.
+
+    Returns
+    -------
+    ndarray
+        ``prob`` itself, or ``prob / 100``.
+
+    Raises
+    ------
+    ValueError
+        If the values are neither probabilities nor percent (rules above).
     """
     finite = prob[np.isfinite(prob)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
@@ -170,7 +218,12 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallbac
     probseg_img : nibabel image or path
         3-D tissue probability map (e.g. fMRIPrep's ``label-WM_probseg``); a map in percent is
         rescaled with a warning (:func:`tissue_probabilities`).
-    fallback : bool
+    threshold : float, default 0.5
+        Probability a voxel must exceed (CONN's ``binary_threshold``).
+    max_below : int, default 1
+        Largest number of below-threshold voxels allowed in the 3×3×3 neighbourhood (CONN's
+        ``NEIGHB``).
+    fallback : bool, default False
         If the erosion leaves no voxel (coarse grids), warn and return the thresholded,
         un-eroded mask instead of raising (CONN raises).
 
@@ -218,6 +271,25 @@ def mask_voxels(mask_img, data_shape, data_affine) -> np.ndarray:
     on an identical grid this is plain indexing.  Mask voxels falling outside the
     data's field of view are dropped; several mask voxels may sample the same data
     voxel (each counts, as in CONN).
+
+    Parameters
+    ----------
+    mask_img : nibabel image or path
+        Mask; voxels with a value > 0 are taken.
+    data_shape : tuple of int
+        Shape of the data (only the first three dimensions are used).
+    data_affine : ndarray, shape (4, 4)
+        Voxel-to-world (mm) matrix of the data.
+
+    Returns
+    -------
+    ndarray of int, shape (n, 3)
+        Data-grid voxel indices.
+
+    Raises
+    ------
+    ValueError
+        If no mask voxel falls inside the data's field of view.
     """
     img = nib.load(mask_img) if not isinstance(mask_img, nib.spatialimages.SpatialImage) else mask_img
     mask = np.asanyarray(img.dataobj) > 0
@@ -234,13 +306,38 @@ def mask_voxels(mask_img, data_shape, data_affine) -> np.ndarray:
 
 
 def sample_voxels(data4d: np.ndarray, ijk: np.ndarray) -> np.ndarray:
-    """Scans × voxels float64 array of a 4-D array at voxel coordinates ``ijk`` (n × 3)."""
+    """Scans × voxels float64 array of a 4-D array at voxel coordinates ``ijk`` (n × 3).
+
+    Parameters
+    ----------
+    data4d : ndarray or array proxy, shape (x, y, z, scans)
+        The 4-D data.
+    ijk : ndarray of int, shape (n, 3)
+        Voxel indices (e.g. from :func:`mask_voxels`).
+
+    Returns
+    -------
+    ndarray, shape (scans, n)
+    """
     return np.asarray(data4d[ijk[:, 0], ijk[:, 1], ijk[:, 2], :], dtype=np.float64).T
 
 
 # --------------------------------------------------------------------------- CompCor
 def regress_out(y: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """Residuals y − X·pinv(X)·y, with MATLAB's pinv tolerance max(size(X))·‖X‖·eps."""
+    """Residuals y − X·pinv(X)·y, with MATLAB's pinv tolerance max(size(X))·‖X‖·eps.
+
+    Parameters
+    ----------
+    y : ndarray, shape (scans, k)
+        Data.
+    design : ndarray, shape (scans, p)
+        Design matrix X (include the constant if wanted).
+
+    Returns
+    -------
+    ndarray, shape (scans, k)
+        Residuals.
+    """
     rcond = max(design.shape) * _EPS
     return y - design @ (np.linalg.pinv(design, rcond=rcond) @ y)
 
@@ -259,19 +356,27 @@ def compcor_from_voxels(voxels, confounds=None, n_components: int = 5, prefix: s
 
     Parameters
     ----------
-    voxels : array (scans × voxels)
-    confounds : array or DataFrame (scans × k), optional
+    voxels : array_like, shape (scans, voxels)
+        Signals of the mask's voxels.
+    confounds : array or DataFrame (scans × k) or None, default None
         First-level covariates to remove before the PCA (CONN: the 6 realignment
         parameters and the Effect regressors, without derivatives).
-    n_components : int
+    n_components : int, default 5
         Total number of regressors (mean + n−1 PCs); CONN's default is 5.
-    prefix : str
+    prefix : str, default ""
         Prefix for the column names (e.g. ``"wm_"``).
 
     Returns
     -------
     DataFrame
-        Columns ``{prefix}mean, {prefix}pc1 … {prefix}pc{n−1}``.
+        Columns ``{prefix}mean, {prefix}pc1 … {prefix}pc{n−1}``; components that cannot be
+        estimated (too few voxels or scans) are zero, with a warning (as CONN).
+
+    Raises
+    ------
+    ValueError
+        If ``n_components < 1``, the inputs hold NaN/inf, or ``confounds`` has another number of
+        scans.
     """
     y, _ = _as_2d("voxels", voxels)
     n_scans, n_vox = y.shape
@@ -320,10 +425,26 @@ def compcor(bold_img, mask_img, confounds=None, n_components: int = 5) -> pd.Dat
     :func:`mask_voxels`) and applies :func:`compcor_from_voxels`.
     The mask should already be thresholded and eroded (:func:`tissue_mask`).
 
+    Parameters
+    ----------
+    bold_img : nibabel image or path
+        4-D BOLD series.
+    mask_img : nibabel image or path
+        Tissue mask (any grid; sampled by nearest neighbour).
+    confounds : array or DataFrame (scans × k) or None, default None
+        Covariates removed before the PCA (see :func:`compcor_from_voxels`).
+    n_components : int, default 5
+        Mean + n−1 principal components (CONN's default 5).
+
     Returns
     -------
     DataFrame
         Columns ``mean, pc1 … pc{n−1}``, one row per scan.
+
+    Raises
+    ------
+    ValueError
+        If the image is not 4-D or the mask lies outside its field of view.
     """
     img = nib.load(bold_img) if not isinstance(bold_img, nib.spatialimages.SpatialImage) else bold_img
     if len(img.shape) != 4:
@@ -353,6 +474,24 @@ def residual_dof(n_scans: int, confounds=None, detrend: bool = True) -> int:
     The rank uses MATLAB's tolerance (as :func:`regress_out`'s ``pinv``), so all-zero columns
     (a condition absent from a run, book/spec_conn.md §7) and collinear columns are not counted.  The
     filter's own loss (the bins below f1) is not subtracted: the count is an upper bound.
+
+    Parameters
+    ----------
+    n_scans : int
+        Number of scans N.
+    confounds : array or DataFrame (scans × k) or None, default None
+        Nuisance regressors without a constant.
+    detrend : bool, default True
+        Whether the linear trend is part of the design.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If ``confounds`` has another number of scans or holds NaN/inf.
     """
     design = _denoising_matrix(n_scans, confounds, detrend)
     return int(n_scans - np.linalg.matrix_rank(design))  # numpy's default tolerance is MATLAB's: max(size)·‖X‖·eps
@@ -368,16 +507,26 @@ def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = T
     Parameters
     ----------
     y : array, Series or DataFrame (scans × ROIs)
+        Signals to denoise.
     confounds : array or DataFrame (scans × k) or None
         Nuisance regressors **without** a constant.
     tr : float
-    band : (f1, f2)
-        Default: the paper's high-pass (0.008 Hz, ∞).
-    detrend : bool
+        Repetition time (s).
+    band : (float, float), default :data:`HIGHPASS` ``(0.008, inf)``
+        Pass band (Hz); the default is the paper's high-pass.
+    detrend : bool, default True
+        Include the linear trend in the regression.
 
     Returns
     -------
-    Denoised data of the same type and shape as ``y``.
+    array, Series or DataFrame
+        Denoised data of the same type and shape as ``y``.
+
+    Raises
+    ------
+    ValueError
+        If the band or ``tr`` is invalid, lengths differ, values are not finite, or the design has
+        as many regressors as scans (no degrees of freedom left).
     """
     _validate_band(band, tr)
     data, one_d = _as_2d("y", y)

@@ -48,7 +48,23 @@ MOTION_COLUMNS = ["participant_id", "n_runs", "n_volumes", "mean_fd", "max_fd"]
 
 
 def read_exclusions(path: str | os.PathLike) -> pd.DataFrame:
-    """``exclusions.tsv`` (columns :data:`helpers.execution.EXCLUSION_COLUMNS`); empty when absent."""
+    """``exclusions.tsv`` (columns :data:`helpers.execution.EXCLUSION_COLUMNS`); empty when absent.
+
+    Parameters
+    ----------
+    path : path-like
+        The exclusions file (read as text, ``n/a`` kept as text).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``participant_id, stage, reason`` only.
+
+    Raises
+    ------
+    ValueError
+        A column is missing (names the file and the rule).
+    """
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=EXCLUSION_COLUMNS)
@@ -68,6 +84,11 @@ def read_user_exclusions(path: str | os.PathLike) -> pd.DataFrame:
     path : path-like
         A tab-separated file with a header and the columns ``participant_id`` (``sub-01`` or ``01``)
         and ``reason`` (not empty); other columns are ignored.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``participant_id`` (with ``sub-``), ``stage`` (``"user"``), ``reason``.
 
     Raises
     ------
@@ -110,10 +131,20 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
     Every run's ``framewise_displacement`` column (:func:`helpers.layout.derivative_runs`) is pooled;
     ``n/a`` values (the first volume of each run) are not counted.
 
+    Parameters
+    ----------
+    derivatives_dir : path-like
+        The preprocessed derivatives (fMRIPrep-style confounds).
+    participants : iterable of str
+        Participant ids.
+    task : str
+        Task label of the runs.
+
     Returns
     -------
     DataFrame
-        :data:`MOTION_COLUMNS`: runs, volumes with an FD value, mean and maximum FD (mm).
+        :data:`MOTION_COLUMNS`: runs, volumes with an FD value, mean and maximum FD (mm; NaN without
+        values).
 
     Raises
     ------
@@ -141,7 +172,20 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
 
 
 def fd_rule(motion: pd.DataFrame, fd_threshold: float = 0.5) -> pd.DataFrame:
-    """Exclusion rows (stage ``motion``) for mean FD above ``fd_threshold`` mm (default 0.5, the paper's)."""
+    """Exclusion rows (stage ``motion``) for mean FD above ``fd_threshold`` mm.
+
+    Parameters
+    ----------
+    motion : DataFrame
+        From :func:`motion_table` (``participant_id``, ``mean_fd``).
+    fd_threshold : float, default 0.5
+        Largest mean framewise displacement kept, in mm (0.5: the paper's rule).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`helpers.execution.EXCLUSION_COLUMNS`, one row per participant above the threshold.
+    """
     bad = motion[motion["mean_fd"] > fd_threshold]
     reasons = [f"mean framewise displacement {v:.3f} mm > {fd_threshold:g} mm" for v in bad["mean_fd"]]
     return pd.DataFrame({"participant_id": bad["participant_id"].to_numpy(), "stage": STAGE_MOTION,
@@ -169,6 +213,16 @@ def record_group_rules(output_dir, derivatives_dir, participants, task: str, fd_
         Mean FD (mm) above which a participant is excluded.
     exclusions_file : path-like or None, default None
         Your own list (:func:`read_user_exclusions`); None: nobody.
+
+    Returns
+    -------
+    DataFrame
+        The motion rows, then your rows (:data:`helpers.execution.EXCLUSION_COLUMNS`).
+
+    Raises
+    ------
+    ValueError
+        A confounds file lacks ``framewise_displacement``, or your exclusions file is invalid.
     """
     from .io import write_tsv
 

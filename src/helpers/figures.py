@@ -34,7 +34,17 @@ _TAILS = {"less": "one-tailed", "greater": "one-tailed", "two-sided": "two-taile
 
 
 def message_figure(text: str) -> Figure:
-    """A figure holding only ``text``: keeps a glued figure defined on data that lack what it shows."""
+    """A figure holding only ``text``: keeps a glued figure defined on data that lack what it shows.
+
+    Parameters
+    ----------
+    text : str
+        The message, centred, without axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(6, 1.2))
     ax.text(0.5, 0.5, text, ha="center", va="center")
     ax.set_axis_off()
@@ -42,7 +52,21 @@ def message_figure(text: str) -> Figure:
 
 
 def connectivity_label(condition: str = "negative-neutral", pair=("vmpfc", "amygdala_r")) -> str:
-    """Axis label such as ``"VMPFC–right amygdala connectivity\n(Neg − Neu, Fisher z)"`` (two lines)."""
+    """Axis label of a connectivity value, in two lines.
+
+    E.g. "VMPFC–right amygdala connectivity" over "(Neg − Neu, Fisher z)".
+
+    Parameters
+    ----------
+    condition : str, default "negative-neutral"
+        Condition or contrast (unknown names are shown as given).
+    pair : (str, str), default ("vmpfc", "amygdala_r")
+        Source and target ROI (unknown names are shown as given).
+
+    Returns
+    -------
+    str
+    """
     a, b = (_ROI_TEXT.get(roi, roi) for roi in pair)
     return f"{a}–{b} connectivity\n({_CONDITION_TEXT.get(condition, condition)}, Fisher z)"
 
@@ -52,8 +76,41 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
                   measure: str = DEFAULT_MEASURE, seed: int = 2018, title: str | None = None) -> dict:
     """Draw one scatter + regression line + 95 % CI band on ``ax``; return the correlation.
 
-    The band is seaborn's bootstrap band for the regression line (seeded); the panel's title
-    (above the axes, off the data) gives ``title`` and Pearson r, p (for ``alternative``) and n.
+    The band is seaborn's bootstrap band for the regression line (1000 resamples, seeded); the panel's
+    title (above the axes, off the data) gives ``title`` and Pearson r, p (for ``alternative``) and n.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    scale : str
+        Score column or the paper's label (:func:`helpers.stats.resolve_scale`), on the x axis.
+    condition : str
+        Condition or contrast on the y axis (it also chooses the points' colour).
+    pair : (str, str) or str, default ("vmpfc", "amygdala_r")
+        ROI pair (:func:`helpers.stats.resolve_pair`).
+    xlabel : str, default None
+        x-axis label; default None: the scale's label.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        Tail of the test (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`helpers.stats.DEFAULT_MEASURE`).
+    seed : int, default 2018
+        Seed of the bootstrap band.
+    title : str, default None
+        First line of the panel's title; default None: only the statistics.
+
+    Returns
+    -------
+    dict
+        :func:`helpers.stats.correlate_values` of the plotted values.
+
+    Raises
+    ------
+    ValueError
+        As :func:`helpers.stats.paired_values` (unknown scale, missing columns or values).
     """
     data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
@@ -74,7 +131,16 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
 def figure1(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
     """Figure 1: self-compassion mean vs Neg − Neu VMPFC–right amygdala connectivity.
 
-    ``kwargs`` go to :func:`scatter_panel` (``alternative``, ``measure``, ``seed``).
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    **kwargs
+        Passed to :func:`scatter_panel` (``pair``, ``alternative``, ``measure``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(0.75 * FIGURE_WIDTH, 4.0), layout="constrained")
     scatter_panel(ax, scores, connectivity, "total", "negative-neutral", xlabel=SC_LABEL, **kwargs)
@@ -83,7 +149,19 @@ def figure1(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
 
 @styled
 def figure2(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
-    """Figure 2: self-compassion mean vs VMPFC–right amygdala connectivity, Negative and Neutral panels."""
+    """Figure 2: self-compassion mean vs VMPFC–right amygdala connectivity, Negative and Neutral panels.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    **kwargs
+        Passed to :func:`scatter_panel` (``pair``, ``alternative``, ``measure``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, condition in zip(axes, ("negative", "neutral")):
         scatter_panel(ax, scores, connectivity, "total", condition, xlabel=SC_LABEL,
@@ -93,7 +171,19 @@ def figure2(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
 
 @styled
 def figure3(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figure:
-    """Figure 3: Common humanity and Self-judgment vs Neg − Neu VMPFC–right amygdala connectivity."""
+    """Figure 3: Common humanity and Self-judgment vs Neg − Neu VMPFC–right amygdala connectivity.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    **kwargs
+        Passed to :func:`scatter_panel` (``pair``, ``alternative``, ``measure``, ``seed``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, scale in zip(axes, ("common_humanity", "self_judgment")):
         scatter_panel(ax, scores, connectivity, scale, "negative-neutral", title=paper.SCALE_LABELS[scale],
@@ -105,8 +195,20 @@ def figure3(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
 def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
     """Leave-one-out r per participant (from :func:`helpers.robustness.leave_one_out`).
 
-    Horizontal line: r with everyone; dashed: the one-tailed critical r at n − 1. The legend sits
-    below the axes.
+    Horizontal line: r with everyone; dashed: the critical r at n − 1 for p = .05
+    (:func:`helpers.stats.r_from_p`; one-tailed unless the test was two-sided), on the side of the
+    full-sample r. The legend sits below the axes.
+
+    Parameters
+    ----------
+    loo : DataFrame
+        ``participant_id, r_without``, with ``attrs["r_all"]`` and ``attrs["alternative"]``.
+    title : str, default ""
+        Axes title (none when empty).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 0.5, 3.8), layout="constrained")
     order = loo.sort_values("r_without")
@@ -128,8 +230,19 @@ def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
 def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     """Specification curve: r (with 95 % CI) of the key correlation under each pipeline.
 
-    ``curve`` is :func:`helpers.robustness.specification_curve`'s output; the
-    paper's pipeline is highlighted, p < .05 (for the row's alternative) filled.
+    The paper's pipeline is highlighted, p < .05 (for the row's alternative) filled.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`helpers.robustness.specification_curve`'s output (``measure, r, p, ci95_low,
+        ci95_high, is_default``).
+    title : str, default ""
+        Axes title; empty: a legend of the markers.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH + 1, max(5.0, 1.0 + 0.8 * len(curve))), 4.0),
                            layout="constrained")
@@ -150,7 +263,19 @@ def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
 
 @styled
 def sampling_distribution_figure(mc: dict, observed: Sequence[tuple[str, float]] = ()) -> Figure:
-    """Histogram of simulated r (from :func:`helpers.robustness.monte_carlo_r`) with critical r marked."""
+    """Histogram of simulated r (from :func:`helpers.robustness.monte_carlo_r`) with critical r marked.
+
+    Parameters
+    ----------
+    mc : dict
+        ``r`` (simulated values), ``rho``, ``n``, ``alpha``, ``alternative``, ``power``.
+    observed : sequence of (str, float), default ()
+        Labelled r values to mark (e.g. the paper's and ours).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 4.0), layout="constrained")
     ax.hist(mc["r"], bins=60, color="0.7", edgecolor="white")
     tail = "two-sided" if mc["alternative"] == "two-sided" else "one-sided"

@@ -33,13 +33,35 @@ _BF_LABELS = ((100.0, "extreme"), (30.0, "very strong"), (10.0, "strong"), (3.0,
 
 
 def apa(x: float, digits: int = 2) -> str:
-    """APA style for a number bounded by 1 (r, p): no leading zero, a true minus sign: −.19, .05, 1.00
-    (:func:`helpers.style.format_r` with two decimals by default)."""
+    """APA style for a number bounded by 1 (r, p): no leading zero, a true minus sign: −.19, .05, 1.00.
+
+    Parameters
+    ----------
+    x : float
+        The value (None or non-finite gives ``"—"``).
+    digits : int, default 2
+        Decimal places (:func:`helpers.style.format_r`).
+
+    Returns
+    -------
+    str
+    """
     return format_r(x, digits)
 
 
 def apa_p(p: float) -> str:
-    """``p = .034``, ``p < .001`` (APA: three decimals, never "p = .000"; :func:`helpers.style.format_p`)."""
+    """``p = .034``, ``p < .001`` (APA: three decimals, never "p = .000"; :func:`helpers.style.format_p`).
+
+    Parameters
+    ----------
+    p : float
+        The p value.
+
+    Returns
+    -------
+    str
+        ``"p = <value>"``, or ``"p < .001"`` below the printed precision.
+    """
     text = format_p(p)
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
@@ -50,6 +72,21 @@ def bf_evidence(bf10: float) -> str:
     BF10 > 1 favours a correlation (H1), BF10 < 1 no correlation (H0), symmetrically in 1/BF10:
     1–3 anecdotal, 3–10 moderate, 10–30 strong, 30–100 very strong, > 100 extreme; exactly 1 is no
     evidence either way.  E.g. 0.58 → "anecdotal evidence for no correlation".
+
+    Parameters
+    ----------
+    bf10 : float
+        Bayes factor of H1 (a correlation) over H0.
+
+    Returns
+    -------
+    str
+        E.g. ``"moderate evidence for a correlation"``.
+
+    Raises
+    ------
+    ValueError
+        ``bf10`` is not a finite positive number.
     """
     if not np.isfinite(bf10) or bf10 <= 0:
         raise ValueError(f"a Bayes factor must be a positive number, got {bf10}")
@@ -69,11 +106,19 @@ def recovery(ours: pd.DataFrame, planted: pd.Series, level: float = 0.95) -> pd.
         ``column`` (score), ``r``, ``n`` (Table 1 as saved).
     planted : Series
         Planted correlation per score (the twin's ``sample`` column: the value among these participants).
-    level : float (default= 0.95)
+    level : float, default 0.95
+        Coverage of the two-sided Fisher-z confidence interval (:func:`helpers.stats.fisher_ci`).
 
     Returns
     -------
-    DataFrame ``column, r, planted, ci_low, ci_high, within, same_sign`` (Fisher-z interval).
+    DataFrame
+        ``column, r, planted, ci_low, ci_high, within, same_sign`` (``within``: the planted value lies in
+        the closed interval).
+
+    Raises
+    ------
+    ValueError
+        A row of ``ours`` has no planted value.
     """
     missing = sorted(set(ours["column"]) - set(planted.index))
     if missing:
@@ -88,7 +133,20 @@ def recovery(ours: pd.DataFrame, planted: pd.Series, level: float = 0.95) -> pd.
 
 
 def recovery_sentence(rec: pd.DataFrame, what: str = "planted correlations") -> str:
-    """One sentence saying how many planted values our estimates recover (from :func:`recovery`)."""
+    """One sentence saying how many planted values our estimates recover (from :func:`recovery`).
+
+    Parameters
+    ----------
+    rec : DataFrame
+        The result of :func:`recovery` (columns ``within`` and ``same_sign`` are counted).
+    what : str, default "planted correlations"
+        How the sentence names the planted values.
+
+    Returns
+    -------
+    str
+        The verdict (all, none or some within their confidence intervals) and the count of matching signs.
+    """
     n, within, signs = len(rec), int(rec["within"].sum()), int(rec["same_sign"].sum())
     if within == n:
         verdict = (f"every one of the {n} {what} lies within the 95 % confidence interval of our "
@@ -103,9 +161,28 @@ def recovery_sentence(rec: pd.DataFrame, what: str = "planted correlations") -> 
 
 
 def table1_recovery_sentence(ours: pd.DataFrame, planted: pd.DataFrame | None) -> str:
-    """Table 1 against the correlations the twin leads us to expect (``expected`` of
-    ``tables/planted_correlations.tsv``: the planted sample value times √reliability), or the sentence
-    for data without planted values."""
+    """Table 1 against the correlations the twin leads us to expect, in one sentence.
+
+    The expected values are the ``expected`` column of ``tables/planted_correlations.tsv`` (the planted
+    sample value times √reliability), for the right amygdala and Neg − Neu rows.
+
+    Parameters
+    ----------
+    ours : DataFrame
+        Table 1 as saved (``column, r, n``).
+    planted : DataFrame or None
+        The planted table (columns ``side, measure, score, expected``); None for data that are not the twin.
+
+    Returns
+    -------
+    str
+        :func:`recovery_sentence` of the comparison, or a sentence saying there are no planted values.
+
+    Raises
+    ------
+    ValueError
+        A Table 1 row has no planted value (:func:`recovery`).
+    """
     if planted is None:
         return "These data are not the digital twin, so there are no planted values to compare Table 1 with."
     rows = planted[(planted["side"] == "amygdala_r") & (planted["measure"] == "negative-neutral")]
@@ -115,7 +192,23 @@ def table1_recovery_sentence(ours: pd.DataFrame, planted: pd.DataFrame | None) -
 
 
 def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: int) -> str:
-    """How many Table 1 rows reach p < .05 here (one- and two-tailed) against the paper."""
+    """How many Table 1 rows reach p < .05 here (one- and two-tailed) against the paper.
+
+    Parameters
+    ----------
+    n_sig : int
+        Our rows with p < .05 under the paper's one-tailed tests.
+    n_rows : int
+        Rows of Table 1.
+    n_sig_two : int
+        Our rows with two-tailed p < .05.
+    n_sig_paper : int
+        The paper's rows with p < .05.
+
+    Returns
+    -------
+    str
+    """
     def rows(k):
         return "no row" if k == 0 else "every row" if k == n_rows else f"{k} of the {n_rows} rows"
     paper = "as many as" if n_sig == n_sig_paper else "fewer than" if n_sig < n_sig_paper else "more than"
@@ -127,8 +220,18 @@ def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: 
 def attenuation_sentence(table: pd.Series | dict) -> str:
     """Planted, expected and observed headline r in one sentence, with the verdict chosen by the numbers.
 
-    ``table``: one row of ``connectivity_reliability.tsv`` (``r_planted, reliability, expected,
-    q_low, q_high, r_ours``).
+    The verdict says whether ``r_ours`` lies within ``[q_low, q_high]`` (and flags a range that
+    includes zero as a weak test).
+
+    Parameters
+    ----------
+    table : Series or dict
+        One row of ``connectivity_reliability.tsv`` (``r_planted, reliability, expected, q_low, q_high,
+        r_ours``; ``spearman`` is quoted when present and finite).
+
+    Returns
+    -------
+    str
     """
     t = dict(table)
     within = t["q_low"] <= t["r_ours"] <= t["q_high"]
@@ -146,9 +249,20 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
 
 
 def reliability_paragraph(table: pd.Series | dict | None) -> str:
-    """The robustness chapter's reliability findings as Markdown, every number and verdict from ``table``
-    (one row of ``connectivity_reliability.tsv``, :func:`helpers.reliability.twin_attenuation`), or
-    the sentence for data that are not a twin (``table`` None)."""
+    """The robustness chapter's reliability findings as Markdown, every number and verdict from ``table``.
+
+    Parameters
+    ----------
+    table : Series, dict or None
+        One row of ``connectivity_reliability.tsv`` (:func:`helpers.reliability.twin_attenuation`), or None
+        for data that are not a twin.
+
+    Returns
+    -------
+    str
+        Two paragraphs (reliability, attenuation, the check of the shortcut against the images; the paper's
+        implied latent r and the twin's ``coupling.level``), or one sentence when ``table`` is None.
+    """
     if table is None:
         return ("These data are not the digital twin: there is no planted coupling, so the reliability of the "
                 "connectivity estimate cannot be measured by re-simulation here. A second run of the same people, "
@@ -185,8 +299,20 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
 
 
 def planted_sentence(planted: pd.DataFrame | None) -> str:
-    """What the twin planted for the headline correlation, from
-    :func:`helpers.reliability.expected_observed` (None: not a twin)."""
+    """What the twin planted for the headline correlation, from :func:`helpers.reliability.expected_observed`.
+
+    Parameters
+    ----------
+    planted : DataFrame or None
+        The planted table (``side, measure, score, level, target, planted, reliability, expected`` and,
+        when present, ``sample`` and ``match``); None: not a twin.
+
+    Returns
+    -------
+    str
+        The paper's r, the planted r among these participants and the r a pipeline is expected to
+        estimate, for the self-compassion mean × Neg − Neu VMPFC–right amygdala row.
+    """
     if planted is None:
         return "These data are not the digital twin, so there are no planted values."
     row = planted[(planted["side"] == "amygdala_r") & (planted["measure"] == "negative-neutral")
@@ -207,9 +333,23 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
 
 
 def data_source(output_dir: str | os.PathLike) -> str:
-    """Which images the connectivity (and so Table 1) came from, read from the connectivity chapter's
-    provenance (``provenance/03_connectivity.json``: ``derivatives_dir``) and that folder's
-    ``dataset_description.json`` (``GeneratedBy``)."""
+    """Which images the connectivity (and so Table 1) came from, as a phrase.
+
+    Read from the connectivity chapter's provenance (``provenance/03_connectivity.json``:
+    ``derivatives_dir``) and that folder's ``dataset_description.json`` (``GeneratedBy[0].Name``:
+    ``helpers.simulate``, ``helpers.preprocess`` or fMRIPrep; otherwise the folder's name).
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The book's output folder.
+
+    Returns
+    -------
+    str
+        E.g. ``"our own preprocessing of the raw images"``; a phrase of unknown origin when the provenance
+        file is missing.
+    """
     prov = Path(output_dir) / "provenance" / "03_connectivity.json"
     if not prov.is_file():
         return "connectivity of unknown origin (the connectivity chapter's provenance is missing)"
@@ -229,8 +369,20 @@ def data_source(output_dir: str | os.PathLike) -> str:
 
 
 def apa_strings(found: dict) -> dict[str, str]:
-    """APA-formatted copies (key + ``_apa``) of the correlations and p values in :func:`key_findings`:
-    r to two decimals without the leading zero (−.19), p as ``p = .218`` or ``p < .001``."""
+    """APA-formatted copies (key + ``_apa``) of the correlations and p values in :func:`key_findings`.
+
+    r to two decimals without the leading zero (−.19), p as ``p = .218`` or ``p < .001``.
+
+    Parameters
+    ----------
+    found : dict
+        The result of :func:`key_findings`; only float values whose key names an r (``*_r``, ``*_r_min``,
+        ``*_r_max``, ``*_r_two``, the ``rel_*`` correlations) or a p (``*_p``, ``*_p_two``) are copied.
+
+    Returns
+    -------
+    dict of str to str
+    """
     out = {}
     for key, value in found.items():
         if not isinstance(value, float):
@@ -254,6 +406,13 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str, float | int | str]:
     """Summary numbers of the reproduction and the sentences that state them (plain values, ready to glue).
 
+    Parameters
+    ----------
+    output_dir : path-like
+        The book's output folder; its ``tables/`` must hold the results and robustness chapters' tables.
+    alpha : float, default 0.05
+        Significance level for the counts of significant rows.
+
     Returns
     -------
     dict
@@ -275,6 +434,11 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         ``rel_reliability``, ``rel_planted``, ``rel_expected``, ``rel_q_low``, ``rel_q_high``,
         ``rel_latent_paper`` (the latent r the paper's headline r implies), ``rel_sentence``;
         otherwise ``rel_sentence`` says that there is no planted value.
+
+    Raises
+    ------
+    ValueError
+        A table the discussion reads is missing (the message names the chapters that write them).
     """
     folder = Path(output_dir) / "tables"
     ours = _read(folder, "table1").set_index("column")

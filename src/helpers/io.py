@@ -34,6 +34,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path : path-like
         Final destination.  Its parent folder is created if needed.
 
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write (``.tmp-<random>.<name>`` beside ``path``).
+
     Raises
     ------
     PermissionError
@@ -67,14 +72,42 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_tsv(df: pd.DataFrame, path: str | os.PathLike, index: bool = False) -> Path:
-    """Write ``df`` as a tab-separated file atomically; missing values as ``n/a`` (BIDS)."""
+    """Write ``df`` as a tab-separated file atomically; missing values as ``n/a`` (BIDS).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to write (Unix line endings).
+    path : path-like
+        Destination; written through :func:`atomic_path`, so a failed write leaves no partial file.
+    index : bool, default False
+        Also write the index as the first column.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep="\t", index=index, na_rep="n/a", lineterminator="\n")
     return Path(path)
 
 
 def write_json(obj, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON atomically (deterministic bytes)."""
+    """Write ``obj`` as indented, key-sorted JSON atomically (deterministic bytes).
+
+    Parameters
+    ----------
+    obj : object
+        A JSON-serialisable value; other values (paths, dates, numpy scalars) are written as ``str(value)``.
+    path : path-like
+        Destination; written through :func:`atomic_path`, with a final newline.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
     return Path(path)
@@ -84,6 +117,22 @@ def save_figure(fig, stem: str | os.PathLike, formats: tuple[str, ...] = ("png",
     """Save a matplotlib ``Figure`` as ``stem.<fmt>`` for each format, atomically.
 
     SVG metadata dates are dropped so identical figures give identical bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (saved with ``bbox_inches="tight"``).
+    stem : path-like
+        Destination without extension; ``.<fmt>`` is appended for each format.
+    formats : tuple of str, default ("png", "svg")
+        Matplotlib output formats.
+    dpi : int, default 150
+        Resolution of raster formats (dots per inch).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
     """
     out = []
     for fmt in formats:

@@ -83,7 +83,16 @@ class _Cells(HTMLParser):
 
 
 def labelled_index(frame: pd.DataFrame) -> bool:
-    """Whether ``frame``'s index carries information (anything but an unnamed ``RangeIndex``)."""
+    """Whether ``frame``'s index carries information (anything but an unnamed ``RangeIndex``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    bool
+    """
     return not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
 
 
@@ -95,7 +104,7 @@ def table_cells(frame: pd.DataFrame | Styler, na_rep: str = "") -> tuple[list[st
     frame : DataFrame or Styler
         A ``Styler`` keeps its formats and hidden index/columns; a DataFrame is shown with its
         index unless that is an unnamed ``RangeIndex`` (row numbers carry no information).
-    na_rep : str
+    na_rep : str, default ""
         Text for missing values of a DataFrame (a ``Styler`` uses its own ``na_rep``).
 
     Returns
@@ -105,6 +114,11 @@ def table_cells(frame: pd.DataFrame | Styler, na_rep: str = "") -> tuple[list[st
         (a two-level ``("Ours", "r")`` column becomes ``"Ours r"``).
     body : list of list of str
         One list of cell texts per row, whitespace collapsed.
+
+    Raises
+    ------
+    TypeError
+        ``frame`` is neither a DataFrame nor a Styler.
     """
     if isinstance(frame, Styler):
         html = frame.to_html(exclude_styles=True, sparse_index=False, sparse_columns=False)
@@ -145,6 +159,11 @@ def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: b
     empty : str, default :data:`EMPTY`
         The sentence shown when ``frame`` has no rows, in one cell under the column labels
         (e.g. ``"No participant was excluded."``).
+
+    Returns
+    -------
+    str
+        The pipe table, ending with a newline.
 
     Raises
     ------

@@ -36,6 +36,16 @@ _WEIGHTING = {"hrf": "condition weights convolved with the canonical haemodynami
 def load_provenance(output_dir: str | os.PathLike) -> dict[str, dict]:
     """Every chapter's provenance record in ``<output_dir>/provenance``, keyed by chapter name.
 
+    Parameters
+    ----------
+    output_dir : path-like
+        The book's output folder.
+
+    Returns
+    -------
+    dict of str to dict
+        Chapter (file stem) → its JSON record, sorted by file name.
+
     Raises
     ------
     FileNotFoundError
@@ -136,7 +146,17 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
 
 
 def save(output_dir: str | os.PathLike = "build/outputs") -> Path:
-    """Write the plain-text paragraph to ``<output_dir>/methods_paragraph.txt`` (atomically); return its path."""
+    """Write the plain-text paragraph to ``<output_dir>/methods_paragraph.txt`` (atomically); return its path.
+
+    Parameters
+    ----------
+    output_dir : path-like, default "build/outputs"
+        The book's output folder (its provenance records are read by :func:`methods_paragraph`).
+
+    Returns
+    -------
+    pathlib.Path
+    """
     from .io import atomic_path
 
     dest = Path(output_dir) / "methods_paragraph.txt"

@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -174,6 +175,16 @@ SCHEMA: dict[str, Param] = {
         low=0,
         high=1,
     ),
+    "min_trials": Param("int", "beta series: fewest trials of a condition entering its correlation (fewer: the "
+                               "participant gets no beta-series value, reason in exclusions.tsv)", low=2),
+    "lss": Param("str", "beta series: the other trials of each trial's model, one regressor per condition "
+                        "(separate) or one for all (lumped)", choices=("separate", "lumped")),
+    "beta_outliers": Param("str", "beta series: trials with outlying betas only counted (flag) or also left out of "
+                                  "the correlation (censor)", choices=("flag", "censor")),
+    "beta_outlier_z": Param("float", "beta series: modified z score (median/MAD) above which a trial's beta is an "
+                                     "outlier", low=0),
+    "gppi_max_vif": Param("float", "gPPI: largest variance inflation factor of a condition's interaction term "
+                                   "(above it: no gPPI value, reason in exclusions.tsv; .inf: no limit)", low=1),
     # --- results and robustness
     "measure": Param("str", "connectivity measure analysed", check=_measure, rule_text=_measures_text()),
     "alternative": Param("str", "alternative hypothesis of the correlation tests",

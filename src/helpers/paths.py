@@ -13,7 +13,15 @@ __all__ = ["project_root", "build_dir", "resolve"]
 
 
 def project_root() -> Path:
-    """The project root: ``$HELPERS_PROJECT_ROOT`` or the first parent holding ``_config.yml``."""
+    """The project root: ``$HELPERS_PROJECT_ROOT`` or the first parent holding ``_config.yml``.
+
+    The working directory's parents are searched first (they must also hold ``pyproject.toml``),
+    then this file's; the working directory itself when neither finds one.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     env = os.environ.get("HELPERS_PROJECT_ROOT")
     if env:
         return Path(env).resolve()
@@ -28,11 +36,28 @@ def project_root() -> Path:
 
 
 def build_dir() -> Path:
-    """The git-ignored build area (``<root>/build``) for data, executed notebooks and outputs."""
+    """The git-ignored build area (``<root>/build``) for data, executed notebooks and outputs.
+
+    Returns
+    -------
+    pathlib.Path
+        :func:`project_root` / ``"build"`` (not created).
+    """
     return project_root() / "build"
 
 
 def resolve(path: str | os.PathLike) -> Path:
-    """Resolve ``path`` against the project root unless it is absolute."""
+    """Resolve ``path`` against the project root unless it is absolute.
+
+    Parameters
+    ----------
+    path : path-like
+        A path; ``~`` is expanded first.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` if absolute, else :func:`project_root` / ``path`` (not normalised, not checked to exist).
+    """
     p = Path(path).expanduser()
     return p if p.is_absolute() else project_root() / p

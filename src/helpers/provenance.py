@@ -51,7 +51,19 @@ class SavedFigure:
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
+    """Hex SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    chunk : int, default 1 << 20
+        Bytes read at a time (1 MiB).
+
+    Returns
+    -------
+    str
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
@@ -68,7 +80,18 @@ def _relative(path: str | os.PathLike) -> str:
 
 
 def package_versions(names=PACKAGES) -> dict[str, str]:
-    """Python's version and each named distribution's installed version (or ``"not installed"``)."""
+    """Python's version and each named distribution's installed version (or ``"not installed"``).
+
+    Parameters
+    ----------
+    names : iterable of str, default :data:`PACKAGES`
+        Distribution names.
+
+    Returns
+    -------
+    dict of str to str
+        ``python`` first, then each name.
+    """
     out = {"python": platform.python_version()}
     for name in names:
         try:
@@ -117,12 +140,32 @@ class Chapter:
         check_output_dir(self.output_dir, "output_dir", source)
 
     def input(self, path: str | os.PathLike) -> Path:
-        """Register an input file or folder; returns it as a ``Path``."""
+        """Register an input file or folder; returns it as a ``Path``.
+
+        Parameters
+        ----------
+        path : path-like
+            The input (recorded relative to the project root when inside it).
+
+        Returns
+        -------
+        pathlib.Path
+        """
         self.inputs.append(_relative(path))
         return Path(path)
 
     def output(self, *paths: str | os.PathLike) -> list[Path]:
-        """Register output files (they must exist: checksums are taken at the footer)."""
+        """Register output files (they must exist: checksums are taken at the footer).
+
+        Parameters
+        ----------
+        *paths : path-like
+            The files written.
+
+        Returns
+        -------
+        list of pathlib.Path
+        """
         for p in paths:
             self.outputs.append(_relative(p))
         return [Path(p) for p in paths]
@@ -137,6 +180,15 @@ class Chapter:
         open pyplot figure is therefore closed, not only ``fig``: a figure a helper returned for a
         later cell stays usable (a closed figure can still be saved) but is shown only where the
         prose places it. Nothing is returned, so the call can end a cell without printing anything.
+
+        Parameters
+        ----------
+        key : str
+            Glue key.
+        fig : matplotlib.figure.Figure
+            The figure.
+        stem : path-like
+            Destination without extension (:func:`helpers.io.save_figure`).
         """
         import matplotlib.pyplot as plt
         from myst_nb import glue
@@ -172,7 +224,7 @@ class Chapter:
             Glue key.
         frame : DataFrame or Styler
             The table as it should be shown (a ``Styler`` keeps its formats and hidden index).
-        path : path-like, optional
+        path : path-like, default None
             Also write the data (a Styler's underlying DataFrame, full precision) as a TSV there,
             with its index unless that is an unnamed ``RangeIndex``.
         empty : str, default :data:`helpers.mdtable.EMPTY`
@@ -188,7 +240,15 @@ class Chapter:
         glue(key, Markdown(markdown_table(frame, empty=empty)), display=False)
 
     def stage(self, label: str, seconds: float) -> None:
-        """Record the wall time of one stage (shown in the footer's timing table)."""
+        """Record the wall time of one stage (shown in the footer's timing table).
+
+        Parameters
+        ----------
+        label : str
+            Name of the stage; repeated labels add up.
+        seconds : float
+            Wall time.
+        """
         self.stages[label] = self.stages.get(label, 0.0) + float(seconds)
 
     def record(self) -> dict:
@@ -239,6 +299,16 @@ def outputs_table(output_dir: str | os.PathLike = "build/outputs") -> pd.DataFra
     Reads ``<output_dir>/provenance/*.json`` (written by :meth:`Chapter.footer`) and
     re-checks each file: ``status`` is ``"ok"`` when the file still has the recorded
     SHA-256, ``"changed"`` or ``"missing"`` otherwise.
+
+    Parameters
+    ----------
+    output_dir : path-like, default "build/outputs"
+        The book's output folder; recorded paths are relative to the project root.
+
+    Returns
+    -------
+    DataFrame
+        ``chapter, path, bytes, sha256, status``.
     """
     rows = []
     for rec_file in sorted((Path(output_dir) / "provenance").glob("*.json")):

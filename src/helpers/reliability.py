@@ -73,6 +73,15 @@ def voxel_model(cfg: dict) -> VoxelModel:
     :func:`helpers.denoise.tissue_mask` of the twin's tissue maps, sampled with
     :func:`helpers.denoise.mask_voxels`.  Cached per ``grid``/``signals``/``anatomy`` config (the
     anatomy's source brain shapes the maps).
+
+    Parameters
+    ----------
+    cfg : dict
+        The twin's configuration (its ``grid``, ``signals`` and ``anatomy`` sections are used).
+
+    Returns
+    -------
+    VoxelModel
     """
     return _voxel_model(twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": cfg["anatomy"]}))
 
@@ -119,7 +128,8 @@ def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rn
         The twin's configuration (:func:`helpers.simulate.load_config`).
     rng : numpy Generator
         Source of every random time series of this draw.
-    vm : VoxelModel, optional (default= ``voxel_model(cfg)``)
+    vm : VoxelModel, default None
+        The voxels sampled; None: ``voxel_model(cfg)``.
 
     Returns
     -------
@@ -154,7 +164,15 @@ class TwinDesign:
 def read_twin_design(bids_dir) -> TwinDesign | None:
     """The twin's ``config.yaml``, planted ``coupling.tsv``, ``scores.tsv`` and each participant's events.
 
-    Returns None when ``bids_dir`` is not a twin (no ``derivatives/twin-truth``).
+    Parameters
+    ----------
+    bids_dir : path-like
+        The twin's BIDS folder (truth under ``derivatives/twin-truth``).
+
+    Returns
+    -------
+    TwinDesign or None
+        None when ``bids_dir`` is not a twin (no ``derivatives/twin-truth/coupling.tsv``).
     """
     root = Path(bids_dir)
     truth = root / "derivatives" / "twin-truth"
@@ -175,10 +193,20 @@ def expected_observed(bids_dir) -> pd.DataFrame | None:
 
     Reads ``derivatives/twin-truth/population_correlations.tsv`` (``target`` = the paper's value,
     ``planted`` = population, ``sample`` = among these participants) and the twin's config; adds
-    ``level`` (how the twin planted: ``latent``/``observed``), ``reliability`` (the config's
-    ``coupling.reliability`` of each measure; the package default for twins made before it existed)
-    and ``expected`` = sample · √reliability, the correlation expected from estimated connectivity.
-    None when ``bids_dir`` is not a twin.
+    ``level`` (how the twin planted: ``latent``/``observed``), ``match`` (``sample``/``population``),
+    ``reliability`` (the config's ``coupling.reliability`` of each measure; the package default for
+    twins made before it existed) and ``expected`` = sample · √reliability (``planted`` when there is
+    no ``sample`` column), the correlation expected from estimated connectivity.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The twin's BIDS folder.
+
+    Returns
+    -------
+    DataFrame or None
+        The table with the added columns; None when ``bids_dir`` is not a twin.
     """
     truth = Path(bids_dir) / "derivatives" / "twin-truth"
     path = truth / "population_correlations.tsv"
@@ -199,10 +227,27 @@ def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=Non
 
     Draw d of participant i uses ``SeedSequence([seed, i, d])`` (same seed, same numbers).
 
+    Parameters
+    ----------
+    design : TwinDesign
+        From :func:`read_twin_design`.
+    n_draws : int
+        Draws per participant (at least 2, to estimate an error variance).
+    seed : int
+        Seed of the draws.
+    participants : sequence of str, default None
+        Participants to draw; default None: every participant with events, in their order.
+
     Returns
     -------
-    DataFrame ``participant_id, draw, condition, target, z, planted`` (planted = the twin's z,
-    contrasts as differences of z), source ``vmpfc``.
+    DataFrame
+        ``participant_id, draw, condition, target, z, planted`` (planted = the twin's z, contrasts as
+        differences of z), source ``vmpfc``, targets ``amygdala_l`` and ``amygdala_r``.
+
+    Raises
+    ------
+    ValueError
+        ``n_draws`` < 2.
     """
     if n_draws < 2:
         raise ValueError(f"n_draws must be >= 2 to estimate an error variance, got {n_draws}")
@@ -237,9 +282,25 @@ def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutr
       the planted coupling with anything is attenuated by √reliability.
     * ``retest`` = (b²Var(t) + σ²_u) / (… + σ²_e): the correlation of two runs of the same people.
 
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+
     Returns
     -------
-    dict ``reliability, retest, slope, error_sd, systematic_sd, planted_sd, n, draws``.
+    dict
+        ``reliability, retest, slope, error_sd, systematic_sd, planted_sd, n, draws`` (D = the
+        smallest number of draws of a participant).
+
+    Raises
+    ------
+    ValueError
+        No rows for ``condition`` and ``target``, or a participant with fewer than 2 draws.
     """
     sel = draws[(draws["condition"] == condition) & (draws["target"] == target)]
     if sel.empty:
@@ -263,8 +324,27 @@ def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutr
 
 def draw_correlations(draws: pd.DataFrame, scores: pd.Series, condition: str = "negative-neutral",
                       target: str = "amygdala_r") -> np.ndarray:
-    """Pearson r between ``scores`` (indexed by participant) and each draw's estimates: the observed
-    correlation the twin gives, draw after draw (the direct check of the attenuation formula)."""
+    """Pearson r between ``scores`` and each draw's estimates, draw after draw.
+
+    The observed correlation the twin gives in each re-simulation: the direct check of the
+    attenuation formula.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    scores : Series
+        A score per participant, indexed by ``participant_id``.
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One r per draw.
+    """
     sel = draws[(draws["condition"] == condition) & (draws["target"] == target)]
     wide = sel.pivot(index="participant_id", columns="draw", values="z")
     x = scores.loc[wide.index].to_numpy(float)
@@ -283,8 +363,29 @@ def _exact_pair(n: int, r: float, rng: np.random.Generator) -> tuple[np.ndarray,
 
 def planted_population_sd(cfg: dict, side: str = "amygdala_r", measure: str = "negative-neutral",
                           n: int = 20000, seed: int = 0) -> float:
-    """SD of a planted coupling measure in the twin's population (``coupling.match: population``,
-    ``n`` simulated participants; contrasts "a-b" as differences of z)."""
+    """SD of a planted coupling measure in the twin's population.
+
+    The twin's planting with ``coupling.match: population`` is run on ``n`` simulated participants;
+    contrasts ``"a-b"`` are differences of z.
+
+    Parameters
+    ----------
+    cfg : dict
+        The twin's configuration (``scs``, ``coupling``, ``conditions``).
+    side : str, default "amygdala_r"
+        Target ROI.
+    measure : str, default "negative-neutral"
+        A condition or a contrast ``"a-b"``.
+    n : int, default 20000
+        Simulated participants.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    float
+        The SD (pandas ``std``, ddof 1).
+    """
     coupling = {**cfg["coupling"], "match": "population"}
     rng = np.random.default_rng(seed)
     ids = [f"p{i}" for i in range(n)]
@@ -298,22 +399,56 @@ def planted_population_sd(cfg: dict, side: str = "amygdala_r", measure: str = "n
 
 
 def population_reliability(result: dict, planted_sd: float) -> float:
-    """Reliability with the population's spread of planted values instead of this sample's:
+    """Reliability with the population's spread of planted values instead of this sample's.
+
     b²·SD² / (b²·SD² + σ²_u + σ²_e) with b, σ_u, σ_e from :func:`reliability_from_draws` (the design's
-    properties) and SD = ``planted_sd`` (:func:`planted_population_sd`)."""
+    properties) and SD = ``planted_sd`` (:func:`planted_population_sd`).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`reliability_from_draws` (``slope``, ``systematic_sd``, ``error_sd``).
+    planted_sd : float
+        SD of the planted values in the population.
+
+    Returns
+    -------
+    float
+    """
     signal = result["slope"] ** 2 * planted_sd**2
     return float(signal / (signal + result["systematic_sd"] ** 2 + result["error_sd"] ** 2))
 
 
 def image_check(draws: pd.DataFrame, connectivity: pd.DataFrame, condition: str = "negative-neutral",
                 target: str = "amygdala_r", measure: str = "weighted_hrf") -> dict[str, float]:
-    """Does the ROI-voxel shortcut behave like the images?  Each participant's estimate from the
-    images (``connectivity.tsv``) is standardised by the mean and SD of their draws: for the same
-    model these z-scores have mean 0 and SD 1, and about 95 % lie within ±1.96.
+    """Does the ROI-voxel shortcut behave like the images?
+
+    Each participant's estimate from the images (``connectivity.tsv``) is standardised by the mean and
+    SD of their draws: for the same model these z-scores have mean 0 and SD 1, and about 95 % lie
+    within ±1.96.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    connectivity : DataFrame
+        ``connectivity.tsv`` (``participant_id, measure, condition, source, target, z``).
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+    measure : str, default "weighted_hrf"
+        Connectivity measure of the images.
 
     Returns
     -------
-    dict ``n, mean, sd, within`` (share with |z| < 1.96).
+    dict
+        ``n, mean, sd, within`` (share with |z| < 1.96).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 participants in both tables.
     """
     sel = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")["z"]
     conn = connectivity[(connectivity["condition"] == condition) & (connectivity["target"] == target)
@@ -344,9 +479,22 @@ def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, 
         Share of the observed measure's variance due to t, in [0, 1].
     n : int
         Participants per study (≥ 3).
-    n_sim : int (default= 20000)
-    seed : int (default= 0)
-    fixed_sample : bool (default= False)
+    n_sim : int, default 20000
+        Simulated studies.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+    fixed_sample : bool, default False
+        Keep the same participants in every study (see above).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_sim`` observed correlations.
+
+    Raises
+    ------
+    ValueError
+        ``r_true`` outside [-1, 1], ``reliability`` outside [0, 1], or ``n`` < 3.
     """
     if not -1 <= r_true <= 1:
         raise ValueError(f"r_true must lie in [-1, 1], got {r_true}")
@@ -374,6 +522,31 @@ def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws:
     adds N(0, ``error_sd``²).  Unlike :func:`attenuated_r` this keeps every systematic part of the
     estimate — e.g. leakage from the neighbouring condition, whose planted coupling also correlates
     with the scores — so it is the twin's own expectation, not only Spearman's.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The score per participant.
+    means : numpy.ndarray
+        Each participant's mean estimate over the draws (same length as ``x``, at least 3).
+    error_sd : float
+        SD σ of one run's error (Fisher z).
+    n_draws : int
+        Draws D behind each mean.
+    n_sim : int, default 20000
+        Simulated runs.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_sim`` correlations.
+
+    Raises
+    ------
+    ValueError
+        ``x`` and ``means`` differ in shape or hold fewer than 3 values.
     """
     x, means = np.asarray(x, float), np.asarray(means, float)
     if x.shape != means.shape or x.size < 3:
@@ -388,7 +561,27 @@ def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws:
 
 
 def latent_r(r_obs, reliability: float):
-    """Disattenuated correlation r_obs / √reliability (may exceed 1 in size: then no latent r fits)."""
+    """Disattenuated correlation r_obs / √reliability (may exceed 1 in size: then no latent r fits).
+
+    Spearman's correction for attenuation, for a measure with error on one side only.
+
+    Parameters
+    ----------
+    r_obs : float or array_like
+        Observed correlation(s).
+    reliability : float
+        Reliability of the measure, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``r_obs``.
+
+    Raises
+    ------
+    ValueError
+        ``reliability`` outside (0, 1].
+    """
     if not 0 < reliability <= 1:
         raise ValueError(f"reliability must lie in (0, 1], got {reliability}")
     return np.asarray(r_obs, float) / np.sqrt(reliability)
@@ -396,13 +589,32 @@ def latent_r(r_obs, reliability: float):
 
 def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0,
                         r_ours: float | None = None, fixed_sample: bool = True) -> dict:
-    """Planted r, the observed r expected at this reliability (mean and central 95 % of
-    :func:`attenuated_r`) and whether ``r_ours`` lies within that spread.
+    """Planted r, the observed r expected at this reliability, and whether ``r_ours`` lies within its spread.
+
+    The expected r is the mean, and the spread the central 95 %, of :func:`attenuated_r`.
+
+    Parameters
+    ----------
+    r_planted : float
+        The planted correlation.
+    reliability : float
+        Reliability of the connectivity estimate.
+    n : int
+        Participants.
+    n_sim : int, default 20000
+        Simulated studies.
+    seed : int, default 0
+        Seed of the simulation.
+    r_ours : float, default None
+        Our observed r; default None: not compared.
+    fixed_sample : bool, default True
+        Keep the participants fixed (the twin's ``coupling.match: sample``; :func:`attenuated_r`).
 
     Returns
     -------
-    dict ``r_planted, reliability, expected, q_low, q_high, sims`` (array), ``r_ours``,
-    ``ours_within`` (None without ``r_ours``), ``ours_quantile`` (share of simulated r below ours).
+    dict
+        ``r_planted, reliability, expected, q_low, q_high, sims`` (array), ``r_ours``,
+        ``ours_within`` (None without ``r_ours``), ``ours_quantile`` (share of simulated r below ours).
     """
     sims = attenuated_r(r_planted, reliability, n, n_sim, seed, fixed_sample=fixed_sample)
     q_low, q_high = np.quantile(sims, [0.025, 0.975])
@@ -415,12 +627,25 @@ def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int
 
 def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None = None,
                      draw_r: np.ndarray | None = None):
-    """One figure: the planted r, the distribution of observed r expected at the measured reliability
-    (its mean and central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.
+    """One figure of the attenuation: planted, expected, re-simulated, the paper's and our r.
+
+    The planted r, the distribution of observed r expected at the measured reliability (its mean and
+    central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`attenuation_summary`.
+    r_paper : float, default None
+        The paper's r; default None: not drawn.
+    n : int, default None
+        Participants, shown in the legend; default None: not shown.
+    draw_r : numpy.ndarray, default None
+        r of each re-simulated twin (:func:`draw_correlations`); default None: not drawn.
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
     ax.hist(summary["sims"], bins=60, range=(-1, 1), color="#bbbbbb", edgecolor="white", density=True,
@@ -470,10 +695,14 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
         ``connectivity.tsv`` (ours, from the images).
     r_ours, r_paper : float
         Our and the paper's headline r.
-    n_draws : int (default= 10)
-    n_sim : int (default= 20000)
-    seed : int (default= 2018)
-    measure : str (default= "weighted_hrf")
+    n_draws : int, default 10
+        Re-simulated first-level draws per participant (:func:`repeated_draws`).
+    n_sim : int, default 20000
+        Simulated runs of :func:`observed_r_given`.
+    seed : int, default 2018
+        Seed of the draws and of the simulation.
+    measure : str, default "weighted_hrf"
+        Connectivity measure of ``connectivity`` compared with the draws (:func:`image_check`).
 
     Returns
     -------

@@ -80,17 +80,26 @@ def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[
     Returns
     -------
     DataFrame
-        One row per method: ``method, n, r, p, alternative, outliers``.
+        One row per method: ``method, n, r, p, alternative, outliers, note``.  A method that cannot be
+        computed on the sample (a singular covariance on very few participants; Shepherd's pi left
+        with too few points) gives r = p = NaN and says so in ``note``, instead of stopping the chapter.
     """
     rows = []
     for method in methods:
         with warnings.catch_warnings(), _global_numpy_seed(seed):
             warnings.filterwarnings("ignore", message="The skipped correlation relies on the Minimum Covariance")
-            res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+            try:
+                res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+            except np.linalg.LinAlgError as err:  # e.g. the MCD of a skipped correlation on 4 points
+                rows.append({"method": method, "n": int(np.isfinite(np.asarray(x, float)).sum()), "r": np.nan,
+                             "p": np.nan, "alternative": alternative, "outliers": 0,
+                             "note": f"not computable on this sample ({err})"})
+                continue
         p_col = "p_val" if "p_val" in res.columns else "p-val"
-        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": float(res["r"].iloc[0]),
-                     "p": float(res[p_col].iloc[0]), "alternative": alternative,
-                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0})
+        r, p = float(res["r"].iloc[0]), float(res[p_col].iloc[0])
+        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": r, "p": p, "alternative": alternative,
+                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0,
+                     "note": "" if np.isfinite(r) and np.isfinite(p) else "not computable on this sample"})
     return pd.DataFrame(rows)
 
 

@@ -73,6 +73,16 @@ class NotebookFailed(RuntimeError):
 def load_params(path: str | Path) -> dict:
     """Read a flat YAML params file (:func:`helpers.params.load_params_file`); an empty file gives ``{}``.
 
+    Parameters
+    ----------
+    path : path-like
+        The params file (e.g. ``notebooks/params/default.yml``).
+
+    Returns
+    -------
+    dict
+        Parameter name → value.
+
     Raises
     ------
     ValueError, TypeError
@@ -94,20 +104,58 @@ def _toc_files(node) -> list[str]:
 
 
 def toc_files(root: Path) -> list[str]:
-    """Every ``file`` entry of ``_toc.yml`` (including the root), in book order."""
+    """Every ``file`` entry of ``_toc.yml`` (including the root), in book order.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The project root (the folder holding ``_config.yml``).
+
+    Returns
+    -------
+    list of str
+        The entries as written in ``_toc.yml`` (paths relative to ``root``).
+    """
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     return [toc["root"], *_toc_files(toc)]
 
 
 def book_notebooks(root: Path | None = None) -> list[str]:
-    """Stems of the notebooks the book shows, in the book's order (from ``_toc.yml``)."""
+    """Stems of the notebooks the book shows, in the book's order (from ``_toc.yml``).
+
+    Parameters
+    ----------
+    root : pathlib.Path, default None
+        The project root; default None: :func:`helpers.paths.project_root`.
+
+    Returns
+    -------
+    list of str
+        Stems of the ``_toc.yml`` entries under :data:`EXECUTED`.
+    """
     root = root or project_root()
     prefix = EXECUTED.as_posix() + "/"
     return [f[len(prefix):] for f in toc_files(root) if f.startswith(prefix)]
 
 
 def declared_parameters(notebook: Path) -> dict:
-    """The parameters a notebook's ``parameters`` cell declares: name → inferred type name."""
+    """The parameters a notebook's ``parameters`` cell declares: name → inferred type name.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The source notebook (read with ``papermill.inspect_notebook``).
+
+    Returns
+    -------
+    dict of str to str
+        Name → type name inferred from the default (e.g. ``"int"``, ``"str"``).
+
+    Raises
+    ------
+    ValueError
+        The notebook has no cell tagged ``parameters``.
+    """
     import papermill as pm
 
     info = pm.inspect_notebook(str(notebook))
@@ -135,12 +183,24 @@ def params_for(notebook: Path, params: dict) -> dict:
     Names declared in :data:`helpers.params.SCHEMA` are checked against it; any other name is
     type-checked against the notebook's default (``None`` defaults accept anything).
 
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The source notebook.
+    params : dict
+        The resolved parameters of the run.
+
+    Returns
+    -------
+    dict
+        The declared names present in ``params``, with their values.
+
     Raises
     ------
     TypeError
         A value of the wrong type.
     ValueError
-        A value outside the schema's allowed values or range.
+        A value outside the schema's allowed values or range, or the notebook declares no parameters.
     """
     declared = declared_parameters(notebook)
     chosen = {}
@@ -165,7 +225,25 @@ def params_for(notebook: Path, params: dict) -> dict:
 
 
 def check_unknown_keys(params: dict, notebooks: list[Path], source: str) -> None:
-    """Refuse keys that no notebook declares (usually a typo)."""
+    """Refuse keys that no notebook declares (usually a typo).
+
+    Keys the runner itself uses or resolves (:data:`RUNNER_KEYS`, :data:`helpers.params.RESOLVED_KEYS`)
+    are always known.
+
+    Parameters
+    ----------
+    params : dict
+        The parameters as given in the params file.
+    notebooks : list of pathlib.Path
+        The book's source notebooks.
+    source : str
+        Name of the params file for the message.
+
+    Raises
+    ------
+    ValueError
+        A key is neither declared by a notebook nor used by the runner (the message lists the known keys).
+    """
     known = set(RUNNER_KEYS) | set(RESOLVED_KEYS)   # the runner resolves these (helpers.params.resolve_params)
     for nb in notebooks:
         known |= set(declared_parameters(nb))
@@ -192,7 +270,18 @@ def _tree_hash(folder: Path, patterns: tuple[str, ...] = CODE_PATTERNS) -> str:
 
 
 def code_version(root: Path) -> str:
-    """Hash of the helpers package's source (Python files and packaged data)."""
+    """Hash of the helpers package's source (Python files and packaged data).
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The project root (the folder holding ``_config.yml``).
+
+    Returns
+    -------
+    str
+        Hash of the tree ``root/src/helpers``.
+    """
     return _tree_hash(root / "src" / "helpers")
 
 
@@ -234,6 +323,18 @@ def run_conditions(params: dict, root: Path) -> dict[str, bool]:
     derivatives are already in ``preproc_dir`` to inspect; otherwise the chapters read someone
     else's derivatives, e.g. fMRIPrep's (``no_preprocessing``) — and an earlier run's preprocessing
     of the same data is not shown as if it were analysed.
+
+    Parameters
+    ----------
+    params : dict
+        The resolved parameters (``run_preprocessing``, ``preproc_dir``, ``derivatives_dir`` are read).
+    root : pathlib.Path
+        The project root (the folder holding ``_config.yml``).
+
+    Returns
+    -------
+    dict of str to bool
+        ``twin``, ``user_data``, ``our_preprocessing``, ``no_preprocessing``.
     """
     twin = twin_requested(params)
     preproc = root / str(params.get("preproc_dir", "build/data/preproc"))
@@ -247,6 +348,18 @@ def select_cells(nb, conditions: dict[str, bool]):
     """Drop the cells of ``nb`` whose :data:`CELL_CONDITIONS` tags do not hold; returns ``nb``.
 
     A cell with several such tags stays only when every one holds.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (modified in place).
+    conditions : dict of str to bool
+        The result of :func:`run_conditions`.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``.
     """
     def keep(cell) -> bool:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -262,7 +375,19 @@ GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`|```\{glue:(?:figure|math|m
 
 
 def missing_glue_keys(nb) -> list[tuple[str, str]]:
-    """(first line of the Markdown cell, key) of every glue reference in ``nb`` that no output glued."""
+    """(first line of the Markdown cell, key) of every glue reference in ``nb`` that no output glued.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook; references are found with :data:`GLUE_REF` (cross-notebook ``::`` ones
+        are skipped).
+
+    Returns
+    -------
+    list of (str, str)
+        Empty when every reference was glued.
+    """
     glued = {out.get("metadata", {}).get("scrapbook", {}).get("name")
              for cell in nb.cells for out in cell.get("outputs", [])}
     refs = [(cell.source.strip().splitlines()[0][:50], a or b) for cell in nb.cells if cell.cell_type == "markdown"
@@ -275,7 +400,37 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
                      conditions: dict[str, bool] | None = None) -> tuple[str, bool]:
     """Execute one notebook unless its stamp is current; returns (stamp, executed?).
 
-    Cells whose tags do not hold under ``conditions`` (:func:`select_cells`) are dropped first.
+    Cells whose tags do not hold under ``conditions`` (:func:`select_cells`) are dropped first.  The
+    stamp hashes the notebook's source, its parameters, :func:`code_version`, ``upstream`` and
+    ``conditions``; the executed notebook is written atomically to :data:`EXECUTED`.
+
+    Parameters
+    ----------
+    stem : str
+        Notebook name under ``notebooks/`` without ``.ipynb``.
+    params : dict
+        The resolved parameters of the run (:func:`params_for` selects the notebook's).
+    root : pathlib.Path
+        The project root (the folder holding ``_config.yml``).
+    timeout : int
+        Seconds a cell may run (papermill's ``execution_timeout``).
+    upstream : str
+        Fingerprint of the data and of the chapters the notebook reads.
+    conditions : dict of str to bool, default None
+        :func:`run_conditions`; default None: no cell is dropped.
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The stamp and whether the notebook was executed.
+
+    Raises
+    ------
+    ValueError
+        The notebook does not exist, or a declared path parameter is not resolved.
+    NotebookFailed
+        A cell raised, or a glue key the prose cites was not glued (the notebook is kept under
+        :data:`FAILED`).
     """
     import nbformat
     import papermill as pm
@@ -334,7 +489,20 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
 
 
 def ensure_twin(params: dict, root: Path) -> None:
-    """Generate the digital twin at ``bids_dir`` when the params ask for it and it is out of date."""
+    """Generate the digital twin at ``bids_dir`` when the params ask for it and it is out of date.
+
+    Nothing happens unless ``twin_participants`` is set.  The twin is current when its stamp (the
+    simulator's code with ``atlas.py`` and ``resample.py``, ``twin_participants``, ``seed``,
+    ``twin_config`` and that file's text) is unchanged.
+
+    Parameters
+    ----------
+    params : dict
+        The resolved parameters (``twin_participants``, ``bids_dir``, ``seed`` (default 2018),
+        ``twin_config``).
+    root : pathlib.Path
+        The project root (the folder holding ``_config.yml``).
+    """
     n = params.get("twin_participants")
     if not n:
         return
@@ -357,7 +525,18 @@ def ensure_twin(params: dict, root: Path) -> None:
 
 
 def data_fingerprint(folder: Path) -> str:
-    """Cheap fingerprint of a dataset: every file's relative path, size and modification time."""
+    """Cheap fingerprint of a dataset: every file's relative path, size and modification time.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The dataset; a missing folder gives the hash of nothing.
+
+    Returns
+    -------
+    str
+        SHA-256 (hex).
+    """
     h = hashlib.sha256()
     if folder.is_dir():
         for f in sorted(folder.rglob("*")):
@@ -370,7 +549,20 @@ def data_fingerprint(folder: Path) -> str:
 def declared_dependencies(notebook: Path) -> list[str] | None:
     """Chapters whose outputs ``notebook`` reads, from its metadata ``helpers.depends_on``.
 
-    ``None`` (no declaration) means every chapter before it: the safe default.
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The source notebook.
+
+    Returns
+    -------
+    list of str or None
+        Chapter stems; ``None`` (no declaration) means every chapter before it: the safe default.
+
+    Raises
+    ------
+    ValueError
+        ``helpers.depends_on`` is not a list of strings.
     """
     meta = json.loads(notebook.read_text()).get("metadata", {})
     deps = meta.get("helpers", {}).get("depends_on")
@@ -390,7 +582,30 @@ def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: 
 
 
 def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
-    """Resolve the parameters, run the data step and every book notebook in order; returns the stems executed."""
+    """Resolve the parameters, run the data step and every book notebook in order; returns the stems executed.
+
+    A notebook re-executes when the data change or when a chapter whose outputs it reads re-executed
+    (:func:`declared_dependencies`).
+
+    Parameters
+    ----------
+    params_file : path-like
+        The flat YAML params file (:func:`load_params`).
+    root : pathlib.Path, default None
+        The project root; default None: :func:`helpers.paths.project_root`.
+
+    Returns
+    -------
+    list of str
+        Stems of the notebooks executed (current ones are skipped).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid or unknown parameters (:func:`check_unknown_keys`, :func:`params_for`).
+    NotebookFailed
+        A notebook failed.
+    """
     root = root or project_root()
     source = f"params file {params_file}"
     given = load_params(params_file)
@@ -417,7 +632,18 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
 
 
 def expected_pages(root: Path | None = None) -> list[Path]:
-    """The HTML page every ``_toc.yml`` entry must produce."""
+    """The HTML page every ``_toc.yml`` entry must produce.
+
+    Parameters
+    ----------
+    root : pathlib.Path, default None
+        The project root; default None: :func:`helpers.paths.project_root`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``root/_build/html/<entry>.html`` for each entry of :func:`toc_files`.
+    """
     root = root or project_root()
     return [root / "_build" / "html" / f"{f}.html" for f in toc_files(root)]
 
@@ -429,6 +655,16 @@ def build_book(root: Path | None = None) -> None:
     turned error, a killed build) would be published as it was after a rebuild that exits 0. A
     marker (:data:`INCOMPLETE`) is written before the build and removed only after a complete one;
     while it exists, the next build renders every page (``--all``).
+
+    Parameters
+    ----------
+    root : pathlib.Path, default None
+        The project root; default None: :func:`helpers.paths.project_root`.
+
+    Raises
+    ------
+    RuntimeError
+        The build failed, or a page of :func:`expected_pages` is missing.
     """
     root = root or project_root()
     marker = root / INCOMPLETE
@@ -449,6 +685,19 @@ def build_book(root: Path | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m helpers.runner {execute,build,book} [--params FILE]``.
+
+    Parameters
+    ----------
+    argv : list of str, default None
+        Arguments; default None: ``sys.argv[1:]``.  ``--params`` defaults to
+        ``notebooks/params/default.yml``.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 1 after logging a failed notebook, invalid parameters or a failed build.
+    """
     parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["execute", "build", "book"],
                         help="execute notebooks, build the HTML, or both")

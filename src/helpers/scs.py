@@ -104,6 +104,18 @@ def read_scs(path: str | os.PathLike, id_column: str = "participant_id") -> pd.D
     path so that later validation errors name the file.  Values are *not* checked here (the scoring
     functions do that).
 
+    Parameters
+    ----------
+    path : path-like
+        The TSV file.
+    id_column : str, default "participant_id"
+        The participant column (read as text; ``sub-`` is added only when it is ``participant_id``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``id_column``, one column per remaining column of the file.
+
     Raises
     ------
     FileNotFoundError
@@ -170,14 +182,21 @@ def resolve_item_columns(columns: Sequence[str], n_items: int = 26,
     ----------
     columns : sequence of str
         The columns available in the response table.
-    n_items : int
+    n_items : int, default 26
         26 for the SCS, 12 for the SCS-SF.
-    item_columns : list, dict or None
+    item_columns : list, dict or None, default None
         A list of ``n_items`` column names in item order, a dict item number → column name, or
         ``None`` to detect the columns with ``pattern``.
-    pattern : str or None
+    pattern : str or None, default None
         Regular expression (matched case-insensitively against the whole column name) with one
         group capturing the item number; ``None`` means :data:`DEFAULT_PATTERN`.
+    source : str or None, default None
+        A file name for error messages.
+
+    Returns
+    -------
+    dict of int to str
+        Item number → column name.
 
     Raises
     ------
@@ -248,12 +267,35 @@ def item_matrix(responses, n_items: int = 26, item_columns=None, pattern: str | 
     Participants are named in messages by ``responses[id_column]`` if that column exists, else by the
     index; duplicated participants are an error.
 
+    Parameters
+    ----------
+    responses : DataFrame or path
+        One row per participant, one column per item (other columns are ignored).  A path is read
+        with :func:`read_scs`.
+    n_items : int, default 26
+        Number of items (26: SCS, 12: SCS-SF).
+    item_columns : list, dict or None, default None
+        Item columns (see :func:`resolve_item_columns`); None detects them with ``pattern``.
+    pattern : str or None, default None
+        Regular expression with one group capturing the item number; None means :data:`DEFAULT_PATTERN`.
+    source : str or None, default None
+        A file name for error messages (default: ``responses.attrs["source"]``).
+    id_column : str, default "participant_id"
+        Column naming the participants in messages (else the index).
+
+    Returns
+    -------
+    DataFrame
+        Float responses (NaN where missing), columns the item numbers 1…``n_items``.
+
     Raises
     ------
     ValueError
         Naming file, participant, column and value for each of (at most five) offending cells:
         non-numeric, not an integer, or outside 1–5; also for duplicate participant IDs and for
         missing/ambiguous item columns (see :func:`resolve_item_columns`).
+    TypeError
+        ``responses`` is neither a DataFrame nor a path.
     """
     responses, source = _as_frame(responses, source)
     ids = _participants(responses, id_column)
@@ -321,25 +363,35 @@ def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pat
     responses : DataFrame or path
         One row per participant, one column per item (other columns are ignored).  A path is read
         with :func:`read_scs`.
-    item_columns : list, dict or None
+    item_columns : list, dict or None, default None
         Item columns (see :func:`resolve_item_columns`); ``None`` detects them with ``pattern``.
-    total : {"subscale_mean", "item_mean"}
+    total : {"subscale_mean", "item_mean"}, default "subscale_mean"
         ``"subscale_mean"``: total = (SK + (6 − SJ) + CH + (6 − IS) + MI + (6 − OI)) / 6.
         ``"item_mean"``: total = mean over the 26 items of x (positive items) or 6 − x (negative items).
-    missing : "complete" or int
-        ``"complete"`` (default): a subscale score needs all its items, otherwise it is NaN.
+    pattern : str or None, default None
+        Regular expression with one group capturing the item number (:func:`resolve_item_columns`);
+        None means :data:`DEFAULT_PATTERN`.
+    missing : "complete" or int, default "complete"
+        ``"complete"``: a subscale score needs all its items, otherwise it is NaN.
         An integer k: a subscale may lack up to k items and is then the mean of the answered items
         (prorating).  Either way a :class:`MissingItemsWarning` names each participant and subscale
         with missing answers.  The total is NaN whenever any subscale score is NaN; under
         ``"item_mean"`` it is otherwise the mean of the answered (reversed) items.
-    source : str, optional
+    source : str, default None
         A file name for error messages (defaults to ``responses.attrs["source"]``).
+    id_column : str, default "participant_id"
+        Column naming the participants in messages (else the index).
 
     Returns
     -------
     DataFrame
         Indexed like ``responses``; columns :data:`SUBSCALES` (means of raw items, negative
         subscales *not* reversed) and ``total``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``total`` or ``missing``, or invalid responses or item columns (:func:`item_matrix`).
     """
     if total not in TOTAL_RULES:
         raise ValueError(f"total must be one of {TOTAL_RULES}, not {total!r}")
@@ -370,13 +422,33 @@ def score_scs_sf(responses, item_columns=None, *, pattern: str | None = None, mi
 
     total = mean over the 12 items of x (positive items) or 6 − x (items 1, 4, 8, 9, 11, 12).
     Subscale scores are not computed: Raes et al. advise against them for the short form.
-    ``missing`` applies to the 12 items as a whole ("complete": all 12 needed; k: up to k missing,
-    prorated).  Other parameters as in :func:`score_scs`.
+
+    Parameters
+    ----------
+    responses : DataFrame or path
+        One row per participant, one column per item (other columns are ignored).  A path is read
+        with :func:`read_scs`.
+    item_columns : list, dict or None, default None
+        Item columns (see :func:`resolve_item_columns`); None detects them with ``pattern``.
+    pattern : str or None, default None
+        Regular expression with one group capturing the item number; None means :data:`DEFAULT_PATTERN`.
+    missing : "complete" or int, default "complete"
+        Applies to the 12 items as a whole: ``"complete"`` needs all 12, otherwise the total is NaN;
+        an integer k allows up to k missing items (the total is then the mean of the answered ones).
+    source : str or None, default None
+        A file name for error messages (default: ``responses.attrs["source"]``).
+    id_column : str, default "participant_id"
+        Column naming the participants in messages (else the index).
 
     Returns
     -------
     DataFrame
         Indexed like ``responses`` with the single column ``total``.
+
+    Raises
+    ------
+    ValueError
+        Invalid responses or item columns (:func:`item_matrix`), or an invalid ``missing``.
     """
     k = _max_missing(missing)
     responses, source = _as_frame(responses, source)
@@ -389,11 +461,30 @@ def missing_report(responses, item_columns=None, *, pattern: str | None = None, 
                    id_column: str = "participant_id") -> pd.DataFrame:
     """Every participant × subscale with skipped items (validated like :func:`score_scs`).
 
+    Parameters
+    ----------
+    responses : DataFrame or path
+        One row per participant, one column per item (other columns are ignored).  A path is read
+        with :func:`read_scs`.
+    item_columns : list, dict or None, default None
+        Item columns (see :func:`resolve_item_columns`); None detects them with ``pattern``.
+    pattern : str or None, default None
+        Regular expression with one group capturing the item number; None means :data:`DEFAULT_PATTERN`.
+    source : str or None, default None
+        A file name for error messages (default: ``responses.attrs["source"]``).
+    id_column : str, default "participant_id"
+        Column naming the participants in messages (else the index).
+
     Returns
     -------
     DataFrame
         Columns participant_id, subscale, n_missing, n_items, items (the skipped item numbers);
         empty if every item was answered.
+
+    Raises
+    ------
+    ValueError
+        Invalid responses or item columns (:func:`item_matrix`).
     """
     responses, source = _as_frame(responses, source)
     items = item_matrix(responses, 26, item_columns, pattern, source, id_column)
@@ -409,7 +500,13 @@ def missing_report(responses, item_columns=None, *, pattern: str | None = None, 
 
 
 def item_key_table() -> pd.DataFrame:
-    """The SCS item key as a table: subscale, keying, item numbers, number of items (book/spec_scs.md)."""
+    """The SCS item key as a table: subscale, keying, item numbers, number of items (book/spec_scs.md).
+
+    Returns
+    -------
+    DataFrame
+        One row per subscale: ``subscale, keyed, items, n_items, short_form_items``.
+    """
     rows = [{"subscale": s, "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
              "items": ", ".join(map(str, SCS_KEY[s])), "n_items": len(SCS_KEY[s]),
              "short_form_items": ", ".join(map(str, SCS_SF_KEY[s]))} for s in SUBSCALES]
@@ -417,9 +514,25 @@ def item_key_table() -> pd.DataFrame:
 
 
 def compare_total_rules(responses, item_columns=None, **kwargs) -> pd.DataFrame:
-    """Both totals side by side: columns ``subscale_mean``, ``item_mean`` and ``difference`` (first − second).
+    """Both totals side by side: columns ``subscale_mean``, ``item_mean`` and ``difference``.
 
-    Keyword arguments are passed to :func:`score_scs`.
+    ``difference`` is ``subscale_mean − item_mean``; the two rules are those of :func:`score_scs`
+    (``total="subscale_mean"`` and ``total="item_mean"``).
+
+    Parameters
+    ----------
+    responses : DataFrame or path
+        One row per participant, one column per item (other columns are ignored).  A path is read
+        with :func:`read_scs`.
+    item_columns : list, dict or None, default None
+        Item columns (see :func:`resolve_item_columns`); None detects them with ``pattern``.
+    **kwargs
+        Passed to :func:`score_scs` (``pattern``, ``missing``, ``source``, ``id_column``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``responses``.
     """
     a = score_scs(responses, item_columns, total="subscale_mean", **kwargs)["total"]
     with warnings.catch_warnings():  # the first call already warned about missing items
@@ -431,9 +544,18 @@ def compare_total_rules(responses, item_columns=None, **kwargs) -> pd.DataFrame:
 def summarise_total_rules(comparison: pd.DataFrame) -> dict[str, float]:
     """Numbers describing how much the total rule matters (complete cases of :func:`compare_total_rules`).
 
-    Returns n, mean and largest absolute difference (subscale_mean − item_mean), Pearson r and
-    Spearman ρ between the two totals, and ``rank_changes``: the number of participants whose rank
-    (average ranks for ties) differs between the two totals.
+    Parameters
+    ----------
+    comparison : DataFrame
+        The result of :func:`compare_total_rules`; rows with a missing value are dropped.
+
+    Returns
+    -------
+    dict
+        ``n``, ``mean_difference`` and ``max_abs_difference`` (subscale_mean − item_mean), ``pearson_r``
+        and ``spearman_rho`` between the two totals (NaN for 2 or fewer participants), and
+        ``rank_changes``: the number of participants whose rank (average ranks for ties) differs between
+        the two totals.
     """
     c = comparison.dropna()
     ranks = c[["subscale_mean", "item_mean"]].rank()
@@ -454,8 +576,20 @@ def omega_total(items: pd.DataFrame | np.ndarray, seed: int = 0) -> float:
 
     ω = (Σ λ_i)² / ((Σ λ_i)² + Σ ψ_i)   (McDonald 1999, eq. 6.20b), with loadings λ and unique
     variances ψ of a single-factor model of the item covariance (``sklearn.decomposition.FactorAnalysis``
-    on complete cases).  Returns NaN when the model is not identified or the data cannot support it:
-    fewer than 3 items, or no more participants than items.
+    on complete cases).
+
+    Parameters
+    ----------
+    items : DataFrame or numpy.ndarray
+        Participants × items; rows with a missing value are dropped.
+    seed : int, default 0
+        ``random_state`` of the factor analysis.
+
+    Returns
+    -------
+    float
+        ω, or NaN when the model is not identified or the data cannot support it: fewer than 3 items,
+        no more participants than items, or an item without variance.
     """
     from sklearn.decomposition import FactorAnalysis
 
@@ -479,11 +613,32 @@ def reliability(responses, item_columns=None, *, pattern: str | None = None, ci:
     F-distribution confidence interval (Feldt; ``pingouin.cronbach_alpha``), and McDonald's ω total
     (:func:`omega_total`; NaN where not estimable, e.g. 26 items with ≤ 26 participants).
 
+    Parameters
+    ----------
+    responses : DataFrame or path
+        One row per participant, one column per item (other columns are ignored).  A path is read
+        with :func:`read_scs`.
+    item_columns : list, dict or None, default None
+        Item columns (see :func:`resolve_item_columns`); None detects them with ``pattern``.
+    pattern : str or None, default None
+        Regular expression with one group capturing the item number; None means :data:`DEFAULT_PATTERN`.
+    ci : float, default 0.95
+        Coverage of the confidence interval of α.
+    source : str or None, default None
+        A file name for error messages (default: ``responses.attrs["source"]``).
+    id_column : str, default "participant_id"
+        Column naming the participants in messages (else the index).
+
     Returns
     -------
     DataFrame
         Columns scale, n_items, n_participants, alpha, alpha_ci_low, alpha_ci_high, omega_total;
-        one row per scale, ``total`` first.
+        one row per scale, ``total`` first (α NaN with fewer than 2 complete cases).
+
+    Raises
+    ------
+    ValueError
+        Invalid responses or item columns (:func:`item_matrix`).
     """
     import pingouin as pg
 
@@ -503,8 +658,21 @@ def reliability(responses, item_columns=None, *, pattern: str | None = None, ci:
 
 
 def alpha_comparison(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPHA) -> pd.DataFrame:
-    """Our α next to the paper's: columns scale, alpha, alpha_ci_low, alpha_ci_high, paper_alpha,
-    difference (ours − paper) and paper_in_ci (whether the paper's value lies in our CI)."""
+    """Our α next to the paper's.
+
+    Parameters
+    ----------
+    rel : DataFrame
+        The result of :func:`reliability`.
+    paper : mapping of str to float, default :data:`PAPER_ALPHA`
+        The paper's α per scale (scales without a value get NaN).
+
+    Returns
+    -------
+    DataFrame
+        Columns scale, alpha, alpha_ci_low, alpha_ci_high, paper_alpha, difference (ours − paper) and
+        paper_in_ci (whether the paper's value lies in our CI).
+    """
     out = rel[["scale", "alpha", "alpha_ci_low", "alpha_ci_high"]].copy()
     out["paper_alpha"] = out["scale"].map(paper)
     out["difference"] = out["alpha"] - out["paper_alpha"]
@@ -515,8 +683,18 @@ def alpha_comparison(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPHA
 def reliability_table(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPHA) -> pd.DataFrame:
     """Display version of :func:`reliability` next to the paper's α (one row per scale, readable labels).
 
-    Columns: items, participants, Cronbach's α, 95 % CI (text), McDonald's ω, α in the paper,
-    difference (ours − paper).
+    Parameters
+    ----------
+    rel : DataFrame
+        The result of :func:`reliability`.
+    paper : mapping of str to float, default :data:`PAPER_ALPHA`
+        The paper's α per scale.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the scale's label; columns: items, participants, Cronbach's α, 95 % CI of α (text,
+        ``"n/a"`` when not estimable), McDonald's ω, α in the paper, difference (ours − paper).
     """
     cmp = alpha_comparison(rel, paper)
     ci = [f"[{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "n/a"

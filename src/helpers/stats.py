@@ -55,8 +55,25 @@ def resolve_scale(scale: str, columns: Iterable[str] | None = None) -> str:
     """Map a scale name to its ``scores.tsv`` column.
 
     Accepts the column name itself (``"common_humanity"``) or the paper's label,
-    case-insensitively (``"Common humanity"``, ``"Self-compassion mean"``).
-    ``columns`` are the available columns (default: the paper's seven scales).
+    case-insensitively (``"Common humanity"``, ``"Self-compassion mean"``); spaces and hyphens
+    in other names become underscores.
+
+    Parameters
+    ----------
+    scale : str
+        Column name or the paper's label (:data:`helpers.paper.SCALES`).
+    columns : iterable of str, default None
+        The available columns; default None: the paper's seven scales.
+
+    Returns
+    -------
+    str
+        The column name.
+
+    Raises
+    ------
+    ValueError
+        ``scale`` matches none of ``columns`` (the message lists them).
     """
     candidates = list(columns) if columns else list(paper.SCALE_LABELS)
     if scale in candidates:
@@ -70,7 +87,23 @@ def resolve_scale(scale: str, columns: Iterable[str] | None = None) -> str:
 
 
 def resolve_pair(pair: str | Sequence[str]) -> tuple[str, str]:
-    """``("vmpfc", "amygdala_r")`` or ``"vmpfc-amygdala_r"`` → ``("vmpfc", "amygdala_r")``."""
+    """``("vmpfc", "amygdala_r")`` or ``"vmpfc-amygdala_r"`` → ``("vmpfc", "amygdala_r")``.
+
+    Parameters
+    ----------
+    pair : str or sequence of str
+        ``(source, target)`` or ``"source-target"`` (ROI names must not contain ``-``).
+
+    Returns
+    -------
+    tuple of str
+        ``(source, target)``.
+
+    Raises
+    ------
+    ValueError
+        Not exactly two non-empty names.
+    """
     parts = pair.split("-") if isinstance(pair, str) else list(pair)
     if len(parts) != 2 or not all(isinstance(p, str) and p for p in parts):
         raise ValueError(f"ROI pair must be (source, target) or 'source-target', got {pair!r}")
@@ -78,7 +111,26 @@ def resolve_pair(pair: str | Sequence[str]) -> tuple[str, str]:
 
 
 def resolve_alternative(alternative: str, scale: str) -> str:
-    """Turn ``"directional"`` into the paper's hypothesised direction for ``scale``."""
+    """Turn ``"directional"`` into the paper's hypothesised direction for ``scale``.
+
+    Parameters
+    ----------
+    alternative : {"directional", "less", "greater", "two-sided"}
+        The requested test; any value but ``"directional"`` is returned unchanged.
+    scale : str
+        Column name of the scale (:func:`resolve_scale`); a scale without a hypothesised
+        direction in :data:`helpers.paper.HYPOTHESISED_DIRECTION` gets ``"two-sided"``.
+
+    Returns
+    -------
+    str
+        ``"less"``, ``"greater"`` or ``"two-sided"``.
+
+    Raises
+    ------
+    ValueError
+        ``alternative`` is not one of :data:`ALTERNATIVES`.
+    """
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
     if alternative == "directional":
@@ -121,6 +173,23 @@ ROLES = ("negative", "neutral", "positive")
 def role_contrasts(conditions: Sequence[str]) -> tuple[tuple[str, str], ...]:
     """The paper's contrasts (Neg − Neu, Pos − Neu) in a study's own labels.
 
+    Parameters
+    ----------
+    conditions : sequence of str
+        The study's three condition labels in the order of :data:`ROLES` (negative, neutral, positive).
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``((first, second), (third, second))``: the minuend and subtrahend of each contrast.
+
+    Raises
+    ------
+    ValueError
+        ``conditions`` does not hold exactly three labels.
+
+    Examples
+    --------
     >>> role_contrasts(["face", "house", "scrambled"])
     (('face', 'house'), ('scrambled', 'house'))
     """
@@ -131,7 +200,25 @@ def role_contrasts(conditions: Sequence[str]) -> tuple[tuple[str, str], ...]:
 
 
 def record_roles(conditions: Sequence[str], output_dir: str | os.PathLike) -> dict[str, str]:
-    """Write which condition plays each of the paper's roles (``conditions.json``); returns role → label."""
+    """Write which condition plays each of the paper's roles (``conditions.json``); returns role → label.
+
+    Parameters
+    ----------
+    conditions : sequence of str
+        The study's three condition labels in the order of :data:`ROLES`.
+    output_dir : path-like
+        The book's output folder (:func:`helpers.layout.outputs`); the file is written atomically.
+
+    Returns
+    -------
+    dict of str to str
+        ``{"negative": conditions[0], "neutral": conditions[1], "positive": conditions[2]}``.
+
+    Raises
+    ------
+    ValueError
+        ``conditions`` does not hold exactly three labels (:func:`role_contrasts`).
+    """
     from .io import write_json
     from .layout import outputs
 
@@ -159,11 +246,16 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
     Reads the two tables and ``exclusions.tsv`` (if present) from ``output_dir``; when the study's
     conditions have other labels than the paper's, ``conditions.json`` (:func:`record_roles`) says
     which plays each of the paper's roles and the connectivity conditions are renamed to those roles
-    (so Table 1's Neg − Neu is, e.g., face − house). Then it applies the one exclusion decision (:func:`helpers.exclusions.apply`): every participant-level row of
-    ``exclusions.tsv`` (failures, QC flags, the motion rule, your exclusions file) and anyone present in
-    only one of the two tables is left out. ``n/a`` is read as missing (BIDS). Raises
-    FileNotFoundError naming the missing file and the chapter that writes it; column checks happen
-    where the tables are used (:func:`paired_values`).
+    (so Table 1's Neg − Neu is, e.g., face − house). Then it applies the one exclusion decision
+    (:func:`helpers.exclusions.apply`): every participant-level row of ``exclusions.tsv`` (failures, QC
+    flags, the motion rule, your exclusions file) and anyone present in only one of the two tables is
+    left out. ``n/a`` is read as missing (BIDS). Column checks happen where the tables are used
+    (:func:`paired_values`).
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The book's output folder (:func:`helpers.layout.outputs` names the files in it).
 
     Returns
     -------
@@ -171,6 +263,11 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
         The included participants' rows.
     left_out : DataFrame
         Who was left out: ``participant_id, stage, reason`` (empty when nobody).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``scores.tsv`` or ``connectivity.tsv`` is missing (the message names the chapter that writes it).
     """
     from . import exclusions
     from .layout import outputs
@@ -205,9 +302,9 @@ def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
         A ``condition`` of ``connectivity.tsv``: ``"negative-neutral"``, ``"negative"`` …
     pair : (source, target) or "source-target"
         The ordered ROI pair (``source``/``target`` columns).
-    measure : str
-        ``measure`` of ``connectivity.tsv`` (default the paper's ``"weighted_hrf"``).
-    value : str
+    measure : str, default "weighted_hrf"
+        ``measure`` of ``connectivity.tsv`` (:data:`DEFAULT_MEASURE`, the paper's).
+    value : str, default "z"
         Column of ``connectivity.tsv`` to use (``"z"``: Fisher z, the paper's).
 
     Returns
@@ -267,9 +364,30 @@ def p_from_r(r, n, alternative: str = "two-sided"):
     """p value of a Pearson r from the t distribution with df = n − 2.
 
     t = r √(df / (1 − r²));  ``"less"``: P(T ≤ t), ``"greater"``: P(T ≥ t),
-    ``"two-sided"``: 2 P(T ≥ |t|)  (e.g. Cohen et al. 2003, §2.8).
+    ``"two-sided"``: min(1, 2 P(T ≥ |t|))  (e.g. Cohen et al. 2003, §2.8).
     Works element-wise on arrays.
 
+    Parameters
+    ----------
+    r : float or array_like
+        Correlation coefficient(s).
+    n : int or array_like
+        Sample size(s), at least 3.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        Tail of the test.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The p value(s); a float for scalar input.
+
+    Raises
+    ------
+    ValueError
+        ``n`` < 3, or an unknown ``alternative``.
+
+    Examples
+    --------
     >>> round(float(p_from_r(-0.402, 19, "less")), 3)
     0.044
     """
@@ -295,6 +413,25 @@ def r_from_p(p, n, alternative: str = "two-sided"):
 
     t = t_{df}⁻¹(1 − p) one-tailed or t_{df}⁻¹(1 − p/2) two-tailed; |r| = t / √(df + t²).
     For one-tailed tests this is the r in the tested direction.
+
+    Parameters
+    ----------
+    p : float or array_like
+        p value(s).
+    n : int or array_like
+        Sample size(s).
+    alternative : {"two-sided", "one-sided", "less", "greater"}, default "two-sided"
+        ``"less"``, ``"greater"`` and ``"one-sided"`` all mean one tail.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The magnitude of r; a float for scalar input.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``alternative``.
     """
     p = np.asarray(p, dtype=float)
     df = np.asarray(n, dtype=float) - 2
@@ -311,7 +448,22 @@ def r_from_p(p, n, alternative: str = "two-sided"):
 def fisher_ci(r, n, confidence: float = 0.95) -> tuple[float, float]:
     """Two-sided confidence interval of a Pearson r via Fisher's z.
 
-    z = atanh(r), SE = 1/√(n − 3), CI = tanh(z ± z_{(1+c)/2} · SE)  (Fisher 1921).
+    z = atanh(r), SE = 1/√(n − 3), CI = tanh(z ± z_{(1+c)/2} · SE)  (Fisher 1921);
+    r is clipped to ±(1 − 1e-15) first, so r = ±1 gives a finite z.
+
+    Parameters
+    ----------
+    r : float
+        Correlation coefficient.
+    n : int
+        Sample size; below 4 the interval is ``(nan, nan)``.
+    confidence : float, default 0.95
+        Coverage c of the interval.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``.
     """
     if n < 4:
         return float("nan"), float("nan")
@@ -341,18 +493,18 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
         ``"total"`` (the self-compassion mean) or a subscale column, or the paper's label.
     contrast : str
         ``"negative-neutral"``, ``"positive-neutral"`` or a single condition.
-    pair : (source, target) or "source-target"
-        Default ``("vmpfc", "amygdala_r")``.
-    alternative : {"directional", "less", "greater", "two-sided"}
-        **Default "directional": the paper's one-tailed test in its hypothesised
+    pair : (source, target) or "source-target", default ("vmpfc", "amygdala_r")
+        The ROI pair (:func:`resolve_pair`).
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        **"directional": the paper's one-tailed test in its hypothesised
         direction for the scale** (``"less"`` for the mean and positive subscales,
         ``"greater"`` for the negative ones; :data:`helpers.paper.HYPOTHESISED_DIRECTION`).
         ``"two-sided"`` gives the conventional test.  The resolved value is returned.
-    measure : str
-        Connectivity measure (default ``"weighted_hrf"``, the paper's).
-    value : str
-        ``connectivity.tsv`` column, default ``"z"`` (Fisher z, as the paper).
-    method : str
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`DEFAULT_MEASURE`, the paper's).
+    value : str, default "z"
+        ``connectivity.tsv`` column (Fisher z, as the paper).
+    method : str, default "pearson"
         Passed to :func:`pingouin.corr` (``"pearson"``, ``"spearman"``, ``"shepherd"``,
         ``"skipped"``, ``"percbend"``, ``"bicor"``).
 
@@ -362,6 +514,12 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
         ``scale, contrast, source, target, measure, method, n, r, p, alternative,
         p_two_sided, ci95_low, ci95_high`` (two-sided Fisher-z 95 % CI), ``bf10``
         (Pearson only, matching ``alternative``) and ``excluded`` (participant → reason).
+
+    Raises
+    ------
+    ValueError
+        Unknown scale or ``alternative``, missing columns, duplicated participants, or fewer than 3
+        participants with both values (:func:`paired_values`).
     """
     data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure, value=value)
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
@@ -377,13 +535,23 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
 def correlate_values(x, y, alternative: str = "two-sided", *, method: str = "pearson") -> dict:
     """Correlation of two equal-length vectors (no name resolution, no matching).
 
+    Parameters
+    ----------
+    x, y : array_like
+        The paired values (as floats; :func:`pingouin.corr` drops pairs with a missing value).
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        Tail of the test (already resolved: not ``"directional"``).
+    method : str, default "pearson"
+        Passed to :func:`pingouin.corr` (``"pearson"``, ``"spearman"``, ``"shepherd"``,
+        ``"skipped"``, ``"percbend"``, ``"bicor"``).
+
     Returns
     -------
     dict
         ``method, n, r, p`` (for ``alternative``), ``alternative``, ``p_two_sided``,
         ``ci95_low, ci95_high`` (two-sided Fisher-z 95 % CI, :func:`fisher_ci`) and
         ``bf10`` (JZS Bayes factor, :func:`pingouin.bayesfactor_pearson`, Pearson only,
-        for the same alternative; Wetzels & Wagenmakers 2012).
+        for the same alternative; Wetzels & Wagenmakers 2012; NaN for other methods).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     res = pg.corr(x, y, alternative=alternative, method=method)
@@ -402,13 +570,37 @@ def correlation_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: 
                       pairs: Sequence[str | Sequence[str]] = (("vmpfc", "amygdala_r"),),
                       alternative: str = "directional", *, measure: str = DEFAULT_MEASURE,
                       value: str = "z", method: str = "pearson") -> pd.DataFrame:
-    """:func:`correlate` for every scale × contrast × pair (scales default: Table 1's, in order).
+    """:func:`correlate` for every scale × contrast × pair.
+
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (formats in ``book/your_data.md``).
+    scales : sequence of str, default None
+        Scale columns or the paper's labels; default None: Table 1's seven scales, in order.
+    contrasts : sequence of str, default ("negative-neutral",)
+        Contrasts or single conditions (:func:`correlate`).
+    pairs : sequence of str or (str, str), default (("vmpfc", "amygdala_r"),)
+        ROI pairs (:func:`resolve_pair`).
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        As for :func:`correlate` (``"directional"``: the paper's one-tailed test for each scale).
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`DEFAULT_MEASURE`, the paper's).
+    value : str, default "z"
+        ``connectivity.tsv`` column (Fisher z, as the paper).
+    method : str, default "pearson"
+        Passed to :func:`pingouin.corr`.
 
     Returns
     -------
     DataFrame
-        One row per combination with the columns of :func:`correlate`; ``excluded``
-        is rendered as a ``"; "``-joined list of participant ids.
+        One row per combination (contrast, then pair, then scale) with the columns of
+        :func:`correlate`; ``excluded`` is rendered as a ``"; "``-joined list of participant ids.
+
+    Raises
+    ------
+    ValueError
+        As :func:`correlate` (unknown scale, missing columns, fewer than 3 participants).
     """
     scales = [s for s, _ in paper.SCALES] if scales is None else list(scales)
     rows = []
@@ -446,8 +638,8 @@ def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_deci
     ----------
     table : DataFrame
         Columns ``label, r, p, n`` (extra columns are kept).
-    r_decimals, p_decimals : int
-        Printed decimals of r and p (the paper: 3 and 3).
+    r_decimals, p_decimals : int, default 3
+        Printed decimals of r and p (the paper's: 3 and 3).
 
     Returns
     -------
@@ -457,6 +649,13 @@ def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_deci
         ``"neither"``; ``"both"`` only when p is so small that the two round alike),
         and for ``"neither"`` rows ``r_for_p_one_tailed`` / ``r_for_p_two_tailed``:
         the |r| that would give the printed p (NaN elsewhere).
+
+    Raises
+    ------
+    ValueError
+        A column of ``label, r, p, n`` is missing, or a row lacks r or an exact p, or has n < 3.
+    TypeError
+        ``table`` is not a DataFrame.
     """
     _require(table, ["label", "r", "p", "n"], "reported correlations table")
     bad = table[table["p"].isna() | table["r"].isna() | (table["n"] < 3)]

@@ -58,6 +58,16 @@ RC = {
 def condition_colour(name: str) -> str:
     """Colour of a condition (``"negative"``), contrast (``"negative-neutral"``) or ROI (``"amygdala_r"``).
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PALETTE`.
+
+    Returns
+    -------
+    str
+        Hex colour (``"#RRGGBB"``).
+
     Raises
     ------
     KeyError
@@ -74,7 +84,17 @@ def role_colours(conditions) -> dict[str, str]:
 
     The first three labels take the colours of negative, neutral and positive (so ``face, house,
     scrambled`` look like the paper's conditions in every figure); further labels take the remaining
-    Okabe–Ito colours.
+    Okabe–Ito colours (black excluded), cycling when they run out.
+
+    Parameters
+    ----------
+    conditions : iterable of str
+        Condition labels in the order of :data:`helpers.stats.ROLES`.
+
+    Returns
+    -------
+    dict of str to str
+        Label → hex colour.
     """
     roles = [PALETTE[r] for r in ("negative", "neutral", "positive")]
     spare = [c for c in OKABE_ITO.values() if c not in roles and c != OKABE_ITO["black"]]
@@ -83,7 +103,18 @@ def role_colours(conditions) -> dict[str, str]:
 
 
 def styled(func):
-    """Decorator: run a figure function under :data:`RC` (its figure keeps the style when saved)."""
+    """Decorator: run a figure function under :data:`RC` (its figure keeps the style when saved).
+
+    Parameters
+    ----------
+    func : callable
+        A function that draws and returns a figure.
+
+    Returns
+    -------
+    callable
+        ``func`` wrapped in ``matplotlib.pyplot.rc_context(RC)`` (same name and docstring).
+    """
     import matplotlib.pyplot as plt
 
     @functools.wraps(func)
@@ -99,7 +130,20 @@ MINUS = "−"
 
 
 def format_r(r: float, decimals: int = 3) -> str:
-    """APA-style r (or any quantity bounded by 1): no leading zero, true minus (``−.402``); ``—`` if missing."""
+    """APA-style r (or any quantity bounded by 1): no leading zero, true minus; ``—`` if missing.
+
+    Parameters
+    ----------
+    r : float
+        The value; None or non-finite gives ``"—"``.
+    decimals : int, default 3
+        Decimal places.
+
+    Returns
+    -------
+    str
+        E.g. ``"−.402"``; ``"1.000"`` keeps its leading digit; a value that rounds to zero has no sign.
+    """
     if r is None or not math.isfinite(r):
         return "—"
     text = f"{abs(r):.{decimals}f}"
@@ -108,7 +152,20 @@ def format_r(r: float, decimals: int = 3) -> str:
 
 
 def format_p(p: float, decimals: int = 3) -> str:
-    """APA-style p: no leading zero; ``< .001`` below the printed precision; ``—`` if missing."""
+    """APA-style p: no leading zero; ``< .001`` below the printed precision; ``—`` if missing.
+
+    Parameters
+    ----------
+    p : float
+        The p value; None or non-finite gives ``"—"``.
+    decimals : int, default 3
+        Decimal places; values below 10^-decimals print as ``"< .001"`` (for 3).
+
+    Returns
+    -------
+    str
+        E.g. ``".044"``, ``"< .001"``, ``"1.000"``.
+    """
     if p is None or not math.isfinite(p):
         return "—"
     floor = 10.0**-decimals
@@ -119,7 +176,20 @@ def format_p(p: float, decimals: int = 3) -> str:
 
 
 def format_number(x: float, decimals: int = 2) -> str:
-    """Any other statistic: ``decimals`` places (integers as integers), true minus, thousands separated."""
+    """Any other statistic: ``decimals`` places (integers as integers), true minus, thousands separated.
+
+    Parameters
+    ----------
+    x : float
+        The value; None or non-finite gives ``"—"``.
+    decimals : int, default 2
+        Decimal places of non-integer values (integer values below 1e15 print without decimals).
+
+    Returns
+    -------
+    str
+        E.g. ``"1,234"``, ``"−0.57"``.
+    """
     if x is None or not math.isfinite(x):
         return "—"
     text = f"{x:,.0f}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:,.{decimals}f}"
@@ -205,7 +275,19 @@ _FLOAT = re.compile(r"^\s*([-+−]?(\d[\d,]*)?\.?\d+(e[-+]?\d+)?)\s*([*†]*)\s*
 
 
 def label(name: str) -> str:
-    """The header a reader sees for column ``name`` (a code name, or a label that is already human)."""
+    """The header a reader sees for column ``name`` (a code name, or a label that is already human).
+
+    Parameters
+    ----------
+    name : str
+        A column name: a key of :data:`LABELS`, ``"r <method>"`` / ``"p <method>"`` (e.g.
+        ``"r spearman"`` → ``"r (Spearman)"``), or anything else (returned unchanged).
+
+    Returns
+    -------
+    str
+        The display label.
+    """
     if name in LABELS:
         return LABELS[name]
     first, _, rest = name.partition(" ")

@@ -20,7 +20,18 @@ __all__ = ["marker", "format_r", "format_p", "table1", "render_table1", "compare
 
 
 def marker(p: float) -> str:
-    """The paper's significance marker for ``p`` (``*`` < .05, ``†`` < .1, else empty)."""
+    """The paper's significance marker for ``p`` (``*`` < .05, ``†`` < .1, else empty).
+
+    Parameters
+    ----------
+    p : float
+        The p value; NaN gives no marker.
+
+    Returns
+    -------
+    str
+        ``"*"``, ``"†"`` or ``""`` (thresholds :data:`helpers.paper.MARKERS`).
+    """
     return next((m for thr, m in paper.MARKERS if p < thr), "") if np.isfinite(p) else ""
 
 
@@ -37,11 +48,29 @@ def table1(scores: pd.DataFrame, connectivity: pd.DataFrame, *, contrast: str = 
     ``alternative`` (default: the paper's one-tailed, hypothesised direction;
     see :func:`helpers.stats.correlate`); ``p_two_sided`` is always given too.
 
+    Parameters
+    ----------
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    contrast : str, default "negative-neutral"
+        Contrast or single condition correlated with the scores.
+    pair : (str, str) or str, default ("vmpfc", "amygdala_r")
+        ROI pair (:func:`helpers.stats.resolve_pair`).
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        Tail of each test (``"directional"``: the paper's hypothesis for the scale).
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`helpers.stats.DEFAULT_MEASURE`).
+
     Returns
     -------
     DataFrame
         ``scale`` (the paper's label), ``column``, ``n``, ``r``, ``p``, ``marker``,
         ``alternative``, ``p_two_sided``, ``marker_two_sided``, ``ci95_low``, ``ci95_high``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`helpers.stats.correlate` (missing column, fewer than 3 participants).
     """
     rows = []
     for col, label in paper.SCALES:
@@ -56,9 +85,21 @@ def table1(scores: pd.DataFrame, connectivity: pd.DataFrame, *, contrast: str = 
 def table1_by_pipeline(scores: pd.DataFrame, pipelines: dict[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
     """Table 1 computed from several connectivity tables side by side (r and p per pipeline).
 
-    ``pipelines`` maps a label (e.g. ``"ideal derivatives"``, ``"our preprocessing"``) to a
-    ``connectivity.tsv`` table; ``kwargs`` go to :func:`table1`.  Used to show how much the
-    preprocessing changes the paper's result.
+    Used to show how much the preprocessing changes the paper's result.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv``.
+    pipelines : dict of str to DataFrame
+        Label (e.g. ``"ideal derivatives"``, ``"our preprocessing"``) → a ``connectivity.tsv`` table.
+    **kwargs
+        Passed to :func:`table1` (``contrast``, ``pair``, ``alternative``, ``measure``).
+
+    Returns
+    -------
+    DataFrame
+        ``scale`` and, per pipeline, ``"<label>: r"`` and ``"<label>: p"``.
     """
     out = pd.DataFrame({"scale": [label for _, label in paper.SCALES]})
     for name, conn in pipelines.items():
@@ -102,9 +143,15 @@ def compare_with_paper(scores: pd.DataFrame, connectivity: pd.DataFrame, reporte
 
     Parameters
     ----------
-    reported : DataFrame, optional
-        Rows of :func:`helpers.paper.reported_correlations` (default: the text's
-        follow-ups, i.e. all rows not in Table 1).
+    scores, connectivity : DataFrame
+        ``scores.tsv`` and ``connectivity.tsv`` (:func:`helpers.stats.read_inputs`).
+    reported : DataFrame, default None
+        Rows of :func:`helpers.paper.reported_correlations` (default None: the text's
+        follow-ups, i.e. the rows whose ``where`` is ``"text"``).
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        Tail of each test (:func:`helpers.stats.correlate`).
+    measure : str, default "weighted_hrf"
+        Connectivity measure (:data:`helpers.stats.DEFAULT_MEASURE`).
 
     Returns
     -------
@@ -126,7 +173,19 @@ def compare_with_paper(scores: pd.DataFrame, connectivity: pd.DataFrame, reporte
 
 
 def render_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
-    """:func:`compare_with_paper` formatted for display (strings, paper | ours)."""
+    """:func:`compare_with_paper` formatted for display (strings, paper | ours).
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        The result of :func:`compare_with_paper`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``label`` ("Correlation"); two-level columns: Paper (r, p) and Ours (n, r, p in the
+        tested direction with its :func:`marker`, two-tailed p with its marker).
+    """
     out = pd.DataFrame({
         ("Paper", "r"): comparison["paper_r"].map(format_r),
         ("Paper", "p"): comparison["paper_p_text"].str.replace("= ", "", regex=False),

@@ -41,18 +41,50 @@ class Dataset:
         return list(self.participants["participant_id"])
 
     def events(self, sub: str, run: RawRun | None = None) -> pd.DataFrame:
-        """Events of one run, or of every run of ``sub`` one after the other with its ``run`` label."""
+        """Events of one run, or of every run of ``sub`` one after the other with its ``run`` label.
+
+        Parameters
+        ----------
+        sub : str
+            Participant id (``sub-<label>``).
+        run : RawRun, default None
+            One run; None: every run of ``sub``, with a ``run`` column (:attr:`RawRun.label`).
+
+        Returns
+        -------
+        DataFrame
+        """
         if run is not None:
             return read_tsv(run.events)
         tables = [read_tsv(r.events).assign(run=r.label) for r in self.runs[sub]]
         return pd.concat(tables, ignore_index=True)
 
     def n_volumes(self, run: RawRun) -> int:
-        """Number of volumes of a BOLD run (from the header)."""
+        """Number of volumes of a BOLD run (from the header).
+
+        Parameters
+        ----------
+        run : RawRun
+            The run.
+
+        Returns
+        -------
+        int
+        """
         return int(nib.load(run.bold).shape[3])
 
     def first_run(self, sub: str) -> RawRun:
-        """The first run of ``sub`` (by session, acq, run) — the one the data chapter shows."""
+        """The first run of ``sub`` (by session, acq, run) — the one the data chapter shows.
+
+        Parameters
+        ----------
+        sub : str
+            Participant id (``sub-<label>``).
+
+        Returns
+        -------
+        RawRun
+        """
         return self.runs[sub][0]
 
 
@@ -93,6 +125,16 @@ def load_dataset(
         The ``trial_type`` labels analysed (validation only).
     rating_range : (int, int), default :data:`RATING_RANGE`
         Allowed ratings (validation only).
+
+    Returns
+    -------
+    Dataset
+        Participants, questionnaire, BOLD runs and structural image of each participant.
+
+    Raises
+    ------
+    ValueError
+        The dataset breaks the contract (:func:`validate_dataset` lists every problem).
     """
     root = Path(root)
     if validate:

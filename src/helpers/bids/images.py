@@ -17,7 +17,22 @@ def read_image(path: str | os.PathLike) -> nib.Nifti1Image:
 
     A ``.nii.gz`` is decompressed to its end, so a damaged file fails gzip's CRC-32 and length check
     (nibabel alone reads only as many bytes as the header asks for and can return wrong values
-    silently); a ``.nii`` must hold as many bytes as its header says.  ``ValueError`` names the file.
+    silently); a ``.nii`` must hold as many bytes as its header says.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.nii`` or ``.nii.gz`` file.
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        With its data read.
+
+    Raises
+    ------
+    ValueError
+        The compressed data are damaged or the file is not a complete NIfTI-1 image (names the file).
     """
     path = Path(path)
     raw = path.read_bytes()

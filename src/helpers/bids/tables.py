@@ -99,6 +99,11 @@ def read_tsv(path: str | os.PathLike, text_columns=("participant_id",)) -> pd.Da
     text_columns : sequence of str, default ("participant_id",)
         Columns never converted to numbers (IDs such as ``01`` keep their zeros).
 
+    Returns
+    -------
+    DataFrame
+        One row per non-empty line, text and numeric columns, missing values as NaN.
+
     Raises
     ------
     ValueError

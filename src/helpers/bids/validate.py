@@ -410,6 +410,11 @@ def validate_dataset(
     rating_range : (int, int), default :data:`RATING_RANGE`
         Allowed values of the optional ``rating`` column.
 
+    Raises
+    ------
+    ValueError
+        The folder does not exist, or one message listing every problem found.
+
     Notes
     -----
     Each problem names the file (relative to the dataset), the participant and run, the column or

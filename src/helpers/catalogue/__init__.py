@@ -27,7 +27,22 @@ __all__ = ["Case", "CASES", "run_case", "matches", "catalogue_table"]
 
 
 def run_case(case: Case, dataset: str | Path, workdir: str | Path) -> BaseException | None:
-    """Run ``case`` on a copy of ``dataset`` made in ``workdir``; return what it raised (None if nothing)."""
+    """Run ``case`` on a copy of ``dataset`` made in ``workdir``; return what it raised (None if nothing).
+
+    Parameters
+    ----------
+    case : Case
+        The bad input to try.
+    dataset : path-like
+        A valid dataset (left unchanged: the case works on a copy).
+    workdir : path-like
+        Scratch folder; the case's sub-folder ``<workdir>/<case.id>`` is removed afterwards.
+
+    Returns
+    -------
+    BaseException or None
+        The exception the pipeline raised.
+    """
     work = Path(workdir) / case.id
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -40,7 +55,19 @@ def run_case(case: Case, dataset: str | Path, workdir: str | Path) -> BaseExcept
 
 
 def matches(case: Case, err: BaseException | None) -> bool:
-    """True if ``err`` is the documented error: same type and every key word in its message."""
+    """True if ``err`` is the documented error: same type and every key word in its message.
+
+    Parameters
+    ----------
+    case : Case
+        The case (``error`` and ``keywords``).
+    err : BaseException or None
+        What :func:`run_case` returned; None never matches.
+
+    Returns
+    -------
+    bool
+    """
     return err is not None and type(err) is case.error and all(word in str(err) for word in case.keywords)
 
 
@@ -49,6 +76,18 @@ def catalogue_table(dataset: str | Path, workdir: str | Path) -> pd.DataFrame:
 
     ``as documented`` says whether the error had the documented type and key words (the test
     module asserts it for every case); paths inside ``workdir`` are shown as ``…``.
+
+    Parameters
+    ----------
+    dataset : path-like
+        A valid dataset (e.g. the tiny twin).
+    workdir : path-like
+        Scratch folder (:func:`run_case`).
+
+    Returns
+    -------
+    DataFrame
+        One row per case of :data:`CASES`: ``stage, bad input, error, message, fix, as documented``.
     """
     rows = []
     for case in CASES:

@@ -16,11 +16,12 @@ One participant (:func:`participant_connectivity`):
    negative−neutral, positive−neutral as differences of z.
 
 Alternatives (``measures``, the registry of :mod:`helpers.firstlevel.measures`; :func:`measures_table`
-lists them): ``weighted_hanning``, ``weighted_none``, ``gppi_regression``, ``beta_series`` (least
-squares separate, Mumford et al. 2012), ``bandpass`` (0.008–0.09 Hz), ``no_compcor`` and
-``nilearn_<strategy>`` (nilearn's fMRIPrep confound strategies as the denoiser), ``scrubbing`` and
-``censoring`` (CONN's ART outlier scans, :mod:`helpers.outliers`).  The ``outliers`` setting (default
-``"none"``, the paper's pipeline) scrubs or censors outlier scans in every measure built on CONN's design.
+lists them): ``weighted_hanning``, ``weighted_none``, ``gppi_regression`` and ``gppi_symmetric`` (the
+mean of its two directions), ``beta_series`` (least squares separate, :mod:`helpers.beta_series`),
+``bandpass`` (0.008–0.09 Hz), ``no_compcor``, ``nilearn_<strategy>`` (nilearn's fMRIPrep confound
+strategies as the denoiser), ``scrubbing`` and ``censoring`` (CONN's ART outlier scans,
+:mod:`helpers.outliers`).  The ``outliers`` setting (default ``"none"``, the paper's pipeline) scrubs or
+censors outlier scans in every measure built on CONN's design.
 :func:`run_connectivity` runs every participant through :mod:`helpers.execution` (serial, local
 processes or Dask; tqdm), reuses cached per-participant results (:mod:`helpers.cache`), writes
 ``connectivity.tsv`` atomically and records every excluded participant with its reason.
@@ -69,7 +70,8 @@ steps):
 * degrees of freedom: a condition's effective residual dof (:func:`helpers.connectivity.condition_dof`)
   add up over runs; below ``min_dof`` (default 10) the measure fails with the participant, the
   condition and the dof in the message (:func:`helpers.connectivity.check_dof`), never a number
-  (``beta_series`` keeps its own rule: at least 3 trials of the condition over all runs).
+  (``beta_series`` keeps its own rule: at least ``min_trials``, default 3, trials of the condition over all
+  runs).
 
 A single run goes through the same code and gives the same bytes as before runs were supported
 (``tests/test_runs.py`` checks a run named ``run-1`` against the plain layout, and two runs against a

@@ -2,8 +2,10 @@
 
 * ``weighted_hrf`` (the paper's, CONN's default), ``weighted_hanning``, ``weighted_none``: weighted
   correlation of the denoised ROI series (book/spec_conn.md §3);
-* ``gppi_regression``: generalised PPI interaction betas (book/spec_conn.md §6);
-* ``beta_series``: least-squares-separate trial betas correlated per condition (Mumford et al. 2012);
+* ``gppi_regression``: generalised PPI interaction betas (book/spec_conn.md §6), and ``gppi_symmetric``,
+  the mean of the two directions of each ROI pair;
+* ``beta_series``: least-squares-separate trial betas correlated per condition (:mod:`helpers.beta_series`:
+  LSS variant, trial counts, minimum trials, outlier betas);
 * ``no_compcor``, ``bandpass``, ``nilearn_<strategy>``: the paper's measure under another denoising;
 * ``scrubbing``, ``censoring``: the paper's measure with the outlier scans of CONN's ART (default
   thresholds) scrubbed or censored (:mod:`helpers.outliers`).
@@ -25,14 +27,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..connectivity import condition_effects, fisher_z, gppi
-from .registry import (  # noqa: F401
+from ..beta_series import beta_series
+from ..connectivity import gppi, gppi_symmetric
+from .registry import (
     MEASURES,
     Measure,
     MeasureData,
     check_measures,
     compute_measure,
-    describe_measure,
+    describe_measure,  # noqa: F401
     get_measure,
     is_measure,
     measures_table,
@@ -56,6 +59,7 @@ __all__ = [
     "compute_measure",
     "weighted",
     "gppi_regression",
+    "gppi_symmetric_measure",
     "beta_series",
     "outlier_branch",
     "branch_rule",
@@ -86,7 +90,12 @@ for _weighting, _text in (
     register(f"weighted_{_weighting}", _text, "weighted correlation", weighting=_weighting)(weighted)
 
 
-@register("gppi_regression", "generalised psychophysiological interaction, interaction beta", "gPPI")
+@register(
+    "gppi_regression",
+    "generalised psychophysiological interaction, interaction beta",
+    "gPPI",
+    uses=("conditions", "band", "min_dof", "gppi_max_vif"),
+)
 def gppi_regression(data: MeasureData) -> pd.DataFrame:
     """gPPI interaction betas of the stacked denoised series, ``hrf`` weights (spec_conn.md §6–7); r = NaN."""
     from .signals import stack
@@ -96,27 +105,56 @@ def gppi_regression(data: MeasureData) -> pd.DataFrame:
     data.check_dof(weights, dofs)
     kept = np.concatenate(data.kept())  # censored scans leave the gPPI regression
     series, weights = stack(series)[kept].reset_index(drop=True), stack(weights)[kept].reset_index(drop=True)
-    return gppi(series, weights).rename(columns={"value": "z"}).assign(r=np.nan)
+    values = gppi(series, weights, max_vif=data.gppi_max_vif, where=data.where)
+    return values.rename(columns={"value": "z"}).assign(r=np.nan)
+
+
+@register(
+    "gppi_symmetric",
+    "generalised psychophysiological interaction, mean of the two directions A→B and B→A",
+    "gPPI",
+    uses=("conditions", "band", "min_dof", "gppi_max_vif"),
+)
+def gppi_symmetric_measure(data: MeasureData) -> pd.DataFrame:
+    """:func:`gppi_regression` averaged over the two directions of each pair.
+
+    (b_{A→B} + b_{B→A}) / 2 for both ordered pairs (:func:`helpers.connectivity.gppi_symmetric`).
+    """
+    return gppi_symmetric(gppi_regression(data), value="z")
 
 
 @register(
     "beta_series",
     "beta-series correlation, least squares separate (one GLM per trial)",
     "beta series",
-    uses=("conditions", "band"),
+    uses=("conditions", "band", "min_trials", "lss", "beta_outliers", "beta_outlier_z"),
 )
 def beta_series_measure(data: MeasureData) -> pd.DataFrame:
-    """:func:`beta_series` of the series denoised without the task regressors (outliers: scrubbing only)."""
+    """:func:`helpers.beta_series.beta_series` of the series denoised without the task regressors; the rows
+    carry each condition's trial counts (``n_trials, n_outliers, n_used``) for ``beta_series_trials.tsv``.
+    Outlier scans: scrubbing only (censoring raises)."""
     if data.censoring:
-        raise ValueError(f"{data.where}: censoring is not defined for beta series (a trial's regressor needs "
-                         "every scan of its run); rule: outliers with method scrub")
+        raise ValueError(
+            f"{data.where}: censoring is not defined for beta series (a trial's regressor needs every "
+            "scan of its run); rule: outliers with method scrub"
+        )
 
     def nuisance(r):
         design = data.design_of()(r)
         return design.drop(columns=[c for c in design.columns if c.startswith("effect_")])
 
     series, _ = data.denoise(nuisance)
-    return beta_series(series, [r.events for r in data.runs], [r.files.tr for r in data.runs], data.band)
+    return beta_series(
+        series,
+        [r.events for r in data.runs],
+        [r.files.tr for r in data.runs],
+        data.band,
+        lss=data.lss,
+        min_trials=data.min_trials,
+        beta_outliers=data.beta_outliers,
+        outlier_z=data.beta_outlier_z,
+        where=data.where,
+    )
 
 
 register(
@@ -220,87 +258,7 @@ register(
 )(outlier_branch)
 
 
-# --------------------------------------------------------------------------- beta series, contrasts
-def _lss_betas(timeseries: pd.DataFrame, events: pd.DataFrame, tr: float, band) -> np.ndarray:
-    """Least-squares-separate trial betas (events × ROIs) of one run (see :func:`beta_series`)."""
-    from ..denoise import conn_filter
-
-    n = len(timeseries)
-    single = condition_effects(events.assign(trial_type=[f"{i:04d}" for i in range(len(events))]), n, tr)
-    single = np.asarray(conn_filter(single.to_numpy(), tr, band))
-    kinds = events["trial_type"].to_numpy()
-    conditions = sorted(set(kinds))
-    totals = {c: single[:, kinds == c].sum(axis=1) for c in conditions}
-    y = timeseries.to_numpy(float)
-    betas = np.empty((len(events), y.shape[1]))
-    for i in range(len(events)):
-        others = [totals[c] - (single[:, i] if kinds[i] == c else 0) for c in conditions]
-        design = np.column_stack([np.ones(n), single[:, i], *others])
-        betas[i] = np.linalg.lstsq(design, y, rcond=None)[0][1]
-    return betas
-
-
-def beta_series(timeseries, events, tr, band=None) -> pd.DataFrame:
-    """Least-squares-separate (LSS) trial betas and their correlation per condition.
-
-    For each event i (Mumford et al. 2012, "LSS-N"): y ~ [e_i, Σ_{j≠i, c} e_j for every
-    condition c], where e_j is event j's CONN regressor (:func:`condition_effects` of that
-    event alone); the regressors are filtered like the data (:func:`conn_filter`) and the
-    fit has an intercept.  Within each condition, r = Pearson correlation of two ROIs'
-    betas across its events; z = atanh(r).
-
-    Several runs (lists of ``timeseries``, ``events`` and ``tr``, one item per run): the betas
-    are estimated run by run — each trial's model holds only its own run's scans, events and
-    filter, as a trial regressor never crosses a run boundary — and then concatenated across
-    runs, so that a condition's correlation is taken over all of its trials (its trial count is
-    the sum over runs).  A per-run correlation averaged over runs would weigh a run with two
-    trials like one with twenty.
-
-    Parameters
-    ----------
-    timeseries : DataFrame (scans × ROIs), or list of them (one per run)
-        ROI series denoised **without** the task regressors.
-    events : DataFrame, or list of them
-        Modelled events (``onset, duration, trial_type``), onsets relative to their run.
-    tr : float, or list of float
-        Repetition time(s) in seconds.
-    band : tuple of float, optional
-        Filter band of the trial regressors (Hz); default None: :data:`helpers.denoise.HIGHPASS`
-        (high-pass 0.008 Hz, CONN's default), as the data were filtered.
-
-    Returns
-    -------
-    DataFrame
-        ``condition, source, target, r, z``, one row per condition and ordered ROI pair.
-
-    Raises
-    ------
-    ValueError
-        A condition with fewer than 3 events over all runs.
-    """
-    if band is None:
-        from ..denoise import HIGHPASS as band
-    if isinstance(timeseries, pd.DataFrame):
-        timeseries, events, tr = [timeseries], [events], [tr]
-    runs = [
-        (ts, ev, t) for ts, ev, t in zip(timeseries, events, tr) if len(ev)
-    ]  # a run without modelled trials adds none
-    betas = np.concatenate([_lss_betas(ts, ev, t, band) for ts, ev, t in runs])
-    kinds = np.concatenate([ev["trial_type"].to_numpy() for _, ev, _ in runs])
-    conditions = sorted(set(kinds))
-    rois = list(timeseries[0].columns)
-    rows = []
-    for c in conditions:
-        sel = betas[kinds == c]
-        if sel.shape[0] < 3:
-            raise ValueError(f"beta series: condition {c!r} has {sel.shape[0]} events; at least 3 are needed")
-        r = np.corrcoef(sel, rowvar=False)
-        rows += [(c, s, t, r[i, j]) for i, s in enumerate(rois) for j, t in enumerate(rois) if i != j]
-    out = pd.DataFrame(rows, columns=["condition", "source", "target", "r"])
-    out["z"] = fisher_z(out["r"].to_numpy())
-    return out
-
-
+# --------------------------------------------------------------------------- contrasts
 def add_contrasts(table: pd.DataFrame, contrasts=DEFAULT_CONTRASTS) -> pd.DataFrame:
     """Append contrast rows "a-b" with z = z_a − z_b and r = NaN (book/spec_conn.md §3).
 

@@ -16,9 +16,9 @@ and CONN denoising design, and the stage settings) plus its registered settings,
 ``condition, source, target, r, z`` over all runs (book/spec_conn.md §7: each run denoised on its
 own, then stacked).
 
-This module and :mod:`helpers.firstlevel.measures` import numpy, pandas and :mod:`helpers.connectivity`
-only, so that the schema can read the registry without loading nibabel or nilearn; the denoising
-code is imported where it runs.
+This module and :mod:`helpers.firstlevel.measures` import numpy, pandas, :mod:`helpers.connectivity`
+and :mod:`helpers.beta_series` only, so that the schema can read the registry without loading nibabel
+or nilearn; the denoising code is imported where it runs.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..connectivity import check_dof, condition_dof, roi_to_roi
+from ..beta_series import MIN_TRIALS, OUTLIER_Z
+from ..connectivity import MAX_VIF, check_dof, condition_dof, roi_to_roi
 
 __all__ = [
     "MEASURES",
@@ -287,6 +288,10 @@ class MeasureData:
         Smallest effective residual dof of a condition (:func:`helpers.connectivity.check_dof`).
     measure : str
         The measure being computed (for error messages).
+    min_trials, lss, beta_outliers, beta_outlier_z : default 3, "separate", "flag", 5
+        Beta-series options (:func:`helpers.beta_series.beta_series`).
+    gppi_max_vif : float, default :data:`helpers.connectivity.MAX_VIF` (1000)
+        Largest variance inflation factor of a gPPI interaction term (:func:`helpers.connectivity.gppi`).
     outliers : helpers.outliers.OutlierRule or None, default None
         Outlier scans (None: none, the paper's pipeline).  Scrubbing changes the design
         (:meth:`design_of`); censoring changes :meth:`denoise` and zeroes the censored scans' weights
@@ -298,6 +303,11 @@ class MeasureData:
     band: tuple
     min_dof: float
     measure: str
+    min_trials: int = MIN_TRIALS
+    lss: str = "separate"
+    beta_outliers: str = "flag"
+    beta_outlier_z: float = OUTLIER_Z
+    gppi_max_vif: float = MAX_VIF
     outliers: object = None
 
     @property

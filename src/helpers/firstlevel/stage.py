@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..connectivity import MIN_DOF
+from ..beta_series import COUNT_COLUMNS, MIN_TRIALS, OUTLIER_Z, check_options, trial_counts
+from ..connectivity import MAX_VIF, MIN_DOF
 from ..denoise import HIGHPASS
 from ..execution import (
     EXCLUSION_COLUMNS,
@@ -70,6 +71,9 @@ class StageSettings:
         Filter band in Hz (default high-pass 0.008 Hz).
     min_dof : float
         Smallest effective residual dof of a condition (:func:`helpers.connectivity.check_dof`).
+    min_trials, lss, beta_outliers, beta_outlier_z, gppi_max_vif
+        The measures' options (:class:`helpers.firstlevel.measures.MeasureData`; defaults 3, "separate",
+        "flag", 5, 1000).
     outliers : helpers.outliers.OutlierRule or None, default None
         Outlier scans of every measure built on CONN's design (None: none, the paper's pipeline).
     """
@@ -78,7 +82,51 @@ class StageSettings:
     rois: object
     band: tuple
     min_dof: float
+    min_trials: int = MIN_TRIALS
+    lss: str = "separate"
+    beta_outliers: str = "flag"
+    beta_outlier_z: float = OUTLIER_Z
+    gppi_max_vif: float = MAX_VIF
     outliers: object = None
+
+    def options(self) -> dict:
+        """The settings passed to every measure beyond conditions, band and min_dof."""
+        return {name: getattr(self, name) for name in _OPTIONS}
+
+
+#: StageSettings fields that are measure options (MeasureData fields of the same names).
+_OPTIONS = ("min_trials", "lss", "beta_outliers", "beta_outlier_z", "gppi_max_vif")
+
+
+def _settings(
+    conditions,
+    rois,
+    band,
+    min_dof,
+    min_trials: int = MIN_TRIALS,
+    lss: str = "separate",
+    beta_outliers: str = "flag",
+    beta_outlier_z: float = OUTLIER_Z,
+    gppi_max_vif: float = MAX_VIF,
+    outliers="none",
+) -> StageSettings:
+    """:class:`StageSettings`, the measure options checked first (ValueError naming the option;
+    ``outliers`` by :func:`helpers.outliers.parse_outliers`)."""
+    check_options(lss, min_trials, beta_outliers, beta_outlier_z)
+    if isinstance(gppi_max_vif, bool) or not gppi_max_vif > 0:
+        raise ValueError(f"gppi_max_vif must be a positive number (∞: no limit), got {gppi_max_vif!r}")
+    return StageSettings(
+        tuple(conditions),
+        rois,
+        tuple(band),
+        float(min_dof),
+        int(min_trials),
+        lss,
+        beta_outliers,
+        float(beta_outlier_z),
+        float(gppi_max_vif),
+        parse_outliers(outliers),
+    )
 
 
 def _participant_tables(files: ParticipantFiles, settings: StageSettings, measures, required: bool = True):
@@ -94,7 +142,15 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
         try:
             table = compute_measure(
                 measure,
-                MeasureData(runs, conditions, settings.band, settings.min_dof, measure, settings.outliers),
+                MeasureData(
+                    runs,
+                    conditions,
+                    settings.band,
+                    settings.min_dof,
+                    measure,
+                    **settings.options(),
+                    outliers=settings.outliers,
+                ),
             )
         except ValueError as err:
             if required and measure == measures[0]:
@@ -105,7 +161,8 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
     if not tables:
         return pd.DataFrame(columns=OUTPUT_COLUMNS), failures
     out = pd.concat(tables, ignore_index=True).assign(participant_id=files.participant_id)
-    return out[OUTPUT_COLUMNS], failures
+    keep = OUTPUT_COLUMNS + [c for c in COUNT_COLUMNS if c in out]  # with the beta series' trial counts
+    return out[keep], failures
 
 
 def participant_connectivity(
@@ -116,7 +173,7 @@ def participant_connectivity(
     rois=None,
     band=HIGHPASS,
     min_dof: float = MIN_DOF,
-    outliers="none",
+    **options,
 ) -> pd.DataFrame:
     """All requested connectivity measures of one participant, as tidy rows.
 
@@ -144,10 +201,9 @@ def participant_connectivity(
         Smallest effective residual degrees of freedom of a condition
         (:func:`helpers.connectivity.condition_dof`) for which a correlation (or gPPI beta) is
         computed; below it the measure fails with the participant, condition and dof named.
-    outliers : str or dict, default "none"
-        Outlier scans (:func:`helpers.outliers.parse_outliers`): ``"none"``, the paper's pipeline,
-        changes nothing; a CONN preset or thresholds scrub or censor the scans CONN's ART flags in
-        every measure built on CONN's design (:mod:`helpers.firstlevel.measures`).
+    **options
+        ``min_trials``, ``lss``, ``beta_outliers``, ``beta_outlier_z``, ``gppi_max_vif``, ``outliers``:
+        as for :func:`run_connectivity` (defaults 3, "separate", "flag", 5, 1000, "none").
 
     Returns
     -------
@@ -160,7 +216,7 @@ def participant_connectivity(
     ValueError
         Invalid inputs, or any requested measure that cannot be computed.
     """
-    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof), parse_outliers(outliers))
+    settings = _settings(conditions, rois, band, min_dof, **options)
     table, failures = _participant_tables(files, settings, measures)
     if failures:
         measure, reason = next(iter(failures.items()))
@@ -220,7 +276,9 @@ def _measure_results(job: ConnectivityJob, store=None) -> dict:
     else:
         out = {m: ("failed", reason) for m, reason in failures.items()}
         for measure, rows in table.groupby("measure", sort=False):
-            out[measure] = ("ok", rows.reset_index(drop=True))
+            # trial counts only in the rows of the measures that have them (beta series)
+            counts = [c for c in COUNT_COLUMNS if c in rows and rows[c].isna().all()]
+            out[measure] = ("ok", rows.drop(columns=counts).reset_index(drop=True))
     if store is not None:
         for measure, value in out.items():
             store.put(job.keys[measure], value)
@@ -273,6 +331,7 @@ def _cache_keys(files: ParticipantFiles, settings: StageSettings, measures: list
         rois=_rois_key(settings.rois),
         band=settings.band,
         min_dof=settings.min_dof,
+        **settings.options(),
     )
     if settings.outliers is not None:  # no outlier choice keeps the keys (and the cache) of before
         params["outliers"] = settings.outliers
@@ -318,9 +377,12 @@ def _plan(found: dict, measures: list, settings: StageSettings, store, on_error:
     return cached, jobs
 
 
-def _tables(participants, missing_files: dict, results: dict, measures: list, contrasts) -> tuple[list, list]:
-    """Each participant's rows (with contrasts), and the exclusions ``(participant, stage, reason)``."""
-    tables, excluded = [], []
+def _tables(
+    participants, missing_files: dict, results: dict, measures: list, contrasts
+) -> tuple[list, list, list]:
+    """Each participant's rows (with contrasts), the exclusions ``(participant, stage, reason)``, and the
+    beta series' trial counts per participant and condition (:func:`helpers.beta_series.trial_counts`)."""
+    tables, excluded, trials = [], [], []
     for p in participants:
         if p in missing_files:
             excluded.append((p, "connectivity", missing_files[p]))
@@ -334,10 +396,12 @@ def _tables(participants, missing_files: dict, results: dict, measures: list, co
             status, detail = results[p][m]
             if status == "ok":
                 rows.append(detail)
+                if set(COUNT_COLUMNS) <= set(detail.columns):
+                    trials.append(trial_counts(detail))
             else:
                 excluded.append((p, f"connectivity/{m}", detail))
         tables.append(add_contrasts(pd.concat(rows, ignore_index=True), contrasts)[OUTPUT_COLUMNS])
-    return tables, excluded
+    return tables, excluded, trials
 
 
 def run_connectivity(
@@ -363,10 +427,16 @@ def run_connectivity(
     on_error: str = "stop",
     res=None,
     min_dof: float = MIN_DOF,
+    min_trials: int = MIN_TRIALS,
+    lss: str = "separate",
+    beta_outliers: str = "flag",
+    beta_outlier_z: float = OUTLIER_Z,
+    gppi_max_vif: float = MAX_VIF,
     outliers="none",
     max_outlier_fraction: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``.
+    """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``
+    (and ``beta_series_trials.tsv`` when ``beta_series`` is among the measures).
 
     A participant whose files are missing or invalid (or whose required first measure fails)
     raises :class:`helpers.execution.ParticipantError` before any table is written under
@@ -385,6 +455,26 @@ def run_connectivity(
         As for :func:`participant_connectivity` (defaults: the three conditions, ``("weighted_hrf",)``,
         :data:`DEFAULT_CONTRASTS`, the paper's ROIs, high-pass 0.008 Hz, 10).  The first measure
         is the required one.
+    min_trials, lss, beta_outliers, beta_outlier_z : default 3, "separate", "flag", 5
+        ``beta_series``: fewest trials of a condition entering its correlation, the LSS variant, and
+        what happens to trials with outlying betas (modified z above ``beta_outlier_z``)
+        (:func:`helpers.beta_series.beta_series`).  The trials of every participant and condition —
+        modelled, flagged, used — go to ``beta_series_trials.tsv``.
+    gppi_max_vif : float, default :data:`helpers.connectivity.MAX_VIF` (1000)
+        ``gppi_regression``, ``gppi_symmetric``: a participant with an interaction term whose variance
+        inflation factor exceeds it gets no value for the measure, and the reason, naming the condition,
+        goes to ``exclusions.tsv`` (:func:`helpers.connectivity.gppi_vif`; ∞: no limit).
+    outliers : str or dict, default "none"
+        Outlier scans (:func:`helpers.outliers.parse_outliers`): ``"none"``, the paper's pipeline,
+        changes nothing; a CONN preset or thresholds scrub or censor the scans CONN's ART flags in
+        every measure built on CONN's design (:mod:`helpers.firstlevel.measures`).
+    max_outlier_fraction : float, default 0.5
+        With an outlier choice, or the multiverse branches ``scrubbing``/``censoring`` among the
+        measures, ``outlier_scans.tsv`` counts the weighted scans each participant and condition
+        loses (:func:`helpers.outliers.lost_scans`), and a participant losing more than this share of
+        a condition's scans is excluded through ``exclusions.tsv``: from everything (stage
+        ``outliers``) under ``outliers``, from the branch only (``outliers/<branch>``) otherwise
+        (:func:`helpers.outliers.record_outlier_exclusions`).
     smoothed : bool, default False
         Read ``desc-smoothed`` instead of the unsmoothed ``desc-preproc`` BOLD (CONN uses the latter).
     participants : sequence of str, optional
@@ -406,15 +496,6 @@ def run_connectivity(
         Receives the wall time of the lookup, the per-participant work and the tables.
     on_error : {"stop", "skip"}, default "stop"
         See above.
-    outliers : str or dict, default "none"
-        As for :func:`participant_connectivity`; ``"none"`` (the paper's pipeline) changes nothing.
-    max_outlier_fraction : float, default 0.5
-        With an outlier choice, or the multiverse branches ``scrubbing``/``censoring`` among the
-        measures, ``outlier_scans.tsv`` counts the weighted scans each participant and condition
-        loses (:func:`helpers.outliers.lost_scans`), and a participant losing more than this share of
-        a condition's scans is excluded through ``exclusions.tsv``: from everything (stage
-        ``outliers``) under ``outliers``, from the branch only (``outliers/<branch>``) otherwise
-        (:func:`helpers.outliers.record_outlier_exclusions`).
 
     Returns
     -------
@@ -436,7 +517,18 @@ def run_connectivity(
     )
     if not participants:
         raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
-    settings = StageSettings(tuple(conditions), rois, tuple(band), float(min_dof), parse_outliers(outliers))
+    settings = _settings(
+        conditions,
+        rois,
+        band,
+        min_dof,
+        min_trials=min_trials,
+        lss=lss,
+        beta_outliers=beta_outliers,
+        beta_outlier_z=beta_outlier_z,
+        gppi_max_vif=gppi_max_vif,
+        outliers=outliers,
+    )
     store = Cache("connectivity", cache_dir, enabled=cache)
     with timed(stages, "connectivity: locate files and cache lookup"):
         found, missing_files = _locate(
@@ -463,7 +555,7 @@ def run_connectivity(
     for p, values in zip(ids, computed):
         results[p].update(values)
     with timed(stages, "connectivity: tables"):
-        tables, excluded = _tables(participants, missing_files, results, measures, contrasts)
+        tables, excluded, trials = _tables(participants, missing_files, results, measures, contrasts)
         for participant, stage, reason in excluded:
             log.warning("excluding %s from %s: %s", participant, stage, reason)
         exclusions = pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
@@ -472,9 +564,15 @@ def run_connectivity(
             raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
         result = pd.concat(tables, ignore_index=True)
         write_tsv(result, Path(output_dir) / "connectivity.tsv")
+        if "beta_series" in measures:  # how many trials entered each participant's beta series
+            columns = ["participant_id", "condition", *COUNT_COLUMNS]
+            write_tsv(
+                pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=columns),
+                Path(output_dir) / "beta_series_trials.tsv",
+            )
     with timed(stages, "connectivity: outlier scans"):
-        _record_outlier_scans(output_dir, [found[p] for p in result["participant_id"].unique()], measures,
-                              settings, max_outlier_fraction)
+        analysed = [found[p] for p in result["participant_id"].unique()]
+        _record_outlier_scans(output_dir, analysed, measures, settings, max_outlier_fraction)
     return result, exclusions
 
 

@@ -72,10 +72,14 @@ def entity_stem(participant: str, task: str | None = None, *, session: str | Non
     ----------
     participant : str
         ``"sub-<label>"``.
-    task : str, optional
+    task : str, default None
         Task label (without ``task-``); default None leaves the entity out (anatomical files).
-    session, acq, run : str, optional
+    session, acq, run : str, default None
         Labels without their prefix; default None leaves the entity out.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -106,7 +110,7 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
         The ``res-`` entity (voxel size in mm of the MNI grid).
     contrast : str, default "T2w"
         Suffix of the structural the transforms refer to (``"T2w"`` or ``"T1w"``).
-    session, acq, run : str, optional
+    session, acq, run : str, default None
         Entities of the functional run (labels without prefix); default None: absent.
     space : str, default :data:`SPACE`
         Template space of the outputs.
@@ -146,12 +150,38 @@ def derivative_paths(out_dir: str | Path, participant: str, task: str, resolutio
 
 # --------------------------------------------------------------------------- read side
 def run_label(session: str | None = None, acq: str | None = None, run: str | None = None) -> str:
-    """``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (a plain single run): a run's name in messages and tables."""
+    """A run's name in messages and tables: ``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (single run).
+
+    Parameters
+    ----------
+    session : str, default None
+        ``ses`` label; default None: none.
+    acq : str, default None
+        ``acq`` label; default None: none.
+    run : str, default None
+        ``run`` label; default None: none.
+
+    Returns
+    -------
+    str
+        The given entities as ``key-value`` joined by ``_``.
+    """
     return "_".join(f"{k}-{v}" for k, v in (("ses", session), ("acq", acq), ("run", run)) if v is not None)
 
 
 def sidecar(path: str | Path) -> Path:
-    """The JSON sidecar of a data file (``x_bold.nii.gz`` → ``x_bold.json``, ``x.tsv`` → ``x.json``)."""
+    """The JSON sidecar of a data file (``x_bold.nii.gz`` → ``x_bold.json``, ``x.tsv`` → ``x.json``).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.nii.gz``, ``.nii``, ``.tsv.gz`` or ``.tsv`` file (any other suffix is replaced by ``.json``).
+
+    Returns
+    -------
+    pathlib.Path
+        Beside ``path``; not checked to exist.
+    """
     path = Path(path)
     name = path.name
     for ext in (".nii.gz", ".nii", ".tsv.gz", ".tsv"):
@@ -253,10 +283,10 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
         ``"sub-01"`` or ``"01"``.
     task : str
         Task label.
-    space : str, optional
+    space : str, default None
         Template space of the BOLD; default None: the one MNI space present (``MNI152NLin2009cAsym``
         or ``MNI152NLin6Asym``, …); several → ValueError naming them and this parameter.
-    res : str or int, optional
+    res : str or int, default None
         The ``res-`` entity (``2`` for ``res-2``); default None: the one present (or none).
     smoothed : bool, default False
         Read ``desc-smoothed`` images (ours; fMRIPrep writes none).  When False and a run has only a
@@ -401,8 +431,23 @@ def find_fmriprep(bids_dir) -> Path | None:
     when given it as output folder): a folder qualifies when its ``dataset_description.json`` names
     fMRIPrep, our preprocessing or the twin (:data:`GENERATORS`, ``GeneratedBy`` or fMRIPrep 1.x's
     ``PipelineDescription``) **and** it holds at least one ``desc-preproc`` BOLD.  fMRIPrep's
-    output wins over ours; two fMRIPrep folders (or two of ours) → ValueError naming them and the
-    parameter ``derivatives_dir``.
+    output wins over ours.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The raw BIDS dataset.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The qualifying folder.
+
+    Raises
+    ------
+    ValueError
+        Two fMRIPrep folders (or two of ours) qualify; the message names them and the parameter
+        ``derivatives_dir``.
     """
     root = Path(bids_dir) / "derivatives"
     if not root.is_dir():

@@ -86,8 +86,22 @@ def parse_entities(path: str | os.PathLike) -> dict[str, str] | None:
 
 
 def applicable(candidate: dict[str, str], target: dict[str, str]) -> bool:
-    """True if a metadata file with entities ``candidate`` applies to a data file with ``target``:
-    same suffix, and every entity of the candidate present in the target with the same value."""
+    """True if a metadata file with entities ``candidate`` applies to a data file with ``target``.
+
+    It applies when it has the same suffix and every entity of the candidate is present in the target
+    with the same value (BIDS inheritance principle).
+
+    Parameters
+    ----------
+    candidate : dict of str to str
+        Entities of the metadata file (:func:`parse_entities`).
+    target : dict of str to str
+        Entities of the data file.
+
+    Returns
+    -------
+    bool
+    """
     if candidate.get("suffix") != target.get("suffix"):
         return False
     return all(target.get(k) == v for k, v in candidate.items() if k not in ("suffix", "extension"))
@@ -126,6 +140,20 @@ def read_json(path: str | os.PathLike) -> dict:
     """A JSON object from ``path``; ``ValueError`` naming the file, line and column of a syntax error.
 
     A UTF-8 byte-order mark (added by some Windows editors) is accepted.
+
+    Parameters
+    ----------
+    path : path-like
+        The JSON file.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        Not UTF-8, invalid JSON (with line and column), or not a JSON object.
     """
     path = Path(path)
     try:
@@ -185,6 +213,23 @@ def nearest_file(
 
     Used for tabular companions inherited rather than merged, e.g. the ``events.tsv`` of a BOLD run,
     which may be ``sub-01_task-x_run-1_events.tsv`` beside it or ``task-x_events.tsv`` at the top.
+
+    Parameters
+    ----------
+    path : path-like
+        The data file (a BIDS name; otherwise None is returned).
+    root : path-like
+        The dataset root (the top of the inheritance).
+    suffix : str
+        Suffix of the companion, e.g. ``"events"``.
+    extension : str
+        Its extension, e.g. ``".tsv"``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file beside ``path`` with the same entities if it exists, else the most specific
+        applicable candidate.
     """
     path = Path(path)
     ent = parse_entities(path)

@@ -85,6 +85,15 @@ class Outputs:
 def outputs(output_dir: str | os.PathLike) -> Outputs:
     """The :class:`Outputs` of ``output_dir``.
 
+    Parameters
+    ----------
+    output_dir : path-like
+        The book's output folder (not created).
+
+    Returns
+    -------
+    Outputs
+
     Examples
     --------
     >>> outputs("build/outputs").connectivity.as_posix()

@@ -55,7 +55,17 @@ _UNSUPPORTED = {
 
 
 def with_sub(label: str) -> str:
-    """``"sub-<label>"`` whether or not ``label`` already has the prefix (``"01"``, ``"sub-01"``)."""
+    """``"sub-<label>"`` whether or not ``label`` already has the prefix (``"01"``, ``"sub-01"``).
+
+    Parameters
+    ----------
+    label : str
+        A participant label or id (converted with ``str`` and stripped of surrounding spaces).
+
+    Returns
+    -------
+    str
+    """
     label = str(label).strip()
     return label if label.startswith("sub-") else f"sub-{label}"
 
@@ -93,8 +103,26 @@ class RawRun:
 def repetition_time(metadata: dict, sources: dict | Path | None, bold: Path) -> float:
     """Validated ``RepetitionTime`` (s) of ``metadata``; the message names the sidecar that set it.
 
-    ``sources`` maps each field to its sidecar (:func:`helpers.layout.entities.inherited_metadata`),
-    or is the one sidecar every field came from (a path; None: no sidecar).
+    Parameters
+    ----------
+    metadata : dict
+        The run's merged sidecar metadata.
+    sources : dict, path or None
+        Each field's sidecar (:func:`helpers.layout.entities.inherited_metadata`), or the one sidecar
+        every field came from (a path), or None (no sidecar).
+    bold : pathlib.Path
+        The BOLD run, named in messages when no sidecar gave the field.
+
+    Returns
+    -------
+    float
+        The repetition time in seconds.
+
+    Raises
+    ------
+    ValueError
+        The field is absent, a string, not a positive finite number, or larger than a plausible TR in
+        seconds (then it looks like milliseconds).
     """
     if not isinstance(sources, dict):
         sources = dict.fromkeys(metadata, Path(sources)) if sources is not None else {}
@@ -129,7 +157,24 @@ def repetition_time(metadata: dict, sources: dict | Path | None, bold: Path) -> 
 def participants(bids_dir: str | os.PathLike) -> list[str]:
     """Participants of a dataset: ``participants.tsv`` order if present, else the sorted ``sub-*`` folders.
 
-    IDs written without ``sub-`` in ``participants.tsv`` get it (``01`` → ``sub-01``).
+    IDs written without ``sub-`` in ``participants.tsv`` get it (``01`` → ``sub-01``); duplicates are
+    listed once.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The raw BIDS dataset.
+
+    Returns
+    -------
+    list of str
+        ``sub-<label>`` ids.
+
+    Raises
+    ------
+    ValueError
+        The folder does not exist, ``participants.tsv`` has no ``participant_id`` column, or there is
+        neither a ``participants.tsv`` nor a ``sub-*`` folder.
     """
     root = Path(bids_dir)
     if not root.is_dir():
@@ -196,6 +241,11 @@ def raw_runs(bids_dir: str | os.PathLike, participant: str, task: str) -> list[R
     -------
     list of RawRun
         Empty when the participant has no BOLD run of ``task`` (the caller names the rule).
+
+    Raises
+    ------
+    ValueError
+        A multi-echo (``echo-``) or magnitude/phase (``part-``) run, or two BOLD files for one run.
     """
     root = Path(bids_dir)
     participant = with_sub(participant)
@@ -230,12 +280,25 @@ def raw_runs(bids_dir: str | os.PathLike, participant: str, task: str) -> list[R
 
 
 def near_misses(bids_dir: str | os.PathLike, participant: str, task: str | None = None) -> list[str]:
-    """Files of ``participant`` that look like its BOLD runs of ``task`` (or, ``task=None``, its
-    structural) but are not taken, each as ``"<path in the dataset>: <why>"``.
+    """Files of ``participant`` that look like its BOLD runs (or its structural) but are not taken.
 
     So that a message never calls a file missing that exists under a name or in a folder outside the
     contract: ``sub-01_T1W.nii.gz``, ``sub-01_T1w.img``, ``anat/sub-01_task-x_bold.nii.gz``,
     ``sub-1_T1w.nii.gz`` in ``sub-01/``, ``sub-01_task_x_bold.nii.gz`` …
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The raw BIDS dataset.
+    participant : str
+        Participant id, with or without ``sub-``.
+    task : str, default None
+        The task label of the BOLD runs; default None: look for the structural instead.
+
+    Returns
+    -------
+    list of str
+        ``"<path in the dataset>: <why it is not taken>"``, sorted by path.
     """
     root = Path(bids_dir)
     participant = with_sub(participant)
@@ -271,7 +334,18 @@ def structural(bids_dir: str | os.PathLike, participant: str) -> tuple[Path, str
     """The structural image of ``participant`` and its contrast: ``(path, "T2w" | "T1w")``, None if none.
 
     T2w is preferred (the paper's coplanar T2w); among several images of one contrast (sessions,
-    ``acq-``, ``run-``) the first by (session, acq, run) is used.
+    ``acq-``, ``run-``) the first by (session, acq, run) is used, ``.nii.gz`` before ``.nii``.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The raw BIDS dataset.
+    participant : str
+        Participant id, with or without ``sub-``.
+
+    Returns
+    -------
+    tuple of (pathlib.Path, str) or None
     """
     root = Path(bids_dir)
     participant = with_sub(participant)
@@ -292,7 +366,24 @@ def structural(bids_dir: str | os.PathLike, participant: str) -> tuple[Path, str
 
 
 def phenotype_file(bids_dir: str | os.PathLike, name: str = "scs") -> Path:
-    """``phenotype/<name>.tsv``; ``ValueError`` naming the folder and what it holds when absent."""
+    """``phenotype/<name>.tsv`` of a dataset.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The raw BIDS dataset.
+    name : str, default "scs"
+        The phenotype table's name.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        The file is absent (the message names the folder and what it holds).
+    """
     folder = Path(bids_dir) / "phenotype"
     path = folder / f"{name}.tsv"
     if path.is_file():
@@ -323,7 +414,7 @@ def raw_paths(
         ``"sub-<label>"``.
     task : str
         Task label.
-    session, acq, run : str, optional
+    session, acq, run : str, default None
         Labels without prefix; default None leaves the entity (and the ``ses-`` folder) out.
 
     Returns

@@ -43,7 +43,25 @@ TARGETS = {"realign_rms_mm": 0.1, "r": 0.9, "dice": 0.9}
 
 
 def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Image) -> float:
-    """RMS displacement error (mm) of our motion estimates over head voxels (boldref > mean/8), all volumes."""
+    """RMS displacement error (mm) of our motion estimates over head voxels (boldref > mean/8), all volumes.
+
+    Per volume t, the RMS over head points p of ``|E_t p − T_t p|``
+    (:func:`helpers.preprocess.realign.displacement_rms`); then the root mean square over volumes.
+
+    Parameters
+    ----------
+    ours : DataFrame
+        Our confounds (columns :data:`~helpers.preprocess.realign.MOTION_COLUMNS`, mm and rad).
+    truth : DataFrame
+        The planted motion (``twin-truth/sub-XX_motion.tsv``), same columns and rows.
+    boldref : Nifti1Image
+        Our reference volume; its head voxels are the points p.
+
+    Returns
+    -------
+    float
+        mm.
+    """
     est = np.stack([rigid_matrix(p) for p in ours[list(MOTION_COLUMNS)].to_numpy()])
     true = np.stack([rigid_matrix(p) for p in truth[list(MOTION_COLUMNS)].to_numpy()])
     ref = boldref.get_fdata()
@@ -53,26 +71,63 @@ def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Ima
 
 
 def roi_series(bold: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image]) -> pd.DataFrame:
-    """Mean time series (volumes × ROIs) of ``bold`` within each boolean mask (same grid)."""
+    """Mean time series (volumes × ROIs) of ``bold`` within each boolean mask (same grid).
+
+    Parameters
+    ----------
+    bold : Nifti1Image
+        4-D image.
+    masks : dict
+        ROI name -> boolean mask image on the grid of ``bold``.
+
+    Returns
+    -------
+    DataFrame
+    """
     data = np.asarray(bold.dataobj, dtype=np.float32)
     return pd.DataFrame({name: data[np.asarray(m.dataobj, bool)].mean(axis=0) for name, m in masks.items()})
 
 
 def roi_correlations(ours: nib.Nifti1Image, ideal: nib.Nifti1Image, masks: dict) -> dict[str, float]:
-    """Pearson r per ROI between mean time series from our and the ideal derivatives."""
+    """Pearson r per ROI between mean time series from our and the ideal derivatives.
+
+    Parameters
+    ----------
+    ours : Nifti1Image
+        Our 4-D derivative.
+    ideal : Nifti1Image
+        The twin's ideal derivative on the same grid.
+    masks : dict
+        ROI name -> boolean mask image on that grid.
+
+    Returns
+    -------
+    dict of str to float
+    """
     a, b = roi_series(ours, masks), roi_series(ideal, masks)
     return {name: float(np.corrcoef(a[name], b[name])[0, 1]) for name in masks}
 
 
 @functools.lru_cache(maxsize=2)
 def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Displacement ``r(y) = R(y) − y`` (x, y, z, 3 array, mm) and its grid affine: the point of the twin's
-    source brain that corresponds to template point ``y``; None when the source is the template.
+    """Displacement ``r(y) = R(y) − y`` (x, y, z, 3 array, mm) and its grid affine.
 
-    ``R`` is one normalisation (:func:`helpers.preprocess.normalise.normalise`, 2 mm template,
-    SyN iterations doubled) of the source brain's noise-free T2-contrast image (tissue maps of
+    ``R(y)`` is the point of the twin's source brain that corresponds to template point ``y``; None
+    when the source is the template.  ``R`` is one normalisation
+    (:func:`helpers.preprocess.normalise.normalise`, 2 mm template, SyN iterations doubled) of the
+    source brain's noise-free T2-contrast image (tissue maps of
     :func:`helpers.simulate.anatomy.source_tissue`, no skull, no warp) to the T2 template.  Checked:
-    the same procedure on the template itself returns ``r`` ≤ 0.2 mm at the ROIs.
+    the same procedure on the template itself returns ``r`` ≤ 0.2 mm at the ROIs.  Cached in-process.
+
+    Parameters
+    ----------
+    source : str or None
+        The twin's ``anatomy_source`` (None or ``"template"``: no correspondence).
+
+    Returns
+    -------
+    (ndarray, ndarray) or None
+        The displacement field (float32, mm) on the 2 mm MNI grid and that grid's affine.
     """
     if source in (None, "template"):
         return None
@@ -102,12 +157,29 @@ def roi_dice(points_field: nib.Nifti1Image, coreg: np.ndarray, native_to_mni, ma
              margin_mm: float = 12.0, correspondence=None) -> dict[str, float]:
     """Dice of each 1 mm atlas ROI with the ROI mapped through ours (MNI → functional) then truth (→ MNI).
 
-    ``points_field``: 4-D (x, y, z, 3) image of structural world coordinates ``N(y)`` on the MNI grid
-    (our ``from-T2w_to-MNI…_mode-points_xfm``), interpolated trilinearly to the 1 mm points;
-    ``coreg``: structural → functional matrix; ``native_to_mni``: the true map of functional
-    (volume 1) scanner points to MNI points (callable on (N, 3) arrays); ``correspondence``: the
-    output of :func:`template_correspondence` (None: source coordinates are template coordinates).
-    To first order in ``∇r`` (≪ 1), the template point of a source point p near ``R(y)`` is ``p − r(y)``.
+    To first order in ``∇r`` (≪ 1), the template point of a source point p near ``R(y)`` is
+    ``p − r(y)``.  Dice = 2|A ∩ B| / (|A| + |B|), over a box around the ROI.
+
+    Parameters
+    ----------
+    points_field : Nifti1Image
+        4-D (x, y, z, 3) image of structural world coordinates ``N(y)`` on the MNI grid
+        (our ``from-T2w_to-MNI…_mode-points_xfm``), interpolated trilinearly to the 1 mm points.
+    coreg : ndarray, shape (4, 4)
+        Structural → functional matrix.
+    native_to_mni : callable
+        The true map of functional (volume 1) scanner points to MNI points, on (N, 3) arrays.
+    masks_1mm : dict
+        ROI name -> mask image on a 1 mm MNI grid.
+    margin_mm : float, default 12.0
+        Margin (mm) of the box around each ROI where points are mapped.
+    correspondence : tuple or None, default None
+        The output of :func:`template_correspondence` (None: source coordinates are template
+        coordinates).
+
+    Returns
+    -------
+    dict of str to float
     """
     field = points_field.get_fdata(dtype=np.float32)
     inv = np.linalg.inv(points_field.affine)
@@ -134,7 +206,28 @@ def roi_dice(points_field: nib.Nifti1Image, coreg: np.ndarray, native_to_mni, ma
 
 def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
                       resolution: int = 3) -> dict:
-    """All three accuracy scores for one twin participant (needs ``derivatives/twin-truth``)."""
+    """All three accuracy scores for one twin participant (needs ``derivatives/twin-truth``).
+
+    Parameters
+    ----------
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
+    preproc_dir : path
+        Our preprocessing derivatives (:func:`helpers.preprocess.pipeline.run_preprocessing`).
+    participant : str
+        ``sub-XX``.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        MNI voxel size (mm) of the derivatives compared.
+
+    Returns
+    -------
+    dict
+        ``participant_id``, ``realign_rms_mm``, ``r_preproc_<roi>``, ``r_smoothed_<roi>``,
+        ``dice_<roi>`` (against the template correspondence), ``dice_abs_<roi>`` (against the source's
+        coordinates).
+    """
     from helpers.atlas import load_template, roi_masks
     from helpers.simulate import space
 
@@ -164,21 +257,67 @@ def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant
 
 
 def has_truth(bids_dir: str | Path) -> bool:
-    """True if ``bids_dir`` is a digital twin with ground truth and ideal derivatives."""
+    """True if ``bids_dir`` is a digital twin with ground truth and ideal derivatives.
+
+    Parameters
+    ----------
+    bids_dir : path
+        BIDS folder.
+
+    Returns
+    -------
+    bool
+    """
     root = Path(bids_dir) / "derivatives"
     return (root / "twin-truth").is_dir() and (root / "twin-fmriprep").is_dir()
 
 
 def score_dataset(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
                   resolution: int = 3) -> pd.DataFrame:
-    """:func:`score_participant` for every participant, one row each (index ``participant_id``)."""
+    """:func:`score_participant` for every participant, one row each (index ``participant_id``).
+
+    Parameters
+    ----------
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
+    preproc_dir : path
+        Our preprocessing derivatives (:func:`helpers.preprocess.pipeline.run_preprocessing`).
+    participants : list of str
+        Participants scored.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        MNI voxel size (mm) of the derivatives compared.
+
+    Returns
+    -------
+    DataFrame
+    """
     rows = [score_participant(bids_dir, preproc_dir, sub, task, resolution) for sub in participants]
     return pd.DataFrame(rows).set_index("participant_id")
 
 
 def plot_motion_vs_truth(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
                          resolution: int = 3):
-    """Figure: estimated (lines) and planted (dots) translations and rotations of one twin participant."""
+    """Figure: estimated (lines) and planted (dots) translations and rotations of one twin participant.
+
+    Parameters
+    ----------
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
+    preproc_dir : path
+        Our preprocessing derivatives (:func:`helpers.preprocess.pipeline.run_preprocessing`).
+    participant : str
+        ``sub-XX``.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        MNI voxel size (mm) of the derivatives compared.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     ours = pd.read_csv(derivative_paths(preproc_dir, participant, task, resolution)["confounds"], sep="\t",
@@ -199,7 +338,19 @@ def plot_motion_vs_truth(bids_dir: str | Path, preproc_dir: str | Path, particip
 
 
 def plot_accuracy(scores: pd.DataFrame):
-    """Figure: the three accuracy scores per participant (one marker per ROI) against :data:`TARGETS` (dashed)."""
+    """Figure: the three accuracy scores per participant (one marker per ROI) against :data:`TARGETS`.
+
+    Targets are dashed lines.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :func:`score_dataset`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     x = np.arange(len(scores))
@@ -223,7 +374,19 @@ def plot_accuracy(scores: pd.DataFrame):
 
 
 def summarise(scores: pd.DataFrame) -> dict[str, float]:
-    """Worst and mean scores, and how many (participant × ROI) scores miss :data:`TARGETS`."""
+    """Worst and mean scores, and how many (participant × ROI) scores miss :data:`TARGETS`.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :func:`score_dataset`.
+
+    Returns
+    -------
+    dict of str to float
+        ``max_realign_rms``, ``min_r``, ``min_dice``, ``mean_dice``, ``min_dice_abs``,
+        ``n_realign_missed``, ``n_r_missed``, ``n_dice_missed``, ``n_scores``.
+    """
     r, dice = scores.filter(like="r_preproc"), scores.filter(regex=r"^dice_(?!abs_)")
     return {"max_realign_rms": float(scores["realign_rms_mm"].max()), "min_r": float(r.min().min()),
             "min_dice": float(dice.min().min()), "mean_dice": float(dice.mean().mean()),
@@ -241,10 +404,31 @@ _EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm"] + [f"{score}_{roi}" for 
 
 def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
                      resolution: int = 3) -> tuple[pd.DataFrame, dict[str, float], dict]:
-    """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}`` (first participant).
+    """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}``.
+
+    The motion figure shows the first participant.
 
     On a dataset without ground truth (not a twin) the table has no rows, the numbers are NaN and the
     figures say so — the chapter runs unchanged on a user's own data.
+
+    Parameters
+    ----------
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
+    preproc_dir : path
+        Our preprocessing derivatives (:func:`helpers.preprocess.pipeline.run_preprocessing`).
+    participants : list of str
+        Participants scored (the first one's motion is plotted).
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        MNI voxel size (mm) of the derivatives compared.
+
+    Returns
+    -------
+    scores : DataFrame
+    numbers : dict
+    figures : dict
     """
     import matplotlib.pyplot as plt
 

@@ -69,6 +69,17 @@ def brain_mask(structural: nib.Nifti1Image, *, erode_mm: float = BRAIN_DEFAULTS[
         ``ValueError`` (the image is then not a head, or its contrast is unusable).
     participant : str, default=""
         Named in error messages.
+
+    Returns
+    -------
+    Nifti1Image
+        uint8 mask (1 = brain).
+
+    Raises
+    ------
+    ValueError
+        If the image is not 3-D, is constant or not finite, nothing survives the erosion, or the
+        brain found is smaller than ``min_fraction`` of the soft tissue.
     """
     data = np.asarray(structural.get_fdata(dtype=np.float32))
     if data.ndim != 3:
@@ -97,12 +108,37 @@ def brain_mask(structural: nib.Nifti1Image, *, erode_mm: float = BRAIN_DEFAULTS[
 
 
 def dilate(mask: nib.Nifti1Image, distance_mm: float) -> nib.Nifti1Image:
-    """``mask`` dilated by ``distance_mm`` (a ball in mm)."""
+    """``mask`` dilated by ``distance_mm`` (a ball in mm, via the Euclidean distance transform).
+
+    Parameters
+    ----------
+    mask : Nifti1Image
+        Mask (voxels > 0).
+    distance_mm : float
+        Dilation radius (mm; the voxel sizes are taken from the affine).
+
+    Returns
+    -------
+    Nifti1Image
+        uint8 mask on the same grid.
+    """
     data = np.asarray(mask.dataobj) > 0
     return nib.Nifti1Image(_within(data, distance_mm, _zooms(mask)).astype(np.uint8), mask.affine)
 
 
 def masked(image: nib.Nifti1Image, mask: nib.Nifti1Image) -> nib.Nifti1Image:
-    """``image`` (float32) set to 0 outside ``mask`` (same grid)."""
+    """``image`` (float32) set to 0 outside ``mask`` (same grid).
+
+    Parameters
+    ----------
+    image : Nifti1Image
+        3-D image.
+    mask : Nifti1Image
+        Mask on the same grid (voxels > 0 are kept).
+
+    Returns
+    -------
+    Nifti1Image
+    """
     data = np.asarray(image.get_fdata(dtype=np.float32)) * (np.asarray(mask.dataobj) > 0)
     return nib.Nifti1Image(data.astype(np.float32), image.affine)

@@ -45,9 +45,9 @@ def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, brain
     ----------
     mean_func, structural : Nifti1Image
         3-D images (the realigned mean functional, the participant's T2w/T1w).
-    brain : Nifti1Image, optional
-        Brain mask of the structural (:func:`helpers.preprocess.brain.brain_mask`); default None =
-        the whole structural is used (only for images that are already skull-stripped).
+    brain : Nifti1Image or None, default None
+        Brain mask of the structural (:func:`helpers.preprocess.brain.brain_mask`); None: the whole
+        structural is used (only for images that are already skull-stripped).
     level_iters, sigmas, factors : sequences, default=(100, 50), (1, 0), (2, 1)
         Pyramid iterations, Gaussian smoothing (voxels) and subsampling per level (coarse → fine), on
         the structural coarsened to the functional's voxel size.
@@ -57,10 +57,19 @@ def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, brain
         Fraction of structural voxels sampled (at random, seeded) for the metric; None = all.
     brain_margin_mm : float, default=4.0
         Dilation of ``brain`` kept around the brain.
-    starting_affine : array (4, 4), optional
-        Initial ``C``; default identity (the headers' alignment).
+    starting_affine : array (4, 4) or None, default None
+        Initial ``C``; None: identity (the headers' alignment).
     seed : int, default=0
         Seed for dipy's sampling (determinism).
+
+    Returns
+    -------
+    ndarray, shape (4, 4)
+
+    Raises
+    ------
+    ValueError
+        If either image is not 3-D.
     """
     from dipy.align.imaffine import AffineRegistration, MutualInformationMetric
     from dipy.align.transforms import RigidTransform3D

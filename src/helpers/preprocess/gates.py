@@ -68,7 +68,22 @@ _GATES = (("coreg_nmi", "min_coreg_nmi", "min", "EPI-structural NMI after coregi
 
 
 def nmi(a: np.ndarray, b: np.ndarray, bins: int = 32) -> float:
-    """Normalised mutual information ``(H(a) + H(b)) / H(a, b)`` of two equally long samples (1–2)."""
+    """Normalised mutual information ``(H(a) + H(b)) / H(a, b)`` of two equally long samples (1–2).
+
+    Studholme et al. (1999); entropies (natural log) of the joint histogram and its marginals.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (n,)
+        Paired samples.
+    bins : int, default 32
+        Histogram bins per sample.
+
+    Returns
+    -------
+    float
+        1 for independent samples, 2 for identical ones.
+    """
     joint, _, _ = np.histogram2d(a, b, bins=bins)
     p = joint / joint.sum()
 
@@ -88,7 +103,21 @@ def _otsu(values: np.ndarray) -> float:
 def coreg_similarity(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, coreg: np.ndarray) -> float:
     """NMI of the mean EPI and the structural sampled at ``coreg⁻¹ · x`` for the EPI's head voxels x.
 
-    ``coreg`` maps structural world points to functional world points (our ``coreg_xfm``).
+    Head voxels: above Otsu's threshold of the non-zero EPI values; the structural is sampled
+    trilinearly (0 outside).
+
+    Parameters
+    ----------
+    boldref : Nifti1Image
+        Mean (reference) EPI volume.
+    structural : Nifti1Image
+        The participant's structural image.
+    coreg : ndarray, shape (4, 4)
+        Maps structural world points to functional world points (our ``coreg_xfm``).
+
+    Returns
+    -------
+    float
     """
     ref = np.asarray(boldref.get_fdata(dtype=np.float32))
     head = ref > _otsu(ref[ref > 0])
@@ -100,7 +129,21 @@ def coreg_similarity(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, core
 
 
 def norm_similarity(anat_mni: nib.Nifti1Image, template: nib.Nifti1Image, brain: np.ndarray) -> float:
-    """Pearson r of the normalised structural and the template (same grid) inside ``brain``."""
+    """Pearson r of the normalised structural and the template (same grid) inside ``brain``.
+
+    Parameters
+    ----------
+    anat_mni : Nifti1Image
+        Structural normalised to MNI.
+    template : Nifti1Image
+        Template of the same contrast, on the same grid.
+    brain : ndarray of bool
+        Voxels compared (the template's brain mask).
+
+    Returns
+    -------
+    float
+    """
     a = np.asarray(anat_mni.get_fdata(dtype=np.float32))[brain]
     b = np.asarray(template.get_fdata(dtype=np.float32))[brain]
     return float(np.corrcoef(a, b)[0, 1])
@@ -108,7 +151,26 @@ def norm_similarity(anat_mni: nib.Nifti1Image, template: nib.Nifti1Image, brain:
 
 def roi_coverage(bold: nib.Nifti1Image, mask: np.ndarray, rois: dict[str, np.ndarray],
                  tsnr_fraction: float) -> dict[str, float]:
-    """``brain_cover_<roi>`` and ``signal_cover_<roi>`` (module docstring) on the derivatives' grid."""
+    """``brain_cover_<roi>`` and ``signal_cover_<roi>`` (module docstring) on the derivatives' grid.
+
+    tSNR = mean / SD over volumes (0 where SD = 0); a voxel has usable signal if it is in ``mask``
+    and its tSNR ≥ ``tsnr_fraction`` × the median tSNR inside ``mask``.
+
+    Parameters
+    ----------
+    bold : Nifti1Image
+        Unsmoothed preprocessed 4-D run.
+    mask : ndarray of bool
+        The participant's MNI brain mask.
+    rois : dict
+        ROI name -> boolean array on the same grid.
+    tsnr_fraction : float
+        Fraction of the brain's median tSNR a voxel must reach.
+
+    Returns
+    -------
+    dict of str to float
+    """
     data = np.asarray(bold.dataobj, dtype=np.float32)
     mean = data.mean(axis=3)
     sd = data.std(axis=3)
@@ -124,7 +186,36 @@ def roi_coverage(bold: nib.Nifti1Image, mask: np.ndarray, rois: dict[str, np.nda
 
 def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
                        resolution: int = 3, tsnr_fraction: float = GATE_DEFAULTS["tsnr_fraction"]) -> dict:
-    """Every gate score of one participant (one row of the QC table), read from raw data and derivatives."""
+    """Every gate score of one participant (one row of the QC table), read from raw data and derivatives.
+
+    With several runs, the first run's derivatives are scored (as the QC figures).
+
+    Parameters
+    ----------
+    bids_dir : path
+        Raw BIDS dataset.
+    preproc_dir : path
+        Our derivatives.
+    participant : str
+        ``sub-XX``.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        Voxel size (mm) of the derivatives' MNI grid.
+    tsnr_fraction : float, default ``GATE_DEFAULTS["tsnr_fraction"]`` (0.5)
+        See :func:`roi_coverage`.
+
+    Returns
+    -------
+    dict
+        ``participant_id``, ``coreg_nmi``, ``norm_r``, ``brain_cover_<roi>``, ``signal_cover_<roi>``,
+        ``mean_fd``, ``bold_voxel_mm``, ``anat_voxel_mm``.
+
+    Raises
+    ------
+    ValueError
+        If a needed derivative is missing (the message names the file and the participant).
+    """
     from helpers.atlas import load_template, roi_masks
 
     from .inputs import find_inputs, load_structural
@@ -168,8 +259,9 @@ def _on_grid(img: nib.Nifti1Image, like: nib.Nifti1Image, interpolation: str = "
 
 
 def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
-    """The QC table: ``scores`` plus ``flagged`` (bool) and ``reasons`` ("; "-separated), with a warning
-    per failed gate naming the participant, the score and the threshold.
+    """The QC table: ``scores`` plus ``flagged`` (bool) and ``reasons`` ("; "-separated).
+
+    A warning per failed gate names the participant, the score and the threshold.
 
     Parameters
     ----------
@@ -178,6 +270,15 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
     **thresholds
         Overrides of :data:`GATE_DEFAULTS` (``None`` turns a gate off); ``tsnr_fraction`` is ignored
         here (it shapes the scores).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ValueError
+        If a threshold name is not in :data:`GATE_DEFAULTS`.
     """
     unknown = set(thresholds) - set(GATE_DEFAULTS)
     if unknown:
@@ -207,8 +308,7 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
 def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
                     resolution: int = 3, progress: bool = False, path: str | Path | None = None,
                     **thresholds) -> pd.DataFrame:
-    """Scores, flags and reasons for every participant, written to ``path`` (default
-    ``<preproc_dir>/registration_qc.tsv``).
+    """Scores, flags and reasons for every participant, written to a TSV.
 
     Parameters
     ----------
@@ -217,14 +317,25 @@ def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants:
     participants : list of str
         Participants to check.
     task : str, default="feedback"
+        BIDS task label.
     resolution : int, default=3
         Voxel size (mm) of the derivatives' MNI grid.
     progress : bool, default=False
         Show a progress bar.
-    path : path, optional
-        Where to write the QC table (TSV).
+    path : path or None, default None
+        Where to write the QC table (TSV); None: ``<preproc_dir>/registration_qc.tsv``.
     **thresholds
         Overrides of :data:`GATE_DEFAULTS`.
+
+    Returns
+    -------
+    DataFrame
+        The QC table (:func:`evaluate`).
+
+    Raises
+    ------
+    ValueError
+        If a threshold name is unknown or a derivative is missing.
     """
     from tqdm.auto import tqdm
 
@@ -237,11 +348,32 @@ def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants:
 
 
 def apply_policy(table: pd.DataFrame, output_dir: str | Path, qc_policy: str = "exclude") -> pd.DataFrame:
-    """Exclusions of the flagged participants under ``qc_policy``, recorded in ``<output_dir>/exclusions.tsv``.
+    """Exclusions of the flagged participants under ``qc_policy``, recorded in ``exclusions.tsv``.
+
+    The file is ``<output_dir>/exclusions.tsv``.
 
     ``"exclude"``: every flagged participant is excluded (stage :data:`STAGE`, reason = the failed
     gates).  ``"report"``: nobody is excluded by the gates (their earlier exclusions of this stage are
-    cleared); the QC table still shows the flags.  Returns the rows recorded for this stage.
+    cleared); the QC table still shows the flags.
+
+    Parameters
+    ----------
+    table : DataFrame
+        QC table (:func:`evaluate`).
+    output_dir : path
+        Folder of ``exclusions.tsv``.
+    qc_policy : {"exclude", "report"}, default "exclude"
+        See above (:data:`QC_POLICIES`).
+
+    Returns
+    -------
+    DataFrame
+        The rows recorded for this stage (``participant_id, stage, reason``).
+
+    Raises
+    ------
+    ValueError
+        If ``qc_policy`` is not one of :data:`QC_POLICIES`.
     """
     if qc_policy not in QC_POLICIES:
         raise ValueError(f"qc_policy {qc_policy!r} is not one of {QC_POLICIES}")

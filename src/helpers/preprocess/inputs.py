@@ -30,12 +30,42 @@ class RawInputs:
 
 
 def find_participants(bids_dir: str | Path) -> list[str]:
-    """Participants of a BIDS dataset (``participants.tsv``, else the ``sub-*`` folders)."""
+    """Participants of a BIDS dataset (``participants.tsv``, else the ``sub-*`` folders).
+
+    Parameters
+    ----------
+    bids_dir : path
+        Raw BIDS dataset.
+
+    Returns
+    -------
+    list of str
+    """
     return participants(bids_dir)
 
 
 def find_inputs(bids_dir: str | Path, participant: str, task: str) -> RawInputs:
-    """Every BOLD run of ``participant`` for ``task`` and the structural image."""
+    """Every BOLD run of ``participant`` for ``task`` and the structural image.
+
+    Parameters
+    ----------
+    bids_dir : path
+        Raw BIDS dataset.
+    participant : str
+        ``sub-XX``.
+    task : str
+        BIDS task label.
+
+    Returns
+    -------
+    RawInputs
+
+    Raises
+    ------
+    ValueError
+        If the participant's folder, a BOLD run of the task or a structural image is missing; the
+        message names the folder, the naming rule and files found but not taken.
+    """
     root = Path(bids_dir)
     if not (root / participant).is_dir():
         raise ValueError(f"{root / participant}: participant {participant}: folder missing")
@@ -87,10 +117,28 @@ def _check_finite(data: np.ndarray, path: Path, participant: str) -> None:
 
 
 def load_bold(run: RawRun) -> tuple[nib.Nifti1Image, np.ndarray, float]:
-    """Load and validate one BOLD run: every byte read (gzip CRC), 4-D, ≥ 2 volumes, finite, oriented,
-    ``RepetitionTime`` (s) in its sidecar or an inherited one.
+    """Load and validate one BOLD run.
 
-    Returns the image, its data (float32) and the repetition time (s).
+    Every byte is read (gzip CRC); the image must be 4-D with ≥ 2 volumes, finite, oriented (sform or
+    qform set, non-singular, sform = qform when both are set), with ``RepetitionTime`` (s) in its
+    sidecar or an inherited one.
+
+    Parameters
+    ----------
+    run : helpers.layout.raw.RawRun
+        The run (:func:`find_inputs`).
+
+    Returns
+    -------
+    img : Nifti1Image
+    data : ndarray of float32
+    tr : float
+        Repetition time (s).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the participant and the rule broken.
     """
     tr = run.tr  # ValueError naming the sidecar (or the run when no sidecar gives it)
     img = read_image(run.bold)
@@ -106,7 +154,23 @@ def load_bold(run: RawRun) -> tuple[nib.Nifti1Image, np.ndarray, float]:
 
 
 def load_structural(inputs: RawInputs) -> nib.Nifti1Image:
-    """Load and validate the structural: every byte read, 3-D, finite, orientation set."""
+    """Load and validate the structural: every byte read, 3-D, finite, orientation set.
+
+    Parameters
+    ----------
+    inputs : RawInputs
+        The participant's inputs (:func:`find_inputs`).
+
+    Returns
+    -------
+    Nifti1Image
+        float32 data with the file's affine.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the participant and the rule broken.
+    """
     img = read_image(inputs.structural)
     if img.ndim != 3:
         raise ValueError(

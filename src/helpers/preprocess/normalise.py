@@ -2,8 +2,8 @@
 
 The template is the ICBM 2009 MNI152 image that nilearn ships (via :func:`helpers.atlas.load_template`).
 Affine stage: centres of mass → rigid → 12-parameter affine, each maximising Mattes mutual
-information on a random quarter of the template voxels (dipy ``AffineRegistration``).  Nonlinear stage: symmetric diffeomorphic
-registration (SyN, Avants et al. 2008) with the cross-correlation metric (dipy
+information on a random quarter of the template voxels (dipy ``AffineRegistration``).  Nonlinear
+stage: symmetric diffeomorphic registration (SyN, Avants et al. 2008) with the cross-correlation metric (dipy
 ``SymmetricDiffeomorphicRegistration`` + ``CCMetric``), pre-aligned by the affine.
 
 Settings, chosen on the digital twin against its true transforms (19 participants): the update field is
@@ -57,7 +57,20 @@ class Normalisation:
     mapping: object
 
     def to_structural(self, points: np.ndarray) -> np.ndarray:
-        """Structural world coordinates (N, 3) of MNI world points (N, 3)."""
+        """Structural world coordinates (N, 3) of MNI world points (N, 3).
+
+        Through the affine alone when there is no nonlinear mapping, else through dipy's
+        ``DiffeomorphicMap.transform_points`` (affine and warp).
+
+        Parameters
+        ----------
+        points : ndarray, shape (N, 3)
+            MNI world points (mm).
+
+        Returns
+        -------
+        ndarray, shape (N, 3)
+        """
         if self.mapping is None:
             hom = np.column_stack([points, np.ones(len(points))])
             return (hom @ self.affine.T)[:, :3]
@@ -69,7 +82,23 @@ def template_for_contrast(contrast: str = "T2w", resolution: int = 2) -> nib.Nif
     """The MNI152 template with the contrast of the structural to normalise (cached; do not modify it).
 
     ``T1w``: nilearn's T1 template.  ``T2w``: ``Σ_k c_k·P_k`` over tissue probability maps with
-    :data:`T2_CONTRAST` weights, CSF = brain mask − GM − WM (clipped at 0), as SPM's T2 template.
+    :data:`T2_CONTRAST` weights, CSF = brain mask − GM − WM (clipped to [0, 1]), as SPM's T2 template.
+
+    Parameters
+    ----------
+    contrast : {"T2w", "T1w"}, default "T2w"
+        Contrast of the structural image.
+    resolution : int, default 2
+        Template voxel size (mm); nilearn resamples its 1 mm template to it.
+
+    Returns
+    -------
+    Nifti1Image
+
+    Raises
+    ------
+    ValueError
+        If ``contrast`` is neither "T1w" nor "T2w".
     """
     from helpers.atlas import load_template
 
@@ -112,19 +141,30 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_
         The participant's structural image (3-D).
     template : Nifti1Image
         Template with matching contrast (:func:`template_for_contrast`), used by SyN.
-    affine_template : Nifti1Image, optional
+    affine_template : Nifti1Image or None, default None
         A coarser copy of the template for the affine stage (3 mm is as accurate as 2 mm there,
-        three times faster); default ``template``.
-    brain : Nifti1Image, optional
+        three times faster); None: ``template``.
+    brain : Nifti1Image or None, default None
         Brain mask of the structural (:func:`helpers.preprocess.brain.brain_mask`): the structural is
         set to 0 outside it dilated by ``brain_margin_mm`` (the template is a brain; scalp, eyes and
-        neck have no counterpart in it).  Default None: the structural is used as it is.
-    nonlinear : bool
+        neck have no counterpart in it).  None: the structural is used as it is.
+    nonlinear : bool, default True
         Run the SyN stage after the affine one.
-    seed : int
+    seed : int, default 0
         Seed for dipy's sampling (determinism).
     **overrides
         Any key of :data:`NORMALISE_DEFAULTS` (iterations, CC radius, …).
+
+    Returns
+    -------
+    Normalisation
+        Affine prealignment and (with ``nonlinear``) dipy's diffeomorphic map; both map MNI points to
+        structural points.
+
+    Raises
+    ------
+    ValueError
+        If an override is not a key of :data:`NORMALISE_DEFAULTS`, or the structural is not 3-D.
     """
     from dipy.align.imwarp import SymmetricDiffeomorphicRegistration
     from dipy.align.metrics import CCMetric

@@ -76,8 +76,26 @@ def _input_record(inputs: RawInputs) -> dict:
 
 
 def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None) -> bool:
-    """True if ``participant``'s outputs exist and its provenance matches ``params`` (and, given ``inputs``,
-    the input checksums and code fingerprint)."""
+    """True if ``participant``'s outputs exist and its provenance matches ``params``.
+
+    Given ``inputs``, the recorded input checksums and code fingerprint must match too (new data, code
+    or libraries mean recomputation).
+
+    Parameters
+    ----------
+    out_dir : path
+        Derivatives folder of the stage.
+    participant : str
+        ``sub-XX``.
+    params : dict
+        Complete stage parameters (:data:`DEFAULTS` with overrides).
+    inputs : RawInputs or None, default None
+        The participant's raw inputs (:func:`.inputs.find_inputs`); None skips the checksum check.
+
+    Returns
+    -------
+    bool
+    """
     task = params["task"]
     prov = derivative_paths(out_dir, participant, task, params["resolution"])["provenance"]
     if not prov.is_file():
@@ -110,18 +128,31 @@ def _with_defaults(params: dict | None) -> dict:
 
 def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participant: str,
                            params: dict | None = None) -> dict:
-    """Preprocess one participant; returns ``{"participant", "seconds": {step: s}, "skipped"}``.
+    """Preprocess one participant (realign, coregister, normalise, one resampling to MNI, smooth).
 
     Parameters
     ----------
     bids_dir : path
         Raw BIDS dataset.
     out_dir : path
-        Derivatives folder (e.g. ``build/data/preproc``); ``<out_dir>/<participant>/`` is written atomically.
+        Derivatives folder (e.g. ``build/data/preproc``); ``<out_dir>/<participant>/`` is written
+        atomically.
     participant : str
         ``sub-XX``.
-    params : dict, optional
-        Overrides of :data:`DEFAULTS`.
+    params : dict or None, default None
+        Overrides of :data:`DEFAULTS` (None: the defaults).
+
+    Returns
+    -------
+    dict
+        ``{"participant", "seconds": {step: s}, "skipped"}``; ``skipped`` is True when complete
+        outputs with the same provenance already existed (:func:`is_complete`).
+
+    Raises
+    ------
+    ValueError
+        If ``params`` has a key not in :data:`DEFAULTS`, or the inputs are missing or invalid (the
+        message names the file and the rule).
     """
     params = _with_defaults(params)
     inputs = find_inputs(bids_dir, participant, params["task"])
@@ -284,7 +315,8 @@ _RUN_OUTPUTS = ("preproc", "preproc_json", "smoothed", "smoothed_json", "mask", 
 
 
 def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> dict:
-    """Worker of :func:`run_preprocessing`: one participant; under ``"skip"`` a failure becomes ``"error"``."""
+    """Worker of :func:`run_preprocessing`: one participant; under ``"skip"`` a failure becomes ``"error"``.
+    """
     try:
         return preprocess_participant(bids_dir, out_dir, participant, params)
     except Exception as err:  # "skip": any failure of this participant is recorded, never silent
@@ -302,18 +334,19 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
     ----------
     bids_dir, out_dir : path
         Raw BIDS dataset; derivatives folder.
-    participants : list of str, optional
-        Default: every ``sub-*`` folder.
-    n_jobs : int
+    participants : list of str or None, default None
+        Participants to preprocess (None: every ``sub-*`` folder).
+    n_jobs : int, default 1
         Participants processed at once (``-1``: every core).
-    on_error : {"stop", "skip"}
+    on_error : {"stop", "skip"}, default "stop"
         Stop at the first failing participant (:class:`helpers.execution.ParticipantError`, whose
         message names the participant), or record it in the exclusions and go on.
-    progress : bool
+    progress : bool, default True
         Show the progress bar.
-    backend, scheduler : str
-        Execution backend of :func:`helpers.execution.map_participants` (``"serial"``,
-        ``"processes"`` or ``"dask"``) and the Dask scheduler (empty: a local cluster).
+    backend : {"serial", "processes", "dask"}, default "processes"
+        Execution backend of :func:`helpers.execution.map_participants`.
+    scheduler : str, default ""
+        Address of a Dask scheduler for ``backend="dask"`` (empty: a local cluster).
     **params
         Overrides of :data:`DEFAULTS`.
 
@@ -323,6 +356,13 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
         ``participant_id, skipped`` + seconds per step.
     exclusions : DataFrame
         ``participant_id, stage, reason`` for participants that failed (``on_error="skip"``).
+
+    Raises
+    ------
+    ValueError
+        If ``on_error`` is not "stop" or "skip", or ``params`` has an unknown key.
+    helpers.execution.ParticipantError
+        With ``on_error="stop"``, when a participant fails.
     """
     check_on_error(on_error)
     _with_defaults(params)  # an unknown parameter stops the run before any work

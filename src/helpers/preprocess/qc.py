@@ -1,8 +1,8 @@
-"""Quality control of preprocessing: motion traces, carpet plot, registration overlays, FD table, exclusions.
+"""Quality-control figures of preprocessing: motion traces, carpet plot, registration overlays.
 
-Plotting functions return a matplotlib ``Figure`` (never shown here).  The exclusion rule is a
-parameter (default: mean framewise displacement > 0.5 mm, Power et al. 2012's FD); every excluded
-participant gets a row ``participant_id, stage, reason`` (CONTRACTS.md ``exclusions.tsv``).
+Plotting functions return a matplotlib ``Figure`` (never shown here).  The QC *gates* (scores,
+thresholds such as mean framewise displacement > 0.5 mm, and the exclusions they record in
+``exclusions.tsv``, book/spec_data_contract.md) are in :mod:`helpers.preprocess.gates`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,21 @@ __all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisat
 
 
 def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | None = 0.5) -> Figure:
-    """Translations (mm), rotations (degrees) and framewise displacement (mm) against volume."""
+    """Translations (mm), rotations (degrees) and framewise displacement (mm) against volume.
+
+    Parameters
+    ----------
+    confounds : DataFrame
+        ``trans_*`` (mm), ``rot_*`` (rad), ``framewise_displacement`` (mm).
+    title : str, default ""
+        Figure title.
+    fd_threshold : float or None, default 0.5
+        FD line drawn (mm); None: no line.
+
+    Returns
+    -------
+    Figure
+    """
     fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True, layout="constrained")
     for col in ("trans_x", "trans_y", "trans_z"):
         axes[0].plot(confounds[col].to_numpy(), label=col)
@@ -48,6 +62,25 @@ def plot_carpet(bold: nib.Nifti1Image, probsegs: dict[str, nib.Nifti1Image], mas
 
     Each in-mask voxel is assigned its most probable tissue; up to ``max_voxels`` rows (evenly spaced
     within each tissue) are shown, with FD above if ``confounds`` is given.
+
+    Parameters
+    ----------
+    bold : Nifti1Image
+        4-D series.
+    probsegs : dict
+        Tissue name -> probability image on the same grid (row groups, in this order).
+    mask : Nifti1Image
+        Brain mask.
+    confounds : DataFrame or None, default None
+        With ``framewise_displacement`` (mm) for the top panel.
+    title : str, default ""
+        Figure title.
+    max_voxels : int, default 3000
+        About the number of rows shown (every k-th voxel, k = n_voxels // max_voxels).
+
+    Returns
+    -------
+    Figure
     """
     data = np.asarray(bold.dataobj, dtype=np.float32)
     inside = np.asarray(mask.dataobj) > 0
@@ -95,6 +128,21 @@ def plot_coregistration(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, c
 
     The mean functional is sampled at ``C·x`` for every structural voxel ``x`` (``C`` from
     :func:`helpers.preprocess.coregister.coregister`).
+
+    Parameters
+    ----------
+    boldref : Nifti1Image
+        Mean functional.
+    structural : Nifti1Image
+        The participant's structural.
+    coreg : ndarray, shape (4, 4)
+        C: structural → functional world points.
+    title : str, default ""
+        Figure title.
+
+    Returns
+    -------
+    Figure
     """
     shape = structural.shape[:3]
     pts = apply_affine(np.linalg.inv(boldref.affine) @ coreg @ structural.affine, np.indices(shape).reshape(3, -1).T)
@@ -103,19 +151,72 @@ def plot_coregistration(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, c
 
 
 def plot_normalisation(anat_mni: nib.Nifti1Image, template: nib.Nifti1Image, title: str = "") -> Figure:
-    """Edges of the MNI template (red) on the participant's structural normalised to MNI."""
+    """Edges of the MNI template (red) on the participant's structural normalised to MNI.
+
+    Parameters
+    ----------
+    anat_mni : Nifti1Image
+        Normalised structural.
+    template : Nifti1Image
+        Template of the same contrast.
+    title : str, default ""
+        Figure title.
+
+    Returns
+    -------
+    Figure
+    """
     return _overlay(anat_mni, template, None, title)
 
 
 def plot_roi_outlines(background: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], title: str = "",
                       cut_coords=(2, 8, -16)) -> Figure:
-    """ROI outlines (atlas masks on the output grid) on a background, e.g. the mean preprocessed BOLD."""
+    """ROI outlines (atlas masks on the output grid) on a background, e.g. the mean preprocessed BOLD.
+
+    Parameters
+    ----------
+    background : Nifti1Image
+        3-D background image.
+    masks : dict
+        ROI name -> mask image (up to four colours).
+    title : str, default ""
+        Figure title.
+    cut_coords : sequence of 3 float, default (2, 8, -16)
+        MNI coordinates (mm) of the orthogonal slices.
+
+    Returns
+    -------
+    Figure
+    """
     return _overlay(background, None, masks, title, cut_coords=cut_coords)
 
 
 def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, task: str = "feedback",
                resolution: int = 3, fd_threshold: float = 0.5) -> dict[str, Figure]:
-    """All QC figures of one participant: ``motion``, ``carpet``, ``coregistration``, ``normalisation``, ``rois``."""
+    """All QC figures of one participant: ``motion``, ``carpet``, ``coregistration``, ``normalisation``,
+    ``rois``.
+
+    With several runs, the first run's derivatives are shown.
+
+    Parameters
+    ----------
+    preproc_dir : path
+        Our derivatives.
+    bids_dir : path
+        Raw BIDS dataset.
+    participant : str
+        ``sub-XX``.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        Voxel size (mm) of the derivatives' MNI grid.
+    fd_threshold : float, default 0.5
+        FD line of the motion figure (mm).
+
+    Returns
+    -------
+    dict of str to Figure
+    """
     from helpers.atlas import roi_masks
 
     from .inputs import find_inputs, load_structural
@@ -145,11 +246,34 @@ def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, 
 def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, participants: list[str],
                            task: str = "feedback", resolution: int = 3, flagged=(), z_mm: float = -16.0,
                            columns: int = 5) -> Figure:
-    """Every participant's normalised structural at one axial level (default z = −16 mm, through the
-    amygdalae and the VMPFC), with the template's brain outline (red) and the ROI outlines (cyan).
+    """Every participant's normalised structural at one axial level, with the template's brain outline
+    (red) and the ROI outlines (cyan).
 
     One panel per participant, ``columns`` per row, each ~2.3 inches wide so that the outlines stay
     legible in print; titles of ``flagged`` participants are red (registration QC gates).
+
+    Parameters
+    ----------
+    preproc_dir : path
+        Our derivatives.
+    bids_dir : path
+        Raw BIDS dataset.
+    participants : list of str
+        One panel each.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        Voxel size (mm) of the derivatives' MNI grid.
+    flagged : collection of str, default ()
+        Participants flagged by the registration QC gates.
+    z_mm : float, default -16.0
+        MNI z (mm) of the slice (through the amygdalae and the VMPFC).
+    columns : int, default 5
+        Panels per row.
+
+    Returns
+    -------
+    Figure
     """
     from helpers.atlas import load_template, roi_masks
 

@@ -64,7 +64,21 @@ def _rotation(rx: float, ry: float, rz: float) -> np.ndarray:
 
 
 def rigid_matrix(params, centre=(0.0, 0.0, 0.0)) -> np.ndarray:
-    """4 × 4 rigid matrix ``T(t) · C · Rx·Ry·Rz · C⁻¹`` from ``(tx, ty, tz, rx, ry, rz)`` (mm, rad)."""
+    """4 × 4 rigid matrix ``T(t) · C · Rx·Ry·Rz · C⁻¹`` from ``(tx, ty, tz, rx, ry, rz)`` (mm, rad).
+
+    SPM's ``spm_matrix`` convention (module docstring).
+
+    Parameters
+    ----------
+    params : sequence of 6 float
+        Translations (mm) and rotations (rad).
+    centre : sequence of 3 float, default (0.0, 0.0, 0.0)
+        Rotation centre C (world mm); the default is the scanner origin, as SPM.
+
+    Returns
+    -------
+    ndarray, shape (4, 4)
+    """
     p = np.asarray(params, dtype=float)
     c = np.asarray(centre, dtype=float)
     rot = _rotation(*p[3:6])
@@ -79,6 +93,18 @@ def rigid_params(matrix: np.ndarray, centre=(0.0, 0.0, 0.0)) -> np.ndarray:
 
     With SPM's ``R = Rx(a)·Ry(b)·Rz(c)``: ``b = asin R[0,2]``, ``c = atan2(R[0,1], R[0,0])``,
     ``a = atan2(R[1,2], R[2,2])`` (valid for |b| < 90°).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (4, 4)
+        Rigid transform (world mm).
+    centre : sequence of 3 float, default (0.0, 0.0, 0.0)
+        Rotation centre C (world mm); the default is the scanner origin, as SPM.
+
+    Returns
+    -------
+    ndarray, shape (6,)
+        mm and rad.
     """
     m = np.asarray(matrix, dtype=float)
     rot = m[:3, :3]
@@ -91,7 +117,24 @@ def rigid_params(matrix: np.ndarray, centre=(0.0, 0.0, 0.0)) -> np.ndarray:
 
 
 def framewise_displacement(params: np.ndarray, radius: float = 50.0) -> np.ndarray:
-    """Power et al. (2012) FD: ``Σ|Δtrans| + radius·Σ|Δrot|`` (mm); first value NaN (fMRIPrep)."""
+    """Power et al. (2012) FD: ``Σ|Δtrans| + radius·Σ|Δrot|`` (mm); first value NaN (fMRIPrep).
+
+    Parameters
+    ----------
+    params : ndarray, shape (n_volumes, 6)
+        Translations (mm) then rotations (rad).
+    radius : float, default 50.0
+        Head radius (mm) turning rotations into arc length.
+
+    Returns
+    -------
+    ndarray, shape (n_volumes,)
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is not (n_volumes, 6).
+    """
     p = np.asarray(params, dtype=float)
     if p.ndim != 2 or p.shape[1] != 6:
         raise ValueError(f"motion parameters must have shape (n_volumes, 6), got {p.shape}")
@@ -101,7 +144,19 @@ def framewise_displacement(params: np.ndarray, radius: float = 50.0) -> np.ndarr
 
 
 def motion_table(matrices: np.ndarray, centre=(0.0, 0.0, 0.0)) -> pd.DataFrame:
-    """fMRIPrep-style motion confounds (``trans_*`` mm, ``rot_*`` rad, ``framewise_displacement``)."""
+    """fMRIPrep-style motion confounds (``trans_*`` mm, ``rot_*`` rad, ``framewise_displacement``).
+
+    Parameters
+    ----------
+    matrices : ndarray, shape (n_volumes, 4, 4)
+        Motion matrices (module conventions).
+    centre : sequence of 3 float, default (0.0, 0.0, 0.0)
+        Rotation centre C (world mm); the default is the scanner origin, as SPM.
+
+    Returns
+    -------
+    DataFrame
+    """
     params = np.array([rigid_params(m, centre) for m in matrices])
     table = pd.DataFrame(params, columns=list(MOTION_COLUMNS))
     table["framewise_displacement"] = framewise_displacement(params)
@@ -109,7 +164,23 @@ def motion_table(matrices: np.ndarray, centre=(0.0, 0.0, 0.0)) -> pd.DataFrame:
 
 
 def smooth_volume(vol: np.ndarray, zooms, fwhm: float) -> np.ndarray:
-    """Gaussian smoothing with FWHM ``fwhm`` mm on a grid of voxel size ``zooms`` (σ = FWHM/√(8 ln 2))."""
+    """Gaussian smoothing with FWHM ``fwhm`` mm on a grid of voxel size ``zooms`` (σ = FWHM/√(8 ln 2)).
+
+    Edges are extended by the nearest value; ``fwhm <= 0`` returns the volume unsmoothed (float32).
+
+    Parameters
+    ----------
+    vol : ndarray, 3-D
+        Volume.
+    zooms : sequence of 3 float
+        Voxel sizes (mm).
+    fwhm : float
+        Kernel full width at half maximum (mm).
+
+    Returns
+    -------
+    ndarray of float32
+    """
     if fwhm <= 0:
         return np.asarray(vol, dtype=np.float32)
     sigma = fwhm * FWHM_TO_SIGMA / np.asarray(zooms, dtype=float)
@@ -202,7 +273,24 @@ def _register_series(smoothed, affine, ref, start, *, sep, order, max_iter, tol,
 
 
 def resample_rigid(data: np.ndarray, affine: np.ndarray, matrices: np.ndarray, order: int = 3) -> np.ndarray:
-    """Resample each volume ``t`` of ``data`` at ``M_t @ p`` for every voxel ``p`` of its own grid."""
+    """Resample each volume ``t`` of ``data`` at ``M_t @ p`` for every voxel ``p`` of its own grid.
+
+    Parameters
+    ----------
+    data : ndarray, shape (X, Y, Z, T)
+        The series.
+    affine : ndarray, shape (4, 4)
+        Voxel → world (mm) affine.
+    matrices : ndarray, shape (T, 4, 4)
+        Motion matrices (module conventions).
+    order : int, default 3
+        Spline order of ``scipy.ndimage.map_coordinates`` (1 trilinear, 3 cubic B-spline); edges
+        extended by the nearest value.
+
+    Returns
+    -------
+    ndarray of float32, shape (X, Y, Z, T)
+    """
     grid = np.indices(data.shape[:3]).reshape(3, -1).astype(float)
     hom = np.vstack([grid, np.ones_like(grid[0])])
     inv_affine = np.linalg.inv(affine)
@@ -225,22 +313,30 @@ def realign(data: np.ndarray, affine: np.ndarray, *, fwhm: float = 5.0, sep: flo
         The BOLD series.
     affine : ndarray (4, 4)
         Voxel → world (mm) affine of the series.
-    fwhm : float
-        Smoothing of reference and volumes before estimation (SPM default 5 mm).
-    sep : float
+    fwhm : float, default 5.0
+        Smoothing (mm) of reference and volumes before estimation (SPM default 5 mm).
+    sep : float, default 4.0
         Spacing (mm) of the reference sample points (SPM default 4 mm).
-    two_pass : bool
+    two_pass : bool, default True
         Register to the first volume, then to the mean of the realigned series (SPM "register to mean").
-    order : int
+    order : int, default 3
         Interpolation order while estimating (1 trilinear, 3 cubic B-spline).
-    max_iter, tol
-        Gauss–Newton stopping rule: at most ``max_iter`` steps, or an update moving points by < ``tol`` mm.
-    centre : 3 floats
+    max_iter : int, default 16
+        Largest number of Gauss–Newton steps per volume.
+    tol : float, default 0.001
+        Stop when an update moves points by less than ``tol`` mm (translation norm + RMS radius ×
+        rotation norm).
+    centre : sequence of 3 float, default (0.0, 0.0, 0.0)
         Rotation centre (world mm) for the reported parameters.
 
     Returns
     -------
     RealignResult
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not 4-D.
     """
     data = np.asarray(data)
     if data.ndim != 4:
@@ -261,10 +357,24 @@ def realign(data: np.ndarray, affine: np.ndarray, *, fwhm: float = 5.0, sep: flo
 
 
 def displacement_rms(estimated: np.ndarray, true: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """RMS (over ``points``, (3, N) world mm) distance between ``E_t p`` and ``T_t p`` for each volume.
+    """RMS (over ``points``) distance between ``E_t p`` and ``T_t p`` for each volume.
 
     A convention-free accuracy measure for motion estimates (Jenkinson 1999 uses the analytic
-    version over a sphere); returns one value (mm) per volume.
+    version over a sphere).
+
+    Parameters
+    ----------
+    estimated : ndarray, shape (T, 4, 4)
+        Estimated motion matrices E_t.
+    true : ndarray, shape (T, 4, 4)
+        True motion matrices T_t.
+    points : ndarray, shape (3, N)
+        World points p (mm).
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        mm.
     """
     hom = np.vstack([points, np.ones_like(points[0])])
     diff = np.einsum("tij,jn->tin", np.asarray(estimated) - np.asarray(true), hom)[:, :3]

@@ -27,7 +27,22 @@ MNI_EXTENT = ((-96.0, 96.0), (-132.0, 96.0), (-72.0, 114.0))
 
 
 def box_grid(extent, resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
-    """Shape and affine of the isotropic grid of ``resolution`` mm over ``extent`` ((lo, hi) per axis, mm)."""
+    """Shape and affine of the isotropic grid of ``resolution`` mm over ``extent`` ((lo, hi) per axis, mm).
+
+    The first voxel is at ``lo``; each axis has ``floor((hi − lo) / resolution) + 1`` voxels.
+
+    Parameters
+    ----------
+    extent : sequence of 3 (float, float)
+        (lo, hi) per axis (world mm).
+    resolution : float
+        Voxel size (mm).
+
+    Returns
+    -------
+    shape : tuple of int
+    affine : ndarray, shape (4, 4)
+    """
     lo = np.array([e[0] for e in extent], dtype=float)
     hi = np.array([e[1] for e in extent], dtype=float)
     shape = tuple(int(n) for n in np.floor((hi - lo) / resolution) + 1)
@@ -37,7 +52,18 @@ def box_grid(extent, resolution: float) -> tuple[tuple[int, int, int], np.ndarra
 
 
 def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
-    """Shape and affine of the isotropic MNI grid over :data:`MNI_EXTENT` (derivatives and twin)."""
+    """Shape and affine of the isotropic MNI grid over :data:`MNI_EXTENT` (derivatives and twin).
+
+    Parameters
+    ----------
+    resolution : float
+        Voxel size (mm).
+
+    Returns
+    -------
+    shape : tuple of int
+    affine : ndarray, shape (4, 4)
+    """
     return box_grid(MNI_EXTENT, resolution)
 
 __all__ = ["coarsen", "grid_points", "resample_series", "smooth_series", "template_tissue",
@@ -45,11 +71,23 @@ __all__ = ["coarsen", "grid_points", "resample_series", "smooth_series", "templa
 
 
 def coarsen(img: nib.Nifti1Image, zooms) -> nib.Nifti1Image:
-    """``img`` (3-D) on a grid of voxels no smaller than ``zooms`` (mm) along each of its axes, same field of view.
+    """``img`` (3-D) on a grid of voxels no smaller than ``zooms`` (mm) along each axis, same field of view.
 
     Each axis is coarsened by the integer factor ``max(1, round(zoom / voxel size))`` after a Gaussian
     anti-aliasing filter (FWHM = the new voxel size along axes that are coarsened); registration
     then works at the resolution the analysis needs instead of the structural's in-plane one.
+
+    Parameters
+    ----------
+    img : Nifti1Image
+        3-D image.
+    zooms : sequence of 3 float
+        Target voxel sizes (mm).
+
+    Returns
+    -------
+    Nifti1Image
+        ``img`` itself when no axis is coarsened, else a float32 image.
     """
     data = np.asarray(img.get_fdata(dtype=np.float32))
     vox = np.sqrt((img.affine[:3, :3] ** 2).sum(axis=0))
@@ -69,7 +107,19 @@ def coarsen(img: nib.Nifti1Image, zooms) -> nib.Nifti1Image:
 
 
 def grid_points(shape, affine) -> np.ndarray:
-    """World coordinates (N, 3) of every voxel of a grid, in C order."""
+    """World coordinates (N, 3) of every voxel of a grid, in C order.
+
+    Parameters
+    ----------
+    shape : sequence of 3 int
+        Grid shape.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world (mm) matrix.
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
+    """
     idx = np.indices(tuple(shape)).reshape(3, -1).T.astype(float)
     return idx @ np.asarray(affine)[:3, :3].T + np.asarray(affine)[:3, 3]
 
@@ -88,7 +138,7 @@ def resample_series(data: np.ndarray, func_affine: np.ndarray, matrices: np.ndar
         Motion matrices (:func:`helpers.preprocess.realign.realign`).
     points : ndarray (N, 3)
         Functional world points ``C·N(y)`` of the output voxels ``y``.
-    order : int
+    order : int, default 3
         Spline order (3 = cubic B-spline; SPM's default is a 4th-degree B-spline).
 
     Returns
@@ -113,14 +163,48 @@ def resample_series(data: np.ndarray, func_affine: np.ndarray, matrices: np.ndar
 
 
 def smooth_series(data: np.ndarray, affine: np.ndarray, fwhm: float = 8.0) -> np.ndarray:
-    """Gaussian smoothing of every volume with FWHM ``fwhm`` mm (σ = FWHM/√(8 ln 2)), none across time."""
+    """Gaussian smoothing of every volume with FWHM ``fwhm`` mm (σ = FWHM/√(8 ln 2)), none across time.
+
+    Zero outside the grid (``mode="constant"``).
+
+    Parameters
+    ----------
+    data : ndarray (X, Y, Z, T)
+        Series.
+    affine : ndarray, shape (4, 4)
+        Voxel → world affine (voxel sizes from its columns).
+    fwhm : float, default 8.0
+        Kernel FWHM (mm); the paper smoothed with 8 mm.
+
+    Returns
+    -------
+    ndarray of float32
+    """
     zooms = np.sqrt((np.asarray(affine)[:3, :3] ** 2).sum(axis=0))
     sigma = [*(fwhm * FWHM_TO_SIGMA / zooms), 0.0]
     return ndimage.gaussian_filter(np.asarray(data, dtype=np.float32), sigma, mode="constant")
 
 
 def template_tissue(shape, affine) -> dict[str, np.ndarray]:
-    """Cached :func:`_template_tissue` (the arrays are shared: do not modify them)."""
+    """GM/WM/CSF probability maps and brain mask of the MNI152 template on the output grid (cached).
+
+    In MNI space after normalisation each participant's tissue classes are the template's
+    (we do not segment the participant's structural).  CSF = brain mask − GM − WM, clipped to
+    [0, 1].  Linear interpolation of nilearn's 1 mm maps (mask: ≥ 0.5 after interpolation).  The
+    arrays are shared between calls: do not modify them.
+
+    Parameters
+    ----------
+    shape : sequence of 3 int
+        Output grid shape.
+    affine : ndarray, shape (4, 4)
+        Output grid affine.
+
+    Returns
+    -------
+    dict
+        ``GM``, ``WM``, ``CSF`` (float arrays) and ``mask`` (bool).
+    """
     return _template_tissue(tuple(int(n) for n in shape), tuple(map(tuple, np.asarray(affine, float))))
 
 
@@ -150,7 +234,19 @@ def _template_tissue(shape, affine) -> dict[str, np.ndarray]:
 
 
 def scatter(values: np.ndarray, support: np.ndarray) -> np.ndarray:
-    """Put per-point values (N, ...) back on the grid: zeros outside the boolean ``support`` (C order)."""
+    """Put per-point values (N, ...) back on the grid: zeros outside the boolean ``support`` (C order).
+
+    Parameters
+    ----------
+    values : ndarray, shape (N, ...)
+        One row per True voxel of ``support``.
+    support : ndarray of bool, 3-D
+        Voxels the rows belong to.
+
+    Returns
+    -------
+    ndarray, shape ``support.shape + values.shape[1:]``
+    """
     out = np.zeros((*support.shape, *values.shape[1:]), dtype=values.dtype)
     out[support] = values
     return out
@@ -160,6 +256,21 @@ def as_image(data: np.ndarray, affine: np.ndarray, dtype=np.float32, tr: float |
     """A NIfTI image with sform/qform code 4 (MNI) and, for 4-D data, the TR in the header zooms.
 
     ``dtype`` is the on-disk type; for ``int16`` nibabel stores float data with a scale factor.
+
+    Parameters
+    ----------
+    data : ndarray, 3-D or 4-D
+        Image data (held as float32 in memory).
+    affine : ndarray, shape (4, 4)
+        Voxel → MNI world (mm).
+    dtype : numpy dtype, default numpy.float32
+        On-disk data type.
+    tr : float or None, default None
+        Repetition time (s) written as the fourth zoom of 4-D data.
+
+    Returns
+    -------
+    Nifti1Image
     """
     img = nib.Nifti1Image(np.asarray(data, dtype=np.float32), affine)
     img.header.set_data_dtype(dtype)

@@ -68,7 +68,27 @@ def _merge(base: dict, update: dict) -> dict:
 
 
 def load_config(config=None) -> dict:
-    """The default configuration, updated (recursively) by ``config`` (dict or YAML path)."""
+    """The default configuration, updated (recursively) by ``config`` (dict or YAML path).
+
+    Nested mappings are merged key by key; any other value in ``config`` replaces the default.
+
+    Parameters
+    ----------
+    config : dict, path-like or None, default None
+        Overrides of the default ``config.yaml`` (None: the default as it is).
+
+    Returns
+    -------
+    dict
+        The merged configuration (a new object; the inputs are not modified).
+
+    Raises
+    ------
+    ValueError
+        If a YAML file does not hold a mapping.
+    TypeError
+        If ``config`` is neither a dict nor a path.
+    """
     cfg = yaml.safe_load(default_config_path().read_text())
     if config is None:
         return cfg
@@ -107,12 +127,24 @@ def simulate(out, participants: int = 19, seed: int = 2018, config=None) -> Path
     ----------
     out : path-like
         Dataset folder (replaced if it exists, only once the new one is complete).
-    participants : int
-        Number of participants (1–99), labelled ``sub-01`` ….
-    seed : int
-        Seed of ``numpy.random.default_rng``; the same seed and config give byte-identical files.
-    config : dict or path, optional
+    participants : int, default 19
+        Number of participants (1–99), labelled ``sub-01`` … (the paper's sample size).
+    seed : int, default 2018
+        Seed of ``numpy.random.SeedSequence``; the same seed and config give byte-identical files.
+    config : dict, path or None, default None
         Overrides merged over the default ``config.yaml`` (e.g. a reduced grid for tests).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    ValueError
+        If ``participants`` is outside 1–99, or the config's design cannot fit the run (events
+        ending after the last volume, an event count not a multiple of the number of durations, a
+        ``timing.dt`` that does not divide the TR).
     """
     from ..io import atomic_path
     from .build import build

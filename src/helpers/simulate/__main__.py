@@ -9,6 +9,14 @@ from . import simulate
 
 
 def main(argv=None) -> None:
+    """Command-line entry point: parse the arguments, write the twin with :func:`helpers.simulate.simulate`.
+
+    Parameters
+    ----------
+    argv : list of str or None, default None
+        Arguments (None: ``sys.argv[1:]``): ``--out DIR`` (required), ``--participants N``
+        (default 19), ``--seed S`` (default 2018), ``--config FILE`` (YAML overrides).
+    """
     parser = argparse.ArgumentParser(prog="python -m helpers.simulate",
                                      description="Write the digital twin of Parrish et al. (2018) as a BIDS dataset.")
     parser.add_argument("--out", required=True, help="output dataset folder (replaced atomically)")

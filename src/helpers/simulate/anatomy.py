@@ -10,9 +10,9 @@ neck.  The structural then gets a smooth multiplicative bias field and Rician no
 (:func:`bias_field`, in :mod:`.build`).
 
 Tissue from a T1 brain (:func:`source_tissue`): three class means (CSF < GM < WM) from a 1-D k-means
-on the brain voxels (zeros inside the brain, e.g. in the ventricles, are CSF); a voxel of intensity I between two neighbouring means is a partial-volume mix
-of the two classes, linear in I (the partial-volume model of Santago & Gage 1993); below the CSF
-mean: CSF, above the WM mean: WM.
+on the brain voxels (zeros inside the brain, e.g. in the ventricles, are CSF); a voxel of
+intensity I between two neighbouring means is a partial-volume mix of the two classes, linear in I
+(the partial-volume model of Santago & Gage 1993); below the CSF mean: CSF, above the WM mean: WM.
 
 Head (:func:`head_labels`): distance outside the brain mask (mm): 0–``csf_mm`` CSF, then
 ``skull_mm`` bone, then ``scalp_mm`` scalp (fat); an elliptic neck column of muscle under the brain
@@ -67,6 +67,22 @@ def source_tissue(source: str = "fsl_mni152") -> dict:
 
     ``"template"``: nilearn's ICBM 2009a maps (the registration template itself; only for comparisons).
     Other names: :data:`SOURCES`, segmented by the partial-volume model of the module docstring.
+    Cached in-process.
+
+    Parameters
+    ----------
+    source : str, default "fsl_mni152"
+        A key of :data:`SOURCES` or ``"template"``.
+
+    Returns
+    -------
+    dict
+        ``gm``, ``wm``, ``csf`` -> (float32 array, affine).
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is unknown.
     """
     from ..atlas import data_file
     from .space import load_tissue_templates
@@ -90,16 +106,42 @@ def source_tissue(source: str = "fsl_mni152") -> dict:
 
 
 def head_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
-    """Shape and affine of the isotropic head grid over :data:`HEAD_EXTENT`."""
+    """Shape and affine of the isotropic head grid over :data:`HEAD_EXTENT`.
+
+    Parameters
+    ----------
+    resolution : float
+        Voxel size (mm).
+
+    Returns
+    -------
+    shape : tuple of int
+    affine : ndarray, shape (4, 4)
+    """
     return box_grid(HEAD_EXTENT, resolution)
 
 
 def head_labels(tissue: dict, affine: np.ndarray, head: dict) -> dict:
     """Fractions of the non-brain head tissues on the grid of ``tissue`` (arrays, same shape).
 
-    Returns ``{"bone", "fat", "muscle", "eye", "csf_extra"}``; brain tissue keeps ``tissue``.
-    ``head``: the config's ``anatomy.head`` (``csf_mm``, ``skull_mm``, ``scalp_mm``, ``neck_radii_mm``,
-    ``neck_centre_mni``, ``neck_top_mni``, ``eye_centres_mni``, ``eye_radius_mm``).
+    Shells by distance from the (hole-filled) brain: extra-cerebral CSF up to ``csf_mm``, bone up to
+    ``csf_mm + skull_mm``, fat (scalp) up to ``+ scalp_mm``; an elliptic neck below ``neck_top_mni``
+    (muscle inside a fat rim); spherical eyes.  Brain tissue keeps ``tissue``.
+
+    Parameters
+    ----------
+    tissue : dict
+        ``gm``, ``wm``, ``csf`` probability arrays on the grid.
+    affine : ndarray, shape (4, 4)
+        Grid voxel-to-world matrix (axis-aligned, mm).
+    head : dict
+        The config's ``anatomy.head`` (``csf_mm``, ``skull_mm``, ``scalp_mm``, ``neck_radii_mm``,
+        ``neck_centre_mni``, ``neck_top_mni``, ``eye_centres_mni``, ``eye_radius_mm``).
+
+    Returns
+    -------
+    dict
+        ``{"bone", "fat", "muscle", "eye", "csf_extra"}`` -> float32 arrays (0/1).
     """
     res = float(abs(affine[0, 0]))
     brain_p = tissue["gm"] + tissue["wm"] + tissue["csf"]
@@ -132,8 +174,24 @@ def head_image(tissue_1mm: dict, resolution: float, intensity: dict, head: dict)
     """Noise-free head image (float32) and its affine on the head grid at ``resolution`` mm.
 
     Intensity = Σ over brain tissues (gm, wm, csf) and head tissues (csf_extra uses ``csf``; bone,
-    fat, muscle, eye) of fraction × ``intensity[tissue]``; the head edges are smoothed with a
+    fat, muscle, eye) of fraction × ``intensity[tissue]``; the head labels are smoothed with a
     Gaussian of FWHM one voxel (partial volume at the tissue borders).
+
+    Parameters
+    ----------
+    tissue_1mm : dict
+        Brain tissue probabilities at 1 mm (:func:`source_tissue`).
+    resolution : float
+        Voxel size of the head grid (mm).
+    intensity : dict
+        Tissue -> intensity of the chosen contrast (the config's ``anatomy.intensity[contrast]``).
+    head : dict
+        The config's ``anatomy.head`` (:func:`head_labels`).
+
+    Returns
+    -------
+    image : ndarray of float32
+    affine : ndarray, shape (4, 4)
     """
     from .space import tissue_on_grid
 
@@ -152,6 +210,24 @@ def bias_field(shape, zooms, fwhm_mm: float, sd: float, rng: np.random.Generator
 
     The field is drawn on a coarse grid (voxels of fwhm/8 mm) and interpolated, so that it costs the
     same at any image resolution.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Image shape.
+    zooms : sequence of float
+        Voxel sizes (mm).
+    fwhm_mm : float
+        Smoothness of the field (mm).
+    sd : float
+        SD of the log bias.
+    rng : numpy.random.Generator
+        Generator.
+
+    Returns
+    -------
+    ndarray of float32
+        Shape ``shape``.
     """
     from .space import smooth_field
 
@@ -170,6 +246,23 @@ def dropout_factor(shape, affine: np.ndarray, centre_mni, fwhm_mm: float, depth:
 
     Real EPI loses signal over the orbitofrontal cortex and ventral temporal lobes (air–tissue
     interfaces of the sinuses); here one Gaussian blob centred at ``centre_mni`` (MNI mm).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Grid shape.
+    affine : ndarray, shape (4, 4)
+        Grid voxel-to-world matrix (MNI mm).
+    centre_mni : sequence of 3 float
+        Blob centre c (MNI mm).
+    fwhm_mm : float
+        Blob width (mm).
+    depth : float
+        Fraction of signal lost at the centre (0–1).
+
+    Returns
+    -------
+    ndarray of float32
     """
     pts = apply_affine(affine, np.indices(shape).reshape(3, -1).T)
     sigma = fwhm_mm / 2.3548
@@ -178,10 +271,25 @@ def dropout_factor(shape, affine: np.ndarray, centre_mni, fwhm_mm: float, depth:
 
 
 def true_brain_mask(structural: nib.Nifti1Image, transform: dict, threshold: float = 0.5) -> np.ndarray:
-    """The twin's true brain (boolean array on the structural's grid): voxels whose source-brain tissue
-    probability GM + WM + CSF (at the MNI point the truth maps them to) exceeds ``threshold``.
+    """The twin's true brain on the structural's grid.
 
-    ``transform``: the participant's ``twin-truth/sub-XX_transform.json`` (pose, warp, anat_motion, source).
+    Voxels whose source-brain tissue probability GM + WM + CSF (at the MNI point the truth maps them
+    to, :func:`space.native_to_mni` with the structural's own motion) exceeds ``threshold``.
+
+    Parameters
+    ----------
+    structural : Nifti1Image
+        The participant's raw structural image.
+    transform : dict
+        The participant's ``twin-truth/sub-XX_transform.json`` (pose, warp, anat_motion, source;
+        a missing source means ``"template"``).
+    threshold : float, default 0.5
+        Probability above which a voxel is brain.
+
+    Returns
+    -------
+    ndarray of bool
+        Shape of the structural.
     """
     from .space import native_to_mni, resample_points
 

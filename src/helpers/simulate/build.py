@@ -72,8 +72,20 @@ def _shared_cached(key: tuple) -> Shared:
 
 
 def shared_for(cfg: dict) -> Shared:
-    """:class:`Shared` for a config, cached in-process (it depends only on ``grid``, ``signals`` and the
-    anatomy's source, contrast and head)."""
+    """:class:`Shared` for a config, cached in-process.
+
+    It depends only on ``grid``, ``signals`` and the anatomy's source, contrast, head and intensity, so
+    configs differing elsewhere (participants, coupling, output) share one object.
+
+    Parameters
+    ----------
+    cfg : dict
+        Full simulation config (:func:`helpers.simulate.load_config`).
+
+    Returns
+    -------
+    Shared
+    """
     anat = {k: cfg["anatomy"][k] for k in ("source", "contrast", "head", "intensity")}
     return _shared_cached(model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": anat}))
 
@@ -81,7 +93,24 @@ def shared_for(cfg: dict) -> Shared:
 def participant_series(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator) -> dict:
     """All time series of one participant (no images): neural, ROI BOLD, components, motion.
 
-    ``coupling``: this participant's rows of the planted coupling table.
+    Parameters
+    ----------
+    events : DataFrame
+        The participant's events (``onset``, ``duration``, ``trial_type`` …;
+        :func:`model.event_sequence`).
+    coupling : DataFrame
+        This participant's rows of the planted coupling table (``target``, ``condition``, ``r``).
+    cfg : dict
+        Simulation config (``conditions``, ``timing``, ``signals``, ``motion``).
+    rng : numpy.random.Generator
+        The participant's generator (drawn in a fixed order, so results are deterministic).
+
+    Returns
+    -------
+    dict
+        ``neural``, ``fluct``, ``task``, ``components`` (DataFrames), ``motion`` (volumes × 6, mm and
+        rad), ``fd`` (framewise displacement, mm) and ``spin`` (spin-history factor
+        ``1 − spin_pct_per_mm · FD / 100``).
     """
     conds, tm = cfg["conditions"], cfg["timing"]
     tr, dt, n_vol = tm["tr"], tm["dt"], tm["n_volumes"]
@@ -182,7 +211,19 @@ def _pure(prob: np.ndarray) -> np.ndarray:
 
 
 def planted_problems(cfg: dict, sub: str) -> list[str]:
-    """Names of the problems the config's ``plants`` section plants in participant ``sub`` (sorted)."""
+    """Names of the problems the config's ``plants`` section plants in participant ``sub`` (sorted).
+
+    Parameters
+    ----------
+    cfg : dict
+        Simulation config; ``plants`` maps a problem name to a spec with a ``participants`` list.
+    sub : str
+        Participant label, e.g. ``"sub-03"``.
+
+    Returns
+    -------
+    list of str
+    """
     return sorted(name for name, spec in cfg.get("plants", {}).items() if sub in spec.get("participants", []))
 
 
@@ -279,7 +320,20 @@ def _participant_job(job: tuple, root: Path, cfg: dict, shared: Shared) -> None:
 
 
 def build(root: Path, cfg: dict, n: int, seed: int) -> None:
-    """Write the whole twin under ``root`` (an empty temporary folder)."""
+    """Write the whole twin under ``root`` (an empty temporary folder).
+
+    Parameters
+    ----------
+    root : Path
+        Destination folder (:func:`helpers.simulate.simulate` renames it into place).
+    cfg : dict
+        Validated, merged simulation config.
+    n : int
+        Number of participants.
+    seed : int
+        Root of ``SeedSequence(seed)``: one child for the sample and questionnaire, one per
+        participant (results do not depend on the number of parallel jobs).
+    """
     ss = np.random.SeedSequence(seed)
     child_sample, *child_subs = ss.spawn(n + 1)
     rng = np.random.default_rng(child_sample)

@@ -31,8 +31,24 @@ def item_columns() -> list[str]:
 def demographics(ids: list[str], cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
     """``participants.tsv``: sex with P(F) = ``female_fraction``; age ~ 18 + Gamma fitted to the mean.
 
+    Sex: exactly round(female_fraction · n) participants are F, in shuffled order.
     Age = age_min + Gamma(shape 1.5, scale (age_mean − age_min)/1.5), rounded, clipped to
     [age_min, age_max] — a right-skewed student sample (paper: mean 20.3, range 18–27).
+
+    Parameters
+    ----------
+    ids : list of str
+        Participant labels.
+    cfg : dict
+        The config's ``demographics`` section (``female_fraction``, ``age_min``, ``age_mean``,
+        ``age_max``; ages in years).
+    rng : numpy.random.Generator
+        Sample generator.
+
+    Returns
+    -------
+    DataFrame
+        ``participant_id, age, sex``.
     """
     n = len(ids)
     n_female = int(round(cfg["female_fraction"] * n))
@@ -71,6 +87,19 @@ def _categorise(y: np.ndarray, cfg: dict) -> np.ndarray:
 def scs_items(ids: list[str], cfg: dict, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Draw SCS answers for the participants.
 
+    Latent bifactor model: ``y_i = sign_s lg G + ls_s F_s + sqrt(1 − lg² − ls²) e_i`` for item i of
+    subscale s (sign −1 on the negative subscales), cut into answers 1–5 at ``thresholds`` plus a
+    fixed item-specific shift (see ``config.yaml``, ``scs``).
+
+    Parameters
+    ----------
+    ids : list of str
+        Participant labels.
+    cfg : dict
+        The config's ``scs`` section.
+    rng : numpy.random.Generator
+        Sample generator.
+
     Returns
     -------
     items : DataFrame
@@ -89,15 +118,37 @@ def scs_items(ids: list[str], cfg: dict, rng: np.random.Generator) -> tuple[pd.D
 
 
 def score(items: pd.DataFrame) -> pd.DataFrame:
-    """Observed scores with Neff's rules via :func:`helpers.scs.score_scs` (total = mean of subscale means)."""
+    """Observed scores with Neff's rules via :func:`helpers.scs.score_scs` (total = mean of subscale means).
+
+    Parameters
+    ----------
+    items : DataFrame
+        ``participant_id, scs_01 … scs_26`` (:func:`scs_items`).
+
+    Returns
+    -------
+    DataFrame
+        Index ``participant_id``; the six subscales and ``total``.
+    """
     scores = score_scs(items.set_index("participant_id"), item_columns=item_columns())
     return scores[list(SCORES)]
 
 
 def score_matrix(answers: np.ndarray) -> np.ndarray:
-    """Vectorised Neff scoring of complete answers (n x 26 array, items in order) -> n x 7
-    (six subscale means of raw items, then total = mean of subscale means after 6 − x on SJ/IS/OI).
-    Same rules as :func:`helpers.scs.score_scs`, without its validation, for large calibration samples."""
+    """Vectorised Neff scoring of complete answers (n x 26 array, items in order) -> n x 7.
+
+    Six subscale means of raw items, then total = mean of subscale means after 6 − x on SJ/IS/OI.
+    Same rules as :func:`helpers.scs.score_scs`, without its validation, for large calibration samples.
+
+    Parameters
+    ----------
+    answers : ndarray, shape (n, 26)
+        Answers 1–5, item k in column k − 1.
+
+    Returns
+    -------
+    ndarray, shape (n, 7)
+    """
     sub = np.column_stack([answers[:, [i - 1 for i in SCS_KEY[s]]].mean(axis=1) for s in SUBSCALES])
     rev = np.array([6 - sub[:, i] if s in NEGATIVE_SUBSCALES else sub[:, i] for i, s in enumerate(SUBSCALES)]).T
     return np.column_stack([sub, rev.mean(axis=1)])
@@ -134,7 +185,19 @@ def scs_population(cfg: dict) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """Population mean, SD and correlation matrix of the seven scores (6 subscales + total).
 
     Computed on ``calibration_n`` respondents drawn with the fixed ``calibration_seed`` (the model's
-    moments do not depend on the user's seed).  Returns (mean, sd, corr) labelled by score.
+    moments do not depend on the user's seed); cached per config.
+
+    Parameters
+    ----------
+    cfg : dict
+        The config's ``scs`` section.
+
+    Returns
+    -------
+    mean : Series
+    sd : Series
+    corr : DataFrame
+        All labelled by score.
     """
     mean, sd, corr = _population(_freeze(cfg))
     return (pd.Series(mean, index=SCORES), pd.Series(sd, index=SCORES),
@@ -172,6 +235,23 @@ def implied_correlations(weights: np.ndarray, sigma: np.ndarray, score_corr: np.
     variance), Cov(z) = B Σ Bᵀ + Ψ, Ψ_jk = R_jk sqrt((1 − b_jᵀΣb_j)(1 − b_kᵀΣb_k)) (R =
     ``resid_corr``).  For measure i = a_iᵀz (row i of ``combos``) and score m_i (column i of
     ``score_corr`` = Corr(s, m_i)): corr_i = a_iᵀ B c_i / sqrt(a_iᵀ Cov(z) a_i).
+
+    Parameters
+    ----------
+    weights : ndarray, shape (n_components, 6)
+        B, one row b_j per coupling component.
+    sigma : ndarray, shape (6, 6)
+        Σ, correlation of the subscales.
+    score_corr : ndarray, shape (6, n_measures)
+        Column i: correlations of the subscales with measure i's score.
+    combos : ndarray, shape (n_measures, n_components)
+        Row i: a_i (a condition, or a difference of two).
+    resid_corr : ndarray, shape (n_components, n_components)
+        R, correlation of the residuals e.
+
+    Returns
+    -------
+    ndarray, shape (n_measures,)
     """
     explained = np.einsum("ij,jk,ik->i", weights, sigma, weights)
     resid_sd = np.sqrt(np.clip(1 - explained, 1e-6, None))
@@ -184,12 +264,29 @@ def implied_correlations(weights: np.ndarray, sigma: np.ndarray, score_corr: np.
 def latent_targets(coupling_cfg: dict) -> list:
     """The correlations the twin plants in the neural coupling (``coupling.level``).
 
-    ``level: latent``: the targets themselves.  ``level: observed`` (default): each target r of a
-    measure m divided by √``reliability[m]`` (Spearman's correction for attenuation), so that the
-    correlations *estimated* from one run — attenuated by the reliability of the connectivity
-    estimate, measured by :mod:`helpers.reliability` — match the targets in expectation.  Raises
-    ValueError naming the targets whose latent value would exceed |r| = 0.95: no latent correlation
-    can then produce the target at that reliability.
+    ``level: latent``: the targets themselves.  ``level: observed`` (the shipped config's choice):
+    each target r of a measure m divided by √``reliability[m]`` (Spearman's correction for
+    attenuation), so that the correlations *estimated* from one run — attenuated by the reliability
+    of the connectivity estimate, measured by :mod:`helpers.reliability` — match the targets in
+    expectation.  A config without ``level`` means ``latent``.
+
+    Parameters
+    ----------
+    coupling_cfg : dict
+        The config's ``coupling`` section (``targets``: rows ``[side, measure, score, r]``;
+        ``level``; ``reliability``).
+
+    Returns
+    -------
+    list
+        Rows ``[side, measure, score, latent r]``.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is unknown, ``reliability`` is missing or outside (0, 1], or a latent value
+        would exceed |r| = 0.95 (the message names the targets): no latent correlation can then
+        produce the target at that reliability.
     """
     level = coupling_cfg.get("level", "latent")
     if level == "latent":
@@ -222,10 +319,21 @@ def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -
     Least squares on (implied − target) plus ``ridge``·b, with a penalty keeping every
     bᵀΣb < 0.95 (the residual variance must stay positive).  Deterministic (starts at 0); cached.
 
+    Parameters
+    ----------
+    scs_cfg : dict
+        The config's ``scs`` section (population moments, :func:`scs_population`).
+    coupling_cfg : dict
+        The config's ``coupling`` section (targets, ridge, residual correlations).
+    conditions : list of str
+        Task conditions, in order.
+
     Returns
     -------
-    weights : ndarray (2·n_conditions, 6), rows ordered (amygdala_l, c…), (amygdala_r, c…).
-    table : DataFrame ``side, measure, score, target, planted`` (target = the configured value;
+    weights : ndarray (2·n_conditions, 6)
+        Rows ordered (amygdala_l, c…), (amygdala_r, c…).
+    table : DataFrame
+        ``side, measure, score, target, planted`` (target = the configured value;
         planted = implied population r of the neural coupling, fitted to :func:`latent_targets`).
     """
     weights, table = _coupling_weights(_freeze(scs_cfg), _freeze(coupling_cfg), tuple(conditions))
@@ -267,6 +375,30 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
     e ~ N(0, Ψ) (see :func:`implied_correlations`); r = tanh z.  With ``coupling.match: sample`` the
     draw is then moved minimally (:func:`match_sample`) so that the *sample* correlations match the
     planted targets (:func:`latent_targets`) as closely as the sample allows.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Observed scores, index ``participant_id`` (:func:`score`).
+    scs_cfg : dict
+        The config's ``scs`` section.
+    coupling_cfg : dict
+        The config's ``coupling`` section (``mean_z``, ``sd_z``, ``match`` …; ``match`` absent
+        means ``"population"``).
+    conditions : list of str
+        Task conditions.
+    rng : numpy.random.Generator
+        Sample generator.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ValueError
+        If ``coupling.match`` is not "population" or "sample", or matching the sample is asked for
+        fewer than 8 participants.
     """
     weights, _ = coupling_weights(scs_cfg, coupling_cfg, conditions)
     mean, sd, corr = scs_population(scs_cfg)
@@ -292,7 +424,23 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
 
 
 def sample_correlations(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[str]) -> np.ndarray:
-    """Sample Pearson r between each target's coupling measure (a·z, rows of z = participants) and its score."""
+    """Sample Pearson r between each target's coupling measure (a·z, rows of z = participants) and its score.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n_participants, n_components)
+        Coupling (Fisher z), components ordered as :func:`coupling_weights`.
+    scores : DataFrame
+        Scores, rows in the order of ``z``.
+    targets : sequence
+        Rows ``(side, measure, score, …)``.
+    conditions : list of str
+        Task conditions.
+
+    Returns
+    -------
+    ndarray, shape (n_targets,)
+    """
     comps = _components(conditions)
     out = []
     for side, measure, score_name, *_ in targets:
@@ -308,7 +456,28 @@ def match_sample(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[
     Targets that are mutually consistent are met exactly; the paper's seven Table 1 values are not
     all attainable in another sample (the total is a linear function of the subscales, so its
     correlation follows from theirs and from this sample's subscale covariance), and the least-squares
-    compromise leaves errors of a few hundredths there.  Needs at least 8 participants.
+    compromise leaves errors of a few hundredths there.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n_participants, n_components)
+        Drawn coupling (Fisher z).
+    scores : DataFrame
+        Scores, rows in the order of ``z``.
+    targets : sequence
+        Rows ``(side, measure, score, r)``.
+    conditions : list of str
+        Task conditions.
+
+    Returns
+    -------
+    ndarray
+        z + Δ.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 8 participants.
     """
     n = len(z)
     if n < 8:
@@ -331,6 +500,20 @@ def event_sequence(conditions: list[str], cfg: dict, rng: np.random.Generator) -
     (rejection sampling).  Durations: each value of ``durations`` used equally often, shuffled
     independently; onsets are cumulative from ``first_onset``.  Words: each condition's list
     shuffled (one word per event).
+
+    Parameters
+    ----------
+    conditions : list of str
+        Condition names.
+    cfg : dict
+        The config's ``events`` section: ``per_condition``, ``max_run``, ``durations`` (s),
+        ``first_onset`` (s), ``words`` (condition -> list).
+    rng : numpy.random.Generator
+        Design generator.
+
+    Returns
+    -------
+    DataFrame
     """
     n = cfg["per_condition"]
     base = np.repeat(np.arange(len(conditions)), n)
@@ -349,7 +532,26 @@ def event_sequence(conditions: list[str], cfg: dict, rng: np.random.Generator) -
 
 
 def ratings(events: pd.DataFrame, sc_std: float, cfg: dict, rng: np.random.Generator) -> np.ndarray:
-    """Ratings 1–4: round(base[c] + sc_slope[c]·SC_std + u + ε), clipped; u ~ N(0, participant_sd)."""
+    """Ratings 1–4: round(base[c] + sc_slope[c]·SC_std + u + ε), clipped; u ~ N(0, participant_sd).
+
+    ε ~ N(0, trial_sd) per event.
+
+    Parameters
+    ----------
+    events : DataFrame
+        The run's events (``trial_type`` = condition).
+    sc_std : float
+        The participant's standardised total self-compassion.
+    cfg : dict
+        The config's ``ratings`` section (``base``, ``sc_slope``, ``participant_sd``, ``trial_sd``).
+    rng : numpy.random.Generator
+        Generator.
+
+    Returns
+    -------
+    ndarray of int
+        One rating per event.
+    """
     u = rng.normal(0, cfg["participant_sd"])
     latent = np.array([cfg["base"][c] + cfg["sc_slope"][c] * sc_std for c in events["trial_type"]])
     latent += u + rng.normal(0, cfg["trial_sd"], len(events))

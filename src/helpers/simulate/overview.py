@@ -22,7 +22,23 @@ COLOURS = {name: PALETTE[name] for name in ("negative", "neutral", "positive")}
 @styled
 def plot_events(events: pd.DataFrame, run_length: float | None = None, title: str = "",
                 conditions=tuple(COLOURS)):
-    """Event sequence: one bar per word (colour = condition, height = rating), over the run's time axis."""
+    """Event sequence: one bar per word (colour = condition, height = rating), over the run's time axis.
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``onset``, ``duration`` (s), ``trial_type`` and optionally ``rating`` (printed on each bar).
+    run_length : float or None, default None
+        End of the time axis (s); None: the end of the last event.
+    title : str, default ""
+        Title (empty: a default title).
+    conditions : sequence of str, default ("negative", "neutral", "positive")
+        Conditions in legend order (the keys of :data:`COLOURS`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     colours = role_colours(conditions)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 1, 2.4))
     for row in events.itertuples(index=False):
@@ -43,7 +59,19 @@ def plot_events(events: pd.DataFrame, run_length: float | None = None, title: st
 
 @styled
 def plot_ratings(ratings: pd.DataFrame, order=tuple(COLOURS)):
-    """Mean rating per participant by condition (box + points, one line per participant)."""
+    """Mean rating per participant by condition (box + points, one line per participant).
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        One row per participant and condition: ``participant_id``, ``trial_type``, ``rating`` (1–4).
+    order : sequence of str, default ("negative", "neutral", "positive")
+        Conditions along the x axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(4.8, 3.8))
@@ -62,7 +90,17 @@ def plot_ratings(ratings: pd.DataFrame, order=tuple(COLOURS)):
 
 @styled
 def plot_demographics(participants: pd.DataFrame):
-    """Age histogram split by sex (a message figure when participants.tsv gives no ages)."""
+    """Age histogram split by sex (a message figure when participants.tsv gives no ages).
+
+    Parameters
+    ----------
+    participants : DataFrame
+        ``participants.tsv`` (``age`` in years, optional ``sex``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     ages = pd.to_numeric(participants["age"], errors="coerce") if "age" in participants else pd.Series([], dtype=float)
     if ages.dropna().empty:
@@ -85,7 +123,21 @@ def plot_demographics(participants: pd.DataFrame):
 
 @styled
 def plot_volume(bold_path, volume: int = 0, n_slices: int = 6):
-    """Axial slices of one raw BOLD volume in voxel space (as acquired), with the grid size in the title."""
+    """Axial slices of one raw BOLD volume in voxel space (as acquired), with the grid size in the title.
+
+    Parameters
+    ----------
+    bold_path : path
+        4-D BOLD file.
+    volume : int, default 0
+        Volume shown (0-based).
+    n_slices : int, default 6
+        Number of slices, evenly spaced from 20 % to 85 % of the z extent.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     img = nib.load(bold_path)
     data = np.asanyarray(img.dataobj[..., volume]).astype(float)
     zs = np.linspace(data.shape[2] * 0.2, data.shape[2] * 0.85, n_slices).astype(int)
@@ -104,7 +156,19 @@ def plot_volume(bold_path, volume: int = 0, n_slices: int = 6):
 
 @styled
 def plot_motion(motion: pd.DataFrame, tr: float):
-    """Head motion: translations (mm), rotations (degrees) and framewise displacement (mm) over time."""
+    """Head motion: translations (mm), rotations (degrees) and framewise displacement (mm) over time.
+
+    Parameters
+    ----------
+    motion : DataFrame
+        ``trans_x/y/z`` (mm), ``rot_x/y/z`` (rad), ``framewise_displacement`` (mm), one row per volume.
+    tr : float
+        Repetition time (s).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     t = np.arange(len(motion)) * tr
     fig, axes = plt.subplots(3, 1, figsize=(FIGURE_WIDTH + 0.5, 5), sharex=True)
     for ax, cols, scale, unit in ((axes[0], ["trans_x", "trans_y", "trans_z"], 1.0, "mm"),

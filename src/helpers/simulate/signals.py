@@ -22,12 +22,39 @@ PHYSIO = ("physio_cardiac", "physio_respiration", "physio_rvt")
 
 
 def component_names(n_networks: int) -> list[str]:
-    """Names of the spatial components, in the order of the maps and time series."""
+    """Names of the spatial components, in the order of the maps and time series.
+
+    Parameters
+    ----------
+    n_networks : int
+        Number of grey-matter networks.
+
+    Returns
+    -------
+    list of str
+        ROIs, ``gm_network_1 …``, ``gm_task``, the three physiological components, ``drift``.
+    """
     return [*ROIS, *[f"gm_network_{i + 1}" for i in range(n_networks)], "gm_task", *PHYSIO, "drift"]
 
 
 def condition_index(events: pd.DataFrame, conditions: list[str], n_fine: int, dt: float) -> np.ndarray:
-    """Condition shown at each fine time step ``k·dt`` (index into ``conditions``; −1 = none)."""
+    """Condition shown at each fine time step ``k·dt`` (index into ``conditions``; −1 = none).
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``onset``, ``duration`` (s), ``trial_type``.
+    conditions : list of str
+        Condition names; an event's index is its ``trial_type``'s position.
+    n_fine : int
+        Number of fine time steps.
+    dt : float
+        Fine time step (s).
+
+    Returns
+    -------
+    ndarray of int, shape (n_fine,)
+    """
     idx = np.full(n_fine, -1)
     t = np.arange(n_fine) * dt
     for onset, duration, trial in events[["onset", "duration", "trial_type"]].itertuples(index=False):
@@ -40,6 +67,21 @@ def hrf_convolve(x: np.ndarray, dt: float, tr: float, n_vol: int) -> np.ndarray:
 
     The HRF (nilearn's ``spm_hrf``: double gamma, peak 6 s, undershoot 16 s, ratio 1/6) is
     normalised to sum 1, so a sustained unit input gives a plateau of 1.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_fine, ...)
+        Signals on the fine grid.
+    dt : float
+        Fine time step (s); it must divide ``tr``.
+    tr : float
+        Repetition time (s).
+    n_vol : int
+        Number of volumes.
+
+    Returns
+    -------
+    ndarray, shape (n_vol, ...)
     """
     h = spm_hrf(tr, oversampling=int(round(tr / dt)))
     h = h / h.sum()
@@ -56,12 +98,21 @@ def coupled_neural(cond_idx: np.ndarray, r: np.ndarray, rng: np.random.Generator
     v, n_l, n_r ~ N(0, 1) white.  Within the samples S_c of condition c, n_a is demeaned,
     orthogonalised to the demeaned v and scaled to its norm, and
     ``a = r[a, c] v_c + sqrt(1 − r[a, c]²) n_a``, so corr(v, a) over S_c equals ``r[a, c]``
-    exactly.  Outside events (``cond_idx`` = −1) a = n_a (no coupling).
+    exactly.  Outside events (``cond_idx`` = −1) a = n_a (no coupling); a condition with fewer
+    than 3 samples is left uncoupled.
 
     Parameters
     ----------
+    cond_idx : ndarray of int, shape (n_fine,)
+        Condition per fine time step (:func:`condition_index`).
     r : ndarray (2, n_conditions)
         Planted correlations (left, right amygdala) per condition.
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    ndarray, shape (n_fine, 3)
     """
     n = len(cond_idx)
     v = rng.standard_normal(n)
@@ -88,7 +139,25 @@ def _standardise(x: np.ndarray) -> np.ndarray:
 
 
 def task_regressors(cond_idx: np.ndarray, n_conditions: int, dt: float, tr: float, n_vol: int) -> np.ndarray:
-    """HRF-convolved condition boxcars (n_vol x n_conditions), plateau 1."""
+    """HRF-convolved condition boxcars (n_vol x n_conditions), plateau 1.
+
+    Parameters
+    ----------
+    cond_idx : ndarray of int, shape (n_fine,)
+        Condition per fine time step (:func:`condition_index`).
+    n_conditions : int
+        Number of conditions (columns).
+    dt : float
+        Fine time step (s); it must divide ``tr``.
+    tr : float
+        Repetition time (s).
+    n_vol : int
+        Number of volumes.
+
+    Returns
+    -------
+    ndarray, shape (n_vol, n_conditions)
+    """
     box = np.stack([(cond_idx == c).astype(float) for c in range(n_conditions)], axis=1)
     return hrf_convolve(box, dt, tr, n_vol)
 
@@ -100,10 +169,33 @@ def roi_timeseries(cond_idx: np.ndarray, r: np.ndarray, regs: np.ndarray, condit
     ``roi(t) = roi_fluct_pct · standardise(HRF * neural_roi)(t) + Σ_c task_pct[roi][c] · reg_c(t)``,
     ``regs`` from :func:`task_regressors`.
 
+    Parameters
+    ----------
+    cond_idx : ndarray of int, shape (n_fine,)
+        Condition per fine time step.
+    r : ndarray, shape (2, n_conditions)
+        Planted correlations (:func:`coupled_neural`).
+    regs : ndarray, shape (n_vol, n_conditions)
+        Task regressors (:func:`task_regressors`).
+    conditions : list of str
+        Condition names (columns of ``regs``).
+    cfg : dict
+        The config's ``signals`` section (``roi_fluct_pct``, ``task_pct``).
+    dt : float
+        Fine time step (s); it must divide ``tr``.
+    tr : float
+        Repetition time (s).
+    n_vol : int
+        Number of volumes.
+    rng : numpy.random.Generator
+        The participant's generator.
+
     Returns
     -------
-    neural : DataFrame (fine grid) of the neural signals (with a ``time`` column).
-    fluct, task : DataFrames (n_vol x ROIS) — the two parts of the ROI BOLD.
+    neural : DataFrame
+        Fine grid: the neural signals, with a ``time`` column (s).
+    fluct, task : DataFrame
+        n_vol x ROIS: the two parts of the ROI BOLD.
     """
     neural = coupled_neural(cond_idx, r, rng)
     fluct = cfg["roi_fluct_pct"] * _standardise(hrf_convolve(neural, dt, tr, n_vol))
@@ -121,6 +213,19 @@ def motion_parameters(n_vol: int, cfg: dict, rng: np.random.Generator) -> np.nda
     (SD walk_trans·m, walk_rot·m) smoothed over 2 volumes.  Jerks: Poisson(jerks) steps of SD
     jerk_trans·m / jerk_rot·m at random volumes; each is transient (undone 1–3 volumes later) with
     probability 1/2.
+
+    Parameters
+    ----------
+    n_vol : int
+        Number of volumes.
+    cfg : dict
+        The config's ``motion`` section.
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    ndarray, shape (n_vol, 6)
     """
     m = rng.lognormal(0.0, cfg["scale_sd"])
     sd = np.array([cfg["walk_trans"]] * 3 + [cfg["walk_rot"]] * 3) * m
@@ -138,14 +243,29 @@ def motion_parameters(n_vol: int, cfg: dict, rng: np.random.Generator) -> np.nda
 
 
 def framewise_displacement(params: np.ndarray, radius: float = 50.0) -> np.ndarray:
-    """Power et al. (2012) FD: Σ|Δtrans| + radius·Σ|Δrot| (mm); FD[0] = 0."""
+    """Power et al. (2012) FD: Σ|Δtrans| + radius·Σ|Δrot| (mm); FD[0] = 0.
+
+    Parameters
+    ----------
+    params : ndarray, shape (n_vol, 6)
+        Translations (mm) then rotations (rad).
+    radius : float, default 50.0
+        Head radius (mm) turning rotations into arc length (Power et al. 2012).
+
+    Returns
+    -------
+    ndarray, shape (n_vol,)
+    """
     d = np.abs(np.diff(params, axis=0))
     fd = d[:, :3].sum(axis=1) + radius * d[:, 3:].sum(axis=1)
     return np.r_[0.0, fd]
 
 
 def _aliased_oscillation(n_vol: int, tr: float, band: list[float], rng: np.random.Generator) -> np.ndarray:
-    """sin of a phase accumulating a frequency f ~ U(band) that wanders (SD 0.02 Hz/volume), sampled at TRs."""
+    """sin of a phase accumulating a frequency f ~ U(band) that wanders (SD 0.02 Hz/volume), sampled at TRs.
+
+    Amplitude 1 + 0.3 × smoothed noise; random start phase.
+    """
     f = rng.uniform(*band) + np.cumsum(rng.normal(0, 0.02, n_vol))
     phase = 2 * np.pi * np.cumsum(f * tr) + rng.uniform(0, 2 * np.pi)
     amp = 1 + 0.3 * gaussian_filter1d(rng.standard_normal(n_vol), 5)
@@ -155,7 +275,24 @@ def _aliased_oscillation(n_vol: int, tr: float, band: list[float], rng: np.rando
 def physio(n_vol: int, tr: float, cfg: dict, rng: np.random.Generator) -> np.ndarray:
     """Physiological time series (n_vol x 3, unit SD): aliased cardiac, aliased respiration, RVT.
 
-    RVT-like: white noise low-passed by a Gaussian of SD 3 volumes (mostly < 0.05 Hz).
+    Cardiac and respiration: sine of a phase accumulating a frequency f ~ U(band) that wanders
+    (SD 0.02 Hz per volume), sampled at the TRs (so aliased).  RVT-like: white noise low-passed by a
+    Gaussian of SD 3 volumes (mostly < 0.05 Hz).
+
+    Parameters
+    ----------
+    n_vol : int
+        Number of volumes.
+    tr : float
+        Repetition time (s).
+    cfg : dict
+        ``cardiac_hz`` and ``respiration_hz`` bands ([low, high], Hz).
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    ndarray, shape (n_vol, 3)
     """
     card = _aliased_oscillation(n_vol, tr, cfg["cardiac_hz"], rng)
     resp = _aliased_oscillation(n_vol, tr, cfg["respiration_hz"], rng)
@@ -164,8 +301,25 @@ def physio(n_vol: int, tr: float, cfg: dict, rng: np.random.Generator) -> np.nda
 
 
 def drift(n_vol: int, tr: float, cfg: dict, rng: np.random.Generator) -> np.ndarray:
-    """Slow drift (unit SD): DCT-II cosines cos(π k (2i+1) / 2N) with k/(2N·TR) < drift_max_hz,
-    coefficients ~ N(0, 1/k)."""
+    """Slow drift (unit SD): DCT-II cosines cos(π k (2i+1) / 2N) with k/(2N·TR) < drift_max_hz.
+
+    Coefficients ~ N(0, 1/k); at least the first cosine (k = 1) is used.
+
+    Parameters
+    ----------
+    n_vol : int
+        Number of volumes.
+    tr : float
+        Repetition time (s).
+    cfg : dict
+        ``drift_max_hz`` (Hz).
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    ndarray, shape (n_vol,)
+    """
     i = np.arange(n_vol)
     kmax = max(1, int(np.ceil(2 * n_vol * tr * cfg["drift_max_hz"])) - 1)
     x = sum(rng.normal(0, 1 / k) * np.cos(np.pi * k * (2 * i + 1) / (2 * n_vol)) for k in range(1, kmax + 1))
@@ -177,7 +331,34 @@ def components(fluct: pd.DataFrame, task: pd.DataFrame, regs: np.ndarray, condit
     """All component time series (n_vol x K, percent before the spatial maps' weights).
 
     ROIs: fluct + task.  GM networks: standardised HRF-convolved white noise x gm_network_pct.
-    GM task: Σ_c gm_task_pct[c]·reg_c.  Physio and drift: unit SD (their maps carry the amplitude).
+    GM task: Σ_c gm_task_pct[c]·reg_c.  Physio: unit SD (their maps carry the amplitude); drift:
+    unit SD x drift_pct.
+
+    Parameters
+    ----------
+    fluct, task : DataFrame
+        The ROI parts from :func:`roi_timeseries`.
+    regs : ndarray, shape (n_vol, n_conditions)
+        Task regressors.
+    conditions : list of str
+        Condition names.
+    cfg : dict
+        The config's ``signals`` section.
+    dt : float
+        Fine time step (s); it must divide ``tr``.
+    tr : float
+        Repetition time (s).
+    n_vol : int
+        Number of volumes.
+    n_fine : int
+        Number of fine time steps.
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    DataFrame
+        Columns :func:`component_names`.
     """
     nets = cfg["gm_networks"]
     net = cfg["gm_network_pct"] * _standardise(hrf_convolve(rng.standard_normal((n_fine, nets)), dt, tr, n_vol))

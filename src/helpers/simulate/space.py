@@ -30,14 +30,40 @@ __all__ = [
 ]
 
 def native_affine(shape, zooms) -> np.ndarray:
-    """RAS scanner affine with the grid centred on the isocentre."""
+    """RAS scanner affine with the grid centred on the isocentre.
+
+    ``diag(zooms, 1)`` with translation ``−(shape − 1)/2 · zooms``, so the centre voxel is at (0, 0, 0).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Grid shape (three dimensions).
+    zooms : sequence of float
+        Voxel sizes (mm).
+
+    Returns
+    -------
+    ndarray, shape (4, 4)
+    """
     affine = np.diag([*map(float, zooms), 1.0])
     affine[:3, 3] = -(np.asarray(shape) - 1) / 2 * np.asarray(zooms, float)
     return affine
 
 
 def rigid_matrix(params) -> np.ndarray:
-    """4x4 rigid transform from (tx, ty, tz [mm], rx, ry, rz [rad]): T · Rx · Ry · Rz (SPM order)."""
+    """4x4 rigid transform from (tx, ty, tz [mm], rx, ry, rz [rad]): T · Rx · Ry · Rz (SPM order).
+
+    Same matrices as SPM's ``spm_matrix`` for the first six parameters.
+
+    Parameters
+    ----------
+    params : sequence of 6 float
+        Translations (mm) and rotations (rad).
+
+    Returns
+    -------
+    ndarray, shape (4, 4)
+    """
     tx, ty, tz, rx, ry, rz = params
     t = np.eye(4)
     t[:3, 3] = (tx, ty, tz)
@@ -49,8 +75,25 @@ def rigid_matrix(params) -> np.ndarray:
 
 
 def participant_pose(cfg: dict, fov_centre, rng: np.random.Generator) -> np.ndarray:
-    """H = T(t) · R · S · T(−c0): rotation N(0, rotation_deg) per axis, translation N(0, translation_mm),
-    scale exp(N(0, scaling)) per axis."""
+    """H = T(t) · R · S · T(−c0) (module docstring): the participant's MNI → scanner pose.
+
+    Rotation N(0, rotation_deg) per axis, translation N(0, translation_mm), scale
+    exp(N(0, scaling)) per axis.
+
+    Parameters
+    ----------
+    cfg : dict
+        The config's ``anatomy`` section (``rotation_deg`` in degrees, ``translation_mm``,
+        ``scaling``).
+    fov_centre : sequence of 3 float
+        c0: the MNI point (mm) placed at the isocentre before the random pose.
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    ndarray, shape (4, 4)
+    """
     rot = np.deg2rad(rng.normal(0, cfg["rotation_deg"], 3))
     trans = rng.normal(0, cfg["translation_mm"], 3)
     scale = np.diag([*np.exp(rng.normal(0, cfg["scaling"], 3)), 1.0])
@@ -64,9 +107,26 @@ MAX_WARP_GRADIENT = 0.6
 
 
 def warp_params(cfg: dict, rng: np.random.Generator) -> dict:
-    """Sinusoidal warp modes: per axis a, ``d_a(u) = Σ_m amp·sin(2π k·u / λ + φ)`` with a random unit
-    direction k, wavelength λ ~ U(warp_wavelength_mm), amplitude ~ N(0, warp_mm), the amplitudes of an
-    axis shrunk together where needed so that Σ_m |amp|·2π/λ ≤ :data:`MAX_WARP_GRADIENT`."""
+    """Sinusoidal warp modes of a participant's anatomy.
+
+    Per axis a, ``d_a(u) = Σ_m amp·sin(2π k·u / λ + φ)`` with a random unit direction k, wavelength
+    λ ~ U(warp_wavelength_mm), phase φ ~ U(0, 2π), amplitude ~ N(0, warp_mm), the amplitudes of an
+    axis shrunk together where needed so that Σ_m |amp|·2π/λ ≤ :data:`MAX_WARP_GRADIENT` (the warp
+    never folds).
+
+    Parameters
+    ----------
+    cfg : dict
+        The config's ``anatomy`` section (``warp_modes``, ``warp_wavelength_mm``, ``warp_mm``).
+    rng : numpy.random.Generator
+        The participant's generator.
+
+    Returns
+    -------
+    dict
+        ``direction`` (3 x modes x 3), ``wavelength``, ``phase``, ``amplitude`` (3 x modes), as lists
+        (JSON-ready).
+    """
     n = cfg["warp_modes"]
     k = rng.standard_normal((3, n, 3))
     k /= np.linalg.norm(k, axis=2, keepdims=True)
@@ -81,7 +141,19 @@ def warp_params(cfg: dict, rng: np.random.Generator) -> dict:
 
 
 def warp_displacement(u: np.ndarray, warp: dict) -> np.ndarray:
-    """Displacement d(u) (N x 3, mm) of the warp at points u (N x 3, MNI mm)."""
+    """Displacement d(u) (N x 3, mm) of the warp at points u (N x 3, MNI mm).
+
+    Parameters
+    ----------
+    u : ndarray, shape (N, 3)
+        MNI points (mm).
+    warp : dict
+        Warp parameters (:func:`warp_params`).
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
+    """
     k, lam = np.asarray(warp["direction"]), np.asarray(warp["wavelength"])
     phi, amp = np.asarray(warp["phase"]), np.asarray(warp["amplitude"])
     d = np.empty_like(u, dtype=float)
@@ -94,7 +166,20 @@ def warp_displacement(u: np.ndarray, warp: dict) -> np.ndarray:
 def native_to_mni(points: np.ndarray, pose: np.ndarray, warp: dict, motion=None) -> np.ndarray:
     """MNI point shown at scanner points q (N x 3): ``p = u + d(u)``, ``u = H⁻¹ M⁻¹ q``.
 
-    ``motion`` is a 6-vector (trans mm, rot rad) or None (head at rest = volume 0).
+    Parameters
+    ----------
+    points : ndarray, shape (N, 3)
+        Scanner points q (mm).
+    pose : ndarray, shape (4, 4)
+        Participant pose H (MNI → scanner, :func:`participant_pose`).
+    warp : dict
+        Warp parameters (:func:`warp_params`).
+    motion : sequence of 6 float or None, default None
+        Rigid motion M (trans mm, rot rad, :func:`rigid_matrix`); None: head at rest (volume 0).
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
     """
     m = np.linalg.inv(pose) if motion is None else np.linalg.inv(rigid_matrix(motion) @ pose)
     u = apply_affine(m, points)
@@ -102,8 +187,29 @@ def native_to_mni(points: np.ndarray, pose: np.ndarray, warp: dict, motion=None)
 
 
 def mni_to_native(points: np.ndarray, pose: np.ndarray, warp: dict, tol: float = 1e-6, max_iter: int = 100) -> np.ndarray:
-    """Inverse of :func:`native_to_mni` at rest: solve ``u + d(u) = p`` by fixed-point iteration
-    (``u ← p − d(u)``; converges since |∇d| < 1) until no point moves more than ``tol`` mm, then ``q = H u``."""
+    """Inverse of :func:`native_to_mni` at rest.
+
+    Solves ``u + d(u) = p`` by fixed-point iteration (``u ← p − d(u)``; converges since |∇d| < 1)
+    until no point moves more than ``tol`` mm (or ``max_iter`` steps), then ``q = H u``.
+
+    Parameters
+    ----------
+    points : ndarray, shape (N, 3)
+        MNI points p (mm).
+    pose : ndarray, shape (4, 4)
+        Participant pose H (MNI → scanner, :func:`participant_pose`).
+    warp : dict
+        Warp parameters (:func:`warp_params`).
+    tol : float, default 1e-06
+        Convergence tolerance (mm).
+    max_iter : int, default 100
+        Largest number of iterations.
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
+        Scanner points q (mm).
+    """
     u = np.array(points, float)
     for _ in range(max_iter):
         new = points - warp_displacement(u, warp)
@@ -115,7 +221,23 @@ def mni_to_native(points: np.ndarray, pose: np.ndarray, warp: dict, tol: float =
 
 
 def resample_points(volume: np.ndarray, affine: np.ndarray, points: np.ndarray, order: int = 1) -> np.ndarray:
-    """Values of ``volume`` (grid ``affine``) at world points (N x 3); 0 outside."""
+    """Values of ``volume`` (grid ``affine``) at world points (N x 3); 0 outside.
+
+    Parameters
+    ----------
+    volume : ndarray, 3-D
+        Data.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world (mm) matrix of ``volume``.
+    points : ndarray, shape (N, 3)
+        World points (mm).
+    order : int, default 1
+        Spline order of ``scipy.ndimage.map_coordinates`` (no prefilter; 1 = trilinear).
+
+    Returns
+    -------
+    ndarray, shape (N,)
+    """
     ijk = apply_affine(np.linalg.inv(affine), points)
     return ndimage.map_coordinates(volume, ijk.T, order=order, mode="constant", cval=0.0, prefilter=False)
 
@@ -124,6 +246,24 @@ def resample_grid(volume: np.ndarray, affine: np.ndarray, shape, target_affine: 
     """``volume`` (grid ``affine``) resampled onto the grid (``shape``, ``target_affine``); 0 outside.
 
     One ``scipy.ndimage.affine_transform`` with matrix ``affine⁻¹ · target_affine`` (no coordinate arrays).
+
+    Parameters
+    ----------
+    volume : ndarray, 3-D
+        Data.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world (mm) matrix of ``volume``.
+    shape : sequence of int
+        Target grid shape.
+    target_affine : ndarray, shape (4, 4)
+        Target voxel-to-world matrix.
+    order : int, default 1
+        Spline order (no prefilter; 1 = trilinear).
+
+    Returns
+    -------
+    ndarray
+        Shape ``shape``.
     """
     m = np.linalg.inv(affine) @ target_affine
     return ndimage.affine_transform(volume, m[:3, :3], offset=m[:3, 3], output_shape=tuple(shape), order=order,
@@ -131,7 +271,25 @@ def resample_grid(volume: np.ndarray, affine: np.ndarray, shape, target_affine: 
 
 
 def smooth_field(shape, zooms, fwhm_mm: float, rng: np.random.Generator) -> np.ndarray:
-    """Gaussian random field: white noise smoothed by a Gaussian of ``fwhm_mm``, standardised."""
+    """Gaussian random field: white noise smoothed by a Gaussian of ``fwhm_mm``, standardised.
+
+    σ (voxels) = fwhm_mm / 2.3548 / zooms; the result has mean 0 and SD 1.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Grid shape.
+    zooms : sequence of float
+        Voxel sizes (mm).
+    fwhm_mm : float
+        Smoothing kernel's full width at half maximum (mm).
+    rng : numpy.random.Generator
+        Generator of the white noise.
+
+    Returns
+    -------
+    ndarray
+    """
     sigma = fwhm_mm / 2.3548 / np.asarray(zooms, float)
     f = ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
     return (f - f.mean()) / f.std()
@@ -154,17 +312,39 @@ class Maps:
         self.weights *= self.s0[:, None] / 100.0
 
     def on_grid(self, shape, affine, tissue: dict) -> "Maps":
-        """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid."""
+        """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid.
+
+        Parameters
+        ----------
+        shape : sequence of 3 int
+            Target grid shape.
+        affine : ndarray, shape (4, 4)
+            Target voxel-to-world matrix (MNI mm).
+        tissue : dict
+            Tissue probabilities on the target grid (:func:`tissue_on_grid`), stored as they are.
+
+        Returns
+        -------
+        Maps
+        """
         s0 = resample_grid(self.s0_full, self.affine, shape, affine)
         maps = [resample_grid(m, self.affine, shape, affine) for m in self.maps_full]
         return Maps(shape, affine, s0, maps, tissue)
 
     def warped(self, warp: dict) -> "Maps":
-        """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))``
-        (trilinear), so that sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`.
+        """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))`` (trilinear).
 
-        Evaluated only where the result can be non-zero: the support of S0 dilated by the largest
-        displacement.
+        Sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`.  Evaluated only where
+        the result can be non-zero: the support of S0 dilated by the largest displacement.
+
+        Parameters
+        ----------
+        warp : dict
+            Warp parameters (:func:`warp_params`).
+
+        Returns
+        -------
+        Maps
         """
         res = float(np.abs(self.affine[0, 0]))
         support = self.s0_full > 0
@@ -184,13 +364,38 @@ class Maps:
                     self.tissue)
 
     def volume(self, ts_row: np.ndarray, spin: float = 1.0) -> np.ndarray:
-        """Noise-free 3-D volume for one time point (component values ``ts_row``, in percent)."""
+        """Noise-free 3-D volume for one time point: ``(S0 + Σ_k weights_k · ts_row_k) · spin``.
+
+        Parameters
+        ----------
+        ts_row : ndarray, shape (K,)
+            Component values at this time point (percent).
+        spin : float, default 1.0
+            Spin-history intensity factor of this volume.
+
+        Returns
+        -------
+        ndarray of float32
+            Shape ``self.shape``; 0 outside the baseline's support.
+        """
         out = np.zeros(int(np.prod(self.shape)), np.float32)
         out[self.inside] = (self.s0 + self.weights @ ts_row.astype(np.float32)) * spin
         return out.reshape(self.shape)
 
     def series(self, ts: np.ndarray, spin: np.ndarray) -> np.ndarray:
-        """Noise-free 4-D array, time first: (T,) + shape, for all time points at once."""
+        """Noise-free 4-D array, time first: (T,) + shape, for all time points at once.
+
+        Parameters
+        ----------
+        ts : ndarray, shape (T, K)
+            Component time series (percent).
+        spin : ndarray, shape (T,)
+            Spin-history intensity factor per time point.
+
+        Returns
+        -------
+        ndarray of float32, shape (T, *self.shape)
+        """
         vals = (self.s0[:, None] + self.weights @ ts.T.astype(np.float32)) * spin[None, :].astype(np.float32)
         out = np.zeros((len(ts), int(np.prod(self.shape))), np.float32)
         out[:, self.inside] = vals.T
@@ -201,7 +406,22 @@ def tissue_on_grid(templates: dict, shape, affine) -> dict:
     """Resample 1 mm tissue probabilities to a grid.
 
     Same voxel size and an integer voxel offset: exact crop/pad.  Otherwise Gaussian
-    pre-smoothing (FWHM = target voxel size) then trilinear interpolation.
+    pre-smoothing (FWHM = target voxel size − 1 mm, on the 1 mm grid) then trilinear interpolation,
+    clipped to [0, 1].
+
+    Parameters
+    ----------
+    templates : dict
+        Tissue name -> (data, affine) (:func:`load_tissue_templates`).
+    shape : sequence of int
+        Target grid shape.
+    affine : ndarray, shape (4, 4)
+        Target voxel-to-world matrix.
+
+    Returns
+    -------
+    dict
+        Tissue name -> float32 probability array of shape ``shape``.
     """
     res = abs(affine[0, 0])
     out = {}
@@ -243,10 +463,34 @@ def build_maps(templates: dict, roi_maps: dict, shape, affine, sig: dict, rng: n
                n_networks: int) -> Maps:
     """Baseline S0 and the component maps (order of :func:`signals.component_names`) on one grid.
 
-    S0 = (I_gm·GM + I_wm·WM + I_csf·CSF)·(1 + bias_pct/100·field_80mm).  ROI maps: given.
-    GM networks: GM·field·(1 − ROI union).  GM task: GM·clip(0.5 + field, 0).  Physio: Σ_tissue
-    physio_pct[tissue]·P_tissue·clip(1 + 0.4·field, 0).  Drift: (GM+WM+CSF)·(1 + 0.3·field_60mm).
-    Random fields use ``rng`` (fixed ``map_seed``), so all participants share the maps.
+    S0 = (I_gm·GM + I_wm·WM + I_csf·CSF)·(1 + bias_pct/100·field_80mm), set to 0 where
+    GM+WM+CSF < 0.05.  ROI maps: given.  GM networks: GM·field·(1 − ROI union).  GM task:
+    GM·clip(0.5 + field, 0).  Physio: Σ_tissue physio_pct[tissue]·P_tissue·clip(1 + 0.4·field, 0).
+    Drift: (GM+WM+CSF)·(1 + 0.3·field_60mm).  Fields without a stated width use
+    ``spatial_smooth_mm``.  Random fields use ``rng`` (fixed ``map_seed``), so all participants
+    share the maps.
+
+    Parameters
+    ----------
+    templates : dict
+        Tissue name -> (data, affine) at 1 mm.
+    roi_maps : dict
+        ``vmpfc``, ``amygdala_l``, ``amygdala_r`` -> soft ROI map on the grid.
+    shape : sequence of int
+        Grid shape.
+    affine : ndarray, shape (4, 4)
+        Grid voxel-to-world matrix.
+    sig : dict
+        The config's ``signals`` section (``intensity``, ``bias_field_pct``, ``spatial_smooth_mm``,
+        ``physio_pct``).
+    rng : numpy.random.Generator
+        Generator seeded with ``map_seed``.
+    n_networks : int
+        Number of grey-matter networks.
+
+    Returns
+    -------
+    Maps
     """
     zooms = np.abs(np.diag(affine)[:3])
     tissue = tissue_on_grid(templates, shape, affine)

@@ -46,7 +46,19 @@ used, and the docstrings of `helpers.simulate`).  All TSVs are tab-separated, `n
 
 
 def truth_dir(root: Path, sub: str) -> Path:
-    """Folder of one participant's ground truth."""
+    """Folder of one participant's ground truth: ``<root>/derivatives/twin-truth/<sub>``.
+
+    Parameters
+    ----------
+    root : Path
+        Dataset root.
+    sub : str
+        Participant label.
+
+    Returns
+    -------
+    Path
+    """
     return root / "derivatives" / "twin-truth" / sub
 
 
@@ -59,8 +71,26 @@ def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: st
     ``rint(data / slope)`` with ``scl_slope`` = max|data| / 32000 and intercept 0 (0 stays exactly 0;
     quantisation error < 0.002 % of the peak).  The header is nibabel's; the data are streamed volume
     by volume into a gzip stream (ISA-L's ``igzip`` when installed, else zlib) with mtime 0 and no
-    file name, so equal inputs give byte-identical files.  ``code``: sform/qform code (``"scanner"``
-    raw, ``"mni"`` template space); ``zooms`` may include the TR.
+    file name, so equal inputs give byte-identical files.
+
+    Parameters
+    ----------
+    data : ndarray
+        Image data (layout above).
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world matrix (mm).
+    path : Path
+        Destination (parent folders are created).
+    dtype : numpy dtype
+        On-disk data type.
+    code : {"scanner", "mni"}, default "scanner"
+        sform/qform code: ``"scanner"`` for raw data, ``"mni"`` for template space.
+    zooms : sequence of float or None, default None
+        Header voxel sizes, may include the TR (None: from the affine's columns).
+    compresslevel : int, default 1
+        gzip level (1: fast).
+    time_first : bool, default False
+        ``data`` is (t, x, y, z).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     dtype = np.dtype(dtype)
@@ -90,8 +120,24 @@ def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: st
 
 
 def confounds_table(params: np.ndarray, fd: np.ndarray, signals: dict[str, np.ndarray]) -> pd.DataFrame:
-    """fMRIPrep confounds: trans_x…rot_z (+ _derivative1, _power2, _derivative1_power2),
-    framewise_displacement (n/a at volume 0) and mean signals (``global_signal``, ``csf``, ``white_matter``)."""
+    """fMRIPrep confounds of the twin.
+
+    trans_x…rot_z (+ _derivative1 = backward difference with n/a at volume 0, _power2,
+    _derivative1_power2), framewise_displacement (n/a at volume 0) and mean signals.
+
+    Parameters
+    ----------
+    params : ndarray, shape (n_vol, 6)
+        Rigid motion (mm, rad).
+    fd : ndarray, shape (n_vol,)
+        Framewise displacement (mm).
+    signals : dict
+        Name (``global_signal``, ``csf``, ``white_matter``) -> mean signal per volume; first columns.
+
+    Returns
+    -------
+    DataFrame
+    """
     cols = {}
     for sig_name, values in signals.items():
         cols[sig_name] = values
@@ -108,7 +154,24 @@ def confounds_table(params: np.ndarray, fd: np.ndarray, signals: dict[str, np.nd
 
 def write_dataset_files(root: Path, cfg: dict, participants: pd.DataFrame, items: pd.DataFrame,
                         version: str) -> None:
-    """Top-level BIDS files: dataset_description, participants.tsv/.json, phenotype/scs.tsv/.json, README."""
+    """Top-level BIDS files: dataset_description, participants.tsv/.json, phenotype/scs.tsv/.json, README.
+
+    Also the ``dataset_description.json`` of the two derivative folders (``twin-fmriprep``,
+    ``twin-truth``).
+
+    Parameters
+    ----------
+    root : Path
+        Dataset root.
+    cfg : dict
+        Simulation config; not used by this function (:func:`.build.build` writes it to ``twin-truth``).
+    participants : DataFrame
+        ``participant_id, age, sex``.
+    items : DataFrame
+        ``participant_id, scs_01 … scs_26``.
+    version : str
+        Version of this package, recorded in ``GeneratedBy``.
+    """
     write_json({"Name": "Digital twin of Parrish et al. (2018) social-feedback fMRI study",
                 "BIDSVersion": "1.8.0", "DatasetType": "raw", "License": "CC0",
                 "GeneratedBy": [{"Name": "helpers.simulate", "Version": version,

@@ -36,7 +36,25 @@ EFFECTS = ("group", "session", "video", "group × session", "group × video", "s
 
 
 def cell_means(ratings: pd.DataFrame, measures) -> pd.DataFrame:
-    """Clip ratings -> cell means: ``participant_id, group, session, video, <measures>``."""
+    """Clip ratings -> cell means: ``participant_id, group, session, video, <measures>``.
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        One row per clip (:func:`helpers.training.design.ratings` with ids and session).
+    measures : sequence of str
+        Rating columns to average.
+
+    Returns
+    -------
+    DataFrame
+        Mean over the clips of each participant, session and video type.
+
+    Raises
+    ------
+    ValueError
+        If a needed column is missing (the message names it).
+    """
     missing = {"participant_id", "group", "session", "video", *measures} - set(ratings.columns)
     if missing:
         raise ValueError(f"ratings table: missing column(s) {sorted(missing)}")
@@ -63,11 +81,18 @@ def mixed_anova_3way(means: pd.DataFrame, dv: str, videos=("distress", "everyday
         Cell means (:func:`cell_means`), one row per participant, session and video type.
     dv : str
         The measure, e.g. ``"positive_affect"``.
+    videos : (str, str), default ("distress", "everyday")
+        The two video types; the contrast is D = videos[0] − videos[1].
 
     Returns
     -------
     DataFrame
         ``effect, F, df1, df2, p, np2`` for the seven effects, in :data:`EFFECTS` order.
+
+    Raises
+    ------
+    ValueError
+        If a participant lacks a session x video cell (the message names them).
     """
     wide = means.pivot_table(index=["participant_id", "group", "session"], columns="video", values=dv).reset_index()
     if wide[list(videos)].isna().any().any():
@@ -91,8 +116,20 @@ def mixed_anova_3way(means: pd.DataFrame, dv: str, videos=("distress", "everyday
 def hedges_g_change(data: pd.DataFrame, dv: str, sessions=("pre", "post")) -> dict:
     """Training effect on the change Δ = post − pre of ``dv`` (one row per participant and session).
 
-    Returns mean Δ per group (``change_compassion``, ``change_memory``) and Hedges' g of
-    compassion vs memory (pingouin ``compute_effsize``, bias-corrected standardised difference).
+    Parameters
+    ----------
+    data : DataFrame
+        Long table with ``participant_id``, ``group``, ``session`` and ``dv``.
+    dv : str
+        Column analysed.
+    sessions : (str, str), default ("pre", "post")
+        Session labels (before, after): Δ = sessions[1] − sessions[0].
+
+    Returns
+    -------
+    dict
+        Mean Δ per group (``change_compassion``, ``change_memory``) and ``hedges_g`` of
+        compassion vs memory (pingouin ``compute_effsize``, bias-corrected standardised difference).
     """
     wide = data.pivot_table(index=["participant_id", "group"], columns="session", values=dv).reset_index()
     wide["change"] = wide[sessions[1]] - wide[sessions[0]]
@@ -107,6 +144,20 @@ def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
 
     pingouin ``pairwise_tests`` (rows ``group * session``: paired t of the sessions within each
     group), Holm correction over the two groups, Hedges' g.
+
+    Parameters
+    ----------
+    means : DataFrame
+        Cell means (:func:`cell_means`).
+    dv : str
+        The measure tested.
+    video : str
+        The video type (e.g. ``"distress"``).
+
+    Returns
+    -------
+    DataFrame
+        pingouin's table, with ``measure`` and ``video`` columns in front.
     """
     sub = means[means["video"] == video]
     res = pg.pairwise_tests(data=sub, dv=dv, within="session", between="group", subject="participant_id",
@@ -119,7 +170,21 @@ def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
 
 @styled
 def plot_interaction(means: pd.DataFrame, measures, labels: dict | None = None):
-    """Figure: mean rating (± SE) by session, one panel per measure, lines per group x video type."""
+    """Figure: mean rating (± SE) by session, one panel per measure, lines per group x video type.
+
+    Parameters
+    ----------
+    means : DataFrame
+        Cell means (:func:`cell_means`).
+    measures : sequence of str
+        One panel each.
+    labels : dict or None, default None
+        Measure -> panel title (default: the name with spaces).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     labels = labels or {}

@@ -60,7 +60,24 @@ CONDITIONS = ("distress", "everyday", "rating")
 def load_config(config=None, null: bool = False) -> dict:
     """The default ``config.yaml`` updated (recursively) by ``config`` (dict or YAML path).
 
-    ``null=True`` gives the null twin: every training effect (ratings and BOLD) set to zero.
+    Parameters
+    ----------
+    config : dict, path-like or None, default None
+        Overrides (nested mappings merged key by key; None: the default as it is).
+    null : bool, default False
+        Give the null twin: every training effect (ratings and BOLD) set to zero (:func:`null_config`).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is neither a dict nor a YAML path.
+    ValueError
+        If a group is not an integer ≥ 2, the groups are not ``compassion`` and ``memory``,
+        ``task.clips_per_type`` < 2, or ``task.tr`` is not a multiple of 0.5 s.
     """
     cfg = yaml.safe_load(resources.files(__package__).joinpath("config.yaml").read_text())
     if isinstance(config, (str, os.PathLike)):
@@ -74,7 +91,19 @@ def load_config(config=None, null: bool = False) -> dict:
 
 
 def null_config(cfg: dict) -> dict:
-    """A copy of ``cfg`` without any training effect (the null twin)."""
+    """A copy of ``cfg`` without any training effect (the null twin).
+
+    Sets every ``ratings.training`` value and ``bold.training_pct`` to 0.
+
+    Parameters
+    ----------
+    cfg : dict
+        Study configuration (not modified).
+
+    Returns
+    -------
+    dict
+    """
     out = copy.deepcopy(cfg)
     for video in out["ratings"]["training"].values():
         for measure in video:
@@ -98,7 +127,17 @@ def _check(cfg: dict) -> None:
 
 
 def participants(cfg: dict) -> pd.DataFrame:
-    """``participant_id, group``: compassion trainees first (sub-01 …), then the memory group."""
+    """``participant_id, group``: compassion trainees first (sub-01 …), then the memory group.
+
+    Parameters
+    ----------
+    cfg : dict
+        Study configuration; ``groups`` gives each group's size.
+
+    Returns
+    -------
+    DataFrame
+    """
     groups = [g for g in ("compassion", "memory") for _ in range(cfg["groups"][g])]
     ids = [f"sub-{i + 1:02d}" for i in range(len(groups))]
     return pd.DataFrame({"participant_id": ids, "group": groups})
@@ -110,6 +149,18 @@ def events(cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
     Clip order: the first study's pseudo-randomisation (:func:`helpers.simulate.model.event_sequence`,
     at most ``max_run`` clips of one type in a row).  Timing: ``lead_in``, then per clip the clip,
     the rating period (``trial_type`` = ``"rating"``) and a jittered interval ~ U(``iti``).
+
+    Parameters
+    ----------
+    cfg : dict
+        Study configuration (``task``, ``video_types``); times in seconds.
+    rng : numpy.random.Generator
+        Random stream for the order and the jitter.
+
+    Returns
+    -------
+    DataFrame
+        Onsets in seconds, rounded to 0.01 s.
     """
     task = cfg["task"]
     n = task["clips_per_type"]
@@ -127,7 +178,23 @@ def events(cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def n_volumes(ev: pd.DataFrame, tr: float, tail: float = 12.0) -> int:
-    """Volumes covering the last event plus ``tail`` seconds of haemodynamic response."""
+    """Volumes covering the last event plus ``tail`` seconds of haemodynamic response.
+
+    ``ceil((onset_last + duration_last + tail) / tr)``.
+
+    Parameters
+    ----------
+    ev : DataFrame
+        Events in time order (``onset``, ``duration`` in s).
+    tr : float
+        Repetition time (s).
+    tail : float, default 12.0
+        Seconds kept after the last event ends.
+
+    Returns
+    -------
+    int
+    """
     return int(np.ceil((ev["onset"].iloc[-1] + ev["duration"].iloc[-1] + tail) / tr))
 
 
@@ -141,7 +208,28 @@ def ratings(ev: pd.DataFrame, group: str, session: str, traits: dict, cfg: dict,
 
     ``rating = clip_to_scale(round(mean[v][m] + g·training[v][m]·[compassion, post]
     + habituation[v][m]·[post] + u[m] + w[v][m] + e, 1))``, e ~ N(0, clip_sd); ``traits`` holds
-    the participant's u, w and g (:func:`participant_amplitudes`).
+    the participant's u, w and g (:func:`participant_amplitudes`); ``clip_to_scale`` clips to the
+    config's ``ratings.scale``.
+
+    Parameters
+    ----------
+    ev : DataFrame
+        The run's events (:func:`events`); rows of ``trial_type`` ``"rating"`` are skipped.
+    group : {"compassion", "memory"}
+        The participant's group.
+    session : str
+        Session label; the training term applies to ``"post"`` of the compassion group, habituation
+        to every session after the first.
+    traits : dict
+        :func:`participant_amplitudes`.
+    cfg : dict
+        Study configuration (``ratings``, ``measures``, ``sessions``).
+    rng : numpy.random.Generator
+        Random stream for the clip-level noise e.
+
+    Returns
+    -------
+    DataFrame
     """
     rc = cfg["ratings"]
     clips = ev[ev["trial_type"] != "rating"]
@@ -159,8 +247,24 @@ def ratings(ev: pd.DataFrame, group: str, session: str, traits: dict, cfg: dict,
 
 
 def participant_amplitudes(cfg: dict, rng: np.random.Generator) -> dict:
-    """Stable traits of a participant: rating intercepts u (per measure), video deviations w,
-    training gain g ~ N(1, training_gain_sd), BOLD region offsets (empathy + training ROIs)."""
+    """Stable traits of a participant.
+
+    Rating intercepts u ~ N(0, participant_sd) per measure, video deviations w ~ N(0, video_sd),
+    training gain g ~ N(1, training_gain_sd), BOLD region offsets ~ N(0, bold.participant_sd)
+    (empathy + training ROIs).
+
+    Parameters
+    ----------
+    cfg : dict
+        Study configuration (``ratings``, ``bold``, ``measures``, ``video_types``, ``rois``).
+    rng : numpy.random.Generator
+        The participant's random stream.
+
+    Returns
+    -------
+    dict
+        ``u``, ``w`` (video -> array), ``g``, ``bold``.
+    """
     rc, bc = cfg["ratings"], cfg["bold"]
     k = len(cfg["measures"])
     return {
@@ -191,7 +295,17 @@ class Grid:
                 "physio_cardiac", "physio_respiration", "physio_rvt", "drift"]
 
     def image(self, values: np.ndarray) -> nib.Nifti1Image:
-        """A 3-D image with ``values`` (n_voxels over the mask) inside the brain, 0 outside."""
+        """A 3-D image with ``values`` (n_voxels over the mask) inside the brain, 0 outside.
+
+        Parameters
+        ----------
+        values : ndarray, shape (n_voxels,)
+            One value per mask voxel (C order).
+
+        Returns
+        -------
+        Nifti1Image
+        """
         data = np.zeros(self.shape, np.float32)
         data[self.mask] = values
         return nib.Nifti1Image(data, self.affine)
@@ -200,7 +314,18 @@ class Grid:
         return nib.Nifti1Image(self.mask.astype(np.uint8), self.affine)
 
     def roi_index(self, family: str) -> dict[str, np.ndarray]:
-        """ROI masks as boolean vectors over the brain mask."""
+        """ROI masks as boolean vectors over the brain mask.
+
+        Parameters
+        ----------
+        family : str
+            ROI family of the config (``"training"`` or ``"empathy"``).
+
+        Returns
+        -------
+        dict
+            ROI name -> boolean array of length n_voxels.
+        """
         return {name: np.asarray(img.dataobj, bool)[self.mask] for name, img in self.rois[family].items()}
 
 
@@ -234,7 +359,17 @@ def _grid_cached(key: str) -> Grid:
 
 
 def grid_for(cfg: dict) -> Grid:
-    """:class:`Grid` for a config (cached in-process: it depends on ``grid``, ``bold`` and ``rois``)."""
+    """:class:`Grid` for a config (cached in-process: it depends on ``grid``, ``bold`` and ``rois``).
+
+    Parameters
+    ----------
+    cfg : dict
+        Study configuration.
+
+    Returns
+    -------
+    Grid
+    """
     return _grid_cached(json.dumps({k: cfg[k] for k in ("grid", "bold", "rois")}, sort_keys=True))
 
 
@@ -243,6 +378,28 @@ def bold_run(ev: pd.DataFrame, group: str, session: str, traits: dict, grid: Gri
     """Simulated BOLD of one run over the brain mask (n_volumes x n_voxels, float32, percent).
 
     Formula: module docstring.  Session-specific offsets v ~ N(0, session_sd) are drawn here.
+
+    Parameters
+    ----------
+    ev : DataFrame
+        The run's events (:func:`events`).
+    group : {"compassion", "memory"}
+        The participant's group.
+    session : str
+        Session label (training effect in ``"post"`` of the compassion group).
+    traits : dict
+        :func:`participant_amplitudes`.
+    grid : Grid
+        Brain grid and planted maps (:func:`grid_for`).
+    cfg : dict
+        Study configuration (``bold``, ``task.tr``, ``rois``).
+    rng : numpy.random.Generator
+        Random stream for offsets and noise.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_volumes, n_voxels)
+        Around 100 (percent of the baseline).
     """
     bc, tr, dt = cfg["bold"], cfg["task"]["tr"], 0.5
     n_vol = n_volumes(ev, tr)

@@ -45,14 +45,51 @@ METHODS = ("ols", "nilearn-ols", "nilearn-ar1")
 
 
 def design_matrix(ev: pd.DataFrame, n_vol: int, tr: float, glm_cfg: dict) -> pd.DataFrame:
-    """nilearn's first-level design matrix for one run (frame times i·TR, i = 0 … n_vol − 1)."""
+    """nilearn's first-level design matrix for one run (frame times i·TR, i = 0 … n_vol − 1).
+
+    Parameters
+    ----------
+    ev : DataFrame
+        The run's events (``onset``, ``duration`` in s, ``trial_type``).
+    n_vol : int
+        Number of volumes.
+    tr : float
+        Repetition time (s).
+    glm_cfg : dict
+        The config's ``glm`` section: ``hrf_model`` (e.g. ``"spm"``), ``drift_model``
+        (e.g. ``"cosine"``) and ``high_pass`` (Hz, e.g. 1/128).
+
+    Returns
+    -------
+    DataFrame
+        n_vol rows; one column per trial type, the drift regressors and ``constant``.
+    """
     return make_first_level_design_matrix(
         np.arange(n_vol) * tr, ev[["onset", "duration", "trial_type"]], hrf_model=glm_cfg["hrf_model"],
         drift_model=glm_cfg["drift_model"], high_pass=glm_cfg["high_pass"])
 
 
 def contrast_vector(columns, positive: str = "distress", negative: str = "everyday") -> np.ndarray:
-    """Weights w (+1 for ``positive``, −1 for ``negative``, 0 elsewhere) over the design's columns."""
+    """Weights w (+1 for ``positive``, −1 for ``negative``, 0 elsewhere) over the design's columns.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Design-matrix column names.
+    positive : str, default "distress"
+        Column weighted +1.
+    negative : str, default "everyday"
+        Column weighted −1.
+
+    Returns
+    -------
+    ndarray, shape (n_columns,)
+
+    Raises
+    ------
+    ValueError
+        If either column is missing (the message lists the columns).
+    """
     cols = list(columns)
     for name in (positive, negative):
         if name not in cols:
@@ -61,7 +98,31 @@ def contrast_vector(columns, positive: str = "distress", negative: str = "everyd
 
 
 def first_level(y: np.ndarray, X: pd.DataFrame, weights: np.ndarray, method: str = "ols") -> np.ndarray:
-    """Contrast effect βᵀw per voxel (``y``: n_volumes x n_voxels) by OLS or nilearn's ``run_glm``."""
+    """Contrast effect βᵀw per voxel, by OLS or nilearn's ``run_glm``.
+
+    ``"ols"``: β = X⁺ y (pseudo-inverse); ``"nilearn-ols"``/``"nilearn-ar1"``: nilearn's ``run_glm``
+    with that noise model and ``compute_contrast(...).effect_size()``.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_volumes, n_voxels)
+        BOLD data (percent signal).
+    X : DataFrame, shape (n_volumes, n_regressors)
+        Design matrix (:func:`design_matrix`).
+    weights : ndarray, shape (n_regressors,)
+        Contrast w (:func:`contrast_vector`).
+    method : {"ols", "nilearn-ols", "nilearn-ar1"}, default "ols"
+        Estimator (:data:`METHODS`).
+
+    Returns
+    -------
+    ndarray of float32, shape (n_voxels,)
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`METHODS`.
+    """
     if method == "ols":
         beta = np.linalg.pinv(X.to_numpy()) @ y
         return (weights @ beta).astype(np.float32)
@@ -72,7 +133,21 @@ def first_level(y: np.ndarray, X: pd.DataFrame, weights: np.ndarray, method: str
 
 
 def smooth(values: np.ndarray, grid, fwhm: float) -> np.ndarray:
-    """Gaussian smoothing (FWHM mm, nilearn ``smooth_img``) of a map given over the brain mask."""
+    """Gaussian smoothing (FWHM mm, nilearn ``smooth_img``) of a map given over the brain mask.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_voxels,)
+        Values at the grid's mask voxels.
+    grid : helpers.training.design.Grid
+        Grid that turns the values into an image and back.
+    fwhm : float
+        Kernel full width at half maximum (mm); 0 or None returns ``values`` unchanged.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_voxels,)
+    """
     if not fwhm:
         return values
     data = np.asarray(nimg.smooth_img(grid.image(values), fwhm).dataobj)
@@ -88,6 +163,8 @@ def second_level_maps(contrasts: np.ndarray, groups: pd.Series, grid) -> dict:
         Smoothed distress − everyday effects, sessions in order (pre, post).
     groups : Series
         Group per participant (``"compassion"``/``"memory"``), same order.
+    grid : helpers.training.design.Grid
+        Grid and brain mask of the maps.
 
     Returns
     -------
@@ -107,7 +184,18 @@ def second_level_maps(contrasts: np.ndarray, groups: pd.Series, grid) -> dict:
 
 
 def threshold_map(z_img, grid, alpha: float = 0.05, height_control: str = "fdr") -> tuple:
-    """Corrected threshold of a z map (nilearn ``threshold_stats_img``, two-sided).
+    """Corrected threshold of a z map (nilearn ``threshold_stats_img``, two-sided, no cluster threshold).
+
+    Parameters
+    ----------
+    z_img : Nifti1Image
+        z map (:func:`second_level_maps`).
+    grid : helpers.training.design.Grid
+        Supplies the brain mask.
+    alpha : float, default 0.05
+        Error rate: FDR q, family-wise rate (``"bonferroni"``) or voxel-wise p (``"fpr"``).
+    height_control : {"fdr", "bonferroni", "fpr"}, default "fdr"
+        Correction, passed to nilearn.
 
     Returns
     -------
@@ -127,7 +215,25 @@ def threshold_map(z_img, grid, alpha: float = 0.05, height_control: str = "fdr")
 
 
 def roi_values(contrasts: np.ndarray, table: pd.DataFrame, grid, family: str, sessions=("pre", "post")) -> pd.DataFrame:
-    """Mean contrast in each ROI: long table ``participant_id, group, session, roi, effect``."""
+    """Mean contrast in each ROI: long table ``participant_id, group, session, roi, effect``.
+
+    Parameters
+    ----------
+    contrasts : ndarray, shape (n_participants, n_sessions, n_voxels)
+        Contrast maps (:class:`.pipeline.Study`).
+    table : DataFrame
+        Participants (``participant_id``, ``group``), in the order of ``contrasts``.
+    grid : helpers.training.design.Grid
+        Supplies the ROI voxel indices.
+    family : str
+        ROI family of the grid (e.g. the network or the a-priori regions).
+    sessions : sequence of str, default ("pre", "post")
+        Session labels, in the order of the second axis.
+
+    Returns
+    -------
+    DataFrame
+    """
     rows = []
     for name, sel in grid.roi_index(family).items():
         means = contrasts[:, :, sel].mean(axis=2)
@@ -141,9 +247,17 @@ def roi_values(contrasts: np.ndarray, table: pd.DataFrame, grid, family: str, se
 def roi_stats(values: pd.DataFrame) -> pd.DataFrame:
     """Per ROI: mixed ANOVA group x session (pingouin) and the training effect on the change.
 
-    Columns: ``roi, F, df1, df2, p, p_bonferroni, np2`` (interaction), ``change_compassion``,
-    ``change_memory`` (mean post − pre), ``hedges_g`` (compassion vs memory on the change).
-    Bonferroni over the ROIs in ``values``.
+    Parameters
+    ----------
+    values : DataFrame
+        Long table from :func:`roi_values`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``roi, F, df1, df2, p, p_bonferroni, np2`` (interaction), ``change_compassion``,
+        ``change_memory`` (mean post − pre), ``hedges_g`` (compassion vs memory on the change).
+        Bonferroni over the ROIs in ``values``: p_bonferroni = min(1, p · n_rois).
     """
     rows = []
     rois = list(dict.fromkeys(values["roi"]))
@@ -160,8 +274,22 @@ def roi_stats(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def roi_onesample(values: pd.DataFrame, session: str = "pre") -> pd.DataFrame:
-    """Per ROI: one-sample t-test of the distress − everyday effect in one session, everybody
-    (pingouin ``ttest``); columns ``roi, mean, T, dof, p, p_bonferroni, cohen_d``."""
+    """Per ROI: one-sample t-test of the distress − everyday effect in one session, everybody.
+
+    pingouin ``ttest`` against 0; Bonferroni over the ROIs: p_bonferroni = min(1, p · n_rois).
+
+    Parameters
+    ----------
+    values : DataFrame
+        Long table from :func:`roi_values`.
+    session : str, default "pre"
+        Session tested.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``roi, mean, T, dof, p, p_bonferroni, cohen_d``.
+    """
     rows = []
     sub = values[values["session"] == session]
     rois = list(dict.fromkeys(sub["roi"]))
@@ -180,6 +308,21 @@ def plot_maps(z_img, threshold: float, title: str, cut_coords=(-14, -6, 2, 10)):
 
     Voxels below ``threshold`` (|z|) are hidden; with ``threshold = inf`` nothing survives and
     the unthresholded map is shown faintly above |z| = 3 for orientation (stated in the title).
+
+    Parameters
+    ----------
+    z_img : Nifti1Image
+        z map.
+    threshold : float
+        |z| threshold (:func:`threshold_map`); ``inf`` when nothing survives.
+    title : str
+        Title prefix.
+    cut_coords : sequence of float, default (-14, -6, 2, 10)
+        MNI z coordinates (mm) of the axial slices.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
     from nilearn import datasets, plotting
@@ -198,7 +341,17 @@ def plot_maps(z_img, threshold: float, title: str, cut_coords=(-14, -6, 2, 10)):
 
 @styled
 def plot_roi_effects(values: pd.DataFrame):
-    """Figure: mean distress − everyday effect (± SE) per ROI, group and session."""
+    """Figure: mean distress − everyday effect (± SE) per ROI, group and session.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Long table from :func:`roi_values`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     rois = list(dict.fromkeys(values["roi"]))

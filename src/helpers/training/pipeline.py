@@ -58,7 +58,35 @@ def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random
                     method: str = "ols") -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Simulate and fit one participant (both sessions).
 
-    Returns the clip ratings, the events and the smoothed contrast maps (n_sessions x n_voxels).
+    Per session: events, clip ratings and the BOLD run (:mod:`.design`), the first-level design
+    matrix and the distress − everyday effect (:mod:`.glm`), smoothed with ``grid.smoothing_fwhm``.
+
+    Parameters
+    ----------
+    row : dict
+        The participant's row of :func:`.design.participants` (``participant_id``, ``group``).
+    cfg : dict
+        Study configuration (:func:`.design.load_config`).
+    grid : helpers.training.design.Grid
+        Brain grid and ROIs (:func:`.design.grid_for`).
+    seed_seq : numpy.random.SeedSequence
+        The participant's own random stream.
+    method : {"ols", "nilearn-ols", "nilearn-ar1"}, default "ols"
+        First-level estimator (:data:`helpers.training.glm.METHODS`).
+
+    Returns
+    -------
+    ratings : DataFrame
+        One row per clip and session, with ``participant_id``, ``group``, ``session``.
+    events : DataFrame
+        Both runs' events with ``participant_id``, ``group``, ``session``.
+    contrasts : ndarray, shape (n_sessions, n_voxels)
+        Smoothed distress − everyday effect maps (percent signal change).
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`helpers.training.glm.METHODS`.
     """
     rng = np.random.default_rng(seed_seq)
     traits = design.participant_amplitudes(cfg, rng)
@@ -92,16 +120,26 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols",
     ----------
     cfg : dict
         From :func:`helpers.training.design.load_config` (``null=True`` for the null twin).
-    seed : int
-        Seed of the participants' random streams.
-    n_jobs : int
+    seed : int, default 2018
+        Seed of ``SeedSequence(seed).spawn(n)``: one stream per participant.
+    n_jobs : int, default 1
         Parallel processes (results do not depend on it).
-    method : str
+    method : {"ols", "nilearn-ols", "nilearn-ar1"}, default "ols"
         First-level estimator, one of :data:`helpers.training.glm.METHODS`.
-    backend, scheduler
+    backend : {"serial", "processes", "dask"}, default "processes"
         Where participants run (:func:`helpers.execution.map_participants`).
-    cache, cache_dir
-        Reuse stored per-participant results (default folder ``build/cache``).
+    scheduler : str, default ""
+        Address of a Dask scheduler for ``backend="dask"`` (empty: a local cluster).
+    cache : bool, default False
+        Reuse (and store) per-participant results (:mod:`helpers.cache`, namespace ``training``).
+    cache_dir : path or None, default None
+        Cache root (None: ``build/cache`` under the project root).
+
+    Returns
+    -------
+    Study
+        Participants, clip ratings, events, contrast maps (participants × sessions × voxels), grid,
+        configuration and wall times.
     """
     t0 = time.perf_counter()
     grid = design.grid_for(cfg)

@@ -51,8 +51,25 @@ def _pre_video_tests(means: pd.DataFrame, measures) -> pd.DataFrame:
 
 
 def analyse(study, alpha: float | None = None, height_control: str | None = None) -> Analysis:
-    """Every test of the chapter: behaviour (three-way mixed ANOVA per rating, post-hoc tests on
-    positive affect, pre-training video effects), whole-brain maps (FDR) and ROI statistics."""
+    """Every test of the chapter on one twin.
+
+    Behaviour (three-way mixed ANOVA per rating, post-hoc tests on positive affect, pre-training video
+    effects), whole-brain maps (thresholded with ``alpha``/``height_control``) and ROI statistics.
+
+    Parameters
+    ----------
+    study : helpers.training.pipeline.Study
+        Output of :func:`helpers.training.pipeline.run_study`.
+    alpha : float or None, default None
+        Error rate of the map threshold (None: the config's ``inference.alpha``).
+    height_control : str or None, default None
+        Map correction (``"fdr"``, ``"bonferroni"``, ``"fpr"``; None: the config's
+        ``inference.height_control``).
+
+    Returns
+    -------
+    Analysis
+    """
     cfg = study.cfg
     alpha = cfg["inference"]["alpha"] if alpha is None else alpha
     height_control = cfg["inference"]["height_control"] if height_control is None else height_control
@@ -68,7 +85,19 @@ def analyse(study, alpha: float | None = None, height_control: str | None = None
 
 
 def key_numbers(a: Analysis, prefix: str) -> dict[str, float]:
-    """Headline statistics as plain floats, keyed ``<prefix>_<name>`` (ready for ``glue``)."""
+    """Headline statistics as plain floats, keyed ``<prefix>_<name>`` (ready for ``glue``).
+
+    Parameters
+    ----------
+    a : Analysis
+        Output of :func:`analyse`.
+    prefix : str
+        Key prefix (e.g. ``"planted"`` or ``"null"``).
+
+    Returns
+    -------
+    dict of str to float
+    """
     an = a.anova.set_index(["measure", "effect"])
     out = {}
     for key, effect in (("gxs", "group × session"), ("gxsxv", "group × session × video")):
@@ -95,7 +124,23 @@ def _fmt_p(p: float) -> str:
 
 
 def comparison_table(planted: Analysis, null: Analysis, alpha: float = 0.05) -> pd.DataFrame:
-    """The abstract's claims (our paraphrase) beside the planted and the null twin's results."""
+    """The abstract's claims (our paraphrase) beside the planted and the null twin's results.
+
+    Parameters
+    ----------
+    planted : Analysis
+        Analysis of the twin with planted effects.
+    null : Analysis
+        Analysis of the null twin.
+    alpha : float, default 0.05
+        FDR level quoted in the whole-brain row (the label only; the maps were thresholded by
+        :func:`analyse`).
+
+    Returns
+    -------
+    DataFrame
+        ``claim, abstract, twin (planted), null twin``.
+    """
     def cells(a: Analysis) -> list[str]:
         an = a.anova.set_index(["measure", "effect"])
         na = a.pre_affect.set_index("measure").loc["negative_affect"]
@@ -120,7 +165,24 @@ def comparison_table(planted: Analysis, null: Analysis, alpha: float = 0.05) -> 
 
 
 def write_outputs(study, a: Analysis, out_dir, tag: str = "") -> list[Path]:
-    """Write ratings, events, the statistics tables and the z maps under ``out_dir`` (atomically)."""
+    """Write ratings, events, the statistics tables and the z maps under ``out_dir`` (atomically).
+
+    Parameters
+    ----------
+    study : helpers.training.pipeline.Study
+        The simulated study.
+    a : Analysis
+        Its analysis.
+    out_dir : path
+        Destination folder.
+    tag : str, default ""
+        Suffix of every file name (e.g. ``"_null"``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     out = Path(out_dir)
     paths = [write_tsv(study.ratings, out / f"ratings{tag}.tsv"), write_tsv(study.events, out / f"events{tag}.tsv"),
              write_tsv(a.anova, out / f"behaviour_anova{tag}.tsv"), write_tsv(a.roi_values, out / f"roi_values{tag}.tsv"),

