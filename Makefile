@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.11 + pip; npm only to fetch MathJax once):
 #   make book   — create .venv, execute every notebook with Papermill, build the HTML book (_build/html)
-#   make test   — create/update .venv and run the test suite
+#   make test   — create/update .venv, lint (make lint), then run the test suite
 # Both are idempotent: nothing is reinstalled or re-executed when nothing changed.
 # The environment is the exact one in requirements.lock; `make lock` refreshes that file from pyproject.toml.
 
@@ -20,7 +20,7 @@ LOCK_ARGS ?=
 
 help:
 	@echo "make book   build the whole book (PARAMS=$(PARAMS))"
-	@echo "make test   run the test suite"
+	@echo "make test   lint, then run the test suite"
 	@echo "make notebooks / make html   the two halves of 'make book'"
 	@echo "make lint   ruff check + ruff format --check"
 	@echo "make lock   re-resolve requirements.lock (keeps current pins; LOCK_ARGS=--upgrade for newest)"
@@ -35,7 +35,9 @@ notebooks: $(VENV)/.installed
 html: $(VENV)/.installed $(MATHJAX)
 	$(PY) -m helpers.runner build
 
-test: $(VENV)/.installed $(MATHJAX)
+# Lint first: a recipe starts only after all its prerequisites finished (also under -j), so a lint or
+# format error stops `make test` (and CI, which runs it) before pytest.
+test: $(VENV)/.installed lint $(MATHJAX)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

@@ -36,8 +36,20 @@ from _baselines import nilearn_labels_masker  # noqa: E402
 def ensure_twin(path: Path, participants: int, seed: int) -> None:
     if not (path / "participants.tsv").is_file():
         print(f"generating the twin in {path} …", flush=True)
-        subprocess.run([sys.executable, "-m", "helpers.simulate", "--out", str(path),
-                        "--participants", str(participants), "--seed", str(seed)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.simulate",
+                "--out",
+                str(path),
+                "--participants",
+                str(participants),
+                "--seed",
+                str(seed),
+            ],
+            check=True,
+        )
 
 
 def read_floor(files, scaled: bool = True) -> float:
@@ -89,9 +101,14 @@ def main() -> None:
     print(f"participants: {len(ids)} (excluded: {len(excluded)})")
     print(f"floor: nibabel read of BOLD + WM + CSF      {floor:7.2f} s")
     print(f"floor: decompression only (unscaled ints)   {raw:7.2f} s")
-    print(f"connectivity stage (incl. atlas resampling) {stage:7.2f} s   "
-          f"ratio {stage / floor:.2f} to the read floor (target <= 1.2), {stage / raw:.2f} to decompression")
-    print(f"nilearn NiftiLabelsMasker (3 ROI means)     {masker:7.2f} s   ratio {masker / floor:.2f} to the read floor")
+    print(
+        f"connectivity stage (incl. atlas resampling) {stage:7.2f} s   "
+        f"ratio {stage / floor:.2f} to the read floor (target <= 1.2), {stage / raw:.2f} to decompression"
+    )
+    print(
+        f"nilearn NiftiLabelsMasker (3 ROI means)     {masker:7.2f} s   "
+        f"ratio {masker / floor:.2f} to the read floor"
+    )
 
     truth_path = args.twin / "derivatives" / "twin-truth" / "coupling.tsv"
     if truth_path.is_file():

@@ -38,7 +38,7 @@ from helpers.preprocess.inputs import find_inputs, find_participants
 from helpers.preprocess.normalise import template_for_contrast
 from helpers.preprocess.pipeline import DEFAULTS, mni_grid, preprocess_participant, run_preprocessing
 
-ANTS_SCRIPT = r'''
+ANTS_SCRIPT = r"""
 import json, sys, time
 import ants
 bold, struct, template, out_json = sys.argv[1:5]
@@ -58,10 +58,11 @@ norm = ants.registration(fixed=tmpl, moving=anat, type_of_transform="SyN")
 lap("normalise")
 target = ants.resample_image(tmpl, (3, 3, 3), use_voxels=False, interp_type=1)
 warped = ants.apply_transforms(fixed=target, moving=mc["motion_corrected"], imagetype=3,
-                               transformlist=norm["fwdtransforms"] + coreg["invtransforms"], interpolator="linear")
+                               transformlist=norm["fwdtransforms"] + coreg["invtransforms"],
+                               interpolator="linear")
 lap("resample")
 json.dump(seconds, open(out_json, "w"))
-'''
+"""
 
 
 def ants_baseline(python: str, inputs, workdir: Path) -> dict | None:
@@ -74,9 +75,14 @@ def ants_baseline(python: str, inputs, workdir: Path) -> dict | None:
     script.write_text(ANTS_SCRIPT)
     start = time.perf_counter()
     bold = inputs.runs[0].bold
-    env = {**os.environ, "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1", "OMP_NUM_THREADS": "1"}  # one core, as ours
-    subprocess.run([python, str(script), str(bold), str(inputs.structural), str(template), str(out)],
-                   check=True, env=env)
+    env = {
+        **os.environ,
+        "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }  # one core, as ours
+    subprocess.run(
+        [python, str(script), str(bold), str(inputs.structural), str(template), str(out)], check=True, env=env
+    )
     seconds = json.loads(out.read_text())
     seconds["total"] = round(time.perf_counter() - start, 2)
     return seconds
@@ -86,8 +92,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bids", default="build/data/twin")
     parser.add_argument("--participant", default="sub-01")
-    parser.add_argument("--stage-participants", type=int, default=0,
-                        help="also run the whole stage on the first N participants (0 = all, -1 = skip)")
+    parser.add_argument(
+        "--stage-participants",
+        type=int,
+        default=0,
+        help="also run the whole stage on the first N participants (0 = all, -1 = skip)",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--ants-python", default=os.environ.get("ANTS_PYTHON", ""))
     args = parser.parse_args(argv)
@@ -98,7 +108,7 @@ def main(argv=None) -> None:
         with threadpool_limits(1):
             one = preprocess_participant(bids, tmp / "one", args.participant)
         total = time.perf_counter() - start
-        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         print(f"one participant ({args.participant}), seconds per step:")
         for step, s in one["seconds"].items():
             print(f"  {step:<11} {s:7.1f}")
@@ -106,15 +116,24 @@ def main(argv=None) -> None:
         print(f"peak memory (this process): {peak_gb:.2f} GB (target ≤ 2 GB)")
         print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
         score = score_participant(bids, tmp / "one", args.participant)
-        print("accuracy vs twin truth:", json.dumps({k: round(v, 4) for k, v in score.items() if k != "participant_id"}))
+        print(
+            "accuracy vs twin truth:",
+            json.dumps({k: round(v, 4) for k, v in score.items() if k != "participant_id"}),
+        )
 
         ants = ants_baseline(args.ants_python, find_inputs(bids, args.participant, DEFAULTS["task"]), tmp)
         if ants is None:
-            print(f"ANTs baseline skipped: no interpreter with antspyx at {args.ants_python} (see --ants-python)")
+            print(
+                f"ANTs baseline skipped: no interpreter with antspyx at {args.ants_python} "
+                "(see --ants-python)"
+            )
         else:
             print("ANTs defaults, seconds per step:", ants)
-            ratios = {k: round(one["seconds"][k] / ants[k], 3) for k in ("realign", "coregister", "normalise", "resample")
-                      if ants.get(k)}
+            ratios = {
+                k: round(one["seconds"][k] / ants[k], 3)
+                for k in ("realign", "coregister", "normalise", "resample")
+                if ants.get(k)
+            }
             print(f"ratio ours / ANTs: total {total / ants['total']:.3f}; per step {ratios}")
 
         if args.stage_participants >= 0:
@@ -123,13 +142,20 @@ def main(argv=None) -> None:
             start = time.perf_counter()
             run_preprocessing(bids, tmp / "stage", participants=subs, n_jobs=args.n_jobs)
             wall = time.perf_counter() - start
-            print(f"whole stage: {len(subs)} participants, n_jobs={args.n_jobs}: {wall:.1f} s "
-                  f"({wall / len(subs):.1f} s per participant)")
-            scores = pd.DataFrame([score_participant(bids, tmp / "stage", s) for s in subs]).set_index("participant_id")
+            print(
+                f"whole stage: {len(subs)} participants, n_jobs={args.n_jobs}: {wall:.1f} s "
+                f"({wall / len(subs):.1f} s per participant)"
+            )
+            scores = pd.DataFrame([score_participant(bids, tmp / "stage", s) for s in subs]).set_index(
+                "participant_id"
+            )
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(scores.round(3).to_string())
                 print("minimum over participants:\n" + scores.min().round(3).to_string())
-    print(f"grid: MNI {mni_grid(DEFAULTS['resolution'])[0]} at {DEFAULTS['resolution']} mm; python {sys.version.split()[0]}")
+    print(
+        f"grid: MNI {mni_grid(DEFAULTS['resolution'])[0]} at {DEFAULTS['resolution']} mm; "
+        f"python {sys.version.split()[0]}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ Then the growth with N: the serial stage on 1/4, 1/2 and all of the larger twin 
 participant should stay constant), and the speed-up from 1 to 2 workers.  Ratios are to the
 ``floor`` of the same dataset.
 
-Usage: ``.venv/bin/python benchmarks/bench_scale.py [--large 60] [--large-volumes 60] [--work /tmp/bench_scale]``
+Usage::
+
+    .venv/bin/python benchmarks/bench_scale.py [--large 60] [--large-volumes 60] [--work /tmp/bench_scale]
 """
 
 from __future__ import annotations
@@ -169,8 +171,12 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=19, help="participants of the paper-sized twin")
     parser.add_argument("--large", type=int, default=60, help="participants of the larger twin")
     parser.add_argument("--large-volumes", type=int, default=60, help="volumes per run of the larger twin")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_scale",
-                        help="where the larger twin and outputs go (the twin is reused if present)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "bench_scale",
+        help="where the larger twin and outputs go (the twin is reused if present)",
+    )
     parser.add_argument("--seed", type=int, default=2018)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -196,34 +202,55 @@ def main() -> None:
         print(f"(reusing the larger twin at {large}; delete it to time its simulation)")
 
     with Meter() as m:  # start the local worker processes and import the first level in them
-        stage_run(twin19, args.work / "out-warm", backend="processes", n_jobs=2,
-                  participants=firstlevel.list_participants(twin19, twin19 / "derivatives" / "twin-fmriprep")[:2])
+        stage_run(
+            twin19,
+            args.work / "out-warm",
+            backend="processes",
+            n_jobs=2,
+            participants=firstlevel.list_participants(twin19, twin19 / "derivatives" / "twin-fmriprep")[:2],
+        )
     loky_startup = m.seconds
     cluster, client, startup = warm_cluster(2)
     try:
-        results = {name: measure_dataset(name, path, args.work, client, rows)
-                   for name, path in ((f"twin{n}", twin19), (large.name, large))}
+        results = {
+            name: measure_dataset(name, path, args.work, client, rows)
+            for name, path in ((f"twin{n}", twin19), (large.name, large))
+        }
     finally:
         client.close()
         cluster.close()
     grow = growth(large, results[large.name]["ids"], args.work)
 
-    print(f"\n{'dataset':<14}{'N':>4}  {'stage':<30}{'wall s':>8}{'s/part.':>9}{'/floor':>8}{'peak GB':>9}{'max proc GB':>12}")
+    print(
+        f"\n{'dataset':<14}{'N':>4}  {'stage':<30}{'wall s':>8}{'s/part.':>9}{'/floor':>8}"
+        f"{'peak GB':>9}{'max proc GB':>12}"
+    )
     for name, n, label, seconds, peak_sum, peak_one in rows:
         floor = results.get(name, {}).get("times", {}).get("floor (nibabel read)")
         ratio = f"{seconds / floor:8.2f}" if floor and label != "simulate" else f"{'':8}"
-        print(f"{name:<14}{n:>4}  {label:<30}{seconds:8.2f}{seconds / n:9.3f}{ratio}"
-              f"{peak_sum / 2**30:9.2f}{peak_one / 2**30:12.2f}")
-    print(f"\nstart-up, not included above: 2 local processes {loky_startup:.1f} s (incl. 2 participants), "
-          f"Dask LocalCluster of 2 workers {startup:.1f} s")
+        print(
+            f"{name:<14}{n:>4}  {label:<30}{seconds:8.2f}{seconds / n:9.3f}{ratio}"
+            f"{peak_sum / 2**30:9.2f}{peak_one / 2**30:12.2f}"
+        )
+    print(
+        f"\nstart-up, not included above: 2 local processes {loky_startup:.1f} s (incl. 2 participants), "
+        f"Dask LocalCluster of 2 workers {startup:.1f} s"
+    )
     for name, res in results.items():
         t = res["times"]
-        print(f"{name}: speed-up 1 -> 2 workers: processes {t['serial'] / t['processes x2']:.2f}x, "
-              f"dask {t['serial'] / t['dask x2 (LocalCluster)']:.2f}x; "
-              f"cached re-run {t['cached re-run'] / t['serial']:.3f} of the serial time")
+        print(
+            f"{name}: speed-up 1 -> 2 workers: processes {t['serial'] / t['processes x2']:.2f}x, "
+            f"dask {t['serial'] / t['dask x2 (LocalCluster)']:.2f}x; "
+            f"cached re-run {t['cached re-run'] / t['serial']:.3f} of the serial time"
+        )
     base_n, base_t = grow[0]
-    print(f"growth with N ({large.name}, serial): " + ", ".join(
-        f"N={n}: {t:.1f} s ({t / n:.3f} s/part., x{t / base_t:.2f} for x{n / base_n:.0f} participants)" for n, t in grow))
+    print(
+        f"growth with N ({large.name}, serial): "
+        + ", ".join(
+            f"N={n}: {t:.1f} s ({t / n:.3f} s/part., x{t / base_t:.2f} for x{n / base_n:.0f} participants)"
+            for n, t in grow
+        )
+    )
     slope, intercept = np.polyfit([n for n, _ in grow], [t for _, t in grow], 1)
     print(f"linear fit: {slope:.3f} s per participant + {intercept:.2f} s fixed")
     print(f"cores: {os.cpu_count()}, load average (1 min) at the end: {os.getloadavg()[0]:.1f}")

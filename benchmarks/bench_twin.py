@@ -91,12 +91,18 @@ def main() -> None:
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"participants           {args.participants}")
     print(f"wall time              {wall:8.1f} s   (target <= 120 s on 2 cores)")
-    print(f"CPU time (all procs)   {cpu:8.1f} s   ({cpu / args.participants:.1f} s per participant; "
-          f"uncontended 2-core estimate ~{cpu / 2:.0f} s)")
+    print(
+        f"CPU time (all procs)   {cpu:8.1f} s   ({cpu / args.participants:.1f} s per participant; "
+        f"uncontended 2-core estimate ~{cpu / 2:.0f} s)"
+    )
     print(f"peak memory (RSS sum)  {mem.peak / 2**30:8.2f} GB  (target <= 4 GB)")
-    print(f"dataset size           {size / 2**20:8.0f} MB  ({nbytes / 2**20:.0f} MB of uncompressed image data)")
-    print(f"gzip floor (1 core)    {floor:8.1f} s   ratio twin wall / floor = {wall / floor:.2f}, "
-          f"twin CPU / floor = {cpu / floor:.2f}")
+    print(
+        f"dataset size           {size / 2**20:8.0f} MB  ({nbytes / 2**20:.0f} MB of uncompressed image data)"
+    )
+    print(
+        f"gzip floor (1 core)    {floor:8.1f} s   ratio twin wall / floor = {wall / floor:.2f}, "
+        f"twin CPU / floor = {cpu / floor:.2f}"
+    )
     print(f"load average (1 min)   {os.getloadavg()[0]:8.1f}   (other processes slow the wall time)")
 
 

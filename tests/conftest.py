@@ -39,6 +39,10 @@ def hard_twin(tmp_path_factory):
     """Path of a 5-participant tiny twin with the hard twin's planted problems (built once per session)."""
     from helpers.simulate import simulate
 
-    assert not set(TINY_CONFIG) & set(HARD_CONFIG), "the tiny and hard overrides must touch different sections"
+    assert not set(TINY_CONFIG) & set(HARD_CONFIG), (
+        "the tiny and hard overrides must touch different sections"
+    )
     out = tmp_path_factory.mktemp("twin") / "hard"
-    return simulate(out, participants=HARD_PARTICIPANTS, seed=TINY_SEED, config={**TINY_CONFIG, **HARD_CONFIG})
+    return simulate(
+        out, participants=HARD_PARTICIPANTS, seed=TINY_SEED, config={**TINY_CONFIG, **HARD_CONFIG}
+    )

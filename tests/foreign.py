@@ -37,14 +37,18 @@ def foreign_id(twin_id: str) -> str:
     """``sub-01`` → ``sub-s37``, ``sub-02`` → ``sub-s74``, ``sub-03`` → ``sub-s11`` …: other IDs and order."""
     return f"sub-s{int(twin_id.removeprefix('sub-')) * 37 % 100:02d}"
 
+
 SESSION = "1"
 SPACE = "MNI152NLin2009cAsym"
 RES = "2"
 #: Columns fMRIPrep 24 writes besides the six motion parameters (a selection; n/a in the first row
 #: where fMRIPrep leaves it undefined).
-_EXTRA = (["global_signal", "csf", "white_matter", "csf_wm", "dvars", "std_dvars", "rmsd"]
-          + [f"a_comp_cor_{i:02d}" for i in range(24)] + [f"t_comp_cor_{i:02d}" for i in range(6)]
-          + [f"cosine{i:02d}" for i in range(3)])
+_EXTRA = (
+    ["global_signal", "csf", "white_matter", "csf_wm", "dvars", "std_dvars", "rmsd"]
+    + [f"a_comp_cor_{i:02d}" for i in range(24)]
+    + [f"t_comp_cor_{i:02d}" for i in range(6)]
+    + [f"cosine{i:02d}" for i in range(3)]
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,9 @@ def _save(img, volumes: slice, path: Path) -> None:
 
 def cut_point(events: pd.DataFrame, tr: float, n_scans: int) -> tuple[int, float]:
     """The word onset nearest the middle of the run that falls on a scan boundary: (scans, seconds)."""
-    on_grid = [o for o in events["onset"]
-               if o > 0 and abs(o / tr - round(o / tr)) < 1e-9 and o / tr < n_scans]
+    on_grid = [
+        o for o in events["onset"] if o > 0 and abs(o / tr - round(o / tr)) < 1e-9 and o / tr < n_scans
+    ]
     if not on_grid:
         raise ValueError("no word onset falls on a scan boundary: the run cannot be cut at an event")
     onset = min(on_grid, key=lambda o: abs(o / tr - n_scans / 2))
@@ -100,9 +105,17 @@ def _confounds(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
-def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions: bool = True,
-                 runs: bool = True, nii: bool = True, inherit: bool = True,
-                 derivatives: bool = True) -> dict[str, Split]:
+def make_foreign(
+    twin: Path,
+    dest: Path,
+    *,
+    split=("sub-02", "sub-03"),
+    sessions: bool = True,
+    runs: bool = True,
+    nii: bool = True,
+    inherit: bool = True,
+    derivatives: bool = True,
+) -> dict[str, Split]:
     """Write the foreign dataset at ``dest``; returns the cut of each split participant (twin IDs).
 
     Parameters
@@ -121,9 +134,16 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
     """
     rng = np.random.default_rng(0)
     dest.mkdir(parents=True)
-    (dest / "dataset_description.json").write_text(json.dumps(
-        {"Name": "A face-processing study (foreign layout)", "BIDSVersion": "1.9.0", "DatasetType": "raw"},
-        indent=1))
+    (dest / "dataset_description.json").write_text(
+        json.dumps(
+            {
+                "Name": "A face-processing study (foreign layout)",
+                "BIDSVersion": "1.9.0",
+                "DatasetType": "raw",
+            },
+            indent=1,
+        )
+    )
     parts = pd.read_csv(twin / "participants.tsv", sep="\t")
     ids = {old: foreign_id(old) for old in parts["participant_id"]}
     parts["participant_id"] = parts["participant_id"].map(ids)
@@ -142,12 +162,23 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
     deriv = dest / "derivatives" / "fmriprep"
     if derivatives:
         deriv.mkdir(parents=True)
-        (deriv / "dataset_description.json").write_text(json.dumps(
-            {"Name": "fMRIPrep - fMRI PREProcessing workflow", "BIDSVersion": "1.9.0",
-             "DatasetType": "derivative",
-             "GeneratedBy": [{"Name": "fMRIPrep", "Version": "24.1.1",
-                              "CodeURL": "https://github.com/nipreps/fmriprep"}]},
-            indent=1))
+        (deriv / "dataset_description.json").write_text(
+            json.dumps(
+                {
+                    "Name": "fMRIPrep - fMRI PREProcessing workflow",
+                    "BIDSVersion": "1.9.0",
+                    "DatasetType": "derivative",
+                    "GeneratedBy": [
+                        {
+                            "Name": "fMRIPrep",
+                            "Version": "24.1.1",
+                            "CodeURL": "https://github.com/nipreps/fmriprep",
+                        }
+                    ],
+                },
+                indent=1,
+            )
+        )
     cuts = {}
     for old, new in ids.items():
         ses = f"_ses-{SESSION}" if sessions else ""
@@ -170,8 +201,9 @@ def make_foreign(twin: Path, dest: Path, *, split=("sub-02", "sub-03"), sessions
             _save(bold_img, slice(a, b), folder / "func" / f"{stem}_bold.nii{'' if nii else '.gz'}")
             if not inherit:
                 (folder / "func" / f"{stem}_bold.json").write_text(json.dumps(sidecar, indent=1))
-            _events(events, t0, t1).to_csv(folder / "func" / f"{stem}_events.tsv", sep="\t", index=False,
-                                           na_rep="n/a")
+            _events(events, t0, t1).to_csv(
+                folder / "func" / f"{stem}_events.tsv", sep="\t", index=False, na_rep="n/a"
+            )
             if derivatives:
                 target = deriv / new / (f"ses-{SESSION}" if sessions else "")
                 _derivative_run(ideal, old, target, stem, a, b, tr, rng)
@@ -191,10 +223,20 @@ def _derivative_run(ideal: Path, old: str, folder: Path, stem: str, a: int, b: i
     img = nib.load(next(src.glob("*_desc-preproc_bold.nii.gz")))
     name = f"{stem}_space-{SPACE}_res-{RES}"
     _save(img, slice(a, b), func / f"{name}_desc-preproc_bold.nii.gz")
-    (func / f"{name}_desc-preproc_bold.json").write_text(json.dumps(
-        {"RepetitionTime": tr, "SkullStripped": False, "TaskName": TASK}, indent=1))
+    (func / f"{name}_desc-preproc_bold.json").write_text(
+        json.dumps({"RepetitionTime": tr, "SkullStripped": False, "TaskName": TASK}, indent=1)
+    )
     shutil.copy2(next(src.glob("*_desc-brain_mask.nii.gz")), func / f"{name}_desc-brain_mask.nii.gz")
-    conf = pd.read_csv(next(src.glob("*_desc-confounds_timeseries.tsv")), sep="\t", na_values=["n/a"],
-                       keep_default_na=False).iloc[a:b].reset_index(drop=True)
-    _confounds(conf, rng).to_csv(func / f"{stem}_desc-confounds_timeseries.tsv", sep="\t", index=False,
-                                 na_rep="n/a")
+    conf = (
+        pd.read_csv(
+            next(src.glob("*_desc-confounds_timeseries.tsv")),
+            sep="\t",
+            na_values=["n/a"],
+            keep_default_na=False,
+        )
+        .iloc[a:b]
+        .reset_index(drop=True)
+    )
+    _confounds(conf, rng).to_csv(
+        func / f"{stem}_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a"
+    )

@@ -27,9 +27,9 @@ def test_harvard_oxford_maxprob_is_bilateral_and_thresholded():
     data = np.asanyarray(img.dataobj)
     fmc = data == 25
     xyz = nib.affines.apply_affine(img.affine, np.argwhere(fmc))
-    assert (xyz[:, 0] < -2).sum() > 1000 and (xyz[:, 0] > 2).sum() > 1000   # both hemispheres merged
+    assert (xyz[:, 0] < -2).sum() > 1000 and (xyz[:, 0] > 2).sum() > 1000  # both hemispheres merged
     strict, _ = atlas.harvard_oxford_maxprob(threshold=50)
-    assert (np.asanyarray(strict.dataobj) == 25).sum() < fmc.sum()          # higher threshold, smaller ROI
+    assert (np.asanyarray(strict.dataobj) == 25).sum() < fmc.sum()  # higher threshold, smaller ROI
 
 
 def test_default_rois_on_a_grid(grid2mm):
@@ -51,8 +51,14 @@ def test_roi_choice_is_a_parameter(grid2mm, tmp_path):
     aal, names = atlas.aal_atlas()
     mask_path = tmp_path / "mask.nii.gz"
     nib.save(nib.Nifti1Image((np.asanyarray(aal.dataobj) == 41).astype(np.uint8), aal.affine), mask_path)
-    custom = atlas.roi_masks(grid2mm, {"by_file": str(mask_path), "by_int": {"atlas": aal, "label": 41},
-                                       "by_name": {"atlas": "aal", "label": "Amygdala_L"}})
+    custom = atlas.roi_masks(
+        grid2mm,
+        {
+            "by_file": str(mask_path),
+            "by_int": {"atlas": aal, "label": 41},
+            "by_name": {"atlas": "aal", "label": "Amygdala_L"},
+        },
+    )
     ref = np.asanyarray(custom["by_name"].dataobj)
     for key in ("by_file", "by_int"):
         np.testing.assert_array_equal(np.asanyarray(custom[key].dataobj), ref)
@@ -74,4 +80,5 @@ def test_template_and_roi_figure():
     fig = atlas.plot_rois(template, masks)
     assert len(fig.axes) >= 3
     import matplotlib.pyplot as plt
+
     plt.close(fig)

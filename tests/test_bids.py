@@ -466,9 +466,19 @@ def test_events_from_a_spreadsheet_validate_and_model_as_the_original(broken):
 def test_sample_summary_reports_the_sample_as_a_journal_would():
     from helpers.bids import sample_summary
 
-    table = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"],
-                          "age": [18, 20, "n/a", 25], "sex": ["F", "male", "female", "M"]})
+    table = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"],
+            "age": [18, 20, "n/a", 25],
+            "sex": ["F", "male", "female", "M"],
+        }
+    )
     got = sample_summary(table)["value"].to_dict()
-    assert got == {"Participants": "4", "Women": "2 (50 %)", "Age, M (SD)": "21.0 (3.6)", "Age range": "18–25"}
+    assert got == {
+        "Participants": "4",
+        "Women": "2 (50 %)",
+        "Age, M (SD)": "21.0 (3.6)",
+        "Age range": "18–25",
+    }
     bare = sample_summary(table[["participant_id"]])["value"].to_dict()
     assert bare == {"Participants": "4", "Women": "n/a", "Age, M (SD)": "n/a", "Age range": "n/a"}

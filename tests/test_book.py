@@ -36,11 +36,17 @@ def built_book(tmp_path_factory) -> Path:
         elif src.exists():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, root / name)
-    assert (root / "book/_static/mathjax/tex-chtml.js").is_file(), "run `make` first: MathJax is fetched by the Makefile"
+    assert (root / "book/_static/mathjax/tex-chtml.js").is_file(), (
+        "run `make` first: MathJax is fetched by the Makefile"
+    )
     env = {**os.environ, "HELPERS_PROJECT_ROOT": str(root)}
     proc = subprocess.run(
         [sys.executable, "-m", "helpers.runner", "book", "--params", "notebooks/params/test.yml"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=2400,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2400,
     )
     assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
     return root
@@ -56,13 +62,23 @@ def test_every_toc_entry_has_a_page(built_book):
 
 def test_questionnaire_page_has_the_reliability_table(built_book):
     html = (built_book / "_build/html/build/notebooks/01_questionnaire.html").read_text()
-    assert "<table" in html and "Cronbach" in html and "Self-kindness" in html.replace("Self-Kindness", "Self-kindness")
+    assert (
+        "<table" in html
+        and "Cronbach" in html
+        and "Self-kindness" in html.replace("Self-Kindness", "Self-kindness")
+    )
 
 
 def test_no_page_shows_an_object_repr_instead_of_a_figure(built_book):
     for page in expected_pages(built_book):
         html = page.read_text()
-        for bad in ("&lt;Figure size", "<Figure size", "&lt;matplotlib.", "&lt;IPython.core.display", "PosixPath("):
+        for bad in (
+            "&lt;Figure size",
+            "<Figure size",
+            "&lt;matplotlib.",
+            "&lt;IPython.core.display",
+            "PosixPath(",
+        ):
             assert bad not in html, f"{page.name} shows {bad!r} instead of rendering it"
 
 
@@ -80,8 +96,12 @@ def _text(fragment: str) -> str:
 def test_table1_is_a_numbered_captioned_html_table_with_the_papers_rows(built_book):
     html = (built_book / "_build/html/build/notebooks/04_results.html").read_text()
     table = _table(html, "tbl-results-table1")
-    caption = re.search(r'<caption><span class="caption-number">Table ([\d.]+) </span>'
-                        r'<span class="caption-text">(.*?)</span>', table, re.S)
+    caption = re.search(
+        r'<caption><span class="caption-number">Table ([\d.]+) </span>'
+        r'<span class="caption-text">(.*?)</span>',
+        table,
+        re.S,
+    )
     assert caption, "Table 1 has no numbered caption"
     number = caption.group(1)
     assert number == "1", f"the paper's Table 1 is captioned Table {number}"
@@ -90,13 +110,18 @@ def test_table1_is_a_numbered_captioned_html_table_with_the_papers_rows(built_bo
     assert header[:4] == ["SCS scale", "Paper r", "Paper p (one-tailed)", "Ours r"]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], re.S)
     first_cells = [_text(re.search(r"<td[^>]*>(.*?)</td>", row, re.S).group(1)) for row in rows]
-    assert first_cells == list(paper.table1()["label"]), "Table 1 does not list the paper's seven scales in order"
+    assert first_cells == list(paper.table1()["label"]), (
+        "Table 1 does not list the paper's seven scales in order"
+    )
     assert len(first_cells) == 7
     # the prose cites it by the same number, on its page and from the introduction
     assert f'href="#tbl-results-table1"><span class="std std-numref">Table {number}</span>' in html
     intro = (built_book / "_build/html/book/intro.html").read_text()
-    assert re.search(rf'href="[^"]*04_results.html#tbl-results-table1"><span class="std std-numref">'
-                     rf'[^<]*\(Table {number}\)</span>', intro), "the introduction does not link to Table 1"
+    assert re.search(
+        rf'href="[^"]*04_results.html#tbl-results-table1"><span class="std std-numref">'
+        rf"[^<]*\(Table {number}\)</span>",
+        intro,
+    ), "the introduction does not link to Table 1"
 
 
 def test_tables_are_numbered_once_across_the_book_and_every_numref_resolved(built_book):
@@ -121,7 +146,9 @@ def test_tables_are_numbered_once_across_the_book_and_every_numref_resolved(buil
         assert sorted(ks) == list(range(1, len(ks) + 1)), f"{kind}s of chapter {chapter} are numbered {ks}"
     n_tables = sum(len(ks) for (kind, _), ks in numbers.items() if kind == "Table") + 1
     assert n_tables >= 30
-    assert len(labelled) == n_tables, "a numbered table without a tbl- label, or a labelled one without a number"
+    assert len(labelled) == n_tables, (
+        "a numbered table without a tbl- label, or a labelled one without a number"
+    )
 
 
 def _static_refs(html: str) -> tuple[list[str], list[str]]:
@@ -140,11 +167,14 @@ def test_logo_favicon_download_and_edit_links(built_book):
             assert (page.parent / ref).resolve().is_file(), f"{page.name}: {ref} is not in the built book"
         downloads = re.findall(r'<a href="([^"]+)"[^>]*class="btn btn-sm btn-download-source-button', html)
         assert downloads and all((page.parent / d).resolve().is_file() for d in downloads), (
-            f"{page.name}: the download button offers {downloads}, which the book does not contain")
+            f"{page.name}: the download button offers {downloads}, which the book does not contain"
+        )
         edits = re.findall(r'<a href="([^"]+)"[^>]*class="btn btn-sm btn-source-edit-button', html)
         assert len(edits) == 1, f"{page.name}: no 'Suggest edit' link"
         source = edits[0].split("/edit/main/", 1)[1]
-        assert (built_book / source).is_file(), f"{page.name}: 'Suggest edit' opens {source}, which is not a source file"
+        assert (built_book / source).is_file(), (
+            f"{page.name}: 'Suggest edit' opens {source}, which is not a source file"
+        )
 
 
 def _glue_keys(notebook: Path) -> set[str]:
@@ -169,7 +199,9 @@ def test_every_glued_key_referenced_in_prose_exists(built_book):
     for src in sources:
         text = src.read_text()
         if src.suffix == ".ipynb":
-            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "markdown")
+            text = "\n".join(
+                "".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "markdown"
+            )
         for m in GLUE_REF.finditer(text):
             key = (m.group(1) or m.group(2)).split("::")[-1].split(":")[0]  # [page::]key[:format]
             referenced.setdefault(key, src.name)
@@ -190,10 +222,22 @@ def test_pages_render_offline_with_figures(built_book, tmp_path):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("file:", "data:", "blob:", "about:")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                external.append(r.url)
+                if not r.url.startswith(("file:", "data:", "blob:", "about:"))
+                else None
+            ),
+        )
         page.on("requestfailed", lambda r: failed.append(r.url))
         for html in expected_pages(built_book):
             page.goto(html.as_uri(), wait_until="load")
@@ -206,13 +250,16 @@ def test_pages_render_offline_with_figures(built_book, tmp_path):
             )
             assert not broken, f"{html.name}: images failed to load: {broken}"
             logo_width = page.evaluate(
-                "Math.max(0, ...Array.from(document.images).filter(i => i.src.endsWith('/logo.svg')).map(i => i.naturalWidth))"
+                "Math.max(0, ...Array.from(document.images)"
+                ".filter(i => i.src.endsWith('/logo.svg')).map(i => i.naturalWidth))"
             )
             favicon_width = page.evaluate(
                 "() => new Promise(done => { const i = new Image(); i.onload = () => done(i.naturalWidth);"
                 " i.onerror = () => done(0); i.src = document.querySelector(\"link[rel~='icon']\").href; })"
             )
-            assert logo_width > 0 and favicon_width > 0, f"{html.name}: logo {logo_width} px, favicon {favicon_width} px"
+            assert logo_width > 0 and favicon_width > 0, (
+                f"{html.name}: logo {logo_width} px, favicon {favicon_width} px"
+            )
             shot = tmp_path / f"{html.stem}.png"
             page.screenshot(path=str(shot), full_page=False)
             assert shot.stat().st_size > 10_000, f"{html.name}: screenshot is nearly empty"
@@ -235,7 +282,10 @@ _AUDIT = """() => {
     let el = t.parentElement, scroller = null;
     while (el && el !== article) {
       const o = getComputedStyle(el).overflowX;
-      if ((o === 'auto' || o === 'scroll') && el.getBoundingClientRect().width <= width + 1) { scroller = el; break; }
+      if ((o === 'auto' || o === 'scroll') && el.getBoundingClientRect().width <= width + 1) {
+        scroller = el;
+        break;
+      }
       el = el.parentElement;
     }
     if (!scroller) wide.push((t.id || t.querySelector('caption')?.innerText || t.innerText).slice(0, 80));
@@ -244,8 +294,12 @@ _AUDIT = """() => {
     .filter(p => p.offsetParent !== null && p.getBoundingClientRect().height > 0).map(p => p.innerText);
   const blurry = Array.from(article.querySelectorAll('img'))
     .filter(i => i.offsetParent !== null && !/logo|favicon/.test(i.src))
-    .filter(i => !i.src.split('?')[0].endsWith('.svg') && i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
-    .map(i => `${i.src.split('/').pop()}: ${i.naturalWidth}px shown at ${Math.round(i.getBoundingClientRect().width)}px`);
+    .filter(i => !i.src.split('?')[0].endsWith('.svg')
+                 && i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
+    .map(i => {
+      const shown = Math.round(i.getBoundingClientRect().width);
+      return `${i.src.split('/').pop()}: ${i.naturalWidth}px shown at ${shown}px`;
+    });
   const images = Array.from(article.querySelectorAll('img')).filter(i => !/logo|favicon/.test(i.src)).length;
   return {width, wide, code, blurry, images};
 }"""
@@ -265,8 +319,12 @@ def _only_glue(code: str) -> bool:
             return True
         if isinstance(stmt, ast.For):
             return all(glue_only(s) for s in stmt.body)
-        return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-                and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "glue")
+        return (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id == "glue"
+        )
 
     return bool(tree.body) and all(glue_only(s) for s in tree.body) and "glue(" in code
 
@@ -285,15 +343,23 @@ def test_pages_read_well_on_a_laptop_and_a_phone(built_book, tmp_path, width):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": width, "height": 900})
-        page.on("console", lambda m: errors.append(f"{page.url.split('/')[-1]}: {m.text}") if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: errors.append(f"{page.url.split('/')[-1]}: {m.text}") if m.type == "error" else None,
+        )
         page.on("pageerror", lambda e: errors.append(f"{page.url.split('/')[-1]}: {e}"))
         for html in expected_pages(built_book):
             page.goto(html.as_uri(), wait_until="load")
             page.wait_for_timeout(200)
             audit = page.evaluate(_AUDIT)
             figures += audit["images"]
-            problems += [f"{html.name} at {width}px: table wider than the column, no scroll: {t}" for t in audit["wide"]]
-            problems += [f"{html.name}: visible bookkeeping cell: {c[:80]!r}" for c in audit["code"] if _only_glue(c)]
+            problems += [
+                f"{html.name} at {width}px: table wider than the column, no scroll: {t}"
+                for t in audit["wide"]
+            ]
+            problems += [
+                f"{html.name}: visible bookkeeping cell: {c[:80]!r}" for c in audit["code"] if _only_glue(c)
+            ]
             problems += [f"{html.name}: low-resolution figure {b}" for b in audit["blurry"]]
             if html.name == "04_results.html":
                 caption = page.inner_text("#tbl-results-table1 caption")

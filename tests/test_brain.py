@@ -40,7 +40,9 @@ def test_mask_matches_the_true_brain_and_drops_scalp_eyes_neck(tiny_twin, sub):
 
 
 def test_mask_works_on_a_t1w_head_in_another_orientation(tmp_path):
-    root = simulate(tmp_path / "t1", participants=1, seed=4, config={**TINY_CONFIG, "anatomy": {"contrast": "T1w"}})
+    root = simulate(
+        tmp_path / "t1", participants=1, seed=4, config={**TINY_CONFIG, "anatomy": {"contrast": "T1w"}}
+    )
     img, truth = _truth(root, "sub-01", "T1w")
     # rewrite the image as LPS with the axes permuted (a layout the twin never writes)
     data = np.transpose(np.asarray(img.dataobj)[::-1, ::-1, :], (2, 0, 1))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from helpers import firstlevel as fl
-from helpers.firstlevel import stage
 from helpers.cache import Cache, cached_map, code_fingerprint, file_fingerprint, make_key
+from helpers.firstlevel import stage
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
 
@@ -47,9 +47,18 @@ def test_code_fingerprint_follows_the_source(tmp_path, monkeypatch):
 
     first = code_fingerprint(cachemod_probe, packages=())
     assert code_fingerprint("cachemod_probe", packages=()) == first
+    # documentation is not code: a new docstring or comment keeps the fingerprint (and the cached work)
+    (tmp_path / "cachemod_probe.py").write_text(
+        '"""Probe."""\n\n\ndef f():\n    """One."""\n    return 1  # one\n'
+    )
+    assert code_fingerprint(cachemod_probe, packages=()) == first
     (tmp_path / "cachemod_probe.py").write_text("def f():\n    return 2\n")
     assert code_fingerprint(cachemod_probe, packages=()) != first
-    assert code_fingerprint(cachemod_probe, packages=("numpy",)) != code_fingerprint(cachemod_probe, packages=())
+    (tmp_path / "cachemod_probe.py").write_text('def f():\n    return "One."\n')  # a string that is a value
+    assert code_fingerprint(cachemod_probe, packages=()) != first
+    assert code_fingerprint(cachemod_probe, packages=("numpy",)) != code_fingerprint(
+        cachemod_probe, packages=()
+    )
     sys.modules.pop("cachemod_probe")
 
 
@@ -59,15 +68,25 @@ def test_stage_fingerprint_follows_the_imports_of_its_root(tmp_path, monkeypatch
 
     stage_modules = imported_modules("helpers.firstlevel.stage")
     assert stage_modules == sorted(stage_modules)
-    assert {"helpers.firstlevel.stage", "helpers.firstlevel.measures", "helpers.firstlevel.registry",
-            "helpers.firstlevel.signals", "helpers.firstlevel.inputs", "helpers.connectivity", "helpers.denoise",
-            "helpers.atlas", "helpers.layout.derivatives"} <= set(stage_modules)
+    assert {
+        "helpers.firstlevel.stage",
+        "helpers.firstlevel.measures",
+        "helpers.firstlevel.registry",
+        "helpers.firstlevel.signals",
+        "helpers.firstlevel.inputs",
+        "helpers.connectivity",
+        "helpers.denoise",
+        "helpers.atlas",
+        "helpers.layout.derivatives",
+    } <= set(stage_modules)
     assert "helpers.firstlevel.figures" not in stage_modules  # the stage does not draw
 
     pkg = tmp_path / "probepkg"
     (pkg / "sub").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    (pkg / "root.py").write_text("from . import direct\n\ndef f():\n    from .sub.deep import g\n    return g\n")
+    (pkg / "root.py").write_text(
+        "from . import direct\n\ndef f():\n    from .sub.deep import g\n    return g\n"
+    )
     (pkg / "direct.py").write_text("import os\n")
     (pkg / "sub" / "__init__.py").write_text("")
     (pkg / "sub" / "deep.py").write_text("from ..leaf import x\n")
@@ -75,7 +94,13 @@ def test_stage_fingerprint_follows_the_imports_of_its_root(tmp_path, monkeypatch
     (pkg / "unused.py").write_text("y = 2\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert imported_modules("probepkg.root", package="probepkg") == [
-        "probepkg", "probepkg.direct", "probepkg.leaf", "probepkg.root", "probepkg.sub", "probepkg.sub.deep"]
+        "probepkg",
+        "probepkg.direct",
+        "probepkg.leaf",
+        "probepkg.root",
+        "probepkg.sub",
+        "probepkg.sub.deep",
+    ]
     first = code_fingerprint("probepkg.root", packages=(), follow_imports=True)
     (pkg / "unused.py").write_text("y = 3\n")
     assert code_fingerprint("probepkg.root", packages=(), follow_imports=True) == first
@@ -148,10 +173,18 @@ def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch)
     pd.testing.assert_frame_equal(again, first, check_exact=True)
 
     calls.clear()
-    both, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "c", measures=["weighted_hrf", "weighted_hanning"], **run)
+    both, _ = fl.run_connectivity(
+        tiny_twin, deriv, tmp_path / "c", measures=["weighted_hrf", "weighted_hanning"], **run
+    )
     assert calls == [(f"sub-0{i}", ("weighted_hanning",)) for i in (1, 2, 3)]
-    fresh, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "d", measures=["weighted_hrf", "weighted_hanning"],
-                                   backend="serial", progress=False)
+    fresh, _ = fl.run_connectivity(
+        tiny_twin,
+        deriv,
+        tmp_path / "d",
+        measures=["weighted_hrf", "weighted_hanning"],
+        backend="serial",
+        progress=False,
+    )
     pd.testing.assert_frame_equal(both, fresh, check_exact=True)  # cached + new rows = a fresh run
 
     calls.clear()
@@ -165,8 +198,14 @@ def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch)
     assert calls == [("sub-02", ("weighted_hrf",))]
 
     calls.clear()
-    fl.run_connectivity(tiny_twin, deriv, tmp_path / "f", conditions=["negative", "neutral"],
-                        contrasts=[("negative", "neutral")], **run)
+    fl.run_connectivity(
+        tiny_twin,
+        deriv,
+        tmp_path / "f",
+        conditions=["negative", "neutral"],
+        contrasts=[("negative", "neutral")],
+        **run,
+    )
     assert len(calls) == 3  # the conditions change every participant's design
 
 

@@ -97,9 +97,13 @@ def test_runner_checks_notebook_parameters_against_the_schema(tmp_path):
     path = tmp_path / "a.ipynb"
     nbformat.write(nb, path)
     assert params_for(path, {"weighting": "none", "n": 3}) == {"weighting": "none", "n": 3}
-    with pytest.raises(ValueError, match=r"parameters for a.ipynb: parameter 'weighting' = 'gaussian' is not allowed"):
+    with pytest.raises(
+        ValueError, match=r"parameters for a.ipynb: parameter 'weighting' = 'gaussian' is not allowed"
+    ):
         params_for(path, {"weighting": "gaussian"})
-    with pytest.raises(TypeError, match="parameter 'n' for a.ipynb: expected int"):  # not in the schema: fallback
+    with pytest.raises(
+        TypeError, match="parameter 'n' for a.ipynb: expected int"
+    ):  # not in the schema: fallback
         params_for(path, {"n": "three"})
 
 
@@ -113,4 +117,6 @@ def test_schema_rules_read_as_stated():
     with pytest.raises(ValueError, match="item_pattern.*has 0 groups"):
         params.validate_params({"item_pattern": "scs_[0-9]+"})
     table = params.schema_table()
-    assert list(table.columns) == ["parameter", "type", "rule", "description"] and len(table) == len(params.SCHEMA)
+    assert list(table.columns) == ["parameter", "type", "rule", "description"] and len(table) == len(
+        params.SCHEMA
+    )

@@ -8,9 +8,15 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from helpers.cell_tags import classify, helper_names, tag_cells
 from helpers.runner import _hide_parameter_cells
 
-IMPORTS = "%matplotlib inline\nfrom pathlib import Path\nfrom myst_nb import glue\nfrom helpers import tables, figures as F\n"
-GLUE_RECORD = new_output("display_data", data={"application/papermill.record/text/plain": "1"},
-                         metadata={"scrapbook": {"name": "k"}})
+IMPORTS = (
+    "%matplotlib inline\nfrom pathlib import Path\nfrom myst_nb import glue\n"
+    "from helpers import tables, figures as F\n"
+)
+GLUE_RECORD = new_output(
+    "display_data",
+    data={"application/papermill.record/text/plain": "1"},
+    metadata={"scrapbook": {"name": "k"}},
+)
 HTML = new_output("display_data", data={"text/html": "<b>provenance</b>", "text/plain": "<HTML>"})
 
 
@@ -19,20 +25,31 @@ def _nb(*cells):
 
 
 def test_helper_names_follow_the_imports_and_aliases():
-    sources = [IMPORTS, "import helpers.stats as hs\nimport helpers.io\nfrom helpers.provenance import Chapter"]
+    sources = [
+        IMPORTS,
+        "import helpers.stats as hs\nimport helpers.io\nfrom helpers.provenance import Chapter",
+    ]
     assert helper_names(sources) == {"tables", "F", "hs", "helpers"}
 
 
 def test_classify_by_syntax():
     helpers = {"tables", "F"}
     assert classify(IMPORTS + "out = Path('x')\nglue('n', 19, display=False)", helpers) == "bookkeeping"
-    assert classify("mine = t.set_index('c')\nfor c in ('a', 'b'):\n    glue(f'r_{c}', mine.loc[c, 'r'], display=False)",
-                    helpers) == "bookkeeping"
+    assert (
+        classify(
+            "mine = t.set_index('c')\nfor c in ('a', 'b'):\n"
+            "    glue(f'r_{c}', mine.loc[c, 'r'], display=False)",
+            helpers,
+        )
+        == "bookkeeping"
+    )
     assert classify("chapter.footer()", helpers) == "bookkeeping"
     assert classify("chapter.output(write_tsv(df, 'a.tsv'))", helpers) == "bookkeeping"
     # a lookup through a helper that only feeds glue is bookkeeping too
-    lookup = ("mine, theirs = ours.set_index('c'), tables.reference()\nfor c in cols:\n"
-              "    glue(f'r_{c}', mine.loc[c, 'r'])\n    glue(f'p_{c}', theirs.loc[c, 'p'])\nglue('n', 8)")
+    lookup = (
+        "mine, theirs = ours.set_index('c'), tables.reference()\nfor c in cols:\n"
+        "    glue(f'r_{c}', mine.loc[c, 'r'])\n    glue(f'p_{c}', theirs.loc[c, 'p'])\nglue('n', 8)"
+    )
     assert classify(lookup, helpers) == "bookkeeping"
     # the one helper call per step stays, even when it also glues or registers
     assert classify("ours = tables.table1(s, c)\nglue('r', float(ours.r[0]))", helpers) == "step"
@@ -47,19 +64,23 @@ def test_classify_by_syntax():
 
 
 def test_tag_cells_removes_silent_bookkeeping_and_keeps_outputs_of_the_rest():
-    nb = _nb(new_code_cell(IMPORTS + "glue('k', 1, display=False)", outputs=[GLUE_RECORD]),
-             new_code_cell("ours = tables.table1(s, c)"),
-             new_code_cell("chapter.footer()", outputs=[HTML]),
-             new_code_cell("x = 1", metadata={"tags": ["hide-cell"]}))
+    nb = _nb(
+        new_code_cell(IMPORTS + "glue('k', 1, display=False)", outputs=[GLUE_RECORD]),
+        new_code_cell("ours = tables.table1(s, c)"),
+        new_code_cell("chapter.footer()", outputs=[HTML]),
+        new_code_cell("x = 1", metadata={"tags": ["hide-cell"]}),
+    )
     assert tag_cells(nb) == {1: "remove-cell", 3: "remove-input"}
     assert nb.cells[2].metadata["tags"] == [] and nb.cells[4].metadata["tags"] == ["hide-cell"]
 
 
 def test_the_runner_tags_an_executed_notebook_on_disk(tmp_path):
-    nb = _nb(new_code_cell("output_dir = 'build'", metadata={"tags": ["parameters"]}),
-             new_code_cell("output_dir = 'other'", metadata={"tags": ["injected-parameters"]}),
-             new_code_cell(IMPORTS + "glue('k', 1, display=False)", outputs=[GLUE_RECORD]),
-             new_code_cell("F.figure1(s, c)"))
+    nb = _nb(
+        new_code_cell("output_dir = 'build'", metadata={"tags": ["parameters"]}),
+        new_code_cell("output_dir = 'other'", metadata={"tags": ["injected-parameters"]}),
+        new_code_cell(IMPORTS + "glue('k', 1, display=False)", outputs=[GLUE_RECORD]),
+        new_code_cell("F.figure1(s, c)"),
+    )
     path = tmp_path / "01_x.ipynb"
     nbformat.write(nb, path)
     _hide_parameter_cells(path)

@@ -64,8 +64,9 @@ def test_spm_hrf_rejects_bad_dt(dt):
 
 
 def test_matlab_round_halves_away_from_zero():
-    np.testing.assert_array_equal(matlab_round([0.5, 1.5, 2.5, -0.5, -2.5, 0.49999999999999994]),
-                                  [1, 2, 3, -1, -3, 0])
+    np.testing.assert_array_equal(
+        matlab_round([0.5, 1.5, 2.5, -0.5, -2.5, 0.49999999999999994]), [1, 2, 3, -1, -3, 0]
+    )
 
 
 # --------------------------------------------------------------------------- effects
@@ -153,7 +154,9 @@ def test_hanning_weights_per_segment():
     assert len(segs) == 2
     for seg in segs:
         L = seg.size
-        np.testing.assert_allclose(w[seg], 0.5 * (1 - np.cos(2 * np.pi * np.arange(1, L + 1) / (L + 1))), atol=1e-15)
+        np.testing.assert_allclose(
+            w[seg], 0.5 * (1 - np.cos(2 * np.pi * np.arange(1, L + 1) / (L + 1))), atol=1e-15
+        )
         np.testing.assert_array_equal(w[seg], w[seg][::-1])  # exactly symmetric, as conn_hanning
 
 
@@ -298,7 +301,10 @@ def test_condition_dof_formula_by_hand():
     assert dof["a"] == pytest.approx(3 * 0.5)  # absent from run 2: nothing from it
     assert dof["b"] == pytest.approx(2 * 0.5 + 4 * 0.5)
     assert condition_dof(w1, 6)["a"] == pytest.approx(3.0)  # one run: scans with weight > 0 × d/N
-    with pytest.raises(ValueError, match=r"sub-9: condition 'a' has 1\.5 effective residual degrees of freedom .* min_dof = 2"):
+    with pytest.raises(
+        ValueError,
+        match=r"sub-9: condition 'a' has 1\.5 effective residual degrees of freedom .* min_dof = 2",
+    ):
         check_dof(dof, 2, "sub-9")
     check_dof(dof, 1.5, "sub-9")  # at the minimum: allowed
 

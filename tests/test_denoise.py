@@ -121,7 +121,9 @@ def test_tissue_mask_rescales_percent_with_a_warning_and_refuses_label_maps():
     expected = np.asarray(tissue_mask(_img(prob)).dataobj)
     with pytest.warns(UserWarning, match=r"look like percent \(max 90\); divided by 100"):
         percent = np.asarray(tissue_mask(_img(prob * 100)).dataobj)
-    np.testing.assert_array_equal(percent, expected)  # not the whole head, as threshold 0.5 on percent would give
+    np.testing.assert_array_equal(
+        percent, expected
+    )  # not the whole head, as threshold 0.5 on percent would give
     labels = np.zeros((7, 8, 6))
     labels[2:5, 2:6, 2:4] = 3  # a dseg (labels 1–3) given as a probseg
     with pytest.raises(ValueError, match="max 3; rule: probabilities in \\[0, 1\\].*dseg"):
@@ -137,7 +139,9 @@ def test_residual_dof_counts_the_rank_of_the_design():
     rng = np.random.default_rng(0)
     conf = rng.normal(size=(n, 5))
     assert residual_dof(n, conf) == n - 7  # constant + 5 confounds + trend
-    assert residual_dof(n, np.column_stack([conf, np.zeros(n), conf[:, 0] * 2])) == n - 7  # zero/collinear: no loss
+    assert (
+        residual_dof(n, np.column_stack([conf, np.zeros(n), conf[:, 0] * 2])) == n - 7
+    )  # zero/collinear: no loss
     assert residual_dof(n) == n - 2 and residual_dof(n, conf, detrend=False) == n - 6
 
 

@@ -25,13 +25,36 @@ from helpers.execution import EXECUTION_PARAMETERS, execution_doc, map_participa
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "helpers"
 MODULES = sorted(
-    [SRC / f"{name}.py" for name in (
-        "atlas", "denoise", "cache", "cell_tags", "exclusions", "execution", "figures", "findings", "io",
-        "mdtable", "methods_text", "paths", "provenance", "reliability", "runner", "scs", "stats", "style",
-        "tables")]
+    [
+        SRC / f"{name}.py"
+        for name in (
+            "atlas",
+            "denoise",
+            "cache",
+            "cell_tags",
+            "exclusions",
+            "execution",
+            "figures",
+            "findings",
+            "io",
+            "mdtable",
+            "methods_text",
+            "paths",
+            "provenance",
+            "reliability",
+            "runner",
+            "scs",
+            "stats",
+            "style",
+            "tables",
+        )
+    ]
     + [SRC / "catalogue" / "__init__.py"]
-    + [p for sub in ("preprocess", "simulate", "training", "bids", "layout")
-       for p in (SRC / sub).glob("*.py")]
+    + [
+        p
+        for sub in ("preprocess", "simulate", "training", "bids", "layout")
+        for p in (SRC / sub).glob("*.py")
+    ]
 )
 
 _HEADER = re.compile(r"^(\w[\w ]*)\n-{3,}\s*$", re.M)
@@ -51,7 +74,7 @@ def _arg_names(fn: ast.FunctionDef, method: bool = False) -> list[str]:
 def _defaults(fn: ast.FunctionDef) -> dict[str, ast.expr]:
     a = fn.args
     positional = a.posonlyargs + a.args
-    out = dict(zip([x.arg for x in positional[len(positional) - len(a.defaults):]], a.defaults))
+    out = dict(zip([x.arg for x in positional[len(positional) - len(a.defaults) :]], a.defaults))
     out.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
     return out
 
@@ -62,7 +85,7 @@ def parameters_section(doc: str) -> dict[str, str]:
     for i, head in enumerate(heads):
         if head.group(1).strip() == "Parameters":
             end = heads[i + 1].start() if i + 1 < len(heads) else len(doc)
-            body = doc[head.end():end]
+            body = doc[head.end() : end]
             break
     else:
         return {}
@@ -96,10 +119,14 @@ def _public_functions():
                 yield pytest.param(path, node, None, id=f"{path.relative_to(SRC)}::{node.name}")
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 for meth in node.body:
-                    if (isinstance(meth, ast.FunctionDef) and not meth.name.startswith("_")
-                            and _arg_names(meth, method=True)):
-                        yield pytest.param(path, meth, node.name,
-                                           id=f"{path.relative_to(SRC)}::{node.name}.{meth.name}")
+                    if (
+                        isinstance(meth, ast.FunctionDef)
+                        and not meth.name.startswith("_")
+                        and _arg_names(meth, method=True)
+                    ):
+                        yield pytest.param(
+                            path, meth, node.name, id=f"{path.relative_to(SRC)}::{node.name}.{meth.name}"
+                        )
 
 
 @pytest.mark.parametrize(("path", "fn", "owner"), list(_public_functions()))
@@ -111,8 +138,10 @@ def test_parameters_listed_with_defaults(path, fn, owner):
     )
     for name, default in _defaults(fn).items():
         match = _DEFAULT.search(params[name])
-        assert match, (f"{fn.name}: parameter {name!r} has a default but its type line {params[name]!r} "
-                       "does not document it as 'default X'")
+        assert match, (
+            f"{fn.name}: parameter {name!r} has a default but its type line {params[name]!r} "
+            "does not document it as 'default X'"
+        )
         try:
             expected = ast.literal_eval(default)
         except ValueError:
@@ -128,8 +157,10 @@ def test_parameters_listed_with_defaults(path, fn, owner):
 
 
 def test_parser_reads_numpydoc():
-    doc = "Sum.\n\nParameters\n----------\na, b : int\n    Terms.\nc : float, default 0.5\n    Scale.\n\n" \
-          "Returns\n-------\nint\n"
+    doc = (
+        "Sum.\n\nParameters\n----------\na, b : int\n    Terms.\nc : float, default 0.5\n    Scale.\n\n"
+        "Returns\n-------\nint\n"
+    )
     assert parameters_section(doc) == {"a": "int", "b": "int", "c": "float, default 0.5"}
     assert _DEFAULT.search("float, default 0.5").group(1) == "0.5"
     assert _DEFAULT.search("str, default='hrf'").group(1) == "'hrf'"
@@ -189,25 +220,44 @@ def test_named_placeholders_follow_the_signature_order():
     entries = parameters_section(inspect.cleandoc(stage.__doc__))
     assert list(entries) == ["items", "n_jobs", "label", "progress", "cache"]
     assert [entries[k] for k in ("n_jobs", "progress", "cache")] == [
-        "int, default 2", "bool or None, default False", "bool, default True"]
+        "int, default 2",
+        "bool or None, default False",
+        "bool, default True",
+    ]
 
 
 def test_execution_doc_used_by_map_participants():
     entries = parameters_section(inspect.cleandoc(map_participants.__doc__))
-    assert list(entries) == ["func", "items", "ids", "backend", "n_jobs", "scheduler", "desc", "progress",
-                             "shared"]
+    assert list(entries) == [
+        "func",
+        "items",
+        "ids",
+        "backend",
+        "n_jobs",
+        "scheduler",
+        "desc",
+        "progress",
+        "shared",
+    ]
     assert entries["backend"].endswith('default "serial"') and entries["n_jobs"] == "int, default 1"
     assert "Dask only: a scheduler address" in map_participants.__doc__
 
 
-@pytest.mark.parametrize("names, func, doc, message", [
-    (("speed",), lambda backend="serial": None, "{execution_parameters}", "unknown parameter"),
-    (("backend",), lambda n_jobs=1: None, "{execution_parameters}", "has no parameter"),
-    (("backend",), lambda backend="serial": None, "No placeholder here.", "needs one"),
-    (("backend",), lambda backend="serial", n_jobs=1: None, "{execution_parameters:n_jobs}", "not among"),
-    (("backend",), lambda backend="serial": None,
-     "{execution_parameters:backend}\n    {execution_parameters:backend}", "placed twice"),
-])
+@pytest.mark.parametrize(
+    "names, func, doc, message",
+    [
+        (("speed",), lambda backend="serial": None, "{execution_parameters}", "unknown parameter"),
+        (("backend",), lambda n_jobs=1: None, "{execution_parameters}", "has no parameter"),
+        (("backend",), lambda backend="serial": None, "No placeholder here.", "needs one"),
+        (("backend",), lambda backend="serial", n_jobs=1: None, "{execution_parameters:n_jobs}", "not among"),
+        (
+            ("backend",),
+            lambda backend="serial": None,
+            "{execution_parameters:backend}\n    {execution_parameters:backend}",
+            "placed twice",
+        ),
+    ],
+)
 def test_execution_doc_rejects_misplaced_names(names, func, doc, message):
     func.__doc__ = f"Summary.\n\n    {doc}\n"
     with pytest.raises(ValueError, match=message):

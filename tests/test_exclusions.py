@@ -25,8 +25,9 @@ def _outputs(tmp_path: Path, n: int = 8) -> Path:
 
 def test_every_kind_of_exclusion_leaves_the_group_sample(tmp_path):
     out = _outputs(tmp_path)
-    failed = pd.DataFrame({"participant_id": ["sub-02"], "stage": "preprocessing",
-                           "reason": "ValueError: bad image"})
+    failed = pd.DataFrame(
+        {"participant_id": ["sub-02"], "stage": "preprocessing", "reason": "ValueError: bad image"}
+    )
     record_exclusions(failed, out / "exclusions.tsv", "preprocessing")
     one_measure = pd.DataFrame({"participant_id": ["sub-03"], "stage": "connectivity/gppi", "reason": "x"})
     record_exclusions(one_measure, out / "exclusions.tsv", "connectivity")
@@ -34,11 +35,14 @@ def test_every_kind_of_exclusion_leaves_the_group_sample(tmp_path):
     user.write_text("participant_id\treason\n04\tfell asleep (scanner log)\n")
     record_exclusions(exclusions.read_user_exclusions(user), out / "exclusions.tsv", exclusions.STAGE_USER)
     scores = pd.read_csv(out / "scores.tsv", sep="\t")
-    write_tsv(scores[scores["participant_id"] != "sub-05"], out / "scores.tsv")       # no questionnaire
+    write_tsv(scores[scores["participant_id"] != "sub-05"], out / "scores.tsv")  # no questionnaire
 
     s, c, left_out = stats.read_inputs(out)
-    assert sorted(s["participant_id"]) == sorted(c["participant_id"].unique()) == \
-        ["sub-01", "sub-03", "sub-06", "sub-07", "sub-08"]
+    assert (
+        sorted(s["participant_id"])
+        == sorted(c["participant_id"].unique())
+        == ["sub-01", "sub-03", "sub-06", "sub-07", "sub-08"]
+    )
     assert left_out.values.tolist() == [
         ["sub-02", "preprocessing", "ValueError: bad image"],
         ["sub-04", "user", "fell asleep (scanner log)"],
@@ -68,7 +72,7 @@ def test_a_participant_above_the_fd_threshold_is_absent_from_table1(tiny_twin, t
     deriv = _foreign_confounds(tiny_twin, tmp_path)
     conf = next((deriv / "sub-05").rglob("*desc-confounds_timeseries.tsv"))
     table = pd.read_csv(conf, sep="\t", na_values=["n/a"], keep_default_na=False)
-    table["framewise_displacement"] = table["framewise_displacement"] + 1.0   # +1 mm on every volume
+    table["framewise_displacement"] = table["framewise_displacement"] + 1.0  # +1 mm on every volume
     write_tsv(table, conf)
     out = _outputs(tmp_path, n=6)
     ids = [f"sub-{k:02d}" for k in range(1, 7)]
@@ -91,12 +95,17 @@ def test_a_participant_above_the_fd_threshold_is_absent_from_table1(tiny_twin, t
     assert tables.table1(*stats.read_inputs(out)[:2])["n"].tolist() == [6] * 7
 
 
-@pytest.mark.parametrize("text, match", [
-    ("participant_id,reason\nsub-01,x\n", "missing column.*tab-separated"),
-    ("participant_id\treason\nsub-01\t\n", "line 2: column reason is empty"),
-    ("participant_id\treason\nsub-01\ta\n01\tb\n",
-     "line 3: participant sub-01 is listed again .first on line 2"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("participant_id,reason\nsub-01,x\n", "missing column.*tab-separated"),
+        ("participant_id\treason\nsub-01\t\n", "line 2: column reason is empty"),
+        (
+            "participant_id\treason\nsub-01\ta\n01\tb\n",
+            "line 3: participant sub-01 is listed again .first on line 2",
+        ),
+    ],
+)
 def test_a_users_exclusions_file_with_a_mistake_names_the_line(tmp_path, text, match):
     f = tmp_path / "excl.tsv"
     f.write_text(text)
@@ -109,13 +118,21 @@ def test_a_studys_own_condition_labels_play_the_papers_roles(tmp_path):
     out = _outputs(tmp_path)
     expected = tables.table1(*stats.read_inputs(out)[:2])
     conn = pd.read_csv(out / "connectivity.tsv", sep="\t")
-    names = {"negative": "face", "neutral": "house", "positive": "scrambled",
-             "negative-neutral": "face-house", "positive-neutral": "scrambled-house"}
+    names = {
+        "negative": "face",
+        "neutral": "house",
+        "positive": "scrambled",
+        "negative-neutral": "face-house",
+        "positive-neutral": "scrambled-house",
+    }
     write_tsv(conn.assign(condition=conn["condition"].map(names)), out / "connectivity.tsv")
     with pytest.raises(ValueError, match="negative-neutral"):
-        tables.table1(*stats.read_inputs(out)[:2])                   # without the record, no Neg − Neu
+        tables.table1(*stats.read_inputs(out)[:2])  # without the record, no Neg − Neu
     assert stats.record_roles(["face", "house", "scrambled"], out) == {
-        "negative": "face", "neutral": "house", "positive": "scrambled"}
+        "negative": "face",
+        "neutral": "house",
+        "positive": "scrambled",
+    }
     pd.testing.assert_frame_equal(tables.table1(*stats.read_inputs(out)[:2]), expected)
     with pytest.raises(ValueError, match="needs 3 conditions"):
         stats.record_roles(["face", "house"], out)

@@ -48,10 +48,14 @@ def test_figure1_labels_data_and_annotation(study):
 def test_figure2_has_negative_and_neutral_panels(study):
     scores, conn = study
     fig = figures.figure2(scores, conn)
-    assert [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes] == ["Negative feedback", "Neutral feedback"]
+    assert [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes] == [
+        "Negative feedback",
+        "Neutral feedback",
+    ]
     assert [ax.get_ylabel() for ax in fig.axes] == [
         "VMPFC–right amygdala connectivity\n(Negative, Fisher z)",
-        "VMPFC–right amygdala connectivity\n(Neutral, Fisher z)"]
+        "VMPFC–right amygdala connectivity\n(Neutral, Fisher z)",
+    ]
     for ax, condition in zip(fig.axes, ("negative", "neutral")):
         assert ax.get_xlabel() == "Self-compassion (mean)"
         assert _points(ax).shape == (19, 2)
@@ -98,8 +102,10 @@ def _legend_overlaps_axes(fig) -> bool:
 
 def test_legends_sit_off_the_data(study):
     scores, conn = study
-    figs = [figures.influence_figure(leave_one_out(scores, conn, "total", "negative-neutral")),
-            figures.sampling_distribution_figure(monte_carlo_r(-0.4, n_sim=500, seed=1), [("paper", -0.402)])]
+    figs = [
+        figures.influence_figure(leave_one_out(scores, conn, "total", "negative-neutral")),
+        figures.sampling_distribution_figure(monte_carlo_r(-0.4, n_sim=500, seed=1), [("paper", -0.402)]),
+    ]
     for fig in figs:
         assert fig.legends, "the legend should be the figure's, outside the axes"
         assert not _legend_overlaps_axes(fig)
@@ -117,8 +123,20 @@ def test_figures_use_the_book_fonts(study):
 def test_score_histograms_count_from_zero_participants():
     # the strip of dots under the bars used to drag the count axis to a "−1 participants" tick
     rng = np.random.default_rng(3)
-    scores = pd.DataFrame({c: rng.uniform(1, 5, 11) for c in ["total", "self_kindness", "self_judgment",
-                           "common_humanity", "isolation", "mindfulness", "over_identification"]})
+    scores = pd.DataFrame(
+        {
+            c: rng.uniform(1, 5, 11)
+            for c in [
+                "total",
+                "self_kindness",
+                "self_judgment",
+                "common_humanity",
+                "isolation",
+                "mindfulness",
+                "over_identification",
+            ]
+        }
+    )
     fig = scs_plots.plot_score_distributions(scores)
     for ax in fig.axes[:7]:
         ticks = ax.get_yticks()
@@ -144,8 +162,13 @@ def test_a_studys_own_labels_take_the_colours_of_the_roles_they_play():
     colours = role_colours(labels)
     assert [colours[k] for k in labels[:3]] == [PALETTE["negative"], PALETTE["neutral"], PALETTE["positive"]]
     assert colours["extra"] not in [colours[k] for k in labels[:3]]
-    events = pd.DataFrame({"onset": [0, 12, 24, 36, 48, 60], "duration": [10] * 6,
-                           "trial_type": ["face", "house", "scrambled"] * 2})
+    events = pd.DataFrame(
+        {
+            "onset": [0, 12, 24, 36, 48, 60],
+            "duration": [10] * 6,
+            "trial_type": ["face", "house", "scrambled"] * 2,
+        }
+    )
     fig = firstlevel.plot_condition_weights(events, 30, 3.0, labels[:3], "hrf")
     assert [line.get_color() for line in fig.axes[0].lines] == [colours[k] for k in labels[:3]]
 
@@ -158,4 +181,4 @@ def test_demographics_figure_without_ages_or_sex_says_so():
     fig = overview.plot_demographics(pd.DataFrame({"participant_id": ["sub-01", "sub-02"]}))
     assert [t.get_text() for t in fig.axes[0].texts] == ["participants.tsv gives no ages"]
     fig = overview.plot_demographics(pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "age": [20, 22]}))
-    assert sum(len(c) for c in fig.axes[0].containers) > 0     # one histogram, sex unknown
+    assert sum(len(c) for c in fig.axes[0].containers) > 0  # one histogram, sex unknown

@@ -21,18 +21,29 @@ def outputs(tmp_path):
     paper = paper_table1()
     # ours = the paper's r shifted by +0.1, except self-kindness shifted by +0.3 (sign flips to +.118)
     shift = [0.1, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1]
-    pd.DataFrame({"column": paper["scale"], "r": paper["r"] + shift,
-                  "p": [0.01, 0.5, 0.04, 0.2, 0.3, 0.06, 0.049],
-                  "p_two_sided": [0.02, 0.9, 0.08, 0.4, 0.6, 0.12, 0.098]}).to_csv(tables / "table1.tsv", sep="\t", index=False)
-    pd.DataFrame({"consistent": ["one-tailed"] * 3 + ["neither"], "p_two_tailed": [0.01, 0.2, 0.06, 0.3]}).to_csv(
-        tables / "audit.tsv", sep="\t", index=False)
-    pd.DataFrame({"power_one_tailed": [0.54, 0.2], "n_for_80_one_tailed": [37, 185],
-                  "n_for_80_two_tailed": [46, 234]}).to_csv(tables / "sensitivity.tsv", sep="\t", index=False)
-    pd.DataFrame({"r": [-0.5, -0.2, 0.1], "p": [0.01, 0.2, 0.6]}).to_csv(tables / "specification_curve.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "column": paper["scale"],
+            "r": paper["r"] + shift,
+            "p": [0.01, 0.5, 0.04, 0.2, 0.3, 0.06, 0.049],
+            "p_two_sided": [0.02, 0.9, 0.08, 0.4, 0.6, 0.12, 0.098],
+        }
+    ).to_csv(tables / "table1.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {"consistent": ["one-tailed"] * 3 + ["neither"], "p_two_tailed": [0.01, 0.2, 0.06, 0.3]}
+    ).to_csv(tables / "audit.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {"power_one_tailed": [0.54, 0.2], "n_for_80_one_tailed": [37, 185], "n_for_80_two_tailed": [46, 234]}
+    ).to_csv(tables / "sensitivity.tsv", sep="\t", index=False)
+    pd.DataFrame({"r": [-0.5, -0.2, 0.1], "p": [0.01, 0.2, 0.6]}).to_csv(
+        tables / "specification_curve.tsv", sep="\t", index=False
+    )
     pd.DataFrame({"key": ["total", "common_humanity"], "r_min": [-0.6, -0.7], "r_max": [-0.3, -0.4]}).to_csv(
-        tables / "leave_one_out.tsv", sep="\t", index=False)
+        tables / "leave_one_out.tsv", sep="\t", index=False
+    )
     pd.DataFrame({"scale": ["total", "self_kindness"], "bf10": [0.58, 0.38]}).to_csv(
-        tables / "inference.tsv", sep="\t", index=False)
+        tables / "inference.tsv", sep="\t", index=False
+    )
     return tmp_path
 
 
@@ -41,7 +52,8 @@ def test_key_findings_by_hand(outputs):
     assert f["t1_rows"] == 7
     assert f["t1_mean_abs_diff"] == pytest.approx((6 * 0.1 + 0.3) / 7)
     assert f["t1_max_abs_diff"] == pytest.approx(0.3)
-    # signs: the paper's r are -.402 -.182 .417 -.518 .070 -.321 .317; shifted: -.302 .118 .517 -.418 .17 -.221 .417
+    # signs: the paper's r are -.402 -.182 .417 -.518 .070 -.321 .317;
+    # shifted: -.302 .118 .517 -.418 .17 -.221 .417
     assert f["t1_sign_agree"] == 6
     assert (f["t1_sig_ours"], f["t1_sig_ours_two"], f["t1_sig_paper"]) == (3, 1, 3)
     assert f["headline_r"] == pytest.approx(-0.302) and f["headline_p_two"] == pytest.approx(0.02)
@@ -50,11 +62,13 @@ def test_key_findings_by_hand(outputs):
     assert (f["headline_n80_one"], f["headline_n80_two"]) == (37, 46)
     assert (f["spec_n"], f["spec_r_min"], f["spec_r_max"], f["spec_n_sig"]) == (3, -0.5, 0.1, 1)
     assert (f["loo_r_min"], f["loo_r_max"]) == (-0.6, -0.3)
-    assert f["headline_bf_words"] == "anecdotal evidence for no correlation"     # BF10 = 0.58 < 1 favours H0
-    assert f["t1_sig_sentence"] == ("With the paper's one-tailed tests 3 of the 7 rows of Table 1 reach p < .05 here "
-                                    "(1 of the 7 rows two-tailed), as many as the 3 in the paper.")
+    assert f["headline_bf_words"] == "anecdotal evidence for no correlation"  # BF10 = 0.58 < 1 favours H0
+    assert f["t1_sig_sentence"] == (
+        "With the paper's one-tailed tests 3 of the 7 rows of Table 1 reach p < .05 here "
+        "(1 of the 7 rows two-tailed), as many as the 3 in the paper."
+    )
     assert "not the twin" in f["rel_sentence"] and "rel_reliability" not in f
-    assert all(type(v) in (int, float, str) for v in f.values())   # plain values: glue formats them
+    assert all(type(v) in (int, float, str) for v in f.values())  # plain values: glue formats them
 
 
 def test_missing_table_names_the_file(tmp_path):
@@ -64,13 +78,23 @@ def test_missing_table_names_the_file(tmp_path):
 
 
 # --------------------------------------------------------------------------- the sentences
-@pytest.mark.parametrize("bf10, words", [
-    (0.58, "anecdotal evidence for no correlation"), (0.38, "anecdotal evidence for no correlation"),
-    (0.30, "moderate evidence for no correlation"), (0.05, "strong evidence for no correlation"),
-    (1.0, "no evidence either way"), (2.9, "anecdotal evidence for a correlation"),
-    (3.0, "anecdotal evidence for a correlation"), (3.01, "moderate evidence for a correlation"),
-    (12.0, "strong evidence for a correlation"), (50.0, "very strong evidence for a correlation"),
-    (250.0, "extreme evidence for a correlation"), (1 / 250, "extreme evidence for no correlation")])
+@pytest.mark.parametrize(
+    "bf10, words",
+    [
+        (0.58, "anecdotal evidence for no correlation"),
+        (0.38, "anecdotal evidence for no correlation"),
+        (0.30, "moderate evidence for no correlation"),
+        (0.05, "strong evidence for no correlation"),
+        (1.0, "no evidence either way"),
+        (2.9, "anecdotal evidence for a correlation"),
+        (3.0, "anecdotal evidence for a correlation"),
+        (3.01, "moderate evidence for a correlation"),
+        (12.0, "strong evidence for a correlation"),
+        (50.0, "very strong evidence for a correlation"),
+        (250.0, "extreme evidence for a correlation"),
+        (1 / 250, "extreme evidence for no correlation"),
+    ],
+)
 def test_bf_words_follow_lee_wagenmakers(bf10, words):
     assert findings.bf_evidence(bf10) == words
 
@@ -83,7 +107,7 @@ def test_bf_words_refuse_impossible_values(bad):
 
 def test_apa_numbers():
     assert findings.apa(-0.19) == "−.19" and findings.apa(0.4271, 3) == ".427" and findings.apa(1.0) == "1.00"
-    assert findings.apa(-0.001) == ".00"          # no "−.00"
+    assert findings.apa(-0.001) == ".00"  # no "−.00"
     assert findings.apa_p(0.0004) == "p < .001" and findings.apa_p(0.218) == "p = .218"
 
 
@@ -97,7 +121,8 @@ def test_recovery_null_twin_everything_within():
     rec = findings.recovery(_table1([0.05, -0.12, 0.2]), planted)
     assert rec["within"].all()
     assert findings.recovery_sentence(rec).startswith(
-        "Every one of the 3 planted correlations lies within the 95 % confidence interval")
+        "Every one of the 3 planted correlations lies within the 95 % confidence interval"
+    )
     # the sign count: planted 0 has no sign, so no estimate "has the planted sign"
     assert findings.recovery_sentence(rec).endswith("0 of the 3 estimates have the planted sign.")
 
@@ -111,7 +136,7 @@ def test_recovery_detects_a_failure_and_a_partial_success():
     part = findings.recovery(_table1([-0.19, 0.7, -0.4]), planted)
     assert part["within"].tolist() == [True, False, True]
     lo, hi = part.loc[0, ["ci_low", "ci_high"]]
-    z, half = np.arctanh(-0.19), 1.959964 / 4       # SE = 1/sqrt(19 - 3)
+    z, half = np.arctanh(-0.19), 1.959964 / 4  # SE = 1/sqrt(19 - 3)
     assert (lo, hi) == pytest.approx((np.tanh(z - half), np.tanh(z + half)), abs=1e-5)
     assert findings.recovery_sentence(part).startswith("2 of the 3 planted correlations lie within")
 
@@ -121,23 +146,40 @@ def test_recovery_names_missing_planted_rows():
         findings.recovery(_table1([0.1, 0.1, 0.1]), pd.Series(0.0, index=["total", "common_humanity"]))
 
 
-@pytest.mark.parametrize("n_sig, n_two, n_paper, text", [
-    (0, 0, 3, "no row of Table 1 reaches p < .05 here (no row two-tailed), fewer than the 3 in the paper."),
-    (1, 0, 3, "1 of the 7 rows of Table 1 reaches p < .05 here (no row two-tailed), fewer than"),
-    (7, 7, 3, "every row of Table 1 reaches p < .05 here (every row two-tailed), more than the 3"),
-])
+@pytest.mark.parametrize(
+    "n_sig, n_two, n_paper, text",
+    [
+        (
+            0,
+            0,
+            3,
+            "no row of Table 1 reaches p < .05 here (no row two-tailed), fewer than the 3 in the paper.",
+        ),
+        (1, 0, 3, "1 of the 7 rows of Table 1 reaches p < .05 here (no row two-tailed), fewer than"),
+        (7, 7, 3, "every row of Table 1 reaches p < .05 here (every row two-tailed), more than the 3"),
+    ],
+)
 def test_significance_sentence_counts(n_sig, n_two, n_paper, text):
     assert text in findings.significance_sentence(n_sig, 7, n_two, n_paper)
 
 
 def _rel_row(r_ours):
-    return {"r_planted": -0.427, "reliability": 0.2, "expected": -0.19, "q_low": -0.45, "q_high": 0.08,
-            "r_ours": r_ours, "latent_paper": -0.9}
+    return {
+        "r_planted": -0.427,
+        "reliability": 0.2,
+        "expected": -0.19,
+        "q_low": -0.45,
+        "q_high": 0.08,
+        "r_ours": r_ours,
+        "latent_paper": -0.9,
+    }
 
 
 def test_attenuation_sentence_numbers_and_verdict():
     inside = findings.attenuation_sentence(_rel_row(-0.19))
-    assert "planted r = −.43" in inside and "reliability of .20" in inside and "between −.45 and .08" in inside
+    assert (
+        "planted r = −.43" in inside and "reliability of .20" in inside and "between −.45 and .08" in inside
+    )
     assert "ours, r = −.19, lies within that range" in inside
     outside = findings.attenuation_sentence(_rel_row(0.3))
     assert "lies outside that range" in outside and "recovers" not in outside
@@ -155,31 +197,54 @@ def test_null_twin_prose_agrees_with_its_tables(outputs):
     """Tables of a twin without any planted effect: every sentence must say so, with the tables' numbers."""
     tables = outputs / "tables"
     paper = paper_table1()
-    pd.DataFrame({"column": paper["scale"], "r": [0.03, -0.1, 0.08, 0.12, -0.05, 0.0, 0.02],
-                  "p": [0.45, 0.66, 0.37, 0.7, 0.58, 0.5, 0.47], "p_two_sided": [0.9] * 7}).to_csv(
-        tables / "table1.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "column": paper["scale"],
+            "r": [0.03, -0.1, 0.08, 0.12, -0.05, 0.0, 0.02],
+            "p": [0.45, 0.66, 0.37, 0.7, 0.58, 0.5, 0.47],
+            "p_two_sided": [0.9] * 7,
+        }
+    ).to_csv(tables / "table1.tsv", sep="\t", index=False)
     pd.DataFrame({"scale": ["total"], "bf10": [0.29]}).to_csv(tables / "inference.tsv", sep="\t", index=False)
-    pd.DataFrame([{"r_planted": 0.0, "reliability": 0.2, "expected": 0.0, "q_low": -0.3, "q_high": 0.3,
-                   "r_ours": 0.03, "latent_paper": -0.9}]).to_csv(tables / "connectivity_reliability.tsv",
-                                                                   sep="\t", index=False)
+    pd.DataFrame(
+        [
+            {
+                "r_planted": 0.0,
+                "reliability": 0.2,
+                "expected": 0.0,
+                "q_low": -0.3,
+                "q_high": 0.3,
+                "r_ours": 0.03,
+                "latent_paper": -0.9,
+            }
+        ]
+    ).to_csv(tables / "connectivity_reliability.tsv", sep="\t", index=False)
     f = key_findings(outputs)
-    assert f["t1_sig_sentence"].startswith("With the paper's one-tailed tests no row of Table 1 reaches p < .05")
+    assert f["t1_sig_sentence"].startswith(
+        "With the paper's one-tailed tests no row of Table 1 reaches p < .05"
+    )
     assert f["headline_bf_words"] == "moderate evidence for no correlation"
     assert "planted r = .00" in f["rel_sentence"] and "ours, r = .03, lies within" in f["rel_sentence"]
     # the number printed for ours is the table's, in APA style
     assert re.search(r"ours, r = (\S+),", f["rel_sentence"]).group(1) == findings.apa(f["headline_r"])
 
 
-@pytest.mark.parametrize("generator, words", [
-    ("helpers.simulate", "the digital twin's ideal derivatives"), ("helpers.preprocess", "our own preprocessing"),
-    ("fMRIPrep", "fMRIPrep's preprocessing")])
+@pytest.mark.parametrize(
+    "generator, words",
+    [
+        ("helpers.simulate", "the digital twin's ideal derivatives"),
+        ("helpers.preprocess", "our own preprocessing"),
+        ("fMRIPrep", "fMRIPrep's preprocessing"),
+    ],
+)
 def test_data_source_read_from_provenance(tmp_path, generator, words):
     deriv = tmp_path / "deriv"
     deriv.mkdir()
     (deriv / "dataset_description.json").write_text(json.dumps({"GeneratedBy": [{"Name": generator}]}))
     (tmp_path / "provenance").mkdir()
     (tmp_path / "provenance" / "03_connectivity.json").write_text(
-        json.dumps({"parameters": {"derivatives_dir": str(deriv)}}))
+        json.dumps({"parameters": {"derivatives_dir": str(deriv)}})
+    )
     assert findings.data_source(tmp_path).startswith(words)
 
 
@@ -209,15 +274,20 @@ def test_teaching_answers_type_no_result_numbers():
     assert len(notes) == 8
     for note in notes:
         typed = re.findall(r"(?<![\d.])[−-]?\.\d{2,}", _without_glue(note))
-        assert not typed, f"typed result numbers {typed} in a teaching answer: glue them or say what to look for"
+        assert not typed, (
+            f"typed result numbers {typed} in a teaching answer: glue them or say what to look for"
+        )
     assert "stay close to the paper" not in text
 
 
-@pytest.mark.parametrize("notebook, stale", [
-    ("04_results", "Agreement shows that the pipeline recovers"),
-    ("07_discussion", "Re-computed from the raw files"),
-    ("05_robustness", "values between 1 and 3 are\nconventionally read as weak"),
-])
+@pytest.mark.parametrize(
+    "notebook, stale",
+    [
+        ("04_results", "Agreement shows that the pipeline recovers"),
+        ("07_discussion", "Re-computed from the raw files"),
+        ("05_robustness", "values between 1 and 3 are\nconventionally read as weak"),
+    ],
+)
 def test_stale_hand_typed_claims_are_gone(notebook, stale):
     assert stale not in _markdown(notebook)
 
@@ -246,25 +316,58 @@ def test_the_outliers_column_the_text_cites_is_shown():
 
 
 def _planted_table(level, match):
-    return pd.DataFrame([{"side": "amygdala_r", "measure": "negative-neutral", "score": "total", "target": -0.402,
-                          "planted": -0.53, "sample": -0.585, "level": level, "match": match, "reliability": 0.56,
-                          "expected": -0.585 * np.sqrt(0.56)}])
+    return pd.DataFrame(
+        [
+            {
+                "side": "amygdala_r",
+                "measure": "negative-neutral",
+                "score": "total",
+                "target": -0.402,
+                "planted": -0.53,
+                "sample": -0.585,
+                "level": level,
+                "match": match,
+                "reliability": 0.56,
+                "expected": -0.585 * np.sqrt(0.56),
+            }
+        ]
+    )
 
 
 def test_planted_sentence_follows_how_the_twin_planted():
     observed = findings.planted_sentence(_planted_table("observed", "sample"))
-    assert "coupling.level: observed" in observed and "r = −.585 (the paper's value divided by the square root" in observed
+    assert (
+        "coupling.level: observed" in observed
+        and "r = −.585 (the paper's value divided by the square root" in observed
+    )
     assert "estimate r = −.438" in observed
     latent = findings.planted_sentence(_planted_table("latent", "population"))
-    assert "a random sample from a population whose correlation is r = −.530, the paper's value itself" in latent
+    assert (
+        "a random sample from a population whose correlation is r = −.530, the paper's value itself" in latent
+    )
     assert findings.planted_sentence(None).startswith("These data are not the digital twin")
 
 
 def test_reliability_paragraph_says_when_no_latent_correlation_fits():
-    row = {**_rel_row(-0.19), "n": 19, "draws": 10, "retest": 0.2, "reliability_population": 0.15,
-           "reliability_config": float("nan"), "level": "latent", "error_sd": 0.4, "draws_r_mean": -0.15,
-           "draws_r_min": -0.5, "draws_r_max": 0.2, "image_n": 19, "image_mean_z": -0.1, "image_sd_z": 1.0,
-           "image_within": 0.95, "r_paper": -0.402, "latent_paper": -0.402 / np.sqrt(0.15)}
+    row = {
+        **_rel_row(-0.19),
+        "n": 19,
+        "draws": 10,
+        "retest": 0.2,
+        "reliability_population": 0.15,
+        "reliability_config": float("nan"),
+        "level": "latent",
+        "error_sd": 0.4,
+        "draws_r_mean": -0.15,
+        "draws_r_min": -0.5,
+        "draws_r_max": 0.2,
+        "image_n": 19,
+        "image_mean_z": -0.1,
+        "image_sd_z": 1.0,
+        "image_within": 0.95,
+        "r_paper": -0.402,
+        "latent_paper": -0.402 / np.sqrt(0.15),
+    }
     text = findings.reliability_paragraph(row)
     assert "implies a correlation of −1.04" in text and "more than 1 in size" in text
     assert "configuration assumes" not in text and "coupling.level: latent" in text

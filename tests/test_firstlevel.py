@@ -30,7 +30,9 @@ def test_denoising_design_columns_match_conn():
     design = fl.denoising_design(motion, effects, wm, csf)
     # CONN.md §4: WM 5 + CSF 5 + motion 6 + d motion 6 + 3 effects + 3 d effects (+ constant, trend later)
     assert design.shape == (n, 28)
-    assert list(design.columns[:10]) == [f"{t}_{c}" for t in ("wm", "csf") for c in ("mean", "pc1", "pc2", "pc3", "pc4")]
+    assert list(design.columns[:10]) == [
+        f"{t}_{c}" for t in ("wm", "csf") for c in ("mean", "pc1", "pc2", "pc3", "pc4")
+    ]
     assert "rot_z_derivative1" in design and "effect_negative_derivative1" in design
     np.testing.assert_array_equal(design["effect_neutral"], effects["neutral"])
     # the PCs are orthogonal to the covariates CONN removes before the PCA
@@ -43,11 +45,17 @@ def test_denoising_design_columns_match_conn():
 
 
 def test_add_contrasts_are_differences_of_z():
-    table = pd.DataFrame({
-        "participant_id": "sub-01", "measure": "weighted_hrf",
-        "condition": ["negative", "neutral", "positive"], "source": "vmpfc", "target": "amygdala_r",
-        "r": [0.5, 0.2, 0.1], "z": [0.55, 0.2, 0.1],
-    })
+    table = pd.DataFrame(
+        {
+            "participant_id": "sub-01",
+            "measure": "weighted_hrf",
+            "condition": ["negative", "neutral", "positive"],
+            "source": "vmpfc",
+            "target": "amygdala_r",
+            "r": [0.5, 0.2, 0.1],
+            "z": [0.55, 0.2, 0.1],
+        }
+    )
     out = fl.add_contrasts(table).set_index("condition")
     assert out.loc["negative-neutral", "z"] == pytest.approx(0.35)
     assert out.loc["positive-neutral", "z"] == pytest.approx(-0.1)
@@ -68,19 +76,25 @@ def test_beta_series_recovers_planted_trial_covariation():
     out = fl.beta_series(ts, ev, tr, band=(0.0, np.inf)).set_index(["condition", "source", "target"])
     assert out.loc[("negative", "a", "b"), "r"] > 0.98
     assert abs(out.loc[("neutral", "a", "b"), "r"]) < 0.7
-    assert out.loc[("negative", "a", "b"), "z"] == pytest.approx(np.arctanh(out.loc[("negative", "a", "b"), "r"]))
+    assert out.loc[("negative", "a", "b"), "z"] == pytest.approx(
+        np.arctanh(out.loc[("negative", "a", "b"), "r"])
+    )
 
 
 def test_read_events_and_motion_validation(tmp_path):
     ev_path = tmp_path / "sub-01_task-feedback_events.tsv"
-    _events().assign(trial_type=lambda d: d["trial_type"].replace("positive", "rest")).to_csv(ev_path, sep="\t", index=False)
+    _events().assign(trial_type=lambda d: d["trial_type"].replace("positive", "rest")).to_csv(
+        ev_path, sep="\t", index=False
+    )
     with pytest.raises(ValueError, match="no events of condition"):
         fl.read_events(ev_path, ["negative", "positive"])
     assert set(fl.read_events(ev_path, ["negative", "neutral"])["trial_type"]) == {"negative", "neutral"}
     conf = tmp_path / "conf.tsv"
     table = pd.DataFrame(np.zeros((10, 6)), columns=fl.MOTION_COLUMNS)
     table.to_csv(conf, sep="\t", index=False)
-    with pytest.raises(ValueError, match="conf.tsv: participant sub-05: 10 rows but .* 12 volumes .*mismatched"):
+    with pytest.raises(
+        ValueError, match="conf.tsv: participant sub-05: 10 rows but .* 12 volumes .*mismatched"
+    ):
         fl.read_motion(conf, 12, participant="sub-05")
     table.loc[3, "rot_y"] = np.nan
     table.to_csv(conf, sep="\t", index=False, na_rep="n/a")
@@ -88,7 +102,9 @@ def test_read_events_and_motion_validation(tmp_path):
         fl.read_motion(conf, 10, participant="sub-05")
     named = tmp_path / "sub-07_task-feedback_desc-confounds_timeseries.tsv"  # participant from the BIDS name
     table.drop(columns="trans_z").to_csv(named, sep="\t", index=False)
-    with pytest.raises(ValueError, match=r"participant sub-07: missing realignment column\(s\) \['trans_z'\]"):
+    with pytest.raises(
+        ValueError, match=r"participant sub-07: missing realignment column\(s\) \['trans_z'\]"
+    ):
         fl.read_motion(named, 10)
 
 
@@ -102,7 +118,9 @@ def test_read_confounds_of_a_wide_fmriprep_table(tmp_path):
         table[col] = rng.normal(size=n)
         table.loc[0, col] = np.nan
     wide = pd.DataFrame(rng.normal(size=(n, 150)), columns=[f"a_comp_cor_{i:02d}" for i in range(150)])
-    spikes = pd.DataFrame(np.eye(n)[:, :2], columns=["non_steady_state_outlier_00", "non_steady_state_outlier_01"])
+    spikes = pd.DataFrame(
+        np.eye(n)[:, :2], columns=["non_steady_state_outlier_00", "non_steady_state_outlier_01"]
+    )
     table = pd.concat([table, wide, spikes], axis=1)
     path = tmp_path / "sub-03_task-feedback_desc-confounds_timeseries.tsv"
     table.to_csv(path, sep="\t", index=False, na_rep="n/a")
@@ -114,7 +132,9 @@ def test_read_confounds_of_a_wide_fmriprep_table(tmp_path):
     assert design.shape == (n, 18 + 2) and design.columns[-1] == "non_steady_state_outlier_01"
     table.loc[3, "non_steady_state_outlier_01"] = 2
     table.to_csv(path, sep="\t", index=False, na_rep="n/a")
-    with pytest.raises(ValueError, match="participant sub-03, column non_steady_state_outlier_01: values other than 0 and 1"):
+    with pytest.raises(
+        ValueError, match="participant sub-03, column non_steady_state_outlier_01: values other than 0 and 1"
+    ):
         fl.read_confounds(path, n)
 
 
@@ -124,7 +144,9 @@ def test_read_events_records_its_file_for_later_errors(tmp_path):
     events = fl.read_events(path, ["negative", "neutral", "positive"])
     assert events.attrs["source"] == str(path)
     assert len(events) == 30
-    with pytest.raises(ValueError, match=r"sub-01_task-feedback_events.tsv: column onset, row \d+: .*beyond the scan"):
+    with pytest.raises(
+        ValueError, match=r"sub-01_task-feedback_events.tsv: column onset, row \d+: .*beyond the scan"
+    ):
         condition_effects(events, n_scans=20, tr=3.0)  # the run ends at 60 s, the events at 330 s
 
 
@@ -139,7 +161,10 @@ def test_find_participant_files_fmriprep_layout(tmp_path):
     sub, stem = "sub-07", "sub-07_ses-1_task-feedback_run-1"
     func = deriv / sub / "ses-1" / "func"
     bold = _touch(func / f"{stem}_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz")
-    _touch(func / f"{stem}_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json", json.dumps({"RepetitionTime": 2.5}))
+    _touch(
+        func / f"{stem}_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json",
+        json.dumps({"RepetitionTime": 2.5}),
+    )
     _touch(func / f"{stem}_space-T1w_desc-preproc_bold.nii.gz")  # another space: ignored
     _touch(func / f"{stem}_desc-confounds_timeseries.tsv")
     for t in ("WM", "CSF", "GM"):
@@ -198,8 +223,11 @@ def test_bold_is_read_once_per_participant(tiny_twin, monkeypatch):
 
     reads = []
     original = nibabel.arrayproxy.ArrayProxy.get_unscaled
-    monkeypatch.setattr(nibabel.arrayproxy.ArrayProxy, "get_unscaled",
-                        lambda self: reads.append(self.file_like) or original(self))
+    monkeypatch.setattr(
+        nibabel.arrayproxy.ArrayProxy,
+        "get_unscaled",
+        lambda self: reads.append(self.file_like) or original(self),
+    )
     files = fl.find_participant_files(tiny_twin, _deriv(tiny_twin), "sub-01")
     fl.participant_connectivity(files)
     assert [str(r) for r in reads] == [str(files.bold)]
@@ -215,8 +243,9 @@ def test_every_measure_runs_and_the_default_matches_the_parts(tiny_twin):
     from helpers.connectivity import condition_weights, roi_to_roi
     from helpers.denoise import regress_and_filter
 
-    manual = roi_to_roi(regress_and_filter(roi_ts, design, files.tr),
-                        condition_weights(events, len(roi_ts), files.tr))
+    manual = roi_to_roi(
+        regress_and_filter(roi_ts, design, files.tr), condition_weights(events, len(roi_ts), files.tr)
+    )
     ours = table[(table["measure"] == "weighted_hrf") & ~table["condition"].str.contains("-")]
     np.testing.assert_allclose(ours["z"].to_numpy(), manual["z"].to_numpy(), atol=1e-12)
 
@@ -230,7 +259,8 @@ def test_missing_file_is_an_explicit_exclusion(tiny_twin, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     pd.DataFrame({"participant_id": ["sub-09"], "stage": ["questionnaire"], "reason": ["x"]}).to_csv(
-        out / "exclusions.tsv", sep="\t", index=False)
+        out / "exclusions.tsv", sep="\t", index=False
+    )
     result, excluded = fl.run_connectivity(root, _deriv(root), out, progress=False, n_jobs=2, on_error="skip")
     assert sorted(result["participant_id"].unique()) == ["sub-01", "sub-02"]
     assert excluded["participant_id"].tolist() == ["sub-03"]
@@ -269,13 +299,17 @@ def test_on_error_stop_raises_naming_the_participant(tiny_twin, tmp_path, backen
     message = str(info.value)
     assert message.startswith("participant sub-02: ValueError: ")
     assert "ROI 'vmpfc' lies outside the brain" in message and 'on_error = "skip"' in message
-    assert not (out / "connectivity.tsv").exists() and not (out / "exclusions.tsv").exists()  # nothing partial
+    assert (
+        not (out / "connectivity.tsv").exists() and not (out / "exclusions.tsv").exists()
+    )  # nothing partial
 
 
 def test_on_error_skip_records_the_failure_and_continues(tiny_twin, tmp_path):
     root = _broken_roi_twin(tiny_twin, tmp_path)
     out = tmp_path / "out"
-    result, excluded = fl.run_connectivity(root, _deriv(root), out, progress=False, backend="serial", on_error="skip")
+    result, excluded = fl.run_connectivity(
+        root, _deriv(root), out, progress=False, backend="serial", on_error="skip"
+    )
     assert sorted(result["participant_id"].unique()) == ["sub-01", "sub-03"]
     table = pd.read_csv(out / "exclusions.tsv", sep="\t")
     assert table[["participant_id", "stage"]].values.tolist() == [["sub-02", "connectivity"]]

@@ -38,7 +38,7 @@ CONDITIONS = list(LABELS.values())
 PARAMS = f"""# study.yml
 bids_dir: ../study
 output_dir: build/study
-conditions: [{', '.join(CONDITIONS)}]
+conditions: [{", ".join(CONDITIONS)}]
 n_jobs: 1
 n_boot: 200
 n_sim: 500
@@ -64,8 +64,14 @@ def copy_project(dest: Path) -> Path:
 
 def run_book(root: Path, params: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HELPERS_PROJECT_ROOT": str(root), "PYTHONPATH": str(root / "src")}
-    return subprocess.run([sys.executable, "-m", "helpers.runner", "book", "--params", params], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=3000)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.runner", "book", "--params", params],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +81,9 @@ def twin(tmp_path_factory) -> Path:
     from helpers.simulate import simulate
 
     config = {**TINY_CONFIG, "timing": {"n_volumes": 166}, "events": {"per_condition": 15}}
-    return simulate(tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED,
-                    config=config)
+    return simulate(
+        tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=config
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +101,7 @@ def foreign_book(twin, tmp_path_factory):
 def test_the_runner_follows_the_data(foreign_book):
     root, study, _, log = foreign_book
     assert "preprocessing is skipped" in log and "derivatives/fmriprep" in log
-    assert not (root / "build" / "data").exists()                 # no twin was made, no twin path was read
+    assert not (root / "build" / "data").exists()  # no twin was made, no twin path was read
     for page in expected_pages(root):
         assert page.is_file(), page
 
@@ -110,8 +117,15 @@ def test_the_pages_say_what_data_they_read(foreign_book):
 
 def _expected_single(twin: Path, tmp_path: Path, old: str) -> pd.DataFrame:
     """The twin's own numbers for ``old`` in the plain layout, relabelled as the foreign data."""
-    plain, _ = fl.run_connectivity(twin, twin / "derivatives" / "twin-fmriprep", tmp_path, participants=[old],
-                                   measures=("weighted_hrf",), progress=False, backend="serial")
+    plain, _ = fl.run_connectivity(
+        twin,
+        twin / "derivatives" / "twin-fmriprep",
+        tmp_path,
+        participants=[old],
+        measures=("weighted_hrf",),
+        progress=False,
+        backend="serial",
+    )
     plain = plain[plain["condition"].isin(LABELS)]
     return plain.assign(condition=plain["condition"].map(LABELS))
 
@@ -147,12 +161,13 @@ def test_numbers_equal_the_plain_layout_and_a_concatenation_by_hand(foreign_book
         if old in SPLIT:
             expected = _expected_two_runs(study, foreign_id(old)).set_index(keys)["z"].sort_index()
             single = _expected_single(twin, tmp_path / old, old).set_index(keys)["z"].sort_index()
-            assert not np.allclose(ours.to_numpy(), single.to_numpy(), atol=1e-6)   # the cut matters
+            assert not np.allclose(ours.to_numpy(), single.to_numpy(), atol=1e-6)  # the cut matters
         else:
             expected = _expected_single(twin, tmp_path / old, old).set_index(keys)["z"].sort_index()
         assert len(ours) == len(expected) == 18
-        np.testing.assert_allclose(ours.to_numpy(), expected.reindex(ours.index).to_numpy(), rtol=0,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            ours.to_numpy(), expected.reindex(ours.index).to_numpy(), rtol=0, atol=1e-10
+        )
 
 
 def test_table1_is_computed_from_those_numbers_for_everyone_analysed(foreign_book):

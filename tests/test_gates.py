@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import warnings
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,9 +23,15 @@ SUBS = [f"sub-0{i}" for i in range(1, 6)]
 
 
 def _scores(**changes):
-    base = {"participant_id": ["sub-01", "sub-02"], "coreg_nmi": [1.3, 1.3], "norm_r": [0.8, 0.8],
-            "brain_cover_vmpfc": [1.0, 1.0], "signal_cover_vmpfc": [0.95, 0.95], "mean_fd": [0.1, 0.1],
-            "bold_voxel_mm": [4.0, 4.0]}
+    base = {
+        "participant_id": ["sub-01", "sub-02"],
+        "coreg_nmi": [1.3, 1.3],
+        "norm_r": [0.8, 0.8],
+        "brain_cover_vmpfc": [1.0, 1.0],
+        "signal_cover_vmpfc": [0.95, 0.95],
+        "mean_fd": [0.1, 0.1],
+        "bold_voxel_mm": [4.0, 4.0],
+    }
     for key, (i, value) in changes.items():
         base[key][i] = value
     return pd.DataFrame(base)
@@ -52,14 +57,17 @@ def test_a_failed_gate_flags_and_warns_with_participant_score_and_threshold():
         gates.evaluate(_scores(mean_fd=(0, 0.8)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert not gates.evaluate(_scores(coreg_nmi=(1, 1.03)), min_coreg_nmi=None)["flagged"].any()  # gate off
+        assert not gates.evaluate(_scores(coreg_nmi=(1, 1.03)), min_coreg_nmi=None)[
+            "flagged"
+        ].any()  # gate off
     with pytest.raises(ValueError, match="min_nmi"):
         gates.evaluate(_scores(), min_nmi=1.1)
 
 
 def test_policy_exclude_records_flagged_participants_and_report_records_none(tmp_path):
-    pd.DataFrame({"participant_id": ["sub-07"], "stage": ["connectivity"], "reason": ["no ROI signal"]}).to_csv(
-        tmp_path / "exclusions.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {"participant_id": ["sub-07"], "stage": ["connectivity"], "reason": ["no ROI signal"]}
+    ).to_csv(tmp_path / "exclusions.tsv", sep="\t", index=False)
     with pytest.warns(UserWarning):
         table = gates.evaluate(_scores(norm_r=(0, 0.2)))
     rows = gates.apply_policy(table, tmp_path, "exclude")

@@ -13,17 +13,36 @@ from helpers.methods_text import CITATIONS, methods_paragraph
 BIB = Path(__file__).resolve().parents[1] / "book" / "references.bib"
 
 
-def _records(folder: Path, alternative="directional", resolution=3, derivatives="/data/derivatives/fmriprep",
-             dipy="1.10.0"):
+def _records(
+    folder: Path,
+    alternative="directional",
+    resolution=3,
+    derivatives="/data/derivatives/fmriprep",
+    dipy="1.10.0",
+):
     prov = folder / "provenance"
     prov.mkdir(parents=True)
-    versions = {"python": "3.11.7", "helpers": "9.9.9", "nibabel": "5.4.2", "dipy": dipy, "nilearn": "0.14.1",
-                "numpy": "2.4.6", "scipy": "1.17.1", "pandas": "3.1.1", "pingouin": "0.7.0"}
-    chapters = {"01_questionnaire": {"total_rule": "item_mean"}, "02_preprocessing": {"preproc_resolution": resolution},
-                "03_connectivity": {"weighting": "hanning", "derivatives_dir": derivatives},
-                "04_results": {"alternative": alternative, "measure": "weighted_hrf"}}
+    versions = {
+        "python": "3.11.7",
+        "helpers": "9.9.9",
+        "nibabel": "5.4.2",
+        "dipy": dipy,
+        "nilearn": "0.14.1",
+        "numpy": "2.4.6",
+        "scipy": "1.17.1",
+        "pandas": "3.1.1",
+        "pingouin": "0.7.0",
+    }
+    chapters = {
+        "01_questionnaire": {"total_rule": "item_mean"},
+        "02_preprocessing": {"preproc_resolution": resolution},
+        "03_connectivity": {"weighting": "hanning", "derivatives_dir": derivatives},
+        "04_results": {"alternative": alternative, "measure": "weighted_hrf"},
+    }
     for name, params in chapters.items():
-        (prov / f"{name}.json").write_text(json.dumps({"chapter": name, "parameters": params, "versions": versions}))
+        (prov / f"{name}.json").write_text(
+            json.dumps({"chapter": name, "parameters": params, "versions": versions})
+        )
 
 
 def test_the_paragraph_follows_parameters_and_versions(tmp_path):
@@ -33,7 +52,7 @@ def test_the_paragraph_follows_parameters_and_versions(tmp_path):
     assert "two-tailed" in text and "hypothesised direction" not in text
     assert "Hanning" in text and "the mean of the 26 items" in text
     assert "helpers 9.9.9" in text and "DIPY 1.10.0" in text and "Python 3.11.7" in text
-    assert "digital twin" not in text           # real derivatives: no twin caveat
+    assert "digital twin" not in text  # real derivatives: no twin caveat
     assert "(Avants et al., 2008)" in text and "{cite" not in text
 
 

@@ -11,20 +11,36 @@ from helpers.params import describe_data, load_params_file, resolve_params
 
 
 # --------------------------------------------------------------------------- params files
-@pytest.mark.parametrize("text, exc, match", [
-    ("bids_dir: /data\n\toutput_dir: out\n", ValueError, r"p.yml, line 2: the line is indented with a tab"),
-    ("bids_dir: /data\n output_dir: out\n", ValueError,
-     r"p.yml, line 2, column \d+: not valid YAML .*rule: one 'name: value'"),
-    ("conditions: [face, house\ntask: x\n", ValueError, r"p.yml, line \d, column \d+: not valid YAML"),
-    ("bids_dir: /data\nconditions: face, house\n", TypeError,
-     r"p.yml, line 2: parameter 'conditions' = 'face, house' is one string, expected list of str "
-     r"\(write a list: \[face, house\]\)"),
-    ("conditions: face\n", TypeError, r"line 1: parameter 'conditions' = 'face' is one string"),
-    ("task: feedback\nseed: 1\ntask: faces\n", ValueError,
-     r"line 3: 'task' is given twice \(also on line 1\)"),
-    ("fd_threshold: 0.5 mm\n", TypeError, r"line 1: parameter 'fd_threshold' = '0.5 mm' has type str"),
-    ("- bids_dir: /data\n", ValueError, r"expected a mapping of name: value, got list"),
-])
+@pytest.mark.parametrize(
+    "text, exc, match",
+    [
+        (
+            "bids_dir: /data\n\toutput_dir: out\n",
+            ValueError,
+            r"p.yml, line 2: the line is indented with a tab",
+        ),
+        (
+            "bids_dir: /data\n output_dir: out\n",
+            ValueError,
+            r"p.yml, line 2, column \d+: not valid YAML .*rule: one 'name: value'",
+        ),
+        ("conditions: [face, house\ntask: x\n", ValueError, r"p.yml, line \d, column \d+: not valid YAML"),
+        (
+            "bids_dir: /data\nconditions: face, house\n",
+            TypeError,
+            r"p.yml, line 2: parameter 'conditions' = 'face, house' is one string, expected list of str "
+            r"\(write a list: \[face, house\]\)",
+        ),
+        ("conditions: face\n", TypeError, r"line 1: parameter 'conditions' = 'face' is one string"),
+        (
+            "task: feedback\nseed: 1\ntask: faces\n",
+            ValueError,
+            r"line 3: 'task' is given twice \(also on line 1\)",
+        ),
+        ("fd_threshold: 0.5 mm\n", TypeError, r"line 1: parameter 'fd_threshold' = '0.5 mm' has type str"),
+        ("- bids_dir: /data\n", ValueError, r"expected a mapping of name: value, got list"),
+    ],
+)
 def test_a_params_file_typed_by_hand_gets_file_line_and_rule(tmp_path, text, exc, match):
     f = tmp_path / "p.yml"
     f.write_text(text)
@@ -36,7 +52,7 @@ def test_a_good_params_file_reads_back(tmp_path):
     f = tmp_path / "p.yml"
     f.write_text("# mine\nbids_dir: /data  # comment\nconditions: [face, house, scrambled]\n")
     assert load_params_file(f) == {"bids_dir": "/data", "conditions": ["face", "house", "scrambled"]}
-    windows = tmp_path / "w.yml"            # saved by a Windows editor: byte-order mark, CRLF line ends
+    windows = tmp_path / "w.yml"  # saved by a Windows editor: byte-order mark, CRLF line ends
     windows.write_bytes("\ufeffbids_dir: D:/data\r\nconditions: [face, house]\r\n".encode("utf-8"))
     assert load_params_file(windows) == {"bids_dir": "D:/data", "conditions": ["face", "house"]}
     (tmp_path / "e.yml").write_text("# only comments\n")
@@ -68,9 +84,9 @@ def test_raw_user_data_reads_our_preprocessing_and_its_own_participants(tiny_twi
     bids = _raw_copy(tiny_twin, tmp_path / "study")
     p = resolve_params({"bids_dir": str(bids), "output_dir": "build/study"}, tmp_path)
     assert p["preproc_dir"] == "build/study/preproc"
-    assert p["derivatives_dir"] == p["preproc_dir"]                 # never the twin's
-    assert "run_preprocessing" not in p                              # the chapter's default: it runs
-    assert p["example_participant"] == "sub-pilot07"                 # the first one found
+    assert p["derivatives_dir"] == p["preproc_dir"]  # never the twin's
+    assert "run_preprocessing" not in p  # the chapter's default: it runs
+    assert p["example_participant"] == "sub-pilot07"  # the first one found
     assert p["task"] == "feedback"
     assert p["exclusions_file"] is None and p["twin_config"] is None
     assert describe_data(bids, p["derivatives_dir"]).startswith(f"the dataset at {bids}")
@@ -78,8 +94,11 @@ def test_raw_user_data_reads_our_preprocessing_and_its_own_participants(tiny_twi
 
 def test_an_example_participant_the_data_do_not_have_is_named(tiny_twin, tmp_path):
     bids = _raw_copy(tiny_twin, tmp_path / "study")
-    with pytest.raises(ValueError, match=r"parameter 'example_participant' = 'sub-01' is not a participant "
-                                         r"of .*\(sub-pilot07, sub-pilot09, sub-pilot11\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"parameter 'example_participant' = 'sub-01' is not a participant "
+        r"of .*\(sub-pilot07, sub-pilot09, sub-pilot11\)",
+    ):
         resolve_params({"bids_dir": str(bids), "example_participant": "sub-01"}, tmp_path)
 
 
@@ -92,12 +111,15 @@ def test_fmriprep_derivatives_inside_the_dataset_skip_preprocessing(tiny_twin, t
     assert p["output_dir"] == "build/studies/study"
 
 
-@pytest.mark.parametrize("key, value", [
-    ("derivatives_dir", "build/data/twin/derivatives/twin-fmriprep"),
-    ("output_dir", "build/outputs"),
-    ("preproc_dir", "build/data/preproc/"),
-    ("bids_dir", "build/data/twin-hard"),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("derivatives_dir", "build/data/twin/derivatives/twin-fmriprep"),
+        ("output_dir", "build/outputs"),
+        ("preproc_dir", "build/data/preproc/"),
+        ("bids_dir", "build/data/twin-hard"),
+    ],
+)
 def test_user_data_never_meets_a_twin_path(tiny_twin, tmp_path, key, value):
     bids = _raw_copy(tiny_twin, tmp_path / "study")
     (tmp_path / "build/data/twin-hard").mkdir(parents=True)

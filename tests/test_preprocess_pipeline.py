@@ -44,8 +44,15 @@ def test_outputs_follow_the_twin_contract(tiny_twin, preprocessed):
     assert img.header.get_zooms()[3] == pytest.approx(3.0)
     assert int(img.header["sform_code"]) == 4
     conf = pd.read_csv(paths["confounds"], sep="\t")
-    assert list(conf.columns[:7]) == ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z",
-                                      "framewise_displacement"]
+    assert list(conf.columns[:7]) == [
+        "trans_x",
+        "trans_y",
+        "trans_z",
+        "rot_x",
+        "rot_y",
+        "rot_z",
+        "framewise_displacement",
+    ]
     assert conf["framewise_displacement"].isna().iloc[0] and len(conf) == ref.shape[3]
     sidecar = json.loads(paths["smoothed_json"].read_text())
     assert sidecar["SmoothingFWHM"] == 8.0 and sidecar["Software"]["dipy"] != "not installed"
@@ -65,10 +72,18 @@ def test_accuracy_against_planted_truth(tiny_twin, preprocessed):
 
 
 def test_summarise_counts_misses_against_the_targets():
-    scores = pd.DataFrame({"realign_rms_mm": [0.05, 0.12], "r_preproc_vmpfc": [0.95, 0.89],
-                           "r_preproc_amygdala_l": [0.99, 0.91], "r_smoothed_vmpfc": [0.5, 0.5],
-                           "dice_vmpfc": [0.93, 0.88], "dice_amygdala_l": [0.899, 1.0],
-                           "dice_abs_vmpfc": [0.5, 0.6]}, index=["sub-01", "sub-02"])
+    scores = pd.DataFrame(
+        {
+            "realign_rms_mm": [0.05, 0.12],
+            "r_preproc_vmpfc": [0.95, 0.89],
+            "r_preproc_amygdala_l": [0.99, 0.91],
+            "r_smoothed_vmpfc": [0.5, 0.5],
+            "dice_vmpfc": [0.93, 0.88],
+            "dice_amygdala_l": [0.899, 1.0],
+            "dice_abs_vmpfc": [0.5, 0.6],
+        },
+        index=["sub-01", "sub-02"],
+    )
     summary = summarise(scores)
     assert summary["max_realign_rms"] == 0.12 and summary["n_realign_missed"] == 1
     assert summary["min_r"] == 0.89 and summary["n_r_missed"] == 1  # smoothed r is not a target
@@ -85,8 +100,14 @@ def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_
     out, _, _ = preprocessed
     root = _copy_participant(tiny_twin, tmp_path)  # raw data only: no derivatives/twin-truth
     scores, summary, figs = chapter_accuracy(root, out, ["sub-01"], resolution=6)
-    assert scores.empty and all(np.isnan(v) for v in summary.values()) and set(figs) == {"accuracy", "motion_truth"}
-    assert "dice_amygdala_r" in scores.columns and scores.index.name == "participant_id"  # a header-only table
+    assert (
+        scores.empty
+        and all(np.isnan(v) for v in summary.values())
+        and set(figs) == {"accuracy", "motion_truth"}
+    )
+    assert (
+        "dice_amygdala_r" in scores.columns and scores.index.name == "participant_id"
+    )  # a header-only table
     scores, summary, figs = chapter_accuracy(tiny_twin, out, ["sub-01"], resolution=6)
     assert list(scores.index) == ["sub-01"] and summary["n_scores"] == 3
     assert summary["min_dice"] == scores.filter(regex=r"^dice_(?!abs_)").min().min()
@@ -110,14 +131,17 @@ def test_qc_figures(preprocessed):
     paths = derivative_paths(out, "sub-01", "feedback", 6)
     conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
     probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
-    figs = [qc.plot_motion(conf, "sub-01"),
-            qc.plot_carpet(nib.load(paths["preproc"]), probsegs, nib.load(paths["mask"]), conf)]
+    figs = [
+        qc.plot_motion(conf, "sub-01"),
+        qc.plot_carpet(nib.load(paths["preproc"]), probsegs, nib.load(paths["mask"]), conf),
+    ]
     for fig in figs:
         assert isinstance(fig, Figure)
         assert len(fig.axes) >= 2
 
 
 # --- bad inputs (fast: they fail before any heavy work) ---------------------------------------------
+
 
 def _copy_participant(tiny_twin, tmp_path):
     root = tmp_path / "bids"
@@ -160,8 +184,11 @@ def test_tr_missing_from_sidecar(tiny_twin, tmp_path):
     meta = json.loads(sidecar.read_text())
     del meta["RepetitionTime"]
     sidecar.write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match=r"bold.nii.gz: the sidecar\(s\) sub-01_task-feedback_bold.json have "
-                                         r"no field RepetitionTime"):
+    with pytest.raises(
+        ValueError,
+        match=r"bold.nii.gz: the sidecar\(s\) sub-01_task-feedback_bold.json have "
+        r"no field RepetitionTime",
+    ):
         _run(root, tmp_path)
 
 
@@ -201,11 +228,16 @@ def test_unknown_parameter_and_skip_policy(tiny_twin, tmp_path):
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['smoothing'\]"):
         run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False, smoothing=6)
     (root / "sub-01" / "anat" / "sub-01_T2w.nii.gz").unlink()
-    summary, exclusions = run_preprocessing(root, tmp_path / "out", participants=["sub-01"], progress=False,
-                                            on_error="skip")
-    assert summary.empty and list(summary.columns) == ["participant_id", "skipped"]  # the chapter's table still renders
-    assert exclusions.to_dict("records") == [{"participant_id": "sub-01", "stage": "preprocessing",
-                                              "reason": exclusions["reason"][0]}]
+    summary, exclusions = run_preprocessing(
+        root, tmp_path / "out", participants=["sub-01"], progress=False, on_error="skip"
+    )
+    assert summary.empty and list(summary.columns) == [
+        "participant_id",
+        "skipped",
+    ]  # the chapter's table still renders
+    assert exclusions.to_dict("records") == [
+        {"participant_id": "sub-01", "stage": "preprocessing", "reason": exclusions["reason"][0]}
+    ]
     assert exclusions["reason"][0].startswith("ValueError: ")
     assert "no structural image" in exclusions["reason"][0]
     assert not (tmp_path / "out" / "sub-01").exists()
@@ -213,23 +245,45 @@ def test_unknown_parameter_and_skip_policy(tiny_twin, tmp_path):
 
 # --- QC tables (hand-worked) -------------------------------------------------------------------------
 
+
 def test_exclusions_file_is_merged_by_stage(tmp_path):
     stage = "preprocessing-qc"
-    excl = pd.DataFrame([{"participant_id": "sub-01", "stage": stage,
-                          "reason": "mean framewise displacement 0.500 mm > 0.3 mm"}])
+    excl = pd.DataFrame(
+        [
+            {
+                "participant_id": "sub-01",
+                "stage": stage,
+                "reason": "mean framewise displacement 0.500 mm > 0.3 mm",
+            }
+        ]
+    )
     path = tmp_path / "exclusions.tsv"
-    pd.DataFrame([{"participant_id": "sub-09", "stage": "questionnaire", "reason": "x"}]).to_csv(path, sep="\t",
-                                                                                                  index=False)
+    pd.DataFrame([{"participant_id": "sub-09", "stage": "questionnaire", "reason": "x"}]).to_csv(
+        path, sep="\t", index=False
+    )
     merged = record_exclusions(excl, path, stage)
-    assert merged["participant_id"].tolist() == ["sub-01", "sub-09"]  # sorted by stage: preprocessing-qc < questionnaire
+    assert merged["participant_id"].tolist() == [
+        "sub-01",
+        "sub-09",
+    ]  # sorted by stage: preprocessing-qc < questionnaire
     assert pd.read_csv(path, sep="\t").equals(merged)
     assert record_exclusions(excl.iloc[:0], path, stage)["participant_id"].tolist() == ["sub-09"]
     # a stage owns its sub-stages ("connectivity/<measure>") but not a longer name ("preprocessing-qc")
-    record_exclusions(pd.DataFrame([{"participant_id": "sub-02", "stage": "preprocessing", "reason": "y"},
-                                    {"participant_id": "sub-03", "stage": "preprocessing/fd", "reason": "z"}]),
-                      path, "preprocessing")
+    record_exclusions(
+        pd.DataFrame(
+            [
+                {"participant_id": "sub-02", "stage": "preprocessing", "reason": "y"},
+                {"participant_id": "sub-03", "stage": "preprocessing/fd", "reason": "z"},
+            ]
+        ),
+        path,
+        "preprocessing",
+    )
     record_exclusions(excl, path, stage)
-    assert record_exclusions(excl.iloc[:0], path, "preprocessing")["stage"].tolist() == [stage, "questionnaire"]
+    assert record_exclusions(excl.iloc[:0], path, "preprocessing")["stage"].tolist() == [
+        stage,
+        "questionnaire",
+    ]
 
 
 @pytest.mark.slow
@@ -240,8 +294,11 @@ def test_same_inputs_give_identical_bytes(tiny_twin, preprocessed, tmp_path):
     run_preprocessing(tiny_twin, tmp_path, participants=["sub-01"], progress=False, **TINY)
 
     def digests(root):
-        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted((root / "sub-01").rglob("*")) if p.is_file() and p.name != "provenance.json"}
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "sub-01").rglob("*"))
+            if p.is_file() and p.name != "provenance.json"
+        }
 
     a, b = digests(first), digests(tmp_path)
     assert a.keys() == b.keys() and len(a) >= 14
@@ -249,7 +306,10 @@ def test_same_inputs_give_identical_bytes(tiny_twin, preprocessed, tmp_path):
 
 
 def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
-    """Only QC, gates and accuracy (readers of the derivatives) may change without recomputing finished participants."""
+    """Only QC, gates and accuracy (readers of the derivatives) may change without recomputing.
+
+    Any other module's change must recompute finished participants.
+    """
     from pathlib import Path
 
     import helpers.preprocess
@@ -257,13 +317,22 @@ def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
 
     package = Path(helpers.preprocess.__file__).parent
     modules = {f"helpers.preprocess.{f.stem}" for f in package.glob("*.py") if f.stem != "__init__"}
-    assert modules - set(_OUTPUT_MODULES) == {"helpers.preprocess.qc", "helpers.preprocess.gates",
-                                              "helpers.preprocess.accuracy"}
-    assert set(_OUTPUT_MODULES) - modules == {"helpers.atlas", "helpers.io", "helpers.layout.derivatives",
-                                              "helpers.layout.raw", "helpers.layout.entities"}
+    assert modules - set(_OUTPUT_MODULES) == {
+        "helpers.preprocess.qc",
+        "helpers.preprocess.gates",
+        "helpers.preprocess.accuracy",
+    }
+    assert set(_OUTPUT_MODULES) - modules == {
+        "helpers.atlas",
+        "helpers.io",
+        "helpers.layout.derivatives",
+        "helpers.layout.raw",
+        "helpers.layout.entities",
+    }
 
 
 # --- several runs, other layouts ---------------------------------------------------------------------
+
 
 def test_inputs_found_in_other_layouts(tiny_twin, tmp_path):
     """Sessions, two .nii runs, T1w and a TR inherited from the top level: found and loaded."""
@@ -318,8 +387,9 @@ def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_pa
     single, _, _ = preprocessed
     one = derivative_paths(single, "sub-01", "feedback", 6)
     runs = [derivative_paths(out, "sub-01", "feedback", 6, session=s) for s in ("1", "2")]
-    assert runs[1]["preproc"].name == ("sub-01_ses-2_task-feedback_space-MNI152NLin2009cAsym_res-6_"
-                                       "desc-preproc_bold.nii.gz")
+    assert runs[1]["preproc"].name == (
+        "sub-01_ses-2_task-feedback_space-MNI152NLin2009cAsym_res-6_desc-preproc_bold.nii.gz"
+    )
     assert runs[0]["anat_mni"] == runs[1]["anat_mni"] and runs[0]["anat_mni"].is_file()  # one normalisation
     conf = [pd.read_csv(r["confounds"], sep="\t", na_values="n/a") for r in runs]
     ref = pd.read_csv(one["confounds"], sep="\t", na_values="n/a")
@@ -339,8 +409,10 @@ def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_pa
         corr = np.corrcoef(data[mask].ravel(), ref_data[mask].ravel())[0, 1]
         assert corr > 0.99
     prov = json.loads(runs[0]["provenance"].read_text())
-    assert [r["name"] for r in prov["inputs"]["runs"]] == ["sub-01_ses-1_task-feedback_bold.nii.gz",
-                                                           "sub-01_ses-2_task-feedback_bold.nii.gz"]
+    assert [r["name"] for r in prov["inputs"]["runs"]] == [
+        "sub-01_ses-1_task-feedback_bold.nii.gz",
+        "sub-01_ses-2_task-feedback_bold.nii.gz",
+    ]
     assert set(prov["outputs"]) >= {r["preproc"].relative_to(out / "sub-01").as_posix() for r in runs}
     again, _ = run_preprocessing(root, out, participants=["sub-01"], progress=False, **TINY)
     assert again["skipped"].all()  # resume works with several runs

@@ -41,8 +41,12 @@ def test_rigid_matrix_hand_worked():
     m = rigid_matrix([1, 2, 3, 0, 0, np.pi / 2])
     np.testing.assert_allclose(m @ [1, 0, 0, 1], [1, 1, 3, 1], atol=1e-12)
     # SPM's Rx(90°) maps ŷ to −ẑ; Ry(90°) maps x̂ to −ẑ
-    np.testing.assert_allclose(rigid_matrix([0, 0, 0, np.pi / 2, 0, 0]) @ [0, 1, 0, 1], [0, 0, -1, 1], atol=1e-12)
-    np.testing.assert_allclose(rigid_matrix([0, 0, 0, 0, np.pi / 2, 0]) @ [1, 0, 0, 1], [0, 0, -1, 1], atol=1e-12)
+    np.testing.assert_allclose(
+        rigid_matrix([0, 0, 0, np.pi / 2, 0, 0]) @ [0, 1, 0, 1], [0, 0, -1, 1], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        rigid_matrix([0, 0, 0, 0, np.pi / 2, 0]) @ [1, 0, 0, 1], [0, 0, -1, 1], atol=1e-12
+    )
     # rotation about a centre leaves the centre fixed
     c = (10.0, -5.0, 2.0)
     np.testing.assert_allclose(rigid_matrix([0, 0, 0, 0.3, -0.2, 0.1], c) @ [*c, 1], [*c, 1], atol=1e-12)
@@ -62,8 +66,15 @@ def test_framewise_displacement_power():
     assert fd[1] == pytest.approx(0.3 + 50 * 0.003)
     assert fd[2] == pytest.approx(fd[1])  # returning to zero moves as much
     table = motion_table(np.stack([rigid_matrix(p) for p in params]))
-    assert list(table.columns) == ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z",
-                                   "framewise_displacement"]
+    assert list(table.columns) == [
+        "trans_x",
+        "trans_y",
+        "trans_z",
+        "rot_x",
+        "rot_y",
+        "rot_z",
+        "framewise_displacement",
+    ]
 
 
 def test_displacement_rms_of_pure_translation():
@@ -85,7 +96,7 @@ def test_realign_recovers_planted_motion(two_pass):
     truth = np.stack([rigid_matrix(p) for p in params])
     pts = affine[:3, :3] @ np.argwhere(vol > 50).T + affine[:3, 3:4]
     err = displacement_rms(result.matrices, truth, pts)
-    assert np.sqrt((err ** 2).mean()) < 0.05  # mm, planted motion up to ~2 mm / 2°
+    assert np.sqrt((err**2).mean()) < 0.05  # mm, planted motion up to ~2 mm / 2°
     np.testing.assert_allclose(result.params[["trans_x", "trans_y", "trans_z"]], params[:, :3], atol=0.05)
     np.testing.assert_allclose(result.params[["rot_x", "rot_y", "rot_z"]], params[:, 3:], atol=1e-3)
     np.testing.assert_allclose(result.matrices[0], np.eye(4), atol=1e-12)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.preprocess.normalise import Normalisation, T2_CONTRAST, template_for_contrast
+from helpers.preprocess.normalise import T2_CONTRAST, Normalisation, template_for_contrast
 from helpers.preprocess.pipeline import derivative_paths, mni_grid
 from helpers.preprocess.realign import rigid_matrix
 from helpers.preprocess.resample import grid_points, resample_series, scatter, smooth_series
@@ -66,7 +66,11 @@ def test_t2_template_contrast_order():
 
 def test_derivative_names_match_contract():
     p = derivative_paths("d", "sub-03", "feedback", 3)
-    assert p["preproc"].as_posix() == ("d/sub-03/func/sub-03_task-feedback_space-MNI152NLin2009cAsym_res-3_"
-                                        "desc-preproc_bold.nii.gz")
+    assert p["preproc"].as_posix() == (
+        "d/sub-03/func/sub-03_task-feedback_space-MNI152NLin2009cAsym_res-3_desc-preproc_bold.nii.gz"
+    )
     assert p["confounds"].name == "sub-03_task-feedback_desc-confounds_timeseries.tsv"
-    assert p["probseg_WM"].as_posix() == "d/sub-03/anat/sub-03_space-MNI152NLin2009cAsym_res-3_label-WM_probseg.nii.gz"
+    assert (
+        p["probseg_WM"].as_posix()
+        == "d/sub-03/anat/sub-03_space-MNI152NLin2009cAsym_res-3_label-WM_probseg.nii.gz"
+    )

@@ -52,14 +52,20 @@ def test_scores_follow_their_participants(values, rnd):
     pd.testing.assert_frame_equal(scs.score_scs(frame.iloc[order]), scs.score_scs(frame).iloc[order])
 
 
-cell = st.one_of(st.integers(-3, 9).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
-                 st.text(string.printable.replace("\t", "").replace("\n", "").replace("\r", ""), max_size=6),
-                 st.just("n/a"), st.just(""))
+cell = st.one_of(
+    st.integers(-3, 9).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.text(string.printable.replace("\t", "").replace("\n", "").replace("\r", ""), max_size=6),
+    st.just("n/a"),
+    st.just(""),
+)
 
 
 @FAST
-@given(st.lists(st.lists(cell, min_size=27, max_size=27), min_size=1, max_size=4),
-       st.lists(st.sampled_from(["participant_id", *ITEMS, "scs_1", "age"]), min_size=27, max_size=27))
+@given(
+    st.lists(st.lists(cell, min_size=27, max_size=27), min_size=1, max_size=4),
+    st.lists(st.sampled_from(["participant_id", *ITEMS, "scs_1", "age"]), min_size=27, max_size=27),
+)
 def test_fuzzed_scs_files_fail_only_with_clear_errors(rows, header):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scs.tsv"
@@ -72,14 +78,23 @@ def test_fuzzed_scs_files_fail_only_with_clear_errors(rows, header):
 
 
 # --------------------------------------------------------------------------- events
-event_value = st.one_of(st.floats(-200, 400), st.floats(allow_nan=True, allow_infinity=True), st.just("n/a"),
-                        st.text(string.ascii_letters + string.digits + ".-", max_size=5))
+event_value = st.one_of(
+    st.floats(-200, 400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.just("n/a"),
+    st.text(string.ascii_letters + string.digits + ".-", max_size=5),
+)
 
 
 @FAST
-@given(st.lists(st.tuples(event_value, event_value, st.sampled_from(["negative", "neutral", "positive", "", "x"])),
-                min_size=0, max_size=8),
-       st.lists(st.sampled_from(["onset", "duration", "trial_type", "rating"]), min_size=3, max_size=3))
+@given(
+    st.lists(
+        st.tuples(event_value, event_value, st.sampled_from(["negative", "neutral", "positive", "", "x"])),
+        min_size=0,
+        max_size=8,
+    ),
+    st.lists(st.sampled_from(["onset", "duration", "trial_type", "rating"]), min_size=3, max_size=3),
+)
 def test_fuzzed_events_fail_only_with_clear_errors(rows, header):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sub-01_task-feedback_events.tsv"
@@ -92,8 +107,13 @@ def test_fuzzed_events_fail_only_with_clear_errors(rows, header):
 
 
 @FAST
-@given(st.lists(st.tuples(st.floats(0, 170), st.floats(0.5, 20), st.sampled_from(["a", "b", "c"])),
-                min_size=3, max_size=10))
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 170), st.floats(0.5, 20), st.sampled_from(["a", "b", "c"])),
+        min_size=3,
+        max_size=10,
+    )
+)
 def test_effects_ignore_row_order_and_other_conditions(rows):
     events = pd.DataFrame(rows, columns=["onset", "duration", "trial_type"])
     present = sorted(events["trial_type"].unique())
@@ -108,7 +128,9 @@ def test_effects_ignore_row_order_and_other_conditions(rows):
 N = 40
 series = arrays(np.float64, (N,), elements=st.floats(-10, 10)).filter(lambda x: np.ptp(x) > 1e-3)
 # weights as CONN's: 0 (scan removed) or a weight well above rounding error
-weights = arrays(np.float64, (N,), elements=st.one_of(st.just(0.0), st.floats(0.05, 1))).filter(lambda w: (w > 0).sum() >= 5)
+weights = arrays(np.float64, (N,), elements=st.one_of(st.just(0.0), st.floats(0.05, 1))).filter(
+    lambda w: (w > 0).sum() >= 5
+)
 
 
 def _defined(x, y, w):
@@ -151,8 +173,11 @@ def test_unit_weights_give_pearson(x, y):
 
 
 @FAST
-@given(arrays(np.float64, (N, 3), elements=st.floats(-10, 10)), arrays(np.float64, (N, 3), elements=st.floats(0, 1)),
-       st.permutations([0, 1, 2]))
+@given(
+    arrays(np.float64, (N, 3), elements=st.floats(-10, 10)),
+    arrays(np.float64, (N, 3), elements=st.floats(0, 1)),
+    st.permutations([0, 1, 2]),
+)
 def test_permuting_conditions_permutes_results(data, w, perm):
     ts = pd.DataFrame(data, columns=["vmpfc", "amygdala_l", "amygdala_r"])
     wdf = pd.DataFrame(w, columns=["negative", "neutral", "positive"])
@@ -164,19 +189,23 @@ def test_permuting_conditions_permutes_results(data, w, perm):
         raise
     permuted = conn.roi_to_roi(ts, wdf.iloc[:, list(perm)])
     key = ["condition", "source", "target"]
-    pd.testing.assert_frame_equal(table.sort_values(key).reset_index(drop=True),
-                                  permuted.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        table.sort_values(key).reset_index(drop=True), permuted.sort_values(key).reset_index(drop=True)
+    )
     # relabelling the conditions by the permutation relabels the rows and changes nothing else
     names = list(wdf.columns)
     mapping = {names[i]: names[p] for i, p in enumerate(perm)}
     renamed = conn.roi_to_roi(ts, wdf.rename(columns=mapping))
     inverse = {v: k for k, v in mapping.items()}
     back = renamed.assign(condition=renamed["condition"].map(inverse))
-    pd.testing.assert_frame_equal(table.sort_values(key).reset_index(drop=True),
-                                  back.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        table.sort_values(key).reset_index(drop=True), back.sort_values(key).reset_index(drop=True)
+    )
 
 
 @pytest.mark.parametrize("tiny", [1e-160, 5e-324])
 def test_tiny_weights_give_the_same_r_not_nan(tiny):
     x, y = np.arange(10.0), np.arange(10.0) ** 2
-    assert conn.weighted_correlation(x, y, np.full(10, tiny)) == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-12)
+    assert conn.weighted_correlation(x, y, np.full(10, tiny)) == pytest.approx(
+        np.corrcoef(x, y)[0, 1], abs=1e-12
+    )

@@ -58,7 +58,9 @@ def test_p_bounds_and_dashes_count_as_numbers():
     assert md.splitlines()[1] == "|---:|---|"
 
 
-@pytest.mark.parametrize("text", ["$x$ and *y*", "<b>bold</b>", "a | b", "{glue:text}`key`", "[link](x)", "_x_ \\ `c`"])
+@pytest.mark.parametrize(
+    "text", ["$x$ and *y*", "<b>bold</b>", "a | b", "{glue:text}`key`", "[link](x)", "_x_ \\ `c`"]
+)
 def test_cells_render_literally_even_with_markup_characters(text):
     md = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin)
     html = md.render(markdown_table(pd.DataFrame({"cell": [text]})))
@@ -97,16 +99,25 @@ def test_chapter_table_glues_markdown_and_writes_the_full_precision_data(tmp_pat
 
 
 def test_journal_style_labels_and_apa_numbers():
-    frame = pd.DataFrame({"scale": ["total", "isolation"], "r": [-0.1903, 0.0704], "p": [0.2181, 0.00004],
-                          "p_two_sided": [0.4362, 0.0000], "bf10": [0.58, 12.5], "n": [19.0, 18.0],
-                          "ci95_low": [-0.6, 0.01], "age_mean": [21.5, 20.25]})
+    frame = pd.DataFrame(
+        {
+            "scale": ["total", "isolation"],
+            "r": [-0.1903, 0.0704],
+            "p": [0.2181, 0.00004],
+            "p_two_sided": [0.4362, 0.0000],
+            "bf10": [0.58, 12.5],
+            "n": [19.0, 18.0],
+            "ci95_low": [-0.6, 0.01],
+            "age_mean": [21.5, 20.25],
+        }
+    )
     header, body = table_cells(frame)
     from helpers.style import journal_cells
 
     header, body = journal_cells(header, body)
     assert header == ["Scale", "r", "p", "p (two-tailed)", "BF₁₀", "n", "95 % CI low", "Mean age (years)"]
     assert body[0][:7] == ["Self-compassion (total)", "−.190", ".218", ".436", "0.58", "19", "−.60"]
-    assert body[1][:4] == ["Isolation", ".070", "< .001", "< .001"]      # never "p 0.000"
+    assert body[1][:4] == ["Isolation", ".070", "< .001", "< .001"]  # never "p 0.000"
 
 
 def test_a_styler_rounded_p_of_zero_prints_as_a_bound():
@@ -117,7 +128,11 @@ def test_a_styler_rounded_p_of_zero_prints_as_a_bound():
 def test_an_empty_table_says_so_in_a_sentence():
     empty = pd.DataFrame(columns=["participant_id", "stage", "reason"])
     md = markdown_table(empty, empty="No participant was excluded.")
-    assert md.splitlines() == ["| Participant\\, Stage\\, Reason |", "|---|", "| No participant was excluded\\. |"]
+    assert md.splitlines() == [
+        "| Participant\\, Stage\\, Reason |",
+        "|---|",
+        "| No participant was excluded\\. |",
+    ]
 
 
 def test_chapter_figure_glues_the_saved_svg_and_a_200_dpi_png(tmp_path, monkeypatch):
@@ -135,15 +150,17 @@ def test_chapter_figure_glues_the_saved_svg_and_a_200_dpi_png(tmp_path, monkeypa
     chapter = Chapter("test", params={"output_dir": str(tmp_path / "out")}, output_dir=tmp_path / "out")
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [1, 0])
-    later, _ = plt.subplots()          # a figure a helper returned for a later cell
+    later, _ = plt.subplots()  # a figure a helper returned for a later cell
     chapter.figure("fig_key", fig, tmp_path / "out" / "figures" / "f")
     assert chapter.outputs == ["out/figures/f.png", "out/figures/f.svg"]
     bundle, _ = format_display_data(glued["fig_key"])
     assert bundle["image/svg+xml"].startswith("<svg")
     with Image.open(tmp_path / "out" / "figures" / "f.png") as png:
-        assert png.width >= 4 * 200 * 0.9          # 4 inches at 200 dpi (tight bounding box trims a little)
-    assert not plt.get_fignums(), "open figures must be closed (else the inline backend shows them uncaptioned)"
-    chapter.figure("later_key", later, tmp_path / "out" / "figures" / "later")   # still usable
+        assert png.width >= 4 * 200 * 0.9  # 4 inches at 200 dpi (tight bounding box trims a little)
+    assert not plt.get_fignums(), (
+        "open figures must be closed (else the inline backend shows them uncaptioned)"
+    )
+    chapter.figure("later_key", later, tmp_path / "out" / "figures" / "later")  # still usable
     assert (tmp_path / "out" / "figures" / "later.svg").is_file()
 
 

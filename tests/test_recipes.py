@@ -44,7 +44,7 @@ def recipes(path: Path, heading: str | None = None) -> list[tuple[str, str]]:
     if heading:
         start = text.index(heading)
         end = text.find("\n## ", start + len(heading))
-        text = text[start:end if end > 0 else None]
+        text = text[start : end if end > 0 else None]
     return FENCE.findall(text)
 
 
@@ -77,8 +77,8 @@ def workspace(tmp_path_factory):
     base = tmp_path_factory.mktemp("recipes")
     twin = simulate(base / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=TINY_CONFIG)
     plain = dict(split=(), sessions=False, runs=False, nii=False, inherit=False)
-    make_foreign(twin, base / "my-study", derivatives=False, **plain)          # raw: to be preprocessed
-    make_foreign(twin, base / "prepped", derivatives=True, **plain)            # the same data, fMRIPrep'd
+    make_foreign(twin, base / "my-study", derivatives=False, **plain)  # raw: to be preprocessed
+    make_foreign(twin, base / "prepped", derivatives=True, **plain)  # the same data, fMRIPrep'd
     shutil.move(base / "prepped" / "derivatives" / "fmriprep", base / "my-study-fmriprep")
     root = copy_project(base / "book")
     for name in ("Makefile", "requirements.lock"):
@@ -95,9 +95,10 @@ def test_readme_recipe_on_raw_data_preprocesses_and_builds_every_page(workspace)
     for page in expected_pages(workspace):
         assert page.is_file(), page
     out = workspace / "build" / "my-study"
-    assert sorted(pd.read_csv(out / "connectivity.tsv", sep="\t")["participant_id"].unique()) == \
-        sorted(foreign_id(f"sub-{k:02d}") for k in range(1, PARTICIPANTS + 1))
-    assert (out / "preproc" / "sub-s37").is_dir()                   # our preprocessing of *this* data
+    assert sorted(pd.read_csv(out / "connectivity.tsv", sep="\t")["participant_id"].unique()) == sorted(
+        foreign_id(f"sub-{k:02d}") for k in range(1, PARTICIPANTS + 1)
+    )
+    assert (out / "preproc" / "sub-s37").is_dir()  # our preprocessing of *this* data
     prep = (workspace / "_build/html/build/notebooks/02_preprocessing.html").read_text()
     assert "Seconds per preprocessing step" in prep and "twin's ground truth" not in prep
 
@@ -105,9 +106,10 @@ def test_readme_recipe_on_raw_data_preprocesses_and_builds_every_page(workspace)
 def test_your_data_raw_recipe_is_the_readmes(workspace):
     page = recipes(ROOT / "book" / "your_data.md", "## 1. From a raw BIDS dataset")
     readme = recipes(ROOT / "README.md", "## Run it on your own data")
-    assert [yaml.safe_load(t) for lang, t in page if lang == "yaml"] == \
-        [yaml.safe_load(t) for lang, t in readme if lang == "yaml"]
-    execute(page, workspace)                                        # nothing changed: nothing re-executed
+    assert [yaml.safe_load(t) for lang, t in page if lang == "yaml"] == [
+        yaml.safe_load(t) for lang, t in readme if lang == "yaml"
+    ]
+    execute(page, workspace)  # nothing changed: nothing re-executed
     for page_ in expected_pages(workspace):
         assert page_.is_file(), page_
 

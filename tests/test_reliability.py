@@ -16,24 +16,28 @@ from helpers.simulate import load_config
 
 def test_attenuated_r_follows_spearman_in_expectation():
     sims = reliability.attenuated_r(0.5, 0.49, n=200, n_sim=3000, seed=1)
-    assert sims.mean() == pytest.approx(0.5 * 0.7, abs=0.01)              # r_true * sqrt(rel)
+    assert sims.mean() == pytest.approx(0.5 * 0.7, abs=0.01)  # r_true * sqrt(rel)
     # sampling SD of r around .35 at n = 200 is about (1 - .35^2)/sqrt(199) = .062
     assert sims.std() == pytest.approx((1 - 0.35**2) / np.sqrt(199), rel=0.1)
 
 
 def test_fixed_sample_has_exact_sample_correlation_and_error_only_spread():
     exact = reliability.attenuated_r(-0.427, 1.0, n=19, n_sim=50, seed=2, fixed_sample=True)
-    np.testing.assert_allclose(exact, -0.427, atol=1e-12)                 # no error: the planted sample r
+    np.testing.assert_allclose(exact, -0.427, atol=1e-12)  # no error: the planted sample r
     fixed = reliability.attenuated_r(-0.427, 0.5, n=19, n_sim=4000, seed=2, fixed_sample=True)
     fresh = reliability.attenuated_r(-0.427, 0.5, n=19, n_sim=4000, seed=2)
-    assert fixed.std() < fresh.std()                                       # new participants add spread
+    assert fixed.std() < fresh.std()  # new participants add spread
     assert fixed.mean() == pytest.approx(-0.427 * np.sqrt(0.5), abs=0.02)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"r_true": 1.2, "reliability": 0.5, "n": 19}, "r_true must lie in"),
-    ({"r_true": 0.2, "reliability": 1.5, "n": 19}, "reliability must lie in"),
-    ({"r_true": 0.2, "reliability": 0.5, "n": 2}, "n must be >= 3")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"r_true": 1.2, "reliability": 0.5, "n": 19}, "r_true must lie in"),
+        ({"r_true": 0.2, "reliability": 1.5, "n": 19}, "reliability must lie in"),
+        ({"r_true": 0.2, "reliability": 0.5, "n": 2}, "n must be >= 3"),
+    ],
+)
 def test_attenuated_r_validates(kwargs, message):
     with pytest.raises(ValueError, match=message):
         reliability.attenuated_r(**kwargs)
@@ -41,7 +45,7 @@ def test_attenuated_r_validates(kwargs, message):
 
 def test_latent_r_can_exceed_one():
     assert reliability.latent_r(-0.4, 0.25) == pytest.approx(-0.8)
-    assert reliability.latent_r(0.6, 0.25) == pytest.approx(1.2)           # no latent r fits: said, not clipped
+    assert reliability.latent_r(0.6, 0.25) == pytest.approx(1.2)  # no latent r fits: said, not clipped
     with pytest.raises(ValueError, match="reliability"):
         reliability.latent_r(0.3, 0.0)
 
@@ -50,19 +54,31 @@ def _synthetic_draws(n=600, draws=8, slope=0.6, planted_sd=0.4, systematic_sd=0.
     rng = np.random.default_rng(seed)
     t = rng.normal(0.1, planted_sd, n)
     u = rng.normal(0, systematic_sd, n)
-    rows = [(f"p{i}", d, "negative-neutral", "amygdala_r", 0.05 + slope * t[i] + u[i] + rng.normal(0, error_sd), t[i])
-            for i in range(n) for d in range(draws)]
+    rows = [
+        (
+            f"p{i}",
+            d,
+            "negative-neutral",
+            "amygdala_r",
+            0.05 + slope * t[i] + u[i] + rng.normal(0, error_sd),
+            t[i],
+        )
+        for i in range(n)
+        for d in range(draws)
+    ]
     return pd.DataFrame(rows, columns=["participant_id", "draw", "condition", "target", "z", "planted"])
 
 
 def test_reliability_recovers_planted_variance_components():
     res = reliability.reliability_from_draws(_synthetic_draws())
-    signal = 0.6**2 * 0.4**2                                             # .0576
+    signal = 0.6**2 * 0.4**2  # .0576
     assert res["slope"] == pytest.approx(0.6, abs=0.03)
     assert res["error_sd"] == pytest.approx(0.2, rel=0.03)
-    assert res["reliability"] == pytest.approx(signal / (signal + 0.05**2 + 0.2**2), abs=0.03)   # .583
+    assert res["reliability"] == pytest.approx(signal / (signal + 0.05**2 + 0.2**2), abs=0.03)  # .583
     assert res["retest"] == pytest.approx((signal + 0.05**2) / (signal + 0.05**2 + 0.2**2), abs=0.03)
-    assert reliability.population_reliability(res, 0.8) > res["reliability"]   # wider spread, higher reliability
+    assert (
+        reliability.population_reliability(res, 0.8) > res["reliability"]
+    )  # wider spread, higher reliability
 
 
 def test_reliability_needs_rows_and_two_draws():
@@ -81,12 +97,19 @@ def test_draw_correlations_and_image_check():
     # an "image" estimate drawn from the same model: z-scores near N(0, 1)
     rng = np.random.default_rng(9)
     means = draws.groupby("participant_id")["z"].mean()
-    image = pd.DataFrame({"participant_id": means.index, "z": means.to_numpy() + rng.normal(0, 0.2, len(means)),
-                          "condition": "negative-neutral", "target": "amygdala_r", "source": "vmpfc",
-                          "measure": "weighted_hrf"})
+    image = pd.DataFrame(
+        {
+            "participant_id": means.index,
+            "z": means.to_numpy() + rng.normal(0, 0.2, len(means)),
+            "condition": "negative-neutral",
+            "target": "amygdala_r",
+            "source": "vmpfc",
+            "measure": "weighted_hrf",
+        }
+    )
     check = reliability.image_check(draws, image)
     assert check["n"] == 30 and abs(check["mean"]) < 0.5 and 0.6 < check["sd"] < 1.5
-    shifted = reliability.image_check(draws, image.assign(z=image["z"] + 1.0))   # a biased shortcut is caught
+    shifted = reliability.image_check(draws, image.assign(z=image["z"] + 1.0))  # a biased shortcut is caught
     assert shifted["mean"] > 3 and shifted["within"] < 0.2
 
 
@@ -112,15 +135,19 @@ def test_voxel_shortcut_reproduces_the_twins_images(tiny_twin):
     comps = pd.read_csv(truth / "sub-01" / "sub-01_components.tsv", sep="\t").to_numpy()
     fd = pd.read_csv(truth / "sub-01" / "sub-01_motion.tsv", sep="\t")["framewise_displacement"].to_numpy()
     spin = 1 - cfg["motion"]["spin_pct_per_mm"] * fd / 100
-    img = nib.load(next((root / "derivatives" / "twin-fmriprep" / "sub-01" / "func").glob("*desc-preproc_bold.nii.gz")))
+    img = nib.load(
+        next((root / "derivatives" / "twin-fmriprep" / "sub-01" / "func").glob("*desc-preproc_bold.nii.gz"))
+    )
     data = img.get_fdata()
     for name, mask in atlas.roi_masks(img).items():
         image_mean = data[np.asanyarray(mask.dataobj) > 0].mean(axis=0)
         model_mean = ((vm.s0[name][None, :] + comps @ vm.weights[name].T) * spin[:, None]).mean(axis=1)
         diff = image_mean - model_mean
         n_vox = int((vm.s0[name] > 0).sum())
-        expected_sd = np.hypot(vm.noise_sd / np.sqrt(n_vox), np.sqrt(1 / 12) / np.sqrt(n_vox))   # + int16 rounding
-        assert diff.std() == pytest.approx(expected_sd, rel=0.2), name   # without spin(t): 2.2x for the VMPFC
+        expected_sd = np.hypot(
+            vm.noise_sd / np.sqrt(n_vox), np.sqrt(1 / 12) / np.sqrt(n_vox)
+        )  # + int16 rounding
+        assert diff.std() == pytest.approx(expected_sd, rel=0.2), name  # without spin(t): 2.2x for the VMPFC
         assert abs(diff.mean()) < 4 * expected_sd / np.sqrt(len(diff)) + 0.5, name
 
 
@@ -129,13 +156,25 @@ def test_repeated_draws_are_deterministic_and_carry_the_planted_values(tiny_twin
     one = reliability.repeated_draws(design, 2, seed=5, participants=["sub-01", "sub-02"])
     two = reliability.repeated_draws(design, 2, seed=5, participants=["sub-01", "sub-02"])
     pd.testing.assert_frame_equal(one, two)
-    assert set(one["condition"]) == {"negative", "neutral", "positive", "negative-neutral", "positive-neutral"}
+    assert set(one["condition"]) == {
+        "negative",
+        "neutral",
+        "positive",
+        "negative-neutral",
+        "positive-neutral",
+    }
     planted = design.coupling.set_index(["participant_id", "condition", "target"])["z"]
-    row = one[(one["participant_id"] == "sub-02") & (one["condition"] == "negative-neutral")
-              & (one["target"] == "amygdala_l")].iloc[0]
-    assert row["planted"] == pytest.approx(planted[("sub-02", "negative", "amygdala_l")]
-                                           - planted[("sub-02", "neutral", "amygdala_l")])
-    assert not one["z"].equals(reliability.repeated_draws(design, 2, seed=6, participants=["sub-01", "sub-02"])["z"])
+    row = one[
+        (one["participant_id"] == "sub-02")
+        & (one["condition"] == "negative-neutral")
+        & (one["target"] == "amygdala_l")
+    ].iloc[0]
+    assert row["planted"] == pytest.approx(
+        planted[("sub-02", "negative", "amygdala_l")] - planted[("sub-02", "neutral", "amygdala_l")]
+    )
+    assert not one["z"].equals(
+        reliability.repeated_draws(design, 2, seed=6, participants=["sub-01", "sub-02"])["z"]
+    )
     with pytest.raises(ValueError, match="n_draws must be >= 2"):
         reliability.repeated_draws(design, 1, seed=5)
 
@@ -149,13 +188,15 @@ def test_default_config_reliabilities_are_plausible():
     of two noisy estimates), all in (0, 1)."""
     rel = load_config()["coupling"]["reliability"]
     assert all(0 < v < 1 for v in rel.values())
-    assert max(rel["negative-neutral"], rel["positive-neutral"]) < min(rel["negative"], rel["neutral"], rel["positive"])
+    assert max(rel["negative-neutral"], rel["positive-neutral"]) < min(
+        rel["negative"], rel["neutral"], rel["positive"]
+    )
 
 
 def test_observed_r_given_matches_spearman_without_systematic_parts_and_keeps_them_otherwise():
     rng = np.random.default_rng(4)
     x, t = reliability._exact_pair(60, -0.5, rng)
-    t = 0.4 * t                                          # planted SD .4; error SD .4: reliability .5
+    t = 0.4 * t  # planted SD .4; error SD .4: reliability .5
     plain = reliability.observed_r_given(x, t, error_sd=0.4, n_draws=10**6, n_sim=4000, seed=1)
     assert plain.mean() == pytest.approx(-0.5 * np.sqrt(0.5), abs=0.02)
     # a systematic part of the estimate that tracks x (leakage of another planted coupling) is kept

@@ -36,7 +36,8 @@ WRITER = textwrap.dedent("""
     while True:
         i += 1
         n = 20000 + i
-        write_tsv(pd.DataFrame({"k": np.arange(n), "v": rng.standard_normal(n)}).assign(last=n), out / "table.tsv")
+        table = pd.DataFrame({"k": np.arange(n), "v": rng.standard_normal(n)}).assign(last=n)
+        write_tsv(table, out / "table.tsv")
         with atomic_path(out / "folder") as tmp:
             tmp.mkdir()
             for j in range(5):
@@ -46,8 +47,14 @@ WRITER = textwrap.dedent("""
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -56,7 +63,11 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _visible(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if not any(part.startswith(".tmp-") for part in p.relative_to(folder).parts)]
+    return [
+        p
+        for p in folder.rglob("*")
+        if not any(part.startswith(".tmp-") for part in p.relative_to(folder).parts)
+    ]
 
 
 @pytest.mark.parametrize("delay", [0.35, 0.8, 1.7])
@@ -70,7 +81,9 @@ def test_killed_writer_leaves_only_complete_files(tmp_path, delay):
     parts = sorted((tmp_path / "folder").iterdir())
     assert [p.name for p in parts] == [f"part{j}.txt" for j in range(5)]
     rounds = {p.read_text().splitlines()[0] for p in parts}
-    assert len(rounds) == 1 and all(p.read_text().endswith("end\n") for p in parts)  # one whole folder version
+    assert len(rounds) == 1 and all(
+        p.read_text().endswith("end\n") for p in parts
+    )  # one whole folder version
     leftovers = {p.name for p in tmp_path.iterdir()} - {"table.tsv", "folder"}
     assert all(name.startswith(".tmp-") or name.startswith(".old-") for name in leftovers), leftovers
 
@@ -107,7 +120,9 @@ def test_preprocessing_resumes_after_a_kill(tiny_twin, tmp_path):
         assert proc.poll() is None, "preprocessing ended before finishing sub-01"
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    time.sleep(np.random.default_rng().uniform(0, 4))  # a random moment (unseeded on purpose: any moment must do)
+    time.sleep(
+        np.random.default_rng().uniform(0, 4)
+    )  # a random moment (unseeded on purpose: any moment must do)
     _kill(proc)
 
     params = {**DEFAULTS, **TINY}
@@ -118,10 +133,15 @@ def test_preprocessing_resumes_after_a_kill(tiny_twin, tmp_path):
         assert is_complete(out, "sub-02", params)
         _check_complete(out / "sub-02")
     assert {p.name for p in out.iterdir() if not p.name.startswith(".tmp-")} <= {
-        "dataset_description.json", "sub-01", "sub-02"}
+        "dataset_description.json",
+        "sub-01",
+        "sub-02",
+    }
 
     before = (out / "sub-01" / "provenance.json").stat().st_mtime_ns
-    summary, exclusions = run_preprocessing(tiny_twin, out, participants=["sub-01", "sub-02"], progress=False, **TINY)
+    summary, exclusions = run_preprocessing(
+        tiny_twin, out, participants=["sub-01", "sub-02"], progress=False, **TINY
+    )
     assert exclusions.empty
     assert summary.set_index("participant_id")["skipped"].to_dict() == {"sub-01": True, "sub-02": second_done}
     assert (out / "sub-01" / "provenance.json").stat().st_mtime_ns == before  # not redone
@@ -173,7 +193,9 @@ def test_connectivity_resumes_after_a_kill(tiny_twin, tmp_path, monkeypatch, bac
         time.sleep(0.01)
     _kill(proc)
 
-    finished = {pickle.loads(p.read_bytes())[1]["participant_id"].iloc[0] for p in _entries(cache)}  # complete entries
+    finished = {
+        pickle.loads(p.read_bytes())[1]["participant_id"].iloc[0] for p in _entries(cache)
+    }  # complete entries
     assert 0 < len(finished) < 3, finished  # killed part-way (in parallel, either worker may finish first)
     if backend == "serial":
         assert finished == {"sub-01"}
@@ -181,13 +203,19 @@ def test_connectivity_resumes_after_a_kill(tiny_twin, tmp_path, monkeypatch, bac
 
     calls = []
     original = stage._participant_tables
-    monkeypatch.setattr(stage, "_participant_tables",
-                        lambda files, **kw: calls.append(files.participant_id) or original(files, **kw))
-    resumed, excluded = fl.run_connectivity(tiny_twin, deriv, tmp_path / "resumed", backend="serial",
-                                            cache=True, cache_dir=cache, progress=False)
+    monkeypatch.setattr(
+        stage,
+        "_participant_tables",
+        lambda files, **kw: calls.append(files.participant_id) or original(files, **kw),
+    )
+    resumed, excluded = fl.run_connectivity(
+        tiny_twin, deriv, tmp_path / "resumed", backend="serial", cache=True, cache_dir=cache, progress=False
+    )
     assert calls == sorted({"sub-01", "sub-02", "sub-03"} - finished)  # finished participants not recomputed
     assert excluded.empty and len(_entries(cache)) == 3
 
     fresh, _ = fl.run_connectivity(tiny_twin, deriv, tmp_path / "fresh", backend="serial", progress=False)
     pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
-    assert (tmp_path / "resumed" / "connectivity.tsv").read_bytes() == (tmp_path / "fresh" / "connectivity.tsv").read_bytes()
+    assert (tmp_path / "resumed" / "connectivity.tsv").read_bytes() == (
+        tmp_path / "fresh" / "connectivity.tsv"
+    ).read_bytes()

@@ -7,26 +7,55 @@ import pytest
 from scipy import stats as sps
 
 from helpers import paper
-from helpers.robustness import (benjamini_hochberg, bootstrap_ci, detectable_r, inference_table, leave_one_out,
-                                influence_summary, monte_carlo_r, n_required, robust_table, robust_correlations, sensitivity_table, specification_curve,
-                                synthetic_study)
+from helpers.robustness import (
+    benjamini_hochberg,
+    bootstrap_ci,
+    detectable_r,
+    inference_table,
+    influence_summary,
+    leave_one_out,
+    monte_carlo_r,
+    n_required,
+    robust_correlations,
+    robust_table,
+    sensitivity_table,
+    specification_curve,
+    synthetic_study,
+)
 from helpers.stats import correlate
 
 
 @pytest.fixture(scope="module")
 def study():
-    return synthetic_study(n=19, rho={"weighted_hrf": -0.4, "weighted_none": -0.25, "beta_series": 0.1}, seed=7)
+    return synthetic_study(
+        n=19, rho={"weighted_hrf": -0.4, "weighted_none": -0.25, "beta_series": 0.1}, seed=7
+    )
 
 
 def test_synthetic_study_follows_the_contract_and_plants_exact_r(study):
     scores, conn = study
-    assert list(scores.columns) == ["participant_id", "self_kindness", "self_judgment", "common_humanity",
-                                    "isolation", "mindfulness", "over_identification", "total"]
+    assert list(scores.columns) == [
+        "participant_id",
+        "self_kindness",
+        "self_judgment",
+        "common_humanity",
+        "isolation",
+        "mindfulness",
+        "over_identification",
+        "total",
+    ]
     assert list(conn.columns) == ["participant_id", "measure", "condition", "source", "target", "r", "z"]
-    assert set(conn["condition"]) == {"negative", "neutral", "positive", "negative-neutral", "positive-neutral"}
+    assert set(conn["condition"]) == {
+        "negative",
+        "neutral",
+        "positive",
+        "negative-neutral",
+        "positive-neutral",
+    }
     assert conn.loc[conn["condition"].str.contains("-"), "r"].isna().all()
     wide = conn.query("measure == 'weighted_hrf' and source == 'vmpfc' and target == 'amygdala_r'").pivot(
-        index="participant_id", columns="condition", values="z")
+        index="participant_id", columns="condition", values="z"
+    )
     np.testing.assert_allclose(wide["negative-neutral"], wide["negative"] - wide["neutral"], atol=1e-12)
     assert np.corrcoef(scores["total"], wide["negative-neutral"])[0, 1] == pytest.approx(-0.4, abs=1e-12)
 
@@ -48,8 +77,10 @@ def test_monte_carlo_agrees_with_analytic_power_and_is_deterministic():
     # E[r] ≈ ρ (1 − (1 − ρ²) / 2n)  (Fisher 1915): r is biased slightly toward 0
     assert mc["r"].mean() == pytest.approx(-0.402 * (1 - (1 - 0.402**2) / 38), abs=0.005)
     assert mc["r_quantiles"][0] < -0.7 and mc["r_quantiles"][2] > -0.05
-    assert monte_carlo_r(-0.402, 19, n_sim=500, seed=1)["r"].tolist() == monte_carlo_r(
-        -0.402, 19, n_sim=500, seed=1)["r"].tolist()
+    assert (
+        monte_carlo_r(-0.402, 19, n_sim=500, seed=1)["r"].tolist()
+        == monte_carlo_r(-0.402, 19, n_sim=500, seed=1)["r"].tolist()
+    )
     null = monte_carlo_r(0.0, 19, n_sim=20000, seed=2, alternative="two-sided")
     assert null["power"] == pytest.approx(0.05, abs=0.006)  # type I error rate
 
@@ -57,8 +88,10 @@ def test_monte_carlo_agrees_with_analytic_power_and_is_deterministic():
 def test_bootstrap_ci_is_seeded_and_brackets_r(study):
     scores, conn = study
     x = scores["total"]
-    y = conn.query("measure == 'weighted_hrf' and condition == 'negative-neutral' and source == 'vmpfc' "
-                   "and target == 'amygdala_r'")["z"]
+    y = conn.query(
+        "measure == 'weighted_hrf' and condition == 'negative-neutral' and source == 'vmpfc' "
+        "and target == 'amygdala_r'"
+    )["z"]
     low, high = bootstrap_ci(x, y, n_boot=2000, seed=3)
     assert low < -0.4 < high and high - low > 0.2
     assert (low, high) == bootstrap_ci(x, y, n_boot=2000, seed=3)
@@ -101,8 +134,12 @@ def test_leave_one_out_matches_direct_recomputation(study):
     loo = leave_one_out(scores, conn, "total", "negative-neutral")
     assert len(loo) == 19 and loo.attrs["r_all"] == pytest.approx(-0.4, abs=1e-12)
     drop = loo.iloc[4]["participant_id"]
-    direct = correlate(scores[scores["participant_id"] != drop], conn[conn["participant_id"] != drop],
-                       "total", "negative-neutral")
+    direct = correlate(
+        scores[scores["participant_id"] != drop],
+        conn[conn["participant_id"] != drop],
+        "total",
+        "negative-neutral",
+    )
     assert loo.iloc[4]["r_without"] == pytest.approx(direct["r"], rel=1e-12)
     np.testing.assert_allclose(loo["delta_r"], loo["r_without"] + 0.4, atol=1e-12)
 
@@ -138,11 +175,18 @@ def test_inference_table_adds_cis_bayes_factors_and_bh(study):
 
 def test_robust_table_stacks_keys(study):
     scores, conn = study
-    table = robust_table(scores, conn, [("total", "negative-neutral"), ("self_judgment", "negative")],
-                         methods=("pearson", "spearman"))
-    assert table[["scale", "method"]].values.tolist() == [["total", "pearson"], ["total", "spearman"],
-                                                          ["self_judgment", "pearson"],
-                                                          ["self_judgment", "spearman"]]
+    table = robust_table(
+        scores,
+        conn,
+        [("total", "negative-neutral"), ("self_judgment", "negative")],
+        methods=("pearson", "spearman"),
+    )
+    assert table[["scale", "method"]].values.tolist() == [
+        ["total", "pearson"],
+        ["total", "spearman"],
+        ["self_judgment", "pearson"],
+        ["self_judgment", "spearman"],
+    ]
     assert table.loc[0, "r"] == pytest.approx(-0.4, abs=1e-12)
     assert table["alternative"].tolist() == ["less", "less", "greater", "greater"]
 
@@ -171,9 +215,15 @@ def test_planted_rho_reads_the_twin_truth(tmp_path):
     assert planted_rho(tmp_path) is None
     truth = tmp_path / "derivatives" / "twin-truth"
     truth.mkdir(parents=True)
-    pd.DataFrame({"side": ["amygdala_r", "amygdala_l"], "measure": ["negative-neutral"] * 2,
-                  "score": ["total"] * 2, "target": [-0.402, -0.263], "planted": [-0.41, -0.27]}).to_csv(
-        truth / "population_correlations.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "side": ["amygdala_r", "amygdala_l"],
+            "measure": ["negative-neutral"] * 2,
+            "score": ["total"] * 2,
+            "target": [-0.402, -0.263],
+            "planted": [-0.41, -0.27],
+        }
+    ).to_csv(truth / "population_correlations.tsv", sep="\t", index=False)
     assert planted_rho(tmp_path) == -0.41
     assert planted_rho(tmp_path, target="amygdala_l") == -0.27
     assert planted_rho(tmp_path, condition="negative") is None

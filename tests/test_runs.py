@@ -60,9 +60,16 @@ def _dataset(root, participants, generator=FMRIPREP):
     pd.DataFrame({"participant_id": participants}).to_csv(root / "participants.tsv", sep="\t", index=False)
     deriv = root / "derivatives" / "fmriprep"
     deriv.mkdir(parents=True, exist_ok=True)
-    (deriv / "dataset_description.json").write_text(json.dumps(
-        {"Name": "fMRIPrep - fMRI PREProcessing workflow", "BIDSVersion": "1.4.0", "DatasetType": "derivative",
-         "GeneratedBy": [generator]}))
+    (deriv / "dataset_description.json").write_text(
+        json.dumps(
+            {
+                "Name": "fMRIPrep - fMRI PREProcessing workflow",
+                "BIDSVersion": "1.4.0",
+                "DatasetType": "derivative",
+                "GeneratedBy": [generator],
+            }
+        )
+    )
     return deriv
 
 
@@ -97,7 +104,10 @@ def _table(bids, deriv, out, **kwargs):
 
 # --------------------------------------------------------------------------- one run named run-1
 def test_a_single_run_named_run_1_gives_the_same_bytes(tiny_twin, tmp_path):
-    """The twin with every file renamed ``…_run-1_…`` (raw and derivatives) writes the same connectivity.tsv."""
+    """The twin with every file renamed ``…_run-1_…`` writes the same connectivity.tsv.
+
+    Raw and derivative files are both renamed.
+    """
     root = tmp_path / "run1"
     shutil.copytree(tiny_twin, root)
     for path in sorted(root.rglob(f"*_task-{TASK}_*")):
@@ -107,7 +117,9 @@ def test_a_single_run_named_run_1_gives_the_same_bytes(tiny_twin, tmp_path):
     kwargs = dict(measures=fl.MEASURES, progress=False, backend="serial")
     fl.run_connectivity(tiny_twin, _deriv(tiny_twin), tmp_path / "plain", **kwargs)
     fl.run_connectivity(root, _deriv(root), tmp_path / "named", **kwargs)
-    assert (tmp_path / "named" / "connectivity.tsv").read_bytes() == (tmp_path / "plain" / "connectivity.tsv").read_bytes()
+    assert (tmp_path / "named" / "connectivity.tsv").read_bytes() == (
+        tmp_path / "plain" / "connectivity.tsv"
+    ).read_bytes()
 
 
 # --------------------------------------------------------------------------- two runs, by hand
@@ -132,7 +144,13 @@ def two_runs(tiny_twin, tmp_path_factory):
     (root / f"task-{TASK}_bold.json").write_text(f["raw_json"].read_text())  # inherited sidecar
     f = _twin_files(tiny_twin, "sub-01")
     for t in ("wm", "csf"):
-        _put(f[t], deriv / "sub-A1" / "anat" / f"sub-A1_space-MNI152NLin2009cAsym_res-6_label-{t.upper()}_probseg.nii.gz")
+        _put(
+            f[t],
+            deriv
+            / "sub-A1"
+            / "anat"
+            / f"sub-A1_space-MNI152NLin2009cAsym_res-6_label-{t.upper()}_probseg.nii.gz",
+        )
     return root, deriv
 
 
@@ -155,13 +173,19 @@ def test_two_runs_equal_a_hand_computed_concatenation(two_runs, tmp_path):
         n = len(roi_ts)
         events = pd.read_csv(run.events, sep="\t")
         present = [c for c in CONDITIONS if c in set(events["trial_type"])]
-        effects = condition_effects(events, n, 3.0, conditions=present).reindex(columns=CONDITIONS, fill_value=0.0)
+        effects = condition_effects(events, n, 3.0, conditions=present).reindex(
+            columns=CONDITIONS, fill_value=0.0
+        )
         motion = pd.read_csv(run.confounds, sep="\t", na_values=["n/a"])[list(fl.MOTION_COLUMNS)]
         den = regress_and_filter(roi_ts, fl.denoising_design(motion, effects, wm, csf), 3.0)
         w = condition_weights(events, n, 3.0, conditions=present).reindex(columns=CONDITIONS, fill_value=0.0)
         denoised.append(den)
         weights.append(w)
-        per_run_z.append(np.arctanh(_weighted_r(den["vmpfc"].to_numpy(), den["amygdala_r"].to_numpy(), w["negative"].to_numpy())))
+        per_run_z.append(
+            np.arctanh(
+                _weighted_r(den["vmpfc"].to_numpy(), den["amygdala_r"].to_numpy(), w["negative"].to_numpy())
+            )
+        )
     assert (weights[1]["positive"] == 0).all() and (weights[0]["positive"] > 0).any()
     data, w = pd.concat(denoised, ignore_index=True), pd.concat(weights, ignore_index=True)
     assert len(data) == 120  # every scan of both runs kept
@@ -182,7 +206,9 @@ def test_two_runs_equal_a_hand_computed_concatenation(two_runs, tmp_path):
     beta = np.linalg.lstsq(design - design.mean(axis=0), y - y.mean(), rcond=None)[0]
     gppi = result[result["measure"] == "gppi_regression"].set_index(["condition", "source", "target"])
     for k, condition in enumerate(CONDITIONS):
-        assert gppi.loc[(condition, "vmpfc", "amygdala_l"), "z"] == pytest.approx(beta[4 + k], rel=1e-9, abs=1e-12)
+        assert gppi.loc[(condition, "vmpfc", "amygdala_l"), "z"] == pytest.approx(
+            beta[4 + k], rel=1e-9, abs=1e-12
+        )
 
 
 def test_beta_series_concatenates_the_betas_of_the_runs():
@@ -207,16 +233,22 @@ def test_beta_series_concatenates_the_betas_of_the_runs():
 def test_a_condition_absent_from_every_run_names_participant_and_condition(two_runs, tmp_path):
     root, deriv = two_runs
     files = fl.find_participant_files(root, deriv, "sub-A1")
-    with pytest.raises(ValueError, match=r"sub-A1: condition\(s\) \['anger'\] have no events in any of its 2 runs"):
+    with pytest.raises(
+        ValueError, match=r"sub-A1: condition\(s\) \['anger'\] have no events in any of its 2 runs"
+    ):
         fl.participant_connectivity(files, conditions=("negative", "anger"))
 
 
 # --------------------------------------------------------------------------- degrees of freedom
 def test_too_few_degrees_of_freedom_is_an_error_naming_participant_condition_and_dof(tiny_twin):
-    # the tiny twin: 60 scans, 30 regressors → 30 residual dof; sub-01's conditions have 29 weighted scans each
+    # the tiny twin: 60 scans, 30 regressors → 30 residual dof;
+    # sub-01's conditions have 29 weighted scans each
     files = fl.find_participant_files(tiny_twin, _deriv(tiny_twin), "sub-01")
-    with pytest.raises(ValueError, match=r"sub-01, measure weighted_hrf: condition 'negative' has 14\.5 effective "
-                                         r"residual degrees of freedom .* fewer than min_dof = 20"):
+    with pytest.raises(
+        ValueError,
+        match=r"sub-01, measure weighted_hrf: condition 'negative' has 14\.5 effective "
+        r"residual degrees of freedom .* fewer than min_dof = 20",
+    ):
         fl.participant_connectivity(files, min_dof=20)
 
 
@@ -231,8 +263,9 @@ def test_a_short_run_never_yields_a_noise_correlation(tiny_twin, tmp_path):
     conf.to_csv(f["confounds"], sep="\t", index=False, na_rep="n/a")
     events = pd.read_csv(f["events"], sep="\t")
     events[events["onset"] < 32 * 3.0].to_csv(f["events"], sep="\t", index=False, na_rep="n/a")
-    result, excluded = fl.run_connectivity(root, _deriv(root), tmp_path / "out", progress=False, backend="serial",
-                                           on_error="skip")
+    result, excluded = fl.run_connectivity(
+        root, _deriv(root), tmp_path / "out", progress=False, backend="serial", on_error="skip"
+    )
     assert sorted(result["participant_id"].unique()) == ["sub-01", "sub-03"]
     assert excluded["participant_id"].tolist() == ["sub-02"]
     assert "effective residual degrees of freedom" in excluded["reason"].iloc[0]
@@ -279,7 +312,9 @@ def _fmriprep_variant(twin, root, version):
             if version.startswith("25"):
                 img = nib.load(f[t])
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                nib.save(nib.Nifti1Image(np.asanyarray(img.dataobj, dtype=np.float64) * 100, img.affine), dest)
+                nib.save(
+                    nib.Nifti1Image(np.asanyarray(img.dataobj, dtype=np.float64) * 100, img.affine), dest
+                )
             else:
                 _put(f[t], dest)
             _put(f[t], anat / f"{a_ents}_label-{t.upper()}_probseg.nii.gz")  # T1w-space maps: never taken
@@ -305,12 +340,18 @@ def test_fmriprep_versions_give_the_twins_numbers(tiny_twin, twin_reference, tmp
     percent = [w for w in caught if "look like percent" in str(w.message)]
     assert bool(percent) == version.startswith("25")
     keys = ["participant_id", "measure", "condition", "source", "target"]
-    pd.testing.assert_frame_equal(result.sort_values(keys).reset_index(drop=True),
-                                  twin_reference.sort_values(keys).reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(
+        result.sort_values(keys).reset_index(drop=True),
+        twin_reference.sort_values(keys).reset_index(drop=True),
+        check_exact=True,
+    )
 
 
 def test_non_steady_state_volumes_do_not_reach_the_result(tiny_twin, tmp_path):
-    """Flagged volumes are spike regressors: scaling them ×4 (T1 saturation) changes nothing; unflagged, it does."""
+    """Flagged volumes are spike regressors.
+
+    Scaling them ×4 (T1 saturation) changes nothing; unflagged, it does.
+    """
     results = {}
     for flagged in (True, False):
         for saturated in (True, False):
@@ -320,19 +361,31 @@ def test_non_steady_state_volumes_do_not_reach_the_result(tiny_twin, tmp_path):
             _put(f["raw_bold"], root / "sub-01" / "func" / f"sub-01_task-{TASK}_bold.nii.gz")
             _put(f["events"], root / "sub-01" / "func" / f"sub-01_task-{TASK}_events.tsv")
             func = deriv / "sub-01" / "func"
-            bold = _put(f["bold"], func / f"sub-01_task-{TASK}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz")
+            bold = _put(
+                f["bold"], func / f"sub-01_task-{TASK}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+            )
             _put(f["bold_json"], bold.with_name(bold.name.replace(".nii.gz", ".json")))
             img = nib.load(bold)  # both versions saved as float32, so that only the two volumes differ
             data = np.asanyarray(img.dataobj).astype(np.float32)
             if saturated:
                 data[..., :2] *= 4
             nib.save(nib.Nifti1Image(data, img.affine), bold)
-            _wide_confounds(f["confounds"], func / f"sub-01_task-{TASK}_desc-confounds_timeseries.tsv",
-                            nonsteady=(0, 1) if flagged else ())
+            _wide_confounds(
+                f["confounds"],
+                func / f"sub-01_task-{TASK}_desc-confounds_timeseries.tsv",
+                nonsteady=(0, 1) if flagged else (),
+            )
             for t in ("wm", "csf"):
-                _put(f[t], deriv / "sub-01" / "anat" / f"sub-01_space-MNI152NLin2009cAsym_label-{t.upper()}_probseg.nii.gz")
-            results[flagged, saturated] = _table(root, deriv, tmp_path / f"out{flagged}{saturated}",
-                                                 measures=fl.MEASURES[:5])
+                _put(
+                    f[t],
+                    deriv
+                    / "sub-01"
+                    / "anat"
+                    / f"sub-01_space-MNI152NLin2009cAsym_label-{t.upper()}_probseg.nii.gz",
+                )
+            results[flagged, saturated] = _table(
+                root, deriv, tmp_path / f"out{flagged}{saturated}", measures=fl.MEASURES[:5]
+            )
     np.testing.assert_allclose(results[True, True]["z"], results[True, False]["z"], atol=1e-8)
     assert np.abs(results[False, True]["z"] - results[False, False]["z"]).max() > 0.05
 
@@ -349,17 +402,30 @@ def test_derivative_lookup_rules(tmp_path):
             (func / name).write_bytes(b"")
         (deriv / "sub-1" / "ses-a" / "anat").mkdir(parents=True, exist_ok=True)
         for t in ("WM", "CSF"):
-            (deriv / "sub-1" / "ses-a" / "anat" / f"sub-1_ses-a_space-{space}_res-2_label-{t}_probseg.nii.gz").write_bytes(b"")
-    (func / "sub-1_ses-a_task-t_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json").write_text('{"RepetitionTime": 2}')
+            (
+                deriv
+                / "sub-1"
+                / "ses-a"
+                / "anat"
+                / f"sub-1_ses-a_space-{space}_res-2_label-{t}_probseg.nii.gz"
+            ).write_bytes(b"")
+    (func / "sub-1_ses-a_task-t_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json").write_text(
+        '{"RepetitionTime": 2}'
+    )
     (func / "sub-1_ses-a_task-t_desc-confounds_timeseries.tsv").write_text("trans_x\n0\n")
-    with pytest.raises(ValueError, match=r"2 space values \(MNI152NLin2009cAsym, MNI152NLin6Asym\); choose one with the parameter space"):
+    with pytest.raises(
+        ValueError,
+        match=r"2 space values \(MNI152NLin2009cAsym, MNI152NLin6Asym\); choose one with the parameter space",
+    ):
         derivative_runs(deriv, "1", "t")
     with pytest.raises(ValueError, match="not an MNI template"):
         derivative_runs(deriv, "1", "t", space="T1w")
     (run,) = derivative_runs(deriv, "sub-1", "t", space="MNI152NLin2009cAsym")
     assert run.label == "ses-a" and run.tr == 2.0 and run.mask is None
     assert run.wm.parent.name == "anat" and run.wm.parent.parent.name == "ses-a"
-    (func / "sub-1_ses-a_task-t_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json").write_text('{"RepetitionTime": 2000}')
+    (func / "sub-1_ses-a_task-t_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.json").write_text(
+        '{"RepetitionTime": 2000}'
+    )
     with pytest.raises(ValueError, match="looks like milliseconds"):
         derivative_runs(deriv, "sub-1", "t", space="MNI152NLin2009cAsym")
 
@@ -370,13 +436,18 @@ def test_find_fmriprep_takes_fmriprep_first_and_names_ambiguity(tmp_path, tiny_t
     assert find_fmriprep(tmp_path) is None  # no derivatives/ at all
     assert find_fmriprep(tiny_twin) == _deriv(tiny_twin)  # the twin's own (twin-truth holds no BOLD)
     root = tmp_path / "bids"
-    for name, generator in (("ours", {"Name": "helpers.preprocess"}), ("fmriprep", {"Name": "fMRIPrep"}),
-                            ("notes", {"Name": "fMRIPrep"})):
+    for name, generator in (
+        ("ours", {"Name": "helpers.preprocess"}),
+        ("fmriprep", {"Name": "fMRIPrep"}),
+        ("notes", {"Name": "fMRIPrep"}),
+    ):
         folder = root / "derivatives" / name
         folder.mkdir(parents=True)
         (folder / "dataset_description.json").write_text(json.dumps({"GeneratedBy": [generator]}))
         if name != "notes":  # a folder without preprocessed BOLD never qualifies
-            bold = folder / "sub-1" / "func" / "sub-1_task-t_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+            bold = (
+                folder / "sub-1" / "func" / "sub-1_task-t_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+            )
             bold.parent.mkdir(parents=True)
             bold.write_bytes(b"")
     assert find_fmriprep(root) == root / "derivatives" / "fmriprep"
@@ -391,12 +462,17 @@ def test_raw_and_derivative_repetition_times_must_agree(two_runs, tmp_path):
     shutil.copytree(two_runs[0], root)
     sidecar = root / f"task-{TASK}_bold.json"  # inherited by both raw runs
     sidecar.write_text(json.dumps(json.loads(sidecar.read_text()) | {"RepetitionTime": 2.0}))
-    with pytest.raises(ValueError, match=r"sub-A1, run-1: repetition time 3 s of .* differs from the raw run's 2 s"):
+    with pytest.raises(
+        ValueError, match=r"sub-A1, run-1: repetition time 3 s of .* differs from the raw run's 2 s"
+    ):
         fl.find_participant_files(root, root / "derivatives" / "fmriprep", "sub-A1")
 
 
 def test_each_session_takes_its_own_anatomy_when_fmriprep_wrote_one_per_session(tmp_path):
-    """fMRIPrep 25 ``--subject-anatomical-reference sessionwise``: ses-*/anat per session, runs in BIDS order."""
+    """fMRIPrep 25 ``--subject-anatomical-reference sessionwise``.
+
+    One ses-*/anat per session; runs in BIDS order.
+    """
     from helpers.layout import derivative_runs
 
     deriv = tmp_path / "d"
@@ -406,7 +482,9 @@ def test_each_session_takes_its_own_anatomy_when_fmriprep_wrote_one_per_session(
             func.mkdir(parents=True, exist_ok=True)
             stem = f"sub-1_ses-{ses}_task-t_run-{run}"
             (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.nii.gz").write_bytes(b"")
-            (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.json").write_text('{"RepetitionTime": 1.5}')
+            (func / f"{stem}_space-MNI152NLin6Asym_desc-preproc_bold.json").write_text(
+                '{"RepetitionTime": 1.5}'
+            )
             (func / f"{stem}_desc-confounds_timeseries.tsv").write_text("trans_x\n0\n")
         anat = deriv / "sub-1" / f"ses-{ses}" / "anat"
         anat.mkdir(parents=True)
@@ -415,5 +493,6 @@ def test_each_session_takes_its_own_anatomy_when_fmriprep_wrote_one_per_session(
     runs = derivative_runs(deriv, "sub-1", "t")
     assert [r.label for r in runs] == ["ses-a_run-2", "ses-a_run-10", "ses-b_run-2", "ses-b_run-10"]
     assert [r.wm.parent.parent.name for r in runs] == ["ses-a", "ses-a", "ses-b", "ses-b"]
-    assert {r.tr for r in runs} == {1.5} and all(r.confounds.name.startswith(f"sub-1_{r.label.replace('_', '_task-t_')}")
-                                                 for r in runs)
+    assert {r.tr for r in runs} == {1.5} and all(
+        r.confounds.name.startswith(f"sub-1_{r.label.replace('_', '_task-t_')}") for r in runs
+    )

@@ -17,8 +17,19 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from helpers.scs import (
-    PAPER_ALPHA, SCS_KEY, SUBSCALES, MissingItemsWarning, alpha_comparison, compare_total_rules,
-    item_key_table, omega_total, read_scs, reliability, score_scs, score_scs_sf, summarise_total_rules,
+    PAPER_ALPHA,
+    SCS_KEY,
+    SUBSCALES,
+    MissingItemsWarning,
+    alpha_comparison,
+    compare_total_rules,
+    item_key_table,
+    omega_total,
+    read_scs,
+    reliability,
+    score_scs,
+    score_scs_sf,
+    summarise_total_rules,
 )
 
 EXAMPLE = Path(__file__).parent / "data" / "scs_example.tsv"
@@ -121,7 +132,9 @@ def test_custom_pattern_and_explicit_mappings(example):
     pd.testing.assert_frame_equal(score_scs(renamed, pattern=r"^u(\d+)$"), expected)
     shuffled = [f"u{i}" for i in range(1, 27)]
     pd.testing.assert_frame_equal(score_scs(renamed, item_columns=shuffled), expected)
-    pd.testing.assert_frame_equal(score_scs(renamed, item_columns={i: f"u{i}" for i in range(1, 27)}), expected)
+    pd.testing.assert_frame_equal(
+        score_scs(renamed, item_columns={i: f"u{i}" for i in range(1, 27)}), expected
+    )
 
 
 def test_path_input_and_participant_column(example):
@@ -138,7 +151,11 @@ def test_item_key_covers_each_item_once():
     key = item_key_table()
     items = sorted(int(i) for s in key["items"] for i in s.split(","))
     assert items == list(range(1, 27))
-    assert set(key.loc[key["keyed"] == "negative", "subscale"]) == {"self_judgment", "isolation", "over_identification"}
+    assert set(key.loc[key["keyed"] == "negative", "subscale"]) == {
+        "self_judgment",
+        "isolation",
+        "over_identification",
+    }
 
 
 # ------------------------------------------------------------------ properties
@@ -182,6 +199,7 @@ def test_reordering_columns_changes_nothing(x, rnd):
 
 # ------------------------------------------------------------------ bad input
 
+
 def write_variant(tmp_path, edit) -> Path:
     lines = EXAMPLE.read_text().splitlines()
     lines = edit(lines)
@@ -197,8 +215,15 @@ def set_cell(lines, row, item, value):
     return lines
 
 
-@pytest.mark.parametrize("value, rule", [("6", "is outside 1–5"), ("0", "is outside 1–5"),
-                                         ("abc", "is not a number"), ("2.5", "is not an integer 1–5")])
+@pytest.mark.parametrize(
+    "value, rule",
+    [
+        ("6", "is outside 1–5"),
+        ("0", "is outside 1–5"),
+        ("abc", "is not a number"),
+        ("2.5", "is not an integer 1–5"),
+    ],
+)
 def test_bad_values_name_file_participant_column_value(tmp_path, value, rule):
     path = write_variant(tmp_path, lambda ls: set_cell(ls, 3, 7, value))  # sub-example03, scs_07
     for fn in (score_scs, score_scs_sf, reliability):
@@ -229,8 +254,12 @@ def test_duplicate_participant_ids(tmp_path):
 
 
 def test_missing_column_is_named(tmp_path):
-    path = write_variant(tmp_path, lambda ls: ["\t".join(c for j, c in enumerate(l.split("\t")) if j != 13) for l in ls])
-    with pytest.raises(ValueError, match=r"scs\.tsv: item columns matching .*found 25 .*missing items \[13\]"):
+    path = write_variant(
+        tmp_path, lambda ls: ["\t".join(c for j, c in enumerate(l.split("\t")) if j != 13) for l in ls]
+    )
+    with pytest.raises(
+        ValueError, match=r"scs\.tsv: item columns matching .*found 25 .*missing items \[13\]"
+    ):
         score_scs(path)
     with pytest.raises(ValueError, match=r"missing column\(s\) \['scs_13'\]"):
         score_scs(read_scs(path), item_columns=COLS)
@@ -249,14 +278,20 @@ def test_unexpected_item_numbers_are_refused(example):
         score_scs(example.assign(scs_27=3))
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(total="sum"), "total must be one of"),
-    (dict(missing=-1), "missing must be 'complete' or a non-negative integer"),
-    (dict(item_columns=COLS[:25]), "item_columns lists 25 columns, expected 26"),
-    (dict(item_columns={i: c for i, c in enumerate(COLS[:25], 1)}), r"wrong or missing item numbers: \[26\]"),
-    (dict(item_columns=[COLS[0]] * 26), "assigned to more than one item"),
-    (dict(pattern=r"^scs_\d+$"), "exactly one group"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(total="sum"), "total must be one of"),
+        (dict(missing=-1), "missing must be 'complete' or a non-negative integer"),
+        (dict(item_columns=COLS[:25]), "item_columns lists 25 columns, expected 26"),
+        (
+            dict(item_columns={i: c for i, c in enumerate(COLS[:25], 1)}),
+            r"wrong or missing item numbers: \[26\]",
+        ),
+        (dict(item_columns=[COLS[0]] * 26), "assigned to more than one item"),
+        (dict(pattern=r"^scs_\d+$"), "exactly one group"),
+    ],
+)
 def test_bad_options(example, kwargs, words):
     with pytest.raises(ValueError, match=words):
         score_scs(example, **kwargs)
@@ -268,6 +303,7 @@ def test_wrong_type_is_a_type_error():
 
 
 # ------------------------------------------------------------------ reliability
+
 
 def test_cronbach_alpha_against_hand_computation():
     # Common-humanity items (3, 7, 10, 15) of four participants:
@@ -310,8 +346,14 @@ def test_omega_recovers_planted_one_factor_model():
 
 
 def test_alpha_comparison_table():
-    rel = pd.DataFrame({"scale": ["total", "isolation"], "alpha": [0.9, 0.5],
-                        "alpha_ci_low": [0.85, 0.2], "alpha_ci_high": [0.95, 0.65]})
+    rel = pd.DataFrame(
+        {
+            "scale": ["total", "isolation"],
+            "alpha": [0.9, 0.5],
+            "alpha_ci_low": [0.85, 0.2],
+            "alpha_ci_high": [0.95, 0.65],
+        }
+    )
     cmp = alpha_comparison(rel).set_index("scale")
     assert cmp.loc["total", "paper_alpha"] == PAPER_ALPHA["total"] == 0.913
     assert cmp.loc["isolation", "difference"] == pytest.approx(0.5 - 0.669)
@@ -319,6 +361,7 @@ def test_alpha_comparison_table():
 
 
 # ------------------------------------------------------------------ the chapter
+
 
 @pytest.mark.slow
 def test_chapter_runs_on_the_example_and_writes_scores(tmp_path):
@@ -330,9 +373,13 @@ def test_chapter_runs_on_the_example_and_writes_scores(tmp_path):
     (bids / "phenotype" / "scs.tsv").write_bytes(EXAMPLE.read_bytes())
     out = tmp_path / "out"
     root = Path(__file__).resolve().parents[1]
-    papermill.execute_notebook(str(root / "notebooks" / "01_questionnaire.ipynb"), str(tmp_path / "run.ipynb"),
-                               parameters=dict(bids_dir=str(bids), output_dir=str(out)), cwd=str(root),
-                               progress_bar=False)
+    papermill.execute_notebook(
+        str(root / "notebooks" / "01_questionnaire.ipynb"),
+        str(tmp_path / "run.ipynb"),
+        parameters=dict(bids_dir=str(bids), output_dir=str(out)),
+        cwd=str(root),
+        progress_bar=False,
+    )
     scores = pd.read_csv(out / "scores.tsv", sep="\t", na_values="n/a", index_col=0)
     assert list(scores.reset_index().columns) == ["participant_id", *SUBSCALES, "total"]
     assert scores.loc["sub-example04", "total"] == pytest.approx(19.6 / 6)
@@ -342,6 +389,7 @@ def test_chapter_runs_on_the_example_and_writes_scores(tmp_path):
 
 
 # ------------------------------------------------------------------ questionnaires saved from a spreadsheet
+
 
 def _spreadsheet(lines: list[str], sep: str, decimal_comma: bool) -> list[str]:
     out = []
@@ -353,8 +401,17 @@ def _spreadsheet(lines: list[str], sep: str, decimal_comma: bool) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("variant", ["bom_crlf", "semicolon_decimal_comma", "comma_floats",
-                                     "spaces_blank_rows", "latin1_note", "ids_without_sub"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "bom_crlf",
+        "semicolon_decimal_comma",
+        "comma_floats",
+        "spaces_blank_rows",
+        "latin1_note",
+        "ids_without_sub",
+    ],
+)
 def test_spreadsheet_exports_score_like_the_original(tmp_path, example, variant):
     """The hand-worked example saved as a spreadsheet program would: the same scores, or nothing."""
     lines = EXAMPLE.read_text().splitlines()
@@ -388,6 +445,9 @@ def test_spreadsheet_errors_name_file_and_line(tmp_path):
         read_scs(path)
     semicolons = "\n".join(_spreadsheet(EXAMPLE.read_text().splitlines(), ";", False))
     path.write_text(semicolons.replace(";3;", ";3,5;", 1))
-    with pytest.raises(ValueError, match=r"scs\.tsv: participant sub-example01, column scs_0\d: value 3.5 is "
-                                         r"not an integer 1–5"):
+    with pytest.raises(
+        ValueError,
+        match=r"scs\.tsv: participant sub-example01, column scs_0\d: value 3.5 is "
+        r"not an integer 1–5",
+    ):
         score_scs(read_scs(path))

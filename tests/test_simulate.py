@@ -12,7 +12,7 @@ import pingouin as pg
 import pytest
 from conftest import TINY_CONFIG, TINY_PARTICIPANTS, TINY_SEED
 
-from helpers.scs import PAPER_ALPHA, SCS_KEY, NEGATIVE_SUBSCALES
+from helpers.scs import NEGATIVE_SUBSCALES, PAPER_ALPHA, SCS_KEY
 from helpers.simulate import load_config, model, signals, simulate, space
 from helpers.simulate.build import participant_series
 
@@ -60,7 +60,7 @@ def test_ratings_depend_on_condition_and_self_compassion():
     neg = (ev["trial_type"] == "negative").to_numpy()
     pos = (ev["trial_type"] == "positive").to_numpy()
     assert low[:, neg].mean() < low[:, ~neg & ~pos].mean() < low[:, pos].mean()
-    assert high[:, neg].mean() - low[:, neg].mean() > 0.5   # self-compassion softens negative feedback
+    assert high[:, neg].mean() - low[:, neg].mean() > 0.5  # self-compassion softens negative feedback
 
 
 def test_scs_model_reproduces_papers_alphas():
@@ -93,10 +93,14 @@ def test_planted_population_correlations_match_targets_and_samples():
     scores = pd.DataFrame(model.score_matrix(items.iloc[:, 1:].to_numpy()), index=ids, columns=model.SCORES)
     small = items.iloc[:20]
     pd.testing.assert_frame_equal(scores.iloc[:20], model.score(small).set_axis(ids[:20]), check_names=False)
-    population = {**cfg["coupling"], "match": "population"}   # the population model itself, unmatched
+    population = {**cfg["coupling"], "match": "population"}  # the population model itself, unmatched
     coup = model.planted_coupling(scores, cfg["scs"], population, CONDS, rng)
-    z = coup.pivot_table(index="participant_id", columns=["target", "condition"], values="z").loc[scores.index]
-    for side, measure, score, planted in table[["side", "measure", "score", "planted"]].itertuples(index=False):
+    z = coup.pivot_table(index="participant_id", columns=["target", "condition"], values="z").loc[
+        scores.index
+    ]
+    for side, measure, score, planted in table[["side", "measure", "score", "planted"]].itertuples(
+        index=False
+    ):
         parts = measure.split("-")
         y = z[(side, parts[0])] - (z[(side, parts[1])] if len(parts) == 2 else 0)
         assert np.corrcoef(y, scores[score])[0, 1] == pytest.approx(planted, abs=0.04)
@@ -151,7 +155,10 @@ def test_tiny_twin_layout_headers_and_values(tiny_twin):
         bold = nib.load(root / sub / "func" / f"{sub}_task-feedback_bold.nii.gz")
         assert bold.shape == (32, 32, 18, 60)
         np.testing.assert_allclose(bold.header.get_zooms(), (6.25, 6.25, 8.0, 3.0))
-        assert json.loads((root / sub / "func" / f"{sub}_task-feedback_bold.json").read_text())["RepetitionTime"] == 3.0
+        assert (
+            json.loads((root / sub / "func" / f"{sub}_task-feedback_bold.json").read_text())["RepetitionTime"]
+            == 3.0
+        )
         data = np.asanyarray(bold.dataobj)
         assert data.dtype == np.int16 and data.min() >= 0
         t2w = nib.load(root / sub / "anat" / f"{sub}_T2w.nii.gz")
@@ -160,16 +167,24 @@ def test_tiny_twin_layout_headers_and_values(tiny_twin):
         assert list(ev.columns) == ["onset", "duration", "trial_type", "rating", "word"]
         assert len(ev) == 15 and ev["rating"].between(1, 4).all()
         der = root / "derivatives" / "twin-fmriprep" / sub
-        pre = nib.load(der / "func" / f"{sub}_task-feedback_space-MNI152NLin2009cAsym_res-6_desc-preproc_bold.nii.gz")
+        pre = nib.load(
+            der / "func" / f"{sub}_task-feedback_space-MNI152NLin2009cAsym_res-6_desc-preproc_bold.nii.gz"
+        )
         assert pre.shape == (*mni_shape, 60)
         conf = pd.read_csv(der / "func" / f"{sub}_task-feedback_desc-confounds_timeseries.tsv", sep="\t")
-        assert {"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z", "framewise_displacement"} <= set(conf)
+        assert {"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z", "framewise_displacement"} <= set(
+            conf
+        )
         assert np.isnan(conf["framewise_displacement"].iloc[0]) and len(conf) == 60
         truth = pd.read_csv(root / "derivatives" / "twin-truth" / sub / f"{sub}_motion.tsv", sep="\t")
-        np.testing.assert_allclose(conf["framewise_displacement"].iloc[1:], truth["framewise_displacement"].iloc[1:])
+        np.testing.assert_allclose(
+            conf["framewise_displacement"].iloc[1:], truth["framewise_displacement"].iloc[1:]
+        )
         assert 0.005 < truth["framewise_displacement"].mean() < 1.5
         for label in ("GM", "WM", "CSF"):
-            prob = nib.load(der / "anat" / f"{sub}_space-MNI152NLin2009cAsym_res-6_label-{label}_probseg.nii.gz")
+            prob = nib.load(
+                der / "anat" / f"{sub}_space-MNI152NLin2009cAsym_res-6_label-{label}_probseg.nii.gz"
+            )
             assert 0 <= prob.get_fdata().min() and prob.get_fdata().max() <= 1
     assert cfg["timing"]["n_volumes"] == 60
 
@@ -191,8 +206,11 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tiny_twin, tmp_p
     assert [k for k in a if a[k] != b[k]] == []
     other = simulate(tmp_path / "other", participants=1, seed=TINY_SEED + 1, config=TINY_CONFIG)
     c = _digest(other)
-    for key in ("phenotype/scs.tsv", "sub-01/func/sub-01_task-feedback_bold.nii.gz",
-                "sub-01/func/sub-01_task-feedback_events.tsv"):
+    for key in (
+        "phenotype/scs.tsv",
+        "sub-01/func/sub-01_task-feedback_bold.nii.gz",
+        "sub-01/func/sub-01_task-feedback_events.tsv",
+    ):
         assert c[key] != a[key]
 
 
@@ -202,7 +220,7 @@ def test_raw_anatomy_sits_where_the_true_transform_says(tiny_twin):
     tr = json.loads((root / "derivatives/twin-truth/sub-01/sub-01_transform.json").read_text())
     bold = nib.load(root / "sub-01/func/sub-01_task-feedback_bold.nii.gz")
     vol = np.asanyarray(bold.dataobj)[..., 0].astype(float)
-    vol[vol < 0.5 * vol.max()] = 0                     # bright tissue only (drop background noise)
+    vol[vol < 0.5 * vol.max()] = 0  # bright tissue only (drop background noise)
     ijk = np.argwhere(vol > 0)
     q = nib.affines.apply_affine(bold.affine, ijk)
     p = space.native_to_mni(q, np.array(tr["pose_mni_to_scanner"]), tr["warp"])
@@ -210,8 +228,9 @@ def test_raw_anatomy_sits_where_the_true_transform_says(tiny_twin):
     pre = nib.load(next((root / "derivatives/twin-fmriprep/sub-01/func").glob("*desc-preproc_bold.nii.gz")))
     mvol = np.asanyarray(pre.dataobj)[..., 0].astype(float) * pre.dataobj.slope
     mvol[mvol < 0.5 * mvol.max()] = 0
-    mni_centroid = np.average(nib.affines.apply_affine(pre.affine, np.argwhere(mvol > 0)), axis=0,
-                              weights=mvol[mvol > 0])
+    mni_centroid = np.average(
+        nib.affines.apply_affine(pre.affine, np.argwhere(mvol > 0)), axis=0, weights=mvol[mvol > 0]
+    )
     assert np.linalg.norm(native_centroid - mni_centroid) < 8.0
 
 
@@ -221,7 +240,9 @@ def test_native_mni_round_trip():
     pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
     warp = space.warp_params(cfg["anatomy"], rng)
     q = rng.uniform(-60, 60, (200, 3))
-    np.testing.assert_allclose(space.mni_to_native(space.native_to_mni(q, pose, warp), pose, warp), q, atol=1e-3)
+    np.testing.assert_allclose(
+        space.mni_to_native(space.native_to_mni(q, pose, warp), pose, warp), q, atol=1e-3
+    )
 
 
 def test_config_that_overruns_the_run_is_refused(tmp_path):
@@ -237,7 +258,12 @@ def test_planted_coupling_recoverable_from_ideal_derivatives(tmp_path):
     from helpers import atlas
     from helpers.bids import read_tsv
 
-    cfg = {**TINY_CONFIG, "timing": {"n_volumes": 166}, "events": {"per_condition": 15}, "output": {"n_jobs": 2}}
+    cfg = {
+        **TINY_CONFIG,
+        "timing": {"n_volumes": 166},
+        "events": {"per_condition": 15},
+        "output": {"n_jobs": 2},
+    }
     root = simulate(tmp_path / "twin", participants=6, seed=3, config=cfg)
     tm = load_config(cfg)["timing"]
     coup = read_tsv(root / "derivatives/twin-truth/coupling.tsv")
@@ -284,7 +310,9 @@ def test_sample_matching_option_hits_the_papers_values_in_sample():
     coup = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], CONDS, rng)
     z = coup.pivot_table(index="participant_id", columns=["target", "condition"], values="z")
     comps = [(side, c) for side in ("amygdala_l", "amygdala_r") for c in CONDS]
-    got = model.sample_correlations(z[comps].loc[scores.index].to_numpy(), scores, cfg["coupling"]["targets"], CONDS)
+    got = model.sample_correlations(
+        z[comps].loc[scores.index].to_numpy(), scores, cfg["coupling"]["targets"], CONDS
+    )
     err = np.abs(got - np.array([t[3] for t in model.latent_targets(cfg["coupling"])]))
     # the total is a linear function of the subscales: with the larger latent targets of level
     # "observed" the compromise leaves up to .062 on the total's row in this sample (seed 1)
@@ -297,6 +325,7 @@ def test_sample_matching_option_hits_the_papers_values_in_sample():
 
 # --- Anatomy: a brain from another source than the template, in a head (issue 15) ------------------
 
+
 def _structural_truth(root: Path, sub: str):
     """The structural image, its true brain, and the source tissue probabilities at each voxel."""
     from helpers.simulate import anatomy
@@ -306,8 +335,10 @@ def _structural_truth(root: Path, sub: str):
     tr = json.loads((root / "derivatives/twin-truth" / sub / f"{sub}_transform.json").read_text())
     q = nib.affines.apply_affine(img.affine, np.indices(img.shape).reshape(3, -1).T)
     p = space.native_to_mni(q, np.array(tr["pose_mni_to_scanner"]), tr["warp"], tr["anat_motion"])
-    tissue = {k: space.resample_points(a, aff, p).reshape(img.shape)
-              for k, (a, aff) in anatomy.source_tissue(tr["anatomy_source"]).items()}
+    tissue = {
+        k: space.resample_points(a, aff, p).reshape(img.shape)
+        for k, (a, aff) in anatomy.source_tissue(tr["anatomy_source"]).items()
+    }
     return img.get_fdata(), anatomy.true_brain_mask(img, tr), tissue
 
 
@@ -346,7 +377,9 @@ def test_structural_has_csf_skull_scalp_around_the_brain_and_t2_contrast(tiny_tw
 def test_t1w_option_writes_a_t1w_with_t1_contrast(tmp_path):
     cfg = {**TINY_CONFIG, "anatomy": {"contrast": "T1w"}}
     root = simulate(tmp_path / "t1", participants=1, seed=3, config=cfg)
-    assert (root / "sub-01/anat/sub-01_T1w.nii.gz").is_file() and not (root / "sub-01/anat/sub-01_T2w.nii.gz").exists()
+    assert (root / "sub-01/anat/sub-01_T1w.nii.gz").is_file() and not (
+        root / "sub-01/anat/sub-01_T2w.nii.gz"
+    ).exists()
     data, brain, tissue = _structural_truth(root, "sub-01")
     wm = data[(tissue["wm"] > 0.9) & brain].mean()
     gm = data[(tissue["gm"] > 0.7) & brain].mean()
@@ -380,11 +413,21 @@ def test_warp_is_large_but_never_folds():
 
 def test_hard_twin_plants_its_problems_in_the_named_participants_only(hard_twin):
     truth = hard_twin / "derivatives/twin-truth"
-    planted = {s: json.loads((truth / s / f"{s}_transform.json").read_text())["planted_problems"]
-               for s in ("sub-01", "sub-02", "sub-03", "sub-04", "sub-05")}
-    assert planted == {"sub-01": [], "sub-02": ["dropout"], "sub-03": ["motion"], "sub-04": ["orientation"],
-                       "sub-05": []}
-    fd = {s: pd.read_csv(truth / s / f"{s}_motion.tsv", sep="\t")["framewise_displacement"].mean() for s in planted}
+    planted = {
+        s: json.loads((truth / s / f"{s}_transform.json").read_text())["planted_problems"]
+        for s in ("sub-01", "sub-02", "sub-03", "sub-04", "sub-05")
+    }
+    assert planted == {
+        "sub-01": [],
+        "sub-02": ["dropout"],
+        "sub-03": ["motion"],
+        "sub-04": ["orientation"],
+        "sub-05": [],
+    }
+    fd = {
+        s: pd.read_csv(truth / s / f"{s}_motion.tsv", sep="\t")["framewise_displacement"].mean()
+        for s in planted
+    }
     assert fd["sub-03"] > 4 * max(v for s, v in fd.items() if s != "sub-03")
     # EPI signal at the VMPFC relative to the brain's median: lost in sub-02 only
     cfg = load_config({"plants": {}})["plants"]["dropout"]
@@ -403,7 +446,11 @@ def test_hard_twin_plants_its_problems_in_the_named_participants_only(hard_twin)
         expected = (620 * tissue["gm"] + 430 * tissue["wm"] + 1000 * tissue["csf"]).ravel()
         r_as_is = np.corrcoef(data.ravel(), expected)[0, 1]
         r_flipped = np.corrcoef(np.flip(data, axis=1).ravel(), expected)[0, 1]
-        assert (r_flipped > r_as_is + 0.2) if s == "sub-04" else (r_as_is > r_flipped + 0.2), (s, r_as_is, r_flipped)
+        assert (r_flipped > r_as_is + 0.2) if s == "sub-04" else (r_as_is > r_flipped + 0.2), (
+            s,
+            r_as_is,
+            r_flipped,
+        )
 
 
 # --------------------------------------------------------------------------- coupling.level
@@ -416,19 +463,36 @@ def test_level_latent_plants_the_targets_themselves():
 
 
 def test_level_observed_divides_each_target_by_the_root_of_its_reliability():
-    coupling = {"level": "observed", "reliability": {"negative-neutral": 0.25, "negative": 0.64},
-                "targets": [["amygdala_r", "negative-neutral", "total", -0.4], ["amygdala_r", "negative", "total", 0.2]]}
-    assert model.latent_targets(coupling) == [["amygdala_r", "negative-neutral", "total", pytest.approx(-0.8)],
-                                              ["amygdala_r", "negative", "total", pytest.approx(0.25)]]
+    coupling = {
+        "level": "observed",
+        "reliability": {"negative-neutral": 0.25, "negative": 0.64},
+        "targets": [
+            ["amygdala_r", "negative-neutral", "total", -0.4],
+            ["amygdala_r", "negative", "total", 0.2],
+        ],
+    }
+    assert model.latent_targets(coupling) == [
+        ["amygdala_r", "negative-neutral", "total", pytest.approx(-0.8)],
+        ["amygdala_r", "negative", "total", pytest.approx(0.25)],
+    ]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"level": "exact"}, "coupling.level: 'exact' is not 'latent' or 'observed'"),
-    ({"reliability": None}, "a mapping measure -> reliability is needed"),
-    ({"reliability": {"negative-neutral": 1.5}}, r"coupling.reliability.negative-neutral: 1.5 must be a number in \(0, 1\]"),
-    ({"reliability": {"negative-neutral": 0.16}}, r"amygdala_r negative-neutral total: r = -0.402 needs -1.00"),
-    ({"reliability": {"negative": 0.9}}, r"coupling.reliability.negative-neutral: None must be a number"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"level": "exact"}, "coupling.level: 'exact' is not 'latent' or 'observed'"),
+        ({"reliability": None}, "a mapping measure -> reliability is needed"),
+        (
+            {"reliability": {"negative-neutral": 1.5}},
+            r"coupling.reliability.negative-neutral: 1.5 must be a number in \(0, 1\]",
+        ),
+        (
+            {"reliability": {"negative-neutral": 0.16}},
+            r"amygdala_r negative-neutral total: r = -0.402 needs -1.00",
+        ),
+        ({"reliability": {"negative": 0.9}}, r"coupling.reliability.negative-neutral: None must be a number"),
+    ],
+)
 def test_level_observed_refuses_bad_or_impossible_settings(change, message):
     coupling = {**load_config()["coupling"], "level": "observed", **change}
     coupling["targets"] = coupling["targets"][:1]

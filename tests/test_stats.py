@@ -9,8 +9,14 @@ from scipy import stats as sps
 
 from helpers import paper
 from helpers.robustness import synthetic_study
-from helpers.stats import (audit_reported_correlations, correlate, correlation_table, fisher_ci, p_from_r,
-                           r_from_p)
+from helpers.stats import (
+    audit_reported_correlations,
+    correlate,
+    correlation_table,
+    fisher_ci,
+    p_from_r,
+    r_from_p,
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +88,9 @@ def test_audit_with_df_18_matches_nothing():
 def test_audit_allows_for_rounding_of_r_and_p():
     # r = .4015 printed as .402 (or .401); its exact p, rounded, must still count as consistent
     p_exact = p_from_r(0.4015, 19, "greater")
-    table = pd.DataFrame({"label": ["a", "b"], "r": [0.402, 0.401], "p": [round(p_exact, 3)] * 2, "n": [19, 19]})
+    table = pd.DataFrame(
+        {"label": ["a", "b"], "r": [0.402, 0.401], "p": [round(p_exact, 3)] * 2, "n": [19, 19]}
+    )
     assert (audit_reported_correlations(table)["consistent"] == "one-tailed").all()
     # but a p three rounding steps away is not
     table["p"] = round(p_exact, 3) + 0.003
@@ -115,8 +123,9 @@ def test_correlate_recovers_planted_correlation(study):
 
 def test_correlate_accepts_labels_string_pairs_and_two_sided(study):
     scores, conn = study
-    res = correlate(scores, conn, "Self-compassion mean", "negative-neutral", "amygdala_r-vmpfc",
-                    alternative="two-sided")
+    res = correlate(
+        scores, conn, "Self-compassion mean", "negative-neutral", "amygdala_r-vmpfc", alternative="two-sided"
+    )
     assert res["r"] == pytest.approx(-0.4, abs=1e-12)
     assert res["p"] == pytest.approx(p_from_r(-0.4, 19), rel=1e-9)
 
@@ -150,13 +159,16 @@ def test_correlate_reports_missing_values(study):
     assert res["n"] == 18
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(contrast="negative-positive"), "condition 'negative-positive' not found"),
-    (dict(measure="gppi"), "measure 'gppi' not found"),
-    (dict(pair=("vmpfc", "insula")), "no rows for pair vmpfc→insula"),
-    (dict(scale="kindness"), "unknown scale 'kindness'"),
-    (dict(alternative="one-tailed"), "alternative must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(contrast="negative-positive"), "condition 'negative-positive' not found"),
+        (dict(measure="gppi"), "measure 'gppi' not found"),
+        (dict(pair=("vmpfc", "insula")), "no rows for pair vmpfc→insula"),
+        (dict(scale="kindness"), "unknown scale 'kindness'"),
+        (dict(alternative="one-tailed"), "alternative must be one of"),
+    ],
+)
 def test_correlate_bad_arguments_name_the_problem(study, kwargs, message):
     scores, conn = study
     args = dict(scale="total", contrast="negative-neutral", pair=("vmpfc", "amygdala_r")) | kwargs
@@ -174,8 +186,12 @@ def test_correlation_table_rows_and_planted_value(study):
     scores, conn = study
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        table = correlation_table(scores, conn, contrasts=("negative-neutral", "negative"),
-                                  pairs=(("vmpfc", "amygdala_r"), ("vmpfc", "amygdala_l")))
+        table = correlation_table(
+            scores,
+            conn,
+            contrasts=("negative-neutral", "negative"),
+            pairs=(("vmpfc", "amygdala_r"), ("vmpfc", "amygdala_l")),
+        )
     assert len(table) == 2 * 2 * 7
     assert list(table["scale"][:7]) == [s for s, _ in paper.SCALES]
     key = table.query("scale == 'total' and contrast == 'negative-neutral' and target == 'amygdala_r'")
@@ -202,7 +218,9 @@ def test_correlate_rejects_non_numeric_scores_naming_participant(study):
     scores, conn = study
     scores = scores.astype({"total": object})
     scores.loc[scores["participant_id"] == "sub-03", "total"] = "high"
-    with pytest.raises(ValueError, match=r"scores.tsv: column total must be numeric; participant\(s\) sub-03 \('high'\)"):
+    with pytest.raises(
+        ValueError, match=r"scores.tsv: column total must be numeric; participant\(s\) sub-03 \('high'\)"
+    ):
         correlate(scores, conn, "total", "negative-neutral")
 
 

@@ -6,10 +6,25 @@ import pytest
 from helpers import paper
 from helpers.robustness import synthetic_study
 from helpers.stats import p_from_r
-from helpers.tables import compare_with_paper, format_p, format_r, marker, render_comparison, render_table1, table1
+from helpers.tables import (
+    compare_with_paper,
+    format_p,
+    format_r,
+    marker,
+    render_comparison,
+    render_table1,
+    table1,
+)
 
-PAPER_ORDER = ["Self-compassion mean", "Self-kindness", "Self-judgment", "Common humanity", "Isolation",
-               "Mindfulness", "Over-identification"]
+PAPER_ORDER = [
+    "Self-compassion mean",
+    "Self-kindness",
+    "Self-judgment",
+    "Common humanity",
+    "Isolation",
+    "Mindfulness",
+    "Over-identification",
+]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +104,7 @@ def test_table1_by_pipeline_puts_pipelines_side_by_side():
     from helpers.robustness import synthetic_study
 
     scores, conn = synthetic_study(19, -0.5, seed=3)
-    shifted = conn.assign(z=conn["z"] * 2.0)          # a rescaled pipeline: same r, same p
+    shifted = conn.assign(z=conn["z"] * 2.0)  # a rescaled pipeline: same r, same p
     out = tables.table1_by_pipeline(scores, {"a": conn, "b": shifted})
     ref = tables.table1(scores, conn)
     assert list(out.columns) == ["scale", "a: r", "a: p", "b: r", "b: p"]

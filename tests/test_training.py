@@ -20,12 +20,16 @@ from scipy import stats
 
 from helpers.training import behaviour, design, glm, pipeline, rois
 
-SMALL = {"groups": {"compassion": 10, "memory": 10}, "task": {"clips_per_type": 6},
-         "bold": {"training_pct": 2.5, "empathy_pct": 1.5}}
+SMALL = {
+    "groups": {"compassion": 10, "memory": 10},
+    "task": {"clips_per_type": 6},
+    "bold": {"training_pct": 2.5, "empathy_pct": 1.5},
+}
 SEED = 7
 
 
 # --- design -------------------------------------------------------------------------------------
+
 
 def test_config_null_removes_every_training_effect_and_nothing_else():
     cfg, null = design.load_config(), design.load_config(null=True)
@@ -64,7 +68,9 @@ def test_events_follow_the_task_design():
     gaps = ev["onset"].iloc[2::2].to_numpy() - (ev["onset"].iloc[1:-1:2] + 9.0).to_numpy()
     assert gaps.min() >= 2.0 - 0.01 and gaps.max() <= 4.0 + 0.01
     kinds = (clips["trial_type"] == "distress").to_numpy().astype(int)
-    longest = max(len(run) for run in "".join(map(str, kinds)).replace("01", "0 1").replace("10", "1 0").split())
+    longest = max(
+        len(run) for run in "".join(map(str, kinds)).replace("01", "0 1").replace("10", "1 0").split()
+    )
     assert longest <= 2
 
 
@@ -84,29 +90,50 @@ def test_vta_sphere_and_subcortical_labels():
 
 # --- behaviour ----------------------------------------------------------------------------------
 
+
 def _cells(rng, n=(7, 9)):
     rows = []
     for g, k in zip(("compassion", "memory"), n):
         for i in range(k):
             for s in ("pre", "post"):
                 for v in ("distress", "everyday"):
-                    rows.append({"participant_id": f"{g}{i}", "group": g, "session": s, "video": v,
-                                 "positive_affect": rng.normal(3 + (g == "compassion") * (s == "post") * (1 + (v == "distress")), 1)})
+                    rows.append(
+                        {
+                            "participant_id": f"{g}{i}",
+                            "group": g,
+                            "session": s,
+                            "video": v,
+                            "positive_affect": rng.normal(
+                                3 + (g == "compassion") * (s == "post") * (1 + (v == "distress")), 1
+                            ),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def test_three_way_anova_equals_two_sample_t_of_contrast_scores():
     means = _cells(np.random.default_rng(3))
     table = behaviour.mixed_anova_3way(means, "positive_affect").set_index("effect")
-    wide = means.pivot_table(index=["participant_id", "group"], columns=["session", "video"], values="positive_affect")
-    dd = ((wide[("post", "distress")] - wide[("post", "everyday")]) - (wide[("pre", "distress")] - wide[("pre", "everyday")]))
-    avg = (wide["post"].mean(axis=1) - wide["pre"].mean(axis=1))
+    wide = means.pivot_table(
+        index=["participant_id", "group"], columns=["session", "video"], values="positive_affect"
+    )
+    dd = (wide[("post", "distress")] - wide[("post", "everyday")]) - (
+        wide[("pre", "distress")] - wide[("pre", "everyday")]
+    )
+    avg = wide["post"].mean(axis=1) - wide["pre"].mean(axis=1)
     for effect, score in (("group × session × video", dd), ("group × session", avg)):
-        t = stats.ttest_ind(score.xs("compassion", level="group"), score.xs("memory", level="group")).statistic
+        t = stats.ttest_ind(
+            score.xs("compassion", level="group"), score.xs("memory", level="group")
+        ).statistic
         assert table.loc[effect, "F"] == pytest.approx(t**2, rel=1e-9)
         assert table.loc[effect, "df2"] == 14
     # video main effect: one-sample test of the session-averaged contrast with a group-pooled error
-    d = ((wide["post"]["distress"] + wide["pre"]["distress"] - wide["post"]["everyday"] - wide["pre"]["everyday"]) / 2)
+    d = (
+        wide["post"]["distress"]
+        + wide["pre"]["distress"]
+        - wide["post"]["everyday"]
+        - wide["pre"]["everyday"]
+    ) / 2
     resid = d - d.groupby(level="group").transform("mean")
     f = len(d) * d.mean() ** 2 / ((resid**2).sum() / (len(d) - 2))
     assert table.loc["video", "F"] == pytest.approx(f, rel=1e-9)
@@ -114,8 +141,14 @@ def test_three_way_anova_equals_two_sample_t_of_contrast_scores():
 
 
 def test_hedges_g_change_on_a_hand_worked_example():
-    df = pd.DataFrame({"participant_id": list("aabbccdd"), "group": ["compassion"] * 4 + ["memory"] * 4,
-                       "session": ["pre", "post"] * 4, "effect": [0, 2, 0, 4, 0, 1, 0, 0]})
+    df = pd.DataFrame(
+        {
+            "participant_id": list("aabbccdd"),
+            "group": ["compassion"] * 4 + ["memory"] * 4,
+            "session": ["pre", "post"] * 4,
+            "effect": [0, 2, 0, 4, 0, 1, 0, 0],
+        }
+    )
     out = behaviour.hedges_g_change(df, "effect")
     # changes 2, 4 vs 1, 0: means 3 and 0.5, pooled SD sqrt((2 + 0.5) / 2), d = 2.5 / 1.118 = 2.236,
     # Hedges' correction 1 - 3 / (4 * 4 - 9) = 0.5714 -> g = 1.278
@@ -124,6 +157,7 @@ def test_hedges_g_change_on_a_hand_worked_example():
 
 
 # --- first level --------------------------------------------------------------------------------
+
 
 def _run_design(cfg, rng):
     ev = design.events(cfg, rng)
@@ -149,7 +183,9 @@ def test_direct_ols_equals_nilearn_run_glm():
     _, X = _run_design(cfg, rng)
     y = rng.standard_normal((len(X), 50)) + 100
     w = glm.contrast_vector(X.columns)
-    np.testing.assert_allclose(glm.first_level(y, X, w, "ols"), glm.first_level(y, X, w, "nilearn-ols"), atol=1e-5)
+    np.testing.assert_allclose(
+        glm.first_level(y, X, w, "ols"), glm.first_level(y, X, w, "nilearn-ols"), atol=1e-5
+    )
     with pytest.raises(ValueError, match="not one of"):
         glm.first_level(y, X, w, "spm")
     with pytest.raises(ValueError, match="no column 'neutral'"):
@@ -157,6 +193,7 @@ def test_direct_ols_equals_nilearn_run_glm():
 
 
 # --- the small twin: planted and null -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def twins():
@@ -169,8 +206,12 @@ def twins():
         out[null] = {
             "study": study,
             "anova": behaviour.mixed_anova_3way(means, "positive_affect").set_index("effect"),
-            "rois": glm.roi_stats(glm.roi_values(study.contrasts, study.participants, study.grid, "training")).set_index("roi"),
-            "empathy": glm.roi_onesample(glm.roi_values(study.contrasts, study.participants, study.grid, "empathy")).set_index("roi"),
+            "rois": glm.roi_stats(
+                glm.roi_values(study.contrasts, study.participants, study.grid, "training")
+            ).set_index("roi"),
+            "empathy": glm.roi_onesample(
+                glm.roi_values(study.contrasts, study.participants, study.grid, "empathy")
+            ).set_index("roi"),
             "interaction": glm.threshold_map(maps["interaction"], study.grid),
             "pre": glm.threshold_map(maps["pre"], study.grid),
         }

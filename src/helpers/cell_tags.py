@@ -60,7 +60,9 @@ def helper_names(sources: list[str]) -> set[str]:
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "helpers":
                 names |= {a.asname or a.name for a in node.names}
             elif isinstance(node, ast.Import):
-                names |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] == "helpers"}
+                names |= {
+                    a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] == "helpers"
+                }
     return names - {"Chapter"}
 
 
@@ -85,8 +87,12 @@ def _is_bookkeeping(stmt: ast.stmt) -> bool:
         return func.id in ("glue", "Chapter")
     if _root(func) in _SETTINGS_MODULES:
         return True
-    return (isinstance(func, ast.Attribute) and func.attr in BOOKKEEPING_METHODS
-            and isinstance(func.value, ast.Name) and func.value.id == "chapter")
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in BOOKKEEPING_METHODS
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "chapter"
+    )
 
 
 def _plumbing(stmt: ast.stmt) -> bool:
@@ -118,8 +124,12 @@ def _flatten(stmts: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _is_glue(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "glue")
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Name)
+        and stmt.value.func.id == "glue"
+    )
 
 
 def classify(source: str, helpers: set[str]) -> str:
@@ -158,7 +168,10 @@ def classify(source: str, helpers: set[str]) -> str:
 
 
 def _shows_something(cell) -> bool:
-    """Whether a cell has an output that renders (glue's records, mime ``application/papermill.record/*``, do not)."""
+    """Whether a cell has an output that renders.
+
+    Glue's records (mime ``application/papermill.record/*``) do not.
+    """
     for out in cell.get("outputs", []):
         if out.get("output_type") in ("stream", "error"):
             return True
@@ -191,8 +204,10 @@ def tag_cells(nb) -> dict[int, str]:
         if cell.cell_type != "code" or _KEEP & set(tags) or {"parameters", "injected-parameters"} & set(tags):
             continue
         kind = classify(cell.source, helpers)
-        tag = {"bookkeeping": "remove-input" if _shows_something(cell) else "remove-cell",
-               "long-plot": "hide-input"}.get(kind)
+        tag = {
+            "bookkeeping": "remove-input" if _shows_something(cell) else "remove-cell",
+            "long-plot": "hide-input",
+        }.get(kind)
         if tag:
             tags.append(tag)
             added[i] = tag

@@ -192,8 +192,10 @@ def tissue_probabilities(prob: np.ndarray, name: str = "probseg image") -> np.nd
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     tol = 1e-6
     if low < -tol:
-        raise ValueError(f"{name}: tissue probability map has negative values (min {low:g}); "
-                         "rule: probabilities in [0, 1] (or percent in [0, 100])")
+        raise ValueError(
+            f"{name}: tissue probability map has negative values (min {low:g}); "
+            "rule: probabilities in [0, 1] (or percent in [0, 100])"
+        )
     if high <= 1 + tol:
         return prob
     if 50 < high <= 100 + tol:
@@ -201,11 +203,15 @@ def tissue_probabilities(prob: np.ndarray, name: str = "probseg image") -> np.nd
         warnings.warn(message, stacklevel=3)
         log.warning(message)
         return prob / 100.0
-    raise ValueError(f"{name}: tissue probability map has max {high:g}; rule: probabilities in [0, 1] "
-                     "(fMRIPrep's label-<WM|CSF>_probseg) or percent in [0, 100] — is it a label map (dseg)?")
+    raise ValueError(
+        f"{name}: tissue probability map has max {high:g}; rule: probabilities in [0, 1] "
+        "(fMRIPrep's label-<WM|CSF>_probseg) or percent in [0, 100] — is it a label map (dseg)?"
+    )
 
 
-def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallback: bool = False) -> nib.Nifti1Image:
+def tissue_mask(
+    probseg_img, threshold: float = 0.5, max_below: int = 1, fallback: bool = False
+) -> nib.Nifti1Image:
     """CONN's WM/CSF mask: probability > threshold, then one erosion step (book/spec_conn.md §4).
 
     A voxel with p > ``threshold`` survives if at most ``max_below`` voxels of its
@@ -237,7 +243,9 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallbac
     ValueError
         If the image is not 3-D, or no voxel survives the threshold or erosion.
     """
-    img = nib.load(probseg_img) if not isinstance(probseg_img, nib.spatialimages.SpatialImage) else probseg_img
+    img = (
+        nib.load(probseg_img) if not isinstance(probseg_img, nib.spatialimages.SpatialImage) else probseg_img
+    )
     name = getattr(img, "get_filename", lambda: None)() or "probseg image"
     prob = np.asarray(img.dataobj, dtype=float)
     if prob.ndim == 4 and prob.shape[3] == 1:
@@ -254,7 +262,9 @@ def tissue_mask(probseg_img, threshold: float = 0.5, max_below: int = 1, fallbac
     interior[1:-1, 1:-1, 1:-1] = True
     mask = above & interior & (n_below <= max_below)
     if not mask.any():
-        message = f"{name}: no voxel survives the one-step erosion ({int(above.sum())} voxels above {threshold})"
+        message = (
+            f"{name}: no voxel survives the one-step erosion ({int(above.sum())} voxels above {threshold})"
+        )
         if not fallback:
             raise ValueError(message)
         warnings.warn(message + "; using the un-eroded mask", stacklevel=2)
@@ -396,7 +406,9 @@ def compcor_from_voxels(voxels, confounds=None, n_components: int = 5, prefix: s
         if confounds is not None:
             conf, _ = _as_2d("confounds", confounds)
             if conf.shape[0] != n_scans:
-                raise ValueError(f"confounds: {conf.shape[0]} scans but the BOLD data have {n_scans} (mismatched lengths)")
+                raise ValueError(
+                    f"confounds: {conf.shape[0]} scans but the BOLD data have {n_scans} (mismatched lengths)"
+                )
             design = np.column_stack([design, conf])
         resid = regress_out(y - y.mean(axis=0), design)
         gram = resid @ resid.T
@@ -406,8 +418,11 @@ def compcor_from_voxels(voxels, confounds=None, n_components: int = 5, prefix: s
         comps = evecs[:, order] * np.sqrt(evals)
         keep = evals > evals.max() * max(gram.shape) * _EPS
         if keep.sum() < n_pcs:
-            warnings.warn(f"compcor: only {int(keep.sum())} of {n_pcs} components can be estimated from {n_vox} voxels "
-                          f"and {n_scans} scans; the rest are zero (as CONN)", stacklevel=2)
+            warnings.warn(
+                f"compcor: only {int(keep.sum())} of {n_pcs} components can be estimated from {n_vox} voxels "
+                f"and {n_scans} scans; the rest are zero (as CONN)",
+                stacklevel=2,
+            )
             comps[:, ~keep] = 0.0
         sign = np.sign((resid.T @ comps).sum(axis=0))
         sign[sign == 0] = 1
@@ -494,7 +509,9 @@ def residual_dof(n_scans: int, confounds=None, detrend: bool = True) -> int:
         If ``confounds`` has another number of scans or holds NaN/inf.
     """
     design = _denoising_matrix(n_scans, confounds, detrend)
-    return int(n_scans - np.linalg.matrix_rank(design))  # numpy's default tolerance is MATLAB's: max(size)·‖X‖·eps
+    return int(
+        n_scans - np.linalg.matrix_rank(design)
+    )  # numpy's default tolerance is MATLAB's: max(size)·‖X‖·eps
 
 
 def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = True):
@@ -533,6 +550,8 @@ def regress_and_filter(y, confounds, tr: float, band=HIGHPASS, detrend: bool = T
     n = data.shape[0]
     design = _denoising_matrix(n, confounds, detrend)
     if design.shape[1] >= n:
-        raise ValueError(f"regress_and_filter: {design.shape[1]} regressors for {n} scans leave no degrees of freedom")
+        raise ValueError(
+            f"regress_and_filter: {design.shape[1]} regressors for {n} scans leave no degrees of freedom"
+        )
     resid = regress_out(data, design)
     return _like(y, np.asarray(conn_filter(resid, tr, band)), one_d)

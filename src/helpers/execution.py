@@ -35,11 +35,23 @@ import logging
 import re
 import threading
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-__all__ = ["BACKENDS", "EXCLUSION_COLUMNS", "EXECUTION_PARAMETERS", "ON_ERROR", "ParticipantError",
-           "check_on_error", "execution_doc", "failure_reason", "map_participants", "record_exclusions",
-           "single_threaded_blas", "timed"]
+__all__ = [
+    "BACKENDS",
+    "EXCLUSION_COLUMNS",
+    "EXECUTION_PARAMETERS",
+    "ON_ERROR",
+    "ParticipantError",
+    "check_on_error",
+    "execution_doc",
+    "failure_reason",
+    "map_participants",
+    "record_exclusions",
+    "single_threaded_blas",
+    "timed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,31 +69,44 @@ EXCLUSION_COLUMNS = ["participant_id", "stage", "reason"]
 #: The numpydoc entries of the execution parameters every per-participant stage shares, written once:
 #: name -> (type, description).  :func:`execution_doc` inserts them, with each function's own default.
 EXECUTION_PARAMETERS: dict[str, tuple[str, str]] = {
-    "backend": ('{"serial", "processes", "dask"}',
-                "Where the participants are computed (:func:`helpers.execution.map_participants`): a loop "
-                "in this process, ``n_jobs`` local worker processes (joblib), or a Dask cluster "
-                "(``scheduler``).  The results do not depend on it."),
-    "n_jobs": ("int",
-               "Worker processes for ``\"processes\"`` and for the local Dask cluster (-1: every core); "
-               "ignored by ``\"serial\"`` and by an existing Dask scheduler."),
-    "scheduler": ("str or distributed.Client",
-                  "Dask only: a scheduler address (``\"tcp://host:8786\"``), a scheduler file "
-                  "(``*.json``) or a client; ``\"\"`` starts a ``LocalCluster`` of ``n_jobs`` "
-                  "single-threaded workers for the call."),
-    "progress": ("bool or None",
-                 "Show a tqdm progress bar that advances as participants finish (None: only on a "
-                 "terminal or in a notebook)."),
-    "on_error": ('{"stop", "skip"}',
-                 "What a failing participant does (:data:`helpers.execution.ON_ERROR`): ``\"stop\"`` "
-                 "raises :class:`helpers.execution.ParticipantError`, whose message starts with the "
-                 "participant's id; ``\"skip\"`` leaves the participant out and records it, with the "
-                 "error as reason, in ``exclusions.tsv`` (:func:`helpers.execution.record_exclusions`)."),
-    "cache": ("bool",
-              "Reuse per-participant results whose inputs, parameters and code are unchanged "
-              "(:class:`helpers.cache.Cache`); False computes every participant and stores nothing."),
-    "cache_dir": ("path-like or None",
-                  "Root of the cache (None: ``build/cache`` under the project root); one sub-folder "
-                  "per stage."),
+    "backend": (
+        '{"serial", "processes", "dask"}',
+        "Where the participants are computed (:func:`helpers.execution.map_participants`): a loop "
+        "in this process, ``n_jobs`` local worker processes (joblib), or a Dask cluster "
+        "(``scheduler``).  The results do not depend on it.",
+    ),
+    "n_jobs": (
+        "int",
+        'Worker processes for ``"processes"`` and for the local Dask cluster (-1: every core); '
+        'ignored by ``"serial"`` and by an existing Dask scheduler.',
+    ),
+    "scheduler": (
+        "str or distributed.Client",
+        'Dask only: a scheduler address (``"tcp://host:8786"``), a scheduler file '
+        '(``*.json``) or a client; ``""`` starts a ``LocalCluster`` of ``n_jobs`` '
+        "single-threaded workers for the call.",
+    ),
+    "progress": (
+        "bool or None",
+        "Show a tqdm progress bar that advances as participants finish (None: only on a "
+        "terminal or in a notebook).",
+    ),
+    "on_error": (
+        '{"stop", "skip"}',
+        'What a failing participant does (:data:`helpers.execution.ON_ERROR`): ``"stop"`` '
+        "raises :class:`helpers.execution.ParticipantError`, whose message starts with the "
+        'participant\'s id; ``"skip"`` leaves the participant out and records it, with the '
+        "error as reason, in ``exclusions.tsv`` (:func:`helpers.execution.record_exclusions`).",
+    ),
+    "cache": (
+        "bool",
+        "Reuse per-participant results whose inputs, parameters and code are unchanged "
+        "(:class:`helpers.cache.Cache`); False computes every participant and stores nothing.",
+    ),
+    "cache_dir": (
+        "path-like or None",
+        "Root of the cache (None: ``build/cache`` under the project root); one sub-folder per stage.",
+    ),
 }
 
 _PLACEHOLDER = re.compile(r"^([ \t]*)\{execution_parameters(?::([\w, ]+))?\}[ \t]*$", re.MULTILINE)
@@ -90,8 +115,14 @@ _PLACEHOLDER = re.compile(r"^([ \t]*)\{execution_parameters(?::([\w, ]+))?\}[ \t
 def _wrap(text: str, indent: str, width: int = 100) -> str:
     import textwrap
 
-    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent,
-                         break_on_hyphens=False, break_long_words=False)
+    return textwrap.fill(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 def execution_doc(*names: str) -> Callable[[Callable], Callable]:
@@ -139,8 +170,9 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
     """
     unknown = [n for n in names if n not in EXECUTION_PARAMETERS]
     if unknown:
-        raise ValueError(f"execution_doc: unknown parameter(s) {unknown}; "
-                         f"known: {list(EXECUTION_PARAMETERS)}")
+        raise ValueError(
+            f"execution_doc: unknown parameter(s) {unknown}; known: {list(EXECUTION_PARAMETERS)}"
+        )
 
     def decorate(func: Callable) -> Callable:
         signature = inspect.signature(func).parameters
@@ -152,13 +184,17 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
         explicit = [n.strip() for m in matches if m.group(2) for n in m.group(2).split(",")]
         wrong = sorted({n for n in explicit if n not in names or explicit.count(n) > 1})
         if wrong:
-            raise ValueError(f"execution_doc: {func.__qualname__}: placeholder name(s) {wrong} "
-                             f"not among {list(names)} or placed twice")
+            raise ValueError(
+                f"execution_doc: {func.__qualname__}: placeholder name(s) {wrong} "
+                f"not among {list(names)} or placed twice"
+            )
         rest = [n for n in names if n not in explicit]
         bare = [m for m in matches if not m.group(2)]
         if len(bare) > 1 or (rest and not bare):
-            raise ValueError(f"execution_doc: the docstring of {func.__qualname__} needs one "
-                             f"{{execution_parameters}} line (for {rest})")
+            raise ValueError(
+                f"execution_doc: the docstring of {func.__qualname__} needs one "
+                f"{{execution_parameters}} line (for {rest})"
+            )
         for match in reversed(matches):  # from the end, so that earlier offsets stay valid
             chosen = [n.strip() for n in match.group(2).split(",")] if match.group(2) else rest
             indent = match.group(1)
@@ -168,7 +204,7 @@ def execution_doc(*names: str) -> Callable[[Callable], Callable]:
                 default = signature[name].default
                 shown = "" if default is inspect.Parameter.empty else f", default {_literal(default)}"
                 entries.append(f"{indent}{name} : {kind}{shown}\n{_wrap(text, indent + '    ')}")
-            doc = doc[:match.start()] + "\n".join(entries) + doc[match.end():]
+            doc = doc[: match.start()] + "\n".join(entries) + doc[match.end() :]
         func.__doc__ = doc
         return func
 
@@ -251,11 +287,16 @@ def record_exclusions(new, path, stage: str):
         raise ValueError(f"exclusions of stage {stage!r}: missing column(s) {missing}")
     foreign = new[(new["stage"] != stage) & ~new["stage"].astype(str).str.startswith(f"{stage}/")]
     if not foreign.empty:
-        raise ValueError(f"exclusions of stage {stage!r}: rows of stage(s) {sorted(set(foreign['stage']))} "
-                         f"(rule: a stage records its own rows, {stage!r} or {stage + '/<detail>'!r})")
+        raise ValueError(
+            f"exclusions of stage {stage!r}: rows of stage(s) {sorted(set(foreign['stage']))} "
+            f"(rule: a stage records its own rows, {stage!r} or {stage + '/<detail>'!r})"
+        )
     path = Path(path)
-    old = (pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) if path.is_file()
-           else pd.DataFrame(columns=EXCLUSION_COLUMNS))
+    old = (
+        pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        if path.is_file()
+        else pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    )
     mine = (old["stage"] == stage) | old["stage"].str.startswith(f"{stage}/")
     merged = pd.concat([old[~mine], new], ignore_index=True)[EXCLUSION_COLUMNS]
     merged = merged.sort_values(["stage", "participant_id"], kind="stable", ignore_index=True)
@@ -338,9 +379,17 @@ def _check(backend: str, n_jobs: int) -> None:
 
 
 @execution_doc("backend", "n_jobs", "scheduler", "progress")
-def map_participants(func: Callable, items: Sequence, ids: Sequence[str] | None = None, backend: str = "serial",
-                     n_jobs: int = 1, scheduler: Any = "", desc: str = "participants",
-                     progress: bool | None = True, shared: dict | None = None) -> list:
+def map_participants(
+    func: Callable,
+    items: Sequence,
+    ids: Sequence[str] | None = None,
+    backend: str = "serial",
+    n_jobs: int = 1,
+    scheduler: Any = "",
+    desc: str = "participants",
+    progress: bool | None = True,
+    shared: dict | None = None,
+) -> list:
     """Apply ``func`` to every item, serially, in local processes or on a Dask cluster.
 
     Parameters
@@ -432,8 +481,12 @@ def _client(scheduler, n_jobs: int) -> Iterator:
         import os
 
         workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
 
 

@@ -10,7 +10,7 @@ chooses a backend.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,16 +19,38 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from . import paper
-from .stats import DEFAULT_MEASURE, correlate_values, paired_values, r_from_p, resolve_alternative, resolve_scale
+from .stats import (
+    DEFAULT_MEASURE,
+    correlate_values,
+    paired_values,
+    r_from_p,
+    resolve_alternative,
+    resolve_scale,
+)
 from .style import ACCENT, FIGURE_WIDTH, OKABE_ITO, condition_colour, format_p, format_r, styled
 
-__all__ = ["SC_LABEL", "connectivity_label", "scatter_panel", "figure1", "figure2", "figure3",
-           "influence_figure", "specification_curve_figure", "sampling_distribution_figure", "message_figure"]
+__all__ = [
+    "SC_LABEL",
+    "connectivity_label",
+    "scatter_panel",
+    "figure1",
+    "figure2",
+    "figure3",
+    "influence_figure",
+    "specification_curve_figure",
+    "sampling_distribution_figure",
+    "message_figure",
+]
 
 #: x-axis label of Figures 1 and 2 (the paper's wording).
 SC_LABEL = "Self-compassion (mean)"
-_CONDITION_TEXT = {"negative-neutral": "Neg − Neu", "positive-neutral": "Pos − Neu", "negative": "Negative",
-                   "neutral": "Neutral", "positive": "Positive"}
+_CONDITION_TEXT = {
+    "negative-neutral": "Neg − Neu",
+    "positive-neutral": "Pos − Neu",
+    "negative": "Negative",
+    "neutral": "Neutral",
+    "positive": "Positive",
+}
 _ROI_TEXT = {"vmpfc": "VMPFC", "amygdala_r": "right amygdala", "amygdala_l": "left amygdala"}
 _TAILS = {"less": "one-tailed", "greater": "one-tailed", "two-sided": "two-tailed"}
 
@@ -71,9 +93,20 @@ def connectivity_label(condition: str = "negative-neutral", pair=("vmpfc", "amyg
     return f"{a}–{b} connectivity\n({_CONDITION_TEXT.get(condition, condition)}, Fisher z)"
 
 
-def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, condition: str,
-                  pair=("vmpfc", "amygdala_r"), *, xlabel: str | None = None, alternative: str = "directional",
-                  measure: str = DEFAULT_MEASURE, seed: int = 2018, title: str | None = None) -> dict:
+def scatter_panel(
+    ax,
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str,
+    condition: str,
+    pair=("vmpfc", "amygdala_r"),
+    *,
+    xlabel: str | None = None,
+    alternative: str = "directional",
+    measure: str = DEFAULT_MEASURE,
+    seed: int = 2018,
+    title: str | None = None,
+) -> dict:
     """Draw one scatter + regression line + 95 % CI band on ``ax``; return the correlation.
 
     The band is seaborn's bootstrap band for the regression line (1000 resamples, seeded); the panel's
@@ -116,13 +149,24 @@ def scatter_panel(ax, scores: pd.DataFrame, connectivity: pd.DataFrame, scale: s
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
     res = correlate_values(data["x"], data["y"], resolve_alternative(alternative, col))
     colour = condition_colour(condition) if condition in _CONDITION_TEXT else "0.2"
-    sns.regplot(data=data, x="x", y="y", ax=ax, ci=95, seed=seed, n_boot=1000, truncate=False,
-                scatter_kws={"s": 32, "color": colour, "edgecolor": "white", "linewidths": 0.5, "zorder": 3},
-                line_kws={"color": "0.15", "linewidth": 1.5})
+    sns.regplot(
+        data=data,
+        x="x",
+        y="y",
+        ax=ax,
+        ci=95,
+        seed=seed,
+        n_boot=1000,
+        truncate=False,
+        scatter_kws={"s": 32, "color": colour, "edgecolor": "white", "linewidths": 0.5, "zorder": 3},
+        line_kws={"color": "0.15", "linewidth": 1.5},
+    )
     ax.axhline(0, color="0.75", linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel or paper.SCALE_LABELS.get(col, col))
     ax.set_ylabel(connectivity_label(condition, pair))
-    stats = f"r = {format_r(res['r'])}, p = {format_p(res['p'])} ({_TAILS[res['alternative']]}), n = {res['n']}"
+    stats = (
+        f"r = {format_r(res['r'])}, p = {format_p(res['p'])} ({_TAILS[res['alternative']]}), n = {res['n']}"
+    )
     ax.set_title(f"{title}\n{stats}" if title else stats, loc="left", fontsize=10)
     return res
 
@@ -164,8 +208,16 @@ def figure2(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
     """
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, condition in zip(axes, ("negative", "neutral")):
-        scatter_panel(ax, scores, connectivity, "total", condition, xlabel=SC_LABEL,
-                      title=f"{_CONDITION_TEXT[condition]} feedback", **kwargs)
+        scatter_panel(
+            ax,
+            scores,
+            connectivity,
+            "total",
+            condition,
+            xlabel=SC_LABEL,
+            title=f"{_CONDITION_TEXT[condition]} feedback",
+            **kwargs,
+        )
     return fig
 
 
@@ -186,8 +238,9 @@ def figure3(scores: pd.DataFrame, connectivity: pd.DataFrame, **kwargs) -> Figur
     """
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH + 1, 4.0), layout="constrained")
     for ax, scale in zip(axes, ("common_humanity", "self_judgment")):
-        scatter_panel(ax, scores, connectivity, scale, "negative-neutral", title=paper.SCALE_LABELS[scale],
-                      **kwargs)
+        scatter_panel(
+            ax, scores, connectivity, scale, "negative-neutral", title=paper.SCALE_LABELS[scale], **kwargs
+        )
     return fig
 
 
@@ -213,8 +266,12 @@ def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 0.5, 3.8), layout="constrained")
     order = loo.sort_values("r_without")
     ax.scatter(range(len(order)), order["r_without"], color="0.2", s=26, zorder=3)
-    ax.axhline(loo.attrs["r_all"], color=ACCENT, label=f"all participants (r = {format_r(loo.attrs['r_all'])})")
-    crit = r_from_p(0.05, len(loo) - 1, "one-sided" if loo.attrs["alternative"] != "two-sided" else "two-sided")
+    ax.axhline(
+        loo.attrs["r_all"], color=ACCENT, label=f"all participants (r = {format_r(loo.attrs['r_all'])})"
+    )
+    crit = r_from_p(
+        0.05, len(loo) - 1, "one-sided" if loo.attrs["alternative"] != "two-sided" else "two-sided"
+    )
     sign = -1 if loo.attrs["r_all"] < 0 else 1
     ax.axhline(sign * crit, color="0.5", linestyle="--", label=f"critical r, p = .05 (n = {len(loo) - 1})")
     ax.set_xticks(range(len(order)), order["participant_id"], rotation=90, fontsize=9)
@@ -244,15 +301,30 @@ def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH + 1, max(5.0, 1.0 + 0.8 * len(curve))), 4.0),
-                           layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(min(FIGURE_WIDTH + 1, max(5.0, 1.0 + 0.8 * len(curve))), 4.0), layout="constrained"
+    )
     x = np.arange(len(curve))
     for i, row in enumerate(curve.itertuples()):
         color = ACCENT if row.is_default else "0.25"
-        ax.errorbar(i, row.r, yerr=[[row.r - row.ci95_low], [row.ci95_high - row.r]], fmt="none",
-                    ecolor=color, elinewidth=1.2, capsize=3)
-        ax.scatter(i, row.r, s=45, zorder=3, edgecolor=color,
-                   facecolor=color if row.p < 0.05 else "white", linewidth=1.5)
+        ax.errorbar(
+            i,
+            row.r,
+            yerr=[[row.r - row.ci95_low], [row.ci95_high - row.r]],
+            fmt="none",
+            ecolor=color,
+            elinewidth=1.2,
+            capsize=3,
+        )
+        ax.scatter(
+            i,
+            row.r,
+            s=45,
+            zorder=3,
+            edgecolor=color,
+            facecolor=color if row.p < 0.05 else "white",
+            linewidth=1.5,
+        )
     ax.axhline(0, color="0.7", linewidth=0.8)
     ax.set_xticks(x, curve["measure"], rotation=30, ha="right")
     ax.set_xlabel("Connectivity pipeline (measure)")
@@ -280,16 +352,26 @@ def sampling_distribution_figure(mc: dict, observed: Sequence[tuple[str, float]]
     ax.hist(mc["r"], bins=60, color="0.7", edgecolor="white")
     tail = "two-sided" if mc["alternative"] == "two-sided" else "one-sided"
     crit = r_from_p(mc["alpha"], mc["n"], tail)
-    for sign in ((-1, 1) if tail == "two-sided" else ((-1,) if mc["alternative"] == "less" else (1,))):
+    for sign in (-1, 1) if tail == "two-sided" else ((-1,) if mc["alternative"] == "less" else (1,)):
         ax.axvline(sign * crit, color="0.3", linestyle="--")
     ax.axvline(mc["rho"], color="black", label=f"population ρ = {format_r(mc['rho'])}")
-    others = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")]
+    others = [
+        OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")
+    ]
     for i, (label, value) in enumerate(observed):
-        ax.axvline(value, color=others[i % len(others)], linestyle=":", linewidth=2,
-                   label=f"{label} ({format_r(value)})")
+        ax.axvline(
+            value,
+            color=others[i % len(others)],
+            linestyle=":",
+            linewidth=2,
+            label=f"{label} ({format_r(value)})",
+        )
     ax.set_xlabel(f"Sample r (n = {mc['n']})")
     ax.set_ylabel("Simulated replications")
-    ax.set_title(f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)",
-                 loc="left", fontsize=10)
+    ax.set_title(
+        f"{mc['power']:.0%} of replications reach p < {mc['alpha']:g} (dashed: critical r)",
+        loc="left",
+        fontsize=10,
+    )
     fig.legend(loc="outside lower center", ncol=min(3, 1 + len(observed)))
     return fig

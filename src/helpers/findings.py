@@ -20,8 +20,23 @@ from .paths import resolve
 from .stats import fisher_ci
 from .style import format_p, format_r
 
-__all__ = ["key_findings", "apa_strings", "TABLES", "apa", "apa_p", "bf_evidence", "recovery", "recovery_sentence", "table1_recovery_sentence",
-           "significance_sentence", "attenuation_sentence", "reliability_paragraph", "planted_sentence", "data_source", "RELIABILITY_TABLE"]
+__all__ = [
+    "key_findings",
+    "apa_strings",
+    "TABLES",
+    "apa",
+    "apa_p",
+    "bf_evidence",
+    "recovery",
+    "recovery_sentence",
+    "table1_recovery_sentence",
+    "significance_sentence",
+    "attenuation_sentence",
+    "reliability_paragraph",
+    "planted_sentence",
+    "data_source",
+    "RELIABILITY_TABLE",
+]
 
 #: The tables the findings are read from (written by the results and robustness chapters).
 TABLES = ("table1", "audit", "sensitivity", "specification_curve", "leave_one_out", "inference")
@@ -29,7 +44,13 @@ TABLES = ("table1", "audit", "sensitivity", "specification_curve", "leave_one_ou
 RELIABILITY_TABLE = "connectivity_reliability"
 
 #: Lee & Wagenmakers (2013, Table 7.1, after Jeffreys 1961): lower bounds of BF10 and their label.
-_BF_LABELS = ((100.0, "extreme"), (30.0, "very strong"), (10.0, "strong"), (3.0, "moderate"), (1.0, "anecdotal"))
+_BF_LABELS = (
+    (100.0, "extreme"),
+    (30.0, "very strong"),
+    (10.0, "strong"),
+    (3.0, "moderate"),
+    (1.0, "anecdotal"),
+)
 
 
 def apa(x: float, digits: int = 2) -> str:
@@ -122,7 +143,9 @@ def recovery(ours: pd.DataFrame, planted: pd.Series, level: float = 0.95) -> pd.
     """
     missing = sorted(set(ours["column"]) - set(planted.index))
     if missing:
-        raise ValueError(f"no planted value for Table 1 row(s) {missing} (planted values: {list(planted.index)})")
+        raise ValueError(
+            f"no planted value for Table 1 row(s) {missing} (planted values: {list(planted.index)})"
+        )
     out = ours[["column", "r", "n"]].copy()
     out["planted"] = planted.loc[out["column"]].to_numpy(float)
     ci = [fisher_ci(r, int(n), level) for r, n in zip(out["r"], out["n"])]
@@ -149,14 +172,20 @@ def recovery_sentence(rec: pd.DataFrame, what: str = "planted correlations") -> 
     """
     n, within, signs = len(rec), int(rec["within"].sum()), int(rec["same_sign"].sum())
     if within == n:
-        verdict = (f"every one of the {n} {what} lies within the 95 % confidence interval of our "
-                   "estimate, so the data are consistent with what the twin planted")
+        verdict = (
+            f"every one of the {n} {what} lies within the 95 % confidence interval of our "
+            "estimate, so the data are consistent with what the twin planted"
+        )
     elif within == 0:
-        verdict = (f"none of the {n} {what} lies within the 95 % confidence interval of our "
-                   "estimate: the pipeline did not recover what the twin planted")
+        verdict = (
+            f"none of the {n} {what} lies within the 95 % confidence interval of our "
+            "estimate: the pipeline did not recover what the twin planted"
+        )
     else:
-        verdict = (f"{within} of the {n} {what} lie within the 95 % confidence interval of our "
-                   f"estimate and {n - within} outside it: the pipeline recovered the planted values only in part")
+        verdict = (
+            f"{within} of the {n} {what} lie within the 95 % confidence interval of our "
+            f"estimate and {n - within} outside it: the pipeline recovered the planted values only in part"
+        )
     return f"{verdict[0].upper()}{verdict[1:]}; {signs} of the {n} estimates have the planted sign."
 
 
@@ -187,8 +216,11 @@ def table1_recovery_sentence(ours: pd.DataFrame, planted: pd.DataFrame | None) -
         return "These data are not the digital twin, so there are no planted values to compare Table 1 with."
     rows = planted[(planted["side"] == "amygdala_r") & (planted["measure"] == "negative-neutral")]
     rec = recovery(ours, rows.set_index("score")["expected"])
-    return recovery_sentence(rec, "correlations the twin leads us to expect (planted, times the square root of "
-                                  "the estimate's reliability)")
+    return recovery_sentence(
+        rec,
+        "correlations the twin leads us to expect (planted, times the square root of "
+        "the estimate's reliability)",
+    )
 
 
 def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: int) -> str:
@@ -209,12 +241,16 @@ def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: 
     -------
     str
     """
+
     def rows(k):
         return "no row" if k == 0 else "every row" if k == n_rows else f"{k} of the {n_rows} rows"
+
     paper = "as many as" if n_sig == n_sig_paper else "fewer than" if n_sig < n_sig_paper else "more than"
     verb = "reaches" if n_sig <= 1 or n_sig == n_rows else "reach"
-    return (f"With the paper's one-tailed tests {rows(n_sig)} of Table 1 {verb} "
-            f"p < .05 here ({rows(n_sig_two)} two-tailed), {paper} the {n_sig_paper} in the paper.")
+    return (
+        f"With the paper's one-tailed tests {rows(n_sig)} of Table 1 {verb} "
+        f"p < .05 here ({rows(n_sig_two)} two-tailed), {paper} the {n_sig_paper} in the paper."
+    )
 
 
 def attenuation_sentence(table: pd.Series | dict) -> str:
@@ -235,17 +271,25 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
     """
     t = dict(table)
     within = t["q_low"] <= t["r_ours"] <= t["q_high"]
-    verdict = ("lies within that range: the pipeline recovers what the twin planted, once the measurement "
-               "error of a single run is allowed for" if within else
-               "lies outside that range: measurement error alone does not explain the difference")
+    verdict = (
+        "lies within that range: the pipeline recovers what the twin planted, once the measurement "
+        "error of a single run is allowed for"
+        if within
+        else "lies outside that range: measurement error alone does not explain the difference"
+    )
     if within and t["q_low"] < 0 < t["q_high"]:
         verdict += " — though a range that includes zero makes this a weak test"
-    spearman = (f"; Spearman's formula alone gives {apa(t['spearman'])}"
-                if "spearman" in t and np.isfinite(t["spearman"]) else "")
-    return (f"The twin planted r = {apa(t['r_planted'])}; with a reliability of {apa(t['reliability'])} the "
-            f"correlation expected from the estimated connectivity is r = {apa(t['expected'])} "
-            f"(95 % of draws between {apa(t['q_low'])} and {apa(t['q_high'])}{spearman}), and ours, "
-            f"r = {apa(t['r_ours'])}, {verdict}.")
+    spearman = (
+        f"; Spearman's formula alone gives {apa(t['spearman'])}"
+        if "spearman" in t and np.isfinite(t["spearman"])
+        else ""
+    )
+    return (
+        f"The twin planted r = {apa(t['r_planted'])}; with a reliability of {apa(t['reliability'])} the "
+        f"correlation expected from the estimated connectivity is r = {apa(t['expected'])} "
+        f"(95 % of draws between {apa(t['q_low'])} and {apa(t['q_high'])}{spearman}), and ours, "
+        f"r = {apa(t['r_ours'])}, {verdict}."
+    )
 
 
 def reliability_paragraph(table: pd.Series | dict | None) -> str:
@@ -264,38 +308,61 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
         implied latent r and the twin's ``coupling.level``), or one sentence when ``table`` is None.
     """
     if table is None:
-        return ("These data are not the digital twin: there is no planted coupling, so the reliability of the "
-                "connectivity estimate cannot be measured by re-simulation here. A second run of the same people, "
-                "or split halves of the events, would be needed.")
+        return (
+            "These data are not the digital twin: there is no planted coupling, so the reliability of the "
+            "connectivity estimate cannot be measured by re-simulation here. A second run of the same "
+            "people, or split halves of the events, would be needed."
+        )
     t = dict(table)
-    config = (f"; the twin's configuration assumes {apa(t['reliability_config'])}"
-              if np.isfinite(t["reliability_config"]) else "")
+    config = (
+        f"; the twin's configuration assumes {apa(t['reliability_config'])}"
+        if np.isfinite(t["reliability_config"])
+        else ""
+    )
     latent = t["latent_paper"]
     impossible = abs(latent) > 1
-    paper = (f"At this reliability the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} with the "
-             "neural coupling itself" + (": more than 1 in size, which no coupling can have — the paper's estimates "
-                                         "must have been more reliable than the twin's, or its r overestimates the "
-                                         "population value." if impossible else "."))
-    level = ("This twin was built with `coupling.level: observed`: it planted each of the paper's values divided by "
-             "the square root of its measure's reliability, so that the *estimated* correlations match the paper's "
-             "in expectation." if t["level"] == "observed" else
-             "This twin was built with `coupling.level: latent`: the neural coupling itself carries the paper's "
-             "values, so the estimated correlations are expected to be smaller than the paper's, by the square root "
-             "of the reliability.")
+    paper = (
+        f"At this reliability the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} "
+        "with the neural coupling itself"
+        + (
+            ": more than 1 in size, which no coupling can have — the paper's estimates "
+            "must have been more reliable than the twin's, or its r overestimates the "
+            "population value."
+            if impossible
+            else "."
+        )
+    )
+    level = (
+        "This twin was built with `coupling.level: observed`: it planted each of the paper's values divided "
+        "by the square root of its measure's reliability, so that the *estimated* correlations match the "
+        "paper's in expectation."
+        if t["level"] == "observed"
+        else "This twin was built with `coupling.level: latent`: the neural coupling itself carries the "
+        "paper's values, so the estimated correlations are expected to be smaller than the paper's, by the "
+        "square root of the reliability."
+    )
     # z-scores of the same model: mean within 3 standard errors of 0, SD near 1
     image_ok = abs(t["image_mean_z"]) < 3 / np.sqrt(t["image_n"]) and 0.6 < t["image_sd_z"] < 1.5
     mean_z = f"{t['image_mean_z']:.2f}".replace("-", "−")
-    image = (f"Standardised by each participant's re-simulated runs, the estimates from the images have mean "
-             f"{mean_z} and SD {t['image_sd_z']:.2f} (0 and 1 if the shortcut behaves like the "
-             f"images), and {t['image_within']:.0%} lie within ±1.96: "
-             + ("the shortcut reproduces the images' behaviour." if image_ok else
-                "the shortcut does not behave like the images, so treat the numbers here with caution."))
-    return (f"Among these {t['n']} participants the Neg − Neu estimate has a reliability of {apa(t['reliability'])} "
-            f"({apa(t['reliability_population'])} with the population's spread of planted values{config}); "
-            f"two runs of the same people would correlate at about {apa(t['retest'])}. One run's error "
-            f"(SD {t['error_sd']:.2f} in Fisher z) is what costs the correlation. {attenuation_sentence(t)} "
-            f"The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
-            f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}). {image}\n\n{paper} {level}")
+    image = (
+        f"Standardised by each participant's re-simulated runs, the estimates from the images have mean "
+        f"{mean_z} and SD {t['image_sd_z']:.2f} (0 and 1 if the shortcut behaves like the "
+        f"images), and {t['image_within']:.0%} lie within ±1.96: "
+        + (
+            "the shortcut reproduces the images' behaviour."
+            if image_ok
+            else "the shortcut does not behave like the images, so treat the numbers here with caution."
+        )
+    )
+    return (
+        f"Among these {t['n']} participants the Neg − Neu estimate has a reliability of "
+        f"{apa(t['reliability'])} ({apa(t['reliability_population'])} with the population's spread of "
+        f"planted values{config}); two runs of the same people would correlate at about "
+        f"{apa(t['retest'])}. One run's error (SD {t['error_sd']:.2f} in Fisher z) is what costs the "
+        f"correlation. {attenuation_sentence(t)} "
+        f"The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
+        f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}). {image}\n\n{paper} {level}"
+    )
 
 
 def planted_sentence(planted: pd.DataFrame | None) -> str:
@@ -315,21 +382,36 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
     """
     if planted is None:
         return "These data are not the digital twin, so there are no planted values."
-    row = planted[(planted["side"] == "amygdala_r") & (planted["measure"] == "negative-neutral")
-                  & (planted["score"] == "total")]
+    row = planted[
+        (planted["side"] == "amygdala_r")
+        & (planted["measure"] == "negative-neutral")
+        & (planted["score"] == "total")
+    ]
     if row.empty:
-        return "The twin's planted table has no row for the self-compassion mean and Neg − Neu right amygdala coupling."
+        return (
+            "The twin's planted table has no row for the self-compassion mean and Neg − Neu right amygdala "
+            "coupling."
+        )
     t = row.iloc[0]
     sample = t["sample"] if "sample" in t.index else t["planted"]
-    planted_value = ("the paper's value divided by the square root of the measure's reliability"
-                     if t["level"] == "observed" else "the paper's value itself")
-    how = (planted_value if t.get("match", "sample") == "sample" else
-           f"a random sample from a population whose correlation is r = {apa(t['planted'], 3)}, {planted_value}")
-    return (f"This twin was built with coupling.level: {t['level']}. For the headline correlation — the "
-            f"self-compassion mean with Neg − Neu VMPFC–right amygdala coupling — the paper reports "
-            f"r = {apa(t['target'], 3)}; the neural coupling of these participants carries r = {apa(sample, 3)} "
-            f"({how}); with a reliability of {apa(t['reliability'])} a pipeline is expected to estimate "
-            f"r = {apa(t['expected'], 3)}.")
+    planted_value = (
+        "the paper's value divided by the square root of the measure's reliability"
+        if t["level"] == "observed"
+        else "the paper's value itself"
+    )
+    how = (
+        planted_value
+        if t.get("match", "sample") == "sample"
+        else f"a random sample from a population whose correlation is r = {apa(t['planted'], 3)}, "
+        f"{planted_value}"
+    )
+    return (
+        f"This twin was built with coupling.level: {t['level']}. For the headline correlation — the "
+        f"self-compassion mean with Neg − Neu VMPFC–right amygdala coupling — the paper reports "
+        f"r = {apa(t['target'], 3)}; the neural coupling of these participants carries r = {apa(sample, 3)} "
+        f"({how}); with a reliability of {apa(t['reliability'])} a pipeline is expected to estimate "
+        f"r = {apa(t['expected'], 3)}."
+    )
 
 
 def data_source(output_dir: str | os.PathLike) -> str:
@@ -360,7 +442,10 @@ def data_source(output_dir: str | os.PathLike) -> str:
         generated = json.loads(desc.read_text()).get("GeneratedBy") or [{}]
         generator = str(generated[0].get("Name", ""))
     if generator == "helpers.simulate":
-        return "the digital twin's ideal derivatives (the images a perfect preprocessing would give, not the raw files)"
+        return (
+            "the digital twin's ideal derivatives (the images a perfect preprocessing would give, "
+            "not the raw files)"
+        )
     if generator == "helpers.preprocess":
         return "our own preprocessing of the raw images"
     if generator.lower().startswith("fmriprep"):
@@ -387,8 +472,13 @@ def apa_strings(found: dict) -> dict[str, str]:
     for key, value in found.items():
         if not isinstance(value, float):
             continue
-        if key.endswith(("_r", "_r_min", "_r_max", "_r_two")) or key in ("rel_planted", "rel_expected", "rel_q_low",
-                                                                         "rel_q_high", "rel_latent_paper"):
+        if key.endswith(("_r", "_r_min", "_r_max", "_r_two")) or key in (
+            "rel_planted",
+            "rel_expected",
+            "rel_q_low",
+            "rel_q_high",
+            "rel_latent_paper",
+        ):
             out[f"{key}_apa"] = apa(value)
         elif key.endswith(("_p", "_p_two")):
             out[f"{key}_apa"] = apa_p(value)
@@ -398,8 +488,10 @@ def apa_strings(found: dict) -> dict[str, str]:
 def _read(folder: Path, name: str) -> pd.DataFrame:
     path = folder / f"{name}.tsv"
     if not path.is_file():
-        raise ValueError(f"{path} is missing: run the results and robustness chapters first "
-                         f"(the discussion reads {', '.join(t + '.tsv' for t in TABLES)})")
+        raise ValueError(
+            f"{path} is missing: run the results and robustness chapters first "
+            f"(the discussion reads {', '.join(t + '.tsv' for t in TABLES)})"
+        )
     return pd.read_csv(path, sep="\t", na_values="n/a")
 
 
@@ -450,7 +542,11 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
     loo = _read(folder, "leave_one_out").set_index("key")
     inference = _read(folder, "inference").set_index("scale")
     headline = sens.iloc[0]
-    sig = (int((ours["p"] < alpha).sum()), int((ours["p_two_sided"] < alpha).sum()), int((paper["p"] < alpha).sum()))
+    sig = (
+        int((ours["p"] < alpha).sum()),
+        int((ours["p_two_sided"] < alpha).sum()),
+        int((paper["p"] < alpha).sum()),
+    )
     out = {
         "t1_rows": int(len(ours)),
         "t1_mean_abs_diff": float(diff.mean()),
@@ -486,11 +582,20 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
     rel_path = folder / f"{RELIABILITY_TABLE}.tsv"
     if rel_path.is_file():
         rel = pd.read_csv(rel_path, sep="\t").iloc[0]
-        out.update({"rel_reliability": float(rel["reliability"]), "rel_planted": float(rel["r_planted"]),
-                    "rel_expected": float(rel["expected"]), "rel_q_low": float(rel["q_low"]),
-                    "rel_q_high": float(rel["q_high"]), "rel_latent_paper": float(rel["latent_paper"]),
-                    "rel_sentence": attenuation_sentence(rel)})
+        out.update(
+            {
+                "rel_reliability": float(rel["reliability"]),
+                "rel_planted": float(rel["r_planted"]),
+                "rel_expected": float(rel["expected"]),
+                "rel_q_low": float(rel["q_low"]),
+                "rel_q_high": float(rel["q_high"]),
+                "rel_latent_paper": float(rel["latent_paper"]),
+                "rel_sentence": attenuation_sentence(rel),
+            }
+        )
     else:
-        out["rel_sentence"] = ("These data are not the twin, so there is no planted value to compare with; the "
-                               "robustness chapter measures the reliability of the connectivity estimate only on the twin.")
+        out["rel_sentence"] = (
+            "These data are not the twin, so there is no planted value to compare with; the "
+            "robustness chapter measures the reliability of the connectivity estimate only on the twin."
+        )
     return out

@@ -13,8 +13,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -50,7 +50,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         parent.mkdir(parents=True, exist_ok=True)
     except (PermissionError, NotADirectoryError, FileExistsError) as err:
         # e.g. a read-only location, or a path below a regular file
-        raise PermissionError(f"cannot create output folder {parent} for {final.name}: {err.strerror or err}") from err
+        raise PermissionError(
+            f"cannot create output folder {parent} for {final.name}: {err.strerror or err}"
+        ) from err
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"output folder {parent} is not writable (needed for {final.name})")
     # The final name stays at the end so that extension-sniffing writers (nibabel, papermill) work.
@@ -113,7 +115,9 @@ def write_json(obj, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def save_figure(fig, stem: str | os.PathLike, formats: tuple[str, ...] = ("png", "svg"), dpi: int = 150) -> list[Path]:
+def save_figure(
+    fig, stem: str | os.PathLike, formats: tuple[str, ...] = ("png", "svg"), dpi: int = 150
+) -> list[Path]:
     """Save a matplotlib ``Figure`` as ``stem.<fmt>`` for each format, atomically.
 
     SVG metadata dates are dropped so identical figures give identical bytes.

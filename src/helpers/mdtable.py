@@ -49,7 +49,7 @@ class _Cells(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.head: list[list[str]] = []
         self.body: list[list[str]] = []
-        self.index_width = 0           # leading <th> cells of the first body row: the index levels
+        self.index_width = 0  # leading <th> cells of the first body row: the index levels
         self._rows = self.head
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
@@ -70,7 +70,7 @@ class _Cells(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in ("th", "td") and self._cell is not None:
-            text = " ".join("".join(self._cell).split())   # also turns &nbsp; and line breaks into spaces
+            text = " ".join("".join(self._cell).split())  # also turns &nbsp; and line breaks into spaces
             self._row.extend([text] * self._span)
             self._cell = None
         elif tag == "tr" and self._row is not None:
@@ -123,7 +123,7 @@ def table_cells(frame: pd.DataFrame | Styler, na_rep: str = "") -> tuple[list[st
     if isinstance(frame, Styler):
         html = frame.to_html(exclude_styles=True, sparse_index=False, sparse_columns=False)
     elif isinstance(frame, pd.DataFrame):
-        frame = frame.replace(r"\s*[\r\n\t]\s*", " ", regex=True)   # to_html would print them as \\n
+        frame = frame.replace(r"\s*[\r\n\t]\s*", " ", regex=True)  # to_html would print them as \\n
         html = frame.to_html(index=labelled_index(frame), sparsify=False, na_rep=na_rep)
     else:
         raise TypeError(f"a table must be a pandas DataFrame or Styler, not {type(frame).__name__}")
@@ -131,8 +131,9 @@ def table_cells(frame: pd.DataFrame | Styler, na_rep: str = "") -> tuple[list[st
     cells.feed(html)
     width = max((len(r) for r in cells.head + cells.body), default=0)
     head = [r + [""] * (width - len(r)) for r in cells.head] or [[""] * width]
-    header = [head[-1][i] if i < cells.index_width else " ".join(r[i] for r in head if r[i])
-              for i in range(width)]
+    header = [
+        head[-1][i] if i < cells.index_width else " ".join(r[i] for r in head if r[i]) for i in range(width)
+    ]
     return header, [r + [""] * (width - len(r)) for r in cells.body]
 
 
@@ -140,8 +141,9 @@ def _escape(text: str) -> str:
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
-def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: bool = True,
-                   empty: str = EMPTY) -> str:
+def markdown_table(
+    frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: bool = True, empty: str = EMPTY
+) -> str:
     """``frame`` as a Markdown pipe table (literal cell text; numeric columns right-aligned).
 
     Every ASCII punctuation character is backslash-escaped, so a cell such as ``0.04*`` or
@@ -178,9 +180,11 @@ def markdown_table(frame: pd.DataFrame | Styler, na_rep: str = "", *, journal: b
     if not body:
         names = ", ".join(h for h in header if h)
         return f"| {_escape(names)} |\n|---|\n| {_escape(empty)} |\n"
-    numeric = [any(r[i] not in _MISSING for r in body)
-               and all(r[i] in _MISSING or _NUMBER.match(r[i]) or _INTERVAL.match(r[i]) for r in body)
-               for i in range(len(header))]
+    numeric = [
+        any(r[i] not in _MISSING for r in body)
+        and all(r[i] in _MISSING or _NUMBER.match(r[i]) or _INTERVAL.match(r[i]) for r in body)
+        for i in range(len(header))
+    ]
     lines = [
         "| " + " | ".join(_escape(h) for h in header) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",

@@ -22,8 +22,15 @@ from __future__ import annotations
 import pandas as pd
 
 __all__ = [
-    "N", "SCALES", "SCALE_LABELS", "HYPOTHESISED_DIRECTION", "ALPHAS", "MARKERS",
-    "table1", "reported_correlations", "audit_input",
+    "N",
+    "SCALES",
+    "SCALE_LABELS",
+    "HYPOTHESISED_DIRECTION",
+    "ALPHAS",
+    "MARKERS",
+    "table1",
+    "reported_correlations",
+    "audit_input",
 ]
 
 #: Sample size of the study (the text's "r(18)" notwithstanding; see the audit).
@@ -46,38 +53,106 @@ SCALE_LABELS: dict[str, str] = dict(SCALES)
 #: total and the positive subscales predict r < 0 ("less") and the three negative
 #: subscales, which are scored in the uncompassionate direction, predict r > 0.
 HYPOTHESISED_DIRECTION: dict[str, str] = {
-    "total": "less", "self_kindness": "less", "common_humanity": "less", "mindfulness": "less",
-    "self_judgment": "greater", "isolation": "greater", "over_identification": "greater",
+    "total": "less",
+    "self_kindness": "less",
+    "common_humanity": "less",
+    "mindfulness": "less",
+    "self_judgment": "greater",
+    "isolation": "greater",
+    "over_identification": "greater",
 }
 
 #: Cronbach's alpha reported for the total and each subscale.
 ALPHAS: dict[str, float] = {
-    "total": 0.913, "self_kindness": 0.729, "self_judgment": 0.759, "common_humanity": 0.724,
-    "isolation": 0.669, "mindfulness": 0.818, "over_identification": 0.792,
+    "total": 0.913,
+    "self_kindness": 0.729,
+    "self_judgment": 0.759,
+    "common_humanity": 0.724,
+    "isolation": 0.669,
+    "mindfulness": 0.818,
+    "over_identification": 0.792,
 }
 
 #: Significance markers of Table 1 as (threshold, marker), strictest first.
 MARKERS: tuple[tuple[float, str], ...] = ((0.05, "*"), (0.1, "†"))
 
 _TABLE1_VALUES = {  # Neg − Neu, VMPFC–right amygdala
-    "total": (-0.402, 0.044), "self_kindness": (-0.182, 0.227), "self_judgment": (0.417, 0.038),
-    "common_humanity": (-0.518, 0.012), "isolation": (0.070, 0.387), "mindfulness": (-0.321, 0.090),
+    "total": (-0.402, 0.044),
+    "self_kindness": (-0.182, 0.227),
+    "self_judgment": (0.417, 0.038),
+    "common_humanity": (-0.518, 0.012),
+    "isolation": (0.070, 0.387),
+    "mindfulness": (-0.321, 0.090),
     "over_identification": (0.317, 0.093),
 }
 
 # Text results: (label, scale, condition, target, r, p, p as printed)
 _TEXT_RESULTS = (
-    ("SC mean × left amygdala, Neg − Neu", "total", "negative-neutral", "amygdala_l", -0.263, 0.165, "= .165"),
+    (
+        "SC mean × left amygdala, Neg − Neu",
+        "total",
+        "negative-neutral",
+        "amygdala_l",
+        -0.263,
+        0.165,
+        "= .165",
+    ),
     ("SC mean × right amygdala, Negative", "total", "negative", "amygdala_r", -0.458, 0.024, "= .024"),
     ("SC mean × right amygdala, Neutral", "total", "neutral", "amygdala_r", 0.044, float("nan"), "> .05"),
-    ("SC mean × right amygdala, Pos − Neu", "total", "positive-neutral", "amygdala_r", -0.262, 0.140, "= .140"),
-    ("SC mean × left amygdala, Pos − Neu", "total", "positive-neutral", "amygdala_l", -0.366, 0.062, "= .062"),
-    ("Self-judgment × right amygdala, Negative", "self_judgment", "negative", "amygdala_r", 0.205, 0.200, "= .200"),
-    ("Self-judgment × right amygdala, Neutral", "self_judgment", "neutral", "amygdala_r", -0.226, 0.176, "= .176"),
-    ("Common humanity × right amygdala, Negative", "common_humanity", "negative", "amygdala_r", -0.442, 0.029,
-     "= .029"),
-    ("Common humanity × right amygdala, Neutral", "common_humanity", "neutral", "amygdala_r", 0.156, 0.262,
-     "= .262"),
+    (
+        "SC mean × right amygdala, Pos − Neu",
+        "total",
+        "positive-neutral",
+        "amygdala_r",
+        -0.262,
+        0.140,
+        "= .140",
+    ),
+    (
+        "SC mean × left amygdala, Pos − Neu",
+        "total",
+        "positive-neutral",
+        "amygdala_l",
+        -0.366,
+        0.062,
+        "= .062",
+    ),
+    (
+        "Self-judgment × right amygdala, Negative",
+        "self_judgment",
+        "negative",
+        "amygdala_r",
+        0.205,
+        0.200,
+        "= .200",
+    ),
+    (
+        "Self-judgment × right amygdala, Neutral",
+        "self_judgment",
+        "neutral",
+        "amygdala_r",
+        -0.226,
+        0.176,
+        "= .176",
+    ),
+    (
+        "Common humanity × right amygdala, Negative",
+        "common_humanity",
+        "negative",
+        "amygdala_r",
+        -0.442,
+        0.029,
+        "= .029",
+    ),
+    (
+        "Common humanity × right amygdala, Neutral",
+        "common_humanity",
+        "neutral",
+        "amygdala_r",
+        0.156,
+        0.262,
+        "= .262",
+    ),
 )
 
 
@@ -110,14 +185,29 @@ def reported_correlations() -> pd.DataFrame:
         Columns ``label, scale, condition, source, target, r, p, p_text, n, where``.
     """
     rows = [
-        {"label": f"{label} × right amygdala, Neg − Neu (Table 1)", "scale": scale,
-         "condition": "negative-neutral", "target": "amygdala_r", "r": r, "p": p,
-         "p_text": f"= {p:.3f}".replace("0.", "."), "where": "Table 1"}
+        {
+            "label": f"{label} × right amygdala, Neg − Neu (Table 1)",
+            "scale": scale,
+            "condition": "negative-neutral",
+            "target": "amygdala_r",
+            "r": r,
+            "p": p,
+            "p_text": f"= {p:.3f}".replace("0.", "."),
+            "where": "Table 1",
+        }
         for scale, label, r, p in table1()[["scale", "label", "r", "p"]].itertuples(index=False)
     ]
     rows += [
-        {"label": label, "scale": scale, "condition": cond, "target": target, "r": r, "p": p,
-         "p_text": p_text, "where": "text"}
+        {
+            "label": label,
+            "scale": scale,
+            "condition": cond,
+            "target": target,
+            "r": r,
+            "p": p,
+            "p_text": p_text,
+            "where": "text",
+        }
         for label, scale, cond, target, r, p, p_text in _TEXT_RESULTS
     ]
     out = pd.DataFrame(rows)

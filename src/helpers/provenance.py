@@ -27,8 +27,21 @@ from .paths import project_root
 __all__ = ["Chapter", "SavedFigure", "FIGURE_DPI", "sha256", "package_versions", "outputs_table", "PACKAGES"]
 
 #: Packages whose versions are recorded in every chapter's footer.
-PACKAGES = ("helpers", "numpy", "scipy", "pandas", "nibabel", "nilearn", "dipy", "scikit-learn", "pingouin",
-            "matplotlib", "seaborn", "papermill", "jupyter-book")
+PACKAGES = (
+    "helpers",
+    "numpy",
+    "scipy",
+    "pandas",
+    "nibabel",
+    "nilearn",
+    "dipy",
+    "scikit-learn",
+    "pingouin",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "jupyter-book",
+)
 
 
 #: Resolution of every saved PNG figure (dots per inch): sharp on high-density screens at column width.
@@ -45,9 +58,12 @@ class SavedFigure:
         import base64
 
         svg = self.svg.read_text()
-        svg = svg[svg.index("<svg"):]          # drop the XML prolog and DOCTYPE: Jupyter wants the element
-        return {"image/svg+xml": svg, "image/png": base64.b64encode(self.png.read_bytes()).decode("ascii"),
-                "text/plain": f"<figure {self.png.stem}>"}
+        svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: Jupyter wants the element
+        return {
+            "image/svg+xml": svg,
+            "image/png": base64.b64encode(self.png.read_bytes()).decode("ascii"),
+            "text/plain": f"<figure {self.png.stem}>",
+        }
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -171,7 +187,9 @@ class Chapter:
         return [Path(p) for p in paths]
 
     def figure(self, key: str, fig, stem: str | os.PathLike) -> None:
-        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg, register both, glue it as ``key``, close it.
+        """Save ``fig`` as ``stem``.png (at :data:`FIGURE_DPI`) and .svg; register, glue and close it.
+
+        Both files are registered as outputs, and the figure is glued as ``key``.
 
         The glued figure carries the saved SVG (vector: sharp at any zoom, which the HTML book
         shows) and the high-resolution PNG (for formats without SVG), not the inline backend's
@@ -198,8 +216,14 @@ class Chapter:
         glue(key, SavedFigure(Path(png), Path(svg)), display=False)
         plt.close("all")
 
-    def table(self, key: str, frame: pd.DataFrame | Styler, path: str | os.PathLike | None = None, *,
-              empty: str = EMPTY) -> None:
+    def table(
+        self,
+        key: str,
+        frame: pd.DataFrame | Styler,
+        path: str | os.PathLike | None = None,
+        *,
+        empty: str = EMPTY,
+    ) -> None:
         """Glue ``frame`` as ``key`` for a numbered table; write and register ``path`` if given.
 
         The cells are shown in the book's style (:func:`helpers.style.journal_cells`: human column
@@ -281,10 +305,12 @@ class Chapter:
         parts = [
             "<details class='provenance'><summary><b>Provenance of this chapter</b> "
             f"(run time {rec['run_seconds']:.1f} s)</summary>",
-            "<p><b>Parameters</b></p>", params.to_html(),
+            "<p><b>Parameters</b></p>",
+            params.to_html(),
             "<p><b>Inputs</b> (relative to the project root)</p>",
             "<ul>" + "".join(f"<li><code>{p}</code></li>" for p in rec["inputs"]) + "</ul>",
-            "<p><b>Outputs</b></p>", outputs.to_html(index=False),
+            "<p><b>Outputs</b></p>",
+            outputs.to_html(index=False),
         ]
         if rec["stages_seconds"]:
             stages = pd.DataFrame({"seconds": rec["stages_seconds"]})
@@ -316,6 +342,13 @@ def outputs_table(output_dir: str | os.PathLike = "build/outputs") -> pd.DataFra
         for out in rec["outputs"]:
             p = project_root() / out["path"]
             status = "missing" if not p.is_file() else ("ok" if sha256(p) == out["sha256"] else "changed")
-            rows.append({"chapter": rec["chapter"], "path": out["path"], "bytes": out["bytes"],
-                         "sha256": out["sha256"], "status": status})
+            rows.append(
+                {
+                    "chapter": rec["chapter"],
+                    "path": out["path"],
+                    "bytes": out["bytes"],
+                    "sha256": out["sha256"],
+                    "status": status,
+                }
+            )
     return pd.DataFrame(rows, columns=["chapter", "path", "bytes", "sha256", "status"])

@@ -44,9 +44,27 @@ from .simulate import build as twin_build
 from .simulate import load_config
 from .simulate import model as twin_model
 
-__all__ = ["VoxelModel", "voxel_model", "first_level_draw", "TwinDesign", "read_twin_design", "repeated_draws",
-           "reliability_from_draws", "draw_correlations", "attenuated_r", "latent_r", "attenuation_summary", "plot_attenuation", "population_reliability",
-           "observed_r_given", "planted_population_sd", "image_check", "expected_observed", "TwinAttenuation", "twin_attenuation"]
+__all__ = [
+    "VoxelModel",
+    "voxel_model",
+    "first_level_draw",
+    "TwinDesign",
+    "read_twin_design",
+    "repeated_draws",
+    "reliability_from_draws",
+    "draw_correlations",
+    "attenuated_r",
+    "latent_r",
+    "attenuation_summary",
+    "plot_attenuation",
+    "population_reliability",
+    "observed_r_given",
+    "planted_population_sd",
+    "image_check",
+    "expected_observed",
+    "TwinAttenuation",
+    "twin_attenuation",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +101,9 @@ def voxel_model(cfg: dict) -> VoxelModel:
     -------
     VoxelModel
     """
-    return _voxel_model(twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": cfg["anatomy"]}))
+    return _voxel_model(
+        twin_model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": cfg["anatomy"]})
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -107,15 +127,22 @@ def _voxel_model(key: tuple) -> VoxelModel:
     return VoxelModel(s0, weights, float(sigma))
 
 
-def _voxels(vm: VoxelModel, name: str, components: np.ndarray, spin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _voxels(
+    vm: VoxelModel, name: str, components: np.ndarray, spin: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Scans × voxels of one mask: (S0 + W ts) · spin + N(0, noise_sd) where S0 > 0 (as the images)."""
     clean = (vm.s0[name][None, :] + components @ vm.weights[name].T) * spin[:, None]
     noise = rng.standard_normal(clean.shape) * vm.noise_sd
     return clean + noise * (vm.s0[name] > 0)[None, :]
 
 
-def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator,
-                     vm: VoxelModel | None = None) -> pd.DataFrame:
+def first_level_draw(
+    events: pd.DataFrame,
+    coupling: pd.DataFrame,
+    cfg: dict,
+    rng: np.random.Generator,
+    vm: VoxelModel | None = None,
+) -> pd.DataFrame:
     """One fresh twin draw of one participant, through the paper's first level (ROI voxels only).
 
     Parameters
@@ -141,7 +168,9 @@ def first_level_draw(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rn
     conds, tr = cfg["conditions"], cfg["timing"]["tr"]
     series = twin_build.participant_series(events, coupling, cfg, rng)
     comps, spin = series["components"].to_numpy(), series["spin"]
-    roi_ts = pd.DataFrame({name: _voxels(vm, name, comps, spin, rng).mean(axis=1) for name in atlas.DEFAULT_ROIS})
+    roi_ts = pd.DataFrame(
+        {name: _voxels(vm, name, comps, spin, rng).mean(axis=1) for name in atlas.DEFAULT_ROIS}
+    )
     wm, csf = (_voxels(vm, name, comps, spin, rng) for name in ("wm", "csf"))
     n = len(roi_ts)
     effects = condition_effects(events, n, tr, conditions=conds)
@@ -213,12 +242,18 @@ def expected_observed(bids_dir) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     table = pd.read_csv(path, sep="\t")
-    coupling = yaml.safe_load((truth / "config.yaml").read_text())["coupling"] if (truth / "config.yaml").is_file() else {}
+    coupling = (
+        yaml.safe_load((truth / "config.yaml").read_text())["coupling"]
+        if (truth / "config.yaml").is_file()
+        else {}
+    )
     rel = coupling.get("reliability") or load_config()["coupling"]["reliability"]
     table["level"] = coupling.get("level", "latent")
     table["match"] = coupling.get("match", "population")
     table["reliability"] = table["measure"].map(rel).astype(float)
-    table["expected"] = table["sample" if "sample" in table.columns else "planted"] * np.sqrt(table["reliability"])
+    table["expected"] = table["sample" if "sample" in table.columns else "planted"] * np.sqrt(
+        table["reliability"]
+    )
     return table
 
 
@@ -253,7 +288,9 @@ def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=Non
         raise ValueError(f"n_draws must be >= 2 to estimate an error variance, got {n_draws}")
     vm = voxel_model(design.cfg)
     ids = list(participants) if participants is not None else list(design.events)
-    planted = add_contrasts(design.coupling.assign(source="vmpfc")).set_index(["participant_id", "condition", "target"])["z"]
+    planted = add_contrasts(design.coupling.assign(source="vmpfc")).set_index(
+        ["participant_id", "condition", "target"]
+    )["z"]
     rows = []
     for i, pid in enumerate(tqdm(ids, desc="reliability draws", leave=False)):
         rows_pid = design.coupling[design.coupling["participant_id"] == pid]
@@ -268,8 +305,9 @@ def repeated_draws(design: TwinDesign, n_draws: int, seed: int, participants=Non
     return out[["participant_id", "draw", "condition", "target", "z", "planted"]].reset_index(drop=True)
 
 
-def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutral",
-                           target: str = "amygdala_r") -> dict[str, float]:
+def reliability_from_draws(
+    draws: pd.DataFrame, condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> dict[str, float]:
     """Reliability of one connectivity measure from repeated draws (classical test theory).
 
     Model: z_id = a + b·t_i + u_i + e_id for participant i and draw d, t_i = the planted value,
@@ -317,13 +355,21 @@ def reliability_from_draws(draws: pd.DataFrame, condition: str = "negative-neutr
     systematic_var = max(float(resid.var(ddof=2)) - error_var / n_draws, 0.0)
     signal_var = slope**2 * float(planted.var(ddof=1))
     total = signal_var + systematic_var + error_var
-    return {"reliability": signal_var / total, "retest": (signal_var + systematic_var) / total,
-            "slope": float(slope), "error_sd": float(np.sqrt(error_var)), "systematic_sd": float(np.sqrt(systematic_var)),
-            "planted_sd": float(planted.std(ddof=1)), "n": int(len(means)), "draws": n_draws}
+    return {
+        "reliability": signal_var / total,
+        "retest": (signal_var + systematic_var) / total,
+        "slope": float(slope),
+        "error_sd": float(np.sqrt(error_var)),
+        "systematic_sd": float(np.sqrt(systematic_var)),
+        "planted_sd": float(planted.std(ddof=1)),
+        "n": int(len(means)),
+        "draws": n_draws,
+    }
 
 
-def draw_correlations(draws: pd.DataFrame, scores: pd.Series, condition: str = "negative-neutral",
-                      target: str = "amygdala_r") -> np.ndarray:
+def draw_correlations(
+    draws: pd.DataFrame, scores: pd.Series, condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> np.ndarray:
     """Pearson r between ``scores`` and each draw's estimates, draw after draw.
 
     The observed correlation the twin gives in each re-simulation: the direct check of the
@@ -361,8 +407,9 @@ def _exact_pair(n: int, r: float, rng: np.random.Generator) -> tuple[np.ndarray,
     return x, r * x + np.sqrt(1 - r**2) * e
 
 
-def planted_population_sd(cfg: dict, side: str = "amygdala_r", measure: str = "negative-neutral",
-                          n: int = 20000, seed: int = 0) -> float:
+def planted_population_sd(
+    cfg: dict, side: str = "amygdala_r", measure: str = "negative-neutral", n: int = 20000, seed: int = 0
+) -> float:
     """SD of a planted coupling measure in the twin's population.
 
     The twin's planting with ``coupling.match: population`` is run on ``n`` simulated participants;
@@ -390,7 +437,9 @@ def planted_population_sd(cfg: dict, side: str = "amygdala_r", measure: str = "n
     rng = np.random.default_rng(seed)
     ids = [f"p{i}" for i in range(n)]
     items, _ = twin_model.scs_items(ids, cfg["scs"], rng)
-    scores = pd.DataFrame(twin_model.score_matrix(items.iloc[:, 1:].to_numpy()), index=ids, columns=twin_model.SCORES)
+    scores = pd.DataFrame(
+        twin_model.score_matrix(items.iloc[:, 1:].to_numpy()), index=ids, columns=twin_model.SCORES
+    )
     table = twin_model.planted_coupling(scores, cfg["scs"], coupling, cfg["conditions"], rng)
     z = table[table["target"] == side].pivot(index="participant_id", columns="condition", values="z")
     parts = measure.split("-")
@@ -419,8 +468,13 @@ def population_reliability(result: dict, planted_sd: float) -> float:
     return float(signal / (signal + result["systematic_sd"] ** 2 + result["error_sd"] ** 2))
 
 
-def image_check(draws: pd.DataFrame, connectivity: pd.DataFrame, condition: str = "negative-neutral",
-                target: str = "amygdala_r", measure: str = "weighted_hrf") -> dict[str, float]:
+def image_check(
+    draws: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    condition: str = "negative-neutral",
+    target: str = "amygdala_r",
+    measure: str = "weighted_hrf",
+) -> dict[str, float]:
     """Does the ROI-voxel shortcut behave like the images?
 
     Each participant's estimate from the images (``connectivity.tsv``) is standardised by the mean and
@@ -450,19 +504,33 @@ def image_check(draws: pd.DataFrame, connectivity: pd.DataFrame, condition: str 
     ValueError
         Fewer than 2 participants in both tables.
     """
-    sel = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")["z"]
-    conn = connectivity[(connectivity["condition"] == condition) & (connectivity["target"] == target)
-                        & (connectivity["source"] == "vmpfc") & (connectivity["measure"] == measure)]
+    sel = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")[
+        "z"
+    ]
+    conn = connectivity[
+        (connectivity["condition"] == condition)
+        & (connectivity["target"] == target)
+        & (connectivity["source"] == "vmpfc")
+        & (connectivity["measure"] == measure)
+    ]
     image = conn.set_index("participant_id")["z"]
     ids = image.index.intersection(sel.mean().index)
     if len(ids) < 2:
-        raise ValueError(f"connectivity and draws share {len(ids)} participants for {condition} {target}; need >= 2")
+        raise ValueError(
+            f"connectivity and draws share {len(ids)} participants for {condition} {target}; need >= 2"
+        )
     zs = (image.loc[ids] - sel.mean().loc[ids]) / sel.std().loc[ids]
-    return {"n": int(len(ids)), "mean": float(zs.mean()), "sd": float(zs.std()), "within": float((zs.abs() < 1.959964).mean())}
+    return {
+        "n": int(len(ids)),
+        "mean": float(zs.mean()),
+        "sd": float(zs.std()),
+        "within": float((zs.abs() < 1.959964).mean()),
+    }
 
 
-def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0,
-                 fixed_sample: bool = False) -> np.ndarray:
+def attenuated_r(
+    r_true: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0, fixed_sample: bool = False
+) -> np.ndarray:
     """Observed correlations of n participants when the measure carries only ``reliability`` of its variance.
 
     Observed y = √rel · t + √(1 − rel) · e, e ~ N(0, 1) new in every simulated study; r = corr(x, y).
@@ -513,8 +581,9 @@ def attenuated_r(r_true: float, reliability: float, n: int, n_sim: int = 20000, 
     return (xc * yc).sum(axis=1) / np.sqrt((xc**2).sum(axis=1) * (yc**2).sum(axis=1))
 
 
-def observed_r_given(x: np.ndarray, means: np.ndarray, error_sd: float, n_draws: int, n_sim: int = 20000,
-                     seed: int = 0) -> np.ndarray:
+def observed_r_given(
+    x: np.ndarray, means: np.ndarray, error_sd: float, n_draws: int, n_sim: int = 20000, seed: int = 0
+) -> np.ndarray:
     """Correlations of ``x`` with one run's estimates, for these participants, by simulation.
 
     Each participant's expected estimate is their mean over ``n_draws`` re-simulated runs, shrunk
@@ -587,8 +656,15 @@ def latent_r(r_obs, reliability: float):
     return np.asarray(r_obs, float) / np.sqrt(reliability)
 
 
-def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int = 20000, seed: int = 0,
-                        r_ours: float | None = None, fixed_sample: bool = True) -> dict:
+def attenuation_summary(
+    r_planted: float,
+    reliability: float,
+    n: int,
+    n_sim: int = 20000,
+    seed: int = 0,
+    r_ours: float | None = None,
+    fixed_sample: bool = True,
+) -> dict:
     """Planted r, the observed r expected at this reliability, and whether ``r_ours`` lies within its spread.
 
     The expected r is the mean, and the spread the central 95 %, of :func:`attenuated_r`.
@@ -620,13 +696,22 @@ def attenuation_summary(r_planted: float, reliability: float, n: int, n_sim: int
     q_low, q_high = np.quantile(sims, [0.025, 0.975])
     within = None if r_ours is None else bool(q_low <= r_ours <= q_high)
     quant = None if r_ours is None else float((sims < r_ours).mean())
-    return {"r_planted": float(r_planted), "reliability": float(reliability), "expected": float(sims.mean()),
-            "q_low": float(q_low), "q_high": float(q_high), "sims": sims, "r_ours": r_ours,
-            "ours_within": within, "ours_quantile": quant}
+    return {
+        "r_planted": float(r_planted),
+        "reliability": float(reliability),
+        "expected": float(sims.mean()),
+        "q_low": float(q_low),
+        "q_high": float(q_high),
+        "sims": sims,
+        "r_ours": r_ours,
+        "ours_within": within,
+        "ours_quantile": quant,
+    }
 
 
-def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None = None,
-                     draw_r: np.ndarray | None = None):
+def plot_attenuation(
+    summary: dict, r_paper: float | None = None, n: int | None = None, draw_r: np.ndarray | None = None
+):
     """One figure of the attenuation: planted, expected, re-simulated, the paper's and our r.
 
     The planted r, the distribution of observed r expected at the measured reliability (its mean and
@@ -648,19 +733,49 @@ def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None 
     matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
-    ax.hist(summary["sims"], bins=60, range=(-1, 1), color="#bbbbbb", edgecolor="white", density=True,
-            label="r expected from the estimates" + (f" (n = {n})" if n else ""))
+    ax.hist(
+        summary["sims"],
+        bins=60,
+        range=(-1, 1),
+        color="#bbbbbb",
+        edgecolor="white",
+        density=True,
+        label="r expected from the estimates" + (f" (n = {n})" if n else ""),
+    )
     ax.axvspan(summary["q_low"], summary["q_high"], color="#bbbbbb", alpha=0.25, label="its central 95 %")
-    ax.axvline(summary["expected"], color="#555555", lw=2, label=f"expected r = {summary['expected']:.2f}".replace("-", "−"))
-    ax.axvline(summary["r_planted"], color="#0072B2", lw=2, ls="--",
-               label=f"planted r = {summary['r_planted']:.2f}".replace("-", "−"))
+    ax.axvline(
+        summary["expected"],
+        color="#555555",
+        lw=2,
+        label=f"expected r = {summary['expected']:.2f}".replace("-", "−"),
+    )
+    ax.axvline(
+        summary["r_planted"],
+        color="#0072B2",
+        lw=2,
+        ls="--",
+        label=f"planted r = {summary['r_planted']:.2f}".replace("-", "−"),
+    )
     if draw_r is not None and len(draw_r):
-        ax.plot(draw_r, np.zeros_like(draw_r), "|", color="#009E73", ms=18, mew=1.5, clip_on=False,
-                label=f"r of {len(draw_r)} re-simulated twins")
+        ax.plot(
+            draw_r,
+            np.zeros_like(draw_r),
+            "|",
+            color="#009E73",
+            ms=18,
+            mew=1.5,
+            clip_on=False,
+            label=f"r of {len(draw_r)} re-simulated twins",
+        )
     if r_paper is not None:
         ax.axvline(r_paper, color="#E69F00", lw=2, ls=":", label=f"paper r = {r_paper:.2f}".replace("-", "−"))
     if summary["r_ours"] is not None:
-        ax.axvline(summary["r_ours"], color="#D55E00", lw=2, label=f"ours r = {summary['r_ours']:.2f}".replace("-", "−"))
+        ax.axvline(
+            summary["r_ours"],
+            color="#D55E00",
+            lw=2,
+            label=f"ours r = {summary['r_ours']:.2f}".replace("-", "−"),
+        )
     ax.set_xlim(-1, 1)
     ax.set_xlabel("r (self-compassion mean × Neg − Neu VMPFC–right amygdala)")
     ax.set_ylabel("density")
@@ -670,15 +785,26 @@ def plot_attenuation(summary: dict, r_paper: float | None = None, n: int | None 
 
 @dataclass(frozen=True)
 class TwinAttenuation:
-    """Everything the robustness chapter shows about reliability and attenuation (:func:`twin_attenuation`)."""
+    """Everything the robustness chapter shows about reliability and attenuation.
 
-    table: pd.DataFrame      # one row: see twin_attenuation
+    Made by :func:`twin_attenuation`.
+    """
+
+    table: pd.DataFrame  # one row: see twin_attenuation
     figure: object
     draws: pd.DataFrame
 
 
-def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_paper: float, n_draws: int = 10,
-                     n_sim: int = 20000, seed: int = 2018, measure: str = "weighted_hrf") -> TwinAttenuation | None:
+def twin_attenuation(
+    bids_dir,
+    connectivity: pd.DataFrame,
+    r_ours: float,
+    r_paper: float,
+    n_draws: int = 10,
+    n_sim: int = 20000,
+    seed: int = 2018,
+    measure: str = "weighted_hrf",
+) -> TwinAttenuation | None:
     """Reliability of the Neg − Neu VMPFC–right amygdala estimate on the twin and what it does to r.
 
     Re-simulates every participant ``n_draws`` times (:func:`repeated_draws`), measures the
@@ -708,9 +834,10 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
     -------
     TwinAttenuation or None.  ``table`` columns: ``n, draws, reliability, retest,
     reliability_population, reliability_config, level, error_sd, slope, r_planted, spearman (r_planted ·
-    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours, ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n,
-    image_mean_z, image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r
-    divided by √reliability_population: the neural correlation it implies on this design).
+    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours,
+    ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n, image_mean_z,
+    image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r divided by
+    √reliability_population: the neural correlation it implies on this design).
     """
     design = read_twin_design(bids_dir)
     if design is None:
@@ -726,23 +853,54 @@ def twin_attenuation(bids_dir, connectivity: pd.DataFrame, r_ours: float, r_pape
     means = sel.groupby("participant_id")["z"].mean().loc[planted.index]
     sims = observed_r_given(total.to_numpy(), means.to_numpy(), rel["error_sd"], n_draws, n_sim, seed)
     q_low, q_high = np.quantile(sims, [0.025, 0.975])
-    summary = {"r_planted": r_planted, "reliability": rel["reliability"], "expected": float(sims.mean()),
-               "q_low": float(q_low), "q_high": float(q_high), "sims": sims, "r_ours": r_ours,
-               "ours_within": bool(q_low <= r_ours <= q_high), "ours_quantile": float((sims < r_ours).mean()),
-               "spearman": r_planted * float(np.sqrt(rel["reliability"]))}
+    summary = {
+        "r_planted": r_planted,
+        "reliability": rel["reliability"],
+        "expected": float(sims.mean()),
+        "q_low": float(q_low),
+        "q_high": float(q_high),
+        "sims": sims,
+        "r_ours": r_ours,
+        "ours_within": bool(q_low <= r_ours <= q_high),
+        "ours_quantile": float((sims < r_ours).mean()),
+        "spearman": r_planted * float(np.sqrt(rel["reliability"])),
+    }
     draw_r = draw_correlations(draws, design.scores["total"])
     check = image_check(draws, connectivity, measure=measure)
     coupling = design.cfg["coupling"]
-    table = pd.DataFrame([{
-        "n": len(ids), "draws": n_draws, "reliability": rel["reliability"], "retest": rel["retest"],
-        "reliability_population": rel_pop,
-        "reliability_config": float((coupling.get("reliability") or {}).get("negative-neutral", np.nan)),
-        "level": coupling.get("level", "latent"), "error_sd": rel["error_sd"], "slope": rel["slope"],
-        "r_planted": r_planted, "spearman": summary["spearman"], "expected": summary["expected"],
-        "q_low": summary["q_low"], "q_high": summary["q_high"],
-        "r_ours": r_ours, "ours_within": summary["ours_within"], "ours_quantile": summary["ours_quantile"],
-        "draws_r_mean": float(draw_r.mean()), "draws_r_min": float(draw_r.min()), "draws_r_max": float(draw_r.max()),
-        "image_n": check["n"], "image_mean_z": check["mean"], "image_sd_z": check["sd"], "image_within": check["within"],
-        "r_paper": r_paper, "latent_paper": float(latent_r(r_paper, rel_pop))}])
+    table = pd.DataFrame(
+        [
+            {
+                "n": len(ids),
+                "draws": n_draws,
+                "reliability": rel["reliability"],
+                "retest": rel["retest"],
+                "reliability_population": rel_pop,
+                "reliability_config": float(
+                    (coupling.get("reliability") or {}).get("negative-neutral", np.nan)
+                ),
+                "level": coupling.get("level", "latent"),
+                "error_sd": rel["error_sd"],
+                "slope": rel["slope"],
+                "r_planted": r_planted,
+                "spearman": summary["spearman"],
+                "expected": summary["expected"],
+                "q_low": summary["q_low"],
+                "q_high": summary["q_high"],
+                "r_ours": r_ours,
+                "ours_within": summary["ours_within"],
+                "ours_quantile": summary["ours_quantile"],
+                "draws_r_mean": float(draw_r.mean()),
+                "draws_r_min": float(draw_r.min()),
+                "draws_r_max": float(draw_r.max()),
+                "image_n": check["n"],
+                "image_mean_z": check["mean"],
+                "image_sd_z": check["sd"],
+                "image_within": check["within"],
+                "r_paper": r_paper,
+                "latent_paper": float(latent_r(r_paper, rel_pop)),
+            }
+        ]
+    )
     figure = plot_attenuation(summary, r_paper=r_paper, n=len(ids), draw_r=draw_r)
     return TwinAttenuation(table, figure, draws)

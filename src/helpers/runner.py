@@ -39,10 +39,26 @@ from pathlib import Path
 import yaml
 
 from .io import atomic_path, write_json
-from .params import PATH_KEYS, RESOLVED_KEYS, SCHEMA, load_params_file, resolve_params, twin_requested, validate_value
+from .params import (
+    PATH_KEYS,
+    RESOLVED_KEYS,
+    SCHEMA,
+    load_params_file,
+    resolve_params,
+    twin_requested,
+    validate_value,
+)
 from .paths import project_root
 
-__all__ = ["load_params", "book_notebooks", "params_for", "execute_all", "build_book", "expected_pages", "main"]
+__all__ = [
+    "load_params",
+    "book_notebooks",
+    "params_for",
+    "execute_all",
+    "build_book",
+    "expected_pages",
+    "main",
+]
 
 log = logging.getLogger("helpers.runner")
 
@@ -135,7 +151,7 @@ def book_notebooks(root: Path | None = None) -> list[str]:
     """
     root = root or project_root()
     prefix = EXECUTED.as_posix() + "/"
-    return [f[len(prefix):] for f in toc_files(root) if f.startswith(prefix)]
+    return [f[len(prefix) :] for f in toc_files(root) if f.startswith(prefix)]
 
 
 def declared_parameters(notebook: Path) -> dict:
@@ -160,7 +176,9 @@ def declared_parameters(notebook: Path) -> dict:
 
     info = pm.inspect_notebook(str(notebook))
     if not info:
-        raise ValueError(f"{notebook}: no cell tagged 'parameters' (every chapter must declare its parameters)")
+        raise ValueError(
+            f"{notebook}: no cell tagged 'parameters' (every chapter must declare its parameters)"
+        )
     return {name: _type_name(spec) for name, spec in info.items()}
 
 
@@ -213,8 +231,12 @@ def params_for(notebook: Path, params: dict) -> dict:
             chosen[name] = value
             continue
         expected = _TYPES.get(type_name)
-        if expected is not None and value is not None and (
-            not isinstance(value, expected) or (type_name in ("int", "float") and isinstance(value, bool))
+        if (
+            expected is not None
+            and value is not None
+            and (
+                not isinstance(value, expected) or (type_name in ("int", "float") and isinstance(value, bool))
+            )
         ):
             raise TypeError(
                 f"parameter {name!r} for {notebook.name}: expected {type_name} "
@@ -244,7 +266,7 @@ def check_unknown_keys(params: dict, notebooks: list[Path], source: str) -> None
     ValueError
         A key is neither declared by a notebook nor used by the runner (the message lists the known keys).
     """
-    known = set(RUNNER_KEYS) | set(RESOLVED_KEYS)   # the runner resolves these (helpers.params.resolve_params)
+    known = set(RUNNER_KEYS) | set(RESOLVED_KEYS)  # the runner resolves these (helpers.params.resolve_params)
     for nb in notebooks:
         known |= set(declared_parameters(nb))
     unknown = sorted(set(params) - known)
@@ -338,7 +360,9 @@ def run_conditions(params: dict, root: Path) -> dict[str, bool]:
     """
     twin = twin_requested(params)
     preproc = root / str(params.get("preproc_dir", "build/data/preproc"))
-    analysed = params.get("derivatives_dir") is not None and Path(params["derivatives_dir"]) == Path(params.get("preproc_dir", ""))
+    analysed = params.get("derivatives_dir") is not None and Path(params["derivatives_dir"]) == Path(
+        params.get("preproc_dir", "")
+    )
     inspect = twin and preproc.is_dir() and any(preproc.glob("sub-*"))
     ours = bool(params.get("run_preprocessing", True)) or analysed or inspect
     return {"twin": twin, "user_data": not twin, "our_preprocessing": ours, "no_preprocessing": not ours}
@@ -361,6 +385,7 @@ def select_cells(nb, conditions: dict[str, bool]):
     nbformat.NotebookNode
         ``nb``.
     """
+
     def keep(cell) -> bool:
         tags = cell.get("metadata", {}).get("tags", [])
         return all(conditions[CELL_CONDITIONS[t]] for t in tags if t in CELL_CONDITIONS)
@@ -388,16 +413,29 @@ def missing_glue_keys(nb) -> list[tuple[str, str]]:
     list of (str, str)
         Empty when every reference was glued.
     """
-    glued = {out.get("metadata", {}).get("scrapbook", {}).get("name")
-             for cell in nb.cells for out in cell.get("outputs", [])}
-    refs = [(cell.source.strip().splitlines()[0][:50], a or b) for cell in nb.cells if cell.cell_type == "markdown"
-            for a, b in GLUE_REF.findall(cell.source)]
+    glued = {
+        out.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+    }
+    refs = [
+        (cell.source.strip().splitlines()[0][:50], a or b)
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for a, b in GLUE_REF.findall(cell.source)
+    ]
     keys = [(line, target.split(":")[0]) for line, target in refs if "::" not in target]
     return [(line, key) for line, key in keys if key not in glued]
 
 
-def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream: str,
-                     conditions: dict[str, bool] | None = None) -> tuple[str, bool]:
+def execute_notebook(
+    stem: str,
+    params: dict,
+    root: Path,
+    timeout: int,
+    upstream: str,
+    conditions: dict[str, bool] | None = None,
+) -> tuple[str, bool]:
     """Execute one notebook unless its stamp is current; returns (stamp, executed?).
 
     Cells whose tags do not hold under ``conditions`` (:func:`select_cells`) are dropped first.  The
@@ -441,12 +479,17 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
     chosen = params_for(src, params)
     unresolved = [n for n in declared_parameters(src) if n in PATH_KEYS and n not in chosen]
     if unresolved:  # a chapter would fall back to its own default, which may be the twin's
-        raise ValueError(f"notebooks/{stem}.ipynb: path parameter(s) {', '.join(unresolved)} not resolved "
-                         "(rule: the runner passes every declared path; see helpers.params.resolve_params)")
+        raise ValueError(
+            f"notebooks/{stem}.ipynb: path parameter(s) {', '.join(unresolved)} not resolved "
+            "(rule: the runner passes every declared path; see helpers.params.resolve_params)"
+        )
     conditions = conditions or {}
     stamp = hashlib.sha256(
-        json.dumps([src.read_bytes().hex(), chosen, code_version(root), upstream, conditions],
-                   sort_keys=True, default=str).encode()
+        json.dumps(
+            [src.read_bytes().hex(), chosen, code_version(root), upstream, conditions],
+            sort_keys=True,
+            default=str,
+        ).encode()
     ).hexdigest()
     dest = root / EXECUTED / f"{stem}.ipynb"
     stamp_file = root / EXECUTED / ".stamps" / f"{stem}.json"
@@ -464,14 +507,21 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
     with atomic_path(dest) as tmp:
         try:
             pm.execute_notebook(
-                str(selected), str(tmp), parameters=chosen, cwd=str(root), kernel_name="python3",
-                execution_timeout=timeout, progress_bar=False, log_output=False,
+                str(selected),
+                str(tmp),
+                parameters=chosen,
+                cwd=str(root),
+                kernel_name="python3",
+                execution_timeout=timeout,
+                progress_bar=False,
+                log_output=False,
             )
         except pm.PapermillExecutionError as err:
             failed.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(failed)
             raise NotebookFailed(
-                f"notebook notebooks/{stem}.ipynb failed in {_failing_cell(failed)} ({err.ename}: {err.evalue}); "
+                f"notebook notebooks/{stem}.ipynb failed in {_failing_cell(failed)} "
+                f"({err.ename}: {err.evalue}); "
                 f"the partial notebook is kept at {FAILED / (stem + '.ipynb')}"
             ) from err
         missing = missing_glue_keys(nbformat.read(tmp, as_version=4))
@@ -479,9 +529,11 @@ def execute_notebook(stem: str, params: dict, root: Path, timeout: int, upstream
             failed.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(failed)
             listed = ", ".join(f"{key!r} (in the Markdown cell starting {line!r})" for line, key in missing)
-            raise NotebookFailed(f"notebook notebooks/{stem}.ipynb uses glue key(s) that nothing glued: {listed} "
-                                 f"(rule: a key the prose cites is glued on every kind of data); the executed "
-                                 f"notebook is kept at {FAILED / (stem + '.ipynb')}")
+            raise NotebookFailed(
+                f"notebook notebooks/{stem}.ipynb uses glue key(s) that nothing glued: {listed} "
+                f"(rule: a key the prose cites is glued on every kind of data); the executed "
+                f"notebook is kept at {FAILED / (stem + '.ipynb')}"
+            )
         _hide_parameter_cells(tmp)
     failed.unlink(missing_ok=True)
     write_json({"stamp": stamp, "seconds": round(time.perf_counter() - started, 1)}, stamp_file)
@@ -512,8 +564,16 @@ def ensure_twin(params: dict, root: Path) -> None:
     seed = params.get("seed", 2018)
     config = params.get("twin_config")
     key = hashlib.sha256(
-        json.dumps([_tree_hash(root / "src" / "helpers" / "simulate"), _tree_hash(root / "src" / "helpers", ("atlas.py", "resample.py")),
-                    n, seed, config, (root / config).read_text() if config else None]).encode()
+        json.dumps(
+            [
+                _tree_hash(root / "src" / "helpers" / "simulate"),
+                _tree_hash(root / "src" / "helpers", ("atlas.py", "resample.py")),
+                n,
+                seed,
+                config,
+                (root / config).read_text() if config else None,
+            ]
+        ).encode()
     ).hexdigest()
     stamp_file = out.parent / f".{out.name}.stamp"
     if out.is_dir() and stamp_file.is_file() and stamp_file.read_text().strip() == key:
@@ -567,7 +627,9 @@ def declared_dependencies(notebook: Path) -> list[str] | None:
     meta = json.loads(notebook.read_text()).get("metadata", {})
     deps = meta.get("helpers", {}).get("depends_on")
     if deps is not None and not (isinstance(deps, list) and all(isinstance(d, str) for d in deps)):
-        raise ValueError(f"{notebook}: metadata helpers.depends_on must be a list of chapter names, got {deps!r}")
+        raise ValueError(
+            f"{notebook}: metadata helpers.depends_on must be a list of chapter names, got {deps!r}"
+        )
     return deps
 
 
@@ -577,8 +639,10 @@ def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: 
         return list(stamps.values())
     late = [d for d in deps if d in order and d not in stamps]
     if late:
-        raise ValueError(f"notebooks/{stem}.ipynb depends on {', '.join(late)}, which _toc.yml lists after it")
-    return [stamps[d] for d in deps if d in stamps]   # a dependency left out of this book is ignored
+        raise ValueError(
+            f"notebooks/{stem}.ipynb depends on {', '.join(late)}, which _toc.yml lists after it"
+        )
+    return [stamps[d] for d in deps if d in stamps]  # a dependency left out of this book is ignored
 
 
 def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
@@ -615,8 +679,11 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     ensure_twin(params, root)
     timeout = int(params.get("execution_timeout", 3600))
     conditions = run_conditions(params, root)
-    log.info("data: %s; %s", "the digital twin" if conditions["twin"] else f"your dataset at {params['bids_dir']}",
-             ", ".join(f"{k} = {params[k]}" for k in PATH_KEYS if params.get(k) is not None))
+    log.info(
+        "data: %s; %s",
+        "the digital twin" if conditions["twin"] else f"your dataset at {params['bids_dir']}",
+        ", ".join(f"{k} = {params[k]}" for k in PATH_KEYS if params.get(k) is not None),
+    )
     # A notebook re-executes when the data change (a regenerated twin, an edited dataset) or when a
     # chapter whose outputs it reads re-executed; editing the results chapter leaves the others alone.
     data = data_fingerprint(root / params["bids_dir"])
@@ -671,7 +738,13 @@ def build_book(root: Path | None = None) -> None:
     full = marker.is_file()
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("a book build started and has not finished; the next build renders every page\n")
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--warningiserror", "--keep-going"]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(root),
+        "--warningiserror",
+        "--keep-going",
+    ]
     if full:
         log.info("the last book build did not finish: rendering every page")
         cmd.append("--all")
@@ -699,8 +772,9 @@ def main(argv: list[str] | None = None) -> int:
         Exit status: 0, or 1 after logging a failed notebook, invalid parameters or a failed build.
     """
     parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["execute", "build", "book"],
-                        help="execute notebooks, build the HTML, or both")
+    parser.add_argument(
+        "command", choices=["execute", "build", "book"], help="execute notebooks, build the HTML, or both"
+    )
     parser.add_argument("--params", default="notebooks/params/default.yml", help="flat YAML params file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")

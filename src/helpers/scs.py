@@ -1,4 +1,6 @@
-"""Self-Compassion Scale (SCS, Neff 2003) and its short form (SCS-SF, Raes et al. 2011): scoring and reliability.
+"""Scoring and reliability of the Self-Compassion Scale (SCS, Neff 2003) and its short form.
+
+The short form is the SCS-SF (Raes et al. 2011).
 
 The item key, the scoring rules and the reasons for the choices made here are in
 ``book/spec_scs.md``; in short:
@@ -26,8 +28,8 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,16 +37,39 @@ import pandas as pd
 from .paper import ALPHAS as PAPER_ALPHA  # Cronbach's α reported by Parrish et al. (2018)
 
 __all__ = [
-    "SUBSCALES", "SCS_KEY", "NEGATIVE_SUBSCALES", "SCS_SF_KEY", "PAPER_ALPHA", "DEFAULT_PATTERN",
-    "TOTAL_RULES", "MissingItemsWarning",
-    "read_scs", "item_key_table", "resolve_item_columns", "item_matrix",
-    "score_scs", "score_scs_sf", "reliability", "alpha_comparison", "omega_total", "compare_total_rules",
-    "summarise_total_rules", "missing_report", "reliability_table", "SCALE_LABELS",
+    "SUBSCALES",
+    "SCS_KEY",
+    "NEGATIVE_SUBSCALES",
+    "SCS_SF_KEY",
+    "PAPER_ALPHA",
+    "DEFAULT_PATTERN",
+    "TOTAL_RULES",
+    "MissingItemsWarning",
+    "read_scs",
+    "item_key_table",
+    "resolve_item_columns",
+    "item_matrix",
+    "score_scs",
+    "score_scs_sf",
+    "reliability",
+    "alpha_comparison",
+    "omega_total",
+    "compare_total_rules",
+    "summarise_total_rules",
+    "missing_report",
+    "reliability_table",
+    "SCALE_LABELS",
 ]
 
 #: Subscale names in the order used for every output table.
-SUBSCALES = ("self_kindness", "self_judgment", "common_humanity", "isolation", "mindfulness",
-             "over_identification")
+SUBSCALES = (
+    "self_kindness",
+    "self_judgment",
+    "common_humanity",
+    "isolation",
+    "mindfulness",
+    "over_identification",
+)
 
 #: SCS item key (Neff 2003; book/spec_scs.md): subscale → item numbers (1-based).
 SCS_KEY: dict[str, tuple[int, ...]] = {
@@ -71,8 +96,12 @@ SCS_SF_KEY: dict[str, tuple[int, ...]] = {
 
 #: Human-readable scale names for tables and figures.
 SCALE_LABELS: dict[str, str] = {
-    "total": "Self-compassion (total)", "self_kindness": "Self-kindness", "self_judgment": "Self-judgment",
-    "common_humanity": "Common humanity", "isolation": "Isolation", "mindfulness": "Mindfulness",
+    "total": "Self-compassion (total)",
+    "self_kindness": "Self-kindness",
+    "self_judgment": "Self-judgment",
+    "common_humanity": "Common humanity",
+    "isolation": "Isolation",
+    "mindfulness": "Mindfulness",
     "over_identification": "Over-identification",
 }
 
@@ -92,6 +121,7 @@ class MissingItemsWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 # Reading and validation
 # --------------------------------------------------------------------------------------------
+
 
 def read_scs(path: str | os.PathLike, id_column: str = "participant_id") -> pd.DataFrame:
     """Read a BIDS phenotype file such as ``phenotype/scs.tsv``.
@@ -149,8 +179,10 @@ def _check_duplicates(ids: pd.Series | pd.Index, source: str | None) -> None:
     if len(dup):
         first = dup.iloc[0]
         rows = [int(i) for i in np.flatnonzero(ids.to_numpy() == first)]
-        raise ValueError(f"{_prefix(source)}duplicate participant ID {first!r} (rows {rows}); "
-                         f"all duplicated IDs: {sorted(map(str, dup.unique()))}")
+        raise ValueError(
+            f"{_prefix(source)}duplicate participant ID {first!r} (rows {rows}); "
+            f"all duplicated IDs: {sorted(map(str, dup.unique()))}"
+        )
 
 
 def _show(value) -> str:
@@ -173,9 +205,13 @@ def _as_frame(responses, source: str | None) -> tuple[pd.DataFrame, str | None]:
     return responses, source or responses.attrs.get("source")
 
 
-def resolve_item_columns(columns: Sequence[str], n_items: int = 26,
-                         item_columns: Sequence[str] | Mapping[int, str] | None = None,
-                         pattern: str | None = None, source: str | None = None) -> dict[int, str]:
+def resolve_item_columns(
+    columns: Sequence[str],
+    n_items: int = 26,
+    item_columns: Sequence[str] | Mapping[int, str] | None = None,
+    pattern: str | None = None,
+    source: str | None = None,
+) -> dict[int, str]:
     """Map item numbers 1…``n_items`` to column names.
 
     Parameters
@@ -212,8 +248,10 @@ def resolve_item_columns(columns: Sequence[str], n_items: int = 26,
         mapping = {int(k): str(v) for k, v in item_columns.items()}
         wrong = sorted(set(mapping) ^ set(range(1, n_items + 1)))
         if wrong:
-            raise ValueError(f"{_prefix(source)}item_columns must map items 1–{n_items}; "
-                             f"wrong or missing item numbers: {wrong}")
+            raise ValueError(
+                f"{_prefix(source)}item_columns must map items 1–{n_items}; "
+                f"wrong or missing item numbers: {wrong}"
+            )
     else:
         names = [str(c) for c in item_columns]
         if len(names) != n_items:
@@ -221,12 +259,13 @@ def resolve_item_columns(columns: Sequence[str], n_items: int = 26,
         mapping = dict(enumerate(names, start=1))
     absent = [c for c in mapping.values() if c not in columns]
     if absent:
-        raise ValueError(f"{_prefix(source)}missing column(s) {absent} "
-                         f"(available: {', '.join(columns)})")
+        raise ValueError(f"{_prefix(source)}missing column(s) {absent} (available: {', '.join(columns)})")
     repeated = pd.Series(list(mapping.values()))
     if repeated.duplicated().any():
-        raise ValueError(f"{_prefix(source)}column(s) {sorted(set(repeated[repeated.duplicated()]))} "
-                         "assigned to more than one item")
+        raise ValueError(
+            f"{_prefix(source)}column(s) {sorted(set(repeated[repeated.duplicated()]))} "
+            "assigned to more than one item"
+        )
     return dict(sorted(mapping.items()))
 
 
@@ -248,8 +287,10 @@ def _detect(columns: list[str], n_items: int, pattern: str, source: str | None) 
     extra = sorted(set(found) - set(range(1, n_items + 1)))
     if missing or extra:
         shown = ", ".join(found[k][0] for k in sorted(found)) or "none"
-        raise ValueError(f"{where}: expected items 1–{n_items}, found {len(found)} ({shown}); "
-                         f"missing items {missing}, unexpected items {extra}")
+        raise ValueError(
+            f"{where}: expected items 1–{n_items}, found {len(found)} ({shown}); "
+            f"missing items {missing}, unexpected items {extra}"
+        )
     return {k: v[0] for k, v in found.items()}
 
 
@@ -259,8 +300,14 @@ def _participants(responses: pd.DataFrame, id_column: str) -> pd.Series:
     return pd.Series(np.asarray(ids))
 
 
-def item_matrix(responses, n_items: int = 26, item_columns=None, pattern: str | None = None,
-                source: str | None = None, id_column: str = "participant_id") -> pd.DataFrame:
+def item_matrix(
+    responses,
+    n_items: int = 26,
+    item_columns=None,
+    pattern: str | None = None,
+    source: str | None = None,
+    id_column: str = "participant_id",
+) -> pd.DataFrame:
     """Validated item responses: a float DataFrame indexed like ``responses``, columns 1…``n_items``.
 
     Every cell must be missing or an integer 1–5 (strings such as ``"3"`` are accepted).
@@ -328,6 +375,7 @@ def item_matrix(responses, n_items: int = 26, item_columns=None, pattern: str | 
 # Scoring
 # --------------------------------------------------------------------------------------------
 
+
 def _max_missing(missing: str | int) -> int:
     if missing == "complete":
         return 0
@@ -336,8 +384,9 @@ def _max_missing(missing: str | int) -> int:
     raise ValueError(f"missing must be 'complete' or a non-negative integer, not {missing!r}")
 
 
-def _prorated_means(items: pd.DataFrame, key: Mapping[str, Sequence[int]], k: int,
-                    ids: pd.Series) -> pd.DataFrame:
+def _prorated_means(
+    items: pd.DataFrame, key: Mapping[str, Sequence[int]], k: int, ids: pd.Series
+) -> pd.DataFrame:
     """Mean of each scale's answered items if at most ``k`` are missing, else NaN (with a warning)."""
     out = {}
     for scale, numbers in key.items():
@@ -347,15 +396,26 @@ def _prorated_means(items: pd.DataFrame, key: Mapping[str, Sequence[int]], k: in
         for row in np.flatnonzero(n_missing):
             skipped = [i for i in numbers if np.isnan(block.iloc[row][i])]
             action = "prorated from the answered items" if n_missing[row] <= k else "set to NaN"
-            warnings.warn(f"participant {ids.iloc[row]}: {n_missing[row]} of {len(numbers)} items missing in "
-                          f"{scale} (items {skipped}); {scale} score {action} "
-                          f"(missing={k if k else 'complete'!r})", MissingItemsWarning, stacklevel=3)
+            warnings.warn(
+                f"participant {ids.iloc[row]}: {n_missing[row]} of {len(numbers)} items missing in "
+                f"{scale} (items {skipped}); {scale} score {action} "
+                f"(missing={k if k else 'complete'!r})",
+                MissingItemsWarning,
+                stacklevel=3,
+            )
     return pd.DataFrame(out, index=items.index)
 
 
-def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pattern: str | None = None,
-              missing: str | int = "complete", source: str | None = None,
-              id_column: str = "participant_id") -> pd.DataFrame:
+def score_scs(
+    responses,
+    item_columns=None,
+    total: str = "subscale_mean",
+    *,
+    pattern: str | None = None,
+    missing: str | int = "complete",
+    source: str | None = None,
+    id_column: str = "participant_id",
+) -> pd.DataFrame:
     """Score the 26-item Self-Compassion Scale (Neff 2003; key and rules in book/spec_scs.md).
 
     Parameters
@@ -400,11 +460,15 @@ def score_scs(responses, item_columns=None, total: str = "subscale_mean", *, pat
     items = item_matrix(responses, 26, item_columns, pattern, source, id_column)
     scores = _prorated_means(items, SCS_KEY, k, _participants(responses, id_column))
     if total == "subscale_mean":
-        oriented = pd.DataFrame({s: 6 - scores[s] if s in NEGATIVE_SUBSCALES else scores[s] for s in SUBSCALES})
+        oriented = pd.DataFrame(
+            {s: 6 - scores[s] if s in NEGATIVE_SUBSCALES else scores[s] for s in SUBSCALES}
+        )
         scores["total"] = oriented.mean(axis=1, skipna=False)
     else:
         reversed_items = _reverse(items, SCS_KEY)
-        scores["total"] = reversed_items.mean(axis=1, skipna=True).where(scores[list(SUBSCALES)].notna().all(axis=1))
+        scores["total"] = reversed_items.mean(axis=1, skipna=True).where(
+            scores[list(SUBSCALES)].notna().all(axis=1)
+        )
     return scores[[*SUBSCALES, "total"]]
 
 
@@ -416,8 +480,15 @@ def _reverse(items: pd.DataFrame, key: Mapping[str, Sequence[int]]) -> pd.DataFr
     return out
 
 
-def score_scs_sf(responses, item_columns=None, *, pattern: str | None = None, missing: str | int = "complete",
-                 source: str | None = None, id_column: str = "participant_id") -> pd.DataFrame:
+def score_scs_sf(
+    responses,
+    item_columns=None,
+    *,
+    pattern: str | None = None,
+    missing: str | int = "complete",
+    source: str | None = None,
+    id_column: str = "participant_id",
+) -> pd.DataFrame:
     """Score the 12-item short form SCS-SF (Raes et al. 2011; key in book/spec_scs.md): total only.
 
     total = mean over the 12 items of x (positive items) or 6 − x (items 1, 4, 8, 9, 11, 12).
@@ -454,11 +525,19 @@ def score_scs_sf(responses, item_columns=None, *, pattern: str | None = None, mi
     responses, source = _as_frame(responses, source)
     items = item_matrix(responses, 12, item_columns, pattern, source, id_column)
     reversed_items = _reverse(items, SCS_SF_KEY)
-    return _prorated_means(reversed_items, {"total": tuple(range(1, 13))}, k, _participants(responses, id_column))
+    return _prorated_means(
+        reversed_items, {"total": tuple(range(1, 13))}, k, _participants(responses, id_column)
+    )
 
 
-def missing_report(responses, item_columns=None, *, pattern: str | None = None, source: str | None = None,
-                   id_column: str = "participant_id") -> pd.DataFrame:
+def missing_report(
+    responses,
+    item_columns=None,
+    *,
+    pattern: str | None = None,
+    source: str | None = None,
+    id_column: str = "participant_id",
+) -> pd.DataFrame:
     """Every participant × subscale with skipped items (validated like :func:`score_scs`).
 
     Parameters
@@ -494,8 +573,15 @@ def missing_report(responses, item_columns=None, *, pattern: str | None = None, 
         for scale in SUBSCALES:
             skipped = [i for i in SCS_KEY[scale] if np.isnan(items.iloc[row][i])]
             if skipped:
-                rows.append({"participant_id": ids.iloc[row], "subscale": scale, "n_missing": len(skipped),
-                             "n_items": len(SCS_KEY[scale]), "items": ", ".join(map(str, skipped))})
+                rows.append(
+                    {
+                        "participant_id": ids.iloc[row],
+                        "subscale": scale,
+                        "n_missing": len(skipped),
+                        "n_items": len(SCS_KEY[scale]),
+                        "items": ", ".join(map(str, skipped)),
+                    }
+                )
     return pd.DataFrame(rows, columns=["participant_id", "subscale", "n_missing", "n_items", "items"])
 
 
@@ -507,9 +593,16 @@ def item_key_table() -> pd.DataFrame:
     DataFrame
         One row per subscale: ``subscale, keyed, items, n_items, short_form_items``.
     """
-    rows = [{"subscale": s, "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
-             "items": ", ".join(map(str, SCS_KEY[s])), "n_items": len(SCS_KEY[s]),
-             "short_form_items": ", ".join(map(str, SCS_SF_KEY[s]))} for s in SUBSCALES]
+    rows = [
+        {
+            "subscale": s,
+            "keyed": "negative" if s in NEGATIVE_SUBSCALES else "positive",
+            "items": ", ".join(map(str, SCS_KEY[s])),
+            "n_items": len(SCS_KEY[s]),
+            "short_form_items": ", ".join(map(str, SCS_SF_KEY[s])),
+        }
+        for s in SUBSCALES
+    ]
     return pd.DataFrame(rows)
 
 
@@ -562,14 +655,20 @@ def summarise_total_rules(comparison: pd.DataFrame) -> dict[str, float]:
     enough = len(c) > 2
     r = c["subscale_mean"].corr(c["item_mean"]) if enough else float("nan")
     rho = ranks["subscale_mean"].corr(ranks["item_mean"]) if enough else float("nan")
-    return {"n": len(c), "mean_difference": float(c["difference"].mean()),
-            "max_abs_difference": float(c["difference"].abs().max()), "pearson_r": float(r),
-            "spearman_rho": float(rho), "rank_changes": int((ranks["subscale_mean"] != ranks["item_mean"]).sum())}
+    return {
+        "n": len(c),
+        "mean_difference": float(c["difference"].mean()),
+        "max_abs_difference": float(c["difference"].abs().max()),
+        "pearson_r": float(r),
+        "spearman_rho": float(rho),
+        "rank_changes": int((ranks["subscale_mean"] != ranks["item_mean"]).sum()),
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Reliability
 # --------------------------------------------------------------------------------------------
+
 
 def omega_total(items: pd.DataFrame | np.ndarray, seed: int = 0) -> float:
     """McDonald's ω (total) from a one-factor model fitted by maximum likelihood.
@@ -604,8 +703,15 @@ def omega_total(items: pd.DataFrame | np.ndarray, seed: int = 0) -> float:
     return float(common / (common + fa.noise_variance_.sum()))
 
 
-def reliability(responses, item_columns=None, *, pattern: str | None = None, ci: float = 0.95,
-                source: str | None = None, id_column: str = "participant_id") -> pd.DataFrame:
+def reliability(
+    responses,
+    item_columns=None,
+    *,
+    pattern: str | None = None,
+    ci: float = 0.95,
+    source: str | None = None,
+    id_column: str = "participant_id",
+) -> pd.DataFrame:
     """Internal consistency of the SCS total and of each subscale.
 
     For each scale (``total`` on all 26 items with the negative items reversed; each subscale on its
@@ -647,9 +753,15 @@ def reliability(responses, item_columns=None, *, pattern: str | None = None, ci:
     rows = []
     for name, block in scales.items():
         block = block.dropna(axis=0, how="any")
-        row = {"scale": name, "n_items": block.shape[1], "n_participants": len(block),
-               "alpha": np.nan, "alpha_ci_low": np.nan, "alpha_ci_high": np.nan,
-               "omega_total": omega_total(block)}
+        row = {
+            "scale": name,
+            "n_items": block.shape[1],
+            "n_participants": len(block),
+            "alpha": np.nan,
+            "alpha_ci_low": np.nan,
+            "alpha_ci_high": np.nan,
+            "omega_total": omega_total(block),
+        }
         if len(block) >= 2 and (block.var(axis=0) > 0).any():
             a, (lo, hi) = pg.cronbach_alpha(block, ci=ci)
             row.update(alpha=float(a), alpha_ci_low=float(lo), alpha_ci_high=float(hi))
@@ -676,7 +788,9 @@ def alpha_comparison(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPHA
     out = rel[["scale", "alpha", "alpha_ci_low", "alpha_ci_high"]].copy()
     out["paper_alpha"] = out["scale"].map(paper)
     out["difference"] = out["alpha"] - out["paper_alpha"]
-    out["paper_in_ci"] = (out["paper_alpha"] >= out["alpha_ci_low"]) & (out["paper_alpha"] <= out["alpha_ci_high"])
+    out["paper_in_ci"] = (out["paper_alpha"] >= out["alpha_ci_low"]) & (
+        out["paper_alpha"] <= out["alpha_ci_high"]
+    )
     return out
 
 
@@ -697,12 +811,20 @@ def reliability_table(rel: pd.DataFrame, paper: Mapping[str, float] = PAPER_ALPH
         ``"n/a"`` when not estimable), McDonald's ω, α in the paper, difference (ours − paper).
     """
     cmp = alpha_comparison(rel, paper)
-    ci = [f"[{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "n/a"
-          for lo, hi in zip(cmp["alpha_ci_low"], cmp["alpha_ci_high"])]
-    out = pd.DataFrame({
-        "items": rel["n_items"].to_numpy(), "participants": rel["n_participants"].to_numpy(),
-        "Cronbach's α": cmp["alpha"].to_numpy(), "95 % CI of α": ci,
-        "McDonald's ω": rel["omega_total"].to_numpy(), "α in the paper": cmp["paper_alpha"].to_numpy(),
-        "difference": cmp["difference"].to_numpy(),
-    }, index=pd.Index([SCALE_LABELS.get(s, s) for s in rel["scale"]], name="scale"))
+    ci = [
+        f"[{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "n/a"
+        for lo, hi in zip(cmp["alpha_ci_low"], cmp["alpha_ci_high"])
+    ]
+    out = pd.DataFrame(
+        {
+            "items": rel["n_items"].to_numpy(),
+            "participants": rel["n_participants"].to_numpy(),
+            "Cronbach's α": cmp["alpha"].to_numpy(),
+            "95 % CI of α": ci,
+            "McDonald's ω": rel["omega_total"].to_numpy(),
+            "α in the paper": cmp["paper_alpha"].to_numpy(),
+            "difference": cmp["difference"].to_numpy(),
+        },
+        index=pd.Index([SCALE_LABELS.get(s, s) for s in rel["scale"]], name="scale"),
+    )
     return out

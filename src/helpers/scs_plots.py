@@ -44,8 +44,13 @@ def plot_score_distributions(scores: pd.DataFrame, bins: np.ndarray | None = Non
     rng = np.random.default_rng(0)  # vertical jitter of the points only
     for ax, col in zip(axes, ["total", *SUBSCALES]):
         values = scores[col].dropna().to_numpy(float)
-        counts, _, _ = ax.hist(values, bins=bins, color=_NEGATIVE_COLOUR if col in NEGATIVE_SUBSCALES
-                               else _POSITIVE_COLOUR, alpha=0.6, edgecolor="white")
+        counts, _, _ = ax.hist(
+            values,
+            bins=bins,
+            color=_NEGATIVE_COLOUR if col in NEGATIVE_SUBSCALES else _POSITIVE_COLOUR,
+            alpha=0.6,
+            edgecolor="white",
+        )
         top = max(counts.max(), 1) if len(counts) else 1
         ax.scatter(values, -0.1 * top - 0.06 * top * rng.random(len(values)), s=10, color="k", alpha=0.7)
         if len(values):
@@ -86,8 +91,10 @@ def plot_total_rules(comparison: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(FIGURE_WIDTH + 0.5, 3.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     ax1.scatter(c["item_mean"], c["subscale_mean"], s=20, color=_POSITIVE_COLOUR)
-    lims = [min(c[["item_mean", "subscale_mean"]].min().min(), 1.5) - 0.1,
-            max(c[["item_mean", "subscale_mean"]].max().max(), 4.5) + 0.1]
+    lims = [
+        min(c[["item_mean", "subscale_mean"]].min().min(), 1.5) - 0.1,
+        max(c[["item_mean", "subscale_mean"]].max().max(), 4.5) + 0.1,
+    ]
     ax1.plot(lims, lims, color="grey", lw=1, label="identity")
     ax1.set(xlim=lims, ylim=lims, xlabel="Total: mean of 26 items", ylabel="Total: mean of 6 subscales")
     mean = (c["item_mean"] + c["subscale_mean"]) / 2
@@ -96,5 +103,5 @@ def plot_total_rules(comparison: pd.DataFrame) -> Figure:
     if len(c):
         ax2.axhline(c["difference"].mean(), color="k", ls="--", lw=1, label="mean difference")
     ax2.set(xlabel="Mean of the two totals", ylabel="Subscale mean − item mean")
-    fig.legend(loc="outside lower center", ncol=2)     # below the panels, never over the points
+    fig.legend(loc="outside lower center", ncol=2)  # below the panels, never over the points
     return fig

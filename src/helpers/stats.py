@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,9 +34,23 @@ from scipy import stats as sps
 from . import paper
 
 __all__ = [
-    "ALTERNATIVES", "DEFAULT_MEASURE", "resolve_scale", "resolve_pair", "resolve_alternative",
-    "paired_values", "correlate", "correlate_values", "correlation_table", "p_from_r", "r_from_p", "fisher_ci",
-    "audit_reported_correlations", "read_inputs", "ROLES", "role_contrasts", "record_roles",
+    "ALTERNATIVES",
+    "DEFAULT_MEASURE",
+    "resolve_scale",
+    "resolve_pair",
+    "resolve_alternative",
+    "paired_values",
+    "correlate",
+    "correlate_values",
+    "correlation_table",
+    "p_from_r",
+    "r_from_p",
+    "fisher_ci",
+    "audit_reported_correlations",
+    "read_inputs",
+    "ROLES",
+    "role_contrasts",
+    "record_roles",
 ]
 
 #: Accepted values of ``alternative`` ("directional" = the paper's hypothesis for the scale).
@@ -141,7 +154,11 @@ def resolve_alternative(alternative: str, scale: str) -> str:
 def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
-    if "participant_id" in columns and "participant_id" not in df.columns and df.index.name == "participant_id":
+    if (
+        "participant_id" in columns
+        and "participant_id" not in df.columns
+        and df.index.name == "participant_id"
+    ):
         raise ValueError(f"{name}: participant_id is the index; pass df.reset_index()")
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -194,8 +211,10 @@ def role_contrasts(conditions: Sequence[str]) -> tuple[tuple[str, str], ...]:
     (('face', 'house'), ('scrambled', 'house'))
     """
     if len(conditions) != len(ROLES):
-        raise ValueError(f"conditions {list(conditions)}: the paper's analysis needs {len(ROLES)} conditions, "
-                         f"listed in the order of its roles {', '.join(ROLES)} (rule: parameter conditions)")
+        raise ValueError(
+            f"conditions {list(conditions)}: the paper's analysis needs {len(ROLES)} conditions, "
+            f"listed in the order of its roles {', '.join(ROLES)} (rule: parameter conditions)"
+        )
     return (conditions[0], conditions[1]), (conditions[2], conditions[1])
 
 
@@ -229,13 +248,18 @@ def record_roles(conditions: Sequence[str], output_dir: str | os.PathLike) -> di
 
 
 def _in_roles(connectivity: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
-    """``connectivity`` with a study's labels replaced by the paper's roles (``face-house`` → ``negative-neutral``)."""
+    """``connectivity`` with a study's labels replaced by the paper's roles.
+
+    E.g. ``face-house`` → ``negative-neutral``.
+    """
     names = {label: role for role, label in roles.items()}
     names.update({f"{a}-{b}": f"{names[a]}-{names[b]}" for a, b in role_contrasts([roles[r] for r in ROLES])})
     unknown = sorted(set(connectivity["condition"]) - set(names))
     if unknown:
-        raise ValueError(f"{_CONN}: condition(s) {unknown} are not among the recorded roles {roles} "
-                         "(rule: connectivity.tsv and conditions.json come from the same run of 03_connectivity)")
+        raise ValueError(
+            f"{_CONN}: condition(s) {unknown} are not among the recorded roles {roles} "
+            "(rule: connectivity.tsv and conditions.json come from the same run of 03_connectivity)"
+        )
     return connectivity.assign(condition=connectivity["condition"].map(names))
 
 
@@ -276,20 +300,31 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
     tables = {}
     for path, writer in ((out.scores, "01_questionnaire"), (out.connectivity, "03_connectivity")):
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: not found (written by the {writer} chapter; run it first "
-                                    "or point output_dir at a folder holding it)")
+            raise FileNotFoundError(
+                f"{path}: not found (written by the {writer} chapter; run it first "
+                "or point output_dir at a folder holding it)"
+            )
         tables[path] = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
     if out.conditions.is_file():
         import json
 
         tables[out.connectivity] = _in_roles(tables[out.connectivity], json.loads(out.conditions.read_text()))
-    return exclusions.apply(tables[out.scores], tables[out.connectivity], exclusions.read_exclusions(out.exclusions))
+    return exclusions.apply(
+        tables[out.scores], tables[out.connectivity], exclusions.read_exclusions(out.exclusions)
+    )
 
 
 # --------------------------------------------------------------------------- data matching
-def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
-                  pair: str | Sequence[str], *, measure: str = DEFAULT_MEASURE,
-                  value: str = "z") -> pd.DataFrame:
+def paired_values(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str,
+    contrast: str,
+    pair: str | Sequence[str],
+    *,
+    measure: str = DEFAULT_MEASURE,
+    value: str = "z",
+) -> pd.DataFrame:
     """One row per participant: the scale score ``x`` and the connectivity value ``y``.
 
     Parameters
@@ -332,8 +367,10 @@ def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
     conn = conn[(conn["source"] == source) & (conn["target"] == target)]
     if conn.empty:
         pairs = sorted(set(zip(connectivity["source"], connectivity["target"])))
-        raise ValueError(f"{_CONN}: no rows for pair {source}→{target} "
-                         f"(measure {measure!r}, condition {contrast!r}); pairs present: {pairs}")
+        raise ValueError(
+            f"{_CONN}: no rows for pair {source}→{target} "
+            f"(measure {measure!r}, condition {contrast!r}); pairs present: {pairs}"
+        )
     _unique_ids(scores["participant_id"], _SCORES, "column participant_id")
     _unique_ids(conn["participant_id"], _CONN, f"measure {measure}, condition {contrast}, {source}→{target}")
 
@@ -349,11 +386,15 @@ def paired_values(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
     for pid in both.index[both["x"].isna()]:
         excluded[pid] = f"{_SCORES}: column {col} is missing"
     for pid in both.index[both["y"].isna()]:
-        excluded.setdefault(pid, f"{_CONN}: column {value} is missing ({measure}, {contrast}, {source}→{target})")
+        excluded.setdefault(
+            pid, f"{_CONN}: column {value} is missing ({measure}, {contrast}, {source}→{target})"
+        )
     if excluded:
-        warnings.warn(f"{col} × {source}→{target} ({measure}, {contrast}): excluded "
-                      f"{len(excluded)} participant(s): " + "; ".join(f"{k}: {v}" for k, v in excluded.items()),
-                      stacklevel=2)
+        warnings.warn(
+            f"{col} × {source}→{target} ({measure}, {contrast}): excluded "
+            f"{len(excluded)} participant(s): " + "; ".join(f"{k}: {v}" for k, v in excluded.items()),
+            stacklevel=2,
+        )
     out = both.dropna().rename_axis("participant_id").reset_index()
     out.attrs["excluded"] = excluded
     return out
@@ -480,9 +521,18 @@ def _pingouin_value(res: pd.DataFrame, *names: str):
     raise KeyError(f"pingouin result lacks {names}; columns {list(res.columns)}")
 
 
-def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
-              pair: str | Sequence[str] = ("vmpfc", "amygdala_r"), alternative: str = "directional", *,
-              measure: str = DEFAULT_MEASURE, value: str = "z", method: str = "pearson") -> dict:
+def correlate(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str,
+    contrast: str,
+    pair: str | Sequence[str] = ("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    value: str = "z",
+    method: str = "pearson",
+) -> dict:
     """Correlate an SCS score with one ROI-pair connectivity value across participants.
 
     Parameters
@@ -525,11 +575,20 @@ def correlate(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, cont
     col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
     source, target = resolve_pair(pair)
     if len(data) < 3:
-        raise ValueError(f"{col} × {source}→{target} ({measure}, {contrast}): only {len(data)} participant(s) "
-                         "with both a score and a connectivity value; need at least 3")
+        raise ValueError(
+            f"{col} × {source}→{target} ({measure}, {contrast}): only {len(data)} participant(s) "
+            "with both a score and a connectivity value; need at least 3"
+        )
     res = correlate_values(data["x"], data["y"], resolve_alternative(alternative, col), method=method)
-    return {"scale": col, "contrast": contrast, "source": source, "target": target, "measure": measure,
-            **res, "excluded": dict(data.attrs["excluded"])}
+    return {
+        "scale": col,
+        "contrast": contrast,
+        "source": source,
+        "target": target,
+        "measure": measure,
+        **res,
+        "excluded": dict(data.attrs["excluded"]),
+    }
 
 
 def correlate_values(x, y, alternative: str = "two-sided", *, method: str = "pearson") -> dict:
@@ -558,18 +617,32 @@ def correlate_values(x, y, alternative: str = "two-sided", *, method: str = "pea
     r, n = float(res["r"].iloc[0]), int(res["n"].iloc[0])
     low, high = fisher_ci(r, n)
     return {
-        "method": method, "n": n, "r": r, "p": float(_pingouin_value(res, "p_val", "p-val")),
-        "alternative": alternative, "p_two_sided": p_from_r(r, n, "two-sided"),
-        "ci95_low": low, "ci95_high": high,
-        "bf10": float(pg.bayesfactor_pearson(r, n, alternative=alternative)) if method == "pearson" else float("nan"),
+        "method": method,
+        "n": n,
+        "r": r,
+        "p": float(_pingouin_value(res, "p_val", "p-val")),
+        "alternative": alternative,
+        "p_two_sided": p_from_r(r, n, "two-sided"),
+        "ci95_low": low,
+        "ci95_high": high,
+        "bf10": float(pg.bayesfactor_pearson(r, n, alternative=alternative))
+        if method == "pearson"
+        else float("nan"),
     }
 
 
-def correlation_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,
-                      contrasts: Sequence[str] = ("negative-neutral",),
-                      pairs: Sequence[str | Sequence[str]] = (("vmpfc", "amygdala_r"),),
-                      alternative: str = "directional", *, measure: str = DEFAULT_MEASURE,
-                      value: str = "z", method: str = "pearson") -> pd.DataFrame:
+def correlation_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scales: Sequence[str] | None = None,
+    contrasts: Sequence[str] = ("negative-neutral",),
+    pairs: Sequence[str | Sequence[str]] = (("vmpfc", "amygdala_r"),),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    value: str = "z",
+    method: str = "pearson",
+) -> pd.DataFrame:
     """:func:`correlate` for every scale × contrast × pair.
 
     Parameters
@@ -607,8 +680,17 @@ def correlation_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: 
     for contrast in contrasts:
         for pair in pairs:
             for scale in scales:
-                row = correlate(scores, connectivity, scale, contrast, pair, alternative,
-                                measure=measure, value=value, method=method)
+                row = correlate(
+                    scores,
+                    connectivity,
+                    scale,
+                    contrast,
+                    pair,
+                    alternative,
+                    measure=measure,
+                    value=value,
+                    method=method,
+                )
                 row["excluded"] = "; ".join(row["excluded"])
                 rows.append(row)
     return pd.DataFrame(rows)
@@ -623,7 +705,9 @@ def _p_interval(r_abs, n, half_r, alternative):
     return p_from_r(hi, n, tail), p_from_r(lo, n, tail)
 
 
-def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_decimals: int = 3) -> pd.DataFrame:
+def audit_reported_correlations(
+    table: pd.DataFrame, r_decimals: int = 3, p_decimals: int = 3
+) -> pd.DataFrame:
     """Check reported (r, p, n) triples for consistency with one- or two-tailed tests.
 
     For each row, the one-tailed (in the direction of r) and two-tailed p of the
@@ -660,8 +744,10 @@ def audit_reported_correlations(table: pd.DataFrame, r_decimals: int = 3, p_deci
     _require(table, ["label", "r", "p", "n"], "reported correlations table")
     bad = table[table["p"].isna() | table["r"].isna() | (table["n"] < 3)]
     if not bad.empty:
-        raise ValueError(f"reported correlations table: rows {bad['label'].tolist()} need a numeric r, "
-                         "an exact p and n ≥ 3")
+        raise ValueError(
+            f"reported correlations table: rows {bad['label'].tolist()} need a numeric r, "
+            "an exact p and n ≥ 3"
+        )
     out = table.copy()
     r_abs = out["r"].abs().to_numpy(float)
     n = out["n"].to_numpy(float)

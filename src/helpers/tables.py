@@ -13,10 +13,17 @@ import pandas as pd
 
 from . import paper
 from .stats import DEFAULT_MEASURE, correlate
-from .style import format_p, format_r   # the book's one APA formatter (re-exported here)
+from .style import format_p, format_r  # the book's one APA formatter (re-exported here)
 
-__all__ = ["marker", "format_r", "format_p", "table1", "render_table1", "compare_with_paper",
-           "render_comparison"]
+__all__ = [
+    "marker",
+    "format_r",
+    "format_p",
+    "table1",
+    "render_table1",
+    "compare_with_paper",
+    "render_comparison",
+]
 
 
 def marker(p: float) -> str:
@@ -39,9 +46,15 @@ def _tails(alternatives: pd.Series) -> str:
     return "two-tailed" if (alternatives == "two-sided").all() else "one-tailed"
 
 
-def table1(scores: pd.DataFrame, connectivity: pd.DataFrame, *, contrast: str = "negative-neutral",
-           pair=("vmpfc", "amygdala_r"), alternative: str = "directional",
-           measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+def table1(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    *,
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    measure: str = DEFAULT_MEASURE,
+) -> pd.DataFrame:
     """Our Table 1: each SCS scale × Neg − Neu VMPFC–right amygdala connectivity.
 
     Rows in the paper's order (:data:`helpers.paper.SCALES`).  ``p`` follows
@@ -75,10 +88,21 @@ def table1(scores: pd.DataFrame, connectivity: pd.DataFrame, *, contrast: str = 
     rows = []
     for col, label in paper.SCALES:
         res = correlate(scores, connectivity, col, contrast, pair, alternative, measure=measure)
-        rows.append({"scale": label, "column": col, "n": res["n"], "r": res["r"], "p": res["p"],
-                     "marker": marker(res["p"]), "alternative": res["alternative"],
-                     "p_two_sided": res["p_two_sided"], "marker_two_sided": marker(res["p_two_sided"]),
-                     "ci95_low": res["ci95_low"], "ci95_high": res["ci95_high"]})
+        rows.append(
+            {
+                "scale": label,
+                "column": col,
+                "n": res["n"],
+                "r": res["r"],
+                "p": res["p"],
+                "marker": marker(res["p"]),
+                "alternative": res["alternative"],
+                "p_two_sided": res["p_two_sided"],
+                "marker_two_sided": marker(res["p_two_sided"]),
+                "ci95_low": res["ci95_low"],
+                "ci95_high": res["ci95_high"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -125,20 +149,30 @@ def render_table1(ours: pd.DataFrame) -> pd.DataFrame:
     """
     ref = paper.table1().set_index("label")
     ours = ours.set_index("scale").loc[ref.index]
-    out = pd.DataFrame({
-        ("Paper", "r"): [format_r(r) + m for r, m in zip(ref["r"], ref["marker"])],
-        ("Paper", "p (one-tailed)"): [format_p(p) for p in ref["p"]],
-        ("Ours", "r"): [format_r(r) + m for r, m in zip(ours["r"], ours["marker"])],
-        ("Ours", f"p ({_tails(ours['alternative'])})"): [format_p(p) for p in ours["p"]],
-        ("Ours", "p (two-tailed)"): [format_p(p) + m for p, m in zip(ours["p_two_sided"],
-                                                                     ours["marker_two_sided"])],
-    }, index=pd.Index(ref.index, name="SCS scale"))
+    out = pd.DataFrame(
+        {
+            ("Paper", "r"): [format_r(r) + m for r, m in zip(ref["r"], ref["marker"])],
+            ("Paper", "p (one-tailed)"): [format_p(p) for p in ref["p"]],
+            ("Ours", "r"): [format_r(r) + m for r, m in zip(ours["r"], ours["marker"])],
+            ("Ours", f"p ({_tails(ours['alternative'])})"): [format_p(p) for p in ours["p"]],
+            ("Ours", "p (two-tailed)"): [
+                format_p(p) + m for p, m in zip(ours["p_two_sided"], ours["marker_two_sided"])
+            ],
+        },
+        index=pd.Index(ref.index, name="SCS scale"),
+    )
     out.columns = pd.MultiIndex.from_tuples(out.columns)
     return out
 
 
-def compare_with_paper(scores: pd.DataFrame, connectivity: pd.DataFrame, reported: pd.DataFrame | None = None,
-                       *, alternative: str = "directional", measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+def compare_with_paper(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    reported: pd.DataFrame | None = None,
+    *,
+    alternative: str = "directional",
+    measure: str = DEFAULT_MEASURE,
+) -> pd.DataFrame:
     """Recompute each reported correlation on our data and put the paper's values beside it.
 
     Parameters
@@ -163,12 +197,28 @@ def compare_with_paper(scores: pd.DataFrame, connectivity: pd.DataFrame, reporte
         reported = paper.reported_correlations().query("where == 'text'")
     rows = []
     for rep in reported.itertuples(index=False):
-        res = correlate(scores, connectivity, rep.scale, rep.condition, (rep.source, rep.target), alternative,
-                        measure=measure)
-        rows.append({"label": rep.label, "scale": rep.scale, "condition": rep.condition, "source": rep.source,
-                     "target": rep.target, "paper_r": rep.r, "paper_p": rep.p, "paper_p_text": rep.p_text,
-                     **{k: res[k] for k in ("n", "r", "p", "alternative", "p_two_sided", "ci95_low",
-                                            "ci95_high")}})
+        res = correlate(
+            scores,
+            connectivity,
+            rep.scale,
+            rep.condition,
+            (rep.source, rep.target),
+            alternative,
+            measure=measure,
+        )
+        rows.append(
+            {
+                "label": rep.label,
+                "scale": rep.scale,
+                "condition": rep.condition,
+                "source": rep.source,
+                "target": rep.target,
+                "paper_r": rep.r,
+                "paper_p": rep.p,
+                "paper_p_text": rep.p_text,
+                **{k: res[k] for k in ("n", "r", "p", "alternative", "p_two_sided", "ci95_low", "ci95_high")},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -186,14 +236,18 @@ def render_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
         Indexed by ``label`` ("Correlation"); two-level columns: Paper (r, p) and Ours (n, r, p in the
         tested direction with its :func:`marker`, two-tailed p with its marker).
     """
-    out = pd.DataFrame({
-        ("Paper", "r"): comparison["paper_r"].map(format_r),
-        ("Paper", "p"): comparison["paper_p_text"].str.replace("= ", "", regex=False),
-        ("Ours", "n"): comparison["n"].astype(str),
-        ("Ours", "r"): comparison["r"].map(format_r),
-        ("Ours", f"p ({_tails(comparison['alternative'])})"): [format_p(p) + marker(p) for p in comparison["p"]],
-        ("Ours", "p (two-tailed)"): [format_p(p) + marker(p) for p in comparison["p_two_sided"]],
-    })
+    out = pd.DataFrame(
+        {
+            ("Paper", "r"): comparison["paper_r"].map(format_r),
+            ("Paper", "p"): comparison["paper_p_text"].str.replace("= ", "", regex=False),
+            ("Ours", "n"): comparison["n"].astype(str),
+            ("Ours", "r"): comparison["r"].map(format_r),
+            ("Ours", f"p ({_tails(comparison['alternative'])})"): [
+                format_p(p) + marker(p) for p in comparison["p"]
+            ],
+            ("Ours", "p (two-tailed)"): [format_p(p) + marker(p) for p in comparison["p_two_sided"]],
+        }
+    )
     out.index = pd.Index(comparison["label"], name="Correlation")
     out.columns = pd.MultiIndex.from_tuples(out.columns)
     return out

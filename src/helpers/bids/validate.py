@@ -1,4 +1,7 @@
-"""Every rule of the input contract checked at once: :func:`validate_dataset` raises one ``ValueError`` listing every problem."""
+"""Every rule of the input contract checked at once.
+
+:func:`validate_dataset` raises one ``ValueError`` listing every problem.
+"""
 
 from __future__ import annotations
 

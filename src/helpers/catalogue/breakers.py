@@ -1,4 +1,7 @@
-"""Ways to break a copy of a dataset, one per kind of mistake (questionnaire, images, events, derivatives, parameters)."""
+"""Ways to break a copy of a dataset, one per kind of mistake.
+
+Kinds: questionnaire, images, events, derivatives, parameters.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ import dataclasses
 import json
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import nibabel as nib
 import numpy as np

@@ -56,7 +56,8 @@ CASES: tuple[Case, ...] = (
         "an SCS answer of 6 (the scale is 1–5)",
         ValueError,
         (_SCS_FILE, "participant sub-02", "column scs_07", "value 6", _RULE_SCS),
-        "Correct the answer in phenotype/scs.tsv (1 almost never … 5 almost always), or write n/a if unknown.",
+        "Correct the answer in phenotype/scs.tsv (1 almost never … 5 almost always), or write n/a if "
+        "unknown.",
         _scs(_set_cell("scs_07", "6", row=1)),
     ),
     Case(
@@ -83,7 +84,8 @@ CASES: tuple[Case, ...] = (
         "an item column missing (scs_26)",
         ValueError,
         (_SCS_FILE, "scs_", "missing items [26]"),
-        "Add the missing item column, or pass item_columns / item_pattern if the columns are named differently.",
+        "Add the missing item column, or pass item_columns / item_pattern if the columns are named "
+        "differently.",
         _scs(_drop("scs_26")),
     ),
     Case(
@@ -155,7 +157,8 @@ CASES: tuple[Case, ...] = (
         "a scored participant with no connectivity values",
         UserWarning,
         ("participant(s)", "sub-03", "not in connectivity.tsv"),
-        "Expected when the participant was excluded earlier (see exclusions.tsv); otherwise re-run the connectivity chapter.",
+        "Expected when the participant was excluded earlier (see exclusions.tsv); otherwise re-run the "
+        "connectivity chapter.",
         _stats(["sub-01", "sub-02", "sub-03", "sub-04"], ["sub-01", "sub-02", "sub-04"]),
     ),
     Case(
@@ -234,7 +237,8 @@ CASES: tuple[Case, ...] = (
         "a condition that never occurs",
         ValueError,
         ("_events.tsv", "participant sub-01", "column trial_type", "'positive' never occurs"),
-        "Check the labels; if the design really lacks the condition, remove it from the conditions parameter.",
+        "Check the labels; if the design really lacks the condition, remove it from the conditions "
+        "parameter.",
         _raw(1, _events_edit(_relabel("positive", "neutral"))),
     ),
     Case(
@@ -544,7 +548,8 @@ CASES: tuple[Case, ...] = (
             "0 or NaN in every volume",
             "rule: every ROI inside",
         ),
-        "Check that the BOLD is in the atlas space (MNI152NLin2009cAsym) and that the brain mask covers the ROI.",
+        "Check that the BOLD is in the atlas space (MNI152NLin2009cAsym) and that the brain mask covers "
+        "the ROI.",
         _roi_signal(lambda d: 0.0),
     ),
     Case(
@@ -622,7 +627,8 @@ CASES: tuple[Case, ...] = (
         "a failure policy other than stop or skip",
         ValueError,
         ("my_params.yml", "parameter 'on_error'", "'ignore'", "not allowed", "one of 'stop', 'skip'"),
-        "Use stop (the default: the first failing participant stops the run) or skip (record it in exclusions.tsv).",
+        "Use stop (the default: the first failing participant stops the run) or skip (record it in "
+        "exclusions.tsv).",
         _params({"on_error": "ignore"}),
     ),
     Case(

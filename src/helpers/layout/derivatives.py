@@ -50,8 +50,17 @@ from pathlib import Path
 
 from .entities import parse_entities, read_json
 
-__all__ = ["SPACE", "SPACES", "entity_stem", "derivative_paths", "DerivRun", "derivative_runs", "find_fmriprep",
-           "sidecar", "run_label"]
+__all__ = [
+    "SPACE",
+    "SPACES",
+    "entity_stem",
+    "derivative_paths",
+    "DerivRun",
+    "derivative_runs",
+    "find_fmriprep",
+    "sidecar",
+    "run_label",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +73,14 @@ GENERATORS = ("fmriprep", "helpers.preprocess", "helpers.simulate")
 _NIFTI = (".nii.gz", ".nii")
 
 
-def entity_stem(participant: str, task: str | None = None, *, session: str | None = None,
-                acq: str | None = None, run: str | None = None) -> str:
+def entity_stem(
+    participant: str,
+    task: str | None = None,
+    *,
+    session: str | None = None,
+    acq: str | None = None,
+    run: str | None = None,
+) -> str:
     """The leading entities of a BIDS file name, in BIDS order.
 
     Parameters
@@ -93,9 +108,18 @@ def entity_stem(participant: str, task: str | None = None, *, session: str | Non
     return "_".join(parts)
 
 
-def derivative_paths(out_dir: str | Path, participant: str, task: str, resolution: int | float = 3,
-                     contrast: str = "T2w", *, session: str | None = None, acq: str | None = None,
-                     run: str | None = None, space: str = SPACE) -> dict[str, Path]:
+def derivative_paths(
+    out_dir: str | Path,
+    participant: str,
+    task: str,
+    resolution: int | float = 3,
+    contrast: str = "T2w",
+    *,
+    session: str | None = None,
+    acq: str | None = None,
+    run: str | None = None,
+    space: str = SPACE,
+) -> dict[str, Path]:
     """Paths of one run's derivatives as our preprocessing and the twin write them.
 
     Parameters
@@ -220,7 +244,10 @@ class DerivRun:
 
 
 def _files(folder: Path, datatype: str) -> list[tuple[Path, dict]]:
-    """``(path, entities)`` of the BIDS-named files in ``folder/<datatype>`` and ``folder/ses-*/<datatype>``."""
+    """``(path, entities)`` of the BIDS-named files of one datatype.
+
+    Looked up in ``folder/<datatype>`` and ``folder/ses-*/<datatype>``.
+    """
     out = []
     for sub in [folder / datatype, *sorted(folder.glob(f"ses-*/{datatype}"))]:
         if sub.is_dir():
@@ -240,12 +267,16 @@ def _choose(values: set, asked, what: str, parameter: str, where: str):
     shown = sorted("(none)" if v is None else v for v in values)
     if asked is not None:
         if asked not in values:
-            raise FileNotFoundError(f"{where}: no preprocessed BOLD with {what} {asked!r} (found: {', '.join(shown) or 'none'}; "
-                                    f"rule: parameter {parameter} names one that exists)")
+            raise FileNotFoundError(
+                f"{where}: no preprocessed BOLD with {what} {asked!r} (found: {', '.join(shown) or 'none'}; "
+                f"rule: parameter {parameter} names one that exists)"
+            )
         return asked
     if len(values) > 1:
-        raise ValueError(f"{where}: preprocessed BOLD in {len(values)} {what} values ({', '.join(shown)}); "
-                         f"choose one with the parameter {parameter}")
+        raise ValueError(
+            f"{where}: preprocessed BOLD in {len(values)} {what} values ({', '.join(shown)}); "
+            f"choose one with the parameter {parameter}"
+        )
     return next(iter(values))
 
 
@@ -263,13 +294,22 @@ def _repetition_time(bold: Path, metadata: dict) -> float:
     if header.get_xyzt_units()[1] == "msec":
         tr /= 1000.0
     if not tr > 0:
-        raise ValueError(f"{bold}: no RepetitionTime in its sidecar and none in the NIfTI header (pixdim[4] = {tr}); "
-                         "rule: the BOLD's JSON sidecar gives RepetitionTime in seconds")
+        raise ValueError(
+            f"{bold}: no RepetitionTime in its sidecar and none in the NIfTI header (pixdim[4] = {tr}); "
+            "rule: the BOLD's JSON sidecar gives RepetitionTime in seconds"
+        )
     return tr
 
 
-def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str | None = None,
-                    res=None, smoothed: bool = False) -> list[DerivRun]:
+def derivative_runs(
+    derivatives_dir,
+    participant: str,
+    task: str,
+    *,
+    space: str | None = None,
+    res=None,
+    smoothed: bool = False,
+) -> list[DerivRun]:
     """Every preprocessed run of one participant and task, in BIDS order (session, acq, run).
 
     Accepts fMRIPrep 20.2 LTS … 25.x derivatives, our preprocessing's and the twin's (the variants
@@ -313,17 +353,27 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
     if not folder.is_dir():
         raise FileNotFoundError(f"{sub}: no derivatives folder {folder}")
     if space is not None and not _is_mni(space):
-        raise ValueError(f"{sub}: space {space!r} is not an MNI template (rule: the ROIs are MNI coordinates; "
-                         f"use e.g. {' or '.join(SPACES)})")
+        raise ValueError(
+            f"{sub}: space {space!r} is not an MNI template (rule: the ROIs are MNI coordinates; "
+            f"use e.g. {' or '.join(SPACES)})"
+        )
     res = None if res is None else str(res).removeprefix("res-")
     func = [(p, e) for p, e in _files(folder, "func") if e.get("sub") == label and e.get("task") == task]
-    bolds = [(p, e) for p, e in func
-             if e["suffix"] == "bold" and e["extension"] in _NIFTI and e.get("desc") in ("preproc", "smoothed")
-             and _is_mni(e.get("space", "")) and not {"hemi", "echo"} & e.keys()]
+    bolds = [
+        (p, e)
+        for p, e in func
+        if e["suffix"] == "bold"
+        and e["extension"] in _NIFTI
+        and e.get("desc") in ("preproc", "smoothed")
+        and _is_mni(e.get("space", ""))
+        and not {"hemi", "echo"} & e.keys()
+    ]
     if not bolds:
-        raise FileNotFoundError(f"{sub}: no preprocessed BOLD of task {task!r} under {folder} (rule: "
-                                f"{sub}[_ses-<s>]_task-{task}[_run-<r>]_space-<MNI space>[_res-<r>]_desc-preproc_bold.nii[.gz] "
-                                "in func/ or ses-<s>/func/)")
+        raise FileNotFoundError(
+            f"{sub}: no preprocessed BOLD of task {task!r} under {folder} (rule: "
+            f"{sub}[_ses-<s>]_task-{task}[_run-<r>]_space-<MNI space>[_res-<r>]_desc-preproc_bold.nii[.gz] "
+            "in func/ or ses-<s>/func/)"
+        )
     spaces = {e["space"] for _, e in bolds}
     if space is None and len(spaces) > 1 and len(spaces & set(SPACES)) == 1:
         spaces = spaces & set(SPACES)  # e.g. MNI152NLin2009cAsym beside an exotic MNI* space
@@ -331,11 +381,19 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
     bolds = [(p, e) for p, e in bolds if e["space"] == chosen_space]
     chosen_res = _choose({e.get("res") for _, e in bolds}, res, "res-", "res", f"{sub}, space {chosen_space}")
     bolds = [(p, e) for p, e in bolds if e.get("res") == chosen_res]
-    keys = sorted({(e.get("ses"), e.get("acq"), e.get("run")) for _, e in bolds},
-                  key=lambda k: tuple(_sort_key(v) for v in k))
-    anat = [(p, e) for p, e in _files(folder, "anat")
-            if e.get("sub") == label and e["suffix"] == "probseg" and e["extension"] in _NIFTI
-            and e.get("space") == chosen_space and e.get("label") in ("WM", "CSF")]
+    keys = sorted(
+        {(e.get("ses"), e.get("acq"), e.get("run")) for _, e in bolds},
+        key=lambda k: tuple(_sort_key(v) for v in k),
+    )
+    anat = [
+        (p, e)
+        for p, e in _files(folder, "anat")
+        if e.get("sub") == label
+        and e["suffix"] == "probseg"
+        and e["extension"] in _NIFTI
+        and e.get("space") == chosen_space
+        and e.get("label") in ("WM", "CSF")
+    ]
     runs = []
     for ses, acq, run in keys:
         where = f"{sub}" + (f", {run_label(ses, acq, run)}" if run_label(ses, acq, run) else "")
@@ -343,12 +401,33 @@ def derivative_runs(derivatives_dir, participant: str, task: str, *, space: str 
         bold = _pick_bold(mine, smoothed, where)
         same = [(p, e) for p, e in func if (e.get("ses"), e.get("acq"), e.get("run")) == (ses, acq, run)]
         confounds = _pick_confounds(same, where, folder, task)
-        masks = [p for p, e in same if e["suffix"] == "mask" and e.get("desc") == "brain" and e["extension"] in _NIFTI
-                 and e.get("space") == chosen_space and e.get("res") == chosen_res]
+        masks = [
+            p
+            for p, e in same
+            if e["suffix"] == "mask"
+            and e.get("desc") == "brain"
+            and e["extension"] in _NIFTI
+            and e.get("space") == chosen_space
+            and e.get("res") == chosen_res
+        ]
         tissue = {t: _pick_probseg(anat, t, ses, chosen_res, where, chosen_space) for t in ("WM", "CSF")}
         meta = read_json(sidecar(bold)) if sidecar(bold).is_file() else {}
-        runs.append(DerivRun(sub, task, ses, acq, run, bold, confounds, tissue["WM"], tissue["CSF"],
-                             masks[0] if len(masks) == 1 else None, _repetition_time(bold, meta), meta))
+        runs.append(
+            DerivRun(
+                sub,
+                task,
+                ses,
+                acq,
+                run,
+                bold,
+                confounds,
+                tissue["WM"],
+                tissue["CSF"],
+                masks[0] if len(masks) == 1 else None,
+                _repetition_time(bold, meta),
+                meta,
+            )
+        )
     return runs
 
 
@@ -358,13 +437,18 @@ def _pick_bold(files: list, smoothed: bool, where: str) -> Path:
         by_desc.setdefault(e["desc"], []).append(p)
     for desc, found in by_desc.items():
         if len(found) > 1:
-            raise ValueError(f"{where}: {len(found)} desc-{desc} BOLD files for one run ({', '.join(p.name for p in found)}); "
-                             "rule: one per space, resolution and run (remove the extra, or give acq-/run- entities)")
+            raise ValueError(
+                f"{where}: {len(found)} desc-{desc} BOLD files for one run "
+                f"({', '.join(p.name for p in found)}); "
+                "rule: one per space, resolution and run (remove the extra, or give acq-/run- entities)"
+            )
     wanted = "smoothed" if smoothed else "preproc"
     if wanted in by_desc:
         return by_desc[wanted][0]
     if smoothed:
-        raise FileNotFoundError(f"{where}: no desc-smoothed BOLD (smoothed=True; found {by_desc['preproc'][0].name})")
+        raise FileNotFoundError(
+            f"{where}: no desc-smoothed BOLD (smoothed=True; found {by_desc['preproc'][0].name})"
+        )
     bold = by_desc["smoothed"][0]
     message = f"{where}: no unsmoothed desc-preproc BOLD; using the smoothed image {bold.name}"
     warnings.warn(message, stacklevel=3)
@@ -374,45 +458,68 @@ def _pick_bold(files: list, smoothed: bool, where: str) -> Path:
 
 def _pick_confounds(files: list, where: str, folder: Path, task: str) -> Path:
     for suffix in ("timeseries", "regressors"):  # 20.2+, then 1.x–20.1
-        found = [p for p, e in files if e["suffix"] == suffix and e.get("desc") == "confounds"
-                 and e["extension"] == ".tsv" and "space" not in e]
+        found = [
+            p
+            for p, e in files
+            if e["suffix"] == suffix
+            and e.get("desc") == "confounds"
+            and e["extension"] == ".tsv"
+            and "space" not in e
+        ]
         if len(found) > 1:
-            raise ValueError(f"{where}: {len(found)} confounds files for one run ({', '.join(p.name for p in found)})")
+            raise ValueError(
+                f"{where}: {len(found)} confounds files for one run ({', '.join(p.name for p in found)})"
+            )
         if found:
             return found[0]
-    raise FileNotFoundError(f"{where}: no confounds file under {folder} (rule: the BOLD's entities + "
-                            f"_desc-confounds_timeseries.tsv, or fMRIPrep < 20.2's _desc-confounds_regressors.tsv, "
-                            f"task {task!r})")
+    raise FileNotFoundError(
+        f"{where}: no confounds file under {folder} (rule: the BOLD's entities + "
+        f"_desc-confounds_timeseries.tsv, or fMRIPrep < 20.2's _desc-confounds_regressors.tsv, "
+        f"task {task!r})"
+    )
 
 
-def _pick_probseg(anat: list, tissue: str, session: str | None, res: str | None, where: str, space: str) -> Path:
+def _pick_probseg(
+    anat: list, tissue: str, session: str | None, res: str | None, where: str, space: str
+) -> Path:
     """The run's tissue map: its session's, else the participant's, else the only session's that has one."""
     found = [(p, e) for p, e in anat if e["label"] == tissue]
     if not found:
-        raise FileNotFoundError(f"{where}: no {tissue} probability map in space {space} (rule: "
-                                f"sub-<p>[_ses-<s>]_space-{space}[_res-<r>]_label-{tissue}_probseg.nii[.gz] in anat/ "
-                                "or ses-<s>/anat/)")
-    levels = [[(p, e) for p, e in found if e.get("ses") == session and session is not None],
-              [(p, e) for p, e in found if "ses" not in e]]
+        raise FileNotFoundError(
+            f"{where}: no {tissue} probability map in space {space} (rule: "
+            f"sub-<p>[_ses-<s>]_space-{space}[_res-<r>]_label-{tissue}_probseg.nii[.gz] in anat/ "
+            "or ses-<s>/anat/)"
+        )
+    levels = [
+        [(p, e) for p, e in found if e.get("ses") == session and session is not None],
+        [(p, e) for p, e in found if "ses" not in e],
+    ]
     sessions = {e.get("ses") for _, e in found if "ses" in e}
     if len(sessions) == 1:
         levels.append([(p, e) for p, e in found if "ses" in e])
     candidates = next((level for level in levels if level), None)
     if candidates is None:
-        raise ValueError(f"{where}: {tissue} probability maps only in sessions {sorted(sessions)}, none in this run's "
-                         f"session or at participant level ({', '.join(p.name for p, _ in found)})")
+        raise ValueError(
+            f"{where}: {tissue} probability maps only in sessions {sorted(sessions)}, none in this run's "
+            f"session or at participant level ({', '.join(p.name for p, _ in found)})"
+        )
     if len(candidates) > 1:
         same = [(p, e) for p, e in candidates if e.get("res") == res]
         if len(same) == 1:
             candidates = same
         else:
-            raise ValueError(f"{where}: {len(candidates)} {tissue} probability maps fit "
-                             f"({', '.join(p.name for p, _ in candidates)}); choose the resolution with the parameter res")
+            raise ValueError(
+                f"{where}: {len(candidates)} {tissue} probability maps fit "
+                f"({', '.join(p.name for p, _ in candidates)}); choose the resolution with the parameter res"
+            )
     return candidates[0][0]
 
 
 def _generator(description: Path) -> str | None:
-    """The pipeline name of a derivatives dataset_description.json (GeneratedBy, or 1.x's PipelineDescription)."""
+    """The pipeline name of a derivatives ``dataset_description.json``.
+
+    From ``GeneratedBy``, or fMRIPrep 1.x's ``PipelineDescription``.
+    """
     if not description.is_file():
         return None
     meta = read_json(description)  # a broken file is an error naming its line, never a silent "not found"
@@ -455,14 +562,20 @@ def find_fmriprep(bids_dir) -> Path | None:
     found: dict[str, list[Path]] = {}
     for folder in [root, *sorted(p for p in root.iterdir() if p.is_dir())]:
         name = _generator(folder / "dataset_description.json")
-        has_bold = any(p.name.endswith(_NIFTI) for pattern in ("sub-*/func/*desc-preproc_bold*", "sub-*/ses-*/func/*desc-preproc_bold*")
-                       for p in folder.glob(pattern))
+        has_bold = any(
+            p.name.endswith(_NIFTI)
+            for pattern in ("sub-*/func/*desc-preproc_bold*", "sub-*/ses-*/func/*desc-preproc_bold*")
+            for p in folder.glob(pattern)
+        )
         if name and has_bold:
             found.setdefault("ours" if name != "fmriprep" else name, []).append(folder)
     for kind in ("fmriprep", "ours"):
         if len(found.get(kind, [])) > 1:
-            raise ValueError(f"{root}: {len(found[kind])} derivatives folders qualify ({', '.join(map(str, found[kind]))}); "
-                             "choose one with the parameter derivatives_dir")
+            raise ValueError(
+                f"{root}: {len(found[kind])} derivatives folders qualify "
+                f"({', '.join(map(str, found[kind]))}); "
+                "choose one with the parameter derivatives_dir"
+            )
         if found.get(kind):
             return found[kind][0]
     return None

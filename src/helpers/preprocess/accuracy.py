@@ -35,8 +35,21 @@ from ..atlas import DEFAULT_ROIS
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 
-__all__ = ["TARGETS", "motion_error", "roi_series", "roi_correlations", "template_correspondence", "roi_dice", "score_participant", "has_truth",
-           "plot_motion_vs_truth", "plot_accuracy", "summarise", "chapter_accuracy", "score_dataset"]
+__all__ = [
+    "TARGETS",
+    "motion_error",
+    "roi_series",
+    "roi_correlations",
+    "template_correspondence",
+    "roi_dice",
+    "score_participant",
+    "has_truth",
+    "plot_motion_vs_truth",
+    "plot_accuracy",
+    "summarise",
+    "chapter_accuracy",
+    "score_dataset",
+]
 
 #: Issue 7's accuracy targets: realignment RMS error (mm, at most), ROI time-series r and ROI Dice (at least).
 TARGETS = {"realign_rms_mm": 0.1, "r": 0.9, "dice": 0.9}
@@ -67,7 +80,7 @@ def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Ima
     ref = boldref.get_fdata()
     pts = apply_affine(boldref.affine, np.argwhere(ref > ref.mean() / 8.0)).T
     err = displacement_rms(est, true, pts)
-    return float(np.sqrt((err ** 2).mean()))
+    return float(np.sqrt((err**2).mean()))
 
 
 def roi_series(bold: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image]) -> pd.DataFrame:
@@ -137,9 +150,16 @@ def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None
 
     shape, affine = space.mni_grid(2)
     tissue = space.tissue_on_grid(anatomy.source_tissue(source), shape, affine)
-    image = nib.Nifti1Image(sum(T2_CONTRAST[k] * tissue[k] for k in ("gm", "wm", "csf")).astype(np.float32), affine)
-    norm = normalise(image, template_for_contrast("T2w", 2), affine_template=template_for_contrast("T2w", 3),
-                     cc_sigma_diff=6.0, syn_level_iters=(100, 50, 50))
+    image = nib.Nifti1Image(
+        sum(T2_CONTRAST[k] * tissue[k] for k in ("gm", "wm", "csf")).astype(np.float32), affine
+    )
+    norm = normalise(
+        image,
+        template_for_contrast("T2w", 2),
+        affine_template=template_for_contrast("T2w", 3),
+        cc_sigma_diff=6.0,
+        syn_level_iters=(100, 50, 50),
+    )
     y = apply_affine(affine, np.indices(shape).reshape(3, -1).T)
     return (norm.to_structural(y) - y).reshape(*shape, 3).astype(np.float32), affine
 
@@ -150,11 +170,19 @@ def _correction(correspondence, points: np.ndarray) -> np.ndarray:
         return np.zeros_like(points)
     field, affine = correspondence
     vox = apply_affine(np.linalg.inv(affine), points).T
-    return np.stack([ndimage.map_coordinates(field[..., k], vox, order=1, mode="nearest") for k in range(3)], axis=1)
+    return np.stack(
+        [ndimage.map_coordinates(field[..., k], vox, order=1, mode="nearest") for k in range(3)], axis=1
+    )
 
 
-def roi_dice(points_field: nib.Nifti1Image, coreg: np.ndarray, native_to_mni, masks_1mm: dict,
-             margin_mm: float = 12.0, correspondence=None) -> dict[str, float]:
+def roi_dice(
+    points_field: nib.Nifti1Image,
+    coreg: np.ndarray,
+    native_to_mni,
+    masks_1mm: dict,
+    margin_mm: float = 12.0,
+    correspondence=None,
+) -> dict[str, float]:
     """Dice of each 1 mm atlas ROI with the ROI mapped through ours (MNI → functional) then truth (→ MNI).
 
     To first order in ``∇r`` (≪ 1), the template point of a source point p near ``R(y)`` is
@@ -204,8 +232,13 @@ def roi_dice(points_field: nib.Nifti1Image, coreg: np.ndarray, native_to_mni, ma
     return out
 
 
-def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
-                      resolution: int = 3) -> dict:
+def score_participant(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participant: str,
+    task: str = "feedback",
+    resolution: int = 3,
+) -> dict:
     """All three accuracy scores for one twin participant (needs ``derivatives/twin-truth``).
 
     Parameters
@@ -239,8 +272,10 @@ def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant
     transform = json.loads((truth_dir / f"{participant}_transform.json").read_text())
     pose = np.asarray(transform["pose_mni_to_scanner"])
     confounds = pd.read_csv(ours["confounds"], sep="\t", na_values="n/a")
-    rec = {"participant_id": participant,
-           "realign_rms_mm": motion_error(confounds, truth_motion, nib.load(ours["boldref"]))}
+    rec = {
+        "participant_id": participant,
+        "realign_rms_mm": motion_error(confounds, truth_motion, nib.load(ours["boldref"])),
+    }
     preproc = nib.load(ours["preproc"])
     masks = roi_masks(preproc)
     for desc in ("preproc", "smoothed"):
@@ -250,8 +285,12 @@ def score_participant(bids_dir: str | Path, preproc_dir: str | Path, participant
     field, masks_1mm = nib.load(ours["norm_xfm"]), roi_masks(load_template(1))
     truth = lambda q: space.native_to_mni(q, pose, transform["warp"])  # noqa: E731
     correspondence = template_correspondence(transform.get("anatomy_source", "template"))
-    rec.update({f"dice_{k}": v for k, v in roi_dice(field, coreg, truth, masks_1mm,
-                                                    correspondence=correspondence).items()})
+    rec.update(
+        {
+            f"dice_{k}": v
+            for k, v in roi_dice(field, coreg, truth, masks_1mm, correspondence=correspondence).items()
+        }
+    )
     rec.update({f"dice_abs_{k}": v for k, v in roi_dice(field, coreg, truth, masks_1mm).items()})
     return rec
 
@@ -272,8 +311,13 @@ def has_truth(bids_dir: str | Path) -> bool:
     return (root / "twin-truth").is_dir() and (root / "twin-fmriprep").is_dir()
 
 
-def score_dataset(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
-                  resolution: int = 3) -> pd.DataFrame:
+def score_dataset(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participants: list[str],
+    task: str = "feedback",
+    resolution: int = 3,
+) -> pd.DataFrame:
     """:func:`score_participant` for every participant, one row each (index ``participant_id``).
 
     Parameters
@@ -297,8 +341,13 @@ def score_dataset(bids_dir: str | Path, preproc_dir: str | Path, participants: l
     return pd.DataFrame(rows).set_index("participant_id")
 
 
-def plot_motion_vs_truth(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
-                         resolution: int = 3):
+def plot_motion_vs_truth(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participant: str,
+    task: str = "feedback",
+    resolution: int = 3,
+):
     """Figure: estimated (lines) and planted (dots) translations and rotations of one twin participant.
 
     Parameters
@@ -320,13 +369,19 @@ def plot_motion_vs_truth(bids_dir: str | Path, preproc_dir: str | Path, particip
     """
     import matplotlib.pyplot as plt
 
-    ours = pd.read_csv(derivative_paths(preproc_dir, participant, task, resolution)["confounds"], sep="\t",
-                       na_values="n/a")
-    truth = pd.read_csv(Path(bids_dir) / "derivatives" / "twin-truth" / participant / f"{participant}_motion.tsv",
-                        sep="\t", na_values="n/a")
+    ours = pd.read_csv(
+        derivative_paths(preproc_dir, participant, task, resolution)["confounds"], sep="\t", na_values="n/a"
+    )
+    truth = pd.read_csv(
+        Path(bids_dir) / "derivatives" / "twin-truth" / participant / f"{participant}_motion.tsv",
+        sep="\t",
+        na_values="n/a",
+    )
     fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True, layout="constrained")
-    for ax, cols, scale, unit in ((axes[0], MOTION_COLUMNS[:3], 1.0, "mm"),
-                                  (axes[1], MOTION_COLUMNS[3:], 180 / np.pi, "°")):
+    for ax, cols, scale, unit in (
+        (axes[0], MOTION_COLUMNS[:3], 1.0, "mm"),
+        (axes[1], MOTION_COLUMNS[3:], 180 / np.pi, "°"),
+    ):
         for col, color in zip(cols, ("tab:blue", "tab:orange", "tab:green")):
             ax.plot(truth[col] * scale, ".", color=color, ms=3, alpha=0.5)
             ax.plot(ours[col] * scale, "-", color=color, lw=1, label=col)
@@ -357,10 +412,15 @@ def plot_accuracy(scores: pd.DataFrame):
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")
     axes[0].plot(x, scores["realign_rms_mm"], "o", color="tab:grey", ms=4)
     axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color="tab:red", lw=1)
-    axes[0].set(ylabel="mm", title="realignment RMS error (≤ target)",
-                ylim=(0, 1.3 * max(TARGETS["realign_rms_mm"], scores["realign_rms_mm"].max())))
-    for ax, prefix, target, title in ((axes[1], "r_preproc_", TARGETS["r"], "ROI time series r (≥ target)"),
-                                      (axes[2], "dice_", TARGETS["dice"], "ROI Dice (≥ target)")):
+    axes[0].set(
+        ylabel="mm",
+        title="realignment RMS error (≤ target)",
+        ylim=(0, 1.3 * max(TARGETS["realign_rms_mm"], scores["realign_rms_mm"].max())),
+    )
+    for ax, prefix, target, title in (
+        (axes[1], "r_preproc_", TARGETS["r"], "ROI time series r (≥ target)"),
+        (axes[2], "dice_", TARGETS["dice"], "ROI Dice (≥ target)"),
+    ):
         values = scores.filter(regex=f"^{prefix}(?!abs_)")  # dice_abs_*: in the table, not against the target
         for (col, column), marker in zip(values.items(), "os^"):
             ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
@@ -388,22 +448,35 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
         ``n_realign_missed``, ``n_r_missed``, ``n_dice_missed``, ``n_scores``.
     """
     r, dice = scores.filter(like="r_preproc"), scores.filter(regex=r"^dice_(?!abs_)")
-    return {"max_realign_rms": float(scores["realign_rms_mm"].max()), "min_r": float(r.min().min()),
-            "min_dice": float(dice.min().min()), "mean_dice": float(dice.mean().mean()),
-            "min_dice_abs": float(scores.filter(regex=r"^dice_abs_").min().min()),
-            "n_realign_missed": int((scores["realign_rms_mm"] > TARGETS["realign_rms_mm"]).sum()),
-            "n_r_missed": int((r < TARGETS["r"]).sum().sum()), "n_dice_missed": int((dice < TARGETS["dice"]).sum().sum()),
-            "n_scores": int(dice.size)}
+    return {
+        "max_realign_rms": float(scores["realign_rms_mm"].max()),
+        "min_r": float(r.min().min()),
+        "min_dice": float(dice.min().min()),
+        "mean_dice": float(dice.mean().mean()),
+        "min_dice_abs": float(scores.filter(regex=r"^dice_abs_").min().min()),
+        "n_realign_missed": int((scores["realign_rms_mm"] > TARGETS["realign_rms_mm"]).sum()),
+        "n_r_missed": int((r < TARGETS["r"]).sum().sum()),
+        "n_dice_missed": int((dice < TARGETS["dice"]).sum().sum()),
+        "n_scores": int(dice.size),
+    }
 
 
 #: The scores table of a dataset without ground truth: the columns, no rows.
-_EMPTY_SCORES = pd.DataFrame(columns=["realign_rms_mm"] + [f"{score}_{roi}" for score in ("r_preproc", "r_smoothed", "dice", "dice_abs")
-                                                           for roi in DEFAULT_ROIS],
-                             index=pd.Index([], name="participant_id"), dtype=float)
+_EMPTY_SCORES = pd.DataFrame(
+    columns=["realign_rms_mm"]
+    + [f"{score}_{roi}" for score in ("r_preproc", "r_smoothed", "dice", "dice_abs") for roi in DEFAULT_ROIS],
+    index=pd.Index([], name="participant_id"),
+    dtype=float,
+)
 
 
-def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
-                     resolution: int = 3) -> tuple[pd.DataFrame, dict[str, float], dict]:
+def chapter_accuracy(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participants: list[str],
+    task: str = "feedback",
+    resolution: int = 3,
+) -> tuple[pd.DataFrame, dict[str, float], dict]:
     """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}``.
 
     The motion figure shows the first participant.
@@ -440,7 +513,11 @@ def chapter_accuracy(bids_dir: str | Path, preproc_dir: str | Path, participants
             ax.axis("off")
         return _EMPTY_SCORES.copy(), dict.fromkeys(summarise(_EMPTY_SCORES), np.nan), figs
     scores = score_dataset(bids_dir, preproc_dir, participants, task, resolution)
-    return scores, summarise(scores), {"accuracy": plot_accuracy(scores),
-                                       "motion_truth": plot_motion_vs_truth(bids_dir, preproc_dir, participants[0],
-                                                                            task, resolution)}
-
+    return (
+        scores,
+        summarise(scores),
+        {
+            "accuracy": plot_accuracy(scores),
+            "motion_truth": plot_motion_vs_truth(bids_dir, preproc_dir, participants[0], task, resolution),
+        },
+    )

@@ -51,9 +51,14 @@ def _within(mask: np.ndarray, distance_mm: float, zooms) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask, sampling=zooms) <= distance_mm
 
 
-def brain_mask(structural: nib.Nifti1Image, *, erode_mm: float = BRAIN_DEFAULTS["erode_mm"],
-               close_mm: float = BRAIN_DEFAULTS["close_mm"], min_fraction: float = BRAIN_DEFAULTS["min_fraction"],
-               participant: str = "") -> nib.Nifti1Image:
+def brain_mask(
+    structural: nib.Nifti1Image,
+    *,
+    erode_mm: float = BRAIN_DEFAULTS["erode_mm"],
+    close_mm: float = BRAIN_DEFAULTS["close_mm"],
+    min_fraction: float = BRAIN_DEFAULTS["min_fraction"],
+    participant: str = "",
+) -> nib.Nifti1Image:
     """Brain mask (uint8 image on the structural's grid) by thresholds and morphology (module docstring).
 
     Parameters
@@ -83,7 +88,9 @@ def brain_mask(structural: nib.Nifti1Image, *, erode_mm: float = BRAIN_DEFAULTS[
     """
     data = np.asarray(structural.get_fdata(dtype=np.float32))
     if data.ndim != 3:
-        raise ValueError(f"brain_mask: {participant or 'structural'}: image must be 3-D, got shape {data.shape}")
+        raise ValueError(
+            f"brain_mask: {participant or 'structural'}: image must be 3-D, got shape {data.shape}"
+        )
     zooms = _zooms(structural)
     smooth = ndimage.gaussian_filter(data, zooms.min() / 2.3548 / zooms)
     if not np.isfinite(smooth).all() or smooth.max() <= smooth.min():
@@ -92,8 +99,10 @@ def brain_mask(structural: nib.Nifti1Image, *, erode_mm: float = BRAIN_DEFAULTS[
     core = ndimage.distance_transform_edt(bright, sampling=zooms) > erode_mm
     labels, n = ndimage.label(core)
     if n == 0:
-        raise ValueError(f"brain_mask: {participant or 'structural'}: nothing left after a {erode_mm} mm erosion; "
-                         "lower erode_mm")
+        raise ValueError(
+            f"brain_mask: {participant or 'structural'}: nothing left after a {erode_mm} mm erosion; "
+            "lower erode_mm"
+        )
     sizes = ndimage.sum_labels(core, labels, index=np.arange(1, n + 1))
     brain = labels == 1 + int(np.argmax(sizes))
     brain = _within(brain, erode_mm, zooms) & bright
@@ -102,8 +111,10 @@ def brain_mask(structural: nib.Nifti1Image, *, erode_mm: float = BRAIN_DEFAULTS[
     for k in range(brain.shape[2]):  # a hole open through a thick slice's edge is still a hole in-plane
         brain[:, :, k] = ndimage.binary_fill_holes(brain[:, :, k])
     if brain.sum() < min_fraction * bright.sum():
-        raise ValueError(f"brain_mask: {participant or 'structural'}: the brain found is {brain.sum()} voxels, "
-                         f"< {min_fraction} of the soft tissue ({bright.sum()} voxels)")
+        raise ValueError(
+            f"brain_mask: {participant or 'structural'}: the brain found is {brain.sum()} voxels, "
+            f"< {min_fraction} of the soft tissue ({bright.sum()} voxels)"
+        )
     return nib.Nifti1Image(brain.astype(np.uint8), structural.affine)
 
 

@@ -25,17 +25,34 @@ log = logging.getLogger(__name__)
 #: dipy settings (recorded in the JSON sidecars).
 #: The pyramid stops at half resolution (of the functional's voxels): a coarser level (12.5 mm
 #: voxels, 9 slices) let the optimiser settle in a wrong optimum ~1 mm (1.5°) from the truth.
-COREG_DEFAULTS = dict(metric="MattesMI", nbins=32, sampling_proportion=None, level_iters=(100, 50), sigmas=(1.0, 0.0),
-                      factors=(2, 1), transform="rigid", init="header", work_resolution="functional",
-                      brain_margin_mm=4.0)
+COREG_DEFAULTS = dict(
+    metric="MattesMI",
+    nbins=32,
+    sampling_proportion=None,
+    level_iters=(100, 50),
+    sigmas=(1.0, 0.0),
+    factors=(2, 1),
+    transform="rigid",
+    init="header",
+    work_resolution="functional",
+    brain_margin_mm=4.0,
+)
 
 
-def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, brain: nib.Nifti1Image | None = None,
-               level_iters=COREG_DEFAULTS["level_iters"], sigmas=COREG_DEFAULTS["sigmas"],
-               factors=COREG_DEFAULTS["factors"], nbins=COREG_DEFAULTS["nbins"],
-               sampling_proportion=COREG_DEFAULTS["sampling_proportion"],
-               brain_margin_mm: float = COREG_DEFAULTS["brain_margin_mm"], starting_affine=None,
-               seed: int = 0) -> np.ndarray:
+def coregister(
+    mean_func: nib.Nifti1Image,
+    structural: nib.Nifti1Image,
+    *,
+    brain: nib.Nifti1Image | None = None,
+    level_iters=COREG_DEFAULTS["level_iters"],
+    sigmas=COREG_DEFAULTS["sigmas"],
+    factors=COREG_DEFAULTS["factors"],
+    nbins=COREG_DEFAULTS["nbins"],
+    sampling_proportion=COREG_DEFAULTS["sampling_proportion"],
+    brain_margin_mm: float = COREG_DEFAULTS["brain_margin_mm"],
+    starting_affine=None,
+    seed: int = 0,
+) -> np.ndarray:
     """Rigid matrix ``C`` (4 × 4, world mm) mapping a structural-space point to the mean functional.
 
     Maximises the mutual information between the structural (fixed) and the mean functional sampled
@@ -86,11 +103,19 @@ def coregister(mean_func: nib.Nifti1Image, structural: nib.Nifti1Image, *, brain
     static = np.asarray(static_img.get_fdata(dtype=np.float32))
     moving = np.asarray(mean_func.get_fdata(dtype=np.float32))
     metric = MutualInformationMetric(nbins=nbins, sampling_proportion=sampling_proportion)
-    reg = AffineRegistration(metric=metric, level_iters=list(level_iters), sigmas=list(sigmas),
-                             factors=list(factors), verbosity=0)
+    reg = AffineRegistration(
+        metric=metric, level_iters=list(level_iters), sigmas=list(sigmas), factors=list(factors), verbosity=0
+    )
     np.random.seed(seed)  # dipy draws its samples from numpy's global generator
     start = np.eye(4) if starting_affine is None else np.asarray(starting_affine, float)
-    result = reg.optimize(static, moving, RigidTransform3D(), None, static_grid2world=static_img.affine,
-                          moving_grid2world=mean_func.affine, starting_affine=start)
+    result = reg.optimize(
+        static,
+        moving,
+        RigidTransform3D(),
+        None,
+        static_grid2world=static_img.affine,
+        moving_grid2world=mean_func.affine,
+        starting_affine=start,
+    )
     log.info("coregistration done")
     return np.asarray(result.affine)

@@ -41,8 +41,19 @@ from ..execution import EXCLUSION_COLUMNS, record_exclusions
 from ..io import write_tsv
 from .pipeline import derivative_paths
 
-__all__ = ["GATE_DEFAULTS", "QC_POLICIES", "STAGE", "nmi", "coreg_similarity", "norm_similarity", "roi_coverage",
-           "participant_scores", "evaluate", "registration_qc", "apply_policy"]
+__all__ = [
+    "GATE_DEFAULTS",
+    "QC_POLICIES",
+    "STAGE",
+    "nmi",
+    "coreg_similarity",
+    "norm_similarity",
+    "roi_coverage",
+    "participant_scores",
+    "evaluate",
+    "registration_qc",
+    "apply_policy",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +66,25 @@ QC_POLICIES = ("exclude", "report")
 #: Thresholds.  Measured on the realistic twin (3 mm EPI, 4 mm slices): well-registered participants
 #: score coreg_nmi 1.08–1.12 and norm_r 0.72–0.79; a structural with a mis-set orientation 1.03 and 0.15.
 #: NMI has a narrow range here because the mean EPI is smooth and low-contrast: 1.05 sits between.
-GATE_DEFAULTS = dict(min_coreg_nmi=1.05, min_norm_r=0.6, min_brain_cover=0.9, min_signal_cover=0.7,
-                     tsnr_fraction=0.5, max_mean_fd=0.5, max_voxel_mm=5.0)
+GATE_DEFAULTS = dict(
+    min_coreg_nmi=1.05,
+    min_norm_r=0.6,
+    min_brain_cover=0.9,
+    min_signal_cover=0.7,
+    tsnr_fraction=0.5,
+    max_mean_fd=0.5,
+    max_voxel_mm=5.0,
+)
 
 #: Gate of each score: (column or column prefix, threshold key, "min" or "max", description).
-_GATES = (("coreg_nmi", "min_coreg_nmi", "min", "EPI-structural NMI after coregistration"),
-          ("norm_r", "min_norm_r", "min", "structural-template correlation after normalisation"),
-          ("brain_cover_", "min_brain_cover", "min", "fraction of the ROI inside the brain mask"),
-          ("signal_cover_", "min_signal_cover", "min", "fraction of the ROI with usable EPI signal"),
-          ("mean_fd", "max_mean_fd", "max", "mean framewise displacement (mm)"),
-          ("bold_voxel_mm", "max_voxel_mm", "max", "largest BOLD voxel edge (mm)"))
+_GATES = (
+    ("coreg_nmi", "min_coreg_nmi", "min", "EPI-structural NMI after coregistration"),
+    ("norm_r", "min_norm_r", "min", "structural-template correlation after normalisation"),
+    ("brain_cover_", "min_brain_cover", "min", "fraction of the ROI inside the brain mask"),
+    ("signal_cover_", "min_signal_cover", "min", "fraction of the ROI with usable EPI signal"),
+    ("mean_fd", "max_mean_fd", "max", "mean framewise displacement (mm)"),
+    ("bold_voxel_mm", "max_voxel_mm", "max", "largest BOLD voxel edge (mm)"),
+)
 
 
 def nmi(a: np.ndarray, b: np.ndarray, bins: int = 32) -> float:
@@ -123,8 +143,9 @@ def coreg_similarity(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, core
     head = ref > _otsu(ref[ref > 0])
     x = apply_affine(boldref.affine, np.argwhere(head))
     ijk = apply_affine(np.linalg.inv(structural.affine) @ np.linalg.inv(coreg), x)
-    struct = ndimage.map_coordinates(np.asarray(structural.get_fdata(dtype=np.float32)), ijk.T, order=1,
-                                     mode="constant", cval=0.0)
+    struct = ndimage.map_coordinates(
+        np.asarray(structural.get_fdata(dtype=np.float32)), ijk.T, order=1, mode="constant", cval=0.0
+    )
     return nmi(ref[head], struct)
 
 
@@ -149,8 +170,9 @@ def norm_similarity(anat_mni: nib.Nifti1Image, template: nib.Nifti1Image, brain:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def roi_coverage(bold: nib.Nifti1Image, mask: np.ndarray, rois: dict[str, np.ndarray],
-                 tsnr_fraction: float) -> dict[str, float]:
+def roi_coverage(
+    bold: nib.Nifti1Image, mask: np.ndarray, rois: dict[str, np.ndarray], tsnr_fraction: float
+) -> dict[str, float]:
     """``brain_cover_<roi>`` and ``signal_cover_<roi>`` (module docstring) on the derivatives' grid.
 
     tSNR = mean / SD over volumes (0 where SD = 0); a voxel has usable signal if it is in ``mask``
@@ -184,8 +206,14 @@ def roi_coverage(bold: nib.Nifti1Image, mask: np.ndarray, rois: dict[str, np.nda
     return out
 
 
-def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participant: str, task: str = "feedback",
-                       resolution: int = 3, tsnr_fraction: float = GATE_DEFAULTS["tsnr_fraction"]) -> dict:
+def participant_scores(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participant: str,
+    task: str = "feedback",
+    resolution: int = 3,
+    tsnr_fraction: float = GATE_DEFAULTS["tsnr_fraction"],
+) -> dict:
     """Every gate score of one participant (one row of the QC table), read from raw data and derivatives.
 
     With several runs, the first run's derivatives are scored (as the QC figures).
@@ -223,15 +251,31 @@ def participant_scores(bids_dir: str | Path, preproc_dir: str | Path, participan
 
     inputs = find_inputs(bids_dir, participant, task)
     first = inputs.runs[0]  # several runs: the first run's derivatives, as the QC figures
-    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast, session=first.session,
-                             acq=first.acq, run=first.run)
-    missing = [k for k in ("boldref", "coreg_xfm", "anat_mni", "preproc", "mask", "confounds") if not paths[k].is_file()]
+    paths = derivative_paths(
+        preproc_dir,
+        participant,
+        task,
+        resolution,
+        inputs.contrast,
+        session=first.session,
+        acq=first.acq,
+        run=first.run,
+    )
+    missing = [
+        k
+        for k in ("boldref", "coreg_xfm", "anat_mni", "preproc", "mask", "confounds")
+        if not paths[k].is_file()
+    ]
     if missing:
-        raise ValueError(f"{paths[missing[0]]}: participant {participant}: derivative missing for QC gates "
-                         "(run preprocessing first)")
+        raise ValueError(
+            f"{paths[missing[0]]}: participant {participant}: derivative missing for QC gates "
+            "(run preprocessing first)"
+        )
     structural = load_structural(inputs)
-    row = {"participant_id": participant,
-           "coreg_nmi": coreg_similarity(nib.load(paths["boldref"]), structural, np.loadtxt(paths["coreg_xfm"]))}
+    row = {
+        "participant_id": participant,
+        "coreg_nmi": coreg_similarity(nib.load(paths["boldref"]), structural, np.loadtxt(paths["coreg_xfm"])),
+    }
     anat_mni = nib.load(paths["anat_mni"])
     template = template_for_contrast(inputs.contrast, resolution)
     template = _on_grid(template, anat_mni)
@@ -282,7 +326,9 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
     """
     unknown = set(thresholds) - set(GATE_DEFAULTS)
     if unknown:
-        raise ValueError(f"registration QC: unknown threshold(s) {sorted(unknown)}; allowed: {sorted(GATE_DEFAULTS)}")
+        raise ValueError(
+            f"registration QC: unknown threshold(s) {sorted(unknown)}; allowed: {sorted(GATE_DEFAULTS)}"
+        )
     limits = {**GATE_DEFAULTS, **thresholds}
     table = scores.copy()
     reasons = []
@@ -292,22 +338,33 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
             limit = limits[key]
             if limit is None:
                 continue
-            for col in [c for c in table.columns if c == prefix or (prefix.endswith("_") and c.startswith(prefix))]:
+            for col in [
+                c for c in table.columns if c == prefix or (prefix.endswith("_") and c.startswith(prefix))
+            ]:
                 value = row[col]
                 if (value < limit) if kind == "min" else (value > limit):
                     sign = "<" if kind == "min" else ">"
                     failed.append(f"{col} {value:.3f} {sign} {limit} ({text})")
         for reason in failed:
-            warnings.warn(f"registration QC: participant {row['participant_id']}: {reason}", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"registration QC: participant {row['participant_id']}: {reason}", UserWarning, stacklevel=2
+            )
         reasons.append("; ".join(failed))
     table["flagged"] = [bool(r) for r in reasons]
     table["reasons"] = reasons
     return table
 
 
-def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants: list[str], task: str = "feedback",
-                    resolution: int = 3, progress: bool = False, path: str | Path | None = None,
-                    **thresholds) -> pd.DataFrame:
+def registration_qc(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participants: list[str],
+    task: str = "feedback",
+    resolution: int = 3,
+    progress: bool = False,
+    path: str | Path | None = None,
+    **thresholds,
+) -> pd.DataFrame:
     """Scores, flags and reasons for every participant, written to a TSV.
 
     Parameters
@@ -340,8 +397,10 @@ def registration_qc(bids_dir: str | Path, preproc_dir: str | Path, participants:
     from tqdm.auto import tqdm
 
     tsnr = thresholds.get("tsnr_fraction", GATE_DEFAULTS["tsnr_fraction"])
-    rows = [participant_scores(bids_dir, preproc_dir, sub, task, resolution, tsnr)
-            for sub in tqdm(participants, desc="registration QC", disable=not progress)]
+    rows = [
+        participant_scores(bids_dir, preproc_dir, sub, task, resolution, tsnr)
+        for sub in tqdm(participants, desc="registration QC", disable=not progress)
+    ]
     table = evaluate(pd.DataFrame(rows), **thresholds)
     write_tsv(table, Path(path) if path is not None else Path(preproc_dir) / "registration_qc.tsv")
     return table
@@ -378,8 +437,14 @@ def apply_policy(table: pd.DataFrame, output_dir: str | Path, qc_policy: str = "
     if qc_policy not in QC_POLICIES:
         raise ValueError(f"qc_policy {qc_policy!r} is not one of {QC_POLICIES}")
     flagged = table[table["flagged"]] if qc_policy == "exclude" else table.iloc[:0]
-    rows = pd.DataFrame({"participant_id": flagged["participant_id"], "stage": STAGE,
-                         "reason": "registration QC: " + flagged["reasons"]}, columns=EXCLUSION_COLUMNS)
+    rows = pd.DataFrame(
+        {
+            "participant_id": flagged["participant_id"],
+            "stage": STAGE,
+            "reason": "registration QC: " + flagged["reasons"],
+        },
+        columns=EXCLUSION_COLUMNS,
+    )
     rows = rows.reset_index(drop=True)
     record_exclusions(rows, Path(output_dir) / "exclusions.tsv", STAGE)
     return rows

@@ -33,12 +33,22 @@ __all__ = ["NORMALISE_DEFAULTS", "Normalisation", "template_for_contrast", "norm
 log = logging.getLogger(__name__)
 
 #: dipy settings (recorded in the JSON sidecars).
-NORMALISE_DEFAULTS = dict(template="MNI152 ICBM2009 (nilearn)", template_resolution=3, affine_template_resolution=3,
-                          brain_margin_mm=2.0,
-                          affine_metric="MattesMI",
-                          nbins=32, sampling_proportion=0.25, affine_level_iters=(100, 30, 10), affine_sigmas=(3.0, 1.0, 0.0),
-                          affine_factors=(4, 2, 1), syn_metric="CC", cc_radius=1, cc_sigma_diff=4.0,
-                          syn_level_iters=(50, 25, 25))
+NORMALISE_DEFAULTS = dict(
+    template="MNI152 ICBM2009 (nilearn)",
+    template_resolution=3,
+    affine_template_resolution=3,
+    brain_margin_mm=2.0,
+    affine_metric="MattesMI",
+    nbins=32,
+    sampling_proportion=0.25,
+    affine_level_iters=(100, 30, 10),
+    affine_sigmas=(3.0, 1.0, 0.0),
+    affine_factors=(4, 2, 1),
+    syn_metric="CC",
+    cc_radius=1,
+    cc_sigma_diff=4.0,
+    syn_level_iters=(50, 25, 25),
+)
 
 #: Relative T2-weighted intensities of cerebrospinal fluid, grey and white matter (CSF brightest).
 T2_CONTRAST = {"csf": 1.0, "gm": 0.65, "wm": 0.4}
@@ -119,20 +129,39 @@ def _affine_stage(static, static_aff, moving, moving_aff, params):
     from dipy.align.imaffine import AffineRegistration, MutualInformationMetric, transform_centers_of_mass
     from dipy.align.transforms import AffineTransform3D, RigidTransform3D
 
-    reg = AffineRegistration(metric=MutualInformationMetric(nbins=params["nbins"],
-                                                                     sampling_proportion=params["sampling_proportion"]),
-                             level_iters=list(params["affine_level_iters"]), sigmas=list(params["affine_sigmas"]),
-                             factors=list(params["affine_factors"]), verbosity=0)
+    reg = AffineRegistration(
+        metric=MutualInformationMetric(
+            nbins=params["nbins"], sampling_proportion=params["sampling_proportion"]
+        ),
+        level_iters=list(params["affine_level_iters"]),
+        sigmas=list(params["affine_sigmas"]),
+        factors=list(params["affine_factors"]),
+        verbosity=0,
+    )
     current = transform_centers_of_mass(static, static_aff, moving, moving_aff).affine
     for transform in (RigidTransform3D(), AffineTransform3D()):
-        current = reg.optimize(static, moving, transform, None, static_grid2world=static_aff, moving_grid2world=moving_aff,
-                               starting_affine=current).affine
+        current = reg.optimize(
+            static,
+            moving,
+            transform,
+            None,
+            static_grid2world=static_aff,
+            moving_grid2world=moving_aff,
+            starting_affine=current,
+        ).affine
     return np.asarray(current)
 
 
-def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_template: nib.Nifti1Image | None = None,
-              brain: nib.Nifti1Image | None = None, nonlinear: bool = True, seed: int = 0,
-              **overrides) -> Normalisation:
+def normalise(
+    structural: nib.Nifti1Image,
+    template: nib.Nifti1Image,
+    *,
+    affine_template: nib.Nifti1Image | None = None,
+    brain: nib.Nifti1Image | None = None,
+    nonlinear: bool = True,
+    seed: int = 0,
+    **overrides,
+) -> Normalisation:
     """Register ``template`` (fixed, MNI) and ``structural`` (moving): affine (MI) then SyN (CC).
 
     Parameters
@@ -171,7 +200,9 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_
 
     unknown = set(overrides) - set(NORMALISE_DEFAULTS)
     if unknown:
-        raise ValueError(f"normalise: unknown setting(s) {sorted(unknown)}; allowed: {sorted(NORMALISE_DEFAULTS)}")
+        raise ValueError(
+            f"normalise: unknown setting(s) {sorted(unknown)}; allowed: {sorted(NORMALISE_DEFAULTS)}"
+        )
     params = {**NORMALISE_DEFAULTS, **overrides}
     if brain is not None:
         from .brain import dilate, masked
@@ -183,8 +214,9 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_
     static = np.asarray(template.get_fdata(dtype=np.float32))
     coarse = template if affine_template is None else affine_template
     np.random.seed(seed)  # dipy draws its samples from numpy's global generator
-    prealign = _affine_stage(np.asarray(coarse.get_fdata(dtype=np.float32)), coarse.affine, moving,
-                             structural.affine, params)
+    prealign = _affine_stage(
+        np.asarray(coarse.get_fdata(dtype=np.float32)), coarse.affine, moving, structural.affine, params
+    )
     if not nonlinear:
         return Normalisation(prealign, None)
     metric = CCMetric(3, sigma_diff=params["cc_sigma_diff"], radius=params["cc_radius"])
@@ -193,8 +225,13 @@ def normalise(structural: nib.Nifti1Image, template: nib.Nifti1Image, *, affine_
     level = dipy_log.level
     dipy_log.setLevel(logging.WARNING)  # dipy logs every pyramid level at INFO
     try:
-        mapping = sdr.optimize(static, moving, static_grid2world=template.affine,
-                               moving_grid2world=structural.affine, prealign=prealign)
+        mapping = sdr.optimize(
+            static,
+            moving,
+            static_grid2world=template.affine,
+            moving_grid2world=structural.affine,
+            prealign=prealign,
+        )
     finally:
         dipy_log.setLevel(level)
     log.info("normalisation done")

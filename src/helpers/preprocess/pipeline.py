@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ..execution import EXCLUSION_COLUMNS, check_on_error, failure_reason, map_participants
+from ..execution import EXCLUSION_COLUMNS, check_on_error, execution_doc, failure_reason, map_participants
 from ..io import atomic_path, write_json, write_tsv
 from ..layout import SPACE, derivative_paths
 from ..provenance import package_versions, sha256
@@ -40,28 +40,66 @@ from .coregister import COREG_DEFAULTS, coregister
 from .inputs import RawInputs, find_inputs, find_participants, load_bold, load_structural
 from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
 from .realign import realign
-from .resample import as_image, grid_points, mni_grid, resample_series, scatter, smooth_series, template_tissue
+from .resample import (
+    as_image,
+    grid_points,
+    mni_grid,
+    resample_series,
+    scatter,
+    smooth_series,
+    template_tissue,
+)
 
-__all__ = ["DEFAULTS", "SPACE", "derivative_paths", "mni_grid", "preprocess_participant", "run_preprocessing",
-           "is_complete"]
+__all__ = [
+    "DEFAULTS",
+    "SPACE",
+    "derivative_paths",
+    "mni_grid",
+    "preprocess_participant",
+    "run_preprocessing",
+    "is_complete",
+]
 
 log = logging.getLogger(__name__)
 
 
 #: Parameters of the stage (all recorded in provenance; a change triggers recomputation).
-DEFAULTS = dict(task="feedback", resolution=3, smoothing_fwhm=8.0, realign_fwhm=5.0, realign_sep=4.0,
-                two_pass=True, realign_order=3, resample_order=3, nonlinear=True, template_resolution=3,
-                cc_radius=1, cc_sigma_mm=12.0, syn_level_iters=[50, 25, 25], seed=0)
+DEFAULTS = dict(
+    task="feedback",
+    resolution=3,
+    smoothing_fwhm=8.0,
+    realign_fwhm=5.0,
+    realign_sep=4.0,
+    two_pass=True,
+    realign_order=3,
+    resample_order=3,
+    nonlinear=True,
+    template_resolution=3,
+    cc_radius=1,
+    cc_sigma_mm=12.0,
+    syn_level_iters=[50, 25, 25],
+    seed=0,
+)
 
 SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
 
 #: Modules whose code determines the derivatives, listed by hand on purpose: following this module's
 #: imports (cache.imported_modules) would also take in provenance → params → firstlevel, style …, so
 #: editing a figure style would re-run every participant's preprocessing.
-_OUTPUT_MODULES = ("helpers.preprocess.pipeline", "helpers.preprocess.inputs", "helpers.preprocess.realign",
-                   "helpers.preprocess.coregister", "helpers.preprocess.normalise", "helpers.preprocess.brain",
-                   "helpers.preprocess.resample", "helpers.atlas", "helpers.io", "helpers.layout.derivatives",
-                   "helpers.layout.raw", "helpers.layout.entities")
+_OUTPUT_MODULES = (
+    "helpers.preprocess.pipeline",
+    "helpers.preprocess.inputs",
+    "helpers.preprocess.realign",
+    "helpers.preprocess.coregister",
+    "helpers.preprocess.normalise",
+    "helpers.preprocess.brain",
+    "helpers.preprocess.resample",
+    "helpers.atlas",
+    "helpers.io",
+    "helpers.layout.derivatives",
+    "helpers.layout.raw",
+    "helpers.layout.entities",
+)
 
 
 def _input_record(inputs: RawInputs) -> dict:
@@ -69,10 +107,19 @@ def _input_record(inputs: RawInputs) -> dict:
     this package's code and the numeric libraries' versions."""
     from ..cache import code_fingerprint
 
-    runs = [{"name": run.bold.name, "sha256": sha256(run.bold),
-             "metadata": json.loads(json.dumps(run.metadata, sort_keys=True))} for run in inputs.runs]
-    return {"runs": runs, "structural": {"name": inputs.structural.name, "sha256": sha256(inputs.structural)},
-            "code": code_fingerprint(*_OUTPUT_MODULES, packages=SOFTWARE[1:])}
+    runs = [
+        {
+            "name": run.bold.name,
+            "sha256": sha256(run.bold),
+            "metadata": json.loads(json.dumps(run.metadata, sort_keys=True)),
+        }
+        for run in inputs.runs
+    ]
+    return {
+        "runs": runs,
+        "structural": {"name": inputs.structural.name, "sha256": sha256(inputs.structural)},
+        "code": code_fingerprint(*_OUTPUT_MODULES, packages=SOFTWARE[1:]),
+    }
 
 
 def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None) -> bool:
@@ -109,25 +156,41 @@ def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None
 
 
 def _sidecar(tr: float, params: dict, run, inputs: RawInputs, extra: dict) -> dict:
-    return {"RepetitionTime": tr, "SkullStripped": False, "SliceTimingCorrected": False,
-            "Sources": [f"bids:raw:{run.bold.name}", f"bids:raw:{inputs.structural.name}"],
-            "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"],
-                             "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
-                                            "normalise (dipy MI affine + SyN CC) -> one composed resampling"}],
-            "Software": package_versions(SOFTWARE), "Parameters": params, "Coregistration": COREG_DEFAULTS,
-            "Normalisation": NORMALISE_DEFAULTS, "BrainExtraction": BRAIN_DEFAULTS, **extra}
+    return {
+        "RepetitionTime": tr,
+        "SkullStripped": False,
+        "SliceTimingCorrected": False,
+        "Sources": [f"bids:raw:{run.bold.name}", f"bids:raw:{inputs.structural.name}"],
+        "GeneratedBy": [
+            {
+                "Name": "helpers.preprocess",
+                "Version": package_versions(SOFTWARE)["helpers"],
+                "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
+                "normalise (dipy MI affine + SyN CC) -> one composed resampling",
+            }
+        ],
+        "Software": package_versions(SOFTWARE),
+        "Parameters": params,
+        "Coregistration": COREG_DEFAULTS,
+        "Normalisation": NORMALISE_DEFAULTS,
+        "BrainExtraction": BRAIN_DEFAULTS,
+        **extra,
+    }
 
 
 def _with_defaults(params: dict | None) -> dict:
     """:data:`DEFAULTS` updated with ``params``; an unknown key raises ``ValueError``."""
     unknown = set(params or {}) - set(DEFAULTS)
     if unknown:
-        raise ValueError(f"preprocessing: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}")
+        raise ValueError(
+            f"preprocessing: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}"
+        )
     return {**DEFAULTS, **(params or {})}
 
 
-def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participant: str,
-                           params: dict | None = None) -> dict:
+def preprocess_participant(
+    bids_dir: str | Path, out_dir: str | Path, participant: str, params: dict | None = None
+) -> dict:
     """Preprocess one participant (realign, coregister, normalise, one resampling to MNI, smooth).
 
     Parameters
@@ -170,12 +233,20 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     bold_img, data, trs, lengths = _load_runs(inputs, params["resample_order"])
     structural = load_structural(inputs)
     lap("load")
-    motion = realign(data, bold_img.affine, fwhm=params["realign_fwhm"], sep=params["realign_sep"],
-                     two_pass=params["two_pass"], order=params["realign_order"])
+    motion = realign(
+        data,
+        bold_img.affine,
+        fwhm=params["realign_fwhm"],
+        sep=params["realign_sep"],
+        two_pass=params["two_pass"],
+        order=params["realign_order"],
+    )
     lap("realign")
     brain = brain_mask(structural, participant=participant)
     lap("brain")
-    coreg = coregister(nib.Nifti1Image(motion.mean, bold_img.affine), structural, brain=brain, seed=params["seed"])
+    coreg = coregister(
+        nib.Nifti1Image(motion.mean, bold_img.affine), structural, brain=brain, seed=params["seed"]
+    )
     lap("coregister")
     norm = _normalise(structural, brain, inputs.contrast, params)
     lap("normalise")
@@ -183,11 +254,34 @@ def preprocess_participant(bids_dir: str | Path, out_dir: str | Path, participan
     lap("resample")
     mni["smoothed"] = smooth_series(mni["bold"], mni["affine"], params["smoothing_fwhm"])
     lap("smooth")
-    mni["anat"] = scatter(resample_series(structural.get_fdata(dtype=np.float32)[..., None], structural.affine,
-                                          np.eye(4)[None], mni["struct_points"], order=1)[0][:, 0], mni["support"])
-    runs = [(run, derivative_paths(out_dir, participant, params["task"], params["resolution"],
-                                   inputs.contrast, session=run.session, acq=run.acq, run=run.run), tr, volumes)
-            for run, tr, volumes in zip(inputs.runs, trs, _run_slices(lengths))]
+    mni["anat"] = scatter(
+        resample_series(
+            structural.get_fdata(dtype=np.float32)[..., None],
+            structural.affine,
+            np.eye(4)[None],
+            mni["struct_points"],
+            order=1,
+        )[0][:, 0],
+        mni["support"],
+    )
+    runs = [
+        (
+            run,
+            derivative_paths(
+                out_dir,
+                participant,
+                params["task"],
+                params["resolution"],
+                inputs.contrast,
+                session=run.session,
+                acq=run.acq,
+                run=run.run,
+            ),
+            tr,
+            volumes,
+        )
+        for run, tr, volumes in zip(inputs.runs, trs, _run_slices(lengths))
+    ]
     _write(runs, mni, motion, coreg, bold_img.affine, params, inputs, seconds, lap)
     log.info("%s preprocessed (%d run(s)) in %.1f s", participant, len(runs), sum(seconds.values()))
     return {"participant": participant, "seconds": seconds, "skipped": False}
@@ -212,8 +306,12 @@ def _load_runs(inputs: RawInputs, order: int) -> tuple[nib.Nifti1Image, np.ndarr
         if first is None:
             first = img
         elif img.shape[:3] != first.shape[:3] or not np.allclose(img.affine, first.affine, atol=1e-4):
-            log.info("%s: run %s is on another grid than run %s; resampled onto it", run.participant,
-                     run.label, inputs.runs[0].label)
+            log.info(
+                "%s: run %s is on another grid than run %s; resampled onto it",
+                run.participant,
+                run.label,
+                inputs.runs[0].label,
+            )
             data = _onto_grid(data, img.affine, first.shape[:3], first.affine, order)
         series.append(data)
         trs.append(tr)
@@ -221,15 +319,17 @@ def _load_runs(inputs: RawInputs, order: int) -> tuple[nib.Nifti1Image, np.ndarr
     return first, np.concatenate(series, axis=3) if len(series) > 1 else series[0], trs, lengths
 
 
-def _onto_grid(data: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray,
-               order: int) -> np.ndarray:
+def _onto_grid(
+    data: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int
+) -> np.ndarray:
     """Resample each volume of ``data`` (on ``affine``) onto the grid ``shape``/``target_affine``."""
     grid = np.indices(shape).reshape(3, -1).astype(float)
     vox = (np.linalg.inv(affine) @ target_affine @ np.vstack([grid, np.ones_like(grid[0])]))[:3]
     out = np.empty((*shape, data.shape[3]), dtype=np.float32)
     for t in range(data.shape[3]):
-        out[..., t] = ndimage.map_coordinates(data[..., t], vox, order=order, mode="constant",
-                                              cval=0.0).reshape(shape)
+        out[..., t] = ndimage.map_coordinates(
+            data[..., t], vox, order=order, mode="constant", cval=0.0
+        ).reshape(shape)
     return out
 
 
@@ -238,10 +338,17 @@ def _normalise(structural, brain, contrast: str, params: dict):
     SyN's update-field smoothing ``cc_sigma_mm`` converted to template voxels)."""
     template = template_for_contrast(contrast, params["template_resolution"])
     coarse = template_for_contrast(contrast, max(params["template_resolution"], 3))
-    return normalise(structural, template, affine_template=coarse, brain=brain, nonlinear=params["nonlinear"],
-                     seed=params["seed"], cc_radius=params["cc_radius"],
-                     cc_sigma_diff=params["cc_sigma_mm"] / params["template_resolution"],
-                     syn_level_iters=tuple(params["syn_level_iters"]))
+    return normalise(
+        structural,
+        template,
+        affine_template=coarse,
+        brain=brain,
+        nonlinear=params["nonlinear"],
+        seed=params["seed"],
+        cc_radius=params["cc_radius"],
+        cc_sigma_diff=params["cc_sigma_mm"] / params["template_resolution"],
+        syn_level_iters=tuple(params["syn_level_iters"]),
+    )
 
 
 def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
@@ -256,8 +363,14 @@ def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
     struct_points = norm.to_structural(grid_points(shape, affine)[support.ravel()])
     points = struct_points @ coreg[:3, :3].T + coreg[:3, 3]
     values, coverage = resample_series(data, func_affine, matrices, points, order=params["resample_order"])
-    return {"affine": affine, "support": support, "struct_points": struct_points, "tissue": tissue,
-            "bold": scatter(values, support), "mask": tissue["mask"] & scatter(coverage, support)}
+    return {
+        "affine": affine,
+        "support": support,
+        "struct_points": struct_points,
+        "tissue": tissue,
+        "bold": scatter(values, support),
+        "mask": tissue["mask"] & scatter(coverage, support),
+    }
 
 
 def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, seconds, lap) -> None:
@@ -272,6 +385,7 @@ def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, sec
     sub_dir = paths["provenance"].parent
     affine = mni["affine"]
     with atomic_path(sub_dir) as tmp:
+
         def inside(p: Path) -> Path:
             out = tmp / p.relative_to(sub_dir)
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -292,30 +406,67 @@ def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, sec
             confounds = motion.params.iloc[volumes].reset_index(drop=True)
             confounds.loc[0, "framewise_displacement"] = np.nan
             write_tsv(confounds, rel["confounds"])
-            write_json({c: {"Description": _RIGID_DESCRIPTION if c != "framewise_displacement" else
-                            "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"}
-                        for c in confounds.columns}, rel["confounds_json"])
+            write_json(
+                {
+                    c: {
+                        "Description": _RIGID_DESCRIPTION
+                        if c != "framewise_displacement"
+                        else "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"
+                    }
+                    for c in confounds.columns
+                },
+                rel["confounds_json"],
+            )
             write_json(_sidecar(tr, params, run, inputs, {}), rel["preproc_json"])
-            write_json(_sidecar(tr, params, run, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}),
-                       rel["smoothed_json"])
+            write_json(
+                _sidecar(tr, params, run, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}),
+                rel["smoothed_json"],
+            )
         lap("write")
-        outputs = sorted({str(p.relative_to(sub_dir)) for _, run_paths, _, _ in runs
-                          for k, p in run_paths.items() if k != "provenance"})
-        write_json({"participant": inputs.participant, "parameters": params, "inputs": _input_record(inputs),
-                    "outputs": outputs, "seconds": seconds, "software": package_versions(SOFTWARE)},
-                   inside(paths["provenance"]))
+        outputs = sorted(
+            {
+                str(p.relative_to(sub_dir))
+                for _, run_paths, _, _ in runs
+                for k, p in run_paths.items()
+                if k != "provenance"
+            }
+        )
+        write_json(
+            {
+                "participant": inputs.participant,
+                "parameters": params,
+                "inputs": _input_record(inputs),
+                "outputs": outputs,
+                "seconds": seconds,
+                "software": package_versions(SOFTWARE),
+            },
+            inside(paths["provenance"]),
+        )
 
 
-_RIGID_DESCRIPTION = ("SPM-convention rigid parameter (mm or rad) relative to the first volume of the first "
-                      "run, rotations about the scanner origin")
+_RIGID_DESCRIPTION = (
+    "SPM-convention rigid parameter (mm or rad) relative to the first volume of the first "
+    "run, rotations about the scanner origin"
+)
 
 #: The functional outputs written for each run (the others are the participant's).
-_RUN_OUTPUTS = ("preproc", "preproc_json", "smoothed", "smoothed_json", "mask", "confounds", "confounds_json",
-                "boldref", "coreg_xfm")
+_RUN_OUTPUTS = (
+    "preproc",
+    "preproc_json",
+    "smoothed",
+    "smoothed_json",
+    "mask",
+    "confounds",
+    "confounds_json",
+    "boldref",
+    "coreg_xfm",
+)
 
 
 def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> dict:
-    """Worker of :func:`run_preprocessing`: one participant; under ``"skip"`` a failure becomes ``"error"``.
+    """Worker of :func:`run_preprocessing`: one participant.
+
+    Under ``on_error="skip"`` a failure becomes ``"error"``.
     """
     try:
         return preprocess_participant(bids_dir, out_dir, participant, params)
@@ -325,9 +476,18 @@ def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> di
         return {"participant": participant, "seconds": {}, "skipped": False, "error": failure_reason(err)}
 
 
-def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: list[str] | None = None,
-                      n_jobs: int = 1, on_error: str = "stop", progress: bool = True, backend: str = "processes",
-                      scheduler: str = "", **params) -> tuple[pd.DataFrame, pd.DataFrame]:
+@execution_doc("n_jobs", "on_error", "progress", "backend", "scheduler")
+def run_preprocessing(
+    bids_dir: str | Path,
+    out_dir: str | Path,
+    participants: list[str] | None = None,
+    n_jobs: int = 1,
+    on_error: str = "stop",
+    progress: bool = True,
+    backend: str = "processes",
+    scheduler: str = "",
+    **params,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Preprocess every participant (in parallel, progress bar, resumable).
 
     Parameters
@@ -336,17 +496,7 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
         Raw BIDS dataset; derivatives folder.
     participants : list of str or None, default None
         Participants to preprocess (None: every ``sub-*`` folder).
-    n_jobs : int, default 1
-        Participants processed at once (``-1``: every core).
-    on_error : {"stop", "skip"}, default "stop"
-        Stop at the first failing participant (:class:`helpers.execution.ParticipantError`, whose
-        message names the participant), or record it in the exclusions and go on.
-    progress : bool, default True
-        Show the progress bar.
-    backend : {"serial", "processes", "dask"}, default "processes"
-        Execution backend of :func:`helpers.execution.map_participants`.
-    scheduler : str, default ""
-        Address of a Dask scheduler for ``backend="dask"`` (empty: a local cluster).
+    {execution_parameters}
     **params
         Overrides of :data:`DEFAULTS`.
 
@@ -367,14 +517,35 @@ def run_preprocessing(bids_dir: str | Path, out_dir: str | Path, participants: l
     check_on_error(on_error)
     _with_defaults(params)  # an unknown parameter stops the run before any work
     participants = participants or find_participants(bids_dir)
-    write_json({"Name": "helpers.preprocess derivatives", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
-                "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"]}]},
-               Path(out_dir) / "dataset_description.json")
-    rows = map_participants(_one, participants, backend=backend, n_jobs=n_jobs, scheduler=scheduler,
-                            desc="preprocessing", progress=progress,
-                            shared=dict(bids_dir=str(bids_dir), out_dir=str(out_dir), params=params, on_error=on_error))
-    done = [{"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]} for r in rows if "error" not in r]
-    failed = [{"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]} for r in rows if "error" in r]
+    write_json(
+        {
+            "Name": "helpers.preprocess derivatives",
+            "BIDSVersion": "1.8.0",
+            "DatasetType": "derivative",
+            "GeneratedBy": [{"Name": "helpers.preprocess", "Version": package_versions(SOFTWARE)["helpers"]}],
+        },
+        Path(out_dir) / "dataset_description.json",
+    )
+    rows = map_participants(
+        _one,
+        participants,
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        desc="preprocessing",
+        progress=progress,
+        shared=dict(bids_dir=str(bids_dir), out_dir=str(out_dir), params=params, on_error=on_error),
+    )
+    done = [
+        {"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]}
+        for r in rows
+        if "error" not in r
+    ]
+    failed = [
+        {"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]}
+        for r in rows
+        if "error" in r
+    ]
     summary = pd.DataFrame(done) if done else pd.DataFrame(columns=["participant_id", "skipped"])
     exclusions = pd.DataFrame(failed, columns=EXCLUSION_COLUMNS)
     return summary, exclusions

@@ -19,9 +19,15 @@ from scipy import ndimage, signal
 
 from .pipeline import derivative_paths
 
-__all__ = ["plot_motion", "plot_carpet", "plot_coregistration", "plot_normalisation", "plot_roi_outlines",
-           "plot_registration_grid", "qc_figures"]
-
+__all__ = [
+    "plot_motion",
+    "plot_carpet",
+    "plot_coregistration",
+    "plot_normalisation",
+    "plot_roi_outlines",
+    "plot_registration_grid",
+    "qc_figures",
+]
 
 
 def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | None = 0.5) -> Figure:
@@ -56,8 +62,14 @@ def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | 
     return fig
 
 
-def plot_carpet(bold: nib.Nifti1Image, probsegs: dict[str, nib.Nifti1Image], mask: nib.Nifti1Image,
-                confounds: pd.DataFrame | None = None, title: str = "", max_voxels: int = 3000) -> Figure:
+def plot_carpet(
+    bold: nib.Nifti1Image,
+    probsegs: dict[str, nib.Nifti1Image],
+    mask: nib.Nifti1Image,
+    confounds: pd.DataFrame | None = None,
+    title: str = "",
+    max_voxels: int = 3000,
+) -> Figure:
     """Carpet plot (Power 2017): linearly detrended, z-scored voxel time series, rows grouped by tissue.
 
     Each in-mask voxel is assigned its most probable tissue; up to ``max_voxels`` rows (evenly spaced
@@ -107,23 +119,37 @@ def plot_carpet(bold: nib.Nifti1Image, probsegs: dict[str, nib.Nifti1Image], mas
     return fig
 
 
-def _overlay(base: nib.Nifti1Image, edges: nib.Nifti1Image | None, contours: dict | None, title: str,
-             cut_coords=None) -> Figure:
+def _overlay(
+    base: nib.Nifti1Image, edges: nib.Nifti1Image | None, contours: dict | None, title: str, cut_coords=None
+) -> Figure:
     from nilearn import plotting
 
     fig = plt.figure(figsize=(9, 3))
-    display = plotting.plot_anat(base, display_mode="ortho", cut_coords=cut_coords, figure=fig, title=title,
-                                 draw_cross=False, annotate=False, dim=0)
+    display = plotting.plot_anat(
+        base,
+        display_mode="ortho",
+        cut_coords=cut_coords,
+        figure=fig,
+        title=title,
+        draw_cross=False,
+        annotate=False,
+        dim=0,
+    )
     if edges is not None:
         display.add_edges(edges, color="r")
-    for (name, img), color in zip((contours or {}).items(), ("tab:red", "tab:cyan", "tab:green", "y")):
-        display.add_contours(nib.Nifti1Image(np.asarray(img.dataobj, np.float32), img.affine), levels=[0.5],
-                             colors=[color], linewidths=1.5)
+    for (_name, img), color in zip((contours or {}).items(), ("tab:red", "tab:cyan", "tab:green", "y")):
+        display.add_contours(
+            nib.Nifti1Image(np.asarray(img.dataobj, np.float32), img.affine),
+            levels=[0.5],
+            colors=[color],
+            linewidths=1.5,
+        )
     return fig
 
 
-def plot_coregistration(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, coreg: np.ndarray,
-                        title: str = "") -> Figure:
+def plot_coregistration(
+    boldref: nib.Nifti1Image, structural: nib.Nifti1Image, coreg: np.ndarray, title: str = ""
+) -> Figure:
     """Edges of the coregistered mean functional (red) on the structural.
 
     The mean functional is sampled at ``C·x`` for every structural voxel ``x`` (``C`` from
@@ -145,7 +171,9 @@ def plot_coregistration(boldref: nib.Nifti1Image, structural: nib.Nifti1Image, c
     Figure
     """
     shape = structural.shape[:3]
-    pts = apply_affine(np.linalg.inv(boldref.affine) @ coreg @ structural.affine, np.indices(shape).reshape(3, -1).T)
+    pts = apply_affine(
+        np.linalg.inv(boldref.affine) @ coreg @ structural.affine, np.indices(shape).reshape(3, -1).T
+    )
     moved = ndimage.map_coordinates(boldref.get_fdata(dtype=np.float32), pts.T, order=1).reshape(shape)
     return _overlay(structural, nib.Nifti1Image(moved, structural.affine), None, title)
 
@@ -169,8 +197,9 @@ def plot_normalisation(anat_mni: nib.Nifti1Image, template: nib.Nifti1Image, tit
     return _overlay(anat_mni, template, None, title)
 
 
-def plot_roi_outlines(background: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], title: str = "",
-                      cut_coords=(2, 8, -16)) -> Figure:
+def plot_roi_outlines(
+    background: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image], title: str = "", cut_coords=(2, 8, -16)
+) -> Figure:
     """ROI outlines (atlas masks on the output grid) on a background, e.g. the mean preprocessed BOLD.
 
     Parameters
@@ -191,8 +220,14 @@ def plot_roi_outlines(background: nib.Nifti1Image, masks: dict[str, nib.Nifti1Im
     return _overlay(background, None, masks, title, cut_coords=cut_coords)
 
 
-def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, task: str = "feedback",
-               resolution: int = 3, fd_threshold: float = 0.5) -> dict[str, Figure]:
+def qc_figures(
+    preproc_dir: str | Path,
+    bids_dir: str | Path,
+    participant: str,
+    task: str = "feedback",
+    resolution: int = 3,
+    fd_threshold: float = 0.5,
+) -> dict[str, Figure]:
     """All QC figures of one participant: ``motion``, ``carpet``, ``coregistration``, ``normalisation``,
     ``rois``.
 
@@ -224,8 +259,16 @@ def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, 
 
     inputs = find_inputs(bids_dir, participant, task)
     first = inputs.runs[0]  # several runs: the first run's derivatives (the structural is the participant's)
-    paths = derivative_paths(preproc_dir, participant, task, resolution, inputs.contrast, session=first.session,
-                             acq=first.acq, run=first.run)
+    paths = derivative_paths(
+        preproc_dir,
+        participant,
+        task,
+        resolution,
+        inputs.contrast,
+        session=first.session,
+        acq=first.acq,
+        run=first.run,
+    )
     conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
     bold = nib.load(paths["preproc"])
     probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
@@ -233,19 +276,33 @@ def qc_figures(preproc_dir: str | Path, bids_dir: str | Path, participant: str, 
     return {
         "motion": plot_motion(conf, f"{participant}: realignment parameters and FD", fd_threshold),
         "carpet": plot_carpet(bold, probsegs, nib.load(paths["mask"]), conf, f"{participant}: carpet plot"),
-        "coregistration": plot_coregistration(nib.load(paths["boldref"]), load_structural(inputs),
-                                              np.loadtxt(paths["coreg_xfm"]),
-                                              f"{participant}: mean EPI edges on {inputs.contrast}"),
-        "normalisation": plot_normalisation(nib.load(paths["anat_mni"]), template_for_contrast(inputs.contrast, 2),
-                                            f"{participant}: template edges on normalised {inputs.contrast}"),
-        "rois": plot_roi_outlines(mean_bold, roi_masks(mean_bold),
-                                  f"{participant}: ROIs on the mean preprocessed EPI"),
+        "coregistration": plot_coregistration(
+            nib.load(paths["boldref"]),
+            load_structural(inputs),
+            np.loadtxt(paths["coreg_xfm"]),
+            f"{participant}: mean EPI edges on {inputs.contrast}",
+        ),
+        "normalisation": plot_normalisation(
+            nib.load(paths["anat_mni"]),
+            template_for_contrast(inputs.contrast, 2),
+            f"{participant}: template edges on normalised {inputs.contrast}",
+        ),
+        "rois": plot_roi_outlines(
+            mean_bold, roi_masks(mean_bold), f"{participant}: ROIs on the mean preprocessed EPI"
+        ),
     }
 
 
-def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, participants: list[str],
-                           task: str = "feedback", resolution: int = 3, flagged=(), z_mm: float = -16.0,
-                           columns: int = 5) -> Figure:
+def plot_registration_grid(
+    preproc_dir: str | Path,
+    bids_dir: str | Path,
+    participants: list[str],
+    task: str = "feedback",
+    resolution: int = 3,
+    flagged=(),
+    z_mm: float = -16.0,
+    columns: int = 5,
+) -> Figure:
     """Every participant's normalised structural at one axial level, with the template's brain outline
     (red) and the ROI outlines (cyan).
 
@@ -281,18 +338,35 @@ def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, partic
 
     columns = max(1, min(columns, len(participants)))
     rows = int(np.ceil(len(participants) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False, layout="constrained"
+    )
     brain = None
     for ax, sub in zip(axes.ravel(), participants):
         inputs = find_inputs(bids_dir, sub, task)
         first = inputs.runs[0]
-        anat = nib.load(derivative_paths(preproc_dir, sub, task, resolution, inputs.contrast, session=first.session,
-                                         acq=first.acq, run=first.run)["anat_mni"])
+        anat = nib.load(
+            derivative_paths(
+                preproc_dir,
+                sub,
+                task,
+                resolution,
+                inputs.contrast,
+                session=first.session,
+                acq=first.acq,
+                run=first.run,
+            )["anat_mni"]
+        )
         if brain is None:
             from nilearn import image as nimg
 
-            mask = nimg.resample_to_img(load_template(int(resolution), "mask"), anat, interpolation="nearest",
-                                        force_resample=True, copy_header=True)
+            mask = nimg.resample_to_img(
+                load_template(int(resolution), "mask"),
+                anat,
+                interpolation="nearest",
+                force_resample=True,
+                copy_header=True,
+            )
             brain = np.asarray(mask.dataobj) > 0
             rois = np.zeros(anat.shape[:3], bool)
             for roi in roi_masks(anat).values():
@@ -304,8 +378,11 @@ def plot_registration_grid(preproc_dir: str | Path, bids_dir: str | Path, partic
         ax.contour(rois[:, :, k].T.astype(float), levels=[0.5], colors="cyan", linewidths=0.8)
         (i0, j0), (i1, j1) = np.argwhere(brain[:, :, k]).min(0) - 3, np.argwhere(brain[:, :, k]).max(0) + 3
         ax.set(xlim=(i0, i1), ylim=(j0, j1))  # crop to the brain: larger panels, legible outlines
-        ax.set_title(sub + (" (flagged)" if sub in flagged else ""), fontsize=9,
-                     color="tab:red" if sub in flagged else "black")
+        ax.set_title(
+            sub + (" (flagged)" if sub in flagged else ""),
+            fontsize=9,
+            color="tab:red" if sub in flagged else "black",
+        )
     for ax in axes.ravel():
         ax.axis("off")
     return fig

@@ -259,6 +259,7 @@ def _register_series(smoothed, affine, ref, start, *, sep, order, max_iter, tol,
             current = start[t].copy()
         coef = ndimage.spline_filter(vol, order=order) if order > 1 else vol
         for it in range(1, max_iter + 1):
+            iters[t] = it  # Gauss–Newton iterations used for this volume
             pts = (inv_affine @ current @ world)[:3]
             inside = np.all((pts >= 0) & (pts <= shape), axis=0)
             sampled = ndimage.map_coordinates(coef, pts, order=order, mode="nearest", prefilter=False)
@@ -268,7 +269,6 @@ def _register_series(smoothed, affine, ref, start, *, sep, order, max_iter, tol,
             if np.linalg.norm(delta[:3]) + radius * np.linalg.norm(delta[3:]) < tol:
                 break
         matrices[t] = current
-        iters[t] = it
     return matrices, iters
 
 
@@ -302,9 +302,18 @@ def resample_rigid(data: np.ndarray, affine: np.ndarray, matrices: np.ndarray, o
     return out
 
 
-def realign(data: np.ndarray, affine: np.ndarray, *, fwhm: float = 5.0, sep: float = 4.0,
-            two_pass: bool = True, order: int = 3, max_iter: int = 16, tol: float = 1e-3,
-            centre=(0.0, 0.0, 0.0)) -> RealignResult:
+def realign(
+    data: np.ndarray,
+    affine: np.ndarray,
+    *,
+    fwhm: float = 5.0,
+    sep: float = 4.0,
+    two_pass: bool = True,
+    order: int = 3,
+    max_iter: int = 16,
+    tol: float = 1e-3,
+    centre=(0.0, 0.0, 0.0),
+) -> RealignResult:
     """Estimate rigid head motion of a 4-D series (SPM-style; see module docstring).
 
     Parameters
@@ -378,4 +387,4 @@ def displacement_rms(estimated: np.ndarray, true: np.ndarray, points: np.ndarray
     """
     hom = np.vstack([points, np.ones_like(points[0])])
     diff = np.einsum("tij,jn->tin", np.asarray(estimated) - np.asarray(true), hom)[:, :3]
-    return np.sqrt((diff ** 2).sum(axis=1).mean(axis=1))
+    return np.sqrt((diff**2).sum(axis=1).mean(axis=1))

@@ -66,8 +66,16 @@ def mni_grid(resolution: float) -> tuple[tuple[int, int, int], np.ndarray]:
     """
     return box_grid(MNI_EXTENT, resolution)
 
-__all__ = ["coarsen", "grid_points", "resample_series", "smooth_series", "template_tissue",
-           "scatter", "as_image"]
+
+__all__ = [
+    "coarsen",
+    "grid_points",
+    "resample_series",
+    "smooth_series",
+    "template_tissue",
+    "scatter",
+    "as_image",
+]
 
 
 def coarsen(img: nib.Nifti1Image, zooms) -> nib.Nifti1Image:
@@ -99,7 +107,9 @@ def coarsen(img: nib.Nifti1Image, zooms) -> nib.Nifti1Image:
     # voxel centre of the coarse voxel j at (j + 0.5)·f − 0.5 in the fine grid
     start = (factor - 1) / 2.0
     shape = tuple(int(n) for n in np.ceil(np.asarray(data.shape) / factor))
-    out = ndimage.affine_transform(smooth, factor.astype(float), offset=start, output_shape=shape, order=1, mode="nearest")
+    out = ndimage.affine_transform(
+        smooth, factor.astype(float), offset=start, output_shape=shape, order=1, mode="nearest"
+    )
     affine = img.affine.copy()
     affine[:3, :3] = img.affine[:3, :3] * factor
     affine[:3, 3] = img.affine[:3, :3] @ start + img.affine[:3, 3]
@@ -124,8 +134,9 @@ def grid_points(shape, affine) -> np.ndarray:
     return idx @ np.asarray(affine)[:3, :3].T + np.asarray(affine)[:3, 3]
 
 
-def resample_series(data: np.ndarray, func_affine: np.ndarray, matrices: np.ndarray, points: np.ndarray,
-                    order: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def resample_series(
+    data: np.ndarray, func_affine: np.ndarray, matrices: np.ndarray, points: np.ndarray, order: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Sample each volume ``t`` at ``A⁻¹·M_t·p`` for the functional-space points ``p`` (one interpolation).
 
     Parameters
@@ -220,8 +231,13 @@ def _template_tissue(shape, affine) -> dict[str, np.ndarray]:
 
     from helpers.atlas import load_template
 
-    target = dict(target_affine=np.asarray(affine), target_shape=tuple(shape), interpolation="continuous",
-                  force_resample=True, copy_header=True)
+    target = dict(
+        target_affine=np.asarray(affine),
+        target_shape=tuple(shape),
+        interpolation="continuous",
+        force_resample=True,
+        copy_header=True,
+    )
     maps = {}
     for kind in ("gm", "wm", "mask"):
         img = load_template(1, kind)
@@ -229,8 +245,12 @@ def _template_tissue(shape, affine) -> dict[str, np.ndarray]:
         with warnings.catch_warnings():  # the binary mask is interpolated on purpose, then thresholded
             warnings.filterwarnings("ignore", message="Resampling binary images")
             maps[kind] = np.clip(nimg.resample_img(img, **target).get_fdata(), 0, 1)
-    return {"GM": maps["gm"], "WM": maps["wm"], "CSF": np.clip(maps["mask"] - maps["gm"] - maps["wm"], 0, 1),
-            "mask": maps["mask"] >= 0.5}
+    return {
+        "GM": maps["gm"],
+        "WM": maps["wm"],
+        "CSF": np.clip(maps["mask"] - maps["gm"] - maps["wm"], 0, 1),
+        "mask": maps["mask"] >= 0.5,
+    }
 
 
 def scatter(values: np.ndarray, support: np.ndarray) -> np.ndarray:
@@ -252,7 +272,9 @@ def scatter(values: np.ndarray, support: np.ndarray) -> np.ndarray:
     return out
 
 
-def as_image(data: np.ndarray, affine: np.ndarray, dtype=np.float32, tr: float | None = None) -> nib.Nifti1Image:
+def as_image(
+    data: np.ndarray, affine: np.ndarray, dtype=np.float32, tr: float | None = None
+) -> nib.Nifti1Image:
     """A NIfTI image with sform/qform code 4 (MNI) and, for 4-D data, the TR in the header zooms.
 
     ``dtype`` is the on-disk type; for ``int16`` nibabel stores float data with a scale factor.

@@ -51,7 +51,6 @@ import yaml
 __all__ = ["simulate", "load_config", "default_config_path"]
 
 
-
 def default_config_path() -> Path:
     """Path of the default ``config.yaml`` shipped with the package."""
     return Path(str(resources.files(__package__).joinpath("config.yaml")))
@@ -112,8 +111,10 @@ def _check_config(cfg: dict, n: int) -> None:
     n_events = ev["per_condition"] * len(cfg["conditions"])
     length = ev["first_onset"] + n_events * float(np.mean(ev["durations"]))
     if length > tm["n_volumes"] * tm["tr"] + 1e-9:
-        raise ValueError(f"config: {n_events} events of mean {np.mean(ev['durations'])} s end at {length} s, "
-                         f"after the run ({tm['n_volumes']} volumes x TR {tm['tr']} s)")
+        raise ValueError(
+            f"config: {n_events} events of mean {np.mean(ev['durations'])} s end at {length} s, "
+            f"after the run ({tm['n_volumes']} volumes x TR {tm['tr']} s)"
+        )
     if (n_events % len(ev["durations"])) != 0:
         raise ValueError("config: the number of events must be a multiple of the number of durations")
     if abs(round(tm["tr"] / tm["dt"]) * tm["dt"] - tm["tr"]) > 1e-9:

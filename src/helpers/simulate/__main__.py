@@ -17,8 +17,10 @@ def main(argv=None) -> None:
         Arguments (None: ``sys.argv[1:]``): ``--out DIR`` (required), ``--participants N``
         (default 19), ``--seed S`` (default 2018), ``--config FILE`` (YAML overrides).
     """
-    parser = argparse.ArgumentParser(prog="python -m helpers.simulate",
-                                     description="Write the digital twin of Parrish et al. (2018) as a BIDS dataset.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.simulate",
+        description="Write the digital twin of Parrish et al. (2018) as a BIDS dataset.",
+    )
     parser.add_argument("--out", required=True, help="output dataset folder (replaced atomically)")
     parser.add_argument("--participants", type=int, default=19, help="number of participants (default 19)")
     parser.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")

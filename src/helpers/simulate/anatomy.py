@@ -30,8 +30,16 @@ from scipy import ndimage
 
 from ..preprocess.resample import box_grid
 
-__all__ = ["SOURCES", "source_tissue", "head_grid", "head_labels", "head_image", "bias_field", "dropout_factor",
-           "true_brain_mask"]
+__all__ = [
+    "SOURCES",
+    "source_tissue",
+    "head_grid",
+    "head_labels",
+    "head_image",
+    "bias_field",
+    "dropout_factor",
+    "true_brain_mask",
+]
 
 #: Brain sources: package and data file of a skull-stripped T1 brain (MNI coordinates, 1 mm).
 SOURCES = {
@@ -93,10 +101,12 @@ def source_tissue(source: str = "fsl_mni152") -> dict:
         raise ValueError(f"anatomy.source {source!r} is not one of {sorted(SOURCES) + ['template']}")
     img = nib.load(data_file(*SOURCES[source]))
     t1 = np.asarray(img.dataobj, np.float32)
-    brain = ndimage.binary_fill_holes(t1 > 0)  # the skull-stripped templates store parts of the ventricles as 0
+    brain = ndimage.binary_fill_holes(
+        t1 > 0
+    )  # the skull-stripped templates store parts of the ventricles as 0
     c, g, w = _kmeans_1d(t1[t1 > 0])
-    gm_low = np.clip((t1 - c) / (g - c), 0, 1)    # CSF -> GM ramp
-    wm = np.clip((t1 - g) / (w - g), 0, 1)        # GM -> WM ramp
+    gm_low = np.clip((t1 - c) / (g - c), 0, 1)  # CSF -> GM ramp
+    wm = np.clip((t1 - g) / (w - g), 0, 1)  # GM -> WM ramp
     gm = np.where(t1 < g, gm_low, 1 - wm)
     csf = np.where(t1 < g, 1 - gm_low, 0)
     out = {}
@@ -155,7 +165,11 @@ def head_labels(tissue: dict, affine: np.ndarray, head: dict) -> dict:
     ellipse = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
     neck = (ellipse <= 1) & (z < head["neck_top_mni"])
     neck_rim = neck & (ellipse > (1 - head["scalp_mm"] / min(rx, ry)) ** 2)
-    c1, c2, c3 = head["csf_mm"], head["csf_mm"] + head["skull_mm"], head["csf_mm"] + head["skull_mm"] + head["scalp_mm"]
+    c1, c2, c3 = (
+        head["csf_mm"],
+        head["csf_mm"] + head["skull_mm"],
+        head["csf_mm"] + head["skull_mm"] + head["scalp_mm"],
+    )
     outside = ~brain
     csf_extra = outside & (dist <= c1)
     bone = outside & (dist > c1) & (dist <= c2)
@@ -163,14 +177,23 @@ def head_labels(tissue: dict, affine: np.ndarray, head: dict) -> dict:
     muscle = neck & ~neck_rim & (dist > c1) & ~bone
     eye = np.zeros(shape, bool)
     for centre in head["eye_centres_mni"]:
-        eye |= ((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2) <= head["eye_radius_mm"] ** 2
+        eye |= ((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2) <= head[
+            "eye_radius_mm"
+        ] ** 2
     eye &= outside & (dist > c1)
-    labels = {"csf_extra": csf_extra & ~eye, "bone": bone & ~eye, "fat": fat & ~bone & ~eye,
-              "muscle": muscle & ~fat & ~eye, "eye": eye}
+    labels = {
+        "csf_extra": csf_extra & ~eye,
+        "bone": bone & ~eye,
+        "fat": fat & ~bone & ~eye,
+        "muscle": muscle & ~fat & ~eye,
+        "eye": eye,
+    }
     return {k: v.astype(np.float32) for k, v in labels.items()}
 
 
-def head_image(tissue_1mm: dict, resolution: float, intensity: dict, head: dict) -> tuple[np.ndarray, np.ndarray]:
+def head_image(
+    tissue_1mm: dict, resolution: float, intensity: dict, head: dict
+) -> tuple[np.ndarray, np.ndarray]:
     """Noise-free head image (float32) and its affine on the head grid at ``resolution`` mm.
 
     Intensity = Σ over brain tissues (gm, wm, csf) and head tissues (csf_extra uses ``csf``; bone,
@@ -267,7 +290,7 @@ def dropout_factor(shape, affine: np.ndarray, centre_mni, fwhm_mm: float, depth:
     pts = apply_affine(affine, np.indices(shape).reshape(3, -1).T)
     sigma = fwhm_mm / 2.3548
     d2 = ((pts - np.asarray(centre_mni, float)) ** 2).sum(axis=1)
-    return (1 - depth * np.exp(-d2 / (2 * sigma ** 2))).reshape(shape).astype(np.float32)
+    return (1 - depth * np.exp(-d2 / (2 * sigma**2))).reshape(shape).astype(np.float32)
 
 
 def true_brain_mask(structural: nib.Nifti1Image, transform: dict, threshold: float = 0.5) -> np.ndarray:
@@ -296,6 +319,8 @@ def true_brain_mask(structural: nib.Nifti1Image, transform: dict, threshold: flo
     tissue = source_tissue(transform.get("anatomy_source", "template"))
     (gm, aff), (wm, _), (csf, _) = tissue["gm"], tissue["wm"], tissue["csf"]
     q = apply_affine(structural.affine, np.indices(structural.shape).reshape(3, -1).T)
-    p = native_to_mni(q, np.asarray(transform["pose_mni_to_scanner"]), transform["warp"], transform["anat_motion"])
+    p = native_to_mni(
+        q, np.asarray(transform["pose_mni_to_scanner"]), transform["warp"], transform["anat_motion"]
+    )
     brain = resample_points(gm + wm + csf, aff, p)
     return (brain > threshold).reshape(structural.shape)

@@ -47,8 +47,10 @@ class Shared:
         src_shape, src_aff = space.mni_grid(grid["source_resolution"])
         ref = nib.Nifti1Image(np.zeros(src_shape, np.uint8), src_aff)
         sigma = sig["roi_smooth_mm"] / 2.3548 / grid["source_resolution"]
-        rois = {name: np.clip(ndimage.gaussian_filter(np.asarray(m.dataobj, np.float32), sigma) * 1.2, 0, 1)
-                for name, m in roi_masks(ref).items()}
+        rois = {
+            name: np.clip(ndimage.gaussian_filter(np.asarray(m.dataobj, np.float32), sigma) * 1.2, 0, 1)
+            for name, m in roi_masks(ref).items()
+        }
         rng = np.random.default_rng(sig["map_seed"])
         self.src = space.build_maps(templates, rois, src_shape, src_aff, sig, rng, sig["gm_networks"])
         mni_shape, mni_aff = space.mni_grid(grid["mni_resolution"])
@@ -56,8 +58,9 @@ class Shared:
         self.mni = self.src.on_grid(mni_shape, mni_aff, tissue)
         self.mask = (tissue["gm"] + tissue["wm"] + tissue["csf"]) > 0.5
         intensity = anat["intensity"][_contrast(anat)]
-        self.anat, self.anat_affine = anatomy.head_image(templates, grid["anat_source_resolution"], intensity,
-                                                         anat["head"])
+        self.anat, self.anat_affine = anatomy.head_image(
+            templates, grid["anat_source_resolution"], intensity, anat["head"]
+        )
 
 
 def _contrast(anat: dict) -> str:
@@ -90,7 +93,9 @@ def shared_for(cfg: dict) -> Shared:
     return _shared_cached(model._freeze({"grid": cfg["grid"], "signals": cfg["signals"], "anatomy": anat}))
 
 
-def participant_series(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator) -> dict:
+def participant_series(
+    events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, rng: np.random.Generator
+) -> dict:
     """All time series of one participant (no images): neural, ROI BOLD, components, motion.
 
     Parameters
@@ -116,20 +121,32 @@ def participant_series(events: pd.DataFrame, coupling: pd.DataFrame, cfg: dict, 
     tr, dt, n_vol = tm["tr"], tm["dt"], tm["n_volumes"]
     n_fine = int(round(n_vol * tr / dt))
     idx = signals.condition_index(events, conds, n_fine, dt)
-    r = np.array([[coupling.set_index(["target", "condition"]).loc[(side, c), "r"] for c in conds]
-                  for side in ("amygdala_l", "amygdala_r")])
+    r = np.array(
+        [
+            [coupling.set_index(["target", "condition"]).loc[(side, c), "r"] for c in conds]
+            for side in ("amygdala_l", "amygdala_r")
+        ]
+    )
     regs = signals.task_regressors(idx, len(conds), dt, tr, n_vol)
     neural, fluct, task = signals.roi_timeseries(idx, r, regs, conds, cfg["signals"], dt, tr, n_vol, rng)
     comps = signals.components(fluct, task, regs, conds, cfg["signals"], dt, tr, n_vol, n_fine, rng)
     motion = signals.motion_parameters(n_vol, cfg["motion"], rng)
     fd = signals.framewise_displacement(motion)
     spin = 1 - cfg["motion"]["spin_pct_per_mm"] * fd / 100
-    return {"neural": neural, "fluct": fluct, "task": task, "components": comps, "motion": motion,
-            "fd": fd, "spin": spin}
+    return {
+        "neural": neural,
+        "fluct": fluct,
+        "task": task,
+        "components": comps,
+        "motion": motion,
+        "fd": fd,
+        "spin": spin,
+    }
 
 
-def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator,
-                 dropout: dict | None = None) -> np.ndarray:
+def _native_bold(
+    shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator, dropout: dict | None = None
+) -> np.ndarray:
     """Raw BOLD (int16, time first: (T, x, y, z)).
 
     The participant's warped maps are computed once (:meth:`space.Maps.warped`), their baseline (and
@@ -144,8 +161,9 @@ def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.ra
     aff = space.native_affine(shape, grid["func_zooms"])
     maps = shared.src.warped(warp)
     if dropout is not None:
-        keep = anatomy.dropout_factor(maps.shape, maps.affine, dropout["centre_mni"], dropout["fwhm_mm"],
-                                      dropout["depth"])
+        keep = anatomy.dropout_factor(
+            maps.shape, maps.affine, dropout["centre_mni"], dropout["fwhm_mm"], dropout["depth"]
+        )
         maps = space.Maps(maps.shape, maps.affine, maps.s0_full * keep, maps.maps_full, maps.tissue)
     to_src = np.linalg.inv(maps.affine) @ np.linalg.inv(pose)
     sigma = cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
@@ -154,8 +172,16 @@ def _native_bold(shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.ra
     for t in range(len(ts)):
         vol = maps.volume(ts[t], series["spin"][t])
         m = to_src @ np.linalg.inv(space.rigid_matrix(series["motion"][t])) @ aff
-        vals = ndimage.affine_transform(vol, m[:3, :3], offset=m[:3, 3], output_shape=shape, order=1,
-                                        mode="constant", cval=0.0, prefilter=False)
+        vals = ndimage.affine_transform(
+            vol,
+            m[:3, :3],
+            offset=m[:3, 3],
+            output_shape=shape,
+            order=1,
+            mode="constant",
+            cval=0.0,
+            prefilter=False,
+        )
         noise = rng.standard_normal((2, *shape), dtype=np.float32) * sigma
         vals += noise[0]
         mag = np.hypot(vals, noise[1], out=vals)
@@ -179,7 +205,9 @@ def _native_structural(shared: Shared, pose, warp, cfg: dict, rng: np.random.Gen
     return np.clip(np.round(np.hypot(vals + noise[0], noise[1])), 0, 32767).astype(np.int16), anat_motion
 
 
-def _mni_bold(shared: Shared, series: dict, cfg: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _mni_bold(
+    shared: Shared, series: dict, cfg: dict, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Ideal MNI-space BOLD (float32, time first, 0 outside the brain support) and its 8 mm smoothed copy.
 
     Noise: Gaussian with SD 0.75·σ_thermal (trilinear resampling of native noise lowers its SD).
@@ -197,10 +225,17 @@ def _mni_bold(shared: Shared, series: dict, cfg: dict, rng: np.random.Generator)
 
 
 _STRUCTURAL_SIDECAR = {
-    "T2w": {"EchoTime": 0.054, "RepetitionTime": 4.0,
-            "PulseSequenceType": "Echo-planar T2-weighted spin echo (simulated)"},
-    "T1w": {"EchoTime": 0.003, "RepetitionTime": 2.3, "InversionTime": 0.9,
-            "PulseSequenceType": "MPRAGE-like T1-weighted gradient echo (simulated)"},
+    "T2w": {
+        "EchoTime": 0.054,
+        "RepetitionTime": 4.0,
+        "PulseSequenceType": "Echo-planar T2-weighted spin echo (simulated)",
+    },
+    "T1w": {
+        "EchoTime": 0.003,
+        "RepetitionTime": 2.3,
+        "InversionTime": 0.9,
+        "PulseSequenceType": "MPRAGE-like T1-weighted gradient echo (simulated)",
+    },
 }
 
 
@@ -235,8 +270,16 @@ def _scale_motion(series: dict, mean_fd_mm: float, spin_pct_per_mm: float) -> No
     series["spin"] = 1 - spin_pct_per_mm * series["fd"] / 100
 
 
-def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFrame, ratings: np.ndarray,
-                 cfg: dict, shared: Shared, seed_seq: np.random.SeedSequence) -> None:
+def _participant(
+    root: Path,
+    sub: str,
+    events: pd.DataFrame,
+    coupling: pd.DataFrame,
+    ratings: np.ndarray,
+    cfg: dict,
+    shared: Shared,
+    seed_seq: np.random.SeedSequence,
+) -> None:
     """Simulate and write one participant (raw, ideal derivatives, truth)."""
     with threadpool_limits(1):
         rng = np.random.default_rng(seed_seq)
@@ -249,18 +292,31 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
         raw = raw_paths(root, sub, task)
         # raw BOLD + sidecars
-        bold = _native_bold(shared, series, pose, warp, cfg, rng,
-                            cfg["plants"]["dropout"] if "dropout" in planted else None)
+        bold = _native_bold(
+            shared, series, pose, warp, cfg, rng, cfg["plants"]["dropout"] if "dropout" in planted else None
+        )
         f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
-        writer.save_nifti(bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True)
+        writer.save_nifti(
+            bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True
+        )
         del bold
-        write_json({"RepetitionTime": tm["tr"], "EchoTime": tm["echo_time"], "FlipAngle": tm["flip_angle"],
-                    "TaskName": task, "MagneticFieldStrength": 3, "Manufacturer": "Siemens",
-                    "ManufacturersModelName": "TrioTim (simulated)", "SliceThickness": 3.0,
-                    "SpacingBetweenSlices": grid["func_zooms"][2], "PhaseEncodingDirection": "j-",
-                    "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
-                                       "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)"},
-                   raw["bold_json"])
+        write_json(
+            {
+                "RepetitionTime": tm["tr"],
+                "EchoTime": tm["echo_time"],
+                "FlipAngle": tm["flip_angle"],
+                "TaskName": task,
+                "MagneticFieldStrength": 3,
+                "Manufacturer": "Siemens",
+                "ManufacturersModelName": "TrioTim (simulated)",
+                "SliceThickness": 3.0,
+                "SpacingBetweenSlices": grid["func_zooms"][2],
+                "PhaseEncodingDirection": "j-",
+                "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
+                "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)",
+            },
+            raw["bold_json"],
+        )
         ev = events.copy()
         ev["rating"] = ratings
         write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
@@ -268,11 +324,21 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
             struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
         contrast = _contrast(cfg["anatomy"])
-        writer.save_nifti(struct, space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
-                          raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")), np.int16)
-        write_json(_STRUCTURAL_SIDECAR[contrast] | {"MagneticFieldStrength": 3, "SliceThickness": 3.0,
-                                                    "SpacingBetweenSlices": grid["anat_zooms"][2]},
-                   raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")))
+        writer.save_nifti(
+            struct,
+            space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
+            raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")),
+            np.int16,
+        )
+        write_json(
+            _STRUCTURAL_SIDECAR[contrast]
+            | {
+                "MagneticFieldStrength": 3,
+                "SliceThickness": 3.0,
+                "SpacingBetweenSlices": grid["anat_zooms"][2],
+            },
+            raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")),
+        )
         # ideal derivatives
         res = grid["mni_resolution"]
         der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
@@ -281,16 +347,32 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         zooms4 = (res, res, res, tm["tr"])
         writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4, time_first=True)
         writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4, time_first=True)
-        for key, desc in (("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
-                          ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing")):
-            write_json({"RepetitionTime": tm["tr"], "SkullStripped": True, "Description": desc,
-                        "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0}, der[key])
+        for key, desc in (
+            ("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
+            ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing"),
+        ):
+            write_json(
+                {
+                    "RepetitionTime": tm["tr"],
+                    "SkullStripped": True,
+                    "Description": desc,
+                    "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0,
+                },
+                der[key],
+            )
         writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
         for label in ("GM", "WM", "CSF"):
-            writer.save_nifti(shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni")
-        mean_in = {name: data[:, m].mean(axis=1) for name, m in
-                   (("global_signal", shared.mask), ("csf", _pure(shared.mni.tissue["csf"])),
-                    ("white_matter", _pure(shared.mni.tissue["wm"])))}
+            writer.save_nifti(
+                shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni"
+            )
+        mean_in = {
+            name: data[:, m].mean(axis=1)
+            for name, m in (
+                ("global_signal", shared.mask),
+                ("csf", _pure(shared.mni.tissue["csf"])),
+                ("white_matter", _pure(shared.mni.tissue["wm"])),
+            )
+        }
         del data, smoothed
         write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
         # ground truth
@@ -299,11 +381,20 @@ def _participant(root: Path, sub: str, events: pd.DataFrame, coupling: pd.DataFr
         motion = pd.DataFrame(series["motion"], columns=names)
         motion["framewise_displacement"] = series["fd"]
         write_tsv(motion, tdir / f"{sub}_motion.tsv")
-        write_json({"pose_mni_to_scanner": pose.tolist(), "warp": warp, "anat_motion": anat_motion.tolist(),
-                    "fov_centre_mni": cfg["grid"]["fov_centre_mni"], "anatomy_source": cfg["anatomy"]["source"],
-                    "planted_problems": planted,
-                    "conventions": "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"},
-                   tdir / f"{sub}_transform.json")
+        write_json(
+            {
+                "pose_mni_to_scanner": pose.tolist(),
+                "warp": warp,
+                "anat_motion": anat_motion.tolist(),
+                "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
+                "anatomy_source": cfg["anatomy"]["source"],
+                "planted_problems": planted,
+                "conventions": (
+                    "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"
+                ),
+            },
+            tdir / f"{sub}_transform.json",
+        )
         roi = series["fluct"] + series["task"]
         for part in ("fluct", "task"):
             for name in signals.ROIS:
@@ -354,14 +445,24 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     writer.write_dataset_files(root, cfg, participants, items, __version__)
     log.info("building the shared anatomy and signal maps")
     shared = shared_for(cfg)
-    jobs = [(pid, designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
-            for i, pid in enumerate(ids)]
+    jobs = [
+        (pid, designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
+        for i, pid in enumerate(ids)
+    ]
     output = cfg["output"]
     n_jobs = min(output["n_jobs"], n)
     log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
-    map_participants(_participant_job, jobs, ids=ids, backend=output.get("backend", "processes"), n_jobs=n_jobs,
-                     scheduler=output.get("scheduler", ""), desc="twin participants", progress=None,
-                     shared={"root": root, "cfg": cfg, "shared": shared})
+    map_participants(
+        _participant_job,
+        jobs,
+        ids=ids,
+        backend=output.get("backend", "processes"),
+        n_jobs=n_jobs,
+        scheduler=output.get("scheduler", ""),
+        desc="twin participants",
+        progress=None,
+        shared={"root": root, "cfg": cfg, "shared": shared},
+    )
     tdir = root / "derivatives" / "twin-truth"
     (tdir / "README.md").write_text(writer.TRUTH_README)
     (tdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
@@ -372,6 +473,7 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     if n >= 3:
         z = coupling.pivot_table(index="participant_id", columns=["target", "condition"], values="z")
         comps = [(side, c) for side in ("amygdala_l", "amygdala_r") for c in cfg["conditions"]]
-        table["sample"] = model.sample_correlations(z[comps].loc[scores.index].to_numpy(), scores,
-                                                    cfg["coupling"]["targets"], cfg["conditions"])
+        table["sample"] = model.sample_correlations(
+            z[comps].loc[scores.index].to_numpy(), scores, cfg["coupling"]["targets"], cfg["conditions"]
+        )
     write_tsv(table, tdir / "population_correlations.tsv")

@@ -15,8 +15,19 @@ from scipy import optimize
 from ..scs import NEGATIVE_SUBSCALES, SCS_KEY, SUBSCALES, score_scs
 
 __all__ = [
-    "item_columns", "demographics", "scs_items", "score", "score_matrix", "scs_population", "coupling_weights",
-    "implied_correlations", "latent_targets", "planted_coupling", "sample_correlations", "match_sample", "event_sequence",
+    "item_columns",
+    "demographics",
+    "scs_items",
+    "score",
+    "score_matrix",
+    "scs_population",
+    "coupling_weights",
+    "implied_correlations",
+    "latent_targets",
+    "planted_coupling",
+    "sample_correlations",
+    "match_sample",
+    "event_sequence",
     "ratings",
 ]
 
@@ -150,7 +161,9 @@ def score_matrix(answers: np.ndarray) -> np.ndarray:
     ndarray, shape (n, 7)
     """
     sub = np.column_stack([answers[:, [i - 1 for i in SCS_KEY[s]]].mean(axis=1) for s in SUBSCALES])
-    rev = np.array([6 - sub[:, i] if s in NEGATIVE_SUBSCALES else sub[:, i] for i, s in enumerate(SUBSCALES)]).T
+    rev = np.array(
+        [6 - sub[:, i] if s in NEGATIVE_SUBSCALES else sub[:, i] for i, s in enumerate(SUBSCALES)]
+    ).T
     return np.column_stack([sub, rev.mean(axis=1)])
 
 
@@ -200,8 +213,11 @@ def scs_population(cfg: dict) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
         All labelled by score.
     """
     mean, sd, corr = _population(_freeze(cfg))
-    return (pd.Series(mean, index=SCORES), pd.Series(sd, index=SCORES),
-            pd.DataFrame(corr, index=SCORES, columns=SCORES))
+    return (
+        pd.Series(mean, index=SCORES),
+        pd.Series(sd, index=SCORES),
+        pd.DataFrame(corr, index=SCORES, columns=SCORES),
+    )
 
 
 def _components(conditions: list[str]) -> list[tuple[str, str]]:
@@ -227,8 +243,9 @@ def _combination(measure: str, side: str, comps: list[tuple[str, str]]) -> np.nd
     return a
 
 
-def implied_correlations(weights: np.ndarray, sigma: np.ndarray, score_corr: np.ndarray, combos: np.ndarray,
-                         resid_corr: np.ndarray) -> np.ndarray:
+def implied_correlations(
+    weights: np.ndarray, sigma: np.ndarray, score_corr: np.ndarray, combos: np.ndarray, resid_corr: np.ndarray
+) -> np.ndarray:
     """Population correlations of coupling measures with scores under the linear model.
 
     With standardised subscales s (correlation Σ = ``sigma``), component j = b_j·s + e_j (unit
@@ -295,25 +312,33 @@ def latent_targets(coupling_cfg: dict) -> list:
         raise ValueError(f"config coupling.level: {level!r} is not 'latent' or 'observed'")
     rel = coupling_cfg.get("reliability")
     if not isinstance(rel, dict):
-        raise ValueError("config coupling.reliability: a mapping measure -> reliability is needed when "
-                         f"coupling.level is 'observed', got {rel!r}")
+        raise ValueError(
+            "config coupling.reliability: a mapping measure -> reliability is needed when "
+            f"coupling.level is 'observed', got {rel!r}"
+        )
     out, impossible = [], []
     for side, measure, score_name, value in coupling_cfg["targets"]:
         r = rel.get(measure)
         if not isinstance(r, (int, float)) or not 0 < r <= 1:
-            raise ValueError(f"config coupling.reliability.{measure}: {r!r} must be a number in (0, 1] "
-                             f"(target {side} {measure} {score_name})")
+            raise ValueError(
+                f"config coupling.reliability.{measure}: {r!r} must be a number in (0, 1] "
+                f"(target {side} {measure} {score_name})"
+            )
         latent = float(value) / np.sqrt(r)
         if abs(latent) > 0.95:
             impossible.append(f"{side} {measure} {score_name}: r = {value} needs {latent:.2f}")
         out.append([side, measure, score_name, latent])
     if impossible:
-        raise ValueError(f"config coupling.level 'observed': no latent correlation gives these targets at their "
-                         f"reliability ({'; '.join(impossible)}); use level 'latent' or lower the targets")
+        raise ValueError(
+            f"config coupling.level 'observed': no latent correlation gives these targets at their "
+            f"reliability ({'; '.join(impossible)}); use level 'latent' or lower the targets"
+        )
     return out
 
 
-def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def coupling_weights(
+    scs_cfg: dict, coupling_cfg: dict, conditions: list[str]
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Solve the coupling weights b (components x 6 subscales) for the target correlations.
 
     Least squares on (implied − target) plus ``ridge``·b, with a penalty keeping every
@@ -341,7 +366,9 @@ def coupling_weights(scs_cfg: dict, coupling_cfg: dict, conditions: list[str]) -
 
 
 @functools.lru_cache(maxsize=4)
-def _coupling_weights(scs_key: tuple, coupling_key: tuple, conditions: tuple) -> tuple[np.ndarray, pd.DataFrame]:
+def _coupling_weights(
+    scs_key: tuple, coupling_key: tuple, conditions: tuple
+) -> tuple[np.ndarray, pd.DataFrame]:
     scs_cfg, coupling_cfg, conditions = _thaw(scs_key), _thaw(coupling_key), list(conditions)
     _, _, corr = scs_population(scs_cfg)
     targets = [tuple(t[:3]) for t in coupling_cfg["targets"]]
@@ -356,8 +383,13 @@ def _coupling_weights(scs_key: tuple, coupling_key: tuple, conditions: tuple) ->
     def residuals(x):
         w = x.reshape(n_comp, 6)
         explained = np.einsum("ij,jk,ik->i", w, sigma, w)
-        return np.concatenate([implied_correlations(w, sigma, score_corr, combos, resid_corr) - values,
-                               coupling_cfg["ridge"] * x, 10 * np.clip(explained - 0.95, 0, None)])
+        return np.concatenate(
+            [
+                implied_correlations(w, sigma, score_corr, combos, resid_corr) - values,
+                coupling_cfg["ridge"] * x,
+                10 * np.clip(explained - 0.95, 0, None),
+            ]
+        )
 
     fit = optimize.least_squares(residuals, np.zeros(n_comp * 6), method="lm")
     weights = fit.x.reshape(n_comp, 6)
@@ -367,8 +399,9 @@ def _coupling_weights(scs_key: tuple, coupling_key: tuple, conditions: tuple) ->
     return weights, table
 
 
-def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, conditions: list[str],
-                     rng: np.random.Generator) -> pd.DataFrame:
+def planted_coupling(
+    scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, conditions: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
     """Per-participant planted coupling z[a, c] (long table: participant_id, condition, source, target, z, r).
 
     ``z = mean_z[c] + sd_z (b·s̃ + e)``, s̃ = (subscale scores − population mean) / population SD,
@@ -416,8 +449,11 @@ def planted_coupling(scores: pd.DataFrame, scs_cfg: dict, coupling_cfg: dict, co
         z = match_sample(z, scores, latent_targets(coupling_cfg), conditions)
     elif match != "population":
         raise ValueError(f"config coupling.match: {match!r} is not 'population' or 'sample'")
-    rows = [(pid, cond, "vmpfc", side, z[i, j]) for i, pid in enumerate(scores.index)
-            for j, (side, cond) in enumerate(comps)]
+    rows = [
+        (pid, cond, "vmpfc", side, z[i, j])
+        for i, pid in enumerate(scores.index)
+        for j, (side, cond) in enumerate(comps)
+    ]
     table = pd.DataFrame(rows, columns=["participant_id", "condition", "source", "target", "z"])
     table["r"] = np.tanh(table["z"])
     return table
@@ -486,8 +522,9 @@ def match_sample(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[
 
     def residuals(delta):
         zz = z + delta.reshape(z.shape)
-        return np.concatenate([1000 * (sample_correlations(zz, scores, targets, conditions) - values),
-                               delta / np.sqrt(n)])
+        return np.concatenate(
+            [1000 * (sample_correlations(zz, scores, targets, conditions) - values), delta / np.sqrt(n)]
+        )
 
     fit = optimize.least_squares(residuals, np.zeros(z.size), method="lm")
     return z + fit.x.reshape(z.shape)

@@ -20,8 +20,9 @@ COLOURS = {name: PALETTE[name] for name in ("negative", "neutral", "positive")}
 
 
 @styled
-def plot_events(events: pd.DataFrame, run_length: float | None = None, title: str = "",
-                conditions=tuple(COLOURS)):
+def plot_events(
+    events: pd.DataFrame, run_length: float | None = None, title: str = "", conditions=tuple(COLOURS)
+):
     """Event sequence: one bar per word (colour = condition, height = rating), over the run's time axis.
 
     Parameters
@@ -42,17 +43,33 @@ def plot_events(events: pd.DataFrame, run_length: float | None = None, title: st
     colours = role_colours(conditions)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 1, 2.4))
     for row in events.itertuples(index=False):
-        ax.barh(0, row.duration, left=row.onset, height=0.8, color=colours.get(row.trial_type, "k"),
-                edgecolor="white", linewidth=0.5)
+        ax.barh(
+            0,
+            row.duration,
+            left=row.onset,
+            height=0.8,
+            color=colours.get(row.trial_type, "k"),
+            edgecolor="white",
+            linewidth=0.5,
+        )
         if "rating" in events and pd.notna(row.rating):
-            ax.text(row.onset + row.duration / 2, 0, f"{row.rating:g}", ha="center", va="center",
-                    color="white", fontsize=8)
+            ax.text(
+                row.onset + row.duration / 2,
+                0,
+                f"{row.rating:g}",
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=8,
+            )
     ax.set_yticks([])
     ax.set_xlabel("Time (s)")
     ax.set_xlim(0, run_length or float((events["onset"] + events["duration"]).max()))
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
     ax.legend(handles, list(colours), ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False)
-    ax.set_title(title or "Feedback words over the run (numbers: the participant's rating)", loc="left", fontsize=10)
+    ax.set_title(
+        title or "Feedback words over the run (numbers: the participant's rating)", loc="left", fontsize=10
+    )
     fig.tight_layout()
     return fig
 
@@ -78,8 +95,20 @@ def plot_ratings(ratings: pd.DataFrame, order=tuple(COLOURS)):
     wide = ratings.pivot(index="participant_id", columns="trial_type", values="rating")[list(order)]
     for _, row in wide.iterrows():
         ax.plot(range(len(order)), row.to_numpy(), color="0.8", lw=0.8, zorder=1)
-    sns.boxplot(data=ratings, x="trial_type", y="rating", order=list(order), hue="trial_type", hue_order=list(order),
-                palette=role_colours(order), ax=ax, width=0.5, fliersize=0, boxprops={"alpha": 0.6}, legend=False)
+    sns.boxplot(
+        data=ratings,
+        x="trial_type",
+        y="rating",
+        order=list(order),
+        hue="trial_type",
+        hue_order=list(order),
+        palette=role_colours(order),
+        ax=ax,
+        width=0.5,
+        fliersize=0,
+        boxprops={"alpha": 0.6},
+        legend=False,
+    )
     sns.stripplot(data=ratings, x="trial_type", y="rating", order=list(order), color="k", size=3, ax=ax)
     ax.set_ylim(1, 4)
     ax.set_xlabel("Feedback")
@@ -102,7 +131,11 @@ def plot_demographics(participants: pd.DataFrame):
     matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    ages = pd.to_numeric(participants["age"], errors="coerce") if "age" in participants else pd.Series([], dtype=float)
+    ages = (
+        pd.to_numeric(participants["age"], errors="coerce")
+        if "age" in participants
+        else pd.Series([], dtype=float)
+    )
     if ages.dropna().empty:
         ax.text(0.5, 0.5, "participants.tsv gives no ages", ha="center", va="center")
         ax.set_axis_off()
@@ -111,8 +144,13 @@ def plot_demographics(participants: pd.DataFrame):
         participants = participants.assign(sex="n/a")
     bins = np.arange(np.floor(ages.min()) - 0.5, np.ceil(ages.max()) + 1.5)
     groups = [ages[participants["sex"] == s] for s in sorted(participants["sex"].unique())]
-    ax.hist(groups, bins=bins, stacked=True, label=sorted(participants["sex"].unique()),
-            color=[OKABE_ITO["bluish_green"], OKABE_ITO["orange"], OKABE_ITO["sky_blue"]][: len(groups)])
+    ax.hist(
+        groups,
+        bins=bins,
+        stacked=True,
+        label=sorted(participants["sex"].unique()),
+        color=[OKABE_ITO["bluish_green"], OKABE_ITO["orange"], OKABE_ITO["sky_blue"]][: len(groups)],
+    )
     ax.set_xlabel("Age (years)")
     ax.set_ylabel("Participants")
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -148,8 +186,11 @@ def plot_volume(bold_path, volume: int = 0, n_slices: int = 6):
         ax.set_title(f"slice {z}", fontsize=9)
         ax.axis("off")
     zooms = img.header.get_zooms()
-    fig.suptitle(f"raw BOLD, volume {volume}: {' × '.join(map(str, img.shape[:3]))} voxels of "
-                 f"{' × '.join(f'{z:g}' for z in zooms[:3])} mm", fontsize=10)
+    fig.suptitle(
+        f"raw BOLD, volume {volume}: {' × '.join(map(str, img.shape[:3]))} voxels of "
+        f"{' × '.join(f'{z:g}' for z in zooms[:3])} mm",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -171,12 +212,16 @@ def plot_motion(motion: pd.DataFrame, tr: float):
     """
     t = np.arange(len(motion)) * tr
     fig, axes = plt.subplots(3, 1, figsize=(FIGURE_WIDTH + 0.5, 5), sharex=True)
-    for ax, cols, scale, unit in ((axes[0], ["trans_x", "trans_y", "trans_z"], 1.0, "mm"),
-                                  (axes[1], ["rot_x", "rot_y", "rot_z"], 180 / np.pi, "degrees")):
+    for ax, cols, scale, unit in (
+        (axes[0], ["trans_x", "trans_y", "trans_z"], 1.0, "mm"),
+        (axes[1], ["rot_x", "rot_y", "rot_z"], 180 / np.pi, "degrees"),
+    ):
         for col, colour in zip(cols, (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"])):
             ax.plot(t, motion[col] * scale, label=col.split("_")[1], lw=1, color=colour)
-        ax.set_ylabel(f"{cols[0].split('_')[0]}. ({unit})".replace("trans.", "Transl.").replace("rot.", "Rot."))
-        ax.legend(fontsize=9, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))   # beside, not over
+        ax.set_ylabel(
+            f"{cols[0].split('_')[0]}. ({unit})".replace("trans.", "Transl.").replace("rot.", "Rot.")
+        )
+        ax.legend(fontsize=9, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside, not over
     axes[2].plot(t, motion["framewise_displacement"], color="k", lw=1)
     axes[2].set_ylabel("FD (mm)")
     axes[2].set_xlabel("time (s)")

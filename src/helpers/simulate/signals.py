@@ -12,8 +12,17 @@ from nilearn.glm.first_level import spm_hrf
 from scipy.ndimage import gaussian_filter1d
 
 __all__ = [
-    "ROIS", "component_names", "condition_index", "hrf_convolve", "coupled_neural",
-    "task_regressors", "roi_timeseries", "motion_parameters", "framewise_displacement", "physio", "drift",
+    "ROIS",
+    "component_names",
+    "condition_index",
+    "hrf_convolve",
+    "coupled_neural",
+    "task_regressors",
+    "roi_timeseries",
+    "motion_parameters",
+    "framewise_displacement",
+    "physio",
+    "drift",
     "components",
 ]
 
@@ -162,8 +171,17 @@ def task_regressors(cond_idx: np.ndarray, n_conditions: int, dt: float, tr: floa
     return hrf_convolve(box, dt, tr, n_vol)
 
 
-def roi_timeseries(cond_idx: np.ndarray, r: np.ndarray, regs: np.ndarray, conditions: list[str], cfg: dict,
-                   dt: float, tr: float, n_vol: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def roi_timeseries(
+    cond_idx: np.ndarray,
+    r: np.ndarray,
+    regs: np.ndarray,
+    conditions: list[str],
+    cfg: dict,
+    dt: float,
+    tr: float,
+    n_vol: int,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Noise-free ROI BOLD (percent): fluctuation with planted coupling + task main effects.
 
     ``roi(t) = roi_fluct_pct · standardise(HRF * neural_roi)(t) + Σ_c task_pct[roi][c] · reg_c(t)``,
@@ -326,8 +344,18 @@ def drift(n_vol: int, tr: float, cfg: dict, rng: np.random.Generator) -> np.ndar
     return _standardise(np.asarray(x, float))
 
 
-def components(fluct: pd.DataFrame, task: pd.DataFrame, regs: np.ndarray, conditions: list[str], cfg: dict,
-               dt: float, tr: float, n_vol: int, n_fine: int, rng: np.random.Generator) -> pd.DataFrame:
+def components(
+    fluct: pd.DataFrame,
+    task: pd.DataFrame,
+    regs: np.ndarray,
+    conditions: list[str],
+    cfg: dict,
+    dt: float,
+    tr: float,
+    n_vol: int,
+    n_fine: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """All component time series (n_vol x K, percent before the spatial maps' weights).
 
     ROIs: fluct + task.  GM networks: standardised HRF-convolved white noise x gm_network_pct.
@@ -361,8 +389,17 @@ def components(fluct: pd.DataFrame, task: pd.DataFrame, regs: np.ndarray, condit
         Columns :func:`component_names`.
     """
     nets = cfg["gm_networks"]
-    net = cfg["gm_network_pct"] * _standardise(hrf_convolve(rng.standard_normal((n_fine, nets)), dt, tr, n_vol))
+    net = cfg["gm_network_pct"] * _standardise(
+        hrf_convolve(rng.standard_normal((n_fine, nets)), dt, tr, n_vol)
+    )
     gm_task = regs @ np.array([cfg["gm_task_pct"][c] for c in conditions])
-    data = np.column_stack([(fluct + task).to_numpy(), net, gm_task, physio(n_vol, tr, cfg, rng),
-                            cfg["drift_pct"] * drift(n_vol, tr, cfg, rng)])
+    data = np.column_stack(
+        [
+            (fluct + task).to_numpy(),
+            net,
+            gm_task,
+            physio(n_vol, tr, cfg, rng),
+            cfg["drift_pct"] * drift(n_vol, tr, cfg, rng),
+        ]
+    )
     return pd.DataFrame(data, columns=component_names(nets))

@@ -24,10 +24,23 @@ from scipy import ndimage
 from ..preprocess.resample import mni_grid
 
 __all__ = [
-    "mni_grid", "native_affine", "rigid_matrix", "participant_pose", "warp_params", "warp_displacement",
-    "native_to_mni", "mni_to_native", "resample_points", "resample_grid", "smooth_field", "Maps", "build_maps",
-    "tissue_on_grid", "load_tissue_templates",
+    "mni_grid",
+    "native_affine",
+    "rigid_matrix",
+    "participant_pose",
+    "warp_params",
+    "warp_displacement",
+    "native_to_mni",
+    "mni_to_native",
+    "resample_points",
+    "resample_grid",
+    "smooth_field",
+    "Maps",
+    "build_maps",
+    "tissue_on_grid",
+    "load_tissue_templates",
 ]
+
 
 def native_affine(shape, zooms) -> np.ndarray:
     """RAS scanner affine with the grid centred on the isocentre.
@@ -137,7 +150,12 @@ def warp_params(cfg: dict, rng: np.random.Generator) -> dict:
     # makes u ↦ u + d(u) invertible (no folding), however large warp_mm is.
     slope = (np.abs(amp) * 2 * np.pi / lam).sum(axis=1, keepdims=True)
     amp *= np.minimum(1.0, MAX_WARP_GRADIENT / slope)
-    return {"direction": k.tolist(), "wavelength": lam.tolist(), "phase": phase.tolist(), "amplitude": amp.tolist()}
+    return {
+        "direction": k.tolist(),
+        "wavelength": lam.tolist(),
+        "phase": phase.tolist(),
+        "amplitude": amp.tolist(),
+    }
 
 
 def warp_displacement(u: np.ndarray, warp: dict) -> np.ndarray:
@@ -186,7 +204,9 @@ def native_to_mni(points: np.ndarray, pose: np.ndarray, warp: dict, motion=None)
     return u + warp_displacement(u, warp)
 
 
-def mni_to_native(points: np.ndarray, pose: np.ndarray, warp: dict, tol: float = 1e-6, max_iter: int = 100) -> np.ndarray:
+def mni_to_native(
+    points: np.ndarray, pose: np.ndarray, warp: dict, tol: float = 1e-6, max_iter: int = 100
+) -> np.ndarray:
     """Inverse of :func:`native_to_mni` at rest.
 
     Solves ``u + d(u) = p`` by fixed-point iteration (``u ← p − d(u)``; converges since |∇d| < 1)
@@ -242,7 +262,9 @@ def resample_points(volume: np.ndarray, affine: np.ndarray, points: np.ndarray, 
     return ndimage.map_coordinates(volume, ijk.T, order=order, mode="constant", cval=0.0, prefilter=False)
 
 
-def resample_grid(volume: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int = 1) -> np.ndarray:
+def resample_grid(
+    volume: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int = 1
+) -> np.ndarray:
     """``volume`` (grid ``affine``) resampled onto the grid (``shape``, ``target_affine``); 0 outside.
 
     One ``scipy.ndimage.affine_transform`` with matrix ``affine⁻¹ · target_affine`` (no coordinate arrays).
@@ -266,8 +288,16 @@ def resample_grid(volume: np.ndarray, affine: np.ndarray, shape, target_affine: 
         Shape ``shape``.
     """
     m = np.linalg.inv(affine) @ target_affine
-    return ndimage.affine_transform(volume, m[:3, :3], offset=m[:3, 3], output_shape=tuple(shape), order=order,
-                                    mode="constant", cval=0.0, prefilter=False)
+    return ndimage.affine_transform(
+        volume,
+        m[:3, :3],
+        offset=m[:3, 3],
+        output_shape=tuple(shape),
+        order=order,
+        mode="constant",
+        cval=0.0,
+        prefilter=False,
+    )
 
 
 def smooth_field(shape, zooms, fwhm_mm: float, rng: np.random.Generator) -> np.ndarray:
@@ -311,7 +341,7 @@ class Maps:
         self.weights = np.stack([m.ravel()[self.inside] for m in maps_full], axis=1).astype(np.float32)
         self.weights *= self.s0[:, None] / 100.0
 
-    def on_grid(self, shape, affine, tissue: dict) -> "Maps":
+    def on_grid(self, shape, affine, tissue: dict) -> Maps:
         """The same maps resampled (trilinear) to another grid, e.g. the 3 mm derivatives grid.
 
         Parameters
@@ -331,7 +361,7 @@ class Maps:
         maps = [resample_grid(m, self.affine, shape, affine) for m in self.maps_full]
         return Maps(shape, affine, s0, maps, tissue)
 
-    def warped(self, warp: dict) -> "Maps":
+    def warped(self, warp: dict) -> Maps:
         """Maps of a participant's warped anatomy on the same grid: ``M_w(u) = M(u + d(u))`` (trilinear).
 
         Sampling M_w at u = H⁻¹ M_t⁻¹ q gives the tissue of :func:`native_to_mni`.  Evaluated only where
@@ -357,11 +387,18 @@ class Maps:
 
         def warp_one(vol):
             out = np.zeros(self.shape, np.float32)
-            out[where] = ndimage.map_coordinates(vol, ijk, order=1, mode="constant", cval=0.0, prefilter=False)
+            out[where] = ndimage.map_coordinates(
+                vol, ijk, order=1, mode="constant", cval=0.0, prefilter=False
+            )
             return out
 
-        return Maps(self.shape, self.affine, warp_one(self.s0_full), [warp_one(m) for m in self.maps_full],
-                    self.tissue)
+        return Maps(
+            self.shape,
+            self.affine,
+            warp_one(self.s0_full),
+            [warp_one(m) for m in self.maps_full],
+            self.tissue,
+        )
 
     def volume(self, ts_row: np.ndarray, spin: float = 1.0) -> np.ndarray:
         """Noise-free 3-D volume for one time point: ``(S0 + Σ_k weights_k · ts_row_k) · spin``.
@@ -459,8 +496,9 @@ def load_tissue_templates() -> dict:
     return {"gm": (gm, aff), "wm": (wm, aff), "csf": (csf, aff)}
 
 
-def build_maps(templates: dict, roi_maps: dict, shape, affine, sig: dict, rng: np.random.Generator,
-               n_networks: int) -> Maps:
+def build_maps(
+    templates: dict, roi_maps: dict, shape, affine, sig: dict, rng: np.random.Generator, n_networks: int
+) -> Maps:
     """Baseline S0 and the component maps (order of :func:`signals.component_names`) on one grid.
 
     S0 = (I_gm·GM + I_wm·WM + I_csf·CSF)·(1 + bias_pct/100·field_80mm), set to 0 where
@@ -508,7 +546,11 @@ def build_maps(templates: dict, roi_maps: dict, shape, affine, sig: dict, rng: n
     maps.append(gm * np.clip(0.5 + smooth_field(shape, zooms, fwhm, rng), 0, None))
     pct = sig["physio_pct"]
     for _ in range(3):
-        maps.append(sum(pct[t] * tissue[t] * np.clip(1 + 0.4 * smooth_field(shape, zooms, fwhm, rng), 0, None)
-                        for t in ("gm", "wm", "csf")))
+        maps.append(
+            sum(
+                pct[t] * tissue[t] * np.clip(1 + 0.4 * smooth_field(shape, zooms, fwhm, rng), 0, None)
+                for t in ("gm", "wm", "csf")
+            )
+        )
     maps.append(brain * (1 + 0.3 * smooth_field(shape, zooms, 60.0, rng)))
     return Maps(shape, affine, s0, maps, tissue)

@@ -24,7 +24,6 @@ from ..io import write_json, write_tsv
 __all__ = ["TRUTH_README", "truth_dir", "save_nifti", "confounds_table"]
 
 
-
 #: Description of the ground-truth folder, written as derivatives/twin-truth/README.md.
 TRUTH_README = """# Ground truth of the digital twin
 
@@ -42,7 +41,7 @@ used, and the docstrings of `helpers.simulate`).  All TSVs are tab-separated, `n
 | `sub-XX/sub-XX_roi_timeseries.tsv` | noise-free ROI BOLD in percent signal change per volume: `<roi>` = `<roi>_fluct` (coupled fluctuation) + `<roi>_task` (task main effect) |
 | `sub-XX/sub-XX_neural.tsv` | neural signals of the three ROIs on the fine time grid (`time` in s) |
 | `sub-XX/sub-XX_components.tsv` | every spatial component's time series (percent before its map's weight) |
-"""
+"""  # noqa: E501 - the rows of a Markdown table cannot be wrapped
 
 
 def truth_dir(root: Path, sub: str) -> Path:
@@ -62,8 +61,16 @@ def truth_dir(root: Path, sub: str) -> Path:
     return root / "derivatives" / "twin-truth" / sub
 
 
-def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: str = "scanner",
-               zooms=None, compresslevel: int = 1, time_first: bool = False) -> None:
+def save_nifti(
+    data: np.ndarray,
+    affine: np.ndarray,
+    path: Path,
+    dtype,
+    code: str = "scanner",
+    zooms=None,
+    compresslevel: int = 1,
+    time_first: bool = False,
+) -> None:
     """Save ``data`` as a gzipped NIfTI-1 file with ``dtype``, deterministically and fast.
 
     ``data`` is (x, y, z) or (x, y, z, t), or (t, x, y, z) with ``time_first=True`` (the layout the
@@ -102,7 +109,9 @@ def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: st
     hdr.set_xyzt_units("mm", "sec")
     hdr.set_sform(affine, code=code)
     hdr.set_qform(affine, code=code)
-    hdr.set_zooms(zooms if zooms is not None else tuple(np.sqrt((affine[:3, :3] ** 2).sum(axis=0)))[: len(shape)])
+    hdr.set_zooms(
+        zooms if zooms is not None else tuple(np.sqrt((affine[:3, :3] ** 2).sum(axis=0)))[: len(shape)]
+    )
     scale = None
     if dtype.kind in "iu" and np.issubdtype(data.dtype, np.floating):
         peak = float(np.abs(data).max())
@@ -110,8 +119,10 @@ def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path, dtype, code: st
         hdr.set_slope_inter(slope, 0.0)
         scale = np.float32(1 / slope)
     hdr.set_data_offset(352)
-    with open(path, "wb") as raw, _GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel,
-                                            mtime=0) as gz:
+    with (
+        open(path, "wb") as raw,
+        _GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0) as gz,
+    ):
         gz.write(hdr.binaryblock + b"\0\0\0\0")
         for vol in vols:
             if scale is not None:
@@ -152,8 +163,9 @@ def confounds_table(params: np.ndarray, fd: np.ndarray, signals: dict[str, np.nd
     return pd.DataFrame(cols)
 
 
-def write_dataset_files(root: Path, cfg: dict, participants: pd.DataFrame, items: pd.DataFrame,
-                        version: str) -> None:
+def write_dataset_files(
+    root: Path, cfg: dict, participants: pd.DataFrame, items: pd.DataFrame, version: str
+) -> None:
     """Top-level BIDS files: dataset_description, participants.tsv/.json, phenotype/scs.tsv/.json, README.
 
     Also the ``dataset_description.json`` of the two derivative folders (``twin-fmriprep``,
@@ -172,25 +184,51 @@ def write_dataset_files(root: Path, cfg: dict, participants: pd.DataFrame, items
     version : str
         Version of this package, recorded in ``GeneratedBy``.
     """
-    write_json({"Name": "Digital twin of Parrish et al. (2018) social-feedback fMRI study",
-                "BIDSVersion": "1.8.0", "DatasetType": "raw", "License": "CC0",
-                "GeneratedBy": [{"Name": "helpers.simulate", "Version": version,
-                                 "Description": "Deterministic simulation (digital twin); not real data"}]},
-               root / "dataset_description.json")
+    write_json(
+        {
+            "Name": "Digital twin of Parrish et al. (2018) social-feedback fMRI study",
+            "BIDSVersion": "1.8.0",
+            "DatasetType": "raw",
+            "License": "CC0",
+            "GeneratedBy": [
+                {
+                    "Name": "helpers.simulate",
+                    "Version": version,
+                    "Description": "Deterministic simulation (digital twin); not real data",
+                }
+            ],
+        },
+        root / "dataset_description.json",
+    )
     write_tsv(participants, root / "participants.tsv")
-    write_json({"age": {"Description": "age in years", "Units": "year"},
-                "sex": {"Description": "sex", "Levels": {"F": "female", "M": "male"}}},
-               root / "participants.json")
+    write_json(
+        {
+            "age": {"Description": "age in years", "Units": "year"},
+            "sex": {"Description": "sex", "Levels": {"F": "female", "M": "male"}},
+        },
+        root / "participants.json",
+    )
     write_tsv(items, root / "phenotype" / "scs.tsv")
     levels = {str(k): v for k, v in zip(range(1, 6), ["almost never", "2", "3", "4", "almost always"])}
-    write_json({"MeasurementToolMetadata": {"Description": "Self-Compassion Scale, 26 items (Neff 2003)"},
-                **{c: {"Description": f"SCS item {int(c[4:])}", "Levels": levels} for c in items.columns[1:]}},
-               root / "phenotype" / "scs.json")
+    write_json(
+        {
+            "MeasurementToolMetadata": {"Description": "Self-Compassion Scale, 26 items (Neff 2003)"},
+            **{c: {"Description": f"SCS item {int(c[4:])}", "Levels": levels} for c in items.columns[1:]},
+        },
+        root / "phenotype" / "scs.json",
+    )
     (root / "README").write_text(
         "Digital twin of the Parrish et al. (2018) social-feedback fMRI study, simulated by\n"
         "helpers.simulate.  All data are synthetic; the ground truth is in derivatives/twin-truth/\n"
-        "and ideal preprocessed data in derivatives/twin-fmriprep/.\n")
+        "and ideal preprocessed data in derivatives/twin-fmriprep/.\n"
+    )
     for name, kind in (("twin-fmriprep", "derivative"), ("twin-truth", "derivative")):
-        write_json({"Name": f"{name} (digital twin)", "BIDSVersion": "1.8.0", "DatasetType": kind,
-                    "GeneratedBy": [{"Name": "helpers.simulate", "Version": version}]},
-                   root / "derivatives" / name / "dataset_description.json")
+        write_json(
+            {
+                "Name": f"{name} (digital twin)",
+                "BIDSVersion": "1.8.0",
+                "DatasetType": kind,
+                "GeneratedBy": [{"Name": "helpers.simulate", "Version": version}],
+            },
+            root / "derivatives" / name / "dataset_description.json",
+        )

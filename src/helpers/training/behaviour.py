@@ -31,8 +31,15 @@ from ..style import condition_colour, styled
 
 __all__ = ["cell_means", "mixed_anova_3way", "hedges_g_change", "posthoc", "plot_interaction"]
 
-EFFECTS = ("group", "session", "video", "group × session", "group × video", "session × video",
-           "group × session × video")
+EFFECTS = (
+    "group",
+    "session",
+    "video",
+    "group × session",
+    "group × video",
+    "session × video",
+    "group × session × video",
+)
 
 
 def cell_means(ratings: pd.DataFrame, measures) -> pd.DataFrame:
@@ -67,8 +74,16 @@ def _anova_rows(data: pd.DataFrame, dv: str, names: dict) -> list[dict]:
     rows = []
     for source, name in names.items():
         r = aov.set_index("Source").loc[source]
-        rows.append({"effect": name, "F": float(r["F"]), "df1": int(r["DF1"]), "df2": int(r["DF2"]),
-                     "p": float(r["p_unc"]), "np2": float(r["np2"])})
+        rows.append(
+            {
+                "effect": name,
+                "F": float(r["F"]),
+                "df1": int(r["DF1"]),
+                "df2": int(r["DF2"]),
+                "p": float(r["p_unc"]),
+                "np2": float(r["np2"]),
+            }
+        )
     return rows
 
 
@@ -94,22 +109,39 @@ def mixed_anova_3way(means: pd.DataFrame, dv: str, videos=("distress", "everyday
     ValueError
         If a participant lacks a session x video cell (the message names them).
     """
-    wide = means.pivot_table(index=["participant_id", "group", "session"], columns="video", values=dv).reset_index()
+    wide = means.pivot_table(
+        index=["participant_id", "group", "session"], columns="video", values=dv
+    ).reset_index()
     if wide[list(videos)].isna().any().any():
         bad = wide.loc[wide[list(videos)].isna().any(axis=1), "participant_id"].unique()
-        raise ValueError(f"ratings: participants {list(bad)} lack a cell (every session x video type is needed)")
+        raise ValueError(
+            f"ratings: participants {list(bad)} lack a cell (every session x video type is needed)"
+        )
     wide["mean"] = wide[list(videos)].mean(axis=1)
     wide["contrast"] = wide[videos[0]] - wide[videos[1]]
-    rows = _anova_rows(wide, "mean", {"group": "group", "session": "session", "Interaction": "group × session"})
-    rows += _anova_rows(wide, "contrast", {"group": "group × video", "session": "session × video",
-                                          "Interaction": "group × session × video"})
+    rows = _anova_rows(
+        wide, "mean", {"group": "group", "session": "session", "Interaction": "group × session"}
+    )
+    rows += _anova_rows(
+        wide,
+        "contrast",
+        {"group": "group × video", "session": "session × video", "Interaction": "group × session × video"},
+    )
     d = wide.groupby(["participant_id", "group"])["contrast"].mean().reset_index()
     ss_err = float(((d["contrast"] - d.groupby("group")["contrast"].transform("mean")) ** 2).sum())
     n = len(d)
     ss_eff = n * float(d["contrast"].mean()) ** 2
     f = ss_eff / (ss_err / (n - 2))
-    rows.append({"effect": "video", "F": f, "df1": 1, "df2": n - 2, "p": float(stats.f.sf(f, 1, n - 2)),
-                 "np2": ss_eff / (ss_eff + ss_err)})
+    rows.append(
+        {
+            "effect": "video",
+            "F": f,
+            "df1": 1,
+            "df2": n - 2,
+            "p": float(stats.f.sf(f, 1, n - 2)),
+            "np2": ss_eff / (ss_eff + ss_err),
+        }
+    )
     return pd.DataFrame(rows).set_index("effect").loc[list(EFFECTS)].reset_index()
 
 
@@ -135,8 +167,11 @@ def hedges_g_change(data: pd.DataFrame, dv: str, sessions=("pre", "post")) -> di
     wide["change"] = wide[sessions[1]] - wide[sessions[0]]
     comp = wide.loc[wide["group"] == "compassion", "change"].to_numpy()
     mem = wide.loc[wide["group"] == "memory", "change"].to_numpy()
-    return {"change_compassion": float(comp.mean()), "change_memory": float(mem.mean()),
-            "hedges_g": float(pg.compute_effsize(comp, mem, eftype="hedges"))}
+    return {
+        "change_compassion": float(comp.mean()),
+        "change_memory": float(mem.mean()),
+        "hedges_g": float(pg.compute_effsize(comp, mem, eftype="hedges")),
+    }
 
 
 def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
@@ -160,8 +195,16 @@ def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
         pingouin's table, with ``measure`` and ``video`` columns in front.
     """
     sub = means[means["video"] == video]
-    res = pg.pairwise_tests(data=sub, dv=dv, within="session", between="group", subject="participant_id",
-                            padjust="holm", effsize="hedges", within_first=False)
+    res = pg.pairwise_tests(
+        data=sub,
+        dv=dv,
+        within="session",
+        between="group",
+        subject="participant_id",
+        padjust="holm",
+        effsize="hedges",
+        within_first=False,
+    )
     res = res[res["Contrast"].str.contains(r"\*")].copy()
     res.insert(0, "video", video)
     res.insert(0, "measure", dv)
@@ -192,11 +235,23 @@ def plot_interaction(means: pd.DataFrame, measures, labels: dict | None = None):
     colours = {g: condition_colour(g) for g in ("compassion", "memory")}  # the book's palette
     styles = {"distress": "-", "everyday": ":"}
     for ax, measure in zip(axes[0], measures):
-        stats_ = means.groupby(["group", "video", "session"], sort=False)[measure].agg(["mean", "sem"]).reset_index()
+        stats_ = (
+            means.groupby(["group", "video", "session"], sort=False)[measure]
+            .agg(["mean", "sem"])
+            .reset_index()
+        )
         for k, ((group, video), g) in enumerate(stats_.groupby(["group", "video"], sort=False)):
             x = np.arange(len(g)) + (k - 1.5) * 0.04
-            ax.errorbar(x, g["mean"], yerr=g["sem"], marker="o", capsize=3, color=colours.get(group),
-                        ls=styles.get(video, "-"), label=f"{group}, {video}")
+            ax.errorbar(
+                x,
+                g["mean"],
+                yerr=g["sem"],
+                marker="o",
+                capsize=3,
+                color=colours.get(group),
+                ls=styles.get(video, "-"),
+                label=f"{group}, {video}",
+            )
         ax.set_xticks(range(len(g)), list(g["session"]))
         ax.set_title(labels.get(measure, measure.replace("_", " ")))
     axes[0][0].set_ylabel("mean rating (0–10)")

