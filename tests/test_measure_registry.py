@@ -128,12 +128,15 @@ def test_builtin_measures_are_described_by_the_registry():
         "no_compcor",
         "bandpass",
         "nilearn_motion+wm_csf",
+        "scrubbing",
+        "censoring",
     ]
     assert robustness.describe_measure("weighted_hrf").startswith("the paper's")
     assert "'motion'" in robustness.describe_measure("nilearn_motion")
     assert robustness.describe_measure("custom") == "custom"
     table = fl.measures_table()
-    assert table["measure"].tolist()[-1] == "nilearn_<strategy>" and table["description"].str.len().min() > 20
+    assert table["measure"].tolist()[-3:] == ["nilearn_<strategy>", "scrubbing", "censoring"]
+    assert table["description"].str.len().min() > 20
 
 
 def test_the_schema_reads_the_registry_without_nibabel_or_nilearn():

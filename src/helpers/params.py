@@ -69,7 +69,8 @@ class Param:
         if self.choices is not None:
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         else:
-            text = {"list[str]": "a non-empty list of distinct strings", "path": "a non-empty path"}.get(self.kind, self.kind)
+            text = {"list[str]": "a non-empty list of distinct strings", "path": "a non-empty path",
+                    "str|dict": "a string or mapping"}.get(self.kind, self.kind)
             if self.low is not None and self.high is not None:
                 text += f" in [{self.low:g}, {self.high:g}]"
             elif self.low is not None:
@@ -106,6 +107,16 @@ def _measure(value: str) -> str | None:
     from .firstlevel.measures import is_measure  # the registry: numpy/pandas only, no nibabel or nilearn
 
     return None if is_measure(value) else "is not a connectivity measure"
+
+
+def _outliers(value) -> str | None:
+    from .outliers import parse_outliers
+
+    try:
+        parse_outliers(value, where="outliers")
+    except ValueError as err:
+        return f"is not an outlier choice ({str(err).removeprefix('outliers: ')})"
+    return None
 
 
 def _measures_text() -> str:
@@ -150,6 +161,20 @@ SCHEMA: dict[str, Param] = {
     "backend": Param("str", "execution backend for per-participant work", choices=("serial", "processes", "dask")),
     "scheduler": Param("str", "Dask scheduler address or scheduler file; empty: a local cluster"),
     "cache": Param("bool", "reuse cached per-participant results when inputs, parameters and code are unchanged"),
+    "outliers": Param(
+        "str|dict",
+        "outlier scans found by CONN's ART (helpers.outliers): 'none' (the paper's pipeline), a CONN "
+        "preset applied by scrubbing, or thresholds {gs_z, fd_mm, method: scrub|censor, fd: conn|power}",
+        check=_outliers,
+        rule_text="'none', 'liberal', 'intermediate', 'conservative' or such a mapping",
+    ),
+    "max_outlier_fraction": Param(
+        "float",
+        "largest share of a condition's scans a participant may lose to outlier scans; above it the "
+        "participant is excluded",
+        low=0,
+        high=1,
+    ),
     "min_trials": Param("int", "beta series: fewest trials of a condition entering its correlation (fewer: the "
                                "participant gets no beta-series value, reason in exclusions.tsv)", low=2),
     "lss": Param("str", "beta series: the other trials of each trial's model, one regressor per condition "
@@ -224,7 +249,8 @@ SCHEMA: dict[str, Param] = {
                                      "those participants are left out of every group table and figure", nullable=True),
 }
 
-_NAMES = {"str": "str", "path": "str", "int": "int", "float": "float (or int)", "bool": "bool", "list[str]": "list of str"}
+_NAMES = {"str": "str", "path": "str", "int": "int", "float": "float (or int)", "bool": "bool",
+          "list[str]": "list of str", "str|dict": "str or mapping"}
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -240,6 +266,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, (str, os.PathLike))
     if kind == "list[str]":
         return isinstance(value, (list, tuple))
+    if kind == "str|dict":
+        return isinstance(value, (str, dict))
     return isinstance(value, str)
 
 

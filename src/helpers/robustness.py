@@ -25,7 +25,8 @@ from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_ta
 __all__ = [
     "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
     "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "influence_summary", "describe_measure", "planted_rho", "synthetic_study",
+    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "describe_measure",
+    "planted_rho", "synthetic_study",
 ]
 
 def describe_measure(measure: str) -> str:
@@ -222,6 +223,50 @@ def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale:
     out["is_default"] = out["measure"] == DEFAULT_MEASURE
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def outlier_sentence(output_dir) -> str:
+    """Sentences on the scans the outlier branches flagged and on who each branch left out.
+
+    From ``outlier_scans.tsv``: the share of each participant's weighted scans flagged by ART
+    (:mod:`helpers.outliers`), pooled over conditions, its mean over participants and its maximum
+    (with who).  From ``exclusions.tsv``: for each branch measure, the participants left out of it
+    (stages ``connectivity/<branch>``, e.g. too few residual degrees of freedom, and
+    ``outliers/<branch>``, too many scans lost).  Without the table (no outlier choice in the
+    connectivity chapter) the sentence says so.
+    """
+    from .exclusions import read_exclusions
+    from .layout import outputs
+
+    out = outputs(output_dir)
+    if not out.outlier_scans.is_file():
+        return (
+            "The connectivity chapter computed no outlier-scan branch (`multiverse = False` and "
+            '`outliers = "none"`), so the curve has none.'
+        )
+    lost = pd.read_csv(out.outlier_scans, sep="\t")
+    lost["rule"] = lost["outliers"].str.rsplit("-", n=1).str[0]  # scrubbing and censoring share the flags
+    flagged = lost.drop_duplicates(["participant_id", "rule", "condition"])
+    parts = []
+    for label, rows in flagged.groupby("rule", sort=True):
+        share = rows.groupby("participant_id")[["n_lost", "n_scans"]].sum()
+        share = share["n_lost"] / share["n_scans"]
+        parts.append(
+            f"with CONN's {label} thresholds (global-signal z {rows['gs_z'].iloc[0]:g}, motion "
+            f"{rows['fd_mm'].iloc[0]:g} mm) ART flags on average {share.mean():.1%} of a participant's "
+            f"weighted scans, at most {share.max():.1%} ({share.idxmax()})"
+        )
+    text = "Outlier scans: " + "; ".join(parts) + "."
+    rows = read_exclusions(out.exclusions)
+    left = []
+    for branch in [m for m in dict.fromkeys(lost["measure"]) if m != "all"]:
+        who = sorted(set(rows.loc[rows["stage"].isin([f"connectivity/{branch}", f"outliers/{branch}"]),
+                                  "participant_id"]))
+        left.append(f"{branch} {len(who)}" + (f" ({', '.join(who)})" if who else ""))
+    if left:
+        text += (" Participants left out of a branch (too few residual degrees of freedom once the scans are "
+                 "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + ".")
+    return text
 
 
 def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,

@@ -18,8 +18,10 @@ One participant (:func:`participant_connectivity`):
 Alternatives (``measures``, the registry of :mod:`helpers.firstlevel.measures`; :func:`measures_table`
 lists them): ``weighted_hanning``, ``weighted_none``, ``gppi_regression`` and ``gppi_symmetric`` (the
 mean of its two directions), ``beta_series`` (least squares separate, :mod:`helpers.beta_series`),
-``bandpass`` (0.008–0.09 Hz), ``no_compcor`` and ``nilearn_<strategy>`` (nilearn's fMRIPrep confound
-strategies as the denoiser).
+``bandpass`` (0.008–0.09 Hz), ``no_compcor``, ``nilearn_<strategy>`` (nilearn's fMRIPrep confound
+strategies as the denoiser), ``scrubbing`` and ``censoring`` (CONN's ART outlier scans,
+:mod:`helpers.outliers`).  The ``outliers`` setting (default ``"none"``, the paper's pipeline) scrubs or
+censors outlier scans in every measure built on CONN's design.
 :func:`run_connectivity` runs every participant through :mod:`helpers.execution` (serial, local
 processes or Dask; tqdm), reuses cached per-participant results (:mod:`helpers.cache`), writes
 ``connectivity.tsv`` atomically and records every excluded participant with its reason.

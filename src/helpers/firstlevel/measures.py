@@ -6,7 +6,13 @@
   the mean of the two directions of each ROI pair;
 * ``beta_series``: least-squares-separate trial betas correlated per condition (:mod:`helpers.beta_series`:
   LSS variant, trial counts, minimum trials, outlier betas);
-* ``no_compcor``, ``bandpass``, ``nilearn_<strategy>``: the paper's measure under another denoising.
+* ``no_compcor``, ``bandpass``, ``nilearn_<strategy>``: the paper's measure under another denoising;
+* ``scrubbing``, ``censoring``: the paper's measure with the outlier scans of CONN's ART (default
+  thresholds) scrubbed or censored (:mod:`helpers.outliers`).
+
+The stage's ``outliers`` setting (:attr:`MeasureData.outliers`) applies to every measure built on
+CONN's design; ``nilearn_<strategy>`` keeps nilearn's own handling (its strategy decides, e.g.
+``scrub``), and the two branches keep their own rule.
 
 Every measure combines a participant's runs as CONN combines sessions (book/spec_conn.md §7).  This
 module re-exports the registry's API (:data:`MEASURES`, :func:`register`, :func:`measures_table` …):
@@ -15,13 +21,14 @@ importing it gives the registry with every built-in measure in it.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..beta_series import beta_series
-from ..connectivity import check_dof, condition_dof, gppi, gppi_symmetric
+from ..connectivity import gppi, gppi_symmetric
 from .registry import (
     MEASURES,
     Measure,
@@ -54,6 +61,8 @@ __all__ = [
     "gppi_regression",
     "gppi_symmetric_measure",
     "beta_series",
+    "outlier_branch",
+    "branch_rule",
     "add_contrasts",
 ]
 
@@ -64,25 +73,13 @@ BANDPASS = (0.008, 0.09)
 
 
 # --------------------------------------------------------------------------- the measures
-def _full(run):
-    return run.full
-
-
 def weighted(data: MeasureData, weighting: str, band=None, compcor: bool = True) -> pd.DataFrame:
     """CONN's weighted correlation (book/spec_conn.md §3) on the series denoised with the full design.
 
     ``weighting`` hrf/hanning/none; ``band`` default None: the stage's; ``compcor=False`` leaves the
     aCompCor WM/CSF regressors out of the design.
     """
-    if compcor:
-        design_of = _full
-    else:
-        from .signals import denoising_design
-
-        def design_of(r):
-            return denoising_design(r.motion, r.effects, spikes=r.spikes)
-
-    return data.correlate(*data.denoise(design_of, band), weighting)
+    return data.correlate(*data.denoise(data.design_of(compcor), band), weighting)
 
 
 for _weighting, _text in (
@@ -103,10 +100,12 @@ def gppi_regression(data: MeasureData) -> pd.DataFrame:
     """gPPI interaction betas of the stacked denoised series, ``hrf`` weights (spec_conn.md §6–7); r = NaN."""
     from .signals import stack
 
-    series, dofs = data.denoise(_full)
+    series, dofs = data.denoise(data.design_of())
     weights = data.weights("hrf")
-    check_dof(condition_dof(weights, dofs), data.min_dof, data.where)
-    values = gppi(stack(series), stack(weights), max_vif=data.gppi_max_vif, where=data.where)
+    data.check_dof(weights, dofs)
+    kept = np.concatenate(data.kept())  # censored scans leave the gPPI regression
+    series, weights = stack(series)[kept].reset_index(drop=True), stack(weights)[kept].reset_index(drop=True)
+    values = gppi(series, weights, max_vif=data.gppi_max_vif, where=data.where)
     return values.rename(columns={"value": "z"}).assign(r=np.nan)
 
 
@@ -132,10 +131,17 @@ def gppi_symmetric_measure(data: MeasureData) -> pd.DataFrame:
 )
 def beta_series_measure(data: MeasureData) -> pd.DataFrame:
     """:func:`helpers.beta_series.beta_series` of the series denoised without the task regressors; the rows
-    carry each condition's trial counts (``n_trials, n_outliers, n_used``) for ``beta_series_trials.tsv``."""
+    carry each condition's trial counts (``n_trials, n_outliers, n_used``) for ``beta_series_trials.tsv``.
+    Outlier scans: scrubbing only (censoring raises)."""
+    if data.censoring:
+        raise ValueError(
+            f"{data.where}: censoring is not defined for beta series (a trial's regressor needs every "
+            "scan of its run); rule: outliers with method scrub"
+        )
 
     def nuisance(r):
-        return r.full.drop(columns=[c for c in r.full.columns if c.startswith("effect_")])
+        design = data.design_of()(r)
+        return design.drop(columns=[c for c in design.columns if c.startswith("effect_")])
 
     series, _ = data.denoise(nuisance)
     return beta_series(
@@ -176,7 +182,10 @@ register(
     examples=("nilearn_motion+wm_csf",),
 )
 def nilearn_measure(data: MeasureData, variant: str) -> pd.DataFrame:
-    """Weighted ``hrf`` correlation of the series cleaned with nilearn's confound strategy ``variant``."""
+    """Weighted ``hrf`` correlation of the series cleaned with nilearn's confound strategy ``variant``.
+
+    The stage's outlier rule does not apply: nilearn's strategy handles outliers its own way."""
+    data = dataclasses.replace(data, outliers=None)
     strategy = tuple(variant.split("+"))
     cleaned = [_nilearn_denoise(r.files, r.roi_ts, strategy, data.band) for r in data.runs]
     return data.correlate([c for c, _ in cleaned], [d for _, d in cleaned])
@@ -219,6 +228,34 @@ def _nilearn_denoise(
         t_r=files.tr,
     )
     return pd.DataFrame(cleaned, columns=roi_ts.columns), residual_dof(len(roi_ts), conf)
+
+
+def branch_rule(method: str):
+    """The rule of a multiverse branch: CONN's default ART thresholds (:data:`helpers.outliers.PRESETS`
+    ``intermediate``: global-signal z 5, motion 0.9 mm), applied by ``method`` (scrub or censor)."""
+    from ..outliers import PRESETS, OutlierRule
+
+    return OutlierRule(**PRESETS["intermediate"], method=method, name="intermediate")
+
+
+def outlier_branch(data: MeasureData, method: str) -> pd.DataFrame:
+    """The paper's measure (``weighted_hrf``) under :func:`branch_rule`, whatever the stage's ``outliers``."""
+    return weighted(dataclasses.replace(data, outliers=branch_rule(method)), "hrf")
+
+
+register(
+    "scrubbing",
+    "as the paper's, with CONN's ART outlier scans (intermediate: global-signal z 5, motion 0.9 mm) "
+    "as scrubbing regressors",
+    "outlier scans",
+    method="scrub",
+)(outlier_branch)
+register(
+    "censoring",
+    "as the paper's, with the same ART outlier scans censored (dropped; spline-filled for the filter)",
+    "outlier scans",
+    method="censor",
+)(outlier_branch)
 
 
 # --------------------------------------------------------------------------- contrasts

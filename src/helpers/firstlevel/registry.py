@@ -292,6 +292,10 @@ class MeasureData:
         Beta-series options (:func:`helpers.beta_series.beta_series`).
     gppi_max_vif : float, default :data:`helpers.connectivity.MAX_VIF` (1000)
         Largest variance inflation factor of a gPPI interaction term (:func:`helpers.connectivity.gppi`).
+    outliers : helpers.outliers.OutlierRule or None, default None
+        Outlier scans (None: none, the paper's pipeline).  Scrubbing changes the design
+        (:meth:`design_of`); censoring changes :meth:`denoise` and zeroes the censored scans' weights
+        (:meth:`weights`).
     """
 
     runs: list
@@ -304,6 +308,24 @@ class MeasureData:
     beta_outliers: str = "flag"
     beta_outlier_z: float = OUTLIER_Z
     gppi_max_vif: float = MAX_VIF
+    outliers: object = None
+
+    @property
+    def censoring(self) -> bool:
+        """Whether outlier scans are censored (dropped) rather than scrubbed or kept."""
+        return self.outliers is not None and self.outliers.method == "censor"
+
+    def kept(self) -> list:
+        """Per run, False at censored scans (all True unless censoring)."""
+        import numpy as np
+
+        if not self.censoring:
+            return [np.ones(len(r.roi_ts), bool) for r in self.runs]
+        return [~r.outliers(self.outliers) for r in self.runs]
+
+    def design_of(self, compcor: bool = True) -> Callable:
+        """``run → its denoising design`` under the outlier rule (:meth:`Run.design`)."""
+        return lambda run: run.design(self.outliers, compcor)
 
     @property
     def where(self) -> str:
@@ -314,24 +336,51 @@ class MeasureData:
         """Each run regressed on ``design_of(run)`` and filtered (CONN's RegBP, that run's TR).
 
         ``band`` default None: the stage's band.  Returns the denoised series and the residual
-        degrees of freedom, one per run.
+        degrees of freedom, one per run.  With censoring, :func:`helpers.outliers.censor_denoise`
+        (regression on the kept scans, spline fill, CONN's filter; censored scans 0) and the residual
+        dof of the kept scans.
         """
         from ..denoise import regress_and_filter, residual_dof
 
         band = self.band if band is None else band
-        series = [regress_and_filter(r.roi_ts, design_of(r), r.files.tr, band) for r in self.runs]
-        return series, [residual_dof(len(r.roi_ts), design_of(r)) for r in self.runs]
+        if not self.censoring:
+            series = [regress_and_filter(r.roi_ts, design_of(r), r.files.tr, band) for r in self.runs]
+            return series, [residual_dof(len(r.roi_ts), design_of(r)) for r in self.runs]
+        from ..outliers import censor_denoise
+
+        series, dofs = [], []
+        for r, keep in zip(self.runs, self.kept()):
+            design = design_of(r)
+            denoised = censor_denoise(r.roi_ts, design, keep, r.files.tr, band)
+            series.append(pd.DataFrame(denoised, index=r.roi_ts.index, columns=r.roi_ts.columns))
+            dofs.append(residual_dof(int(keep.sum()), design[keep]))
+        return series, dofs
 
     def weights(self, kind: str = "hrf") -> list:
-        """Every run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions."""
-        return [r.weights(kind, self.conditions) for r in self.runs]
+        """Every run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions
+        and, with censoring, at censored scans (:func:`helpers.outliers.censor_weights`)."""
+        weights = [r.weights(kind, self.conditions) for r in self.runs]
+        if not self.censoring:
+            return weights
+        from ..outliers import censor_weights
+
+        return [censor_weights(w, keep) for w, keep in zip(weights, self.kept())]
+
+    def check_dof(self, weights: list, dofs: list) -> None:
+        """:func:`helpers.connectivity.check_dof` of the conditions' effective residual dof.
+
+        With censoring the runs' residual dof are shared among their kept scans only (a censored scan
+        has none to give), so the count uses the weights of the kept scans."""
+        if self.censoring:
+            weights = [w[keep] for w, keep in zip(weights, self.kept())]
+        check_dof(condition_dof(weights, dofs), self.min_dof, self.where)
 
     def correlate(self, series: list, dofs: list, kind: str = "hrf") -> pd.DataFrame:
         """Weighted ROI-to-ROI correlation of the stacked runs after the dof check (spec_conn.md §3, §7)."""
         from .signals import stack
 
         weights = self.weights(kind)
-        check_dof(condition_dof(weights, dofs), self.min_dof, self.where)
+        self.check_dof(weights, dofs)
         return roi_to_roi(stack(series), stack(weights))
 
 

@@ -188,7 +188,11 @@ def _per_condition(build, events: pd.DataFrame, conditions, n_scans: int) -> pd.
 
 @dataclass
 class Run:
-    """One run's signals and its CONN denoising design (the inputs of every measure)."""
+    """One run's signals and its CONN denoising design (the inputs of every measure).
+
+    ``wm`` and ``csf`` keep the WM/CSF voxel series (None without CompCor), so that a scrubbing
+    design (:meth:`design`) can recompute aCompCor with its spike regressors.
+    """
 
     files: ParticipantFiles
     roi_ts: pd.DataFrame
@@ -197,7 +201,11 @@ class Run:
     motion: pd.DataFrame
     spikes: pd.DataFrame
     full: pd.DataFrame
+    wm: np.ndarray | None = None
+    csf: np.ndarray | None = None
     _weights: dict = field(default_factory=dict)
+    _outliers: dict = field(default_factory=dict)
+    _designs: dict = field(default_factory=dict)
 
     def weights(self, kind: str, conditions) -> pd.DataFrame:
         """This run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions."""
@@ -210,6 +218,40 @@ class Run:
                 n,
             )
         return self._weights[kind]
+
+    def outliers(self, rule) -> np.ndarray:
+        """This run's outlier scans under ``rule`` (bool per scan; :mod:`helpers.outliers`)."""
+        from ..outliers import detect_outliers, read_outlier_inputs
+
+        key = (rule.gs_z, rule.fd_mm, rule.fd)
+        if key not in self._outliers:
+            inputs = read_outlier_inputs(self.files.confounds, len(self.roi_ts), self.files.participant_id,
+                                         bold=self.files.bold)
+            self._outliers[key] = detect_outliers(inputs, rule)["outlier"].to_numpy()
+        return self._outliers[key]
+
+    def design(self, rule=None, compcor: bool = True) -> pd.DataFrame:
+        """The denoising design under an outlier ``rule`` (:class:`helpers.outliers.OutlierRule`).
+
+        No rule or censoring: :attr:`full` itself (censoring drops scans, not columns); without
+        CompCor the design without the WM/CSF signals.  Scrubbing (CONN's way): one spike regressor
+        per outlier scan not already a non-steady-state spike, a first-level covariate like the
+        realignment parameters, so aCompCor removes it too before its PCA (book/spec_conn.md §4).
+        """
+        scrub = rule is not None and rule.method == "scrub"
+        if compcor and not scrub:
+            return self.full
+        key = ((rule.gs_z, rule.fd_mm, rule.fd) if scrub else None, compcor)
+        if key not in self._designs:  # aCompCor is recomputed once per rule, not at every use
+            spikes = self.spikes
+            if scrub:
+                from ..outliers import spike_regressors
+
+                flagged = self.outliers(rule) & ~self.spikes.to_numpy(bool).any(axis=1)
+                spikes = pd.concat([spikes, spike_regressors(flagged)], axis=1)
+            self._designs[key] = denoising_design(self.motion, self.effects, self.wm if compcor else None,
+                                                  self.csf if compcor else None, spikes=spikes)
+        return self._designs[key]
 
 
 def load_run(run: ParticipantFiles, conditions, rois, require_all: bool, compcor: bool = True) -> Run:
@@ -236,8 +278,10 @@ def load_run(run: ParticipantFiles, conditions, rois, require_all: bool, compcor
         lambda names: condition_effects(events, n, tr, conditions=names), events, conditions, n
     )
     motion, spikes = read_confounds(run.confounds, n, run.participant_id)
-    full = denoising_design(motion, effects, wm if compcor else None, csf if compcor else None, spikes=spikes)
-    return Run(run, roi_ts, events, effects, motion, spikes, full)
+    if not compcor:
+        wm = csf = None
+    full = denoising_design(motion, effects, wm, csf, spikes=spikes)
+    return Run(run, roi_ts, events, effects, motion, spikes, full, wm, csf)
 
 
 def load_runs(files: ParticipantFiles, conditions, rois) -> list[Run]:

@@ -32,6 +32,7 @@ from ..execution import (
 )
 from ..io import write_tsv
 from ..layout.derivatives import sidecar
+from ..outliers import parse_outliers
 from .inputs import ParticipantFiles, find_participant_files, list_participants
 from .measures import DEFAULT_CONTRASTS, MeasureData, add_contrasts, check_measures, compute_measure
 from .signals import load_runs
@@ -73,6 +74,8 @@ class StageSettings:
     min_trials, lss, beta_outliers, beta_outlier_z, gppi_max_vif
         The measures' options (:class:`helpers.firstlevel.measures.MeasureData`; defaults 3, "separate",
         "flag", 5, 1000).
+    outliers : helpers.outliers.OutlierRule or None, default None
+        Outlier scans of every measure built on CONN's design (None: none, the paper's pipeline).
     """
 
     conditions: tuple
@@ -84,6 +87,7 @@ class StageSettings:
     beta_outliers: str = "flag"
     beta_outlier_z: float = OUTLIER_Z
     gppi_max_vif: float = MAX_VIF
+    outliers: object = None
 
     def options(self) -> dict:
         """The settings passed to every measure beyond conditions, band and min_dof."""
@@ -104,8 +108,10 @@ def _settings(
     beta_outliers: str = "flag",
     beta_outlier_z: float = OUTLIER_Z,
     gppi_max_vif: float = MAX_VIF,
+    outliers="none",
 ) -> StageSettings:
-    """:class:`StageSettings`, the measure options checked first (ValueError naming the option)."""
+    """:class:`StageSettings`, the measure options checked first (ValueError naming the option;
+    ``outliers`` by :func:`helpers.outliers.parse_outliers`)."""
     check_options(lss, min_trials, beta_outliers, beta_outlier_z)
     if isinstance(gppi_max_vif, bool) or not gppi_max_vif > 0:
         raise ValueError(f"gppi_max_vif must be a positive number (∞: no limit), got {gppi_max_vif!r}")
@@ -119,6 +125,7 @@ def _settings(
         beta_outliers,
         float(beta_outlier_z),
         float(gppi_max_vif),
+        parse_outliers(outliers),
     )
 
 
@@ -135,7 +142,15 @@ def _participant_tables(files: ParticipantFiles, settings: StageSettings, measur
         try:
             table = compute_measure(
                 measure,
-                MeasureData(runs, conditions, settings.band, settings.min_dof, measure, **settings.options()),
+                MeasureData(
+                    runs,
+                    conditions,
+                    settings.band,
+                    settings.min_dof,
+                    measure,
+                    **settings.options(),
+                    outliers=settings.outliers,
+                ),
             )
         except ValueError as err:
             if required and measure == measures[0]:
@@ -187,8 +202,8 @@ def participant_connectivity(
         (:func:`helpers.connectivity.condition_dof`) for which a correlation (or gPPI beta) is
         computed; below it the measure fails with the participant, condition and dof named.
     **options
-        ``min_trials``, ``lss``, ``beta_outliers``, ``beta_outlier_z``, ``gppi_max_vif``: as for
-        :func:`run_connectivity` (defaults 3, "separate", "flag", 5, 1000).
+        ``min_trials``, ``lss``, ``beta_outliers``, ``beta_outlier_z``, ``gppi_max_vif``, ``outliers``:
+        as for :func:`run_connectivity` (defaults 3, "separate", "flag", 5, 1000, "none").
 
     Returns
     -------
@@ -318,6 +333,8 @@ def _cache_keys(files: ParticipantFiles, settings: StageSettings, measures: list
         min_dof=settings.min_dof,
         **settings.options(),
     )
+    if settings.outliers is not None:  # no outlier choice keeps the keys (and the cache) of before
+        params["outliers"] = settings.outliers
     return {m: make_key(inputs, params, m, m == measures[0], code) for m in measures}
 
 
@@ -415,6 +432,8 @@ def run_connectivity(
     beta_outliers: str = "flag",
     beta_outlier_z: float = OUTLIER_Z,
     gppi_max_vif: float = MAX_VIF,
+    outliers="none",
+    max_outlier_fraction: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First level for every participant; writes ``connectivity.tsv`` and ``exclusions.tsv``
     (and ``beta_series_trials.tsv`` when ``beta_series`` is among the measures).
@@ -445,6 +464,17 @@ def run_connectivity(
         ``gppi_regression``, ``gppi_symmetric``: a participant with an interaction term whose variance
         inflation factor exceeds it gets no value for the measure, and the reason, naming the condition,
         goes to ``exclusions.tsv`` (:func:`helpers.connectivity.gppi_vif`; ∞: no limit).
+    outliers : str or dict, default "none"
+        Outlier scans (:func:`helpers.outliers.parse_outliers`): ``"none"``, the paper's pipeline,
+        changes nothing; a CONN preset or thresholds scrub or censor the scans CONN's ART flags in
+        every measure built on CONN's design (:mod:`helpers.firstlevel.measures`).
+    max_outlier_fraction : float, default 0.5
+        With an outlier choice, or the multiverse branches ``scrubbing``/``censoring`` among the
+        measures, ``outlier_scans.tsv`` counts the weighted scans each participant and condition
+        loses (:func:`helpers.outliers.lost_scans`), and a participant losing more than this share of
+        a condition's scans is excluded through ``exclusions.tsv``: from everything (stage
+        ``outliers``) under ``outliers``, from the branch only (``outliers/<branch>``) otherwise
+        (:func:`helpers.outliers.record_outlier_exclusions`).
     smoothed : bool, default False
         Read ``desc-smoothed`` instead of the unsmoothed ``desc-preproc`` BOLD (CONN uses the latter).
     participants : sequence of str, optional
@@ -497,6 +527,7 @@ def run_connectivity(
         beta_outliers=beta_outliers,
         beta_outlier_z=beta_outlier_z,
         gppi_max_vif=gppi_max_vif,
+        outliers=outliers,
     )
     store = Cache("connectivity", cache_dir, enabled=cache)
     with timed(stages, "connectivity: locate files and cache lookup"):
@@ -539,4 +570,58 @@ def run_connectivity(
                 pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=columns),
                 Path(output_dir) / "beta_series_trials.tsv",
             )
+    with timed(stages, "connectivity: outlier scans"):
+        analysed = [found[p] for p in result["participant_id"].unique()]
+        _record_outlier_scans(output_dir, analysed, measures, settings, max_outlier_fraction)
     return result, exclusions
+
+
+def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: StageSettings,
+                          max_outlier_fraction: float) -> None:
+    """``outlier_scans.tsv`` and the outlier exclusions of the analysed participants (nothing without a rule).
+
+    The stage's rule counts for every measure (``measure`` ``all``); each multiverse branch among
+    ``measures`` for itself.  Reads only the confounds and events (and the BOLD header), not the images.
+    """
+    from ..outliers import ALL_MEASURES, lost_scans, record_outlier_exclusions
+    from .measures import branch_rule, get_measure, outlier_branch
+
+    rules = [(ALL_MEASURES, settings.outliers)] if settings.outliers is not None else []
+    rules += [(m, branch_rule(get_measure(m).settings["method"])) for m in measures
+              if get_measure(m).func is outlier_branch]
+    lost = [
+        lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
+        for files in analysed
+        for name, rule in rules
+    ]
+    record_outlier_exclusions(output_dir, pd.concat(lost, ignore_index=True) if lost else None,
+                              max_outlier_fraction)
+
+
+def _outliers_and_weights(files: ParticipantFiles, conditions, rule) -> tuple[list, list]:
+    """Every run's outlier scans under ``rule`` and its ``hrf`` condition weights (their support, which is
+    what is counted, is the same for every weighting)."""
+    import nibabel as nib
+
+    from ..connectivity import condition_weights
+    from ..outliers import detect_outliers, read_outlier_inputs
+    from .inputs import read_events
+    from .signals import _per_condition
+
+    flags, weights = [], []
+    for run in files.all_runs:
+        n = int(nib.load(run.bold).shape[3])
+        events = read_events(run.events, list(conditions), require_all=False)
+        weights.append(
+            _per_condition(
+                lambda names, events=events, n=n, tr=run.tr: condition_weights(
+                    events, n, tr, "hrf", conditions=names
+                ),
+                events,
+                list(conditions),
+                n,
+            )
+        )
+        inputs = read_outlier_inputs(run.confounds, n, run.participant_id, bold=run.bold)
+        flags.append(detect_outliers(inputs, rule)["outlier"].to_numpy())
+    return flags, weights

@@ -6,6 +6,7 @@ One folder per analysis (``output_dir``)::
     connectivity.tsv        ROI-to-ROI connectivity (03_connectivity; 02 writes from_raw/connectivity.tsv)
     exclusions.tsv          who was left out, at which stage, and why (every stage)
     motion.tsv              mean framewise displacement of the analysed derivatives (03_connectivity)
+    outlier_scans.tsv       scans each participant and condition lose to outlier scans (03_connectivity)
     conditions.json         which of the study's conditions plays each of the paper's roles (03_connectivity)
     denoise_qc.tsv, qc_fc.tsv, denoise_qc_verdicts.tsv
                             denoising quality per participant, per edge, and its verdicts (03_connectivity)
@@ -52,6 +53,10 @@ class Outputs:
     @property
     def motion(self) -> Path:
         return self.root / "motion.tsv"
+
+    @property
+    def outlier_scans(self) -> Path:
+        return self.root / "outlier_scans.tsv"
 
     @property
     def conditions(self) -> Path:
