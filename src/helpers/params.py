@@ -277,7 +277,23 @@ def _problem(spec: Param, value: Any) -> tuple[type[Exception], str] | None:
 
 
 def validate_value(name: str, value: Any, source: str = "parameters") -> None:
-    """Check one declared parameter; see :func:`validate_params`."""
+    """Check one declared parameter; see :func:`validate_params`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SCHEMA`.
+    value : Any
+        Its value.
+    source : str, default "parameters"
+        Where the value comes from; it starts the message.
+
+    Raises
+    ------
+    TypeError, ValueError
+        The value has the wrong type or breaks its rule; the message names the source, the
+        parameter, the value and the rule.
+    """
     spec = SCHEMA[name]
     found = _problem(spec, value)
     if found:
@@ -293,10 +309,10 @@ def validate_params(params: dict, source: str = "parameters", unknown: str = "er
     ----------
     params : dict
         Parameter name → value.
-    source : str
+    source : str, default "parameters"
         Where the parameters come from (``"params file notebooks/params/default.yml"``,
         ``"notebook 03_connectivity"``); it starts every message.
-    unknown : {"error", "warn", "ignore"}
+    unknown : {"error", "warn", "ignore"}, default "error"
         What a name not in the schema does: ``ValueError`` (listing the close matches),
         a logged warning, or nothing (the caller checks it some other way).
 
@@ -329,6 +345,15 @@ def validate_params(params: dict, source: str = "parameters", unknown: str = "er
 
 def check_output_dir(path: str | os.PathLike, name: str = "output_dir", source: str = "parameters") -> None:
     """Create the output folder ``path`` if needed and check that it is writable.
+
+    Parameters
+    ----------
+    path : path-like
+        The output folder.
+    name : str, default "output_dir"
+        The parameter's name, for the message.
+    source : str, default "parameters"
+        Where the value comes from; it starts the message.
 
     Raises
     ------
@@ -368,6 +393,16 @@ def load_params_file(path: str | os.PathLike) -> dict:
 
     Keys not in :data:`SCHEMA` are returned unchecked (the runner checks them against the
     notebooks' parameters cells).
+
+    Parameters
+    ----------
+    path : path-like
+        The YAML file.
+
+    Returns
+    -------
+    dict
+        Parameter name → value.
 
     Raises
     ------
@@ -432,7 +467,17 @@ RESOLVED_KEYS = (*PATH_KEYS, "example_participant", "task", "run_preprocessing")
 
 
 def twin_requested(params: dict) -> bool:
-    """True when the params ask for the digital twin (``twin_participants`` set and not 0)."""
+    """True when the params ask for the digital twin (``twin_participants`` set and not 0).
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name → value.
+
+    Returns
+    -------
+    bool
+    """
     return bool(params.get("twin_participants"))
 
 
@@ -474,9 +519,9 @@ def resolve_params(params: dict, root: str | os.PathLike | None = None, source: 
     ----------
     params : dict
         The params file's content (:func:`load_params_file`).
-    root : path-like, optional
+    root : path-like, default None
         Project root that relative paths refer to (default :func:`helpers.paths.project_root`).
-    source : str
+    source : str, default "parameters"
         Start of every message (e.g. ``"params file my-study.yml"``).
 
     Raises
@@ -555,9 +600,20 @@ def resolve_params(params: dict, root: str | os.PathLike | None = None, source: 
 def describe_data(bids_dir, derivatives_dir=None) -> str:
     """A phrase naming the data a chapter read, for its prose.
 
-    ``"the digital twin (simulated data)"`` for the twin, else ``"your dataset at <bids_dir>"``,
+    ``"the digital twin (simulated data)"`` for the twin, else ``"the dataset at <bids_dir>"``,
     followed by where the preprocessed images came from when ``derivatives_dir`` is given
     (the twin's ideal derivatives, fMRIPrep's, or ours).
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The BIDS dataset read.
+    derivatives_dir : path-like, default None
+        The preprocessed images read; None: not mentioned.
+
+    Returns
+    -------
+    str
     """
     from .bids import is_twin
 
