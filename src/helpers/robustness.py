@@ -32,7 +32,17 @@ __all__ = [
 def describe_measure(measure: str) -> str:
     """Readable description of a connectivity ``measure``, from the measure registry
     (:func:`helpers.firstlevel.describe_measure`; ``nilearn_<strategy>`` names its strategy); an
-    unregistered name is returned as it is."""
+    unregistered name is returned as it is.
+
+    Parameters
+    ----------
+    measure : str
+        A measure name (e.g. ``"weighted_hrf"``).
+
+    Returns
+    -------
+    str
+    """
     from .firstlevel.measures import describe_measure as registered
 
     return registered(measure)
@@ -48,6 +58,24 @@ def bootstrap_ci(x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: floa
 
     Uses :func:`pingouin.compute_bootci` (bias-corrected and accelerated by
     default; Efron & Tibshirani 1993, ch. 14) with ``numpy`` seeding for determinism.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Paired values, one per participant.
+    n_boot : int, default 5000
+        Bootstrap resamples.
+    seed : int, default 2018
+        Random seed.
+    confidence : float, default 0.95
+        Coverage of the interval.
+    method : str, default "bca"
+        pingouin's interval method (``"bca"``, ``"per"``, ``"basic"``, ``"norm"``).
+
+    Returns
+    -------
+    tuple of float
+        (low, high).
     """
     low, high = pg.compute_bootci(np.asarray(x, float), np.asarray(y, float), func="pearson",
                                   method=method, paired=True, confidence=confidence, n_boot=n_boot, seed=seed,
@@ -76,6 +104,17 @@ def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[
     extreme marginals (Pernet, Wilcox & Rousselet 2013).  Shepherd's bootstrap is
     seeded with ``seed``.  pingouin's caveat that its MCD (scikit-learn) differs
     slightly from the Matlab toolbox's (LIBRA) is acknowledged here, not re-warned.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Paired values, one per participant.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        The test.
+    methods : sequence of str, default :data:`ROBUST_METHODS`
+        pingouin ``method`` names, one row each.
+    seed : int, default 2018
+        Seed of Shepherd's bootstrap.
 
     Returns
     -------
@@ -107,6 +146,18 @@ def benjamini_hochberg(pvals, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarr
     """Benjamini–Hochberg (1995) FDR: (reject, adjusted p) via :func:`pingouin.multicomp`.
 
     Adjusted p_(i) = min_{j ≥ i} (m / j) p_(j) over the sorted p values.
+
+    Parameters
+    ----------
+    pvals : array-like of float
+        The p values of the family.
+    alpha : float, default 0.05
+        False discovery rate.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (reject: bool per p, adjusted p).
     """
     reject, adjusted = pg.multicomp(np.asarray(pvals, float), alpha=alpha, method="fdr_bh")
     return np.asarray(reject, bool), np.asarray(adjusted, float)
@@ -122,19 +173,67 @@ def detectable_r(n: int = paper.N, power: float = 0.8, alpha: float = 0.05,
     """Smallest |ρ| detectable with probability ``power`` (sensitivity analysis).
 
     Solved by :func:`pingouin.power_corr` (Fisher-z approximation, Cohen 1988 ch. 3).
+
+    Parameters
+    ----------
+    n : int, default :data:`helpers.paper.N`
+        Sample size (19, the paper's).
+    power : float, default 0.8
+        Probability of detection.
+    alpha : float, default 0.05
+        Significance level.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        The test (a one-sided test is solved for |ρ|).
+
+    Returns
+    -------
+    float
     """
     return float(pg.power_corr(n=n, power=power, alpha=alpha, alternative=_power_alternative(alternative)))
 
 
 def n_required(r: float, power: float = 0.8, alpha: float = 0.05, alternative: str = "two-sided") -> int:
-    """Participants needed to detect |ρ| = |r| with ``power`` (rounded up; :func:`pingouin.power_corr`)."""
+    """Participants needed to detect |ρ| = |r| with ``power`` (rounded up; :func:`pingouin.power_corr`).
+
+    Parameters
+    ----------
+    r : float
+        Effect size.
+    power : float, default 0.8
+        Probability of detection.
+    alpha : float, default 0.05
+        Significance level.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        The test.
+
+    Returns
+    -------
+    int
+    """
     n = pg.power_corr(r=abs(r), power=power, alpha=alpha, alternative=_power_alternative(alternative))
     return int(np.ceil(n))
 
 
 def sensitivity_table(effects: Mapping[str, float], n: int = paper.N, power: float = 0.8,
                       alpha: float = 0.05) -> pd.DataFrame:
-    """Power at ``n`` and the n for ``power``, one- and two-tailed, for each named effect size."""
+    """Power at ``n`` and the n for ``power``, one- and two-tailed, for each named effect size.
+
+    Parameters
+    ----------
+    effects : mapping of str to float
+        Label → effect size r.
+    n : int, default :data:`helpers.paper.N`
+        Sample size (19, the paper's).
+    power : float, default 0.8
+        Target power for the required n.
+    alpha : float, default 0.05
+        Significance level.
+
+    Returns
+    -------
+    DataFrame
+        One row per effect.
+    """
     rows = []
     for label, r in effects.items():
         row = {"effect": label, "r": r}
@@ -152,6 +251,21 @@ def monte_carlo_r(rho: float, n: int = paper.N, *, n_sim: int = 20000, seed: int
     Each replication draws n pairs with correlation ρ (x = e₁, y = ρ e₁ + √(1−ρ²) e₂),
     computes r and its p (:func:`helpers.stats.p_from_r`); the share with p < α
     estimates the power of an exact replication.
+
+    Parameters
+    ----------
+    rho : float
+        Population correlation.
+    n : int, default :data:`helpers.paper.N`
+        Sample size (19, the paper's).
+    n_sim : int, default 20000
+        Replications.
+    seed : int, default 2018
+        Random seed.
+    alpha : float, default 0.05
+        Significance level.
+    alternative : {"two-sided", "less", "greater"}, default "less"
+        The test.
 
     Returns
     -------
@@ -179,6 +293,24 @@ def leave_one_out(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
                   measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
     """r and p with each participant left out in turn (jackknife influence).
 
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scale : str
+        ``scores.tsv`` column or the paper's label (:func:`helpers.stats.resolve_scale`).
+    contrast : str
+        A ``condition`` of ``connectivity.tsv`` (e.g. ``"negative-neutral"``).
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+
     Returns
     -------
     DataFrame
@@ -205,6 +337,24 @@ def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale:
                         contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
                         alternative: str = "directional", measures: Sequence[str] | None = None) -> pd.DataFrame:
     """The key correlation under every connectivity ``measure`` present (Simonsohn et al. 2020).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scale : str, default "total"
+        ``scores.tsv`` column or the paper's label (:func:`helpers.stats.resolve_scale`).
+    contrast : str, default "negative-neutral"
+        A ``condition`` of ``connectivity.tsv``.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measures : sequence of str, default None
+        The measures, in order; None: every measure of ``connectivity``.
 
     Returns
     -------
@@ -234,6 +384,15 @@ def outlier_sentence(output_dir) -> str:
     (stages ``connectivity/<branch>``, e.g. too few residual degrees of freedom, and
     ``outliers/<branch>``, too many scans lost).  Without the table (no outlier choice in the
     connectivity chapter) the sentence says so.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The connectivity chapter's output folder (:func:`helpers.layout.outputs`).
+
+    Returns
+    -------
+    str
     """
     from .exclusions import read_exclusions
     from .layout import outputs
@@ -281,6 +440,30 @@ def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Se
     Wagenmakers 2012), and Benjamini–Hochberg adjusted p values (q) across the
     six subscales (the total is a separate, primary test: q is NaN there).
 
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scales : sequence of str, default None
+        The scales, in order; None: the paper's (:data:`helpers.paper.SCALES`).
+    contrast : str, default "negative-neutral"
+        A ``condition`` of ``connectivity.tsv``.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+    n_boot : int, default 5000
+        Bootstrap resamples (:func:`bootstrap_ci`).
+    seed : int, default 2018
+        Random seed of the bootstrap.
+    alpha : float, default 0.05
+        False discovery rate (:func:`benjamini_hochberg`).
+
     Returns
     -------
     DataFrame
@@ -310,7 +493,33 @@ def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequenc
                  pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
                  measure: str = DEFAULT_MEASURE, methods: Sequence[str] = ROBUST_METHODS,
                  seed: int = 2018) -> pd.DataFrame:
-    """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format)."""
+    """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    keys : sequence of (scale, condition)
+        The correlations to compute.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+    methods : sequence of str, default :data:`ROBUST_METHODS`
+        pingouin ``method`` names.
+    seed : int, default 2018
+        Seed of Shepherd's bootstrap.
+
+    Returns
+    -------
+    DataFrame
+        The :func:`robust_correlations` rows of every key.
+    """
     parts = []
     for scale, condition in keys:
         data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
@@ -324,6 +533,13 @@ def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequenc
 
 def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
     """One row per :func:`leave_one_out` result: r with everyone, the range without one, the most influential.
+
+    Parameters
+    ----------
+    loos : mapping of str to DataFrame
+        Key → :func:`leave_one_out` result.
+    alpha : float, default 0.05
+        Significance level for ``n_significant``.
 
     Returns
     -------
@@ -349,6 +565,21 @@ def planted_rho(bids_dir, scale: str = "total", condition: str = "negative-neutr
     Reads ``derivatives/twin-truth/population_correlations.tsv`` (written by
     :mod:`helpers.simulate`): the row whose values include ``scale``, ``condition``
     and ``target``; its ``planted`` column.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The BIDS dataset.
+    scale : str, default "total"
+        The scale.
+    condition : str, default "negative-neutral"
+        The condition or contrast.
+    target : str, default "amygdala_r"
+        The target ROI.
+
+    Returns
+    -------
+    float or None
     """
     path = Path(bids_dir) / "derivatives" / "twin-truth" / "population_correlations.tsv"
     if not path.is_file():
@@ -380,6 +611,19 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
     correlation between ``total`` and the Neg − Neu Fisher z of ``key_pair``
     (both directions) is *exactly* ``rho`` (or ``rho[measure]`` for each measure
     when a mapping is given); everything else is random.
+
+    Parameters
+    ----------
+    n : int, default :data:`helpers.paper.N`
+        Participants (19, the paper's).
+    rho : float or mapping of str to float, default -0.4
+        The planted correlation, or measure → correlation.
+    seed : int, default 0
+        Random seed.
+    rois : sequence of str, default ("vmpfc", "amygdala_l", "amygdala_r")
+        ROIs of the connectivity table.
+    key_pair : (source, target), default ("vmpfc", "amygdala_r")
+        The pair carrying the planted correlation.
 
     Returns
     -------
