@@ -11,23 +11,45 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import pingouin as pg
 
 from . import paper
-from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_table, p_from_r, paired_values,
-                    resolve_alternative, resolve_scale)
+from .stats import (
+    DEFAULT_MEASURE,
+    correlate,
+    correlate_values,
+    correlation_table,
+    p_from_r,
+    paired_values,
+    resolve_alternative,
+    resolve_scale,
+)
 
 __all__ = [
-    "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
-    "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "describe_measure",
-    "planted_rho", "synthetic_study",
+    "ROBUST_METHODS",
+    "bootstrap_ci",
+    "robust_correlations",
+    "benjamini_hochberg",
+    "detectable_r",
+    "n_required",
+    "sensitivity_table",
+    "monte_carlo_r",
+    "leave_one_out",
+    "specification_curve",
+    "inference_table",
+    "robust_table",
+    "outlier_sentence",
+    "influence_summary",
+    "describe_measure",
+    "planted_rho",
+    "synthetic_study",
 ]
+
 
 def describe_measure(measure: str) -> str:
     """Readable description of a connectivity ``measure``, from the measure registry
@@ -52,8 +74,9 @@ def describe_measure(measure: str) -> str:
 ROBUST_METHODS = ("pearson", "spearman", "shepherd", "skipped", "percbend", "bicor")
 
 
-def bootstrap_ci(x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: float = 0.95,
-                 method: str = "bca") -> tuple[float, float]:
+def bootstrap_ci(
+    x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: float = 0.95, method: str = "bca"
+) -> tuple[float, float]:
     """Bootstrap CI of Pearson's r, resampling participants (pairs) with replacement.
 
     Uses :func:`pingouin.compute_bootci` (bias-corrected and accelerated by
@@ -77,9 +100,17 @@ def bootstrap_ci(x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: floa
     tuple of float
         (low, high).
     """
-    low, high = pg.compute_bootci(np.asarray(x, float), np.asarray(y, float), func="pearson",
-                                  method=method, paired=True, confidence=confidence, n_boot=n_boot, seed=seed,
-                                  decimals=6)
+    low, high = pg.compute_bootci(
+        np.asarray(x, float),
+        np.asarray(y, float),
+        func="pearson",
+        method=method,
+        paired=True,
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+        decimals=6,
+    )
     return float(low), float(high)
 
 
@@ -94,8 +125,9 @@ def _global_numpy_seed(seed: int):
         np.random.set_state(state)
 
 
-def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[str] = ROBUST_METHODS,
-                        *, seed: int = 2018) -> pd.DataFrame:
+def robust_correlations(
+    x, y, alternative: str = "two-sided", methods: Sequence[str] = ROBUST_METHODS, *, seed: int = 2018
+) -> pd.DataFrame:
     """The same correlation by several estimators (:func:`pingouin.corr` ``method=``).
 
     Shepherd's pi and the skipped correlation remove bivariate outliers
@@ -126,19 +158,39 @@ def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[
     rows = []
     for method in methods:
         with warnings.catch_warnings(), _global_numpy_seed(seed):
-            warnings.filterwarnings("ignore", message="The skipped correlation relies on the Minimum Covariance")
+            warnings.filterwarnings(
+                "ignore", message="The skipped correlation relies on the Minimum Covariance"
+            )
             try:
-                res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+                res = pg.corr(
+                    np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method
+                )
             except np.linalg.LinAlgError as err:  # e.g. the MCD of a skipped correlation on 4 points
-                rows.append({"method": method, "n": int(np.isfinite(np.asarray(x, float)).sum()), "r": np.nan,
-                             "p": np.nan, "alternative": alternative, "outliers": 0,
-                             "note": f"not computable on this sample ({err})"})
+                rows.append(
+                    {
+                        "method": method,
+                        "n": int(np.isfinite(np.asarray(x, float)).sum()),
+                        "r": np.nan,
+                        "p": np.nan,
+                        "alternative": alternative,
+                        "outliers": 0,
+                        "note": f"not computable on this sample ({err})",
+                    }
+                )
                 continue
         p_col = "p_val" if "p_val" in res.columns else "p-val"
         r, p = float(res["r"].iloc[0]), float(res[p_col].iloc[0])
-        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": r, "p": p, "alternative": alternative,
-                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0,
-                     "note": "" if np.isfinite(r) and np.isfinite(p) else "not computable on this sample"})
+        rows.append(
+            {
+                "method": method,
+                "n": int(res["n"].iloc[0]),
+                "r": r,
+                "p": p,
+                "alternative": alternative,
+                "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0,
+                "note": "" if np.isfinite(r) and np.isfinite(p) else "not computable on this sample",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -168,8 +220,9 @@ def _power_alternative(alternative: str) -> str:
     return "two-sided" if alternative == "two-sided" else "greater"
 
 
-def detectable_r(n: int = paper.N, power: float = 0.8, alpha: float = 0.05,
-                 alternative: str = "two-sided") -> float:
+def detectable_r(
+    n: int = paper.N, power: float = 0.8, alpha: float = 0.05, alternative: str = "two-sided"
+) -> float:
     """Smallest |ρ| detectable with probability ``power`` (sensitivity analysis).
 
     Solved by :func:`pingouin.power_corr` (Fisher-z approximation, Cohen 1988 ch. 3).
@@ -214,8 +267,9 @@ def n_required(r: float, power: float = 0.8, alpha: float = 0.05, alternative: s
     return int(np.ceil(n))
 
 
-def sensitivity_table(effects: Mapping[str, float], n: int = paper.N, power: float = 0.8,
-                      alpha: float = 0.05) -> pd.DataFrame:
+def sensitivity_table(
+    effects: Mapping[str, float], n: int = paper.N, power: float = 0.8, alpha: float = 0.05
+) -> pd.DataFrame:
     """Power at ``n`` and the n for ``power``, one- and two-tailed, for each named effect size.
 
     Parameters
@@ -244,8 +298,15 @@ def sensitivity_table(effects: Mapping[str, float], n: int = paper.N, power: flo
     return pd.DataFrame(rows)
 
 
-def monte_carlo_r(rho: float, n: int = paper.N, *, n_sim: int = 20000, seed: int = 2018,
-                  alpha: float = 0.05, alternative: str = "less") -> dict:
+def monte_carlo_r(
+    rho: float,
+    n: int = paper.N,
+    *,
+    n_sim: int = 20000,
+    seed: int = 2018,
+    alpha: float = 0.05,
+    alternative: str = "less",
+) -> dict:
     """Sampling distribution of Pearson's r for samples of ``n`` from a bivariate normal with ρ.
 
     Each replication draws n pairs with correlation ρ (x = e₁, y = ρ e₁ + √(1−ρ²) e₂),
@@ -283,14 +344,30 @@ def monte_carlo_r(rho: float, n: int = paper.N, *, n_sim: int = 20000, seed: int
     r = (xc * yc).sum(1) / np.sqrt((xc**2).sum(1) * (yc**2).sum(1))
     p = p_from_r(r, n, alternative)
     power = float(np.mean(p < alpha))
-    return {"rho": rho, "n": n, "n_sim": n_sim, "alternative": alternative, "alpha": alpha, "r": r, "p": p,
-            "power": power, "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
-            "r_quantiles": tuple(float(q) for q in np.quantile(r, [0.025, 0.5, 0.975]))}
+    return {
+        "rho": rho,
+        "n": n,
+        "n_sim": n_sim,
+        "alternative": alternative,
+        "alpha": alpha,
+        "r": r,
+        "p": p,
+        "power": power,
+        "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
+        "r_quantiles": tuple(float(q) for q in np.quantile(r, [0.025, 0.5, 0.975])),
+    }
 
 
-def leave_one_out(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
-                  pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
-                  measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+def leave_one_out(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str,
+    contrast: str,
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+) -> pd.DataFrame:
     """r and p with each participant left out in turn (jackknife influence).
 
     Parameters
@@ -318,24 +395,38 @@ def leave_one_out(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
         ``.attrs`` holds ``r_all``, ``p_all`` and the resolved ``alternative``.
     """
     data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure)
-    alt = resolve_alternative(alternative, resolve_scale(scale, [c for c in scores.columns
-                                                                 if c != "participant_id"]))
+    alt = resolve_alternative(
+        alternative, resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
+    )
     full = correlate_values(data["x"], data["y"], alt)
     rows = []
     for i in range(len(data)):
         rest = data.drop(index=data.index[i])
         res = correlate_values(rest["x"], rest["y"], alt)
-        rows.append({"participant_id": data["participant_id"].iloc[i], "x": data["x"].iloc[i],
-                     "y": data["y"].iloc[i], "r_without": res["r"], "p_without": res["p"],
-                     "delta_r": res["r"] - full["r"]})
+        rows.append(
+            {
+                "participant_id": data["participant_id"].iloc[i],
+                "x": data["x"].iloc[i],
+                "y": data["y"].iloc[i],
+                "r_without": res["r"],
+                "p_without": res["p"],
+                "delta_r": res["r"] - full["r"],
+            }
+        )
     out = pd.DataFrame(rows)
     out.attrs.update(r_all=full["r"], p_all=full["p"], alternative=alt)
     return out
 
 
-def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str = "total",
-                        contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
-                        alternative: str = "directional", measures: Sequence[str] | None = None) -> pd.DataFrame:
+def specification_curve(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str = "total",
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    measures: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The key correlation under every connectivity ``measure`` present (Simonsohn et al. 2020).
 
     Parameters
@@ -419,19 +510,35 @@ def outlier_sentence(output_dir) -> str:
     rows = read_exclusions(out.exclusions)
     left = []
     for branch in [m for m in dict.fromkeys(lost["measure"]) if m != "all"]:
-        who = sorted(set(rows.loc[rows["stage"].isin([f"connectivity/{branch}", f"outliers/{branch}"]),
-                                  "participant_id"]))
+        who = sorted(
+            set(
+                rows.loc[
+                    rows["stage"].isin([f"connectivity/{branch}", f"outliers/{branch}"]), "participant_id"
+                ]
+            )
+        )
         left.append(f"{branch} {len(who)}" + (f" ({', '.join(who)})" if who else ""))
     if left:
-        text += (" Participants left out of a branch (too few residual degrees of freedom once the scans are "
-                 "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + ".")
+        text += (
+            " Participants left out of a branch (too few residual degrees of freedom once the scans are "
+            "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + "."
+        )
     return text
 
 
-def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,
-                    contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
-                    alternative: str = "directional", *, measure: str = DEFAULT_MEASURE, n_boot: int = 5000,
-                    seed: int = 2018, alpha: float = 0.05) -> pd.DataFrame:
+def inference_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scales: Sequence[str] | None = None,
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    n_boot: int = 5000,
+    seed: int = 2018,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Table 1's correlations with everything the paper did not report.
 
     For each scale: r, p for ``alternative`` and two-tailed, the analytic
@@ -471,7 +578,9 @@ def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Se
         bf10, bf10_two_sided, q, q_two_sided, significant_after_bh``.
     """
     scales = [s for s, _ in paper.SCALES] if scales is None else list(scales)
-    table = correlation_table(scores, connectivity, scales, (contrast,), (pair,), alternative, measure=measure)
+    table = correlation_table(
+        scores, connectivity, scales, (contrast,), (pair,), alternative, measure=measure
+    )
     two = correlation_table(scores, connectivity, scales, (contrast,), (pair,), "two-sided", measure=measure)
     table["bf10_two_sided"] = two["bf10"].to_numpy()
     boots = []
@@ -485,14 +594,38 @@ def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Se
         if family.any():
             table.loc[family, q_col] = benjamini_hochberg(table.loc[family, p_col], alpha)[1]
     table["significant_after_bh"] = table["q"] < alpha
-    return table[["scale", "n", "r", "p", "alternative", "p_two_sided", "ci95_low", "ci95_high", "boot_low",
-                  "boot_high", "bf10", "bf10_two_sided", "q", "q_two_sided", "significant_after_bh"]]
+    return table[
+        [
+            "scale",
+            "n",
+            "r",
+            "p",
+            "alternative",
+            "p_two_sided",
+            "ci95_low",
+            "ci95_high",
+            "boot_low",
+            "boot_high",
+            "bf10",
+            "bf10_two_sided",
+            "q",
+            "q_two_sided",
+            "significant_after_bh",
+        ]
+    ]
 
 
-def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequence[tuple[str, str]],
-                 pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
-                 measure: str = DEFAULT_MEASURE, methods: Sequence[str] = ROBUST_METHODS,
-                 seed: int = 2018) -> pd.DataFrame:
+def robust_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    keys: Sequence[tuple[str, str]],
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    methods: Sequence[str] = ROBUST_METHODS,
+    seed: int = 2018,
+) -> pd.DataFrame:
     """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format).
 
     Parameters
@@ -524,7 +657,9 @@ def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequenc
     for scale, condition in keys:
         data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
         col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
-        part = robust_correlations(data["x"], data["y"], resolve_alternative(alternative, col), methods, seed=seed)
+        part = robust_correlations(
+            data["x"], data["y"], resolve_alternative(alternative, col), methods, seed=seed
+        )
         part.insert(0, "condition", condition)
         part.insert(0, "scale", col)
         parts.append(part)
@@ -551,15 +686,25 @@ def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> 
     rows = []
     for key, loo in loos.items():
         top = loo.loc[loo["delta_r"].abs().idxmax()]
-        rows.append({"key": key, "n": len(loo), "r_all": loo.attrs["r_all"], "p_all": loo.attrs["p_all"],
-                     "r_min": loo["r_without"].min(), "r_max": loo["r_without"].max(),
-                     "most_influential": top["participant_id"], "max_abs_delta": abs(top["delta_r"]),
-                     "n_significant": int((loo["p_without"] < alpha).sum())})
+        rows.append(
+            {
+                "key": key,
+                "n": len(loo),
+                "r_all": loo.attrs["r_all"],
+                "p_all": loo.attrs["p_all"],
+                "r_min": loo["r_without"].min(),
+                "r_max": loo["r_without"].max(),
+                "most_influential": top["participant_id"],
+                "max_abs_delta": abs(top["delta_r"]),
+                "n_significant": int((loo["p_without"] < alpha).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def planted_rho(bids_dir, scale: str = "total", condition: str = "negative-neutral",
-                target: str = "amygdala_r") -> float | None:
+def planted_rho(
+    bids_dir, scale: str = "total", condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> float | None:
     """The digital twin's planted population correlation, or None if ``bids_dir`` is not a twin.
 
     Reads ``derivatives/twin-truth/population_correlations.tsv`` (written by
@@ -588,7 +733,9 @@ def planted_rho(bids_dir, scale: str = "total", condition: str = "negative-neutr
     if "planted" not in table.columns:
         return None
     text = table.drop(columns="planted").astype(str)
-    hit = table[text.isin([scale]).any(axis=1) & text.isin([condition]).any(axis=1) & text.isin([target]).any(axis=1)]
+    hit = table[
+        text.isin([scale]).any(axis=1) & text.isin([condition]).any(axis=1) & text.isin([target]).any(axis=1)
+    ]
     return float(hit["planted"].iloc[0]) if len(hit) == 1 else None
 
 
@@ -602,9 +749,14 @@ def _with_exact_correlation(x: np.ndarray, rho: float, rng: np.random.Generator)
     return rho * zx + np.sqrt(1 - rho**2) * e
 
 
-def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *, seed: int = 0,
-                    rois: Sequence[str] = ("vmpfc", "amygdala_l", "amygdala_r"),
-                    key_pair: tuple[str, str] = ("vmpfc", "amygdala_r")) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_study(
+    n: int = paper.N,
+    rho: float | Mapping[str, float] = -0.4,
+    *,
+    seed: int = 0,
+    rois: Sequence[str] = ("vmpfc", "amygdala_l", "amygdala_r"),
+    key_pair: tuple[str, str] = ("vmpfc", "amygdala_r"),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Small ``scores.tsv`` / ``connectivity.tsv`` tables with a planted correlation.
 
     For tests, exercises and dry runs before real outputs exist.  The sample
@@ -639,7 +791,7 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
         sub = total + 0.4 * rng.standard_normal(n)
         scores[col] = np.clip(6 - sub if paper.HYPOTHESISED_DIRECTION[col] == "greater" else sub, 1, 5)
     scores["total"] = total
-    pairs = [(a, b) for i, a in enumerate(rois) for b in rois[i + 1:]]
+    pairs = [(a, b) for i, a in enumerate(rois) for b in rois[i + 1 :]]
     rows = []
     for measure, r_planted in rhos.items():
         for a, b in pairs:
@@ -649,11 +801,27 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
                 diff = 0.15 * _with_exact_correlation(total, r_planted, rng)
             else:
                 diff = 0.15 * rng.standard_normal(n)
-            z = {"negative": neutral + diff, "neutral": neutral, "positive": positive,
-                 "negative-neutral": diff, "positive-neutral": positive - neutral}
+            z = {
+                "negative": neutral + diff,
+                "neutral": neutral,
+                "positive": positive,
+                "negative-neutral": diff,
+                "positive-neutral": positive - neutral,
+            }
             for cond, values in z.items():
                 r = np.full(n, np.nan) if "-" in cond else np.tanh(values)
                 for src, tgt in ((a, b), (b, a)):
-                    rows.append(pd.DataFrame({"participant_id": ids, "measure": measure, "condition": cond,
-                                              "source": src, "target": tgt, "r": r, "z": values}))
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "participant_id": ids,
+                                "measure": measure,
+                                "condition": cond,
+                                "source": src,
+                                "target": tgt,
+                                "r": r,
+                                "z": values,
+                            }
+                        )
+                    )
     return scores, pd.concat(rows, ignore_index=True)
