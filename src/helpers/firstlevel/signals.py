@@ -259,8 +259,9 @@ class Run:
 
         key = (rule.gs_z, rule.fd_mm, rule.fd)
         if key not in self._outliers:
-            inputs = read_outlier_inputs(self.files.confounds, len(self.roi_ts), self.files.participant_id,
-                                         bold=self.files.bold)
+            inputs = read_outlier_inputs(
+                self.files.confounds, len(self.roi_ts), self.files.participant_id, bold=self.files.bold
+            )
             self._outliers[key] = detect_outliers(inputs, rule)["outlier"].to_numpy()
         return self._outliers[key]
 
@@ -295,8 +296,13 @@ class Run:
 
                 flagged = self.outliers(rule) & ~self.spikes.to_numpy(bool).any(axis=1)
                 spikes = pd.concat([spikes, spike_regressors(flagged)], axis=1)
-            self._designs[key] = denoising_design(self.motion, self.effects, self.wm if compcor else None,
-                                                  self.csf if compcor else None, spikes=spikes)
+            self._designs[key] = denoising_design(
+                self.motion,
+                self.effects,
+                self.wm if compcor else None,
+                self.csf if compcor else None,
+                spikes=spikes,
+            )
         return self._designs[key]
 
 
