@@ -596,8 +596,9 @@ def run_connectivity(
     return result, exclusions
 
 
-def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: StageSettings,
-                          max_outlier_fraction: float) -> None:
+def _record_outlier_scans(
+    output_dir, analysed: list, measures: list, settings: StageSettings, max_outlier_fraction: float
+) -> None:
     """``outlier_scans.tsv`` and the outlier exclusions of the analysed participants (nothing without a rule).
 
     The stage's rule counts for every measure (``measure`` ``all``); each multiverse branch among
@@ -607,15 +608,19 @@ def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: 
     from .measures import branch_rule, get_measure, outlier_branch
 
     rules = [(ALL_MEASURES, settings.outliers)] if settings.outliers is not None else []
-    rules += [(m, branch_rule(get_measure(m).settings["method"])) for m in measures
-              if get_measure(m).func is outlier_branch]
+    rules += [
+        (m, branch_rule(get_measure(m).settings["method"]))
+        for m in measures
+        if get_measure(m).func is outlier_branch
+    ]
     lost = [
         lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
         for files in analysed
         for name, rule in rules
     ]
-    record_outlier_exclusions(output_dir, pd.concat(lost, ignore_index=True) if lost else None,
-                              max_outlier_fraction)
+    record_outlier_exclusions(
+        output_dir, pd.concat(lost, ignore_index=True) if lost else None, max_outlier_fraction
+    )
 
 
 def _outliers_and_weights(files: ParticipantFiles, conditions, rule) -> tuple[list, list]:
