@@ -82,7 +82,7 @@ def weighted(data: MeasureData, weighting: str, band=None, compcor: bool = True)
     Parameters
     ----------
     data : MeasureData
-        A participant's runs, ROI series and stage settings (:class:`helpers.firstlevel.registry.MeasureData`).
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
     weighting : {"hrf", "hanning", "none"}
         Condition weighting (:func:`helpers.connectivity.condition_weights`).
     band : tuple of float, default None
@@ -118,7 +118,7 @@ def gppi_regression(data: MeasureData) -> pd.DataFrame:
     Parameters
     ----------
     data : MeasureData
-        A participant's runs, ROI series and stage settings (:class:`helpers.firstlevel.registry.MeasureData`).
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
 
     Returns
     -------
@@ -156,7 +156,7 @@ def gppi_symmetric_measure(data: MeasureData) -> pd.DataFrame:
     Parameters
     ----------
     data : MeasureData
-        A participant's runs, ROI series and stage settings (:class:`helpers.firstlevel.registry.MeasureData`).
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
 
     Returns
     -------
@@ -180,7 +180,7 @@ def beta_series_measure(data: MeasureData) -> pd.DataFrame:
     Parameters
     ----------
     data : MeasureData
-        A participant's runs, ROI series and stage settings (:class:`helpers.firstlevel.registry.MeasureData`).
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
 
     Returns
     -------
@@ -248,7 +248,7 @@ def nilearn_measure(data: MeasureData, variant: str) -> pd.DataFrame:
     Parameters
     ----------
     data : MeasureData
-        A participant's runs, ROI series and stage settings (:class:`helpers.firstlevel.registry.MeasureData`).
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
     variant : str
         nilearn confound strategy names joined by ``+`` (e.g. ``"motion+wm_csf"``).
 
@@ -327,7 +327,7 @@ def outlier_branch(data: MeasureData, method: str) -> pd.DataFrame:
     Parameters
     ----------
     data : MeasureData
-        A participant's runs, ROI series and stage settings (:class:`helpers.firstlevel.registry.MeasureData`).
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
     method : {"scrub", "censor"}
         As for :func:`branch_rule`.
 
