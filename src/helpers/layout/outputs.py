@@ -8,6 +8,9 @@ One folder per analysis (``output_dir``)::
     motion.tsv              mean framewise displacement of the analysed derivatives (03_connectivity)
     outlier_scans.tsv       scans each participant and condition lose to outlier scans (03_connectivity)
     conditions.json         which of the study's conditions plays each of the paper's roles (03_connectivity)
+    denoise_qc.tsv, qc_fc.tsv, denoise_qc_verdicts.tsv
+                            denoising quality per participant, per edge, and its verdicts (03_connectivity)
+    parcellation-<atlas>/   the same first level and QC for every label of an atlas (03_connectivity)
     tables/, figures/       what the book shows
     from_raw/               connectivity from our own preprocessing beside the twin's ideal derivatives
     provenance/             one record per chapter (parameters, inputs, versions, timings)
@@ -58,6 +61,28 @@ class Outputs:
     @property
     def conditions(self) -> Path:
         return self.root / "conditions.json"
+
+    @property
+    def denoise_qc(self) -> Path:
+        return self.root / "denoise_qc.tsv"
+
+    @property
+    def qc_fc(self) -> Path:
+        return self.root / "qc_fc.tsv"
+
+    @property
+    def denoise_qc_verdicts(self) -> Path:
+        return self.root / "denoise_qc_verdicts.tsv"
+
+    def parcellation(self, atlas: str) -> Outputs:
+        """The outputs of the first level run on every label of ``atlas`` (``parcellation-<atlas>/``).
+
+        Parameters
+        ----------
+        atlas : str
+            The atlas' name (:data:`helpers.parcellation.ATLASES`).
+        """
+        return Outputs(self.root / f"parcellation-{atlas}")
 
     @property
     def tables(self) -> Path:
