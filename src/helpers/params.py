@@ -332,25 +332,33 @@ SCHEMA: dict[str, Param] = {
     "qc_max_voxel_mm": Param("float", "largest BOLD voxel edge (mm) accepted", low=0, nullable=True),
     # --- denoising quality (helpers.denoise_qc; thresholds of its one-line verdicts)
     "qcfc_n_perm": Param(
-        "int", "permutations of the QC-FC null (mean FD shuffled over participants; all when n! is smaller)",
+        "int",
+        "permutations of the QC-FC null (mean FD shuffled over participants; all when n! is smaller)",
         low=1,
     ),
     "qcfc_alpha": Param("float", "level of the QC-FC permutation tests", low=0, high=1),
     "qcfc_max_pct_significant": Param(
-        "float", "largest % of edges whose QC-FC may reach p < qcfc_alpha for its verdict to pass",
-        low=0, high=100,
+        "float",
+        "largest % of edges whose QC-FC may reach p < qcfc_alpha for its verdict to pass",
+        low=0,
+        high=100,
     ),
     "denoise_min_dof": Param(
         "float", "smallest effective degrees of freedom of a condition for the dof verdict to pass", low=0
     ),
     "denoise_min_r_reduction": Param(
-        "float", "smallest drop of the median |r| between ROIs (raw − denoised) for its verdict to pass",
-        low=-1, high=1,
+        "float",
+        "smallest drop of the median |r| between ROIs (raw − denoised) for its verdict to pass",
+        low=-1,
+        high=1,
     ),
     "carpet_voxels": Param("int", "brain voxels drawn at random for the carpet plot", low=10),
     "parcellation": Param(
-        "str", "atlas whose labels also serve as ROIs in a whole-brain view of the first level and its QC "
-        "(None: only the paper's ROIs)", choices=("aal", "harvard_oxford"), nullable=True,
+        "str",
+        "atlas whose labels also serve as ROIs in a whole-brain view of the first level and its QC "
+        "(None: only the paper's ROIs)",
+        choices=("aal", "harvard_oxford"),
+        nullable=True,
     ),
     "parcellation_labels": Param(
         "list[str]", "labels of the parcellation to use, as the atlas spells them (None: all)", nullable=True
