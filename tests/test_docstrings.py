@@ -29,6 +29,8 @@ MODULES = sorted(
         SRC / f"{name}.py"
         for name in (
             "atlas",
+            "beta_series",
+            "connectivity",
             "denoise",
             "cache",
             "cell_tags",
@@ -39,9 +41,12 @@ MODULES = sorted(
             "io",
             "mdtable",
             "methods_text",
+            "outliers",
+            "params",
             "paths",
             "provenance",
             "reliability",
+            "robustness",
             "runner",
             "scs",
             "stats",
@@ -52,7 +57,7 @@ MODULES = sorted(
     + [SRC / "catalogue" / "__init__.py"]
     + [
         p
-        for sub in ("preprocess", "simulate", "training", "bids", "layout")
+        for sub in ("preprocess", "simulate", "training", "bids", "layout", "firstlevel")
         for p in (SRC / sub).glob("*.py")
     ]
 )

@@ -97,13 +97,13 @@ def lss_betas(
         The run's modelled events (``onset, duration, trial_type``), onsets relative to the run.
     tr : float
         Repetition time (s).
-    band : tuple of float, optional
-        Filter band applied to the trial regressors (Hz); default None: :data:`helpers.denoise.HIGHPASS`
+    band : tuple of float, default None
+        Filter band applied to the trial regressors (Hz); None: :data:`helpers.denoise.HIGHPASS`
         (high-pass 0.008 Hz, CONN's default), as the data were filtered.
     lss : {"separate", "lumped"}, default "separate"
         How the other trials are modelled (module docstring).
-    isolate : array of bool, optional
-        Trials modelled on their own regressor in every other trial's model (default: none).
+    isolate : array of bool, default None
+        Trials modelled on their own regressor in every other trial's model (None: none).
     """
     from .denoise import (
         HIGHPASS,
@@ -135,6 +135,16 @@ def robust_z(betas: np.ndarray) -> np.ndarray:
     MAD is the median absolute deviation from the median; 0.6745 makes it comparable to a standard
     deviation for normal data.  A column whose MAD is 0 (half its values equal) gives ±∞ for the
     values that differ from the median and 0 for the others.
+
+    Parameters
+    ----------
+    betas : array-like, shape (n_trials, n_columns)
+        Trial betas, one column per region (or series).
+
+    Returns
+    -------
+    numpy.ndarray
+        The modified z scores, same shape as ``betas``.
     """
     b = np.asarray(betas, dtype=float)
     centred = b - np.median(b, axis=0)
@@ -150,7 +160,24 @@ def check_options(
     beta_outliers: str = "flag",
     outlier_z: float = OUTLIER_Z,
 ) -> None:
-    """Raise ValueError naming the option and its rule if a beta-series option is invalid."""
+    """Raise ValueError naming the option and its rule if a beta-series option is invalid.
+
+    Parameters
+    ----------
+    lss : str, default "separate"
+        LSS variant, one of :data:`LSS_VARIANTS`.
+    min_trials : int, default :data:`MIN_TRIALS`
+        Fewest trials of a condition entering its correlation; an integer ≥ 2.
+    beta_outliers : str, default "flag"
+        What happens to outlying trials, one of :data:`OUTLIER_POLICIES`.
+    outlier_z : float, default :data:`OUTLIER_Z`
+        Modified-z threshold; a positive number.
+
+    Raises
+    ------
+    ValueError
+        An option outside its choices, ``min_trials`` not an integer ≥ 2, ``outlier_z`` not positive.
+    """
     _check_choice("lss", lss, LSS_VARIANTS)
     _check_choice("beta_outliers", beta_outliers, OUTLIER_POLICIES)
     if isinstance(min_trials, bool) or not float(min_trials).is_integer() or min_trials < 2:
@@ -167,6 +194,27 @@ def trial_summary(kinds, outliers, beta_outliers: str = "flag", conditions=None)
     ``n_used`` = ``n_trials`` − ``n_outliers`` under ``beta_outliers="censor"``, else ``n_trials``.
     ``conditions`` fixes the rows (default: the conditions present, sorted); a condition without
     trials gets zeros.
+
+    Parameters
+    ----------
+    kinds : array-like of str
+        The condition of every trial.
+    outliers : array-like of bool
+        Whether each trial is flagged as an outlier.
+    beta_outliers : str, default "flag"
+        One of :data:`OUTLIER_POLICIES`; only ``"censor"`` removes flagged trials from ``n_used``.
+    conditions : sequence of str, default None
+        The rows, in order; None: the conditions present, sorted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``condition`` and :data:`COUNT_COLUMNS`.
+
+    Raises
+    ------
+    ValueError
+        ``beta_outliers`` is not one of :data:`OUTLIER_POLICIES`.
     """
     _check_choice("beta_outliers", beta_outliers, OUTLIER_POLICIES)
     kinds, outliers = np.asarray(kinds), np.asarray(outliers, dtype=bool)
@@ -180,7 +228,18 @@ def trial_summary(kinds, outliers, beta_outliers: str = "flag", conditions=None)
 
 def trial_counts(table: pd.DataFrame) -> pd.DataFrame:
     """One row per condition (and participant, if the table has ``participant_id``) of beta-series rows:
-    the keys and :data:`COUNT_COLUMNS` (rows without counts, e.g. contrasts, are left out)."""
+    the keys and :data:`COUNT_COLUMNS` (rows without counts, e.g. contrasts, are left out).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Connectivity rows with :data:`COUNT_COLUMNS` (and optionally ``participant_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The keys and the integer counts, one row per key.
+    """
     keys = [c for c in ("participant_id", "condition") if c in table.columns]
     counts = table.dropna(subset=COUNT_COLUMNS).drop_duplicates(keys)[keys + COUNT_COLUMNS]
     return counts.astype({c: int for c in COUNT_COLUMNS}).reset_index(drop=True)
@@ -218,8 +277,8 @@ def beta_series(
     events : DataFrame, or list of them
         Modelled events (``onset, duration, trial_type``), onsets relative to their run.
     tr : float, or list of float
-    band : tuple of float, optional
-        As for :func:`lss_betas` (default None: high-pass 0.008 Hz).
+    band : tuple of float, default None
+        As for :func:`lss_betas` (None: high-pass 0.008 Hz).
     lss : {"separate", "lumped"}, default "separate"
         LSS variant (module docstring).
     min_trials : int, default :data:`MIN_TRIALS` (3)

@@ -80,6 +80,16 @@ def matlab_round(x):
 
     Computed as ``trunc(x) + sign(x)·[|x − trunc(x)| ≥ 0.5]``, which is exact in
     floating point (``floor(|x| + 0.5)`` is not: it maps 0.49999999999999994 to 1).
+
+    Parameters
+    ----------
+    x : array-like of float
+        Values to round.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rounded values, as floats.
     """
     x = np.asarray(x, dtype=float)
     t = np.trunc(x)
@@ -248,8 +258,8 @@ def condition_effects(events: pd.DataFrame, n_scans: int, tr: float, conditions=
         Number of volumes in the run.
     tr : float
         Repetition time in seconds.
-    conditions : list of str, optional
-        Columns to return, in this order (default: every ``trial_type``, sorted).
+    conditions : list of str, default None
+        Columns to return, in this order (None: every ``trial_type``, sorted).
 
     Returns
     -------
@@ -310,6 +320,24 @@ def condition_weights(
     * ``"hrf"`` (default, the paper's): the Effect regressor on its support, 0 elsewhere;
     * ``"hanning"``: on each segment of length L, w_k = 0.5·(1 − cos(2πk/(L+1))), k = 1…L;
     * ``"none"``: 1 on the support, 0 elsewhere.
+
+    Parameters
+    ----------
+    events : DataFrame
+        BIDS events with ``onset``, ``duration`` (s) and ``trial_type``.
+    n_scans : int
+        Number of volumes in the run.
+    tr : float
+        Repetition time in seconds.
+    weighting : {"hrf", "hanning", "none"}, default "hrf"
+        The weighting above (:data:`WEIGHTINGS`).
+    conditions : list of str, default None
+        Columns to return, in this order (None: every ``trial_type``, sorted).
+
+    Returns
+    -------
+    DataFrame
+        ``n_scans`` rows, one column of weights per condition.
 
     Raises
     ------
@@ -389,6 +417,18 @@ def weighted_correlation(x, y, w) -> float:
     w ← max(0, w): the centring uses w, the products use w².  With w ≡ 1 this is
     Pearson's r.
 
+    Parameters
+    ----------
+    x, y : array-like of float
+        The two series, one value per scan.
+    w : array-like of float
+        Per-scan weights (negative values count as 0).
+
+    Returns
+    -------
+    float
+        The weighted correlation r.
+
     Raises
     ------
     ValueError
@@ -453,6 +493,20 @@ def check_dof(dof: pd.Series, min_dof: float = MIN_DOF, where: str = "") -> None
 
     A condition with too few residual degrees of freedom gives a large correlation on pure noise
     (|r| ≈ .9 at 2 dof); it is never turned into a number silently.
+
+    Parameters
+    ----------
+    dof : pandas.Series
+        Effective residual degrees of freedom, indexed by condition.
+    min_dof : float, default :data:`MIN_DOF`
+        Fewest degrees of freedom accepted (10).
+    where : str, default ""
+        Start of the error message (the participant).
+
+    Raises
+    ------
+    ValueError
+        A condition has fewer than ``min_dof`` degrees of freedom.
     """
     low = dof[dof < min_dof]
     if not low.empty:
@@ -466,7 +520,18 @@ def check_dof(dof: pd.Series, min_dof: float = MIN_DOF, where: str = "") -> None
 
 
 def fisher_z(r):
-    """Fisher's z as CONN: atanh(clip(r, −1+eps, 1−eps)), no √(N−3) scaling (book/spec_conn.md §3)."""
+    """Fisher's z as CONN: atanh(clip(r, −1+eps, 1−eps)), no √(N−3) scaling (book/spec_conn.md §3).
+
+    Parameters
+    ----------
+    r : array-like of float
+        Correlations.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        z = atanh(r), finite at r = ±1.
+    """
     return np.arctanh(np.clip(r, -1 + _EPS, 1 - _EPS))
 
 
@@ -546,6 +611,13 @@ def gppi_vif(timeseries: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
     estimate — only differences between conditions do.  Conditions that fill the run without
     summing exactly to a constant give large, finite VIFs.
 
+    Parameters
+    ----------
+    timeseries : DataFrame
+        Denoised ROI series, scans × ROIs (at least two ROIs, unique names).
+    weights : DataFrame
+        Condition weights, scans × conditions (:func:`condition_weights`).
+
     Returns
     -------
     DataFrame
@@ -569,6 +641,20 @@ def check_gppi_estimable(vif: pd.DataFrame, max_vif: float = MAX_VIF, where: str
     Such a term's beta is not a number to report (an exact linear combination has none; a near one
     is dominated by the split the least-squares solution happens to choose): the message says so,
     and that differences between conditions remain estimable.
+
+    Parameters
+    ----------
+    vif : DataFrame
+        ``source, condition, vif`` rows (:func:`gppi_vif`).
+    max_vif : float, default :data:`MAX_VIF`
+        Largest VIF accepted (1000; ∞ accepts every design).
+    where : str, default ""
+        Start of the error message (the participant).
+
+    Raises
+    ------
+    ValueError
+        ``max_vif`` is not positive, or a term's VIF exceeds it.
     """
     if not max_vif > 0:
         raise ValueError(f"max_vif must be a positive number (∞ to accept any design), got {max_vif!r}")
@@ -610,6 +696,12 @@ def gppi(
 
     Parameters
     ----------
+    timeseries : DataFrame
+        Denoised ROI series, scans × ROIs (at least two ROIs, unique names).
+    weights : DataFrame
+        Condition weights, scans × conditions (:func:`condition_weights`).
+    measure : {"regression", "correlation"}, default "regression"
+        The value returned, as above.
     max_vif : float, default :data:`MAX_VIF` (1000)
         Largest variance inflation factor of an interaction term (:func:`gppi_vif`); above it the
         function raises (:func:`check_gppi_estimable`) instead of returning a number.  ``np.inf``
@@ -621,6 +713,14 @@ def gppi(
     -------
     DataFrame
         ``condition, source, target, value`` for every condition and ordered pair.
+
+    Raises
+    ------
+    TypeError
+        ``timeseries`` or ``weights`` is not a DataFrame.
+    ValueError
+        Unknown ``measure``, fewer than two ROIs, mismatched inputs, or a non-estimable
+        interaction term (:func:`check_gppi_estimable`).
     """
     if measure not in ("regression", "correlation"):
         raise ValueError(f"measure must be 'regression' or 'correlation', got {measure!r}")

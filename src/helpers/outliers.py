@@ -168,8 +168,13 @@ def parse_outliers(spec, where: str = "parameter 'outliers'") -> OutlierRule | N
         scrubbing.  A dict: either ``{preset: <name>}`` or explicit ``{gs_z: <float>,
         fd_mm: <float>}``, each optionally with ``method: scrub|censor`` (default scrub) and
         ``fd: conn|power`` (default conn).
-    where : str
+    where : str, default "parameter 'outliers'"
         Start of error messages.
+
+    Returns
+    -------
+    OutlierRule or None
+        The rule; None for no outlier scans.
 
     Raises
     ------
@@ -253,6 +258,21 @@ def global_signal_z(global_signal) -> np.ndarray:
     d = (0, g_2 − g_1, …, g_N − g_{N−1}); z = (d − median(d)) / max(eps, 0.7413·IQR(d)), IQR by
     MATLAB's ``prctile`` (numpy ``method="hazen"``), an IQR of 0 replaced by 1; z_1 = 0 (``art.m``,
     "Compute derived signals for outlier identification").
+
+    Parameters
+    ----------
+    global_signal : array-like of float
+        The global signal, one value per scan.
+
+    Returns
+    -------
+    numpy.ndarray
+        z, one value per scan.
+
+    Raises
+    ------
+    ValueError
+        A NaN or infinite value (the scan named).
     """
     g = np.asarray(global_signal, dtype=float).ravel()
     if not np.isfinite(g).all():
@@ -275,6 +295,16 @@ def art_global_signal(data4d) -> np.ndarray:
     the intersection over scans; g_t = mean of scan t over the mask; NaN counts as 0 (``art.m``,
     ``art_maskglobal_scan`` and "computes global signal").  For derivatives whose confounds lack
     ``global_signal``.
+
+    Parameters
+    ----------
+    data4d : array-like, shape (x, y, z, scans)
+        The BOLD data.
+
+    Returns
+    -------
+    numpy.ndarray
+        g, one value per scan.
 
     Raises
     ------
@@ -309,9 +339,9 @@ def read_outlier_inputs(path, n_scans: int, participant: str | None = None, bold
         Confounds TSV.
     n_scans : int
         Volumes of the BOLD image.
-    participant : str, optional
+    participant : str, default None
         For messages.
-    bold : path-like, optional
+    bold : path-like, default None
         The run's BOLD image, read only when the confounds lack ``global_signal``.
 
     Returns
@@ -399,7 +429,19 @@ def detect_outliers(inputs: pd.DataFrame, rule: OutlierRule) -> pd.DataFrame:
 def spike_regressors(outlier, prefix: str = "outlier_scan") -> pd.DataFrame:
     """CONN's scrubbing covariate: one column per outlier scan, 1 there and 0 elsewhere.
 
-    Columns ``<prefix>_<scan>`` (0-based scan index); none when no scan is flagged.
+    Columns ``<prefix>_<scan>`` (0-based scan index, 4 digits); none when no scan is flagged.
+
+    Parameters
+    ----------
+    outlier : array-like of bool
+        True at each outlier scan.
+    prefix : str, default "outlier_scan"
+        Start of the column names.
+
+    Returns
+    -------
+    DataFrame
+        Scans × flagged scans.
     """
     flags = np.asarray(outlier, dtype=bool)
     scans = np.flatnonzero(flags)
@@ -468,7 +510,25 @@ def censor_denoise(y, confounds, keep, tr: float, band=HIGHPASS) -> np.ndarray:
 
 
 def censor_weights(weights: pd.DataFrame, keep) -> pd.DataFrame:
-    """Condition weights with censored scans at 0 (dropped from the weighted correlation)."""
+    """Condition weights with censored scans at 0 (dropped from the weighted correlation).
+
+    Parameters
+    ----------
+    weights : DataFrame
+        Scans × conditions.
+    keep : array-like of bool
+        True at each kept scan, one per row of ``weights``.
+
+    Returns
+    -------
+    DataFrame
+        ``weights`` multiplied by ``keep``.
+
+    Raises
+    ------
+    ValueError
+        ``keep`` and ``weights`` have different numbers of scans.
+    """
     keep = np.asarray(keep, dtype=bool)
     if keep.size != len(weights):
         raise ValueError(f"censor_weights: keep has {keep.size} scans but the weights {len(weights)}")
@@ -567,8 +627,21 @@ def record_outlier_exclusions(
 
     The single exclusion mechanism (:func:`helpers.execution.record_exclusions`, read by
     :func:`helpers.exclusions.apply`).  With no outlier choice (``lost`` None) no table is written, a
-    stale one is removed and earlier rows of the stage leave ``exclusions.tsv``.  Returns the
-    exclusion rows.
+    stale one is removed and earlier rows of the stage leave ``exclusions.tsv``.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The stage's output folder (:func:`helpers.layout.outputs`).
+    lost : DataFrame or None
+        :func:`lost_scans` rows (:data:`LOST_COLUMNS`); None: no outlier choice.
+    max_outlier_fraction : float, default 0.5
+        Largest share of a condition's scans a participant may lose (:func:`outlier_exclusions`).
+
+    Returns
+    -------
+    DataFrame
+        The exclusion rows.
     """
     from .execution import record_exclusions
     from .io import write_tsv

@@ -11,28 +11,60 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import pingouin as pg
 
 from . import paper
-from .stats import (DEFAULT_MEASURE, correlate, correlate_values, correlation_table, p_from_r, paired_values,
-                    resolve_alternative, resolve_scale)
+from .stats import (
+    DEFAULT_MEASURE,
+    correlate,
+    correlate_values,
+    correlation_table,
+    p_from_r,
+    paired_values,
+    resolve_alternative,
+    resolve_scale,
+)
 
 __all__ = [
-    "ROBUST_METHODS", "bootstrap_ci", "robust_correlations", "benjamini_hochberg", "detectable_r",
-    "n_required", "sensitivity_table", "monte_carlo_r", "leave_one_out", "specification_curve",
-    "inference_table", "robust_table", "outlier_sentence", "influence_summary", "describe_measure",
-    "planted_rho", "synthetic_study",
+    "ROBUST_METHODS",
+    "bootstrap_ci",
+    "robust_correlations",
+    "benjamini_hochberg",
+    "detectable_r",
+    "n_required",
+    "sensitivity_table",
+    "monte_carlo_r",
+    "leave_one_out",
+    "specification_curve",
+    "inference_table",
+    "robust_table",
+    "outlier_sentence",
+    "influence_summary",
+    "describe_measure",
+    "planted_rho",
+    "synthetic_study",
 ]
+
 
 def describe_measure(measure: str) -> str:
     """Readable description of a connectivity ``measure``, from the measure registry
     (:func:`helpers.firstlevel.describe_measure`; ``nilearn_<strategy>`` names its strategy); an
-    unregistered name is returned as it is."""
+    unregistered name is returned as it is.
+
+    Parameters
+    ----------
+    measure : str
+        A measure name (e.g. ``"weighted_hrf"``).
+
+    Returns
+    -------
+    str
+    """
     from .firstlevel.measures import describe_measure as registered
 
     return registered(measure)
@@ -42,16 +74,43 @@ def describe_measure(measure: str) -> str:
 ROBUST_METHODS = ("pearson", "spearman", "shepherd", "skipped", "percbend", "bicor")
 
 
-def bootstrap_ci(x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: float = 0.95,
-                 method: str = "bca") -> tuple[float, float]:
+def bootstrap_ci(
+    x, y, *, n_boot: int = 5000, seed: int = 2018, confidence: float = 0.95, method: str = "bca"
+) -> tuple[float, float]:
     """Bootstrap CI of Pearson's r, resampling participants (pairs) with replacement.
 
     Uses :func:`pingouin.compute_bootci` (bias-corrected and accelerated by
     default; Efron & Tibshirani 1993, ch. 14) with ``numpy`` seeding for determinism.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Paired values, one per participant.
+    n_boot : int, default 5000
+        Bootstrap resamples.
+    seed : int, default 2018
+        Random seed.
+    confidence : float, default 0.95
+        Coverage of the interval.
+    method : str, default "bca"
+        pingouin's interval method (``"bca"``, ``"per"``, ``"basic"``, ``"norm"``).
+
+    Returns
+    -------
+    tuple of float
+        (low, high).
     """
-    low, high = pg.compute_bootci(np.asarray(x, float), np.asarray(y, float), func="pearson",
-                                  method=method, paired=True, confidence=confidence, n_boot=n_boot, seed=seed,
-                                  decimals=6)
+    low, high = pg.compute_bootci(
+        np.asarray(x, float),
+        np.asarray(y, float),
+        func="pearson",
+        method=method,
+        paired=True,
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+        decimals=6,
+    )
     return float(low), float(high)
 
 
@@ -66,8 +125,9 @@ def _global_numpy_seed(seed: int):
         np.random.set_state(state)
 
 
-def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[str] = ROBUST_METHODS,
-                        *, seed: int = 2018) -> pd.DataFrame:
+def robust_correlations(
+    x, y, alternative: str = "two-sided", methods: Sequence[str] = ROBUST_METHODS, *, seed: int = 2018
+) -> pd.DataFrame:
     """The same correlation by several estimators (:func:`pingouin.corr` ``method=``).
 
     Shepherd's pi and the skipped correlation remove bivariate outliers
@@ -76,6 +136,17 @@ def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[
     extreme marginals (Pernet, Wilcox & Rousselet 2013).  Shepherd's bootstrap is
     seeded with ``seed``.  pingouin's caveat that its MCD (scikit-learn) differs
     slightly from the Matlab toolbox's (LIBRA) is acknowledged here, not re-warned.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Paired values, one per participant.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        The test.
+    methods : sequence of str, default :data:`ROBUST_METHODS`
+        pingouin ``method`` names, one row each.
+    seed : int, default 2018
+        Seed of Shepherd's bootstrap.
 
     Returns
     -------
@@ -87,19 +158,39 @@ def robust_correlations(x, y, alternative: str = "two-sided", methods: Sequence[
     rows = []
     for method in methods:
         with warnings.catch_warnings(), _global_numpy_seed(seed):
-            warnings.filterwarnings("ignore", message="The skipped correlation relies on the Minimum Covariance")
+            warnings.filterwarnings(
+                "ignore", message="The skipped correlation relies on the Minimum Covariance"
+            )
             try:
-                res = pg.corr(np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method)
+                res = pg.corr(
+                    np.asarray(x, float), np.asarray(y, float), alternative=alternative, method=method
+                )
             except np.linalg.LinAlgError as err:  # e.g. the MCD of a skipped correlation on 4 points
-                rows.append({"method": method, "n": int(np.isfinite(np.asarray(x, float)).sum()), "r": np.nan,
-                             "p": np.nan, "alternative": alternative, "outliers": 0,
-                             "note": f"not computable on this sample ({err})"})
+                rows.append(
+                    {
+                        "method": method,
+                        "n": int(np.isfinite(np.asarray(x, float)).sum()),
+                        "r": np.nan,
+                        "p": np.nan,
+                        "alternative": alternative,
+                        "outliers": 0,
+                        "note": f"not computable on this sample ({err})",
+                    }
+                )
                 continue
         p_col = "p_val" if "p_val" in res.columns else "p-val"
         r, p = float(res["r"].iloc[0]), float(res[p_col].iloc[0])
-        rows.append({"method": method, "n": int(res["n"].iloc[0]), "r": r, "p": p, "alternative": alternative,
-                     "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0,
-                     "note": "" if np.isfinite(r) and np.isfinite(p) else "not computable on this sample"})
+        rows.append(
+            {
+                "method": method,
+                "n": int(res["n"].iloc[0]),
+                "r": r,
+                "p": p,
+                "alternative": alternative,
+                "outliers": int(res["outliers"].iloc[0]) if "outliers" in res.columns else 0,
+                "note": "" if np.isfinite(r) and np.isfinite(p) else "not computable on this sample",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -107,6 +198,18 @@ def benjamini_hochberg(pvals, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarr
     """Benjamini–Hochberg (1995) FDR: (reject, adjusted p) via :func:`pingouin.multicomp`.
 
     Adjusted p_(i) = min_{j ≥ i} (m / j) p_(j) over the sorted p values.
+
+    Parameters
+    ----------
+    pvals : array-like of float
+        The p values of the family.
+    alpha : float, default 0.05
+        False discovery rate.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (reject: bool per p, adjusted p).
     """
     reject, adjusted = pg.multicomp(np.asarray(pvals, float), alpha=alpha, method="fdr_bh")
     return np.asarray(reject, bool), np.asarray(adjusted, float)
@@ -117,24 +220,74 @@ def _power_alternative(alternative: str) -> str:
     return "two-sided" if alternative == "two-sided" else "greater"
 
 
-def detectable_r(n: int = paper.N, power: float = 0.8, alpha: float = 0.05,
-                 alternative: str = "two-sided") -> float:
+def detectable_r(
+    n: int = paper.N, power: float = 0.8, alpha: float = 0.05, alternative: str = "two-sided"
+) -> float:
     """Smallest |ρ| detectable with probability ``power`` (sensitivity analysis).
 
     Solved by :func:`pingouin.power_corr` (Fisher-z approximation, Cohen 1988 ch. 3).
+
+    Parameters
+    ----------
+    n : int, default :data:`helpers.paper.N`
+        Sample size (19, the paper's).
+    power : float, default 0.8
+        Probability of detection.
+    alpha : float, default 0.05
+        Significance level.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        The test (a one-sided test is solved for |ρ|).
+
+    Returns
+    -------
+    float
     """
     return float(pg.power_corr(n=n, power=power, alpha=alpha, alternative=_power_alternative(alternative)))
 
 
 def n_required(r: float, power: float = 0.8, alpha: float = 0.05, alternative: str = "two-sided") -> int:
-    """Participants needed to detect |ρ| = |r| with ``power`` (rounded up; :func:`pingouin.power_corr`)."""
+    """Participants needed to detect |ρ| = |r| with ``power`` (rounded up; :func:`pingouin.power_corr`).
+
+    Parameters
+    ----------
+    r : float
+        Effect size.
+    power : float, default 0.8
+        Probability of detection.
+    alpha : float, default 0.05
+        Significance level.
+    alternative : {"two-sided", "less", "greater"}, default "two-sided"
+        The test.
+
+    Returns
+    -------
+    int
+    """
     n = pg.power_corr(r=abs(r), power=power, alpha=alpha, alternative=_power_alternative(alternative))
     return int(np.ceil(n))
 
 
-def sensitivity_table(effects: Mapping[str, float], n: int = paper.N, power: float = 0.8,
-                      alpha: float = 0.05) -> pd.DataFrame:
-    """Power at ``n`` and the n for ``power``, one- and two-tailed, for each named effect size."""
+def sensitivity_table(
+    effects: Mapping[str, float], n: int = paper.N, power: float = 0.8, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Power at ``n`` and the n for ``power``, one- and two-tailed, for each named effect size.
+
+    Parameters
+    ----------
+    effects : mapping of str to float
+        Label → effect size r.
+    n : int, default :data:`helpers.paper.N`
+        Sample size (19, the paper's).
+    power : float, default 0.8
+        Target power for the required n.
+    alpha : float, default 0.05
+        Significance level.
+
+    Returns
+    -------
+    DataFrame
+        One row per effect.
+    """
     rows = []
     for label, r in effects.items():
         row = {"effect": label, "r": r}
@@ -145,13 +298,35 @@ def sensitivity_table(effects: Mapping[str, float], n: int = paper.N, power: flo
     return pd.DataFrame(rows)
 
 
-def monte_carlo_r(rho: float, n: int = paper.N, *, n_sim: int = 20000, seed: int = 2018,
-                  alpha: float = 0.05, alternative: str = "less") -> dict:
+def monte_carlo_r(
+    rho: float,
+    n: int = paper.N,
+    *,
+    n_sim: int = 20000,
+    seed: int = 2018,
+    alpha: float = 0.05,
+    alternative: str = "less",
+) -> dict:
     """Sampling distribution of Pearson's r for samples of ``n`` from a bivariate normal with ρ.
 
     Each replication draws n pairs with correlation ρ (x = e₁, y = ρ e₁ + √(1−ρ²) e₂),
     computes r and its p (:func:`helpers.stats.p_from_r`); the share with p < α
     estimates the power of an exact replication.
+
+    Parameters
+    ----------
+    rho : float
+        Population correlation.
+    n : int, default :data:`helpers.paper.N`
+        Sample size (19, the paper's).
+    n_sim : int, default 20000
+        Replications.
+    seed : int, default 2018
+        Random seed.
+    alpha : float, default 0.05
+        Significance level.
+    alternative : {"two-sided", "less", "greater"}, default "less"
+        The test.
 
     Returns
     -------
@@ -169,15 +344,49 @@ def monte_carlo_r(rho: float, n: int = paper.N, *, n_sim: int = 20000, seed: int
     r = (xc * yc).sum(1) / np.sqrt((xc**2).sum(1) * (yc**2).sum(1))
     p = p_from_r(r, n, alternative)
     power = float(np.mean(p < alpha))
-    return {"rho": rho, "n": n, "n_sim": n_sim, "alternative": alternative, "alpha": alpha, "r": r, "p": p,
-            "power": power, "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
-            "r_quantiles": tuple(float(q) for q in np.quantile(r, [0.025, 0.5, 0.975]))}
+    return {
+        "rho": rho,
+        "n": n,
+        "n_sim": n_sim,
+        "alternative": alternative,
+        "alpha": alpha,
+        "r": r,
+        "p": p,
+        "power": power,
+        "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
+        "r_quantiles": tuple(float(q) for q in np.quantile(r, [0.025, 0.5, 0.975])),
+    }
 
 
-def leave_one_out(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, contrast: str,
-                  pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
-                  measure: str = DEFAULT_MEASURE) -> pd.DataFrame:
+def leave_one_out(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str,
+    contrast: str,
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+) -> pd.DataFrame:
     """r and p with each participant left out in turn (jackknife influence).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scale : str
+        ``scores.tsv`` column or the paper's label (:func:`helpers.stats.resolve_scale`).
+    contrast : str
+        A ``condition`` of ``connectivity.tsv`` (e.g. ``"negative-neutral"``).
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
 
     Returns
     -------
@@ -186,25 +395,57 @@ def leave_one_out(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str, 
         ``.attrs`` holds ``r_all``, ``p_all`` and the resolved ``alternative``.
     """
     data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure)
-    alt = resolve_alternative(alternative, resolve_scale(scale, [c for c in scores.columns
-                                                                 if c != "participant_id"]))
+    alt = resolve_alternative(
+        alternative, resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
+    )
     full = correlate_values(data["x"], data["y"], alt)
     rows = []
     for i in range(len(data)):
         rest = data.drop(index=data.index[i])
         res = correlate_values(rest["x"], rest["y"], alt)
-        rows.append({"participant_id": data["participant_id"].iloc[i], "x": data["x"].iloc[i],
-                     "y": data["y"].iloc[i], "r_without": res["r"], "p_without": res["p"],
-                     "delta_r": res["r"] - full["r"]})
+        rows.append(
+            {
+                "participant_id": data["participant_id"].iloc[i],
+                "x": data["x"].iloc[i],
+                "y": data["y"].iloc[i],
+                "r_without": res["r"],
+                "p_without": res["p"],
+                "delta_r": res["r"] - full["r"],
+            }
+        )
     out = pd.DataFrame(rows)
     out.attrs.update(r_all=full["r"], p_all=full["p"], alternative=alt)
     return out
 
 
-def specification_curve(scores: pd.DataFrame, connectivity: pd.DataFrame, scale: str = "total",
-                        contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
-                        alternative: str = "directional", measures: Sequence[str] | None = None) -> pd.DataFrame:
+def specification_curve(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str = "total",
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    measures: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The key correlation under every connectivity ``measure`` present (Simonsohn et al. 2020).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scale : str, default "total"
+        ``scores.tsv`` column or the paper's label (:func:`helpers.stats.resolve_scale`).
+    contrast : str, default "negative-neutral"
+        A ``condition`` of ``connectivity.tsv``.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measures : sequence of str, default None
+        The measures, in order; None: every measure of ``connectivity``.
 
     Returns
     -------
@@ -234,6 +475,15 @@ def outlier_sentence(output_dir) -> str:
     (stages ``connectivity/<branch>``, e.g. too few residual degrees of freedom, and
     ``outliers/<branch>``, too many scans lost).  Without the table (no outlier choice in the
     connectivity chapter) the sentence says so.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The connectivity chapter's output folder (:func:`helpers.layout.outputs`).
+
+    Returns
+    -------
+    str
     """
     from .exclusions import read_exclusions
     from .layout import outputs
@@ -260,19 +510,35 @@ def outlier_sentence(output_dir) -> str:
     rows = read_exclusions(out.exclusions)
     left = []
     for branch in [m for m in dict.fromkeys(lost["measure"]) if m != "all"]:
-        who = sorted(set(rows.loc[rows["stage"].isin([f"connectivity/{branch}", f"outliers/{branch}"]),
-                                  "participant_id"]))
+        who = sorted(
+            set(
+                rows.loc[
+                    rows["stage"].isin([f"connectivity/{branch}", f"outliers/{branch}"]), "participant_id"
+                ]
+            )
+        )
         left.append(f"{branch} {len(who)}" + (f" ({', '.join(who)})" if who else ""))
     if left:
-        text += (" Participants left out of a branch (too few residual degrees of freedom once the scans are "
-                 "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + ".")
+        text += (
+            " Participants left out of a branch (too few residual degrees of freedom once the scans are "
+            "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + "."
+        )
     return text
 
 
-def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Sequence[str] | None = None,
-                    contrast: str = "negative-neutral", pair=("vmpfc", "amygdala_r"),
-                    alternative: str = "directional", *, measure: str = DEFAULT_MEASURE, n_boot: int = 5000,
-                    seed: int = 2018, alpha: float = 0.05) -> pd.DataFrame:
+def inference_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scales: Sequence[str] | None = None,
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    n_boot: int = 5000,
+    seed: int = 2018,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Table 1's correlations with everything the paper did not report.
 
     For each scale: r, p for ``alternative`` and two-tailed, the analytic
@@ -281,6 +547,30 @@ def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Se
     Wagenmakers 2012), and Benjamini–Hochberg adjusted p values (q) across the
     six subscales (the total is a separate, primary test: q is NaN there).
 
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scales : sequence of str, default None
+        The scales, in order; None: the paper's (:data:`helpers.paper.SCALES`).
+    contrast : str, default "negative-neutral"
+        A ``condition`` of ``connectivity.tsv``.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+    n_boot : int, default 5000
+        Bootstrap resamples (:func:`bootstrap_ci`).
+    seed : int, default 2018
+        Random seed of the bootstrap.
+    alpha : float, default 0.05
+        False discovery rate (:func:`benjamini_hochberg`).
+
     Returns
     -------
     DataFrame
@@ -288,7 +578,9 @@ def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Se
         bf10, bf10_two_sided, q, q_two_sided, significant_after_bh``.
     """
     scales = [s for s, _ in paper.SCALES] if scales is None else list(scales)
-    table = correlation_table(scores, connectivity, scales, (contrast,), (pair,), alternative, measure=measure)
+    table = correlation_table(
+        scores, connectivity, scales, (contrast,), (pair,), alternative, measure=measure
+    )
     two = correlation_table(scores, connectivity, scales, (contrast,), (pair,), "two-sided", measure=measure)
     table["bf10_two_sided"] = two["bf10"].to_numpy()
     boots = []
@@ -302,20 +594,72 @@ def inference_table(scores: pd.DataFrame, connectivity: pd.DataFrame, scales: Se
         if family.any():
             table.loc[family, q_col] = benjamini_hochberg(table.loc[family, p_col], alpha)[1]
     table["significant_after_bh"] = table["q"] < alpha
-    return table[["scale", "n", "r", "p", "alternative", "p_two_sided", "ci95_low", "ci95_high", "boot_low",
-                  "boot_high", "bf10", "bf10_two_sided", "q", "q_two_sided", "significant_after_bh"]]
+    return table[
+        [
+            "scale",
+            "n",
+            "r",
+            "p",
+            "alternative",
+            "p_two_sided",
+            "ci95_low",
+            "ci95_high",
+            "boot_low",
+            "boot_high",
+            "bf10",
+            "bf10_two_sided",
+            "q",
+            "q_two_sided",
+            "significant_after_bh",
+        ]
+    ]
 
 
-def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequence[tuple[str, str]],
-                 pair=("vmpfc", "amygdala_r"), alternative: str = "directional", *,
-                 measure: str = DEFAULT_MEASURE, methods: Sequence[str] = ROBUST_METHODS,
-                 seed: int = 2018) -> pd.DataFrame:
-    """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format)."""
+def robust_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    keys: Sequence[tuple[str, str]],
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    methods: Sequence[str] = ROBUST_METHODS,
+    seed: int = 2018,
+) -> pd.DataFrame:
+    """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    keys : sequence of (scale, condition)
+        The correlations to compute.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+    methods : sequence of str, default :data:`ROBUST_METHODS`
+        pingouin ``method`` names.
+    seed : int, default 2018
+        Seed of Shepherd's bootstrap.
+
+    Returns
+    -------
+    DataFrame
+        The :func:`robust_correlations` rows of every key.
+    """
     parts = []
     for scale, condition in keys:
         data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
         col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
-        part = robust_correlations(data["x"], data["y"], resolve_alternative(alternative, col), methods, seed=seed)
+        part = robust_correlations(
+            data["x"], data["y"], resolve_alternative(alternative, col), methods, seed=seed
+        )
         part.insert(0, "condition", condition)
         part.insert(0, "scale", col)
         parts.append(part)
@@ -324,6 +668,13 @@ def robust_table(scores: pd.DataFrame, connectivity: pd.DataFrame, keys: Sequenc
 
 def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
     """One row per :func:`leave_one_out` result: r with everyone, the range without one, the most influential.
+
+    Parameters
+    ----------
+    loos : mapping of str to DataFrame
+        Key → :func:`leave_one_out` result.
+    alpha : float, default 0.05
+        Significance level for ``n_significant``.
 
     Returns
     -------
@@ -335,20 +686,45 @@ def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> 
     rows = []
     for key, loo in loos.items():
         top = loo.loc[loo["delta_r"].abs().idxmax()]
-        rows.append({"key": key, "n": len(loo), "r_all": loo.attrs["r_all"], "p_all": loo.attrs["p_all"],
-                     "r_min": loo["r_without"].min(), "r_max": loo["r_without"].max(),
-                     "most_influential": top["participant_id"], "max_abs_delta": abs(top["delta_r"]),
-                     "n_significant": int((loo["p_without"] < alpha).sum())})
+        rows.append(
+            {
+                "key": key,
+                "n": len(loo),
+                "r_all": loo.attrs["r_all"],
+                "p_all": loo.attrs["p_all"],
+                "r_min": loo["r_without"].min(),
+                "r_max": loo["r_without"].max(),
+                "most_influential": top["participant_id"],
+                "max_abs_delta": abs(top["delta_r"]),
+                "n_significant": int((loo["p_without"] < alpha).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def planted_rho(bids_dir, scale: str = "total", condition: str = "negative-neutral",
-                target: str = "amygdala_r") -> float | None:
+def planted_rho(
+    bids_dir, scale: str = "total", condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> float | None:
     """The digital twin's planted population correlation, or None if ``bids_dir`` is not a twin.
 
     Reads ``derivatives/twin-truth/population_correlations.tsv`` (written by
     :mod:`helpers.simulate`): the row whose values include ``scale``, ``condition``
     and ``target``; its ``planted`` column.
+
+    Parameters
+    ----------
+    bids_dir : path-like
+        The BIDS dataset.
+    scale : str, default "total"
+        The scale.
+    condition : str, default "negative-neutral"
+        The condition or contrast.
+    target : str, default "amygdala_r"
+        The target ROI.
+
+    Returns
+    -------
+    float or None
     """
     path = Path(bids_dir) / "derivatives" / "twin-truth" / "population_correlations.tsv"
     if not path.is_file():
@@ -357,7 +733,9 @@ def planted_rho(bids_dir, scale: str = "total", condition: str = "negative-neutr
     if "planted" not in table.columns:
         return None
     text = table.drop(columns="planted").astype(str)
-    hit = table[text.isin([scale]).any(axis=1) & text.isin([condition]).any(axis=1) & text.isin([target]).any(axis=1)]
+    hit = table[
+        text.isin([scale]).any(axis=1) & text.isin([condition]).any(axis=1) & text.isin([target]).any(axis=1)
+    ]
     return float(hit["planted"].iloc[0]) if len(hit) == 1 else None
 
 
@@ -371,15 +749,33 @@ def _with_exact_correlation(x: np.ndarray, rho: float, rng: np.random.Generator)
     return rho * zx + np.sqrt(1 - rho**2) * e
 
 
-def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *, seed: int = 0,
-                    rois: Sequence[str] = ("vmpfc", "amygdala_l", "amygdala_r"),
-                    key_pair: tuple[str, str] = ("vmpfc", "amygdala_r")) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_study(
+    n: int = paper.N,
+    rho: float | Mapping[str, float] = -0.4,
+    *,
+    seed: int = 0,
+    rois: Sequence[str] = ("vmpfc", "amygdala_l", "amygdala_r"),
+    key_pair: tuple[str, str] = ("vmpfc", "amygdala_r"),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Small ``scores.tsv`` / ``connectivity.tsv`` tables with a planted correlation.
 
     For tests, exercises and dry runs before real outputs exist.  The sample
     correlation between ``total`` and the Neg − Neu Fisher z of ``key_pair``
     (both directions) is *exactly* ``rho`` (or ``rho[measure]`` for each measure
     when a mapping is given); everything else is random.
+
+    Parameters
+    ----------
+    n : int, default :data:`helpers.paper.N`
+        Participants (19, the paper's).
+    rho : float or mapping of str to float, default -0.4
+        The planted correlation, or measure → correlation.
+    seed : int, default 0
+        Random seed.
+    rois : sequence of str, default ("vmpfc", "amygdala_l", "amygdala_r")
+        ROIs of the connectivity table.
+    key_pair : (source, target), default ("vmpfc", "amygdala_r")
+        The pair carrying the planted correlation.
 
     Returns
     -------
@@ -395,7 +791,7 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
         sub = total + 0.4 * rng.standard_normal(n)
         scores[col] = np.clip(6 - sub if paper.HYPOTHESISED_DIRECTION[col] == "greater" else sub, 1, 5)
     scores["total"] = total
-    pairs = [(a, b) for i, a in enumerate(rois) for b in rois[i + 1:]]
+    pairs = [(a, b) for i, a in enumerate(rois) for b in rois[i + 1 :]]
     rows = []
     for measure, r_planted in rhos.items():
         for a, b in pairs:
@@ -405,11 +801,27 @@ def synthetic_study(n: int = paper.N, rho: float | Mapping[str, float] = -0.4, *
                 diff = 0.15 * _with_exact_correlation(total, r_planted, rng)
             else:
                 diff = 0.15 * rng.standard_normal(n)
-            z = {"negative": neutral + diff, "neutral": neutral, "positive": positive,
-                 "negative-neutral": diff, "positive-neutral": positive - neutral}
+            z = {
+                "negative": neutral + diff,
+                "neutral": neutral,
+                "positive": positive,
+                "negative-neutral": diff,
+                "positive-neutral": positive - neutral,
+            }
             for cond, values in z.items():
                 r = np.full(n, np.nan) if "-" in cond else np.tanh(values)
                 for src, tgt in ((a, b), (b, a)):
-                    rows.append(pd.DataFrame({"participant_id": ids, "measure": measure, "condition": cond,
-                                              "source": src, "target": tgt, "r": r, "z": values}))
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "participant_id": ids,
+                                "measure": measure,
+                                "condition": cond,
+                                "source": src,
+                                "target": tgt,
+                                "r": r,
+                                "z": values,
+                            }
+                        )
+                    )
     return scores, pd.concat(rows, ignore_index=True)

@@ -34,7 +34,7 @@ def plot_condition_weights(
         Volumes of the run.
     tr : float
         Repetition time (s).
-    conditions : sequence of str, optional
+    conditions : sequence of str, default None
         Default None: every trial type of ``events``.
     weighting : {"hrf", "hanning", "none"}, default "hrf"
         CONN's condition weighting (:func:`helpers.connectivity.condition_weights`).

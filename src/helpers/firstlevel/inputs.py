@@ -108,11 +108,11 @@ def find_participant_files(
         ``sub-01`` or ``01``.
     task : str, default "feedback"
         BIDS task label.
-    space : str, optional
+    space : str, default None
         Template space; default None: the one MNI space present.
     smoothed : bool, default False
         Use the ``desc-smoothed`` BOLD instead of the unsmoothed ``desc-preproc`` one.
-    res : str or int, optional
+    res : str or int, default None
         ``res-`` entity; default None: the one present.
 
     Returns
@@ -187,7 +187,7 @@ def list_participants(bids_dir, derivatives_dir=None) -> list[str]:
     ----------
     bids_dir : path-like
         Raw BIDS dataset.
-    derivatives_dir : path-like, optional
+    derivatives_dir : path-like, default None
         Not read (default None; kept for the callers' signature).
     """
     return sorted(raw_participants(bids_dir))
@@ -253,7 +253,7 @@ def read_motion(path, n_scans: int, participant: str | None = None) -> pd.DataFr
         fMRIPrep ``desc-confounds_timeseries.tsv``.
     n_scans : int
         Volumes of the BOLD image (one row per volume).
-    participant : str, optional
+    participant : str, default None
         For error messages; default None: the ``sub-`` entity of the file name.
     """
     return read_confounds(path, n_scans, participant)[0]
@@ -276,12 +276,17 @@ def read_confounds(path, n_scans: int, participant: str | None = None) -> tuple[
 
     Parameters
     ----------
-    path, n_scans, participant
-        As for :func:`read_motion`.
+    path : path-like
+        fMRIPrep ``desc-confounds_timeseries.tsv``.
+    n_scans : int
+        Volumes of the BOLD image (one row per volume).
+    participant : str, default None
+        For error messages; None: the ``sub-`` entity of the file name.
 
     Returns
     -------
-    (motion DataFrame scans × 6, spikes DataFrame scans × k; k = 0 when none are marked)
+    tuple of pandas.DataFrame
+        The motion (scans × 6) and the spikes (scans × k; k = 0 when none are marked).
 
     Raises
     ------

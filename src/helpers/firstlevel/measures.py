@@ -78,6 +78,22 @@ def weighted(data: MeasureData, weighting: str, band=None, compcor: bool = True)
 
     ``weighting`` hrf/hanning/none; ``band`` default None: the stage's; ``compcor=False`` leaves the
     aCompCor WM/CSF regressors out of the design.
+
+    Parameters
+    ----------
+    data : MeasureData
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
+    weighting : {"hrf", "hanning", "none"}
+        Condition weighting (:func:`helpers.connectivity.condition_weights`).
+    band : tuple of float, default None
+        Filter band (Hz); None: the stage's.
+    compcor : bool, default True
+        Include the aCompCor WM/CSF regressors in the denoising design.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition and ROI pair, with ``r`` and ``z``.
     """
     return data.correlate(*data.denoise(data.design_of(compcor), band), weighting)
 
@@ -97,7 +113,24 @@ for _weighting, _text in (
     uses=("conditions", "band", "min_dof", "gppi_max_vif"),
 )
 def gppi_regression(data: MeasureData) -> pd.DataFrame:
-    """gPPI interaction betas of the stacked denoised series, ``hrf`` weights (spec_conn.md §6–7); r = NaN."""
+    """gPPI interaction betas of the stacked denoised series, ``hrf`` weights (spec_conn.md §6–7); r = NaN.
+
+    Parameters
+    ----------
+    data : MeasureData
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition and ordered ROI pair; the beta in ``z``, ``r`` NaN.
+
+    Raises
+    ------
+    ValueError
+        Too few degrees of freedom (:meth:`MeasureData.check_dof`) or a non-estimable interaction
+        term (:func:`helpers.connectivity.check_gppi_estimable`).
+    """
     from .signals import stack
 
     series, dofs = data.denoise(data.design_of())
@@ -119,6 +152,16 @@ def gppi_symmetric_measure(data: MeasureData) -> pd.DataFrame:
     """:func:`gppi_regression` averaged over the two directions of each pair.
 
     (b_{A→B} + b_{B→A}) / 2 for both ordered pairs (:func:`helpers.connectivity.gppi_symmetric`).
+
+    Parameters
+    ----------
+    data : MeasureData
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`gppi_regression`, with symmetric values.
     """
     return gppi_symmetric(gppi_regression(data), value="z")
 
@@ -132,7 +175,23 @@ def gppi_symmetric_measure(data: MeasureData) -> pd.DataFrame:
 def beta_series_measure(data: MeasureData) -> pd.DataFrame:
     """:func:`helpers.beta_series.beta_series` of the series denoised without the task regressors; the rows
     carry each condition's trial counts (``n_trials, n_outliers, n_used``) for ``beta_series_trials.tsv``.
-    Outlier scans: scrubbing only (censoring raises)."""
+    Outlier scans: scrubbing only (censoring raises).
+
+    Parameters
+    ----------
+    data : MeasureData
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition and ROI pair, with ``r`` and ``z``.
+
+    Raises
+    ------
+    ValueError
+        The stage's outlier rule censors scans.
+    """
     if data.censoring:
         raise ValueError(
             f"{data.where}: censoring is not defined for beta series (a trial's regressor needs every "
@@ -184,7 +243,20 @@ register(
 def nilearn_measure(data: MeasureData, variant: str) -> pd.DataFrame:
     """Weighted ``hrf`` correlation of the series cleaned with nilearn's confound strategy ``variant``.
 
-    The stage's outlier rule does not apply: nilearn's strategy handles outliers its own way."""
+    The stage's outlier rule does not apply: nilearn's strategy handles outliers its own way.
+
+    Parameters
+    ----------
+    data : MeasureData
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
+    variant : str
+        nilearn confound strategy names joined by ``+`` (e.g. ``"motion+wm_csf"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition and ROI pair, with ``r`` and ``z``.
+    """
     data = dataclasses.replace(data, outliers=None)
     strategy = tuple(variant.split("+"))
     cleaned = [_nilearn_denoise(r.files, r.roi_ts, strategy, data.band) for r in data.runs]
@@ -232,14 +304,38 @@ def _nilearn_denoise(
 
 def branch_rule(method: str):
     """The rule of a multiverse branch: CONN's default ART thresholds (:data:`helpers.outliers.PRESETS`
-    ``intermediate``: global-signal z 5, motion 0.9 mm), applied by ``method`` (scrub or censor)."""
+    ``intermediate``: global-signal z 5, motion 0.9 mm), applied by ``method`` (scrub or censor).
+
+    Parameters
+    ----------
+    method : {"scrub", "censor"}
+        How the flagged scans are removed.
+
+    Returns
+    -------
+    helpers.outliers.OutlierRule
+        The rule, named ``intermediate``.
+    """
     from ..outliers import PRESETS, OutlierRule
 
     return OutlierRule(**PRESETS["intermediate"], method=method, name="intermediate")
 
 
 def outlier_branch(data: MeasureData, method: str) -> pd.DataFrame:
-    """The paper's measure (``weighted_hrf``) under :func:`branch_rule`, whatever the stage's ``outliers``."""
+    """The paper's measure (``weighted_hrf``) under :func:`branch_rule`, whatever the stage's ``outliers``.
+
+    Parameters
+    ----------
+    data : MeasureData
+        A participant's runs, ROI series and stage settings (:class:`MeasureData`).
+    method : {"scrub", "censor"}
+        As for :func:`branch_rule`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition and ROI pair, with ``r`` and ``z``.
+    """
     return weighted(dataclasses.replace(data, outliers=branch_rule(method)), "hrf")
 
 

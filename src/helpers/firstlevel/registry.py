@@ -83,7 +83,18 @@ class Measure:
     examples: tuple = ()
 
     def matches(self, name: str) -> bool:
-        """Whether ``name`` is this measure (or a member of this family)."""
+        """Whether ``name`` is this measure (or a member of this family).
+
+        Parameters
+        ----------
+        name : str
+            A measure name (e.g. ``"weighted_hrf"``).
+
+        Returns
+        -------
+        bool
+            Equal to the name, or starting with the family's prefix.
+        """
         return name.startswith(self.prefix) if self.prefix else name == self.name
 
 
@@ -324,7 +335,18 @@ class MeasureData:
         return [~r.outliers(self.outliers) for r in self.runs]
 
     def design_of(self, compcor: bool = True) -> Callable:
-        """``run → its denoising design`` under the outlier rule (:meth:`Run.design`)."""
+        """``run → its denoising design`` under the outlier rule (:meth:`Run.design`).
+
+        Parameters
+        ----------
+        compcor : bool, default True
+            Include the aCompCor WM/CSF signals.
+
+        Returns
+        -------
+        callable
+            Maps a :class:`helpers.firstlevel.signals.Run` to its design.
+        """
         return lambda run: run.design(self.outliers, compcor)
 
     @property
@@ -339,6 +361,18 @@ class MeasureData:
         degrees of freedom, one per run.  With censoring, :func:`helpers.outliers.censor_denoise`
         (regression on the kept scans, spline fill, CONN's filter; censored scans 0) and the residual
         dof of the kept scans.
+
+        Parameters
+        ----------
+        design_of : callable
+            Maps a run to its denoising design (:meth:`design_of`).
+        band : tuple of float, default None
+            Filter band (Hz); None: the stage's.
+
+        Returns
+        -------
+        tuple of list
+            The denoised series and the residual dof, one per run.
         """
         from ..denoise import regress_and_filter, residual_dof
 
@@ -358,7 +392,18 @@ class MeasureData:
 
     def weights(self, kind: str = "hrf") -> list:
         """Every run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions
-        and, with censoring, at censored scans (:func:`helpers.outliers.censor_weights`)."""
+        and, with censoring, at censored scans (:func:`helpers.outliers.censor_weights`).
+
+        Parameters
+        ----------
+        kind : {"hrf", "hanning", "none"}, default "hrf"
+            Weighting (:func:`helpers.connectivity.condition_weights`).
+
+        Returns
+        -------
+        list of DataFrame
+            Scans × conditions, one per run.
+        """
         weights = [r.weights(kind, self.conditions) for r in self.runs]
         if not self.censoring:
             return weights
@@ -370,13 +415,46 @@ class MeasureData:
         """:func:`helpers.connectivity.check_dof` of the conditions' effective residual dof.
 
         With censoring the runs' residual dof are shared among their kept scans only (a censored scan
-        has none to give), so the count uses the weights of the kept scans."""
+        has none to give), so the count uses the weights of the kept scans.
+
+        Parameters
+        ----------
+        weights : list of DataFrame
+            Condition weights, one per run (:meth:`weights`).
+        dofs : list of float
+            Residual dof, one per run (:meth:`denoise`).
+
+        Raises
+        ------
+        ValueError
+            A condition has fewer than ``min_dof`` effective residual dof.
+        """
         if self.censoring:
             weights = [w[keep] for w, keep in zip(weights, self.kept())]
         check_dof(condition_dof(weights, dofs), self.min_dof, self.where)
 
     def correlate(self, series: list, dofs: list, kind: str = "hrf") -> pd.DataFrame:
-        """Weighted ROI-to-ROI correlation of the stacked runs after the dof check (spec_conn.md §3, §7)."""
+        """Weighted ROI-to-ROI correlation of the stacked runs after the dof check (spec_conn.md §3, §7).
+
+        Parameters
+        ----------
+        series : list of DataFrame
+            Denoised ROI series, one per run.
+        dofs : list of float
+            Residual dof, one per run.
+        kind : {"hrf", "hanning", "none"}, default "hrf"
+            Weighting.
+
+        Returns
+        -------
+        DataFrame
+            One row per condition and ROI pair, with ``r`` and ``z``.
+
+        Raises
+        ------
+        ValueError
+            Too few degrees of freedom (:meth:`check_dof`).
+        """
         from .signals import stack
 
         weights = self.weights(kind)

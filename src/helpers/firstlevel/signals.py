@@ -142,12 +142,22 @@ def denoising_design(
         Realignment parameters (scans × 6).
     effects : DataFrame
         Condition Effect regressors (:func:`helpers.connectivity.condition_effects`).
-    wm, csf : array (scans × voxels), optional
-        WM/CSF voxel series; default None leaves that CompCor block out.
+    wm, csf : array (scans × voxels), default None
+        WM/CSF voxel series; None leaves that CompCor block out.
     n_components : int, default 5
         aCompCor signals per tissue (the mean and ``n_components - 1`` components; CONN's 5).
-    spikes : DataFrame, optional
+    spikes : DataFrame, default None
         Non-steady-state spike regressors; default None: none.
+
+    Returns
+    -------
+    DataFrame
+        The design, scans × columns above.
+
+    Raises
+    ------
+    ValueError
+        ``effects`` and ``motion`` have different numbers of scans.
     """
     n = len(motion)
     if len(effects) != n:
@@ -208,7 +218,20 @@ class Run:
     _designs: dict = field(default_factory=dict)
 
     def weights(self, kind: str, conditions) -> pd.DataFrame:
-        """This run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions."""
+        """This run's condition weights (``kind`` = hrf/hanning/none), zero for absent conditions.
+
+        Parameters
+        ----------
+        kind : {"hrf", "hanning", "none"}
+            Weighting (:func:`helpers.connectivity.condition_weights`); cached per kind.
+        conditions : sequence of str
+            The columns, in order.
+
+        Returns
+        -------
+        DataFrame
+            Scans × conditions.
+        """
         if kind not in self._weights:
             n, tr = len(self.roi_ts), self.files.tr
             self._weights[kind] = _per_condition(
@@ -220,13 +243,25 @@ class Run:
         return self._weights[kind]
 
     def outliers(self, rule) -> np.ndarray:
-        """This run's outlier scans under ``rule`` (bool per scan; :mod:`helpers.outliers`)."""
+        """This run's outlier scans under ``rule`` (bool per scan; :mod:`helpers.outliers`).
+
+        Parameters
+        ----------
+        rule : helpers.outliers.OutlierRule
+            Thresholds (global-signal z, motion) of CONN's ART detection.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            True at each outlier scan.
+        """
         from ..outliers import detect_outliers, read_outlier_inputs
 
         key = (rule.gs_z, rule.fd_mm, rule.fd)
         if key not in self._outliers:
-            inputs = read_outlier_inputs(self.files.confounds, len(self.roi_ts), self.files.participant_id,
-                                         bold=self.files.bold)
+            inputs = read_outlier_inputs(
+                self.files.confounds, len(self.roi_ts), self.files.participant_id, bold=self.files.bold
+            )
             self._outliers[key] = detect_outliers(inputs, rule)["outlier"].to_numpy()
         return self._outliers[key]
 
@@ -237,6 +272,18 @@ class Run:
         CompCor the design without the WM/CSF signals.  Scrubbing (CONN's way): one spike regressor
         per outlier scan not already a non-steady-state spike, a first-level covariate like the
         realignment parameters, so aCompCor removes it too before its PCA (book/spec_conn.md §4).
+
+        Parameters
+        ----------
+        rule : helpers.outliers.OutlierRule, default None
+            Outlier rule; None: no outlier scans.
+        compcor : bool, default True
+            Include the aCompCor WM/CSF signals.
+
+        Returns
+        -------
+        DataFrame
+            The denoising design (:func:`denoising_design`), cached per rule.
         """
         scrub = rule is not None and rule.method == "scrub"
         if compcor and not scrub:
@@ -249,8 +296,13 @@ class Run:
 
                 flagged = self.outliers(rule) & ~self.spikes.to_numpy(bool).any(axis=1)
                 spikes = pd.concat([spikes, spike_regressors(flagged)], axis=1)
-            self._designs[key] = denoising_design(self.motion, self.effects, self.wm if compcor else None,
-                                                  self.csf if compcor else None, spikes=spikes)
+            self._designs[key] = denoising_design(
+                self.motion,
+                self.effects,
+                self.wm if compcor else None,
+                self.csf if compcor else None,
+                spikes=spikes,
+            )
         return self._designs[key]
 
 
@@ -329,5 +381,16 @@ def participant_design(
 
 
 def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Runs stacked in time, every scan kept (book/spec_conn.md §7); one run is returned as it is."""
+    """Runs stacked in time, every scan kept (book/spec_conn.md §7); one run is returned as it is.
+
+    Parameters
+    ----------
+    frames : list of DataFrame
+        One table per run, same columns.
+
+    Returns
+    -------
+    DataFrame
+        The runs one after the other, with a fresh index.
+    """
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

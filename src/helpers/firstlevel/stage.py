@@ -24,6 +24,7 @@ from ..execution import (
     EXCLUSION_COLUMNS,
     ParticipantError,
     check_on_error,
+    execution_doc,
     failure_reason,
     map_participants,
     record_exclusions,
@@ -404,6 +405,7 @@ def _tables(
     return tables, excluded, trials
 
 
+@execution_doc("n_jobs", "progress", "backend", "scheduler", "cache", "cache_dir", "on_error")
 def run_connectivity(
     bids_dir,
     derivatives_dir,
@@ -447,23 +449,54 @@ def run_connectivity(
 
     Parameters
     ----------
-    bids_dir, derivatives_dir, output_dir : path-like
-        Raw BIDS dataset, fMRIPrep-style derivatives, where the tables are written.
+    bids_dir : path-like
+        Raw BIDS dataset.
+    derivatives_dir : path-like
+        fMRIPrep-style derivatives.
+    output_dir : path-like
+        Where the tables are written.
     task : str, default "feedback"
         BIDS task label; every run of it is used, combined as CONN does (book/spec_conn.md §7).
-    conditions, measures, contrasts, rois, band, min_dof
-        As for :func:`participant_connectivity` (defaults: the three conditions, ``("weighted_hrf",)``,
-        :data:`DEFAULT_CONTRASTS`, the paper's ROIs, high-pass 0.008 Hz, 10).  The first measure
-        is the required one.
-    min_trials, lss, beta_outliers, beta_outlier_z : default 3, "separate", "flag", 5
-        ``beta_series``: fewest trials of a condition entering its correlation, the LSS variant, and
-        what happens to trials with outlying betas (modified z above ``beta_outlier_z``)
-        (:func:`helpers.beta_series.beta_series`).  The trials of every participant and condition —
-        modelled, flagged, used — go to ``beta_series_trials.tsv``.
-    gppi_max_vif : float, default :data:`helpers.connectivity.MAX_VIF` (1000)
+    conditions : sequence of str, default ("negative", "neutral", "positive")
+        As for :func:`participant_connectivity`.
+    measures : sequence of str, default ("weighted_hrf",)
+        As for :func:`participant_connectivity`; the first measure is the required one.
+    smoothed : bool, default False
+        Read ``desc-smoothed`` instead of the unsmoothed ``desc-preproc`` BOLD (CONN uses the latter).
+    {execution_parameters:n_jobs}
+    participants : sequence of str, default None
+        None: every participant of ``bids_dir`` (:func:`list_participants`).
+    space : str, default None
+        Template space; None: the one present (several → an error naming them).
+    contrasts : dict, default :data:`DEFAULT_CONTRASTS`
+        As for :func:`participant_connectivity`.
+    rois : default None
+        As for :func:`participant_connectivity` (None: the paper's ROIs).
+    band : default :data:`helpers.denoise.HIGHPASS`
+        As for :func:`participant_connectivity` (high-pass 0.008 Hz).
+    {execution_parameters:progress,backend,scheduler,cache,cache_dir}
+    stages : helpers.provenance.Chapter or dict, default None
+        Receives the wall time of the lookup, the per-participant work and the tables.
+    {execution_parameters:on_error}
+    res : str, default None
+        Template ``res-`` entity; None: the one present (several → an error naming them).
+    min_dof : float, default :data:`helpers.connectivity.MIN_DOF`
+        As for :func:`participant_connectivity` (10).
+    min_trials : int, default :data:`helpers.beta_series.MIN_TRIALS`
+        ``beta_series``: fewest trials of a condition entering its correlation (3)
+        (:func:`helpers.beta_series.beta_series`).
+    lss : str, default "separate"
+        ``beta_series``: the LSS variant.
+    beta_outliers : str, default "flag"
+        ``beta_series``: what happens to trials with outlying betas (modified z above
+        ``beta_outlier_z``).  The trials of every participant and condition — modelled, flagged,
+        used — go to ``beta_series_trials.tsv``.
+    beta_outlier_z : float, default :data:`helpers.beta_series.OUTLIER_Z`
+        ``beta_series``: the modified-z threshold (5).
+    gppi_max_vif : float, default :data:`helpers.connectivity.MAX_VIF`
         ``gppi_regression``, ``gppi_symmetric``: a participant with an interaction term whose variance
-        inflation factor exceeds it gets no value for the measure, and the reason, naming the condition,
-        goes to ``exclusions.tsv`` (:func:`helpers.connectivity.gppi_vif`; ∞: no limit).
+        inflation factor exceeds it (1000) gets no value for the measure, and the reason, naming the
+        condition, goes to ``exclusions.tsv`` (:func:`helpers.connectivity.gppi_vif`; ∞: no limit).
     outliers : str or dict, default "none"
         Outlier scans (:func:`helpers.outliers.parse_outliers`): ``"none"``, the paper's pipeline,
         changes nothing; a CONN preset or thresholds scrub or censor the scans CONN's ART flags in
@@ -475,31 +508,11 @@ def run_connectivity(
         a condition's scans is excluded through ``exclusions.tsv``: from everything (stage
         ``outliers``) under ``outliers``, from the branch only (``outliers/<branch>``) otherwise
         (:func:`helpers.outliers.record_outlier_exclusions`).
-    smoothed : bool, default False
-        Read ``desc-smoothed`` instead of the unsmoothed ``desc-preproc`` BOLD (CONN uses the latter).
-    participants : sequence of str, optional
-        Default None: every participant of ``bids_dir`` (:func:`list_participants`).
-    space, res : str, optional
-        Template space and ``res-`` entity; default None: the one present (several → an error naming them).
-    backend : {"serial", "processes", "dask"}, default "processes"
-        :func:`helpers.execution.map_participants`, with ``n_jobs`` (default 1) workers or the Dask
-        ``scheduler`` (default "": a ``LocalCluster``); the results do not depend on it.
-    progress : bool, default True
-        Show a tqdm progress bar.
-    cache : bool, default False
-        Reuse per-participant results (:mod:`helpers.cache`; ``cache_dir`` default None:
-        ``build/cache``), one entry per participant and measure, keyed by the input files (path,
-        size, mtime), the TR, the settings, the measure and the code the stage imports
-        (:func:`helpers.cache.code_fingerprint` of this module, following its helpers imports).
-        Each worker stores its participant as soon as it finishes, so a killed run resumes.
-    stages : helpers.provenance.Chapter or dict, optional
-        Receives the wall time of the lookup, the per-participant work and the tables.
-    on_error : {"stop", "skip"}, default "stop"
-        See above.
 
     Returns
     -------
-    (connectivity DataFrame, exclusions DataFrame of this stage)
+    tuple of pandas.DataFrame
+        The connectivity table and the exclusions of this stage.
 
     Raises
     ------
@@ -507,6 +520,13 @@ def run_connectivity(
         ``on_error="stop"`` and a participant failed (its id starts the message).
     ValueError
         Unknown measure or ``on_error``; no participants; every participant excluded.
+
+    Notes
+    -----
+    With ``cache``, there is one cache entry per participant and measure, keyed by the input files
+    (path, size, mtime), the TR, the settings, the measure and the code the stage imports
+    (:func:`helpers.cache.code_fingerprint` of this module, following its helpers imports).  Each
+    worker stores its participant as soon as it finishes, so a killed run resumes.
     """
     from ..cache import Cache
 
@@ -576,8 +596,9 @@ def run_connectivity(
     return result, exclusions
 
 
-def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: StageSettings,
-                          max_outlier_fraction: float) -> None:
+def _record_outlier_scans(
+    output_dir, analysed: list, measures: list, settings: StageSettings, max_outlier_fraction: float
+) -> None:
     """``outlier_scans.tsv`` and the outlier exclusions of the analysed participants (nothing without a rule).
 
     The stage's rule counts for every measure (``measure`` ``all``); each multiverse branch among
@@ -587,15 +608,19 @@ def _record_outlier_scans(output_dir, analysed: list, measures: list, settings: 
     from .measures import branch_rule, get_measure, outlier_branch
 
     rules = [(ALL_MEASURES, settings.outliers)] if settings.outliers is not None else []
-    rules += [(m, branch_rule(get_measure(m).settings["method"])) for m in measures
-              if get_measure(m).func is outlier_branch]
+    rules += [
+        (m, branch_rule(get_measure(m).settings["method"]))
+        for m in measures
+        if get_measure(m).func is outlier_branch
+    ]
     lost = [
         lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
         for files in analysed
         for name, rule in rules
     ]
-    record_outlier_exclusions(output_dir, pd.concat(lost, ignore_index=True) if lost else None,
-                              max_outlier_fraction)
+    record_outlier_exclusions(
+        output_dir, pd.concat(lost, ignore_index=True) if lost else None, max_outlier_fraction
+    )
 
 
 def _outliers_and_weights(files: ParticipantFiles, conditions, rule) -> tuple[list, list]:
