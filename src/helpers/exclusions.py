@@ -35,8 +35,17 @@ import pandas as pd
 from .execution import EXCLUSION_COLUMNS, record_exclusions
 from .layout import outputs
 
-__all__ = ["STAGE_MOTION", "STAGE_USER", "STAGE_INCOMPLETE", "read_exclusions", "read_user_exclusions",
-           "motion_table", "fd_rule", "record_group_rules", "apply"]
+__all__ = [
+    "STAGE_MOTION",
+    "STAGE_USER",
+    "STAGE_INCOMPLETE",
+    "read_exclusions",
+    "read_user_exclusions",
+    "motion_table",
+    "fd_rule",
+    "record_group_rules",
+    "apply",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +80,9 @@ def read_exclusions(path: str | os.PathLike) -> pd.DataFrame:
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     missing = [c for c in EXCLUSION_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing} "
-                         f"(rule: columns {', '.join(EXCLUSION_COLUMNS)})")
+        raise ValueError(
+            f"{path}: missing column(s) {missing} (rule: columns {', '.join(EXCLUSION_COLUMNS)})"
+        )
     return table[EXCLUSION_COLUMNS]
 
 
@@ -98,16 +108,19 @@ def read_user_exclusions(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"exclusions_file {path}: no such file "
-                         "(rule: a TSV with columns participant_id and reason)")
+        raise ValueError(
+            f"exclusions_file {path}: no such file (rule: a TSV with columns participant_id and reason)"
+        )
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in ("participant_id", "reason") if c not in table.columns]
     if missing:
         sep = " (the header has no tab: save the file as tab-separated)" if len(table.columns) == 1 else ""
-        raise ValueError(f"exclusions_file {path}: missing column(s) {missing}; "
-                         f"found {list(table.columns)}{sep} "
-                         "(rule: a TSV with columns participant_id and reason)")
+        raise ValueError(
+            f"exclusions_file {path}: missing column(s) {missing}; "
+            f"found {list(table.columns)}{sep} "
+            "(rule: a TSV with columns participant_id and reason)"
+        )
     ids = table["participant_id"].str.strip()
     ids = ids.where(ids.str.startswith("sub-") | (ids == ""), "sub-" + ids)
     reasons = table["reason"].str.strip()
@@ -116,11 +129,15 @@ def read_user_exclusions(path: str | os.PathLike) -> pd.DataFrame:
         line = i + 2  # the header is line 1
         if not pid or not reason:
             column = "participant_id" if not pid else "reason"
-            raise ValueError(f"exclusions_file {path}, line {line}: column {column} is empty "
-                             "(rule: every line names a participant and the reason)")
+            raise ValueError(
+                f"exclusions_file {path}, line {line}: column {column} is empty "
+                "(rule: every line names a participant and the reason)"
+            )
         if pid in seen:
-            raise ValueError(f"exclusions_file {path}, line {line}: participant {pid} is listed again "
-                             f"(first on line {seen[pid]}) (rule: one line per participant)")
+            raise ValueError(
+                f"exclusions_file {path}, line {line}: participant {pid} is listed again "
+                f"(first on line {seen[pid]}) (rule: one line per participant)"
+            )
         seen[pid] = line
     return pd.DataFrame({"participant_id": ids, "stage": STAGE_USER, "reason": reasons})[EXCLUSION_COLUMNS]
 
@@ -160,14 +177,23 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
         for run in runs:
             confounds = pd.read_csv(run.confounds, sep="\t", na_values=["n/a"], keep_default_na=False)
             if "framewise_displacement" not in confounds.columns:
-                raise ValueError(f"{run.confounds}: participant {participant}: "
-                                 "no column framewise_displacement "
-                                 "(rule: fMRIPrep-style confounds; needed by the motion exclusion rule)")
+                raise ValueError(
+                    f"{run.confounds}: participant {participant}: "
+                    "no column framewise_displacement "
+                    "(rule: fMRIPrep-style confounds; needed by the motion exclusion rule)"
+                )
             values.append(pd.to_numeric(confounds["framewise_displacement"], errors="coerce").to_numpy(float))
         fd = np.concatenate(values) if values else np.array([])
         fd = fd[np.isfinite(fd)]
-        rows.append((participant, len(runs), fd.size, float(fd.mean()) if fd.size else np.nan,
-                     float(fd.max()) if fd.size else np.nan))
+        rows.append(
+            (
+                participant,
+                len(runs),
+                fd.size,
+                float(fd.mean()) if fd.size else np.nan,
+                float(fd.max()) if fd.size else np.nan,
+            )
+        )
     return pd.DataFrame(rows, columns=MOTION_COLUMNS)
 
 
@@ -188,12 +214,15 @@ def fd_rule(motion: pd.DataFrame, fd_threshold: float = 0.5) -> pd.DataFrame:
     """
     bad = motion[motion["mean_fd"] > fd_threshold]
     reasons = [f"mean framewise displacement {v:.3f} mm > {fd_threshold:g} mm" for v in bad["mean_fd"]]
-    return pd.DataFrame({"participant_id": bad["participant_id"].to_numpy(), "stage": STAGE_MOTION,
-                         "reason": reasons}, columns=EXCLUSION_COLUMNS)
+    return pd.DataFrame(
+        {"participant_id": bad["participant_id"].to_numpy(), "stage": STAGE_MOTION, "reason": reasons},
+        columns=EXCLUSION_COLUMNS,
+    )
 
 
-def record_group_rules(output_dir, derivatives_dir, participants, task: str, fd_threshold: float = 0.5,
-                       exclusions_file=None) -> pd.DataFrame:
+def record_group_rules(
+    output_dir, derivatives_dir, participants, task: str, fd_threshold: float = 0.5, exclusions_file=None
+) -> pd.DataFrame:
     """Evaluate the motion rule on the analysed derivatives and record it and your list.
 
     Writes ``motion.tsv`` and replaces the ``motion`` and ``user`` rows of ``exclusions.tsv`` in
@@ -230,8 +259,9 @@ def record_group_rules(output_dir, derivatives_dir, participants, task: str, fd_
     motion = motion_table(derivatives_dir, participants, task)
     write_tsv(motion, out.motion)
     by_motion = fd_rule(motion, fd_threshold)
-    by_user = (read_user_exclusions(exclusions_file) if exclusions_file
-               else pd.DataFrame(columns=EXCLUSION_COLUMNS))
+    by_user = (
+        read_user_exclusions(exclusions_file) if exclusions_file else pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    )
     record_exclusions(by_motion, out.exclusions, STAGE_MOTION)
     record_exclusions(by_user, out.exclusions, STAGE_USER)
     for row in pd.concat([by_motion, by_user]).itertuples():
@@ -239,8 +269,9 @@ def record_group_rules(output_dir, derivatives_dir, participants, task: str, fd_
     return pd.concat([by_motion, by_user], ignore_index=True)
 
 
-def apply(scores: pd.DataFrame, connectivity: pd.DataFrame, exclusions: pd.DataFrame
-          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def apply(
+    scores: pd.DataFrame, connectivity: pd.DataFrame, exclusions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The group sample: both tables without the excluded participants, and who was left out.
 
     Parameters
@@ -264,8 +295,9 @@ def apply(scores: pd.DataFrame, connectivity: pd.DataFrame, exclusions: pd.DataF
     whole = rows[~partial]
     for row in rows[partial].itertuples():  # one measure of one participant
         measure = row.stage.split("/", 1)[1]
-        connectivity = connectivity[~((connectivity["participant_id"] == row.participant_id)
-                                      & (connectivity["measure"] == measure))]
+        connectivity = connectivity[
+            ~((connectivity["participant_id"] == row.participant_id) & (connectivity["measure"] == measure))
+        ]
     out = set(whole["participant_id"])
     in_scores, in_conn = set(scores["participant_id"]) - out, set(connectivity["participant_id"]) - out
     incomplete = [(p, STAGE_INCOMPLETE, "no connectivity values") for p in sorted(in_scores - in_conn)]
@@ -273,5 +305,8 @@ def apply(scores: pd.DataFrame, connectivity: pd.DataFrame, exclusions: pd.DataF
     left_out = pd.concat([whole, pd.DataFrame(incomplete, columns=EXCLUSION_COLUMNS)], ignore_index=True)
     left_out = left_out.drop_duplicates().sort_values(["participant_id", "stage"], ignore_index=True)
     keep = in_scores & in_conn
-    return (scores[scores["participant_id"].isin(keep)].reset_index(drop=True),
-            connectivity[connectivity["participant_id"].isin(keep)].reset_index(drop=True), left_out)
+    return (
+        scores[scores["participant_id"].isin(keep)].reset_index(drop=True),
+        connectivity[connectivity["participant_id"].isin(keep)].reset_index(drop=True),
+        left_out,
+    )
