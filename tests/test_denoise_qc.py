@@ -439,3 +439,35 @@ def test_too_few_participants_for_qc_fc_is_said_not_raised(twins):
         "The median |QC-FC| is .15 (permutation *p* = .920), and 11 % of the 9 connection–condition "
         "values reach *p* < .05; chance alone would give about 5 %."
     )
+
+
+@pytest.mark.filterwarnings("ignore:.*erosion")
+def test_qc_describes_the_outlier_rule_the_first_level_used(tiny_twin):
+    """Scrubbing: the spikes of the first level's design are counted and regressed; censoring: only the kept
+    scans are compared, denoised as the first level denoises them."""
+    from helpers import firstlevel as fl
+    from helpers.denoise import regress_and_filter
+    from helpers.denoise_qc.scores import participant_denoise_qc
+    from helpers.outliers import censor_denoise, parse_outliers
+
+    files = fl.find_participant_files(tiny_twin, tiny_twin / "derivatives" / "twin-fmriprep", "sub-01")
+    run = fl.load_runs(files, ["negative", "neutral", "positive"], None)[0]
+    plain_edges, plain = participant_denoise_qc(files)
+    scrub_edges, scrub = participant_denoise_qc(files, outliers="intermediate")
+    rule = parse_outliers("intermediate")
+    n_spikes = run.design(rule).shape[1] - run.full.shape[1]
+    assert n_spikes > 0 and plain["n_outliers"] + n_spikes == scrub["n_outliers"]
+    assert scrub["dof"] == plain["dof"] - n_spikes
+    by_hand = regress_and_filter(run.roi_ts, run.design(rule), files.tr).corr()
+    assert scrub_edges.iloc[0]["r_denoised"] == pytest.approx(by_hand.iloc[0, 1], abs=1e-12)
+    assert scrub_edges.iloc[0]["r_denoised"] != pytest.approx(plain_edges.iloc[0]["r_denoised"], abs=1e-3)
+
+    censor = {"gs_z": 5, "fd_mm": 0.9, "method": "censor"}
+    cens_edges, _ = participant_denoise_qc(files, outliers=censor)
+    keep = ~run.outliers(parse_outliers(censor))
+    clean = censor_denoise(run.roi_ts.to_numpy(), run.full.to_numpy(), keep, files.tr)[keep]
+    assert cens_edges.iloc[0]["r_denoised"] == pytest.approx(
+        np.corrcoef(clean[:, 0], clean[:, 1])[0, 1], abs=1e-12
+    )
+    raw = run.roi_ts.to_numpy()[keep]
+    assert cens_edges.iloc[0]["r_raw"] == pytest.approx(np.corrcoef(raw[:, 0], raw[:, 1])[0, 1], abs=1e-12)

@@ -71,6 +71,7 @@ def run_denoise_qc(
     min_r_reduction: float = 0.0,
     smoothed: bool = False,
     progress: bool = True,
+    outliers=None,
 ) -> DenoiseQC:
     """Denoising QC of a sample; writes ``denoise_qc.tsv``, ``qc_fc.tsv`` and ``denoise_qc_verdicts.tsv``.
 
@@ -97,6 +98,9 @@ def run_denoise_qc(
     smoothed : bool, default False
     progress : bool, default True
         tqdm progress bar over participants.
+    outliers : str, dict or None, default None
+        The connectivity stage's outlier rule (:func:`participant_denoise_qc`), so that the QC
+        describes the denoising the first level did.
 
     Returns
     -------
@@ -120,7 +124,7 @@ def run_denoise_qc(
     for pid in tqdm(participants, desc="denoising QC", disable=not progress):
         files = fl.find_participant_files(bids_dir, derivatives_dir, pid, task, smoothed=smoothed)
         reference = reference or files.bold
-        pair, dof = participant_denoise_qc(files, conditions, rois, band, weighting)
+        pair, dof = participant_denoise_qc(files, conditions, rois, band, weighting, outliers)
         edges.append(pair)
         rows.append(
             {"participant_id": pid, "mean_fd": float(motion.loc[pid, "mean_fd"])}

@@ -105,19 +105,30 @@ def design_dof(designs, weights=None) -> dict:
     return out
 
 
-def _run_design(run, conditions, rois):
-    """One run's ROI series, events and design; conditions absent from the run are left out of its design
-    (an all-zero column adds nothing to the regression or its rank, book/spec_conn.md §7)."""
+def _run_design(run, conditions, rois, rule=None):
+    """One run's ROI series, events, design and kept scans; conditions absent from the run are left out of
+    its design (an all-zero column adds nothing to the regression or its rank, book/spec_conn.md §7).
+    Under an outlier ``rule`` the design is the first level's (scrubbing: its spike regressors) and
+    censoring keeps only the scans it keeps; without one, every scan is kept."""
     present = [
         c
         for c in conditions
         if c in set(fl.read_events(run.events, conditions, require_all=False)["trial_type"])
     ]
-    return fl.participant_design(run, present or list(conditions), rois)
+    if rule is None:
+        return (*fl.participant_design(run, present or list(conditions), rois), None)
+    loaded = fl.load_runs(run, present or list(conditions), rois)[0]
+    keep = ~loaded.outliers(rule) if rule.method == "censor" else None
+    return loaded.roi_ts, loaded.events, loaded.design(rule), keep
 
 
 def participant_denoise_qc(
-    files, conditions=("negative", "neutral", "positive"), rois=None, band=HIGHPASS, weighting: str = "hrf"
+    files,
+    conditions=("negative", "neutral", "positive"),
+    rois=None,
+    band=HIGHPASS,
+    weighting: str = "hrf",
+    outliers=None,
 ) -> tuple[pd.DataFrame, dict]:
     """Before/after ROI correlations and degrees of freedom of one participant (its BOLD read once per run).
 
@@ -135,17 +146,30 @@ def participant_denoise_qc(
     band : (float, float), default :data:`helpers.denoise.HIGHPASS` (0.008 Hz, ∞)
     weighting : str, default "hrf"
         Condition weights for the effective dof (:func:`helpers.connectivity.condition_weights`).
+    outliers : str, dict or None, default None
+        The connectivity stage's ``outliers`` parameter (:func:`helpers.outliers.parse_outliers`):
+        scrubbing adds its spike regressors to the design (and to the dof count); censoring compares
+        the kept scans only, denoised as the first level does (:func:`helpers.outliers.censor_denoise`).
 
     Returns
     -------
     (DataFrame, dict)
         ``participant_id, source, target, r_raw, r_denoised``; and :func:`design_dof`'s counts.
     """
+    from ..outliers import censor_denoise, parse_outliers
+
+    rule = parse_outliers(outliers) if isinstance(outliers, (str, dict)) else outliers
     raw, denoised, designs, weights = [], [], [], []
     for run in files.all_runs:
-        roi_ts, events, design = _run_design(run, conditions, rois)
-        raw.append(roi_ts - roi_ts.mean())
-        denoised.append(regress_and_filter(roi_ts, design, run.tr, band))
+        roi_ts, events, design, keep = _run_design(run, conditions, rois, rule)
+        if keep is None:
+            raw.append(roi_ts - roi_ts.mean())
+            denoised.append(regress_and_filter(roi_ts, design, run.tr, band))
+        else:
+            kept = roi_ts[keep]
+            raw.append(kept - kept.mean())
+            clean = censor_denoise(roi_ts.to_numpy(), design.to_numpy(), keep, run.tr, band)
+            denoised.append(pd.DataFrame(clean[keep], columns=roi_ts.columns))
         designs.append(design)
         present = [c for c in conditions if (events["trial_type"] == c).any()]
         weights.append(
