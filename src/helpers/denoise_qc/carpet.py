@@ -87,7 +87,7 @@ def carpet_data(
         ``fd`` (framewise displacement per scan, NaN where fMRIPrep writes n/a), ``tr``, ``participant_id``.
     """
     run = files.all_runs[0]
-    _, _, design = _run_design(run, conditions, None)
+    _, _, design, _ = _run_design(run, conditions, None)
     img = nib.load(run.bold)
     ijk = _brain_voxels(run, derivatives_dir, task, img)
     rng = np.random.default_rng(seed)
