@@ -32,6 +32,7 @@ from nibabel.affines import apply_affine
 from scipy import ndimage
 
 from ..atlas import DEFAULT_ROIS
+from ..style import ACCENT, OKABE_ITO, PALETTE
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 
@@ -382,7 +383,7 @@ def plot_motion_vs_truth(
         (axes[0], MOTION_COLUMNS[:3], 1.0, "mm"),
         (axes[1], MOTION_COLUMNS[3:], 180 / np.pi, "°"),
     ):
-        for col, color in zip(cols, ("tab:blue", "tab:orange", "tab:green")):
+        for col, color in zip(cols, (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish_green"])):
             ax.plot(truth[col] * scale, ".", color=color, ms=3, alpha=0.5)
             ax.plot(ours[col] * scale, "-", color=color, lw=1, label=col)
         ax.set_ylabel(unit)
@@ -410,8 +411,8 @@ def plot_accuracy(scores: pd.DataFrame):
 
     x = np.arange(len(scores))
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")
-    axes[0].plot(x, scores["realign_rms_mm"], "o", color="tab:grey", ms=4)
-    axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color="tab:red", lw=1)
+    axes[0].plot(x, scores["realign_rms_mm"], "o", color=PALETTE["neutral"], ms=4)
+    axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color=ACCENT, lw=1)
     axes[0].set(
         ylabel="mm",
         title="realignment RMS error (≤ target)",
@@ -424,7 +425,7 @@ def plot_accuracy(scores: pd.DataFrame):
         values = scores.filter(regex=f"^{prefix}(?!abs_)")  # dice_abs_*: in the table, not against the target
         for (col, column), marker in zip(values.items(), "os^"):
             ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
-        ax.axhline(target, ls="--", color="tab:red", lw=1)
+        ax.axhline(target, ls="--", color=ACCENT, lw=1)
         ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
         ax.legend(fontsize=7, frameon=False, loc="lower left")
     for ax in axes:

@@ -37,6 +37,7 @@ import pandas as pd
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
+from ..exclusions import motion_table
 from ..execution import EXCLUSION_COLUMNS, record_exclusions
 from ..io import write_tsv
 from .pipeline import derivative_paths
@@ -285,8 +286,8 @@ def participant_scores(
     mask = np.asarray(nib.load(paths["mask"]).dataobj) > 0
     rois = {k: np.asarray(v.dataobj) > 0 for k, v in roi_masks(bold).items()}
     row.update(roi_coverage(bold, mask, rois, tsnr_fraction))
-    fd = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")["framewise_displacement"]
-    row["mean_fd"] = float(np.nanmean(fd))
+    # every run's FD, pooled as the exclusion rule pools it (one definition of a participant's mean FD)
+    row["mean_fd"] = float(motion_table(preproc_dir, [participant], task)["mean_fd"].iloc[0])
     raw = nib.load(first.bold)
     row["bold_voxel_mm"] = float(max(raw.header.get_zooms()[:3]))
     row["anat_voxel_mm"] = float(max(nib.load(inputs.structural).header.get_zooms()[:3]))

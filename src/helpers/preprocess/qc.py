@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from nibabel.affines import apply_affine
 from scipy import ndimage, signal
 
+from ..style import ACCENT, OKABE_ITO
 from .pipeline import derivative_paths
 
 __all__ = [
@@ -53,7 +54,7 @@ def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | 
         axes[1].plot(np.degrees(confounds[col].to_numpy()), label=col)
     axes[2].plot(confounds["framewise_displacement"].to_numpy(), color="k", lw=1)
     if fd_threshold is not None:
-        axes[2].axhline(fd_threshold, color="tab:red", ls="--", lw=1, label=f"{fd_threshold} mm")
+        axes[2].axhline(fd_threshold, color=ACCENT, ls="--", lw=1, label=f"{fd_threshold} mm")
     for ax, label in zip(axes, ("translation (mm)", "rotation (°)", "FD (mm)")):
         ax.set_ylabel(label)
         ax.legend(loc="upper left", fontsize=7, ncol=3, frameon=False)
@@ -111,7 +112,7 @@ def plot_carpet(
     axes[1].imshow(series[rows], aspect="auto", cmap="gray", vmin=-2, vmax=2, interpolation="nearest")
     bounds = np.cumsum([np.sum(tissue[rows] == k) for k in range(len(labels))])
     for b in bounds[:-1]:
-        axes[1].axhline(b, color="tab:orange", lw=1)
+        axes[1].axhline(b, color=OKABE_ITO["orange"], lw=1)
     centres = np.r_[0, bounds[:-1]] + np.diff(np.r_[0, bounds]) / 2
     axes[1].set_yticks(centres, labels)
     axes[1].set_xlabel("volume")
@@ -136,8 +137,9 @@ def _overlay(
         dim=0,
     )
     if edges is not None:
-        display.add_edges(edges, color="r")
-    for (_name, img), color in zip((contours or {}).items(), ("tab:red", "tab:cyan", "tab:green", "y")):
+        display.add_edges(edges, color=OKABE_ITO["vermillion"])
+    colours = [OKABE_ITO[c] for c in ("vermillion", "sky_blue", "bluish_green", "yellow")]
+    for (_name, img), color in zip((contours or {}).items(), colours):
         display.add_contours(
             nib.Nifti1Image(np.asarray(img.dataobj, np.float32), img.affine),
             levels=[0.5],
@@ -381,7 +383,7 @@ def plot_registration_grid(
         ax.set_title(
             sub + (" (flagged)" if sub in flagged else ""),
             fontsize=9,
-            color="tab:red" if sub in flagged else "black",
+            color=ACCENT if sub in flagged else "black",
         )
     for ax in axes.ravel():
         ax.axis("off")
