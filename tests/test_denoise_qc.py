@@ -413,7 +413,6 @@ def test_run_parcellation_gives_matrices_and_a_distance_dependence(twins, tmp_pa
     sentence = parcellation.summary_sentence("aal", result, dropped)
     assert "aal with 6 regions (0 label(s) left out" in sentence and "of its 45 connection" in sentence
     assert parcellation.summary_sentence(None) == "No parcellation was requested in this run."
-    assert len(parcellation.plot_not_requested().axes) == 1
 
 
 @pytest.mark.filterwarnings("ignore:.*erosion")

@@ -225,11 +225,11 @@ def test_a_failed_or_killed_build_is_never_followed_by_a_silently_partial_one(tm
 
 
 @pytest.mark.parametrize(
-    "twin, ours",
-    [(True, True), (False, True), (False, False)],
-    ids=["twin", "raw user data", "fMRIPrep user data"],
+    "twin, ours, parcellation",
+    [(True, True, False), (False, True, False), (False, False, False), (True, True, True)],
+    ids=["twin", "raw user data", "fMRIPrep user data", "twin with a parcellation"],
 )
-def test_no_kind_of_data_leaves_a_reference_dangling(twin, ours):
+def test_no_kind_of_data_leaves_a_reference_dangling(twin, ours, parcellation):
     """Dropping the cells meant for other data never removes a label that a kept cell cites (glue keys are
     checked after execution, by the runner itself)."""
     import re
@@ -239,6 +239,7 @@ def test_no_kind_of_data_leaves_a_reference_dangling(twin, ours):
         "user_data": not twin,
         "our_preprocessing": ours,
         "no_preprocessing": not ours,
+        "parcellation": parcellation,
     }
     kept = {
         stem: runner.select_cells(

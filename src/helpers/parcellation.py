@@ -29,7 +29,6 @@ __all__ = [
     "run_parcellation",
     "summary_sentence",
     "plot_matrices",
-    "plot_not_requested",
 ]
 
 log = logging.getLogger(__name__)
@@ -236,21 +235,4 @@ def plot_matrices(connectivity: pd.DataFrame, measure: str = "weighted_hrf", con
     fig.colorbar(
         image, ax=axes[0].tolist(), orientation="horizontal", fraction=0.08, pad=0.12, label="mean Fisher z"
     )
-    return fig
-
-
-@styled
-def plot_not_requested():
-    """Placeholder figure when no parcellation was asked for (keeps the chapter's figures defined)."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.2, 0.9))
-    ax.text(
-        0.5,
-        0.5,
-        "no parcellation requested\n(parameter parcellation: aal or harvard_oxford)",
-        ha="center",
-        va="center",
-    )
-    ax.set_axis_off()
     return fig

@@ -79,6 +79,7 @@ CELL_CONDITIONS = {
     "user-data-only": "user_data",
     "our-preprocessing-only": "our_preprocessing",
     "no-preprocessing-only": "no_preprocessing",
+    "parcellation-only": "parcellation",
 }
 
 
@@ -344,7 +345,7 @@ def run_conditions(params: dict, root: Path) -> dict[str, bool]:
     preprocessing runs, or its output is what the connectivity chapter analyses, or (the twin) its
     derivatives are already in ``preproc_dir`` to inspect; otherwise the chapters read someone
     else's derivatives, e.g. fMRIPrep's (``no_preprocessing``) — and an earlier run's preprocessing
-    of the same data is not shown as if it were analysed.
+    of the same data is not shown as if it were analysed. ``parcellation``: the params request one.
 
     Parameters
     ----------
@@ -356,7 +357,8 @@ def run_conditions(params: dict, root: Path) -> dict[str, bool]:
     Returns
     -------
     dict of str to bool
-        ``twin``, ``user_data``, ``our_preprocessing``, ``no_preprocessing``.
+        ``twin``, ``user_data``, ``our_preprocessing``, ``no_preprocessing``; ``parcellation``: an atlas
+        parcellation is requested (the connectivity chapter's whole-brain figures exist only then).
     """
     twin = twin_requested(params)
     preproc = root / str(params.get("preproc_dir", "build/data/preproc"))
@@ -365,7 +367,13 @@ def run_conditions(params: dict, root: Path) -> dict[str, bool]:
     )
     inspect = twin and preproc.is_dir() and any(preproc.glob("sub-*"))
     ours = bool(params.get("run_preprocessing", True)) or analysed or inspect
-    return {"twin": twin, "user_data": not twin, "our_preprocessing": ours, "no_preprocessing": not ours}
+    return {
+        "twin": twin,
+        "user_data": not twin,
+        "our_preprocessing": ours,
+        "no_preprocessing": not ours,
+        "parcellation": params.get("parcellation") is not None,
+    }
 
 
 def select_cells(nb, conditions: dict[str, bool]):
