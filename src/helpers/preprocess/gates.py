@@ -207,6 +207,46 @@ def roi_coverage(
     return out
 
 
+def first_run_derivatives(bids_dir, preproc_dir, participant: str, task: str, resolution):
+    """A participant's raw inputs and the derivative paths of its first run (what the QC reads).
+
+    With several runs the QC scores and figures describe the first run's derivatives; the structural
+    is the participant's.
+
+    Parameters
+    ----------
+    bids_dir, preproc_dir : path-like
+        The raw dataset and our derivatives.
+    participant : str
+        ``sub-…`` label.
+    task : str
+        Task label.
+    resolution : float
+        Derivative grid (mm).
+
+    Returns
+    -------
+    (helpers.preprocess.inputs.RawInputs, dict)
+        The inputs (:func:`helpers.preprocess.inputs.find_inputs`) and
+        :func:`helpers.layout.derivative_paths` of the first run.
+    """
+    from .inputs import find_inputs
+
+    inputs = find_inputs(bids_dir, participant, task)
+    first = inputs.runs[0]
+    paths = derivative_paths(
+        preproc_dir,
+        participant,
+        task,
+        resolution,
+        inputs.contrast,
+        session=first.session,
+        acq=first.acq,
+        run=first.run,
+    )
+    return inputs, paths
+
+
 def participant_scores(
     bids_dir: str | Path,
     preproc_dir: str | Path,
@@ -247,21 +287,11 @@ def participant_scores(
     """
     from helpers.atlas import load_template, roi_masks
 
-    from .inputs import find_inputs, load_structural
+    from .inputs import load_structural
     from .normalise import template_for_contrast
 
-    inputs = find_inputs(bids_dir, participant, task)
-    first = inputs.runs[0]  # several runs: the first run's derivatives, as the QC figures
-    paths = derivative_paths(
-        preproc_dir,
-        participant,
-        task,
-        resolution,
-        inputs.contrast,
-        session=first.session,
-        acq=first.acq,
-        run=first.run,
-    )
+    inputs, paths = first_run_derivatives(bids_dir, preproc_dir, participant, task, resolution)
+    first = inputs.runs[0]
     missing = [
         k
         for k in ("boldref", "coreg_xfm", "anat_mni", "preproc", "mask", "confounds")

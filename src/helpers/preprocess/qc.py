@@ -18,7 +18,7 @@ from nibabel.affines import apply_affine
 from scipy import ndimage, signal
 
 from ..style import ACCENT, OKABE_ITO
-from .pipeline import derivative_paths
+from .gates import first_run_derivatives
 
 __all__ = [
     "plot_motion",
@@ -256,21 +256,10 @@ def qc_figures(
     """
     from helpers.atlas import roi_masks
 
-    from .inputs import find_inputs, load_structural
+    from .inputs import load_structural
     from .normalise import template_for_contrast
 
-    inputs = find_inputs(bids_dir, participant, task)
-    first = inputs.runs[0]  # several runs: the first run's derivatives (the structural is the participant's)
-    paths = derivative_paths(
-        preproc_dir,
-        participant,
-        task,
-        resolution,
-        inputs.contrast,
-        session=first.session,
-        acq=first.acq,
-        run=first.run,
-    )
+    inputs, paths = first_run_derivatives(bids_dir, preproc_dir, participant, task, resolution)
     conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
     bold = nib.load(paths["preproc"])
     probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
@@ -336,8 +325,6 @@ def plot_registration_grid(
     """
     from helpers.atlas import load_template, roi_masks
 
-    from .inputs import find_inputs
-
     columns = max(1, min(columns, len(participants)))
     rows = int(np.ceil(len(participants) / columns))
     fig, axes = plt.subplots(
@@ -345,20 +332,7 @@ def plot_registration_grid(
     )
     brain = None
     for ax, sub in zip(axes.ravel(), participants):
-        inputs = find_inputs(bids_dir, sub, task)
-        first = inputs.runs[0]
-        anat = nib.load(
-            derivative_paths(
-                preproc_dir,
-                sub,
-                task,
-                resolution,
-                inputs.contrast,
-                session=first.session,
-                acq=first.acq,
-                run=first.run,
-            )["anat_mni"]
-        )
+        anat = nib.load(first_run_derivatives(bids_dir, preproc_dir, sub, task, resolution)[1]["anat_mni"])
         if brain is None:
             from nilearn import image as nimg
 
