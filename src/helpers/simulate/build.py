@@ -19,11 +19,10 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy import ndimage
-from threadpoolctl import threadpool_limits
 
 from .. import __version__
 from ..atlas import roi_masks
-from ..execution import map_participants
+from ..participant_stage import Task, run_stage
 from ..io import write_json, write_tsv
 from ..layout import derivative_paths, raw_paths
 from . import anatomy, model, signals, space, writer
@@ -280,134 +279,133 @@ def _participant(
     shared: Shared,
     seed_seq: np.random.SeedSequence,
 ) -> None:
-    """Simulate and write one participant (raw, ideal derivatives, truth)."""
-    with threadpool_limits(1):
-        rng = np.random.default_rng(seed_seq)
-        series = participant_series(events, coupling, cfg, rng)
-        planted = planted_problems(cfg, sub)
-        if "motion" in planted:
-            _scale_motion(series, cfg["plants"]["motion"]["mean_fd_mm"], cfg["motion"]["spin_pct_per_mm"])
-        pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
-        warp = space.warp_params(cfg["anatomy"], rng)
-        task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
-        raw = raw_paths(root, sub, task)
-        # raw BOLD + sidecars
-        bold = _native_bold(
-            shared, series, pose, warp, cfg, rng, cfg["plants"]["dropout"] if "dropout" in planted else None
-        )
-        f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
-        writer.save_nifti(
-            bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True
-        )
-        del bold
+    """Simulate and write one participant (raw, ideal derivatives, truth); one BLAS thread
+    (:func:`helpers.participant_stage.run_stage`)."""
+    rng = np.random.default_rng(seed_seq)
+    series = participant_series(events, coupling, cfg, rng)
+    planted = planted_problems(cfg, sub)
+    if "motion" in planted:
+        _scale_motion(series, cfg["plants"]["motion"]["mean_fd_mm"], cfg["motion"]["spin_pct_per_mm"])
+    pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
+    warp = space.warp_params(cfg["anatomy"], rng)
+    task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
+    raw = raw_paths(root, sub, task)
+    # raw BOLD + sidecars
+    bold = _native_bold(
+        shared, series, pose, warp, cfg, rng, cfg["plants"]["dropout"] if "dropout" in planted else None
+    )
+    f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
+    writer.save_nifti(
+        bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True
+    )
+    del bold
+    write_json(
+        {
+            "RepetitionTime": tm["tr"],
+            "EchoTime": tm["echo_time"],
+            "FlipAngle": tm["flip_angle"],
+            "TaskName": task,
+            "MagneticFieldStrength": 3,
+            "Manufacturer": "Siemens",
+            "ManufacturersModelName": "TrioTim (simulated)",
+            "SliceThickness": 3.0,
+            "SpacingBetweenSlices": grid["func_zooms"][2],
+            "PhaseEncodingDirection": "j-",
+            "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
+            "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)",
+        },
+        raw["bold_json"],
+    )
+    ev = events.copy()
+    ev["rating"] = ratings
+    write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
+    struct, anat_motion = _native_structural(shared, pose, warp, cfg, rng)
+    if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
+        struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
+    contrast = _contrast(cfg["anatomy"])
+    writer.save_nifti(
+        struct,
+        space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
+        raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")),
+        np.int16,
+    )
+    write_json(
+        _STRUCTURAL_SIDECAR[contrast]
+        | {
+            "MagneticFieldStrength": 3,
+            "SliceThickness": 3.0,
+            "SpacingBetweenSlices": grid["anat_zooms"][2],
+        },
+        raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")),
+    )
+    # ideal derivatives
+    res = grid["mni_resolution"]
+    der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
+    data, smoothed = _mni_bold(shared, series, cfg, rng)
+    aff = shared.mni.affine
+    zooms4 = (res, res, res, tm["tr"])
+    writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4, time_first=True)
+    writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4, time_first=True)
+    for key, desc in (
+        ("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
+        ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing"),
+    ):
         write_json(
             {
                 "RepetitionTime": tm["tr"],
-                "EchoTime": tm["echo_time"],
-                "FlipAngle": tm["flip_angle"],
-                "TaskName": task,
-                "MagneticFieldStrength": 3,
-                "Manufacturer": "Siemens",
-                "ManufacturersModelName": "TrioTim (simulated)",
-                "SliceThickness": 3.0,
-                "SpacingBetweenSlices": grid["func_zooms"][2],
-                "PhaseEncodingDirection": "j-",
-                "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
-                "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)",
+                "SkullStripped": True,
+                "Description": desc,
+                "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0,
             },
-            raw["bold_json"],
+            der[key],
         )
-        ev = events.copy()
-        ev["rating"] = ratings
-        write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
-        struct, anat_motion = _native_structural(shared, pose, warp, cfg, rng)
-        if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
-            struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
-        contrast = _contrast(cfg["anatomy"])
+    writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
+    for label in ("GM", "WM", "CSF"):
         writer.save_nifti(
-            struct,
-            space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
-            raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")),
-            np.int16,
+            shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni"
         )
-        write_json(
-            _STRUCTURAL_SIDECAR[contrast]
-            | {
-                "MagneticFieldStrength": 3,
-                "SliceThickness": 3.0,
-                "SpacingBetweenSlices": grid["anat_zooms"][2],
-            },
-            raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")),
+    mean_in = {
+        name: data[:, m].mean(axis=1)
+        for name, m in (
+            ("global_signal", shared.mask),
+            ("csf", _pure(shared.mni.tissue["csf"])),
+            ("white_matter", _pure(shared.mni.tissue["wm"])),
         )
-        # ideal derivatives
-        res = grid["mni_resolution"]
-        der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
-        data, smoothed = _mni_bold(shared, series, cfg, rng)
-        aff = shared.mni.affine
-        zooms4 = (res, res, res, tm["tr"])
-        writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4, time_first=True)
-        writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4, time_first=True)
-        for key, desc in (
-            ("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
-            ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing"),
-        ):
-            write_json(
-                {
-                    "RepetitionTime": tm["tr"],
-                    "SkullStripped": True,
-                    "Description": desc,
-                    "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0,
-                },
-                der[key],
-            )
-        writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
-        for label in ("GM", "WM", "CSF"):
-            writer.save_nifti(
-                shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni"
-            )
-        mean_in = {
-            name: data[:, m].mean(axis=1)
-            for name, m in (
-                ("global_signal", shared.mask),
-                ("csf", _pure(shared.mni.tissue["csf"])),
-                ("white_matter", _pure(shared.mni.tissue["wm"])),
-            )
-        }
-        del data, smoothed
-        write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
-        # ground truth
-        tdir = writer.truth_dir(root, sub)
-        names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
-        motion = pd.DataFrame(series["motion"], columns=names)
-        motion["framewise_displacement"] = series["fd"]
-        write_tsv(motion, tdir / f"{sub}_motion.tsv")
-        write_json(
-            {
-                "pose_mni_to_scanner": pose.tolist(),
-                "warp": warp,
-                "anat_motion": anat_motion.tolist(),
-                "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
-                "anatomy_source": cfg["anatomy"]["source"],
-                "planted_problems": planted,
-                "conventions": (
-                    "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"
-                ),
-            },
-            tdir / f"{sub}_transform.json",
-        )
-        roi = series["fluct"] + series["task"]
-        for part in ("fluct", "task"):
-            for name in signals.ROIS:
-                roi[f"{name}_{part}"] = series[part][name]
-        write_tsv(roi, tdir / f"{sub}_roi_timeseries.tsv")
-        write_tsv(series["neural"], tdir / f"{sub}_neural.tsv")
-        write_tsv(series["components"], tdir / f"{sub}_components.tsv")
+    }
+    del data, smoothed
+    write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
+    # ground truth
+    tdir = writer.truth_dir(root, sub)
+    names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+    motion = pd.DataFrame(series["motion"], columns=names)
+    motion["framewise_displacement"] = series["fd"]
+    write_tsv(motion, tdir / f"{sub}_motion.tsv")
+    write_json(
+        {
+            "pose_mni_to_scanner": pose.tolist(),
+            "warp": warp,
+            "anat_motion": anat_motion.tolist(),
+            "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
+            "anatomy_source": cfg["anatomy"]["source"],
+            "planted_problems": planted,
+            "conventions": (
+                "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"
+            ),
+        },
+        tdir / f"{sub}_transform.json",
+    )
+    roi = series["fluct"] + series["task"]
+    for part in ("fluct", "task"):
+        for name in signals.ROIS:
+            roi[f"{name}_{part}"] = series[part][name]
+    write_tsv(roi, tdir / f"{sub}_roi_timeseries.tsv")
+    write_tsv(series["neural"], tdir / f"{sub}_neural.tsv")
+    write_tsv(series["components"], tdir / f"{sub}_components.tsv")
 
 
 def _participant_job(job: tuple, root: Path, cfg: dict, shared: Shared) -> None:
-    """One participant's task for :func:`helpers.execution.map_participants` (shared maps sent once)."""
-    sub, events, coupling, ratings, seed_seq = job
-    _participant(root, sub, events, coupling, ratings, cfg, shared, seed_seq)
+    """One participant's task for the stage skeleton (the shared maps are sent once per worker)."""
+    _participant(root, *job[:4], cfg, shared, job[4])
 
 
 def build(root: Path, cfg: dict, n: int, seed: int) -> None:
@@ -435,6 +433,34 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     coupling = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], cfg["conditions"], rng)
     mean, sd, _ = model.scs_population(cfg["scs"])
     sc_std = (scores["total"] - mean["total"]) / sd["total"]
+    designs = _designs(ids, sc_std, cfg, rng)
+    writer.write_dataset_files(root, cfg, participants, items, __version__)
+    log.info("building the shared anatomy and signal maps")
+    shared = shared_for(cfg)
+    jobs = {
+        pid: (designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
+        for i, pid in enumerate(ids)
+    }
+    output = cfg["output"]
+    n_jobs = min(output["n_jobs"], n)
+    log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
+    # no store: the twin is written into a fresh temporary root, renamed into place only when whole
+    run_stage(
+        "twin participants",
+        ids,
+        lambda pid: Task(pid, (pid, *jobs[pid])),
+        _participant_job,
+        backend=output.get("backend", "processes"),
+        n_jobs=n_jobs,
+        scheduler=output.get("scheduler", ""),
+        progress=None,
+        shared={"root": root, "cfg": cfg, "shared": shared},
+    )
+    _write_truth(root, cfg, n, latent, scores, coupling)
+
+
+def _designs(ids: list, sc_std, cfg: dict, rng: np.random.Generator) -> list:
+    """Each participant's events and ratings (drawn in participant order from ``rng``)."""
     designs = []
     for pid in ids:
         ev_rng = np.random.default_rng(rng.integers(2**63))
@@ -442,27 +468,11 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
         if cfg["events"]["shared_order"] and designs:
             events = designs[0][0]
         designs.append((events, model.ratings(events, sc_std[pid], cfg["ratings"], ev_rng)))
-    writer.write_dataset_files(root, cfg, participants, items, __version__)
-    log.info("building the shared anatomy and signal maps")
-    shared = shared_for(cfg)
-    jobs = [
-        (pid, designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
-        for i, pid in enumerate(ids)
-    ]
-    output = cfg["output"]
-    n_jobs = min(output["n_jobs"], n)
-    log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
-    map_participants(
-        _participant_job,
-        jobs,
-        ids=ids,
-        backend=output.get("backend", "processes"),
-        n_jobs=n_jobs,
-        scheduler=output.get("scheduler", ""),
-        desc="twin participants",
-        progress=None,
-        shared={"root": root, "cfg": cfg, "shared": shared},
-    )
+    return designs
+
+
+def _write_truth(root: Path, cfg: dict, n: int, latent, scores, coupling) -> None:
+    """The group-level ground truth: config, scores, planted coupling, population correlations."""
     tdir = root / "derivatives" / "twin-truth"
     (tdir / "README.md").write_text(writer.TRUTH_README)
     (tdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
