@@ -185,6 +185,7 @@ class ProvenanceStore:
 
 @dataclass(frozen=True)
 class _Job:
+    participant: Any  # as given to run_stage (the results' key)
     task: Task
     missing: tuple | None  # the parts to compute (parted tasks)
 
@@ -204,10 +205,10 @@ def _attempt(job: _Job, compute: Callable, store, on_error: str, context: dict):
         value = Failed(failure_reason(err))
     if store is not None:
         if job.missing is None:
-            store.put(task.key, value, task.participant)
+            store.put(task.key, value, job.participant)
         else:
             for part in job.missing:
-                store.put(task.key[part], value if isinstance(value, Failed) else value[part], task.participant)
+                store.put(task.key[part], value if isinstance(value, Failed) else value[part], job.participant)
     return value
 
 
@@ -243,7 +244,7 @@ def _look_up(run: StageRun, store, on_error: str, hint: str) -> list[_Job]:
         else:
             missing = tuple(part for part in keys if part not in stored)
             if missing:
-                jobs.append(_Job(task, missing if task.parted else None))
+                jobs.append(_Job(p, task, missing if task.parted else None))
             run.results[p] = stored if task.parted else stored.get(None)
     return jobs
 
@@ -320,7 +321,7 @@ def run_stage(
             values = map_participants(
                 _attempt,
                 jobs,
-                ids=[job.task.participant for job in jobs],
+                ids=[str(job.participant) for job in jobs],
                 backend=backend,
                 n_jobs=n_jobs,
                 scheduler=scheduler,
@@ -331,7 +332,7 @@ def run_stage(
         except ParticipantError as err:
             raise _with_hint(err.participant, err.message, hint) from err
     for job, value in zip(jobs, values):
-        p = job.task.participant
+        p = job.participant
         run.computed.append(p)
         if isinstance(value, Failed):
             run.excluded[p] = value.reason
