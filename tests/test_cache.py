@@ -10,8 +10,8 @@ import pytest
 
 from helpers import firstlevel as fl
 from helpers.cache import Cache, code_fingerprint, file_fingerprint, make_key
-from helpers.participant_stage import Task, run_stage
 from helpers.firstlevel import stage
+from helpers.participant_stage import Task, run_stage
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
 

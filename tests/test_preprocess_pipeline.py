@@ -324,7 +324,13 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
         "helpers.preprocess.pipeline",
     }
     assert {"helpers.atlas", "helpers.io", "helpers.layout.raw", "helpers.versions"} <= modules
-    presentation = {"helpers.style", "helpers.params", "helpers.provenance", "helpers.mdtable", "helpers.figures"}
+    presentation = {
+        "helpers.style",
+        "helpers.params",
+        "helpers.provenance",
+        "helpers.mdtable",
+        "helpers.figures",
+    }
     assert not modules & presentation, modules & presentation
 
     real = cache._code_bytes

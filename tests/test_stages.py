@@ -60,7 +60,9 @@ def test_cache_store_skip_records_then_resumes_only_what_is_missing(tmp_path):
 def test_cache_store_stop_names_the_participant_and_keeps_the_finished_ones(tmp_path):
     cache = Cache("demo", tmp_path)
     compute = Counting(broken={"sub-02"})
-    with pytest.raises(ParticipantError, match=r"^participant sub-02: ValueError: sub-02: no BOLD run \(hint\)$"):
+    with pytest.raises(
+        ParticipantError, match=r"^participant sub-02: ValueError: sub-02: no BOLD run \(hint\)$"
+    ):
         run_stage("demo", PARTICIPANTS, _plan(), compute, cache, hint="hint", progress=False)
     assert compute.calls == ["sub-01", "sub-02"]  # serial: stopped at the failure
     compute = Counting()
@@ -71,7 +73,9 @@ def test_cache_store_stop_names_the_participant_and_keeps_the_finished_ones(tmp_
 
 def test_a_stored_failure_stops_a_stop_run_before_any_work(tmp_path):
     cache = Cache("demo", tmp_path)
-    run_stage("demo", PARTICIPANTS, _plan(), Counting(broken={"sub-03"}), cache, on_error="skip", progress=False)
+    run_stage(
+        "demo", PARTICIPANTS, _plan(), Counting(broken={"sub-03"}), cache, on_error="skip", progress=False
+    )
     compute = Counting()
     with pytest.raises(ParticipantError, match="participant sub-03: ValueError: sub-03: no BOLD run"):
         run_stage("demo", ["sub-04", "sub-03"], _plan(), compute, cache, progress=False)
@@ -107,12 +111,21 @@ def test_parted_results_compute_only_the_missing_parts(tmp_path):
     def plan(parts):
         return lambda p: Task(p, p, {part: make_key(p, part) for part in parts})
 
-    first = run_stage("parts", PARTICIPANTS, plan("a"), _parts, cache, progress=False, shared={"calls": calls})
+    first = run_stage(
+        "parts", PARTICIPANTS, plan("a"), _parts, cache, progress=False, shared={"calls": calls}
+    )
     assert calls == [(p, ("a",)) for p in PARTICIPANTS]
     assert first.results["sub-02"] == {"a": "sub-02/a"}
     calls.clear()
     both = run_stage(
-        "parts", PARTICIPANTS, plan("ab"), _parts, cache, on_error="skip", progress=False, shared={"calls": calls}
+        "parts",
+        PARTICIPANTS,
+        plan("ab"),
+        _parts,
+        cache,
+        on_error="skip",
+        progress=False,
+        shared={"calls": calls},
     )
     assert calls == [(p, ("b",)) for p in PARTICIPANTS]  # "a" came from the store
     assert both.results == {p: {"a": f"{p}/a", "b": f"{p}/b"} for p in ("sub-01", "sub-03")}
@@ -138,7 +151,9 @@ def _write_folder(work, out, broken=(), calls=None):
 
 
 def _folder_stage(out, params, compute_kwargs, on_error="skip"):
-    store = ProvenanceStore(lambda p: out / p / "provenance.json", lambda record: make_key(record["parameters"]))
+    store = ProvenanceStore(
+        lambda p: out / p / "provenance.json", lambda record: make_key(record["parameters"])
+    )
     return run_stage(
         "folders",
         PARTICIPANTS,
@@ -161,7 +176,10 @@ def test_provenance_store_skip_leaves_no_folder_and_the_rerun_does_only_it(tmp_p
     calls.clear()
     again = _folder_stage(tmp_path, {"fwhm": 8}, dict(calls=calls))
     assert calls == ["sub-02"]  # a failure leaves no folder: it is tried again, the others are complete
-    assert again.computed == ["sub-02"] and again.results["sub-01"]["outputs"] == ["anat/brain.txt", "bold.txt"]
+    assert again.computed == ["sub-02"] and again.results["sub-01"]["outputs"] == [
+        "anat/brain.txt",
+        "bold.txt",
+    ]
 
     (tmp_path / "sub-03" / "bold.txt").unlink()  # an incomplete folder is not a result
     record = json.loads((tmp_path / "sub-01" / "provenance.json").read_text())
@@ -183,6 +201,8 @@ def test_provenance_store_stop_names_the_participant(tmp_path):
 
 
 def test_no_store_computes_everything_in_order_on_every_backend():
-    run = run_stage("demo", PARTICIPANTS[::-1], _plan(), Counting(), backend="processes", n_jobs=2, progress=False)
+    run = run_stage(
+        "demo", PARTICIPANTS[::-1], _plan(), Counting(), backend="processes", n_jobs=2, progress=False
+    )
     assert list(run.results.items()) == [("sub-03", 30), ("sub-02", 20), ("sub-01", 10)]
     assert isinstance(run.exclusions(), pd.DataFrame) and run.exclusions().empty

@@ -208,7 +208,9 @@ def _attempt(job: _Job, compute: Callable, store, on_error: str, context: dict):
             store.put(task.key, value, job.participant)
         else:
             for part in job.missing:
-                store.put(task.key[part], value if isinstance(value, Failed) else value[part], job.participant)
+                store.put(
+                    task.key[part], value if isinstance(value, Failed) else value[part], job.participant
+                )
     return value
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cache import Cache, code_fingerprint
 from ..beta_series import COUNT_COLUMNS, MIN_TRIALS, OUTLIER_Z, trial_counts
+from ..cache import Cache, code_fingerprint
 from ..connectivity import MAX_VIF, MIN_DOF
 from ..denoise import HIGHPASS
 from ..execution import EXCLUSION_COLUMNS, execution_doc, record_exclusions, timed

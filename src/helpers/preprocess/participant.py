@@ -76,6 +76,7 @@ DEFAULTS = dict(
 #: Packages whose versions the sidecars and provenance record (all but ``helpers`` key the code).
 SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
 
+
 def input_record(inputs: RawInputs) -> dict:
     """What a participant's derivatives depend on besides the parameters (recorded in provenance.json).
 
@@ -458,5 +459,3 @@ _RUN_OUTPUTS = (
     "boldref",
     "coreg_xfm",
 )
-
-

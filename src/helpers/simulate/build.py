@@ -22,9 +22,9 @@ from scipy import ndimage
 
 from .. import __version__
 from ..atlas import roi_masks
-from ..participant_stage import Task, run_stage
 from ..io import write_json, write_tsv
 from ..layout import derivative_paths, raw_paths
+from ..participant_stage import Task, run_stage
 from . import anatomy, model, signals, space, writer
 
 __all__ = ["build", "Shared", "participant_series"]
