@@ -32,16 +32,14 @@ import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
-from ..io import atomic_path, write_json, write_tsv
 from ..layout import derivative_paths
-from ..versions import package_versions, sha256
-from .brain import BRAIN_DEFAULTS, brain_mask
-from .coregister import COREG_DEFAULTS, coregister
+from ..versions import sha256
+from .brain import brain_mask
+from .coregister import coregister
 from .inputs import RawInputs, find_inputs, load_bold, load_structural
-from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
+from .normalise import normalise, template_for_contrast
 from .realign import realign
 from .resample import (
-    as_image,
     grid_points,
     mni_grid,
     resample_series,
@@ -49,8 +47,9 @@ from .resample import (
     smooth_series,
     template_tissue,
 )
+from .writer import SOFTWARE, write_participant
 
-__all__ = ["DEFAULTS", "SOFTWARE", "with_defaults", "input_record", "preprocess_participant", "process"]
+__all__ = ["DEFAULTS", "with_defaults", "input_record", "preprocess_participant", "process"]
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +71,6 @@ DEFAULTS = dict(
     syn_level_iters=[50, 25, 25],
     seed=0,
 )
-
-#: Packages whose versions the sidecars and provenance record (all but ``helpers`` key the code).
-SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
 
 
 def input_record(inputs: RawInputs) -> dict:
@@ -106,29 +102,6 @@ def input_record(inputs: RawInputs) -> dict:
         "runs": runs,
         "structural": {"name": inputs.structural.name, "sha256": sha256(inputs.structural)},
         "code": code_fingerprint(__name__, packages=SOFTWARE[1:], follow_imports=True),
-    }
-
-
-def _sidecar(tr: float, params: dict, run, inputs: RawInputs, extra: dict) -> dict:
-    return {
-        "RepetitionTime": tr,
-        "SkullStripped": False,
-        "SliceTimingCorrected": False,
-        "Sources": [f"bids:raw:{run.bold.name}", f"bids:raw:{inputs.structural.name}"],
-        "GeneratedBy": [
-            {
-                "Name": "helpers.preprocess",
-                "Version": package_versions(SOFTWARE)["helpers"],
-                "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
-                "normalise (dipy MI affine + SyN CC) -> one composed resampling",
-            }
-        ],
-        "Software": package_versions(SOFTWARE),
-        "Parameters": params,
-        "Coregistration": COREG_DEFAULTS,
-        "Normalisation": NORMALISE_DEFAULTS,
-        "BrainExtraction": BRAIN_DEFAULTS,
-        **extra,
     }
 
 
@@ -280,7 +253,7 @@ def process(inputs: RawInputs, out_dir: str | Path, params: dict, record: dict) 
         )
         for run, tr, volumes in zip(inputs.runs, trs, _run_slices(lengths))
     ]
-    _write(runs, mni, motion, coreg, bold_img.affine, params, inputs, record, seconds, lap)
+    write_participant(runs, mni, motion, coreg, bold_img.affine, params, inputs, record, seconds, lap)
     log.info("%s preprocessed (%d run(s)) in %.1f s", participant, len(runs), sum(seconds.values()))
     return {"participant": participant, "seconds": seconds}
 
@@ -369,93 +342,3 @@ def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
         "bold": scatter(values, support),
         "mask": tissue["mask"] & scatter(coverage, support),
     }
-
-
-def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, record, seconds, lap) -> None:
-    """Write every output of one participant into a temporary folder renamed when complete.
-
-    ``runs``: ``(run, paths, tr, volumes)`` per run, ``volumes`` its slice of the concatenated series.
-    The anatomical outputs and the provenance are the participant's; each run gets its functional files,
-    its rows of the realignment parameters (relative to the first volume of the first run, as SPM's
-    ``rp_*.txt`` of later sessions) with framewise displacement ``n/a`` at its own first volume.
-    """
-    paths = runs[0][1]
-    sub_dir = paths["provenance"].parent
-    affine = mni["affine"]
-    with atomic_path(sub_dir) as tmp:
-
-        def inside(p: Path) -> Path:
-            out = tmp / p.relative_to(sub_dir)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            return out
-
-        for label in ("GM", "WM", "CSF"):
-            as_image(mni["tissue"][label], affine).to_filename(inside(paths[f"probseg_{label}"]))
-        as_image(mni["anat"], affine).to_filename(inside(paths["anat_mni"]))
-        as_image(scatter(mni["struct_points"], mni["support"]), affine).to_filename(inside(paths["norm_xfm"]))
-        for run, run_paths, tr, volumes in runs:
-            rel = {k: inside(p) for k, p in run_paths.items() if k in _RUN_OUTPUTS}
-            as_image(mni["bold"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
-            smoothed = as_image(mni["smoothed"][..., volumes], affine, dtype=np.int16, tr=tr)
-            smoothed.to_filename(rel["smoothed"])
-            as_image(mni["mask"], affine, dtype=np.uint8).to_filename(rel["mask"])
-            nib.Nifti1Image(motion.mean.astype(np.float32), func_affine).to_filename(rel["boldref"])
-            np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
-            confounds = motion.params.iloc[volumes].reset_index(drop=True)
-            confounds.loc[0, "framewise_displacement"] = np.nan
-            write_tsv(confounds, rel["confounds"])
-            write_json(
-                {
-                    c: {
-                        "Description": _RIGID_DESCRIPTION
-                        if c != "framewise_displacement"
-                        else "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"
-                    }
-                    for c in confounds.columns
-                },
-                rel["confounds_json"],
-            )
-            write_json(_sidecar(tr, params, run, inputs, {}), rel["preproc_json"])
-            write_json(
-                _sidecar(tr, params, run, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}),
-                rel["smoothed_json"],
-            )
-        lap("write")
-        outputs = sorted(
-            {
-                str(p.relative_to(sub_dir))
-                for _, run_paths, _, _ in runs
-                for k, p in run_paths.items()
-                if k != "provenance"
-            }
-        )
-        write_json(
-            {
-                "participant": inputs.participant,
-                "parameters": params,
-                "inputs": record,
-                "outputs": outputs,
-                "seconds": seconds,
-                "software": package_versions(SOFTWARE),
-            },
-            inside(paths["provenance"]),
-        )
-
-
-_RIGID_DESCRIPTION = (
-    "SPM-convention rigid parameter (mm or rad) relative to the first volume of the first "
-    "run, rotations about the scanner origin"
-)
-
-#: The functional outputs written for each run (the others are the participant's).
-_RUN_OUTPUTS = (
-    "preproc",
-    "preproc_json",
-    "smoothed",
-    "smoothed_json",
-    "mask",
-    "confounds",
-    "confounds_json",
-    "boldref",
-    "coreg_xfm",
-)

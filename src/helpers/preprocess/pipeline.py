@@ -23,8 +23,9 @@ from ..layout import SPACE, derivative_paths
 from ..participant_stage import ProvenanceStore, Task, run_stage
 from ..versions import package_versions
 from .inputs import find_inputs, find_participants
-from .participant import DEFAULTS, SOFTWARE, input_record, preprocess_participant, process, with_defaults
+from .participant import DEFAULTS, input_record, preprocess_participant, process, with_defaults
 from .resample import mni_grid
+from .writer import SOFTWARE
 
 __all__ = [
     "DEFAULTS",

@@ -3,9 +3,11 @@
 Randomness: ``SeedSequence(seed)`` spawns one child for the sample/questionnaire and one per
 participant, so results do not depend on the number of parallel jobs.  Spatial maps use the
 config's fixed ``map_seed`` (common to every participant and every seed).
-Participants run through :func:`helpers.execution.map_participants`: the config's ``output``
-section chooses ``n_jobs`` and, optionally, ``backend`` (default ``"processes"``; ``"serial"`` or
-``"dask"``) and ``scheduler``; the shared maps are sent once per worker.
+Participants run through the stage skeleton (:func:`helpers.participant_stage.run_stage`) without a
+store: the twin is written into a fresh temporary root that :func:`helpers.simulate.simulate` renames
+into place only when whole, so there is nothing to resume.  The config's ``output`` section chooses
+``n_jobs`` and, optionally, ``backend`` (default ``"processes"``; ``"serial"`` or ``"dask"``) and
+``scheduler``; the shared maps are sent once per worker.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..atlas import roi_masks
 from ..io import write_json, write_tsv
 from ..layout import derivative_paths, raw_paths
 from ..participant_stage import Task, run_stage
-from . import anatomy, model, signals, space, writer
+from . import anatomy, model, signals, space, volumes, writer
 
 __all__ = ["build", "Shared", "participant_series"]
 
@@ -143,86 +145,6 @@ def participant_series(
     }
 
 
-def _native_bold(
-    shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator, dropout: dict | None = None
-) -> np.ndarray:
-    """Raw BOLD (int16, time first: (T, x, y, z)).
-
-    The participant's warped maps are computed once (:meth:`space.Maps.warped`), their baseline (and
-    so every signal change) multiplied by :func:`anatomy.dropout_factor` when ``dropout`` (the config's
-    ``plants.dropout``) is given; each volume is then
-    one trilinear ``scipy.ndimage.affine_transform`` of the 2 mm signal through
-    ``A_src⁻¹ H⁻¹ M_t⁻¹ A_func``, plus
-    Rician thermal noise |S + σ(n1 + i n2)|, σ = I_gm / tsnr.
-    """
-    grid = cfg["grid"]
-    shape = tuple(grid["func_shape"])
-    aff = space.native_affine(shape, grid["func_zooms"])
-    maps = shared.src.warped(warp)
-    if dropout is not None:
-        keep = anatomy.dropout_factor(
-            maps.shape, maps.affine, dropout["centre_mni"], dropout["fwhm_mm"], dropout["depth"]
-        )
-        maps = space.Maps(maps.shape, maps.affine, maps.s0_full * keep, maps.maps_full, maps.tissue)
-    to_src = np.linalg.inv(maps.affine) @ np.linalg.inv(pose)
-    sigma = cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
-    ts = series["components"].to_numpy()
-    out = np.empty((len(ts), *shape), np.int16)
-    for t in range(len(ts)):
-        vol = maps.volume(ts[t], series["spin"][t])
-        m = to_src @ np.linalg.inv(space.rigid_matrix(series["motion"][t])) @ aff
-        vals = ndimage.affine_transform(
-            vol,
-            m[:3, :3],
-            offset=m[:3, 3],
-            output_shape=shape,
-            order=1,
-            mode="constant",
-            cval=0.0,
-            prefilter=False,
-        )
-        noise = rng.standard_normal((2, *shape), dtype=np.float32) * sigma
-        vals += noise[0]
-        mag = np.hypot(vals, noise[1], out=vals)
-        out[t] = np.clip(np.rint(mag), 0, 32767)
-    return out
-
-
-def _native_structural(shared: Shared, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
-    """Raw structural (int16) in its own small pose (acquired before the run): the head image through
-    the participant's warp, times a smooth bias field in scanner space (:func:`anatomy.bias_field`),
-    plus Rician noise of SD ``anatomy.noise``."""
-    grid, mo, anat = cfg["grid"], cfg["motion"], cfg["anatomy"]
-    shape = tuple(grid["anat_shape"])
-    aff = space.native_affine(shape, grid["anat_zooms"])
-    q = nib.affines.apply_affine(aff, np.indices(shape).reshape(3, -1).T)
-    anat_motion = np.r_[rng.normal(0, mo["anat_trans"], 3), rng.normal(0, mo["anat_rot"], 3)]
-    p = space.native_to_mni(q, pose, warp, anat_motion)
-    vals = space.resample_points(shared.anat, shared.anat_affine, p).reshape(shape)
-    vals *= anatomy.bias_field(shape, grid["anat_zooms"], anat["bias_fwhm_mm"], anat["bias_sd"], rng)
-    noise = rng.standard_normal((2, *shape)) * anat["noise"]
-    return np.clip(np.round(np.hypot(vals + noise[0], noise[1])), 0, 32767).astype(np.int16), anat_motion
-
-
-def _mni_bold(
-    shared: Shared, series: dict, cfg: dict, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ideal MNI-space BOLD (float32, time first, 0 outside the brain support) and its 8 mm smoothed copy.
-
-    Noise: Gaussian with SD 0.75·σ_thermal (trilinear resampling of native noise lowers its SD).
-    """
-    sigma = 0.75 * cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
-    data = shared.mni.series(series["components"].to_numpy(), series["spin"])
-    support = shared.mni.s0_full > 0
-    noise = rng.standard_normal((data.shape[0], int(support.sum())), dtype=np.float32) * np.float32(sigma)
-    data[:, support] += noise
-    del noise
-    res = cfg["grid"]["mni_resolution"]
-    s = 8.0 / 2.3548 / res
-    smoothed = ndimage.gaussian_filter(data, (0, s, s, s), truncate=3.0)
-    return data, smoothed
-
-
 _STRUCTURAL_SIDECAR = {
     "T2w": {
         "EchoTime": 0.054,
@@ -291,7 +213,7 @@ def _participant(
     task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
     raw = raw_paths(root, sub, task)
     # raw BOLD + sidecars
-    bold = _native_bold(
+    bold = volumes.native_bold(
         shared, series, pose, warp, cfg, rng, cfg["plants"]["dropout"] if "dropout" in planted else None
     )
     f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
@@ -319,7 +241,7 @@ def _participant(
     ev = events.copy()
     ev["rating"] = ratings
     write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
-    struct, anat_motion = _native_structural(shared, pose, warp, cfg, rng)
+    struct, anat_motion = volumes.native_structural(shared, pose, warp, cfg, rng)
     if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
         struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
     contrast = _contrast(cfg["anatomy"])
@@ -341,7 +263,7 @@ def _participant(
     # ideal derivatives
     res = grid["mni_resolution"]
     der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
-    data, smoothed = _mni_bold(shared, series, cfg, rng)
+    data, smoothed = volumes.mni_bold(shared, series, cfg, rng)
     aff = shared.mni.affine
     zooms4 = (res, res, res, tm["tr"])
     writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4, time_first=True)
