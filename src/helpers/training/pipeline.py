@@ -1,14 +1,15 @@
 """Run the training study's twin end to end: simulate each participant, fit the first level.
 
-One task per participant (:func:`helpers.execution.map_participants`: serial, ``n_jobs`` local
-processes or a Dask cluster): draw the participant's traits, and for each session the clip order,
+One task per participant through the stage skeleton (:func:`helpers.participant_stage.run_stage`:
+serial, ``n_jobs`` local processes or a Dask cluster): draw the participant's traits, and for each session the clip order,
 the ratings and the BOLD run; fit the first-level GLM and keep only the smoothed distress − everyday
 map (runs are never stored, which keeps memory and time small).
 Randomness: ``SeedSequence(seed).spawn(n)`` gives one independent stream per participant, so the
 results do not depend on ``n_jobs`` or the backend.  With ``cache=True`` each participant's result
 is stored in ``build/cache/training`` (:mod:`helpers.cache`), keyed by its row, its seed stream,
 the configuration (except the group sizes, which do not enter a participant's computation), the
-first-level method and the code of ``helpers.training``, ``helpers.simulate`` and ``helpers.atlas``.
+first-level method and the code of this module and every helpers module it imports
+(:func:`helpers.cache.code_fingerprint`).
 """
 
 from __future__ import annotations
