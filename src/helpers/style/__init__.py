@@ -22,7 +22,7 @@ The package's modules: :mod:`~helpers.style.colours`, :mod:`~helpers.style.figur
 
 from __future__ import annotations
 
-from .apa import format_number, format_p, format_r
+from .apa import MINUS, format_number, format_p, format_r
 from .colours import ACCENT, OKABE_ITO, PALETTE, condition_colour, role_colours
 from .figure_style import FIGURE_WIDTH, RC, styled
 from .journal import journal_cells
@@ -44,4 +44,5 @@ __all__ = [
     "label",
     "journal_cells",
     "FIGURE_WIDTH",
+    "MINUS",
 ]
