@@ -19,7 +19,7 @@ _PATH = "a path relative to the project root"
 
 #: The declared parameters of every notebook (and of the runner: twin_*, execution_timeout).
 SCHEMA: dict[str, Param] = {
-    # --- data (CONTRACTS.md)
+    # --- data (book/spec_data_contract.md)
     "bids_dir": Param("path", f"BIDS dataset ({_PATH})"),
     "derivatives_dir": Param("path", f"fMRIPrep-style derivatives ({_PATH})"),
     "output_dir": Param(
