@@ -1,9 +1,9 @@
 """Run the training study's twin end to end: simulate each participant, fit the first level.
 
 One task per participant through the stage skeleton (:func:`helpers.participant_stage.run_stage`:
-serial, ``n_jobs`` local processes or a Dask cluster): draw the participant's traits, and for each session the clip order,
-the ratings and the BOLD run; fit the first-level GLM and keep only the smoothed distress − everyday
-map (runs are never stored, which keeps memory and time small).
+serial, ``n_jobs`` local processes or a Dask cluster): draw the participant's traits, and for each
+session the clip order, the ratings and the BOLD run; fit the first-level GLM and keep only the
+smoothed distress − everyday map (runs are never stored, which keeps memory and time small).
 Randomness: ``SeedSequence(seed).spawn(n)`` gives one independent stream per participant, so the
 results do not depend on ``n_jobs`` or the backend.  With ``cache=True`` each participant's result
 is stored in ``build/cache/training`` (:mod:`helpers.cache`), keyed by its row, its seed stream,
