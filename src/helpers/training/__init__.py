@@ -4,9 +4,10 @@ Only the abstract and a few secondary facts of the study are available (book/spe
 twin's design values are assumptions, kept in one file, ``config.yaml`` (each value marked
 [abstract], [secondary] or [assumed]).  Modules:
 
-* :mod:`.design` — the twin: groups, sessions, the Socio-affective Video Task, ratings and BOLD
-  simulated directly in MNI space (reusing the first study's simulator); ``null=True`` removes
-  every training effect (the null twin);
+* :mod:`.design` — the twin: groups, sessions, ratings and participant traits; ``null=True``
+  removes every training effect (the null twin); it re-exports the two parts below;
+* :mod:`.task` — one run of the Socio-affective Video Task (clip order, timing, run length);
+* :mod:`.bold` — BOLD simulated directly in MNI space (reusing the first study's simulator);
 * :mod:`.rois` — the study's regions of interest (mOFC, putamen, pallidum, VTA; anterior insula,
   aMCC) from the shipped atlases and a documented sphere;
 * :mod:`.pipeline` — simulate and fit every participant's first-level GLMs (parallel, deterministic);
