@@ -30,8 +30,6 @@ MODULES = sorted(
         for name in (
             "atlas",
             "beta_series",
-            "connectivity",
-            "denoise",
             "cache",
             "cell_tags",
             "exclusions",
@@ -41,7 +39,6 @@ MODULES = sorted(
             "io",
             "mdtable",
             "methods_text",
-            "outliers",
             "params",
             "paths",
             "provenance",
@@ -57,7 +54,18 @@ MODULES = sorted(
     + [SRC / "catalogue" / "__init__.py"]
     + [
         p
-        for sub in ("preprocess", "simulate", "training", "bids", "layout", "firstlevel")
+        for sub in (
+            "preprocess",
+            "simulate",
+            "training",
+            "bids",
+            "layout",
+            "layout/derivatives",
+            "firstlevel",
+            "connectivity",
+            "denoise",
+            "outliers",
+        )
         for p in (SRC / sub).glob("*.py")
     ]
 )
