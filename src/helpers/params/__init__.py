@@ -1,10 +1,10 @@
 """One declared schema for the flat parameter namespace of every notebook.
 
 Each name in ``notebooks/params/*.yml`` and in the notebooks' ``parameters`` cells means the same
-thing everywhere (the data contract: ``book/spec_data_contract.md``); :data:`SCHEMA` says, for each name, its type, the values
-or range allowed and what it does.  :func:`validate_params` checks a dict of parameters against it
-and raises at the first problem with a message naming the key, the value, the rule and the
-parameter's meaning, e.g.::
+thing everywhere (the data contract: ``book/spec_data_contract.md``); :data:`SCHEMA` says, for each
+name, its type, the values or range allowed and what it does.  :func:`validate_params` checks a dict
+of parameters against it and raises at the first problem with a message naming the key, the value,
+the rule and the parameter's meaning, e.g.::
 
     notebook 03_connectivity: parameter 'weighting' = 'gaussian' is not allowed
     (rule: one of 'hrf', 'hanning', 'none'); condition weights: ...

@@ -1,21 +1,11 @@
-"""fMRIPrep-style derivatives: the names we write (preprocessing, the twin) and read (connectivity).
+"""Every preprocessed run of a participant, as fMRIPrep, our preprocessing or the twin wrote it.
 
-Names follow BIDS-Derivatives as fMRIPrep writes them, entities in BIDS order::
-
-    sub-<p>[_ses-<s>]_task-<t>[_acq-<a>][_run-<r>]_space-<S>_res-<R>_desc-preproc_bold.nii.gz
-    sub-<p>[_ses-<s>]_task-<t>[_acq-<a>][_run-<r>]_desc-confounds_timeseries.tsv
-    sub-<p>_space-<S>_res-<R>_label-<WM|CSF|GM>_probseg.nii.gz          (in anat/)
-
-Our preprocessing and the twin put the functional files of a session in ``sub-<p>/[ses-<s>/]func``
-and the anatomical files (one structural per participant) in ``sub-<p>/anat``, as fMRIPrep does
-for a participant with a single anatomical reference.
-
-**Read side** (:func:`derivative_runs`, :func:`find_fmriprep`): the variants of fMRIPrep 20.2 LTS
-to 25.x that are accepted, read from fMRIPrep's own CI output lists (nipreps/fmriprep
-``.circleci/ds005_outputs.txt``, ``ds054_outputs.txt``), its ``docs/outputs.rst`` (1.5 … 23.0) and
-its ``DerivativesDataSink`` naming (an anatomical output takes the entities of its source T1w, so
-one T1w in ``ses-<s>/anat`` gives ``sub-<p>/ses-<s>/anat/sub-<p>_ses-<s>_…``; a ``res-native``
-output has no ``res-``):
+**Read side** (:func:`derivative_runs`; the folder: :func:`helpers.layout.derivatives.find_fmriprep`):
+the variants of fMRIPrep 20.2 LTS to 25.x that are accepted, read from fMRIPrep's own CI output
+lists (nipreps/fmriprep ``.circleci/ds005_outputs.txt``, ``ds054_outputs.txt``), its
+``docs/outputs.rst`` (1.5 … 23.0) and its ``DerivativesDataSink`` naming (an anatomical output takes
+the entities of its source T1w, so one T1w in ``ses-<s>/anat`` gives
+``sub-<p>/ses-<s>/anat/sub-<p>_ses-<s>_…``; a ``res-native`` output has no ``res-``):
 
 * BOLD ``…_space-<S>[_res-<R>]_desc-preproc_bold.nii[.gz]`` in ``sub-<p>/[ses-<s>/]func``, ``<S>`` an
   MNI template — ``MNI152NLin2009cAsym`` (fMRIPrep's default) or ``MNI152NLin6Asym`` (written for
@@ -48,170 +38,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .entities import parse_entities, read_json
-
-__all__ = [
-    "SPACE",
-    "SPACES",
-    "entity_stem",
-    "derivative_paths",
-    "DerivRun",
-    "derivative_runs",
-    "find_fmriprep",
-    "sidecar",
-    "run_label",
-]
+from ..entities import parse_entities, read_json
+from .names import _NIFTI, SPACES, run_label, sidecar
 
 log = logging.getLogger(__name__)
-
-#: The template space our preprocessing and the twin write (fMRIPrep's default output space).
-SPACE = "MNI152NLin2009cAsym"
-#: The template spaces fMRIPrep writes that the ROI atlas (MNI coordinates) fits, in order of preference.
-SPACES = ("MNI152NLin2009cAsym", "MNI152NLin6Asym")
-#: Names of the pipelines whose derivatives :func:`find_fmriprep` accepts (``GeneratedBy``), fMRIPrep first.
-GENERATORS = ("fmriprep", "helpers.preprocess", "helpers.simulate")
-_NIFTI = (".nii.gz", ".nii")
-
-
-def entity_stem(
-    participant: str,
-    task: str | None = None,
-    *,
-    session: str | None = None,
-    acq: str | None = None,
-    run: str | None = None,
-) -> str:
-    """The leading entities of a BIDS file name, in BIDS order.
-
-    Parameters
-    ----------
-    participant : str
-        ``"sub-<label>"``.
-    task : str, default None
-        Task label (without ``task-``); default None leaves the entity out (anatomical files).
-    session, acq, run : str, default None
-        Labels without their prefix; default None leaves the entity out.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> entity_stem("sub-01", "feedback", session="2", run="1")
-    'sub-01_ses-2_task-feedback_run-1'
-    """
-    parts = [participant]
-    for key, value in (("ses", session), ("task", task), ("acq", acq), ("run", run)):
-        if value is not None:
-            parts.append(f"{key}-{value}")
-    return "_".join(parts)
-
-
-def derivative_paths(
-    out_dir: str | Path,
-    participant: str,
-    task: str,
-    resolution: int | float = 3,
-    contrast: str = "T2w",
-    *,
-    session: str | None = None,
-    acq: str | None = None,
-    run: str | None = None,
-    space: str = SPACE,
-) -> dict[str, Path]:
-    """Paths of one run's derivatives as our preprocessing and the twin write them.
-
-    Parameters
-    ----------
-    out_dir : path-like
-        The derivatives folder (e.g. ``build/data/preproc`` or ``<twin>/derivatives/twin-fmriprep``).
-    participant : str
-        ``"sub-<label>"``.
-    task : str
-        Task label.
-    resolution : int or float, default 3
-        The ``res-`` entity (voxel size in mm of the MNI grid).
-    contrast : str, default "T2w"
-        Suffix of the structural the transforms refer to (``"T2w"`` or ``"T1w"``).
-    session, acq, run : str, default None
-        Entities of the functional run (labels without prefix); default None: absent.
-    space : str, default :data:`SPACE`
-        Template space of the outputs.
-
-    Returns
-    -------
-    dict
-        ``preproc``, ``preproc_json``, ``smoothed``, ``smoothed_json``, ``mask``, ``confounds``,
-        ``confounds_json``, ``boldref``, ``coreg_xfm`` (functional files of the run, under
-        ``[ses-<s>/]func``); ``norm_xfm``, ``anat_mni``, ``probseg_GM|WM|CSF`` (the participant's
-        anatomical files, under ``anat``); ``provenance`` (the participant's record).
-    """
-    res = f"{resolution:g}" if isinstance(resolution, float) else str(resolution)
-    sub = Path(out_dir) / participant
-    func = (sub / f"ses-{session}" / "func") if session is not None else sub / "func"
-    anat = sub / "anat"
-    stem = entity_stem(participant, task, session=session, acq=acq, run=run)
-    sp = f"space-{space}_res-{res}"
-    paths = {
-        "preproc": func / f"{stem}_{sp}_desc-preproc_bold.nii.gz",
-        "preproc_json": func / f"{stem}_{sp}_desc-preproc_bold.json",
-        "smoothed": func / f"{stem}_{sp}_desc-smoothed_bold.nii.gz",
-        "smoothed_json": func / f"{stem}_{sp}_desc-smoothed_bold.json",
-        "mask": func / f"{stem}_{sp}_desc-brain_mask.nii.gz",
-        "confounds": func / f"{stem}_desc-confounds_timeseries.tsv",
-        "confounds_json": func / f"{stem}_desc-confounds_timeseries.json",
-        "boldref": func / f"{stem}_boldref.nii.gz",
-        "coreg_xfm": func / f"{stem}_from-boldref_to-{contrast}_mode-image_xfm.txt",
-        "norm_xfm": anat / f"{participant}_from-{contrast}_to-{space}_mode-points_xfm.nii.gz",
-        "anat_mni": anat / f"{participant}_{sp}_desc-preproc_{contrast}.nii.gz",
-        "provenance": sub / "provenance.json",
-    }
-    for label in ("GM", "WM", "CSF"):
-        paths[f"probseg_{label}"] = anat / f"{participant}_{sp}_label-{label}_probseg.nii.gz"
-    return paths
-
-
-# --------------------------------------------------------------------------- read side
-def run_label(session: str | None = None, acq: str | None = None, run: str | None = None) -> str:
-    """A run's name in messages and tables: ``"ses-1_acq-mb_run-2"``, ``"run-1"``, ``""`` (single run).
-
-    Parameters
-    ----------
-    session : str, default None
-        ``ses`` label; default None: none.
-    acq : str, default None
-        ``acq`` label; default None: none.
-    run : str, default None
-        ``run`` label; default None: none.
-
-    Returns
-    -------
-    str
-        The given entities as ``key-value`` joined by ``_``.
-    """
-    return "_".join(f"{k}-{v}" for k, v in (("ses", session), ("acq", acq), ("run", run)) if v is not None)
-
-
-def sidecar(path: str | Path) -> Path:
-    """The JSON sidecar of a data file (``x_bold.nii.gz`` → ``x_bold.json``, ``x.tsv`` → ``x.json``).
-
-    Parameters
-    ----------
-    path : path-like
-        A ``.nii.gz``, ``.nii``, ``.tsv.gz`` or ``.tsv`` file (any other suffix is replaced by ``.json``).
-
-    Returns
-    -------
-    pathlib.Path
-        Beside ``path``; not checked to exist.
-    """
-    path = Path(path)
-    name = path.name
-    for ext in (".nii.gz", ".nii", ".tsv.gz", ".tsv"):
-        if name.endswith(ext):
-            return path.with_name(name[: -len(ext)] + ".json")
-    return path.with_suffix(".json")
 
 
 @dataclass(frozen=True)
@@ -282,7 +112,7 @@ def _choose(values: set, asked, what: str, parameter: str, where: str):
 
 def _repetition_time(bold: Path, metadata: dict) -> float:
     """RepetitionTime (s) from the sidecar (validated as the raw one), else the NIfTI header's pixdim[4]."""
-    from .raw import repetition_time  # raw imports this module: import at call time
+    from ..raw import repetition_time  # raw imports this module: import at call time
 
     if "RepetitionTime" in metadata:
         return repetition_time(metadata, {"RepetitionTime": sidecar(bold)}, bold)
@@ -345,7 +175,7 @@ def derivative_runs(
         Several spaces, resolutions or files for one run (naming them and the parameter to set),
         a non-MNI ``space``, or an invalid repetition time.
     """
-    from .raw import _sort_key, with_sub  # raw imports this module: import at call time
+    from ..raw import _sort_key, with_sub  # raw imports this module: import at call time
 
     sub = with_sub(participant)
     label = sub.removeprefix("sub-")
@@ -513,69 +343,3 @@ def _pick_probseg(
                 f"({', '.join(p.name for p, _ in candidates)}); choose the resolution with the parameter res"
             )
     return candidates[0][0]
-
-
-def _generator(description: Path) -> str | None:
-    """The pipeline name of a derivatives ``dataset_description.json``.
-
-    From ``GeneratedBy``, or fMRIPrep 1.x's ``PipelineDescription``.
-    """
-    if not description.is_file():
-        return None
-    meta = read_json(description)  # a broken file is an error naming its line, never a silent "not found"
-    names = [g.get("Name", "") for g in meta.get("GeneratedBy", []) if isinstance(g, dict)]
-    names.append((meta.get("PipelineDescription") or {}).get("Name", ""))
-    for name in names:
-        if str(name).lower() in GENERATORS:
-            return str(name).lower()
-    return None
-
-
-def find_fmriprep(bids_dir) -> Path | None:
-    """fMRIPrep-style derivatives inside a raw dataset, or None.
-
-    Looks at ``<bids_dir>/derivatives/*/`` (and ``derivatives/`` itself, where fMRIPrep ≥ 21 writes
-    when given it as output folder): a folder qualifies when its ``dataset_description.json`` names
-    fMRIPrep, our preprocessing or the twin (:data:`GENERATORS`, ``GeneratedBy`` or fMRIPrep 1.x's
-    ``PipelineDescription``) **and** it holds at least one ``desc-preproc`` BOLD.  fMRIPrep's
-    output wins over ours.
-
-    Parameters
-    ----------
-    bids_dir : path-like
-        The raw BIDS dataset.
-
-    Returns
-    -------
-    pathlib.Path or None
-        The qualifying folder.
-
-    Raises
-    ------
-    ValueError
-        Two fMRIPrep folders (or two of ours) qualify; the message names them and the parameter
-        ``derivatives_dir``.
-    """
-    root = Path(bids_dir) / "derivatives"
-    if not root.is_dir():
-        return None
-    found: dict[str, list[Path]] = {}
-    for folder in [root, *sorted(p for p in root.iterdir() if p.is_dir())]:
-        name = _generator(folder / "dataset_description.json")
-        has_bold = any(
-            p.name.endswith(_NIFTI)
-            for pattern in ("sub-*/func/*desc-preproc_bold*", "sub-*/ses-*/func/*desc-preproc_bold*")
-            for p in folder.glob(pattern)
-        )
-        if name and has_bold:
-            found.setdefault("ours" if name != "fmriprep" else name, []).append(folder)
-    for kind in ("fmriprep", "ours"):
-        if len(found.get(kind, [])) > 1:
-            raise ValueError(
-                f"{root}: {len(found[kind])} derivatives folders qualify "
-                f"({', '.join(map(str, found[kind]))}); "
-                "choose one with the parameter derivatives_dir"
-            )
-        if found.get(kind):
-            return found[kind][0]
-    return None
