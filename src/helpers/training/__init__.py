@@ -11,8 +11,10 @@ twin's design values are assumptions, kept in one file, ``config.yaml`` (each va
 * :mod:`.rois` — the study's regions of interest (mOFC, putamen, pallidum, VTA; anterior insula,
   aMCC) from the shipped atlases and a documented sphere;
 * :mod:`.pipeline` — simulate and fit every participant's first-level GLMs (parallel, deterministic);
-* :mod:`.behaviour` — group x session x video-type mixed ANOVA of the ratings, post-hoc tests, figure;
-* :mod:`.glm` — first level, second-level maps with FDR correction, ROI statistics, figures.
+* :mod:`.behaviour` — group x session x video-type mixed ANOVA of the ratings, post-hoc tests;
+* :mod:`.glm` — first level, second-level maps with FDR correction, ROI statistics;
+* :mod:`.figures` — the chapter's figures (apart, so that a figure style never changes the stage's
+  code fingerprint).
 """
 
 from .design import load_config, null_config
