@@ -13,7 +13,7 @@ import pytest
 from helpers.cache import Cache, make_key
 from helpers.execution import ParticipantError
 from helpers.io import atomic_path, write_json
-from helpers.participant_stage import Failed, ProvenanceStore, Task, run_stage
+from helpers.participant_stage import ProvenanceStore, Task, run_stage
 
 PARTICIPANTS = ["sub-01", "sub-02", "sub-03"]
 
@@ -44,13 +44,19 @@ def test_cache_store_skip_records_then_resumes_only_what_is_missing(tmp_path):
     table = run.exclusions()
     assert table.values.tolist() == [["sub-02", "demo", "ValueError: sub-02: no BOLD run"]]
 
-    compute = Counting()  # the failure is stored too: the same inputs are not tried again
+    compute = Counting(broken={"sub-02"})  # a failure is not stored: the next run tries it again
     again = run_stage("demo", PARTICIPANTS, _plan(), compute, cache, on_error="skip", progress=False)
-    assert compute.calls == [] and again.results == run.results and again.excluded == run.excluded
+    assert compute.calls == ["sub-02"] and again.results == run.results and again.excluded == run.excluded
 
-    cache.path(make_key("sub-03", {"version": 1})).unlink()  # a lost entry: only it is computed
+    cache.path(make_key("sub-03", {"version": 1})).unlink()  # a lost entry: only it (and sub-02) run
+    compute = Counting()  # sub-02's cause went away (memory, a file still being copied)
     again = run_stage("demo", PARTICIPANTS, _plan(), compute, cache, on_error="skip", progress=False)
-    assert compute.calls == ["sub-03"] and again.results == {"sub-01": 10, "sub-03": 30}
+    assert compute.calls == ["sub-02", "sub-03"] and again.results == {
+        "sub-01": 10,
+        "sub-02": 20,
+        "sub-03": 30,
+    }
+    assert again.exclusions().empty
 
     compute = Counting()
     fresh = run_stage("demo", PARTICIPANTS, _plan(version=2), compute, cache, progress=False)
@@ -71,15 +77,15 @@ def test_cache_store_stop_names_the_participant_and_keeps_the_finished_ones(tmp_
     assert run.results == {"sub-01": 10, "sub-02": 20, "sub-03": 30} and run.exclusions().empty
 
 
-def test_a_stored_failure_stops_a_stop_run_before_any_work(tmp_path):
+def test_a_failure_of_a_skip_run_is_tried_again_by_a_stop_run(tmp_path):
     cache = Cache("demo", tmp_path)
     run_stage(
         "demo", PARTICIPANTS, _plan(), Counting(broken={"sub-03"}), cache, on_error="skip", progress=False
     )
-    compute = Counting()
+    compute = Counting(broken={"sub-03"})
     with pytest.raises(ParticipantError, match="participant sub-03: ValueError: sub-03: no BOLD run"):
         run_stage("demo", ["sub-04", "sub-03"], _plan(), compute, cache, progress=False)
-    assert compute.calls == []
+    assert compute.calls == ["sub-04", "sub-03"]  # sub-04 is new; sub-03 is tried, not read back
 
 
 def test_a_failing_plan_is_an_exclusion_or_a_stop():
@@ -130,7 +136,7 @@ def test_parted_results_compute_only_the_missing_parts(tmp_path):
     assert calls == [(p, ("b",)) for p in PARTICIPANTS]  # "a" came from the store
     assert both.results == {p: {"a": f"{p}/a", "b": f"{p}/b"} for p in ("sub-01", "sub-03")}
     assert both.excluded == {"sub-02": "RuntimeError: part b cannot be computed"}
-    assert cache.get(make_key("sub-02", "b")) == (True, Failed("RuntimeError: part b cannot be computed"))
+    assert cache.get(make_key("sub-02", "b"))[0] is False  # failures are not stored
 
 
 # --- the provenance-folder store (preprocessing) ------------------------------------------------------

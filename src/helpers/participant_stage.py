@@ -6,12 +6,12 @@ Preprocessing, connectivity, the training study and the twin all run through :fu
    work a worker receives and the key(s) its result is stored under (:func:`helpers.cache.make_key`
    of the inputs, the parameters and :func:`helpers.cache.code_fingerprint` of the code the stage
    imports).  A participant whose plan fails is excluded (``"skip"``) or stops the run (``"stop"``);
-2. **look up** — each key in the ``store``: a stored result is reused, a stored :class:`Failed`
-   excludes the participant again (``"skip"``) or stops the run before any work (``"stop"``);
+2. **look up** — each key in the ``store``: a stored result is reused;
 3. **compute** — the missing work through :func:`helpers.execution.map_participants`, one BLAS
    thread per worker; under ``"skip"`` an exception becomes a :class:`Failed` result;
 4. **store** — each worker stores its participant as soon as it finishes, so a killed run resumes
-   where it stopped;
+   where it stopped.  A failure is not stored: the next run tries the participant again (a cause
+   outside the inputs — memory, a file still being copied — must not outlive itself);
 5. **exclusions** — :meth:`StageRun.exclusions`: who was left out and why (never silent).
 
 A task's result is either one value under one key, or (``Task.key`` a dict) a dict of *parts*
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Failed:
-    """A participant's failure, stored like a result (the same inputs fail the same way).
+    """A participant's failure under ``on_error="skip"`` (never stored: the next run tries again).
 
     Parameters
     ----------
@@ -202,15 +202,13 @@ def _attempt(job: _Job, compute: Callable, store, on_error: str, context: dict):
     except Exception as err:  # "skip": any failure of this participant is recorded, never silent
         if on_error == "stop":
             raise
-        value = Failed(failure_reason(err))
+        return Failed(failure_reason(err))  # not stored: the next run tries again
     if store is not None:
         if job.missing is None:
             store.put(task.key, value, job.participant)
         else:
             for part in job.missing:
-                store.put(
-                    task.key[part], value if isinstance(value, Failed) else value[part], job.participant
-                )
+                store.put(task.key[part], value[part], job.participant)
     return value
 
 
@@ -228,7 +226,7 @@ def _plan(run: StageRun, participants, plan: Callable, on_error: str, hint: str)
             run.excluded[p] = failure_reason(err)
 
 
-def _look_up(run: StageRun, store, on_error: str, hint: str) -> list[_Job]:
+def _look_up(run: StageRun, store) -> list[_Job]:
     """Stored results into ``run.results``; a :class:`_Job` for every task with something missing."""
     jobs = []
     for p, task in run.tasks.items():
@@ -236,18 +234,12 @@ def _look_up(run: StageRun, store, on_error: str, hint: str) -> list[_Job]:
         stored = {}
         for part, key in keys.items():
             hit, value = store.get(key, p) if store is not None else (False, None)
-            if hit and isinstance(value, Failed):  # excluded by an earlier "skip" run with the same inputs
-                if on_error == "stop":
-                    raise _with_hint(p, value.reason, hint)
-                run.excluded[p] = value.reason
-                break
             if hit:
                 stored[part] = value
-        else:
-            missing = tuple(part for part in keys if part not in stored)
-            if missing:
-                jobs.append(_Job(p, task, missing if task.parted else None))
-            run.results[p] = stored if task.parted else stored.get(None)
+        missing = tuple(part for part in keys if part not in stored)
+        if missing:
+            jobs.append(_Job(p, task, missing if task.parted else None))
+        run.results[p] = stored if task.parted else stored.get(None)
     return jobs
 
 
@@ -308,15 +300,15 @@ def run_stage(
     ValueError
         ``on_error`` is not ``"stop"`` or ``"skip"``.
     helpers.execution.ParticipantError
-        ``on_error="stop"`` and a participant's plan or compute failed, now or (stored) in an
-        earlier ``"skip"`` run; the message starts with its id.
+        ``on_error="stop"`` and a participant's plan or compute failed; the message starts with
+        its id.
     """
     check_on_error(on_error)
     participants = list(participants)
     run = StageRun(stage)
     with timed(stages, f"{stage}: locate files and cache lookup"):
         _plan(run, participants, plan, on_error, hint)
-        jobs = _look_up(run, store, on_error, hint)
+        jobs = _look_up(run, store)
     log.info("%s: %d participant(s) to compute, %d stored", stage, len(jobs), len(run.results) - len(jobs))
     with timed(stages, f"{stage}: per-participant work"):
         try:
