@@ -1,8 +1,8 @@
 """CONTRIBUTING.md names modules, functions and test files: each must exist, so the page cannot go stale.
 
 Every backticked dotted name in the package (``helpers.x.y`` or ``x.y``) must import (a module) or
-resolve (an attribute of one); every backticked module name in the table of modules must be a module or package of
-``src/helpers``; every ``tests/...`` path must exist.
+resolve (an attribute of one); every backticked module name in the table of modules must be a module
+or package of ``src/helpers``; every ``tests/...`` path must exist.
 """
 
 from __future__ import annotations
