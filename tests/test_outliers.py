@@ -362,7 +362,7 @@ def test_outliers_parameter_in_the_schema(tmp_path):
 def test_robustness_sentence_on_the_outlier_branches(tmp_path):
     from helpers.robustness import outlier_sentence
 
-    assert "no outlier-scan branch" in outlier_sentence(tmp_path)
+    assert "no pipeline of the curve removes outlier scans" in outlier_sentence(tmp_path)
     w = pd.DataFrame({"negative": [0, 1, 1, 1, 0, 0], "neutral": [0, 0, 0, 0.5, 1, 1]})
     scrub, censor = (
         parse_outliers("intermediate"),

@@ -227,3 +227,31 @@ def test_planted_rho_reads_the_twin_truth(tmp_path):
     assert planted_rho(tmp_path) == -0.41
     assert planted_rho(tmp_path, target="amygdala_l") == -0.27
     assert planted_rho(tmp_path, condition="negative") is None
+
+
+def _provenance(folder, **params):
+    import json
+
+    (folder / "provenance").mkdir(parents=True, exist_ok=True)
+    (folder / "provenance" / "03_connectivity.json").write_text(json.dumps({"parameters": params}))
+
+
+def test_outlier_sentence_says_what_the_connectivity_chapter_was_asked_for(tmp_path):
+    from helpers.robustness import outlier_sentence
+
+    assert "parameters are not recorded" in outlier_sentence(tmp_path)
+    _provenance(tmp_path, multiverse=False, outliers="none")
+    assert outlier_sentence(tmp_path) == (
+        'The connectivity chapter ran with `multiverse = False` and `outliers = "none"`: it computed no '
+        "outlier-scan branch, so the curve has none."
+    )
+    # the default book's build: the multiverse was asked for, by code older than the outlier branches
+    _provenance(tmp_path, multiverse=True)
+    text = outlier_sentence(tmp_path)
+    assert text.startswith(
+        "The connectivity chapter ran with `multiverse = True` and no `outliers` parameter, which asks for "
+        "outlier-scan branches, yet wrote no outlier_scans.tsv"
+    )
+    assert "multiverse = False" not in text
+    _provenance(tmp_path, multiverse=False, outliers="liberal")
+    assert '`multiverse = False` and `outliers = "liberal"`, which asks for' in outlier_sentence(tmp_path)

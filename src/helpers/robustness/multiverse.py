@@ -85,8 +85,9 @@ def outlier_sentence(output_dir) -> str:
     (:mod:`helpers.outliers`), pooled over conditions, its mean over participants and its maximum
     (with who).  From ``exclusions.tsv``: for each branch measure, the participants left out of it
     (stages ``connectivity/<branch>``, e.g. too few residual degrees of freedom, and
-    ``outliers/<branch>``, too many scans lost).  Without the table (no outlier choice in the
-    connectivity chapter) the sentence says so.
+    ``outliers/<branch>``, too many scans lost).  Without the table the sentence says what the
+    connectivity chapter was asked for (its ``multiverse`` and ``outliers`` parameters, read from its
+    provenance record) and that no pipeline of the curve removes outlier scans.
 
     Parameters
     ----------
@@ -102,10 +103,7 @@ def outlier_sentence(output_dir) -> str:
 
     out = outputs(output_dir)
     if not out.outlier_scans.is_file():
-        return (
-            "The connectivity chapter computed no outlier-scan branch (`multiverse = False` and "
-            '`outliers = "none"`), so the curve has none.'
-        )
+        return _no_outlier_scans(out)
     lost = pd.read_csv(out.outlier_scans, sep="\t")
     lost["rule"] = lost["outliers"].str.rsplit("-", n=1).str[0]  # scrubbing and censoring share the flags
     flagged = lost.drop_duplicates(["participant_id", "rule", "condition"])
@@ -136,3 +134,30 @@ def outlier_sentence(output_dir) -> str:
             "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + "."
         )
     return text
+
+
+def _no_outlier_scans(out) -> str:
+    """Why there is no ``outlier_scans.tsv``: the connectivity chapter's request, from its provenance."""
+    import json
+
+    record = out.provenance / "03_connectivity.json"
+    params = json.loads(record.read_text()).get("parameters") or {} if record.is_file() else {}
+    if "multiverse" not in params:
+        return (
+            "No outlier_scans.tsv was written and the connectivity chapter's parameters are not recorded "
+            "(provenance/03_connectivity.json), so no pipeline of the curve removes outlier scans."
+        )
+    multiverse = bool(params["multiverse"])
+    outliers = params.get("outliers", "none")
+    asked = f"`multiverse = {multiverse}`" + (
+        f" and `outliers = {json.dumps(outliers)}`"
+        if "outliers" in params
+        else " and no `outliers` parameter"
+    )
+    if not multiverse and outliers in (None, "none"):
+        return f"The connectivity chapter ran with {asked}: it computed no outlier-scan branch, so the curve has none."
+    return (
+        f"The connectivity chapter ran with {asked}, which asks for outlier-scan branches, yet wrote no "
+        "outlier_scans.tsv (its outputs predate the branches, or the run stopped before them): no pipeline "
+        "of the curve removes outlier scans; run the connectivity chapter again to add them."
+    )
