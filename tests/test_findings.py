@@ -375,3 +375,15 @@ def test_reliability_paragraph_says_when_no_latent_correlation_fits():
     biased = findings.reliability_paragraph({**row, "image_mean_z": 2.5, "latent_paper": -0.6})
     assert "does not behave like the images" in biased and "more than 1" not in biased
     assert "not the digital twin" in findings.reliability_paragraph(None)
+
+
+def test_counts_agree_with_their_words():
+    from helpers.findings import agrees, counted
+
+    assert counted(1, "variant") == "1 variant"
+    assert counted(0, "variant") == "0 variants"
+    assert counted(9, "variant") == "9 variants"
+    assert counted(1, "sample", "samples") == "1 sample"
+    assert agrees(1, "gives", "give") == "gives"
+    assert agrees(2, "gives", "give") == "give"
+    assert agrees(1, "reaches", "reach") == "reaches"

@@ -255,3 +255,33 @@ def test_outlier_sentence_says_what_the_connectivity_chapter_was_asked_for(tmp_p
     assert "multiverse = False" not in text
     _provenance(tmp_path, multiverse=False, outliers="liberal")
     assert '`multiverse = False` and `outliers = "liberal"`, which asks for' in outlier_sentence(tmp_path)
+
+
+def test_robust_by_method_keeps_outlier_counts_integers(study):
+    from helpers.robustness import robust_by_method, robust_table
+
+    scores, conn = study
+    long = robust_table(scores, conn, [("total", "negative-neutral"), ("total", "negative")])
+    wide = robust_by_method(long)
+    assert all(str(t) == "Int64" for t in wide["outliers"].dtypes)
+    shepherd = long[(long["condition"] == "negative") & (long["method"] == "shepherd")].iloc[0]
+    assert wide.loc[("total", "negative"), ("outliers", "shepherd")] == int(shepherd["outliers"])
+    assert wide.loc[("total", "negative"), ("r", "shepherd")] == round(float(shepherd["r"]), 3)
+    assert wide["outliers"].to_string().count(".") == 0
+
+
+def test_loo_significance_remains_or_becomes():
+    from helpers.robustness import loo_significance
+
+    assert loo_significance({"n": 19, "p_all": 0.03, "n_significant": 1}) == (
+        "1 of the 19 leave-one-out samples remains significant"
+    )
+    assert loo_significance({"n": 19, "p_all": 0.03, "n_significant": 17}) == (
+        "17 of the 19 leave-one-out samples remain significant"
+    )
+    assert loo_significance({"n": 19, "p_all": 0.09, "n_significant": 1}) == (
+        "1 of the 19 leave-one-out samples becomes significant"
+    )
+    assert loo_significance({"n": 19, "p_all": 0.09, "n_significant": 0}) == (
+        "0 of the 19 leave-one-out samples become significant"
+    )

@@ -12,7 +12,7 @@ The modules: :mod:`~helpers.findings.apa_style` (numbers and Bayes factors in wo
 ``helpers.findings`` itself.
 """
 
-from .apa_style import apa, apa_p, apa_strings, bf_evidence
+from .apa_style import agrees, apa, apa_p, apa_strings, bf_evidence, counted
 from .key_numbers import RELIABILITY_TABLE, TABLES, data_source, key_findings
 from .reliability_sentences import attenuation_sentence, reliability_paragraph
 from .table1_sentences import (
@@ -30,6 +30,8 @@ __all__ = [
     "apa",
     "apa_p",
     "bf_evidence",
+    "counted",
+    "agrees",
     "recovery",
     "recovery_sentence",
     "table1_recovery_sentence",

@@ -13,9 +13,9 @@ The modules: :mod:`~helpers.robustness.estimators` (bootstrap, robust estimators
 (the twin's planted value, synthetic studies).  Everything is imported from ``helpers.robustness`` itself.
 """
 
-from .chapter_tables import inference_table, robust_table
+from .chapter_tables import inference_table, robust_by_method, robust_table
 from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
-from .influence import influence_summary, leave_one_out
+from .influence import influence_summary, leave_one_out, loo_significance
 from .multiverse import describe_measure, outlier_sentence, specification_curve
 from .planted import planted_rho, synthetic_study
 from .power import detectable_r, monte_carlo_r, n_required, sensitivity_table
@@ -35,6 +35,8 @@ __all__ = [
     "robust_table",
     "outlier_sentence",
     "influence_summary",
+    "loo_significance",
+    "robust_by_method",
     "describe_measure",
     "planted_rho",
     "synthetic_study",

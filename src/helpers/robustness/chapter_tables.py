@@ -151,3 +151,28 @@ def robust_table(
         part.insert(0, "scale", col)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def robust_by_method(robust: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """:func:`robust_table` wide: one row per (scale, condition), r, p and outliers per method.
+
+    ``outliers`` (points a method removed) stays an integer count; r and p are rounded.
+
+    Parameters
+    ----------
+    robust : DataFrame
+        From :func:`robust_table` (``scale, condition, method, r, p, outliers``).
+    decimals : int, default 3
+        Decimals of r and p.
+
+    Returns
+    -------
+    DataFrame
+        Columns (value, method) for value in r, p, outliers.
+    """
+    wide = robust.pivot_table(
+        index=["scale", "condition"], columns="method", values=["r", "p", "outliers"], sort=False
+    )
+    parts = {value: wide[value].round(decimals) for value in ("r", "p")}
+    parts["outliers"] = wide["outliers"].round().astype("Int64")
+    return pd.concat(parts, axis=1)

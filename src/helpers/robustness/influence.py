@@ -103,3 +103,30 @@ def influence_summary(loos: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> 
             }
         )
     return pd.DataFrame(rows)
+
+
+def loo_significance(row: Mapping | pd.Series, alpha: float = 0.05) -> str:
+    """How many leave-one-out samples are significant, in words that fit the full sample's own test.
+
+    "1 of the 19 leave-one-out samples remains significant" when the full sample has p < ``alpha``
+    (removing one participant keeps it), "… becomes significant" when it has not (removing one makes
+    it so).
+
+    Parameters
+    ----------
+    row : mapping or Series
+        One :func:`influence_summary` row (``n``, ``p_all``, ``n_significant``).
+    alpha : float, default 0.05
+        The level ``n_significant`` was counted at.
+
+    Returns
+    -------
+    str
+        The clause, without a final full stop.
+    """
+    k, n = int(row["n_significant"]), int(row["n"])
+    if row["p_all"] < alpha:
+        verb = "remains" if k == 1 else "remain"
+    else:
+        verb = "becomes" if k == 1 else "become"
+    return f"{k} of the {n} leave-one-out samples {verb} significant"

@@ -155,7 +155,10 @@ def _no_outlier_scans(out) -> str:
         else " and no `outliers` parameter"
     )
     if not multiverse and outliers in (None, "none"):
-        return f"The connectivity chapter ran with {asked}: it computed no outlier-scan branch, so the curve has none."
+        return (
+            f"The connectivity chapter ran with {asked}: it computed no outlier-scan branch, so the curve "
+            "has none."
+        )
     return (
         f"The connectivity chapter ran with {asked}, which asks for outlier-scan branches, yet wrote no "
         "outlier_scans.tsv (its outputs predate the branches, or the run stopped before them): no pipeline "
