@@ -180,9 +180,36 @@ def test_attenuation_sentence_numbers_and_verdict():
     assert (
         "planted r = −.43" in inside and "reliability of .20" in inside and "between −.45 and .08" in inside
     )
-    assert "ours, r = −.19, lies within that range" in inside
+    assert "Ours, r = −.19, lies within the simulated range" in inside
     outside = findings.attenuation_sentence(_rel_row(0.3))
-    assert "lies outside that range" in outside and "recovers" not in outside
+    assert "lies outside the simulated range" in outside and "recovers" not in outside
+
+
+def test_attenuation_sentence_one_vocabulary_and_why_simulation_and_spearman_differ():
+    """The 19-participant twin's numbers (build of 26 Nov): population −.537, sample −.556, measured .58."""
+    row = {
+        **_rel_row(-0.312),
+        "r_planted_population": -0.537,
+        "r_planted": -0.556,
+        "reliability": 0.582,
+        "expected": -0.479,
+        "q_low": -0.707,
+        "q_high": -0.201,
+        "spearman": -0.424,
+        "systematic_r": -0.317,
+    }
+    text = findings.attenuation_sentence(row)
+    assert text.startswith(
+        "The twin planted r = −.54 in the population and r = −.56 among these participants "
+        "(planted, sample); with the measured reliability of .58"
+    )
+    assert "Spearman's formula (planted sample r × √measured reliability) gives −.42" in text
+    assert "The simulation expects a stronger correlation than Spearman's formula" in text
+    assert "correlate r = −.32 with the self-compassion mean" in text
+    weaker = findings.attenuation_sentence({**row, "expected": -0.38, "systematic_r": 0.2})
+    assert "expects a weaker correlation" in weaker
+    same = findings.attenuation_sentence({**row, "expected": -0.4241})
+    assert "The simulation expects" not in same
 
 
 def test_key_findings_with_the_reliability_table(outputs):
@@ -224,9 +251,9 @@ def test_null_twin_prose_agrees_with_its_tables(outputs):
         "With the paper's one-tailed tests no row of Table 1 reaches p < .05"
     )
     assert f["headline_bf_words"] == "moderate evidence for no correlation"
-    assert "planted r = .00" in f["rel_sentence"] and "ours, r = .03, lies within" in f["rel_sentence"]
+    assert "planted r = .00" in f["rel_sentence"] and "Ours, r = .03, lies within" in f["rel_sentence"]
     # the number printed for ours is the table's, in APA style
-    assert re.search(r"ours, r = (\S+),", f["rel_sentence"]).group(1) == findings.apa(f["headline_r"])
+    assert re.search(r"Ours, r = (\S+),", f["rel_sentence"]).group(1) == findings.apa(f["headline_r"])
 
 
 @pytest.mark.parametrize(
@@ -336,15 +363,20 @@ def _planted_table(level, match):
 
 def test_planted_sentence_follows_how_the_twin_planted():
     observed = findings.planted_sentence(_planted_table("observed", "sample"))
+    assert "coupling.level: observed" in observed
     assert (
-        "coupling.level: observed" in observed
-        and "r = −.585 (the paper's value divided by the square root" in observed
-    )
-    assert "estimate r = −.438" in observed
+        "plants r = −.530 in the population (planted, population: the paper's value divided by the square "
+        "root of the configured reliability, .56); among these participants the neural coupling carries "
+        "r = −.585 (planted, sample). With the configured reliability of .56 a pipeline is expected to "
+        "estimate r = −.438 (planted sample r × √configured reliability;"
+    ) in observed
     latent = findings.planted_sentence(_planted_table("latent", "population"))
     assert (
-        "a random sample from a population whose correlation is r = −.530, the paper's value itself" in latent
-    )
+        "plants r = −.530 in the population (planted, population: the paper's value itself); its "
+        "participants are a random sample from that population, and among these participants"
+    ) in latent
+    no_sample = findings.planted_sentence(_planted_table("latent", "population").drop(columns="sample"))
+    assert "(planted, population: the paper's value itself). With the configured" in no_sample
     assert findings.planted_sentence(None).startswith("These data are not the digital twin")
 
 
@@ -363,17 +395,34 @@ def test_reliability_paragraph_says_when_no_latent_correlation_fits():
         "draws_r_max": 0.2,
         "image_n": 19,
         "image_mean_z": -0.1,
+        "image_mean_low": -0.58,
+        "image_mean_high": 0.38,
         "image_sd_z": 1.0,
+        "image_sd_low": 0.76,
+        "image_sd_high": 1.48,
         "image_within": 0.95,
+        "reliability_images": 0.15,
         "r_paper": -0.402,
         "latent_paper": -0.402 / np.sqrt(0.15),
     }
     text = findings.reliability_paragraph(row)
     assert "implies a correlation of −1.04" in text and "more than 1 in size" in text
-    assert "configuration assumes" not in text and "coupling.level: latent" in text
-    assert "mean −0.10 and SD 1.00" in text and "the shortcut reproduces" in text
-    biased = findings.reliability_paragraph({**row, "image_mean_z": 2.5, "latent_paper": -0.6})
-    assert "does not behave like the images" in biased and "more than 1" not in biased
+    assert "configured in the twin" not in text and "coupling.level: latent" in text
+    assert "mean −0.10 (95 % CI −0.58 to 0.38) and SD 1.00 (95 % CI 0.76 to 1.48)" in text
+    assert "Both intervals contain these values: the shortcut reproduces" in text
+    biased = findings.reliability_paragraph(
+        {**row, "image_mean_z": 2.5, "image_mean_low": 2.0, "image_mean_high": 3.0, "latent_paper": -0.6}
+    )
+    assert "The shortcut does not reproduce the images: the images' estimates are shifted" in biased
+    assert "more than 1" not in biased and "noisier" not in biased
+    # the 19-participant book's old statistic, SD 1.37 at n = 19: CI 1.03 to 2.02 excludes 1
+    noisy = findings.reliability_paragraph(
+        {**row, "image_sd_z": 1.37, "image_sd_low": 1.03, "image_sd_high": 2.02, "reliability_images": 0.11}
+    )
+    assert (
+        "the images are noisier than the shortcut (about 1.9 times its error variance), so the reliability "
+        "above is an upper bound for them; with the images' error it would be about .11."
+    ) in noisy and "reproduces" not in noisy
     assert "not the digital twin" in findings.reliability_paragraph(None)
 
 

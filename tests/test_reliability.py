@@ -108,7 +108,7 @@ def test_draw_correlations_and_image_check():
         }
     )
     check = reliability.image_check(draws, image)
-    assert check["n"] == 30 and abs(check["mean"]) < 0.5 and 0.6 < check["sd"] < 1.5
+    assert check["n"] == 30 and abs(check["mean"]) < 0.5 and 0.6 < check["sd"] < 1.5 and check["consistent"]
     shifted = reliability.image_check(draws, image.assign(z=image["z"] + 1.0))  # a biased shortcut is caught
     assert shifted["mean"] > 3 and shifted["within"] < 0.2
 
@@ -121,7 +121,9 @@ def test_attenuation_summary_says_where_ours_lies():
     assert outside["ours_within"] is False and outside["ours_quantile"] == 1.0
     fig = reliability.plot_attenuation(inside, r_paper=-0.402, n=19, draw_r=np.array([-0.3, -0.2]))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any("planted r = −0.43" in t for t in labels) and any("paper r = −0.40" in t for t in labels)
+    assert any("planted r, sample = −0.43" in t for t in labels) and any(
+        "paper r = −0.40" in t for t in labels
+    )
     assert any("ours r = −0.30" in t for t in labels)
 
 
@@ -208,3 +210,75 @@ def test_observed_r_given_matches_spearman_without_systematic_parts_and_keeps_th
     assert abs(shrunk.mean() - plain.mean()) < 0.08
     with pytest.raises(ValueError, match="same length"):
         reliability.observed_r_given(x, t[:5], 0.4, 10)
+
+
+def _image_with(draws, zs):
+    """Images whose standardised errors (image_check's units) are exactly ``zs``."""
+    grouped = draws.groupby("participant_id")["z"]
+    error_sd = np.sqrt(grouped.var(ddof=1).mean())
+    means, size = grouped.mean(), grouped.size()
+    return pd.DataFrame(
+        {
+            "participant_id": means.index,
+            "z": means.to_numpy() + np.asarray(zs) * error_sd * np.sqrt(1 + 1 / size.to_numpy()),
+            "condition": "negative-neutral",
+            "target": "amygdala_r",
+            "source": "vmpfc",
+            "measure": "weighted_hrf",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "sd, mean, consistent",
+    [(1.0, 0.0, True), (1.3, 0.0, True), (1.4, 0.0, False), (0.6, 0.0, False), (1.0, 0.6, False)],
+)
+def test_image_check_intervals_decide(sd, mean, consistent):
+    """n = 19: the SD's 95 % CI is s·[√(18/χ²₀.₉₇₅(18)), √(18/χ²₀.₀₂₅(18))] = s·[0.7556, 1.4788] (tables:
+    χ² = 31.526 and 8.231), so SD 1.3 still contains 1 and SD 1.4 does not; the mean's is
+    mean ± t₀.₉₇₅(18)·s/√19 = mean ± 2.1009·s/4.359, so a shift of 0.6 (CI 0.118 to 1.082) fails."""
+    draws = _synthetic_draws(n=19, draws=12, seed=5)
+    e = np.random.default_rng(1).standard_normal(19)
+    zs = mean + sd * (e - e.mean()) / e.std(ddof=1)
+    check = reliability.image_check(draws, _image_with(draws, zs))
+    assert check["sd"] == pytest.approx(sd) and check["mean"] == pytest.approx(mean, abs=1e-12)
+    assert check["sd_low"] == pytest.approx(sd * 0.75562, abs=1e-4)
+    assert check["sd_high"] == pytest.approx(sd * 1.47883, abs=1e-4)
+    assert check["mean_high"] - check["mean"] == pytest.approx(2.10092 * sd / np.sqrt(19), abs=1e-4)
+    assert check["consistent"] is consistent
+
+
+def test_image_check_a_perfect_shortcut_is_not_inflated():
+    """Images from the shortcut's own model: with each participant's own draw SD the standardised errors
+    would have SD √((1 + 1/D)(D − 1)/(D − 3)) ≈ 1.19 at D = 10; with the pooled error they have SD 1."""
+    draws = _synthetic_draws(n=400, draws=10, seed=4)
+    # a fresh run of the same participants (t and u come first in the stream; the errors are new)
+    extra = _synthetic_draws(n=400, draws=11, seed=4)
+    image = extra[extra["draw"] == 10].assign(source="vmpfc", measure="weighted_hrf")
+    check = reliability.image_check(draws, image)
+    assert check["sd"] == pytest.approx(1.0, abs=0.06) and check["consistent"]
+
+
+def test_reliability_scaled_error_by_hand():
+    res = {"slope": 0.6, "planted_sd": 0.4, "systematic_sd": 0.05, "error_sd": 0.2}
+    signal = 0.6**2 * 0.4**2
+    assert reliability.reliability_scaled_error(res, 1.0) == pytest.approx(signal / (signal + 0.0025 + 0.04))
+    assert reliability.reliability_scaled_error(res, 1.4) == pytest.approx(
+        signal / (signal + 0.0025 + 1.96 * 0.04)
+    )
+    draws = _synthetic_draws(n=50, seed=2)
+    measured = reliability.reliability_from_draws(draws)
+    assert reliability.reliability_scaled_error(measured, 1.0) == pytest.approx(measured["reliability"])
+
+
+def test_systematic_correlation_finds_score_related_deviations():
+    n, draws = 300, 200
+    draws_df = _synthetic_draws(n=n, draws=draws, seed=6)
+    rng = np.random.default_rng(6)  # the same stream as _synthetic_draws: t, then u
+    t, u = rng.normal(0.1, 0.4, n), rng.normal(0, 0.05, n)
+    ids = [f"p{i}" for i in range(n)]
+    # the OLS residuals are orthogonal to the planted values: exactly 0
+    assert reliability.systematic_correlation(draws_df, pd.Series(t, index=ids)) == pytest.approx(0, abs=1e-9)
+    # scores that carry the systematic part u: corr ≈ σ_u / √(σ_u² + σ_e²/D) = .05 / √(.0025 + .0002) = .96
+    r = reliability.systematic_correlation(draws_df, pd.Series(u, index=ids))
+    assert r == pytest.approx(0.05 / np.sqrt(0.0025 + 0.04 / draws), abs=0.03)

@@ -9,17 +9,28 @@ import pandas as pd
 from .apa_style import apa
 
 
-def attenuation_sentence(table: pd.Series | dict) -> str:
-    """Planted, expected and observed headline r in one sentence, with the verdict chosen by the numbers.
+def _finite(t: dict, key: str) -> bool:
+    return key in t and t[key] is not None and bool(np.isfinite(t[key]))
 
-    The verdict says whether ``r_ours`` lies within ``[q_low, q_high]`` (and flags a range that
-    includes zero as a weak test).
+
+def attenuation_sentence(table: pd.Series | dict) -> str:
+    """Planted, expected and observed headline r, with the verdict chosen by the numbers.
+
+    One vocabulary with the data chapter: *planted, population* (``r_planted_population``, when
+    present) and *planted, sample* (``r_planted``: among these participants); the reliability used is
+    the *measured* one (``reliability``, among these participants).  The verdict says whether
+    ``r_ours`` lies within ``[q_low, q_high]`` (and flags a range that includes zero as a weak test).
+    With ``spearman`` the simulated expectation is set beside Spearman's and, with ``systematic_r``,
+    the difference explained: the reliability counts as error every deviation of an estimate from
+    the planted line, Spearman's formula assumes those deviations unrelated to the scores, and the
+    simulation keeps them.
 
     Parameters
     ----------
     table : Series or dict
         One row of ``connectivity_reliability.tsv`` (``r_planted, reliability, expected, q_low, q_high,
-        r_ours``; ``spearman`` is quoted when present and finite).
+        r_ours``; ``r_planted_population``, ``spearman`` and ``systematic_r`` are used when present
+        and finite).
 
     Returns
     -------
@@ -28,24 +39,41 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
     t = dict(table)
     within = t["q_low"] <= t["r_ours"] <= t["q_high"]
     verdict = (
-        "lies within that range: the pipeline recovers what the twin planted, once the measurement "
+        "lies within the simulated range: the pipeline recovers what the twin planted, once the measurement "
         "error of a single run is allowed for"
         if within
-        else "lies outside that range: measurement error alone does not explain the difference"
+        else "lies outside the simulated range: measurement error alone does not explain the difference"
     )
     if within and t["q_low"] < 0 < t["q_high"]:
         verdict += " — though a range that includes zero makes this a weak test"
-    spearman = (
-        f"; Spearman's formula alone gives {apa(t['spearman'])}"
-        if "spearman" in t and np.isfinite(t["spearman"])
-        else ""
+    planted = (
+        f"The twin planted r = {apa(t['r_planted_population'])} in the population and "
+        f"r = {apa(t['r_planted'])} among these participants (planted, sample)"
+        if _finite(t, "r_planted_population")
+        else f"The twin planted r = {apa(t['r_planted'])} among these participants (planted, sample)"
     )
-    return (
-        f"The twin planted r = {apa(t['r_planted'])}; with a reliability of {apa(t['reliability'])} the "
-        f"correlation expected from the estimated connectivity is r = {apa(t['expected'])} "
-        f"(95 % of draws between {apa(t['q_low'])} and {apa(t['q_high'])}{spearman}), and ours, "
-        f"r = {apa(t['r_ours'])}, {verdict}."
+    expected = (
+        f"with the measured reliability of {apa(t['reliability'])}, simulating one run's estimates for "
+        f"these participants gives an expected r = {apa(t['expected'])} (95 % of simulated runs between "
+        f"{apa(t['q_low'])} and {apa(t['q_high'])})"
     )
+    why = ""
+    if _finite(t, "spearman"):
+        expected += (
+            f"; Spearman's formula (planted sample r × √measured reliability) gives {apa(t['spearman'])}"
+        )
+        if _finite(t, "systematic_r") and round(t["expected"], 2) != round(t["spearman"], 2):
+            stronger = abs(t["expected"]) > abs(t["spearman"])
+            why = (
+                f" The simulation expects a {'stronger' if stronger else 'weaker'} correlation than "
+                "Spearman's formula because the reliability counts as error everything in an estimate "
+                "that the planted Neg − Neu coupling does not explain, and Spearman's formula assumes "
+                "that part unrelated to the scores; here it is not: the participants' deviations from "
+                f"the planted line correlate r = {apa(t['systematic_r'])} with the self-compassion mean "
+                "(for example coupling of neighbouring events of the other conditions leaking into the "
+                "estimate), and the simulation keeps them."
+            )
+    return f"{planted}; {expected}. Ours, r = {apa(t['r_ours'])}, {verdict}.{why}"
 
 
 def reliability_paragraph(table: pd.Series | dict | None) -> str:
@@ -71,14 +99,15 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
         )
     t = dict(table)
     config = (
-        f"; the twin's configuration assumes {apa(t['reliability_config'])}"
+        f"; configured in the twin: {apa(t['reliability_config'])}"
         if np.isfinite(t["reliability_config"])
         else ""
     )
     latent = t["latent_paper"]
     impossible = abs(latent) > 1
     paper = (
-        f"At this reliability the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} "
+        f"At the reliability measured with the population's spread ({apa(t['reliability_population'])}) "
+        f"the paper's r = {apa(t['r_paper'])} implies a correlation of {apa(latent)} "
         "with the neural coupling itself"
         + (
             ": more than 1 in size, which no coupling can have — the paper's estimates "
@@ -90,32 +119,57 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
     )
     level = (
         "This twin was built with `coupling.level: observed`: it planted each of the paper's values divided "
-        "by the square root of its measure's reliability, so that the *estimated* correlations match the "
-        "paper's in expectation."
+        "by the square root of its measure's configured reliability, so that the *estimated* correlations "
+        "match the paper's in expectation."
         if t["level"] == "observed"
         else "This twin was built with `coupling.level: latent`: the neural coupling itself carries the "
         "paper's values, so the estimated correlations are expected to be smaller than the paper's, by the "
         "square root of the reliability."
     )
-    # z-scores of the same model: mean within 3 standard errors of 0, SD near 1
-    image_ok = abs(t["image_mean_z"]) < 3 / np.sqrt(t["image_n"]) and 0.6 < t["image_sd_z"] < 1.5
-    mean_z = f"{t['image_mean_z']:.2f}".replace("-", "−")
-    image = (
-        f"Standardised by each participant's re-simulated runs, the estimates from the images have mean "
-        f"{mean_z} and SD {t['image_sd_z']:.2f} (0 and 1 if the shortcut behaves like the "
-        f"images), and {t['image_within']:.0%} lie within ±1.96: "
-        + (
-            "the shortcut reproduces the images' behaviour."
-            if image_ok
-            else "the shortcut does not behave like the images, so treat the numbers here with caution."
-        )
-    )
+    image = _image_sentence(t) if _finite(t, "image_sd_low") else ""
     return (
-        f"Among these {t['n']} participants the Neg − Neu estimate has a reliability of "
-        f"{apa(t['reliability'])} ({apa(t['reliability_population'])} with the population's spread of "
-        f"planted values{config}); two runs of the same people would correlate at about "
+        f"Among these {t['n']} participants the Neg − Neu estimate has a measured reliability of "
+        f"{apa(t['reliability'])} ({apa(t['reliability_population'])} measured with the population's "
+        f"spread of planted values{config}); two runs of the same people would correlate at about "
         f"{apa(t['retest'])}. One run's error (SD {t['error_sd']:.2f} in Fisher z) is what costs the "
         f"correlation. {attenuation_sentence(t)} "
         f"The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
-        f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}). {image}\n\n{paper} {level}"
+        f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}).{image}\n\n{paper} {level}"
     )
+
+
+def _image_sentence(t: dict) -> str:
+    """The check of the ROI-voxel shortcut against the images, verdict by the intervals of
+    :func:`helpers.reliability.image_check` (mean's must contain 0, SD's must contain 1)."""
+
+    def num(x):
+        return f"{x:.2f}".replace("-", "−")
+
+    text = (
+        f" The images' estimates, as deviations from each participant's mean re-simulated estimate in "
+        f"units of one run's error, have mean {num(t['image_mean_z'])} (95 % CI {num(t['image_mean_low'])} "
+        f"to {num(t['image_mean_high'])}) and SD {num(t['image_sd_z'])} (95 % CI {num(t['image_sd_low'])} "
+        f"to {num(t['image_sd_high'])}); a shortcut that behaves like the images gives 0 and 1."
+    )
+    shifted = not t["image_mean_low"] <= 0 <= t["image_mean_high"]
+    noisier, cleaner = t["image_sd_low"] > 1, t["image_sd_high"] < 1
+    if not (shifted or noisier or cleaner):
+        return text + " Both intervals contain these values: the shortcut reproduces the images' behaviour."
+    parts = []
+    if noisier:
+        parts.append(
+            f"the images are noisier than the shortcut (about {t['image_sd_z'] ** 2:.1f} times its error "
+            f"variance), so the reliability above is an upper bound for them; with the images' error it "
+            f"would be about {apa(t['reliability_images'])}"
+        )
+    if cleaner:
+        parts.append(
+            "the images carry less error than the shortcut, so the reliability above is a lower bound "
+            f"for them; with the images' error it would be about {apa(t['reliability_images'])}"
+        )
+    if shifted:
+        parts.append(
+            "the images' estimates are shifted against the shortcut's, which leaves correlations unchanged "
+            "only if every participant is shifted alike"
+        )
+    return text + " The shortcut does not reproduce the images: " + "; ".join(parts) + "."

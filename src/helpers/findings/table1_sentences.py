@@ -157,8 +157,9 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
     Returns
     -------
     str
-        The paper's r, the planted r among these participants and the r a pipeline is expected to
-        estimate, for the self-compassion mean × Neg − Neu VMPFC–right amygdala row.
+        The paper's r, the planted r in the population and among these participants (sample), and
+        the r a pipeline is expected to estimate with the configured reliability, for the
+        self-compassion mean × Neg − Neu VMPFC–right amygdala row.
     """
     if planted is None:
         return "These data are not the digital twin, so there are no planted values."
@@ -173,22 +174,30 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
             "coupling."
         )
     t = row.iloc[0]
-    sample = t["sample"] if "sample" in t.index else t["planted"]
-    planted_value = (
-        "the paper's value divided by the square root of the measure's reliability"
+    has_sample = "sample" in t.index and np.isfinite(t["sample"])
+    how = (
+        f"the paper's value divided by the square root of the configured reliability, {apa(t['reliability'])}"
         if t["level"] == "observed"
         else "the paper's value itself"
     )
-    how = (
-        planted_value
-        if t.get("match", "sample") == "sample"
-        else f"a random sample from a population whose correlation is r = {apa(t['planted'], 3)}, "
-        f"{planted_value}"
+    drawn = (
+        " its participants are a random sample from that population, and"
+        if t.get("match", "sample") == "population"
+        else ""
     )
+    sample = (
+        f";{drawn} among these participants the neural coupling carries r = {apa(t['sample'], 3)} "
+        "(planted, sample)."
+        if has_sample
+        else "."
+    )
+    base = "sample" if has_sample else "population"
     return (
         f"This twin was built with coupling.level: {t['level']}. For the headline correlation — the "
         f"self-compassion mean with Neg − Neu VMPFC–right amygdala coupling — the paper reports "
-        f"r = {apa(t['target'], 3)}; the neural coupling of these participants carries r = {apa(sample, 3)} "
-        f"({how}); with a reliability of {apa(t['reliability'])} a pipeline is expected to estimate "
-        f"r = {apa(t['expected'], 3)}."
+        f"r = {apa(t['target'], 3)}. The twin's coupling model plants r = {apa(t['planted'], 3)} in the "
+        f"population (planted, population: {how}){sample} With the configured reliability of "
+        f"{apa(t['reliability'])} a pipeline is expected to estimate r = {apa(t['expected'], 3)} (planted "
+        f"{base} r × √configured reliability; the robustness chapter measures the reliability among these "
+        "participants and simulates the expectation)."
     )

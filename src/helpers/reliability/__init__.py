@@ -38,6 +38,8 @@ from .estimates import (
     planted_population_sd,
     population_reliability,
     reliability_from_draws,
+    reliability_scaled_error,
+    systematic_correlation,
 )
 from .twin import TwinDesign, expected_observed, read_twin_design
 from .twin_report import TwinAttenuation, twin_attenuation
@@ -60,6 +62,8 @@ __all__ = [
     "observed_r_given",
     "planted_population_sd",
     "image_check",
+    "reliability_scaled_error",
+    "systematic_correlation",
     "expected_observed",
     "TwinAttenuation",
     "twin_attenuation",

@@ -44,14 +44,14 @@ def plot_attenuation(
         summary["expected"],
         color="#555555",
         lw=2,
-        label=f"expected r = {summary['expected']:.2f}".replace("-", "−"),
+        label=f"expected r = {summary['expected']:.2f} (measured reliability)".replace("-", "−"),
     )
     ax.axvline(
         summary["r_planted"],
         color="#0072B2",
         lw=2,
         ls="--",
-        label=f"planted r = {summary['r_planted']:.2f}".replace("-", "−"),
+        label=f"planted r, sample = {summary['r_planted']:.2f}".replace("-", "−"),
     )
     if draw_r is not None and len(draw_r):
         ax.plot(

@@ -54,8 +54,7 @@ def reliability_from_draws(
     error_var = float(grouped["z"].var(ddof=1).mean())
     means = grouped["z"].mean().to_numpy()
     planted = grouped["planted"].first().to_numpy()
-    slope, intercept = np.polyfit(planted, means, 1)
-    resid = means - (intercept + slope * planted)
+    slope, resid = _planted_line(planted, means)
     systematic_var = max(float(resid.var(ddof=2)) - error_var / n_draws, 0.0)
     signal_var = slope**2 * float(planted.var(ddof=1))
     total = signal_var + systematic_var + error_var
@@ -69,6 +68,43 @@ def reliability_from_draws(
         "n": int(len(means)),
         "draws": n_draws,
     }
+
+
+def _planted_line(planted: np.ndarray, means: np.ndarray) -> tuple[float, np.ndarray]:
+    """Slope b of the draw means on the planted values, and the residuals (u_i + mean error)."""
+    slope, intercept = np.polyfit(planted, means, 1)
+    return float(slope), means - (intercept + slope * planted)
+
+
+def systematic_correlation(
+    draws: pd.DataFrame, scores: pd.Series, condition: str = "negative-neutral", target: str = "amygdala_r"
+) -> float:
+    """Correlation of ``scores`` with the participants' systematic deviations from the planted line.
+
+    The residuals u_i (+ mean error) of :func:`reliability_from_draws`'s regression of the draw means
+    on the planted values.  The reliability counts them as error; Spearman's correction assumes they
+    are unrelated to the scores, and this says whether they are (e.g. coupling of neighbouring
+    events of other conditions leaking into the estimate, whose planted values relate to the scores).
+
+    Parameters
+    ----------
+    draws : DataFrame
+        From :func:`repeated_draws`.
+    scores : Series
+        A score per participant, indexed by ``participant_id``.
+    condition : str, default "negative-neutral"
+        Condition or contrast of the draws used.
+    target : str, default "amygdala_r"
+        Target ROI (the source is ``vmpfc``).
+
+    Returns
+    -------
+    float
+    """
+    grouped = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")
+    means, planted = grouped["z"].mean(), grouped["planted"].first()
+    _, resid = _planted_line(planted.to_numpy(), means.to_numpy())
+    return float(np.corrcoef(scores.loc[means.index].to_numpy(float), resid)[0, 1])
 
 
 def draw_correlations(
@@ -168,12 +204,18 @@ def image_check(
     condition: str = "negative-neutral",
     target: str = "amygdala_r",
     measure: str = "weighted_hrf",
+    level: float = 0.95,
 ) -> dict[str, float]:
-    """Does the ROI-voxel shortcut behave like the images?
+    """Does the ROI-voxel shortcut behave like the images?  Mean and SD of the images' standardised errors.
 
-    Each participant's estimate from the images (``connectivity.tsv``) is standardised by the mean and
-    SD of their draws: for the same model these z-scores have mean 0 and SD 1, and about 95 % lie
-    within ±1.96.
+    Each participant's estimate from the images (``connectivity.tsv``) minus the mean m_i of their D_i
+    draws, divided by its SD under the shortcut's model, σ_e·√(1 + 1/D_i) (σ_e = one run's error, pooled
+    over participants as in :func:`reliability_from_draws`; the √(1 + 1/D_i) allows for the error of
+    m_i itself).  If the images behave like the shortcut these values are N(0, 1): their mean's
+    t interval must contain 0 and their SD's interval from (n − 1)s²/σ² ~ χ²(n − 1) must contain 1.
+    (A participant's own draw SD would not do: with D = 10 draws it inflates the SD to about
+    √(1.1 · 9/7) ≈ 1.19 for a perfect shortcut.)  An SD above 1 means the images carry about SD²
+    times the shortcut's error variance.
 
     Parameters
     ----------
@@ -187,20 +229,25 @@ def image_check(
         Target ROI (the source is ``vmpfc``).
     measure : str, default "weighted_hrf"
         Connectivity measure of the images.
+    level : float, default 0.95
+        Confidence level of the two intervals.
 
     Returns
     -------
     dict
-        ``n, mean, sd, within`` (share with |z| < 1.96).
+        ``n, mean, mean_low, mean_high, sd, sd_low, sd_high, within`` (share with |z| < 1.96) and
+        ``consistent`` (both intervals contain the shortcut's values 0 and 1).
 
     Raises
     ------
     ValueError
-        Fewer than 2 participants in both tables.
+        Fewer than 3 participants in both tables.
     """
-    sel = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby("participant_id")[
-        "z"
-    ]
+    from scipy import stats as sps
+
+    grouped = draws[(draws["condition"] == condition) & (draws["target"] == target)].groupby(
+        "participant_id"
+    )["z"]
     conn = connectivity[
         (connectivity["condition"] == condition)
         & (connectivity["target"] == target)
@@ -208,15 +255,50 @@ def image_check(
         & (connectivity["measure"] == measure)
     ]
     image = conn.set_index("participant_id")["z"]
-    ids = image.index.intersection(sel.mean().index)
-    if len(ids) < 2:
+    ids = image.index.intersection(grouped.mean().index)
+    if len(ids) < 3:
         raise ValueError(
-            f"connectivity and draws share {len(ids)} participants for {condition} {target}; need >= 2"
+            f"connectivity and draws share {len(ids)} participants for {condition} {target}; need >= 3"
         )
-    zs = (image.loc[ids] - sel.mean().loc[ids]) / sel.std().loc[ids]
+    error_sd = float(np.sqrt(grouped.var(ddof=1).mean()))
+    size = grouped.size().loc[ids]
+    zs = (image.loc[ids] - grouped.mean().loc[ids]) / (error_sd * np.sqrt(1 + 1 / size))
+    n, mean, sd = len(ids), float(zs.mean()), float(zs.std(ddof=1))
+    tail = (1 - level) / 2
+    half = float(sps.t.ppf(1 - tail, n - 1)) * sd / np.sqrt(n)
+    sd_low = sd * np.sqrt((n - 1) / sps.chi2.ppf(1 - tail, n - 1))
+    sd_high = sd * np.sqrt((n - 1) / sps.chi2.ppf(tail, n - 1))
     return {
-        "n": int(len(ids)),
-        "mean": float(zs.mean()),
-        "sd": float(zs.std()),
-        "within": float((zs.abs() < 1.959964).mean()),
+        "n": int(n),
+        "mean": mean,
+        "mean_low": mean - half,
+        "mean_high": mean + half,
+        "sd": sd,
+        "sd_low": float(sd_low),
+        "sd_high": float(sd_high),
+        "within": float((zs.abs() < sps.norm.ppf(0.975)).mean()),
+        "consistent": bool(mean - half <= 0 <= mean + half and sd_low <= 1 <= sd_high),
     }
+
+
+def reliability_scaled_error(result: dict, error_scale: float) -> float:
+    """Reliability if one run's error had ``error_scale`` times the SD the draws measured.
+
+    b²Var(t) / (b²Var(t) + σ²_u + (k·σ_e)²) with b, Var(t), σ_u, σ_e from :func:`reliability_from_draws`
+    and k = ``error_scale`` (e.g. the SD of :func:`image_check`: the images' error relative to the
+    shortcut's).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`reliability_from_draws` (``slope``, ``planted_sd``, ``systematic_sd``, ``error_sd``).
+    error_scale : float
+        k ≥ 0.
+
+    Returns
+    -------
+    float
+    """
+    signal = result["slope"] ** 2 * result["planted_sd"] ** 2
+    error = (error_scale * result["error_sd"]) ** 2
+    return float(signal / (signal + result["systematic_sd"] ** 2 + error))

@@ -16,8 +16,10 @@ from .estimates import (
     planted_population_sd,
     population_reliability,
     reliability_from_draws,
+    reliability_scaled_error,
+    systematic_correlation,
 )
-from .twin import read_twin_design
+from .twin import expected_observed, read_twin_design
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,15 @@ def twin_attenuation(
     Returns
     -------
     TwinAttenuation or None.  ``table`` columns: ``n, draws, reliability, retest,
-    reliability_population, reliability_config, level, error_sd, slope, r_planted, spearman (r_planted ·
-    √reliability), expected, q_low, q_high (:func:`observed_r_given`: mean and central 95 %), r_ours,
+    reliability_population, reliability_config, level, error_sd, slope, r_planted_population (the
+    twin's population value), r_planted (among these participants), systematic_r
+    (:func:`systematic_correlation`), spearman (r_planted · √reliability), expected, q_low, q_high
+    (:func:`observed_r_given`: mean and central 95 %), r_ours,
     ours_within, ours_quantile, draws_r_mean, draws_r_min, draws_r_max, image_n, image_mean_z,
-    image_sd_z, image_within, r_paper, latent_paper`` (latent_paper = the paper's r divided by
+    image_mean_low, image_mean_high, image_sd_z, image_sd_low, image_sd_high, image_within,
+    image_consistent`` (:func:`image_check`), ``reliability_images`` (the reliability if one run's error
+    in the images is image_sd_z times the shortcut's: :func:`reliability_scaled_error`), ``r_paper,
+    latent_paper`` (latent_paper = the paper's r divided by
     √reliability_population: the neural correlation it implies on this design).
     """
     design = read_twin_design(bids_dir)
@@ -103,6 +110,12 @@ def twin_attenuation(
         "spearman": r_planted * float(np.sqrt(rel["reliability"])),
     }
     draw_r = draw_correlations(draws, design.scores["total"])
+    truth = expected_observed(bids_dir)
+    row = truth[
+        (truth["side"] == "amygdala_r")
+        & (truth["measure"] == "negative-neutral")
+        & (truth["score"] == "total")
+    ]
     check = image_check(draws, connectivity, measure=measure)
     coupling = design.cfg["coupling"]
     table = pd.DataFrame(
@@ -119,7 +132,9 @@ def twin_attenuation(
                 "level": coupling.get("level", "latent"),
                 "error_sd": rel["error_sd"],
                 "slope": rel["slope"],
+                "r_planted_population": float(row["planted"].iloc[0]) if len(row) == 1 else np.nan,
                 "r_planted": r_planted,
+                "systematic_r": systematic_correlation(draws, design.scores["total"]),
                 "spearman": summary["spearman"],
                 "expected": summary["expected"],
                 "q_low": summary["q_low"],
@@ -132,8 +147,14 @@ def twin_attenuation(
                 "draws_r_max": float(draw_r.max()),
                 "image_n": check["n"],
                 "image_mean_z": check["mean"],
+                "image_mean_low": check["mean_low"],
+                "image_mean_high": check["mean_high"],
                 "image_sd_z": check["sd"],
+                "image_sd_low": check["sd_low"],
+                "image_sd_high": check["sd_high"],
                 "image_within": check["within"],
+                "image_consistent": check["consistent"],
+                "reliability_images": reliability_scaled_error(rel, check["sd"]),
                 "r_paper": r_paper,
                 "latent_paper": float(latent_r(r_paper, rel_pop)),
             }
