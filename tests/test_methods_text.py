@@ -17,7 +17,7 @@ def _records(
     folder: Path,
     alternative="directional",
     resolution=3,
-    derivatives="/data/derivatives/fmriprep",
+    derivatives="/data/derivatives/ours",
     dipy="1.10.0",
 ):
     prov = folder / "provenance"
@@ -35,7 +35,7 @@ def _records(
     }
     chapters = {
         "01_questionnaire": {"total_rule": "item_mean"},
-        "02_preprocessing": {"preproc_resolution": resolution},
+        "02_preprocessing": {"preproc_resolution": resolution, "preproc_dir": "/data/derivatives/ours"},
         "03_connectivity": {"weighting": "hanning", "derivatives_dir": derivatives},
         "04_results": {"alternative": alternative, "measure": "weighted_hrf"},
     }
@@ -52,7 +52,7 @@ def test_the_paragraph_follows_parameters_and_versions(tmp_path):
     assert "two-tailed" in text and "hypothesised direction" not in text
     assert "Hanning" in text and "the mean of the 26 items" in text
     assert "helpers 9.9.9" in text and "DIPY 1.10.0" in text and "Python 3.11.7" in text
-    assert "digital twin" not in text  # real derivatives: no twin caveat
+    assert "digital twin" not in text  # our own preprocessing of real data: no twin caveat
     assert "(Avants et al., 2008)" in text and "{cite" not in text
 
 
@@ -87,3 +87,62 @@ def test_save_writes_the_plain_paragraph(tmp_path):
     path = save(tmp_path)
     assert path == tmp_path / "methods_paragraph.txt"
     assert path.read_text() == methods_paragraph(tmp_path) + "\n"
+
+
+def test_our_preprocessing_names_the_template_it_really_used(tmp_path):
+    _records(tmp_path)
+    text = methods_paragraph(tmp_path)
+    assert (
+        "normalised to the MNI152 ICBM 2009a nonlinear asymmetric template distributed with nilearn" in text
+    )
+    assert "labelled with fMRIPrep's space name MNI152NLin2009cAsym" in text
+    assert "normalised to the MNI152NLin2009cAsym template" not in text
+    # CONN's denoising design (helpers.denoise.regress_and_filter): constant and linear trend too
+    assert "a constant and a linear trend, then high-pass filtered" in text
+
+
+def _fmriprep(folder: Path, space: str, version: str) -> Path:
+    """A minimal fMRIPrep-23 layout (one run; sidecar TR; tissue maps in anat/) in another space."""
+    deriv = folder / "fmriprep"
+    func, anat = deriv / "sub-01" / "func", deriv / "sub-01" / "anat"
+    func.mkdir(parents=True)
+    anat.mkdir(parents=True)
+    (deriv / "dataset_description.json").write_text(
+        json.dumps(
+            {
+                "Name": "x",
+                "DatasetType": "derivative",
+                "GeneratedBy": [{"Name": "fMRIPrep", "Version": version}],
+            }
+        )
+    )
+    stem = f"sub-01_task-feedback_space-{space}_res-2"
+    (func / f"{stem}_desc-preproc_bold.nii.gz").write_bytes(b"")
+    (func / f"{stem}_desc-preproc_bold.json").write_text(json.dumps({"RepetitionTime": 3.0}))
+    (func / "sub-01_task-feedback_desc-confounds_timeseries.tsv").write_text("trans_x\n0\n")
+    for label in ("WM", "CSF"):
+        (anat / f"sub-01_space-{space}_res-2_label-{label}_probseg.nii.gz").write_bytes(b"")
+    return deriv
+
+
+def test_users_fmriprep_derivatives_are_described_as_they_are(tmp_path):
+    deriv = _fmriprep(tmp_path, "MNI152NLin6Asym", "23.2.1")
+    _records(tmp_path, derivatives=str(deriv))
+    text = methods_paragraph(
+        tmp_path
+    )  # whether or not our preprocessing also ran, fMRIPrep's fed connectivity
+    assert (
+        "The functional images had been preprocessed with fMRIPrep 23.2.1 (derivatives in fmriprep); "
+        "connectivity was computed from its preprocessed images in its MNI152NLin6Asym output space"
+    ) in text
+    assert "ICBM 2009a" not in text and "realigned" not in text and "digital twin" not in text
+
+
+def test_a_twin_run_without_our_preprocessing_says_so(tmp_path):
+    _records(tmp_path, derivatives="build/data/twin/derivatives/twin-fmriprep")
+    rec = tmp_path / "provenance" / "02_preprocessing.json"
+    record = json.loads(rec.read_text())
+    record["parameters"]["run_preprocessing"] = False
+    rec.write_text(json.dumps(record))
+    text = methods_paragraph(tmp_path)
+    assert "the book's own preprocessing did not run" in text and "realigned" not in text

@@ -80,6 +80,47 @@ def _cite(keys: list[str], form: str) -> str:
     return "(" + "; ".join(CITATIONS[k] for k in keys) + ")"
 
 
+def _derivatives_source(conn: dict, pre: dict) -> str:
+    """Where the connectivity chapter's images came from: ``"ours"``, ``"twin"`` or ``"external"``.
+
+    ``"ours"``: its ``derivatives_dir`` is the preprocessing chapter's ``preproc_dir`` (or not
+    recorded); ``"twin"``: the digital twin's simulated derivatives (a ``twin`` folder); otherwise
+    derivatives the user brought (e.g. fMRIPrep's).
+    """
+    derivs = conn.get("derivatives_dir")
+    if not derivs or (
+        pre.get("preproc_dir") and Path(derivs).resolve() == Path(pre["preproc_dir"]).resolve()
+    ):
+        return "ours"
+    return "twin" if "twin" in Path(derivs).as_posix() else "external"
+
+
+def _external_sentence(conn: dict) -> str:
+    """The preprocessing of derivatives the user brought: their generator and the space as named."""
+    from .layout.derivatives import derivative_runs
+    from .layout.entities import parse_entities, read_json
+
+    folder = Path(conn["derivatives_dir"])
+    generated = {}
+    if (folder / "dataset_description.json").is_file():
+        generated = (read_json(folder / "dataset_description.json").get("GeneratedBy") or [{}])[0]
+    tool = " ".join(str(generated[k]) for k in ("Name", "Version") if generated.get(k)) or "fMRIPrep"
+    space = None
+    for sub in sorted(folder.glob("sub-*")):
+        try:
+            runs = derivative_runs(folder, sub.name, conn.get("task", "feedback"), smoothed=False)
+        except (FileNotFoundError, ValueError):
+            continue
+        space = (parse_entities(runs[0].bold) or {}).get("space")
+        break
+    where = f"in its {space} output space" if space else "in the MNI output space of its file names"
+    return (
+        f"The functional images had been preprocessed with {tool} (derivatives in {folder.name}); "
+        f"connectivity was computed from its preprocessed images {where}, without further spatial "
+        "processing."
+    )
+
+
 def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str = "text") -> str:
     """The preprocessing, connectivity and statistics of the book's run as one paragraph with citations.
 
@@ -128,24 +169,37 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
         "item_mean": "the mean of the 26 items",
     }.get(scs.get("total_rule", "subscale_mean"), "the total")
     highpass = denoise.HIGHPASS[0]
+    source = _derivatives_source(conn, pre)
+    preprocessing = (
+        "Functional images were realigned (rigid body, "
+        f"{'two passes' if DEFAULTS['two_pass'] else 'one pass'}), the mean functional image was "
+        "coregistered to the structural image (mutual information) and the structural image was "
+        f"normalised to the MNI152 ICBM 2009a nonlinear asymmetric template distributed with nilearn "
+        f"{c('fonov2011mni', 'abraham2014')} by an affine "
+        f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in "
+        f"DIPY {c('garyfallidis2014dipy')}; the functional images were resampled once to {resolution:g} mm "
+        f"isotropic voxels (files labelled with fMRIPrep's space name {SPACE} so that fMRIPrep-aware tools "
+        f"read them) and smoothed with a Gaussian kernel of {DEFAULTS['smoothing_fwhm']:g} mm FWHM."
+    )
     parts = [
         f"The analysis re-implemented the SPM8 {c('friston2007spm')} and CONN {c('whitfield2012conn')} "
         f"pipeline of {'{cite:t}`parrish2018`' if form == 'myst' else 'Parrish et al. (2018)'} in Python "
         f"{v('python')}.",
-        "Functional images were realigned (rigid body, "
-        f"{'two passes' if DEFAULTS['two_pass'] else 'one pass'}), the mean functional image was "
-        "coregistered to the structural image (mutual information) and the structural image was "
-        f"normalised to the {SPACE} template {c('fonov2011mni')} by an affine "
-        f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in "
-        f"DIPY {c('garyfallidis2014dipy')}; the functional images were resampled once to {resolution:g} mm "
-        f"isotropic voxels and smoothed with a Gaussian kernel of {DEFAULTS['smoothing_fwhm']:g} mm FWHM.",
+        *(
+            [_external_sentence(conn)]
+            if source == "external"
+            else [preprocessing]
+            if source == "ours" or pre.get("run_preprocessing", True)
+            else []
+        ),
         "Regions of interest were the ventromedial prefrontal cortex (Harvard–Oxford 'Frontal Medial "
         f"Cortex', maximum-probability map thresholded at {atlas.HO_THRESHOLD} %) {c('desikan2006')} and "
         f"the left and right amygdala of the AAL atlas {c('tzourio2002')}.",
         "Following CONN's default denoising, the unsmoothed ROI-average signals were cleaned by regression "
         "of five aCompCor components each from white matter and cerebrospinal fluid "
-        f"{c('behzadi2007')}, the six realignment parameters and their first-order derivatives, and the task "
-        f"effects and their derivatives, then high-pass filtered at {highpass:g} Hz.",
+        f"{c('behzadi2007')}, the six realignment parameters and their first-order derivatives, the task "
+        f"effects and their derivatives, a constant and a linear trend, then high-pass filtered at "
+        f"{highpass:g} Hz.",
         "Condition-specific ROI-to-ROI connectivity was the weighted Pearson correlation of the ROI time "
         f"series with {_WEIGHTING.get(conn.get('weighting', 'hrf'), conn.get('weighting', 'hrf'))}, Fisher z "
         "transformed; the contrast of interest was negative minus neutral feedback.",
@@ -156,10 +210,14 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
         *(
             [
                 f"In this run, connectivity was computed from the preprocessed images in "
-                f"{Path(conn['derivatives_dir']).name} (the digital twin's simulated derivatives); the "
-                "preprocessing above was applied to the raw images and compared with them."
+                f"{Path(conn['derivatives_dir']).name} (the digital twin's simulated derivatives); "
+                + (
+                    "the preprocessing above was applied to the raw images and compared with them."
+                    if pre.get("run_preprocessing", True)
+                    else "the book's own preprocessing did not run."
+                )
             ]
-            if "twin" in str(conn.get("derivatives_dir", ""))
+            if source == "twin"
             else []
         ),
         f"Software: helpers {v('helpers')} (this book), NiBabel {v('nibabel')} {c('brett2024nibabel')}, "
