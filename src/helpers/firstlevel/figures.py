@@ -24,7 +24,9 @@ def plot_condition_weights(
     """Figure: each condition's events (boxes) and its weights over the run (book/spec_conn.md §2).
 
     Shows how 10–12 s events overlap once convolved with the HRF: every condition has
-    weight in scans where the next word is already on screen.
+    weight in scans where the next word is already on screen.  Every scan with weight in more than
+    one condition is a grey bar below zero (its share in the legend); the legend sits below the axes,
+    clear of the event boxes.
 
     Parameters
     ----------
@@ -43,7 +45,7 @@ def plot_condition_weights(
 
     weights = condition_weights(events, n_scans, tr, weighting, conditions=conditions)
     t = np.arange(n_scans) * tr
-    fig, ax = plt.subplots(figsize=(10, 3.6))
+    fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
     colours = role_colours(weights.columns)  # the book's condition colours (helpers.style)
     for i, name in enumerate(weights.columns):
         colour = colours[name]
@@ -57,13 +59,19 @@ def plot_condition_weights(
                 lw=0,
             )
         ax.plot(t, weights[name], color=colour, label=f"{name} ({weighting} weights)")
-    overlap = (weights > 0).sum(axis=1)
-    ax.fill_between(
-        t, 0, -0.08, where=overlap > 1, color="0.4", step="mid", label="scans weighted by > 1 condition"
+    shared = (weights > 0).sum(axis=1).to_numpy() > 1
+    # one bar per shared scan (a filled band drops isolated scans)
+    ax.bar(
+        t[shared],
+        -0.08,
+        width=tr,
+        bottom=0,
+        color="0.4",
+        linewidth=0,
+        label=f"scans weighted by > 1 condition ({shared.mean():.0%})",
     )
     ax.set(xlabel="time (s)", ylabel="weight", ylim=(-0.1, 1.45), xlim=(0, n_scans * tr))
-    ax.legend(loc="upper right", ncol=2, fontsize="small", frameon=False)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncol=len(weights.columns) + 1, fontsize="small", frameon=False)
     return fig
 
 
