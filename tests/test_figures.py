@@ -182,3 +182,50 @@ def test_demographics_figure_without_ages_or_sex_says_so():
     assert [t.get_text() for t in fig.axes[0].texts] == ["participants.tsv gives no ages"]
     fig = overview.plot_demographics(pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "age": [20, 22]}))
     assert sum(len(c) for c in fig.axes[0].containers) > 0  # one histogram, sex unknown
+
+
+def test_replication_figure_keeps_nearly_equal_values_apart_and_names_the_critical_r():
+    """The 19-participant twin: ρ = −.402, the paper's −.402 and the critical r −.389 lie within .013."""
+    mc = monte_carlo_r(-0.402, n_sim=2000, seed=1, alternative="less")
+    fig = figures.sampling_distribution_figure(mc, [("paper", -0.402), ("ours", -0.312)])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == [
+        "critical r, p = 0.05 one-tailed (−.389)",
+        "population ρ (−.402)",
+        "paper (−.402)",
+        "ours (−.312)",
+    ]
+    marked = [line for line in fig.axes[0].lines if line.get_marker() not in ("None", None, "")]
+    assert len({line.get_marker() for line in marked}) == 3  # one marker shape each
+    assert len({line.get_ydata()[1] for line in marked}) == 3  # and one height each
+    top = max(p.get_height() for p in fig.axes[0].patches)
+    lowest = min(line.get_ydata()[1] for line in marked)  # axes fraction
+    assert lowest * fig.axes[0].get_ylim()[1] > top  # every marker above the bars
+    assert not _legend_overlaps_axes(fig)
+
+
+def test_condition_weights_figure_draws_every_shared_scan_and_keeps_its_legend_off_the_events():
+    from helpers import firstlevel
+    from helpers.connectivity import condition_weights
+
+    # isolated shared scans: 4 s events 9 s apart, TR 3 s
+    events = pd.DataFrame(
+        {"onset": [0, 9, 18, 27, 36, 45], "duration": [4] * 6, "trial_type": ["a", "b", "c"] * 2}
+    )
+    w = condition_weights(events, 24, 3.0, "hrf", conditions=["a", "b", "c"])
+    shared = int(((w > 0).sum(axis=1) > 1).sum())
+    fig = firstlevel.plot_condition_weights(events, 24, 3.0, ["a", "b", "c"], "hrf")
+    bars = [p for p in fig.axes[0].patches if p.get_height() < 0]
+    assert len(bars) == shared > 0
+    assert f"({shared / 24:.0%})" in fig.legends[0].get_texts()[-1].get_text()
+    assert not _legend_overlaps_axes(fig)
+
+
+def test_attenuation_figure_spans_the_data_not_minus_one_to_one():
+    from helpers import reliability
+
+    summary = reliability.attenuation_summary(-0.55, 0.58, 19, n_sim=4000, seed=0, r_ours=-0.31)
+    fig = reliability.plot_attenuation(summary, r_paper=-0.402, n=19, draw_r=np.array([-0.69, -0.39]))
+    lo, hi = fig.axes[0].get_xlim()
+    assert -1 < lo < -0.69 and -0.31 < hi < 0.6
+    assert lo <= np.quantile(summary["sims"], 0.001) and hi >= np.quantile(summary["sims"], 0.999)

@@ -6,13 +6,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def _x_range(summary: dict, r_paper, draw_r, margin: float = 0.05) -> tuple[float, float]:
+    """The x-axis: the central 99.8 % of the simulated r and every marked value, plus a margin, in [−1, 1]."""
+    marked = [summary["r_planted"], summary["expected"], *np.quantile(summary["sims"], [0.001, 0.999])]
+    marked += [v for v in (r_paper, summary.get("r_ours")) if v is not None]
+    marked += list(draw_r) if draw_r is not None else []
+    return max(-1.0, min(marked) - margin), min(1.0, max(marked) + margin)
+
+
 def plot_attenuation(
     summary: dict, r_paper: float | None = None, n: int | None = None, draw_r: np.ndarray | None = None
 ):
     """One figure of the attenuation: planted, expected, re-simulated, the paper's and our r.
 
     The planted r, the distribution of observed r expected at the measured reliability (its mean and
-    central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.
+    central 95 %), the r of each re-simulated twin (``draw_r``, ticks), the paper's r and ours.  The
+    x-axis spans the data (central 99.8 % of the simulation and every marked value), not −1 to 1.
 
     Parameters
     ----------
@@ -30,10 +39,11 @@ def plot_attenuation(
     matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
+    lo, hi = _x_range(summary, r_paper, draw_r)
     ax.hist(
         summary["sims"],
-        bins=60,
-        range=(-1, 1),
+        bins=50,
+        range=(lo, hi),
         color="#bbbbbb",
         edgecolor="white",
         density=True,
@@ -73,7 +83,7 @@ def plot_attenuation(
             lw=2,
             label=f"ours r = {summary['r_ours']:.2f}".replace("-", "−"),
         )
-    ax.set_xlim(-1, 1)
+    ax.set_xlim(lo, hi)
     ax.set_xlabel("r (self-compassion mean × Neg − Neu VMPFC–right amygdala)")
     ax.set_ylabel("density")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
