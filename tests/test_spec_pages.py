@@ -219,3 +219,22 @@ def test_pages_cited_in_the_code_exist():
         (p, k) for p, k in sections if not re.search(rf"^## {k}\. ", (BOOK / f"{p}.md").read_text(), re.M)
     )
     assert not absent, f"the code cites sections the pages do not have: {absent}"
+
+
+def test_scaling_page_prose_agrees_with_its_table_and_links_chapters():
+    text = (BOOK / "scaling.md").read_text()
+    # chapter files' prefixes are not the rendered chapter numbers: chapters are linked by {doc}
+    assert not re.search(r"\bchapters? \d", text)
+    for stem in ("02_preprocessing", "03_connectivity", "06_training_study"):
+        assert f"<../build/notebooks/{stem}>`" in text
+    table = tables("scaling")["tbl-scaling-measured"]
+    wall = table["wall (s)"].astype(float)
+    largest = pd.to_numeric(table["largest process (GB)"], errors="coerce")
+    growth = table[table["stage"].str.contains("growth pass")]
+    assert dict(zip(growth["N"].astype(int), wall[growth.index])) == {15: 4.4, 30: 8.6, 60: 17.4}
+    prose = text.split("What these numbers show:")[1]
+    first_level = table["stage"].str.startswith("first level") & largest.notna()
+    assert f"exceeded\n  {largest[first_level].max():.2f} GB" in prose
+    assert f"largest process of all, {largest.max():.2f} GB" in prose
+    serial60 = wall[(table["N"] == "60") & (table["stage"] == "first level, serial")].item()
+    assert f"(17.4 s against {serial60:.1f} s)" in prose
