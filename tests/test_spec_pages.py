@@ -238,3 +238,18 @@ def test_scaling_page_prose_agrees_with_its_table_and_links_chapters():
     assert f"largest process of all, {largest.max():.2f} GB" in prose
     serial60 = wall[(table["N"] == "60") & (table["stage"] == "first level, serial")].item()
     assert f"(17.4 s against {serial60:.1f} s)" in prose
+
+
+def test_intro_lists_every_part_of_the_table_of_contents():
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    intro = (BOOK / "intro.md").read_text()
+    assert "Chapters are added as they are completed" not in intro
+    for part in toc["parts"]:
+        assert f"**{part['caption']}.**" in intro, part["caption"]
+    linked = set(re.findall(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`", intro))
+    stems = {Path(target).name for target in linked}
+    for part in toc["parts"][2:]:  # the parts after the reproduction: every page linked
+        for chapter in part["chapters"]:
+            assert Path(chapter["file"]).name in stems, chapter["file"]
