@@ -253,3 +253,29 @@ def test_intro_lists_every_part_of_the_table_of_contents():
     for part in toc["parts"][2:]:  # the parts after the reproduction: every page linked
         for chapter in part["chapters"]:
             assert Path(chapter["file"]).name in stems, chapter["file"]
+
+
+def test_spec_pages_name_things_as_the_code_does():
+    import json
+
+    import yaml
+
+    # the missing-answers rule: the book's parameter and its default, as the questionnaire chapter sets it
+    scs_page = (BOOK / "spec_scs.md").read_text()
+    nb = json.loads((ROOT / "notebooks" / "01_questionnaire.ipynb").read_text())
+    default = re.search(r"max_missing_per_subscale = (\d+)", "".join(nb["cells"][1]["source"])).group(1)
+    assert f"`max_missing_per_subscale = {default}` (default)" in scs_page
+    assert '`"complete"` (default)' not in scs_page
+    # the second study's ratings: every measure of the training twin's configuration
+    config = yaml.safe_load((ROOT / "src" / "helpers" / "training" / "config.yaml").read_text())
+    paper_page = (BOOK / "spec_paper.md").read_text()
+    for measure in config["measures"]:
+        assert measure.replace("_affect", "").replace("_", " ") in paper_page.split("## The second study")[1]
+    # the rounding test's onset, as the test writes it
+    conn_page = (BOOK / "spec_conn.md").read_text()
+    source = (ROOT / "tests" / "test_connectivity.py").read_text()
+    onset = re.search(
+        r"def test_condition_effects_round_half_away_from_zero.*?events\(\(([\d.]+),", source, re.S
+    )
+    assert f"an onset of {float(onset.group(1)):g} s is exactly 1.5 bins" in conn_page
+    assert "onset of exactly 2.5 bins" not in conn_page
