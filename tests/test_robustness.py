@@ -268,6 +268,10 @@ def test_robust_by_method_keeps_outlier_counts_integers(study):
     assert wide.loc[("total", "negative"), ("outliers", "shepherd")] == int(shepherd["outliers"])
     assert wide.loc[("total", "negative"), ("r", "shepherd")] == round(float(shepherd["r"]), 3)
     assert wide["outliers"].to_string().count(".") == 0
+    from helpers.mdtable import markdown_table
+
+    row = markdown_table(wide).splitlines()[-1]  # as the book shows it: counts without ".0"
+    assert row.endswith(" | ".join(str(int(v)) for v in wide["outliers"].iloc[-1]) + " |")
 
 
 def test_loo_significance_remains_or_becomes():
