@@ -110,12 +110,16 @@ def twin_attenuation(
         "spearman": r_planted * float(np.sqrt(rel["reliability"])),
     }
     draw_r = draw_correlations(draws, design.scores["total"])
-    truth = expected_observed(bids_dir)
-    row = truth[
-        (truth["side"] == "amygdala_r")
-        & (truth["measure"] == "negative-neutral")
-        & (truth["score"] == "total")
-    ]
+    truth = expected_observed(bids_dir)  # None for a twin written before population_correlations.tsv
+    row = (
+        pd.DataFrame()
+        if truth is None
+        else truth[
+            (truth["side"] == "amygdala_r")
+            & (truth["measure"] == "negative-neutral")
+            & (truth["score"] == "total")
+        ]
+    )
     check = image_check(draws, connectivity, measure=measure)
     coupling = design.cfg["coupling"]
     table = pd.DataFrame(
