@@ -321,6 +321,8 @@ def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
         "helpers.preprocess.qc",
         "helpers.preprocess.gates",
         "helpers.preprocess.accuracy",
+        "helpers.preprocess.accuracy_figures",
+        "helpers.preprocess.spatial_accuracy",
     }
     assert set(_OUTPUT_MODULES) - modules == {
         "helpers.atlas",

@@ -28,10 +28,11 @@ import pandas as pd
 from nibabel.affines import apply_affine
 
 from ..atlas import DEFAULT_ROIS
-from ..style import ACCENT, OKABE_ITO, PALETTE
+from ..style import format_number, format_r
+from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
-from .spatial_accuracy import roi_dice, roi_error_mm, template_correspondence
+from .spatial_accuracy import roi_dice, roi_error_mm, shift_dice, template_correspondence
 
 __all__ = [
     "TARGETS",
@@ -43,6 +44,8 @@ __all__ = [
     "plot_motion_vs_truth",
     "plot_accuracy",
     "summarise",
+    "dice_yardstick",
+    "prose_numbers",
     "chapter_accuracy",
     "score_dataset",
 ]
@@ -229,108 +232,6 @@ def score_dataset(
     return pd.DataFrame(rows).set_index("participant_id")
 
 
-def plot_motion_vs_truth(
-    bids_dir: str | Path,
-    preproc_dir: str | Path,
-    participant: str,
-    task: str = "feedback",
-    resolution: int = 3,
-):
-    """Figure: estimated (lines) and planted (dots) translations and rotations of one twin participant.
-
-    Parameters
-    ----------
-    bids_dir : path
-        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
-    preproc_dir : path
-        Our preprocessing derivatives (:func:`helpers.preprocess.pipeline.run_preprocessing`).
-    participant : str
-        ``sub-XX``.
-    task : str, default "feedback"
-        BIDS task label.
-    resolution : int, default 3
-        MNI voxel size (mm) of the derivatives compared.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    ours = pd.read_csv(
-        derivative_paths(preproc_dir, participant, task, resolution)["confounds"], sep="\t", na_values="n/a"
-    )
-    truth = pd.read_csv(
-        Path(bids_dir) / "derivatives" / "twin-truth" / participant / f"{participant}_motion.tsv",
-        sep="\t",
-        na_values="n/a",
-    )
-    fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True, layout="constrained")
-    for ax, cols, scale, unit in (
-        (axes[0], MOTION_COLUMNS[:3], 1.0, "mm"),
-        (axes[1], MOTION_COLUMNS[3:], 180 / np.pi, "°"),
-    ):
-        for col, color in zip(cols, (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish_green"])):
-            ax.plot(truth[col] * scale, ".", color=color, ms=3, alpha=0.5)
-            ax.plot(ours[col] * scale, "-", color=color, lw=1, label=col)
-        ax.set_ylabel(unit)
-        ax.legend(fontsize=7, ncol=3, frameon=False, loc="upper left")
-    axes[1].set_xlabel("volume")
-    fig.suptitle(f"{participant}: estimated (lines) vs planted (dots) head motion")
-    return fig
-
-
-def plot_accuracy(scores: pd.DataFrame):
-    """Figure: the accuracy scores per participant (one marker per ROI) against :data:`TARGETS`.
-
-    Targets are dashed lines.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        :func:`score_dataset`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    x = np.arange(len(scores))
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2), layout="constrained")
-    axes[0].plot(x, scores["realign_rms_mm"], "o", color=PALETTE["neutral"], ms=4)
-    axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color=ACCENT, lw=1)
-    axes[0].set(
-        ylabel="mm",
-        title="realignment RMS error (≤ target)",
-        ylim=(0, 1.3 * max(TARGETS["realign_rms_mm"], scores["realign_rms_mm"].max())),
-    )
-    for ax, prefix, target, title in (
-        (axes[1], "r_preproc_", TARGETS["r"], "ROI time series r (≥ target)"),
-        (axes[2], "dice_", TARGETS["dice"], "ROI Dice (≥ target)"),
-    ):
-        values = scores.filter(regex=f"^{prefix}(?!abs_)")  # dice_abs_*: in the table, not against the target
-        for (col, column), marker in zip(values.items(), "os^"):
-            ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
-        ax.axhline(target, ls="--", color=ACCENT, lw=1)
-        ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
-        ax.legend(fontsize=7, frameon=False, loc="lower left")
-    errors = scores.filter(like="error_mm_")
-    for (col, column), marker in zip(errors.items(), "os^"):
-        axes[3].plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix("error_mm_"))
-    axes[3].axhline(TARGETS["error_mm"], ls="--", color=ACCENT, lw=1)
-    axes[3].set(
-        ylabel="mm",
-        title="ROI registration error (≤ target)",
-        ylim=(0, 1.3 * max(TARGETS["error_mm"], errors.max().max())),
-    )
-    axes[3].legend(fontsize=7, frameon=False, loc="upper left")
-    for ax in axes:
-        ax.set_xticks(x, [p.removeprefix("sub-") for p in scores.index], fontsize=6, rotation=90)
-        ax.set_xlabel("participant")
-    return fig
-
-
 def summarise(scores: pd.DataFrame) -> dict[str, float]:
     """Worst and mean scores, and how many (participant × ROI) scores miss :data:`TARGETS`.
 
@@ -362,6 +263,54 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
         "n_error_missed": int((errors > TARGETS["error_mm"]).sum().sum()),
         "n_scores": int(dice.size),
     }
+
+
+def dice_yardstick() -> dict[str, float]:
+    """What a rigid shift costs the ROIs' Dice: the lowest over the ROIs, for 1 mm and the error target.
+
+    :func:`helpers.preprocess.spatial_accuracy.shift_dice` of each 1 mm atlas ROI, shifted by 1 mm
+    and by ``TARGETS["error_mm"]``.
+
+    Returns
+    -------
+    dict of str to float
+        ``dice_shift_1mm``, ``dice_shift_target``, ``error_target_mm``, ``dice_target``.
+    """
+    from helpers.atlas import load_template, roi_masks
+
+    masks = roi_masks(load_template(1)).values()
+    return {
+        "dice_shift_1mm": min(shift_dice(m, 1.0) for m in masks),
+        "dice_shift_target": min(shift_dice(m, TARGETS["error_mm"]) for m in masks),
+        "error_target_mm": TARGETS["error_mm"],
+        "dice_target": TARGETS["dice"],
+    }
+
+
+def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
+    """The numbers of :func:`summarise` or :func:`dice_yardstick` as the book prints them (APA style).
+
+    Counts as integers; Dice and r without a leading zero (:func:`helpers.style.format_r`);
+    realignment errors in mm to 3 decimals, other mm to 2 (:func:`helpers.style.format_number`).
+
+    Parameters
+    ----------
+    numbers : dict of str to float
+        Key -> value (``n_*`` counts, ``*dice*`` and ``min_r`` bounded by 1, the rest in mm).
+
+    Returns
+    -------
+    dict of str to str
+    """
+    out = {}
+    for key, value in numbers.items():
+        if key.startswith("n_"):
+            out[key] = format_number(value)
+        elif "dice" in key or key == "min_r":
+            out[key] = format_r(value)
+        else:
+            out[key] = format_number(value, 3 if "realign" in key else 2)
+    return out
 
 
 #: The scores table of a dataset without ground truth: the columns, no rows.
