@@ -101,7 +101,7 @@ def plot_accuracy(scores: pd.DataFrame):
             ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
         ax.axhline(target, ls="--", color=ACCENT, lw=1)
         ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
-        ax.legend(fontsize=7, frameon=False, loc="lower left")
+        ax.legend(fontsize=7, frameon=False, loc="best")
     errors = scores.filter(like="error_mm_")
     for (col, column), marker in zip(errors.items(), "os^"):
         axes[3].plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix("error_mm_"))
@@ -111,7 +111,7 @@ def plot_accuracy(scores: pd.DataFrame):
         title="ROI registration error (≤ target)",
         ylim=(0, 1.3 * max(TARGETS["error_mm"], errors.max().max())),
     )
-    axes[3].legend(fontsize=7, frameon=False, loc="upper left")
+    axes[3].legend(fontsize=7, frameon=False, loc="best")
     for ax in axes:
         ax.set_xticks(x, [p.removeprefix("sub-") for p in scores.index], fontsize=6, rotation=90)
         ax.set_xlabel("participant")
