@@ -321,6 +321,8 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
         "helpers.preprocess.qc",
         "helpers.preprocess.gates",
         "helpers.preprocess.accuracy",
+        "helpers.preprocess.accuracy_figures",
+        "helpers.preprocess.spatial_accuracy",
         "helpers.preprocess.pipeline",
     }
     assert {"helpers.atlas", "helpers.io", "helpers.layout.raw", "helpers.versions"} <= modules

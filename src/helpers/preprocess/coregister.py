@@ -9,6 +9,14 @@ The structural is first reduced to its brain (:func:`helpers.preprocess.brain.br
 scalp, eyes and neck of the structural only mislead the metric.  It is then coarsened to the
 functional's voxel size (:func:`helpers.preprocess.resample.coarsen`): the mean functional carries no
 finer detail, and the 1.56 mm in-plane grid made this step ~5 times slower for the same answer.
+
+The optimisation alternates translation and rigid stages (``stages``).  dipy's optimiser (L-BFGS-B)
+moves a rigid transform's rotations (radians, lever arms of ~100 mm) and translations (mm) with one
+gradient, so it settles where small rotations stand in for the translation: measured on the realistic
+twin (truth known), a rigid stage alone left the translation at 0.00 mm in every participant checked and
+the structural 1.0–1.8 mm off the EPI at the ROIs, about as far off as the headers' alignment.
+Translation first, then rigid, then translation again (the last two at the finest level, from the
+previous estimate) brings it to ≤ 0.55 mm at the ROIs (sub-05, -06, -08, -19).
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ COREG_DEFAULTS = dict(
     metric="MattesMI",
     nbins=32,
     sampling_proportion=None,
+    stages=("translation", "rigid", "translation"),
+    translation_sampling_proportion=0.5,
     level_iters=(100, 50),
     sigmas=(1.0, 0.0),
     factors=(2, 1),
@@ -49,6 +59,8 @@ def coregister(
     factors=COREG_DEFAULTS["factors"],
     nbins=COREG_DEFAULTS["nbins"],
     sampling_proportion=COREG_DEFAULTS["sampling_proportion"],
+    stages=COREG_DEFAULTS["stages"],
+    translation_sampling_proportion=COREG_DEFAULTS["translation_sampling_proportion"],
     brain_margin_mm: float = COREG_DEFAULTS["brain_margin_mm"],
     starting_affine=None,
     seed: int = 0,
@@ -71,7 +83,14 @@ def coregister(
     nbins : int, default=32
         Histogram bins of the MI metric.
     sampling_proportion : float or None, default=None
-        Fraction of structural voxels sampled (at random, seeded) for the metric; None = all.
+        Fraction of structural voxels sampled (at random, seeded) for the metric of the rigid
+        stages; None = all.
+    stages : sequence of {"translation", "rigid"}, default=("translation", "rigid", "translation")
+        Transforms optimised in turn, each from the previous estimate; the first runs the whole
+        pyramid, the others the finest level only (see the module docstring for why).
+    translation_sampling_proportion : float or None, default=0.5
+        ``sampling_proportion`` of the translation stages (three parameters: half the voxels give
+        the same answer in half the time).
     brain_margin_mm : float, default=4.0
         Dilation of ``brain`` kept around the brain.
     starting_affine : array (4, 4) or None, default None
@@ -86,14 +105,20 @@ def coregister(
     Raises
     ------
     ValueError
-        If either image is not 3-D.
+        If either image is not 3-D, or a stage is not "translation" or "rigid".
     """
     from dipy.align.imaffine import AffineRegistration, MutualInformationMetric
-    from dipy.align.transforms import RigidTransform3D
+    from dipy.align.transforms import RigidTransform3D, TranslationTransform3D
 
     from .brain import dilate, masked
     from .resample import coarsen
 
+    transforms = {"translation": TranslationTransform3D, "rigid": RigidTransform3D}
+    unknown = [stage for stage in stages if stage not in transforms]
+    if unknown or not stages:
+        raise ValueError(
+            f"coregister: stages {list(stages)} must be a non-empty list of {sorted(transforms)}"
+        )
     for name, img in (("structural", structural), ("mean functional", mean_func)):
         if len(img.shape) != 3:
             raise ValueError(f"coregister: {name} image must be 3-D, got shape {img.shape}")
@@ -102,20 +127,26 @@ def coregister(
     static_img = coarsen(structural, mean_func.header.get_zooms()[:3])
     static = np.asarray(static_img.get_fdata(dtype=np.float32))
     moving = np.asarray(mean_func.get_fdata(dtype=np.float32))
-    metric = MutualInformationMetric(nbins=nbins, sampling_proportion=sampling_proportion)
-    reg = AffineRegistration(
-        metric=metric, level_iters=list(level_iters), sigmas=list(sigmas), factors=list(factors), verbosity=0
-    )
-    np.random.seed(seed)  # dipy draws its samples from numpy's global generator
-    start = np.eye(4) if starting_affine is None else np.asarray(starting_affine, float)
-    result = reg.optimize(
-        static,
-        moving,
-        RigidTransform3D(),
-        None,
-        static_grid2world=static_img.affine,
-        moving_grid2world=mean_func.affine,
-        starting_affine=start,
-    )
+    current = np.eye(4) if starting_affine is None else np.asarray(starting_affine, float)
+    for i, stage in enumerate(stages):
+        levels = slice(None) if i == 0 else slice(-1, None)  # refinements: finest level only
+        proportion = translation_sampling_proportion if stage == "translation" else sampling_proportion
+        reg = AffineRegistration(
+            metric=MutualInformationMetric(nbins=nbins, sampling_proportion=proportion),
+            level_iters=list(level_iters)[levels],
+            sigmas=list(sigmas)[levels],
+            factors=list(factors)[levels],
+            verbosity=0,
+        )
+        np.random.seed(seed)  # dipy draws its samples from numpy's global generator
+        current = reg.optimize(
+            static,
+            moving,
+            transforms[stage](),
+            None,
+            static_grid2world=static_img.affine,
+            moving_grid2world=mean_func.affine,
+            starting_affine=current,
+        ).affine
     log.info("coregistration done")
-    return np.asarray(result.affine)
+    return np.asarray(current)

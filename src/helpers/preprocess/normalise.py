@@ -12,8 +12,13 @@ warp stays smooth, as SPM8's low-frequency (DCT, 25 mm cutoff) normalisation tha
 with the 4 mm slices of a coplanar T2w there is no information for finer deformations, and the
 analysis' grid is 3 mm: SyN therefore runs on the 3 mm template (2 mm took 2.5 times longer).  The finest
 level runs 25 iterations: with 10 the field had not converged and ROIs were off by up to ~1.2 mm
-(amygdala Dice down to .85).  With these settings the atlas ROIs mapped through our and the true
-transforms overlap with Dice ≥ .92 in all 19 participants (amygdalae ≥ .97).
+(amygdala Dice down to .85).  On the realistic twin (a brain from another template, in a head;
+19 participants) the normalisation's error at the atlas ROIs, against the true transform and the
+template correspondence (:mod:`.spatial_accuracy`), is 0.3–1.2 mm (mean over an amygdala's voxels)
+and 0.9–1.6 mm at the VMPFC (measured on sub-05, -06, -08, -19): now the largest part of the ROI
+registration error.  dipy's SyN drifts on its coarsest pyramid level (1.3–1.8 mm at the ROIs when an
+image is registered to itself, 0.01 mm with two levels), but two levels did not lower the VMPFC error
+on those participants (sub-06: 2.0 against 1.7 mm), so the three levels stay.
 
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
