@@ -61,6 +61,7 @@ def test_key_findings_by_hand(outputs):
     assert f["audit_paper_sig_two"] == 1
     assert (f["headline_n80_one"], f["headline_n80_two"]) == (37, 46)
     assert (f["spec_n"], f["spec_r_min"], f["spec_r_max"], f["spec_n_sig"]) == (3, -0.5, 0.1, 1)
+    assert f["spec_reach"] == "reaches"  # "1 of 3 variants reaches p < .05"
     assert (f["loo_r_min"], f["loo_r_max"]) == (-0.6, -0.3)
     assert f["headline_bf_words"] == "anecdotal evidence for no correlation"  # BF10 = 0.58 < 1 favours H0
     assert f["t1_sig_sentence"] == (

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..paper import table1 as paper_table1
 from ..paths import resolve
-from .apa_style import bf_evidence
+from .apa_style import agrees, bf_evidence
 from .reliability_sentences import attenuation_sentence
 from .table1_sentences import significance_sentence
 
@@ -96,7 +96,8 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         the paper's reported r/p pairs; ``audit_paper_sig_two``: reported pairs still below ``alpha``
         two-tailed; ``headline_power``, ``headline_n80_one``, ``headline_n80_two``: power of the
         paper's headline r at its n and the n needed for 80 % power;
-        ``spec_n``, ``spec_r_min``, ``spec_r_max``, ``spec_n_sig``: the specification curve;
+        ``spec_n``, ``spec_r_min``, ``spec_r_max``, ``spec_n_sig``: the specification curve
+        (``spec_reach``: "reaches" or "reach", the verb that agrees with ``spec_n_sig``);
         ``loo_r_min``, ``loo_r_max``: leave-one-out range of the headline r;
         ``data_source``: the images Table 1 came from (:func:`data_source`).
         With the robustness chapter's ``connectivity_reliability.tsv`` (twin only) also
@@ -152,6 +153,7 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         "spec_r_min": float(spec["r"].min()),
         "spec_r_max": float(spec["r"].max()),
         "spec_n_sig": int((spec["p"] < alpha).sum()),
+        "spec_reach": agrees(int((spec["p"] < alpha).sum()), "reaches", "reach"),
         "loo_r_min": float(loo.loc["total", "r_min"]),
         "loo_r_max": float(loo.loc["total", "r_max"]),
         "data_source": data_source(output_dir),
