@@ -48,10 +48,12 @@ def plot_motion(confounds: pd.DataFrame, title: str = "", fd_threshold: float | 
     Figure
     """
     fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True, layout="constrained")
-    for col in ("trans_x", "trans_y", "trans_z"):
-        axes[0].plot(confounds[col].to_numpy(), label=col)
-    for col in ("rot_x", "rot_y", "rot_z"):
-        axes[1].plot(np.degrees(confounds[col].to_numpy()), label=col)
+    axis_colour = dict(zip("xyz", (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"])))
+    for axis in "xyz":
+        axes[0].plot(confounds[f"trans_{axis}"].to_numpy(), color=axis_colour[axis], label=f"trans_{axis}")
+        axes[1].plot(
+            np.degrees(confounds[f"rot_{axis}"].to_numpy()), color=axis_colour[axis], label=f"rot_{axis}"
+        )
     axes[2].plot(confounds["framewise_displacement"].to_numpy(), color="k", lw=1)
     if fd_threshold is not None:
         axes[2].axhline(fd_threshold, color=ACCENT, ls="--", lw=1, label=f"{fd_threshold} mm")
