@@ -77,7 +77,9 @@ def test_data_files_are_found_without_importing_and_missing_ones_fail():
 def test_template_and_roi_figure():
     template, masks = atlas.figure_rois(resolution=2)
     assert template.shape == (99, 117, 95)
-    fig = atlas.plot_rois(template, masks)
+    from helpers.roi_figure import plot_rois
+
+    fig = plot_rois(template, masks)
     assert len(fig.axes) >= 3
     import matplotlib.pyplot as plt
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from helpers import firstlevel as fl
-from helpers.cache import Cache, cached_map, code_fingerprint, file_fingerprint, make_key
+from helpers.cache import Cache, code_fingerprint, file_fingerprint, make_key
 from helpers.firstlevel import stage
+from helpers.participant_stage import Task, run_stage
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*one-step erosion:UserWarning")
 
@@ -130,7 +131,7 @@ def test_cache_round_trip_is_atomic_and_tolerates_bad_entries(tmp_path, caplog):
     assert off.get(make_key("x")) == (False, None)
 
 
-def test_cached_map_recomputes_only_changed_keys(tmp_path):
+def test_stage_with_a_cache_recomputes_only_changed_keys(tmp_path):
     calls = []
 
     def work(x):
@@ -139,17 +140,20 @@ def test_cached_map_recomputes_only_changed_keys(tmp_path):
 
     cache = Cache("demo", tmp_path)
     items = [1, 2, 3]
-    keys = [make_key("demo", x, {"scale": 10}) for x in items]
-    assert cached_map(work, items, keys, cache, progress=False) == [10, 20, 30]
+    keys = {x: make_key("demo", x, {"scale": 10}) for x in items}
+
+    def stage():
+        run = run_stage("demo", items, lambda x: Task(str(x), x, keys[x]), work, cache, progress=False)
+        return list(run.results.values())
+
+    assert stage() == [10, 20, 30]
     assert calls == [1, 2, 3]
     calls.clear()
-    assert cached_map(work, items, keys, cache, progress=False) == [10, 20, 30]
+    assert stage() == [10, 20, 30]
     assert calls == []  # identical inputs: no work at all
-    keys[1] = make_key("demo", 2, {"scale": 11})
-    assert cached_map(work, items, keys, cache, progress=False) == [10, 20, 30]
+    keys[2] = make_key("demo", 2, {"scale": 11})
+    assert stage() == [10, 20, 30]
     assert calls == [2]  # only the item whose key changed
-    with pytest.raises(ValueError, match="2 cache keys for 3 items"):
-        cached_map(work, items, keys[:2], cache)
 
 
 def test_connectivity_reruns_only_what_changed(tiny_twin, tmp_path, monkeypatch):

@@ -7,8 +7,8 @@ signature's default when that default is a simple literal.  A small parser (nump
 dependency) reads the section the way numpydoc's ``docscrape`` does: parameter lines start at column 0
 as ``name : type``; descriptions are indented.  The docstring is read from the source; a docstring with
 an ``{execution_parameters}`` placeholder is read from the imported function, after
-:func:`helpers.execution.execution_doc` has inserted the shared text.  Extend ``MODULES`` as more
-modules are documented.
+:func:`helpers.execution.execution_doc` has inserted the shared text.  Every module under
+``src/helpers`` is checked.
 """
 
 from __future__ import annotations
@@ -24,43 +24,7 @@ import pytest
 from helpers.execution import EXECUTION_PARAMETERS, execution_doc, map_participants
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "helpers"
-MODULES = sorted(
-    [
-        SRC / f"{name}.py"
-        for name in (
-            "atlas",
-            "beta_series",
-            "connectivity",
-            "denoise",
-            "cache",
-            "cell_tags",
-            "exclusions",
-            "execution",
-            "figures",
-            "findings",
-            "io",
-            "mdtable",
-            "methods_text",
-            "outliers",
-            "params",
-            "paths",
-            "provenance",
-            "reliability",
-            "robustness",
-            "runner",
-            "scs",
-            "stats",
-            "style",
-            "tables",
-        )
-    ]
-    + [SRC / "catalogue" / "__init__.py"]
-    + [
-        p
-        for sub in ("preprocess", "simulate", "training", "bids", "layout", "firstlevel")
-        for p in (SRC / sub).glob("*.py")
-    ]
-)
+MODULES = sorted(SRC.rglob("*.py"))  # every module of the package: a new module is checked at once
 
 _HEADER = re.compile(r"^(\w[\w ]*)\n-{3,}\s*$", re.M)
 _DEFAULT = re.compile(r"\bdefault(?:\s*=\s*|\s*:\s*|\s+)(.+)$")

@@ -305,30 +305,48 @@ def test_same_inputs_give_identical_bytes(tiny_twin, preprocessed, tmp_path):
     assert [k for k in a if a[k] != b[k]] == []
 
 
-def test_code_fingerprint_covers_every_module_that_shapes_the_derivatives():
-    """Only QC, gates and accuracy (readers of the derivatives) may change without recomputing.
-
-    Any other module's change must recompute finished participants.
-    """
+def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_path, monkeypatch):
+    """The derivatives' code fingerprint is derived from the imports of the compute path: it covers
+    every compute module of the package and none of the figures, styles or chapter machinery."""
     from pathlib import Path
 
     import helpers.preprocess
-    from helpers.preprocess.pipeline import _OUTPUT_MODULES
+    from helpers import cache
+    from helpers.preprocess import participant
 
+    modules = set(cache.imported_modules("helpers.preprocess.participant"))
     package = Path(helpers.preprocess.__file__).parent
-    modules = {f"helpers.preprocess.{f.stem}" for f in package.glob("*.py") if f.stem != "__init__"}
-    assert modules - set(_OUTPUT_MODULES) == {
+    ours = {f"helpers.preprocess.{f.stem}" for f in package.glob("*.py") if f.stem != "__init__"}
+    assert ours - modules == {  # readers of the derivatives, and the stage around the compute
         "helpers.preprocess.qc",
         "helpers.preprocess.gates",
         "helpers.preprocess.accuracy",
+        "helpers.preprocess.pipeline",
     }
-    assert set(_OUTPUT_MODULES) - modules == {
-        "helpers.atlas",
-        "helpers.io",
-        "helpers.layout.derivatives",
-        "helpers.layout.raw",
-        "helpers.layout.entities",
+    assert {"helpers.atlas", "helpers.io", "helpers.layout.raw", "helpers.versions"} <= modules
+    presentation = {
+        "helpers.style",
+        "helpers.params",
+        "helpers.provenance",
+        "helpers.mdtable",
+        "helpers.figures",
     }
+    assert not modules & presentation, modules & presentation
+
+    real = cache._code_bytes
+
+    def edited(name):  # the fingerprint when module ``name``'s code changes (a statement added)
+        origin = Path(cache.importlib.util.find_spec(name).origin)
+        monkeypatch.setattr(cache, "_code_bytes", lambda p: real(p) + (b"x = 1" if p == origin else b""))
+        try:
+            return cache.code_fingerprint(participant.__name__, packages=(), follow_imports=True)
+        finally:
+            monkeypatch.setattr(cache, "_code_bytes", real)
+
+    base = cache.code_fingerprint(participant.__name__, packages=(), follow_imports=True)
+    assert edited("helpers.style") == base  # a figure colour never re-runs the preprocessing
+    assert edited("helpers.preprocess.resample") != base  # a compute module does
+    assert edited("helpers.atlas") != base
 
 
 # --- several runs, other layouts ---------------------------------------------------------------------

@@ -272,3 +272,12 @@ def test_assumptions_table_lists_every_value_with_its_source():
     assert table.loc["bold.training_pct", "value"] == "0.7"
     assert table.loc["measures", "source"] == "abstract/secondary"
     assert (table["source"] != "").all()
+
+
+def test_training_stage_fingerprint_does_not_follow_the_figure_style():
+    """Cached first levels are keyed by the code the stage imports; figures and styles are not in it."""
+    from helpers.cache import imported_modules
+
+    modules = imported_modules("helpers.training.pipeline")
+    assert "helpers.training.glm" in modules and "helpers.training.bold" in modules
+    assert not [m for m in modules if m.startswith(("helpers.style", "helpers.training.figures"))], modules

@@ -16,8 +16,8 @@ unchanged participants are read back.  Entries are pickles under
 (:func:`helpers.io.atomic_path`), so a killed run never leaves a truncated entry; an entry
 that cannot be read (e.g. written by an incompatible pandas) counts as a miss.
 
-:func:`cached_map` combines the cache with :func:`helpers.execution.map_participants`:
-only the misses are sent to the workers, the results are stored by the caller.
+:class:`Cache` is one of the stores of the stage skeleton (:func:`helpers.participant_stage.run_stage`),
+which looks results up, sends only the misses to the workers and stores each as soon as it is done.
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ import json
 import logging
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .execution import map_participants
 from .io import atomic_path
 from .paths import build_dir
 
@@ -51,7 +50,6 @@ __all__ = [
     "code_fingerprint",
     "make_key",
     "Cache",
-    "cached_map",
 ]
 
 log = logging.getLogger(__name__)
@@ -316,7 +314,7 @@ class Cache:
         """
         return self.folder / self.namespace / key[:2] / f"{key}.pkl"
 
-    def get(self, key: str) -> tuple[bool, Any]:
+    def get(self, key: str, participant: str | None = None) -> tuple[bool, Any]:
         """``(True, value)`` for a stored key, else ``(False, None)``.
 
         An entry that cannot be read counts as a miss (logged).  Counts :attr:`hits` and :attr:`misses`.
@@ -325,6 +323,9 @@ class Cache:
         ----------
         key : str
             A :func:`make_key` key.
+        participant : str, default None
+            Unused: an entry is addressed by its key alone (the stage skeleton's store interface,
+            :class:`helpers.participant_stage.ProvenanceStore`, needs it).
 
         Returns
         -------
@@ -343,7 +344,7 @@ class Cache:
         self.misses += 1
         return False, None
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Any, participant: str | None = None) -> None:
         """Store ``value`` under ``key`` atomically (no-op when disabled).
 
         Parameters
@@ -352,55 +353,10 @@ class Cache:
             A :func:`make_key` key.
         value : object
             Any picklable result.
+        participant : str, default None
+            Unused (as for :meth:`get`).
         """
         if not self.enabled:
             return
         with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def cached_map(func: Callable, items: Sequence, keys: Sequence[str], cache: Cache, **map_kwargs) -> list:
-    """``map_participants(func, items)`` that computes only the items whose key is not cached.
-
-    Parameters
-    ----------
-    func, items
-        As for :func:`helpers.execution.map_participants`.
-    keys : sequence of str
-        One :func:`make_key` key per item (covering its inputs, parameters and code).
-    cache : Cache
-        Where results are looked up and stored.
-    **map_kwargs
-        ``ids``, ``backend``, ``n_jobs``, ``scheduler``, ``desc``, ``progress``.
-
-    Returns
-    -------
-    list
-        Results in input order (cached ones read back, the others computed and stored).
-
-    Raises
-    ------
-    ValueError
-        ``keys`` and ``items`` differ in length.
-    ParticipantError
-        ``func`` raised for a participant.
-    """
-    items, keys = list(items), list(keys)
-    if len(keys) != len(items):
-        raise ValueError(f"{len(keys)} cache keys for {len(items)} items")
-    ids = map_kwargs.pop("ids", None)
-    ids = [str(i) for i in (ids if ids is not None else items)]
-    results, todo = [None] * len(items), []
-    for i, key in enumerate(keys):
-        hit, value = cache.get(key)
-        if hit:
-            results[i] = value
-        else:
-            todo.append(i)
-    if len(todo) < len(items):
-        log.info("%s: %d of %d result(s) from the cache", cache.namespace, len(items) - len(todo), len(items))
-    computed = map_participants(func, [items[i] for i in todo], ids=[ids[i] for i in todo], **map_kwargs)
-    for i, value in zip(todo, computed):
-        cache.put(keys[i], value)
-        results[i] = value
-    return results

@@ -45,9 +45,9 @@ def parcellation_rois(
     Parameters
     ----------
     name : {"aal", "harvard_oxford"}, default "aal"
-    labels : list of str, optional
+    labels : list of str, default None
         Label names (as the atlas spells them, e.g. ``"Precuneus_L"``); default None: all.
-    reference_img : Nifti1Image or path, optional
+    reference_img : Nifti1Image or path, default None
         A preprocessed BOLD image: labels with fewer than ``min_voxels`` voxels on its grid where its
         first volume is non-zero (outside the field of view or the brain) are left out, and listed.
     min_voxels : int, default 2
@@ -124,10 +124,16 @@ def run_parcellation(
 
     Parameters
     ----------
+    bids_dir : path-like
+        Raw BIDS dataset.
+    derivatives_dir : path-like
+        fMRIPrep-style derivatives.
+    output_dir : path-like
+        The parcellation's tables go to ``<output_dir>/parcellation-<name>/``.
     name : {"aal", "harvard_oxford"}, default "aal"
-    labels : list of str, optional
+    labels : list of str, default None
         Default None: every label with signal (:func:`parcellation_rois`).
-    participants : list of str, optional
+    participants : list of str, default None
         Default None: every participant of the dataset (pass the group sample).
     task : str, default "feedback"
     conditions : sequence of str, default ("negative", "neutral", "positive")
@@ -136,6 +142,8 @@ def run_parcellation(
     smoothed : bool, default False
     cache : bool, default False
         Reuse per-participant first-level results (:mod:`helpers.cache`).
+    **qc
+        Passed to :func:`helpers.denoise_qc.run_denoise_qc` (thresholds, ``n_perm``, ``seed``).
 
     Returns
     -------
@@ -183,7 +191,23 @@ def run_parcellation(
 def summary_sentence(
     name: str | None, result=None, dropped: pd.DataFrame | None = None, alpha: float = 0.05
 ) -> str:
-    """One sentence for the prose: the parcellation's QC-FC summary, or that none was requested."""
+    """One sentence for the prose: the parcellation's QC-FC summary, or that none was requested.
+
+    Parameters
+    ----------
+    name : str or None
+        The atlas (None: no parcellation was requested).
+    result : helpers.denoise_qc.DenoiseQC, default None
+        The parcellation's QC (:func:`run_parcellation`).
+    dropped : DataFrame, default None
+        The labels left out (``label, reason``).
+    alpha : float, default 0.05
+        Level of the QC-FC permutation tests.
+
+    Returns
+    -------
+    str
+    """
     from .style import format_p, format_r
 
     if name is None:
@@ -206,6 +230,19 @@ def plot_matrices(connectivity: pd.DataFrame, measure: str = "weighted_hrf", con
 
     One panel per condition, a shared diverging colour scale symmetric about 0 (blue negative, red
     positive); with more than 30 ROIs the labels are left out (the order is the atlas').
+
+    Parameters
+    ----------
+    connectivity : DataFrame
+        The parcellation's ``connectivity.tsv`` rows.
+    measure : str, default "weighted_hrf"
+        Measure drawn.
+    conditions : sequence of str, default None
+        Panels, in this order; None: the conditions of ``connectivity``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LinearSegmentedColormap

@@ -8,10 +8,7 @@ which renders the provenance table and records it as JSON in
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import os
-import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,26 +20,9 @@ from .io import save_figure, write_json, write_tsv
 from .mdtable import EMPTY, labelled_index, markdown_table
 from .params import check_output_dir, validate_params
 from .paths import project_root
+from .versions import PACKAGES, package_versions, sha256
 
 __all__ = ["Chapter", "SavedFigure", "FIGURE_DPI", "sha256", "package_versions", "outputs_table", "PACKAGES"]
-
-#: Packages whose versions are recorded in every chapter's footer.
-PACKAGES = (
-    "helpers",
-    "numpy",
-    "scipy",
-    "pandas",
-    "nibabel",
-    "nilearn",
-    "dipy",
-    "scikit-learn",
-    "pingouin",
-    "matplotlib",
-    "seaborn",
-    "papermill",
-    "jupyter-book",
-)
-
 
 #: Resolution of every saved PNG figure (dots per inch): sharp on high-density screens at column width.
 FIGURE_DPI = 200
@@ -66,55 +46,12 @@ class SavedFigure:
         }
 
 
-def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-    chunk : int, default 1 << 20
-        Bytes read at a time (1 MiB).
-
-    Returns
-    -------
-    str
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _relative(path: str | os.PathLike) -> str:
     p = Path(path).resolve()
     try:
         return str(p.relative_to(project_root()))
     except ValueError:
         return str(p)
-
-
-def package_versions(names=PACKAGES) -> dict[str, str]:
-    """Python's version and each named distribution's installed version (or ``"not installed"``).
-
-    Parameters
-    ----------
-    names : iterable of str, default :data:`PACKAGES`
-        Distribution names.
-
-    Returns
-    -------
-    dict of str to str
-        ``python`` first, then each name.
-    """
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 @dataclass

@@ -28,7 +28,7 @@ def plot_score_distributions(scores: pd.DataFrame, bins: np.ndarray | None = Non
     ----------
     scores : DataFrame
         Output of :func:`helpers.scs.score_scs` (columns ``total`` and the six subscales).
-    bins : array, optional
+    bins : array, default None
         Histogram bin edges; default 1 to 5 in steps of 0.25.
 
     Returns

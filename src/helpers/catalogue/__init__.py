@@ -10,7 +10,8 @@ which shows the real messages), so the page can never drift from the code.
 documentation, and :func:`catalogue_table` runs them all.
 
 Modules: :mod:`~helpers.catalogue.case` (one entry), :mod:`~helpers.catalogue.breakers` (how a copy of a
-dataset is broken), :mod:`~helpers.catalogue.cases` (the list itself).
+dataset is broken), :mod:`~helpers.catalogue.cases` (the list itself, gathered from the ``cases_*``
+modules, one per kind of input).
 """
 
 from __future__ import annotations

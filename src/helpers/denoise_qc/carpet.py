@@ -70,12 +70,12 @@ def carpet_data(
     Parameters
     ----------
     files : helpers.firstlevel.ParticipantFiles
-    conditions : sequence of str
+    conditions : sequence of str, default ("negative", "neutral", "positive")
     band : (float, float), default (0.008, ∞)
     max_voxels : int, default 3000
         Voxels drawn (without replacement) from the brain mask; all when fewer.
     seed : int, default 0
-    derivatives_dir : path, optional
+    derivatives_dir : path, default None
         Where the run's ``desc-brain_mask`` is looked up; default None (or no mask): nilearn's
         :func:`~nilearn.masking.compute_epi_mask` of the data.
     task : str, default "feedback"
@@ -125,6 +125,15 @@ def plot_carpet(carpet: dict):
 
     Rows: voxels (grey matter, white matter, CSF, marked at the left), columns: scans; z-scored
     intensity from −2 (black) to 2 (white).
+
+    Parameters
+    ----------
+    carpet : dict
+        :func:`carpet_data`'s result (``before``, ``after``, ``tissue``, ``fd``, ``tr``, ``participant_id``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap

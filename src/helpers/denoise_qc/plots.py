@@ -27,6 +27,16 @@ def plot_before_after(edges: pd.DataFrame):
 
     Left: histogram of every participant's ROI-pair r, raw and denoised (with a KDE when there are
     ≥ 10 values).  Right: each participant's median r, raw → denoised.
+
+    Parameters
+    ----------
+    edges : DataFrame
+        :func:`helpers.denoise_qc.participant_denoise_qc` rows of every participant
+        (``participant_id, source, target, r_raw, r_denoised``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
     from scipy.stats import gaussian_kde
@@ -67,6 +77,19 @@ def plot_qc_fc(table: pd.DataFrame, conditions=None, max_rows: int = 30):
 
     Up to ``max_rows`` rows: one line per edge, a dot per condition (filled when p < .05), the grey
     bar the null's 2.5–97.5 %.  More rows (an atlas): histogram of QC-FC r with the null range.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``qc_fc.tsv`` rows (``source, target, condition, qc_fc_r, p_perm, null_low, null_high``).
+    conditions : sequence of str, default None
+        Conditions shown, in this order; None: those of ``table``.
+    max_rows : int, default 30
+        Most edges drawn one per line; more give the histogram.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 
@@ -157,6 +180,19 @@ def plot_qc_fc_distance(table: pd.DataFrame, rho: float, conditions=None):
     """Figure: QC-FC r against the distance between ROI centroids (mm), Spearman ρ in the title.
 
     With fewer than 4 distinct distances (fewer than 4 ROIs) the figure says so instead.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``qc_fc.tsv`` rows with ``distance_mm`` (:func:`helpers.denoise_qc.roi_distances`).
+    rho : float
+        :func:`helpers.denoise_qc.distance_dependence` of ``table`` (NaN: too few distances).
+    conditions : sequence of str, default None
+        Conditions shown; None: those of ``table``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 
@@ -218,6 +254,19 @@ def plot_dof(per_participant: pd.DataFrame, conditions, min_dof: float = 20.0):
     Left: stacked bars of the denoising regressors by kind and the residual dof (they add up to the
     number of scans when the design has full rank).  Right: effective dof per condition with the
     ``min_dof`` line.
+
+    Parameters
+    ----------
+    per_participant : DataFrame
+        :func:`helpers.denoise_qc.design_dof` counts, one row per participant (``participant_id``).
+    conditions : sequence of str
+        Conditions whose ``dof_<condition>`` are drawn.
+    min_dof : float, default 20.0
+        Threshold line of the degrees-of-freedom verdict.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 

@@ -168,7 +168,7 @@ def roi_distances(reference_img, rois=None) -> pd.DataFrame:
     ----------
     reference_img : Nifti1Image or path
         e.g. a participant's preprocessed BOLD.
-    rois : dict, optional
+    rois : dict, default None
         Default None: the paper's ROIs.
 
     Returns
@@ -194,6 +194,16 @@ def distance_dependence(table: pd.DataFrame) -> float:
 
     Motion artefacts inflate short-range and deflate long-range connectivity (Power et al. 2012),
     so a negative ρ is the signature of residual motion; near 0 is what a denoising aims at.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per edge (and condition) with ``qc_fc_r`` and ``distance_mm``.
+
+    Returns
+    -------
+    float
+        Spearman ρ, or NaN.
     """
     from scipy.stats import spearmanr
 
@@ -203,7 +213,19 @@ def distance_dependence(table: pd.DataFrame) -> float:
 
 
 def qc_fc_sentence(summary: dict, alpha: float = 0.05) -> str:
-    """One sentence on the QC-FC summary for the prose (:func:`qc_fc`'s ``summary``)."""
+    """One sentence on the QC-FC summary for the prose.
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`qc_fc`'s summary (``median_abs_qc_fc``, ``p_median``, ``pct_significant`` …).
+    alpha : float, default 0.05
+        Level the percentage of significant edges refers to.
+
+    Returns
+    -------
+    str
+    """
     if not np.isfinite(summary["pct_significant"]):
         return (
             f"QC-FC was not computed: {summary['n_participants']} participant(s) enter the group analysis, "
@@ -219,7 +241,17 @@ def qc_fc_sentence(summary: dict, alpha: float = 0.05) -> str:
 
 
 def distance_sentence(result) -> str:
-    """One sentence on QC-FC against distance for the prose (:class:`DenoiseQC` ``result``)."""
+    """One sentence on QC-FC against distance for the prose.
+
+    Parameters
+    ----------
+    result : helpers.denoise_qc.DenoiseQC
+        The QC of a sample (its ``qc_fc`` table and distance ρ).
+
+    Returns
+    -------
+    str
+    """
     table = result.qc_fc
     n_rois = len(set(table["source"]) | set(table["target"]))
     if not np.isfinite(result.distance_rho):

@@ -82,19 +82,35 @@ def run_denoise_qc(
 
     Parameters
     ----------
-    participants : list of str, optional
+    bids_dir : path-like
+        Raw BIDS dataset (events, TR).
+    derivatives_dir : path-like
+        fMRIPrep-style derivatives the first level read.
+    output_dir : path-like
+        Folder of ``connectivity.tsv``; the three tables are written there.
+    participants : list of str, default None
         Default None: every participant of ``connectivity.tsv`` (pass the group sample to leave the
         excluded out).
+    task : str, default "feedback"
+        BIDS task label.
+    conditions : sequence of str, default ("negative", "neutral", "positive")
+        Conditions of the QC-FC and dof scores.
     measure : str, default "weighted_hrf"
         Connectivity measure whose per-condition Fisher z enter QC-FC.
-    rois : dict, optional
+    rois : dict, default None
         Default None: the paper's ROIs (must be those of ``connectivity.tsv``).
     band : (float, float), default (0.008, ∞)
     weighting : str, default "hrf"
     n_perm : int, default 5000
     seed : int, default 0
-    alpha, max_pct_significant, min_dof, min_r_reduction
-        Thresholds of :func:`verdicts` (defaults 0.05, 5.0, 20.0, 0.0).
+    alpha : float, default 0.05
+        Level of the permutation tests (:func:`verdicts`).
+    max_pct_significant : float, default 5.0
+        Largest % of edges with permutation p < ``alpha`` (:func:`verdicts`).
+    min_dof : float, default 20.0
+        Smallest effective dof of a condition (:func:`verdicts`).
+    min_r_reduction : float, default 0.0
+        Smallest drop of the pooled median |r|, raw − denoised (:func:`verdicts`).
     smoothed : bool, default False
     progress : bool, default True
         tqdm progress bar over participants.
@@ -184,6 +200,16 @@ def run_denoise_qc(
 
 
 def span_text(values) -> str:
-    """``"30"`` when every value is 30, else ``"28–30"`` (min–max): a count over participants, for prose."""
+    """``"30"`` when every value is 30, else ``"28–30"`` (min–max): a count over participants, for prose.
+
+    Parameters
+    ----------
+    values : sequence of int
+        One count per participant.
+
+    Returns
+    -------
+    str
+    """
     low, high = float(min(values)), float(max(values))
     return f"{low:g}" if low == high else f"{low:g}–{high:g}"

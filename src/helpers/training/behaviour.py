@@ -22,14 +22,11 @@ the squared Student two-sample t of the double difference (tested).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from ..style import condition_colour, styled
-
-__all__ = ["cell_means", "mixed_anova_3way", "hedges_g_change", "posthoc", "plot_interaction"]
+__all__ = ["cell_means", "mixed_anova_3way", "hedges_g_change", "posthoc"]
 
 EFFECTS = (
     "group",
@@ -209,52 +206,3 @@ def posthoc(means: pd.DataFrame, dv: str, video: str) -> pd.DataFrame:
     res.insert(0, "video", video)
     res.insert(0, "measure", dv)
     return res.reset_index(drop=True)
-
-
-@styled
-def plot_interaction(means: pd.DataFrame, measures, labels: dict | None = None):
-    """Figure: mean rating (± SE) by session, one panel per measure, lines per group x video type.
-
-    Parameters
-    ----------
-    means : DataFrame
-        Cell means (:func:`cell_means`).
-    measures : sequence of str
-        One panel each.
-    labels : dict or None, default None
-        Measure -> panel title (default: the name with spaces).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    labels = labels or {}
-    fig, axes = plt.subplots(1, len(measures), figsize=(3.4 * len(measures), 3.4), sharey=True, squeeze=False)
-    colours = {g: condition_colour(g) for g in ("compassion", "memory")}  # the book's palette
-    styles = {"distress": "-", "everyday": ":"}
-    for ax, measure in zip(axes[0], measures):
-        stats_ = (
-            means.groupby(["group", "video", "session"], sort=False)[measure]
-            .agg(["mean", "sem"])
-            .reset_index()
-        )
-        for k, ((group, video), g) in enumerate(stats_.groupby(["group", "video"], sort=False)):
-            x = np.arange(len(g)) + (k - 1.5) * 0.04
-            ax.errorbar(
-                x,
-                g["mean"],
-                yerr=g["sem"],
-                marker="o",
-                capsize=3,
-                color=colours.get(group),
-                ls=styles.get(video, "-"),
-                label=f"{group}, {video}",
-            )
-        ax.set_xticks(range(len(g)), list(g["session"]))
-        ax.set_title(labels.get(measure, measure.replace("_", " ")))
-    axes[0][0].set_ylabel("mean rating (0–10)")
-    axes[0][-1].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig

@@ -1,19 +1,19 @@
 """Run the training study's twin end to end: simulate each participant, fit the first level.
 
-One task per participant (:func:`helpers.execution.map_participants`: serial, ``n_jobs`` local
-processes or a Dask cluster): draw the participant's traits, and for each session the clip order,
-the ratings and the BOLD run; fit the first-level GLM and keep only the smoothed distress − everyday
-map (runs are never stored, which keeps memory and time small).
+One task per participant through the stage skeleton (:func:`helpers.participant_stage.run_stage`:
+serial, ``n_jobs`` local processes or a Dask cluster): draw the participant's traits, and for each
+session the clip order, the ratings and the BOLD run; fit the first-level GLM and keep only the
+smoothed distress − everyday map (runs are never stored, which keeps memory and time small).
 Randomness: ``SeedSequence(seed).spawn(n)`` gives one independent stream per participant, so the
 results do not depend on ``n_jobs`` or the backend.  With ``cache=True`` each participant's result
 is stored in ``build/cache/training`` (:mod:`helpers.cache`), keyed by its row, its seed stream,
 the configuration (except the group sizes, which do not enter a participant's computation), the
-first-level method and the code of ``helpers.training``, ``helpers.simulate`` and ``helpers.atlas``.
+first-level method and the code of this module and every helpers module it imports
+(:func:`helpers.cache.code_fingerprint`).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..cache import Cache, cached_map, code_fingerprint, make_key
-from ..execution import execution_doc, single_threaded_blas
+from ..cache import Cache, code_fingerprint, make_key
+from ..execution import execution_doc
+from ..participant_stage import Task, run_stage
 from . import design, glm
 
 __all__ = ["Study", "run_participant", "run_study"]
@@ -108,9 +109,9 @@ def run_participant(
 
 
 def _run(job, cfg, grid, method):
+    """The stage skeleton's compute (one BLAS thread: :func:`helpers.participant_stage.run_stage`)."""
     row, seed_seq = job
-    with single_threaded_blas():  # results depend on the BLAS thread count (helpers.execution)
-        return run_participant(row, cfg, grid, seed_seq, method)
+    return run_participant(row, cfg, grid, seed_seq, method)
 
 
 @execution_doc("n_jobs", "backend", "scheduler", "cache", "cache_dir")
@@ -147,23 +148,23 @@ def run_study(
     grid = design.grid_for(cfg)
     table = design.participants(cfg)
     t1 = time.perf_counter()
-    children = np.random.SeedSequence(seed).spawn(len(table))
-    rows = table.to_dict("records")
+    streams = np.random.SeedSequence(seed).spawn(len(table))  # one per participant
+    jobs = dict(zip(table["participant_id"], zip(table.to_dict("records"), streams)))
     code = code_fingerprint(__name__, follow_imports=True)  # every helpers module this stage imports
-    shared = {k: v for k, v in cfg.items() if k != "groups"}
-    keys = [make_key(row, ss, shared, method, code) for row, ss in zip(rows, children)]
-    out = cached_map(
-        functools.partial(_run, cfg=cfg, grid=grid, method=method),
-        list(zip(rows, children)),
-        keys,
+    shared = {k: v for k, v in cfg.items() if k != "groups"}  # group sizes do not enter a participant
+    run = run_stage(
+        "training",
+        list(jobs),
+        lambda p: Task(p, jobs[p], make_key(*jobs[p], shared, method, code)),
+        _run,
         Cache("training", cache_dir, enabled=cache),
-        ids=[r["participant_id"] for r in rows],
         backend=backend,
         n_jobs=n_jobs,
         scheduler=scheduler,
-        desc="participants",
         progress=None,
+        shared=dict(cfg=cfg, grid=grid, method=method),
     )
+    out = list(run.results.values())
     cols = ["participant_id", "group", "session", "clip", "video", *cfg["measures"]]
     ratings = pd.concat([o[0] for o in out], ignore_index=True)[cols]
     events = pd.concat([o[1] for o in out], ignore_index=True)

@@ -1,0 +1,153 @@
+"""The robustness chapter's tables: Table 1 with what the paper did not report, and the robust
+estimators for several correlations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import paper
+from ..stats import DEFAULT_MEASURE, correlation_table, paired_values, resolve_alternative, resolve_scale
+from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
+
+
+def inference_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scales: Sequence[str] | None = None,
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    n_boot: int = 5000,
+    seed: int = 2018,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Table 1's correlations with everything the paper did not report.
+
+    For each scale: r, p for ``alternative`` and two-tailed, the analytic
+    (Fisher z) and bootstrap 95 % CIs, JZS Bayes factors BF₁₀ for the directional
+    and the two-sided hypotheses (:func:`pingouin.bayesfactor_pearson`, Wetzels &
+    Wagenmakers 2012), and Benjamini–Hochberg adjusted p values (q) across the
+    six subscales (the total is a separate, primary test: q is NaN there).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scales : sequence of str, default None
+        The scales, in order; None: the paper's (:data:`helpers.paper.SCALES`).
+    contrast : str, default "negative-neutral"
+        A ``condition`` of ``connectivity.tsv``.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+    n_boot : int, default 5000
+        Bootstrap resamples (:func:`bootstrap_ci`).
+    seed : int, default 2018
+        Random seed of the bootstrap.
+    alpha : float, default 0.05
+        False discovery rate (:func:`benjamini_hochberg`).
+
+    Returns
+    -------
+    DataFrame
+        ``scale, n, r, p, alternative, p_two_sided, ci95_low, ci95_high, boot_low, boot_high,
+        bf10, bf10_two_sided, q, q_two_sided, significant_after_bh``.
+    """
+    scales = [s for s, _ in paper.SCALES] if scales is None else list(scales)
+    table = correlation_table(
+        scores, connectivity, scales, (contrast,), (pair,), alternative, measure=measure
+    )
+    two = correlation_table(scores, connectivity, scales, (contrast,), (pair,), "two-sided", measure=measure)
+    table["bf10_two_sided"] = two["bf10"].to_numpy()
+    boots = []
+    for scale in scales:
+        data = paired_values(scores, connectivity, scale, contrast, pair, measure=measure)
+        boots.append(bootstrap_ci(data["x"], data["y"], n_boot=n_boot, seed=seed))
+    table[["boot_low", "boot_high"]] = np.array(boots)
+    family = (table["scale"] != "total").to_numpy()
+    for p_col, q_col in (("p", "q"), ("p_two_sided", "q_two_sided")):
+        table[q_col] = np.nan
+        if family.any():
+            table.loc[family, q_col] = benjamini_hochberg(table.loc[family, p_col], alpha)[1]
+    table["significant_after_bh"] = table["q"] < alpha
+    return table[
+        [
+            "scale",
+            "n",
+            "r",
+            "p",
+            "alternative",
+            "p_two_sided",
+            "ci95_low",
+            "ci95_high",
+            "boot_low",
+            "boot_high",
+            "bf10",
+            "bf10_two_sided",
+            "q",
+            "q_two_sided",
+            "significant_after_bh",
+        ]
+    ]
+
+
+def robust_table(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    keys: Sequence[tuple[str, str]],
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    *,
+    measure: str = DEFAULT_MEASURE,
+    methods: Sequence[str] = ROBUST_METHODS,
+    seed: int = 2018,
+) -> pd.DataFrame:
+    """:func:`robust_correlations` for several (scale, condition) keys, stacked (long format).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    keys : sequence of (scale, condition)
+        The correlations to compute.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measure : str, default :data:`helpers.stats.DEFAULT_MEASURE`
+        ``measure`` of ``connectivity.tsv`` (``"weighted_hrf"``, the paper's).
+    methods : sequence of str, default :data:`ROBUST_METHODS`
+        pingouin ``method`` names.
+    seed : int, default 2018
+        Seed of Shepherd's bootstrap.
+
+    Returns
+    -------
+    DataFrame
+        The :func:`robust_correlations` rows of every key.
+    """
+    parts = []
+    for scale, condition in keys:
+        data = paired_values(scores, connectivity, scale, condition, pair, measure=measure)
+        col = resolve_scale(scale, [c for c in scores.columns if c != "participant_id"])
+        part = robust_correlations(
+            data["x"], data["y"], resolve_alternative(alternative, col), methods, seed=seed
+        )
+        part.insert(0, "condition", condition)
+        part.insert(0, "scale", col)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,138 @@
+"""The key correlation across connectivity pipelines: the specification curve, the measures' descriptions
+and what the outlier branches did."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..stats import DEFAULT_MEASURE, correlate
+
+
+def describe_measure(measure: str) -> str:
+    """Readable description of a connectivity ``measure``, from the measure registry
+    (:func:`helpers.firstlevel.describe_measure`; ``nilearn_<strategy>`` names its strategy); an
+    unregistered name is returned as it is.
+
+    Parameters
+    ----------
+    measure : str
+        A measure name (e.g. ``"weighted_hrf"``).
+
+    Returns
+    -------
+    str
+    """
+    from ..firstlevel.measures import describe_measure as registered
+
+    return registered(measure)
+
+
+def specification_curve(
+    scores: pd.DataFrame,
+    connectivity: pd.DataFrame,
+    scale: str = "total",
+    contrast: str = "negative-neutral",
+    pair=("vmpfc", "amygdala_r"),
+    alternative: str = "directional",
+    measures: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The key correlation under every connectivity ``measure`` present (Simonsohn et al. 2020).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``scores.tsv`` as read by pandas.
+    connectivity : DataFrame
+        ``connectivity.tsv`` as read by pandas.
+    scale : str, default "total"
+        ``scores.tsv`` column or the paper's label (:func:`helpers.stats.resolve_scale`).
+    contrast : str, default "negative-neutral"
+        A ``condition`` of ``connectivity.tsv``.
+    pair : (source, target), default ("vmpfc", "amygdala_r")
+        The ordered ROI pair.
+    alternative : {"directional", "less", "greater", "two-sided"}, default "directional"
+        The test; ``"directional"``: the paper's hypothesised direction for the scale
+        (:func:`helpers.stats.resolve_alternative`).
+    measures : sequence of str, default None
+        The measures, in order; None: every measure of ``connectivity``.
+
+    Returns
+    -------
+    DataFrame
+        One :func:`helpers.stats.correlate` row per measure, sorted by r, with
+        ``is_default`` marking the paper's pipeline and ``rank`` the position.
+    """
+    if measures is None:
+        measures = list(dict.fromkeys(connectivity["measure"].dropna()))
+    rows = []
+    for measure in measures:
+        row = correlate(scores, connectivity, scale, contrast, pair, alternative, measure=measure)
+        row["excluded"] = "; ".join(row["excluded"])
+        rows.append(row)
+    out = pd.DataFrame(rows).sort_values("r", kind="stable").reset_index(drop=True)
+    out["is_default"] = out["measure"] == DEFAULT_MEASURE
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def outlier_sentence(output_dir) -> str:
+    """Sentences on the scans the outlier branches flagged and on who each branch left out.
+
+    From ``outlier_scans.tsv``: the share of each participant's weighted scans flagged by ART
+    (:mod:`helpers.outliers`), pooled over conditions, its mean over participants and its maximum
+    (with who).  From ``exclusions.tsv``: for each branch measure, the participants left out of it
+    (stages ``connectivity/<branch>``, e.g. too few residual degrees of freedom, and
+    ``outliers/<branch>``, too many scans lost).  Without the table (no outlier choice in the
+    connectivity chapter) the sentence says so.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The connectivity chapter's output folder (:func:`helpers.layout.outputs`).
+
+    Returns
+    -------
+    str
+    """
+    from ..exclusions import read_exclusions
+    from ..layout import outputs
+
+    out = outputs(output_dir)
+    if not out.outlier_scans.is_file():
+        return (
+            "The connectivity chapter computed no outlier-scan branch (`multiverse = False` and "
+            '`outliers = "none"`), so the curve has none.'
+        )
+    lost = pd.read_csv(out.outlier_scans, sep="\t")
+    lost["rule"] = lost["outliers"].str.rsplit("-", n=1).str[0]  # scrubbing and censoring share the flags
+    flagged = lost.drop_duplicates(["participant_id", "rule", "condition"])
+    parts = []
+    for label, rows in flagged.groupby("rule", sort=True):
+        share = rows.groupby("participant_id")[["n_lost", "n_scans"]].sum()
+        share = share["n_lost"] / share["n_scans"]
+        parts.append(
+            f"with CONN's {label} thresholds (global-signal z {rows['gs_z'].iloc[0]:g}, motion "
+            f"{rows['fd_mm'].iloc[0]:g} mm) ART flags on average {share.mean():.1%} of a participant's "
+            f"weighted scans, at most {share.max():.1%} ({share.idxmax()})"
+        )
+    text = "Outlier scans: " + "; ".join(parts) + "."
+    rows = read_exclusions(out.exclusions)
+    left = []
+    for branch in [m for m in dict.fromkeys(lost["measure"]) if m != "all"]:
+        who = sorted(
+            set(
+                rows.loc[
+                    rows["stage"].isin([f"connectivity/{branch}", f"outliers/{branch}"]), "participant_id"
+                ]
+            )
+        )
+        left.append(f"{branch} {len(who)}" + (f" ({', '.join(who)})" if who else ""))
+    if left:
+        text += (
+            " Participants left out of a branch (too few residual degrees of freedom once the scans are "
+            "gone, or too many scans lost; exclusions.tsv): " + ", ".join(left) + "."
+        )
+    return text
