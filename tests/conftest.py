@@ -3,10 +3,14 @@
 ``tiny_twin`` is built once per test session (3 participants, 6 mm MNI derivatives, a 32 x 32 x 18
 native grid, 60 volumes, 5 words per condition); it returns the dataset folder.  ``TINY_CONFIG``
 is the override used, so tests can rebuild it (e.g. for determinism checks).
+
+The end-to-end tests run the book in a copy of the project (:func:`copy_project`); their copies share
+one ``build/cache`` (``book_cache``), so per-participant work one run did is read back by the next.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,3 +50,36 @@ def hard_twin(tmp_path_factory):
     return simulate(
         out, participants=HARD_PARTICIPANTS, seed=TINY_SEED, config={**TINY_CONFIG, **HARD_CONFIG}
     )
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The files of a user's checkout that executing and building the book reads.
+COPY = ["_config.yml", "_toc.yml", "CITATION.cff", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
+
+
+@pytest.fixture(scope="session")
+def book_cache(tmp_path_factory):
+    """A ``build/cache`` shared by the session's end-to-end runs of the book.
+
+    Its entries are content-addressed (inputs, parameters and the code that computes them:
+    :mod:`helpers.cache`), so a run reads back only work done on the same inputs with the same code.
+    """
+    return tmp_path_factory.mktemp("book_cache")
+
+
+def copy_project(dest: Path, cache: Path | None = None) -> Path:
+    """The book's sources in ``dest`` (a user's checkout), without anyone's build outputs.
+
+    ``cache`` (default None: none) becomes ``dest/build/cache``, e.g. the session's ``book_cache``.
+    """
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "generated"))
+        else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    if cache is not None:
+        (dest / "build").mkdir(parents=True, exist_ok=True)
+        (dest / "build" / "cache").symlink_to(cache, target_is_directory=True)
+    return dest

@@ -15,27 +15,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_project
 
 from helpers import paper
 from helpers.runner import book_notebooks, expected_pages
 
-ROOT = Path(__file__).resolve().parents[1]
-COPY = ["_config.yml", "_toc.yml", "CITATION.cff", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
 GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`|```\{glue:(?:figure|math|md)\}\s+(\S+)")
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("book")
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__", "generated"))
-        elif src.exists():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, root / name)
+def built_book(tmp_path_factory, book_cache) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("book"), cache=book_cache)
     assert (root / "book/_static/mathjax/tex-chtml.js").is_file(), (
         "run `make` first: MathJax is fetched by the Makefile"
     )
