@@ -110,8 +110,7 @@ def table1_recovery_sentence(ours: pd.DataFrame, planted: pd.DataFrame | None) -
     rec = recovery(ours, rows.set_index("score")["expected"])
     return recovery_sentence(
         rec,
-        "correlations the twin leads us to expect (planted, times the square root of "
-        "the estimate's reliability)",
+        "correlations the twin leads us to expect (planted, sample × √configured reliability)",
     )
 
 
