@@ -81,6 +81,9 @@ def test_a_participant_above_the_fd_threshold_is_absent_from_table1(tiny_twin, t
     fd = np.nanmean(table["framewise_displacement"].to_numpy(float))
     assert motion.set_index("participant_id").loc["sub-05", "mean_fd"] == pytest.approx(fd)
     assert (motion.set_index("participant_id").drop("sub-05")["mean_fd"] < 0.5).all()
+    # every volume counts, also the first, whose FD is n/a
+    assert np.isnan(table["framewise_displacement"].iloc[0])
+    assert motion.set_index("participant_id").loc["sub-05", "n_volumes"] == len(table)
 
     exclusions.record_group_rules(out, deriv, ids, "feedback", fd_threshold=0.5)
     scores, conn, left_out = stats.read_inputs(out)

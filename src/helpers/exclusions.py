@@ -146,7 +146,8 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
     """Framewise displacement of the derivatives analysed: one row per participant.
 
     Every run's ``framewise_displacement`` column (:func:`helpers.layout.derivative_runs`) is pooled;
-    ``n/a`` values (the first volume of each run) are not counted.
+    ``n/a`` values (the first volume of each run) are left out of the mean and maximum, but every
+    volume counts in ``n_volumes`` (a run of 166 volumes has 165 FD values).
 
     Parameters
     ----------
@@ -160,8 +161,8 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
     Returns
     -------
     DataFrame
-        :data:`MOTION_COLUMNS`: runs, volumes with an FD value, mean and maximum FD (mm; NaN without
-        values).
+        :data:`MOTION_COLUMNS`: runs, volumes (rows of the confounds files), mean and maximum FD (mm;
+        NaN without values).
 
     Raises
     ------
@@ -172,7 +173,7 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
 
     rows = []
     for participant in participants:
-        values = []
+        values, n_volumes = [], 0
         runs = derivative_runs(derivatives_dir, participant, task)
         for run in runs:
             confounds = pd.read_csv(run.confounds, sep="\t", na_values=["n/a"], keep_default_na=False)
@@ -182,6 +183,7 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
                     "no column framewise_displacement "
                     "(rule: fMRIPrep-style confounds; needed by the motion exclusion rule)"
                 )
+            n_volumes += len(confounds)
             values.append(pd.to_numeric(confounds["framewise_displacement"], errors="coerce").to_numpy(float))
         fd = np.concatenate(values) if values else np.array([])
         fd = fd[np.isfinite(fd)]
@@ -189,7 +191,7 @@ def motion_table(derivatives_dir: str | os.PathLike, participants, task: str) ->
             (
                 participant,
                 len(runs),
-                fd.size,
+                n_volumes,
                 float(fd.mean()) if fd.size else np.nan,
                 float(fd.max()) if fd.size else np.nan,
             )
