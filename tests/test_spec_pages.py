@@ -263,7 +263,8 @@ def test_spec_pages_name_things_as_the_code_does():
     # the missing-answers rule: the book's parameter and its default, as the questionnaire chapter sets it
     scs_page = (BOOK / "spec_scs.md").read_text()
     nb = json.loads((ROOT / "notebooks" / "01_questionnaire.ipynb").read_text())
-    default = re.search(r"max_missing_per_subscale = (\d+)", "".join(nb["cells"][1]["source"])).group(1)
+    params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    default = re.search(r"max_missing_per_subscale = (\d+)", "".join(params["source"])).group(1)
     assert f"`max_missing_per_subscale = {default}` (default)" in scs_page
     assert '`"complete"` (default)' not in scs_page
     # the second study's ratings: every measure of the training twin's configuration
