@@ -84,7 +84,8 @@ def plot_accuracy(scores: pd.DataFrame):
     from .accuracy import TARGETS
 
     x = np.arange(len(scores))
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2), layout="constrained")
+    fig, grid = plt.subplots(2, 2, figsize=(9, 6.2), layout="constrained")  # 2 x 2: legible at the page width
+    axes = grid.ravel()
     axes[0].plot(x, scores["realign_rms_mm"], "o", color=PALETTE["neutral"], ms=4)
     axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color=ACCENT, lw=1)
     axes[0].set(
@@ -98,21 +99,23 @@ def plot_accuracy(scores: pd.DataFrame):
     ):
         values = scores.filter(regex=f"^{prefix}(?!abs_)")  # dice_abs_*: in the table, not against the target
         for (col, column), marker in zip(values.items(), "os^"):
-            ax.plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix(prefix))
+            roi = col.removeprefix(prefix)
+            ax.plot(x, column, marker, ms=4, alpha=0.8, color=PALETTE.get(roi), label=roi)
         ax.axhline(target, ls="--", color=ACCENT, lw=1)
         ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
-        ax.legend(fontsize=7, frameon=False, loc="best")
     errors = scores.filter(like="error_mm_")
     for (col, column), marker in zip(errors.items(), "os^"):
-        axes[3].plot(x, column, marker, ms=4, alpha=0.8, label=col.removeprefix("error_mm_"))
+        roi = col.removeprefix("error_mm_")
+        axes[3].plot(x, column, marker, ms=4, alpha=0.8, color=PALETTE.get(roi), label=roi)
     axes[3].axhline(TARGETS["error_mm"], ls="--", color=ACCENT, lw=1)
     axes[3].set(
         ylabel="mm",
         title="ROI registration error (≤ target)",
         ylim=(0, 1.3 * max(TARGETS["error_mm"], errors.max().max())),
     )
-    axes[3].legend(fontsize=7, frameon=False, loc="best")
+    handles, labels = axes[3].get_legend_handles_labels()  # one legend for the three ROI panels, below them
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False, fontsize=9)
     for ax in axes:
-        ax.set_xticks(x, [p.removeprefix("sub-") for p in scores.index], fontsize=6, rotation=90)
+        ax.set_xticks(x, [p.removeprefix("sub-") for p in scores.index], fontsize=7, rotation=90)
         ax.set_xlabel("participant")
     return fig
