@@ -113,8 +113,9 @@ def plot_accuracy(scores: pd.DataFrame):
         title="ROI registration error (≤ target)",
         ylim=(0, 1.3 * max(TARGETS["error_mm"], errors.max().max())),
     )
-    handles, labels = axes[3].get_legend_handles_labels()  # one legend for the three ROI panels, below them
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False, fontsize=9)
+    handles, labels = axes[2].get_legend_handles_labels()  # one legend for the three ROI panels, below them
+    if labels:
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False, fontsize=9)
     for ax in axes:
         ax.set_xticks(x, [p.removeprefix("sub-") for p in scores.index], fontsize=7, rotation=90)
         ax.set_xlabel("participant")
