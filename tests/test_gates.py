@@ -116,3 +116,24 @@ def test_a_coregistration_30_degrees_off_is_caught_by_name_and_score(hard_twin, 
     with pytest.warns(UserWarning, match=rf"participant sub-01: coreg_nmi {bad['coreg_nmi']:.3f} < 1\.04"):
         table = gates.evaluate(pd.DataFrame([bad]), **TINY_GATES)
     assert table["flagged"].all()
+
+
+@pytest.mark.slow
+def test_registration_qc_in_worker_processes_gives_the_serial_table(hard_twin, hard_preprocessed, tmp_path):
+    tables = {}
+    for backend, n_jobs in (("serial", 1), ("processes", 2)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the planted problems' warnings (tested above)
+            tables[backend] = gates.registration_qc(
+                hard_twin,
+                hard_preprocessed,
+                SUBS,
+                resolution=6,
+                path=tmp_path / f"{backend}.tsv",
+                n_jobs=n_jobs,
+                backend=backend,
+                **TINY_GATES,
+            )
+    pd.testing.assert_frame_equal(tables["serial"], tables["processes"], check_exact=True)
+    assert (tmp_path / "serial.tsv").read_bytes() == (tmp_path / "processes.tsv").read_bytes()
+    assert tables["serial"]["participant_id"].tolist() == SUBS  # input order, whoever finished first

@@ -12,7 +12,13 @@ from matplotlib.figure import Figure
 
 from helpers.execution import ParticipantError, record_exclusions
 from helpers.preprocess import qc
-from helpers.preprocess.accuracy import chapter_accuracy, plot_accuracy, score_participant, summarise
+from helpers.preprocess.accuracy import (
+    chapter_accuracy,
+    plot_accuracy,
+    score_dataset,
+    score_participant,
+    summarise,
+)
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 
 matplotlib.use("Agg", force=False)
@@ -111,6 +117,17 @@ def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_
     scores, summary, figs = chapter_accuracy(tiny_twin, out, ["sub-01"], resolution=6)
     assert list(scores.index) == ["sub-01"] and summary["n_scores"] == 3
     assert summary["min_dice"] == scores.filter(regex=r"^dice_(?!abs_)").min().min()
+
+
+@pytest.mark.slow
+def test_score_dataset_in_worker_processes_gives_the_participant_scores(tiny_twin, preprocessed):
+    out, _, _ = preprocessed
+    alone = pd.DataFrame([score_participant(tiny_twin, out, "sub-01", resolution=6)]).set_index(
+        "participant_id"
+    )
+    for backend in ("serial", "processes"):  # shared masks and correspondence, computed once; a worker
+        scores = score_dataset(tiny_twin, out, ["sub-01"], resolution=6, n_jobs=2, backend=backend)
+        pd.testing.assert_frame_equal(scores, alone, check_exact=True)
 
 
 @pytest.mark.slow
@@ -324,6 +341,7 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
         "helpers.preprocess.accuracy_figures",
         "helpers.preprocess.spatial_accuracy",
         "helpers.preprocess.pipeline",
+        "helpers.preprocess.voxels",
     }
     assert {"helpers.atlas", "helpers.io", "helpers.layout.raw", "helpers.versions"} <= modules
     presentation = {

@@ -28,11 +28,13 @@ import pandas as pd
 from nibabel.affines import apply_affine
 
 from ..atlas import DEFAULT_ROIS
+from ..execution import execution_doc, map_participants
 from ..style import format_number, format_r
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 from .spatial_accuracy import roi_dice, roi_error_mm, shift_dice, template_correspondence
+from .voxels import masked_series
 
 __all__ = [
     "TARGETS",
@@ -40,6 +42,8 @@ __all__ = [
     "roi_series",
     "roi_correlations",
     "score_participant",
+    "series_scores",
+    "spatial_scores",
     "has_truth",
     "plot_motion_vs_truth",
     "plot_accuracy",
@@ -97,8 +101,10 @@ def roi_series(bold: nib.Nifti1Image, masks: dict[str, nib.Nifti1Image]) -> pd.D
     -------
     DataFrame
     """
-    data = np.asarray(bold.dataobj, dtype=np.float32)
-    return pd.DataFrame({name: data[np.asarray(m.dataobj, bool)].mean(axis=0) for name, m in masks.items()})
+    rois = {name: np.asarray(m.dataobj, bool) for name, m in masks.items()}
+    union = np.logical_or.reduce(list(rois.values()))
+    data = masked_series(bold, union)  # only the ROIs' voxels are read as floats
+    return pd.DataFrame({name: data[roi[union]].mean(axis=0) for name, roi in rois.items()})
 
 
 def roi_correlations(ours: nib.Nifti1Image, ideal: nib.Nifti1Image, masks: dict) -> dict[str, float]:
@@ -127,8 +133,14 @@ def score_participant(
     participant: str,
     task: str = "feedback",
     resolution: int = 3,
+    masks: dict | None = None,
+    masks_1mm: dict | None = None,
+    correspondences: dict | None = None,
 ) -> dict:
     """All three accuracy scores for one twin participant (needs ``derivatives/twin-truth``).
+
+    ``masks``, ``masks_1mm`` and ``correspondences`` are what every participant shares; given, they
+    are not recomputed (:func:`score_dataset` computes them once for all participants).
 
     Parameters
     ----------
@@ -142,6 +154,14 @@ def score_participant(
         BIDS task label.
     resolution : int, default 3
         MNI voxel size (mm) of the derivatives compared.
+    masks : dict or None, default None
+        ROI name -> mask image on the derivatives' grid (:func:`helpers.atlas.roi_masks`); None, or
+        masks on another grid than this participant's: computed here.
+    masks_1mm : dict or None, default None
+        ROI name -> mask image on the 1 mm template grid; None: computed here.
+    correspondences : dict or None, default None
+        ``anatomy_source`` -> :func:`~.spatial_accuracy.template_correspondence`; a source missing
+        (or None): computed here.
 
     Returns
     -------
@@ -150,36 +170,82 @@ def score_participant(
         ``dice_<roi>`` and ``error_mm_<roi>`` (against the template correspondence),
         ``dice_abs_<roi>`` (against the source's coordinates).
     """
-    from helpers.atlas import load_template, roi_masks
-    from helpers.simulate import space
+    return {
+        **series_scores(participant, bids_dir, preproc_dir, task, resolution, masks),
+        **spatial_scores(participant, bids_dir, preproc_dir, task, resolution, masks_1mm, correspondences),
+    }
 
-    root = Path(bids_dir)
+
+def _truth(bids_dir: str | Path, participant: str, name: str) -> Path:
+    return Path(bids_dir) / "derivatives" / "twin-truth" / participant / f"{participant}_{name}"
+
+
+def series_scores(
+    participant: str,
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    task: str = "feedback",
+    resolution: int = 3,
+    masks: dict | None = None,
+) -> dict:
+    """The time-series half of :func:`score_participant`: ``participant_id``, ``realign_rms_mm``,
+    ``r_preproc_<roi>``, ``r_smoothed_<roi>``.
+
+    Parameters and returns as :func:`score_participant` (participant first: the call
+    :func:`helpers.execution.map_participants` makes).
+    """
+    from helpers.atlas import roi_masks
+
     ours = derivative_paths(preproc_dir, participant, task, resolution)
-    ideal = derivative_paths(root / "derivatives" / "twin-fmriprep", participant, task, resolution)
-    truth_dir = root / "derivatives" / "twin-truth" / participant
-    truth_motion = pd.read_csv(truth_dir / f"{participant}_motion.tsv", sep="\t")
-    transform = json.loads((truth_dir / f"{participant}_transform.json").read_text())
-    pose = np.asarray(transform["pose_mni_to_scanner"])
+    ideal = derivative_paths(Path(bids_dir) / "derivatives" / "twin-fmriprep", participant, task, resolution)
+    truth_motion = pd.read_csv(_truth(bids_dir, participant, "motion.tsv"), sep="\t")
     confounds = pd.read_csv(ours["confounds"], sep="\t", na_values="n/a")
     rec = {
         "participant_id": participant,
         "realign_rms_mm": motion_error(confounds, truth_motion, nib.load(ours["boldref"])),
     }
     preproc = nib.load(ours["preproc"])
-    masks = roi_masks(preproc)
+    if masks is None or not _same_grid(next(iter(masks.values())), preproc):
+        masks = roi_masks(preproc)
     for desc in ("preproc", "smoothed"):
         for name, r in roi_correlations(nib.load(ours[desc]), nib.load(ideal[desc]), masks).items():
             rec[f"r_{desc}_{name}"] = r
+    return rec
+
+
+def spatial_scores(
+    participant: str,
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    task: str = "feedback",
+    resolution: int = 3,
+    masks_1mm: dict | None = None,
+    correspondences: dict | None = None,
+) -> dict:
+    """The registration half of :func:`score_participant`: ``dice_<roi>``, ``dice_abs_<roi>``,
+    ``error_mm_<roi>``.
+
+    Parameters and returns as :func:`score_participant` (participant first: the call
+    :func:`helpers.execution.map_participants` makes).
+    """
+    from helpers.atlas import load_template, roi_masks
+    from helpers.simulate import space
+
+    ours = derivative_paths(preproc_dir, participant, task, resolution)
+    transform = json.loads(_truth(bids_dir, participant, "transform.json").read_text())
+    pose = np.asarray(transform["pose_mni_to_scanner"])
     coreg = np.loadtxt(ours["coreg_xfm"])
-    field, masks_1mm = nib.load(ours["norm_xfm"]), roi_masks(load_template(1))
+    field = nib.load(ours["norm_xfm"])
+    if masks_1mm is None:
+        masks_1mm = roi_masks(load_template(1))
     truth = lambda q: space.native_to_mni(q, pose, transform["warp"])  # noqa: E731
-    correspondence = template_correspondence(transform.get("anatomy_source", "template"))
-    rec.update(
-        {
-            f"dice_{k}": v
-            for k, v in roi_dice(field, coreg, truth, masks_1mm, correspondence=correspondence).items()
-        }
-    )
+    source = transform.get("anatomy_source", "template")
+    correspondences = correspondences or {}
+    correspondence = correspondences[source] if source in correspondences else template_correspondence(source)
+    rec = {
+        f"dice_{k}": v
+        for k, v in roi_dice(field, coreg, truth, masks_1mm, correspondence=correspondence).items()
+    }
     rec.update({f"dice_abs_{k}": v for k, v in roi_dice(field, coreg, truth, masks_1mm).items()})
     errors = roi_error_mm(field, coreg, truth, masks_1mm, correspondence=correspondence)
     rec.update({f"error_mm_{k}": v for k, v in errors.items()})
@@ -202,14 +268,45 @@ def has_truth(bids_dir: str | Path) -> bool:
     return (root / "twin-truth").is_dir() and (root / "twin-fmriprep").is_dir()
 
 
+def _same_grid(a: nib.Nifti1Image, b: nib.Nifti1Image) -> bool:
+    return a.shape[:3] == b.shape[:3] and np.array_equal(a.affine, b.affine)
+
+
+def _anatomy_source(bids_dir: str | Path, participant: str) -> str:
+    return json.loads(_truth(bids_dir, participant, "transform.json").read_text()).get(
+        "anatomy_source", "template"
+    )
+
+
+def _first_phase(task: tuple[str, str], **arguments):
+    """One task of :func:`score_dataset`'s first phase: a template correspondence or a participant's
+    :func:`series_scores`."""
+    kind, name = task
+    if kind == "correspondence":
+        return template_correspondence(name)
+    return series_scores(name, **arguments)
+
+
+@execution_doc("n_jobs", "backend", "scheduler", "progress")
 def score_dataset(
     bids_dir: str | Path,
     preproc_dir: str | Path,
     participants: list[str],
     task: str = "feedback",
     resolution: int = 3,
+    n_jobs: int = 1,
+    backend: str = "serial",
+    scheduler: str = "",
+    progress: bool | None = False,
 ) -> pd.DataFrame:
     """:func:`score_participant` for every participant, one row each (index ``participant_id``).
+
+    What the participants share is computed once: the ROI masks on the derivatives' grid and on the
+    1 mm grid (here), and the template correspondence of each anatomy source (a nonlinear
+    registration, ~50 s at 2 mm).  Two rounds of :func:`helpers.execution.map_participants`: first
+    the correspondences and every participant's :func:`series_scores` (so that the correspondence
+    is computed while the other workers score time series), then every participant's
+    :func:`spatial_scores`, which need it.  The table does not depend on the backend.
 
     Parameters
     ----------
@@ -223,12 +320,41 @@ def score_dataset(
         BIDS task label.
     resolution : int, default 3
         MNI voxel size (mm) of the derivatives compared.
+    {execution_parameters}
 
     Returns
     -------
     DataFrame
     """
-    rows = [score_participant(bids_dir, preproc_dir, sub, task, resolution) for sub in participants]
+    from helpers.atlas import load_template, roi_masks
+
+    participants = list(participants)
+    if not participants:
+        return _EMPTY_SCORES.copy()
+    grid = nib.load(derivative_paths(preproc_dir, participants[0], task, resolution)["preproc"])
+    sources = sorted({_anatomy_source(bids_dir, sub) for sub in participants})
+    common = dict(bids_dir=bids_dir, preproc_dir=preproc_dir, task=task, resolution=resolution)
+    execution = dict(backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
+    first = map_participants(
+        _first_phase,
+        [("correspondence", source) for source in sources] + [("series", sub) for sub in participants],
+        ids=[f"(template correspondence of {source})" for source in sources] + participants,
+        desc="accuracy: time series",
+        shared={**common, "masks": roi_masks(grid)},
+        **execution,
+    )
+    spatial = map_participants(
+        spatial_scores,
+        participants,
+        desc="accuracy: registration",
+        shared={
+            **common,
+            "masks_1mm": roi_masks(load_template(1)),
+            "correspondences": dict(zip(sources, first[: len(sources)])),
+        },
+        **execution,
+    )
+    rows = [{**series, **registration} for series, registration in zip(first[len(sources) :], spatial)]
     return pd.DataFrame(rows).set_index("participant_id")
 
 
@@ -326,12 +452,16 @@ _EMPTY_SCORES = pd.DataFrame(
 )
 
 
+@execution_doc("n_jobs", "backend", "scheduler")
 def chapter_accuracy(
     bids_dir: str | Path,
     preproc_dir: str | Path,
     participants: list[str],
     task: str = "feedback",
     resolution: int = 3,
+    n_jobs: int = 1,
+    backend: str = "serial",
+    scheduler: str = "",
 ) -> tuple[pd.DataFrame, dict[str, float], dict]:
     """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}``.
 
@@ -352,6 +482,7 @@ def chapter_accuracy(
         BIDS task label.
     resolution : int, default 3
         MNI voxel size (mm) of the derivatives compared.
+    {execution_parameters}
 
     Returns
     -------
@@ -368,7 +499,16 @@ def chapter_accuracy(
             ax.text(0.5, 0.5, "no ground truth in this dataset", ha="center", va="center")
             ax.axis("off")
         return _EMPTY_SCORES.copy(), dict.fromkeys(summarise(_EMPTY_SCORES), np.nan), figs
-    scores = score_dataset(bids_dir, preproc_dir, participants, task, resolution)
+    scores = score_dataset(
+        bids_dir,
+        preproc_dir,
+        participants,
+        task,
+        resolution,
+        n_jobs=n_jobs,
+        backend=backend,
+        scheduler=scheduler,
+    )
     return (
         scores,
         summarise(scores),

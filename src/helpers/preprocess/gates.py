@@ -38,9 +38,10 @@ from nibabel.affines import apply_affine
 from scipy import ndimage
 
 from ..exclusions import motion_table
-from ..execution import EXCLUSION_COLUMNS, record_exclusions
+from ..execution import EXCLUSION_COLUMNS, execution_doc, map_participants, record_exclusions
 from ..io import write_tsv
 from .pipeline import derivative_paths
+from .voxels import masked_series, temporal_mean_sd
 
 __all__ = [
     "GATE_DEFAULTS",
@@ -194,16 +195,14 @@ def roi_coverage(
     -------
     dict of str to float
     """
-    data = np.asarray(bold.dataobj, dtype=np.float32)
-    mean = data.mean(axis=3)
-    sd = data.std(axis=3)
+    mean, sd = temporal_mean_sd(masked_series(bold, mask))  # only the mask's voxels are read as floats
     tsnr = np.divide(mean, sd, out=np.zeros_like(mean), where=sd > 0)
-    usable = mask & (tsnr >= tsnr_fraction * np.median(tsnr[mask]))
+    usable = tsnr >= tsnr_fraction * np.median(tsnr)  # per voxel of the mask, in its order
     out = {}
     for name, roi in rois.items():
         n = roi.sum()
         out[f"brain_cover_{name}"] = float((roi & mask).sum() / n)
-        out[f"signal_cover_{name}"] = float((roi & usable).sum() / n)
+        out[f"signal_cover_{name}"] = float((roi[mask] & usable).sum() / n)
     return out
 
 
@@ -333,6 +332,19 @@ def _on_grid(img: nib.Nifti1Image, like: nib.Nifti1Image, interpolation: str = "
     return nimg.resample_to_img(img, like, interpolation=interpolation, force_resample=True, copy_header=True)
 
 
+def _check_thresholds(thresholds: dict) -> None:
+    unknown = set(thresholds) - set(GATE_DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"registration QC: unknown threshold(s) {sorted(unknown)}; allowed: {sorted(GATE_DEFAULTS)}"
+        )
+
+
+def _scores_of(participant: str, **arguments) -> dict:
+    """:func:`participant_scores` with the participant first (the call :func:`map_participants` makes)."""
+    return participant_scores(participant=participant, **arguments)
+
+
 def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
     """The QC table: ``scores`` plus ``flagged`` (bool) and ``reasons`` ("; "-separated).
 
@@ -355,11 +367,7 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
     ValueError
         If a threshold name is not in :data:`GATE_DEFAULTS`.
     """
-    unknown = set(thresholds) - set(GATE_DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"registration QC: unknown threshold(s) {sorted(unknown)}; allowed: {sorted(GATE_DEFAULTS)}"
-        )
+    _check_thresholds(thresholds)
     limits = {**GATE_DEFAULTS, **thresholds}
     table = scores.copy()
     reasons = []
@@ -386,6 +394,7 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
     return table
 
 
+@execution_doc("progress", "n_jobs", "backend", "scheduler")
 def registration_qc(
     bids_dir: str | Path,
     preproc_dir: str | Path,
@@ -394,9 +403,15 @@ def registration_qc(
     resolution: int = 3,
     progress: bool = False,
     path: str | Path | None = None,
+    n_jobs: int = 1,
+    backend: str = "serial",
+    scheduler: str = "",
     **thresholds,
 ) -> pd.DataFrame:
     """Scores, flags and reasons for every participant, written to a TSV.
+
+    The participants' scores (:func:`participant_scores`) are computed through
+    :func:`helpers.execution.map_participants`; the table does not depend on the backend.
 
     Parameters
     ----------
@@ -408,10 +423,10 @@ def registration_qc(
         BIDS task label.
     resolution : int, default=3
         Voxel size (mm) of the derivatives' MNI grid.
-    progress : bool, default=False
-        Show a progress bar.
+    {execution_parameters:progress}
     path : path or None, default None
         Where to write the QC table (TSV); None: ``<preproc_dir>/registration_qc.tsv``.
+    {execution_parameters:n_jobs,backend,scheduler}
     **thresholds
         Overrides of :data:`GATE_DEFAULTS`.
 
@@ -423,15 +438,27 @@ def registration_qc(
     Raises
     ------
     ValueError
-        If a threshold name is unknown or a derivative is missing.
+        If a threshold name is unknown.
+    helpers.execution.ParticipantError
+        If a participant's derivative is missing (the message names the participant and the file).
     """
-    from tqdm.auto import tqdm
-
-    tsnr = thresholds.get("tsnr_fraction", GATE_DEFAULTS["tsnr_fraction"])
-    rows = [
-        participant_scores(bids_dir, preproc_dir, sub, task, resolution, tsnr)
-        for sub in tqdm(participants, desc="registration QC", disable=not progress)
-    ]
+    _check_thresholds(thresholds)  # before the participants are scored
+    rows = map_participants(
+        _scores_of,
+        list(participants),
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        desc="registration QC",
+        progress=progress,
+        shared=dict(
+            bids_dir=bids_dir,
+            preproc_dir=preproc_dir,
+            task=task,
+            resolution=resolution,
+            tsnr_fraction=thresholds.get("tsnr_fraction", GATE_DEFAULTS["tsnr_fraction"]),
+        ),
+    )
     table = evaluate(pd.DataFrame(rows), **thresholds)
     write_tsv(table, Path(path) if path is not None else Path(preproc_dir) / "registration_qc.tsv")
     return table
