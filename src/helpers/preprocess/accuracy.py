@@ -278,10 +278,10 @@ def _anatomy_source(bids_dir: str | Path, participant: str) -> str:
     )
 
 
-def _first_phase(task: tuple[str, str], **arguments):
-    """One task of :func:`score_dataset`'s first phase: a template correspondence or a participant's
+def _first_phase(job: tuple[str, str], **arguments):
+    """One job of :func:`score_dataset`'s first round: a template correspondence or a participant's
     :func:`series_scores`."""
-    kind, name = task
+    kind, name = job
     if kind == "correspondence":
         return template_correspondence(name)
     return series_scores(name, **arguments)

@@ -263,9 +263,11 @@ def qc_figures(
 
     inputs, paths = first_run_derivatives(bids_dir, preproc_dir, participant, task, resolution)
     conf = pd.read_csv(paths["confounds"], sep="\t", na_values="n/a")
-    bold = nib.load(paths["preproc"])
+    proxy = nib.load(paths["preproc"])
+    data = np.asarray(proxy.dataobj, np.float32)  # read once: the carpet and the mean image
+    bold = nib.Nifti1Image(data, proxy.affine, proxy.header)
     probsegs = {k: nib.load(paths[f"probseg_{k}"]) for k in ("GM", "WM", "CSF")}
-    mean_bold = nib.Nifti1Image(np.asarray(bold.dataobj, np.float32).mean(axis=3), bold.affine)
+    mean_bold = nib.Nifti1Image(data.mean(axis=3), proxy.affine)
     return {
         "motion": plot_motion(conf, f"{participant}: realignment parameters and FD", fd_threshold),
         "carpet": plot_carpet(bold, probsegs, nib.load(paths["mask"]), conf, f"{participant}: carpet plot"),
