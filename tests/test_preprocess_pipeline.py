@@ -120,13 +120,21 @@ def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_
 
 
 @pytest.mark.slow
-def test_score_dataset_in_worker_processes_gives_the_participant_scores(tiny_twin, preprocessed):
+def test_score_dataset_in_worker_processes_gives_the_participant_scores(tiny_twin, preprocessed, tmp_path):
     out, _, _ = preprocessed
-    alone = pd.DataFrame([score_participant(tiny_twin, out, "sub-01", resolution=6)]).set_index(
-        "participant_id"
-    )
-    for backend in ("serial", "processes"):  # shared masks and correspondence, computed once; a worker
-        scores = score_dataset(tiny_twin, out, ["sub-01"], resolution=6, n_jobs=2, backend=backend)
+    # a twin whose brain is the template: no template correspondence (a ~50 s registration) to compute
+    root = tmp_path / "twin"
+    for part in ("sub-01", "derivatives/twin-truth/sub-01", "derivatives/twin-fmriprep/sub-01"):
+        shutil.copytree(tiny_twin / part, root / part)
+    transform = root / "derivatives" / "twin-truth" / "sub-01" / "sub-01_transform.json"
+    truth = json.loads(transform.read_text())
+    assert truth["anatomy_source"] != "template"
+    transform.write_text(json.dumps({**truth, "anatomy_source": "template"}))
+    alone = score_participant(root, out, "sub-01", resolution=6)
+    alone = pd.DataFrame([alone]).set_index("participant_id")
+    assert alone.notna().all().all() and alone.shape[1] == 1 + 5 * 3  # realignment, 5 scores x 3 ROIs
+    for backend in ("serial", "processes"):  # masks computed once and shared; scored in a worker
+        scores = score_dataset(root, out, ["sub-01"], resolution=6, n_jobs=2, backend=backend)
         pd.testing.assert_frame_equal(scores, alone, check_exact=True)
 
 
