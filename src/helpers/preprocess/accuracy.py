@@ -191,8 +191,24 @@ def series_scores(
     """The time-series half of :func:`score_participant`: ``participant_id``, ``realign_rms_mm``,
     ``r_preproc_<roi>``, ``r_smoothed_<roi>``.
 
-    Parameters and returns as :func:`score_participant` (participant first: the call
-    :func:`helpers.execution.map_participants` makes).
+    Parameters
+    ----------
+    participant : str
+        ``sub-XX`` (first: the call :func:`helpers.execution.map_participants` makes).
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
+    preproc_dir : path
+        Our preprocessing derivatives.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        MNI voxel size (mm) of the derivatives compared.
+    masks : dict or None, default None
+        As :func:`score_participant`.
+
+    Returns
+    -------
+    dict
     """
     from helpers.atlas import roi_masks
 
@@ -225,8 +241,24 @@ def spatial_scores(
     """The registration half of :func:`score_participant`: ``dice_<roi>``, ``dice_abs_<roi>``,
     ``error_mm_<roi>``.
 
-    Parameters and returns as :func:`score_participant` (participant first: the call
-    :func:`helpers.execution.map_participants` makes).
+    Parameters
+    ----------
+    participant : str
+        ``sub-XX`` (first: the call :func:`helpers.execution.map_participants` makes).
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth`` and ``derivatives/twin-fmriprep``).
+    preproc_dir : path
+        Our preprocessing derivatives.
+    task : str, default "feedback"
+        BIDS task label.
+    resolution : int, default 3
+        MNI voxel size (mm) of the derivatives compared.
+    masks_1mm, correspondences : dict or None, default None
+        As :func:`score_participant`.
+
+    Returns
+    -------
+    dict
     """
     from helpers.atlas import load_template, roi_masks
     from helpers.simulate import space
