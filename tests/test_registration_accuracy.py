@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from helpers.preprocess import coregister as coreg_module
-from helpers.preprocess.spatial_accuracy import mapped_points, roi_dice, roi_error_mm, shift_dice
+from helpers.preprocess.spatial_accuracy import mapped_points, roi_scores, shift_dice
 
 
 def _roi() -> nib.Nifti1Image:
@@ -38,15 +38,16 @@ def _identity(points):
 @pytest.mark.parametrize("shift", [(1.0, 0.0, 0.0), (0.0, -2.0, 0.0), (0.6, 0.8, -1.2)])
 def test_a_planted_shift_gives_its_length_as_the_roi_error(shift):
     roi = _roi()
-    errors = roi_error_mm(_points_field(shift), np.eye(4), _identity, {"roi": roi})
-    assert errors["roi"] == pytest.approx(np.linalg.norm(shift), abs=1e-4)
+    scores = roi_scores(_points_field(shift), np.eye(4), _identity, {"roi": roi})["roi"]
+    assert scores["error_mm"] == pytest.approx(np.linalg.norm(shift), abs=1e-4)
+    assert scores["dice_abs"] == scores["dice"]  # no correspondence: the same map
 
 
 def test_a_one_voxel_shift_gives_the_dice_counted_by_hand():
     roi = _roi()
     data = np.asarray(roi.dataobj, bool)
     by_hand = 2 * (data & np.roll(data, -1, axis=0)).sum() / (2 * data.sum())  # ROI moved by one voxel in x
-    dice = roi_dice(_points_field((1.0, 0.0, 0.0)), np.eye(4), _identity, {"roi": roi})["roi"]
+    dice = roi_scores(_points_field((1.0, 0.0, 0.0)), np.eye(4), _identity, {"roi": roi})["roi"]["dice"]
     assert dice == pytest.approx(by_hand) and dice < 0.9
     assert shift_dice(roi, 0.0) == 1.0 and shift_dice(roi, 2.0) < shift_dice(roi, 1.0) < 1.0
 
@@ -56,9 +57,9 @@ def test_coregistration_and_correspondence_enter_with_their_signs():
     # our normalisation off by +shift, our coregistration off by -shift: they cancel
     coreg = np.eye(4)
     coreg[:3, 3] = -shift
-    assert roi_error_mm(_points_field(shift), coreg, _identity, {"roi": roi})["roi"] == pytest.approx(
-        0, abs=1e-4
-    )
+    assert roi_scores(_points_field(shift), coreg, _identity, {"roi": roi})["roi"][
+        "error_mm"
+    ] == pytest.approx(0, abs=1e-4)
     # the source brain sits +shift from the template (r = shift): a normalisation that finds it is perfect
     correspondence = (
         np.broadcast_to(shift, (4, 5, 6, 3)).astype(np.float32),
@@ -68,12 +69,9 @@ def test_coregistration_and_correspondence_enter_with_their_signs():
     y = nib.affines.apply_affine(roi.affine, np.argwhere(np.asarray(roi.dataobj, bool)))
     p = mapped_points(_points_field(shift), np.eye(4), _identity, y, correspondence)
     assert np.abs(p - y).max() < 1e-4
-    assert (
-        roi_dice(_points_field(shift), np.eye(4), _identity, {"roi": roi}, correspondence=correspondence)[
-            "roi"
-        ]
-        == 1.0
-    )
+    scores = roi_scores(_points_field(shift), np.eye(4), _identity, {"roi": roi}, correspondence)["roi"]
+    assert scores["dice"] == 1.0 and scores["error_mm"] < 1e-4
+    assert scores["dice_abs"] < 0.9  # against the source's own coordinates the shift remains
 
 
 def test_coregister_refuses_an_unknown_stage():

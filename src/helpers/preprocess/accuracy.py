@@ -33,7 +33,7 @@ from ..style import format_number, format_r
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
-from .spatial_accuracy import roi_dice, roi_error_mm, shift_dice, template_correspondence
+from .spatial_accuracy import roi_scores, shift_dice, template_correspondence
 from .voxels import masked_series
 
 __all__ = [
@@ -274,14 +274,9 @@ def spatial_scores(
     source = transform.get("anatomy_source", "template")
     correspondences = correspondences or {}
     correspondence = correspondences[source] if source in correspondences else template_correspondence(source)
-    rec = {
-        f"dice_{k}": v
-        for k, v in roi_dice(field, coreg, truth, masks_1mm, correspondence=correspondence).items()
-    }
-    rec.update({f"dice_abs_{k}": v for k, v in roi_dice(field, coreg, truth, masks_1mm).items()})
-    errors = roi_error_mm(field, coreg, truth, masks_1mm, correspondence=correspondence)
-    rec.update({f"error_mm_{k}": v for k, v in errors.items()})
-    return rec
+    scores = roi_scores(field, coreg, truth, masks_1mm, correspondence=correspondence)
+    kinds = ("dice", "dice_abs", "error_mm")
+    return {f"{kind}_{roi}": row[kind] for kind in kinds for roi, row in scores.items()}
 
 
 def has_truth(bids_dir: str | Path) -> bool:

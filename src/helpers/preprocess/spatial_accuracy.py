@@ -30,7 +30,7 @@ import numpy as np
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
-__all__ = ["template_correspondence", "mapped_points", "roi_dice", "roi_error_mm", "shift_dice"]
+__all__ = ["template_correspondence", "mapped_points", "roi_scores", "shift_dice"]
 
 
 @functools.lru_cache(maxsize=2)
@@ -47,6 +47,10 @@ def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None
     drifting on its coarsest level (with two pyramid levels the drift on identical images is 0.01 mm at
     3 mm, 0.6–0.8 mm at 2 mm); scores relative to ``r`` are uncertain by about that much.
 
+    The registration takes ~50 s, so its result is also kept on disk (:class:`helpers.cache.Cache`
+    namespace ``template_correspondence`` under ``build/cache``), keyed by the source and the code
+    that computes it (this module's imports, followed): the book's and the tests' runs share it.
+
     Parameters
     ----------
     source : str or None
@@ -59,6 +63,19 @@ def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None
     """
     if source in (None, "template"):
         return None
+    from helpers.cache import Cache, code_fingerprint, make_key
+
+    store = Cache("template_correspondence")
+    key = make_key(source, code_fingerprint(__name__, follow_imports=True))
+    found, value = store.get(key)
+    if not found:
+        value = _correspondence(source)
+        store.put(key, value)
+    return value
+
+
+def _correspondence(source: str) -> tuple[np.ndarray, np.ndarray]:
+    """The registration behind :func:`template_correspondence` (uncached)."""
     from helpers.simulate import anatomy, space
 
     from .normalise import T2_CONTRAST, normalise, template_for_contrast
@@ -142,17 +159,22 @@ def _dice_of_map(data: np.ndarray, affine: np.ndarray, box: np.ndarray, p: np.nd
     return float(2 * (mapped & truth).sum() / (mapped.sum() + truth.sum()))
 
 
-def roi_dice(
+def roi_scores(
     points_field: nib.Nifti1Image,
     coreg: np.ndarray,
     native_to_mni,
     masks_1mm: dict,
-    margin_mm: float = 12.0,
     correspondence=None,
-) -> dict[str, float]:
-    """Dice of each 1 mm atlas ROI with the ROI mapped through :func:`mapped_points`.
+    margin_mm: float = 12.0,
+) -> dict[str, dict[str, float]]:
+    """Dice and mean error (mm) of each 1 mm atlas ROI mapped through :func:`mapped_points`.
 
-    Dice = 2|A ∩ B| / (|A| + |B|), over a box around the ROI.
+    Each ROI's box (the ROI and ``margin_mm`` around it) is mapped once; from it:
+
+    * ``dice``: Dice = 2|A ∩ B| / (|A| + |B|) of the ROI with the ROI pulled back through ``p``;
+    * ``dice_abs``: the same without the template correspondence (``r = 0``: against the source's
+      own coordinates, the error of taking one template's coordinates for another's);
+    * ``error_mm``: ``mean_y |p(y) − y|`` over the ROI's voxels ``y``, 0 for a perfect registration.
 
     Parameters
     ----------
@@ -164,53 +186,29 @@ def roi_dice(
         The true map of functional (volume 1) scanner points to MNI points, on (N, 3) arrays.
     masks_1mm : dict
         ROI name -> mask image on a 1 mm MNI grid.
-    margin_mm : float, default 12.0
-        Margin (mm) of the box around each ROI where points are mapped.
     correspondence : tuple or None, default None
         The output of :func:`template_correspondence` (None: source coordinates are template
-        coordinates).
+        coordinates, and ``dice_abs`` equals ``dice``).
+    margin_mm : float, default 12.0
+        Margin (mm) of the box around each ROI where points are mapped.
 
     Returns
     -------
-    dict of str to float
+    dict of str to dict
+        ROI name -> ``{"dice", "dice_abs", "error_mm"}``.
     """
     out = {}
     for name, mask in masks_1mm.items():
         data, box = _box(mask, margin_mm)
-        p = mapped_points(points_field, coreg, native_to_mni, apply_affine(mask.affine, box), correspondence)
-        out[name] = _dice_of_map(data, mask.affine, box, p)
-    return out
-
-
-def roi_error_mm(
-    points_field: nib.Nifti1Image, coreg: np.ndarray, native_to_mni, masks_1mm: dict, correspondence=None
-) -> dict[str, float]:
-    """Mean displacement error ``mean_y |p(y) − y|`` (mm) over each ROI's voxels ``y``.
-
-    ``p`` is :func:`mapped_points`; 0 for a perfect registration.
-
-    Parameters
-    ----------
-    points_field : Nifti1Image
-        Our MNI → structural points image (see :func:`mapped_points`).
-    coreg : ndarray, shape (4, 4)
-        Structural → functional matrix.
-    native_to_mni : callable
-        The true map of functional (volume 1) scanner points to MNI points, on (N, 3) arrays.
-    masks_1mm : dict
-        ROI name -> mask image (any grid).
-    correspondence : tuple or None, default None
-        The output of :func:`template_correspondence`.
-
-    Returns
-    -------
-    dict of str to float
-    """
-    out = {}
-    for name, mask in masks_1mm.items():
-        y = apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj, bool)))
-        p = mapped_points(points_field, coreg, native_to_mni, y, correspondence)
-        out[name] = float(np.linalg.norm(p - y, axis=1).mean())
+        y = apply_affine(mask.affine, box)
+        absolute = mapped_points(points_field, coreg, native_to_mni, y)
+        p = absolute - _correction(correspondence, y)
+        inside = data[tuple(box.T)]
+        out[name] = {
+            "dice": _dice_of_map(data, mask.affine, box, p),
+            "dice_abs": _dice_of_map(data, mask.affine, box, absolute),
+            "error_mm": float(np.linalg.norm(p[inside] - y[inside], axis=1).mean()),
+        }
     return out
 
 
