@@ -20,6 +20,18 @@ registration error.  dipy's SyN drifts on its coarsest pyramid level (1.3–1.8 
 image is registered to itself, 0.01 mm with two levels), but two levels did not lower the VMPFC error
 on those participants (sub-06: 2.0 against 1.7 mm), so the three levels stay.
 
+Where the VMPFC error comes from (``benchmarks/bench_registration_budget.py``, sub-09/11/16/17, mean
+error over the ROI in mm, VMPFC / left / right amygdala): the source brain alone on the participant's
+grid, pose and warp 0.98 / 0.35 / 0.41; in the head without extra-cerebral CSF 1.10 / 0.44 / 0.37;
+with the twin's 2 mm of CSF around the brain 1.63 / 0.66 / 0.62; as acquired (bias, noise) 1.83 /
+0.69 / 0.51.  The bright CSF layer over the frontal pole, which the template built from tissue maps
+barely has, pulls the VMPFC ~1–2 mm forward (it grows with the layer: 0.85, 2.0, 3.3 mm for 0, 2 and
+4 mm on sub-11).  Tried and not kept, each changing single participants by ±0.5 mm without lowering
+the mean at all three ROIs: a CSF rim added to the template, the outer CSF band suppressed in both
+images, registering GM+WM maps instead of intensities, smoothing of 8, 18 or 24 mm (18 mm: 1.62 /
+0.42 / 0.45 on those four, 1.40 / 0.53 / 0.52 against 1.24 / 0.79 / 0.42 on six others), CC radius
+2, more or four pyramid levels, every voxel sampled in the affine stage, a tighter brain mask.
+
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
 """

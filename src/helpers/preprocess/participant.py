@@ -49,7 +49,14 @@ from .resample import (
 )
 from .writer import SOFTWARE, write_participant
 
-__all__ = ["DEFAULTS", "with_defaults", "input_record", "preprocess_participant", "process"]
+__all__ = [
+    "DEFAULTS",
+    "with_defaults",
+    "input_record",
+    "normalise_structural",
+    "preprocess_participant",
+    "process",
+]
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +226,7 @@ def process(inputs: RawInputs, out_dir: str | Path, params: dict, record: dict) 
         nib.Nifti1Image(motion.mean, bold_img.affine), structural, brain=brain, seed=params["seed"]
     )
     lap("coregister")
-    norm = _normalise(structural, brain, inputs.contrast, params)
+    norm = normalise_structural(structural, brain, inputs.contrast, params)
     lap("normalise")
     mni = _to_mni(data, bold_img.affine, motion.matrices, coreg, norm, params)
     lap("resample")
@@ -304,9 +311,27 @@ def _onto_grid(
     return out
 
 
-def _normalise(structural, brain, contrast: str, params: dict):
-    """Structural → template normalisation with the stage's settings (affine stage on a ≥ 3 mm template;
-    SyN's update-field smoothing ``cc_sigma_mm`` converted to template voxels)."""
+def normalise_structural(structural, brain, contrast: str, params: dict):
+    """Structural → template normalisation with the stage's settings.
+
+    The affine stage runs on a template of at least 3 mm; SyN's update-field smoothing
+    ``cc_sigma_mm`` is converted to template voxels (:func:`.normalise.normalise`).
+
+    Parameters
+    ----------
+    structural : Nifti1Image
+        The participant's structural image.
+    brain : Nifti1Image
+        Its brain mask (:func:`.brain.brain_mask`).
+    contrast : {"T2w", "T1w"}
+        The structural's contrast (chooses the template's).
+    params : dict
+        Stage parameters (:data:`DEFAULTS` with overrides).
+
+    Returns
+    -------
+    Normalisation
+    """
     template = template_for_contrast(contrast, params["template_resolution"])
     coarse = template_for_contrast(contrast, max(params["template_resolution"], 3))
     return normalise(
