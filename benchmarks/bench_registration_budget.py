@@ -37,7 +37,7 @@ from helpers.atlas import load_template, roi_masks
 from helpers.preprocess.brain import brain_mask
 from helpers.preprocess.inputs import find_inputs
 from helpers.preprocess.participant import DEFAULTS, load_structural, normalise_structural
-from helpers.preprocess.spatial_accuracy import _correction, template_correspondence
+from helpers.preprocess.spatial_accuracy import correspondence_at, template_correspondence
 from helpers.simulate import anatomy, space
 
 
@@ -61,7 +61,7 @@ def roi_errors(norm, truth, correspondence, rois: dict) -> dict:
     """Mean |T(N(y)) − y − r(y)| (mm) over each ROI's voxels ``y``."""
     out = {}
     for name, y in rois.items():
-        p = truth(norm.to_structural(y)) - _correction(correspondence, y)
+        p = truth(norm.to_structural(y)) - correspondence_at(correspondence, y)
         out[name] = float(np.linalg.norm(p - y, axis=1).mean())
     return out
 

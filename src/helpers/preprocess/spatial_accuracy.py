@@ -30,7 +30,7 @@ import numpy as np
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
-__all__ = ["template_correspondence", "mapped_points", "roi_scores", "shift_dice"]
+__all__ = ["template_correspondence", "correspondence_at", "mapped_points", "roi_scores", "shift_dice"]
 
 
 @functools.lru_cache(maxsize=2)
@@ -96,8 +96,20 @@ def _correspondence(source: str) -> tuple[np.ndarray, np.ndarray]:
     return (norm.to_structural(y) - y).reshape(*shape, 3).astype(np.float32), affine
 
 
-def _correction(correspondence, points: np.ndarray) -> np.ndarray:
-    """``r`` (N, 3) of :func:`template_correspondence` at template points (N, 3); zeros without one."""
+def correspondence_at(correspondence, points: np.ndarray) -> np.ndarray:
+    """``r`` (N, 3) of :func:`template_correspondence` at template points (N, 3); zeros without one.
+
+    Parameters
+    ----------
+    correspondence : tuple or None
+        The output of :func:`template_correspondence` (field and its affine), or None.
+    points : ndarray, shape (N, 3)
+        Template (MNI) points (mm), interpolated trilinearly (nearest value beyond the field's grid).
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
+    """
     if correspondence is None:
         return np.zeros_like(points)
     field, affine = correspondence
@@ -136,7 +148,7 @@ def mapped_points(
     field = points_field.get_fdata(dtype=np.float32)  # nibabel caches it on the image: read once
     vox = apply_affine(np.linalg.inv(points_field.affine), points).T
     struct = np.stack([ndimage.map_coordinates(field[..., k], vox, order=1) for k in range(3)], axis=1)
-    return native_to_mni(apply_affine(coreg, struct)) - _correction(correspondence, points)
+    return native_to_mni(apply_affine(coreg, struct)) - correspondence_at(correspondence, points)
 
 
 def _box(mask: nib.Nifti1Image, margin_mm: float) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +214,7 @@ def roi_scores(
         data, box = _box(mask, margin_mm)
         y = apply_affine(mask.affine, box)
         absolute = mapped_points(points_field, coreg, native_to_mni, y)
-        p = absolute - _correction(correspondence, y)
+        p = absolute - correspondence_at(correspondence, y)
         inside = data[tuple(box.T)]
         out[name] = {
             "dice": _dice_of_map(data, mask.affine, box, p),
