@@ -9,21 +9,41 @@ on the participant's own structural grid, pose and warp, each adding one thing t
 * ``head``: the twin's head as configured (``anatomy.head.csf_mm`` of CSF around the brain);
 * ``acquired``: the participant's structural as written (bias field and Rician noise added).
 
-Each is scored by the mean error (mm) over each atlas ROI's 1 mm voxels against the truth and the
-template correspondence (:mod:`helpers.preprocess.spatial_accuracy`), coregistration left out
-(the structural's true pose is used).  ``--variants`` adds runs of the acquired image with other
-normalisation settings (keys of :data:`helpers.preprocess.participant.DEFAULTS`).
+Each run's MNI → structural map is written on the stage's 3 mm MNI grid (as its points image) and
+scored as the book scores it (:func:`helpers.preprocess.spatial_accuracy.roi_scores`): per atlas ROI,
+the mean error (mm) over its 1 mm voxels and the Dice, against the truth and the template
+correspondence, coregistration left out (the structural's true pose is used).  ``--conditions``
+chooses the images; ``--variants`` adds runs of the acquired image with other normalisation settings
+(keys of :data:`helpers.preprocess.participant.DEFAULTS`).
+
+The field's reference: with ``--ants-python`` (default ``$ANTS_PYTHON``; an interpreter with antspyx,
+which pins older numpy/scipy and so lives in its own virtual environment) every condition is also
+registered by ANTs (``ants.registration``, one thread, fixed seed; ``_ants_points.py`` run in that
+interpreter), rows ``ants_<type>`` for each ``--ants-types`` (default: antspyx's ``SyN`` (affine +
+SyN 40×20×0 iterations, MI), ``SyNRA`` (rigid + affine + the same SyN) and
+``antsRegistrationSyN[s]`` (the antsRegistrationSyN.sh recipe: rigid + affine + SyN
+100×70×50×20, CC radius 2)).  ANTs is given what our normalisation registers: the structural masked
+by the dilated brain mask, fixed on the same template image
+(:func:`helpers.preprocess.normalise.template_for_contrast` at ``template_resolution``, or at
+``--ants-template-mm``), and maps the
+grid's points to the structural through its forward transforms (LPS ↔ RAS handled in
+``_ants_points.py``).  Seconds are the registration alone.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_registration_budget.py [--bids build/data/twin]
-        [--participants sub-09,sub-11,sub-16] [--variants '[{"cc_sigma_mm": 18.0}]']
+        [--participants sub-09,sub-11,sub-16] [--conditions brain,acquired]
+        [--variants '[{"cc_sigma_mm": 18.0}]'] [--ants-python /work/ants-venv/bin/python]
+        [--ants-types SyN,antsRegistrationSyN[s]]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,10 +54,12 @@ import yaml
 from nibabel.affines import apply_affine
 
 from helpers.atlas import load_template, roi_masks
-from helpers.preprocess.brain import brain_mask
+from helpers.preprocess.brain import brain_mask, dilate, masked
 from helpers.preprocess.inputs import find_inputs
+from helpers.preprocess.normalise import NORMALISE_DEFAULTS, template_for_contrast
 from helpers.preprocess.participant import DEFAULTS, load_structural, normalise_structural
-from helpers.preprocess.spatial_accuracy import correspondence_at, template_correspondence
+from helpers.preprocess.resample import grid_points, mni_grid
+from helpers.preprocess.spatial_accuracy import roi_scores, template_correspondence
 from helpers.simulate import anatomy, space
 
 
@@ -57,30 +79,68 @@ def head_images(config: dict) -> dict:
     }
 
 
-def roi_errors(norm, truth, correspondence, rois: dict) -> dict:
-    """Mean |T(N(y)) − y − r(y)| (mm) over each ROI's voxels ``y``."""
-    out = {}
-    for name, y in rois.items():
-        p = truth(norm.to_structural(y)) - correspondence_at(correspondence, y)
-        out[name] = float(np.linalg.norm(p - y, axis=1).mean())
-    return out
+def scores(struct_points: np.ndarray, grid: tuple, truth, correspondence, masks: dict) -> dict:
+    """Error (mm) and Dice of each ROI for an MNI → structural map given on the MNI ``grid``.
+
+    ``struct_points`` (N, 3): the structural mm of each grid point (C order), written as the stage's
+    points image and scored as the book does (:func:`roi_scores`, structural pose from the truth).
+    """
+    shape, affine = grid
+    field = nib.Nifti1Image(struct_points.reshape(*shape, 3).astype(np.float32), affine)
+    roi = roi_scores(field, np.eye(4), truth, masks, correspondence=correspondence)
+    return {f"{score}_{k}": v[score] for score in ("error_mm", "dice") for k, v in roi.items()}
+
+
+def ants_points(python: str, template, moving, points: np.ndarray, types: list, workdir: Path):
+    """ANTs's map of ``points`` (MNI mm) to structural mm for each ``type_of_transform`` (_ants_points.py).
+
+    Returns ``(points, seconds)``: arrays (types × N × 3) and (types,), registration time only.
+    """
+    paths = {name: workdir / f"{name}.nii.gz" for name in ("template", "moving")}
+    template.to_filename(paths["template"])
+    moving.to_filename(paths["moving"])
+    np.save(workdir / "points.npy", points)
+    out = workdir / "ants.npz"
+    env = {**os.environ, "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1", "OMP_NUM_THREADS": "1"}  # one core
+    script = Path(__file__).with_name("_ants_points.py")
+    arguments = [paths["template"], paths["moving"], workdir / "points.npy", out, ",".join(types)]
+    subprocess.run([python, str(script), *map(str, arguments)], check=True, env=env)
+    with np.load(out) as result:
+        return result["points"], result["seconds"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bids", default="build/data/twin")
     parser.add_argument("--participants", default="sub-09,sub-11,sub-16")
+    parser.add_argument("--conditions", default="brain,head_no_csf,head,acquired")
     parser.add_argument("--variants", default="[]", help="JSON list of DEFAULTS overrides")
+    parser.add_argument("--ants-python", default=os.environ.get("ANTS_PYTHON", ""))
+    parser.add_argument("--ants-types", default="SyN,SyNRA,antsRegistrationSyN[s]")
+    parser.add_argument(
+        "--ants-template-mm",
+        type=int,
+        default=DEFAULTS["template_resolution"],
+        help="voxel size of ANTs's template (default: ours)",
+    )
     args = parser.parse_args()
+    if args.ants_python and not Path(args.ants_python).exists():
+        parser.error(f"--ants-python {args.ants_python}: no such interpreter")
     root = Path(args.bids)
+    conditions = args.conditions.split(",")
     config = yaml.safe_load((root / "derivatives" / "twin-truth" / "config.yaml").read_text())
-    images = head_images(config)
-    rois = {
-        name: apply_affine(m.affine, np.argwhere(np.asarray(m.dataobj, bool)))
-        for name, m in roi_masks(load_template(1)).items()
-    }
+    images = {k: v for k, v in head_images(config).items() if k in conditions}
+    masks = roi_masks(load_template(1))
     correspondence = template_correspondence(config["anatomy"]["source"])
+    grid = mni_grid(DEFAULTS["resolution"])
+    mni_points = grid_points(*grid)
+    ants_types = args.ants_types.split(",") if args.ants_python else []
     rows = []
+
+    def report(row: dict) -> None:
+        rows.append(row)
+        print(pd.DataFrame([row]).round(2).to_string(index=False, header=len(rows) == 1), flush=True)
+
     for participant in args.participants.split(","):
         inputs = find_inputs(root, participant, DEFAULTS["task"])
         acquired = load_structural(inputs)
@@ -100,25 +160,33 @@ def main() -> None:
             )
             for name, (image, affine) in images.items()
         }
-        runs["acquired"] = acquired
+        if "acquired" in conditions:
+            runs["acquired"] = acquired
         settings = [("default", {})] + [(json.dumps(v), v) for v in json.loads(args.variants)]
         for condition, image in runs.items():
+            if condition == "brain":  # no head to extract from: the brain is everything above noise
+                brain = nib.Nifti1Image((image.get_fdata() > 0).astype(np.uint8), image.affine)
+            else:
+                brain = brain_mask(image, participant=participant)
+            key = {"participant": participant, "condition": condition}
             for label, overrides in settings if condition == "acquired" else settings[:1]:
-                if condition == "brain":  # no head to extract from: the brain is everything above noise
-                    brain = nib.Nifti1Image((image.get_fdata() > 0).astype(np.uint8), image.affine)
-                else:
-                    brain = brain_mask(image, participant=participant)
                 start = time.perf_counter()
                 norm = normalise_structural(image, brain, inputs.contrast, {**DEFAULTS, **overrides})
                 seconds = time.perf_counter() - start
-                errors = roi_errors(norm, truth, correspondence, rois)
-                rows.append(
-                    {"participant": participant, "condition": condition, "settings": label}
-                    | {f"error_mm_{k}": v for k, v in errors.items()}
-                    | {"seconds": seconds}
+                mapped = scores(norm.to_structural(mni_points), grid, truth, correspondence, masks)
+                report(key | {"settings": label} | mapped | {"seconds": seconds})
+            if not ants_types:
+                continue
+            # ANTs gets what our normalisation registers: the structural masked by the dilated brain mask
+            moving = masked(image, dilate(brain, NORMALISE_DEFAULTS["brain_margin_mm"]))
+            template = template_for_contrast(inputs.contrast, args.ants_template_mm)
+            with tempfile.TemporaryDirectory() as tmp:
+                points, seconds = ants_points(
+                    args.ants_python, template, moving, mni_points, ants_types, Path(tmp)
                 )
-                line = pd.DataFrame(rows[-1:]).round(2).to_string(index=False, header=len(rows) == 1)
-                print(line, flush=True)
+            for kind, struct_points, sec in zip(ants_types, points, seconds):
+                mapped = scores(struct_points, grid, truth, correspondence, masks)
+                report(key | {"settings": f"ants_{kind}"} | mapped | {"seconds": float(sec)})
     table = pd.DataFrame(rows)
     print("\nmean over participants:")
     print(table.groupby(["condition", "settings"], sort=False).mean(numeric_only=True).round(2).to_string())
