@@ -10,7 +10,8 @@ forward transforms.  ANTs maps points the opposite way to images (``ants.apply_t
 the transforms that pull the moving image onto the template grid send a template point to the moving
 image's point.  ITK's physical space is LPS, so x and y are negated on the way in and on the way out.
 ``OUT.npz`` holds ``points`` (types × N × 3) and ``seconds`` (registration time per type).
-One thread and a fixed seed (``set_ants_deterministic``): the same inputs give the same numbers.
+One thread and a fixed seed (``set_ants_deterministic``; antsRegistration reads seed 0 as "from the
+clock"): the same inputs give the same numbers.
 """
 
 import sys
@@ -25,7 +26,7 @@ RAS_TO_LPS = np.array([-1.0, -1.0, 1.0])
 
 
 def main(template: str, moving: str, points: str, out: str, types: str) -> None:
-    set_ants_deterministic(True, 1)  # antsRegistration takes 0 for "seed from the clock"
+    set_ants_deterministic(True, 1)
     fixed, structural = ants.image_read(template), ants.image_read(moving)
     lps = pd.DataFrame(np.load(points) * RAS_TO_LPS, columns=["x", "y", "z"])
     mapped, seconds = [], []
