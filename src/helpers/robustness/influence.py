@@ -150,7 +150,7 @@ def loo_significance(row: Mapping | pd.Series, alpha: float = 0.05) -> str:
     return f"{k} of the {n} leave-one-out samples {verb} significant"
 
 
-def too_few_sentence(n: int) -> str:
+def _too_few_sentence(n: int) -> str:
     """Why there is no leave-one-out with ``n`` (< :data:`MIN_PARTICIPANTS`) participants, as a sentence."""
     return (
         f"With {n} participants no one can be left out: each sample would keep {n - 1}, and a "
@@ -162,7 +162,7 @@ def loo_range_sentence(row: Mapping | pd.Series) -> str:
     """The leave-one-out range of r in one sentence (APA, two decimals), or why there is none.
 
     "Leaving out one participant at a time moves r between −.61 and −.38." With fewer than
-    :data:`MIN_PARTICIPANTS` participants, :func:`too_few_sentence`.
+    :data:`MIN_PARTICIPANTS` participants, :func:`_too_few_sentence`.
 
     Parameters
     ----------
@@ -175,7 +175,7 @@ def loo_range_sentence(row: Mapping | pd.Series) -> str:
         The sentence, with its full stop.
     """
     if int(row["n"]) < MIN_PARTICIPANTS:
-        return too_few_sentence(int(row["n"]))
+        return _too_few_sentence(int(row["n"]))
     return (
         f"Leaving out one participant at a time moves r between {format_r(row['r_min'], 2)} and "
         f"{format_r(row['r_max'], 2)}."
@@ -187,7 +187,7 @@ def loo_paragraph(row: Mapping | pd.Series, alpha: float = 0.05) -> str:
 
     "Without any single participant, r stays between −.612 and −.383; the most influential
     participant moves it by .104. 17 of the 19 leave-one-out samples remain significant with the
-    chosen test." With fewer than :data:`MIN_PARTICIPANTS` participants, :func:`too_few_sentence`.
+    chosen test." With fewer than :data:`MIN_PARTICIPANTS` participants, :func:`_too_few_sentence`.
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ def loo_paragraph(row: Mapping | pd.Series, alpha: float = 0.05) -> str:
     str
     """
     if int(row["n"]) < MIN_PARTICIPANTS:
-        return too_few_sentence(int(row["n"]))
+        return _too_few_sentence(int(row["n"]))
     return (
         f"Without any single participant, r stays between {format_r(row['r_min'])} and "
         f"{format_r(row['r_max'])}; the most influential participant moves it by "
