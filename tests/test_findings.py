@@ -38,9 +38,9 @@ def outputs(tmp_path):
     pd.DataFrame({"r": [-0.5, -0.2, 0.1], "p": [0.01, 0.2, 0.6]}).to_csv(
         tables / "specification_curve.tsv", sep="\t", index=False
     )
-    pd.DataFrame({"key": ["total", "common_humanity"], "r_min": [-0.6, -0.7], "r_max": [-0.3, -0.4]}).to_csv(
-        tables / "leave_one_out.tsv", sep="\t", index=False
-    )
+    pd.DataFrame(
+        {"key": ["total", "common_humanity"], "n": [19, 19], "r_min": [-0.6, -0.7], "r_max": [-0.3, -0.4]}
+    ).to_csv(tables / "leave_one_out.tsv", sep="\t", index=False)
     pd.DataFrame({"scale": ["total", "self_kindness"], "bf10": [0.58, 0.38]}).to_csv(
         tables / "inference.tsv", sep="\t", index=False
     )
@@ -60,9 +60,13 @@ def test_key_findings_by_hand(outputs):
     assert (f["audit_n"], f["audit_one_tailed"], f["audit_two_tailed"], f["audit_neither"]) == (4, 3, 0, 1)
     assert f["audit_paper_sig_two"] == 1
     assert (f["headline_n80_one"], f["headline_n80_two"]) == (37, 46)
-    assert (f["spec_n"], f["spec_r_min"], f["spec_r_max"], f["spec_n_sig"]) == (3, -0.5, 0.1, 1)
-    assert f["spec_reach"] == "reaches"  # "1 of 3 variants reaches p < .05"
-    assert (f["loo_r_min"], f["loo_r_max"]) == (-0.6, -0.3)
+    assert f["spec_sentence"] == (
+        "Across the 3 pipelines of the specification curve the headline correlation ranges from "
+        "\u2212.50 to .10, and 1 of them reaches p < .05."
+    )
+    assert (
+        f["loo_sentence"] == "Leaving out one participant at a time moves r between \u2212.60 and \u2212.30."
+    )
     assert f["headline_bf_words"] == "anecdotal evidence for no correlation"  # BF10 = 0.58 < 1 favours H0
     assert f["t1_sig_sentence"] == (
         "With the paper's one-tailed tests 3 of the 7 rows of Table 1 reach p < .05 here "

@@ -125,3 +125,29 @@ def test_your_data_fmriprep_recipe_skips_preprocessing(workspace):
         assert page.is_file(), page
     prep = (workspace / "_build/html/build/notebooks/02_preprocessing.html").read_text()
     assert "Preprocessing was <strong>skipped</strong>" in prep
+
+
+def test_three_participants_left_build_every_page_and_say_what_they_cannot_show(workspace):
+    """The user's own exclusions leave 3 of 5: leave-one-out (needs 4) and the one-pipeline curve say why."""
+    dropped = [foreign_id(f"sub-{k:02d}") for k in (4, 5)]
+    pd.DataFrame({"participant_id": dropped, "reason": "left out by the test"}).to_csv(
+        workspace / "few-exclusions.tsv", sep="\t", index=False
+    )
+    params = {
+        "bids_dir": "../my-study",
+        "derivatives_dir": "../my-study-fmriprep",
+        "output_dir": "build/few",
+        "conditions": ["face", "house", "scrambled"],
+        "exclusions_file": "few-exclusions.tsv",
+    }
+    (workspace / "few.yml").write_text(yaml.safe_dump(params))
+    execute([("bash", "make book PARAMS=few.yml")], workspace)
+    for page in expected_pages(workspace):
+        assert page.is_file(), page
+    loo = pd.read_csv(workspace / "build/few/tables/leave_one_out.tsv", sep="\t")
+    assert loo["n"].tolist() == [3, 3, 3] and loo["r_min"].isna().all()
+    why = "With 3 participants no one can be left out"
+    html = workspace / "_build/html/build/notebooks"
+    assert why in (html / "05_robustness.html").read_text()
+    discussion = (html / "07_discussion.html").read_text()
+    assert why in discussion and "Only the paper\u2019s connectivity pipeline was computed" in discussion

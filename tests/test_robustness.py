@@ -289,3 +289,78 @@ def test_loo_significance_remains_or_becomes():
     assert loo_significance({"n": 19, "p_all": 0.09, "n_significant": 0}) == (
         "0 of the 19 leave-one-out samples become significant"
     )
+
+
+def _first(study, n):
+    """The first ``n`` participants of the synthetic study (scores and connectivity)."""
+    scores, conn = study
+    keep = scores["participant_id"].iloc[:n]
+    return scores[scores["participant_id"].isin(keep)], conn[conn["participant_id"].isin(keep)]
+
+
+def test_leave_one_out_with_four_participants_correlates_each_three(study):
+    scores, conn = _first(study, 4)
+    loo = leave_one_out(scores, conn, "total", "negative-neutral")
+    assert len(loo) == 4 and loo.attrs["n"] == 4
+    for _, row in loo.iterrows():
+        rest = scores["participant_id"] != row["participant_id"]
+        direct = correlate(scores[rest], conn, "total", "negative-neutral")
+        assert direct["n"] == 3 and row["r_without"] == pytest.approx(direct["r"], rel=1e-12)
+
+
+def test_leave_one_out_with_three_participants_says_why_there_is_none(study):
+    from helpers.figures import influence_figure
+    from helpers.robustness import loo_paragraph, loo_range_sentence
+
+    scores, conn = _first(study, 3)
+    loo = leave_one_out(scores, conn, "total", "negative-neutral")
+    assert loo.empty and list(loo.columns) == [
+        "participant_id",
+        "x",
+        "y",
+        "r_without",
+        "p_without",
+        "delta_r",
+    ]
+    assert loo.attrs["n"] == 3
+    assert loo.attrs["r_all"] == pytest.approx(correlate(scores, conn, "total", "negative-neutral")["r"])
+    row = influence_summary({"total": loo}).iloc[0]
+    assert row["n"] == 3 and np.isnan(row["r_min"]) and pd.isna(row["n_significant"])
+    why = (
+        "With 3 participants no one can be left out: each sample would keep 2, and a correlation "
+        "needs at least 3, so leave-one-out needs at least 4."
+    )
+    assert loo_paragraph(row) == loo_range_sentence(row) == why
+    texts = [t.get_text().replace("\n", " ") for t in influence_figure(loo).axes[0].texts]
+    assert texts == ["Not computed: leave-one-out needs at least 4 participants; the data have 3."]
+    with pytest.raises(ValueError, match="2 participant\\(s\\) with both .* needs at least 3"):
+        leave_one_out(*_first(study, 2), "total", "negative-neutral")
+
+
+def test_loo_paragraph_by_hand():
+    from helpers.robustness import loo_paragraph
+
+    row = {
+        "n": 19,
+        "r_min": -0.6123,
+        "r_max": -0.3831,
+        "max_abs_delta": 0.1042,
+        "p_all": 0.02,
+        "n_significant": 17,
+    }
+    assert loo_paragraph(row) == (
+        "Without any single participant, r stays between \u2212.612 and \u2212.383; the most influential "
+        "participant moves it by .104. 17 of the 19 leave-one-out samples remain significant with the "
+        "chosen test."
+    )
+
+
+def test_curve_sentence_counts_and_says_when_there_is_no_curve():
+    from helpers.robustness import curve_sentence
+
+    curve = pd.DataFrame({"r": [-0.61, -0.4, -0.21], "p": [0.003, 0.04, 0.2]})
+    assert curve_sentence(curve) == (
+        "Across the 3 pipelines of the specification curve the headline correlation ranges from "
+        "\u2212.61 to \u2212.21, and 2 of them reach p < .05."
+    )
+    assert curve_sentence(curve.iloc[:1]).startswith("Only the paper's connectivity pipeline was computed")

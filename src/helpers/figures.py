@@ -11,6 +11,7 @@ chooses a backend.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from textwrap import fill
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,6 +20,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from . import paper
+from .robustness.influence import MIN_PARTICIPANTS
 from .stats import (
     DEFAULT_MEASURE,
     correlate_values,
@@ -250,12 +252,14 @@ def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
 
     Horizontal line: r with everyone; dashed: the critical r at n − 1 for p = .05
     (:func:`helpers.stats.r_from_p`; one-tailed unless the test was two-sided), on the side of the
-    full-sample r. The legend sits below the axes.
+    full-sample r. The legend sits below the axes. A result without rows (too few participants)
+    gives a panel that says why.
 
     Parameters
     ----------
     loo : DataFrame
-        ``participant_id, r_without``, with ``attrs["r_all"]`` and ``attrs["alternative"]``.
+        ``participant_id, r_without``, with ``attrs["n"]``, ``attrs["r_all"]`` and
+        ``attrs["alternative"]``.
     title : str, default ""
         Axes title (none when empty).
 
@@ -263,6 +267,13 @@ def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    if loo.empty:
+        fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 1.4), layout="constrained")
+        n, least = loo.attrs["n"], MIN_PARTICIPANTS
+        text = f"Not computed: leave-one-out needs at least {least} participants; the data have {n}."
+        ax.text(0.5, 0.5, fill(text, 70), ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH + 0.5, 3.8), layout="constrained")
     order = loo.sort_values("r_without")
     ax.scatter(range(len(order)), order["r_without"], color="0.2", s=26, zorder=3)

@@ -11,7 +11,9 @@ import pandas as pd
 
 from ..paper import table1 as paper_table1
 from ..paths import resolve
-from .apa_style import agrees, bf_evidence
+from ..robustness.influence import loo_range_sentence
+from ..robustness.multiverse import curve_sentence
+from .apa_style import bf_evidence
 from .reliability_sentences import attenuation_sentence
 from .table1_sentences import significance_sentence
 
@@ -96,9 +98,9 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         the paper's reported r/p pairs; ``audit_paper_sig_two``: reported pairs still below ``alpha``
         two-tailed; ``headline_power``, ``headline_n80_one``, ``headline_n80_two``: power of the
         paper's headline r at its n and the n needed for 80 % power;
-        ``spec_n``, ``spec_r_min``, ``spec_r_max``, ``spec_n_sig``: the specification curve
-        (``spec_reach``: "reaches" or "reach", the verb that agrees with ``spec_n_sig``);
-        ``loo_r_min``, ``loo_r_max``: leave-one-out range of the headline r;
+        ``spec_sentence``: the specification curve's range of the headline r and how many pipelines
+        reach ``alpha`` (:func:`helpers.robustness.curve_sentence`); ``loo_sentence``: its
+        leave-one-out range, or why there is none (:func:`helpers.robustness.loo_range_sentence`);
         ``data_source``: the images Table 1 came from (:func:`data_source`).
         With the robustness chapter's ``connectivity_reliability.tsv`` (twin only) also
         ``rel_reliability``, ``rel_planted``, ``rel_expected``, ``rel_q_low``, ``rel_q_high``,
@@ -149,13 +151,8 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         "headline_power": float(headline["power_one_tailed"]),
         "headline_n80_one": int(headline["n_for_80_one_tailed"]),
         "headline_n80_two": int(headline["n_for_80_two_tailed"]),
-        "spec_n": int(len(spec)),
-        "spec_r_min": float(spec["r"].min()),
-        "spec_r_max": float(spec["r"].max()),
-        "spec_n_sig": int((spec["p"] < alpha).sum()),
-        "spec_reach": agrees(int((spec["p"] < alpha).sum()), "reaches", "reach"),
-        "loo_r_min": float(loo.loc["total", "r_min"]),
-        "loo_r_max": float(loo.loc["total", "r_max"]),
+        "spec_sentence": curve_sentence(spec, alpha),
+        "loo_sentence": loo_range_sentence(loo.loc["total"]),
         "data_source": data_source(output_dir),
     }
     rel_path = folder / f"{RELIABILITY_TABLE}.tsv"

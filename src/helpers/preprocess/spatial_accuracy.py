@@ -42,10 +42,13 @@ def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None
     (:func:`helpers.preprocess.normalise.normalise`, 2 mm template, SyN iterations doubled) of the
     source brain's noise-free T2-contrast image (tissue maps of
     :func:`helpers.simulate.anatomy.source_tissue`, no skull, no warp) to the T2 template.  Cached
-    in-process.  Its own uncertainty, measured: the same procedure run on the template itself (where
-    ``r`` should be 0) returns a mean ``|r|`` of 0.7 (VMPFC), 1.1 and 1.1 mm (amygdalae), dipy's SyN
-    drifting on its coarsest level (with two pyramid levels the drift on identical images is 0.01 mm at
-    3 mm, 0.6–0.8 mm at 2 mm); scores relative to ``r`` are uncertain by about that much.
+    in-process.  Its own uncertainty, measured for the FSL source and the 19-participant twin: the same
+    procedure run on the template's own tissue maps (where ``r`` should be 0) returns a mean ``|r|``
+    over the VMPFC and the amygdalae of 0.09, 0.07 and 0.07 mm; but other reasonable settings (the
+    stage's own 3 mm settings, with or without longer SyN, or two pyramid levels at 2 mm) move ``r`` by
+    0.3–1.0 mm at the VMPFC and 0.1–0.4 mm at the amygdalae (their self-test drifts are 0.2–0.5 mm,
+    and their scores of the 19 twin participants are no better).  Scores relative to ``r`` are
+    therefore uncertain by up to ~1 mm at the VMPFC, ~0.4 mm at the amygdalae.
 
     The registration takes ~50 s, so its result is also kept on disk (:class:`helpers.cache.Cache`
     namespace ``template_correspondence`` under ``build/cache``), keyed by the source and the code

@@ -15,12 +15,19 @@ The modules: :mod:`~helpers.robustness.estimators` (bootstrap, robust estimators
 
 from .chapter_tables import inference_table, robust_by_method, robust_table
 from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
-from .influence import influence_summary, leave_one_out, loo_significance
-from .multiverse import describe_measure, outlier_sentence, specification_curve
+from .influence import (
+    influence_summary,
+    leave_one_out,
+    loo_paragraph,
+    loo_range_sentence,
+    loo_significance,
+)
+from .multiverse import curve_sentence, describe_measure, outlier_sentence, specification_curve
 from .planted import planted_rho, synthetic_study
 from .power import detectable_r, monte_carlo_r, n_required, sensitivity_table
 
 __all__ = [
+    "curve_sentence",
     "ROBUST_METHODS",
     "bootstrap_ci",
     "robust_correlations",
@@ -35,6 +42,8 @@ __all__ = [
     "robust_table",
     "outlier_sentence",
     "influence_summary",
+    "loo_paragraph",
+    "loo_range_sentence",
     "loo_significance",
     "robust_by_method",
     "describe_measure",

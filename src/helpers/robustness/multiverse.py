@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import DEFAULT_MEASURE, correlate
+from ..style import format_r
 
 
 def describe_measure(measure: str) -> str:
@@ -76,6 +77,40 @@ def specification_curve(
     out["is_default"] = out["measure"] == DEFAULT_MEASURE
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def curve_sentence(curve: pd.DataFrame, alpha: float = 0.05, decimals: int = 2) -> str:
+    """The specification curve in one sentence: how far r ranges and how many pipelines reach ``alpha``.
+
+    "Across the 12 pipelines of the specification curve the headline correlation ranges from −.61
+    to −.21, and 5 of them reach p < .05." With one pipeline there is no curve, and the sentence says
+    so and names the connectivity chapter's ``multiverse`` parameter that adds the others.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`specification_curve` (``r``, ``p``), one row per pipeline.
+    alpha : float, default 0.05
+        Significance level.
+    decimals : int, default 2
+        Decimals of r (:func:`helpers.style.format_r`).
+
+    Returns
+    -------
+    str
+        With its full stop.
+    """
+    if len(curve) == 1:
+        return (
+            "Only the paper's connectivity pipeline was computed (the connectivity chapter's multiverse "
+            "parameter adds the others), so there is no specification curve."
+        )
+    k = int((curve["p"] < alpha).sum())
+    return (
+        f"Across the {len(curve)} pipelines of the specification curve the headline correlation ranges from "
+        f"{format_r(curve['r'].min(), decimals)} to {format_r(curve['r'].max(), decimals)}, and {k} of "
+        f"them {'reaches' if k == 1 else 'reach'} p < {format_r(alpha, 2)}."
+    )
 
 
 def outlier_sentence(output_dir) -> str:
