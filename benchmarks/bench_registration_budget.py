@@ -25,23 +25,28 @@ SyN 40×20×0 iterations, MI), ``SyNRA`` (rigid + affine + the same SyN) and
 100×70×50×20, CC radius 2)).  ANTs is given what our normalisation registers: the structural masked
 by the dilated brain mask, fixed on the same template image
 (:func:`helpers.preprocess.normalise.template_for_contrast` at ``template_resolution``, or at
-``--ants-template-mm``), and maps the
-grid's points to the structural through its forward transforms (LPS ↔ RAS handled in
-``_ants_points.py``).  Seconds are the registration alone.  The template correspondence ``r`` is
-our own registration of the noise-free source brain, so a method's systematic reading of the
-template pair counts as error for ANTs but not for us: rows ``ants_<type>_own_r`` score ANTs
-against ANTs's own ``r`` (the same image registered by ANTs, same type and template).  The point convention was checked on
-sub-09 (``brain``): at the three ROI centroids ANTs's (``antsRegistrationSyN[s]``) and our structural
-points agreed within 0.3–1.0 mm; without the LPS flip, or through the inverse transforms, they were
-38–50 mm apart.
+``--ants-template-mm``), and maps the grid's points to the structural through its forward
+transforms (LPS ↔ RAS handled in ``_ants_points.py``).  Seconds are the registration alone.  The
+template correspondence ``r`` is our own registration of the noise-free source brain, so a method's
+systematic reading of the template pair counts as error for ANTs but not for us: rows
+``ants_<type>_own_r`` score ANTs against ANTs's own ``r`` (the same image registered by ANTs, same
+type and template).
+
+The point convention was checked on sub-09 (``brain``): at the three ROI centroids ANTs's
+(``antsRegistrationSyN[s]``) and our structural points agreed within 0.3–1.0 mm; without the LPS
+flip, or through the inverse transforms, they were 38–50 mm apart.
 
 Measured (sub-09/11/16/17, mean; error in mm and Dice, VMPFC / left / right amygdala; seconds on
-one core): ``brain``: ours 0.98 / 0.34 / 0.40 mm (Dice .93 / .98 / .98, 15 s), ANTs ``SyN``
+one core): ``brain``: ours 0.98 / 0.34 / 0.40 mm (Dice .93 / .98 / .98, 14 s), ANTs ``SyN``
 3.55 / 3.83 / 3.13 mm (3 s), ``antsRegistrationSyN[s]`` 1.76 / 0.99 / 0.91 mm (Dice .87 / .87 /
-.89, 102 s); ``acquired``: ours 1.83 / 0.68 / 0.51 mm (Dice .86 / .92 / .95, 15 s), ANTs ``SyN``
+.89, 98 s); ``acquired``: ours 1.83 / 0.68 / 0.51 mm (Dice .86 / .92 / .95, 14 s), ANTs ``SyN``
 3.92 / 6.51 / 6.64 mm (Dice .68 / .43 / .40, 3 s), ``SyNRA`` 4.03 / 6.75 / 6.37 mm,
-``antsRegistrationSyN[s]`` 3.54 / 2.59 / 1.86 mm (Dice .76 / .74 / .78, 96 s).  On these heads and
-this template ANTs is not closer to the truth than ours at any ROI of any of the four participants.
+``antsRegistrationSyN[s]`` 3.54 / 2.59 / 1.86 mm (Dice .76 / .74 / .78, 94 s); against its own
+``r`` 4.14 / 2.05 / 1.48 mm (Dice .76 / .77 / .82; on ``brain`` 2.38 / 0.56 / 0.56).  With a 2 mm
+template (``--ants-template-mm 2``, sub-09 and sub-11, acquired) ``antsRegistrationSyN[s]`` gives
+2.90 / 2.04 / 1.48 mm (309 s) against ours 2.03 / 0.74 / 0.55.  On the same 3 mm template ANTs is
+not closer to the truth than ours at any ROI of any of the four acquired heads, whichever ``r``; with
+the 2 mm template only at sub-11's VMPFC (2.35 against 2.39 mm).
 
 Usage::
 
