@@ -18,6 +18,7 @@ from helpers.preprocess.accuracy import (
     score_dataset,
     score_participant,
     summarise,
+    template_gap,
 )
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 
@@ -122,6 +123,9 @@ def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_
     scores, summary, figs = chapter_accuracy(tiny_twin, out, ["sub-01"], resolution=6)
     assert list(scores.index) == ["sub-01"] and summary["n_scores"] == 3
     assert summary["min_dice"] == scores.filter(regex=r"^dice_(?!abs_)").min().min()
+    gap = template_gap(tiny_twin, "sub-01")  # FSL's MNI152 against ICBM 2009a: ~1 mm at the ROIs
+    assert 0.3 < gap["min_template_gap_mm"] <= gap["max_template_gap_mm"] < 3.0, gap
+    assert all(np.isnan(v) for v in template_gap(root, "sub-01").values())
 
 
 @pytest.mark.slow
@@ -135,6 +139,7 @@ def test_score_dataset_in_worker_processes_gives_the_participant_scores(tiny_twi
     truth = json.loads(transform.read_text())
     assert truth["anatomy_source"] != "template"
     transform.write_text(json.dumps({**truth, "anatomy_source": "template"}))
+    assert template_gap(root, "sub-01") == {"min_template_gap_mm": 0.0, "max_template_gap_mm": 0.0}
     alone = score_participant(root, out, "sub-01", resolution=6)
     alone = pd.DataFrame([alone]).set_index("participant_id")
     assert alone.notna().all().all() and alone.shape[1] == 1 + 5 * 3  # realignment, 5 scores x 3 ROIs

@@ -33,7 +33,7 @@ from ..style import format_number, format_r
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
-from .spatial_accuracy import roi_scores, shift_dice, template_correspondence
+from .spatial_accuracy import correspondence_at, roi_scores, shift_dice, template_correspondence
 from .voxels import masked_series
 
 __all__ = [
@@ -438,6 +438,42 @@ def dice_yardstick() -> dict[str, float]:
         "error_target_mm": TARGETS["error_mm"],
         "dice_target": TARGETS["dice"],
     }
+
+
+def template_gap(bids_dir: str | Path, participant: str) -> dict[str, float]:
+    """How far apart the twin's source brain and the registration template are at the atlas ROIs.
+
+    For each 1 mm atlas ROI, the mean length of the template correspondence ``|r(y)|`` (mm) over its
+    voxels ``y`` (:func:`~.spatial_accuracy.template_correspondence` of ``participant``'s anatomy
+    source): what taking one template's coordinates for the other's costs there.  The smallest and
+    largest over the ROIs; 0 when the source is the template, NaN without ground truth.
+
+    Parameters
+    ----------
+    bids_dir : path
+        The twin's BIDS folder.
+    participant : str
+        ``sub-XX`` whose anatomy source is read (the twin's participants share one).
+
+    Returns
+    -------
+    dict of str to float
+        ``min_template_gap_mm``, ``max_template_gap_mm``.
+    """
+    from helpers.atlas import load_template, roi_masks
+
+    keys = ("min_template_gap_mm", "max_template_gap_mm")
+    if not has_truth(bids_dir):
+        return dict.fromkeys(keys, np.nan)
+    correspondence = template_correspondence(_anatomy_source(bids_dir, participant))
+    gaps = [
+        float(np.linalg.norm(correspondence_at(correspondence, y), axis=1).mean())
+        for y in (
+            apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj, bool)))
+            for mask in roi_masks(load_template(1)).values()
+        )
+    ]
+    return dict(zip(keys, (min(gaps), max(gaps))))
 
 
 def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
