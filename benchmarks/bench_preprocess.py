@@ -79,6 +79,7 @@ def ants_baseline(python: str, inputs, workdir: Path) -> dict | None:
         **os.environ,
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1",
         "OMP_NUM_THREADS": "1",
+        "TMPDIR": str(workdir),  # ANTs writes every transform to the temp folder and leaves it there
     }  # one core, as ours
     subprocess.run(
         [python, str(script), str(bold), str(inputs.structural), str(template), str(out)], check=True, env=env

@@ -120,7 +120,12 @@ def ants_points(python: str, template, moving, points: np.ndarray, types: list, 
     moving.to_filename(paths["moving"])
     np.save(workdir / "points.npy", points)
     out = workdir / "ants.npz"
-    env = {**os.environ, "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1", "OMP_NUM_THREADS": "1"}  # one core
+    env = {  # one core; ANTs leaves every transform in the temp folder: make that ``workdir``
+        **os.environ,
+        "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "TMPDIR": str(workdir),
+    }
     script = Path(__file__).with_name("_ants_points.py")
     arguments = [paths["template"], paths["moving"], workdir / "points.npy", out, ",".join(types)]
     subprocess.run([python, str(script), *map(str, arguments)], check=True, env=env)
