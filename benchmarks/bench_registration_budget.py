@@ -52,7 +52,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_registration_budget.py [--bids build/data/twin]
         [--participants sub-09,sub-11,sub-16] [--conditions brain,acquired]
-        [--variants '[{"cc_sigma_mm": 18.0}]'] [--ants-python /work/ants-venv/bin/python]
+        [--variants '[{"cc_sigma_mm": 18.0}]'] [--ants-python ants-venv/bin/python]
         [--ants-types SyN,antsRegistrationSyN[s]]
 """
 
@@ -75,10 +75,10 @@ from nibabel.affines import apply_affine
 from helpers.atlas import load_template, roi_masks
 from helpers.preprocess.brain import brain_mask, dilate, masked
 from helpers.preprocess.inputs import find_inputs
-from helpers.preprocess.normalise import NORMALISE_DEFAULTS, T2_CONTRAST, template_for_contrast
+from helpers.preprocess.normalise import NORMALISE_DEFAULTS, template_for_contrast
 from helpers.preprocess.participant import DEFAULTS, load_structural, normalise_structural
 from helpers.preprocess.resample import grid_points, mni_grid
-from helpers.preprocess.spatial_accuracy import roi_scores, template_correspondence
+from helpers.preprocess.spatial_accuracy import roi_scores, source_brain, template_correspondence
 from helpers.simulate import anatomy, space
 
 
@@ -137,11 +137,10 @@ def ants_correspondence(python: str, source: str, template, types: list, workdir
     """ANTs's own template correspondence ``r`` per type: :func:`template_correspondence`'s image
     (the source brain, noise-free, T2 contrast, on the 2 mm MNI grid) registered by ANTs instead of us.
     """
-    shape, affine = space.mni_grid(2)
-    tissue = space.tissue_on_grid(anatomy.source_tissue(source), shape, affine)
-    brain = sum(T2_CONTRAST[k] * tissue[k] for k in ("gm", "wm", "csf")).astype(np.float32)
+    brain = source_brain(source)
+    shape, affine = brain.shape, brain.affine
     y = grid_points(shape, affine)
-    points, _ = ants_points(python, template, nib.Nifti1Image(brain, affine), y, types, workdir)
+    points, _ = ants_points(python, template, brain, y, types, workdir)
     return [((p - y).reshape(*shape, 3).astype(np.float32), affine) for p in points]
 
 

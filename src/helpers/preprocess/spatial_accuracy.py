@@ -30,7 +30,14 @@ import numpy as np
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
-__all__ = ["template_correspondence", "correspondence_at", "mapped_points", "roi_scores", "shift_dice"]
+__all__ = [
+    "template_correspondence",
+    "source_brain",
+    "correspondence_at",
+    "mapped_points",
+    "roi_scores",
+    "shift_dice",
+]
 
 
 @functools.lru_cache(maxsize=2)
@@ -77,17 +84,42 @@ def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None
     return value
 
 
-def _correspondence(source: str) -> tuple[np.ndarray, np.ndarray]:
-    """The registration behind :func:`template_correspondence` (uncached)."""
+def source_brain(source: str, resolution: int = 2) -> nib.Nifti1Image:
+    """The twin's source brain as :func:`template_correspondence` registers it.
+
+    Noise-free, skull-free, unwarped, in MNI space: ``Σ_k c_k·P_k`` over the source's tissue maps
+    (:func:`helpers.simulate.anatomy.source_tissue`) with the T2 weights
+    :data:`helpers.preprocess.normalise.T2_CONTRAST`.
+
+    Parameters
+    ----------
+    source : str
+        The twin's ``anatomy_source``.
+    resolution : int, default 2
+        Voxel size (mm) of the MNI grid.
+
+    Returns
+    -------
+    Nifti1Image
+        float32.
+    """
     from helpers.simulate import anatomy, space
 
-    from .normalise import T2_CONTRAST, normalise, template_for_contrast
+    from .normalise import T2_CONTRAST
 
-    shape, affine = space.mni_grid(2)
+    shape, affine = space.mni_grid(resolution)
     tissue = space.tissue_on_grid(anatomy.source_tissue(source), shape, affine)
-    image = nib.Nifti1Image(
+    return nib.Nifti1Image(
         sum(T2_CONTRAST[k] * tissue[k] for k in ("gm", "wm", "csf")).astype(np.float32), affine
     )
+
+
+def _correspondence(source: str) -> tuple[np.ndarray, np.ndarray]:
+    """The registration behind :func:`template_correspondence` (uncached)."""
+    from .normalise import normalise, template_for_contrast
+
+    image = source_brain(source)
+    shape, affine = image.shape, image.affine
     norm = normalise(
         image,
         template_for_contrast("T2w", 2),
