@@ -12,7 +12,7 @@ Times, in one run on the 19-participant twin:
 Prints stage/floor (target ≤ 1.2) and nilearn/floor, plus the correlation between
 recovered and planted per-participant coupling (target r ≥ 0.8 for Negative).
 
-Usage: ``python benchmarks/bench_connectivity.py [--twin /tmp/twin19] [--repeats 2]``
+Usage: ``python benchmarks/bench_connectivity.py [--twin build/data/twin] [--repeats 2]``
 (generates the twin with ``python -m helpers.simulate`` if it is missing).
 """
 
@@ -73,7 +73,7 @@ def nilearn_masker(files) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--twin", type=Path, default=Path("/tmp/twin19"))
+    parser.add_argument("--twin", type=Path, default=Path("build/data/twin"))
     parser.add_argument("--participants", type=int, default=19)
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--repeats", type=int, default=2)
