@@ -12,7 +12,8 @@ The modules: :mod:`~helpers.findings.apa_style` (numbers and Bayes factors in wo
 ``helpers.findings`` itself.
 """
 
-from .apa_style import agrees, apa, apa_p, apa_strings, bf_evidence, counted
+from ..style import agrees
+from .apa_style import apa, apa_p, apa_strings, bf_evidence, counted
 from .key_numbers import RELIABILITY_TABLE, TABLES, data_source, key_findings
 from .reliability_sentences import attenuation_sentence, reliability_paragraph
 from .table1_sentences import (

@@ -71,25 +71,6 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     return f"{int(n)} {singular if int(n) == 1 else plural or singular + 's'}"
 
 
-def agrees(n: int, singular: str, plural: str) -> str:
-    """The verb form that agrees with a count: ``agrees(1, "gives", "give")`` → ``"gives"``.
-
-    For sentences whose subject sits between the count and the verb ("1 of them gives").
-
-    Parameters
-    ----------
-    n : int
-        The count.
-    singular, plural : str
-        The forms for one and for any other count.
-
-    Returns
-    -------
-    str
-    """
-    return singular if int(n) == 1 else plural
-
-
 def bf_evidence(bf10: float) -> str:
     """Words for a Bayes factor BF10 after Lee & Wagenmakers (2013): which hypothesis and how strongly.
 

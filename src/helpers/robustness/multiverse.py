@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import DEFAULT_MEASURE, correlate
-from ..style import format_r
+from ..style import agrees, format_r
 
 
 def describe_measure(measure: str) -> str:
@@ -109,7 +109,7 @@ def curve_sentence(curve: pd.DataFrame, alpha: float = 0.05, decimals: int = 2) 
     return (
         f"Across the {len(curve)} pipelines of the specification curve the headline correlation ranges from "
         f"{format_r(curve['r'].min(), decimals)} to {format_r(curve['r'].max(), decimals)}, and {k} of "
-        f"them {'reaches' if k == 1 else 'reach'} p < {format_r(alpha, 2)}."
+        f"them {agrees(k, 'reaches', 'reach')} p < {format_r(alpha, 2)}."
     )
 
 

@@ -74,3 +74,22 @@ def format_number(x: float, decimals: int = 2) -> str:
         return "—"
     text = f"{x:,.0f}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:,.{decimals}f}"
     return text.replace("-", MINUS)
+
+
+def agrees(n: int, singular: str, plural: str) -> str:
+    """The verb form that agrees with a count: ``agrees(1, "gives", "give")`` → ``"gives"``.
+
+    For sentences whose subject sits between the count and the verb ("1 of them gives").
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    singular, plural : str
+        The forms for one and for any other count.
+
+    Returns
+    -------
+    str
+    """
+    return singular if int(n) == 1 else plural
