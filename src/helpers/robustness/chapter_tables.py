@@ -4,11 +4,10 @@ estimators for several correlations."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import comb
 
 import numpy as np
 import pandas as pd
-
-from math import comb
 
 from .. import paper
 from ..stats import DEFAULT_MEASURE, correlation_table, paired_values, resolve_alternative, resolve_scale
@@ -248,4 +247,5 @@ def interval_phrase(row: pd.Series, decimals: int = 2) -> str:
     """
     if not np.isfinite([row["ci95_low"], row["ci95_high"]]).all():
         return f"no 95 % interval ({int(row['n'])} participants; it needs at least 4)"
-    return f"a 95 % interval from {format_r(row['ci95_low'], decimals)} to {format_r(row['ci95_high'], decimals)}"
+    low, high = (format_r(row[k], decimals) for k in ("ci95_low", "ci95_high"))
+    return f"a 95 % interval from {low} to {high}"
