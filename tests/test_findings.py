@@ -361,10 +361,11 @@ def test_claims_of_agreement_and_evidence_are_glued():
     for key in ("rob_total_bf_words", "rob_total_bf_words_two"):
         assert f"{{glue:text}}`{key}`" in _markdown("05_robustness")
     discussion = _markdown("07_discussion")
-    for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
+    keys = ("data_source", "headline_bf_words", "headline_bf_words_two", "t1_sig_sentence", "rel_summary")
+    for key in keys + ("pipelines_sentence",):
         assert f"{{glue:md}}`{key}_md`" in discussion
     abstract = (ROOT / "book" / "abstract.md").read_text()
-    for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
+    for key in keys + ("pipelines_sentence",):
         assert f"{{glue:text}}`/build/notebooks/07_discussion.ipynb::{key}:s`" in abstract
 
 
