@@ -223,21 +223,22 @@ def test_attenuation_sentence_one_vocabulary_and_why_simulation_and_spearman_dif
 
 
 def test_attenuation_summary_and_where_ours_lies_among_the_simulated_runs():
-    """The 19-participant twin's numbers (cold build of 26 Nov): ours weaker than 89.6 % of the runs."""
+    """The 19-participant twin's numbers (cold build of 26 Nov): ours above 89.6 % of the runs."""
     row = {**_rel_row(-0.312), "r_planted": -0.556, "reliability": 0.582, "expected": -0.479}
     row.update(q_low=-0.707, q_high=-0.201, ours_quantile=0.89575)
     assert findings.attenuation_summary(row) == (
         "The twin planted r = −.56 among these participants; one run's measurement error (reliability .58) "
         "brings the expected r to −.48 (95 % of simulated runs between −.71 and −.20). Ours, r = −.31, lies "
-        "within that range, weaker than 90 % of the simulated runs."
+        "within that range, higher than 90 % of the simulated runs."
     )
     full = findings.attenuation_sentence(row)
-    assert "lies within the simulated range, weaker than 90 % of the simulated runs: consistent with" in full
+    assert "lies within the simulated range, higher than 90 % of the simulated runs: consistent with" in full
     assert full.endswith("is allowed for, though near the edge of that range.")
     central = findings.attenuation_sentence({**row, "ours_quantile": 0.4})
-    assert "stronger than 60 % of the simulated runs: consistent with" in central and "edge" not in central
-    positive = {**row, "expected": 0.3, "q_low": 0.0, "q_high": 0.6, "r_ours": 0.5, "ours_quantile": 0.8}
-    assert "stronger than 80 % of the simulated runs" in findings.attenuation_summary(positive)
+    assert "lower than 60 % of the simulated runs: consistent with" in central and "edge" not in central
+    assert "lower than 95 % of the simulated runs" in findings.attenuation_summary(
+        {**row, "ours_quantile": 0.05}
+    )
     assert findings.attenuation_summary({**row, "r_ours": 0.1}).endswith(
         "Ours, r = .10, lies outside that range."
     )

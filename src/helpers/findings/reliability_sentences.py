@@ -80,16 +80,15 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
 
 def _position(t: dict) -> tuple[str, bool]:
     """Where ours lies among the simulated runs (``ours_quantile``: the share of simulated r below ours),
-    as ", weaker than 90 % of the simulated runs", and whether that is in the outer tenth on either side."""
+    as ", higher than 90 % of the simulated runs", and whether that is in the outer tenth on either side."""
     if not _finite(t, "ours_quantile"):
         return "", False
-    below = t["ours_quantile"]
-    stronger = below if t["expected"] < 0 else 1 - below  # the share of runs further from 0 than ours
-    pct = round(100 * stronger)
-    if pct >= 50:
-        text = f", weaker than {pct} % of the simulated runs"
-    else:
-        text = f", stronger than {100 - pct} % of the simulated runs"
+    pct = round(100 * t["ours_quantile"])
+    text = (
+        f", higher than {pct} % of the simulated runs"
+        if pct >= 50
+        else f", lower than {100 - pct} % of the simulated runs"
+    )
     return text, pct >= 90 or pct <= 10
 
 
@@ -98,7 +97,7 @@ def attenuation_summary(table: pd.Series | dict) -> str:
 
     "The twin planted r = −.56 among these participants; one run's measurement error (reliability .58)
     brings the expected r to −.48 (95 % of simulated runs between −.71 and −.20). Ours, r = −.31, lies
-    within that range, weaker than 90 % of the simulated runs."
+    within that range, higher than 90 % of the simulated runs."
 
     Parameters
     ----------
