@@ -85,4 +85,4 @@ def test_the_runner_tags_an_executed_notebook_on_disk(tmp_path):
     nbformat.write(nb, path)
     _hide_parameter_cells(path)
     tags = [c.metadata.get("tags") for c in nbformat.read(path, as_version=4).cells[1:]]
-    assert tags == [["parameters", "remove-cell"], ["injected-parameters", "hide-cell"], ["remove-cell"], []]
+    assert tags == [["parameters", "hide-cell"], ["injected-parameters", "hide-cell"], ["remove-cell"], []]
