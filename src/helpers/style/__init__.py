@@ -22,7 +22,7 @@ The package's modules: :mod:`~helpers.style.colours`, :mod:`~helpers.style.figur
 
 from __future__ import annotations
 
-from .apa import MINUS, agrees, format_number, format_p, format_r
+from .apa import MINUS, agrees, counted, format_number, format_p, format_r
 from .colours import ACCENT, OKABE_ITO, PALETTE, condition_colour, role_colours
 from .figure_style import FIGURE_WIDTH, RC, styled
 from .journal import journal_cells
@@ -39,6 +39,7 @@ __all__ = [
     "role_colours",
     "styled",
     "agrees",
+    "counted",
     "format_r",
     "format_p",
     "format_number",
