@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -398,7 +399,8 @@ def test_parcellation_rois_checks_labels_and_leaves_out_labels_without_signal(ti
     bold = next((tiny_twin / "derivatives/twin-fmriprep/sub-01/func").glob("*desc-preproc_bold.nii.gz"))
     every, left_out = parcellation.parcellation_rois("aal", reference_img=bold, min_voxels=3)
     assert len(every) + len(left_out) == 116 and len(every) > 100
-    assert all("voxel(s) with signal" in reason for reason in left_out["reason"])
+    # "0 voxels", "1 voxel", "2 voxels": the noun agrees with the count
+    assert all(re.match(r"(1 voxel|\d+ voxels) with signal", reason) for reason in left_out["reason"])
 
 
 @pytest.mark.filterwarnings("ignore:.*erosion")
@@ -425,7 +427,7 @@ def test_run_parcellation_gives_matrices_and_a_distance_dependence(twins, tmp_pa
     fig = parcellation.plot_matrices(connectivity, conditions=["negative", "neutral", "positive"])
     assert len(fig.axes) == 4  # three matrices and the colour bar
     sentence = parcellation.summary_sentence("aal", result, dropped)
-    assert "aal with 6 regions (0 label(s) left out" in sentence and "of its 45 connection" in sentence
+    assert "aal with 6 regions (0 labels left out" in sentence and "of its 45 connection" in sentence
     assert parcellation.summary_sentence(None) == "No parcellation was requested in this run."
 
 
@@ -440,7 +442,7 @@ def test_too_few_participants_for_qc_fc_is_said_not_raised(twins):
         progress=False,
     )
     verdict = result.verdicts.set_index("score").loc["QC-FC"]
-    assert verdict["verdict"] == "not computed" and "3 participant(s)" in verdict["text"]
+    assert verdict["verdict"] == "not computed" and "3 participants," in verdict["text"]
     assert result.qc_fc["qc_fc_r"].isna().all() and len(result.qc_fc) == 9
     assert "not computed" in dq.qc_fc_sentence(result.summary)
     assert len(dq.plot_qc_fc(result.qc_fc).axes) == 1

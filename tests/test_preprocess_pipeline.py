@@ -384,6 +384,8 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
         "helpers.preprocess.gates",
         "helpers.preprocess.accuracy",
         "helpers.preprocess.accuracy_figures",
+        "helpers.preprocess.accuracy_prose",
+        "helpers.preprocess.gate_yardstick",
         "helpers.preprocess.spatial_accuracy",
         "helpers.preprocess.pipeline",
         "helpers.preprocess.voxels",

@@ -11,7 +11,7 @@ from scipy import stats
 from .. import firstlevel as fl
 from ..connectivity import condition_dof, condition_weights
 from ..denoise import HIGHPASS, regress_and_filter, residual_dof
-from ..style import format_p, format_r
+from ..style import counted, format_p, format_r
 from .qcfc import MIN_QCFC_PARTICIPANTS
 
 __all__ = [
@@ -285,7 +285,7 @@ def verdicts(
                 pct,
                 rule,
                 None,
-                f"not computed: {summary['n_participants']} participant(s), a "
+                f"not computed: {counted(summary['n_participants'], 'participant')}, a "
                 f"correlation across participants needs {MIN_QCFC_PARTICIPANTS}",
             )
         )
@@ -304,7 +304,7 @@ def verdicts(
             not failing,
             f"smallest effective dof of a condition: {lowest.min():.1f}; "
             + (
-                f"{len(failing)} participant(s) below {min_dof:g} ({', '.join(failing)})"
+                f"{counted(len(failing), 'participant')} below {min_dof:g} ({', '.join(failing)})"
                 if failing
                 else f"no participant below {min_dof:g}"
             ),
