@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import fisher_ci
+from ..tables import PIPELINE_PHRASES
 from .apa_style import apa, apa_p
 
 
@@ -202,13 +203,6 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
     )
 
 
-#: How a pipeline of ``table1_by_pipeline.tsv`` is named in a sentence.
-_PIPELINE_PHRASES = {
-    "our preprocessing": "our own preprocessing of the raw images",
-    "ideal derivatives": "the twin's ideal derivatives",
-}
-
-
 def pipelines_sentence(by_pipeline: pd.DataFrame | None, alpha: float = 0.05) -> str:
     """Table 1 from the other preprocessing routes, beside the one the book reports, in one sentence each.
 
@@ -237,7 +231,7 @@ def pipelines_sentence(by_pipeline: pd.DataFrame | None, alpha: float = 0.05) ->
         rows = "no row" if k == 0 else "every row" if k == n else f"{k} of the {n} rows"
         verb = "reaches" if k <= 1 or k == n else "reach"
         out.append(
-            f"From {_PIPELINE_PHRASES.get(name, name)} instead, the headline correlation is "
+            f"From {PIPELINE_PHRASES.get(name, name)} instead, the headline correlation is "
             f"r = {apa(r.iloc[0], 3)} ({apa_p(p.iloc[0])}), and {rows} of Table 1 {verb} p < {apa(alpha)}."
         )
     return " ".join(out)
