@@ -8,7 +8,6 @@ for the same regions in another chapter.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import matplotlib
@@ -91,24 +90,28 @@ def test_colour_caption_names_what_plot_rois_draws_with_hand_worked_volumes(imag
     assert spare not in [style.PALETTE[n] for n in DEFAULT_ROIS]
 
 
-def test_preprocessing_captions_name_the_colours_drawn(images):
-    """notebooks/02's captions are typed (the chapter's code is not ours to change): they must
-    name the colours that helpers.preprocess.qc draws."""
+def test_preprocessing_captions_glue_the_colours_drawn(images, tmp_path):
+    """notebooks/02's captions name colours through glue keys computed from the constants the figures
+    draw with; the figures draw those constants."""
     background, masks = images
     nb = nbformat.read(ROOT / "notebooks" / "02_preprocessing.ipynb", as_version=4)
-    text = {
+    captions = {
         key: next(
             c.source for c in nb.cells if c.cell_type == "markdown" and f"{{glue:figure}} {key}" in c.source
         )
-        for key in ("prep_coreg_fig", "prep_norm_fig", "prep_rois_fig")
+        for key in ("prep_coreg_fig", "prep_norm_fig", "prep_rois_fig", "prep_reg_grid_fig")
     }
-    rois = re.search(
-        r"VMPFC \((.+?)\), left amygdala \((.+?)\) and right amygdala \((.+?)\)", text["prep_rois_fig"]
-    )
-    assert rois and list(rois.groups()) == [style.colour_name(n) for n in DEFAULT_ROIS]
+    for key in ("prep_coreg_fig", "prep_norm_fig"):
+        assert "({glue:text}`prep_edge_colour`)" in captions[key]
+    assert "{glue:text}`prep_roi_colours`" in captions["prep_rois_fig"]
+    assert "({glue:text}`prep_outline_colour`)" in captions["prep_reg_grid_fig"]
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert 'glue("prep_edge_colour", colour_name(qc.EDGE_COLOUR)' in code
+    assert 'glue("prep_outline_colour", colour_name(qc.OUTLINE_COLOUR)' in code
+    assert 'glue("prep_roi_colours", colour_caption(DEFAULT_ROIS)' in code
     fig = qc._overlay(background, masks["vmpfc"], None, "", cut_coords=(-18, 0, 0))  # the edges overlay
     edge = {to_hex(im.get_cmap()(1.0)).upper() for ax in fig.axes for im in ax.get_images()} - {"#FFFFFF"}
-    assert len(edge) == 1  # one edge colour (the grey background's top is white)
-    for key in ("prep_coreg_fig", "prep_norm_fig"):
-        named = re.search(r"edges of [^()]+\((.+?)\)", text[key]).group(1)
-        assert named == style.colour_name(next(iter(edge)))
+    assert edge == {to_hex(qc.EDGE_COLOUR).upper()}
+    assert (
+        style.colour_name(qc.EDGE_COLOUR) == "orange-red" and style.colour_name(qc.OUTLINE_COLOUR) == "yellow"
+    )

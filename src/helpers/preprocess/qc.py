@@ -17,10 +17,18 @@ from matplotlib.figure import Figure
 from nibabel.affines import apply_affine
 from scipy import ndimage, signal
 
+from ..roi_figure import roi_colours
 from ..style import ACCENT, OKABE_ITO
 from .gates import first_run_derivatives
 
+#: Colour of the edges drawn on the structural (coregistration, normalisation overlays).
+EDGE_COLOUR = ACCENT
+#: Colour of the template's brain outline in the registration grid (not a region's colour).
+OUTLINE_COLOUR = OKABE_ITO["yellow"]
+
 __all__ = [
+    "EDGE_COLOUR",
+    "OUTLINE_COLOUR",
     "plot_motion",
     "plot_carpet",
     "plot_coregistration",
@@ -139,9 +147,10 @@ def _overlay(
         dim=0,
     )
     if edges is not None:
-        display.add_edges(edges, color=OKABE_ITO["vermillion"])
-    colours = [OKABE_ITO[c] for c in ("vermillion", "sky_blue", "bluish_green", "yellow")]
-    for (_name, img), color in zip((contours or {}).items(), colours):
+        display.add_edges(edges, color=EDGE_COLOUR)
+    colours = roi_colours(contours or {})
+    for name, img in (contours or {}).items():
+        color = colours[name]
         display.add_contours(
             nib.Nifti1Image(np.asarray(img.dataobj, np.float32), img.affine),
             levels=[0.5],
@@ -154,7 +163,7 @@ def _overlay(
 def plot_coregistration(
     boldref: nib.Nifti1Image, structural: nib.Nifti1Image, coreg: np.ndarray, title: str = ""
 ) -> Figure:
-    """Edges of the coregistered mean functional (red) on the structural.
+    """Edges of the coregistered mean functional (:data:`EDGE_COLOUR`) on the structural.
 
     The mean functional is sampled at ``C·x`` for every structural voxel ``x`` (``C`` from
     :func:`helpers.preprocess.coregister.coregister`).
@@ -183,7 +192,7 @@ def plot_coregistration(
 
 
 def plot_normalisation(anat_mni: nib.Nifti1Image, template: nib.Nifti1Image, title: str = "") -> Figure:
-    """Edges of the MNI template (red) on the participant's structural normalised to MNI.
+    """Edges of the MNI template (:data:`EDGE_COLOUR`) on the participant's structural normalised to MNI.
 
     Parameters
     ----------
@@ -299,10 +308,10 @@ def plot_registration_grid(
     columns: int = 5,
 ) -> Figure:
     """Every participant's normalised structural at one axial level, with the template's brain outline
-    (red) and the ROI outlines (cyan).
+    (:data:`OUTLINE_COLOUR`) and each ROI's outline in its colour (:func:`helpers.roi_figure.roi_colours`).
 
     One panel per participant, ``columns`` per row, each ~2.3 inches wide so that the outlines stay
-    legible in print; titles of ``flagged`` participants are red (registration QC gates).
+    legible in print; titles of ``flagged`` participants are in the accent colour (registration QC gates).
 
     Parameters
     ----------
@@ -348,14 +357,15 @@ def plot_registration_grid(
                 copy_header=True,
             )
             brain = np.asarray(mask.dataobj) > 0
-            rois = np.zeros(anat.shape[:3], bool)
-            for roi in roi_masks(anat).values():
-                rois |= np.asarray(roi.dataobj) > 0
+            rois = {name: np.asarray(roi.dataobj) > 0 for name, roi in roi_masks(anat).items()}
+            colours = roi_colours(rois)
             k = int(round(apply_affine(np.linalg.inv(anat.affine), [0, 0, z_mm])[2]))
         data = anat.get_fdata(dtype=np.float32)[:, :, k]
         ax.imshow(data.T, origin="lower", cmap="gray", vmin=0, vmax=np.percentile(data[brain[:, :, k]], 99))
-        ax.contour(brain[:, :, k].T.astype(float), levels=[0.5], colors="red", linewidths=0.8)
-        ax.contour(rois[:, :, k].T.astype(float), levels=[0.5], colors="cyan", linewidths=0.8)
+        ax.contour(brain[:, :, k].T.astype(float), levels=[0.5], colors=OUTLINE_COLOUR, linewidths=0.8)
+        for name, roi in rois.items():
+            if roi[:, :, k].any():  # the VMPFC lies above the amygdalae' slice
+                ax.contour(roi[:, :, k].T.astype(float), levels=[0.5], colors=colours[name], linewidths=0.8)
         (i0, j0), (i1, j1) = np.argwhere(brain[:, :, k]).min(0) - 3, np.argwhere(brain[:, :, k]).max(0) + 3
         ax.set(xlim=(i0, i1), ylim=(j0, j1))  # crop to the brain: larger panels, legible outlines
         ax.set_title(
