@@ -33,34 +33,40 @@ images, registering GM+WM maps instead of intensities, smoothing of 8, 18 or 24 
 0.42 / 0.45 on those four, 1.40 / 0.53 / 0.52 against 1.24 / 0.79 / 0.42 on six others), CC radius
 2, more or four pyramid levels, every voxel sampled in the affine stage, a tighter brain mask.
 
-The extra-cerebral CSF layer (``csf_layer`` = "estimate", T2w structurals).  The error is mostly a
-bias shared by the participants (``benchmarks/bench_registration_bias.py``; MNI axes, mm, x right,
-y anterior, z superior).  Over the 19 participants of a cold build (coregistration included) the mean
+The extra-cerebral CSF layer (``csf_layer`` = "estimate", T2w structurals). The error is mostly a bias
+shared by the participants (``benchmarks/bench_registration_bias.py``; MNI axes, mm, x right, y
+anterior, z superior). Over the 19 participants of a cold build (coregistration included) the mean
 signed displacement ``p(y) − y`` at the VMPFC is (−0.31, +0.60, −0.43), norm 0.80 against a mean
 per-participant norm of 1.20 (mean error 1.48); at the left amygdala (+0.43, +0.17, −0.31), 0.56 of
 0.65; at the right (−0.27, +0.09, −0.12), 0.31 of 0.41: the VMPFC is read forward and down, both
-amygdalae medially and down.  On nine participants (sub-01/04/07/08/09/11/12/16/17, budget benchmark)
-the shared part is small for the source brain alone (norm of the mean vector 0.32 / 0.15 / 0.10 mm
-against mean norms 0.81 / 0.26 / 0.28, VMPFC / left / right amygdala) and in the head without CSF
-(0.47 / 0.15 / 0.08), so neither the reference ``r`` nor the head is its source; it appears with the
-2 mm CSF layer (1.01 / 0.63 / 0.40 of 1.43 / 0.66 / 0.46): the template's edge is matched to the
-outer edge of the bright CSF, so template points are sent outward.  The left amygdala scores worse
-than the right because its brain-alone bias (+0.14 mm in x, medial) adds to the layer's medial pull.
-A layer of the right thickness in the template removes most of it (2 mm, the twin's own value, used
-for this check only: acquired sub-09 1.67 / 0.71 / 0.61 → 0.82 / 0.28 / 0.25 mm, sub-11 2.39 /
-0.76 / 0.50 → 0.92 / 0.45 / 0.31).  So the template gets a layer of the thickness measured in each
-structural: its surface CSF (:func:`surface_csf_mm`: CSF fraction over the outer
-``csf_layer_depth_mm`` = 10 mm of the brain mask, times that depth) minus the template's, added
-around the template's tissue (:func:`with_csf_layer`), before both stages.  Partial volume with the
-dark skull makes it read 1.1–1.4 mm on acquired twin structurals (1.6–1.7 noise-free) for the
-twin's 2 mm.  On eight participants (sub-01/04/07/08/09/11/12/16, acquired, one core) the mean
-(worst) error without → with the layer: VMPFC 1.77 (2.48) → 1.39 (2.24) mm, left amygdala 0.82
-(1.30) → 0.55 (0.85), right 0.49 (0.61) → 0.43 (0.57); mean Dice .85 / .90 / .95 → .89 / .94 / .97;
-the shared VMPFC bias 1.07 → 0.63 mm; 0.14 s more.  Single participants can lose (VMPFC sub-04 1.86 →
-2.24 mm, sub-08 1.42 → 1.67: their VMPFC is read backward already in the brain alone).  Tried and not
-kept: T2 intensities folded at grey matter so that CSF is dark as in a T1w (sub-11 VMPFC 2.39 →
-3.35 mm: CSF in partial volume with bone reads as grey matter), dipy's ``EMMetric`` (sub-11 amygdalae
-2.6 and 5.0 mm).  A T1w structural gets no layer (its CSF is dark like bone).
+amygdalae medially and down. On nine participants (sub-01/04/07/08/09/11/12/16/17, budget benchmark) the
+shared part is small for the source brain alone (norm of the mean vector 0.32 / 0.15 / 0.10 mm against
+mean norms 0.81 / 0.26 / 0.28, VMPFC / left / right amygdala) and in the head without CSF (0.47 / 0.15 /
+0.08), so neither the reference ``r`` nor the head is its source; it appears with the 2 mm CSF layer
+(1.01 / 0.63 / 0.40 of 1.43 / 0.66 / 0.46): the template's edge is matched to the outer edge of the
+bright CSF, so template points are sent outward. The left amygdala scores worse than the right because
+its brain-alone bias (+0.14 mm in x, medial) adds to the layer's medial pull. A layer of the right
+thickness in the template removes most of it (2 mm, the twin's own value, used for this check only;
+acquired sub-09 1.67 / 0.71 / 0.61 mm without a layer, sub-11 2.39 / 0.76 / 0.50): built at 1 mm around
+nilearn's brain mask and resampled, 0.82 / 0.28 / 0.25 and 0.92 / 0.45 / 0.31; built by
+:func:`with_csf_layer` on the 3 mm grid, 1.16 / 0.25 / 0.37 and 1.19 / 0.23 / 0.35
+(``bench_registration_budget.py --variants '[{"template_csf_mm": 2.0}]'``). So the template gets a layer
+of the thickness measured in each structural: its surface CSF (:func:`surface_csf_mm`: CSF fraction over
+the outer ``csf_layer_depth_mm`` = 10 mm of the brain mask, times that depth) minus the template's,
+added around the template's tissue (:func:`with_csf_layer`), before both stages. Partial volume with the
+dark skull makes it read 1.1–1.4 mm on acquired twin structurals (1.6–1.7 noise-free) for the twin's 2
+mm. On eight participants (sub-01/04/07/08/09/11/12/16, acquired, one core) the mean (worst) error
+without → with the layer: VMPFC 1.77 (2.48) → 1.35 (1.92) mm, left amygdala 0.82 (1.30) → 0.53 (0.74),
+right 0.50 (0.61) → 0.39 (0.55); mean (lowest) Dice .86 (.81) → .88 (.85), .90 (.86) → .94 (.90), .96
+(.93) → .97 (.95); the shared VMPFC bias 1.07 → 0.74 mm; every participant better at every ROI but
+sub-04's VMPFC (1.86 → 1.92 mm, read backward already in the brain alone); 14.6 s per normalisation on
+one core (0.14 s of it for the layer). The VMPFC Dice target (.90) is still missed by five of the eight.
+Single participants are sensitive to details: a first version (the template's tissue by Otsu's threshold
+instead of half its WM intensity) gave the same means (1.39 / 0.55 / 0.43) but moved sub-09 and sub-11
+by ±0.5 mm at the VMPFC. Tried and not kept: T2 intensities folded at grey matter so that CSF is dark as
+in a T1w (sub-11 VMPFC 2.39 → 3.35 mm: CSF in partial volume with bone reads as grey matter), dipy's
+``EMMetric`` (sub-11 amygdalae 2.6 and 5.0 mm). A T1w structural gets no layer (its CSF is dark like
+bone).
 
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
