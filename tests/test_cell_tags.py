@@ -1,8 +1,13 @@
-"""Which code cells the book shows (helpers.cell_tags), on small fake executed notebooks."""
+"""Which code cells the book shows (helpers.cell_tags), on small fake executed notebooks, and which
+cells of the book's own notebooks a run on the twin or on user data keeps (their condition tags)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from helpers.cell_tags import classify, helper_names, tag_cells
@@ -85,4 +90,59 @@ def test_the_runner_tags_an_executed_notebook_on_disk(tmp_path):
     nbformat.write(nb, path)
     _hide_parameter_cells(path)
     tags = [c.metadata.get("tags") for c in nbformat.read(path, as_version=4).cells[1:]]
-    assert tags == [["parameters", "remove-cell"], ["injected-parameters", "hide-cell"], ["remove-cell"], []]
+    assert tags == [["parameters", "hide-cell"], ["injected-parameters", "hide-cell"], ["remove-cell"], []]
+
+
+# --- the book's own notebooks: which cells a user's data keeps ----------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Pairs of cell tags that never hold together (see helpers.runner.cells.CELL_CONDITIONS).
+EXCLUSIVE = [("twin-only", "user-data-only"), ("our-preprocessing-only", "no-preprocessing-only")]
+
+
+def _figure_captions(nb) -> dict[str, list[set[str]]]:
+    """Glue key of each ``{glue:figure}`` → the tag sets of the markdown cells that caption it."""
+    out: dict[str, list[set[str]]] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for key in re.findall(r"\{glue:figure\}\s+(\S+)", cell.source):
+                out.setdefault(key, []).append(set(cell.metadata.get("tags", [])))
+    return out
+
+
+def _exclusive(a: set[str], b: set[str]) -> bool:
+    return any((x in a and y in b) or (y in a and x in b) for x, y in EXCLUSIVE)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_a_figure_has_one_caption_per_run_and_an_honest_one_without_truth(path):
+    """Two captions of one figure never both survive a run; a figure that falls back to the
+    "no planted ground truth" placeholder outside twin-only cells has a user-data-only caption,
+    and its twin caption (which describes planted values) is twin-only."""
+    nb = nbformat.read(path, as_version=4)
+    captions = _figure_captions(nb)
+    for key, tag_sets in captions.items():
+        for i, a in enumerate(tag_sets):
+            for b in tag_sets[i + 1 :]:
+                assert _exclusive(a, b), f"{path.name}: {key} has two captions that can both be shown"
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type != "code" or "plot_no_truth()" not in cell.source or "twin-only" in tags:
+            continue
+        for key in re.findall(r"chapter\.figure\(\s*\"(\w+)\"", cell.source):
+            tag_sets = captions.get(key, [])
+            assert any("user-data-only" in t for t in tag_sets), (
+                f"{path.name}: {key} lacks a caption for user data"
+            )
+            assert all("twin-only" in t or "user-data-only" in t for t in tag_sets), (
+                f"{path.name}: a caption of {key} is shown on every dataset although the figure is a "
+                "placeholder without planted truth"
+            )
+
+
+def test_twin_only_robustness_prose_is_tagged():
+    """The reviewer's cases: the attenuation caption's planted correlation and the twin's configuration."""
+    nb = nbformat.read(ROOT / "notebooks" / "05_robustness.ipynb", as_version=4)
+    for phrase in ("planted in the twin", "The twin's configuration"):
+        cells = [c for c in nb.cells if phrase in c.source]
+        assert cells and all("twin-only" in c.metadata.get("tags", []) for c in cells), phrase

@@ -40,9 +40,21 @@ def _sources() -> dict[str, tuple[str, str]]:
 SOURCES = _sources()
 
 
+#: Markdown cells kept only on a user's data: they repeat a twin-only cell's label with another
+#: caption (never both in one run: tests/test_cell_tags.py), so they are not a second definition.
+_ALTERNATIVE = "user-data-only"
+
+
 def _labels() -> dict[str, list[str]]:
     defined: dict[str, list[str]] = {}
     for name, (prose, _) in SOURCES.items():
+        if name.endswith(".ipynb"):  # the default (twin) run's prose
+            cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+            prose = "\n\n".join(
+                "".join(c["source"])
+                for c in cells
+                if c["cell_type"] == "markdown" and _ALTERNATIVE not in c["metadata"].get("tags", [])
+            )
         for label in NAME.findall(prose) + TARGET.findall(prose):
             defined.setdefault(label, []).append(name)
     return defined

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -134,13 +135,27 @@ def test_design_dof_counts_by_kind_and_condition_dof():
 def test_verdict_lines_follow_thresholds():
     edges = pd.DataFrame({"participant_id": ["s1", "s2"], "r_raw": [0.8, 0.6], "r_denoised": [0.1, 0.3]})
     dof = pd.DataFrame({"participant_id": ["s1", "s2"], "dof_x": [25.0, 12.0], "dof_y": [30.0, 40.0]})
-    summary = {"pct_significant": 10.0, "p_median": 0.2, "n_edges": 10, "median_abs_qc_fc": 0.3}
+    # 10 of 100 edges at p < .05: P(X ≥ 10 | 100, .05) = .028, beyond chance
+    summary = {"pct_significant": 10.0, "p_median": 0.2, "n_edges": 100, "median_abs_qc_fc": 0.3}
     out = dq.verdicts(edges, dof, summary, max_pct_significant=5, min_dof=20).set_index("score")
+    assert (
+        "(10) correlate with mean FD at p < 0.05, a count chance alone reaches with probability .028"
+        in (out.loc["QC-FC", "text"])
+    )
     assert out.loc["before/after", "value"] == pytest.approx(0.7 - 0.2)
     assert list(out["verdict"]) == ["pass", "fail", "fail"]
     assert "s2" in out.loc["degrees of freedom", "text"] and "s1" not in out.loc["degrees of freedom", "text"]
     relaxed = dq.verdicts(edges, dof, summary, max_pct_significant=10, min_dof=12).set_index("score")
     assert list(relaxed["verdict"]) == ["pass", "pass", "pass"]
+    # 1 of 9 edges (11 %) is what chance gives 37 % of the time (1 − .95⁹): not a failure
+    one_of_nine = {**summary, "pct_significant": 100 / 9, "n_edges": 9}
+    small = dq.verdicts(edges, dof, one_of_nine, max_pct_significant=5, min_dof=12).set_index("score")
+    assert small.loc["QC-FC", "verdict"] == "pass" and "probability .370" in small.loc["QC-FC", "text"]
+    three_of_nine = {**summary, "pct_significant": 300 / 9, "n_edges": 9}  # P(X ≥ 3) = .008
+    assert (
+        dq.verdicts(edges, dof, three_of_nine, min_dof=12).set_index("score").loc["QC-FC", "verdict"]
+        == "fail"
+    )
 
 
 # --------------------------------------------------------------------------- the planted twin variant
@@ -384,7 +399,8 @@ def test_parcellation_rois_checks_labels_and_leaves_out_labels_without_signal(ti
     bold = next((tiny_twin / "derivatives/twin-fmriprep/sub-01/func").glob("*desc-preproc_bold.nii.gz"))
     every, left_out = parcellation.parcellation_rois("aal", reference_img=bold, min_voxels=3)
     assert len(every) + len(left_out) == 116 and len(every) > 100
-    assert all("voxel(s) with signal" in reason for reason in left_out["reason"])
+    # "0 voxels", "1 voxel", "2 voxels": the noun agrees with the count
+    assert all(re.match(r"(1 voxel|\d+ voxels) with signal", reason) for reason in left_out["reason"])
 
 
 @pytest.mark.filterwarnings("ignore:.*erosion")
@@ -411,7 +427,7 @@ def test_run_parcellation_gives_matrices_and_a_distance_dependence(twins, tmp_pa
     fig = parcellation.plot_matrices(connectivity, conditions=["negative", "neutral", "positive"])
     assert len(fig.axes) == 4  # three matrices and the colour bar
     sentence = parcellation.summary_sentence("aal", result, dropped)
-    assert "aal with 6 regions (0 label(s) left out" in sentence and "of its 45 connection" in sentence
+    assert "aal with 6 regions (0 labels left out" in sentence and "of its 45 connection" in sentence
     assert parcellation.summary_sentence(None) == "No parcellation was requested in this run."
 
 
@@ -426,7 +442,7 @@ def test_too_few_participants_for_qc_fc_is_said_not_raised(twins):
         progress=False,
     )
     verdict = result.verdicts.set_index("score").loc["QC-FC"]
-    assert verdict["verdict"] == "not computed" and "3 participant(s)" in verdict["text"]
+    assert verdict["verdict"] == "not computed" and "3 participants," in verdict["text"]
     assert result.qc_fc["qc_fc_r"].isna().all() and len(result.qc_fc) == 9
     assert "not computed" in dq.qc_fc_sentence(result.summary)
     assert len(dq.plot_qc_fc(result.qc_fc).axes) == 1

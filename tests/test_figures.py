@@ -229,3 +229,32 @@ def test_attenuation_figure_spans_the_data_not_minus_one_to_one():
     lo, hi = fig.axes[0].get_xlim()
     assert -1 < lo < -0.69 and -0.31 < hi < 0.6
     assert lo <= np.quantile(summary["sims"], 0.001) and hi >= np.quantile(summary["sims"], 0.999)
+
+
+def test_specification_curve_key_explains_a_filled_point_whose_interval_crosses_zero():
+    """A one-tailed p = .042 with a two-sided 95 % interval [−.73, .06] (the 19-participant book's
+    beta-series row): filled, and the key says why its bar crosses zero; two-tailed rows need no such
+    remark."""
+    curve = pd.DataFrame(
+        {
+            "measure": ["beta_series", "weighted_hrf"],
+            "r": [-0.4069, -0.2],
+            "p": [0.0419, 0.21],
+            "alternative": ["less", "less"],
+            "ci95_low": [-0.7268, -0.6],
+            "ci95_high": [0.0581, 0.28],
+            "is_default": [False, True],
+        }
+    )
+    fig = figures.specification_curve_figure(curve)
+    filled = [to_hex(c.get_facecolor()[0]) for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert filled[0] != "#ffffff" and filled[1] == "#ffffff"  # p = .042 filled, .21 open
+    assert curve.loc[0, "ci95_low"] < 0 < curve.loc[0, "ci95_high"]
+    key = figures.specification_curve_key(curve)
+    assert key == (
+        "Filled: p < .05 with the chosen test, one-tailed "
+        "(a filled point's two-sided 95 % interval can include 0)"
+    )
+    assert "(one-tailed)" in fig.axes[0].get_title(loc="left")
+    two = figures.specification_curve_key(curve.assign(alternative="two-sided"))
+    assert two == "Filled: p < .05 with the chosen test, two-tailed"

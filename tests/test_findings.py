@@ -27,6 +27,7 @@ def outputs(tmp_path):
             "r": paper["r"] + shift,
             "p": [0.01, 0.5, 0.04, 0.2, 0.3, 0.06, 0.049],
             "p_two_sided": [0.02, 0.9, 0.08, 0.4, 0.6, 0.12, 0.098],
+            "n": 19,
         }
     ).to_csv(tables / "table1.tsv", sep="\t", index=False)
     pd.DataFrame(
@@ -41,9 +42,9 @@ def outputs(tmp_path):
     pd.DataFrame(
         {"key": ["total", "common_humanity"], "n": [19, 19], "r_min": [-0.6, -0.7], "r_max": [-0.3, -0.4]}
     ).to_csv(tables / "leave_one_out.tsv", sep="\t", index=False)
-    pd.DataFrame({"scale": ["total", "self_kindness"], "bf10": [0.58, 0.38]}).to_csv(
-        tables / "inference.tsv", sep="\t", index=False
-    )
+    pd.DataFrame(
+        {"scale": ["total", "self_kindness"], "bf10": [0.58, 0.38], "bf10_two_sided": [0.41, 0.3]}
+    ).to_csv(tables / "inference.tsv", sep="\t", index=False)
     return tmp_path
 
 
@@ -68,6 +69,10 @@ def test_key_findings_by_hand(outputs):
         f["loo_sentence"] == "Leaving out one participant at a time moves r between \u2212.60 and \u2212.30."
     )
     assert f["headline_bf_words"] == "anecdotal evidence for no correlation"  # BF10 = 0.58 < 1 favours H0
+    assert (f["headline_n"], f["headline_bf10_two"]) == (19, 0.41)
+    assert f["headline_bf_words_two"] == "anecdotal evidence for no correlation"
+    assert f["pipelines_sentence"] == ""  # no table1_by_pipeline.tsv: one route only
+    assert f["rel_summary"] == f["rel_sentence"]  # not the twin: both say so
     assert f["t1_sig_sentence"] == (
         "With the paper's one-tailed tests 3 of the 7 rows of Table 1 reach p < .05 here "
         "(1 of the 7 rows two-tailed), as many as the 3 in the paper."
@@ -217,12 +222,35 @@ def test_attenuation_sentence_one_vocabulary_and_why_simulation_and_spearman_dif
     assert "The simulation expects" not in same
 
 
+def test_attenuation_summary_and_where_ours_lies_among_the_simulated_runs():
+    """The 19-participant twin's numbers (cold build of 26 Nov): ours above 89.6 % of the runs."""
+    row = {**_rel_row(-0.312), "r_planted": -0.556, "reliability": 0.582, "expected": -0.479}
+    row.update(q_low=-0.707, q_high=-0.201, ours_quantile=0.89575)
+    assert findings.attenuation_summary(row) == (
+        "The twin planted r = −.56 among these participants; one run's measurement error (reliability .58) "
+        "brings the expected r to −.48 (95 % of simulated runs between −.71 and −.20). Ours, r = −.31, lies "
+        "within that range, higher than 90 % of the simulated runs."
+    )
+    full = findings.attenuation_sentence(row)
+    assert "lies within the simulated range, higher than 90 % of the simulated runs: consistent with" in full
+    assert full.endswith("is allowed for, though near the edge of that range.")
+    central = findings.attenuation_sentence({**row, "ours_quantile": 0.4})
+    assert "lower than 60 % of the simulated runs: consistent with" in central and "edge" not in central
+    assert "lower than 95 % of the simulated runs" in findings.attenuation_summary(
+        {**row, "ours_quantile": 0.05}
+    )
+    assert findings.attenuation_summary({**row, "r_ours": 0.1}).endswith(
+        "Ours, r = .10, lies outside that range."
+    )
+
+
 def test_key_findings_with_the_reliability_table(outputs):
     row = _rel_row(-0.2)
     pd.DataFrame([row]).to_csv(outputs / "tables" / "connectivity_reliability.tsv", sep="\t", index=False)
     f = key_findings(outputs)
     assert (f["rel_reliability"], f["rel_expected"], f["rel_latent_paper"]) == (0.2, -0.19, -0.9)
     assert f["rel_sentence"] == findings.attenuation_sentence(row)
+    assert f["rel_summary"] == findings.attenuation_summary(row)
 
 
 def test_null_twin_prose_agrees_with_its_tables(outputs):
@@ -235,9 +263,12 @@ def test_null_twin_prose_agrees_with_its_tables(outputs):
             "r": [0.03, -0.1, 0.08, 0.12, -0.05, 0.0, 0.02],
             "p": [0.45, 0.66, 0.37, 0.7, 0.58, 0.5, 0.47],
             "p_two_sided": [0.9] * 7,
+            "n": 19,
         }
     ).to_csv(tables / "table1.tsv", sep="\t", index=False)
-    pd.DataFrame({"scale": ["total"], "bf10": [0.29]}).to_csv(tables / "inference.tsv", sep="\t", index=False)
+    pd.DataFrame({"scale": ["total"], "bf10": [0.29], "bf10_two_sided": [0.2]}).to_csv(
+        tables / "inference.tsv", sep="\t", index=False
+    )
     pd.DataFrame(
         [
             {
@@ -331,10 +362,11 @@ def test_claims_of_agreement_and_evidence_are_glued():
     for key in ("rob_total_bf_words", "rob_total_bf_words_two"):
         assert f"{{glue:text}}`{key}`" in _markdown("05_robustness")
     discussion = _markdown("07_discussion")
-    for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
+    keys = ("data_source", "headline_bf_words", "headline_bf_words_two", "t1_sig_sentence", "rel_summary")
+    for key in keys + ("pipelines_sentence",):
         assert f"{{glue:md}}`{key}_md`" in discussion
     abstract = (ROOT / "book" / "abstract.md").read_text()
-    for key in ("data_source", "headline_bf_words", "t1_sig_sentence", "rel_sentence"):
+    for key in keys + ("pipelines_sentence",):
         assert f"{{glue:text}}`/build/notebooks/07_discussion.ipynb::{key}:s`" in abstract
 
 
@@ -415,7 +447,18 @@ def test_reliability_paragraph_says_when_no_latent_correlation_fits():
     assert "implies a correlation of −1.04" in text and "more than 1 in size" in text
     assert "configured in the twin" not in text and "coupling.level: latent" in text
     assert "mean −0.10 (95 % CI −0.58 to 0.38) and SD 1.00 (95 % CI 0.76 to 1.48)" in text
-    assert "Both intervals contain these values: the shortcut reproduces" in text
+    assert "Both intervals contain these values: the check finds no difference" in text
+    # ours (−.19) lies inside the re-simulated twins' range (−.50 to .20); latent level: no Spearman clause
+    assert "give r from −.50 to .20 (mean −.15), a range that includes ours." in text
+    assert "by Spearman's formula" not in text
+    outside = findings.reliability_paragraph({**row, "draws_r_max": -0.3, "draws_r_mean": -0.4})
+    assert "give r from −.50 to −.30 (mean −.40): every one of them stronger than ours." in outside
+    observed = findings.reliability_paragraph({**row, "level": "observed", "expected": -0.48})
+    assert observed.endswith(
+        "so that by Spearman's formula the *estimated* correlations would match the paper's in "
+        "expectation; for the headline correlation the simulation above expects −.48 against the "
+        "paper's −.40."
+    )
     biased = findings.reliability_paragraph(
         {**row, "image_mean_z": 2.5, "image_mean_low": 2.0, "image_mean_high": 3.0, "latent_paper": -0.6}
     )
@@ -442,3 +485,24 @@ def test_counts_agree_with_their_words():
     assert agrees(1, "gives", "give") == "gives"
     assert agrees(2, "gives", "give") == "give"
     assert agrees(1, "reaches", "reach") == "reaches"
+
+
+def test_pipelines_sentence_reports_table1_from_the_other_routes():
+    table = pd.DataFrame(
+        {
+            "scale": ["Self-compassion mean", "Self-kindness", "Self-judgment"],
+            "ideal derivatives: r": [-0.312, -0.125, 0.2],
+            "ideal derivatives: p": [0.097, 0.31, 0.2],
+            "our preprocessing: r": [-0.37497, -0.16, 0.44],
+            "our preprocessing: p": [0.0568, 0.25, 0.029],
+            "fMRIPrep: r": [-0.5, -0.6, 0.7],
+            "fMRIPrep: p": [0.01, 0.003, 0.0004],
+        }
+    )
+    assert findings.pipelines_sentence(table) == (
+        "From our own preprocessing of the raw images instead, the headline correlation is r = −.375 "
+        "(p = .057), and 1 of the 3 rows of Table 1 reaches p < .05. From fMRIPrep instead, the headline "
+        "correlation is r = −.500 (p = .010), and every row of Table 1 reaches p < .05."
+    )
+    assert findings.pipelines_sentence(table.iloc[:, :3]) == ""  # only the reported route
+    assert findings.pipelines_sentence(None) == ""

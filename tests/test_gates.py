@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers.preprocess import gates
+from helpers.preprocess.gate_yardstick import misregistration_scores
 from helpers.preprocess.pipeline import derivative_paths, run_preprocessing
 from helpers.simulate.space import rigid_matrix
 
@@ -113,6 +114,10 @@ def test_a_coregistration_30_degrees_off_is_caught_by_name_and_score(hard_twin, 
     good = gates.participant_scores(hard_twin, hard_preprocessed, "sub-01", resolution=6)
     bad = gates.participant_scores(hard_twin, broken, "sub-01", resolution=6)
     assert good["coreg_nmi"] >= TINY_GATES["min_coreg_nmi"] > bad["coreg_nmi"]
+    # the chapter's yardstick breaks the same registration the same way, without writing a copy
+    yardstick = misregistration_scores(hard_twin, hard_preprocessed, "sub-01", resolution=6)
+    assert yardstick["coreg_nmi"] == good["coreg_nmi"] and yardstick["coreg_nmi_broken"] == bad["coreg_nmi"]
+    assert yardstick["norm_r"] == good["norm_r"] >= TINY_GATES["min_norm_r"] > yardstick["norm_r_broken"]
     with pytest.warns(UserWarning, match=rf"participant sub-01: coreg_nmi {bad['coreg_nmi']:.3f} < 1\.04"):
         table = gates.evaluate(pd.DataFrame([bad]), **TINY_GATES)
     assert table["flagged"].all()
@@ -137,3 +142,23 @@ def test_registration_qc_in_worker_processes_gives_the_serial_table(hard_twin, h
     pd.testing.assert_frame_equal(tables["serial"], tables["processes"], check_exact=True)
     assert (tmp_path / "serial.tsv").read_bytes() == (tmp_path / "processes.tsv").read_bytes()
     assert tables["serial"]["participant_id"].tolist() == SUBS  # input order, whoever finished first
+
+
+def test_yardstick_sentence_puts_the_broken_scores_beside_the_thresholds():
+    from helpers.preprocess.gate_yardstick import yardstick_sentence
+
+    scores = dict(coreg_nmi=1.0973, coreg_nmi_broken=1.0067, norm_r=0.7930, norm_r_broken=0.2588)
+    text = yardstick_sentence("sub-07", {**scores, "degrees": 30.0, "shift_mm": 10.0}, 1.05, 0.6)
+    assert text == (
+        "For scale: sub-07's EPI–structural NMI of 1.097 falls to 1.007 when its coregistration is turned "
+        "30°, and its structural–template correlation of .793 falls to .259 when its normalised structural "
+        "is moved 10 mm forward; the gates ask for at least 1.050 (`qc_min_coreg_nmi`) and .600 "
+        "(`qc_min_norm_r`)."
+    )
+    start = text[: text.index("; the gates")]
+    assert yardstick_sentence("sub-07", {**scores, "degrees": 30.0, "shift_mm": 10.0}, None, 0.6) == (
+        start + "; the gates ask for at least .600 (`qc_min_norm_r`) (`qc_min_coreg_nmi` is off)."
+    )
+    assert yardstick_sentence("sub-07", {**scores, "degrees": 30.0, "shift_mm": 10.0}, None, None).endswith(
+        "; both gates are off (`qc_min_coreg_nmi` and `qc_min_norm_r` are None)."
+    )

@@ -107,6 +107,33 @@ def test_summarise_counts_misses_against_the_targets():
     assert [line.get_ydata()[0] for line in fig.axes[2].lines if line.get_linestyle() == "--"] == [0.9]
 
 
+def test_region_summary_and_sentence_name_the_region_that_misses():
+    from helpers.preprocess.accuracy import region_sentence, region_summary
+
+    scores = pd.DataFrame(
+        {
+            "dice_vmpfc": [0.85, 0.88, 0.91],
+            "dice_amygdala_r": [0.95, 0.89, 0.97],
+            "error_mm_vmpfc": [1.6, 1.2, 0.8],
+            "error_mm_amygdala_r": [0.4, 0.9, 0.3],
+        },
+        index=["sub-01", "sub-02", "sub-03"],
+    )
+    table = region_summary(scores)
+    assert table.index.tolist() == ["vmpfc", "amygdala_r"]  # the atlas order; absent regions left out
+    assert table.loc["vmpfc", ["dice_missed", "error_missed", "participants"]].tolist() == [2, 1, 3]
+    assert table.loc["vmpfc", "error_mean_mm"] == pytest.approx(3.6 / 3)
+    assert table.loc["amygdala_r", ["dice_min", "error_max_mm", "dice_missed"]].tolist() == [0.89, 0.9, 1]
+    assert region_sentence(table) == (
+        "The VMPFC, the seed of every connection the paper tests, has the largest registration errors "
+        "(mean 1.20 mm, up to 1.60 mm), and 2 of its 3 Dice values are below .90. The other regions' "
+        "errors stay at or below 0.90 mm."
+    )
+    amygdala_worst = region_summary(scores.rename(columns=lambda c: c.replace("vmpfc", "amygdala_l")))
+    assert region_sentence(amygdala_worst).startswith("The left amygdala has the largest")
+    assert region_sentence(region_summary(scores.iloc[:0])) == ""
+
+
 @pytest.mark.slow
 def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_path):
     out, _, _ = preprocessed
@@ -357,6 +384,8 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
         "helpers.preprocess.gates",
         "helpers.preprocess.accuracy",
         "helpers.preprocess.accuracy_figures",
+        "helpers.preprocess.accuracy_prose",
+        "helpers.preprocess.gate_yardstick",
         "helpers.preprocess.spatial_accuracy",
         "helpers.preprocess.pipeline",
         "helpers.preprocess.voxels",

@@ -85,6 +85,18 @@ def test_displacement_rms_of_pure_translation():
     np.testing.assert_allclose(displacement_rms(est, true, pts), [0.0, 0.5])
 
 
+def test_displacement_rms_equals_the_distance_of_every_point_mapped():
+    rng = np.random.default_rng(3)
+    params = rng.normal(size=(5, 6)) * [1, 1, 1, 0.02, 0.02, 0.02]
+    est = np.stack([rigid_matrix(p) for p in params])
+    true = np.stack([rigid_matrix(p) for p in params + rng.normal(size=(5, 6)) * 0.01])
+    pts = rng.normal(size=(3, 400)) * [[40], [60], [50]] + [[5], [-20], [10]]
+    hom = np.vstack([pts, np.ones(400)])
+    direct = [np.sqrt((((e - t) @ hom)[:3] ** 2).sum(axis=0).mean()) for e, t in zip(est, true)]
+    np.testing.assert_allclose(displacement_rms(est, true, pts), direct, rtol=1e-10)
+    assert min(direct) > 0.1  # a non-trivial case: errors of a few tenths of a mm
+
+
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_realign_recovers_planted_motion(two_pass):
     vol, affine = phantom()

@@ -148,6 +148,9 @@ def test_three_participants_left_build_every_page_and_say_what_they_cannot_show(
     assert loo["n"].tolist() == [3, 3, 3] and loo["r_min"].isna().all()
     why = "With 3 participants no one can be left out"
     html = workspace / "_build/html/build/notebooks"
-    assert why in (html / "05_robustness.html").read_text()
+    robustness = (html / "05_robustness.html").read_text()
+    assert why in robustness
+    assert "With 3 participants there is no 95 % interval" in robustness  # not "from — to —"
+    assert "no 95 % interval (3 participants; it needs at least 4)" in robustness
     discussion = (html / "07_discussion.html").read_text()
     assert why in discussion and "Only the paper\u2019s connectivity pipeline was computed" in discussion

@@ -364,3 +364,29 @@ def test_curve_sentence_counts_and_says_when_there_is_no_curve():
         "\u2212.61 to \u2212.21, and 2 of them reach p < .05."
     )
     assert curve_sentence(curve.iloc[:1]).startswith("Only the paper's connectivity pipeline was computed")
+
+
+def test_interval_sentence_on_the_inference_table_with_19_and_3_participants(study):
+    from helpers.robustness import interval_phrase, interval_sentence
+    from helpers.style import format_r
+
+    scores, conn = study
+    total = inference_table(scores, conn, n_boot=1000, seed=1).iloc[0]
+    # Fisher by hand: tanh(atanh(−.4) ± 1.96/√16) = −.7229, .0662
+    assert (total["ci95_low"], total["ci95_high"]) == pytest.approx((-0.7229, 0.0662), abs=1e-4)
+    boot = f"{format_r(total['boot_low'], 2)} to {format_r(total['boot_high'], 2)}"
+    assert interval_sentence(total) == (
+        f"Its 95 % interval runs from −.72 to .07 (bootstrap: {boot}): the width of this interval, "
+        "more than the p value, shows how precisely 19 participants pin the correlation down."
+    )
+    assert interval_phrase(total) == "a 95 % interval from −.72 to .07"
+    few = inference_table(*_first(study, 3), n_boot=200, seed=1).iloc[0]
+    assert interval_phrase(few) == "no 95 % interval (3 participants; it needs at least 4)"
+    assert few["n"] == 3 and np.isnan(few["ci95_low"])
+    assert interval_sentence(few) == (
+        "With 3 participants there is no 95 % interval: Fisher's needs at least 4, and 3 pairs allow only "
+        "10 distinct bootstrap resamples, too few for a bootstrap interval."
+    )
+    # the multisets of 4 pairs, counted by hand: C(7, 4) = 35
+    row = pd.Series(dict(n=4, ci95_low=np.nan, ci95_high=np.nan, boot_low=-0.9, boot_high=0.2))
+    assert interval_sentence(row).endswith("−.90 to .20, rests on only 35 distinct resamples of 4 pairs.")

@@ -67,7 +67,7 @@ def test_execute_then_skip_when_unchanged(project, monkeypatch):
     assert runner.execute_all(params, project) == ["a", "b"]
     executed = nbformat.read(project / "build" / "notebooks" / "a.ipynb", as_version=4)
     tags = [c.metadata.get("tags", []) for c in executed.cells]
-    assert ["injected-parameters", "hide-cell"] in tags and ["parameters", "remove-cell"] in tags
+    assert ["injected-parameters", "hide-cell"] in tags and ["parameters", "hide-cell"] in tags
     assert runner.execute_all(params, project) == []  # nothing changed: nothing re-executed
     params.write_text(USER + "n: 3\n")  # a changes, so b (downstream) reruns too
     with pytest.raises(runner.NotebookFailed, match=r"notebooks/b.ipynb failed .*AssertionError: 63"):

@@ -281,3 +281,47 @@ def test_training_stage_fingerprint_does_not_follow_the_figure_style():
     modules = imported_modules("helpers.training.pipeline")
     assert "helpers.training.glm" in modules and "helpers.training.bold" in modules
     assert not [m for m in modules if m.startswith(("helpers.style", "helpers.training.figures"))], modules
+
+
+# --- the chapter's tables -----------------------------------------------------------------------
+
+
+def test_display_table_prints_p_as_the_prose_does():
+    """Hand-worked p values through the chapter's path (display_table -> Markdown cells, APA style).
+
+    The old `{:.2g}` format gave .4519 -> ".45" -> ".450", .7537 -> ".750", .9957 -> "1.000" and a
+    Bonferroni p of .00062 -> ".001" where the prose said "p < .001".
+    """
+    from helpers.mdtable import table_cells
+    from helpers.style import journal_cells
+    from helpers.training import report
+
+    stats_ = pd.DataFrame(
+        {
+            "roi": ["mofc", "vta", "putamen"],
+            "F": [0.57123, 16.8271, 3.0],
+            "df1": [1, 1, 1],
+            "df2": [56, 56, 56],
+            "p": [0.4519, 0.000155, 0.0449],
+            "p_bonferroni": [1.0, 0.00062, 0.1796],
+            "np2": [0.0101, 0.23111, 0.05],
+            "change_compassion": [0.36249, -0.0461, 0.1],
+            "change_memory": [-0.04551, 0.0, 0.2],
+            "hedges_g": [1.0634, -0.0825, 0.5],
+        }
+    )
+    header, body = journal_cells(*table_cells(report.display_table(stats_)))
+    col = {h: [row[i] for row in body] for i, h in enumerate(header)}
+    assert col["p"] == [".452", "< .001", ".045"]
+    assert col["p (Bonferroni)"] == ["1.000", "< .001", ".180"]
+    assert col["F"] == ["0.57", "16.83", "3.00"]
+    assert col["Change, compassion (% signal change)"] == ["0.362", "−0.046", "0.100"]
+    assert col["Change, memory (% signal change)"] == ["−0.046", "0.000", "0.200"]
+    assert col["η²p"] == [".010", ".231", ".050"]
+
+    posthoc = pd.DataFrame({"T": [1.05], "dof": [29.0], "p_unc": [0.3039], "p_corr": [0.7537]})
+    header, body = journal_cells(*table_cells(report.display_table(posthoc)))
+    assert body == [["1.05", "29", ".304", ".754"]]
+    empathy = pd.DataFrame({"roi": ["amcc"], "mean": [0.31951], "p": [0.9957]})
+    header, body = journal_cells(*table_cells(report.display_table(empathy)))
+    assert header[1] == "M (% signal change)" and body[0][1:] == ["0.320", ".996"]

@@ -40,6 +40,7 @@ __all__ = [
     "figure3",
     "influence_figure",
     "specification_curve_figure",
+    "specification_curve_key",
     "sampling_distribution_figure",
     "message_figure",
 ]
@@ -294,11 +295,37 @@ def influence_figure(loo: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+def specification_curve_key(curve: pd.DataFrame) -> str:
+    """What a filled point of :func:`specification_curve_figure` means, for its caption.
+
+    The bars are two-sided 95 % intervals, and the filling follows the row's own test. With a
+    one-tailed test (the paper's), p < .05 corresponds to a two-sided 90 % interval, so a filled
+    point's 95 % bar can still cross zero; the key says so whenever some row is one-tailed.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`helpers.robustness.specification_curve`'s output (column ``alternative``).
+
+    Returns
+    -------
+    str
+        E.g. ``"Filled: p < .05 with the chosen test, one-tailed (a filled point's two-sided 95 %
+        interval can include 0)"``.
+    """
+    tails = sorted({_TAILS.get(a, a) for a in curve["alternative"]})
+    key = f"Filled: p < .05 with the chosen test, {' or '.join(tails)}"
+    if "one-tailed" in tails:
+        key += " (a filled point's two-sided 95 % interval can include 0)"
+    return key
+
+
 @styled
 def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     """Specification curve: r (with 95 % CI) of the key correlation under each pipeline.
 
-    The paper's pipeline is highlighted, p < .05 (for the row's alternative) filled.
+    The paper's pipeline is highlighted, p < .05 (for the row's alternative) filled; the bars are
+    two-sided 95 % intervals whatever the test (:func:`specification_curve_key` words the key).
 
     Parameters
     ----------
@@ -339,8 +366,11 @@ def specification_curve_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     ax.axhline(0, color="0.7", linewidth=0.8)
     ax.set_xticks(x, curve["measure"], rotation=30, ha="right")
     ax.set_xlabel("Connectivity pipeline (measure)")
-    ax.set_ylabel("Pearson r (95 % CI)")
-    ax.set_title(title or "Filled: p < .05; orange-red: the paper's pipeline", loc="left", fontsize=10)
+    ax.set_ylabel("Pearson r (two-sided 95 % CI)")
+    tails = " or ".join(sorted({_TAILS.get(a, a) for a in curve["alternative"]}))
+    ax.set_title(
+        title or f"Filled: p < .05 ({tails}); orange-red: the paper's pipeline", loc="left", fontsize=10
+    )
     return fig
 
 

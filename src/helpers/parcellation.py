@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import atlas
 from . import firstlevel as fl
-from .style import OKABE_ITO, styled
+from .style import OKABE_ITO, counted, styled
 
 __all__ = [
     "ATLASES",
@@ -90,7 +90,10 @@ def parcellation_rois(
                 n = 0
             if n < min_voxels:
                 dropped.append(
-                    (lab, f"{n} voxel(s) with signal on the BOLD grid (rule: at least {min_voxels})")
+                    (
+                        lab,
+                        f"{counted(n, 'voxel')} with signal on the BOLD grid (rule: at least {min_voxels})",
+                    )
                 )
                 del rois[lab]
     if not rois:
@@ -217,7 +220,8 @@ def summary_sentence(
     s = result.summary
     left = 0 if dropped is None else len(dropped)
     return (
-        f"Here the parcellation is {name} with {n_rois} regions ({left} label(s) left out for lack of signal "
+        f"Here the parcellation is {name} with {n_rois} regions "
+        f"({counted(left, 'label')} left out for lack of signal "
         f"on the BOLD grid, listed in labels_left_out.tsv): {s['pct_significant']:.1f} % of its "
         f"{s['n_edges']} connection–condition values reach p < {f'{alpha:g}'.lstrip('0')}, and the median "
         f"|QC-FC| is {format_r(s['median_abs_qc_fc'], 2)} (permutation p = {format_p(s['p_median'])})."

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import atlas
-from ..style import format_p, format_r
+from ..style import agrees, format_p, format_r
 
 __all__ = [
     "MIN_QCFC_PARTICIPANTS",
@@ -227,8 +227,10 @@ def qc_fc_sentence(summary: dict, alpha: float = 0.05) -> str:
     str
     """
     if not np.isfinite(summary["pct_significant"]):
+        n = summary["n_participants"]
         return (
-            f"QC-FC was not computed: {summary['n_participants']} participant(s) enter the group analysis, "
+            f"QC-FC was not computed: {n} {agrees(n, 'participant enters', 'participants enter')} "
+            "the group analysis, "
             f"and a correlation across participants needs at least {MIN_QCFC_PARTICIPANTS}."
         )
     level = f"{alpha:g}".lstrip("0")

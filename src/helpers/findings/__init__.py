@@ -12,11 +12,12 @@ The modules: :mod:`~helpers.findings.apa_style` (numbers and Bayes factors in wo
 ``helpers.findings`` itself.
 """
 
-from ..style import agrees
-from .apa_style import apa, apa_p, apa_strings, bf_evidence, counted
+from ..style import agrees, counted
+from .apa_style import apa, apa_p, apa_strings, bf_evidence
 from .key_numbers import RELIABILITY_TABLE, TABLES, data_source, key_findings
-from .reliability_sentences import attenuation_sentence, reliability_paragraph
+from .reliability_sentences import attenuation_sentence, attenuation_summary, reliability_paragraph
 from .table1_sentences import (
+    pipelines_sentence,
     planted_sentence,
     recovery,
     recovery_sentence,
@@ -38,6 +39,8 @@ __all__ = [
     "table1_recovery_sentence",
     "significance_sentence",
     "attenuation_sentence",
+    "attenuation_summary",
+    "pipelines_sentence",
     "reliability_paragraph",
     "planted_sentence",
     "data_source",

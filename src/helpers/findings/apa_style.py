@@ -51,26 +51,6 @@ def apa_p(p: float) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
-def counted(n: int, singular: str, plural: str | None = None) -> str:
-    """A count with the form of the word that agrees with it: ``1 variant``, ``0 variants``, ``2 give``.
-
-    Parameters
-    ----------
-    n : int
-        The count.
-    singular : str
-        The word for one (a noun such as ``"variant"`` or a verb such as ``"gives"``).
-    plural : str, default None
-        The word for any other count; None: ``singular + "s"``.
-
-    Returns
-    -------
-    str
-        ``"<n> <word>"``.
-    """
-    return f"{int(n)} {singular if int(n) == 1 else plural or singular + 's'}"
-
-
 def bf_evidence(bf10: float) -> str:
     """Words for a Bayes factor BF10 after Lee & Wagenmakers (2013): which hypothesis and how strongly.
 

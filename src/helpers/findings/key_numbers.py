@@ -14,8 +14,8 @@ from ..paths import resolve
 from ..robustness.influence import loo_range_sentence
 from ..robustness.multiverse import curve_sentence
 from .apa_style import bf_evidence
-from .reliability_sentences import attenuation_sentence
-from .table1_sentences import significance_sentence
+from .reliability_sentences import attenuation_sentence, attenuation_summary
+from .table1_sentences import pipelines_sentence, significance_sentence
 
 #: The tables the findings are read from (written by the results and robustness chapters).
 TABLES = ("table1", "audit", "sensitivity", "specification_curve", "leave_one_out", "inference")
@@ -93,7 +93,8 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         (ours one-tailed as the paper, ours two-tailed, the paper's); ``t1_sig_sentence``;
         ``headline_r`` / ``headline_p`` / ``headline_p_two``: our self-compassion mean row;
         ``paper_headline_r`` / ``paper_headline_p``: the paper's;
-        ``headline_bf10``, ``headline_bf_words`` (:func:`bf_evidence`);
+        ``headline_n``: its participants; ``headline_bf10``, ``headline_bf_words`` (:func:`bf_evidence`)
+        and their two-sided ``headline_bf10_two``, ``headline_bf_words_two``;
         ``audit_n``, ``audit_one_tailed``, ``audit_two_tailed``, ``audit_neither``: classification of
         the paper's reported r/p pairs; ``audit_paper_sig_two``: reported pairs still below ``alpha``
         two-tailed; ``headline_power``, ``headline_n80_one``, ``headline_n80_two``: power of the
@@ -101,11 +102,14 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         ``spec_sentence``: the specification curve's range of the headline r and how many pipelines
         reach ``alpha`` (:func:`helpers.robustness.curve_sentence`); ``loo_sentence``: its
         leave-one-out range, or why there is none (:func:`helpers.robustness.loo_range_sentence`);
-        ``data_source``: the images Table 1 came from (:func:`data_source`).
+        ``data_source``: the images Table 1 came from (:func:`data_source`);
+        ``pipelines_sentence``: Table 1 from the other preprocessing routes of
+        ``table1_by_pipeline.tsv``, when there is one (else empty; :func:`pipelines_sentence`).
         With the robustness chapter's ``connectivity_reliability.tsv`` (twin only) also
         ``rel_reliability``, ``rel_planted``, ``rel_expected``, ``rel_q_low``, ``rel_q_high``,
-        ``rel_latent_paper`` (the latent r the paper's headline r implies), ``rel_sentence``;
-        otherwise ``rel_sentence`` says that there is no planted value.
+        ``rel_latent_paper`` (the latent r the paper's headline r implies), ``rel_sentence``
+        (:func:`attenuation_sentence`) and ``rel_summary`` (:func:`attenuation_summary`, its short
+        form); otherwise both say that there is no planted value.
 
     Raises
     ------
@@ -141,8 +145,11 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         "headline_r": float(ours.loc["total", "r"]),
         "headline_p": float(ours.loc["total", "p"]),
         "headline_p_two": float(ours.loc["total", "p_two_sided"]),
+        "headline_n": int(ours.loc["total", "n"]),
         "headline_bf10": float(inference.loc["total", "bf10"]),
         "headline_bf_words": bf_evidence(float(inference.loc["total", "bf10"])),
+        "headline_bf10_two": float(inference.loc["total", "bf10_two_sided"]),
+        "headline_bf_words_two": bf_evidence(float(inference.loc["total", "bf10_two_sided"])),
         "audit_n": int(len(audit)),
         "audit_one_tailed": int((audit["consistent"] == "one-tailed").sum()),
         "audit_two_tailed": int((audit["consistent"] == "two-tailed").sum()),
@@ -154,6 +161,10 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
         "spec_sentence": curve_sentence(spec, alpha),
         "loo_sentence": loo_range_sentence(loo.loc["total"]),
         "data_source": data_source(output_dir),
+        "pipelines_sentence": pipelines_sentence(
+            _read(folder, "table1_by_pipeline") if (folder / "table1_by_pipeline.tsv").is_file() else None,
+            alpha,
+        ),
     }
     rel_path = folder / f"{RELIABILITY_TABLE}.tsv"
     if rel_path.is_file():
@@ -167,10 +178,11 @@ def key_findings(output_dir: str | os.PathLike, alpha: float = 0.05) -> dict[str
                 "rel_q_high": float(rel["q_high"]),
                 "rel_latent_paper": float(rel["latent_paper"]),
                 "rel_sentence": attenuation_sentence(rel),
+                "rel_summary": attenuation_summary(rel),
             }
         )
     else:
-        out["rel_sentence"] = (
+        out["rel_sentence"] = out["rel_summary"] = (
             "These data are not the twin, so there is no planted value to compare with; the "
             "robustness chapter measures the reliability of the connectivity estimate only on the twin."
         )

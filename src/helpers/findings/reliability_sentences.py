@@ -38,14 +38,16 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
     """
     t = dict(table)
     within = t["q_low"] <= t["r_ours"] <= t["q_high"]
+    position, edge = _position(t)
     verdict = (
-        "lies within the simulated range: the pipeline recovers what the twin planted, once the measurement "
-        "error of a single run is allowed for"
+        f"lies within the simulated range{position}: consistent with what the twin planted, once the "
+        "measurement error of a single run is allowed for"
+        + (", though near the edge of that range" if edge else "")
         if within
         else "lies outside the simulated range: measurement error alone does not explain the difference"
     )
     if within and t["q_low"] < 0 < t["q_high"]:
-        verdict += " — though a range that includes zero makes this a weak test"
+        verdict += " — and a range that includes zero makes this a weak test"
     planted = (
         f"The twin planted r = {apa(t['r_planted_population'])} in the population and "
         f"r = {apa(t['r_planted'])} among these participants (planted, sample)"
@@ -74,6 +76,60 @@ def attenuation_sentence(table: pd.Series | dict) -> str:
                 "estimate), and the simulation keeps them."
             )
     return f"{planted}; {expected}. Ours, r = {apa(t['r_ours'])}, {verdict}.{why}"
+
+
+def _position(t: dict) -> tuple[str, bool]:
+    """Where ours lies among the simulated runs (``ours_quantile``: the share of simulated r below ours),
+    as ", higher than 90 % of the simulated runs", and whether that is in the outer tenth on either side."""
+    if not _finite(t, "ours_quantile"):
+        return "", False
+    pct = round(100 * t["ours_quantile"])
+    text = (
+        f", higher than {pct} % of the simulated runs"
+        if pct >= 50
+        else f", lower than {100 - pct} % of the simulated runs"
+    )
+    return text, pct >= 90 or pct <= 10
+
+
+def attenuation_summary(table: pd.Series | dict) -> str:
+    """:func:`attenuation_sentence` in short, for the abstract and the key findings.
+
+    "The twin planted r = −.56 among these participants; one run's measurement error (reliability .58)
+    brings the expected r to −.48 (95 % of simulated runs between −.71 and −.20). Ours, r = −.31, lies
+    within that range, higher than 90 % of the simulated runs."
+
+    Parameters
+    ----------
+    table : Series or dict
+        One row of ``connectivity_reliability.tsv`` (as :func:`attenuation_sentence`).
+
+    Returns
+    -------
+    str
+    """
+    t = dict(table)
+    within = t["q_low"] <= t["r_ours"] <= t["q_high"]
+    where = f"lies within that range{_position(t)[0]}" if within else "lies outside that range"
+    return (
+        f"The twin planted r = {apa(t['r_planted'])} among these participants; one run's measurement error "
+        f"(reliability {apa(t['reliability'])}) brings the expected r to {apa(t['expected'])} (95 % of "
+        f"simulated runs between {apa(t['q_low'])} and {apa(t['q_high'])}). Ours, r = {apa(t['r_ours'])}, "
+        f"{where}."
+    )
+
+
+def _draws_sentence(t: dict) -> str:
+    """The re-simulated twins' r range, and whether every one of them is stronger or weaker than ours."""
+    text = (
+        f" The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
+        f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])})"
+    )
+    lo, hi, ours = t["draws_r_min"], t["draws_r_max"], t["r_ours"]
+    if lo <= ours <= hi:
+        return text + ", a range that includes ours."
+    closer_to_zero = ours > hi if t["draws_r_mean"] < 0 else ours < lo
+    return text + f": every one of them {'stronger' if closer_to_zero else 'weaker'} than ours."
 
 
 def reliability_paragraph(table: pd.Series | dict | None) -> str:
@@ -119,8 +175,14 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
     )
     level = (
         "This twin was built with `coupling.level: observed`: it planted each of the paper's values divided "
-        "by the square root of its measure's configured reliability, so that the *estimated* correlations "
-        "match the paper's in expectation."
+        "by the square root of its measure's configured reliability, so that by Spearman's formula the "
+        "*estimated* correlations would match the paper's in expectation"
+        + (
+            f"; for the headline correlation the simulation above expects {apa(t['expected'])} against the "
+            f"paper's {apa(t['r_paper'])}."
+            if round(t["expected"], 2) != round(t["r_paper"], 2)
+            else "."
+        )
         if t["level"] == "observed"
         else "This twin was built with `coupling.level: latent`: the neural coupling itself carries the "
         "paper's values, so the estimated correlations are expected to be smaller than the paper's, by the "
@@ -131,10 +193,9 @@ def reliability_paragraph(table: pd.Series | dict | None) -> str:
         f"Among these {t['n']} participants the Neg − Neu estimate has a measured reliability of "
         f"{apa(t['reliability'])} ({apa(t['reliability_population'])} measured with the population's "
         f"spread of planted values{config}); two runs of the same people would correlate at about "
-        f"{apa(t['retest'])}. One run's error (SD {t['error_sd']:.2f} in Fisher z) is what costs the "
-        f"correlation. {attenuation_sentence(t)} "
-        f"The {t['draws']} re-simulated twins themselves give r from {apa(t['draws_r_min'])} to "
-        f"{apa(t['draws_r_max'])} (mean {apa(t['draws_r_mean'])}).{image}\n\n{paper} {level}"
+        f"{apa(t['retest'])} (the same quantity, estimated from pairs of simulated runs). One run's error "
+        f"(SD {t['error_sd']:.2f} in Fisher z) is what costs the correlation. {attenuation_sentence(t)}"
+        f"{_draws_sentence(t)}{image}\n\n{paper} {level}"
     )
 
 
@@ -154,7 +215,11 @@ def _image_sentence(t: dict) -> str:
     shifted = not t["image_mean_low"] <= 0 <= t["image_mean_high"]
     noisier, cleaner = t["image_sd_low"] > 1, t["image_sd_high"] < 1
     if not (shifted or noisier or cleaner):
-        return text + " Both intervals contain these values: the shortcut reproduces the images' behaviour."
+        return (
+            text
+            + " Both intervals contain these values: the check finds no difference between the shortcut and "
+            "the images."
+        )
     parts = []
     if noisier:
         parts.append(

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..stats import fisher_ci
-from .apa_style import apa
+from ..tables import PIPELINE_PHRASES
+from .apa_style import apa, apa_p
 
 
 def recovery(ours: pd.DataFrame, planted: pd.Series, level: float = 0.95) -> pd.DataFrame:
@@ -200,3 +201,37 @@ def planted_sentence(planted: pd.DataFrame | None) -> str:
         f"{base} r × √configured reliability; the robustness chapter measures the reliability among these "
         "participants and simulates the expectation)."
     )
+
+
+def pipelines_sentence(by_pipeline: pd.DataFrame | None, alpha: float = 0.05) -> str:
+    """Table 1 from the other preprocessing routes, beside the one the book reports, in one sentence each.
+
+    "From our own preprocessing of the raw images instead, the headline correlation is r = −.375
+    (p = .057), and 2 of the 7 rows of Table 1 reach p < .05."  Empty when there is no other route.
+
+    Parameters
+    ----------
+    by_pipeline : DataFrame or None
+        ``tables/table1_by_pipeline.tsv``: one row per Table 1 scale (the headline first), columns
+        ``"<pipeline>: r"`` and ``"<pipeline>: p"`` (p for the chosen test), the reported pipeline first.
+    alpha : float, default 0.05
+        Significance level.
+
+    Returns
+    -------
+    str
+    """
+    if by_pipeline is None:
+        return ""
+    names = [c[: -len(": r")] for c in by_pipeline.columns if c.endswith(": r")]
+    out = []
+    for name in names[1:]:
+        r, p = by_pipeline[f"{name}: r"], by_pipeline[f"{name}: p"]
+        k, n = int((p < alpha).sum()), len(p)
+        rows = "no row" if k == 0 else "every row" if k == n else f"{k} of the {n} rows"
+        verb = "reaches" if k <= 1 or k == n else "reach"
+        out.append(
+            f"From {PIPELINE_PHRASES.get(name, name)} instead, the headline correlation is "
+            f"r = {apa(r.iloc[0], 3)} ({apa_p(p.iloc[0])}), and {rows} of Table 1 {verb} p < {apa(alpha)}."
+        )
+    return " ".join(out)

@@ -29,8 +29,8 @@ from nibabel.affines import apply_affine
 
 from ..atlas import DEFAULT_ROIS
 from ..execution import execution_doc, map_participants
-from ..style import format_number, format_r
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
+from .accuracy_prose import TARGETS, prose_numbers, region_sentence, region_summary
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 from .spatial_accuracy import correspondence_at, roi_scores, shift_dice, template_correspondence
@@ -50,13 +50,11 @@ __all__ = [
     "summarise",
     "dice_yardstick",
     "prose_numbers",
+    "region_summary",
+    "region_sentence",
     "chapter_accuracy",
     "score_dataset",
 ]
-
-#: Accuracy targets: realignment RMS error (mm, at most), ROI time-series r and ROI Dice (at least;
-#: issue 7), and the ROI's mean registration error (mm, at most: half an output voxel of 3 mm).
-TARGETS = {"realign_rms_mm": 0.1, "r": 0.9, "dice": 0.9, "error_mm": 1.5}
 
 
 def motion_error(ours: pd.DataFrame, truth: pd.DataFrame, boldref: nib.Nifti1Image) -> float:
@@ -474,32 +472,6 @@ def template_gap(bids_dir: str | Path, participant: str) -> dict[str, float]:
         )
     ]
     return dict(zip(keys, (min(gaps), max(gaps))))
-
-
-def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
-    """The numbers of :func:`summarise` or :func:`dice_yardstick` as the book prints them (APA style).
-
-    Counts as integers; Dice and r without a leading zero (:func:`helpers.style.format_r`);
-    realignment errors in mm to 3 decimals, other mm to 2 (:func:`helpers.style.format_number`).
-
-    Parameters
-    ----------
-    numbers : dict of str to float
-        Key -> value (``n_*`` counts, ``*dice*`` and ``min_r`` bounded by 1, the rest in mm).
-
-    Returns
-    -------
-    dict of str to str
-    """
-    out = {}
-    for key, value in numbers.items():
-        if key.startswith("n_"):
-            out[key] = format_number(value)
-        elif "dice" in key or key == "min_r":
-            out[key] = format_r(value)
-        else:
-            out[key] = format_number(value, 3 if "realign" in key else 2)
-    return out
 
 
 #: The scores table of a dataset without ground truth: the columns, no rows.

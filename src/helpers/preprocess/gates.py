@@ -51,6 +51,8 @@ __all__ = [
     "coreg_similarity",
     "norm_similarity",
     "roi_coverage",
+    "on_grid",
+    "template_on_grid",
     "participant_scores",
     "evaluate",
     "registration_qc",
@@ -284,10 +286,9 @@ def participant_scores(
     ValueError
         If a needed derivative is missing (the message names the file and the participant).
     """
-    from helpers.atlas import load_template, roi_masks
+    from helpers.atlas import roi_masks
 
     from .inputs import load_structural
-    from .normalise import template_for_contrast
 
     inputs, paths = first_run_derivatives(bids_dir, preproc_dir, participant, task, resolution)
     first = inputs.runs[0]
@@ -307,10 +308,7 @@ def participant_scores(
         "coreg_nmi": coreg_similarity(nib.load(paths["boldref"]), structural, np.loadtxt(paths["coreg_xfm"])),
     }
     anat_mni = nib.load(paths["anat_mni"])
-    template = template_for_contrast(inputs.contrast, resolution)
-    template = _on_grid(template, anat_mni)
-    brain_tpl = _on_grid(load_template(int(resolution), "mask"), anat_mni, "nearest").get_fdata() > 0.5
-    row["norm_r"] = norm_similarity(anat_mni, template, brain_tpl)
+    row["norm_r"] = norm_similarity(anat_mni, *template_on_grid(anat_mni, inputs.contrast, resolution))
     bold = nib.load(paths["preproc"])
     mask = np.asarray(nib.load(paths["mask"]).dataobj) > 0
     rois = {k: np.asarray(v.dataobj) > 0 for k, v in roi_masks(bold).items()}
@@ -323,13 +321,50 @@ def participant_scores(
     return row
 
 
-def _on_grid(img: nib.Nifti1Image, like: nib.Nifti1Image, interpolation: str = "linear") -> nib.Nifti1Image:
-    """``img`` resampled onto the grid of ``like`` when the grids differ."""
+def on_grid(img: nib.Nifti1Image, like: nib.Nifti1Image, interpolation: str = "linear") -> nib.Nifti1Image:
+    """``img`` resampled onto the grid of ``like`` when the grids differ (else ``img`` itself).
+
+    Parameters
+    ----------
+    img, like : Nifti1Image
+        The image and the image whose grid it is put on.
+    interpolation : {"linear", "nearest", "continuous"}, default "linear"
+        nilearn's interpolation.
+
+    Returns
+    -------
+    Nifti1Image
+    """
     if img.shape[:3] == like.shape[:3] and np.allclose(img.affine, like.affine):
         return img
     from nilearn import image as nimg
 
     return nimg.resample_to_img(img, like, interpolation=interpolation, force_resample=True, copy_header=True)
+
+
+def template_on_grid(like: nib.Nifti1Image, contrast: str, resolution) -> tuple[nib.Nifti1Image, np.ndarray]:
+    """The template of ``contrast`` and its brain mask (bool) on the grid of ``like``: what norm_r compares.
+
+    Parameters
+    ----------
+    like : Nifti1Image
+        The normalised structural (``anat_mni``).
+    contrast : {"T2w", "T1w"}
+        Its contrast (:func:`helpers.preprocess.normalise.template_for_contrast`).
+    resolution : int
+        Voxel size (mm) of the derivatives' MNI grid.
+
+    Returns
+    -------
+    (Nifti1Image, ndarray of bool)
+    """
+    from helpers.atlas import load_template
+
+    from .normalise import template_for_contrast
+
+    template = on_grid(template_for_contrast(contrast, resolution), like)
+    brain = on_grid(load_template(int(resolution), "mask"), like, "nearest").get_fdata() > 0.5
+    return template, brain
 
 
 def _check_thresholds(thresholds: dict) -> None:

@@ -13,7 +13,13 @@ The modules: :mod:`~helpers.robustness.estimators` (bootstrap, robust estimators
 (the twin's planted value, synthetic studies).  Everything is imported from ``helpers.robustness`` itself.
 """
 
-from .chapter_tables import inference_table, robust_by_method, robust_table
+from .chapter_tables import (
+    inference_table,
+    interval_phrase,
+    interval_sentence,
+    robust_by_method,
+    robust_table,
+)
 from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
 from .influence import (
     influence_summary,
@@ -28,6 +34,8 @@ from .power import detectable_r, monte_carlo_r, n_required, sensitivity_table
 
 __all__ = [
     "curve_sentence",
+    "interval_phrase",
+    "interval_sentence",
     "ROBUST_METHODS",
     "bootstrap_ci",
     "robust_correlations",

@@ -4,12 +4,14 @@ estimators for several correlations."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import comb
 
 import numpy as np
 import pandas as pd
 
 from .. import paper
 from ..stats import DEFAULT_MEASURE, correlation_table, paired_values, resolve_alternative, resolve_scale
+from ..style import format_r
 from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
 
 
@@ -176,3 +178,74 @@ def robust_by_method(robust: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     parts = {value: wide[value].round(decimals) for value in ("r", "p")}
     parts["outliers"] = wide["outliers"].round().astype("Int64")
     return pd.concat(parts, axis=1)
+
+
+def interval_sentence(row: pd.Series, decimals: int = 2) -> str:
+    """What a row of :func:`inference_table` says about precision, as one sentence.
+
+    "Its 95 % interval runs from −.78 to −.02 (bootstrap: −.83 to .05): the width of this interval,
+    more than the p value, shows how precisely 19 participants pin the correlation down."  Fisher's
+    interval needs n ≥ 4 (its standard error is 1/√(n − 3)); below that the sentence says there is no
+    interval, and how few distinct bootstrap resamples n pairs allow: C(2n − 1, n), the multisets of
+    size n (10 for n = 3).
+
+    Parameters
+    ----------
+    row : Series
+        ``n``, ``ci95_low``, ``ci95_high``, ``boot_low``, ``boot_high`` (NaN when not computed).
+    decimals : int, default 2
+        Decimals of the bounds (:func:`helpers.style.format_r`).
+
+    Returns
+    -------
+    str
+        With its full stop.
+    """
+    n = int(row["n"])
+    fisher = bool(np.isfinite([row["ci95_low"], row["ci95_high"]]).all())
+    boot = bool(np.isfinite([row["boot_low"], row["boot_high"]]).all())
+    bounds = {k: format_r(row[k], decimals) for k in ("ci95_low", "ci95_high", "boot_low", "boot_high")}
+    if not fisher:
+        resamples = comb(2 * n - 1, n)
+        if boot:
+            return (
+                f"With {n} participants there is no Fisher interval (it needs at least 4), and the bootstrap "
+                f"interval, {bounds['boot_low']} to {bounds['boot_high']}, rests on only {resamples} "
+                f"distinct resamples of {n} pairs."
+            )
+        return (
+            f"With {n} participants there is no 95 % interval: Fisher's needs at least 4, and {n} pairs "
+            f"allow only {resamples} distinct bootstrap resamples, too few for a bootstrap interval."
+        )
+    boot_part = (
+        f"bootstrap: {bounds['boot_low']} to {bounds['boot_high']}"
+        if boot
+        else f"the bootstrap gave none on {n} participants"
+    )
+    return (
+        f"Its 95 % interval runs from {bounds['ci95_low']} to {bounds['ci95_high']} ({boot_part}): the "
+        f"width of this interval, more than the p value, shows how precisely {n} participants pin the "
+        "correlation down."
+    )
+
+
+def interval_phrase(row: pd.Series, decimals: int = 2) -> str:
+    """The Fisher interval of a row of :func:`inference_table` as a noun phrase, for a summary.
+
+    "a 95 % interval from −.72 to .07", or "no 95 % interval (3 participants; it needs at least 4)".
+
+    Parameters
+    ----------
+    row : Series
+        ``n``, ``ci95_low``, ``ci95_high``.
+    decimals : int, default 2
+        Decimals of the bounds.
+
+    Returns
+    -------
+    str
+    """
+    if not np.isfinite([row["ci95_low"], row["ci95_high"]]).all():
+        return f"no 95 % interval ({int(row['n'])} participants; it needs at least 4)"
+    low, high = (format_r(row[k], decimals) for k in ("ci95_low", "ci95_high"))
+    return f"a 95 % interval from {low} to {high}"

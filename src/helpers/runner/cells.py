@@ -21,8 +21,9 @@ CELL_CONDITIONS = {
 
 
 def _hide_parameter_cells(path: Path) -> None:
-    """Collapse Papermill's injected cell (actual values); drop the defaults cell from the page;
-    hide the bookkeeping cells and fold long plotting code (:func:`helpers.cell_tags.tag_cells`)."""
+    """Collapse Papermill's injected cell (this run's values) and the defaults cell (every key the
+    chapter takes, with its meaning: the page lists them as the notebook does); hide the bookkeeping
+    cells and fold long plotting code (:func:`helpers.cell_tags.tag_cells`)."""
     import nbformat
 
     from ..cell_tags import tag_cells
@@ -30,10 +31,8 @@ def _hide_parameter_cells(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-cell" not in tags:
+        if ("injected-parameters" in tags or "parameters" in tags) and "hide-cell" not in tags:
             tags.append("hide-cell")
-        elif "parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
     tag_cells(nb)
     nbformat.write(nb, path)
 

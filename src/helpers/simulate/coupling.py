@@ -297,7 +297,10 @@ def sample_correlations(z: np.ndarray, scores: pd.DataFrame, targets, conditions
 def match_sample(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[str]) -> np.ndarray:
     """Smallest change of the drawn couplings giving sample correlations as close as possible to the targets.
 
-    Minimises ``1000² Σ_i (r_i(z + Δ) − target_i)² + ||Δ||² / n`` (Levenberg–Marquardt from Δ = 0).
+    Minimises ``1000² Σ_i (r_i(z + Δ) − target_i)² + ||Δ||² / n`` (Levenberg–Marquardt from Δ = 0,
+    with the analytic Jacobian ``∂r/∂y = (ŝ − r ŷ)/‖y_c‖`` of Pearson's r in the centred, normalised
+    vectors ŷ, ŝ: 0.5 s for 19 participants, against 32 s with finite differences, which also stopped
+    at a slightly higher objective).
     Targets that are mutually consistent are met exactly; the paper's seven Table 1 values are not
     all attainable in another sample (the total is a linear function of the subscales, so its
     correlation follows from theirs and from this sample's subscale covariance), and the least-squares
@@ -328,12 +331,28 @@ def match_sample(z: np.ndarray, scores: pd.DataFrame, targets, conditions: list[
     if n < 8:
         raise ValueError(f"config coupling.match 'sample' needs at least 8 participants, got {n}")
     values = np.array([float(t[3]) for t in targets])
+    comps = _components(conditions)
+    combos = np.array([_combination(measure, side, comps) for side, measure, *_ in targets])  # (targets, k)
+    s = np.stack([scores[t[2]].to_numpy(float) for t in targets])  # (targets, n)
+    s = s - s.mean(axis=1, keepdims=True)
+    s /= np.linalg.norm(s, axis=1, keepdims=True)
+
+    def correlations(delta):
+        y = (z + delta.reshape(z.shape)) @ combos.T  # (n, targets)
+        y = y - y.mean(axis=0)
+        norm = np.linalg.norm(y, axis=0)
+        return np.einsum("nt,tn->t", y, s) / norm, y / norm, norm
 
     def residuals(delta):
-        zz = z + delta.reshape(z.shape)
-        return np.concatenate(
-            [1000 * (sample_correlations(zz, scores, targets, conditions) - values), delta / np.sqrt(n)]
-        )
+        return np.concatenate([1000 * (correlations(delta)[0] - values), delta / np.sqrt(n)])
 
-    fit = optimize.least_squares(residuals, np.zeros(z.size), method="lm")
+    def jacobian(delta):
+        # r = ⟨ŷ, ŝ⟩ of the centred, normalised vectors: ∂r/∂y = (ŝ − r ŷ)/‖y_c‖, and y = Z a, so
+        # ∂r/∂Z_jk = (∂r/∂y)_j a_k (rows of Z: participants, as delta.reshape(z.shape)).
+        r, unit, norm = correlations(delta)
+        dr_dy = (s.T - r * unit) / norm  # (n, targets)
+        rows = np.einsum("nt,tk->tnk", dr_dy, combos).reshape(len(targets), -1)
+        return np.vstack([1000 * rows, np.eye(delta.size) / np.sqrt(n)])
+
+    fit = optimize.least_squares(residuals, np.zeros(z.size), jac=jacobian, method="lm")
     return z + fit.x.reshape(z.shape)

@@ -22,8 +22,8 @@ The package's modules: :mod:`~helpers.style.colours`, :mod:`~helpers.style.figur
 
 from __future__ import annotations
 
-from .apa import MINUS, agrees, format_number, format_p, format_r
-from .colours import ACCENT, OKABE_ITO, PALETTE, condition_colour, role_colours
+from .apa import MINUS, agrees, counted, format_number, format_p, format_r
+from .colours import ACCENT, COLOUR_NAMES, OKABE_ITO, PALETTE, colour_name, condition_colour, role_colours
 from .figure_style import FIGURE_WIDTH, RC, styled
 from .journal import journal_cells
 from .labels import CELL_LABELS, LABELS, label
@@ -32,6 +32,8 @@ __all__ = [
     "OKABE_ITO",
     "PALETTE",
     "ACCENT",
+    "COLOUR_NAMES",
+    "colour_name",
     "RC",
     "LABELS",
     "CELL_LABELS",
@@ -39,6 +41,7 @@ __all__ = [
     "role_colours",
     "styled",
     "agrees",
+    "counted",
     "format_r",
     "format_p",
     "format_number",

@@ -93,3 +93,23 @@ def agrees(n: int, singular: str, plural: str) -> str:
     str
     """
     return singular if int(n) == 1 else plural
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """A count with the form of the word that agrees with it: ``1 variant``, ``0 variants``, ``2 give``.
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    singular : str
+        The word for one (a noun such as ``"variant"`` or a verb such as ``"gives"``).
+    plural : str, default None
+        The word for any other count; None: ``singular + "s"``.
+
+    Returns
+    -------
+    str
+        ``"<n> <word>"``.
+    """
+    return f"{int(n)} {singular if int(n) == 1 else plural or singular + 's'}"

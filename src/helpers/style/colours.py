@@ -25,15 +25,29 @@ PALETTE = {
     "positive": OKABE_ITO["blue"],
     "negative-neutral": OKABE_ITO["reddish_purple"],
     "positive-neutral": OKABE_ITO["sky_blue"],
-    "amygdala_l": OKABE_ITO["bluish_green"],
-    "amygdala_r": OKABE_ITO["orange"],
-    "vmpfc": OKABE_ITO["reddish_purple"],
+    # the regions: one colour each in every figure that shows them (ROI maps, the preprocessing
+    # chapter's outlines, scatter plots by region), in the order of helpers.atlas.DEFAULT_ROIS
+    "vmpfc": OKABE_ITO["vermillion"],
+    "amygdala_l": OKABE_ITO["sky_blue"],
+    "amygdala_r": OKABE_ITO["bluish_green"],
     # the training study's groups
     "compassion": OKABE_ITO["bluish_green"],
     "memory": OKABE_ITO["reddish_purple"],
 }
 #: Colour of fitted lines and highlighted results (the paper's pipeline, "all participants").
 ACCENT = OKABE_ITO["vermillion"]
+#: The words a caption uses for each Okabe–Ito colour (vermillion reads as orange-red on screen).
+COLOUR_NAMES = {
+    OKABE_ITO["black"]: "black",
+    OKABE_ITO["orange"]: "orange",
+    OKABE_ITO["sky_blue"]: "sky blue",
+    OKABE_ITO["bluish_green"]: "bluish green",
+    OKABE_ITO["yellow"]: "yellow",
+    OKABE_ITO["blue"]: "blue",
+    OKABE_ITO["vermillion"]: "orange-red",
+    OKABE_ITO["reddish_purple"]: "reddish purple",
+    PALETTE["neutral"]: "grey",
+}
 
 
 def condition_colour(name: str) -> str:
@@ -59,6 +73,36 @@ def condition_colour(name: str) -> str:
     except KeyError:
         raise KeyError(
             f"no colour for {name!r} in helpers.style.PALETTE; known: {', '.join(PALETTE)}"
+        ) from None
+
+
+def colour_name(colour: str) -> str:
+    """The caption word for a colour of the book: a hex colour or a :data:`PALETTE` key.
+
+    Captions glue these words, so that a caption names the colour its figure draws.
+
+    Parameters
+    ----------
+    colour : str
+        ``"#RRGGBB"`` (any case) or a key of :data:`PALETTE` (``"vmpfc"``, ``"compassion"``).
+
+    Returns
+    -------
+    str
+        E.g. ``"orange-red"``, ``"sky blue"``.
+
+    Raises
+    ------
+    KeyError
+        The colour is neither a :data:`PALETTE` key nor one of :data:`COLOUR_NAMES`.
+    """
+    hex_ = PALETTE.get(colour, colour).upper()
+    try:
+        return COLOUR_NAMES[hex_]
+    except KeyError:
+        raise KeyError(
+            f"no caption word for colour {colour!r} (helpers.style.COLOUR_NAMES names "
+            f"{', '.join(COLOUR_NAMES.values())})"
         ) from None
 
 

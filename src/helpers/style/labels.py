@@ -6,6 +6,13 @@ from __future__ import annotations
 LABELS = {
     "participant_id": "Participant",
     "participants": "Participants",
+    "region": "Region",
+    "dice_min": "Dice, lowest",
+    "dice_mean": "Dice, mean",
+    "dice_missed": "Dice below target",
+    "error_mean_mm": "Error, mean (mm)",
+    "error_max_mm": "Error, largest (mm)",
+    "error_missed": "Error above target",
     "n": "n",
     "count": "n",
     "mean": "M",

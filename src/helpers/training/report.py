@@ -3,7 +3,8 @@
 :func:`analyse` runs every test of the chapter on a :class:`~helpers.training.pipeline.Study`;
 :func:`key_numbers` extracts the headline statistics as plain Python floats (for glue);
 :func:`comparison_table` puts the abstract's claims beside what the planted and the null twin give;
-:func:`write_outputs` writes the tables and maps atomically.
+:func:`write_outputs` writes the tables and maps atomically; :func:`display_table` prints a
+statistics table as the chapter shows it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,29 @@ import pandas as pd
 import pingouin as pg
 
 from ..io import atomic_path, write_tsv
+from ..style import format_p
 from . import behaviour, glm
 
-__all__ = ["Analysis", "analyse", "key_numbers", "comparison_table", "write_outputs", "assumptions_table"]
+__all__ = [
+    "Analysis",
+    "analyse",
+    "key_numbers",
+    "comparison_table",
+    "write_outputs",
+    "assumptions_table",
+    "display_table",
+]
+
+#: p-value columns of the analysis tables (printed by :func:`helpers.style.format_p`).
+P_COLUMNS = ("p", "p_unc", "p_corr", "p_bonferroni")
+#: Decimals of the other statistics the chapter's tables show.
+DECIMALS = {"F": 2, "T": 2, "hedges": 2, "hedges_g": 2, "cohen_d": 2, "dof": 0, "np2": 3}
+#: Columns that hold ROI contrasts, in percent signal change: their displayed header names the unit.
+SIGNAL_COLUMNS = {
+    "mean": "M (% signal change)",
+    "change_compassion": "Change, compassion (% signal change)",
+    "change_memory": "Change, memory (% signal change)",
+}
 
 
 @dataclass
@@ -276,3 +297,31 @@ def assumptions_table() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def display_table(frame: pd.DataFrame, signal_decimals: int = 3):
+    """A statistics table of :class:`Analysis` as the chapter shows it (a Styler, index hidden).
+
+    Every p column (:data:`P_COLUMNS`) is printed from the full-precision value by
+    :func:`helpers.style.format_p` (three decimals, ``< .001``), so a table cell agrees with the
+    same p glued into the prose; other statistics take :data:`DECIMALS`; ROI contrast columns
+    (:data:`SIGNAL_COLUMNS`) take ``signal_decimals`` and a header that names the unit.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One of the tables of :class:`Analysis` (e.g. ``anova``, ``posthoc``, ``empathy``,
+        ``roi_stats``); columns it lacks are ignored.
+    signal_decimals : int, default 3
+        Decimals of the percent-signal-change columns.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    formats = {c: format_p for c in P_COLUMNS if c in frame}
+    formats |= {c: f"{{:.{d}f}}" for c, d in DECIMALS.items() if c in frame}
+    formats |= {c: f"{{:.{signal_decimals}f}}" for c in SIGNAL_COLUMNS if c in frame}
+    shown = frame.rename(columns=SIGNAL_COLUMNS)
+    formats = {SIGNAL_COLUMNS.get(c, c): f for c, f in formats.items()}
+    return shown.style.format(formats).hide(axis="index")
