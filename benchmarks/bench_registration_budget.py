@@ -12,9 +12,14 @@ on the participant's own structural grid, pose and warp, each adding one thing t
 Each run's MNI → structural map is written on the stage's 3 mm MNI grid (as its points image) and
 scored as the book scores it (:func:`helpers.preprocess.spatial_accuracy.roi_scores`): per atlas ROI,
 the mean error (mm) over its 1 mm voxels and the Dice, against the truth and the template
-correspondence, coregistration left out (the structural's true pose is used).  ``--conditions``
-chooses the images; ``--variants`` adds runs of the acquired image with other normalisation settings
-(keys of :data:`helpers.preprocess.participant.DEFAULTS`).
+correspondence, coregistration left out (the structural's true pose is used), and the mean signed
+displacement ``dx, dy, dz`` (mm, MNI axes) over each ROI, summarised across participants as in
+``bench_registration_bias.py`` (mean vector, its norm, mean of the norms).  ``--conditions``
+chooses the images; ``--variants`` adds runs of the acquired image (or of the ``--variants-on``
+conditions) with other normalisation settings (keys of :data:`helpers.preprocess.participant.DEFAULTS`, or of
+:data:`helpers.preprocess.normalise.NORMALISE_DEFAULTS` that the stage does not set, e.g.
+``{"csf_layer": "none"}``; or ``{"template_csf_mm": 2.0}``: the template given a CSF layer of that
+thickness (:func:`helpers.preprocess.normalise.with_csf_layer`) instead of the measured one).
 
 The field's reference: with ``--ants-python`` (default ``$ANTS_PYTHON``; an interpreter with antspyx,
 which pins older numpy/scipy and so lives in its own virtual environment) every condition is also
@@ -36,11 +41,15 @@ The point convention was checked on sub-09 (``brain``): at the three ROI centroi
 (``antsRegistrationSyN[s]``) and our structural points agreed within 0.3–1.0 mm; without the LPS
 flip, or through the inverse transforms, they were 38–50 mm apart.
 
-Measured (sub-09/11/16/17, mean; error in mm and Dice, VMPFC / left / right amygdala; seconds on
-one core): ``brain``: ours 0.98 / 0.34 / 0.40 mm (Dice .93 / .98 / .98, 14 s), ANTs ``SyN``
-3.55 / 3.83 / 3.13 mm (3 s), ``antsRegistrationSyN[s]`` 1.76 / 0.99 / 0.91 mm (Dice .87 / .87 /
-.89, 98 s); ``acquired``: ours 1.83 / 0.68 / 0.51 mm (Dice .86 / .92 / .95, 14 s), ANTs ``SyN``
-3.92 / 6.51 / 6.64 mm (Dice .68 / .43 / .40, 3 s), ``SyNRA`` 4.03 / 6.75 / 6.37 mm,
+Measured with the template's CSF layer (``csf_layer`` = "estimate", the default since): see
+:mod:`helpers.preprocess.normalise` (eight participants, acquired) and ``bench_registration_bias.py``.
+
+Measured before it (``csf_layer`` = "none"; sub-09/11/16/17, mean; error in mm and Dice, VMPFC /
+left / right amygdala; seconds on one core): ``brain``: ours 0.98 / 0.34 / 0.40 mm (Dice .93 /
+.98 / .98, 14 s), ANTs ``SyN`` 3.55 / 3.83 / 3.13 mm (3 s), ``antsRegistrationSyN[s]`` 1.76 /
+0.99 / 0.91 mm (Dice .87 / .87 / .89, 98 s); ``acquired``: ours 1.83 / 0.68 / 0.51 mm (Dice .86 /
+.92 / .95, 14 s), ANTs ``SyN`` 3.92 / 6.51 / 6.64 mm (Dice .68 / .43 / .40, 3 s), ``SyNRA`` 4.03 /
+6.75 / 6.37 mm,
 ``antsRegistrationSyN[s]`` 3.54 / 2.59 / 1.86 mm (Dice .76 / .74 / .78, 94 s); against its own
 ``r`` 4.14 / 2.05 / 1.48 mm (Dice .76 / .77 / .82; on ``brain`` 2.38 / 0.56 / 0.56).  With a 2 mm
 template (``--ants-template-mm 2``, sub-09 and sub-11, acquired) ``antsRegistrationSyN[s]`` gives
@@ -59,23 +68,32 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
 import yaml
+from bench_registration_bias import bias_summary, roi_shifts  # benchmarks/ is on the path
 from nibabel.affines import apply_affine
 
 from helpers.atlas import load_template, roi_masks
+from helpers.preprocess import participant as stage
 from helpers.preprocess.brain import brain_mask, dilate, masked
 from helpers.preprocess.inputs import find_inputs
-from helpers.preprocess.normalise import NORMALISE_DEFAULTS, template_for_contrast
+from helpers.preprocess.normalise import (
+    NORMALISE_DEFAULTS,
+    T2_CONTRAST,
+    template_for_contrast,
+    with_csf_layer,
+)
 from helpers.preprocess.participant import DEFAULTS, load_structural, normalise_structural
 from helpers.preprocess.resample import grid_points, mni_grid
 from helpers.preprocess.spatial_accuracy import roi_scores, source_brain, template_correspondence
@@ -98,6 +116,13 @@ def head_images(config: dict) -> dict:
     }
 
 
+def template_with_csf(contrast: str, resolution: int, csf_mm: float) -> nib.Nifti1Image:
+    """The stage's template with a CSF layer of a given thickness (the ``template_csf_mm`` check)."""
+    if contrast != "T2w":
+        raise ValueError(f"template_csf_mm: only for a T2w structural, not {contrast}")
+    return with_csf_layer(template_for_contrast(contrast, resolution), csf_mm, T2_CONTRAST["csf"])
+
+
 def scores(struct_points: np.ndarray, grid: tuple, truth, correspondence, masks: dict) -> dict:
     """Error (mm) and Dice of each ROI for an MNI → structural map given on the MNI ``grid``.
 
@@ -107,7 +132,10 @@ def scores(struct_points: np.ndarray, grid: tuple, truth, correspondence, masks:
     shape, affine = grid
     field = nib.Nifti1Image(struct_points.reshape(*shape, 3).astype(np.float32), affine)
     roi = roi_scores(field, np.eye(4), truth, masks, correspondence=correspondence)
-    return {f"{score}_{k}": v[score] for score in ("error_mm", "dice") for k, v in roi.items()}
+    out = {f"{score}_{k}": v[score] for score in ("error_mm", "dice") for k, v in roi.items()}
+    for k, v in roi_shifts(field, np.eye(4), truth, masks, correspondence).items():
+        out |= {f"{axis}_{k}": value for axis, value in zip(("dx", "dy", "dz"), v["shift"])}
+    return out
 
 
 def ants_points(python: str, template, moving, points: np.ndarray, types: list, workdir: Path):
@@ -149,7 +177,8 @@ def main() -> None:
     parser.add_argument("--bids", default="build/data/twin")
     parser.add_argument("--participants", default="sub-09,sub-11,sub-16")
     parser.add_argument("--conditions", default="brain,head_no_csf,head,acquired")
-    parser.add_argument("--variants", default="[]", help="JSON list of DEFAULTS overrides")
+    parser.add_argument("--variants", default="[]", help="JSON list of (NORMALISE_)DEFAULTS overrides")
+    parser.add_argument("--variants-on", default="acquired", help="conditions the variants run on")
     parser.add_argument("--ants-python", default=os.environ.get("ANTS_PYTHON", ""))
     parser.add_argument("--ants-types", default="SyN,SyNRA,antsRegistrationSyN[s]")
     parser.add_argument(
@@ -204,15 +233,29 @@ def main() -> None:
         if "acquired" in conditions:
             runs["acquired"] = acquired
         settings = [("default", {})] + [(json.dumps(v), v) for v in json.loads(args.variants)]
+        variant_conditions = args.variants_on.split(",")
         for condition, image in runs.items():
             if condition == "brain":  # no head to extract from: the brain is everything above noise
                 brain = nib.Nifti1Image((image.get_fdata() > 0).astype(np.uint8), image.affine)
             else:
                 brain = brain_mask(image, participant=participant)
             key = {"participant": participant, "condition": condition}
-            for label, overrides in settings if condition == "acquired" else settings[:1]:
+            for label, overrides in settings if condition in variant_conditions else settings[:1]:
+                overrides = dict(overrides)
+                csf_mm = overrides.pop("template_csf_mm", 0.0)
+                if csf_mm:  # a given layer instead of the one measured in the structural
+                    overrides["csf_layer"] = "none"
+                own = {k: v for k, v in overrides.items() if k in DEFAULTS}
+                inner = {k: v for k, v in overrides.items() if k not in DEFAULTS}  # normalise's own
+                template = (
+                    functools.partial(template_with_csf, csf_mm=csf_mm) if csf_mm else template_for_contrast
+                )
                 start = time.perf_counter()
-                norm = normalise_structural(image, brain, inputs.contrast, {**DEFAULTS, **overrides})
+                with (
+                    mock.patch.dict(NORMALISE_DEFAULTS, inner),
+                    mock.patch.object(stage, "template_for_contrast", template),
+                ):
+                    norm = normalise_structural(image, brain, inputs.contrast, {**DEFAULTS, **own})
                 seconds = time.perf_counter() - start
                 mapped = scores(norm.to_structural(mni_points), grid, truth, correspondence, masks)
                 report(key | {"settings": label} | mapped | {"seconds": seconds})
@@ -232,6 +275,8 @@ def main() -> None:
     table = pd.DataFrame(rows)
     print("\nmean over participants:")
     print(table.groupby(["condition", "settings"], sort=False).mean(numeric_only=True).round(2).to_string())
+    print("\nsigned shift across participants (mean vector, its norm, mean of the norms; mm):")
+    print(bias_summary(table, ["condition", "settings"], list(masks)).round(2).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -340,6 +340,7 @@ def normalise_structural(structural, brain, contrast: str, params: dict):
         affine_template=coarse,
         brain=brain,
         nonlinear=params["nonlinear"],
+        contrast=contrast,
         seed=params["seed"],
         cc_radius=params["cc_radius"],
         cc_sigma_diff=params["cc_sigma_mm"] / params["template_resolution"],
