@@ -104,7 +104,12 @@ def test_summarise_counts_misses_against_the_targets():
     assert summary["min_dice_abs"] == 0.5  # reported, but not held against the target
     fig = plot_accuracy(scores)
     assert fig.axes[2].get_ylim()[0] <= 0.86  # a Dice below the usual axis floor stays visible
-    assert [line.get_ydata()[0] for line in fig.axes[2].lines if line.get_linestyle() == "--"] == [0.9]
+    targets = [line for line in fig.axes[2].lines if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in targets] == [0.9]
+    # the target line is drawn in none of the regions' colours, and the legend names the regions
+    regions = [line for line in fig.axes[2].lines if line.get_linestyle() != "--"]
+    assert targets[0].get_color() not in {line.get_color() for line in regions}
+    assert [line.get_label() for line in regions] == ["VMPFC", "Left amygdala"]
 
 
 def test_region_summary_and_sentence_name_the_region_that_misses():

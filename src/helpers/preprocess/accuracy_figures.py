@@ -7,9 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..style import ACCENT, OKABE_ITO, PALETTE
+from ..style import OKABE_ITO, PALETTE
+from ..style.labels import CELL_LABELS
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS
+
+#: Colour of the dashed target lines: black, not a region's colour (the VMPFC's is the accent colour).
+TARGET_COLOUR = "black"
 
 __all__ = ["plot_motion_vs_truth", "plot_accuracy"]
 
@@ -87,7 +91,7 @@ def plot_accuracy(scores: pd.DataFrame):
     fig, grid = plt.subplots(2, 2, figsize=(9, 6.2), layout="constrained")  # 2 x 2: legible at the page width
     axes = grid.ravel()
     axes[0].plot(x, scores["realign_rms_mm"], "o", color=PALETTE["neutral"], ms=4)
-    axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color=ACCENT, lw=1)
+    axes[0].axhline(TARGETS["realign_rms_mm"], ls="--", color=TARGET_COLOUR, lw=1)
     axes[0].set(
         ylabel="mm",
         title="realignment RMS error (≤ target)",
@@ -100,14 +104,18 @@ def plot_accuracy(scores: pd.DataFrame):
         values = scores.filter(regex=f"^{prefix}(?!abs_)")  # dice_abs_*: in the table, not against the target
         for (col, column), marker in zip(values.items(), "os^"):
             roi = col.removeprefix(prefix)
-            ax.plot(x, column, marker, ms=4, alpha=0.8, color=PALETTE.get(roi), label=roi)
-        ax.axhline(target, ls="--", color=ACCENT, lw=1)
+            ax.plot(
+                x, column, marker, ms=4, alpha=0.8, color=PALETTE.get(roi), label=CELL_LABELS.get(roi, roi)
+            )
+        ax.axhline(target, ls="--", color=TARGET_COLOUR, lw=1)
         ax.set(title=title, ylim=(min(0.85, values.min().min() - 0.02), 1.005))  # never hide a miss
     errors = scores.filter(like="error_mm_")
     for (col, column), marker in zip(errors.items(), "os^"):
         roi = col.removeprefix("error_mm_")
-        axes[3].plot(x, column, marker, ms=4, alpha=0.8, color=PALETTE.get(roi), label=roi)
-    axes[3].axhline(TARGETS["error_mm"], ls="--", color=ACCENT, lw=1)
+        axes[3].plot(
+            x, column, marker, ms=4, alpha=0.8, color=PALETTE.get(roi), label=CELL_LABELS.get(roi, roi)
+        )
+    axes[3].axhline(TARGETS["error_mm"], ls="--", color=TARGET_COLOUR, lw=1)
     axes[3].set(
         ylabel="mm",
         title="ROI registration error (≤ target)",
