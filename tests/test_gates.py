@@ -162,3 +162,6 @@ def test_yardstick_sentence_puts_the_broken_scores_beside_the_thresholds():
     assert yardstick_sentence("sub-07", {**scores, "degrees": 30.0, "shift_mm": 10.0}, None, None).endswith(
         "; both gates are off (`qc_min_coreg_nmi` and `qc_min_norm_r` are None)."
     )
+    # a normalisation that is already wrong (the tiny twin at 3 mm: r = −.25) can score higher once moved
+    poor = {**scores, "norm_r": -0.25, "norm_r_broken": 0.049, "degrees": 30.0, "shift_mm": 10.0}
+    assert "correlation of −.250 rises to .049 when" in yardstick_sentence("sub-s11", poor, 1.05, 0.6)

@@ -126,9 +126,13 @@ def yardstick_sentence(
     else:
         tail = f"the gates ask for at least {' and '.join(on)}"
         tail += f" ({off[0]} is off)" if off else ""
+
+    def moves(key):  # a registration already poor can score higher once broken: say so
+        return "falls to" if scores[f"{key}_broken"] < scores[key] else "rises to"
+
     return (
-        f"For scale: {participant}'s EPI–structural NMI of {nmi['coreg_nmi']} falls to "
+        f"For scale: {participant}'s EPI–structural NMI of {nmi['coreg_nmi']} {moves('coreg_nmi')} "
         f"{nmi['coreg_nmi_broken']} when its coregistration is turned {scores['degrees']:g}°, and its "
-        f"structural–template correlation of {r['norm_r']} falls to {r['norm_r_broken']} when its "
+        f"structural–template correlation of {r['norm_r']} {moves('norm_r')} {r['norm_r_broken']} when its "
         f"normalised structural is moved {scores['shift_mm']:g} mm forward; {tail}."
     )
