@@ -115,6 +115,12 @@ def table1_recovery_sentence(ours: pd.DataFrame, planted: pd.DataFrame | None) -
     )
 
 
+def _rows_reaching(k: int, n: int) -> tuple[str, str]:
+    """The count phrase ("no row", "every row", "k of the n rows") and its verb ("reaches"/"reach")."""
+    rows = "no row" if k == 0 else "every row" if k == n else f"{k} of the {n} rows"
+    return rows, "reaches" if k <= 1 or k == n else "reach"
+
+
 def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: int) -> str:
     """How many Table 1 rows reach p < .05 here (one- and two-tailed) against the paper.
 
@@ -135,10 +141,10 @@ def significance_sentence(n_sig: int, n_rows: int, n_sig_two: int, n_sig_paper: 
     """
 
     def rows(k):
-        return "no row" if k == 0 else "every row" if k == n_rows else f"{k} of the {n_rows} rows"
+        return _rows_reaching(k, n_rows)[0]
 
     paper = "as many as" if n_sig == n_sig_paper else "fewer than" if n_sig < n_sig_paper else "more than"
-    verb = "reaches" if n_sig <= 1 or n_sig == n_rows else "reach"
+    verb = _rows_reaching(n_sig, n_rows)[1]
     return (
         f"With the paper's one-tailed tests {rows(n_sig)} of Table 1 {verb} "
         f"p < .05 here ({rows(n_sig_two)} two-tailed), {paper} the {n_sig_paper} in the paper."
@@ -228,8 +234,7 @@ def pipelines_sentence(by_pipeline: pd.DataFrame | None, alpha: float = 0.05) ->
     for name in names[1:]:
         r, p = by_pipeline[f"{name}: r"], by_pipeline[f"{name}: p"]
         k, n = int((p < alpha).sum()), len(p)
-        rows = "no row" if k == 0 else "every row" if k == n else f"{k} of the {n} rows"
-        verb = "reaches" if k <= 1 or k == n else "reach"
+        rows, verb = _rows_reaching(k, n)
         out.append(
             f"From {PIPELINE_PHRASES.get(name, name)} instead, the headline correlation is "
             f"r = {apa(r.iloc[0], 3)} ({apa_p(p.iloc[0])}), and {rows} of Table 1 {verb} p < {apa(alpha)}."
