@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from helpers.preprocess.normalise import normalise, surface_csf_mm, template_for_contrast, with_csf_layer
+from helpers.preprocess.normalise import (
+    in_view,
+    normalise,
+    surface_csf_mm,
+    template_for_contrast,
+    with_csf_layer,
+)
 
 
 def _t2_brain(layer_mm: float, radii=(62.0, 70.0, 55.0)) -> tuple[nib.Nifti1Image, np.ndarray]:
@@ -68,3 +74,70 @@ def test_normalise_refuses_an_unknown_csf_layer_setting():
     template = template_for_contrast("T2w", 3)
     with pytest.raises(ValueError, match="csf_layer"):
         normalise(template, template, contrast="T2w", csf_layer="uniform")
+
+
+def _ball(res: float, shape: tuple, radius: float) -> nib.Nifti1Image:
+    """A T2 'template': a ball of grey matter (0.65) at the world origin, partial volume at its edge."""
+    affine = np.diag([res, res, res, 1.0])
+    affine[:3, 3] = -(np.array(shape) // 2) * res + (0.3, -0.2, 0.1)
+    xyz = nib.affines.apply_affine(affine, np.indices(shape).reshape(3, -1).T).reshape(*shape, 3)
+    r = np.linalg.norm(xyz, axis=-1)
+    return nib.Nifti1Image((0.65 * np.clip((radius - r) / res + 0.5, 0, 1)).astype(np.float32), affine)
+
+
+@pytest.mark.parametrize("thickness", [0.8, 1.2, 2.0, 3.5])
+def test_a_layer_drawn_on_a_finer_grid_has_the_shell_volume_on_the_coarse_one(thickness):
+    radius = 45.0
+    fine, coarse = _ball(1.0, (111, 113, 109), radius), _ball(3.0, (37, 39, 35), radius)
+    shell = 4 / 3 * np.pi * ((radius + thickness) ** 3 - radius**3)
+
+    def volume(image):
+        return (image.get_fdata() - coarse.get_fdata()).sum() * 27.0
+
+    drawn_fine = volume(with_csf_layer(coarse, thickness, 1.0, fine)) / shell
+    drawn_coarse = volume(with_csf_layer(coarse, thickness, 1.0)) / shell
+    assert 0.95 <= drawn_fine <= 1.12
+    if thickness < 1.5:  # half a coarse voxel or less: the coarse grid loses part of it
+        assert abs(drawn_fine - 1) < abs(drawn_coarse - 1)
+
+
+def test_in_view_keeps_the_template_voxels_inside_the_structurals_extent():
+    # structural: 10 x 12 x 8 voxels of 2 x 2 x 4 mm spanning [0, 20] x [0, 24] x [0, 32] mm
+    structural = nib.Nifti1Image(np.zeros((10, 12, 8), np.float32), np.diag([2.0, 2.0, 4.0, 1.0]))
+    structural.affine[:3, 3] = (1.0, 1.0, 2.0)
+    structural = nib.Nifti1Image(np.zeros((10, 12, 8), np.float32), structural.affine)
+    template = nib.Nifti1Image(np.zeros((60, 60, 60), np.float32), np.eye(4))
+    template.affine[:3, 3] = -9.5  # 1 mm voxel centres at −9.5, −8.5, …, 49.5
+    template = nib.Nifti1Image(np.zeros((60, 60, 60), np.float32), template.affine)
+    assert in_view(template, np.eye(4), structural).sum() == 20 * 24 * 32
+    assert in_view(template, np.eye(4), structural, margin_mm=4.0).sum() == 12 * 16 * 24
+    shifted = np.eye(4)
+    shifted[:3, 3] = (15.0, 0.0, 0.0)  # template x → x + 15: x in [−15, 5] mm, centres −9.5 … 4.5 stay
+    assert in_view(template, shifted, structural).sum() == 15 * 24 * 32
+
+
+def test_normalise_refuses_an_unknown_field_of_view_setting():
+    template = template_for_contrast("T2w", 3)
+    with pytest.raises(ValueError, match="field_of_view"):
+        normalise(template, template, field_of_view="crop")
+
+
+@pytest.mark.slow
+def test_a_structural_that_ends_inside_the_brain_registers_better_with_the_view_mask():
+    template = template_for_contrast("T2w", 4)
+    data = template.get_fdata(dtype=np.float32)
+    lo, hi = 4, 34  # 30 slices of 4 mm: the vertex and the bottom of the cerebellum cut off
+    affine = template.affine.copy()
+    affine[:3, 3] = nib.affines.apply_affine(template.affine, (0, 0, lo)) + (2.0, -3.0, 4.0)
+    structural = nib.Nifti1Image(data[:, :, lo:hi], affine)
+    ijk = np.argwhere(data > 0.3)
+    y = nib.affines.apply_affine(template.affine, ijk[(ijk[:, 2] > lo + 5) & (ijk[:, 2] < hi - 4)])
+    error = {
+        fov: np.linalg.norm(
+            normalise(structural, template, field_of_view=fov).to_structural(y) - (y + (2.0, -3.0, 4.0)),
+            axis=1,
+        ).mean()
+        for fov in ("mask", "none")
+    }
+    assert error["mask"] < 0.8
+    assert error["mask"] < 0.7 * error["none"]
