@@ -42,7 +42,9 @@ The point convention was checked on sub-09 (``brain``): at the three ROI centroi
 flip, or through the inverse transforms, they were 38–50 mm apart.
 
 Measured with the template's CSF layer (``csf_layer`` = "estimate", the default since): see
-:mod:`helpers.preprocess.normalise` (eight participants, acquired) and ``bench_registration_bias.py``.
+:mod:`helpers.preprocess.normalise` (eight participants, acquired) and ``bench_registration_bias.py``;
+with the layer drawn at 1 mm and the field-of-view mask (``--conditions acquired``, all 19
+participants): :mod:`helpers.preprocess.normalise`.
 
 Measured before it (``csf_layer`` = "none"; sub-09/11/16/17, mean; error in mm and Dice, VMPFC /
 left / right amygdala; seconds on one core): ``brain``: ours 0.98 / 0.34 / 0.40 mm (Dice .93 /
@@ -120,7 +122,8 @@ def template_with_csf(contrast: str, resolution: int, csf_mm: float) -> nib.Nift
     """The stage's template with a CSF layer of a given thickness (the ``template_csf_mm`` check)."""
     if contrast != "T2w":
         raise ValueError(f"template_csf_mm: only for a T2w structural, not {contrast}")
-    return with_csf_layer(template_for_contrast(contrast, resolution), csf_mm, T2_CONTRAST["csf"])
+    fine = template_for_contrast(contrast, NORMALISE_DEFAULTS["csf_layer_resolution"])  # as the stage
+    return with_csf_layer(template_for_contrast(contrast, resolution), csf_mm, T2_CONTRAST["csf"], fine)
 
 
 def scores(struct_points: np.ndarray, grid: tuple, truth, correspondence, masks: dict) -> dict:
