@@ -17,6 +17,7 @@ from helpers.robustness import (
     monte_carlo_r,
     n_required,
     robust_correlations,
+    robust_sentence,
     robust_table,
     sensitivity_table,
     specification_curve,
@@ -390,3 +391,29 @@ def test_interval_sentence_on_the_inference_table_with_19_and_3_participants(stu
     # the multisets of 4 pairs, counted by hand: C(7, 4) = 35
     row = pd.Series(dict(n=4, ci95_low=np.nan, ci95_high=np.nan, boot_low=-0.9, boot_high=0.2))
     assert interval_sentence(row).endswith("−.90 to .20, rests on only 35 distinct resamples of 4 pairs.")
+
+
+def _robust_rows(r, p):
+    methods = ["pearson", "spearman", "shepherd", "skipped", "percbend", "bicor"]
+    return pd.DataFrame({"method": methods[: len(r)], "r": r, "p": p})
+
+
+def test_robust_sentence_counts_only_the_estimators_that_returned_a_value():
+    rows = _robust_rows([-0.41, -0.35, np.nan, -0.30, -0.38, -0.29], [0.04, 0.07, np.nan, 0.1, 0.06, 0.11])
+    assert robust_sentence(rows) == (
+        "For the main correlation the 5 estimators that returned a value give r between −.410 and −.290; "
+        "1 of 5 reaches p < .05. Shepherd's pi returned none with these data."
+    )
+    full = _robust_rows([-0.41, -0.35, -0.33], [0.04, 0.03, 0.2])
+    assert robust_sentence(full) == (
+        "For the main correlation the 3 estimators give r between −.410 and −.330; 2 of 3 reach p < .05."
+    )
+    one = _robust_rows([0.2, np.nan, np.nan], [0.3, np.nan, np.nan])
+    assert robust_sentence(one) == (
+        "For the main correlation only Pearson returned a value, r = .200, which does not reach p < .05. "
+        "Spearman and Shepherd's pi returned none with these data."
+    )
+    assert (
+        robust_sentence(_robust_rows([np.nan], [np.nan]))
+        == "For the main correlation no estimator returned a value."
+    )

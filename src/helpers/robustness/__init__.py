@@ -18,6 +18,7 @@ from .chapter_tables import (
     interval_phrase,
     interval_sentence,
     robust_by_method,
+    robust_sentence,
     robust_table,
 )
 from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
@@ -36,6 +37,7 @@ __all__ = [
     "curve_sentence",
     "interval_phrase",
     "interval_sentence",
+    "robust_sentence",
     "ROBUST_METHODS",
     "bootstrap_ci",
     "robust_correlations",

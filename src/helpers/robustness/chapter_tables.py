@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import paper
 from ..stats import DEFAULT_MEASURE, correlation_table, paired_values, resolve_alternative, resolve_scale
-from ..style import format_r
+from ..style import agrees, counted, format_r, method_name
 from .estimators import ROBUST_METHODS, benjamini_hochberg, bootstrap_ci, robust_correlations
 
 
@@ -178,6 +178,47 @@ def robust_by_method(robust: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     parts = {value: wide[value].round(decimals) for value in ("r", "p")}
     parts["outliers"] = wide["outliers"].round().astype("Int64")
     return pd.concat(parts, axis=1)
+
+
+def robust_sentence(rows: pd.DataFrame) -> str:
+    """What the robust estimates of one correlation say, as one or two sentences.
+
+    "For the main correlation the 6 estimators give r between −.41 and −.29; 2 of 6 reach p < .05."
+    An estimator that returned no r (Shepherd's pi needs enough participants to bootstrap its outlier
+    screen) is named and counted in neither number, so that "0 of 6" never counts a missing value as
+    a miss.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The :func:`robust_table` rows of one (scale, condition): ``method``, ``r``, ``p``.
+
+    Returns
+    -------
+    str
+        With its full stop.
+    """
+    computed = rows[np.isfinite(rows["r"].to_numpy(float))]
+    missing = [method_name(m) for m in rows["method"] if m not in set(computed["method"])]
+    n, k = len(computed), int((computed["p"] < 0.05).sum())
+    if n == 0:
+        return "For the main correlation no estimator returned a value."
+    if n == 1:
+        only = computed.iloc[0]
+        text = (
+            f"For the main correlation only {method_name(only['method'])} returned a value, "
+            f"r = {format_r(only['r'])}, which {'reaches' if k else 'does not reach'} p < .05."
+        )
+    else:
+        which = " that returned a value" if missing else ""
+        low, high = format_r(computed["r"].min()), format_r(computed["r"].max())
+        text = (
+            f"For the main correlation the {counted(n, 'estimator')}{which} give r between {low} and "
+            f"{high}; {k} of {n} {agrees(k, 'reaches', 'reach')} p < .05."
+        )
+    if missing:
+        text += f" {' and '.join(missing)} returned none with these data."
+    return text
 
 
 def interval_sentence(row: pd.Series, decimals: int = 2) -> str:

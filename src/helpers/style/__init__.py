@@ -26,7 +26,7 @@ from .apa import MINUS, agrees, counted, format_number, format_p, format_r
 from .colours import ACCENT, COLOUR_NAMES, OKABE_ITO, PALETTE, colour_name, condition_colour, role_colours
 from .figure_style import FIGURE_WIDTH, RC, styled
 from .journal import journal_cells
-from .labels import CELL_LABELS, LABELS, label
+from .labels import CELL_LABELS, LABELS, label, method_name
 
 __all__ = [
     "OKABE_ITO",
@@ -46,6 +46,7 @@ __all__ = [
     "format_p",
     "format_number",
     "label",
+    "method_name",
     "journal_cells",
     "FIGURE_WIDTH",
     "MINUS",

@@ -207,6 +207,11 @@ CELL_LABELS = {
 }
 
 
+def method_name(method: str) -> str:
+    """The name of a correlation estimator in words: ``"shepherd"`` → ``"Shepherd's pi"``."""
+    return _METHODS.get(method, method)
+
+
 def label(name: str) -> str:
     """The header a reader sees for column ``name`` (a code name, or a label that is already human).
 
