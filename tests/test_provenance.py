@@ -167,3 +167,14 @@ def test_chapter_figure_glues_the_saved_svg_and_a_200_dpi_png(tmp_path, monkeypa
 def test_intervals_align_like_numbers_and_lose_their_leading_zeros():
     md = markdown_table(pd.DataFrame({"scale": ["a"], "95 % CI of α": ["[0.91, 0.99]"]}))
     assert md.splitlines()[1:] == ["|---|---:|", r"| a | \[\.91\, \.99\] |"]
+
+
+def test_per_region_accuracy_columns_get_their_kind_and_region_in_words():
+    from helpers.style import label
+
+    assert label("r_smoothed_amygdala_l") == "r (smoothed), Left amygdala"
+    assert label("dice_abs_amygdala_r") == "Dice (source coordinates), Right amygdala"  # not "Dice, abs_…"
+    assert label("dice_vmpfc") == "Dice, VMPFC"
+    assert label("error_mm_vmpfc") == "Error (mm), VMPFC"
+    assert label("realign_rms_mm") == "Realignment error (mm)"
+    assert label("dice_min") == "Dice, lowest" and label("dice_unknown") == "dice_unknown"

@@ -153,6 +153,8 @@ LABELS = {
     # data and questionnaire chapters
     "difference": "Difference",
     "n_items": "n items",
+    # preprocessing accuracy
+    "realign_rms_mm": "Realignment error (mm)",
 }
 #: Second words of two-level headers such as ``"r spearman"`` (a pivot of methods).
 _METHODS = {
@@ -163,6 +165,15 @@ _METHODS = {
     "percbend": "percentage bend",
     "bicor": "biweight midcorrelation",
     "kendall": "Kendall",
+}
+
+#: Per-region score columns ``<kind>_<region>`` of the preprocessing accuracy table, longest first.
+_PER_REGION = {
+    "r_preproc": "r",
+    "r_smoothed": "r (smoothed)",
+    "dice_abs": "Dice (source coordinates)",
+    "dice": "Dice",
+    "error_mm": "Error (mm)",
 }
 
 #: Whole-cell code names (row labels, conditions, regions) → words.
@@ -228,6 +239,10 @@ def label(name: str) -> str:
     """
     if name in LABELS:
         return LABELS[name]
+    for prefix, kind in _PER_REGION.items():  # "error_mm_vmpfc" -> "Error (mm), VMPFC"
+        region = name.removeprefix(f"{prefix}_")
+        if region != name and region in CELL_LABELS:
+            return f"{kind}, {CELL_LABELS[region]}"
     first, _, rest = name.partition(" ")
     if first in ("r", "p") and rest in _METHODS:  # "r spearman" -> "r (Spearman)"
         return f"{first} ({_METHODS[rest]})"
