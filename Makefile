@@ -11,6 +11,10 @@ PARAMS ?= notebooks/params/default.yml
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-chtml.js
 PYTEST_ARGS ?=
+# Two pytest-xdist workers: the two end-to-end units (the tiny book with the tests that read its cache, and
+# the README recipes) run side by side, then the short modules (tests/conftest.py groups them).
+# PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 PIP_VERSION := 26.3
 # Extras locked and installed with the package (pyproject.toml keeps version ranges for library users).
 LOCK_EXTRAS := book test dev
@@ -38,7 +42,7 @@ html: $(VENV)/.installed $(MATHJAX)
 # Lint first: a recipe starts only after all its prerequisites finished (also under -j), so a lint or
 # format error stops `make test` (and CI, which runs it) before pytest.
 test: $(VENV)/.installed lint $(MATHJAX)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

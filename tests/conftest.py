@@ -52,6 +52,50 @@ def hard_twin(tmp_path_factory):
     )
 
 
+# --- `make test` on two pytest-xdist workers (`-n 2 --dist loadfile`) ----------------------------------
+# A work unit is a test file (its module fixtures are built once), except that the files reading the
+# session's ``book_cache`` form one unit: one worker runs them, so they find the tiny book's work (e.g. its
+# ~45 s template correspondence) instead of redoing it.  (xdist's own ``--dist loadgroup`` cannot do this:
+# it renames node ids, which pytest 9 no longer allows.)
+
+#: The test files that use the ``book_cache`` fixture (checked at collection).
+BOOK_CACHE_FILES = ("test_book.py", "test_foreign.py", "test_preprocess_pipeline.py")
+#: The two longest units (~7 and ~6 min): first, so that the two workers run them side by side.
+FIRST_UNITS = ("book_cache", "test_recipes.py")
+
+
+def _unit(filename: str) -> str:
+    return "book_cache" if filename in BOOK_CACHE_FILES else filename
+
+
+def pytest_collection_modifyitems(config, items):
+    """Check :data:`BOOK_CACHE_FILES`; on an xdist worker, put :data:`FIRST_UNITS` first."""
+    unlisted = {i.path.name for i in items if "book_cache" in i.fixturenames} - set(BOOK_CACHE_FILES)
+    if unlisted:
+        raise pytest.UsageError(f"tests/conftest.py: add {sorted(unlisted)} to BOOK_CACHE_FILES")
+    if hasattr(config, "workerinput"):  # each worker collects; the controller schedules in that order
+
+        def rank(item):
+            unit = _unit(item.path.name)
+            return FIRST_UNITS.index(unit) if unit in FIRST_UNITS else len(FIRST_UNITS)
+
+        items.sort(key=rank)  # stable: the order of everything else is kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the :data:`BOOK_CACHE_FILES` as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Units(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(Path(super()._split_scope(nodeid)).name)
+
+    return Units(config, log)
+
+
 ROOT = Path(__file__).resolve().parents[1]
 #: The files of a user's checkout that executing and building the book reads.
 COPY = ["_config.yml", "_toc.yml", "CITATION.cff", "book", "notebooks", "src", "pyproject.toml", "tests/data"]
