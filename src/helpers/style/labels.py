@@ -219,7 +219,18 @@ CELL_LABELS = {
 
 
 def method_name(method: str) -> str:
-    """The name of a correlation estimator in words: ``"shepherd"`` → ``"Shepherd's pi"``."""
+    """The name of a correlation estimator in words: ``"shepherd"`` → ``"Shepherd's pi"``.
+
+    Parameters
+    ----------
+    method : str
+        A pingouin ``method`` name (:data:`helpers.robustness.ROBUST_METHODS`); an unknown one is
+        returned unchanged.
+
+    Returns
+    -------
+    str
+    """
     return _METHODS.get(method, method)
 
 
