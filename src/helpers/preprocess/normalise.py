@@ -242,8 +242,7 @@ def surface_csf_mm(image: nib.Nifti1Image, inside: np.ndarray, depth_mm: float) 
     from scipy import ndimage
 
     data = np.asarray(image.get_fdata(dtype=np.float32))
-    zooms = np.sqrt((image.affine[:3, :3] ** 2).sum(axis=0))
-    depth = ndimage.distance_transform_edt(inside, sampling=zooms)
+    depth = ndimage.distance_transform_edt(inside, sampling=_zooms(image))
     shell = inside & (depth <= depth_mm)
     return float(depth_mm * _csf_fraction(data, inside)[shell].mean())
 
@@ -465,8 +464,12 @@ def normalise(
         log.info("extra-cerebral CSF of the structural beyond the template's: %.2f mm", extra)
         if extra > 0:
             fine = template_for_contrast(contrast, params["csf_layer_resolution"])
-            csf = T2_CONTRAST["csf"]
-            template, coarse = (with_csf_layer(t, extra, csf, fine) for t in (template, coarse))
+            layered = with_csf_layer(template, extra, T2_CONTRAST["csf"], fine)
+            # the stage's affine template is usually the SyN one (both 3 mm): draw the layer once
+            coarse = (
+                layered if coarse is template else with_csf_layer(coarse, extra, T2_CONTRAST["csf"], fine)
+            )
+            template = layered
     static = np.asarray(template.get_fdata(dtype=np.float32))
     np.random.seed(seed)  # dipy draws its samples from numpy's global generator
     prealign = _affine_stage(
