@@ -6,8 +6,10 @@ public multi-session study preprocessed by fMRIPrep 24:
 * other participant IDs (:func:`foreign_id`, not in the twin's order), phenotype IDs without
   ``sub-``, participants.tsv with an extra column; another task label (``faces``) and other
   condition labels (negative/neutral/positive → face/house/scrambled), an extra events column;
-* a ``ses-1`` level; T1w instead of T2w; uncompressed ``.nii`` BOLD; the BOLD sidecar inherited
-  from a top-level ``task-faces_bold.json`` (no per-run sidecar);
+* a ``ses-1`` level; the structural under its own contrast's suffix (``_T1w`` for a twin simulated
+  with ``anatomy.contrast: T1w``, as the foreign tests do: a T2-weighted image renamed ``_T1w`` is
+  mislabelled data, which the registration gates rightly flag); uncompressed ``.nii`` BOLD; the BOLD
+  sidecar inherited from a top-level ``task-faces_bold.json`` (no per-run sidecar);
 * two runs for the participants in ``split`` (each run cut at a word onset that falls on a scan
   boundary; the second run's events re-timed), ``run-1`` only for the others;
 * fMRIPrep-24 derivative names in ``derivatives/fmriprep`` (``GeneratedBy`` fMRIPrep 24.1.1):
@@ -183,9 +185,10 @@ def make_foreign(
     for old, new in ids.items():
         ses = f"_ses-{SESSION}" if sessions else ""
         folder = dest / new / (f"ses-{SESSION}" if sessions else "")
-        anat = next((twin / old / "anat").glob("*_T2w.nii.gz"))
+        anat = next((twin / old / "anat").glob("*_T[12]w.nii.gz"))
+        suffix = anat.name.removesuffix(".nii.gz").rsplit("_", 1)[1]
         (folder / "anat").mkdir(parents=True)
-        shutil.copy2(anat, folder / "anat" / f"{new}{ses}_T1w.nii.gz")
+        shutil.copy2(anat, folder / "anat" / f"{new}{ses}_{suffix}.nii.gz")
         bold_img = nib.load(twin / old / "func" / f"{old}_task-feedback_bold.nii.gz")
         events = pd.read_csv(twin / old / "func" / f"{old}_task-feedback_events.tsv", sep="\t")
         tr = float(sidecar["RepetitionTime"])

@@ -73,7 +73,12 @@ def twin(tmp_path_factory) -> Path:
     split run keeps enough scans for CONN's 30-regressor denoising design."""
     from helpers.simulate import simulate
 
-    config = {**TINY_CONFIG, "timing": {"n_volumes": 166}, "events": {"per_condition": 15}}
+    config = {
+        **TINY_CONFIG,
+        "timing": {"n_volumes": 166},
+        "events": {"per_condition": 15},
+        "anatomy": {"contrast": "T1w"},  # the foreign layout's _T1w holds a T1-weighted image
+    }
     return simulate(
         tmp_path_factory.mktemp("twin") / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=config
     )

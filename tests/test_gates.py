@@ -65,6 +65,18 @@ def test_a_failed_gate_flags_and_warns_with_participant_score_and_threshold():
         gates.evaluate(_scores(), min_nmi=1.1)
 
 
+def test_a_negative_structural_template_correlation_says_the_contrast_looks_reversed():
+    with pytest.warns(UserWarning, match=r"sub-02: norm_r -0\.200 < 0\.6 .*contrast is the template's reversed"):
+        table = gates.evaluate(_scores(norm_r=(1, -0.2)))
+    assert "named _T1w" in table.loc[1, "reasons"]
+    with pytest.warns(UserWarning) as record:  # low but positive: a poor registration, no such hint
+        gates.evaluate(_scores(norm_r=(1, 0.2)))
+    assert [str(w.message) for w in record] == [
+        "registration QC: participant sub-02: norm_r 0.200 < 0.6 "
+        "(structural-template correlation after normalisation)"
+    ]
+
+
 def test_policy_exclude_records_flagged_participants_and_report_records_none(tmp_path):
     pd.DataFrame(
         {"participant_id": ["sub-07"], "stage": ["connectivity"], "reason": ["no ROI signal"]}

@@ -77,7 +77,8 @@ def workspace(tmp_path_factory):
     from helpers.simulate import simulate
 
     base = tmp_path_factory.mktemp("recipes")
-    twin = simulate(base / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=TINY_CONFIG)
+    config = {**TINY_CONFIG, "anatomy": {"contrast": "T1w"}}  # the foreign layout's _T1w is T1-weighted
+    twin = simulate(base / "twin", participants=PARTICIPANTS, seed=TINY_SEED, config=config)
     plain = dict(split=(), sessions=False, runs=False, nii=False, inherit=False)
     make_foreign(twin, base / "my-study", derivatives=False, **plain)  # raw: to be preprocessed
     make_foreign(twin, base / "prepped", derivatives=True, **plain)  # the same data, fMRIPrep'd
@@ -101,6 +102,11 @@ def test_readme_recipe_on_raw_data_preprocesses_and_builds_every_page(workspace)
         foreign_id(f"sub-{k:02d}") for k in range(1, PARTICIPANTS + 1)
     )
     assert (out / "preproc" / "sub-s37").is_dir()  # our preprocessing of *this* data
+    # its T1w structurals normalised to the T1w template: no structural-template gate fails (a T2w
+    # image under _T1w scored -.11 to -.28); the 8 mm BOLD voxels are flagged by their own gate
+    qc = pd.read_csv(out / "preprocessing_registration_qc.tsv", sep="\t")
+    assert len(qc) == PARTICIPANTS and (qc["norm_r"] > 0.6).all(), qc[["participant_id", "norm_r"]]
+    assert not qc["reasons"].fillna("").str.contains("norm_r").any()
     prep = (workspace / "_build/html/build/notebooks/02_preprocessing.html").read_text()
     assert "Seconds per preprocessing step" in prep and "twin's ground truth" not in prep
 

@@ -90,6 +90,14 @@ _GATES = (
     ("bold_voxel_mm", "max_voxel_mm", "max", "largest BOLD voxel edge (mm)"),
 )
 
+#: Added to a negative ``norm_r``: a registration gone wrong lowers the correlation towards 0, an
+#: image of the other contrast than its name says turns it negative (measured on the tiny twin at
+#: 8 mm slices: correctly named T1w and T2w structurals .63–.80, a T2w named ``_T1w`` −.11 to −.28).
+_INVERTED = (
+    "; negative: the structural's contrast is the template's reversed, as for a T2-weighted image"
+    " named _T1w (or the reverse)"
+)
+
 
 def nmi(a: np.ndarray, b: np.ndarray, bins: int = 32) -> float:
     """Normalised mutual information ``(H(a) + H(b)) / H(a, b)`` of two equally long samples (1–2).
@@ -418,7 +426,8 @@ def evaluate(scores: pd.DataFrame, **thresholds) -> pd.DataFrame:
                 value = row[col]
                 if (value < limit) if kind == "min" else (value > limit):
                     sign = "<" if kind == "min" else ">"
-                    failed.append(f"{col} {value:.3f} {sign} {limit} ({text})")
+                    hint = _INVERTED if col == "norm_r" and value < 0 else ""
+                    failed.append(f"{col} {value:.3f} {sign} {limit} ({text}{hint})")
         for reason in failed:
             warnings.warn(
                 f"registration QC: participant {row['participant_id']}: {reason}", UserWarning, stacklevel=2
