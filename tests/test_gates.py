@@ -66,7 +66,8 @@ def test_a_failed_gate_flags_and_warns_with_participant_score_and_threshold():
 
 
 def test_a_negative_structural_template_correlation_says_the_contrast_looks_reversed():
-    with pytest.warns(UserWarning, match=r"sub-02: norm_r -0\.200 < 0\.6 .*contrast is the template's reversed"):
+    reversed_contrast = r"sub-02: norm_r -0\.200 < 0\.6 .*contrast is the template's reversed"
+    with pytest.warns(UserWarning, match=reversed_contrast):
         table = gates.evaluate(_scores(norm_r=(1, -0.2)))
     assert "named _T1w" in table.loc[1, "reasons"]
     with pytest.warns(UserWarning) as record:  # low but positive: a poor registration, no such hint
