@@ -81,6 +81,19 @@ participants; better / worse at the VMPFC in 14 / 5 participants (sub-16 0.86 �
 worse), at the amygdalae 16 / 2 and 13 / 5.  The 1 mm layer alone (drawn as the larger of layer and
 tissue instead of their sum, no mask): 1.14 / 0.54 / 0.40.
 
+The measured thickness is the weak part, and a better measure did not help.  The estimate reads 0.8–1.4
+mm on acquired twin structurals, 1.5–1.8 on the same heads noise- and bias-free (all have the twin's 2
+mm): the bias field (±15 %) and the CSF mixed with bone at the mask's edge each lower it.  Dividing
+out a class-based bias field (60 mm FWHM) and counting the CSF of a 4 mm band outside the mask against
+the bone level beyond it brought sub-08 from 0.78 to 1.41 (noise-free 1.82) but, in the 19
+participants, left the VMPFC error where it was (1.08 → 1.09 mm; left amygdala 0.44 → 0.38, right
+0.35; VMPFC Dice below .90 in 5 → 4, its largest error 1.54 → 1.90 mm, sub-13/15/17 worse by 0.4–0.5
+mm, sub-06/07/16/18 better by 0.3–0.6).  A fixed layer of 1.6 mm for everyone gave 0.96 / 0.33 / 0.33
+mm and two VMPFC Dice below .90, the twin's own 2 mm 0.99 / 0.39 / 0.40, three VMPFC and one right
+amygdala Dice below .90 (sub-14's right amygdala 0.24 → 1.20 mm).  Single participants move by
+±0.5 mm with a few tenths of a millimetre of layer, so none was kept (a fixed value would be tuned
+to the twin).
+
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
 """
