@@ -131,6 +131,22 @@ def test_cache_round_trip_is_atomic_and_tolerates_bad_entries(tmp_path, caplog):
     assert off.get(make_key("x")) == (False, None)
 
 
+def test_memo_computes_once_then_reads_and_a_disabled_cache_always_computes(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return np.arange(3.0) * len(calls)
+
+    store = Cache("memo", tmp_path)
+    first = store.memo(make_key("a"), compute)
+    again = Cache("memo", tmp_path).memo(make_key("a"), compute)  # another process: read from disk
+    assert len(calls) == 1 and np.array_equal(first, again) and np.array_equal(again, [0.0, 1.0, 2.0])
+    Cache("memo", tmp_path).memo(make_key("b"), compute)  # another key: computed
+    off = Cache("memo", tmp_path, enabled=False)
+    assert np.array_equal(off.memo(make_key("a"), compute), [0.0, 3.0, 6.0]) and len(calls) == 3
+
+
 def test_stage_with_a_cache_recomputes_only_changed_keys(tmp_path):
     calls = []
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from helpers.preprocess import normalise as normalise_module
 from helpers.preprocess.normalise import (
     in_view,
     normalise,
@@ -141,3 +142,18 @@ def test_a_structural_that_ends_inside_the_brain_registers_better_with_the_view_
     }
     assert error["mask"] < 0.8
     assert error["mask"] < 0.7 * error["none"]
+
+
+def test_the_template_read_back_from_disk_is_the_computed_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_PROJECT_ROOT", str(tmp_path))
+    normalise_module.template_for_contrast.cache_clear()
+    try:
+        stored = normalise_module.template_for_contrast("T2w", 6)  # computed and written
+        assert any((tmp_path / "build" / "cache" / "template").rglob("*.pkl"))
+        normalise_module.template_for_contrast.cache_clear()
+        read = normalise_module.template_for_contrast("T2w", 6)  # read back
+    finally:
+        normalise_module.template_for_contrast.cache_clear()
+    computed = normalise_module._template("T2w", 6)
+    assert read is not stored
+    assert np.array_equal(read.get_fdata(), computed.get_fdata()) and np.array_equal(read.affine, computed.affine)

@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -360,3 +360,26 @@ class Cache:
             return
         with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The value stored under ``key``, or ``compute()`` stored there first.
+
+        For derived data that many processes need and each would otherwise recompute (a template,
+        a distance map, a reference registration); ``key`` should hold the code that computes it.
+
+        Parameters
+        ----------
+        key : str
+            A :func:`make_key` key.
+        compute : callable
+            Returns the value (no arguments).
+
+        Returns
+        -------
+        object
+        """
+        found, value = self.get(key)
+        if not found:
+            value = compute()
+            self.put(key, value)
+        return value

@@ -184,6 +184,8 @@ class Normalisation:
 def template_for_contrast(contrast: str = "T2w", resolution: int = 2) -> nib.Nifti1Image:
     """The MNI152 template with the contrast of the structural to normalise (cached; do not modify it).
 
+    Kept in memory and on disk (``build/cache/template``, keyed by contrast, resolution and code).
+
     ``T1w``: nilearn's T1 template.  ``T2w``: ``Σ_k c_k·P_k`` over tissue probability maps with
     :data:`T2_CONTRAST` weights, CSF = brain mask − GM − WM (clipped to [0, 1]), as SPM's T2 template.
 
@@ -203,12 +205,34 @@ def template_for_contrast(contrast: str = "T2w", resolution: int = 2) -> nib.Nif
     ValueError
         If ``contrast`` is neither "T1w" nor "T2w".
     """
+    if contrast not in ("T1w", "T2w"):
+        raise ValueError(f"structural contrast {contrast!r} is not 'T1w' or 'T2w'")
+    return _stored("template", lambda: _template(contrast, resolution), contrast, resolution)
+
+
+def _stored(namespace: str, compute, *parts):
+    """``compute()`` kept on disk (:class:`helpers.cache.Cache` ``namespace``), keyed by ``parts`` and
+    this module's code (imports followed): every process of the stage would otherwise redo it (~3 s for
+    nilearn's 1 and 3 mm templates and the 1 mm distance map, per process)."""
+    from helpers.cache import Cache, make_key
+
+    return Cache(namespace).memo(make_key(*parts, _code()), compute)
+
+
+@functools.cache
+def _code() -> str:
+    """This module's code fingerprint, imports followed (once per process: it takes ~0.6 s)."""
+    from helpers.cache import code_fingerprint
+
+    return code_fingerprint(__name__, follow_imports=True)
+
+
+def _template(contrast: str, resolution: int) -> nib.Nifti1Image:
+    """:func:`template_for_contrast`, computed."""
     from helpers.atlas import load_template
 
     if contrast == "T1w":
         return load_template(resolution, "t1")
-    if contrast != "T2w":
-        raise ValueError(f"structural contrast {contrast!r} is not 'T1w' or 'T2w'")
     gm = load_template(resolution, "gm")
     wm = load_template(resolution, "wm").get_fdata()
     mask = load_template(resolution, "mask").get_fdata()
@@ -321,12 +345,15 @@ def _outside_tissue(template: nib.Nifti1Image) -> tuple[np.ndarray, np.ndarray, 
     data = np.asarray(template.get_fdata(dtype=np.float32))
     key = hashlib.sha1(data.tobytes() + template.affine.tobytes()).hexdigest()
     if key not in _DISTANCES:  # the stage draws a layer on the same 1 mm template for every participant
-        from scipy import ndimage
 
-        tissue = _tissue(data)
-        zooms = _zooms(template)
+        def compute():
+            from scipy import ndimage
+
+            tissue, zooms = _tissue(data), _zooms(template)
+            return ndimage.distance_transform_edt(~tissue, sampling=zooms), tissue, zooms.mean()
+
         _DISTANCES.clear()  # one template at a time: the 1 mm map is 35 MB
-        _DISTANCES[key] = (ndimage.distance_transform_edt(~tissue, sampling=zooms), tissue, zooms.mean())
+        _DISTANCES[key] = _stored("template_distance", compute, key)
     return _DISTANCES[key]
 
 

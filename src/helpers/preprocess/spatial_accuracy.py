@@ -75,13 +75,8 @@ def template_correspondence(source: str) -> tuple[np.ndarray, np.ndarray] | None
         return None
     from helpers.cache import Cache, code_fingerprint, make_key
 
-    store = Cache("template_correspondence")
     key = make_key(source, code_fingerprint(__name__, follow_imports=True))
-    found, value = store.get(key)
-    if not found:
-        value = _correspondence(source)
-        store.put(key, value)
-    return value
+    return Cache("template_correspondence").memo(key, lambda: _correspondence(source))
 
 
 def source_brain(source: str, resolution: int = 2) -> nib.Nifti1Image:
