@@ -156,4 +156,5 @@ def test_the_template_read_back_from_disk_is_the_computed_one(tmp_path, monkeypa
         normalise_module.template_for_contrast.cache_clear()
     computed = normalise_module._template("T2w", 6)
     assert read is not stored
-    assert np.array_equal(read.get_fdata(), computed.get_fdata()) and np.array_equal(read.affine, computed.affine)
+    assert np.array_equal(read.get_fdata(), computed.get_fdata())
+    assert np.array_equal(read.affine, computed.affine)
