@@ -102,6 +102,7 @@ def test_summarise_counts_misses_against_the_targets():
     assert summary["min_dice"] == 0.88 and summary["n_dice_missed"] == 2 and summary["n_scores"] == 4
     assert summary["mean_dice"] == pytest.approx((0.93 + 0.88 + 0.899 + 1.0) / 4)
     assert summary["min_dice_abs"] == 0.5  # reported, but not held against the target
+    assert summary["min_r_smoothed"] == 0.5
     fig = plot_accuracy(scores)
     assert fig.axes[2].get_ylim()[0] <= 0.86  # a Dice below the usual axis floor stays visible
     targets = [line for line in fig.axes[2].lines if line.get_linestyle() == "--"]
@@ -140,6 +141,19 @@ def test_region_summary_and_sentence_name_the_region_that_misses():
 
 
 @pytest.mark.slow
+def test_smoothing_sentence_says_what_the_lowest_correlations_show():
+    from helpers.preprocess.accuracy import smoothing_sentence
+
+    assert smoothing_sentence({"min_r": 0.978, "min_r_smoothed": 0.994}) == (
+        "The smoothed time series agree more closely with the ideal ones (lowest r .994 against .978 "
+        "unsmoothed): smoothing averages out small misregistrations."
+    )
+    assert smoothing_sentence({"min_r": 0.89, "min_r_smoothed": 0.5}) == (
+        "The smoothed time series do not agree more closely with the ideal ones (lowest r .500 against "
+        ".890 unsmoothed)."
+    )
+
+
 def test_chapter_accuracy_without_truth_is_all_nan(tiny_twin, preprocessed, tmp_path):
     out, _, _ = preprocessed
     root = _copy_participant(tiny_twin, tmp_path)  # raw data only: no derivatives/twin-truth

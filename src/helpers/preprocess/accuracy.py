@@ -30,7 +30,7 @@ from nibabel.affines import apply_affine
 from ..atlas import DEFAULT_ROIS
 from ..execution import execution_doc, map_participants
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
-from .accuracy_prose import TARGETS, prose_numbers, region_sentence, region_summary
+from .accuracy_prose import TARGETS, prose_numbers, region_sentence, region_summary, smoothing_sentence
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 from .spatial_accuracy import correspondence_at, roi_scores, shift_dice, template_correspondence
@@ -52,6 +52,7 @@ __all__ = [
     "prose_numbers",
     "region_summary",
     "region_sentence",
+    "smoothing_sentence",
     "chapter_accuracy",
     "score_dataset",
 ]
@@ -394,7 +395,7 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
     Returns
     -------
     dict of str to float
-        ``max_realign_rms``, ``min_r``, ``min_dice``, ``mean_dice``, ``min_dice_abs``,
+        ``max_realign_rms``, ``min_r``, ``min_r_smoothed``, ``min_dice``, ``mean_dice``, ``min_dice_abs``,
         ``max_error_mm``, ``mean_error_mm``, ``n_realign_missed``, ``n_r_missed``, ``n_dice_missed``,
         ``n_error_missed``, ``n_scores``.
     """
@@ -403,6 +404,7 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
     return {
         "max_realign_rms": float(scores["realign_rms_mm"].max()),
         "min_r": float(r.min().min()),
+        "min_r_smoothed": float(scores.filter(like="r_smoothed").min().min()),
         "min_dice": float(dice.min().min()),
         "mean_dice": float(dice.mean().mean()),
         "min_dice_abs": float(scores.filter(regex=r"^dice_abs_").min().min()),

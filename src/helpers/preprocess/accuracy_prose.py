@@ -13,7 +13,7 @@ from ..atlas import DEFAULT_ROIS
 from ..style import format_number, format_r
 from ..style.labels import CELL_LABELS
 
-__all__ = ["TARGETS", "prose_numbers", "region_summary", "region_sentence"]
+__all__ = ["TARGETS", "prose_numbers", "region_summary", "region_sentence", "smoothing_sentence"]
 
 #: Accuracy targets: realignment RMS error (mm, at most), ROI time-series r and ROI Dice (at least;
 #: issue 7), and the ROI's mean registration error (mm, at most: half an output voxel of 3 mm).
@@ -29,7 +29,7 @@ def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
     Parameters
     ----------
     numbers : dict of str to float
-        Key -> value (``n_*`` counts, ``*dice*`` and ``min_r`` bounded by 1, the rest in mm).
+        Key -> value (``n_*`` counts, ``*dice*`` and ``min_r*`` bounded by 1, the rest in mm).
 
     Returns
     -------
@@ -39,7 +39,7 @@ def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
     for key, value in numbers.items():
         if key.startswith("n_"):
             out[key] = format_number(value)
-        elif "dice" in key or key == "min_r":
+        elif "dice" in key or key.startswith("min_r"):
             out[key] = format_r(value)
         else:
             out[key] = format_number(value, 3 if "realign" in key else 2)
@@ -113,3 +113,29 @@ def region_sentence(summary: pd.DataFrame) -> str:
         highest = format_number(others["error_max_mm"].max(), 2)
         text += f" The other regions' errors stay at or below {highest} mm."
     return text
+
+
+def smoothing_sentence(numbers: dict[str, float]) -> str:
+    """Whether the smoothed ROI time series agree more closely with the ideal ones, in one sentence.
+
+    Compares the lowest r of the smoothed and the unsmoothed series (``min_r_smoothed``, ``min_r``
+    of :func:`helpers.preprocess.accuracy.summarise`): "The smoothed time series agree more closely
+    with the ideal ones (lowest r .994 against .978 unsmoothed): smoothing averages out small
+    misregistrations."
+
+    Parameters
+    ----------
+    numbers : dict of str to float
+        With ``min_r`` and ``min_r_smoothed``.
+
+    Returns
+    -------
+    str
+    """
+    smoothed, plain = numbers["min_r_smoothed"], numbers["min_r"]
+    closer = smoothed > plain
+    return (
+        f"The smoothed time series {'agree' if closer else 'do not agree'} more closely with the ideal ones "
+        f"(lowest r {format_r(smoothed)} against {format_r(plain)} unsmoothed)"
+        + (": smoothing averages out small misregistrations." if closer else ".")
+    )
