@@ -64,6 +64,10 @@ def test_outputs_follow_the_twin_contract(tiny_twin, preprocessed):
     sidecar = json.loads(paths["smoothed_json"].read_text())
     assert sidecar["SmoothingFWHM"] == 8.0 and sidecar["Software"]["dipy"] != "not installed"
     assert sidecar["Parameters"]["resolution"] == 6
+    # the MNI -> structural points image is the transform on the whole grid: no zero (origin) points
+    # outside the head support, which interpolation near the support's edge would mix in
+    xfm = nib.load(paths["norm_xfm"]).get_fdata()
+    assert not np.all(xfm == 0, axis=-1).any()
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from .brain import BRAIN_DEFAULTS
 from .coregister import COREG_DEFAULTS
 from .inputs import RawInputs
 from .normalise import NORMALISE_DEFAULTS
-from .resample import as_image, scatter
+from .resample import as_image
 
 __all__ = ["SOFTWARE", "write_participant"]
 
@@ -73,7 +73,7 @@ def write_participant(
         ``(run, paths, tr, volumes)`` per run: the raw run, its :func:`helpers.layout.derivative_paths`,
         its TR and ``volumes``, its slice of the concatenated series.
     mni : dict
-        The MNI-space results: ``affine``, ``support``, ``struct_points``, ``tissue``, ``bold``,
+        The MNI-space results: ``affine``, ``support``, ``points``, ``struct_points``, ``tissue``, ``bold``,
         ``smoothed``, ``mask``, ``anat``.
     motion : helpers.preprocess.realign.RealignResult
         Realignment (``mean`` image, ``params`` table).
@@ -105,7 +105,7 @@ def write_participant(
         for label in ("GM", "WM", "CSF"):
             as_image(mni["tissue"][label], affine).to_filename(inside(paths[f"probseg_{label}"]))
         as_image(mni["anat"], affine).to_filename(inside(paths["anat_mni"]))
-        as_image(scatter(mni["struct_points"], mni["support"]), affine).to_filename(inside(paths["norm_xfm"]))
+        as_image(mni["points"], affine).to_filename(inside(paths["norm_xfm"]))
         for run, run_paths, tr, volumes in runs:
             rel = {k: inside(p) for k, p in run_paths.items() if k in _RUN_OUTPUTS}
             as_image(mni["bold"][..., volumes], affine, dtype=np.int16, tr=tr).to_filename(rel["preproc"])
