@@ -363,8 +363,10 @@ def _to_mni(data, func_affine, matrices, coreg, norm, params) -> dict:
     support = ndimage.binary_dilation(tissue["GM"] + tissue["WM"] + tissue["CSF"] > 0.01, iterations=2)
     points = norm.to_structural(grid_points(shape, affine)).reshape(*shape, 3)
     struct_points = points[support]
-    points = struct_points @ coreg[:3, :3].T + coreg[:3, 3]
-    values, coverage = resample_series(data, func_affine, matrices, points, order=params["resample_order"])
+    func_points = struct_points @ coreg[:3, :3].T + coreg[:3, 3]
+    values, coverage = resample_series(
+        data, func_affine, matrices, func_points, order=params["resample_order"]
+    )
     return {
         "affine": affine,
         "support": support,
