@@ -18,7 +18,13 @@ template correspondence (:mod:`.spatial_accuracy`), is 0.3–1.2 mm (mean over a
 and 0.9–1.6 mm at the VMPFC (measured on sub-05, -06, -08, -19): now the largest part of the ROI
 registration error.  dipy's SyN drifts on its coarsest pyramid level (1.3–1.8 mm at the ROIs when an
 image is registered to itself, 0.01 mm with two levels), but two levels did not lower the VMPFC error
-on those participants (sub-06: 2.0 against 1.7 mm), so the three levels stay.
+on those participants (sub-06: 2.0 against 1.7 mm), so the three levels stay.  Re-measured with the
+CSF layer and the view mask: the 3 mm T2 template registered to itself with the stage's settings
+still moves the ROIs by 1.29 / 1.36 / 1.78 mm (VMPFC / left / right amygdala; 0.015 mm with two
+levels), yet on 15 participants of the twin (sub-01 to -16 but -10; acquired, true pose) two levels
+gave a mean VMPFC error of 1.07 mm (50, 25 iterations; VMPFC Dice below .90 in 6) or 1.07 mm
+(100, 50; 3 below, 1.5 times slower) against 1.08 mm (4 below) with three: the coarsest level also
+catches large deformations (sub-09: 1.08 mm with three levels, 2.1–2.3 mm with two).
 
 Where the VMPFC error comes from (``benchmarks/bench_registration_budget.py``, sub-09/11/16/17, mean
 error over the ROI in mm, VMPFC / left / right amygdala): the source brain alone on the participant's
