@@ -24,7 +24,11 @@ still moves the ROIs by 1.29 / 1.36 / 1.78 mm (VMPFC / left / right amygdala; 0.
 levels), yet on 15 participants of the twin (sub-01 to -16 but -10; acquired, true pose) two levels
 gave a mean VMPFC error of 1.07 mm (50, 25 iterations; VMPFC Dice below .90 in 6) or 1.07 mm
 (100, 50; 3 below, 1.5 times slower) against 1.08 mm (4 below) with three: the coarsest level also
-catches large deformations (sub-09: 1.08 mm with three levels, 2.1–2.3 mm with two).
+catches large deformations (sub-09: 1.08 mm with three levels, 2.1–2.3 mm with two).  The drift
+comes from dipy scaling every SyN update to ``step_length`` (0.25 voxel, 3 mm at the coarsest
+level), however small the gradient: a step of 0.1 voxel cut it to 0.64–0.80 mm (0.05: 0.15–0.19),
+but did not lower the error on sub-01, -06, -08 and -14 (VMPFC 0.95, 1.06, 1.76, 1.26 mm, or 0.90,
+1.47, 0.98, 1.44 with 100, 50, 50 iterations, against 0.76, 1.38, 1.38, 1.27 mm at 0.25).
 
 Where the VMPFC error comes from (``benchmarks/bench_registration_budget.py``, sub-09/11/16/17, mean
 error over the ROI in mm, VMPFC / left / right amygdala): the source brain alone on the participant's
