@@ -22,6 +22,7 @@ CITATIONS = {
     "whitfield2012conn": "Whitfield-Gabrieli & Nieto-Castanon, 2012",
     "garyfallidis2014dipy": "Garyfallidis et al., 2014",
     "avants2008syn": "Avants et al., 2008",
+    "styner2000bias": "Styner et al., 2000",
     "fonov2011mni": "Fonov et al., 2011",
     "behzadi2007": "Behzadi et al., 2007",
     "tzourio2002": "Tzourio-Mazoyer et al., 2002",
@@ -173,7 +174,9 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
     preprocessing = (
         "Functional images were realigned (rigid body, "
         f"{'two passes' if DEFAULTS['two_pass'] else 'one pass'}), the mean functional image was "
-        "coregistered to the structural image (mutual information) and the structural image was "
+        "coregistered to the structural image (mutual information, after a smooth intensity bias, a "
+        f"quadratic fitted to the tissue classes, had been divided out of the structural image "
+        f"{c('styner2000bias')}) and the structural image was "
         f"normalised to the MNI152 ICBM 2009a nonlinear asymmetric template distributed with nilearn "
         f"{c('fonov2011mni', 'abraham2014')} by an affine "
         f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in "
