@@ -173,10 +173,9 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
     source = _derivatives_source(conn, pre)
     preprocessing = (
         "Functional images were realigned (rigid body, "
-        f"{'two passes' if DEFAULTS['two_pass'] else 'one pass'}), the mean functional image was "
-        "coregistered to the structural image (mutual information, after a smooth intensity bias, a "
-        f"quadratic fitted to the tissue classes, had been divided out of the structural image "
-        f"{c('styner2000bias')}) and the structural image was "
+        f"{'two passes' if DEFAULTS['two_pass'] else 'one pass'}), the structural image's smooth "
+        f"intensity bias was divided out {c('styner2000bias')}, the mean functional image was "
+        "coregistered to it (mutual information) and the structural image was "
         f"normalised to the MNI152 ICBM 2009a nonlinear asymmetric template distributed with nilearn "
         f"{c('fonov2011mni', 'abraham2014')} by an affine "
         f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in "
