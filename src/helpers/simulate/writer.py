@@ -10,11 +10,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-try:  # ISA-L's gzip is ~4x faster than zlib at the same ratio (valid, standard gzip streams)
-    from isal.igzip import IGzipFile as _GzipFile
-except ImportError:  # pragma: no cover - fallback keeps working, with different (still deterministic) bytes
-    _GzipFile = gzip.GzipFile
-
 import nibabel as nib
 import numpy as np
 import pandas as pd
@@ -77,8 +72,10 @@ def save_nifti(
     twin computes in, so each volume is contiguous).  Float data saved as int16 are stored as
     ``rint(data / slope)`` with ``scl_slope`` = max|data| / 32000 and intercept 0 (0 stays exactly 0;
     quantisation error < 0.002 % of the peak).  The header is nibabel's; the data are streamed volume
-    by volume into a gzip stream (ISA-L's ``igzip`` when installed, else zlib) with mtime 0 and no
-    file name, so equal inputs give byte-identical files.
+    by volume into a zlib gzip stream with mtime 0 and no file name, so equal inputs give
+    byte-identical files.  (ISA-L's faster ``igzip`` was used until it wrote a different, equally
+    valid stream for the same mask in a worker process than in the parent: its output is not
+    deterministic.)
 
     Parameters
     ----------
@@ -121,7 +118,7 @@ def save_nifti(
     hdr.set_data_offset(352)
     with (
         open(path, "wb") as raw,
-        _GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0) as gz,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0) as gz,
     ):
         gz.write(hdr.binaryblock + b"\0\0\0\0")
         for vol in vols:
