@@ -48,6 +48,14 @@ def test_a_planted_smooth_field_is_recovered_and_divided_out():
     assert _cv(corrected[core]) < 0.012 < 0.025 < _cv((truth * planted)[core])  # noise alone: 0.010
 
 
+def test_zero_voxels_inside_the_mask_are_left_out_of_the_fit():
+    truth, inside = _phantom()
+    planted = _planted(truth.shape)
+    image = truth * planted
+    image[::7, ::5, ::3] = 0  # holes of a real mask (air, dropout)
+    assert _cv((bias_field(image, inside, AFFINE) / planted)[inside]) < 0.005
+
+
 def test_an_image_without_a_field_is_left_alone():
     truth, inside = _phantom()
     assert _cv(bias_field(truth, inside, AFFINE)[inside]) < 0.005

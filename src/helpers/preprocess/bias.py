@@ -74,7 +74,7 @@ def bias_field(
     ------
     ValueError
         If ``degree`` is not a positive integer, ``inside`` is empty or not ``data``'s shape, or the
-        brain has fewer than three intensity levels.
+        brain has fewer than three positive intensity levels (zero voxels are left out of the fit).
     """
     from skimage.filters import threshold_multiotsu
 
@@ -86,10 +86,11 @@ def bias_field(
             f"bias_field: the brain mask (shape {inside.shape}, {int(inside.sum())} voxels) must be "
             f"non-empty and of the image's shape {data.shape}"
         )
-    values = np.asarray(data, float)[inside]
-    if np.unique(values).size < 3 or values.min() <= 0:
+    fitted = inside & (np.asarray(data) > 0)  # log I: a zero voxel inside a real brain mask is skipped
+    values = np.asarray(data, float)[fitted]
+    if np.unique(values).size < 3:
         raise ValueError("bias_field: the brain needs three positive intensity levels to classify")
-    world = apply_affine(affine, np.argwhere(inside))
+    world = apply_affine(affine, np.argwhere(fitted))
     centre, scale = world.mean(axis=0), np.abs(world - world.mean(axis=0)).max()
     design = _monomials((world - centre) / scale, degree)
     field = np.ones(len(values))
