@@ -14,7 +14,9 @@ from helpers.execution import ParticipantError, record_exclusions
 from helpers.preprocess import qc
 from helpers.preprocess.accuracy import (
     chapter_accuracy,
+    format_dice,
     plot_accuracy,
+    prose_numbers,
     score_dataset,
     score_participant,
     summarise,
@@ -115,6 +117,20 @@ def test_summarise_counts_misses_against_the_targets():
     regions = [line for line in fig.axes[2].lines if line.get_linestyle() != "--"]
     assert targets[0].get_color() not in {line.get_color() for line in regions}
     assert [line.get_label() for line in regions] == ["VMPFC", "Left amygdala"]
+
+
+def test_a_dice_that_misses_the_target_is_never_printed_at_it():
+    # rounded, .8996 would print ".900": a miss shown as a pass; truncated, it prints ".899"
+    assert [format_dice(v) for v in (0.8996, 0.9, 0.9004, 1.0, 0.0415)] == [
+        ".899",
+        ".900",
+        ".900",
+        "1.000",
+        ".041",
+    ]
+    assert format_dice(float("nan")) == "—"
+    assert prose_numbers({"min_dice": 0.8996, "min_r": 0.8996}) == {"min_dice": ".899", "min_r": ".900"}
+    assert all(format_dice(k / 1000) == f".{k:03d}" for k in range(1000))  # no exact value falls below itself
 
 
 def test_region_summary_and_sentence_name_the_region_that_misses():

@@ -30,7 +30,14 @@ from nibabel.affines import apply_affine
 from ..atlas import DEFAULT_ROIS
 from ..execution import execution_doc, map_participants
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
-from .accuracy_prose import TARGETS, prose_numbers, region_sentence, region_summary, smoothing_sentence
+from .accuracy_prose import (
+    TARGETS,
+    format_dice,
+    prose_numbers,
+    region_sentence,
+    region_summary,
+    smoothing_sentence,
+)
 from .pipeline import derivative_paths
 from .realign import MOTION_COLUMNS, displacement_rms, rigid_matrix
 from .spatial_accuracy import correspondence_at, roi_scores, shift_dice, template_correspondence
@@ -49,6 +56,7 @@ __all__ = [
     "plot_accuracy",
     "summarise",
     "dice_yardstick",
+    "format_dice",
     "prose_numbers",
     "region_summary",
     "region_sentence",

@@ -7,23 +7,53 @@ scores down by region, so that a region that misses its targets is named, not av
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ..atlas import DEFAULT_ROIS
 from ..style import format_number, format_r
 from ..style.labels import CELL_LABELS
 
-__all__ = ["TARGETS", "prose_numbers", "region_summary", "region_sentence", "smoothing_sentence"]
+__all__ = [
+    "TARGETS",
+    "format_dice",
+    "prose_numbers",
+    "region_summary",
+    "region_sentence",
+    "smoothing_sentence",
+]
 
 #: Accuracy targets: realignment RMS error (mm, at most), ROI time-series r and ROI Dice (at least;
 #: issue 7), and the ROI's mean registration error (mm, at most: half an output voxel of 3 mm).
 TARGETS = {"realign_rms_mm": 0.1, "r": 0.9, "dice": 0.9, "error_mm": 1.5}
 
 
+def format_dice(dice: float) -> str:
+    """A Dice overlap (or any score with a lower target) truncated, not rounded, to three decimals.
+
+    Rounding would print a miss of the .90 target such as .8996 as ".900"; truncated, a printed value
+    meets a three-decimal target exactly when the value does.
+
+    Parameters
+    ----------
+    dice : float
+        The value (non-finite: ``"—"``).
+
+    Returns
+    -------
+    str
+        APA style (:func:`helpers.style.format_r`), e.g. ``.899`` for .8996.
+    """
+    if not math.isfinite(dice):
+        return format_r(dice)
+    return format_r(math.floor(dice * 1000) / 1000)
+
+
 def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
     """The numbers of :func:`summarise` or :func:`dice_yardstick` as the book prints them (APA style).
 
-    Counts as integers; Dice and r without a leading zero (:func:`helpers.style.format_r`);
+    Counts as integers; Dice truncated (:func:`format_dice`) and r rounded, without a leading zero;
     realignment errors in mm to 3 decimals, other mm to 2 (:func:`helpers.style.format_number`).
 
     Parameters
@@ -39,7 +69,9 @@ def prose_numbers(numbers: dict[str, float]) -> dict[str, str]:
     for key, value in numbers.items():
         if key.startswith("n_"):
             out[key] = format_number(value)
-        elif "dice" in key or key.startswith("min_r"):
+        elif "dice" in key:
+            out[key] = format_dice(value)
+        elif key.startswith("min_r"):
             out[key] = format_r(value)
         else:
             out[key] = format_number(value, 3 if "realign" in key else 2)
