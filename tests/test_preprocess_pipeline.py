@@ -23,6 +23,7 @@ from helpers.preprocess.accuracy import (
     template_gap,
 )
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
+from helpers.preprocess.stability import perturbed, rounding_shift
 
 matplotlib.use("Agg", force=False)
 
@@ -542,3 +543,25 @@ def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_pa
     assert again["skipped"].all()  # resume works with several runs
     figs = qc.qc_figures(out, root, "sub-01", resolution=6)  # QC shows the first run
     assert set(figs) == {"motion", "carpet", "coregistration", "normalisation", "rois"}
+
+
+@pytest.mark.slow
+def test_rounding_shift_is_zero_without_a_change_and_refuses_a_missing_stage(
+    tiny_twin, preprocessed, tmp_path
+):
+    out, _, _ = preprocessed
+    unchanged = rounding_shift(tiny_twin, out, "sub-01", eps=0.0)  # the normalisation is deterministic
+    assert set(unchanged) == {"vmpfc", "amygdala_l", "amygdala_r"} and set(unchanged.values()) == {0.0}
+    moved = rounding_shift(tiny_twin, out, "sub-01", eps=1e-3)
+    assert all(np.isfinite(v) and v > 0 for v in moved.values())
+    with pytest.raises(FileNotFoundError, match="sub-01.*provenance.json"):
+        rounding_shift(tiny_twin, tmp_path, "sub-01")
+
+
+def test_perturbed_changes_each_voxel_by_its_relative_share():
+    image = nib.Nifti1Image(np.linspace(1, 100, 4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6), np.eye(4))
+    data = image.get_fdata()
+    assert np.array_equal(perturbed(image, 0.0).get_fdata(), data)
+    relative = perturbed(image, 1e-3).get_fdata() / data - 1
+    assert 0 < np.abs(relative).max() < 5e-3 and abs(relative.std() - 1e-3) < 3e-4  # ε·n, n ~ N(0, 1)
+    assert np.array_equal(perturbed(image, 1e-3).get_fdata(), perturbed(image, 1e-3).get_fdata())

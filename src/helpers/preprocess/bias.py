@@ -26,6 +26,9 @@ normalisation it is not used (``benchmarks/bench_registration_budget.py``, 19 ac
 true pose): the quadratic field lowered the mean error from 1.08 / 0.44 / 0.35 to 1.05 / 0.37 / 0.32
 mm and the VMPFC Dice below .90 from 5 participants to 3, but sub-04 went from 1.22 to 2.92 mm
 (Dice .93 to .82); the Gaussian field gave 1.06 / 0.42 / 0.34 mm, with sub-04 and sub-17 at 2.1 mm.
+On another machine (same code and twin; :mod:`.stability`: the normalisation moves by ~1 mm at the VMPFC
+with the last bits of its input) the quadratic field gave 1.17 / 0.51 / 0.44 mm against 1.25 / 0.48 /
+0.40, 7 VMPFC Dice below .90 against 9, and sub-04 1.63 against 2.12 mm: within rounding either way.
 """
 
 from __future__ import annotations

@@ -104,6 +104,20 @@ amygdala Dice below .90 (sub-14's right amygdala 0.24 → 1.20 mm).  Single part
 ±0.5 mm with a few tenths of a millimetre of layer, so none was kept (a fixed value would be tuned
 to the twin).
 
+All the comparisons above are within the stage's own rounding sensitivity (:mod:`.stability`): a
+change of one part in a million of the structural moves the map by 1.0–1.2 mm at the VMPFC (0.2–0.5 mm
+at the amygdalae; sub-04, sub-05), through the affine stage (1.4–1.6 mm alone: L-BFGS-B stops after
+10 evaluations at the finest level, on a sampled metric) and SyN (0.6–1.0 mm with the affine held:
+dipy's coarsest level stops early after a varying number of iterations, and every update is scaled to
+``step_length`` however close to the optimum).  So the 19 participants' numbers differ between
+machines: the same code, lock and twin gave a mean error of 1.08 / 0.44 / 0.35 mm and 5 VMPFC Dice
+below .90 on one machine, 1.25 / 0.48 / 0.40 mm and 9 on another (``bench_registration_budget.py``,
+acquired, true pose).  On the second machine: every voxel sampled in the affine stage cut its own
+sensitivity to 0.2–0.6 mm; SyN's step decreased linearly to 4 % of ``step_length`` over each level
+halved SyN's (0.2–0.6 mm) but moved the VMPFC error to 1.56 mm (amygdalae 0.40 / 0.36; 1.47 / 0.37 /
+0.36 mm with dense affine sampling), over the finest level only 1.36 / 0.43 / 0.39 mm.  None is kept:
+differences of ±0.2 mm in a mean over 19 participants are within what rounding alone moves it.
+
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
 """
