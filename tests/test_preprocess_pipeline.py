@@ -23,7 +23,7 @@ from helpers.preprocess.accuracy import (
     template_gap,
 )
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
-from helpers.preprocess.stability import perturbed, rounding_shift
+from helpers.preprocess.stability import perturbed, rounding_shift, rounding_shifts
 
 matplotlib.use("Agg", force=False)
 
@@ -550,8 +550,13 @@ def test_rounding_shift_is_zero_without_a_change_and_refuses_a_missing_stage(
     tiny_twin, preprocessed, tmp_path
 ):
     out, _, _ = preprocessed
-    unchanged = rounding_shift(tiny_twin, out, "sub-01", eps=0.0)  # the normalisation is deterministic
-    assert set(unchanged) == {"vmpfc", "amygdala_l", "amygdala_r"} and set(unchanged.values()) == {0.0}
+    unchanged = rounding_shifts(tiny_twin, out, ["sub-01"], eps=0.0)  # the normalisation is deterministic
+    assert list(unchanged.index) == ["sub-01"] and set(unchanged.columns) == {
+        "vmpfc",
+        "amygdala_l",
+        "amygdala_r",
+    }
+    assert (unchanged.to_numpy() == 0).all()
     moved = rounding_shift(tiny_twin, out, "sub-01", eps=1e-3)
     assert all(np.isfinite(v) and v > 0 for v in moved.values())
     with pytest.raises(FileNotFoundError, match="sub-01.*provenance.json"):

@@ -19,14 +19,18 @@ with the same code and lock: 5 VMPFC Dice below .90 on one, 13 on the other.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pandas as pd
 from nibabel.affines import apply_affine
 
-__all__ = ["perturbed", "rounding_shift"]
+from ..execution import execution_doc, map_participants
+
+__all__ = ["perturbed", "rounding_shift", "rounding_shifts"]
 
 
 def perturbed(image: nib.Nifti1Image, eps: float, seed: int = 1) -> nib.Nifti1Image:
@@ -106,3 +110,43 @@ def rounding_shift(
         roi: float(np.linalg.norm(maps[1].to_structural(y) - maps[0].to_structural(y), axis=1).mean())
         for roi, y in points.items()
     }
+
+
+@execution_doc("backend", "n_jobs", "scheduler")
+def rounding_shifts(
+    bids_dir: str | Path,
+    preproc_dir: str | Path,
+    participants: list[str],
+    eps: float = 1e-6,
+    backend: str = "serial",
+    n_jobs: int = 1,
+    scheduler="",
+) -> pd.DataFrame:
+    """:func:`rounding_shift` of several participants, one row each (mm), in parallel.
+
+    Parameters
+    ----------
+    bids_dir : path
+        Raw BIDS dataset.
+    preproc_dir : path
+        The preprocessing stage's derivatives.
+    participants : list of str
+        ``sub-XX`` ids.
+    eps : float, default 1e-6
+        Relative size of the change.
+    {execution_parameters:backend,n_jobs,scheduler}
+
+    Returns
+    -------
+    DataFrame
+        Index ``participant_id``; one column per atlas ROI.
+    """
+    rows = map_participants(
+        functools.partial(rounding_shift, bids_dir, preproc_dir, eps=eps),
+        participants,
+        backend=backend,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        desc="rounding sensitivity",
+    )
+    return pd.DataFrame(rows, index=pd.Index(participants, name="participant_id"))
