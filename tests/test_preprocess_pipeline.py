@@ -427,6 +427,7 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
         "helpers.preprocess.accuracy_prose",
         "helpers.preprocess.gate_yardstick",
         "helpers.preprocess.spatial_accuracy",
+        "helpers.preprocess.stability",
         "helpers.preprocess.pipeline",
         "helpers.preprocess.voxels",
     }
