@@ -41,14 +41,12 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 from dipy.align.imwarp import RegistrationStages, SymmetricDiffeomorphicRegistration
-from nibabel.affines import apply_affine
 
-from helpers.atlas import load_template, roi_masks
 from helpers.preprocess import normalise as normalise_module
 from helpers.preprocess.brain import brain_mask
 from helpers.preprocess.inputs import find_inputs
 from helpers.preprocess.participant import DEFAULTS, load_structural, normalise_structural
-from helpers.preprocess.stability import perturbed
+from helpers.preprocess.stability import perturbed, roi_points
 
 
 class SynIterations:
@@ -81,10 +79,7 @@ def main() -> None:
     parser.add_argument("--participants", default="sub-04,sub-05")
     parser.add_argument("--eps", default="1e-6,1e-5")
     args = parser.parse_args()
-    points = {
-        roi: apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj) > 0))
-        for roi, mask in roi_masks(load_template(1)).items()
-    }
+    points = roi_points()
     epsilons = [0.0] + [float(e) for e in args.eps.split(",")]
     rows = []
     for participant in args.participants.split(","):

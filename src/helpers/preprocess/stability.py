@@ -30,7 +30,7 @@ from nibabel.affines import apply_affine
 
 from ..execution import execution_doc, map_participants
 
-__all__ = ["perturbed", "rounding_shift", "rounding_shifts"]
+__all__ = ["perturbed", "roi_points", "rounding_shift", "rounding_shifts"]
 
 
 def perturbed(image: nib.Nifti1Image, eps: float, seed: int = 1) -> nib.Nifti1Image:
@@ -52,6 +52,16 @@ def perturbed(image: nib.Nifti1Image, eps: float, seed: int = 1) -> nib.Nifti1Im
     data = image.get_fdata(dtype=np.float32)
     noise = np.random.default_rng(seed).standard_normal(data.shape).astype(np.float32)
     return nib.Nifti1Image(data * (1 + np.float32(eps) * noise), image.affine)
+
+
+def roi_points() -> dict[str, np.ndarray]:
+    """The MNI points (N, 3; mm) of each atlas ROI's 1 mm voxels (:func:`helpers.atlas.roi_masks`)."""
+    from ..atlas import load_template, roi_masks
+
+    return {
+        roi: apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj) > 0))
+        for roi, mask in roi_masks(load_template(1)).items()
+    }
 
 
 def rounding_shift(
@@ -85,7 +95,6 @@ def rounding_shift(
     FileNotFoundError
         If the participant's ``provenance.json`` is missing (the stage has not run).
     """
-    from ..atlas import load_template, roi_masks
     from .brain import brain_mask
     from .inputs import find_inputs, load_structural
     from .participant import normalise_structural, with_defaults
@@ -99,10 +108,7 @@ def rounding_shift(
     inputs = find_inputs(bids_dir, participant, params["task"])
     structural = load_structural(inputs)
     brain = brain_mask(structural, participant=participant)
-    points = {
-        roi: apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj) > 0))
-        for roi, mask in roi_masks(load_template(1)).items()
-    }
+    points = roi_points()
     maps = [
         normalise_structural(perturbed(structural, e), brain, inputs.contrast, params) for e in (0.0, eps)
     ]
