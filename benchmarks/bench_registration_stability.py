@@ -16,7 +16,11 @@ over the ROI's 1 mm atlas voxels:
 and the SyN iterations run at each pyramid level (dipy stops a level early when the energy's
 slope falls below its tolerance).
 
-Measured (2 cores, the stage's settings as of this file's commit; sub-04 / sub-05; ε = 1e-6, 1e-5;
+Measured with the stage's settings (2 cores, every voxel sampled in the affine stage; mean of sub-04
+and sub-05; VMPFC / left / right amygdala, mm): affine 0.27 / 0.20 / 0.17 (ε = 1e-6), 0.40 / 0.29 /
+0.28 (1e-5); full 0.60 / 0.43 / 0.31, 0.67 / 0.33 / 0.40; SyN alone 0.60 / 0.40 / 0.29, 0.90 / 0.34 /
+0.49 (sub-04 full 0.85 and 1.07 mm at the VMPFC, sub-05 0.34 and 0.27).  So SyN is now the larger
+part.  Before, with a random quarter of the voxels sampled (sub-04 / sub-05; ε = 1e-6, 1e-5;
 VMPFC): affine 1.61, 1.58 / 1.44, 0.54 mm; full 1.19 / 1.03 mm (ε = 1e-6); SyN alone 1.00, 0.54 /
 0.63, 0.83 mm, its coarsest level stopped after 25, 22, 30 / 50, 23, 29 iterations.  So the
 participants' ROI scores, and which of them pass a Dice target, can change from one machine to

@@ -199,3 +199,30 @@ def test_the_template_read_back_from_disk_is_the_computed_one(tmp_path, monkeypa
     assert read is not stored
     assert np.array_equal(read.get_fdata(), computed.get_fdata())
     assert np.array_equal(read.affine, computed.affine)
+
+
+@pytest.mark.slow
+def test_the_affine_stage_does_not_hang_on_the_last_bits_of_the_structural(tiny_twin):
+    """Every template voxel sampled: a change of one part in a million of the structural leaves the affine
+    stage where it was: the median over the tiny twin's participants of the mean shift at the ROIs is below
+    0.05 mm (measured 0.15 mm with a random quarter of the voxels sampled, the setting before)."""
+    from helpers.preprocess.brain import brain_mask
+    from helpers.preprocess.inputs import find_inputs
+    from helpers.preprocess.participant import load_structural
+    from helpers.preprocess.stability import roi_points
+
+    points = np.concatenate(list(roi_points().values()))
+    template = template_for_contrast("T2w", 4)
+    shifts = []
+    for participant in ("sub-01", "sub-02", "sub-03"):
+        inputs = find_inputs(tiny_twin, participant, "feedback")
+        structural = load_structural(inputs)
+        brain = brain_mask(structural, participant=participant)
+        maps = [
+            normalise(
+                perturbed(structural, eps), template, brain=brain, nonlinear=False, contrast="T2w"
+            ).to_structural(points)
+            for eps in (0.0, 1e-6)
+        ]
+        shifts.append(np.linalg.norm(maps[1] - maps[0], axis=1).mean())
+    assert np.median(shifts) < 0.05, f"affine stage moved by {np.round(shifts, 3)} mm for a change of 1e-6"

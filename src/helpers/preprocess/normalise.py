@@ -2,7 +2,8 @@
 
 The template is the ICBM 2009 MNI152 image that nilearn ships (via :func:`helpers.atlas.load_template`).
 Affine stage: centres of mass → rigid → 12-parameter affine, each maximising Mattes mutual
-information on a random quarter of the template voxels (dipy ``AffineRegistration``).  Nonlinear
+information on every template voxel (dipy ``AffineRegistration``; on a random quarter of them its
+result hung on the last bits of the input, see the end).  Nonlinear
 stage: symmetric diffeomorphic registration (SyN, Avants et al. 2008) with the cross-correlation metric (dipy
 ``SymmetricDiffeomorphicRegistration`` + ``CCMetric``), pre-aligned by the affine.
 
@@ -41,7 +42,8 @@ single participants by ±0.5 mm without lowering the mean at all three ROIs: a C
 template (before its thickness was measured in each structural), the outer CSF band suppressed in both
 images, registering GM+WM maps instead of intensities, smoothing of 8, 18 or 24 mm (18 mm: 1.62 /
 0.42 / 0.45 on those four, 1.40 / 0.53 / 0.52 against 1.24 / 0.79 / 0.42 on six others), CC radius
-2, more or four pyramid levels, every voxel sampled in the affine stage, a tighter brain mask.
+2, more or four pyramid levels, every voxel sampled in the affine stage (kept later, for stability: see
+the end), a tighter brain mask.
 
 The extra-cerebral CSF layer (``csf_layer`` = "estimate", T2w structurals). The error is mostly a bias
 shared by the participants (``benchmarks/bench_registration_bias.py``; MNI axes, mm, x right, y
@@ -115,8 +117,23 @@ below .90 on one machine, 1.25 / 0.48 / 0.40 mm and 9 on another (``bench_regist
 acquired, true pose).  On the second machine: every voxel sampled in the affine stage cut its own
 sensitivity to 0.2–0.6 mm; SyN's step decreased linearly to 4 % of ``step_length`` over each level
 halved SyN's (0.2–0.6 mm) but moved the VMPFC error to 1.56 mm (amygdalae 0.40 / 0.36; 1.47 / 0.37 /
-0.36 mm with dense affine sampling), over the finest level only 1.36 / 0.43 / 0.39 mm.  None is kept:
-differences of ±0.2 mm in a mean over 19 participants are within what rounding alone moves it.
+0.36 mm with dense affine sampling), over the finest level only 1.36 / 0.43 / 0.39 mm.  Neither schedule
+is kept: differences of ±0.2 mm in a mean over 19 participants are within what rounding alone moves it.
+
+So the affine stage samples every voxel (``sampling_proportion`` = None): a sampled metric is a
+different function of the parameters for every input, and L-BFGS-B's ten evaluations stop wherever
+that function led them.  Measured on the second machine: the affine stage alone moves 0.23 mm at the
+VMPFC for a change of 1e-6 (sub-04; 1.61 mm sampled), and on the 19 participants the mean error went
+from 1.25 / 0.48 / 0.40 to 1.09 / 0.44 / 0.34 mm, VMPFC Dice below .90 from 9 to 5 participants.  A
+second run that differed from it only in a few of SyN's steps (scaled below ``step_length``) gave
+1.09 / 0.42 / 0.41 mm and 3 below .90, so the lower mean holds, while single participants still move
+with SyN's own sensitivity (sub-04: 2.21 and 1.40 mm in the two runs).  It costs 6–10 s per
+participant on one core (the affine stage 4.6–5.7 → 10.4–16.4 s, sub-04 and sub-05, same process).
+The whole stage now moves 0.60 / 0.43 / 0.31 mm for a change of 1e-6 (mean of sub-04 and sub-05; the
+VMPFC 1.19 and 1.03 mm before), SyN's part the larger (``bench_registration_stability.py``).  Scaling
+SyN's steps by the update's largest norm relative to its first one (gradient descent with a fixed rate,
+so that the field would settle) changes nothing: on sub-05 no update of the 168 was smaller than the
+first, so every step stayed at ``step_length``.
 
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
@@ -152,7 +169,7 @@ NORMALISE_DEFAULTS = dict(
     brain_margin_mm=2.0,
     affine_metric="MattesMI",
     nbins=32,
-    sampling_proportion=0.25,
+    sampling_proportion=None,
     affine_level_iters=(100, 30, 10),
     affine_sigmas=(3.0, 1.0, 0.0),
     affine_factors=(4, 2, 1),
