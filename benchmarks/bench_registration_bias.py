@@ -36,19 +36,18 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
-from nibabel.affines import apply_affine
 
-from helpers.atlas import load_template, roi_masks
+from helpers.atlas import roi_points
 from helpers.preprocess.pipeline import derivative_paths
 from helpers.preprocess.spatial_accuracy import correspondence_at, mapped_points, template_correspondence
 from helpers.simulate import space
 
 
-def roi_shifts(points_field, coreg, truth, masks: dict, correspondence) -> dict:
-    """Per ROI: mean signed displacement (3,), mean ``r`` (3,) and mean error (mm) over its voxels."""
+def roi_shifts(points_field, coreg, truth, points: dict, correspondence) -> dict:
+    """Per ROI: mean signed displacement (3,), mean ``r`` (3,) and mean error (mm) over its voxels
+    (``points``: :func:`helpers.atlas.roi_points`)."""
     out = {}
-    for name, mask in masks.items():
-        y = apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj, bool)))
+    for name, y in points.items():
         r = correspondence_at(correspondence, y)
         p = mapped_points(points_field, coreg, truth, y) - r
         d = p - y
@@ -94,7 +93,7 @@ def main() -> None:
         if args.participants
         else sorted(p.name for p in Path(args.preproc).glob("sub-*") if p.is_dir())
     )
-    masks = roi_masks(load_template(1))
+    points = roi_points()
     rows = []
     for participant in participants:
         ours = derivative_paths(args.preproc, participant, args.task, 3)
@@ -106,7 +105,7 @@ def main() -> None:
 
         correspondence = template_correspondence(transform.get("anatomy_source", "template"))
         shifts = roi_shifts(
-            nib.load(ours["norm_xfm"]), np.loadtxt(ours["coreg_xfm"]), truth, masks, correspondence
+            nib.load(ours["norm_xfm"]), np.loadtxt(ours["coreg_xfm"]), truth, points, correspondence
         )
         row = {"set": "derivatives", "participant": participant}
         for roi, s in shifts.items():
@@ -119,7 +118,7 @@ def main() -> None:
     print("\nmean r over each ROI (mm):")
     print(table.filter(regex=r"^r[xyz]_").iloc[:1].round(2).to_string(index=False))
     print("\nacross participants:")
-    print(bias_summary(table, ["set"], list(masks)).round(2).to_string(index=False))
+    print(bias_summary(table, ["set"], list(points)).round(2).to_string(index=False))
 
 
 if __name__ == "__main__":

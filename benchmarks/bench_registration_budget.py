@@ -86,7 +86,7 @@ import yaml
 from bench_registration_bias import bias_summary, roi_shifts  # benchmarks/ is on the path
 from nibabel.affines import apply_affine
 
-from helpers.atlas import load_template, roi_masks
+from helpers.atlas import load_template, roi_masks, roi_points
 from helpers.preprocess import participant as stage
 from helpers.preprocess.brain import brain_mask, dilate, masked
 from helpers.preprocess.inputs import find_inputs
@@ -136,7 +136,7 @@ def scores(struct_points: np.ndarray, grid: tuple, truth, correspondence, masks:
     field = nib.Nifti1Image(struct_points.reshape(*shape, 3).astype(np.float32), affine)
     roi = roi_scores(field, np.eye(4), truth, masks, correspondence=correspondence)
     out = {f"{score}_{k}": v[score] for score in ("error_mm", "dice") for k, v in roi.items()}
-    for k, v in roi_shifts(field, np.eye(4), truth, masks, correspondence).items():
+    for k, v in roi_shifts(field, np.eye(4), truth, roi_points(), correspondence).items():
         out |= {f"{axis}_{k}": value for axis, value in zip(("dx", "dy", "dz"), v["shift"])}
     return out
 

@@ -46,11 +46,12 @@ import numpy as np
 import pandas as pd
 from dipy.align.imwarp import RegistrationStages, SymmetricDiffeomorphicRegistration
 
+from helpers.atlas import roi_points
 from helpers.preprocess import normalise as normalise_module
 from helpers.preprocess.brain import brain_mask
 from helpers.preprocess.inputs import find_inputs
 from helpers.preprocess.participant import DEFAULTS, load_structural, normalise_structural
-from helpers.preprocess.stability import perturbed, roi_points
+from helpers.preprocess.stability import perturbed
 
 
 class SynIterations:

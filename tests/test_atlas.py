@@ -84,3 +84,17 @@ def test_template_and_roi_figure():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_roi_points_are_the_1mm_voxels_of_each_roi_where_its_anatomy_is():
+    from helpers.atlas import load_template, roi_masks, roi_points
+
+    points, masks = roi_points(), roi_masks(load_template(1))
+    assert list(points) == ["vmpfc", "amygdala_l", "amygdala_r"]
+    for name, mask in masks.items():
+        assert points[name].shape == (int(np.asarray(mask.dataobj).sum()), 3)
+        assert np.allclose(points[name], np.rint(points[name]))  # 1 mm voxel centres of the MNI grid
+    centre = {name: p.mean(axis=0) for name, p in points.items()}
+    assert centre["amygdala_l"][0] < -15 < 15 < centre["amygdala_r"][0]  # x: left negative (RAS)
+    assert centre["vmpfc"][1] > 30 and abs(centre["vmpfc"][0]) < 5  # medial, in front of the amygdalae
+    assert all(-30 < centre[a][2] < -5 for a in ("amygdala_l", "amygdala_r"))

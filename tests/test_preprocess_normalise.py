@@ -206,10 +206,10 @@ def test_the_affine_stage_does_not_hang_on_the_last_bits_of_the_structural(tiny_
     """Every template voxel sampled: a change of one part in a million of the structural leaves the affine
     stage where it was: the median over the tiny twin's participants of the mean shift at the ROIs is below
     0.05 mm (measured 0.15 mm with a random quarter of the voxels sampled, the setting before)."""
+    from helpers.atlas import roi_points
     from helpers.preprocess.brain import brain_mask
     from helpers.preprocess.inputs import find_inputs
     from helpers.preprocess.participant import load_structural
-    from helpers.preprocess.stability import roi_points
 
     points = np.concatenate(list(roi_points().values()))
     template = template_for_contrast("T2w", 4)

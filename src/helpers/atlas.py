@@ -44,6 +44,7 @@ __all__ = [
     "aal_atlas",
     "load_template",
     "roi_masks",
+    "roi_points",
     "bool_image",
     "figure_rois",
 ]
@@ -279,6 +280,29 @@ def roi_masks(target_img, rois: dict | None = None) -> dict[str, nib.Nifti1Image
             raise ValueError(f"ROI {name!r} has no voxel on the target grid (shape {shape})")
         out[name] = bool_image(data, target.affine)
     return out
+
+
+def roi_points(rois: dict | None = None) -> dict[str, np.ndarray]:
+    """The MNI points (N, 3; mm) of each ROI's voxels on the 1 mm template grid.
+
+    The points at which registrations are compared (the accuracy scores, the template gap, the rounding
+    sensitivity and the registration benchmarks).
+
+    Parameters
+    ----------
+    rois : dict or None, default None
+        As for :func:`roi_masks`; None means :data:`DEFAULT_ROIS`.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (N, 3)
+    """
+    from nibabel.affines import apply_affine
+
+    return {
+        name: apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj, bool)))
+        for name, mask in roi_masks(load_template(1), rois).items()
+    }
 
 
 def bool_image(data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:

@@ -468,7 +468,7 @@ def template_gap(bids_dir: str | Path, participant: str) -> dict[str, float]:
     dict of str to float
         ``min_template_gap_mm``, ``max_template_gap_mm``.
     """
-    from helpers.atlas import load_template, roi_masks
+    from helpers.atlas import roi_points
 
     keys = ("min_template_gap_mm", "max_template_gap_mm")
     if not has_truth(bids_dir):
@@ -476,10 +476,7 @@ def template_gap(bids_dir: str | Path, participant: str) -> dict[str, float]:
     correspondence = template_correspondence(_anatomy_source(bids_dir, participant))
     gaps = [
         float(np.linalg.norm(correspondence_at(correspondence, y), axis=1).mean())
-        for y in (
-            apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj, bool)))
-            for mask in roi_masks(load_template(1)).values()
-        )
+        for y in roi_points().values()
     ]
     return dict(zip(keys, (min(gaps), max(gaps))))
 

@@ -26,11 +26,11 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
-from nibabel.affines import apply_affine
 
+from ..atlas import roi_points
 from ..execution import execution_doc, map_participants
 
-__all__ = ["perturbed", "roi_points", "rounding_shift", "rounding_shifts"]
+__all__ = ["perturbed", "rounding_shift", "rounding_shifts"]
 
 
 def perturbed(image: nib.Nifti1Image, eps: float, seed: int = 1) -> nib.Nifti1Image:
@@ -52,16 +52,6 @@ def perturbed(image: nib.Nifti1Image, eps: float, seed: int = 1) -> nib.Nifti1Im
     data = image.get_fdata(dtype=np.float32)
     noise = np.random.default_rng(seed).standard_normal(data.shape).astype(np.float32)
     return nib.Nifti1Image(data * (1 + np.float32(eps) * noise), image.affine)
-
-
-def roi_points() -> dict[str, np.ndarray]:
-    """The MNI points (N, 3; mm) of each atlas ROI's 1 mm voxels (:func:`helpers.atlas.roi_masks`)."""
-    from ..atlas import load_template, roi_masks
-
-    return {
-        roi: apply_affine(mask.affine, np.argwhere(np.asarray(mask.dataobj) > 0))
-        for roi, mask in roi_masks(load_template(1)).items()
-    }
 
 
 def rounding_shift(
