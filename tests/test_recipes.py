@@ -11,6 +11,8 @@ shared virtual environment is never reinstalled). The datasets sit where the rec
 2. The *Run it on your data* raw recipe: the same parameters and commands as the README's (so 1. runs it).
 3. Its fMRIPrep recipe with the derivatives outside the dataset: preprocessing is skipped, the
    connectivity chapter reads fMRIPrep's files, every page is built again.
+4. Every layout variant at once, and a first participant whose runs are too short for the denoising
+   design: ``on_error: skip`` (as its error advises) excludes it and the book is built around it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import nibabel as nib
 import pandas as pd
 import pytest
 import yaml
@@ -82,6 +85,8 @@ def workspace(tmp_path_factory):
     plain = dict(split=(), sessions=False, runs=False, nii=False, inherit=False)
     make_foreign(twin, base / "my-study", derivatives=False, **plain)  # raw: to be preprocessed
     make_foreign(twin, base / "prepped", derivatives=True, **plain)  # the same data, fMRIPrep'd
+    # every layout variant on; sub-03 (sub-s11, first in sorted order) cut into runs too short to denoise
+    make_foreign(twin, base / "split-study", split=("sub-03",), derivatives=True)
     shutil.move(base / "prepped" / "derivatives" / "fmriprep", base / "my-study-fmriprep")
     root = copy_project(base / "book")
     for name in ("Makefile", "requirements.lock"):
@@ -160,3 +165,37 @@ def test_three_participants_left_build_every_page_and_say_what_they_cannot_show(
     assert "no 95 % interval (3 participants; it needs at least 4)" in robustness
     discussion = (html / "07_discussion.html").read_text()
     assert why in discussion and "Only the paper\u2019s connectivity pipeline was computed" in discussion
+
+
+def test_a_participant_the_connectivity_stage_skips_is_not_the_worked_example(workspace):
+    """sub-s11, the example participant, has a run too short for the design: with ``on_error: skip`` it
+    is excluded once, in exclusions.tsv; the connectivity chapter's worked example is the next one
+    and the page says why."""
+    params = {
+        "bids_dir": "../split-study",
+        "derivatives_dir": "../split-study/derivatives/fmriprep",
+        "output_dir": "build/split",
+        "conditions": ["face", "house", "scrambled"],
+        "on_error": "skip",
+        "example_participant": "sub-s11",  # the data chapter shows it; the connectivity chapter cannot
+    }
+    (workspace / "split.yml").write_text(yaml.safe_dump(params))
+    execute([("bash", "make book PARAMS=split.yml")], workspace)
+    for page in expected_pages(workspace):
+        assert page.is_file(), page
+    out = workspace / "build" / "split"
+    excluded = pd.read_csv(out / "exclusions.tsv", sep="\t")
+    assert excluded["participant_id"].tolist() == ["sub-s11"], excluded
+    bold = sorted((workspace.parent / "split-study" / "sub-s11").glob("ses-1/func/*_run-*_bold.nii"))
+    shortest = min(nib.load(f).shape[3] for f in bold)
+    assert len(bold) == 2 and shortest < 30
+    assert f"30 regressors for {shortest} scans" in excluded["reason"].iloc[0]
+    analysed = pd.read_csv(out / "connectivity.tsv", sep="\t")["participant_id"].unique()
+    assert sorted(analysed) == ["sub-s37", "sub-s48", "sub-s74", "sub-s85"]
+    html = (workspace / "_build/html/build/notebooks/03_connectivity.html").read_text()
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "Denoising design of sub-s37" in text
+    why = f"(ValueError: regress_and_filter: 30 regressors for {shortest} scans leave no degrees of freedom)"
+    assert f"sub-s11 cannot serve as the worked example {why}" in text
+    data = re.sub(r"<[^>]+>", "", (workspace / "_build/html/build/notebooks/00_data.html").read_text())
+    assert "sub-s11" in data

@@ -34,6 +34,7 @@ The modules
 ``measure_data``  what a measure receives (:class:`MeasureData`: runs, settings, shared steps);
 ``measures``  the measures themselves, each registered once, and the contrasts;
 ``stage``     one participant (:func:`participant_connectivity`) and the stage (:func:`run_connectivity`);
+``example``   the chapter's worked example (the first participant whose runs can all be denoised);
 ``figures``   the chapter's figures;  ``recovery``  the twin's planted vs recovered coupling.
 
 The package loads a module when one of its names is first used, so that reading the registry
@@ -141,6 +142,7 @@ _HOME = {
         ],
         "figures",
     ),
+    **dict.fromkeys(["WorkedExample", "worked_example", "passed_over_sentence"], "example"),
     **dict.fromkeys(["twin_truth", "planted_vs_recovered", "recovery_summary"], "recovery"),
     "condition_weights": "..connectivity",  # used by the chapter beside the figures
 }

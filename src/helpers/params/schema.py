@@ -35,7 +35,10 @@ SCHEMA: dict[str, Param] = {
     "conditions": Param("list[str]", "trial_type values of the events to model"),
     "seed": Param("int", "seed of the random number generators (twin, bootstrap, simulations)", low=0),
     "example_participant": Param(
-        "str", "participant shown in the data chapter", check=_participant_label, rule_text="like sub-01"
+        "str",
+        "participant shown in the data chapter and (if analysable) as the connectivity worked example",
+        check=_participant_label,
+        rule_text="like sub-01",
     ),
     # --- questionnaire
     "item_pattern": Param(
