@@ -53,6 +53,27 @@ def test_every_kind_of_exclusion_leaves_the_group_sample(tmp_path):
     assert tables.table1(s, c)["n"].tolist() == [5] * 7
 
 
+def test_a_group_left_below_the_minimum_stops_with_who_is_left_and_why_the_others_are_not(tmp_path):
+    out = _outputs(tmp_path, n=4)
+    failed = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-03"],
+            "stage": "connectivity",
+            "reason": ["ValueError: 30 regressors for 25 scans", "ValueError: 30 regressors for 28 scans"],
+        }
+    )
+    record_exclusions(failed, out / "exclusions.tsv", "connectivity")
+    assert len(stats.read_inputs(out, min_participants=2)[0]) == 2
+    with pytest.raises(ValueError) as err:
+        stats.read_inputs(out, min_participants=3)
+    assert str(err.value) == (
+        f"{out}: 2 participant(s) left for the group analysis (sub-02, sub-04); it needs at least 3. "
+        "Left out (exclusions.tsv and the two tables): sub-01 (connectivity: ValueError: 30 regressors "
+        "for 25 scans); sub-03 (connectivity: ValueError: 30 regressors for 28 scans)"
+    )
+    assert len(stats.read_inputs(out)[0]) == 2  # no minimum: the caller decides
+
+
 def _foreign_confounds(twin: Path, tmp_path: Path) -> Path:
     """The tiny twin's derivatives with three more participants (copies renamed sub-0k → sub-0(k+3))."""
     src = twin / "derivatives" / "twin-fmriprep"

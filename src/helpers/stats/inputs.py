@@ -48,7 +48,9 @@ def _unique_ids(ids: pd.Series, name: str, what: str) -> None:
         raise ValueError(f"{name}: participant(s) {dup} appear more than once ({what})")
 
 
-def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def read_inputs(
+    output_dir: str | os.PathLike, min_participants: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The group sample: ``scores.tsv`` and ``connectivity.tsv`` without the excluded participants.
 
     Reads the two tables and ``exclusions.tsv`` (if present) from ``output_dir``; when the study's
@@ -64,6 +66,10 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
     ----------
     output_dir : path-like
         The book's output folder (:func:`helpers.layout.outputs` names the files in it).
+    min_participants : int or None, default None
+        Fewest participants the group must keep (in both tables); None: no check. The results
+        chapters ask for 3, the fewest a correlation's test needs: with fewer, they stop here with
+        the reasons rather than at their first correlation.
 
     Returns
     -------
@@ -76,6 +82,8 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
     ------
     FileNotFoundError
         ``scores.tsv`` or ``connectivity.tsv`` is missing (the message names the chapter that writes it).
+    ValueError
+        Fewer than ``min_participants`` are left; the message names them and who was left out, why.
     """
     from .. import exclusions
     from ..layout import outputs
@@ -93,9 +101,19 @@ def read_inputs(output_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFra
         import json
 
         tables[out.connectivity] = _in_roles(tables[out.connectivity], json.loads(out.conditions.read_text()))
-    return exclusions.apply(
+    scores, connectivity, left_out = exclusions.apply(
         tables[out.scores], tables[out.connectivity], exclusions.read_exclusions(out.exclusions)
     )
+    group = sorted(set(scores["participant_id"]) & set(connectivity["participant_id"]))
+    if min_participants is not None and len(group) < min_participants:
+        reasons = "; ".join(f"{r.participant_id} ({r.stage}: {r.reason})" for r in left_out.itertuples())
+        kept = ", ".join(group) or "none"
+        raise ValueError(
+            f"{output_dir}: {len(group)} participant(s) left for the group analysis ({kept}); "
+            f"it needs at least {min_participants}. Left out ({out.exclusions.name} and the two tables): "
+            f"{reasons or 'nobody'}"
+        )
+    return scores, connectivity, left_out
 
 
 def paired_values(
