@@ -75,6 +75,17 @@ def execute(blocks: list[tuple[str, str]], root: Path) -> str:
     return output
 
 
+def build_with(root: Path, name: str, params: dict) -> Path:
+    """``make book PARAMS=<name>.yml`` with ``params`` (and the conditions of the foreign layout) in
+    ``root``; checks that every page exists and returns the run's output folder."""
+    params = {"conditions": ["face", "house", "scrambled"], "output_dir": f"build/{name}", **params}
+    (root / f"{name}.yml").write_text(yaml.safe_dump(params))
+    execute([("bash", f"make book PARAMS={name}.yml")], root)
+    for page in expected_pages(root):
+        assert page.is_file(), page
+    return root / params["output_dir"]
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     from helpers.simulate import simulate
@@ -147,15 +158,10 @@ def test_three_participants_left_build_every_page_and_say_what_they_cannot_show(
     params = {
         "bids_dir": "../my-study",
         "derivatives_dir": "../my-study-fmriprep",
-        "output_dir": "build/few",
-        "conditions": ["face", "house", "scrambled"],
         "exclusions_file": "few-exclusions.tsv",
     }
-    (workspace / "few.yml").write_text(yaml.safe_dump(params))
-    execute([("bash", "make book PARAMS=few.yml")], workspace)
-    for page in expected_pages(workspace):
-        assert page.is_file(), page
-    loo = pd.read_csv(workspace / "build/few/tables/leave_one_out.tsv", sep="\t")
+    out = build_with(workspace, "few", params)
+    loo = pd.read_csv(out / "tables" / "leave_one_out.tsv", sep="\t")
     assert loo["n"].tolist() == [3, 3, 3] and loo["r_min"].isna().all()
     why = "With 3 participants no one can be left out"
     html = workspace / "_build/html/build/notebooks"
@@ -174,16 +180,10 @@ def test_a_participant_the_connectivity_stage_skips_is_not_the_worked_example(wo
     params = {
         "bids_dir": "../split-study",
         "derivatives_dir": "../split-study/derivatives/fmriprep",
-        "output_dir": "build/split",
-        "conditions": ["face", "house", "scrambled"],
         "on_error": "skip",
         "example_participant": "sub-s11",  # the data chapter shows it; the connectivity chapter cannot
     }
-    (workspace / "split.yml").write_text(yaml.safe_dump(params))
-    execute([("bash", "make book PARAMS=split.yml")], workspace)
-    for page in expected_pages(workspace):
-        assert page.is_file(), page
-    out = workspace / "build" / "split"
+    out = build_with(workspace, "split", params)
     excluded = pd.read_csv(out / "exclusions.tsv", sep="\t")
     assert excluded["participant_id"].tolist() == ["sub-s11"], excluded
     bold = sorted((workspace.parent / "split-study" / "sub-s11").glob("ses-1/func/*_run-*_bold.nii"))
