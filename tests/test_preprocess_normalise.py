@@ -226,3 +226,21 @@ def test_the_affine_stage_does_not_hang_on_the_last_bits_of_the_structural(tiny_
         ]
         shifts.append(np.linalg.norm(maps[1] - maps[0], axis=1).mean())
     assert np.median(shifts) < 0.05, f"affine stage moved by {np.round(shifts, 3)} mm for a change of 1e-6"
+
+
+@pytest.mark.parametrize(
+    ("template_mm", "affine_mm", "expected"), [(3, 3, 3.0), (2, 3, 3.0), (4, 3, 4.0), (3, 6, 6.0)]
+)
+def test_the_stage_runs_its_affine_on_the_recorded_affine_template_resolution(
+    monkeypatch, template_mm, affine_mm, expected
+):
+    """``NORMALISE_DEFAULTS["affine_template_resolution"]`` (recorded in the sidecars) is the one used:
+    the affine template is never finer than it, nor than SyN's template."""
+    from helpers.preprocess import participant
+
+    seen = {}
+    monkeypatch.setitem(normalise_module.NORMALISE_DEFAULTS, "affine_template_resolution", affine_mm)
+    monkeypatch.setattr(participant, "normalise", lambda *args, **kwargs: seen.update(kwargs))
+    params = {**participant.DEFAULTS, "template_resolution": template_mm}
+    participant.normalise_structural(None, None, "T2w", params)
+    assert seen["affine_template"].header.get_zooms()[:3] == (expected,) * 3

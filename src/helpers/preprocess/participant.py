@@ -37,7 +37,7 @@ from ..versions import sha256
 from .brain import brain_mask
 from .coregister import coregister
 from .inputs import RawInputs, find_inputs, load_bold, load_structural
-from .normalise import normalise, template_for_contrast
+from .normalise import NORMALISE_DEFAULTS, normalise, template_for_contrast
 from .realign import realign
 from .resample import (
     grid_points,
@@ -314,7 +314,8 @@ def _onto_grid(
 def normalise_structural(structural, brain, contrast: str, params: dict):
     """Structural → template normalisation with the stage's settings.
 
-    The affine stage runs on a template of at least 3 mm; SyN's update-field smoothing
+    The affine stage runs on a template of at least ``affine_template_resolution`` mm
+    (:data:`.normalise.NORMALISE_DEFAULTS`, 3); SyN's update-field smoothing
     ``cc_sigma_mm`` is converted to template voxels (:func:`.normalise.normalise`).
 
     Parameters
@@ -333,7 +334,9 @@ def normalise_structural(structural, brain, contrast: str, params: dict):
     Normalisation
     """
     template = template_for_contrast(contrast, params["template_resolution"])
-    coarse = template_for_contrast(contrast, max(params["template_resolution"], 3))
+    coarse = template_for_contrast(
+        contrast, max(params["template_resolution"], NORMALISE_DEFAULTS["affine_template_resolution"])
+    )
     return normalise(
         structural,
         template,
