@@ -547,10 +547,13 @@ def test_two_sessions_realigned_to_the_first_run(tiny_twin, preprocessed, tmp_pa
 
 
 @pytest.mark.slow
-def test_rounding_shift_is_zero_without_a_change_and_refuses_a_missing_stage(
-    tiny_twin, preprocessed, tmp_path
+def test_rounding_shift_is_zero_without_a_change_is_kept_and_refuses_a_missing_stage(
+    tiny_twin, preprocessed, tmp_path, monkeypatch
 ):
+    from helpers.preprocess import participant
+
     out, _, _ = preprocessed
+    monkeypatch.setenv("HELPERS_PROJECT_ROOT", str(tmp_path))  # a cache of its own: computed here
     unchanged = rounding_shifts(tiny_twin, out, ["sub-01"], eps=0.0)  # the normalisation is deterministic
     assert list(unchanged.index) == ["sub-01"] and set(unchanged.columns) == {
         "vmpfc",
@@ -560,6 +563,14 @@ def test_rounding_shift_is_zero_without_a_change_and_refuses_a_missing_stage(
     assert (unchanged.to_numpy() == 0).all()
     moved = rounding_shift(tiny_twin, out, "sub-01", eps=1e-3)
     assert all(np.isfinite(v) and v > 0 for v in moved.values())
+
+    def no_normalisation(*args, **kwargs):
+        raise RuntimeError("normalised again")
+
+    monkeypatch.setattr(participant, "normalise_structural", no_normalisation)
+    assert rounding_shift(tiny_twin, out, "sub-01", eps=1e-3) == moved  # read back from the cache
+    with pytest.raises(RuntimeError, match="normalised again"):  # another eps: another key
+        rounding_shift(tiny_twin, out, "sub-01", eps=2e-3)
     with pytest.raises(FileNotFoundError, match="sub-01.*provenance.json"):
         rounding_shift(tiny_twin, tmp_path, "sub-01")
 

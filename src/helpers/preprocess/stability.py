@@ -62,7 +62,10 @@ def rounding_shift(
     ``mean_y |N_ε(y) − N(y)|`` over the ROI's 1 mm voxels ``y``, where ``N`` is the MNI → structural
     map of :func:`helpers.preprocess.participant.normalise_structural` with the parameters the stage
     recorded in ``<preproc_dir>/<participant>/provenance.json``, and ``N_ε`` the same of the
-    structural times ``1 + ε·n`` (:func:`perturbed`).  Two normalisations (~30 s on one core).
+    structural times ``1 + ε·n`` (:func:`perturbed`).  Two normalisations (~30 s on one core); the
+    result is kept in ``build/cache/rounding``, keyed by the participant, ``eps``, the recorded
+    parameters, the structural's bytes and the code (with its numeric packages' versions), so that
+    rebuilding the book does not redo them.
 
     Parameters
     ----------
@@ -85,6 +88,8 @@ def rounding_shift(
     FileNotFoundError
         If the participant's ``provenance.json`` is missing (the stage has not run).
     """
+    from ..cache import Cache, code_fingerprint, make_key
+    from ..versions import sha256
     from .brain import brain_mask
     from .inputs import find_inputs, load_structural
     from .participant import normalise_structural, with_defaults
@@ -96,16 +101,21 @@ def rounding_shift(
         )
     params = with_defaults(json.loads(record.read_text())["parameters"])
     inputs = find_inputs(bids_dir, participant, params["task"])
-    structural = load_structural(inputs)
-    brain = brain_mask(structural, participant=participant)
-    points = roi_points()
-    maps = [
-        normalise_structural(perturbed(structural, e), brain, inputs.contrast, params) for e in (0.0, eps)
-    ]
-    return {
-        roi: float(np.linalg.norm(maps[1].to_structural(y) - maps[0].to_structural(y), axis=1).mean())
-        for roi, y in points.items()
-    }
+
+    def compute() -> dict[str, float]:
+        structural = load_structural(inputs)
+        brain = brain_mask(structural, participant=participant)
+        maps = [
+            normalise_structural(perturbed(structural, e), brain, inputs.contrast, params) for e in (0.0, eps)
+        ]
+        return {
+            roi: float(np.linalg.norm(maps[1].to_structural(y) - maps[0].to_structural(y), axis=1).mean())
+            for roi, y in roi_points().items()
+        }
+
+    code = code_fingerprint(__name__, "helpers.preprocess.participant", follow_imports=True)
+    key = make_key(participant, float(eps), params, inputs.contrast, sha256(inputs.structural), code)
+    return Cache("rounding").memo(key, compute)
 
 
 @execution_doc("backend", "n_jobs", "scheduler")
