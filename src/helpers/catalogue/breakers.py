@@ -176,6 +176,30 @@ def _stats(scores_ids: list[str], conn_ids: list[str]):
     return run
 
 
+def _small_group(dataset: Path, work: Path):
+    """The group read for the results (group statistics) after the connectivity stage skipped two of
+    four participants whose runs were too short for the denoising design."""
+    from ..execution import record_exclusions
+    from ..robustness import synthetic_study
+    from ..stats import read_inputs
+
+    scores, conn = synthetic_study(n=4, rho=-0.4, seed=5)
+    out = work / "outputs"
+    out.mkdir(parents=True)
+    scores.to_csv(out / "scores.tsv", sep="\t", index=False)
+    conn.to_csv(out / "connectivity.tsv", sep="\t", index=False)
+    reason = "ValueError: regress_and_filter: 30 regressors for {} scans leave no degrees of freedom"
+    failed = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-03"],
+            "stage": "connectivity",
+            "reason": [reason.format(25), reason.format(28)],
+        }
+    )
+    record_exclusions(failed, out / "exclusions.tsv", "connectivity")
+    return read_inputs(out, min_participants=3)
+
+
 # --------------------------------------------------------------------------- images
 def _bold_edit(edit, which: int = 0):
     def breaker(root: Path, subs: list[str]) -> None:

@@ -14,6 +14,7 @@ from .breakers import (
     _scs,
     _scs_text,
     _set_cell,
+    _small_group,
     _stats,
     _text_cell,
 )
@@ -142,5 +143,15 @@ QUESTIONNAIRE_CASES: tuple[Case, ...] = (
         ("participant(s)", "sub-04", "not in scores.tsv"),
         "Add the participant's questionnaire, or accept the exclusion (it is listed in the results).",
         _stats(["sub-01", "sub-02", "sub-03"], ["sub-01", "sub-02", "sub-03", "sub-04"]),
+    ),
+    Case(
+        "group_too_small",
+        "group statistics",
+        "exclusions leave fewer than 3 participants (here two runs too short for the design)",
+        ValueError,
+        ("2 participant(s) left", "sub-02, sub-04", "at least 3", "sub-01 (connectivity:", "25 scans"),
+        "Read the reasons: a run needs more scans than the design's 30 regressors (join or drop short "
+        "runs); a participant left out by a rule or by your exclusions file can be let back in.",
+        _small_group,
     ),
 )
