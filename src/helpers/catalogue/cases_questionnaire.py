@@ -150,8 +150,9 @@ QUESTIONNAIRE_CASES: tuple[Case, ...] = (
         "exclusions leave fewer than 3 participants (here two runs too short for the design)",
         ValueError,
         ("2 participant(s) left", "sub-02, sub-04", "at least 3", "sub-01 (connectivity:", "25 scans"),
-        "Read the reasons: a run needs more scans than the design's 30 regressors (join or drop short "
-        "runs); a participant left out by a rule or by your exclusions file can be let back in.",
+        "Read the reasons. A run with fewer scans than the design's regressors (30 with three "
+        "conditions) cannot be denoised: move it out of the dataset and keep the participant's other "
+        "runs. A participant left out by a rule or by your exclusions file can be let back in.",
         _small_group,
     ),
 )
