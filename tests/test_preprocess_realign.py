@@ -9,6 +9,7 @@ from helpers.preprocess.realign import (
     framewise_displacement,
     motion_table,
     realign,
+    resample_rigid,
     rigid_matrix,
     rigid_params,
 )
@@ -113,6 +114,22 @@ def test_realign_recovers_planted_motion(two_pass):
     np.testing.assert_allclose(result.params[["rot_x", "rot_y", "rot_z"]], params[:, 3:], atol=1e-3)
     np.testing.assert_allclose(result.matrices[0], np.eye(4), atol=1e-12)
     assert result.mean.shape == vol.shape
+
+
+@pytest.mark.parametrize("order", [1, 3])
+def test_resample_rigid_samples_each_volume_at_its_motion_matrix_times_every_voxel(order):
+    vol, affine = phantom(shape=(17, 14, 9))  # unequal sides
+    params = [[0.0] * 6, [1.2, -0.7, 2.1, 0.03, -0.02, 0.05]]
+    data = np.stack([vol, 2 * vol], axis=-1)
+    matrices = np.stack([rigid_matrix(p) for p in params])
+    out = resample_rigid(data, affine, matrices, order=order)
+    grid = np.indices(vol.shape).reshape(3, -1)
+    for t in range(2):  # by hand: the world point M_t·A·v of every voxel v, read in volume t's voxels
+        hom = np.vstack([grid, np.ones(grid.shape[1])])
+        at = (np.linalg.inv(affine) @ matrices[t] @ affine @ hom)[:3]
+        expected = ndimage.map_coordinates(data[..., t], at, order=order, mode="nearest")
+        np.testing.assert_allclose(out[..., t].ravel(), expected, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(out[..., 0], vol, rtol=1e-6, atol=1e-4)  # no motion: the volume itself
 
 
 def test_realign_rejects_3d():
