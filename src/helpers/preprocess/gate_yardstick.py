@@ -19,14 +19,8 @@ import nibabel as nib
 import numpy as np
 
 from ..style import format_number, format_r
-from .gates import (
-    GATE_DEFAULTS,
-    coreg_similarity,
-    first_run_derivatives,
-    norm_similarity,
-    on_grid,
-    template_on_grid,
-)
+from .gates import GATE_DEFAULTS
+from .qc_scores import coreg_similarity, first_run_derivatives, norm_similarity, on_grid, template_on_grid
 from .realign import rigid_matrix
 
 __all__ = ["misregistration_scores", "yardstick_sentence"]

@@ -19,7 +19,7 @@ from scipy import ndimage, signal
 
 from ..roi_figure import roi_colours
 from ..style import ACCENT, OKABE_ITO
-from .gates import first_run_derivatives
+from .qc_scores import first_run_derivatives
 
 #: Colour of the edges drawn on the structural (coregistration, normalisation overlays).
 EDGE_COLOUR = ACCENT
