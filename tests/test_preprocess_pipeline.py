@@ -422,7 +422,9 @@ def test_code_fingerprint_follows_the_compute_path_and_not_the_presentation(tmp_
     assert ours - modules == {  # readers of the derivatives, and the stage around the compute
         "helpers.preprocess.qc",
         "helpers.preprocess.gates",
+        "helpers.preprocess.qc_scores",
         "helpers.preprocess.accuracy",
+        "helpers.preprocess.participant_accuracy",
         "helpers.preprocess.accuracy_figures",
         "helpers.preprocess.accuracy_prose",
         "helpers.preprocess.gate_yardstick",
