@@ -38,9 +38,9 @@ from pathlib import Path
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from helpers.preprocess.accuracy import score_participant
 from helpers.preprocess.inputs import find_inputs, find_participants
 from helpers.preprocess.normalise import template_for_contrast
+from helpers.preprocess.participant_accuracy import score_participant
 from helpers.preprocess.pipeline import DEFAULTS, mni_grid, preprocess_participant, run_preprocessing
 
 ANTS_SCRIPT = r"""

@@ -18,10 +18,10 @@ from helpers.preprocess.accuracy import (
     plot_accuracy,
     prose_numbers,
     score_dataset,
-    score_participant,
     summarise,
     template_gap,
 )
+from helpers.preprocess.participant_accuracy import score_participant
 from helpers.preprocess.pipeline import DEFAULTS, derivative_paths, is_complete, run_preprocessing
 from helpers.preprocess.stability import perturbed, rounding_shift, rounding_shifts
 

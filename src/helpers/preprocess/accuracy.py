@@ -42,10 +42,6 @@ from .accuracy_prose import (
 from .participant_accuracy import (
     anatomy_source,
     has_truth,
-    motion_error,
-    roi_correlations,
-    roi_series,
-    score_participant,
     series_scores,
     spatial_scores,
 )
@@ -54,13 +50,6 @@ from .spatial_accuracy import correspondence_at, shift_dice, template_correspond
 
 __all__ = [
     "TARGETS",
-    "motion_error",
-    "roi_series",
-    "roi_correlations",
-    "score_participant",
-    "series_scores",
-    "spatial_scores",
-    "has_truth",
     "plot_motion_vs_truth",
     "plot_accuracy",
     "summarise",
