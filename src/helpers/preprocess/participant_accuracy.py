@@ -113,7 +113,7 @@ def score_participant(
     """All three accuracy scores for one twin participant (needs ``derivatives/twin-truth``).
 
     ``masks``, ``masks_1mm`` and ``correspondences`` are what every participant shares; given, they
-    are not recomputed (:func:`score_dataset` computes them once for all participants).
+    are not recomputed (:func:`.accuracy.score_dataset` computes them once for all participants).
 
     Parameters
     ----------
