@@ -273,7 +273,20 @@ def _same_grid(a: nib.Nifti1Image, b: nib.Nifti1Image) -> bool:
 
 
 def anatomy_source(bids_dir: str | Path, participant: str) -> str:
-    """The template the twin drew ``participant``'s brain from (``"template"``: the registration's own)."""
+    """The template the twin drew ``participant``'s brain from, as its truth records it.
+
+    Parameters
+    ----------
+    bids_dir : path
+        The twin's BIDS folder (with ``derivatives/twin-truth``).
+    participant : str
+        ``sub-XX``.
+
+    Returns
+    -------
+    str
+        The truth's ``anatomy_source``; ``"template"`` (the registration's own) when it has none.
+    """
     return json.loads(_truth(bids_dir, participant, "transform.json").read_text()).get(
         "anatomy_source", "template"
     )
