@@ -146,11 +146,12 @@ one process).  On the 19 participants (acquired, true pose; the reference ``r`` 
 both) the mean error was 1.09 / 0.42 / 0.32 mm with 3 voxels and 1.07 / 0.47 / 0.35 mm with 4, against
 1.09 / 0.44 / 0.34 on the whole grid, but single participants jumped: sub-04's VMPFC 2.21 → 3.05 mm
 (3 voxels); sub-16's amygdalae 0.35 / 0.45 → 1.28 / 0.99 mm with 4 voxels (Dice .79 / .85), and
-0.22–0.35 / 0.21–0.47 with 3, 5 or 6 voxels or the whole grid.  Dice below .90 in 5 participant-ROIs on
-the whole grid, 3 with 3 voxels, 8 with 4.  On the 4 mm template cut to 30 slices (five copies changed
-by 1e-5) SyN diverged in one of five with 3 voxels (12 mm), with the view mask and without; with 4
-voxels the view mask no longer helped (1.03 against 1.09 mm; the whole grid 0.93 against 1.36).  The
-box's edge, where dipy holds the field at zero, is within a voxel of the signal at SyN's coarsest level.
+0.22–0.35 / 0.21–0.47 with 3, 5 or 6 voxels or the whole grid.  Dice printed (two decimals) at .89 or
+lower in 5 participant-ROIs on the whole grid, 3 with 3 voxels, 8 with 4.  On the 4 mm template cut to
+30 slices (five copies changed by 1e-5) SyN diverged in one of five with 3 voxels (12 mm), with the
+view mask and without; with 4 voxels the view mask no longer helped (1.03 against 1.09 mm; the whole
+grid 0.93 against 1.36).  The box's edge, where dipy holds the field at zero, is within a voxel of the
+signal at SyN's coarsest level.
 The structural's brain mask grown by 0 mm instead of ``brain_margin_mm`` = 2 (19 participants, same
 conditions): 1.08 / 0.50 / 0.38 mm, the amygdalae worse in 14 and 11 participants; by 5 mm, sub-04's
 VMPFC 4.26 mm and sub-07's 2.09 (stopped after 8 participants).
