@@ -48,7 +48,7 @@ def _records(
 def test_the_paragraph_follows_parameters_and_versions(tmp_path):
     _records(tmp_path, alternative="two-sided", resolution=2.5)
     text = methods_paragraph(tmp_path)
-    assert "resampled once to 2.5 mm isotropic" in text
+    assert "resampled once (trilinear interpolation) to 2.5 mm isotropic" in text
     assert "two-tailed" in text and "hypothesised direction" not in text
     assert "Hanning" in text and "the mean of the 26 items" in text
     assert "helpers 9.9.9" in text and "DIPY 1.10.0" in text and "Python 3.11.7" in text

@@ -10,7 +10,7 @@ from helpers.preprocess.resample import grid_points, resample_series, scatter, s
 
 
 def test_resample_series_composes_motion_once():
-    # a linear ramp is reproduced exactly by cubic B-splines, so values are analytic
+    # a linear ramp is reproduced exactly by every spline order, so values are analytic
     shape, affine = (12, 10, 8), np.diag([2.0, 2.0, 3.0, 1.0])
     ramp = np.indices(shape)[0] * 2.0 + 1.0  # value = world x + 1
     data = np.stack([ramp, ramp], axis=-1)
@@ -20,6 +20,21 @@ def test_resample_series_composes_motion_once():
     np.testing.assert_allclose(values[:2, 0], [7.0, 11.0], atol=1e-4)
     np.testing.assert_allclose(values[:2, 1], [9.0, 13.0], atol=1e-4)
     assert coverage.tolist() == [True, True, False] and np.all(values[2] == 0)
+
+
+def test_the_stage_reslices_trilinearly_as_spm8_normalise_write():
+    # SPM8's normalise write default is trilinear (interp = 1): between two voxels of a spike the value is
+    # the mean of the two, where a cubic B-spline would overshoot and ring
+    from helpers.preprocess.participant import DEFAULTS
+
+    shape, affine = (9, 7, 6), np.diag([3.0, 2.5, 4.0, 1.0])
+    vol = np.zeros(shape + (1,), np.float32)
+    vol[4, 3, 2, 0] = 12.0
+    pts = np.array([[13.5, 7.5, 8.0], [10.5, 7.5, 8.0], [7.5, 7.5, 8.0]])  # x = 4.5, 3.5, 2.5 voxels
+    values, _ = resample_series(vol, affine, np.eye(4)[None], pts, order=DEFAULTS["resample_order"])
+    np.testing.assert_allclose(values[:, 0], [6.0, 6.0, 0.0], atol=1e-6)
+    cubic, _ = resample_series(vol, affine, np.eye(4)[None], pts, order=3)
+    assert cubic[2, 0] < -0.1  # the spline's ringing, which trilinear does not have
 
 
 def test_normalisation_affine_only_maps_points():

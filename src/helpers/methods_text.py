@@ -48,6 +48,7 @@ _WEIGHTING = {
     "hanning": "Hanning-windowed condition weights",
     "none": "unconvolved (boxcar) condition weights",
 }
+_SPLINE_NAMES = {0: "nearest-neighbour", 1: "trilinear", 2: "quadratic B-spline", 3: "cubic B-spline"}
 
 
 def load_provenance(output_dir: str | os.PathLike) -> dict[str, dict]:
@@ -179,7 +180,8 @@ def methods_paragraph(output_dir: str | os.PathLike = "build/outputs", form: str
         f"normalised to the MNI152 ICBM 2009a nonlinear asymmetric template distributed with nilearn "
         f"{c('fonov2011mni', 'abraham2014')} by an affine "
         f"and then a symmetric diffeomorphic (SyN) registration {c('avants2008syn')}, as implemented in "
-        f"DIPY {c('garyfallidis2014dipy')}; the functional images were resampled once to {resolution:g} mm "
+        f"DIPY {c('garyfallidis2014dipy')}; the functional images were resampled once "
+        f"({_SPLINE_NAMES.get(DEFAULTS['resample_order'], 'spline')} interpolation) to {resolution:g} mm "
         f"isotropic voxels (files labelled with fMRIPrep's space name {SPACE} so that fMRIPrep-aware tools "
         f"read them) and smoothed with a Gaussian kernel of {DEFAULTS['smoothing_fwhm']:g} mm FWHM."
     )

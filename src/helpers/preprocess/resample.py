@@ -135,7 +135,7 @@ def grid_points(shape, affine) -> np.ndarray:
 
 
 def resample_series(
-    data: np.ndarray, func_affine: np.ndarray, matrices: np.ndarray, points: np.ndarray, order: int = 3
+    data: np.ndarray, func_affine: np.ndarray, matrices: np.ndarray, points: np.ndarray, order: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample each volume ``t`` at ``A⁻¹·M_t·p`` for the functional-space points ``p`` (one interpolation).
 
@@ -149,8 +149,9 @@ def resample_series(
         Motion matrices (:func:`helpers.preprocess.realign.realign`).
     points : ndarray (N, 3)
         Functional world points ``C·N(y)`` of the output voxels ``y``.
-    order : int, default 3
-        Spline order (3 = cubic B-spline; SPM's default is a 4th-degree B-spline).
+    order : int, default 1
+        Spline order (1 trilinear, as SPM8's normalise write default ``interp`` = 1, which the
+        paper used; 3 cubic; SPM12's default is a 4th-degree B-spline).
 
     Returns
     -------
