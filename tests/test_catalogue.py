@@ -58,6 +58,15 @@ def test_catalogue_table_shows_the_real_messages(tiny_twin, tmp_path, monkeypatc
     assert str(tmp_path) not in table["message"][0]
 
 
+def test_catalogue_table_in_worker_processes_keeps_the_order_and_the_messages(tiny_twin, tmp_path):
+    # workers find each case by id in their own CASES; rows come back in the catalogue's order
+    table = catalogue.catalogue_table(tiny_twin, tmp_path, n_jobs=2)
+    assert list(table["bad input"]) == [c.bad_input for c in catalogue.CASES]
+    assert table["as documented"].all(), table.loc[~table["as documented"], ["bad input", "message"]]
+    assert not table["message"].str.contains(str(tmp_path), regex=False).any()
+    assert list(tmp_path.iterdir()) == []  # each case's copy removed
+
+
 # --------------------------------------------------------------------------- the parameter schema
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -72,7 +72,24 @@ def matches(case: Case, err: BaseException | None) -> bool:
     return err is not None and type(err) is case.error and all(word in str(err) for word in case.keywords)
 
 
-def catalogue_table(dataset: str | Path, workdir: str | Path) -> pd.DataFrame:
+def _case_row(case_id: str, dataset: str | Path, workdir: str | Path) -> dict:
+    """The catalogue's row of one case (by id, so that a worker process finds it in its own :data:`CASES`)."""
+    case = next(c for c in CASES if c.id == case_id)
+    err = run_case(case, dataset, workdir)
+    message = "(no error raised)" if err is None else str(err)
+    for prefix in (str(Path(workdir).resolve()), str(workdir)):
+        message = message.replace(prefix, "…")
+    return {
+        "stage": case.stage,
+        "bad input": case.bad_input,
+        "error": "none" if err is None else type(err).__name__,
+        "message": message,
+        "fix": case.fix,
+        "as documented": matches(case, err),
+    }
+
+
+def catalogue_table(dataset: str | Path, workdir: str | Path, n_jobs: int = 1) -> pd.DataFrame:
     """Every case run on ``dataset``: stage, bad input, error type, the message seen, how to fix it.
 
     ``as documented`` says whether the error had the documented type and key words (the test
@@ -83,27 +100,26 @@ def catalogue_table(dataset: str | Path, workdir: str | Path) -> pd.DataFrame:
     dataset : path-like
         A valid dataset (e.g. the tiny twin).
     workdir : path-like
-        Scratch folder (:func:`run_case`).
+        Scratch folder (:func:`run_case`; each case works in its own sub-folder).
+    n_jobs : int, default 1
+        Worker processes (:func:`helpers.execution.map_participants`); the table does not depend on it.
 
     Returns
     -------
     DataFrame
-        One row per case of :data:`CASES`: ``stage, bad input, error, message, fix, as documented``.
+        One row per case of :data:`CASES`, in their order: ``stage, bad input, error, message, fix,
+        as documented``.
     """
-    rows = []
-    for case in CASES:
-        err = run_case(case, dataset, workdir)
-        message = "(no error raised)" if err is None else str(err)
-        for prefix in (str(Path(workdir).resolve()), str(workdir)):
-            message = message.replace(prefix, "…")
-        rows.append(
-            {
-                "stage": case.stage,
-                "bad input": case.bad_input,
-                "error": "none" if err is None else type(err).__name__,
-                "message": message,
-                "fix": case.fix,
-                "as documented": matches(case, err),
-            }
-        )
+    from ..execution import map_participants
+
+    ids = [case.id for case in CASES]
+    rows = map_participants(
+        _case_row,
+        ids,
+        backend="processes" if n_jobs > 1 else "serial",
+        n_jobs=n_jobs,
+        desc="bad-input cases",
+        progress=False,
+        shared={"dataset": dataset, "workdir": workdir},
+    )
     return pd.DataFrame(rows)
