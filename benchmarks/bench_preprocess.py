@@ -12,10 +12,14 @@ environment given by ``--ants-python`` (default: ``$ANTS_PYTHON``; make one with
 ``python3 -m venv ants-venv && ants-venv/bin/pip install antspyx``); without it the ratio is
 skipped and the output says so.  ANTs gets the raw structural (with skull) as its defaults expect.
 
-Measured (2026-11-27, AMD EPYC with AVX2, idle; every voxel sampled in the affine stage): sub-01 on one
-core 69.3 s (realign 15.0, coregister 6.3, normalise 28.1, resample 12.6), peak memory 0.88 GB; ANTs
-defaults 253.9 s (realign 229.7, coregister 4.3, normalise 5.3), ratio 0.27 (normalise 5.3, coregister
-1.5); the whole stage, 19 participants on two processes, 647 s (34 s per participant).
+Measured (2026-11-27, AMD EPYC with AVX2, idle; every voxel sampled in the affine stage; trilinear
+reslicing to MNI as SPM8): sub-01 on one core 50.5 s (realign 11.7, coregister 4.4, normalise 23.6,
+resample 3.3, write 3.5), peak memory 0.88 GB; ANTs defaults 225.0 s (realign 200.4, coregister 3.6,
+normalise 4.7, resample 11.8), ratio 0.22 (normalise 5.0, coregister 1.2).  The earlier measurement
+with cubic reslicing gave 69.3 s (resample 12.6; the other steps 2-5 s slower too, which is this
+machine's noise: alternating in one process, trilinear saved 5-7 s of resampling and nothing else).
+The whole stage, 19 participants on two processes: 647 s with cubic reslicing (this benchmark), 480 s
+with trilinear (a cold ``make book``).
 
 Usage::
 
