@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from concurrent.futures import Future
 
 import matplotlib
 import nibabel as nib
@@ -19,7 +18,6 @@ from helpers.preprocess.accuracy import (
     plot_accuracy,
     prose_numbers,
     score_dataset,
-    start_correspondences,
     summarise,
     template_gap,
 )
@@ -90,43 +88,6 @@ def test_accuracy_against_planted_truth(tiny_twin, preprocessed, book_cache, tmp
         # coarse 6 mm data, light SyN, and (issue 15) a brain from another template than the one we register
         # to, with skull and bias field: 0.69-0.9 seen here (> 0.75 when the twin's brain was the template)
         assert score[f"dice_{roi}"] > 0.65, {k: round(v, 3) for k, v in score.items() if k.startswith("dice")}
-
-
-@pytest.mark.slow
-def test_correspondences_started_in_the_background_are_the_ones_scoring_reads(
-    tiny_twin, preprocessed, book_cache, tmp_path, monkeypatch
-):
-    """start_correspondences stores, from a spawned process, into this project's cache, bit for bit the value
-    the tiny book's run stored in the session's cache (or, run alone, computed here in-process: one BLAS
-    thread in both); chapter_accuracy waits for it and raises its error."""
-    import pickle
-
-    from helpers.execution import single_threaded_blas
-    from helpers.preprocess import spatial_accuracy
-    from helpers.preprocess.participant_accuracy import anatomy_source
-
-    fresh_root, book_root = tmp_path / "fresh", tmp_path / "book"
-    (book_root / "build").mkdir(parents=True)
-    (book_root / "build" / "cache").symlink_to(book_cache, target_is_directory=True)
-    monkeypatch.setenv("HELPERS_PROJECT_ROOT", str(fresh_root))
-    pending = start_correspondences(tiny_twin, ["sub-01", "sub-02"])  # one anatomy source for both
-    assert pending.result(timeout=900) is None
-    stored = list((fresh_root / "build" / "cache" / "template_correspondence").glob("*/*.pkl"))
-    assert len(stored) == 1
-    monkeypatch.setenv("HELPERS_PROJECT_ROOT", str(book_root))  # the tiny book's, or computed here
-    source = anatomy_source(tiny_twin, "sub-01")
-    with single_threaded_blas():
-        field, affine = spatial_accuracy.template_correspondence.__wrapped__(source)
-    background_field, background_affine = pickle.loads(stored[0].read_bytes())
-    assert np.array_equal(background_field, field) and np.array_equal(background_affine, affine)
-    failed = Future()
-    failed.set_exception(RuntimeError("correspondence of fsl_mni152 failed"))
-    with pytest.raises(RuntimeError, match="fsl_mni152 failed"):
-        chapter_accuracy(tiny_twin, preprocessed[0], ["sub-01"], resolution=6, pending=failed)
-
-
-def test_no_correspondence_is_started_without_ground_truth(tmp_path):
-    assert start_correspondences(tmp_path, ["sub-01"]) is None
 
 
 def test_summarise_counts_misses_against_the_targets():

@@ -22,8 +22,6 @@ the dataset, summarises them and gives the chapter its tables, figures and numbe
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import nibabel as nib
@@ -31,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..atlas import DEFAULT_ROIS
-from ..execution import execution_doc, map_participants, single_threaded_blas
+from ..execution import execution_doc, map_participants
 from .accuracy_figures import plot_accuracy, plot_motion_vs_truth
 from .accuracy_prose import (
     TARGETS,
@@ -63,46 +61,7 @@ __all__ = [
     "smoothing_sentence",
     "chapter_accuracy",
     "score_dataset",
-    "start_correspondences",
 ]
-
-
-def _store_correspondences(sources: list[str]) -> None:
-    """Compute each source's template correspondence into the disk cache (one BLAS thread, as a worker)."""
-    with single_threaded_blas():
-        for source in sources:
-            template_correspondence(source)
-
-
-def start_correspondences(bids_dir: str | Path, participants: list[str]) -> Future | None:
-    """Start the template correspondences :func:`score_dataset` needs, in one background process.
-
-    Each takes ~60 s on one core, and a cold build computed them when the accuracy was scored, after the
-    preprocessing stage; started before the stage, they use the core its last participant leaves idle.
-    The result goes to the disk cache (:func:`.spatial_accuracy.template_correspondence`); pass the
-    future to :func:`chapter_accuracy`, which waits for it.
-
-    Parameters
-    ----------
-    bids_dir : path
-        The dataset (a twin with ``derivatives/twin-truth``; anything else: nothing to start).
-    participants : list of str
-        Participants whose anatomy sources are needed.
-
-    Returns
-    -------
-    concurrent.futures.Future or None
-        None when there is no ground truth or no source other than the template.
-    """
-    if not has_truth(bids_dir):
-        return None
-    sources = sorted({anatomy_source(bids_dir, sub) for sub in participants} - {None, "template"})
-    if not sources:
-        return None
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    future = pool.submit(_store_correspondences, sources)
-    pool.shutdown(wait=False)  # the process ends once its one job is done
-    return future
 
 
 def _first_phase(job: tuple[str, str], **arguments):
@@ -297,7 +256,6 @@ def chapter_accuracy(
     n_jobs: int = 1,
     backend: str = "serial",
     scheduler: str = "",
-    pending: Future | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float], dict]:
     """Scores table, :func:`summarise` numbers and figures ``{"accuracy", "motion_truth"}``.
 
@@ -319,8 +277,6 @@ def chapter_accuracy(
     resolution : int, default 3
         MNI voxel size (mm) of the derivatives compared.
     {execution_parameters}
-    pending : Future or None, default None
-        :func:`start_correspondences`' future: waited for (its error raised) before scoring.
 
     Returns
     -------
@@ -337,8 +293,6 @@ def chapter_accuracy(
             ax.text(0.5, 0.5, "no ground truth in this dataset", ha="center", va="center")
             ax.axis("off")
         return _EMPTY_SCORES.copy(), dict.fromkeys(summarise(_EMPTY_SCORES), np.nan), figs
-    if pending is not None:
-        pending.result()
     scores = score_dataset(
         bids_dir,
         preproc_dir,
