@@ -5,6 +5,7 @@ import pytest
 from scipy import ndimage
 
 from helpers.preprocess.realign import (
+    _prune,
     displacement_rms,
     framewise_displacement,
     motion_table,
@@ -114,6 +115,21 @@ def test_realign_recovers_planted_motion(two_pass):
     np.testing.assert_allclose(result.params[["rot_x", "rot_y", "rot_z"]], params[:, 3:], atol=1e-3)
     np.testing.assert_allclose(result.matrices[0], np.eye(4), atol=1e-12)
     assert result.mean.shape == vol.shape
+
+
+def test_prune_drops_the_least_informative_tenth_until_the_determinant_falls_to_quality():
+    rng = np.random.default_rng(0)
+    design = rng.standard_normal((200, 3))
+    design[:100] *= 1e-3  # rows that carry (almost) nothing: dropped first, all of them
+    keep = _prune(design, 0.9)
+    # SPM drops round(n / 10) rows a round: 200 -> 180 -> 162 -> 146 -> 131 -> 118 -> 106 (the last
+    # weak rows go here) -> 95 -> 85 -> 77 -> ...
+    assert keep.min() == 100 and len(keep) in (95, 85, 77, 69, 62)
+    ratio = lambda rows: np.linalg.det(design[rows].T @ design[rows]) / np.linalg.det(design.T @ design)  # noqa: E731
+    assert ratio(keep) <= 0.9
+    looser = _prune(design, 0.95)  # stops rounds earlier on the same path: a superset
+    assert len(looser) > len(keep) and set(keep) <= set(looser) and 0.9 < ratio(looser) <= 0.95
+    assert len(_prune(design, 1.0)) == 200  # quality 1 keeps every point
 
 
 @pytest.mark.parametrize("order", [1, 3])
