@@ -556,7 +556,7 @@ def test_rounding_shift_is_zero_without_a_change_is_kept_and_refuses_a_missing_s
 
     out, _, _ = preprocessed
     monkeypatch.setenv("HELPERS_PROJECT_ROOT", str(tmp_path))  # a cache of its own: computed here
-    unchanged = rounding_shifts(tiny_twin, out, ["sub-01"], eps=0.0)  # the normalisation is deterministic
+    unchanged = rounding_shifts(tiny_twin, out, ["sub-01"], eps=0.0)  # the stage's map, bit for bit
     assert list(unchanged.index) == ["sub-01"] and set(unchanged.columns) == {
         "vmpfc",
         "amygdala_l",
@@ -574,6 +574,10 @@ def test_rounding_shift_is_zero_without_a_change_is_kept_and_refuses_a_missing_s
     with pytest.raises(RuntimeError, match="normalised again"):  # another eps: another key
         rounding_shift(tiny_twin, out, "sub-01", eps=2e-3)
     with pytest.raises(FileNotFoundError, match="sub-01.*provenance.json"):
+        rounding_shift(tiny_twin, tmp_path, "sub-01")
+    (tmp_path / "sub-01").mkdir()  # a stage record without the map it wrote
+    shutil.copy(out / "sub-01" / "provenance.json", tmp_path / "sub-01")
+    with pytest.raises(FileNotFoundError, match="mode-points_xfm.*no normalisation of sub-01"):
         rounding_shift(tiny_twin, tmp_path, "sub-01")
 
 

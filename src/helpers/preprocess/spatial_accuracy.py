@@ -32,6 +32,7 @@ from scipy import ndimage
 
 __all__ = [
     "template_correspondence",
+    "structural_points",
     "source_brain",
     "correspondence_at",
     "mapped_points",
@@ -175,10 +176,28 @@ def mapped_points(
     -------
     ndarray, shape (N, 3)
     """
+    struct = structural_points(points_field, points)
+    return native_to_mni(apply_affine(coreg, struct)) - correspondence_at(correspondence, points)
+
+
+def structural_points(points_field: nib.Nifti1Image, points: np.ndarray) -> np.ndarray:
+    """``N(y)`` (N, 3) at MNI points ``y`` (N, 3): a points image interpolated trilinearly.
+
+    Parameters
+    ----------
+    points_field : Nifti1Image
+        4-D (x, y, z, 3) image of structural world coordinates on an MNI grid (our
+        ``from-T2w_to-MNI…_mode-points_xfm``), read as float32.
+    points : ndarray, shape (N, 3)
+        MNI points (mm); beyond the grid the value is 0.
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
+    """
     field = points_field.get_fdata(dtype=np.float32)  # nibabel caches it on the image: read once
     vox = apply_affine(np.linalg.inv(points_field.affine), points).T
-    struct = np.stack([ndimage.map_coordinates(field[..., k], vox, order=1) for k in range(3)], axis=1)
-    return native_to_mni(apply_affine(coreg, struct)) - correspondence_at(correspondence, points)
+    return np.stack([ndimage.map_coordinates(field[..., k], vox, order=1) for k in range(3)], axis=1)
 
 
 def _box(mask: nib.Nifti1Image, margin_mm: float) -> tuple[np.ndarray, np.ndarray]:
