@@ -100,6 +100,34 @@ def test_only_dependent_chapters_rerun(project, monkeypatch):
         runner._upstream("a", ["c"], {}, ["a", "c"])
 
 
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_a_chapter_no_other_reads_runs_beside_the_others_at_low_priority(project, monkeypatch, lanes):
+    """With two lanes, c (which nothing reads) runs while a runs: a waits for c's flag to finish."""
+    monkeypatch.chdir(project)
+    base = os.nice(0)
+    _notebook(
+        project / "notebooks" / "a.ipynb",
+        "out = 'x.txt'\nn = 2\nparallel_chapters = 1",
+        "import os, time\n"
+        "start = time.monotonic()\n"
+        "while parallel_chapters > 1 and not os.path.exists('c.flag') and time.monotonic() - start < 120:\n"
+        "    time.sleep(0.1)\n"
+        "assert parallel_chapters == 1 or os.path.exists('c.flag'), 'c did not run beside a'\n"
+        "open(out, 'w').write(str(n * 21))",
+    )
+    with open(project / "_toc.yml", "a") as fh:
+        fh.write("  - file: build/notebooks/c\n")
+    flag = "import os\nopen('c.flag', 'w').write(str(os.nice(0)))"  # the niceness the kernel runs at
+    c = _notebook(project / "notebooks" / "c.ipynb", "n = 2", flag)
+    nb = nbformat.read(c, as_version=4)
+    nb.metadata["helpers"] = {"depends_on": []}
+    nbformat.write(nb, c)
+    (project / "p.yml").write_text(USER + f"n: 2\nparallel_chapters: {lanes}\n")
+    assert runner.execute_all(project / "p.yml", project) == ["a", "b", "c"]  # reported in book order
+    niceness = int((project / "c.flag").read_text())  # c's kernel: the side lane's priority, inherited
+    assert niceness == (min(base + runner.SIDE_NICENESS, 19) if lanes == 2 else base)
+
+
 def test_bad_params_file(tmp_path):
     f = tmp_path / "p.yml"
     f.write_text("- a\n- b\n")

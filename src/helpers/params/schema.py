@@ -164,6 +164,13 @@ SCHEMA: dict[str, Param] = {
     ),
     "twin_config": Param("path", f"YAML overrides of the twin's configuration ({_PATH})", nullable=True),
     "execution_timeout": Param("int", "seconds a notebook cell may run", low=1),
+    "parallel_chapters": Param(
+        "int",
+        "chapters executed at once: 2 runs the chapters no other chapter reads (the training study, "
+        "the bad-input catalogue) at low CPU priority beside the others; 1 runs all in the book's order",
+        low=1,
+        high=2,
+    ),
     # --- registration QC gates (helpers.preprocess.gates; the FD gate uses fd_threshold)
     "qc_policy": Param(
         "str",

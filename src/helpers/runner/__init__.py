@@ -11,8 +11,11 @@ whole job that ``make book`` asks for:
    parameters its ``parameters`` cell declares, without the cells whose tags say they are for
    other data (:data:`CELL_CONDITIONS`: twin-only prose on your data, and so on); every glue key
    the notebook's prose uses must exist after execution; a notebook is skipped when its
-   source, its parameters, the helpers' code and everything executed before it
-   are unchanged (a stamp file records this);
+   source, its parameters, the helpers' code and the chapters it reads are unchanged (a stamp
+   file records this).  A chapter no other chapter reads (``helpers.depends_on`` in the notebooks'
+   metadata: the training study, the bad-input catalogue) runs beside the others in a second
+   process at low CPU priority, so it takes the time the main chapters leave a core idle
+   (``parallel_chapters``: 2, the default; 1 runs every chapter in the book's order);
 3. **build** — ``jupyter-book build`` with warnings as errors, then check that
    every page of the table of contents exists as HTML. A build that failed or was
    interrupted leaves a marker, and the next build re-renders every page (never a
@@ -20,6 +23,7 @@ whole job that ``make book`` asks for:
 
 On a failing notebook the partial output is kept in ``build/failed/`` for
 inspection, removed from the book, and the runner exits non-zero naming the
+notebook and its failing cell.
 
 The package's modules, in the order of a run: :mod:`~helpers.runner.parameters` (the params file
 and each notebook's parameters), :mod:`~helpers.runner.twin` (the data step),
@@ -39,6 +43,7 @@ from .cli import main
 from .execute import (
     FAILED,
     SELECTED,
+    SIDE_NICENESS,
     NotebookFailed,
     declared_dependencies,
     execute_all,
@@ -62,6 +67,7 @@ __all__ = [
     "EXECUTED",
     "FAILED",
     "SELECTED",
+    "SIDE_NICENESS",
     "RUNNER_KEYS",
     "INCOMPLETE",
     "CELL_CONDITIONS",

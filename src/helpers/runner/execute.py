@@ -23,6 +23,8 @@ log = logging.getLogger(__package__)
 FAILED = Path("build/failed")
 #: The notebook sources as executed (cells for other data dropped), kept for inspection.
 SELECTED = Path("build/selected")
+#: CPU priority (``nice``) of the side lane that runs chapters ahead of the book's order.
+SIDE_NICENESS = 10
 
 
 class NotebookFailed(RuntimeError):
@@ -180,23 +182,94 @@ def declared_dependencies(notebook: Path) -> list[str] | None:
     return deps
 
 
-def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: list[str]) -> list[str]:
-    """Stamps of the chapters ``stem`` depends on (all earlier ones when undeclared)."""
+def _needs(stem: str, deps: list[str] | None, order: list[str]) -> list[str]:
+    """The chapters of this book ``stem`` depends on, in book order (all earlier ones when undeclared)."""
+    earlier = order[: order.index(stem)]
     if deps is None:
-        return list(stamps.values())
-    late = [d for d in deps if d in order and d not in stamps]
+        return earlier
+    late = [d for d in deps if d in order and d not in earlier]
     if late:
         raise ValueError(
             f"notebooks/{stem}.ipynb depends on {', '.join(late)}, which _toc.yml lists after it"
         )
-    return [stamps[d] for d in deps if d in stamps]  # a dependency left out of this book is ignored
+    return [d for d in earlier if d in deps]  # a dependency left out of this book is ignored
+
+
+def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: list[str]) -> list[str]:
+    """Stamps of the chapters ``stem`` depends on (all earlier ones when undeclared), in book order."""
+    return [stamps[d] for d in _needs(stem, deps, order) if d in stamps]
+
+
+def _side_lane_init() -> None:
+    """A side-lane worker: lower CPU priority (inherited by its kernels), the runner's log format."""
+    import os
+
+    os.nice(SIDE_NICENESS)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+
+
+def _run_lanes(
+    stems: list[str], needs: dict[str, list[str]], ahead: set[str], arguments, lanes: int
+) -> dict[str, tuple[str, bool]]:
+    """:func:`execute_notebook` of every stem once its ``needs`` finished; (stamp, executed?) by stem.
+
+    ``arguments(stem, stamps)`` gives the call's arguments from the stamps of the chapters finished.
+    The main lane (a thread of this process) takes the chapters in book order.  With ``lanes`` = 2 a
+    side lane (one worker process at niceness :data:`SIDE_NICENESS`, so that it mostly takes the CPU
+    time the main lane leaves idle) takes the chapters in ``ahead`` as soon as their own needs
+    finished.  After a failure nothing new starts; the running chapters finish and the first failure
+    in book order is raised.
+    """
+    import concurrent.futures as cf
+    import contextlib
+    import multiprocessing
+
+    results: dict[str, tuple[str, bool]] = {}
+    failures: dict[str, BaseException] = {}
+    pending = list(stems)
+    running: dict[cf.Future, tuple[str, str]] = {}
+    with contextlib.ExitStack() as stack:
+        executors = {"main": stack.enter_context(cf.ThreadPoolExecutor(1))}
+        if lanes > 1:
+            executors["side"] = stack.enter_context(
+                cf.ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_side_lane_init
+                )
+            )
+        while True:
+            busy = {lane for _, lane in running.values()}
+            ready = [] if failures else [s for s in pending if set(needs[s]) <= results.keys()]
+            picks = {
+                "main": ready[:1] if ready[:1] == pending[:1] else [],
+                "side": [s for s in ready if s in ahead and s not in pending[:1]][:1],
+            }
+            for lane, executor in executors.items():
+                if lane not in busy and picks[lane]:
+                    stem = picks[lane][0]
+                    pending.remove(stem)
+                    stamps = {done: stamp for done, (stamp, _) in results.items()}
+                    running[executor.submit(execute_notebook, *arguments(stem, stamps))] = (stem, lane)
+            if not running:
+                break  # everything ran, or a failure left chapters that will not start
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                stem, _ = running.pop(future)
+                try:
+                    results[stem] = future.result()
+                except Exception as err:  # noqa: BLE001 - raised below: the first failure in book order
+                    failures[stem] = err
+    if failures:
+        raise failures[min(failures, key=stems.index)]
+    return results
 
 
 def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
-    """Resolve the parameters, run the data step and every book notebook in order; returns the stems executed.
+    """Resolve the parameters, run the data step and every book notebook; returns the stems executed.
 
     A notebook re-executes when the data change or when a chapter whose outputs it reads re-executed
-    (:func:`declared_dependencies`).
+    (:func:`declared_dependencies`).  Chapters run in the book's order, except those no chapter
+    declares it reads, which a side lane runs beside the others (:func:`_run_lanes`; the params
+    key ``parallel_chapters``, default 2; 1: all in order).
 
     Parameters
     ----------
@@ -234,12 +307,14 @@ def execute_all(params_file: str | Path, root: Path | None = None) -> list[str]:
     # A notebook re-executes when the data change (a regenerated twin, an edited dataset) or when a
     # chapter whose outputs it reads re-executed; editing the results chapter leaves the others alone.
     data = data_fingerprint(root / params["bids_dir"])
-    stamps: dict[str, str] = {}
-    executed = []
-    for stem in stems:
-        deps = declared_dependencies(root / "notebooks" / f"{stem}.ipynb")
-        upstream = json.dumps([data, _upstream(stem, deps, stamps, stems)])
-        stamps[stem], ran = execute_notebook(stem, params, root, timeout, upstream, conditions)
-        if ran:
-            executed.append(stem)
-    return executed
+    deps = {stem: declared_dependencies(root / "notebooks" / f"{stem}.ipynb") for stem in stems}
+    needs = {stem: _needs(stem, deps[stem], stems) for stem in stems}  # refuses a later dependency first
+    read = {d for declared in deps.values() if declared is not None for d in declared}
+    ahead = {stem for stem in stems if stem not in read}  # no chapter declares it reads their outputs
+
+    def arguments(stem: str, stamps: dict[str, str]) -> tuple:
+        upstream = json.dumps([data, _upstream(stem, deps[stem], stamps, stems)])
+        return stem, params, root, timeout, upstream, conditions
+
+    results = _run_lanes(stems, needs, ahead, arguments, int(params.get("parallel_chapters", 2)))
+    return [stem for stem in stems if results[stem][1]]

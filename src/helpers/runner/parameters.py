@@ -9,7 +9,7 @@ from pathlib import Path
 from ..params import RESOLVED_KEYS, SCHEMA, load_params_file, validate_value
 
 #: Keys of the params file used by the runner itself, not by notebooks.
-RUNNER_KEYS = {"twin_participants", "twin_config", "execution_timeout"}
+RUNNER_KEYS = {"twin_participants", "twin_config", "execution_timeout", "parallel_chapters"}
 
 
 def load_params(path: str | Path) -> dict:
