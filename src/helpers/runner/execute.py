@@ -23,8 +23,8 @@ log = logging.getLogger(__package__)
 FAILED = Path("build/failed")
 #: The notebook sources as executed (cells for other data dropped), kept for inspection.
 SELECTED = Path("build/selected")
-#: CPU priority (``nice``) of the side lane that runs chapters ahead of the book's order: the lowest,
-#: so that it takes idle time only (at 10 it took ~50 s from the preprocessing stage of a cold book).
+#: CPU priority (``nice``) of the side lane's kernels, which run chapters ahead of the book's order:
+#: the lowest, so that they take idle time only.
 SIDE_NICENESS = 19
 
 
@@ -51,6 +51,7 @@ def execute_notebook(
     timeout: int,
     upstream: str,
     conditions: dict[str, bool] | None = None,
+    background: bool = False,
 ) -> tuple[str, bool]:
     """Execute one notebook unless its stamp is current; returns (stamp, executed?).
 
@@ -72,6 +73,9 @@ def execute_notebook(
         Fingerprint of the data and of the chapters the notebook reads.
     conditions : dict of str to bool, default None
         :func:`run_conditions`; default None: no cell is dropped.
+    background : bool, default False
+        Run the kernel, and the processes it starts, at the lowest CPU priority
+        (:func:`_background_kernel_manager`).
 
     Returns
     -------
@@ -131,6 +135,7 @@ def execute_notebook(
                 execution_timeout=timeout,
                 progress_bar=False,
                 log_output=False,
+                **({"kernel_manager_class": _background_kernel_manager()} if background else {}),
             )
         except pm.PapermillExecutionError as err:
             failed.parent.mkdir(parents=True, exist_ok=True)
@@ -201,11 +206,38 @@ def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: 
     return [stamps[d] for d in _needs(stem, deps, order) if d in stamps]
 
 
-def _side_lane_init() -> None:
-    """A side-lane worker: lower CPU priority (inherited by its kernels), the runner's log format."""
+def _lowest_priority(pid: int) -> None:
+    """Give process ``pid`` (and what it starts later) niceness :data:`SIDE_NICENESS`, its session too.
+
+    A Jupyter kernel starts its own session, and where Linux schedules sessions as groups (autogroup,
+    on by default) a process's niceness only ranks it within its session: the session's own
+    niceness (``/proc/<pid>/autogroup``) is what yields to the other sessions' kernels.
+    """
     import os
 
-    os.nice(SIDE_NICENESS)
+    os.setpriority(os.PRIO_PROCESS, pid, SIDE_NICENESS)
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        autogroup.write_text(str(SIDE_NICENESS))
+
+
+def _background_kernel_manager() -> type:
+    """A jupyter_client kernel manager class whose kernels run at the lowest priority.
+
+    (:func:`_lowest_priority`; defined on call: jupyter_client is imported only to execute.)
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class BackgroundKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):  # jupyter_client's hook for launching
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            _lowest_priority(self.provisioner.process.pid)
+
+    return BackgroundKernelManager
+
+
+def _side_lane_init() -> None:
+    """A side-lane worker process: the runner's log format."""
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 
 
@@ -216,9 +248,9 @@ def _run_lanes(
 
     ``arguments(stem, stamps)`` gives the call's arguments from the stamps of the chapters finished.
     The main lane (a thread of this process) takes the chapters in book order.  With ``lanes`` = 2 a
-    side lane (one worker process at niceness :data:`SIDE_NICENESS`, so that it mostly takes the CPU
-    time the main lane leaves idle) takes the chapters in ``ahead`` as soon as their own needs
-    finished.  After a failure nothing new starts; the running chapters finish and the first failure
+    side lane (one worker process whose kernels run at the lowest CPU priority, so that they mostly
+    take the time the main lane leaves a core idle) takes the chapters in ``ahead`` as soon as their
+    own needs finished.  After a failure nothing new starts; the running chapters finish and the first failure
     in book order is raised.
     """
     import concurrent.futures as cf
@@ -249,7 +281,10 @@ def _run_lanes(
                     stem = picks[lane][0]
                     pending.remove(stem)
                     stamps = {done: stamp for done, (stamp, _) in results.items()}
-                    running[executor.submit(execute_notebook, *arguments(stem, stamps))] = (stem, lane)
+                    call = executor.submit(
+                        execute_notebook, *arguments(stem, stamps), background=lane != "main"
+                    )
+                    running[call] = (stem, lane)
             if not running:
                 break  # everything ran, or a failure left chapters that will not start
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
