@@ -13,13 +13,15 @@ environment given by ``--ants-python`` (default: ``$ANTS_PYTHON``; make one with
 skipped and the output says so.  ANTs gets the raw structural (with skull) as its defaults expect.
 
 Measured (2026-11-27, AMD EPYC with AVX2, idle; every voxel sampled in the affine stage; trilinear
-reslicing to MNI as SPM8): sub-01 on one core 50.5 s (realign 11.7, coregister 4.4, normalise 23.6,
-resample 3.3, write 3.5), peak memory 0.88 GB; ANTs defaults 225.0 s (realign 200.4, coregister 3.6,
-normalise 4.7, resample 11.8), ratio 0.22 (normalise 5.0, coregister 1.2).  The earlier measurement
-with cubic reslicing gave 69.3 s (resample 12.6; the other steps 2-5 s slower too, which is this
-machine's noise: alternating in one process, trilinear saved 5-7 s of resampling and nothing else).
-The whole stage, 19 participants on two processes: 647 s with cubic reslicing (this benchmark), 480 s
-with trilinear (a cold ``make book``).
+reslicing to MNI as SPM8; realignment on SPM's quality-0.9 sample points, its means resliced by
+``affine_transform``): sub-01 on one core 52.5 s (realign 10.7, coregister 5.2, normalise 24.1,
+resample 3.7, smooth 1.9, write 4.4), peak memory 0.88 GB; ANTs defaults 244.4 s (realign 219.8,
+coregister 5.0, normalise 5.6, resample 8.3), ratio 0.215 (normalise 4.3, coregister 1.0).  The
+same benchmark before the realignment change: 50.5 s (realign 11.7, normalise 23.6, write 3.5):
+single runs differ by several seconds in steps the change does not touch (this machine's noise);
+alternating in one process, realignment went from 14.0 to 10.6 s on sub-01.  The whole stage,
+19 participants on two processes: 564 s (this benchmark); 534-567 s in three cold ``make book``
+builds (480-519 s in session 16's, before the change: the same noise).
 
 Usage::
 
