@@ -167,7 +167,7 @@ SCHEMA: dict[str, Param] = {
     "parallel_chapters": Param(
         "int",
         "chapters executed at once: 2 runs the chapters no other chapter reads (the training study, "
-        "the bad-input catalogue) at low CPU priority beside the others; 1 runs all in the book's order",
+        "the bad-input catalogue) beside the others; 1 runs all in the book's order",
         low=1,
         high=2,
     ),

@@ -14,8 +14,8 @@ whole job that ``make book`` asks for:
    source, its parameters, the helpers' code and the chapters it reads are unchanged (a stamp
    file records this).  A chapter no other chapter reads (``helpers.depends_on`` in the notebooks'
    metadata: the training study, the bad-input catalogue) runs beside the others in a second
-   process at low CPU priority, so it takes the time the main chapters leave a core idle
-   (``parallel_chapters``: 2, the default; 1 runs every chapter in the book's order);
+   process, so that it uses the time the main chapters leave a core idle (``parallel_chapters``:
+   2, the default; 1 runs every chapter in the book's order);
 3. **build** — ``jupyter-book build`` with warnings as errors, then check that
    every page of the table of contents exists as HTML. A build that failed or was
    interrupted leaves a marker, and the next build re-renders every page (never a
@@ -43,7 +43,6 @@ from .cli import main
 from .execute import (
     FAILED,
     SELECTED,
-    SIDE_NICENESS,
     NotebookFailed,
     declared_dependencies,
     execute_all,
@@ -67,7 +66,6 @@ __all__ = [
     "EXECUTED",
     "FAILED",
     "SELECTED",
-    "SIDE_NICENESS",
     "RUNNER_KEYS",
     "INCOMPLETE",
     "CELL_CONDITIONS",

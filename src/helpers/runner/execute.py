@@ -23,9 +23,6 @@ log = logging.getLogger(__package__)
 FAILED = Path("build/failed")
 #: The notebook sources as executed (cells for other data dropped), kept for inspection.
 SELECTED = Path("build/selected")
-#: CPU priority (``nice``) of the side lane's kernels, which run chapters ahead of the book's order:
-#: the lowest, so that they take idle time only.
-SIDE_NICENESS = 19
 
 
 class NotebookFailed(RuntimeError):
@@ -51,7 +48,6 @@ def execute_notebook(
     timeout: int,
     upstream: str,
     conditions: dict[str, bool] | None = None,
-    background: bool = False,
 ) -> tuple[str, bool]:
     """Execute one notebook unless its stamp is current; returns (stamp, executed?).
 
@@ -73,9 +69,6 @@ def execute_notebook(
         Fingerprint of the data and of the chapters the notebook reads.
     conditions : dict of str to bool, default None
         :func:`run_conditions`; default None: no cell is dropped.
-    background : bool, default False
-        Run the kernel, and the processes it starts, at the lowest CPU priority
-        (:func:`_background_kernel_manager`).
 
     Returns
     -------
@@ -135,7 +128,6 @@ def execute_notebook(
                 execution_timeout=timeout,
                 progress_bar=False,
                 log_output=False,
-                **({"kernel_manager_class": _background_kernel_manager()} if background else {}),
             )
         except pm.PapermillExecutionError as err:
             failed.parent.mkdir(parents=True, exist_ok=True)
@@ -206,36 +198,6 @@ def _upstream(stem: str, deps: list[str] | None, stamps: dict[str, str], order: 
     return [stamps[d] for d in _needs(stem, deps, order) if d in stamps]
 
 
-def _lowest_priority(pid: int) -> None:
-    """Give process ``pid`` (and what it starts later) niceness :data:`SIDE_NICENESS`, its session too.
-
-    A Jupyter kernel starts its own session, and where Linux schedules sessions as groups (autogroup,
-    on by default) a process's niceness only ranks it within its session: the session's own
-    niceness (``/proc/<pid>/autogroup``) is what yields to the other sessions' kernels.
-    """
-    import os
-
-    os.setpriority(os.PRIO_PROCESS, pid, SIDE_NICENESS)
-    autogroup = Path(f"/proc/{pid}/autogroup")
-    if autogroup.exists():
-        autogroup.write_text(str(SIDE_NICENESS))
-
-
-def _background_kernel_manager() -> type:
-    """A jupyter_client kernel manager class whose kernels run at the lowest priority.
-
-    (:func:`_lowest_priority`; defined on call: jupyter_client is imported only to execute.)
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class BackgroundKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):  # jupyter_client's hook for launching
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-            _lowest_priority(self.provisioner.process.pid)
-
-    return BackgroundKernelManager
-
-
 def _side_lane_init() -> None:
     """A side-lane worker process: the runner's log format."""
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -248,9 +210,12 @@ def _run_lanes(
 
     ``arguments(stem, stamps)`` gives the call's arguments from the stamps of the chapters finished.
     The main lane (a thread of this process) takes the chapters in book order.  With ``lanes`` = 2 a
-    side lane (one worker process whose kernels run at the lowest CPU priority, so that they mostly
-    take the time the main lane leaves a core idle) takes the chapters in ``ahead`` as soon as their
-    own needs finished.  After a failure nothing new starts; the running chapters finish and the first failure
+    side lane (one worker process) takes the chapters in ``ahead`` as soon as their own needs
+    finished, so that they use the time the main lane leaves a core idle.  Both lanes run at the same
+    CPU priority: a lower one (niceness 19, for the kernel's session too, since a kernel starts its
+    own session and Linux's autogroup ranks sessions) starved the side lane under other load, and
+    the book then waited minutes for it at its end (chapter 06: 664 s instead of ~50 s beside a test
+    run).  After a failure nothing new starts; the running chapters finish and the first failure
     in book order is raised.
     """
     import concurrent.futures as cf
@@ -281,9 +246,7 @@ def _run_lanes(
                     stem = picks[lane][0]
                     pending.remove(stem)
                     stamps = {done: stamp for done, (stamp, _) in results.items()}
-                    call = executor.submit(
-                        execute_notebook, *arguments(stem, stamps), background=lane != "main"
-                    )
+                    call = executor.submit(execute_notebook, *arguments(stem, stamps))
                     running[call] = (stem, lane)
             if not running:
                 break  # everything ran, or a failure left chapters that will not start
