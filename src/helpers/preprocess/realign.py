@@ -262,10 +262,9 @@ def _prune(design: np.ndarray, quality: float) -> np.ndarray:
     return keep
 
 
-def _register_series(coefs, affine, ref, start, *, sep, quality, order, max_iter, tol, centre):
+def _register_series(smoothed, affine, ref, start, *, sep, quality, order, max_iter, tol, centre):
     """Gauss–Newton registration of each smoothed volume to ``ref``; returns matrices, iterations.
 
-    ``coefs``: the smoothed volumes' spline coefficients of ``order`` (:func:`_coefficients`).
     ``start``: initial matrices (one per volume) or None to start each volume from the previous one.
     """
     zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
@@ -277,12 +276,13 @@ def _register_series(coefs, affine, ref, start, *, sep, quality, order, max_iter
     inv_affine = np.linalg.inv(affine)
     shape = np.array(ref.shape)[:, None] - 1
     radius = np.sqrt(((world[:3] - centre[:, None]) ** 2).sum(axis=0).mean())
-    matrices = np.empty((len(coefs), 4, 4))
-    iters = np.zeros(len(coefs), dtype=int)
+    matrices = np.empty((len(smoothed), 4, 4))
+    iters = np.zeros(len(smoothed), dtype=int)
     current = np.eye(4)
-    for t, coef in enumerate(coefs):
+    for t, vol in enumerate(smoothed):
         if start is not None:
             current = start[t].copy()
+        coef = ndimage.spline_filter(vol, order=order) if order > 1 else vol
         for it in range(1, max_iter + 1):
             iters[t] = it  # Gauss–Newton iterations used for this volume
             pts = (inv_affine @ current @ world)[:3]
@@ -295,19 +295,6 @@ def _register_series(coefs, affine, ref, start, *, sep, quality, order, max_iter
                 break
         matrices[t] = current
     return matrices, iters
-
-
-def _coefficients(smoothed: np.ndarray, order: int) -> np.ndarray:
-    """The spline coefficients of each smoothed volume (the volumes themselves for ``order`` ≤ 1).
-
-    Computed once for both passes (the second pass registers the same volumes to the mean): the
-    filters of sub-01's 166 volumes (64 × 64 × 36) took 0.9–1.6 s (one core, five runs), kept they take
-    196 MB (float64, as ``spline_filter`` returns them); the matrices and the mean are bit for bit those
-    of filtering in each pass.
-    """
-    if order <= 1:
-        return smoothed
-    return np.stack([ndimage.spline_filter(vol, order=order) for vol in smoothed])
 
 
 def resample_rigid(data: np.ndarray, affine: np.ndarray, matrices: np.ndarray, order: int = 3) -> np.ndarray:
@@ -395,11 +382,10 @@ def realign(
     smoothed = np.stack([smooth_volume(data[..., t], zooms, fwhm) for t in range(data.shape[3])])
     jac_centre = affine[:3, :3] @ ((np.array(data.shape[:3]) - 1) / 2.0) + affine[:3, 3]
     kw = dict(sep=sep, quality=quality, order=order, max_iter=max_iter, tol=tol, centre=jac_centre)
-    coefs = _coefficients(smoothed, order)
-    matrices, iters = _register_series(coefs, affine, smoothed[0], None, **kw)
+    matrices, iters = _register_series(smoothed, affine, smoothed[0], None, **kw)
     if two_pass:
         mean = resample_rigid(data, affine, matrices, order=1).mean(axis=3)
-        matrices, iters = _register_series(coefs, affine, smooth_volume(mean, zooms, fwhm), matrices, **kw)
+        matrices, iters = _register_series(smoothed, affine, smooth_volume(mean, zooms, fwhm), matrices, **kw)
         matrices = matrices @ np.linalg.inv(matrices[0])
         matrices[0] = np.eye(4)  # exact, not ~1e-17
     realigned_mean = resample_rigid(data, affine, matrices, order=1).mean(axis=3)
