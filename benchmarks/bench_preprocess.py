@@ -21,10 +21,12 @@ same benchmark before the realignment change: 50.5 s (realign 11.7, normalise 23
 single runs differ by several seconds in steps the change does not touch (this machine's noise);
 alternating in one process, realignment went from 14.0 to 10.6 s on sub-01.  The whole stage,
 19 participants on two processes: 564 s (this benchmark); 534-567 s in three cold ``make book``
-builds (480-519 s in session 16's, before the change: the same noise).  The next day, the same
-code (machine idle, load average 0.9): sub-01 57.6 s (realign 13.2, coregister 5.1, normalise 27.4,
-resample 3.4, smooth 1.6, write 3.9), peak memory 0.91 GB; ANTs 247.9 s, ratio 0.232; the whole stage
-551.9 s.  Every step of ours took 5-25 % longer than the day before and ANTs 1 % longer.
+builds (480-519 s in session 16's, before the change: the same noise).  The next day, with the
+realignment's spline coefficients kept for its second pass (since reverted: no measurable saving, see
+:mod:`helpers.preprocess.realign`), machine idle (load average 0.9): sub-01 57.6 s (realign 13.2,
+coregister 5.1, normalise 27.4, resample 3.4, smooth 1.6, write 3.9), peak memory 0.91 GB; ANTs
+247.9 s, ratio 0.232; the whole stage 551.9 s.  Most of our steps took 5-25 % longer than the day
+before (normalisation, which nothing had changed, 14 %); ANTs took 1 % longer.
 
 Usage::
 
