@@ -25,8 +25,8 @@ builds (480-519 s in session 16's, before the change: the same noise).  The next
 realignment's spline coefficients kept for its second pass (since reverted: no measurable saving, see
 :mod:`helpers.preprocess.realign`), machine idle (load average 0.9): sub-01 57.6 s (realign 13.2,
 coregister 5.1, normalise 27.4, resample 3.4, smooth 1.6, write 3.9), peak memory 0.91 GB; ANTs
-247.9 s, ratio 0.232; the whole stage 551.9 s.  Most of our steps took 5-25 % longer than the day
-before (normalisation, which nothing had changed, 14 %); ANTs took 1 % longer.
+247.9 s, ratio 0.232; the whole stage 551.9 s.  Against the day before, realignment took 23 % and
+normalisation (unchanged) 14 % longer, the other steps 2-16 % less, ANTs 1 % longer.
 
 Usage::
 

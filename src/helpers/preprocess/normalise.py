@@ -158,13 +158,14 @@ VMPFC 4.26 mm and sub-07's 2.09 (stopped after 8 participants).
 
 Two savings were measured and not kept, each refused by a test of this module.  The rigid step of the
 affine stage stopped at the 6 mm level (the 12-parameter affine after it running all three levels;
-its 11 evaluations at 3 mm took 1.9 s of sub-01's 10.5 s affine stage): on 19 participants (acquired,
-true pose) the mean error was 1.06 / 0.41 / 0.31 mm against 1.09 / 0.44 / 0.34, but the affine stage
-moved by 0.09 / 0.13 / 0.46 mm for a change of 1e-6 of the tiny twin's structurals (median 0.13,
-above the test's 0.05).  SyN's four fixed-point inversions after every iteration (6.4–6.8 s of its
-~15 s on sub-01, one core; dipy's ``inv_tol`` 1e-3) took 3.7–4.3 s at 1e-2 (19 participants: 1.13 /
-0.41 / 0.34 mm), but SyN then diverged on the cut 4 mm template, with and without the view mask (at
-5e-3 as well).
+the rigid step's 11 evaluations at 3 mm took 1.9 s of sub-01's 10.5 s affine stage): the affine stage
+then moved by 0.09, 0.13 and 0.46 mm at the ROIs for a change of 1e-6 of three tiny-twin structurals
+(the test asks for a median below 0.05).  SyN's four fixed-point inversions after every iteration
+(6.4–6.8 s of its ~15 s on sub-01, one core, at dipy's ``inv_tol`` 1e-3) took 3.7–4.3 s at 1e-2, but
+SyN then diverged on the cut 4 mm template, with and without the view mask (at 5e-3 as well).  On
+the 19 participants (acquired, true pose; one run each in one benchmark; mean error VMPFC / left /
+right amygdala, VMPFC Dice below .90) the defaults gave 1.09 / 0.44 / 0.34 mm and 5, the inversion at
+1e-2 1.13 / 0.41 / 0.34 mm and 6, both changes 1.06 / 0.41 / 0.31 mm and 4.
 
 For a T2-weighted structural (the paper's coplanar EPI T2w) the template is given T2-like contrast
 from the tissue maps (:func:`template_for_contrast`), so that the CC metric compares like with like.
