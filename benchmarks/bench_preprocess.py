@@ -26,7 +26,13 @@ realignment's spline coefficients kept for its second pass (since reverted: no m
 :mod:`helpers.preprocess.realign`), machine idle (load average 0.9): sub-01 57.6 s (realign 13.2,
 coregister 5.1, normalise 27.4, resample 3.4, smooth 1.6, write 3.9), peak memory 0.91 GB; ANTs
 247.9 s, ratio 0.232; the whole stage 551.9 s.  Against the day before, realignment took 23 % and
-normalisation (unchanged) 14 % longer, the other steps 2-16 % less, ANTs 1 % longer.
+normalisation (unchanged) 14 % longer, the other steps 2-16 % less, ANTs 1 % longer.  The day after,
+with the normalisation's least-squares affine start (:mod:`helpers.preprocess.normalise`), machine idle:
+sub-01 54.8 s (realign 14.2, coregister 5.3, normalise 23.2, resample 4.1, smooth 1.7, write 3.2), peak
+memory 0.88 GB; ANTs 230.7 s, ratio 0.238; the whole stage 469.6 s.  The normalisation alone,
+alternating the two starts in one process (one core, idle, median of three): sub-01 25.1 → 21.0 s,
+sub-04 25.1 → 24.3 s (its least-squares fit took 30 steps at the finest level; affine stage 5.7 s on
+sub-01, 8.4 s on sub-04, 5.9 s on sub-08).
 
 Usage::
 
