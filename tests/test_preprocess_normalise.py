@@ -132,6 +132,15 @@ def test_normalise_refuses_an_unknown_affine_start():
         normalise(template, template, affine_init="identity")
 
 
+def test_the_least_squares_start_refuses_a_template_off_the_tissue_maps_grid():
+    template = template_for_contrast("T2w", 3)
+    affine = template.affine.copy()
+    affine[:3, 3] += 1.5  # half a voxel off nilearn's grid
+    shifted = nib.Nifti1Image(template.get_fdata(dtype=np.float32), affine)
+    with pytest.raises(ValueError, match="affine_init='centres_of_mass'"):
+        normalise(shifted, shifted, nonlinear=False)
+
+
 def _cut_template():
     """The 4 mm T2 template cut to 30 slices (vertex and cerebellum off), shifted by (2, −3, 4) mm, and the
     template points of its tissue away from the cut."""

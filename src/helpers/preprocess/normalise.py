@@ -557,7 +557,9 @@ def _tissue_maps(shape, affine) -> list:
     for image in maps:
         if image.shape != tuple(shape) or not np.allclose(image.affine, affine):
             raise ValueError(
-                f"normalise: the template's {resolution} mm tissue maps are not on the affine template's grid"
+                f"normalise: the affine template is not on the grid of nilearn's {resolution} mm tissue "
+                "maps, which the least-squares start fits with it; use affine_init='centres_of_mass' for "
+                "another grid"
             )
     return [np.asarray(image.get_fdata(dtype=np.float32)) for image in maps]
 
@@ -635,9 +637,10 @@ def normalise(
     ------
     ValueError
         If an override is not a key of :data:`NORMALISE_DEFAULTS`, ``csf_layer`` is not "estimate"
-        or "none", ``affine_init`` is not "least_squares" or "centres_of_mass", the structural is
-        not 3-D, or SyN's displacement field is not finite (after one more run without the
-        field-of-view mask, when it was used).
+        or "none", ``affine_init`` is not "least_squares" or "centres_of_mass" (or is the first with an
+        affine template off the grid of nilearn's tissue maps), the structural is not 3-D, or SyN's
+        displacement field is not finite (after one more run without the field-of-view mask, when it
+        was used).
     """
     unknown = set(overrides) - set(NORMALISE_DEFAULTS)
     if unknown:
