@@ -24,6 +24,7 @@ gradients and intensity scaling).
 from __future__ import annotations
 
 import numpy as np
+from nibabel.affines import voxel_sizes
 from scipy import ndimage
 from scipy.spatial.transform import Rotation
 
@@ -35,15 +36,11 @@ LEAST_SQUARES_LEVELS = ((6, 9.0, 2), (12, 9.0, 2), (12, 3.0, 1), (12, 1.5, 1))
 _BIAS_SCALE_MM = 100.0  # coordinates in units of 100 mm keep the design well conditioned
 
 
-def _zooms(affine: np.ndarray) -> np.ndarray:
-    return np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
-
-
 def _smooth(data: np.ndarray, affine: np.ndarray, sigma_mm: float) -> np.ndarray:
     data = np.asarray(data, dtype=np.float32)
     if sigma_mm <= 0:
         return data
-    return ndimage.gaussian_filter(data, sigma_mm / _zooms(affine), mode="constant")
+    return ndimage.gaussian_filter(data, sigma_mm / voxel_sizes(affine), mode="constant")
 
 
 def _geometry(grad: np.ndarray, v: np.ndarray, dof: int) -> np.ndarray:
