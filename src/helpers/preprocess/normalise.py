@@ -213,7 +213,7 @@ from dataclasses import dataclass
 
 import nibabel as nib
 import numpy as np
-from nibabel.affines import apply_affine
+from nibabel.affines import apply_affine, voxel_sizes
 
 __all__ = [
     "NORMALISE_DEFAULTS",
@@ -552,8 +552,11 @@ def _tissue_maps(shape, affine) -> list:
     """The template's GM and WM maps on the grid of ``shape`` and ``affine`` (the affine template's)."""
     from helpers.atlas import load_template
 
-    resolution = int(round(np.sqrt((affine[:3, :3] ** 2).sum(axis=0)).mean()))
-    maps = [load_template(resolution, kind) for kind in ("gm", "wm")]
+    resolution = int(round(voxel_sizes(affine).mean()))
+    # kept on disk as the template is: nilearn resamples its 1 mm maps again on every call (~0.8 s)
+    maps = _stored(
+        "tissue_maps", lambda: [load_template(resolution, kind) for kind in ("gm", "wm")], resolution
+    )
     for image in maps:
         if image.shape != tuple(shape) or not np.allclose(image.affine, affine):
             raise ValueError(
